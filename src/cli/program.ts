@@ -1,0 +1,31 @@
+/** The `maelstrom` command line: one file per command, registered here. */
+import { Command } from 'commander';
+import { registerValidate } from './validate.js';
+import { registerPlan } from './plan.js';
+import { registerSim } from './sim.js';
+import { registerRun } from './run.js';
+import { registerDrainTest } from './drain-test.js';
+import { registerServe } from './serve.js';
+import { registerDemo } from './demo.js';
+import { registerLab } from './lab.js';
+
+export function buildProgram(): Command {
+  const program = new Command('maelstrom')
+    .description('Drain traffic out of a failing datacenter safely and fast, restore it, and rehearse it every week.')
+    .version('0.1.0')
+    .showHelpAfterError();
+  registerValidate(program);
+  registerPlan(program);
+  registerSim(program);
+  registerRun(program);
+  registerDrainTest(program);
+  registerServe(program);
+  registerDemo(program);
+  registerLab(program);
+  return program;
+}
+
+/** `-f PATH` may be given many times. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,25 @@
+/**
+ * The composition root: the one place, with cli/, that picks concrete implementations. Converts anything thrown
+ * into a calm one-line error with a stable code; a stack trace is shown only with MAELSTROM_DEBUG=1.
+ */
+import { CommanderError } from 'commander';
+import { buildProgram } from './cli/program.js';
+import { errorMapping, toMaelstromError } from './model/errors.js';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has already printed its message (unknown option, missing argument, --help).
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    const err = toMaelstromError(e);
+    process.stderr.write(`maelstrom: error ${err.code}: ${err.message}\n`);
+    if (process.env.MAELSTROM_DEBUG === '1') process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+    return errorMapping[err.code].exit;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * A plan compiled into a task DAG: what `maelstrom plan` prints and what the engine runs.
+ * Everything here is plain data (JSON-serialisable) so that it can be stored with a run and sent over the API.
+ */
+import type { Condition, Direction, Pacing, ParamValue, Stage, TrafficType } from './definitions.js';
+
+/** A task of a compiled plan, named `<service>/<task>`. */
+export interface PlannedTask {
+  readonly id: string;
+  readonly service: string;
+  readonly runbook: string;
+  readonly task: string;
+  readonly template: string;
+  /** Task ids that must be done before this one starts (within the runbook and across services). */
+  readonly after: readonly string[];
+  /** Of `after`, the ids whose edge comes from a weak dependency (an operator may override these). */
+  readonly weakAfter: readonly string[];
+  /** The template's parameters, bound (defaults applied, `${{ }}` of the runbook resolved). */
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** The template's stages; `with` values may still hold `${{ }}` to be resolved at run time. */
+  readonly stages: readonly Stage[];
+  readonly health: readonly Condition[];
+  readonly pre: readonly Condition[];
+  readonly post: readonly Condition[];
+  /** Expected duration in ms, for the predicted critical path before history exists. */
+  readonly expectedMs: number;
+  /** Priority class among ready tasks: lower runs first (user-facing 0, sticky 1, replication 2, stateful 3, other 4). */
+  readonly priority: number;
+  readonly trafficType: TrafficType;
+  readonly userFacing: boolean;
+}
+
+export interface PreflightService {
+  readonly service: string;
+  /** Peak load the service carries in the datacenter being drained (requests per second). */
+  readonly load: number;
+  /** Capacity of the other datacenters at the target utilisation, less their own peak load. */
+  readonly headroom: number;
+  /** Utilisation the receivers would reach at peak with the datacenter drained (load spread by headroom). */
+  readonly utilizationAfter: number;
+  readonly ok: boolean;
+  readonly reason?: string;
+}
+
+export interface Preflight {
+  readonly ok: boolean;
+  readonly targetUtilization: number;
+  readonly services: readonly PreflightService[];
+}
+
+export interface CompiledPlan {
+  readonly plan: string;
+  readonly fleet: string;
+  readonly direction: Direction;
+  readonly datacenter: string;
+  readonly concurrency: number;
+  readonly pacing: Pacing;
+  readonly stuckPercentile: number;
+  /** Tasks in a topological order. */
+  readonly tasks: readonly PlannedTask[];
+  /** Tasks grouped by the earliest wave in which they can run. */
+  readonly waves: readonly (readonly string[])[];
+  /** Highly connected components (service names). */
+  readonly hccs: readonly string[];
+  readonly preflight: Preflight;
+  /** Predicted critical path (task ids) from expected durations. */
+  readonly criticalPath: readonly string[];
+  readonly predictedMs: number;
+  /** The plan that undoes this one, when the definitions have it. */
+  readonly restorePlan?: string;
+}

@@ -1,0 +1,330 @@
+/**
+ * The definition format, `apiVersion: maelstrom/v1`: Fleet, TaskTemplate, Runbook, Plan and Scenario.
+ * Objects are strict so that a misspelt key is an error at its own line rather than a silent default.
+ * Durations stay strings here (see duration.ts); expressions stay strings and are compiled by load/.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN } from './duration.js';
+
+export const API_VERSION = 'maelstrom/v1';
+
+export const Name = z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'a name is lower-case letters, digits, dots and dashes');
+export type Name = z.infer<typeof Name>;
+
+export const Duration = z.string().regex(new RegExp(DURATION_PATTERN), 'a duration such as 90s, 5m, 1h30m');
+export type Duration = z.infer<typeof Duration>;
+
+/** A CEL expression (without `${{ }}`). */
+export const Expr = z.string().min(1);
+
+export const Metadata = z.strictObject({
+  name: Name,
+  description: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+});
+export type Metadata = z.infer<typeof Metadata>;
+
+// ---------------------------------------------------------------------------------------------- Fleet
+
+export const TrafficType = z.enum(['stateless', 'sticky', 'replication', 'stateful']);
+export type TrafficType = z.infer<typeof TrafficType>;
+
+export const DependencyKind = z.enum(['rpc', 'bootstrap', 'state']);
+export type DependencyKind = z.infer<typeof DependencyKind>;
+
+export const Dependency = z.strictObject({
+  service: Name,
+  kind: DependencyKind,
+  /** Calls to the dependency per request served (rpc and state). */
+  fanout: z.number().nonnegative().optional(),
+  /** A weak dependency only costs latency or capacity when its order is broken; an operator may override it. */
+  weak: z.boolean().optional(),
+});
+export type Dependency = z.infer<typeof Dependency>;
+
+export const Datacenter = z.strictObject({
+  name: Name,
+  clusters: z.array(Name).min(1),
+  description: z.string().optional(),
+});
+export type Datacenter = z.infer<typeof Datacenter>;
+
+export const Pop = z.strictObject({
+  name: Name,
+  /** Share of global user demand entering here; the shares of all PoPs sum to 1. */
+  share: z.number().min(0).max(1),
+  /** Default edge weights: how this PoP splits user traffic across datacenters. */
+  weights: z.record(Name, z.number().nonnegative()),
+});
+export type Pop = z.infer<typeof Pop>;
+
+export const Session = z.strictObject({ meanDuration: Duration });
+export const Replication = z.strictObject({ source: Name, applyDelay: Duration.optional() });
+export const Stateful = z.strictObject({
+  primary: Name,
+  replicas: z.array(Name),
+  catchUp: Duration.optional(),
+  writeOutage: Duration.optional(),
+  shards: z.number().int().positive().optional(),
+});
+
+export const Service = z.strictObject({
+  name: Name,
+  type: TrafficType,
+  userFacing: z.boolean().optional(),
+  description: z.string().optional(),
+  /** Global peak of user requests per second (user-facing services). */
+  demand: z.number().nonnegative().optional(),
+  /** Requests per second at 100 % utilisation, per datacenter where the service runs. */
+  capacity: z.record(Name, z.number()),
+  dependsOn: z.array(Dependency).optional(),
+  session: Session.optional(),
+  replication: Replication.optional(),
+  stateful: Stateful.optional(),
+  /** PromQL per catalogue function, overriding the metrics source's default query for this service. */
+  queries: z.record(z.string(), z.string()).optional(),
+});
+export type Service = z.infer<typeof Service>;
+
+export const FleetSpec = z.strictObject({
+  datacenters: z.array(Datacenter).min(1),
+  pops: z.array(Pop).min(1),
+  services: z.array(Service).min(1),
+});
+
+export const Fleet = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Fleet'),
+  metadata: Metadata,
+  spec: FleetSpec,
+});
+export type Fleet = z.infer<typeof Fleet>;
+
+// ------------------------------------------------------------------------------------ TaskTemplate
+
+export const ParamType = z.enum(['string', 'number', 'boolean', 'duration', 'service', 'datacenter', 'cluster', 'pop']);
+export type ParamType = z.infer<typeof ParamType>;
+
+export const ParamValue = z.union([z.string(), z.number(), z.boolean()]);
+export type ParamValue = z.infer<typeof ParamValue>;
+
+export const ParamSpec = z.strictObject({
+  type: ParamType,
+  enum: z.array(ParamValue).optional(),
+  default: ParamValue.optional(),
+  description: z.string().optional(),
+});
+export type ParamSpec = z.infer<typeof ParamSpec>;
+
+export const Params = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a parameter name is an identifier'), ParamSpec);
+export type Params = z.infer<typeof Params>;
+
+export const StageKind = z.enum([
+  'traffic.shift', 'sessions.drain', 'jobs.restart', 'jobs.stop', 'jobs.start', 'replication.repoint',
+  'stateful.promote', 'shards.migrate', 'config.set', 'alerts.suppress', 'wait.until', 'wait.for', 'approval',
+  'http.call', 'command.run',
+]);
+export type StageKind = z.infer<typeof StageKind>;
+
+/** Where a stage goes next for an outcome: another stage's name, or the end of the task. */
+export const StageOutcome = z.enum(['success', 'failure', 'timeout']);
+export type StageOutcome = z.infer<typeof StageOutcome>;
+
+export const Stage = z.strictObject({
+  name: Name.optional(),
+  /** Checked against the stage library by lint, so that an unknown stage is reported at its line. */
+  uses: z.string(),
+  with: z.record(z.string(), z.unknown()).optional(),
+  next: z.partialRecord(StageOutcome, z.string()).optional(),
+  timeout: Duration.optional(),
+  description: z.string().optional(),
+});
+export type Stage = z.infer<typeof Stage>;
+
+export const Condition = z.strictObject({
+  name: z.string().optional(),
+  expr: Expr,
+  message: z.string().optional(),
+});
+export type Condition = z.infer<typeof Condition>;
+
+export const TaskTemplate = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('TaskTemplate'),
+  metadata: Metadata,
+  spec: z.strictObject({
+    params: Params.optional(),
+    stages: z.array(Stage).min(1),
+    health: z.array(Condition).optional(),
+    pre: z.array(Condition).optional(),
+    post: z.array(Condition).optional(),
+    /** Used to predict the critical path before any history exists. */
+    expectedDuration: Duration.optional(),
+  }),
+});
+export type TaskTemplate = z.infer<typeof TaskTemplate>;
+
+// ----------------------------------------------------------------------------------------- Runbook
+
+export const Direction = z.enum(['drain', 'restore']);
+export type Direction = z.infer<typeof Direction>;
+
+export const RunbookTask = z.strictObject({
+  name: Name,
+  template: Name,
+  with: z.record(z.string(), z.unknown()).optional(),
+  after: z.array(Name).optional(),
+  description: z.string().optional(),
+});
+export type RunbookTask = z.infer<typeof RunbookTask>;
+
+export const Runbook = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Runbook'),
+  metadata: Metadata,
+  spec: z.strictObject({
+    direction: Direction,
+    params: Params.optional(),
+    tasks: z.array(RunbookTask).min(1),
+  }),
+});
+export type Runbook = z.infer<typeof Runbook>;
+
+// -------------------------------------------------------------------------------------------- Plan
+
+export const PacingMode = z.enum(['closed-loop', 'fixed', 'oracle']);
+export type PacingMode = z.infer<typeof PacingMode>;
+
+export const Pacing = z.strictObject({
+  mode: PacingMode.default('closed-loop'),
+  /** Receivers are kept at or below this utilisation. */
+  targetUtilization: z.number().gt(0).lte(1).default(0.85),
+  /** Observe this long after each step (after propagation) before the next. */
+  settle: Duration.default('60s'),
+  /** Closed loop: the first step, as a fraction of the traffic to move; deliberately small. */
+  firstStep: z.number().gt(0).lte(1).optional(),
+  /** Closed loop: never move more than this fraction of the traffic in one step. */
+  maxStep: z.number().gt(0).lte(1).optional(),
+  /** Fixed: the fraction moved per step (default 0.1) and the interval between steps (default 5m). */
+  step: z.number().gt(0).lte(1).optional(),
+  interval: Duration.optional(),
+});
+export type Pacing = z.infer<typeof Pacing>;
+
+export const RunbookRule = z.strictObject({
+  match: z.strictObject({
+    type: TrafficType.optional(),
+    userFacing: z.boolean().optional(),
+    service: Name.optional(),
+    services: z.array(Name).optional(),
+  }),
+  runbook: Name,
+  with: z.record(z.string(), z.unknown()).optional(),
+});
+export type RunbookRule = z.infer<typeof RunbookRule>;
+
+export const Plan = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Plan'),
+  metadata: Metadata,
+  spec: z.strictObject({
+    fleet: Name,
+    direction: Direction,
+    datacenter: Name,
+    services: z.union([z.literal('all'), z.array(Name)]).default('all'),
+    runbooks: z.array(RunbookRule).min(1),
+    concurrency: z.number().int().positive().default(8),
+    pacing: Pacing.default({ mode: 'closed-loop', targetUtilization: 0.85, settle: '60s' }),
+    stuck: z.strictObject({ percentile: z.number().gt(0).lte(100).default(75) }).optional(),
+    /** The plan that undoes this one; by default the plan of the other direction for the same datacenter. */
+    restorePlan: Name.optional(),
+  }),
+});
+export type Plan = z.infer<typeof Plan>;
+
+// ---------------------------------------------------------------------------------------- Scenario
+
+export const LoadCurve = z.strictObject({
+  curve: z.enum(['diurnal', 'flat']).default('diurnal'),
+  /** Local time of day (UTC) of the daily peak, HH:MM. */
+  peak: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day such as 20:00').default('20:00'),
+  /** Demand at the trough as a fraction of the peak. */
+  trough: z.number().min(0).max(1).default(0.5),
+  /** Relative standard deviation of seeded noise on demand. */
+  noise: z.number().min(0).max(1).default(0),
+});
+export type LoadCurve = z.infer<typeof LoadCurve>;
+
+export const FaultKind = z.enum(['datacenter-lost', 'capacity', 'backbone', 'mechanism', 'metrics-missing']);
+export type FaultKind = z.infer<typeof FaultKind>;
+
+export const Fault = z.strictObject({
+  at: Duration,
+  kind: FaultKind,
+  datacenter: Name.optional(),
+  service: Name.optional(),
+  capacityFraction: z.number().min(0).max(1).optional(),
+  /** mechanism faults: which mechanism (edge, cluster, sessions, jobs, replication, promote, shards, config). */
+  mechanism: z.string().optional(),
+  mode: z.enum(['error', 'hang']).optional(),
+  /** How long the fault lasts; for ever when absent. */
+  duration: Duration.optional(),
+});
+export type Fault = z.infer<typeof Fault>;
+
+export const ScenarioRun = z.strictObject({
+  at: Duration.optional(),
+  after: Name.optional(),
+  wait: Duration.optional(),
+  plan: Name,
+});
+export type ScenarioRun = z.infer<typeof ScenarioRun>;
+
+export const Scenario = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Scenario'),
+  metadata: Metadata,
+  spec: z.strictObject({
+    fleet: Name,
+    seed: z.number().int().default(1),
+    start: z.iso.datetime({ offset: true }),
+    duration: Duration,
+    load: LoadCurve.default({ curve: 'diurnal', peak: '20:00', trough: 0.5, noise: 0 }),
+    propagation: z.strictObject({ edge: Duration.default('30s'), cluster: Duration.default('10s') }).default({ edge: '30s', cluster: '10s' }),
+    faults: z.array(Fault).optional(),
+    run: z.array(ScenarioRun).optional(),
+  }),
+});
+export type Scenario = z.infer<typeof Scenario>;
+
+// ----------------------------------------------------------------------------------------- Any doc
+
+export const Kind = z.enum(['Fleet', 'TaskTemplate', 'Runbook', 'Plan', 'Scenario']);
+export type Kind = z.infer<typeof Kind>;
+
+export const documentSchemas = {
+  Fleet, TaskTemplate, Runbook, Plan, Scenario,
+} as const satisfies Record<Kind, z.ZodType>;
+
+export type Document = Fleet | TaskTemplate | Runbook | Plan | Scenario;
+
+/** Where a definition came from, so that later analyses (lint, plan) can point at its line. */
+export interface SourceRef {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Every definition loaded from a set of files, by kind and name. */
+export interface Definitions {
+  readonly fleets: ReadonlyMap<string, Fleet>;
+  readonly templates: ReadonlyMap<string, TaskTemplate>;
+  readonly runbooks: ReadonlyMap<string, Runbook>;
+  readonly plans: ReadonlyMap<string, Plan>;
+  readonly scenarios: ReadonlyMap<string, Scenario>;
+  /**
+   * Position of any node by its path from the document, e.g. `Plan/evacuate-east` + `spec.runbooks.0.runbook`.
+   * Returns the document's own position when the path is not found.
+   */
+  locate(kind: Kind, name: string, path?: readonly (string | number)[]): SourceRef | undefined;
+}
