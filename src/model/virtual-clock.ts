@@ -1,0 +1,104 @@
+/**
+ * A clock whose time moves only when everything waiting on it is idle: sleeps complete in virtual time, in order,
+ * as fast as the code under it can run. The simulator advances its world through `onAdvance`; the engine neither
+ * knows nor cares that time is virtual.
+ */
+import type { Clock } from './clock.js';
+
+interface Timer {
+  readonly at: number;
+  readonly seq: number;
+  readonly resolve: () => void;
+}
+
+/** Lets every pending promise callback (and those they queue) run before time moves. */
+export async function flushPending(rounds = 3): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+export class VirtualClock implements Clock {
+  private time: number;
+  private seq = 0;
+  private timers: Timer[] = [];
+  /** Called with (from, to) before time moves forward, so a world can step itself to `to`. */
+  onAdvance: ((from: number, to: number) => void) | undefined;
+
+  constructor(startMs: number) {
+    this.time = startMs;
+  }
+
+  now(): number {
+    return this.time;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) { reject(signal.reason as Error); return; }
+      const timer: Timer = {
+        at: this.time + Math.max(0, ms),
+        seq: this.seq++,
+        resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); },
+      };
+      const onAbort = (): void => {
+        this.timers = this.timers.filter((t) => t !== timer);
+        reject(signal?.reason as Error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.insert(timer);
+    });
+  }
+
+  /** Number of sleeps waiting. */
+  pending(): number {
+    return this.timers.length;
+  }
+
+  /** Time of the earliest waiting sleep, if any. */
+  nextAt(): number | undefined {
+    return this.timers[0]?.at;
+  }
+
+  /** Moves time to `to` (never backwards), firing every sleep due by then in order. */
+  async advanceTo(to: number): Promise<void> {
+    await flushPending();
+    for (;;) {
+      const next = this.timers[0];
+      if (!next || next.at > to) break;
+      this.moveTo(next.at);
+      const due = this.timers.filter((t) => t.at === next.at);
+      this.timers = this.timers.filter((t) => t.at !== next.at);
+      for (const t of due) t.resolve();
+      await flushPending();
+    }
+    this.moveTo(to);
+  }
+
+  /**
+   * Runs until `done()` holds or time reaches `limit`: whenever nothing can run, time jumps to the next sleep.
+   * Returns false when it stopped because nothing was waiting (everything finished or is stuck on non-clock work).
+   */
+  async runUntil(done: () => boolean, limit: number): Promise<boolean> {
+    await flushPending();
+    while (!done()) {
+      const next = this.timers[0];
+      if (!next) return false;
+      if (next.at > limit) { this.moveTo(limit); return done(); }
+      await this.advanceTo(next.at);
+    }
+    return true;
+  }
+
+  private moveTo(t: number): void {
+    if (t <= this.time) return;
+    const from = this.time;
+    this.onAdvance?.(from, t);
+    this.time = t;
+  }
+
+  private insert(timer: Timer): void {
+    // Stable order: by time, then by the order sleeps were asked for, so runs are deterministic.
+    let i = this.timers.length;
+    while (i > 0 && (this.timers[i - 1]!.at > timer.at)) i--;
+    this.timers.splice(i, 0, timer);
+  }
+}
