@@ -54,6 +54,29 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Who sends an action: the simulator journals it, so a repeated or skipped stage is visible afterwards. */
+export interface ActionOrigin {
+  readonly runId: string;
+  readonly taskId: string;
+  readonly stage: number;
+  readonly attempt: number;
+}
+
+export interface ActOptions extends CallOptions {
+  readonly origin?: ActionOrigin;
+}
+
+/**
+ * Simulator only: the world's true figures, which the `oracle` pacer reads to move as fast as propagation allows
+ * without exceeding the target. Real backends do not have it.
+ */
+export interface Oracle {
+  /** True capacity (after faults) and true arriving load per datacenter for the service, requests per second. */
+  truth(service: string): Promise<{ readonly capacity: Readonly<Record<string, number>>; readonly load: Readonly<Record<string, number>> }>;
+  /** Propagation delay of a weight change at the layer, ms. */
+  propagationMs(layer: Layer): number;
+}
+
 /** A snapshot request may name extra PromQL queries to answer (from `prom("…")` in expressions). */
 export interface SnapshotOptions extends CallOptions {
   readonly queries?: readonly string[];
@@ -77,5 +100,7 @@ export interface Backend extends MetricsSource {
   weights(layer: Layer, service: string, options?: CallOptions): Promise<readonly WeightTable[]>;
   /** The baseline tables (before any drain), which a restore returns to. */
   baselineWeights(layer: Layer, service: string, options?: CallOptions): Promise<readonly WeightTable[]>;
-  act(action: Action, options?: CallOptions): Promise<ActionResult>;
+  act(action: Action, options?: ActOptions): Promise<ActionResult>;
+  /** Present on the simulator only. */
+  readonly oracle?: Oracle;
 }

@@ -6,6 +6,10 @@
  *
  * The run-related part is defined by the engine's needs (see below); tokens and audit are used by the server.
  */
+import type { CompiledPlan } from '../model/compiled.js';
+import type { EngineEvent } from '../model/events.js';
+import type { RunState, TaskState } from '../model/states.js';
+
 export type Role = 'viewer' | 'operator' | 'admin';
 
 export interface TokenRecord {
@@ -38,4 +42,84 @@ export interface TokenStore {
 export interface AuditLog {
   appendAudit(entry: AuditEntry): Promise<number>;
   listAudit(options?: { readonly limit?: number; readonly afterId?: number }): Promise<readonly AuditEntry[]>;
+}
+
+// ------------------------------------------------------------------------------------------------ Runs
+// CONTRACT used by the engine (writer), the server (reader) and the store implementations. Additive changes only.
+
+
+export interface RunRecord {
+  readonly id: string;
+  readonly plan: string;
+  readonly datacenter: string;
+  readonly direction: 'drain' | 'restore';
+  readonly state: RunState;
+  /** The compiled plan the run executes, frozen at start so that a resumed run does exactly the same thing. */
+  readonly compiled: CompiledPlan;
+  readonly createdAt: number;
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  readonly reason?: string;
+  /** After the run: the chain of task ids that determined its duration, with the analysis (JSON). */
+  readonly criticalPath?: readonly string[];
+  readonly analysis?: unknown;
+  /** Who started it. */
+  readonly actor?: string;
+}
+
+export interface TaskRecord {
+  readonly runId: string;
+  readonly id: string;
+  readonly state: TaskState;
+  /** Index of the current stage (the next to run when pending or resumed). */
+  readonly stage: number;
+  /** Stage-local progress (JSON), e.g. a shift's steps so far, so an interrupted stage can continue. */
+  readonly stageState?: unknown;
+  readonly attempt: number;
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  readonly reason?: string;
+  readonly stuck?: boolean;
+  readonly approved?: boolean;
+  /** Conditions (by name or expression) and dependencies (task ids) an operator overrode. */
+  readonly overrides?: { readonly conditions: readonly string[]; readonly dependencies: readonly string[] };
+}
+
+export type RunPatch = Partial<Pick<RunRecord, 'state' | 'startedAt' | 'finishedAt' | 'reason' | 'criticalPath' | 'analysis'>>;
+export type TaskPatch = Partial<Omit<TaskRecord, 'runId' | 'id'>>;
+
+/** Identifies task durations for stuck detection. */
+export interface DurationKey {
+  readonly template: string;
+  readonly service: string;
+  readonly datacenter: string;
+}
+
+export interface RunStore {
+  /** Creates the run with all its tasks, atomically. */
+  createRun(run: RunRecord, tasks: readonly TaskRecord[], events?: readonly EngineEvent[]): Promise<readonly EngineEvent[]>;
+  /**
+   * Applies a patch to the run and/or tasks and appends events, all in one transaction; returns the events with
+   * their sequence numbers. The engine calls this before acting on the change it records.
+   */
+  commit(change: {
+    readonly runId: string;
+    readonly run?: RunPatch;
+    readonly tasks?: readonly { readonly id: string; readonly patch: TaskPatch }[];
+    readonly events?: readonly EngineEvent[];
+  }): Promise<readonly EngineEvent[]>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(options?: { readonly active?: boolean; readonly plan?: string; readonly limit?: number }): Promise<readonly RunRecord[]>;
+  getTasks(runId: string): Promise<readonly TaskRecord[]>;
+  /** Events not tied to one run's transaction (alerts, halts). */
+  appendEvents(events: readonly EngineEvent[]): Promise<readonly EngineEvent[]>;
+  listEvents(options?: { readonly runId?: string; readonly afterSeq?: number; readonly limit?: number }): Promise<readonly EngineEvent[]>;
+  recordDuration(key: DurationKey, ms: number, at: number): Promise<void>;
+  /** Most recent durations first, at most `limit`. */
+  durations(key: DurationKey, limit?: number): Promise<readonly number[]>;
+}
+
+export interface Store extends RunStore, TokenStore, AuditLog {
+  init(): Promise<void>;
+  close(): Promise<void>;
 }
