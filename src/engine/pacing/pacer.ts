@@ -1,0 +1,72 @@
+/**
+ * Pacers decide how much of a traffic move happens in the next step and how long to wait after it. They are pure
+ * and deterministic: the same input always gives the same decision, so a resumed run decides exactly as the
+ * interrupted one would have, and a recorded run replays.
+ *
+ * Where the moved traffic goes (to the receivers with the most headroom) is decided by the stage, the same way for
+ * every pacer; pacers differ only in how much moves per step and when.
+ */
+
+/** What the pacer knows of one receiver of the moved traffic (a datacenter). Absent figures mean "not read". */
+export interface ReceiverReading {
+  readonly name: string;
+  /** Requests per second arriving. */
+  readonly load?: number;
+  /** Requests per second at 100 % utilisation. */
+  readonly capacity?: number;
+  readonly utilization?: number;
+  /** 0..1. */
+  readonly errorRate?: number;
+  /** Seconds. */
+  readonly latencyP99?: number;
+}
+
+export type DecisionKind = 'grow' | 'hold' | 'shrink' | 'backoff' | 'fixed' | 'final';
+
+export interface PacerInput {
+  /** Fraction of the whole move already done, 0..1. */
+  readonly progress: number;
+  /** Steps taken so far (moves and back-offs, not holds). */
+  readonly steps: number;
+  /** Fraction moved by the most recent move (positive), 0 before the first. */
+  readonly lastStep: number;
+  readonly lastDecision?: DecisionKind;
+  /**
+   * Requests per second the whole move shifts (the load that leaves the datacenter, or returns to it). Unknown
+   * (undefined) only when nothing could be read; the closed loop then holds.
+   */
+  readonly volume?: number;
+  /** The receivers of the moved traffic, as measured now (after the previous step propagated and settled). */
+  readonly receivers: readonly ReceiverReading[];
+  /** The receivers as measured before the first step: the reference for "error rate up" and "latency up". */
+  readonly baseline: readonly ReceiverReading[];
+  readonly targetUtilization: number;
+}
+
+export interface Decision {
+  readonly kind: DecisionKind;
+  /**
+   * Fraction of the whole move to make now: positive moves on, negative moves back (a back-off), 0 holds.
+   * progress + step always stays within 0..1.
+   */
+  readonly step: number;
+  /** How long to wait after carrying out the step before the next decision (propagation and settle), ms. */
+  readonly waitMs: number;
+  /** Why, in words an operator reads in the event stream. */
+  readonly reason: string;
+}
+
+export interface Pacer {
+  readonly mode: 'closed-loop' | 'fixed' | 'oracle';
+  next(input: PacerInput): Decision;
+}
+
+/** Fractions below this are treated as zero, so that float noise never leaves a drain at 99.9999 %. */
+export const EPSILON = 1e-6;
+
+/** Clamps a step so that progress stays within 0..1, and snaps the last sliver to exactly the end. */
+export function clampStep(progress: number, step: number): number {
+  const to = Math.min(1, Math.max(0, progress + step));
+  const snapped = 1 - to < EPSILON ? 1 : to < EPSILON ? 0 : to;
+  return snapped - progress;
+}

@@ -1,0 +1,77 @@
+/**
+ * The contract between the executor and a stage of the library.
+ *
+ * The executor resolves a stage's `with` values (`${{ }}` interpolation), loads the stage's saved progress from the
+ * store, and calls the stage function with a StageContext. A stage:
+ * - reads the current state of the world before acting, so running it twice (after a crash, or a retry) is
+ *   harmless: a second run sends no action that changes anything;
+ * - acts only through `ctx.act` (which goes to Backend.act with the action's origin for the journal);
+ * - saves its progress with `ctx.checkpoint` BEFORE acting on it, so an interrupted stage continues rather than
+ *   repeats or skips;
+ * - waits only through `ctx.clock.sleep` (never timers), honours `ctx.signal`, and never throws for an outcome the
+ *   runbook can route (failure, timeout): it returns it. It throws only when aborted or on a bug.
+ */
+import type { Action, ActionResult, Backend } from '../backends/backend.js';
+import type { Clock } from '../model/clock.js';
+import type { Fleet, Pacing, ParamValue, StageKind, StageOutcome } from '../model/definitions.js';
+import type { EngineEvent } from '../model/events.js';
+import type { Pacer } from '../engine/pacing/pacer.js';
+
+/** A condition's value: `hold` when a reading it needs is missing (never treated as true). */
+export type ConditionVerdict = 'true' | 'false' | 'hold';
+
+export interface StageContext {
+  readonly backend: Backend;
+  readonly clock: Clock;
+  /** Aborted when the run is paused, aborted or halted, or the stage's timeout passes. */
+  readonly signal: AbortSignal;
+  readonly runId: string;
+  readonly taskId: string;
+  /** Index of the stage in its task, and the task's attempt (1 on the first run, +1 per retry). */
+  readonly stageIndex: number;
+  readonly attempt: number;
+  /** The task's service and datacenter (defaults for stages whose `with` omits them). */
+  readonly service: string;
+  readonly datacenter: string;
+  /** The stage's `with`, already interpolated by the executor. */
+  readonly with: Readonly<Record<string, ParamValue>>;
+  /** The plan's pacing, with its defaults applied. */
+  readonly pacing: Pacing;
+  /** The pacer for `pacing.mode` (see src/engine/pacing). */
+  readonly pacer: Pacer;
+  readonly targetUtilization: number;
+  readonly fleet: Fleet;
+  /** Stage-local progress saved by an earlier, interrupted run of this stage; undefined on a fresh start. */
+  readonly state: unknown;
+  /**
+   * When the stage must give up with outcome `timeout` (clock ms), from the stage's `timeout`; stages that wait
+   * check it. Undefined: no limit.
+   */
+  readonly deadline?: number;
+  /** Persists stage-local progress; resolves once committed. Call it before acting on that progress. */
+  checkpoint(state: unknown): Promise<void>;
+  /** Persists and publishes an event (the store assigns its sequence number). */
+  emit(event: EngineEvent): Promise<void>;
+  /** Evaluates a CEL condition against a fresh snapshot, with the task's params in scope. */
+  evaluate(expr: string): Promise<ConditionVerdict>;
+  /** Whether an operator approved this task's approval stage. */
+  approved(): boolean;
+}
+
+export interface StageResult {
+  readonly outcome: StageOutcome;
+  readonly detail?: string;
+}
+
+export type StageFn = (ctx: StageContext) => Promise<StageResult>;
+
+/** Sends an action to the backend with the stage's origin, so the journal shows who sent it. */
+export function act(ctx: StageContext, action: Action): Promise<ActionResult> {
+  return ctx.backend.act(action, {
+    signal: ctx.signal,
+    origin: { runId: ctx.runId, taskId: ctx.taskId, stage: ctx.stageIndex, attempt: ctx.attempt },
+  });
+}
+
+/** Every stage kind of the library, for lint and for refusing a plan whose backend lacks an action. */
+export type StageLibrary = Readonly<Record<StageKind, StageFn>>;
