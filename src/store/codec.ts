@@ -1,0 +1,172 @@
+/**
+ * Records ↔ table rows, shared by the SQL stores so that SQLite and PostgreSQL keep the same columns and the same
+ * meaning. JSON values are stored as text; booleans as 0/1; absent values as NULL.
+ *
+ * A patch clears a column when it names the key with the value `undefined` (`{ reason: undefined }`), and leaves
+ * the column alone when the key is not in the patch at all.
+ */
+import type { EngineEvent } from '../model/events.js';
+import type { RunState, TaskState } from '../model/states.js';
+import type { AuditEntry, Role, RunPatch, RunRecord, TaskPatch, TaskRecord, TokenRecord } from './store.js';
+import type { CompiledPlan } from '../model/compiled.js';
+
+export type SqlValue = string | number | null;
+export type Row = Readonly<Record<string, unknown>>;
+
+const json = (v: unknown): SqlValue => (v === undefined ? null : JSON.stringify(v));
+const bool = (v: boolean | undefined): SqlValue => (v === undefined ? null : v ? 1 : 0);
+const opt = (v: string | number | undefined): SqlValue => (v === undefined ? null : v);
+
+function parseJson(v: unknown): unknown {
+  return typeof v === 'string' ? JSON.parse(v) as unknown : undefined;
+}
+function num(v: unknown): number | undefined {
+  if (v === null || v === undefined) return undefined;
+  return typeof v === 'number' ? v : Number(v);
+}
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+function flag(v: unknown): boolean | undefined {
+  const n = num(v);
+  return n === undefined ? undefined : n !== 0;
+}
+
+/** Drops keys whose value is undefined, so records read back compare equal to what was written. */
+function compact<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+// ------------------------------------------------------------------------------------------------- runs
+
+export const RUN_COLUMNS = ['id', 'plan', 'datacenter', 'direction', 'state', 'compiled', 'created_at', 'started_at',
+  'finished_at', 'reason', 'critical_path', 'analysis', 'actor'] as const;
+
+export function runRow(r: RunRecord): SqlValue[] {
+  return [r.id, r.plan, r.datacenter, r.direction, r.state, JSON.stringify(r.compiled), r.createdAt, opt(r.startedAt),
+    opt(r.finishedAt), opt(r.reason), json(r.criticalPath), json(r.analysis), opt(r.actor)];
+}
+
+export function rowRun(row: Row): RunRecord {
+  return compact({
+    id: String(row.id),
+    plan: String(row.plan),
+    datacenter: String(row.datacenter),
+    direction: row.direction as RunRecord['direction'],
+    state: row.state as RunState,
+    compiled: parseJson(row.compiled) as CompiledPlan,
+    createdAt: num(row.created_at) ?? 0,
+    startedAt: num(row.started_at),
+    finishedAt: num(row.finished_at),
+    reason: str(row.reason),
+    criticalPath: parseJson(row.critical_path) as readonly string[] | undefined,
+    analysis: parseJson(row.analysis),
+    actor: str(row.actor),
+  });
+}
+
+const RUN_PATCH: Record<keyof Required<RunPatch>, [string, (v: never) => SqlValue]> = {
+  state: ['state', (v: string) => v],
+  startedAt: ['started_at', opt],
+  finishedAt: ['finished_at', opt],
+  reason: ['reason', opt],
+  criticalPath: ['critical_path', json],
+  analysis: ['analysis', json],
+};
+
+// ------------------------------------------------------------------------------------------------ tasks
+
+export const TASK_COLUMNS = ['run_id', 'id', 'position', 'state', 'stage', 'stage_state', 'attempt', 'started_at',
+  'finished_at', 'reason', 'stuck', 'approved', 'overrides'] as const;
+
+export function taskRow(t: TaskRecord, position: number): SqlValue[] {
+  return [t.runId, t.id, position, t.state, t.stage, json(t.stageState), t.attempt, opt(t.startedAt), opt(t.finishedAt),
+    opt(t.reason), bool(t.stuck), bool(t.approved), json(t.overrides)];
+}
+
+export function rowTask(row: Row): TaskRecord {
+  return compact({
+    runId: String(row.run_id),
+    id: String(row.id),
+    state: row.state as TaskState,
+    stage: num(row.stage) ?? 0,
+    stageState: parseJson(row.stage_state),
+    attempt: num(row.attempt) ?? 1,
+    startedAt: num(row.started_at),
+    finishedAt: num(row.finished_at),
+    reason: str(row.reason),
+    stuck: flag(row.stuck),
+    approved: flag(row.approved),
+    overrides: parseJson(row.overrides) as TaskRecord['overrides'],
+  });
+}
+
+const TASK_PATCH: Record<keyof Required<TaskPatch>, [string, (v: never) => SqlValue]> = {
+  state: ['state', (v: string) => v],
+  stage: ['stage', (v: number) => v],
+  stageState: ['stage_state', json],
+  attempt: ['attempt', (v: number) => v],
+  startedAt: ['started_at', opt],
+  finishedAt: ['finished_at', opt],
+  reason: ['reason', opt],
+  stuck: ['stuck', bool],
+  approved: ['approved', bool],
+  overrides: ['overrides', json],
+};
+
+/** Column assignments of a patch: [column, value] for every key the patch names. */
+function patchColumns<P extends object>(patch: P, map: Record<string, [string, (v: never) => SqlValue]>): [string, SqlValue][] {
+  const out: [string, SqlValue][] = [];
+  for (const key of Object.keys(patch)) {
+    const entry = map[key];
+    if (!entry) continue;
+    const [column, encode] = entry;
+    const value = (patch as Record<string, unknown>)[key];
+    out.push([column, value === undefined ? null : encode(value as never)]);
+  }
+  return out;
+}
+
+export const runPatchColumns = (p: RunPatch): [string, SqlValue][] => patchColumns(p, RUN_PATCH);
+export const taskPatchColumns = (p: TaskPatch): [string, SqlValue][] => patchColumns(p, TASK_PATCH);
+
+// ----------------------------------------------------------------------------------------------- events
+
+/** The event as stored: everything but its sequence number, which is the row's key. */
+export function eventBody(e: EngineEvent): string {
+  const { seq: _seq, ...rest } = e;
+  return JSON.stringify(rest);
+}
+
+export function rowEvent(row: Row): EngineEvent {
+  return { ...(JSON.parse(String(row.body)) as EngineEvent), seq: num(row.seq) ?? 0 };
+}
+
+// ------------------------------------------------------------------------------------------ tokens, audit
+
+export function rowToken(row: Row): TokenRecord {
+  return compact({
+    id: String(row.id),
+    name: String(row.name),
+    role: row.role as Role,
+    hash: String(row.hash),
+    createdAt: num(row.created_at) ?? 0,
+    revokedAt: num(row.revoked_at),
+  });
+}
+
+export function rowAudit(row: Row): AuditEntry {
+  return compact({
+    id: num(row.id),
+    time: num(row.time) ?? 0,
+    actor: String(row.actor),
+    action: String(row.action),
+    target: str(row.target),
+    reason: str(row.reason),
+    details: parseJson(row.details),
+  });
+}
+
+export function auditRow(e: AuditEntry): SqlValue[] {
+  return [e.time, e.actor, e.action, opt(e.target), opt(e.reason), json(e.details)];
+}

@@ -1,0 +1,236 @@
+/**
+ * The one conformance suite every Store implementation passes (SQLite now, PostgreSQL later): each implementation's
+ * test file calls `storeConformance(name, makeStore)`. It checks the contract the engine and the server rely on,
+ * through the interface only.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CompiledPlan } from '../model/compiled.js';
+import type { EngineEvent } from '../model/events.js';
+import { MaelstromError } from '../model/errors.js';
+import type { RunRecord, Store, TaskRecord } from './store.js';
+import { hashTokenSecret } from './tokens.js';
+
+export interface ConformanceOptions {
+  /**
+   * Closes `store` and opens another over the same data: what a restarted controller sees. When given, the suite
+   * also checks that everything committed survives a reopen.
+   */
+  readonly reopen?: (store: Store) => Promise<Store>;
+}
+
+const compiled: CompiledPlan = {
+  plan: 'evacuate-east', fleet: 'example', direction: 'drain', datacenter: 'east', concurrency: 8,
+  pacing: { mode: 'closed-loop', targetUtilization: 0.85, settle: '60s' }, stuckPercentile: 75,
+  tasks: [], waves: [], hccs: [], preflight: { ok: true, targetUtilization: 0.85, services: [] }, criticalPath: [], predictedMs: 0,
+};
+
+export function runRecord(id: string, over: Partial<RunRecord> = {}): RunRecord {
+  return { id, plan: 'evacuate-east', datacenter: 'east', direction: 'drain', state: 'pending', compiled, createdAt: 1000, ...over };
+}
+
+export function taskRecord(runId: string, id: string, over: Partial<TaskRecord> = {}): TaskRecord {
+  return { runId, id, state: 'pending', stage: 0, attempt: 1, ...over };
+}
+
+function stateEvent(runId: string, taskId: string, time: number): EngineEvent {
+  return { type: 'task.state', runId, taskId, state: 'running', time };
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof MaelstromError ? e.code : `not a MaelstromError: ${String(e)}`;
+  }
+  return 'resolved';
+}
+
+export function storeConformance(name: string, makeStore: () => Promise<Store>, options: ConformanceOptions = {}): void {
+  describe(`${name} store conformance`, () => {
+    const open: Store[] = [];
+    const fresh = async (): Promise<Store> => {
+      const s = await makeStore();
+      open.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((s) => s.close()));
+    });
+
+    it('creates a run with its tasks and reads them back as written, tasks in order', async () => {
+      const s = await fresh();
+      const run = runRecord('r1', { actor: 'alice', startedAt: 1500 });
+      const tasks = [taskRecord('r1', 'web/edge'), taskRecord('r1', 'web/clusters', { stageState: { progress: 0.25, steps: [1, 2] } }), taskRecord('r1', 'api/edge')];
+      const events = await s.createRun(run, tasks, [{ type: 'run.state', runId: 'r1', plan: 'evacuate-east', state: 'pending', time: 1000 }]);
+      expect(events).toHaveLength(1);
+      expect(events[0]!.seq).toBeGreaterThan(0);
+      expect(await s.getRun('r1')).toEqual(run);
+      expect(await s.getTasks('r1')).toEqual(tasks);
+      expect(await s.getRun('nope')).toBeUndefined();
+      expect(await s.getTasks('nope')).toEqual([]);
+    });
+
+    it('refuses a second run with the same id and leaves the first untouched', async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), [taskRecord('r1', 'a')]);
+      expect(await code(s.createRun(runRecord('r1', { plan: 'other' }), [taskRecord('r1', 'b')]))).toBe('E_CONFLICT');
+      expect((await s.getRun('r1'))!.plan).toBe('evacuate-east');
+      expect((await s.getTasks('r1')).map((t) => t.id)).toEqual(['a']);
+    });
+
+    it('commits a run patch, task patches and events together and numbers the events', async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), [taskRecord('r1', 'a'), taskRecord('r1', 'b')]);
+      const out = await s.commit({
+        runId: 'r1',
+        run: { state: 'running', startedAt: 2000 },
+        tasks: [{ id: 'a', patch: { state: 'running', startedAt: 2000, stageState: { step: 1 } } }, { id: 'b', patch: { state: 'waiting' } }],
+        events: [stateEvent('r1', 'a', 2000), stateEvent('r1', 'b', 2000)],
+      });
+      expect(out.map((e) => e.type)).toEqual(['task.state', 'task.state']);
+      expect(out[1]!.seq).toBeGreaterThan(out[0]!.seq!);
+      expect(await s.getRun('r1')).toMatchObject({ state: 'running', startedAt: 2000 });
+      const tasks = await s.getTasks('r1');
+      expect(tasks[0]).toEqual(taskRecord('r1', 'a', { state: 'running', startedAt: 2000, stageState: { step: 1 } }));
+      expect(tasks[1]!.state).toBe('waiting');
+      expect((await s.listEvents({ runId: 'r1' })).map((e) => e.seq)).toEqual(out.map((e) => e.seq));
+    });
+
+    it('applies nothing of a commit that names an unknown task', async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), [taskRecord('r1', 'a')]);
+      const before = await s.listEvents();
+      const result = code(s.commit({
+        runId: 'r1', run: { state: 'running' },
+        tasks: [{ id: 'a', patch: { state: 'running' } }, { id: 'ghost', patch: { state: 'running' } }],
+        events: [stateEvent('r1', 'a', 1)],
+      }));
+      expect(await result).toBe('E_NOT_FOUND');
+      expect((await s.getRun('r1'))!.state).toBe('pending');
+      expect((await s.getTasks('r1'))[0]!.state).toBe('pending');
+      expect(await s.listEvents()).toEqual(before);
+      expect(await code(s.commit({ runId: 'ghost', run: { state: 'running' } }))).toBe('E_NOT_FOUND');
+    });
+
+    it('clears a field a patch names as undefined and keeps one it does not name', async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), [taskRecord('r1', 'a', { stageState: { x: 1 }, reason: 'because', stuck: true })]);
+      await s.commit({ runId: 'r1', tasks: [{ id: 'a', patch: { stageState: undefined, stage: 1 } }] });
+      expect((await s.getTasks('r1'))[0]).toEqual(taskRecord('r1', 'a', { stage: 1, reason: 'because', stuck: true }));
+      await s.commit({ runId: 'r1', tasks: [{ id: 'a', patch: { stuck: false, approved: true, overrides: { conditions: ['c'], dependencies: [] } } }] });
+      expect((await s.getTasks('r1'))[0]).toMatchObject({ stuck: false, approved: true, overrides: { conditions: ['c'], dependencies: [] } });
+    });
+
+    it('stores the critical path and analysis of a finished run', async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), []);
+      await s.commit({ runId: 'r1', run: { state: 'succeeded', finishedAt: 9000, criticalPath: ['a', 'b'], analysis: { slack: { c: 5 } } } });
+      expect(await s.getRun('r1')).toMatchObject({ state: 'succeeded', finishedAt: 9000, criticalPath: ['a', 'b'], analysis: { slack: { c: 5 } } });
+    });
+
+    it('lists runs newest first, filtered by activity and plan, limited', async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1', { createdAt: 1, state: 'succeeded' }), []);
+      await s.createRun(runRecord('r2', { createdAt: 2, state: 'running' }), []);
+      await s.createRun(runRecord('r3', { createdAt: 3, state: 'paused', plan: 'restore-east' }), []);
+      expect((await s.listRuns()).map((r) => r.id)).toEqual(['r3', 'r2', 'r1']);
+      expect((await s.listRuns({ active: true })).map((r) => r.id)).toEqual(['r3', 'r2']);
+      expect((await s.listRuns({ active: false })).map((r) => r.id)).toEqual(['r1']);
+      expect((await s.listRuns({ plan: 'evacuate-east' })).map((r) => r.id)).toEqual(['r2', 'r1']);
+      expect((await s.listRuns({ limit: 1 })).map((r) => r.id)).toEqual(['r3']);
+    });
+
+    it('numbers events in one increasing sequence across commits and free-standing events', async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), [taskRecord('r1', 'a')]);
+      await s.createRun(runRecord('r2'), [taskRecord('r2', 'a')]);
+      const a = await s.commit({ runId: 'r1', events: [stateEvent('r1', 'a', 1)] });
+      const b = await s.appendEvents([{ type: 'alert', severity: 'critical', message: 'halt', time: 2 }]);
+      const c = await s.commit({ runId: 'r2', events: [stateEvent('r2', 'a', 3)] });
+      const seqs = [...a, ...b, ...c].map((e) => e.seq!);
+      expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+      expect(new Set(seqs).size).toBe(3);
+      const all = await s.listEvents();
+      expect(all.map((e) => e.seq)).toEqual(seqs);
+      expect(all[1]).toEqual({ type: 'alert', severity: 'critical', message: 'halt', time: 2, seq: seqs[1] });
+      expect((await s.listEvents({ runId: 'r2' })).map((e) => e.seq)).toEqual([seqs[2]]);
+      expect((await s.listEvents({ afterSeq: seqs[0] })).map((e) => e.seq)).toEqual(seqs.slice(1));
+      expect((await s.listEvents({ limit: 2 })).map((e) => e.seq)).toEqual(seqs.slice(0, 2));
+    });
+
+    it('gives every event of concurrent commits its own sequence number', async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), [taskRecord('r1', 'a')]);
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
+        s.commit({ runId: 'r1', tasks: [{ id: 'a', patch: { stage: i } }], events: [stateEvent('r1', 'a', i)] })));
+      const seqs = results.flat().map((e) => e.seq);
+      expect(new Set(seqs).size).toBe(50);
+      expect(await s.listEvents({ runId: 'r1' })).toHaveLength(50);
+    });
+
+    it('keeps task durations per template, service and datacenter, most recent first', async () => {
+      const s = await fresh();
+      const key = { template: 'shift-traffic', service: 'web', datacenter: 'east' };
+      await s.recordDuration(key, 100, 1);
+      await s.recordDuration(key, 300, 3);
+      await s.recordDuration(key, 200, 2);
+      await s.recordDuration({ ...key, service: 'api' }, 999, 4);
+      expect(await s.durations(key)).toEqual([300, 200, 100]);
+      expect(await s.durations(key, 2)).toEqual([300, 200]);
+      expect(await s.durations({ ...key, datacenter: 'west' })).toEqual([]);
+    });
+
+    it('stores tokens by hash, finds, lists and revokes them', async () => {
+      const s = await fresh();
+      const hash = hashTokenSecret('secret-1');
+      await s.createToken({ id: 't1', name: 'ci', role: 'operator', hash, createdAt: 10 });
+      await s.createToken({ id: 't2', name: 'view', role: 'viewer', hash: hashTokenSecret('secret-2'), createdAt: 11 });
+      expect(await s.findTokenByHash(hash)).toEqual({ id: 't1', name: 'ci', role: 'operator', hash, createdAt: 10 });
+      expect(await s.findTokenByHash(hashTokenSecret('wrong'))).toBeUndefined();
+      expect(await code(s.createToken({ id: 't3', name: 'dup', role: 'admin', hash, createdAt: 12 }))).toBe('E_CONFLICT');
+      await s.revokeToken('t1', 20);
+      await s.revokeToken('t1', 30);
+      expect((await s.findTokenByHash(hash))!.revokedAt).toBe(20);
+      expect((await s.listTokens()).map((t) => t.id)).toEqual(['t1', 't2']);
+      expect(await code(s.revokeToken('nope', 1))).toBe('E_NOT_FOUND');
+      expect(JSON.stringify(await s.listTokens())).not.toContain('secret-1');
+    });
+
+    it('appends audit entries with increasing ids and pages through them', async () => {
+      const s = await fresh();
+      const a = await s.appendAudit({ time: 1, actor: 'alice', action: 'pause', target: 'r1', reason: 'looks odd' });
+      const b = await s.appendAudit({ time: 2, actor: 'bob', action: 'skip', target: 'r1/web', reason: 'known', details: { task: 'web' } });
+      const c = await s.appendAudit({ time: 3, actor: 'carol', action: 'halt' });
+      expect(b).toBeGreaterThan(a);
+      expect(c).toBeGreaterThan(b);
+      const all = await s.listAudit();
+      expect(all).toEqual([
+        { id: a, time: 1, actor: 'alice', action: 'pause', target: 'r1', reason: 'looks odd' },
+        { id: b, time: 2, actor: 'bob', action: 'skip', target: 'r1/web', reason: 'known', details: { task: 'web' } },
+        { id: c, time: 3, actor: 'carol', action: 'halt' },
+      ]);
+      expect((await s.listAudit({ afterId: a, limit: 1 })).map((e) => e.id)).toEqual([b]);
+    });
+
+    if (options.reopen) {
+      const reopen = options.reopen;
+      it('keeps everything committed across a close and reopen, and numbers on from there', async () => {
+        const s = await makeStore();
+        await s.createRun(runRecord('r1'), [taskRecord('r1', 'a')]);
+        const first = await s.commit({ runId: 'r1', run: { state: 'running' }, tasks: [{ id: 'a', patch: { state: 'running', stageState: { p: 0.5 } } }], events: [stateEvent('r1', 'a', 5)] });
+        await s.recordDuration({ template: 't', service: 's', datacenter: 'd' }, 42, 1);
+        await s.appendAudit({ time: 1, actor: 'alice', action: 'start' });
+        const again = await reopen(s);
+        open.push(again);
+        expect((await again.getRun('r1'))!.state).toBe('running');
+        expect((await again.getTasks('r1'))[0]!.stageState).toEqual({ p: 0.5 });
+        expect(await again.listEvents({ runId: 'r1' })).toEqual(first);
+        expect(await again.durations({ template: 't', service: 's', datacenter: 'd' })).toEqual([42]);
+        expect(await again.listAudit()).toHaveLength(1);
+        expect((await again.listRuns({ active: true })).map((r) => r.id)).toEqual(['r1']);
+        const next = await again.appendEvents([{ type: 'alert', severity: 'info', message: 'x', time: 6 }]);
+        expect(next[0]!.seq).toBeGreaterThan(first[0]!.seq!);
+      });
+    }
+  });
+}

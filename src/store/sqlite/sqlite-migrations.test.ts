@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MaelstromError } from '../../model/errors.js';
+import { sqliteMigrations } from '../migrations/sqlite.js';
+import { createSqliteStore } from './sqlite-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'maelstrom-migrate-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function code(p: Promise<unknown>): Promise<string | undefined> {
+  try { await p; } catch (e) { return e instanceof MaelstromError ? e.code : String(e); }
+  return undefined;
+}
+
+describe('sqlite store migrations', () => {
+  it('brings a new file to the latest version and records each migration', async () => {
+    const path = join(dir, 'new.db');
+    const store = createSqliteStore({ path });
+    await store.init();
+    expect(store.schemaVersion()).toBe(sqliteMigrations.length);
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare('SELECT version, name FROM schema_version ORDER BY version').all())
+      .toEqual(sqliteMigrations.map((m) => ({ version: m.version, name: m.name })));
+    db.close();
+  });
+
+  it('opens the file in WAL mode', async () => {
+    const path = join(dir, 'pragmas.db');
+    const store = createSqliteStore({ path });
+    await store.init();
+    await store.close();
+    const db = new Database(path);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('applies only the migrations above the recorded version', async () => {
+    const path = join(dir, 'upgrade.db');
+    const v1 = createSqliteStore({ path });
+    await v1.init();
+    await v1.close();
+    const extra = [...sqliteMigrations, { version: sqliteMigrations.length + 1, name: 'notes', statements: ['CREATE TABLE notes (id INTEGER PRIMARY KEY)'] }];
+    const v2 = createSqliteStore({ path }, extra);
+    await v2.init();
+    expect(v2.schemaVersion()).toBe(extra.length);
+    await v2.close();
+  });
+
+  it('rolls a failing migration back entirely and reports E_STORE', async () => {
+    const path = join(dir, 'failing.db');
+    const broken = [...sqliteMigrations, { version: sqliteMigrations.length + 1, name: 'broken', statements: ['CREATE TABLE half (id INTEGER)', 'THIS IS NOT SQL'] }];
+    expect(await code(createSqliteStore({ path }, broken).init())).toBe('E_STORE');
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
+    expect(db.prepare('SELECT MAX(version) AS v FROM schema_version').get()).toEqual({ v: sqliteMigrations.length });
+    db.close();
+  });
+
+  it('refuses a store written by a newer version', async () => {
+    const path = join(dir, 'newer.db');
+    const store = createSqliteStore({ path });
+    await store.init();
+    await store.close();
+    const db = new Database(path);
+    db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(99, 'future', 0);
+    db.close();
+    expect(await code(createSqliteStore({ path }).init())).toBe('E_STORE');
+  });
+
+  it('reports a store that cannot be opened with E_STORE, not a stack trace', async () => {
+    expect(await code(createSqliteStore({ path: join(dir, 'missing-dir', 'x', 'store.db') }).init())).toBe('E_STORE');
+    expect(await code(createSqliteStore({ path: ':memory:' }).getRun('x'))).toBe('E_STORE');
+  });
+});

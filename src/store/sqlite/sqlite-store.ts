@@ -1,0 +1,265 @@
+/**
+ * The embedded store: one SQLite file (or `:memory:`), the default for a single controller.
+ *
+ * Crash safety: the database runs in WAL mode with `synchronous=FULL`, so a transaction is on disk when commit()
+ * returns; a controller killed with SIGKILL one instruction later loses nothing it was told was saved. Every
+ * multi-row change (createRun, commit) is one transaction: all of it or none of it.
+ */
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { EngineEvent } from '../../model/events.js';
+import { MaelstromError } from '../../model/errors.js';
+import { RunState } from '../../model/states.js';
+import type { AuditEntry, DurationKey, RunRecord, Store, TaskPatch, TaskRecord, TokenRecord, RunPatch } from '../store.js';
+import {
+  RUN_COLUMNS, TASK_COLUMNS, auditRow, eventBody, rowAudit, rowEvent, rowRun, rowTask, rowToken, runPatchColumns, runRow,
+  taskPatchColumns, taskRow, type Row, type SqlValue,
+} from '../codec.js';
+import { checkMigrations, type Migration } from '../migrations/migration.js';
+import { sqliteMigrations } from '../migrations/sqlite.js';
+
+export const SqliteStoreConfig = z.strictObject({
+  /** A file path, or `:memory:`. */
+  path: z.string().min(1),
+  /** Milliseconds to wait for a lock held by another connection (a `status` reading while a run writes). */
+  busyTimeoutMs: z.number().int().nonnegative().default(5000),
+});
+export type SqliteStoreConfig = z.input<typeof SqliteStoreConfig>;
+
+const TERMINAL = RunState.filter((s) => s === 'succeeded' || s === 'failed' || s === 'aborted' || s === 'halted');
+
+export interface SqliteStore extends Store {
+  /** The schema version after init(). */
+  schemaVersion(): number;
+}
+
+/** Creates a store over the file; call init() before use (it opens the file and applies migrations). */
+export function createSqliteStore(config: SqliteStoreConfig, migrations: readonly Migration[] = sqliteMigrations): SqliteStore {
+  const { path, busyTimeoutMs } = SqliteStoreConfig.parse(config);
+  checkMigrations(migrations);
+  let db: Database.Database | undefined;
+
+  const open = (): Database.Database => {
+    if (!db) throw new MaelstromError('E_STORE', 'the store is not open (call init() first)');
+    return db;
+  };
+
+  /** Runs `fn` in a transaction, turning driver errors into E_STORE and keeping MaelstromErrors as they are. */
+  const tx = <T>(fn: (d: Database.Database) => T): T => {
+    const d = open();
+    try {
+      return d.transaction(() => fn(d)).immediate();
+    } catch (e) {
+      throw storeError(e);
+    }
+  };
+  const read = <T>(fn: (d: Database.Database) => T): T => {
+    try {
+      return fn(open());
+    } catch (e) {
+      throw storeError(e);
+    }
+  };
+
+  const insertEvents = (d: Database.Database, events: readonly EngineEvent[], runId?: string): EngineEvent[] => {
+    const stmt = d.prepare('INSERT INTO events (run_id, type, time, body) VALUES (?, ?, ?, ?)');
+    return events.map((e) => {
+      const info = stmt.run(e.runId ?? runId ?? null, e.type, e.time, eventBody(e));
+      return { ...e, seq: Number(info.lastInsertRowid) };
+    });
+  };
+
+  const applyRunPatch = (d: Database.Database, runId: string, patch: RunPatch): void => {
+    const cols = runPatchColumns(patch);
+    if (cols.length === 0) return;
+    d.prepare(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map(([, v]) => v), runId);
+  };
+
+  const applyTaskPatch = (d: Database.Database, runId: string, id: string, patch: TaskPatch): void => {
+    const cols = taskPatchColumns(patch);
+    const exists = d.prepare('SELECT 1 FROM tasks WHERE run_id = ? AND id = ?').get(runId, id);
+    if (!exists) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
+    if (cols.length === 0) return;
+    d.prepare(`UPDATE tasks SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE run_id = ? AND id = ?`)
+      .run(...cols.map(([, v]) => v), runId, id);
+  };
+
+  const store: SqliteStore = {
+    async init() {
+      if (db) return;
+      let d: Database.Database;
+      try {
+        d = new Database(path);
+        d.pragma('journal_mode = WAL');
+        d.pragma('synchronous = FULL');
+        d.pragma('foreign_keys = ON');
+        d.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      } catch (e) {
+        throw new MaelstromError('E_STORE', `cannot open the store at ${path}: ${(e as Error).message}`, { cause: e });
+      }
+      try {
+        migrate(d, migrations);
+      } catch (e) {
+        d.close();
+        throw storeError(e);
+      }
+      db = d;
+    },
+
+    async close() {
+      db?.close();
+      db = undefined;
+    },
+
+    schemaVersion: () => read((d) => currentVersion(d)),
+
+    async createRun(run: RunRecord, tasks: readonly TaskRecord[], events: readonly EngineEvent[] = []) {
+      return tx((d) => {
+        if (d.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.id)) {
+          throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
+        }
+        d.prepare(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`).run(...runRow(run));
+        const insert = d.prepare(`INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`);
+        tasks.forEach((t, i) => {
+          if (t.runId !== run.id) throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
+          insert.run(...taskRow(t, i));
+        });
+        return insertEvents(d, events, run.id);
+      });
+    },
+
+    async commit(change) {
+      return tx((d) => {
+        if (!d.prepare('SELECT 1 FROM runs WHERE id = ?').get(change.runId)) {
+          throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
+        }
+        if (change.run) applyRunPatch(d, change.runId, change.run);
+        for (const t of change.tasks ?? []) applyTaskPatch(d, change.runId, t.id, t.patch);
+        return insertEvents(d, change.events ?? [], change.runId);
+      });
+    },
+
+    async getRun(id) {
+      return read((d) => {
+        const row = d.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+        return row ? rowRun(row) : undefined;
+      });
+    },
+
+    async listRuns(options = {}) {
+      return read((d) => {
+        const where: string[] = [];
+        const args: SqlValue[] = [];
+        if (options.active !== undefined) {
+          where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
+          args.push(...TERMINAL);
+        }
+        if (options.plan !== undefined) { where.push('plan = ?'); args.push(options.plan); }
+        const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC`
+          + (options.limit !== undefined ? ' LIMIT ?' : '');
+        if (options.limit !== undefined) args.push(options.limit);
+        return (d.prepare(sql).all(...args) as Row[]).map(rowRun);
+      });
+    },
+
+    async getTasks(runId) {
+      return read((d) => (d.prepare('SELECT * FROM tasks WHERE run_id = ? ORDER BY position').all(runId) as Row[]).map(rowTask));
+    },
+
+    async appendEvents(events) {
+      return tx((d) => insertEvents(d, events));
+    },
+
+    async listEvents(options = {}) {
+      return read((d) => {
+        const where = ['seq > ?'];
+        const args: SqlValue[] = [options.afterSeq ?? 0];
+        if (options.runId !== undefined) { where.push('run_id = ?'); args.push(options.runId); }
+        let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
+        if (options.limit !== undefined) { sql += ' LIMIT ?'; args.push(options.limit); }
+        return (d.prepare(sql).all(...args) as Row[]).map(rowEvent);
+      });
+    },
+
+    async recordDuration(key: DurationKey, ms: number, at: number) {
+      tx((d) => d.prepare('INSERT INTO durations (template, service, datacenter, ms, at) VALUES (?, ?, ?, ?, ?)')
+        .run(key.template, key.service, key.datacenter, ms, at));
+    },
+
+    async durations(key, limit = 100) {
+      return read((d) => (d.prepare(
+        'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? ORDER BY at DESC, id DESC LIMIT ?',
+      ).all(key.template, key.service, key.datacenter, limit) as Row[]).map((r) => Number(r.ms)));
+    },
+
+    async createToken(record: TokenRecord) {
+      tx((d) => {
+        if (d.prepare('SELECT 1 FROM tokens WHERE id = ? OR hash = ?').get(record.id, record.hash)) {
+          throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
+        }
+        d.prepare('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(record.id, record.name, record.role, record.hash, record.createdAt, record.revokedAt ?? null);
+      });
+    },
+
+    async findTokenByHash(hash) {
+      return read((d) => {
+        const row = d.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
+        return row ? rowToken(row) : undefined;
+      });
+    },
+
+    async listTokens() {
+      return read((d) => (d.prepare('SELECT * FROM tokens ORDER BY created_at, id').all() as Row[]).map(rowToken));
+    },
+
+    async revokeToken(id, at) {
+      tx((d) => {
+        const info = d.prepare('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id);
+        if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no token ${id}`);
+      });
+    },
+
+    async appendAudit(entry: AuditEntry) {
+      return tx((d) => Number(d.prepare('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(...auditRow(entry)).lastInsertRowid));
+    },
+
+    async listAudit(options = {}) {
+      return read((d) => {
+        const args: SqlValue[] = [options.afterId ?? 0];
+        let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
+        if (options.limit !== undefined) { sql += ' LIMIT ?'; args.push(options.limit); }
+        return (d.prepare(sql).all(...args) as Row[]).map(rowAudit);
+      });
+    },
+  };
+  return store;
+}
+
+function currentVersion(d: Database.Database): number {
+  const row = d.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+/** Applies every migration above the recorded version, each in its own transaction. */
+function migrate(d: Database.Database, migrations: readonly Migration[]): void {
+  d.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const have = currentVersion(d);
+  const latest = migrations.length;
+  if (have > latest) {
+    throw new MaelstromError('E_STORE', `the store's schema is version ${have}, newer than this maelstrom knows (${latest}); upgrade maelstrom`);
+  }
+  for (const m of migrations.slice(have)) {
+    d.transaction(() => {
+      for (const sql of m.statements) d.exec(sql);
+      d.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    }).immediate();
+  }
+}
+
+function storeError(e: unknown): MaelstromError {
+  if (e instanceof MaelstromError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new MaelstromError('E_STORE', `store: ${message}`, { cause: e, retryable: /SQLITE_BUSY|locked/i.test(message) });
+}
