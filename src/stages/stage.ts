@@ -37,8 +37,11 @@ export interface StageContext {
   readonly with: Readonly<Record<string, ParamValue>>;
   /** The plan's pacing, with its defaults applied. */
   readonly pacing: Pacing;
-  /** The pacer for `pacing.mode` (see src/engine/pacing). */
-  readonly pacer: Pacer;
+  /**
+   * A pacer to use instead of the one a paced stage makes from `pacing` (with the propagation delay of its layer,
+   * see createPacer in src/engine/pacing). Optional: tests and benchmarks inject one.
+   */
+  readonly pacer?: Pacer;
   readonly targetUtilization: number;
   readonly fleet: Fleet;
   /** Stage-local progress saved by an earlier, interrupted run of this stage; undefined on a fresh start. */

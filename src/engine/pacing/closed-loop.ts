@@ -1,0 +1,104 @@
+/**
+ * The closed-loop pacer (detect → diagnose → resolve): the step size comes from the receivers' measured headroom at
+ * the target utilisation; the first step is deliberately small; each later step may at most double the previous
+ * one. After each step it waits for propagation plus the settle window, then:
+ * - missing readings → hold (missing data is never healthy);
+ * - a receiver degraded (above the target, error rate or latency up against the readings before the drain)
+ *   → back off one step (move the last step back), then hold until it recovers;
+ * - otherwise grow, or shrink when the remaining headroom no longer allows the previous step.
+ */
+import { EPSILON, clampStep, type Decision, type Pacer, type PacerInput, type ReceiverReading } from './pacer.js';
+import { headroomOf, missingReadings, pct, utilizationOf } from './headroom.js';
+
+export interface ClosedLoopConfig {
+  /** Fraction of the move made by the first step. */
+  readonly firstStep: number;
+  /** Never move more than this fraction in one step. */
+  readonly maxStep: number;
+  /** Below this a step is not worth a propagation wait: hold instead. */
+  readonly minStep: number;
+  /** Use at most this share of the measured headroom per step, keeping a margin for noise and rising demand. */
+  readonly headroomShare: number;
+  readonly propagationMs: number;
+  readonly settleMs: number;
+  /** Degradation thresholds against the baseline readings. */
+  readonly errorRateRise: number;
+  readonly latencyRatio: number;
+}
+
+export const CLOSED_LOOP_DEFAULTS = {
+  firstStep: 0.05,
+  maxStep: 0.5,
+  minStep: 0.01,
+  headroomShare: 0.9,
+  errorRateRise: 0.002,
+  latencyRatio: 1.5,
+} as const;
+
+/** Why a receiver counts as degraded, or undefined when it does not. */
+export function degradation(r: ReceiverReading, base: ReceiverReading | undefined, target: number, config: Pick<ClosedLoopConfig, 'errorRateRise' | 'latencyRatio'>): string | undefined {
+  const u = utilizationOf(r);
+  if (u !== undefined && u > target + EPSILON) return `${r.name} at ${pct(u)}, above the target ${pct(target)}`;
+  const e0 = base?.errorRate ?? 0;
+  if (r.errorRate !== undefined && r.errorRate > e0 + config.errorRateRise && r.errorRate > e0 * 1.5) {
+    return `${r.name} error rate up from ${pct(e0)} to ${pct(r.errorRate)}`;
+  }
+  const l0 = base?.latencyP99;
+  if (r.latencyP99 !== undefined && l0 !== undefined && l0 > 0 && r.latencyP99 > l0 * config.latencyRatio && r.latencyP99 - l0 > 0.01) {
+    return `${r.name} p99 latency up from ${(l0 * 1000).toFixed(0)} ms to ${(r.latencyP99 * 1000).toFixed(0)} ms`;
+  }
+  return undefined;
+}
+
+/** A figure the baseline had but the current reading lacks counts as missing. */
+function missingSignals(r: ReceiverReading, base: ReceiverReading | undefined): string[] {
+  const out: string[] = [];
+  if (base?.errorRate !== undefined && r.errorRate === undefined) out.push(`${r.name} error rate`);
+  if (base?.latencyP99 !== undefined && r.latencyP99 === undefined) out.push(`${r.name} latency`);
+  return out;
+}
+
+export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
+  const moveWait = config.propagationMs + config.settleMs;
+  const holdWait = Math.max(config.settleMs, 1000);
+  const hold = (reason: string): Decision => ({ kind: 'hold', step: 0, waitMs: holdWait, reason });
+
+  return {
+    mode: 'closed-loop',
+    next(input: PacerInput): Decision {
+      const remaining = 1 - input.progress;
+      if (remaining <= EPSILON) return { kind: 'final', step: 0, waitMs: 0, reason: 'nothing left to move' };
+      const target = input.targetUtilization;
+      const baseline = new Map(input.baseline.map((b) => [b.name, b]));
+
+      const missing = [...missingReadings(input.receivers, target), ...input.receivers.flatMap((r) => missingSignals(r, baseline.get(r.name)))];
+      if (input.volume === undefined) missing.unshift('the load to move');
+      if (missing.length > 0) return hold(`missing readings: ${missing.join(', ')}`);
+
+      const degraded = input.receivers.map((r) => degradation(r, baseline.get(r.name), target, config)).filter((d) => d !== undefined);
+      if (degraded.length > 0) {
+        if (input.lastDecision !== 'backoff' && input.lastDecision !== 'hold' && input.lastStep > 0 && input.progress > 0) {
+          const step = clampStep(input.progress, -input.lastStep);
+          return { kind: 'backoff', step, waitMs: moveWait, reason: `backing off one step: ${degraded.join('; ')}` };
+        }
+        return hold(`receiver degraded: ${degraded.join('; ')}`);
+      }
+
+      const volume = input.volume ?? 0;
+      const headroom = input.receivers.reduce((sum, r) => sum + (headroomOf(r, target) ?? 0), 0);
+      const safe = volume <= EPSILON ? 1 : (headroom * config.headroomShare) / volume;
+      const wanted = input.lastStep > 0 ? input.lastStep * 2 : config.firstStep;
+      // After a back-off, start again from half the step that hurt.
+      const grown = input.lastDecision === 'backoff' ? input.lastStep / 2 : wanted;
+      const step = Math.min(grown, config.maxStep, safe, remaining);
+      const why = `headroom ${headroom.toFixed(0)} rps at ${pct(target)} for ${(volume * remaining).toFixed(0)} rps left`;
+
+      if (step >= remaining - EPSILON) {
+        return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: moveWait, reason: `last step; ${why}` };
+      }
+      if (step < config.minStep) return hold(`receivers near the target; ${why}`);
+      const kind = step < input.lastStep - EPSILON ? 'shrink' : 'grow';
+      return { kind, step: clampStep(input.progress, step), waitMs: moveWait, reason: `${input.lastStep > 0 ? '' : 'small first step; '}${why}` };
+    },
+  };
+}

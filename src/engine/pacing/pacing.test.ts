@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { createPacer } from './index.js';
+import type { PacerInput, ReceiverReading } from './pacer.js';
+
+const recv = (name: string, load: number, capacity: number, extra: Partial<ReceiverReading> = {}): ReceiverReading =>
+  ({ name, load, capacity, utilization: load / capacity, errorRate: 0.0001, latencyP99: 0.1, ...extra });
+
+const input = (over: Partial<PacerInput> = {}): PacerInput => ({
+  progress: 0, steps: 0, lastStep: 0, volume: 1000,
+  receivers: [recv('west', 400, 1000), recv('central', 400, 1000)],
+  baseline: [recv('west', 400, 1000), recv('central', 400, 1000)],
+  targetUtilization: 0.85,
+  ...over,
+});
+
+const closed = createPacer({ mode: 'closed-loop', targetUtilization: 0.85, settle: '60s' }, { propagationMs: 30_000 });
+
+describe('closed-loop pacer', () => {
+  it('starts with a small first step and waits for propagation plus settle', () => {
+    const d = closed.next(input());
+    expect(d).toMatchObject({ kind: 'grow', step: 0.05, waitMs: 90_000 });
+  });
+
+  it('grows the step while the receivers have headroom, at most doubling', () => {
+    const d = closed.next(input({ progress: 0.05, steps: 1, lastStep: 0.05, lastDecision: 'grow' }));
+    expect(d.kind).toBe('grow');
+    expect(d.step).toBeCloseTo(0.1);
+  });
+
+  it('never moves more than the measured headroom allows', () => {
+    // 2 × (850 − 800) = 100 rps of headroom for 1000 rps: at most 9 % with the margin.
+    const tight = [recv('west', 800, 1000), recv('central', 800, 1000)];
+    const d = closed.next(input({ progress: 0.2, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: tight }));
+    expect(d.kind).toBe('shrink');
+    expect(d.step).toBeCloseTo(0.09);
+  });
+
+  it('takes the rest in a final step when it fits', () => {
+    const d = closed.next(input({ progress: 0.7, steps: 4, lastStep: 0.4, lastDecision: 'grow' }));
+    expect(d.kind).toBe('final');
+    expect(0.7 + d.step).toBeCloseTo(1);
+  });
+
+  it('never exceeds maxStep', () => {
+    const p = createPacer({ mode: 'closed-loop', targetUtilization: 0.85, settle: '60s', maxStep: 0.25 }, { propagationMs: 0 });
+    const d = p.next(input({ progress: 0.3, steps: 3, lastStep: 0.2, lastDecision: 'grow', volume: 100 }));
+    expect(d.step).toBeCloseTo(0.25);
+  });
+
+  it('holds when a reading is missing, and says which', () => {
+    const d = closed.next(input({ receivers: [recv('west', 400, 1000), { name: 'central', errorRate: 0 }] }));
+    expect(d).toMatchObject({ kind: 'hold', step: 0 });
+    expect(d.reason).toContain('central');
+    expect(closed.next(input({ volume: undefined })).kind).toBe('hold');
+    const noErrors = closed.next(input({ receivers: [recv('west', 400, 1000), recv('central', 400, 1000, { errorRate: undefined })] }));
+    expect(noErrors.kind).toBe('hold');
+  });
+
+  it('backs off one step when a receiver goes above the target, then holds until it recovers', () => {
+    const hot = [recv('west', 900, 1000), recv('central', 500, 1000)];
+    const d = closed.next(input({ progress: 0.4, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: hot }));
+    expect(d.kind).toBe('backoff');
+    expect(d.step).toBeCloseTo(-0.2);
+    expect(d.reason).toContain('west');
+    const again = closed.next(input({ progress: 0.2, steps: 4, lastStep: 0.2, lastDecision: 'backoff', receivers: hot }));
+    expect(again).toMatchObject({ kind: 'hold', step: 0 });
+  });
+
+  it('backs off when the error rate or the latency of a receiver rises', () => {
+    const errors = [recv('west', 500, 1000, { errorRate: 0.01 }), recv('central', 500, 1000)];
+    expect(closed.next(input({ progress: 0.3, steps: 2, lastStep: 0.1, lastDecision: 'grow', receivers: errors })).kind).toBe('backoff');
+    const slow = [recv('west', 500, 1000, { latencyP99: 0.4 }), recv('central', 500, 1000)];
+    expect(closed.next(input({ progress: 0.3, steps: 2, lastStep: 0.1, lastDecision: 'grow', receivers: slow })).kind).toBe('backoff');
+  });
+
+  it('resumes after a back-off with half the step that hurt', () => {
+    const d = closed.next(input({ progress: 0.2, steps: 4, lastStep: 0.2, lastDecision: 'backoff' }));
+    expect(d.kind).toBe('shrink');
+    expect(d.step).toBeCloseTo(0.1);
+  });
+
+  it('holds when the receivers are at the target', () => {
+    const full = [recv('west', 849, 1000), recv('central', 849, 1000)];
+    expect(closed.next(input({ progress: 0.5, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: full })).kind).toBe('hold');
+  });
+
+  it('is deterministic', () => {
+    const i = input({ progress: 0.15, steps: 2, lastStep: 0.1, lastDecision: 'grow' });
+    expect(closed.next(i)).toEqual(closed.next(i));
+  });
+
+  it('drains a simple linear world to the end without passing the target', () => {
+    // Receivers gain exactly what is moved, split by headroom: the loop must finish and stay at or under 85 %.
+    let progress = 0;
+    let last = 0;
+    let lastDecision: PacerInput['lastDecision'];
+    const cap = { west: 1000, central: 1200 };
+    const base = { west: 300, central: 500 };
+    const volume = 800;
+    let loads = { ...base };
+    let steps = 0;
+    for (let i = 0; i < 100 && progress < 1; i++) {
+      const receivers = [recv('west', loads.west, cap.west), recv('central', loads.central, cap.central)];
+      const d = closed.next({ progress, steps, lastStep: last, lastDecision, volume, receivers, baseline: receivers, targetUtilization: 0.85 });
+      if (d.kind === 'hold') break;
+      const h = { west: cap.west * 0.85 - loads.west, central: cap.central * 0.85 - loads.central };
+      const H = h.west + h.central;
+      loads = { west: loads.west + (d.step * volume * h.west) / H, central: loads.central + (d.step * volume * h.central) / H };
+      expect(loads.west / cap.west).toBeLessThanOrEqual(0.85 + 1e-9);
+      expect(loads.central / cap.central).toBeLessThanOrEqual(0.85 + 1e-9);
+      progress += d.step;
+      last = d.step;
+      lastDecision = d.kind;
+      steps++;
+    }
+    expect(progress).toBeCloseTo(1);
+    expect(steps).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('fixed pacer', () => {
+  const fixed = createPacer({ mode: 'fixed', targetUtilization: 0.85, settle: '60s' }, { propagationMs: 30_000 });
+
+  it('moves 10 % every 5 minutes by default, whatever the readings', () => {
+    const hot = [recv('west', 990, 1000)];
+    expect(fixed.next(input({ receivers: hot }))).toMatchObject({ kind: 'fixed', step: 0.1, waitMs: 300_000 });
+  });
+
+  it('finishes with exactly the remainder', () => {
+    const d = fixed.next(input({ progress: 0.95 }));
+    expect(d.kind).toBe('final');
+    expect(0.95 + d.step).toBe(1);
+  });
+
+  it('takes the step and interval of the plan', () => {
+    const p = createPacer({ mode: 'fixed', targetUtilization: 0.85, settle: '60s', step: 0.25, interval: '90s' }, { propagationMs: 0 });
+    expect(p.next(input())).toMatchObject({ step: 0.25, waitMs: 90_000 });
+  });
+});
+
+describe('oracle pacer', () => {
+  const oracle = createPacer({ mode: 'oracle', targetUtilization: 0.85, settle: '60s' }, { propagationMs: 30_000 });
+
+  it('moves everything that fits under the target at once and waits only for propagation', () => {
+    // 450 + 450 = 900 rps of true headroom for 1000 rps to move.
+    const d = oracle.next(input());
+    expect(d.kind).toBe('grow');
+    expect(d.step).toBeCloseTo(0.9);
+    expect(d.waitMs).toBe(31_000);
+  });
+
+  it('finishes when the rest fits', () => {
+    expect(oracle.next(input({ volume: 500 })).kind).toBe('final');
+  });
+
+  it('holds when the receivers are at the target', () => {
+    const full = [recv('west', 850, 1000), recv('central', 850, 1000)];
+    expect(oracle.next(input({ receivers: full })).kind).toBe('hold');
+  });
+});
