@@ -62,6 +62,8 @@ export interface CompiledPlan {
   readonly waves: readonly (readonly string[])[];
   /** Highly connected components (service names). */
   readonly hccs: readonly string[];
+  /** The same, grouped: one group per dependency cycle (moved as one unit), one per widely shared service. */
+  readonly hccGroups?: readonly (readonly string[])[];
   readonly preflight: Preflight;
   /** Predicted critical path (task ids) from expected durations. */
   readonly criticalPath: readonly string[];

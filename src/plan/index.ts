@@ -1,0 +1,4 @@
+/** The plan compiler: definitions → CompiledPlan (task DAG, waves, HCCs, pre-flight check, critical path). */
+export { compilePlan, oppositePlan, ruleMatches } from './compile.js';
+export { peakLoads, preflight, checkService, type PeakLoads } from './preflight.js';
+export { orderServices, priorityOf, runsIn, HCC_MIN_DEPENDENTS } from './services.js';
