@@ -1,0 +1,118 @@
+/** What the world shows: health readings per service and datacenter, p99 latency down the call graph, the truth. */
+import type { DatacenterReading, FleetSnapshot, ServiceReading } from '../model/readings.js';
+import { CROSS_DC_RTT_S } from './constants.js';
+import { isActive } from './faults.js';
+import type { WorldState } from './state.js';
+
+/**
+ * p99 latency per service × datacenter: the slowest cluster serving there, plus the slowest dependency as called
+ * from there (through that datacenter's cluster table, with a round trip for every call that leaves it).
+ */
+export function latencies(st: WorldState): Float64Array {
+  const { D, C, S, world } = st;
+  const own = new Float64Array(S * D);
+  const full = new Float64Array(S * D);
+  for (let s = 0; s < S; s++) {
+    for (let d = 0; d < D; d++) {
+      let worst = 0;
+      for (const c of world.dcClusters[d]!) worst = Math.max(worst, st.ownLatency[s * C + c]!);
+      own[s * D + d] = worst;
+    }
+  }
+  const order = world.order;
+  for (let k = S - 1; k >= 0; k--) {
+    const s = order[k]!;
+    const svc = world.services[s]!;
+    for (let d = 0; d < D; d++) {
+      let slowest = 0;
+      for (const callee of svc.callees) {
+        if (callee.fanout === 0) continue;
+        const t = callee.service;
+        const tsvc = world.services[t]!;
+        let lat = 0;
+        if (tsvc.deployed[d]) {
+          const cl = st.routeClusters[t * D + d]!;
+          const fr = st.routeFractions[t * D + d]!;
+          for (let i = 0; i < cl.length; i++) {
+            const e = world.clusterDc[cl[i]!]!;
+            lat += fr[i]! * (full[t * D + e]! + (e !== d ? CROSS_DC_RTT_S : 0));
+          }
+        } else {
+          let total = 0;
+          for (let e = 0; e < D; e++) if (tsvc.deployed[e] && !st.lost[e]) total += tsvc.capacity[e]!;
+          for (let e = 0; e < D; e++) {
+            if (total > 0 && tsvc.deployed[e] && !st.lost[e]) lat += (tsvc.capacity[e]! / total) * (full[t * D + e]! + CROSS_DC_RTT_S);
+          }
+        }
+        if (lat > slowest) slowest = lat;
+      }
+      full[s * D + d] = own[s * D + d]! + slowest;
+    }
+  }
+  return full;
+}
+
+/** Whether a metrics-missing fault hides the service's readings in the datacenter (d = -1: fleet-wide figures). */
+export function metricsMissing(st: WorldState, s: number, d: number, t: number): boolean {
+  for (const f of st.faults) {
+    if (f.kind !== 'metrics-missing' || !isActive(f, t)) continue;
+    if ((f.service < 0 || f.service === s) && (f.dc < 0 || d < 0 || f.dc === d)) return true;
+  }
+  return false;
+}
+
+export function snapshot(st: WorldState): FleetSnapshot {
+  const { D, world } = st;
+  const lat = latencies(st);
+  const services: Record<string, ServiceReading> = {};
+  for (const svc of world.services) {
+    const s = svc.index;
+    const base = s * D;
+    let totalLoad = 0, offered = st.unrouted[s]!, failed = st.unrouted[s]!;
+    for (let d = 0; d < D; d++) { totalLoad += st.load[base + d]!; offered += st.offered[base + d]!; failed += st.failed[base + d]!; }
+    const datacenters: Record<string, DatacenterReading> = {};
+    for (let d = 0; d < D; d++) {
+      const j = base + d;
+      if (!svc.deployed[d] && st.offered[j] === 0) continue;
+      const name = world.datacenters[d]!;
+      if (metricsMissing(st, s, d, st.time)) { datacenters[name] = {}; continue; }
+      const cap = st.capacity[j]!;
+      const off = st.offered[j]!;
+      const reading: { -readonly [K in keyof DatacenterReading]: DatacenterReading[K] } = {
+        load: off,
+        capacity: cap,
+        traffic: st.served[j]!,
+        errorRate: off > 0 ? Math.min(1, st.failed[j]! / off) : 0,
+        share: {
+          ...(svc.userFacing ? { edge: st.edgeShare[j]! } : {}),
+          cluster: totalLoad > 0 ? st.load[j]! / totalLoad : 0,
+        },
+      };
+      // A datacenter with no capacity (lost, or every job stopped) has no utilisation or latency to read.
+      if (cap > 0) { reading.utilization = st.effLoad[j]! / cap; reading.latencyP99 = lat[j]!; } else if (off === 0) reading.utilization = 0;
+      if (svc.type === 'sticky') reading.sessions = st.sessions[j]!;
+      if (svc.type === 'replication' || svc.type === 'stateful') reading.replicationLag = st.lag[j]!;
+      datacenters[name] = reading;
+    }
+    const reading: { -readonly [K in keyof ServiceReading]: ServiceReading[K] } = { datacenters };
+    if (!metricsMissing(st, s, -1, st.time)) reading.errorRate = offered > 0 ? Math.min(1, failed / offered) : 0;
+    if (svc.type === 'replication' && st.replicationSource[s]! >= 0) reading.replicationSource = world.datacenters[st.replicationSource[s]!]!;
+    if (svc.type === 'stateful' && st.primary[s]! >= 0) reading.primary = world.datacenters[st.primary[s]!]!;
+    services[svc.name] = reading;
+  }
+  return { time: st.time, services };
+}
+
+/** True capacity (after faults and jobs) and the load sent to each datacenter, for the oracle pacer. */
+export function truth(st: WorldState, s: number): { capacity: Record<string, number>; load: Record<string, number> } {
+  const capacity: Record<string, number> = {};
+  const load: Record<string, number> = {};
+  const svc = st.world.services[s]!;
+  for (let d = 0; d < st.D; d++) {
+    if (!svc.deployed[d]) continue;
+    const name = st.world.datacenters[d]!;
+    capacity[name] = st.capacity[s * st.D + d]!;
+    load[name] = st.offered[s * st.D + d]!;
+  }
+  return { capacity, load };
+}

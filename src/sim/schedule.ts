@@ -1,0 +1,75 @@
+/** Everything that takes effect at a time: propagated weights, faults, promotions, repoints, restarts. */
+import { STREAM_FRACTION } from './constants.js';
+import { isActive } from './faults.js';
+import type { WorldState } from './state.js';
+
+/** Applies every change due by the end of the tick ending at `T`. */
+export function applyDue(st: WorldState, T: number): void {
+  if (st.pending.length > 0 && st.pending[0]!.at <= T) {
+    let n = 0;
+    while (n < st.pending.length && st.pending[n]!.at <= T) {
+      const ch = st.pending[n]!;
+      if (ch.layer === 'edge') st.applyEdge(ch.service, ch.source, ch.weights);
+      else st.applyCluster(ch.service, ch.source, ch.weights);
+      n++;
+    }
+    st.pending.splice(0, n);
+  }
+  applyFaults(st, T);
+  for (const [s, p] of st.promotions) {
+    if (T < p.outageEnd) continue;
+    const old = st.primary[s]!;
+    st.primary[s] = p.to;
+    st.catchUp[s * st.D + p.to] = 0;
+    if (old >= 0) st.catchUp[s * st.D + old] = 0;
+    st.promotions.delete(s);
+  }
+  for (const [s, r] of st.repoints) {
+    if (T < r.at) continue;
+    const svc = st.world.services[s]!;
+    const stream = STREAM_FRACTION * svc.capacity[r.to]!;
+    st.replicationSource[s] = r.to;
+    // Replicas re-synchronise from the new source: what it applied over the apply delay has to be fetched.
+    for (let d = 0; d < st.D; d++) {
+      if (d !== r.to && svc.deployed[d]) st.catchUp[s * st.D + d] = st.catchUp[s * st.D + d]! + stream * svc.applyDelayMs / 1000;
+    }
+    st.catchUp[s * st.D + r.to] = 0;
+    st.repoints.delete(s);
+  }
+  for (const [i, r] of st.restarts) {
+    if (T < r.end) continue;
+    st.jobFactor[i] = st.stopped[i] ? 0 : 1;
+    st.restarts.delete(i);
+  }
+}
+
+function applyFaults(st: WorldState, T: number): void {
+  let key = '';
+  st.faults.forEach((f, i) => { if (isActive(f, T)) key += `${i},`; });
+  if (key === st.activeFaultKey) return;
+  st.activeFaultKey = key;
+  const { D, S } = st;
+  st.lost.fill(0);
+  st.capFraction.fill(1);
+  st.backboneCap.fill(Number.POSITIVE_INFINITY);
+  st.faults.forEach((f, i) => {
+    if (!isActive(f, T)) { st.faultCaps.delete(i); return; }
+    switch (f.kind) {
+      case 'datacenter-lost': st.lost[f.dc] = 1; break;
+      case 'capacity':
+        for (let s = 0; s < S; s++) {
+          if (f.service >= 0 && f.service !== s) continue;
+          for (let d = 0; d < D; d++) if (f.dc < 0 || f.dc === d) st.capFraction[s * D + d] = st.capFraction[s * D + d]! * f.fraction;
+        }
+        break;
+      case 'backbone': {
+        // The links keep a fraction of what they carried when the fault struck (the last tick's traffic).
+        let cap = st.faultCaps.get(i);
+        if (cap === undefined) { cap = f.fraction * st.inbound[f.dc]!; st.faultCaps.set(i, cap); }
+        st.backboneCap[f.dc] = Math.min(st.backboneCap[f.dc]!, cap);
+        break;
+      }
+      case 'mechanism': case 'metrics-missing': break;
+    }
+  });
+}

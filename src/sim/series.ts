@@ -1,0 +1,151 @@
+/**
+ * Time series of every metric. Each recording interval becomes one frame (Float32, means over its ticks; latency is
+ * sampled at the frame's end) held in fixed-size chunks, so a day at 10-second resolution costs a few megabytes.
+ */
+import { MaelstromError } from '../model/errors.js';
+import { latencies } from './readings.js';
+import type { WorldState } from './state.js';
+import { SERIES_METRICS, type Series, type SeriesMetric, type SeriesQuery } from './types.js';
+
+/** Per service × datacenter slots of a frame. */
+const SD_SLOTS = ['load', 'capacity', 'effLoad', 'traffic', 'failed', 'latencyP99', 'sessions', 'replicationLag', 'shareEdge', 'shareCluster'] as const;
+type Slot = (typeof SD_SLOTS)[number];
+const SLOT = Object.fromEntries(SD_SLOTS.map((n, i) => [n, i])) as Record<Slot, number>;
+const NSLOT = SD_SLOTS.length;
+const CHUNK = 256;
+
+export class SeriesRecorder {
+  private readonly sd: number;
+  private readonly frameSize: number;
+  private readonly acc: Float64Array;
+  private ticks = 0;
+  private readonly chunks: Float32Array[] = [];
+  private frames = 0;
+  private readonly times: number[] = [];
+
+  constructor(private readonly st: WorldState, readonly resolutionMs: number) {
+    this.sd = st.S * st.D;
+    // frame: SD slots, then demand per service, cross-datacenter RPC, backbone per datacenter
+    this.frameSize = this.sd * NSLOT + st.S + 1 + st.D;
+    this.acc = new Float64Array(this.frameSize);
+  }
+
+  /** Adds the tick just computed; closes a frame at each multiple of the resolution. */
+  record(): void {
+    const st = this.st;
+    const { D, S } = st;
+    const a = this.acc;
+    const sd = this.sd;
+    for (let j = 0; j < sd; j++) {
+      const o = j * NSLOT;
+      a[o] = a[o]! + st.offered[j]!;
+      a[o + 1] = a[o + 1]! + st.capacity[j]!;
+      a[o + 2] = a[o + 2]! + st.effLoad[j]!;
+      a[o + 3] = a[o + 3]! + st.served[j]!;
+      a[o + 4] = a[o + 4]! + st.failed[j]!;
+      a[o + 6] = a[o + 6]! + st.sessions[j]!;
+      a[o + 7] = a[o + 7]! + st.lag[j]!;
+      a[o + 8] = a[o + 8]! + st.edgeShare[j]!;
+    }
+    for (let s = 0; s < S; s++) {
+      let total = 0;
+      for (let d = 0; d < D; d++) total += st.load[s * D + d]!;
+      if (total > 0) for (let d = 0; d < D; d++) { const o = (s * D + d) * NSLOT + 9; a[o] = a[o]! + st.load[s * D + d]! / total; }
+      a[sd * NSLOT + s] = a[sd * NSLOT + s]! + st.demand[s]!;
+    }
+    a[sd * NSLOT + S] = a[sd * NSLOT + S]! + st.crossRpcRate;
+    for (let d = 0; d < D; d++) {
+      const o = sd * NSLOT + S + 1 + d;
+      a[o] = a[o]! + Math.min(st.inbound[d]!, st.linkCapacity[d]!, st.backboneCap[d]!);
+    }
+    this.ticks++;
+    if ((st.time - st.startMs) % this.resolutionMs !== 0) return;
+    const lat = latencies(st);
+    const slot = this.frames % CHUNK;
+    if (slot === 0) this.chunks.push(new Float32Array(CHUNK * this.frameSize));
+    const chunk = this.chunks[this.chunks.length - 1]!;
+    const off = slot * this.frameSize;
+    for (let i = 0; i < this.frameSize; i++) chunk[off + i] = a[i]! / this.ticks;
+    for (let j = 0; j < sd; j++) chunk[off + j * NSLOT + SLOT.latencyP99] = lat[j]!;
+    a.fill(0);
+    this.ticks = 0;
+    this.frames++;
+    this.times.push(st.time);
+  }
+
+  private value(frame: number, index: number): number {
+    return this.chunks[Math.floor(frame / CHUNK)]![(frame % CHUNK) * this.frameSize + index]!;
+  }
+
+  /** Bytes held by recorded frames. */
+  bytes(): number {
+    return this.chunks.length * CHUNK * this.frameSize * 4;
+  }
+
+  query(metric: SeriesMetric, q: SeriesQuery = {}): Series {
+    if (!SERIES_METRICS.includes(metric)) throw new MaelstromError('E_BAD_REQUEST', `no metric "${metric}"; metrics: ${SERIES_METRICS.join(', ')}`);
+    const st = this.st;
+    const { D, S } = st;
+    const res = q.resolutionMs ?? this.resolutionMs;
+    if (res <= 0 || res % this.resolutionMs !== 0) {
+      throw new MaelstromError('E_BAD_REQUEST', `resolution must be a multiple of the recording resolution (${this.resolutionMs} ms)`);
+    }
+    const group = res / this.resolutionMs;
+    const s = q.service === undefined ? -1 : st.world.serviceIndex.get(q.service);
+    if (s === undefined) throw new MaelstromError('E_NOT_FOUND', `no service "${q.service}" in the fleet`);
+    const d = q.datacenter === undefined ? -1 : st.world.dcIndex.get(q.datacenter);
+    if (d === undefined) throw new MaelstromError('E_NOT_FOUND', `no datacenter "${q.datacenter}" in the fleet`);
+    const sd = this.sd;
+    const need = (what: string, ok: boolean): void => { if (!ok) throw new MaelstromError('E_BAD_REQUEST', `metric ${metric} needs ${what}`); };
+    let sample: (f: number) => number;
+    let worst = false;
+    const slotSum = (f: number, slot: number, ss: number): number => {
+      let v = 0;
+      for (let dd = 0; dd < D; dd++) if (d < 0 || dd === d) v += this.value(f, (ss * D + dd) * NSLOT + slot);
+      return v;
+    };
+    const slotMax = (f: number, slot: number, ss: number): number => {
+      let v = 0;
+      for (let dd = 0; dd < D; dd++) if (d < 0 || dd === d) v = Math.max(v, this.value(f, (ss * D + dd) * NSLOT + slot));
+      return v;
+    };
+    switch (metric) {
+      case 'demand': need('a service', s >= 0); sample = (f) => this.value(f, sd * NSLOT + s); break;
+      case 'crossDatacenterRpc': sample = (f) => this.value(f, sd * NSLOT + S); break;
+      case 'backbone': need('a datacenter', d >= 0); sample = (f) => this.value(f, sd * NSLOT + S + 1 + d); break;
+      case 'load': case 'capacity': case 'traffic': case 'failed': case 'sessions': {
+        need('a service', s >= 0);
+        const slot = SLOT[metric];
+        sample = (f) => slotSum(f, slot, s);
+        break;
+      }
+      case 'utilization': need('a service', s >= 0); worst = true; sample = (f) => {
+        if (d >= 0) { const c = slotSum(f, SLOT.capacity, s); return c > 0 ? slotSum(f, SLOT.effLoad, s) / c : 0; }
+        let v = 0;
+        for (let dd = 0; dd < D; dd++) {
+          const c = this.value(f, (s * D + dd) * NSLOT + SLOT.capacity);
+          if (c > 0) v = Math.max(v, this.value(f, (s * D + dd) * NSLOT + SLOT.effLoad) / c);
+        }
+        return v;
+      }; break;
+      case 'errorRate': need('a service', s >= 0); sample = (f) => { const l = slotSum(f, SLOT.load, s); return l > 0 ? slotSum(f, SLOT.failed, s) / l : 0; }; break;
+      case 'latencyP99': case 'replicationLag': need('a service', s >= 0); worst = true; sample = (f) => slotMax(f, SLOT[metric], s); break;
+      case 'shareEdge': case 'shareCluster': need('a service and a datacenter', s >= 0 && d >= 0); sample = (f) => slotSum(f, SLOT[metric], s); break;
+    }
+    const times: number[] = [];
+    const values: number[] = [];
+    for (let f0 = 0; f0 + group <= this.frames; f0 += group) {
+      const end = this.times[f0 + group - 1]!;
+      if (q.from !== undefined && end <= q.from) continue;
+      if (q.to !== undefined && end > q.to) break;
+      let v = 0;
+      for (let f = f0; f < f0 + group; f++) v = worst ? Math.max(v, sample(f)) : v + sample(f) / group;
+      times.push(end);
+      values.push(v);
+    }
+    return {
+      metric, resolutionMs: res, times, values,
+      ...(q.service === undefined ? {} : { service: q.service }), ...(q.datacenter === undefined ? {} : { datacenter: q.datacenter }),
+    };
+  }
+}

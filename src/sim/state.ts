@@ -1,0 +1,231 @@
+/**
+ * The world's mutable state, in flat typed arrays indexed by service × datacenter (s·D + d), service × cluster
+ * (s·C + c) and service × PoP × datacenter (s·P·D + p·D + d). Allocated once; a tick allocates nothing.
+ */
+import type { Layer } from '../model/readings.js';
+import type { ActiveFault } from './faults.js';
+import type { Curve } from './demand.js';
+import type { World } from './world.js';
+import { LINK_FACTOR } from './constants.js';
+
+export interface PendingWeights {
+  readonly at: number;
+  readonly seq: number;
+  readonly layer: Layer;
+  readonly service: number;
+  readonly source: number;
+  readonly weights: Float64Array;
+}
+
+export interface Promotion { readonly to: number; readonly catchUpEnd: number; readonly outageEnd: number }
+export interface Repoint { readonly to: number; readonly at: number }
+export interface ShardMove { readonly from: number; readonly to: number; readonly count: number; remainingUnits: number; readonly unitsPerSecond: number; moved: number }
+export interface Restart { readonly generation: string; readonly rate: number; readonly end: number }
+
+export class WorldState {
+  readonly S: number;
+  readonly D: number;
+  readonly C: number;
+  readonly P: number;
+  time: number;
+  tickNo = 0;
+  pendingSeq = 0;
+
+  // routing: desired (as last set), baseline, and effective (normalised fractions after propagation)
+  readonly edgeDesired: Float64Array;
+  readonly edgeBaseline: Float64Array;
+  readonly edgeFrac: Float64Array;
+  readonly clusterDesired: Float64Array;
+  readonly clusterBaseline: Float64Array;
+  /** Effective cluster routes per service × source datacenter: destination clusters and their fractions. */
+  readonly routeClusters: Int32Array[];
+  readonly routeFractions: Float64Array[];
+  pending: PendingWeights[] = [];
+
+  // per service × cluster
+  readonly backlog: Float64Array;
+  readonly warm: Float64Array;
+  readonly jobFactor: Float64Array;
+  readonly stopped: Uint8Array;
+  readonly ownLatency: Float64Array;
+  readonly clusterLoad: Float64Array;
+  readonly restarts = new Map<number, Restart>();
+
+  // per service × datacenter, figures of the last tick (rates per second)
+  readonly load: Float64Array;
+  readonly served: Float64Array;
+  readonly failed: Float64Array;
+  readonly capacity: Float64Array;
+  readonly effLoad: Float64Array;
+  /** Requests per second sent to the datacenter, including those lost on the way (links, a lost datacenter). */
+  readonly offered: Float64Array;
+  readonly inflight: Float64Array;
+  readonly edgeShare: Float64Array;
+  readonly rpcIn: Float64Array;
+  readonly sessions: Float64Array;
+  readonly teardownRate: Float64Array;
+  readonly lag: Float64Array;
+  readonly catchUp: Float64Array;
+  readonly shards: Float64Array;
+  readonly capFraction: Float64Array;
+  /** Per service: demand offered at the edge in the last tick, and failures not attributable to a datacenter. */
+  readonly demand: Float64Array;
+  readonly unrouted: Float64Array;
+
+  // per datacenter
+  readonly lost: Uint8Array;
+  readonly passFraction: Float64Array;
+  readonly inbound: Float64Array;
+  readonly linkCapacity: Float64Array;
+  readonly backboneCap: Float64Array;
+
+  // state machines
+  readonly replicationSource: Int32Array;
+  readonly repoints = new Map<number, Repoint>();
+  readonly primary: Int32Array;
+  readonly promotions = new Map<number, Promotion>();
+  readonly shardMoves = new Map<number, ShardMove[]>();
+  readonly config = new Map<string, string>();
+  readonly alerts = new Map<string, string>();
+  activeFaultKey = '';
+  /** Backbone capacity captured when each backbone fault struck, by fault index. */
+  readonly faultCaps = new Map<number, number>();
+  /** While priming, caches are warm at whatever load arrives (the world starts in its steady state). */
+  priming = false;
+
+  // counters since the start
+  crossRpcRate = 0;
+  crossRpcTotal = 0;
+  failedTotal = 0;
+  servedTotal = 0;
+  offeredTotal = 0;
+  readonly failedByService: Float64Array;
+  readonly offeredByService: Float64Array;
+  readonly servedByService: Float64Array;
+  readonly overloadSeconds: Float64Array;
+  readonly maxUtilization: Float64Array;
+  readonly backboneTotal: Float64Array;
+
+  constructor(
+    readonly world: World,
+    readonly curve: Curve,
+    readonly seed: number,
+    readonly startMs: number,
+    readonly propagation: Readonly<Record<Layer, number>>,
+    readonly faults: readonly ActiveFault[],
+  ) {
+    const S = (this.S = world.services.length);
+    const D = (this.D = world.datacenters.length);
+    const C = (this.C = world.clusters.length);
+    const P = (this.P = world.pops.length);
+    this.time = startMs;
+    this.edgeDesired = new Float64Array(S * P * D);
+    this.edgeFrac = new Float64Array(S * P * D);
+    this.clusterDesired = new Float64Array(S * D * C);
+    this.routeClusters = new Array<Int32Array>(S * D);
+    this.routeFractions = new Array<Float64Array>(S * D);
+    for (const svc of world.services) {
+      const s = svc.index;
+      if (svc.userFacing) {
+        for (let p = 0; p < P; p++) {
+          let sum = 0;
+          for (let d = 0; d < D; d++) sum += svc.deployed[d]! ? world.popWeights[p * D + d]! : 0;
+          for (let d = 0; d < D; d++) {
+            // A PoP whose default weights name no datacenter running the service spreads it by capacity.
+            this.edgeDesired[(s * P + p) * D + d] = sum > 0 ? (svc.deployed[d]! ? world.popWeights[p * D + d]! : 0) : svc.capacity[d]!;
+          }
+        }
+      }
+      for (let d = 0; d < D; d++) {
+        if (!svc.deployed[d]) continue;
+        for (const c of world.dcClusters[d]!) this.clusterDesired[(s * D + d) * C + c] = 1;
+      }
+    }
+    this.edgeBaseline = this.edgeDesired.slice();
+    this.clusterBaseline = this.clusterDesired.slice();
+    for (let s = 0; s < S; s++) {
+      for (let p = 0; p < P; p++) this.applyEdge(s, p, this.edgeDesired.subarray((s * P + p) * D, (s * P + p + 1) * D));
+      for (let d = 0; d < D; d++) this.applyCluster(s, d, this.clusterDesired.subarray((s * D + d) * C, (s * D + d + 1) * C));
+    }
+
+    this.backlog = new Float64Array(S * C);
+    this.warm = new Float64Array(S * C);
+    this.jobFactor = new Float64Array(S * C).fill(1);
+    this.stopped = new Uint8Array(S * C);
+    this.ownLatency = new Float64Array(S * C);
+    this.clusterLoad = new Float64Array(S * C);
+    const SD = S * D;
+    this.load = new Float64Array(SD);
+    this.served = new Float64Array(SD);
+    this.failed = new Float64Array(SD);
+    this.capacity = new Float64Array(SD);
+    this.effLoad = new Float64Array(SD);
+    this.offered = new Float64Array(SD);
+    this.inflight = new Float64Array(SD);
+    this.edgeShare = new Float64Array(SD);
+    this.rpcIn = new Float64Array(SD);
+    this.sessions = new Float64Array(SD);
+    this.teardownRate = new Float64Array(SD);
+    this.lag = new Float64Array(SD);
+    this.catchUp = new Float64Array(SD);
+    this.shards = new Float64Array(SD);
+    this.capFraction = new Float64Array(SD).fill(1);
+    this.demand = new Float64Array(S);
+    this.unrouted = new Float64Array(S);
+    this.lost = new Uint8Array(D);
+    this.passFraction = new Float64Array(D).fill(1);
+    this.inbound = new Float64Array(D);
+    this.linkCapacity = new Float64Array(D);
+    this.backboneCap = new Float64Array(D).fill(Number.POSITIVE_INFINITY);
+    this.replicationSource = new Int32Array(S);
+    this.primary = new Int32Array(S);
+    this.failedByService = new Float64Array(S);
+    this.offeredByService = new Float64Array(S);
+    this.servedByService = new Float64Array(S);
+    this.overloadSeconds = new Float64Array(SD);
+    this.maxUtilization = new Float64Array(SD);
+    this.backboneTotal = new Float64Array(D);
+    for (const svc of world.services) {
+      const s = svc.index;
+      this.replicationSource[s] = svc.replicationSource;
+      this.primary[s] = svc.primary;
+      let deployedCount = 0;
+      for (let d = 0; d < D; d++) {
+        this.linkCapacity[d] = this.linkCapacity[d]! + LINK_FACTOR * svc.capacity[d]!;
+        deployedCount += svc.deployed[d]!;
+      }
+      if (svc.shards > 0 && deployedCount > 0) {
+        // Shards start spread evenly over the datacenters that run the service.
+        for (let d = 0; d < D; d++) if (svc.deployed[d]) this.shards[s * D + d] = svc.shards / deployedCount;
+      }
+    }
+  }
+
+  /** Makes a PoP's edge weights effective: normalised fractions (all zero when every weight is zero). */
+  applyEdge(s: number, p: number, weights: ArrayLike<number>): void {
+    const D = this.D;
+    let sum = 0;
+    for (let d = 0; d < D; d++) sum += weights[d]!;
+    const base = (s * this.P + p) * D;
+    for (let d = 0; d < D; d++) this.edgeFrac[base + d] = sum > 0 ? weights[d]! / sum : 0;
+  }
+
+  /** Makes a source datacenter's cluster weights effective, as a list of destinations with positive weight. */
+  applyCluster(s: number, d: number, weights: ArrayLike<number>): void {
+    const C = this.C;
+    let sum = 0;
+    let n = 0;
+    for (let c = 0; c < C; c++) { const w = weights[c]!; if (w > 0) { sum += w; n++; } }
+    const cl = new Int32Array(n);
+    const fr = new Float64Array(n);
+    let k = 0;
+    for (let c = 0; c < C; c++) { const w = weights[c]!; if (w > 0) { cl[k] = c; fr[k] = w / sum; k++; } }
+    this.routeClusters[s * this.D + d] = cl;
+    this.routeFractions[s * this.D + d] = fr;
+  }
+
+  /** Whether the service has a cluster table at this source (it runs there, now or at the baseline). */
+  hasClusterTable(s: number, d: number): boolean {
+    return this.world.services[s]!.deployed[d] === 1;
+  }
+}
