@@ -1,8 +1,130 @@
+/**
+ * `maelstrom plan NAME -f PATH… [--json]`: compiles a plan and shows its task DAG by waves, the highly connected
+ * components, the pre-flight capacity check and the predicted critical path. Exit codes: 0 when the plan compiles
+ * and passes its pre-flight check, 1 for invalid definitions, 3 when the pre-flight check fails (the plan is still
+ * shown, with the figures), 4 for an unknown plan.
+ */
 import type { Command } from 'commander';
-import { MaelstromError } from '../model/errors.js';
+import type { CompiledPlan } from '../model/compiled.js';
+import { formatDuration } from '../model/duration.js';
+import { errorMapping } from '../model/errors.js';
+import { formatDiagnostic } from '../load/diagnostic.js';
+import { loadDefinitions } from '../load/load.js';
+import { compilePlan } from '../plan/index.js';
+import { collect } from './program.js';
+
+interface PlanOptions {
+  readonly file?: string[];
+  readonly json?: boolean;
+}
+
+/** The `--json` form: the fields of the documented shape first, then the rest of the compiled plan. */
+export function planJson(c: CompiledPlan): Record<string, unknown> {
+  return {
+    plan: c.plan,
+    tasks: c.tasks.map((t) => ({
+      id: t.id, service: t.service, runbook: t.runbook, task: t.task, template: t.template, after: t.after,
+      weakAfter: t.weakAfter, priority: t.priority, expectedMs: t.expectedMs, params: t.params,
+    })),
+    waves: c.waves,
+    hccs: c.hccs,
+    preflight: c.preflight,
+    criticalPath: c.criticalPath,
+    fleet: c.fleet,
+    direction: c.direction,
+    datacenter: c.datacenter,
+    concurrency: c.concurrency,
+    predictedMs: c.predictedMs,
+    hccGroups: c.hccGroups ?? c.hccs.map((h) => [h]),
+    ...(c.restorePlan === undefined ? {} : { restorePlan: c.restorePlan }),
+  };
+}
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '—';
+}
+
+function table(rows: readonly (readonly string[])[], rightAligned: readonly boolean[]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+/** Wraps a list of ids to the terminal width, indented under the wave number. */
+function wrap(ids: readonly string[], indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const id of ids) {
+    const piece = line === '' ? id : `, ${id}`;
+    if (line !== '' && indent + line.length + piece.length > width) { lines.push(`${line},`); line = id; } else line += piece;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
+/** The human form. */
+export function formatPlan(c: CompiledPlan, width = 100): string {
+  const out: string[] = [];
+  const byId = new Map(c.tasks.map((t) => [t.id, t] as const));
+  const edges = c.tasks.reduce((s, t) => s + t.after.length, 0);
+  out.push(`Plan ${c.plan}: ${c.direction} ${c.datacenter} (fleet ${c.fleet}), ${c.tasks.length} tasks, ${edges} dependencies, ${c.waves.length} waves, concurrency ${c.concurrency}`);
+  if (c.restorePlan !== undefined) out.push(`Undone by: ${c.restorePlan}`);
+  out.push('', 'Waves (tasks of a wave can run together once the earlier waves are done; user-facing first):');
+  const numberWidth = String(c.waves.length).length;
+  c.waves.forEach((ids, i) => {
+    const label = `  ${String(i + 1).padStart(numberWidth)}  `;
+    out.push(label + wrap(ids, label.length, width));
+  });
+
+  out.push('', 'Highly connected components:');
+  const groups = c.hccGroups ?? c.hccs.map((h) => [h]);
+  if (groups.length === 0) out.push('  none');
+  for (const g of groups) out.push(`  ${g.join(' + ')}${g.length > 1 ? '  (a dependency cycle, moved as one unit)' : '  (shared by many services: its parents move first, its children after)'}`);
+
+  const pf = c.preflight;
+  out.push('', `Pre-flight capacity check at ${pct(pf.targetUtilization)} target utilisation: ${pf.ok ? 'ok' : 'FAILED'}`);
+  const rows: string[][] = [[ 'service', 'load (req/s)', 'headroom (req/s)', 'utilisation after', 'ok' ]];
+  for (const s of pf.services) {
+    rows.push([s.service, Math.round(s.load).toString(), Math.round(s.headroom).toString(), pct(s.utilizationAfter), s.ok ? 'ok' : `NO: ${s.reason ?? ''}`]);
+  }
+  for (const line of table(rows, [false, true, true, true, false])) out.push(`  ${line}`);
+
+  out.push('', `Predicted critical path: ${formatDuration(c.predictedMs)} (expected durations, unlimited concurrency)`);
+  const cpWidth = Math.max(0, ...c.criticalPath.map((id) => id.length));
+  for (const id of c.criticalPath) {
+    const t = byId.get(id);
+    out.push(`  ${id.padEnd(cpWidth)}  ${t ? formatDuration(t.expectedMs) : ''}`);
+  }
+  return `${out.join('\n')}\n`;
+}
 
 export function registerPlan(program: Command): void {
-  program.command('plan').description('(not yet available)').allowUnknownOption().action(() => {
-    throw new MaelstromError('E_BAD_REQUEST', 'plan is not available yet');
-  });
+  program
+    .command('plan')
+    .description('compile a plan: the task DAG by waves, highly connected components, pre-flight capacity check, predicted critical path')
+    .argument('<name>', 'the plan to compile')
+    .option('-f, --file <path>', 'a definitions file or directory (repeatable)', collect)
+    .option('--json', 'print one JSON object instead of the human form')
+    .action(async (name: string, options: PlanOptions) => {
+      const files = options.file ?? [];
+      if (files.length === 0) {
+        process.stderr.write('maelstrom: error E_BAD_REQUEST: give the definitions with -f PATH (a file or a directory, repeatable)\n');
+        process.exitCode = errorMapping.E_BAD_REQUEST.exit;
+        return;
+      }
+      const { definitions, diagnostics } = await loadDefinitions(files);
+      const errors = diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length > 0) {
+        for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+        process.stderr.write(`maelstrom: ${errors.length} error${errors.length === 1 ? '' : 's'} in the definitions; nothing planned\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const compiled = compilePlan(definitions, name);
+      process.stdout.write(options.json ? `${JSON.stringify(planJson(compiled), null, 2)}\n` : formatPlan(compiled, process.stdout.columns ?? 100));
+      if (!compiled.preflight.ok) {
+        const failed = compiled.preflight.services.filter((s) => !s.ok).map((s) => s.service);
+        process.stderr.write(`maelstrom: error E_PREFLIGHT: the other datacenters cannot absorb ${failed.join(', ')} at ${pct(compiled.preflight.targetUtilization)}; this plan would be refused\n`);
+        process.exitCode = errorMapping.E_PREFLIGHT.exit;
+      }
+    });
 }
