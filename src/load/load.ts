@@ -5,19 +5,25 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { LineCounter, parseAllDocuments, isMap, isSeq, type Document as YamlDocument, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseAllDocuments, isMap, isScalar, isSeq, type Document as YamlDocument, type Node as YamlNode } from 'yaml';
 import { documentSchemas, Kind, type Definitions, type Document, type SourceRef } from '../model/definitions.js';
 import type { Diagnostic } from './diagnostic.js';
 
 export interface LoadResult {
   readonly definitions: Definitions;
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * `Kind/name` of documents that were recognised but failed their schema, so that later checks do not also
+   * report every reference to them as dangling.
+   */
+  readonly invalid: ReadonlySet<string>;
 }
 
 interface Located {
   readonly file: string;
   readonly doc: YamlDocument.Parsed;
   readonly lines: LineCounter;
+  readonly text: string;
 }
 
 /** Expands directories into every `.yaml`/`.yml` below them, sorted so that output is stable. */
@@ -31,22 +37,65 @@ export async function expandPaths(paths: readonly string[]): Promise<{ files: st
       return;
     }
     if (s.isDirectory()) {
-      const entries = (await readdir(p)).sort();
+      let entries: string[];
+      try { entries = (await readdir(p)).sort(); } catch (e) {
+        diagnostics.push({ code: 'E_FILE', severity: 'error', message: `cannot read the directory: ${reason(e)}`, file: p, line: 1, column: 1 });
+        return;
+      }
       for (const e of entries) {
         const child = join(p, e);
-        const cs = await stat(child);
-        if (cs.isDirectory() || /\.ya?ml$/.test(e)) await walk(child);
+        // A broken link or an unreadable entry below a directory is skipped, as any other non-YAML file.
+        const cs = await stat(child).catch(() => undefined);
+        if (cs?.isDirectory() === true || (cs?.isFile() === true && /\.ya?ml$/.test(e))) await walk(child);
       }
     } else files.push(p);
   };
-  for (const p of paths) await walk(p);
+  for (const p of paths) {
+    const before = files.length;
+    const errors = diagnostics.length;
+    await walk(p);
+    if (files.length === before && diagnostics.length === errors) {
+      diagnostics.push({ code: 'E_FILE', severity: 'error', message: 'no .yaml or .yml files here', file: p, line: 1, column: 1 });
+    }
+  }
   return { files, diagnostics };
+}
+
+function reason(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code : e instanceof Error ? e.message : String(e);
 }
 
 export function positionOf(located: Located, node: YamlNode | null | undefined): SourceRef {
   const offset = node?.range?.[0] ?? located.doc.contents?.range?.[0] ?? 0;
   const { line, col } = located.lines.linePos(offset);
   return { file: located.file, line, column: col };
+}
+
+/**
+ * Position of the character at `offset` inside the string at `path` (an expression inside a condition). Exact when
+ * the scalar's source holds its value verbatim (plain, or quoted without escapes); otherwise the node's position.
+ */
+export function positionInText(located: Located, node: YamlNode | null | undefined, offset: number): SourceRef {
+  if (isScalar(node) && typeof node.value === 'string' && node.range) {
+    const raw = located.text.slice(node.range[0], node.range[1]);
+    const at = raw.indexOf(node.value);
+    if (at >= 0) {
+      const { line, col } = located.lines.linePos(node.range[0] + at + Math.min(offset, node.value.length));
+      return { file: located.file, line, column: col };
+    }
+    // A block scalar (`|`) keeps the lines of the value, indented: find the line holding the offset.
+    const before = node.value.slice(0, offset);
+    const lineIndex = before.split('\n').length - 1;
+    const lineText = node.value.split('\n')[lineIndex] ?? '';
+    const column = before.length - (before.lastIndexOf('\n') + 1);
+    const where = lineText === '' ? -1 : raw.indexOf(lineText);
+    if (where >= 0) {
+      const { line, col } = located.lines.linePos(node.range[0] + where + column);
+      return { file: located.file, line, column: col };
+    }
+  }
+  return positionOf(located, node);
 }
 
 /** The deepest node along `path` that exists in the document. */
@@ -73,20 +122,47 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
     Plan: new Map<string, Document>(), Scenario: new Map<string, Document>(),
   } satisfies Record<Kind, Map<string, Document>>;
   const where = new Map<string, Located>();
+  const invalid = new Set<string>();
 
   for (const file of files) {
-    const text = await readFile(file, 'utf8');
-    const lines = new LineCounter();
     const shown = relative(process.cwd(), file) || file;
+    let text: string;
+    try {
+      const bytes = await readFile(file);
+      // A NUL byte never occurs in YAML text: this is a binary file, and its "errors" would be noise.
+      if (bytes.includes(0)) {
+        diagnostics.push({ code: 'E_FILE', severity: 'error', message: 'not a text file', file: shown, line: 1, column: 1 });
+        continue;
+      }
+      text = bytes.toString('utf8');
+    } catch (e) {
+      diagnostics.push({ code: 'E_FILE', severity: 'error', message: `cannot read the file: ${reason(e)}`, file: shown, line: 1, column: 1 });
+      continue;
+    }
+    const lines = new LineCounter();
+    let documents = 0;
     for (const doc of parseAllDocuments(text, { lineCounter: lines, prettyErrors: false })) {
-      const located: Located = { file: shown, doc, lines };
+      const located: Located = { file: shown, doc, lines, text };
       for (const err of doc.errors) {
         const { line, col } = lines.linePos(err.pos[0]);
         diagnostics.push({ code: 'E_YAML', severity: 'error', message: err.message.split('\n')[0] ?? err.message, file: shown, line, column: col });
       }
       if (doc.errors.length > 0 || doc.contents === null) continue;
-      const js = doc.toJS() as { kind?: unknown; metadata?: { name?: unknown } } | null;
-      const kind = Kind.safeParse(js?.kind);
+      documents++;
+      let js: { kind?: unknown; metadata?: { name?: unknown } } | null;
+      try {
+        js = doc.toJS({ maxAliasCount: 1000 }) as typeof js;
+      } catch (e) {
+        const at = positionOf(located, doc.contents);
+        diagnostics.push({ code: 'E_YAML', severity: 'error', message: e instanceof Error ? e.message : String(e), ...at });
+        continue;
+      }
+      if (js === null || typeof js !== 'object' || Array.isArray(js)) {
+        const at = positionOf(located, doc.contents);
+        diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: 'a definition is a mapping with apiVersion, kind, metadata and spec', ...at });
+        continue;
+      }
+      const kind = Kind.safeParse(js.kind);
       if (!kind.success) {
         const at = positionOf(located, nodeAt(doc, ['kind']));
         diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `kind must be one of ${Kind.options.join(', ')}`, ...at });
@@ -94,6 +170,8 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
       }
       const parsed = documentSchemas[kind.data].safeParse(js);
       if (!parsed.success) {
+        const name = js.metadata?.name;
+        if (typeof name === 'string') invalid.add(`${kind.data}/${name}`);
         for (const issue of parsed.error.issues) {
           const at = positionOf(located, nodeAt(doc, issue.path as (string | number)[]));
           diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `${issue.path.join('.') || '(document)'}: ${issue.message}`, ...at });
@@ -112,6 +190,9 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
       maps[kind.data].set(name, parsed.data);
       where.set(key, located);
     }
+    if (documents === 0 && !diagnostics.some((d) => d.file === shown)) {
+      diagnostics.push({ code: 'E_FILE', severity: 'warning', message: 'no definitions in this file', file: shown, line: 1, column: 1 });
+    }
   }
 
   const definitions: Definitions = {
@@ -124,6 +205,10 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
       const located = where.get(`${kind}/${name}`);
       return located ? positionOf(located, nodeAt(located.doc, path)) : undefined;
     },
+    locateText(kind, name, path, offset) {
+      const located = where.get(`${kind}/${name}`);
+      return located ? positionInText(located, nodeAt(located.doc, path), offset) : undefined;
+    },
   };
-  return { definitions, diagnostics };
+  return { definitions, diagnostics, invalid };
 }

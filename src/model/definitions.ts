@@ -327,4 +327,6 @@ export interface Definitions {
    * Returns the document's own position when the path is not found.
    */
   locate(kind: Kind, name: string, path?: readonly (string | number)[]): SourceRef | undefined;
+  /** Position of the character at `offset` inside the string at `path`, e.g. a mistake inside an expression. */
+  locateText?(kind: Kind, name: string, path: readonly (string | number)[], offset: number): SourceRef | undefined;
 }

@@ -5,7 +5,9 @@
 export const ErrorCode = [
   // definitions
   'E_YAML', 'E_SCHEMA', 'E_DUPLICATE', 'E_UNKNOWN_REF', 'E_CYCLE', 'E_PARAM', 'E_EXPR', 'E_STAGE',
-  'E_FLEET', 'E_DIRECTION', 'E_NO_RESTORE', 'E_FILE',
+  'E_FLEET', 'E_DIRECTION', 'E_NO_RESTORE', 'E_FILE', 'E_POP_SHARES', 'E_CAPACITY', 'E_PLACEMENT',
+  // definitions, warnings: reported, never fatal
+  'W_NO_RESTORE',
   // planning and running
   'E_PREFLIGHT', 'E_CONFLICT', 'E_NOT_FOUND', 'E_INVALID_STATE', 'E_BAD_REQUEST', 'E_UNAUTHORIZED', 'E_FORBIDDEN',
   'E_BACKEND', 'E_BACKEND_UNAVAILABLE', 'E_TIMEOUT', 'E_ABORTED', 'E_STORE', 'E_INTERNAL',
@@ -27,6 +29,10 @@ export const errorMapping: Record<ErrorCode, ErrorMapping> = {
   E_DIRECTION: { http: 400, exit: 1 },
   E_NO_RESTORE: { http: 400, exit: 1 },
   E_FILE: { http: 400, exit: 1 },
+  E_POP_SHARES: { http: 400, exit: 1 },
+  E_CAPACITY: { http: 400, exit: 1 },
+  E_PLACEMENT: { http: 400, exit: 1 },
+  W_NO_RESTORE: { http: 400, exit: 1 },
   E_PREFLIGHT: { http: 409, exit: 3 },
   E_CONFLICT: { http: 409, exit: 3 },
   E_NOT_FOUND: { http: 404, exit: 4 },

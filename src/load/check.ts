@@ -1,0 +1,40 @@
+/**
+ * Load and lint in one step: what every command that reads definitions calls (`validate`, `plan`, `run`, `sim`…).
+ */
+import type { Definitions } from '../model/definitions.js';
+import { MaelstromError } from '../model/errors.js';
+import { formatDiagnostic, type Diagnostic } from './diagnostic.js';
+import { lintDefinitions } from './lint/index.js';
+import { loadDefinitions, type LoadResult } from './load.js';
+
+function byPlace(a: Diagnostic, b: Diagnostic): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column;
+}
+
+/** Every problem of the files, load and lint, in file and line order. Lint runs on whatever loaded cleanly. */
+export async function loadAndLint(paths: readonly string[]): Promise<LoadResult> {
+  const loaded = await loadDefinitions(paths);
+  const lint = lintDefinitions(loaded.definitions, { invalid: loaded.invalid });
+  return { ...loaded, diagnostics: [...loaded.diagnostics, ...lint].sort(byPlace) };
+}
+
+export interface LoadOrFailOptions {
+  /** Where warnings go; standard error by default. */
+  readonly warn?: (line: string) => void;
+}
+
+/**
+ * Loads and lints, returning the definitions when there is no error. Otherwise throws one MaelstromError whose
+ * message lists every error as `PATH:LINE:COL: error CODE: message`, one a line, with the diagnostics as details.
+ */
+export async function loadOrFail(paths: readonly string[], options: LoadOrFailOptions = {}): Promise<Definitions> {
+  const { definitions, diagnostics } = await loadAndLint(paths);
+  const warn = options.warn ?? ((line: string) => { process.stderr.write(`${line}\n`); });
+  for (const d of diagnostics) if (d.severity === 'warning') warn(formatDiagnostic(d));
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const first = errors[0];
+  if (first) {
+    throw new MaelstromError(first.code, errors.map(formatDiagnostic).join('\n'), { details: errors });
+  }
+  return definitions;
+}

@@ -1,0 +1,74 @@
+/** Collects lint diagnostics, each placed at the node it is about. */
+import type { Definitions, Kind } from '../../model/definitions.js';
+import type { ErrorCode } from '../../model/errors.js';
+import type { Diagnostic, Severity } from '../diagnostic.js';
+
+export type Path = readonly (string | number)[];
+
+export class Reporter {
+  readonly diagnostics: Diagnostic[] = [];
+
+  constructor(readonly defs: Definitions) {}
+
+  error(code: ErrorCode, kind: Kind, name: string, path: Path, message: string): void {
+    this.add(code, 'error', kind, name, path, message);
+  }
+
+  warning(code: ErrorCode, kind: Kind, name: string, path: Path, message: string): void {
+    this.add(code, 'warning', kind, name, path, message);
+  }
+
+  /** A mistake at `offset` inside the string at `path` (inside an expression). */
+  errorInText(code: ErrorCode, kind: Kind, name: string, path: Path, offset: number, message: string): void {
+    const at = this.defs.locateText?.(kind, name, path, offset) ?? this.defs.locate(kind, name, path);
+    this.push(code, 'error', at, kind, name, message);
+  }
+
+  private add(code: ErrorCode, severity: Severity, kind: Kind, name: string, path: Path, message: string): void {
+    this.push(code, severity, this.defs.locate(kind, name, path), kind, name, message);
+  }
+
+  private push(code: ErrorCode, severity: Severity, at: { file: string; line: number; column: number } | undefined, kind: Kind, name: string, message: string): void {
+    // Definitions built in code have no file; name the definition instead.
+    const where = at ?? { file: `${kind}/${name}`, line: 1, column: 1 };
+    this.diagnostics.push({ code, severity, message, file: where.file, line: where.line, column: where.column });
+  }
+}
+
+/** Names of `items` that occur more than once, with the index of each repeat. */
+export function repeats<T>(items: readonly T[], key: (t: T) => string | undefined): { name: string; index: number; first: number }[] {
+  const seen = new Map<string, number>();
+  const out: { name: string; index: number; first: number }[] = [];
+  items.forEach((item, index) => {
+    const k = key(item);
+    if (k === undefined) return;
+    const first = seen.get(k);
+    if (first === undefined) seen.set(k, index);
+    else out.push({ name: k, index, first });
+  });
+  return out;
+}
+
+/** "did you mean" for a misspelt name, when one known name is close. */
+export function suggest(name: string, known: Iterable<string>): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = distance(name, k);
+    if (d < bestDistance) { best = k; bestDistance = d; }
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? ` (did you mean "${best}"?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return Infinity;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? Infinity;
+}
