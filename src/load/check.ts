@@ -34,7 +34,8 @@ export async function loadOrFail(paths: readonly string[], options: LoadOrFailOp
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const first = errors[0];
   if (first) {
-    throw new MaelstromError(first.code, errors.map(formatDiagnostic).join('\n'), { details: errors });
+    const count = `${errors.length} error${errors.length === 1 ? '' : 's'} in the definitions`;
+    throw new MaelstromError(first.code, `${count}:\n${errors.map(formatDiagnostic).join('\n')}`, { details: errors });
   }
   return definitions;
 }

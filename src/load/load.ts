@@ -4,7 +4,7 @@
  * first. (Minimal version: lint and expression checks live beside it.)
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { LineCounter, parseAllDocuments, isMap, isScalar, isSeq, type Document as YamlDocument, type Node as YamlNode } from 'yaml';
 import { documentSchemas, Kind, type Definitions, type Document, type SourceRef } from '../model/definitions.js';
 import type { Diagnostic } from './diagnostic.js';
@@ -59,6 +59,12 @@ export async function expandPaths(paths: readonly string[]): Promise<{ files: st
     }
   }
   return { files, diagnostics };
+}
+
+/** A path as people expect to read it: relative below the working directory, as given elsewhere. */
+function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
 function reason(e: unknown): string {
@@ -125,7 +131,7 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
   const invalid = new Set<string>();
 
   for (const file of files) {
-    const shown = relative(process.cwd(), file) || file;
+    const shown = displayPath(file);
     let text: string;
     try {
       const bytes = await readFile(file);
@@ -193,6 +199,11 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
     if (documents === 0 && !diagnostics.some((d) => d.file === shown)) {
       diagnostics.push({ code: 'E_FILE', severity: 'warning', message: 'no definitions in this file', file: shown, line: 1, column: 1 });
     }
+  }
+
+  const loaded = Object.values(maps).reduce((n, m) => n + m.size, 0);
+  if (loaded === 0 && invalid.size === 0 && !diagnostics.some((d) => d.severity === 'error')) {
+    diagnostics.push({ code: 'E_FILE', severity: 'error', message: 'no definitions found', file: paths[0] ?? '.', line: 1, column: 1 });
   }
 
   const definitions: Definitions = {
