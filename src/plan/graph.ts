@@ -117,22 +117,29 @@ export function topologicalOrder(n: number, succ: readonly (readonly number[])[]
   return { ok: false, cycle: findCycle(n, succ, indegree) };
 }
 
-/** A cycle among the nodes Kahn could not order (those left with a positive in-degree). */
+/**
+ * A cycle among the nodes Kahn could not order. Every such node still has an unordered predecessor (that is what
+ * kept its in-degree positive), so walking predecessors backwards must come back to a node already seen.
+ */
 function findCycle(n: number, succ: readonly (readonly number[])[], indegree: Int32Array): number[] {
-  const start = indegree.findIndex((d) => d > 0);
-  if (start < 0 || start >= n) return [];
-  // Walk backwards is awkward without predecessor lists; walk forward among blocked nodes until one repeats.
-  const seenAt = new Map<number, number>();
-  const path: number[] = [];
-  let v = start;
-  while (!seenAt.has(v)) {
-    seenAt.set(v, path.length);
-    path.push(v);
-    const next = (succ[v] ?? []).find((w) => indegree[w]! > 0);
-    if (next === undefined) return path; // cannot happen: a blocked node has a blocked successor chain
-    v = next;
+  const blockedPred = new Int32Array(n).fill(-1);
+  for (let a = 0; a < n; a++) {
+    if (indegree[a] === 0) continue;
+    for (const b of succ[a] ?? []) if (indegree[b]! > 0) blockedPred[b] = a;
   }
-  return path.slice(seenAt.get(v));
+  const start = indegree.findIndex((d) => d > 0);
+  if (start < 0) return [];
+  const seenAt = new Map<number, number>();
+  const back: number[] = [];
+  let v = start;
+  while (!seenAt.has(v) && v !== -1) {
+    seenAt.set(v, back.length);
+    back.push(v);
+    v = blockedPred[v]!;
+  }
+  if (v === -1) return [];
+  // `back` runs against the edges; the cycle in edge order is its tail reversed.
+  return back.slice(seenAt.get(v)).reverse();
 }
 
 /** Predecessor lists from successor lists. */

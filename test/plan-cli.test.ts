@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function maelstrom(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], { encoding: 'utf8', env: { ...process.env, MAELSTROM_DEBUG: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('maelstrom plan', () => {
+  it('shows the waves, the HCCs, the pre-flight table and the critical path', () => {
+    const r = maelstrom('plan', 'evacuate-east', '-f', 'examples/');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Plan evacuate-east: drain east/);
+    expect(r.stdout).toMatch(/Waves[^\n]*\n\s+1\s+web\/edge, api\/edge/);
+    expect(r.stdout).toMatch(/Highly connected components:\n\s+auth/);
+    expect(r.stdout).toMatch(/Pre-flight capacity check at 85\.0 % target utilisation: ok/);
+    expect(r.stdout).toMatch(/web\s+8500\s+8900\s+83\.5 %\s+ok/);
+    expect(r.stdout).toMatch(/Predicted critical path: \d/);
+  });
+
+  it('prints one JSON object with --json', () => {
+    const r = maelstrom('plan', 'evacuate-east', '-f', 'examples/', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, unknown> & { tasks: Record<string, unknown>[]; preflight: { ok: boolean; services: unknown[] } };
+    expect(Object.keys(out).slice(0, 6)).toEqual(['plan', 'tasks', 'waves', 'hccs', 'preflight', 'criticalPath']);
+    expect(out.plan).toBe('evacuate-east');
+    expect(out.tasks[0]).toMatchObject({ id: 'web/edge', service: 'web', runbook: 'drain-user-facing', task: 'edge', template: 'shift-traffic', after: [] });
+    expect(out.hccs).toEqual(['auth']);
+    expect(out.preflight.ok).toBe(true);
+    expect(out.preflight.services).toHaveLength(15);
+    expect((out.criticalPath as string[]).length).toBeGreaterThan(0);
+  });
+
+  it('reports definition errors with their position, and an unknown plan, calmly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'maelstrom-plan-'));
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'apiVersion: maelstrom/v1\nkind: Plan\nmetadata: { name: x }\nspec:\n  fleet: example\n  direction: sideways\n');
+    const r = maelstrom('plan', 'x', '-f', bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.yaml:6:\d+: error E_SCHEMA/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const unknown = maelstrom('plan', 'evacuate-mars', '-f', 'examples/');
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toContain('E_NOT_FOUND');
+    expect(unknown.stderr).toContain('evacuate-east');
+  });
+});
