@@ -1,0 +1,162 @@
+/**
+ * Watches an executing task: its health checks throughout, and how long it has been running against its history.
+ *
+ * Health gates progress: while any check is false or unknown (missing data is never healthy), the task is blocked
+ * and every action its stage sends waits at the gate. Actions are held rather than the stage cancelled, so a stage
+ * keeps its place and carries on when health returns.
+ */
+import type { Backend } from '../backends/backend.js';
+import { MaelstromError } from '../model/errors.js';
+import type { EngineEvent } from '../model/events.js';
+import type { TaskState } from '../model/states.js';
+import { allTrue, snapshotFor, type ConditionResult } from './conditions.js';
+import type { RunRuntime } from './runtime.js';
+
+/** Opens and closes the way to the backend for one task's actions. */
+export class Gate {
+  private isOpen = false;
+  private waiters: (() => void)[] = [];
+
+  get open(): boolean {
+    return this.isOpen;
+  }
+
+  set(open: boolean): void {
+    this.isOpen = open;
+    if (!open) return;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  async wait(signal?: AbortSignal): Promise<void> {
+    while (!this.isOpen) {
+      if (signal?.aborted) throw signal.reason as Error;
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => { reject(signal?.reason as Error); };
+        this.waiters.push(() => { signal?.removeEventListener('abort', onAbort); resolve(); });
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+  }
+}
+
+/** The backend as a task's stages see it: the same, except that actions wait for the health gate. */
+export function gatedBackend(backend: Backend, gate: Gate): Backend {
+  const gated: Backend = {
+    name: backend.name,
+    clock: backend.clock,
+    supports: backend.supports,
+    init: (o) => backend.init(o),
+    close: () => backend.close(),
+    snapshot: (o) => backend.snapshot(o),
+    weights: (layer, service, o) => backend.weights(layer, service, o),
+    baselineWeights: (layer, service, o) => backend.baselineWeights(layer, service, o),
+    act: async (action, o) => {
+      await gate.wait(o?.signal);
+      return backend.act(action, o);
+    },
+    ...(backend.oracle ? { oracle: backend.oracle } : {}),
+  };
+  return gated;
+}
+
+/** Why a task is held, besides its stages; the executor and the monitor share it to compute the task's state. */
+export interface Holds {
+  health?: string;
+  post?: string;
+}
+
+/** The state an executing task shows: stuck first (it needs an operator), then blocked, else running. */
+export function executingState(stuck: boolean | undefined, holds: Holds): TaskState {
+  if (stuck) return 'stuck';
+  return holds.health !== undefined || holds.post !== undefined ? 'blocked' : 'running';
+}
+
+export function holdReason(holds: Holds): string | undefined {
+  return holds.health ?? holds.post;
+}
+
+/** Commits the task's state when it changed. */
+export async function refreshState(rt: RunRuntime, taskId: string, holds: Holds, events: EngineEvent[] = []): Promise<void> {
+  const rec = rt.task(taskId);
+  const state = executingState(rec.stuck, holds);
+  const reason = holdReason(holds);
+  if (state === rec.state && reason === rec.reason && events.length === 0) return;
+  const time = rt.deps.clock.now();
+  const all = state === rec.state && reason === rec.reason ? events
+    : [...events, { type: 'task.state', time, runId: rt.id, taskId, state, stage: rec.stage, ...(reason ? { reason } : {}) } as const];
+  await rt.commit({ tasks: [{ id: taskId, patch: { state, reason } }], events: all });
+}
+
+function okOf(r: ConditionResult): boolean | null {
+  return r.verdict === 'true' ? true : r.verdict === 'false' ? false : null;
+}
+
+/**
+ * Runs until `stop` aborts: evaluates health every `healthPollMs`, opens or closes the gate, emits a health event
+ * when a check changes, and flags the task stuck once it runs past `stuckAfterMs`.
+ */
+export async function monitorTask(rt: RunRuntime, taskId: string, gate: Gate, holds: Holds, stuckAfterMs: number | undefined, stop: AbortSignal): Promise<void> {
+  const planned = rt.plannedTask(taskId);
+  const cond = rt.conditions(taskId);
+  const { clock, backend, options } = rt.deps;
+  const last = new Map<string, boolean | null>();
+  while (!stop.aborted) {
+    if (planned.health.length === 0) {
+      gate.set(true);
+    } else {
+      let results: ConditionResult[];
+      try {
+        const snap = await snapshotFor(backend, cond.queries(planned.health.map((h) => h.expr)), stop);
+        results = cond.check(planned.health, snap, rt.task(taskId).overrides?.conditions ?? []);
+      } catch (e) {
+        if (stop.aborted) return;
+        // An unreadable world is not a healthy one.
+        const message = e instanceof Error ? e.message : String(e);
+        results = planned.health.map((h) => ({ key: h.name ?? h.expr, verdict: 'hold', detail: `no reading: ${message}`, overridden: false }));
+      }
+      if (stop.aborted) return;
+      const time = clock.now();
+      const events: EngineEvent[] = [];
+      for (const r of results) {
+        const ok = okOf(r);
+        if (last.get(r.key) === ok) continue;
+        last.set(r.key, ok);
+        events.push({ type: 'health', time, runId: rt.id, taskId, check: r.key, ok, ...(r.detail ? { detail: r.detail } : r.overridden ? { detail: 'overridden' } : {}) });
+      }
+      const healthy = allTrue(results);
+      const bad = results.find((r) => r.verdict !== 'true');
+      const wasHealthy = holds.health === undefined;
+      holds.health = healthy ? undefined : `health ${bad?.key ?? ''} is ${bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false'}${bad?.detail ? `: ${bad.detail}` : ''}`;
+      if (!healthy && (wasHealthy || !gate.open)) {
+        events.push({ type: 'condition.blocked', time, runId: rt.id, taskId, condition: bad?.key ?? 'health', ...(bad?.detail ? { detail: bad.detail } : {}) });
+      }
+      // Commit the hold before closing the gate's state is observable, so what the store says matches.
+      await refreshState(rt, taskId, holds, events);
+      gate.set(healthy);
+    }
+    const rec = rt.task(taskId);
+    if (stuckAfterMs !== undefined && !rec.stuck && rec.startedAt !== undefined && clock.now() - rec.startedAt > stuckAfterMs) {
+      const time = clock.now();
+      const message = `task ${taskId} has run ${Math.round((time - rec.startedAt) / 1000)}s, past the ${rt.compiled.stuckPercentile}th percentile of its history (${Math.round(stuckAfterMs / 1000)}s); its dependents wait for an operator (retry, skip, or override the dependency)`;
+      await rt.commit({
+        tasks: [{ id: taskId, patch: { stuck: true, state: 'stuck' } }],
+        events: [
+          { type: 'task.state', time, runId: rt.id, taskId, state: 'stuck', stage: rec.stage, reason: message },
+          { type: 'alert', time, runId: rt.id, taskId, severity: 'warning', message },
+        ],
+      });
+      rt.deps.logger.warn(message);
+    }
+    try {
+      await clock.sleep(options.healthPollMs, stop);
+    } catch {
+      return;
+    }
+  }
+}
+
+export function abortError(message: string): MaelstromError {
+  return new MaelstromError('E_ABORTED', message);
+}

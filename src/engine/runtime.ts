@@ -1,0 +1,174 @@
+/**
+ * The in-memory side of one run: a cache of its records, the tasks being executed and the means to wake the
+ * scheduler. The store is the truth; every change goes through `commit`, which writes it (with its events) in one
+ * transaction and only then updates the cache and tells subscribers. Nothing here survives a crash, and nothing
+ * needs to: a restarted controller rebuilds it from the store.
+ */
+import type { Backend } from '../backends/backend.js';
+import type { Pacer } from './pacing/pacer.js';
+import type { Clock } from '../model/clock.js';
+import type { CompiledPlan, PlannedTask } from '../model/compiled.js';
+import type { Definitions, Fleet } from '../model/definitions.js';
+import { MaelstromError } from '../model/errors.js';
+import type { EngineEvent } from '../model/events.js';
+import type { StageLibrary } from '../stages/stage.js';
+import type { AuditLog, RunPatch, RunRecord, RunStore, TaskPatch, TaskRecord } from '../store/store.js';
+import { TaskConditions } from './conditions.js';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Timings of the engine, in the clock's ms. Defaults suit a real fleet; tests may shorten them. */
+export interface EngineOptions {
+  /** How often the scheduler re-checks pre-conditions of ready tasks. */
+  readonly pollMs: number;
+  /** How often health checks and stuck detection run for an executing task. */
+  readonly healthPollMs: number;
+  /** A pre-condition false (or unknown) this long turns the task from waiting to blocked. */
+  readonly preBlockAfterMs: number;
+  /** Post-conditions not true this long after the stages end turn the task blocked (it keeps watching). */
+  readonly postTimeoutMs: number;
+  /** A stage that fails with a retryable error (backend unreachable) is tried again after this delay... */
+  readonly retryDelayMs: number;
+  /** ...this many times before the task fails. */
+  readonly maxRetries: number;
+}
+
+export const defaultEngineOptions: EngineOptions = {
+  pollMs: 10_000, healthPollMs: 10_000, preBlockAfterMs: 300_000, postTimeoutMs: 600_000, retryDelayMs: 5_000, maxRetries: 10,
+};
+
+export interface EngineDeps {
+  readonly definitions: Definitions;
+  readonly backend: Backend;
+  readonly store: RunStore & AuditLog;
+  readonly clock: Clock;
+  readonly stages: StageLibrary;
+  /** A pacer to use instead of the one each paced stage makes from the plan's pacing (tests, benchmarks). */
+  readonly pacer?: Pacer;
+  readonly logger: Logger;
+  readonly options: EngineOptions;
+  readonly publish: (events: readonly EngineEvent[]) => void;
+}
+
+export interface Execution {
+  readonly abort: AbortController;
+  readonly done: Promise<void>;
+}
+
+export interface Change {
+  readonly run?: RunPatch;
+  readonly tasks?: readonly { readonly id: string; readonly patch: TaskPatch }[];
+  readonly events?: readonly EngineEvent[];
+}
+
+export class RunRuntime {
+  run: RunRecord;
+  readonly tasks = new Map<string, TaskRecord>();
+  readonly planned = new Map<string, PlannedTask>();
+  readonly fleet: Fleet;
+  readonly executing = new Map<string, Execution>();
+  /** Progress of each task's current traffic shift, 0..1, from its shift.step events. */
+  readonly progress = new Map<string, number>();
+  /** Tasks blocked on their pre-conditions (as opposed to health or post-conditions). */
+  readonly preBlocked = new Set<string>();
+  /** Since when a ready task's pre-conditions have been false or unknown. */
+  readonly preFalseSince = new Map<string, number>();
+  /** Tasks an operator action is changing: the scheduler leaves them alone until the action is committed. */
+  readonly held = new Set<string>();
+  /** Set when the controller closes: the driver leaves its loop. */
+  stopped = false;
+  /** The driver's loop, while it runs. */
+  driving: Promise<void> | undefined;
+  private readonly conditionsByTask = new Map<string, TaskConditions>();
+  private wakers: (() => void)[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly deps: EngineDeps, run: RunRecord, tasks: readonly TaskRecord[]) {
+    this.run = run;
+    for (const t of tasks) this.tasks.set(t.id, t);
+    for (const t of run.compiled.tasks) this.planned.set(t.id, t);
+    const fleet = deps.definitions.fleets.get(run.compiled.fleet);
+    if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', `run ${run.id}: fleet "${run.compiled.fleet}" is not in the definitions`);
+    this.fleet = fleet;
+  }
+
+  get compiled(): CompiledPlan {
+    return this.run.compiled;
+  }
+
+  get id(): string {
+    return this.run.id;
+  }
+
+  conditions(taskId: string): TaskConditions {
+    let c = this.conditionsByTask.get(taskId);
+    if (!c) {
+      c = new TaskConditions(this.plannedTask(taskId), this.fleet, this.compiled.pacing.targetUtilization);
+      this.conditionsByTask.set(taskId, c);
+    }
+    return c;
+  }
+
+  plannedTask(id: string): PlannedTask {
+    const t = this.planned.get(id);
+    if (!t) throw new MaelstromError('E_NOT_FOUND', `run ${this.id} has no task "${id}"`);
+    return t;
+  }
+
+  task(id: string): TaskRecord {
+    const t = this.tasks.get(id);
+    if (!t) throw new MaelstromError('E_NOT_FOUND', `run ${this.id} has no task "${id}"`);
+    return t;
+  }
+
+  /**
+   * Writes the change and its events in one transaction, then updates the cache and publishes the events.
+   * Commits of one run are serialised so that events are journaled in the order they were decided.
+   */
+  commit(change: Change): Promise<readonly EngineEvent[]> {
+    const next = this.queue.then(async () => {
+      const events = change.events ?? [];
+      const stamped = events.map((e) => (e.runId === undefined ? { ...e, runId: this.id } : e));
+      const saved = await this.deps.store.commit({
+        runId: this.id,
+        ...(change.run ? { run: change.run } : {}),
+        ...(change.tasks ? { tasks: change.tasks } : {}),
+        events: stamped,
+      });
+      if (change.run) this.run = { ...this.run, ...change.run };
+      for (const { id, patch } of change.tasks ?? []) {
+        const t = this.tasks.get(id);
+        if (t) this.tasks.set(id, { ...t, ...patch });
+      }
+      for (const e of saved) {
+        if (e.type === 'shift.step') this.progress.set(e.taskId, 1 - e.remaining);
+      }
+      this.deps.publish(saved);
+      return saved;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Wakes the scheduler loop (a task finished, an operator acted). */
+  wake(): void {
+    const w = this.wakers;
+    this.wakers = [];
+    for (const f of w) f();
+  }
+
+  /** Sleeps up to `ms` of the clock, returning early when woken. */
+  async waitForWake(ms: number): Promise<void> {
+    const ac = new AbortController();
+    let waker: (() => void) | undefined;
+    const woken = new Promise<void>((resolve) => { waker = resolve; this.wakers.push(resolve); });
+    const slept = this.deps.clock.sleep(ms, ac.signal).catch(() => undefined);
+    await Promise.race([woken, slept]);
+    ac.abort(new MaelstromError('E_ABORTED', 'woken'));
+    this.wakers = this.wakers.filter((w) => w !== waker);
+    await slept;
+  }
+}
