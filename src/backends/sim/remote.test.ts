@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDefinitions } from '../../load/load.js';
+import { backendConformance } from '../conformance.js';
+import { createSimBackend } from './backend.js';
+import { createRemoteSimBackend, parseSimUrl } from './remote.js';
+import { scaledClock, startSimServer, type RunningSimServer } from './server.js';
+
+const { definitions } = await loadDefinitions(['examples']);
+const fleet = definitions.fleets.get('example')!;
+const scenario = definitions.scenarios.get('drain-test-east')!;
+
+async function serve(speed = 60): Promise<RunningSimServer> {
+  const backend = createSimBackend({ fleet, scenario, clock: scaledClock(Date.parse(scenario.spec.start), speed) });
+  return startSimServer(backend, { speed, port: 0, scenario: scenario.metadata.name });
+}
+
+backendConformance('sim over HTTP', async () => {
+  const server = await serve();
+  const backend = createRemoteSimBackend(`sim+${server.url}`);
+  await backend.init();
+  return { backend, service: 'web', layer: 'edge', cleanup: () => server.close() };
+});
+
+describe('remote sim backend', () => {
+  let server: RunningSimServer;
+  beforeAll(async () => { server = await serve(60); });
+  afterAll(async () => { await server.close(); });
+
+  it('reads the server\'s clock and speed, and journals actions with their origin over GET /journal', async () => {
+    const backend = createRemoteSimBackend(`sim+${server.url}`);
+    await backend.init();
+    const start = Date.parse(scenario.spec.start);
+    expect(backend.clock.now()).toBeGreaterThanOrEqual(start);
+    expect(backend.clock.now()).toBeLessThan(start + 60_000 * 60);
+    expect(backend.oracle.propagationMs('edge')).toBe(30_000);
+    expect(backend.supports.has('stateful.primary')).toBe(true);
+    const origin = { runId: 'r9', taskId: 'web/shift', stage: 0, attempt: 1 };
+    const action = { kind: 'config.set', key: 'feature', value: { on: true } } as const;
+    expect((await backend.act(action, { origin })).changed).toBe(true);
+    expect((await backend.act(action, { origin })).changed).toBe(false);
+    const res = await fetch(`${server.url}/journal`);
+    const journal = (await res.json()) as { seq: number; kind: string; target: string; origin: unknown; changed: boolean; time: number }[];
+    expect(journal.map((e) => [e.seq, e.kind, e.target, e.changed])).toEqual([[1, 'config.set', 'config:feature', true], [2, 'config.set', 'config:feature', false]]);
+    expect(journal[0]!.origin).toEqual(origin);
+    expect(journal[1]!.time).toBeGreaterThanOrEqual(journal[0]!.time);
+    expect(await backend.journal()).toEqual(journal);
+    const truth = await backend.oracle.truth('web');
+    expect(truth.capacity.east).toBe(14000);
+  });
+
+  it('serves Prometheus gauges per service and datacenter on /metrics', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toContain('# TYPE maelstrom_sim_utilization gauge');
+    expect(text).toMatch(/^maelstrom_sim_utilization\{service="web",datacenter="east"\} 0\.\d+$/m);
+    expect(text).toMatch(/^maelstrom_sim_failed_requests_total \d/m);
+  });
+
+  it('refuses a malformed body with E_BAD_REQUEST, and passes errors through with their code', async () => {
+    const res = await fetch(`${server.url}/act`, { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('E_BAD_REQUEST');
+    const backend = createRemoteSimBackend(server.url);
+    await expect(backend.weights('edge', 'nope')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+  });
+
+  it('reports an unreachable simulator as a retryable E_BACKEND_UNAVAILABLE', async () => {
+    const backend = createRemoteSimBackend('sim+http://127.0.0.1:1');
+    await expect(backend.snapshot()).rejects.toMatchObject({ code: 'E_BACKEND_UNAVAILABLE', retryable: true });
+    expect(() => parseSimUrl('haproxy://x')).toThrow(/sim\+http/);
+  });
+});
