@@ -9,7 +9,7 @@ import type { CompiledPlan } from '../model/compiled.js';
 import { formatDuration } from '../model/duration.js';
 import { errorMapping } from '../model/errors.js';
 import { formatDiagnostic } from '../load/diagnostic.js';
-import { loadDefinitions } from '../load/load.js';
+import { loadAndLint } from '../load/check.js';
 import { compilePlan } from '../plan/index.js';
 import { collect } from './program.js';
 
@@ -111,7 +111,7 @@ export function registerPlan(program: Command): void {
         process.exitCode = errorMapping.E_BAD_REQUEST.exit;
         return;
       }
-      const { definitions, diagnostics } = await loadDefinitions(files);
+      const { definitions, diagnostics } = await loadAndLint(files);
       const errors = diagnostics.filter((d) => d.severity === 'error');
       if (errors.length > 0) {
         for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
