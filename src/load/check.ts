@@ -15,7 +15,15 @@ function byPlace(a: Diagnostic, b: Diagnostic): number {
 export async function loadAndLint(paths: readonly string[]): Promise<LoadResult> {
   const loaded = await loadDefinitions(paths);
   const lint = lintDefinitions(loaded.definitions, { invalid: loaded.invalid });
-  return { ...loaded, diagnostics: [...loaded.diagnostics, ...lint].sort(byPlace) };
+  // The YAML parser may report one mistake several times at the same place.
+  const seen = new Set<string>();
+  const diagnostics = [...loaded.diagnostics, ...lint].filter((d) => {
+    const key = formatDiagnostic(d);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  }).sort(byPlace);
+  return { ...loaded, diagnostics };
 }
 
 export interface LoadOrFailOptions {

@@ -6,7 +6,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { LineCounter, parseAllDocuments, isMap, isScalar, isSeq, type Document as YamlDocument, type Node as YamlNode } from 'yaml';
-import { documentSchemas, Kind, type Definitions, type Document, type SourceRef } from '../model/definitions.js';
+import { API_VERSION, documentSchemas, Kind, type Definitions, type Document, type SourceRef } from '../model/definitions.js';
 import type { Diagnostic } from './diagnostic.js';
 
 export interface LoadResult {
@@ -174,13 +174,29 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
         diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `kind must be one of ${Kind.options.join(', ')}`, ...at });
         continue;
       }
+      if ((js as { apiVersion?: unknown }).apiVersion !== API_VERSION) {
+        // Another version may have another schema: its other fields would only add noise.
+        const at = positionOf(located, nodeAt(doc, ['apiVersion']));
+        diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `apiVersion must be ${API_VERSION}`, ...at });
+        continue;
+      }
       const parsed = documentSchemas[kind.data].safeParse(js);
       if (!parsed.success) {
         const name = js.metadata?.name;
         if (typeof name === 'string') invalid.add(`${kind.data}/${name}`);
         for (const issue of parsed.error.issues) {
-          const at = positionOf(located, nodeAt(doc, issue.path as (string | number)[]));
-          diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `${issue.path.join('.') || '(document)'}: ${issue.message}`, ...at });
+          const path = issue.path as (string | number)[];
+          if (issue.code === 'unrecognized_keys') {
+            // Point at each misspelt key rather than at the mapping holding it.
+            for (const key of issue.keys) {
+              const at = positionOf(located, nodeAt(doc, [...path, key]));
+              diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `${[...path, key].join('.')}: unknown key "${key}"`, ...at });
+            }
+            continue;
+          }
+          const at = positionOf(located, nodeAt(doc, path));
+          const message = /received undefined$/.test(issue.message) ? 'missing' : issue.message;
+          diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `${path.join('.') || '(document)'}: ${message}`, ...at });
         }
         continue;
       }

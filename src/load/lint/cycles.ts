@@ -49,13 +49,14 @@ export function findCycles(nodes: readonly string[], edges: ReadonlyMap<string, 
       }
     }
   }
-  return components.map((c) => cyclePath(c, edges));
+  const order = new Map(nodes.map((n, i) => [n, i]));
+  return components.map((c) => cyclePath(c, edges, order));
 }
 
 /** A concrete cycle through a strongly connected component, starting at its first node in input order. */
-function cyclePath(component: readonly string[], edges: ReadonlyMap<string, readonly string[]>): string[] {
+function cyclePath(component: readonly string[], edges: ReadonlyMap<string, readonly string[]>, order: ReadonlyMap<string, number>): string[] {
   const members = new Set(component);
-  const start = [...component].sort()[0] ?? '';
+  const start = [...component].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))[0] ?? '';
   // Breadth-first from start back to start inside the component gives the shortest cycle through it.
   const previous = new Map<string, string>();
   const queue = [start];

@@ -1,0 +1,55 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadAndLint } from '../src/load/check.js';
+import { formatDiagnostic } from '../src/load/diagnostic.js';
+
+const dir = 'test/fixtures/bad';
+const fixtures = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+
+/** `code@line` for every `# expect: CODE…` at the end of a line, and every `# expect at line N: CODE…`. */
+function expectations(file: string): string[] {
+  const out: string[] = [];
+  readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
+    const at = /#\s*expect at line (\d+):\s*(.+)$/.exec(text);
+    if (at) { for (const code of (at[2] ?? '').trim().split(/\s+/)) out.push(`${code}@${at[1]}`); return; }
+    const m = /#\s*expect:\s*(.+)$/.exec(text);
+    if (m) for (const code of (m[1] ?? '').trim().split(/\s+/)) out.push(`${code}@${i + 1}`);
+  });
+  return out.sort();
+}
+
+describe('validate reports each rule at its file and line', () => {
+  it('accepts the reference examples without a diagnostic', async () => {
+    const { diagnostics } = await loadAndLint(['examples']);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([]);
+  });
+
+  for (const fixture of fixtures) {
+    it(`${fixture}: reports exactly the expected codes at the expected lines`, async () => {
+      const file = join(dir, fixture);
+      const want = expectations(file);
+      expect(want.length).toBeGreaterThan(0);
+      const { diagnostics } = await loadAndLint(['examples', file]);
+      const elsewhere = diagnostics.filter((d) => d.file !== file);
+      expect(elsewhere.map(formatDiagnostic)).toEqual([]);
+      const got = diagnostics.map((d) => `${d.code}@${d.line}`).sort();
+      expect(got, diagnostics.map(formatDiagnostic).join('\n')).toEqual(want);
+    });
+  }
+
+  it('shows a cycle with its path', async () => {
+    const { diagnostics } = await loadAndLint(['examples', join(dir, 'cycle-fleet.yaml'), join(dir, 'cycle-runbook.yaml')]);
+    const messages = diagnostics.filter((d) => d.code === 'E_CYCLE').map((d) => d.message);
+    expect(messages).toContain('dependency cycle: front → middle → back → front');
+    expect(messages).toContain('task cycle: chicken → egg → chicken (each waits for the next)');
+  });
+
+  it('points inside an expression at the mistake', async () => {
+    const file = join(dir, 'expression.yaml');
+    const { diagnostics } = await loadAndLint(['examples', file]);
+    const d = diagnostics.find((x) => x.message.includes('datacentre'));
+    const line = readFileSync(file, 'utf8').split('\n')[(d?.line ?? 1) - 1] ?? '';
+    expect(line.slice((d?.column ?? 1) - 1)).toMatch(/^datacentre/);
+  });
+});
