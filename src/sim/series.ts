@@ -12,7 +12,8 @@ const SD_SLOTS = ['load', 'capacity', 'effLoad', 'traffic', 'failed', 'latencyP9
 type Slot = (typeof SD_SLOTS)[number];
 const SLOT = Object.fromEntries(SD_SLOTS.map((n, i) => [n, i])) as Record<Slot, number>;
 const NSLOT = SD_SLOTS.length;
-const CHUNK = 256;
+/** Bytes per chunk of frames: large enough to amortise allocation, small enough not to over-reserve. */
+const CHUNK_BYTES = 1 << 20;
 
 export class SeriesRecorder {
   private readonly sd: number;
@@ -22,12 +23,14 @@ export class SeriesRecorder {
   private readonly chunks: Float32Array[] = [];
   private frames = 0;
   private readonly times: number[] = [];
+  private readonly chunkFrames: number;
 
   constructor(private readonly st: WorldState, readonly resolutionMs: number) {
     this.sd = st.S * st.D;
     // frame: SD slots, then demand per service, cross-datacenter RPC, backbone per datacenter
     this.frameSize = this.sd * NSLOT + st.S + 1 + st.D;
     this.acc = new Float64Array(this.frameSize);
+    this.chunkFrames = Math.max(1, Math.floor(CHUNK_BYTES / 4 / this.frameSize));
   }
 
   /** Adds the tick just computed; closes a frame at each multiple of the resolution. */
@@ -61,8 +64,8 @@ export class SeriesRecorder {
     this.ticks++;
     if ((st.time - st.startMs) % this.resolutionMs !== 0) return;
     const lat = latencies(st);
-    const slot = this.frames % CHUNK;
-    if (slot === 0) this.chunks.push(new Float32Array(CHUNK * this.frameSize));
+    const slot = this.frames % this.chunkFrames;
+    if (slot === 0) this.chunks.push(new Float32Array(this.chunkFrames * this.frameSize));
     const chunk = this.chunks[this.chunks.length - 1]!;
     const off = slot * this.frameSize;
     for (let i = 0; i < this.frameSize; i++) chunk[off + i] = a[i]! / this.ticks;
@@ -74,12 +77,12 @@ export class SeriesRecorder {
   }
 
   private value(frame: number, index: number): number {
-    return this.chunks[Math.floor(frame / CHUNK)]![(frame % CHUNK) * this.frameSize + index]!;
+    return this.chunks[Math.floor(frame / this.chunkFrames)]![(frame % this.chunkFrames) * this.frameSize + index]!;
   }
 
   /** Bytes held by recorded frames. */
   bytes(): number {
-    return this.chunks.length * CHUNK * this.frameSize * 4;
+    return this.chunks.length * this.chunkFrames * this.frameSize * 4;
   }
 
   query(metric: SeriesMetric, q: SeriesQuery = {}): Series {
