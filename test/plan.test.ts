@@ -243,6 +243,40 @@ describe('plan compiler on small worlds', () => {
     expect(() => compilePlan(missing, 'out')).toThrow(expect.objectContaining({ code: 'E_PARAM', message: expect.stringContaining('"reason"') as string }) as Error);
   });
 
+  it('resolves any ${{ }} of a task against the runbook parameters with CEL', () => {
+    const labelled = { ...smallTemplate, spec: { ...smallTemplate.spec, params: { service: { type: 'service' }, label: { type: 'string' }, slow: { type: 'boolean' } } } };
+    const runbook = smallRunbook('drain');
+    runbook.spec.tasks = [{ name: 'go', template: 'step', with: { service: '${{ params.service }}', label: 'svc-${{ params.service + "-" + params.datacenter }}', slow: '${{ params.datacenter == "a" }}' } as never }];
+    const defs = definitionsOf({ fleet: smallFleet([service('a')]), templates: [labelled], runbooks: [runbook], plans: [smallPlan('drain')] });
+    expect(compilePlan(defs, 'out').tasks[0]!.params).toEqual({ service: 'a', label: 'svc-a-a', slow: true });
+  });
+
+  it('reports tasks of a runbook that wait for each other with E_CYCLE and the path', () => {
+    const runbook = smallRunbook('drain');
+    runbook.spec.tasks = [
+      { name: 'one', template: 'step', with: { service: '${{ params.service }}' }, after: ['two'] } as never,
+      { name: 'two', template: 'step', with: { service: '${{ params.service }}' }, after: ['one'] } as never,
+    ];
+    const defs = definitionsOf({ fleet: smallFleet([service('a')]), templates: [smallTemplate], runbooks: [runbook], plans: [smallPlan('drain')] });
+    expect(() => compilePlan(defs, 'out')).toThrow(expect.objectContaining({ code: 'E_CYCLE', message: expect.stringMatching(/a\/(one|two) → a\/(one|two) → a\/(one|two)/) as string }) as Error);
+  });
+
+  it('uses a template\'s expectedDuration, else the stage defaults with the plan\'s pacing', () => {
+    const timed = { ...smallTemplate, metadata: { name: 'timed' }, spec: { ...smallTemplate.spec, expectedDuration: '7m' } };
+    const shift = { ...meta('shift'), kind: 'TaskTemplate', spec: { params: { service: { type: 'service' } }, stages: [{ uses: 'traffic.shift', with: { layer: 'cluster' } }, { uses: 'approval' }] } };
+    const runbook = smallRunbook('drain');
+    runbook.spec.tasks = [
+      { name: 'timed', template: 'timed', with: { service: '${{ params.service }}' } },
+      { name: 'shift', template: 'shift', with: { service: '${{ params.service }}' } },
+    ];
+    const plan = smallPlan('drain', { pacing: { mode: 'fixed', step: 0.25, interval: '2m' } });
+    const defs = definitionsOf({ fleet: smallFleet([service('a')]), templates: [smallTemplate, timed, shift], runbooks: [runbook], plans: [plan] });
+    const byId = new Map(compilePlan(defs, 'out').tasks.map((t) => [t.id, t] as const));
+    expect(byId.get('a/timed')!.expectedMs).toBe(7 * 60_000);
+    // Fixed pacing: 4 steps of 2 minutes, then the 5-minute approval default.
+    expect(byId.get('a/shift')!.expectedMs).toBe(4 * 120_000 + 300_000);
+  });
+
   it('refuses a runbook of the wrong direction', () => {
     const defs = definitionsOf({
       fleet: smallFleet([service('a')]), templates: [smallTemplate], runbooks: [smallRunbook('restore')],
