@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { createSimBackend } from '../backends/sim/backend.js';
 import { scaledClock, startSimServer } from '../backends/sim/server.js';
-import { loadDefinitions } from '../load/load.js';
+import { loadOrFail } from '../load/check.js';
 import { MaelstromError } from '../model/errors.js';
 import { collect } from './program.js';
 
@@ -32,12 +32,7 @@ export function registerSim(program: Command): void {
       const speed = positiveNumber(opts.speed, '--speed');
       const port = positiveNumber(opts.port, '--port', true);
       if (!Number.isInteger(port) || port > 65535) throw new MaelstromError('E_BAD_REQUEST', `--port must be a whole number up to 65535, got "${opts.port}"`);
-      const { definitions, diagnostics } = await loadDefinitions(opts.file?.length ? opts.file : ['.']);
-      const errors = diagnostics.filter((d) => d.severity === 'error');
-      if (errors.length > 0) {
-        for (const d of errors) process.stderr.write(`${d.file}:${d.line}:${d.column}: ${d.code}: ${d.message}\n`);
-        throw new MaelstromError('E_SCHEMA', `${errors.length} error(s) in the definitions`);
-      }
+      const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
       const scenario = definitions.scenarios.get(scenarioName);
       if (!scenario) {
         const known = [...definitions.scenarios.keys()].join(', ') || 'none';
