@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../src/load/load.js';
 import type { CompiledPlan, PlannedTask } from '../src/model/compiled.js';
-import { Fleet, Plan, Runbook, TaskTemplate, type Definitions } from '../src/model/definitions.js';
+import type { Definitions, Fleet } from '../src/model/definitions.js';
 import { MaelstromError } from '../src/model/errors.js';
 import { compilePlan } from '../src/plan/index.js';
+import { definitionsOf, meta, service, smallFleet, smallPlan, smallRunbook, smallTemplate } from './plan-fixtures.js';
 
 let examples: Definitions;
 beforeAll(async () => {
@@ -38,38 +39,6 @@ function expectBefore(plan: CompiledPlan, first: string, then: string, anc = anc
 function fleetOf(defs: Definitions): Fleet {
   return [...defs.fleets.values()][0]!;
 }
-
-/** Definitions from plain objects, for small worlds built inside a test. */
-function definitionsOf(docs: { fleet: unknown; templates?: unknown[]; runbooks?: unknown[]; plans?: unknown[] }): Definitions {
-  const fleet = Fleet.parse(docs.fleet);
-  const templates = (docs.templates ?? []).map((t) => TaskTemplate.parse(t));
-  const runbooks = (docs.runbooks ?? []).map((r) => Runbook.parse(r));
-  const plans = (docs.plans ?? []).map((p) => Plan.parse(p));
-  return {
-    fleets: new Map([[fleet.metadata.name, fleet]]),
-    templates: new Map(templates.map((t) => [t.metadata.name, t])),
-    runbooks: new Map(runbooks.map((r) => [r.metadata.name, r])),
-    plans: new Map(plans.map((p) => [p.metadata.name, p])),
-    scenarios: new Map(),
-    locate: () => undefined,
-  };
-}
-
-const meta = (name: string) => ({ apiVersion: 'maelstrom/v1', metadata: { name } });
-const smallTemplate = { ...meta('step'), kind: 'TaskTemplate', spec: { params: { service: { type: 'service' } }, stages: [{ uses: 'wait.for', with: { duration: '1m' } }] } };
-const smallRunbook = (direction: 'drain' | 'restore') => ({
-  ...meta(`${direction}-all`), kind: 'Runbook',
-  spec: { direction, params: { service: { type: 'service' }, datacenter: { type: 'datacenter' } }, tasks: [{ name: 'go', template: 'step', with: { service: '${{ params.service }}' } }] },
-});
-const smallPlan = (direction: 'drain' | 'restore', extra: Record<string, unknown> = {}) => ({
-  ...meta(direction === 'drain' ? 'out' : 'in'), kind: 'Plan',
-  spec: { fleet: 'small', direction, datacenter: 'a', runbooks: [{ match: {}, runbook: `${direction}-all` }], ...extra },
-});
-const service = (name: string, dependsOn: unknown[] = [], extra: Record<string, unknown> = {}) => ({ name, type: 'stateless', capacity: { a: 100, b: 100 }, dependsOn, ...extra });
-const smallFleet = (services: unknown[]) => ({
-  ...meta('small'), kind: 'Fleet',
-  spec: { datacenters: [{ name: 'a', clusters: ['a1'] }, { name: 'b', clusters: ['b1'] }], pops: [{ name: 'p', share: 1, weights: { a: 50, b: 50 } }], services },
-});
 
 describe('plan compiler on the reference examples', () => {
   it('drains callers before callees for every rpc and state dependency', () => {
