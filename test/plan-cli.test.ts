@@ -35,6 +35,25 @@ describe('maelstrom plan', () => {
     expect((out.criticalPath as string[]).length).toBeGreaterThan(0);
   });
 
+  it('prints a failing pre-flight check with its figures and exits 3', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'maelstrom-plan-'));
+    const fleet = join(dir, 'small.yaml');
+    writeFileSync(fleet, [
+      'apiVersion: maelstrom/v1', 'kind: Fleet', 'metadata: { name: example }', 'spec:',
+      '  datacenters: [{ name: east, clusters: [east-a] }, { name: west, clusters: [west-a] }]',
+      '  pops: [{ name: nyc, share: 1, weights: { east: 50, west: 50 } }]',
+      '  services: [{ name: web, type: stateless, userFacing: true, demand: 1000, capacity: { east: 600, west: 600 } }]',
+      '---', 'apiVersion: maelstrom/v1', 'kind: Plan', 'metadata: { name: evacuate-east }', 'spec:',
+      '  fleet: example', '  direction: drain', '  datacenter: east', '  runbooks: [{ match: {}, runbook: drain-user-facing }]', '',
+    ].join('\n'));
+    const r = maelstrom('plan', 'evacuate-east', '-f', fleet, '-f', 'examples/templates.yaml', '-f', 'examples/runbooks.yaml');
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('Pre-flight capacity check at 85.0 % target utilisation: FAILED');
+    // 500 req/s in east; west has 600 × 0.85 − 500 = 10 of headroom.
+    expect(r.stdout).toMatch(/web\s+500\s+10\s+166\.7 %\s+NO: needs 500 req\/s moved/);
+    expect(r.stderr).toContain('E_PREFLIGHT');
+  });
+
   it('reports definition errors with their position, and an unknown plan, calmly', () => {
     const dir = mkdtempSync(join(tmpdir(), 'maelstrom-plan-'));
     const bad = join(dir, 'bad.yaml');

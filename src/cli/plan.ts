@@ -40,6 +40,10 @@ export function planJson(c: CompiledPlan): Record<string, unknown> {
   };
 }
 
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 function pct(x: number): string {
   return Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '—';
 }
@@ -66,7 +70,7 @@ export function formatPlan(c: CompiledPlan, width = 100): string {
   const out: string[] = [];
   const byId = new Map(c.tasks.map((t) => [t.id, t] as const));
   const edges = c.tasks.reduce((s, t) => s + t.after.length, 0);
-  out.push(`Plan ${c.plan}: ${c.direction} ${c.datacenter} (fleet ${c.fleet}), ${c.tasks.length} tasks, ${edges} dependencies, ${c.waves.length} waves, concurrency ${c.concurrency}`);
+  out.push(`Plan ${c.plan}: ${c.direction} ${c.datacenter} (fleet ${c.fleet}), ${plural(c.tasks.length, 'task')}, ${plural(edges, 'dependency', 'dependencies')}, ${plural(c.waves.length, 'wave')}, concurrency ${c.concurrency}`);
   if (c.restorePlan !== undefined) out.push(`Undone by: ${c.restorePlan}`);
   out.push('', 'Waves (tasks of a wave can run together once the earlier waves are done; user-facing first):');
   const numberWidth = String(c.waves.length).length;
