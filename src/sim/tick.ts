@@ -43,6 +43,8 @@ export function tick(st: WorldState): void {
 }
 
 function flowService(st: WorldState, s: number, f: number, edge: Float64Array, rpc: Float64Array, dist: Float64Array): void {
+  // Locals for the arrays touched per tick: keeps the hot loops free of property loads.
+  const { offered: a_offered, failed: a_failed, load: a_load, served: a_served, effLoad: a_effLoad, inflight: a_inflight, rpcIn: a_rpcIn, clusterLoad: a_clusterLoad, inbound: a_inbound, passFraction: a_passFraction, lost: a_lost, capFraction: a_capFraction, warm: a_warm, backlog: a_backlog, jobFactor: a_jobFactor, ownLatency: a_ownLatency, capacity: a_capacity, overloadSeconds: a_overloadSeconds, maxUtilization: a_maxUtilization, routeClusters: a_routeClusters, routeFractions: a_routeFractions, edgeFrac: a_edgeFrac, edgeShare: a_edgeShare } = st;
   const { D, C, P, world } = st;
   const svc = world.services[s]!;
   const base = s * D;
@@ -50,10 +52,10 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
   let failedCount = 0;
   edge.fill(0);
   for (let d = 0; d < D; d++) {
-    rpc[d] = st.rpcIn[base + d]!;
-    st.rpcIn[base + d] = 0;
-    st.load[base + d] = 0; st.served[base + d] = 0; st.failed[base + d] = 0; st.effLoad[base + d] = 0;
-    st.inflight[base + d] = 0; st.offered[base + d] = 0;
+    rpc[d] = a_rpcIn[base + d]!;
+    a_rpcIn[base + d] = 0;
+    a_load[base + d] = 0; a_served[base + d] = 0; a_failed[base + d] = 0; a_effLoad[base + d] = 0;
+    a_inflight[base + d] = 0; a_offered[base + d] = 0;
   }
   st.unrouted[s] = 0;
 
@@ -68,12 +70,12 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
       const share = world.popShare[p]!;
       const row = (s * P + p) * D;
       let rowSum = 0;
-      for (let d = 0; d < D; d++) { const fr = st.edgeFrac[row + d]!; dist[d] = dist[d]! + share * fr; rowSum += fr; }
+      for (let d = 0; d < D; d++) { const fr = a_edgeFrac[row + d]!; dist[d] = dist[d]! + share * fr; rowSum += fr; }
       if (rowSum > 0) routedShare += share;
     }
     let popTotal = 0;
     for (let p = 0; p < P; p++) popTotal += world.popShare[p]!;
-    for (let d = 0; d < D; d++) st.edgeShare[base + d] = routedShare > 0 ? dist[d]! / routedShare : 0;
+    for (let d = 0; d < D; d++) a_edgeShare[base + d] = routedShare > 0 ? dist[d]! / routedShare : 0;
     if (svc.type === 'sticky') {
       stickySessions(st, s, dem, dist, edge, popTotal);
     } else {
@@ -93,13 +95,13 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
       if (wr === 0 || pm === d) continue;
       rpc[d] = rpc[d]! - wr;
       offered += wr;
-      if (outage || st.lost[pm]) { failedCount += wr; st.failed[base + d] = st.failed[base + d]! + wr; st.offered[base + d] = st.offered[base + d]! + wr; continue; }
+      if (outage || a_lost[pm]) { failedCount += wr; a_failed[base + d] = a_failed[base + d]! + wr; a_offered[base + d] = a_offered[base + d]! + wr; continue; }
       st.crossRpcRate += wr;
-      st.inbound[pm] = st.inbound[pm]! + wr;
-      const pass = wr * st.passFraction[pm]!;
+      a_inbound[pm] = a_inbound[pm]! + wr;
+      const pass = wr * a_passFraction[pm]!;
       failedCount += wr - pass;
-      st.failed[base + pm] = st.failed[base + pm]! + (wr - pass);
-      st.offered[base + pm] = st.offered[base + pm]! + (wr - pass);
+      a_failed[base + pm] = a_failed[base + pm]! + (wr - pass);
+      a_offered[base + pm] = a_offered[base + pm]! + (wr - pass);
       rpc[pm] = rpc[pm]! + pass;
       offered -= pass; // counted again below as an arrival at the primary
     }
@@ -109,7 +111,7 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
         const wr = rpc[d]! * WRITE_FRACTION;
         rpc[d] = rpc[d]! - wr;
         offered += wr; failedCount += wr;
-        st.failed[base + d] = st.failed[base + d]! + wr; st.offered[base + d] = st.offered[base + d]! + wr;
+        a_failed[base + d] = a_failed[base + d]! + wr; a_offered[base + d] = a_offered[base + d]! + wr;
       }
     }
   }
@@ -122,48 +124,48 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
     offered += e + r;
     let src = r;
     if (e > 0) {
-      st.inbound[d] = st.inbound[d]! + e;
-      const pass = st.lost[d] ? 0 : e * st.passFraction[d]!;
-      if (e > pass) { failedCount += e - pass; st.failed[base + d] = st.failed[base + d]! + e - pass; st.offered[base + d] = st.offered[base + d]! + e - pass; }
+      a_inbound[d] = a_inbound[d]! + e;
+      const pass = a_lost[d] ? 0 : e * a_passFraction[d]!;
+      if (e > pass) { failedCount += e - pass; a_failed[base + d] = a_failed[base + d]! + e - pass; a_offered[base + d] = a_offered[base + d]! + e - pass; }
       src += pass;
     }
     if (src === 0) continue;
-    if (st.lost[d]) { failedCount += src; st.failed[base + d] = st.failed[base + d]! + src; st.offered[base + d] = st.offered[base + d]! + src; continue; }
+    if (a_lost[d]) { failedCount += src; a_failed[base + d] = a_failed[base + d]! + src; a_offered[base + d] = a_offered[base + d]! + src; continue; }
     const rpcPart = src > 0 ? r / src : 0;
     if (svc.deployed[d]) {
-      const cl = st.routeClusters[base + d]!;
-      const fr = st.routeFractions[base + d]!;
-      if (cl.length === 0) { failedCount += src; st.failed[base + d] = st.failed[base + d]! + src; st.offered[base + d] = st.offered[base + d]! + src; continue; }
+      const cl = a_routeClusters[base + d]!;
+      const fr = a_routeFractions[base + d]!;
+      if (cl.length === 0) { failedCount += src; a_failed[base + d] = a_failed[base + d]! + src; a_offered[base + d] = a_offered[base + d]! + src; continue; }
       for (let k = 0; k < cl.length; k++) {
         const c = cl[k]!;
         const flow = src * fr[k]!;
         const to = world.clusterDc[c]!;
         let pass = flow;
         if (to !== d) {
-          st.inbound[to] = st.inbound[to]! + flow;
+          a_inbound[to] = a_inbound[to]! + flow;
           st.crossRpcRate += flow * rpcPart;
-          pass = st.lost[to] ? 0 : flow * st.passFraction[to]!;
-          if (flow > pass) { failedCount += flow - pass; st.failed[base + to] = st.failed[base + to]! + flow - pass; }
+          pass = a_lost[to] ? 0 : flow * a_passFraction[to]!;
+          if (flow > pass) { failedCount += flow - pass; a_failed[base + to] = a_failed[base + to]! + flow - pass; }
         }
-        st.offered[base + to] = st.offered[base + to]! + flow;
-        st.clusterLoad[s * C + c] = st.clusterLoad[s * C + c]! + pass;
+        a_offered[base + to] = a_offered[base + to]! + flow;
+        a_clusterLoad[s * C + c] = a_clusterLoad[s * C + c]! + pass;
       }
     } else {
       // The service does not run here: the call goes to the datacenters that run it, in proportion to capacity.
       let total = 0;
-      for (let to = 0; to < D; to++) if (svc.deployed[to] && !st.lost[to]) total += svc.capacity[to]! * st.capFraction[base + to]!;
-      if (total === 0) { failedCount += src; st.failed[base + d] = st.failed[base + d]! + src; st.offered[base + d] = st.offered[base + d]! + src; continue; }
+      for (let to = 0; to < D; to++) if (svc.deployed[to] && !a_lost[to]) total += svc.capacity[to]! * a_capFraction[base + to]!;
+      if (total === 0) { failedCount += src; a_failed[base + d] = a_failed[base + d]! + src; a_offered[base + d] = a_offered[base + d]! + src; continue; }
       for (let to = 0; to < D; to++) {
-        if (!svc.deployed[to] || st.lost[to]) continue;
-        const flow = src * svc.capacity[to]! * st.capFraction[base + to]! / total;
+        if (!svc.deployed[to] || a_lost[to]) continue;
+        const flow = src * svc.capacity[to]! * a_capFraction[base + to]! / total;
         if (flow === 0) continue;
-        st.inbound[to] = st.inbound[to]! + flow;
+        a_inbound[to] = a_inbound[to]! + flow;
         st.crossRpcRate += flow * rpcPart;
-        const pass = flow * st.passFraction[to]!;
-        if (flow > pass) { failedCount += flow - pass; st.failed[base + to] = st.failed[base + to]! + flow - pass; }
-        st.offered[base + to] = st.offered[base + to]! + flow;
+        const pass = flow * a_passFraction[to]!;
+        if (flow > pass) { failedCount += flow - pass; a_failed[base + to] = a_failed[base + to]! + flow - pass; }
+        a_offered[base + to] = a_offered[base + to]! + flow;
         const cls = world.dcClusters[to]!;
-        for (const c of cls) st.clusterLoad[s * C + c] = st.clusterLoad[s * C + c]! + pass / cls.length;
+        for (const c of cls) a_clusterLoad[s * C + c] = a_clusterLoad[s * C + c]! + pass / cls.length;
       }
     }
   }
@@ -173,51 +175,51 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
   for (let d = 0; d < D; d++) {
     if (!svc.deployed[d]) continue;
     const cls = world.dcClusters[d]!;
-    const kDc = st.lost[d] ? 0 : svc.capacity[d]! * st.capFraction[base + d]! / cls.length;
+    const kDc = a_lost[d] ? 0 : svc.capacity[d]! * a_capFraction[base + d]! / cls.length;
     let load = 0, served = 0, failed = 0, eff = 0, cap = 0, inflight = 0;
     for (const c of cls) {
       const i = s * C + c;
-      const L = st.clusterLoad[i]!;
-      st.clusterLoad[i] = 0;
-      const K = kDc * st.jobFactor[i]!;
-      const w = st.priming ? L : st.warm[i]!;
+      const L = a_clusterLoad[i]!;
+      a_clusterLoad[i] = 0;
+      const K = kDc * a_jobFactor[i]!;
+      const w = st.priming ? L : a_warm[i]!;
       const cold = L > WARM_SLACK * w ? L - WARM_SLACK * w : 0;
       const E = L + (COLD_FACTOR - 1) * cold;
-      st.warm[i] = w + (L - w) * (DT / WARM_TAU_S);
+      a_warm[i] = w + (L - w) * (DT / WARM_TAU_S);
       const cost = L > 0 ? E / L : 1;
-      const work = st.backlog[i]! + L * DT;
+      const work = a_backlog[i]! + L * DT;
       const rate = K / cost;
       const srv = Math.min(work, rate * DT);
       const rem = work - srv;
       const limit = rate * QUEUE_TIMEOUT_S;
       const fl = rem > limit ? rem - limit : 0;
       const bl = rem - fl;
-      st.backlog[i] = bl;
+      a_backlog[i] = bl;
       const rho = K > 0 ? E / K : 0;
       const r4 = rho * rho * rho * rho;
-      st.ownLatency[i] = K > 0 ? BASE_LATENCY_S * (1 + 2 * r4 / (1 - Math.min(rho, 0.95))) + (rate > 0 ? bl / rate : 0) : 0;
+      a_ownLatency[i] = K > 0 ? BASE_LATENCY_S * (1 + 2 * r4 / (1 - Math.min(rho, 0.95))) + (rate > 0 ? bl / rate : 0) : 0;
       load += L; served += srv; failed += fl; eff += E; cap += K; inflight += bl;
     }
     const j = base + d;
-    st.load[j] = load;
-    st.served[j] = served / DT;
-    st.failed[j] = st.failed[j]! + failed / DT;
-    st.effLoad[j] = eff;
-    st.capacity[j] = cap;
-    st.inflight[j] = inflight;
+    a_load[j] = load;
+    a_served[j] = served / DT;
+    a_failed[j] = a_failed[j]! + failed / DT;
+    a_effLoad[j] = eff;
+    a_capacity[j] = cap;
+    a_inflight[j] = inflight;
     servedCount += served;
     failedCount += failed;
     const util = cap > 0 ? eff / cap : (load > 0 ? Number.POSITIVE_INFINITY : 0);
-    if (util > 1) st.overloadSeconds[j] = st.overloadSeconds[j]! + DT;
-    if (util > st.maxUtilization[j]! && Number.isFinite(util)) st.maxUtilization[j] = util;
+    if (util > 1) a_overloadSeconds[j] = a_overloadSeconds[j]! + DT;
+    if (util > a_maxUtilization[j]! && Number.isFinite(util)) a_maxUtilization[j] = util;
   }
 
   // ---- what is served calls its dependencies from the same datacenter
   for (const callee of svc.callees) {
     const cb = callee.service * D;
     for (let d = 0; d < D; d++) {
-      const srv = st.served[base + d]!;
-      if (srv > 0) st.rpcIn[cb + d] = st.rpcIn[cb + d]! + srv * callee.fanout;
+      const srv = a_served[base + d]!;
+      if (srv > 0) a_rpcIn[cb + d] = a_rpcIn[cb + d]! + srv * callee.fanout;
     }
   }
   if (svc.type === 'sticky' && !svc.userFacing) internalSessions(st, s);
