@@ -235,8 +235,10 @@ export function createController(options: ControllerOptions): EngineController {
         rt.wake();
       }
       await Promise.all([...runtimes.values()].map(async (rt) => {
-        await Promise.all([...rt.executing.values()].map((e) => e.done));
         await rt.driving;
+        // Executions the driver started while closing are stopped too.
+        for (const e of rt.executing.values()) e.abort.abort(new MaelstromError('E_ABORTED', 'the controller is closing'));
+        await Promise.all([...rt.executing.values()].map((e) => e.done));
       }));
     },
     wait: async (runId) => {

@@ -24,6 +24,7 @@ function isResumable(rec: TaskRecord): boolean {
 }
 
 export function startExecution(rt: RunRuntime, taskId: string): void {
+  if (rt.stopped) return;
   const abort = new AbortController();
   const done = executeTask(rt, taskId, abort.signal).then(
     () => undefined,
@@ -64,7 +65,7 @@ async function startReady(rt: RunRuntime, slots: number): Promise<void> {
   }
   for (const t of ready) {
     if (slots <= 0) break;
-    if (isTerminalRun(rt.run.state) || rt.run.state === 'paused' || rt.run.state === 'aborting') return;
+    if (rt.stopped || isTerminalRun(rt.run.state) || rt.run.state === 'paused' || rt.run.state === 'aborting') return;
     const rec = rt.task(t.id);
     const results: ConditionResult[] = snap
       ? rt.conditions(t.id).check(t.pre, snap, rec.overrides?.conditions ?? [])

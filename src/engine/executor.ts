@@ -62,6 +62,7 @@ export async function executeTask(rt: RunRuntime, taskId: string, signal: AbortS
   const monitorStop = new AbortController();
   const onAbort = (): void => { monitorStop.abort(signal.reason); };
   signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
   const monitor = monitorTask(rt, taskId, gate, holds, stuckAfterMs, monitorStop.signal).catch((e: unknown) => {
     rt.deps.logger.warn(`health monitor of ${taskId}: ${toMaelstromError(e).message}`);
   });
@@ -143,6 +144,7 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
     const stageAbort = new AbortController();
     const relay = (): void => { stageAbort.abort(signal.reason); };
     signal.addEventListener('abort', relay, { once: true });
+    if (signal.aborted) relay();
     const timer = new AbortController();
     if (deadline !== undefined) {
       clock.sleep(Math.max(0, deadline - clock.now()), timer.signal).then(

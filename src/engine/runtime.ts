@@ -162,6 +162,7 @@ export class RunRuntime {
 
   /** Sleeps up to `ms` of the clock, returning early when woken. */
   async waitForWake(ms: number): Promise<void> {
+    if (this.stopped) return;
     const ac = new AbortController();
     let waker: (() => void) | undefined;
     const woken = new Promise<void>((resolve) => { waker = resolve; this.wakers.push(resolve); });

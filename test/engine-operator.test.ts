@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import { MaelstromError } from '../src/model/errors.js';
+import type { RunView } from '../src/engine/controller.js';
+import { makeWorld, operator, type World } from './engine-fixture.js';
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try { await p; } catch (e) { return e instanceof MaelstromError ? e.code : `not a MaelstromError: ${String(e)}`; }
+  return 'no error';
+}
+
+const taskOf = (v: RunView, id: string) => v.tasks.find((t) => t.id === id)!;
+
+async function stateOf(w: World, runId: string, taskId?: string): Promise<string> {
+  const v = await w.controller.getRun(runId);
+  return taskId ? taskOf(v, taskId).state : v.state;
+}
+
+/** Runs virtual time until the run (or task) reaches the state. */
+async function reach(w: World, runId: string, state: string, taskId?: string, limitMs = 3600_000): Promise<void> {
+  let current = '';
+  const poll = (): boolean => {
+    void stateOf(w, runId, taskId).then((s) => { current = s; });
+    return current === state;
+  };
+  await w.until(poll, limitMs);
+  expect(await stateOf(w, runId, taskId)).toBe(state);
+}
+
+function operatorEvents(w: World): string[] {
+  return w.events.filter((e) => e.type === 'operator').map((e) => e.type === 'operator' ? `${e.action}:${e.actor}:${e.reason ?? ''}` : '');
+}
+
+describe('engine: operator actions', () => {
+  it('pause stops progress and resume continues from where it was', async () => {
+    const w = await makeWorld();
+    w.fake.durationMs = 60_000;
+    const run = await w.controller.startRun('mini-drain', operator);
+    await reach(w, run.id, 'running', 'front/step');
+    await w.controller.command(run.id, { action: 'pause', reason: 'look first' }, operator);
+    expect(await stateOf(w, run.id)).toBe('paused');
+    const calls = w.fake.calls.length;
+    await w.until(() => false, 3600_000);
+    expect(w.fake.calls.length).toBe(calls);
+    expect(w.backend.journal()).toHaveLength(0);
+    await w.controller.command(run.id, { action: 'resume' }, operator);
+    await reach(w, run.id, 'succeeded');
+    // The interrupted stage ran again (it had not completed); no completed stage did.
+    const origins = w.backend.journal().map((j) => `${j.origin?.taskId}#${j.origin?.stage}`);
+    expect(origins).toEqual(['front/step#0', 'front/step#1', 'back/step#0', 'back/step#1']);
+    expect(operatorEvents(w)).toEqual(['start:ana:', 'pause:ana:look first', 'resume:ana:']);
+    const audit = await w.store.listAudit();
+    expect(audit.map((a) => a.action)).toEqual(['start', 'pause', 'resume']);
+  });
+
+  it('abort cancels running stages, works from running, paused and blocked, and names the restore plan', async () => {
+    for (const from of ['running', 'paused', 'blocked'] as const) {
+      const w = await makeWorld();
+      w.fake.durationMs = 60_000;
+      if (from === 'blocked') w.fake.behaviour.set('front/step', 'fail');
+      const run = await w.controller.startRun('mini-drain', operator);
+      if (from === 'blocked') await reach(w, run.id, 'blocked');
+      else await reach(w, run.id, 'running', 'front/step');
+      if (from === 'paused') await w.controller.command(run.id, { action: 'pause' }, operator);
+      const view = await w.controller.command(run.id, { action: 'abort', reason: 'enough' }, operator);
+      expect(view.state).toBe('aborted');
+      expect(view.reason).toMatch(/restore plan "mini-restore"/);
+      expect(view.tasks.every((t) => t.state === 'cancelled' || t.state === 'failed')).toBe(true);
+      await w.until(() => false, 600_000);
+      expect(w.backend.journal()).toHaveLength(0);
+      expect(await code(w.controller.command(run.id, { action: 'abort' }, operator))).toBe('E_INVALID_STATE');
+    }
+  });
+
+  it('retry runs a failed task again from the failed stage', async () => {
+    const w = await makeWorld();
+    w.fake.behaviour.set('front/step#1', 'fail');
+    const run = await w.controller.startRun('mini-drain', operator);
+    await reach(w, run.id, 'blocked');
+    const failed = taskOf(await w.controller.getRun(run.id), 'front/step');
+    expect(failed.state).toBe('failed');
+    expect(failed.reason).toMatch(/told to fail/);
+    expect(taskOf(await w.controller.getRun(run.id), 'back/step').state).toBe('pending');
+    w.fake.behaviour.clear();
+    await w.controller.command(run.id, { action: 'retry', task: 'front/step', reason: 'fixed' }, operator);
+    await reach(w, run.id, 'succeeded');
+    expect(w.fake.calls.filter((c) => c.taskId === 'front/step').map((c) => `${c.stage}@${c.attempt}`)).toEqual(['0@1', '1@1', '1@2']);
+    expect(operatorEvents(w)).toContain('retry:ana:fixed');
+  });
+
+  it('skip needs a reason, and lets the dependents go', async () => {
+    const w = await makeWorld();
+    w.fake.behaviour.set('front/step', 'fail');
+    const run = await w.controller.startRun('mini-drain', operator);
+    await reach(w, run.id, 'blocked');
+    expect(await code(w.controller.command(run.id, { action: 'skip', task: 'front/step', reason: '' }, operator))).toBe('E_BAD_REQUEST');
+    expect(await stateOf(w, run.id, 'front/step')).toBe('failed');
+    await w.controller.command(run.id, { action: 'skip', task: 'front/step', reason: 'front is down anyway' }, operator);
+    await reach(w, run.id, 'succeeded');
+    const v = await w.controller.getRun(run.id);
+    expect(taskOf(v, 'front/step').state).toBe('skipped');
+    expect(taskOf(v, 'back/step').state).toBe('succeeded');
+    expect(operatorEvents(w)).toContain('skip:ana:front is down anyway');
+    expect((await w.store.listAudit()).find((a) => a.action === 'skip')?.reason).toBe('front is down anyway');
+  });
+
+  it('approve lets an approval stage pass', async () => {
+    const w = await makeWorld();
+    const run = await w.controller.startRun('mini-gated', operator);
+    await w.until(() => false, 3600_000);
+    expect(await stateOf(w, run.id, 'front/gate')).toBe('running');
+    expect(w.fake.calls).toHaveLength(0);
+    expect(await code(w.controller.command(run.id, { action: 'approve', task: 'nope/gate' }, operator))).toBe('E_NOT_FOUND');
+    await w.controller.command(run.id, { action: 'approve', task: 'front/gate', reason: 'go' }, operator);
+    await reach(w, run.id, 'succeeded');
+    expect(w.fake.calls.map((c) => c.taskId)).toEqual(['front/gate']);
+  });
+
+  it('override-condition needs a reason and lets a held condition pass, on the record', async () => {
+    const w = await makeWorld();
+    // back's errors cannot be read: its health holds.
+    const real = w.backend.snapshot.bind(w.backend);
+    const c = w.newController({
+      backend: { ...w.backend, name: w.backend.name, clock: w.backend.clock, supports: w.backend.supports, act: (...a) => w.backend.act(...a), init: () => w.backend.init(), close: () => w.backend.close(), weights: (...a) => w.backend.weights(...a), baselineWeights: (...a) => w.backend.baselineWeights(...a),
+        snapshot: async (o) => { const s = await real(o); return { ...s, services: { ...s.services, back: { datacenters: s.services.back!.datacenters } } }; } },
+    });
+    const run = await c.startRun('mini-drain', operator);
+    await w.until(() => false, 3600_000);
+    expect(taskOf(await c.getRun(run.id), 'back/step').state).toBe('blocked');
+    expect(await code(c.command(run.id, { action: 'override-condition', task: 'back/step', condition: 'errors-low', reason: ' ' }, operator))).toBe('E_BAD_REQUEST');
+    expect(await code(c.command(run.id, { action: 'override-condition', task: 'back/step', condition: 'no-such', reason: 'x' }, operator))).toBe('E_BAD_REQUEST');
+    await c.command(run.id, { action: 'override-condition', task: 'back/step', condition: 'errors-low', reason: 'metrics pipeline is down, dashboards look fine' }, operator);
+    let done = false;
+    void c.wait(run.id).then(() => { done = true; });
+    await w.until(() => done);
+    expect((await c.getRun(run.id)).state).toBe('succeeded');
+    const ops = (await w.store.listEvents({ runId: run.id })).filter((e) => e.type === 'operator');
+    expect(ops.at(-1)).toMatchObject({ action: 'override-condition', actor: 'ana', target: 'back/step#errors-low' });
+    await c.close();
+  });
+
+  it('override-dependency frees a task from a weak dependency only, with a reason', async () => {
+    const w = await makeWorld();
+    w.fake.behaviour.set('front/step', 'fail');
+    const run = await w.controller.startRun('mini-drain', operator);
+    await reach(w, run.id, 'blocked');
+    expect(await code(w.controller.command(run.id, { action: 'override-dependency', task: 'back/step', dependency: 'front/step', reason: '' }, operator))).toBe('E_BAD_REQUEST');
+    expect(await code(w.controller.command(run.id, { action: 'override-dependency', task: 'front/step', dependency: 'back/step', reason: 'x' }, operator))).toBe('E_BAD_REQUEST');
+    await w.controller.command(run.id, { action: 'override-dependency', task: 'back/step', dependency: 'front/step', reason: 'incident: drain back now' }, operator);
+    await reach(w, run.id, 'succeeded', 'back/step');
+    expect(await stateOf(w, run.id, 'front/step')).toBe('failed');
+    expect(await stateOf(w, run.id)).toBe('blocked');
+  });
+
+  it('halt stops every run at once, from any state', async () => {
+    const w = await makeWorld();
+    w.fake.durationMs = 60_000;
+    const a = await w.controller.startRun('mini-drain', operator);
+    const b = await w.controller.startRun('mini-gated', operator);
+    await reach(w, a.id, 'running', 'front/step');
+    await w.controller.command(b.id, { action: 'pause' }, operator);
+    expect(await code(w.controller.halt(operator, ''))).toBe('E_BAD_REQUEST');
+    await w.controller.halt(operator, 'east is on fire');
+    expect(await stateOf(w, a.id)).toBe('halted');
+    expect(await stateOf(w, b.id)).toBe('halted');
+    await w.until(() => false, 600_000);
+    expect(w.backend.journal()).toHaveLength(0);
+    expect(w.events.some((e) => e.type === 'operator' && e.action === 'halt' && e.runId === undefined && e.reason === 'east is on fire')).toBe(true);
+    expect((await w.store.listAudit()).at(-1)).toMatchObject({ action: 'halt', actor: 'ana', reason: 'east is on fire' });
+  });
+
+  it('a viewer may not act', async () => {
+    const w = await makeWorld();
+    const run = await w.controller.startRun('mini-drain', operator);
+    expect(await code(w.controller.command(run.id, { action: 'pause' }, { name: 'vic', role: 'viewer' }))).toBe('E_FORBIDDEN');
+    await w.controller.close();
+  });
+
+  it('a task past the stuck percentile is flagged, alerts, and stalls its dependents until an operator acts', async () => {
+    const w = await makeWorld();
+    for (let i = 0; i < 4; i++) await w.store.recordDuration({ template: 'step', service: 'front', datacenter: 'east' }, 10_000, i);
+    w.fake.durationMs = 300_000;
+    const run = await w.controller.startRun('mini-drain', operator);
+    await reach(w, run.id, 'stuck', 'front/step');
+    expect(w.events.some((e) => e.type === 'alert' && e.taskId === 'front/step' && /percentile/.test(e.message))).toBe(true);
+    // It finishes, but back stays put.
+    await w.until(() => false, 3600_000);
+    const v = await w.controller.getRun(run.id);
+    expect(taskOf(v, 'front/step')).toMatchObject({ state: 'succeeded', stuck: true });
+    expect(taskOf(v, 'back/step').state).toBe('pending');
+    expect(v.state).toBe('blocked');
+    await w.controller.command(run.id, { action: 'retry', task: 'front/step', reason: 'slow but fine' }, operator);
+    await reach(w, run.id, 'succeeded');
+  });
+
+  it('operator requests recorded by another process are applied once', async () => {
+    const { recordRequest } = await import('../src/engine/requests.js');
+    const w = await makeWorld();
+    w.fake.durationMs = 60_000;
+    const run = await w.controller.startRun('mini-drain', operator);
+    await reach(w, run.id, 'running', 'front/step');
+    await recordRequest(w.store, operator, { kind: 'command', runId: run.id, command: { action: 'pause', reason: 'from afar' }, role: 'operator' }, 0);
+    expect(await w.controller.pollRequests()).toBe(1);
+    expect(await stateOf(w, run.id)).toBe('paused');
+    expect(await w.controller.pollRequests()).toBe(0);
+    await w.controller.close();
+  });
+});

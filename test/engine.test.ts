@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { MaelstromError } from '../src/model/errors.js';
+import type { Backend } from '../src/backends/backend.js';
+import type { FleetSnapshot } from '../src/model/readings.js';
+import { loadMini, makeWorld, operator } from './engine-fixture.js';
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try { await p; } catch (e) { return e instanceof MaelstromError ? e.code : `not a MaelstromError: ${String(e)}`; }
+  return 'no error';
+}
+
+describe('engine: scheduling and execution', () => {
+  it('runs a plan to the end, callers before callees, every stage once, state committed first', async () => {
+    const w = await makeWorld();
+    const started = await w.controller.startRun('mini-drain', operator);
+    expect(started.state).toBe('pending');
+    // Persisted before anything ran.
+    expect((await w.store.getRun(started.id))?.state).toBeDefined();
+    let done = false;
+    void w.controller.wait(started.id).then(() => { done = true; });
+    await w.until(() => done);
+    const run = await w.controller.getRun(started.id);
+    expect(run.state).toBe('succeeded');
+    expect(run.tasks.map((t) => t.state)).toEqual(['succeeded', 'succeeded']);
+    expect(w.fake.calls.map((c) => `${c.taskId}#${c.stage}`)).toEqual(['front/step#0', 'front/step#1', 'back/step#0', 'back/step#1']);
+    const journal = w.backend.journal();
+    expect(journal.map((j) => j.origin && `${j.origin.taskId}#${j.origin.stage}`)).toEqual(['front/step#0', 'front/step#1', 'back/step#0', 'back/step#1']);
+    // Every stage.start was journaled before the action it led to.
+    const starts = w.events.filter((e) => e.type === 'stage.start');
+    expect(starts).toHaveLength(4);
+    expect(run.criticalPath).toEqual(['front/step', 'back/step']);
+  });
+
+  it('refuses a plan that fails the pre-flight check, with the figures', async () => {
+    const defs = await loadMini(`
+---
+apiVersion: maelstrom/v1
+kind: Fleet
+metadata: { name: tight }
+spec:
+  datacenters: [ { name: east, clusters: [east-a] }, { name: west, clusters: [west-a] } ]
+  pops: [ { name: nyc, share: 1, weights: { east: 90, west: 10 } } ]
+  services:
+    - { name: front, type: stateless, userFacing: true, demand: 1000, capacity: { east: 1000, west: 300 } }
+---
+apiVersion: maelstrom/v1
+kind: Plan
+metadata: { name: tight-drain }
+spec: { fleet: tight, direction: drain, datacenter: east, runbooks: [ { match: {}, runbook: steps } ] }
+`);
+    const w = await makeWorld({ defs });
+    const err = await w.controller.startRun('tight-drain', operator).catch((e: unknown) => e as MaelstromError);
+    expect(err).toBeInstanceOf(MaelstromError);
+    expect((err as MaelstromError).code).toBe('E_PREFLIGHT');
+    expect((err as MaelstromError).message).toMatch(/front: load \d+ rps to move, headroom -?\d+ rps/);
+    expect(await w.store.listRuns()).toHaveLength(0);
+  });
+
+  it('refuses a run acting on a service and datacenter that another active run acts on', async () => {
+    const w = await makeWorld();
+    const first = await w.controller.startRun('mini-drain', operator);
+    expect(await code(w.controller.startRun('mini-drain-again', operator))).toBe('E_CONFLICT');
+    // Another datacenter is fine.
+    const other = await w.controller.startRun('mini-gated', operator);
+    expect(other.id).not.toBe(first.id);
+    await w.controller.close();
+  });
+
+  it('missing metrics hold a task (blocked, visibly) and never count as healthy; no action is sent', async () => {
+    const w = await makeWorld();
+    const real = w.backend;
+    const blind: Backend = {
+      ...real, name: real.name, clock: real.clock, supports: real.supports,
+      init: () => real.init(), close: () => real.close(), weights: (...a) => real.weights(...a), baselineWeights: (...a) => real.baselineWeights(...a), act: (...a) => real.act(...a),
+      snapshot: async (o) => {
+        const s: FleetSnapshot = await real.snapshot(o);
+        const front = s.services.front;
+        // front's error rate cannot be read.
+        return { ...s, services: { ...s.services, ...(front ? { front: { datacenters: front.datacenters } } : {}) } };
+      },
+    };
+    const c = w.newController({ backend: blind });
+    const events: string[] = [];
+    c.subscribe((e) => { if (e.type === 'health' && e.taskId === 'front/step') events.push(`health:${String(e.ok)}`); if (e.type === 'condition.blocked') events.push(`blocked:${e.condition}`); });
+    const run = await c.startRun('mini-drain', operator);
+    await w.until(() => false, 3600_000);
+    const view = await c.getRun(run.id);
+    expect(view.tasks.find((t) => t.id === 'front/step')?.state).toBe('blocked');
+    expect(view.tasks.find((t) => t.id === 'front/step')?.reason).toMatch(/unknown \(missing data\)/);
+    expect(view.state).not.toBe('succeeded');
+    expect(events).toContain('health:null');
+    expect(events).toContain('blocked:errors-low');
+    expect(w.backend.journal()).toHaveLength(0);
+    await c.close();
+  });
+});
