@@ -127,7 +127,8 @@ export function registerPlan(program: Command): void {
       process.stdout.write(options.json ? `${JSON.stringify(planJson(compiled), null, 2)}\n` : formatPlan(compiled, process.stdout.columns ?? 100));
       if (!compiled.preflight.ok) {
         const failed = compiled.preflight.services.filter((s) => !s.ok).map((s) => s.service);
-        process.stderr.write(`maelstrom: error E_PREFLIGHT: the other datacenters cannot absorb ${failed.join(', ')} at ${pct(compiled.preflight.targetUtilization)}; this plan would be refused\n`);
+        const shown = failed.length > 8 ? `${failed.slice(0, 8).join(', ')} and ${failed.length - 8} more services` : failed.join(', ');
+        process.stderr.write(`maelstrom: error E_PREFLIGHT: the other datacenters cannot absorb ${shown} at ${pct(compiled.preflight.targetUtilization)}; this plan would be refused\n`);
         process.exitCode = errorMapping.E_PREFLIGHT.exit;
       }
     });
