@@ -161,6 +161,11 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
     for (let k = from; k < drafts.length; k++) tasksOf[i]!.push(k);
   });
 
+  const seenIds = new Set<string>();
+  for (const d of drafts) {
+    if (seenIds.has(d.id)) throw new MaelstromError('E_DUPLICATE', `plan "${planName}": two tasks are named "${d.id}" (a service of fleet "${fleet.metadata.name}" is defined twice)`);
+    seenIds.add(d.id);
+  }
   const n = drafts.length;
   const succ: number[][] = Array.from({ length: n }, () => []);
   const weakEdges = new Set<number>();
