@@ -82,11 +82,17 @@ export function formatPlan(c: CompiledPlan, width = 100): string {
   out.push('', 'Highly connected components:');
   const groups = c.hccGroups ?? c.hccs.map((h) => [h]);
   if (groups.length === 0) out.push('  none');
-  for (const g of groups) out.push(`  ${g.join(' + ')}${g.length > 1 ? '  (a dependency cycle, moved as one unit)' : '  (shared by many services: its parents move first, its children after)'}`);
+  const sharedNote = c.direction === 'drain'
+    ? '  (shared by many services: its callers move first, its callees after)'
+    : '  (shared by many services: its dependencies move first, its callers after)';
+  for (const g of groups) out.push(`  ${g.join(' + ')}${g.length > 1 ? '  (a dependency cycle, moved as one unit)' : sharedNote}`);
 
   const pf = c.preflight;
-  out.push('', `Pre-flight capacity check at ${pct(pf.targetUtilization)} target utilisation: ${pf.ok ? 'ok' : 'FAILED'}`);
-  const rows: string[][] = [[ 'service', 'load (req/s)', 'headroom (req/s)', 'utilisation after', 'ok' ]];
+  // A drain asks whether the others absorb the datacenter's load; a restore whether the datacenter carries it again.
+  const restore = c.direction === 'restore';
+  const subject = restore ? `Pre-flight check of ${c.datacenter} taking its load back` : 'Pre-flight capacity check';
+  out.push('', `${subject} at ${pct(pf.targetUtilization)} target utilisation: ${pf.ok ? 'ok' : 'FAILED'}`);
+  const rows: string[][] = [[ 'service', 'load (req/s)', restore ? 'capacity at target' : 'headroom (req/s)', 'utilisation after', 'ok' ]];
   for (const s of pf.services) {
     rows.push([s.service, Math.round(s.load).toString(), Math.round(s.headroom).toString(), pct(s.utilizationAfter), s.ok ? 'ok' : `NO: ${s.reason ?? ''}`]);
   }
