@@ -195,3 +195,32 @@ describe('invariants', () => {
     expect(moves[0]!.moved).toBeCloseTo(4, 6);
   });
 });
+
+describe('calls to a service that does not run in the caller\'s datacenter', () => {
+  it('go to the datacenters that run it, and on through their cluster tables', () => {
+    const small = {
+      ...fleet,
+      metadata: { name: 'small' },
+      spec: {
+        datacenters: [{ name: 'a', clusters: ['a-1'] }, { name: 'b', clusters: ['b-1'] }, { name: 'c', clusters: ['c-1'] }],
+        pops: [{ name: 'p', share: 1, weights: { c: 1 } }],
+        services: [
+          { name: 'front', type: 'stateless' as const, userFacing: true, demand: 1000, capacity: { c: 5000 }, dependsOn: [{ service: 'back', kind: 'rpc' as const, fanout: 1 }] },
+          { name: 'back', type: 'stateless' as const, capacity: { a: 3000, b: 1000 } },
+        ],
+      },
+    };
+    const sim = createSimulation({ fleet: small, scenario: scenarioWith({ fleet: 'small', load: { curve: 'flat', peak: '20:00', trough: 1, noise: 0 } }) });
+    sim.advanceTo(sim.startMs + 10_000);
+    let back = sim.snapshot().services.back!.datacenters;
+    expect(back.a!.traffic).toBeCloseTo(750, 6);
+    expect(back.b!.traffic).toBeCloseTo(250, 6);
+    expect(sim.series('crossDatacenterRpc').values.at(-1)).toBeCloseTo(1000, 6);
+    sim.apply({ kind: 'weights.set', layer: 'cluster', service: 'back', source: 'b', weights: { 'a-1': 1 } });
+    sim.advanceTo(sim.startMs + 30_000);
+    back = sim.snapshot().services.back!.datacenters;
+    expect(back.b!.traffic).toBe(0);
+    expect(back.a!.traffic).toBeCloseTo(1000, 6);
+    checkInvariants(sim);
+  });
+});

@@ -151,7 +151,8 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
         a_clusterLoad[s * C + c] = a_clusterLoad[s * C + c]! + pass;
       }
     } else {
-      // The service does not run here: the call goes to the datacenters that run it, in proportion to capacity.
+      // The service does not run here: the call goes to the datacenters that run it, in proportion to capacity,
+      // and on through that datacenter's cluster table (so a drained datacenter forwards it again).
       let total = 0;
       for (let to = 0; to < D; to++) if (svc.deployed[to] && !a_lost[to]) total += svc.capacity[to]! * a_capFraction[base + to]!;
       if (total === 0) { failedCount += src; a_failed[base + d] = a_failed[base + d]! + src; a_offered[base + d] = a_offered[base + d]! + src; continue; }
@@ -162,10 +163,24 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
         a_inbound[to] = a_inbound[to]! + flow;
         st.crossRpcRate += flow * rpcPart;
         const pass = flow * a_passFraction[to]!;
-        if (flow > pass) { failedCount += flow - pass; a_failed[base + to] = a_failed[base + to]! + flow - pass; }
-        a_offered[base + to] = a_offered[base + to]! + flow;
-        const cls = world.dcClusters[to]!;
-        for (const c of cls) a_clusterLoad[s * C + c] = a_clusterLoad[s * C + c]! + pass / cls.length;
+        if (flow > pass) { failedCount += flow - pass; a_failed[base + to] = a_failed[base + to]! + flow - pass; a_offered[base + to] = a_offered[base + to]! + flow - pass; }
+        const cl = a_routeClusters[base + to]!;
+        const fr = a_routeFractions[base + to]!;
+        if (cl.length === 0) { failedCount += pass; a_failed[base + to] = a_failed[base + to]! + pass; a_offered[base + to] = a_offered[base + to]! + pass; continue; }
+        for (let k = 0; k < cl.length; k++) {
+          const c = cl[k]!;
+          const f2 = pass * fr[k]!;
+          const e2 = world.clusterDc[c]!;
+          let p2 = f2;
+          if (e2 !== to) {
+            a_inbound[e2] = a_inbound[e2]! + f2;
+            st.crossRpcRate += f2 * rpcPart;
+            p2 = a_lost[e2] ? 0 : f2 * a_passFraction[e2]!;
+            if (f2 > p2) { failedCount += f2 - p2; a_failed[base + e2] = a_failed[base + e2]! + f2 - p2; }
+          }
+          a_offered[base + e2] = a_offered[base + e2]! + f2;
+          a_clusterLoad[s * C + c] = a_clusterLoad[s * C + c]! + p2;
+        }
       }
     }
   }

@@ -65,6 +65,9 @@ function aborted(signal: AbortSignal | undefined): void {
 
 export function createSimBackend(options: SimBackendOptions): SimBackend {
   const startMs = options.clock?.now();
+  if (options.scenario && startMs !== undefined && startMs < Date.parse(options.scenario.spec.start)) {
+    throw new MaelstromError('E_BAD_REQUEST', `the clock (${new Date(startMs).toISOString()}) is before the start of scenario ${options.scenario.metadata.name} (${options.scenario.spec.start})`);
+  }
   const sim = createSimulation({
     fleet: options.fleet,
     ...(options.scenario ? { scenario: options.scenario } : {}),

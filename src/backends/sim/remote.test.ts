@@ -63,6 +63,19 @@ describe('remote sim backend', () => {
     await expect(backend.weights('edge', 'nope')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
 
+  it('a hung mechanism holds the request until the client gives up', async () => {
+    const hung = { ...scenario, spec: { ...scenario.spec, faults: [{ at: '0s', kind: 'mechanism' as const, mechanism: 'config', mode: 'hang' as const }] } };
+    const inner = createSimBackend({ fleet, scenario: hung, clock: scaledClock(Date.parse(scenario.spec.start), 60) });
+    const hungServer = await startSimServer(inner, { speed: 60, port: 0 });
+    try {
+      const backend = createRemoteSimBackend(`sim+${hungServer.url}`);
+      await expect(backend.act({ kind: 'config.set', key: 'k', value: 1 }, { signal: AbortSignal.timeout(200) })).rejects.toMatchObject({ code: 'E_ABORTED', retryable: true });
+      expect((await backend.journal())[0]).toMatchObject({ kind: 'config.set', changed: false, error: { code: 'E_TIMEOUT' } });
+    } finally {
+      await hungServer.close();
+    }
+  });
+
   it('reports an unreachable simulator as a retryable E_BACKEND_UNAVAILABLE', async () => {
     const backend = createRemoteSimBackend('sim+http://127.0.0.1:1');
     await expect(backend.snapshot()).rejects.toMatchObject({ code: 'E_BACKEND_UNAVAILABLE', retryable: true });
