@@ -147,7 +147,15 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
     }
     const lines = new LineCounter();
     let documents = 0;
-    for (const doc of parseAllDocuments(text, { lineCounter: lines, prettyErrors: false })) {
+    let parsedDocs;
+    try {
+      parsedDocs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+    } catch (e) {
+      diagnostics.push({ code: 'E_YAML', severity: 'error', message: e instanceof Error ? e.message : String(e), file: shown, line: 1, column: 1 });
+      continue;
+    }
+    // parseAllDocuments gives an empty list for an empty file, and a lone document otherwise.
+    for (const doc of Array.isArray(parsedDocs) ? parsedDocs : [parsedDocs]) {
       const located: Located = { file: shown, doc, lines, text };
       for (const err of doc.errors) {
         const { line, col } = lines.linePos(err.pos[0]);
@@ -180,7 +188,13 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
         diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `apiVersion must be ${API_VERSION}`, ...at });
         continue;
       }
-      const parsed = documentSchemas[kind.data].safeParse(js);
+      let parsed;
+      try {
+        parsed = documentSchemas[kind.data].safeParse(js);
+      } catch (e) {
+        diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: e instanceof Error ? e.message : String(e), ...positionOf(located, doc.contents) });
+        continue;
+      }
       if (!parsed.success) {
         const name = js.metadata?.name;
         if (typeof name === 'string') invalid.add(`${kind.data}/${name}`);

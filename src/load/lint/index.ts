@@ -2,7 +2,7 @@
  * Lint (docs/definitions.md lists every code): the checks that need more than one document at a time, run after
  * loading. Every problem is reported, each at the node it is about; warnings never fail a run.
  */
-import type { Definitions } from '../../model/definitions.js';
+import type { Definitions, Kind } from '../../model/definitions.js';
 import type { Diagnostic } from '../diagnostic.js';
 import { lintPlan, lintRunbook, lintScenario, lintTemplate } from './documents.js';
 import { lintFleet } from './fleet.js';
@@ -16,10 +16,16 @@ export interface LintOptions {
 export function lintDefinitions(defs: Definitions, options: LintOptions = {}): Diagnostic[] {
   const r = new Reporter(defs);
   const invalid = options.invalid ?? new Set<string>();
-  for (const fleet of defs.fleets.values()) lintFleet(r, fleet);
-  for (const t of defs.templates.values()) lintTemplate(r, t, defs);
-  for (const rb of defs.runbooks.values()) lintRunbook(r, rb, defs, invalid);
-  for (const plan of defs.plans.values()) lintPlan(r, plan, defs, invalid);
-  for (const sc of defs.scenarios.values()) lintScenario(r, sc, defs, invalid);
+  // A rule that trips over input nobody foresaw must not hide the other rules' findings.
+  const guarded = (kind: Kind, name: string, run: () => void): void => {
+    try { run(); } catch (e) {
+      r.error('E_INTERNAL', kind, name, [], `lint failed on this definition: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  for (const f of defs.fleets.values()) guarded('Fleet', f.metadata.name, () => { lintFleet(r, f); });
+  for (const t of defs.templates.values()) guarded('TaskTemplate', t.metadata.name, () => { lintTemplate(r, t, defs); });
+  for (const rb of defs.runbooks.values()) guarded('Runbook', rb.metadata.name, () => { lintRunbook(r, rb, defs, invalid); });
+  for (const p of defs.plans.values()) guarded('Plan', p.metadata.name, () => { lintPlan(r, p, defs, invalid); });
+  for (const sc of defs.scenarios.values()) guarded('Scenario', sc.metadata.name, () => { lintScenario(r, sc, defs, invalid); });
   return r.diagnostics;
 }
