@@ -4,6 +4,8 @@ import { registerValidate } from './validate.js';
 import { registerPlan } from './plan.js';
 import { registerSim } from './sim.js';
 import { registerRun } from './run.js';
+import { registerStatus } from './status.js';
+import { registerOperate } from './operate.js';
 import { registerDrainTest } from './drain-test.js';
 import { registerServe } from './serve.js';
 import { registerDemo } from './demo.js';
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerSim(program);
   registerRun(program);
+  registerStatus(program);
+  registerOperate(program);
   registerDrainTest(program);
   registerServe(program);
   registerDemo(program);

@@ -1,8 +1,155 @@
+/**
+ * `maelstrom run PLAN -f PATH… [--backend sim | sim+http://HOST:PORT] [--store sqlite:FILE] [--scenario NAME]`:
+ * carries out a plan with a live view. Started again on the same store while a run of the plan is unfinished, it
+ * resumes that run (and says so) instead of starting another.
+ *
+ * With the in-process simulator the run lives in virtual time and goes as fast as the machine allows; against
+ * `sim+http://…` (or a real fleet) it lives in the backend's time.
+ */
 import type { Command } from 'commander';
+import { createRemoteSimBackend } from '../backends/sim/remote.js';
+import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
+import type { Backend } from '../backends/backend.js';
+import { createController } from '../engine/create-controller.js';
+import type { RunView } from '../engine/controller.js';
+import { loadOrFail } from '../load/check.js';
+import { parseDuration } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
+import { isTerminalRun } from '../model/states.js';
+import { VirtualClock } from '../model/virtual-clock.js';
+import type { Definitions } from '../model/definitions.js';
+import { collect } from './program.js';
+import { actorOf, openStore } from './run-options.js';
+import { LiveState, plainLine, renderLive } from './run-view.js';
+
+interface RunOptions {
+  readonly file?: string[];
+  readonly backend: string;
+  readonly store?: string;
+  readonly scenario?: string;
+  readonly as?: string;
+  readonly plain?: boolean;
+  readonly limit?: string;
+}
+
+function makeBackend(spec: string, definitions: Definitions, planName: string, scenarioName: string | undefined): Backend {
+  if (spec.startsWith('sim+')) return createRemoteSimBackend(spec);
+  if (spec !== 'sim') throw new MaelstromError('E_BAD_REQUEST', `--backend must be sim or sim+http://HOST:PORT, got "${spec}"`);
+  const plan = definitions.plans.get(planName);
+  if (!plan) throw new MaelstromError('E_NOT_FOUND', `no plan named "${planName}" (plans: ${[...definitions.plans.keys()].sort().join(', ') || 'none'})`);
+  const scenario = scenarioName !== undefined ? definitions.scenarios.get(scenarioName) : undefined;
+  if (scenarioName !== undefined && !scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${scenarioName}" (scenarios: ${[...definitions.scenarios.keys()].join(', ') || 'none'})`);
+  const fleetName = scenario?.spec.fleet ?? plan.spec.fleet;
+  const fleet = definitions.fleets.get(fleetName);
+  if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', `fleet "${fleetName}" is not defined`);
+  return createSimBackend({ fleet, ...(scenario ? { scenario } : {}), name: 'sim' });
+}
+
+function summary(run: RunView, backend: Backend): string[] {
+  const lines = [`run ${run.id} of ${run.plan}: ${run.state}${run.reason ? ` (${run.reason})` : ''}`];
+  if (run.startedAt !== undefined && run.finishedAt !== undefined) lines.push(`  took ${Math.round((run.finishedAt - run.startedAt) / 1000)} s of ${backend.name} time`);
+  if (run.criticalPath?.length) lines.push(`  critical path: ${run.criticalPath.join(' → ')}`);
+  const sim = backend as Partial<SimBackend>;
+  if (typeof sim.counters === 'function') {
+    const c = sim.counters();
+    let overload = 0;
+    let max = 0;
+    for (const byDc of Object.values(c.overloadSeconds)) for (const s of Object.values(byDc)) overload += s;
+    for (const byDc of Object.values(c.maxUtilization)) for (const u of Object.values(byDc)) max = Math.max(max, u);
+    lines.push(`  simulator: ${Math.round(overload)} s of overload, peak utilisation ${Math.round(max * 1000) / 10}%, ${Math.round(c.failedRequests)} failed requests`);
+  }
+  return lines;
+}
 
 export function registerRun(program: Command): void {
-  program.command('run').description('(not yet available)').allowUnknownOption().action(() => {
-    throw new MaelstromError('E_BAD_REQUEST', 'run is not available yet');
-  });
+  program
+    .command('run')
+    .description('Carry out a plan against a backend, with a live view; resumes the plan\'s unfinished run on the same store.')
+    .argument('<plan>', 'name of the Plan')
+    .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
+    .option('--backend <backend>', 'sim (in process, virtual time) or sim+http://HOST:PORT', 'sim')
+    .option('--store <store>', 'sqlite:FILE (default sqlite:.maelstrom/maelstrom.db)')
+    .option('--scenario <name>', 'with --backend sim: the Scenario whose load and faults the simulated fleet follows')
+    .option('--as <name>', 'who is acting, for the record (default: the local user)')
+    .option('--plain', 'plain lines even on a terminal')
+    .option('--limit <duration>', 'with --backend sim: give up after this much simulated time (default: the scenario, or 48h)')
+    .action(async (planName: string, opts: RunOptions) => {
+      const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
+      const backend = makeBackend(opts.backend, definitions, planName, opts.scenario);
+      const store = await openStore(opts.store);
+      const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+      try {
+        await backend.init();
+        const clock = backend.clock;
+        const tty = process.stdout.isTTY && !opts.plain;
+        const live = tty ? new LiveState() : undefined;
+        const controller = createController({
+          definitions, backend, store, clock,
+          // The event stream already says what the engine logs; its log is for debugging.
+          logger: { info: () => undefined, warn: (m) => { if (process.env.MAELSTROM_DEBUG === '1') process.stderr.write(`${m}\n`); } },
+        });
+        controller.subscribe((e) => {
+          live?.observe(e);
+          if (!live) { const line = plainLine(e); if (line !== undefined) out(line); }
+        });
+
+        const unfinished = await store.listRuns({ active: true, plan: planName });
+        await controller.start();
+        let runId: string;
+        const mine = unfinished[0];
+        if (mine) {
+          runId = mine.id;
+          const tasks = await store.getTasks(mine.id);
+          const done = tasks.filter((t) => t.state === 'succeeded' || t.state === 'skipped').length;
+          out(`resuming run ${mine.id} of ${planName} (${mine.state}, ${done}/${tasks.length} tasks done) from ${opts.store ?? 'sqlite:.maelstrom/maelstrom.db'}`);
+          if (opts.backend === 'sim') out('note: the in-process simulator starts a fresh world; the run re-reads it and carries on');
+        } else {
+          const view = await controller.startRun(planName, actorOf(opts.as));
+          runId = view.id;
+          out(`started run ${runId} of ${planName}: ${view.tasks.length} tasks on ${backend.name}`);
+        }
+
+        // Operator commands from other terminals arrive through the store.
+        const requests = setInterval(() => { controller.pollRequests().catch(() => undefined); }, 500);
+        let drawn = 0;
+        const draw = async (): Promise<void> => {
+          if (!live) return;
+          const view = await controller.getRun(runId);
+          const lines = renderLive(view, live, clock.now(), process.stdout.rows || 40);
+          process.stdout.write(`\x1b[H\x1b[J${lines.join('\n')}\n`);
+          drawn++;
+        };
+        const redraw = live ? setInterval(() => { void draw(); }, 200) : undefined;
+        let interrupted = false;
+        const onSigint = (): void => { interrupted = true; void controller.close(); };
+        process.once('SIGINT', onSigint);
+        try {
+          let finished = false;
+          const waiting = controller.wait(runId).then((v) => { finished = isTerminalRun(v.state); });
+          if (clock instanceof VirtualClock) {
+            const scenario = opts.scenario ? definitions.scenarios.get(opts.scenario) : undefined;
+            const limitMs = opts.limit !== undefined ? parseDuration(opts.limit) : scenario ? parseDuration(scenario.spec.duration) : 48 * 3600_000;
+            if (limitMs === undefined) throw new MaelstromError('E_BAD_REQUEST', `--limit must be a duration such as 12h, got "${opts.limit ?? ''}"`);
+            const ended = await clock.runUntil(() => finished || interrupted, clock.now() + limitMs);
+            if (!ended && !finished && !interrupted) out(`the run did not finish within ${opts.limit ?? 'the time limit'} of simulated time; it stays in the store, resumable`);
+            await controller.close();
+          }
+          await waiting;
+        } finally {
+          clearInterval(requests);
+          if (redraw) clearInterval(redraw);
+          process.off('SIGINT', onSigint);
+        }
+        if (drawn > 0 || live) await draw();
+        const view = await controller.getRun(runId);
+        for (const line of summary(view, backend)) out(line);
+        if (interrupted) out(`interrupted: run ${runId} stays in the store; run the same command again to resume it`);
+        await controller.close();
+        if (view.state === 'aborted' || view.state === 'halted') process.exitCode = 7;
+        else if (view.state !== 'succeeded') process.exitCode = interrupted ? 130 : 3;
+      } finally {
+        await backend.close().catch(() => undefined);
+        await store.close();
+      }
+    });
 }
