@@ -5,12 +5,13 @@
 import type { ActionKind } from '../backends/backend.js';
 import { StageKind } from '../model/definitions.js';
 import type { StageFn, StageLibrary } from './stage.js';
+import { trafficShift } from './traffic-shift.js';
 import { approval, waitFor, waitUntil } from './wait.js';
 
 const notYet = (kind: StageKind): StageFn => async () => ({ outcome: 'failure', detail: `${kind} is not available yet` });
 
 export const stages: StageLibrary = {
-  'traffic.shift': notYet('traffic.shift'),
+  'traffic.shift': trafficShift,
   'sessions.drain': notYet('sessions.drain'),
   'jobs.restart': notYet('jobs.restart'),
   'jobs.stop': notYet('jobs.stop'),

@@ -6,6 +6,9 @@
  * - a receiver degraded (above the target, error rate or latency up against the readings before the drain)
  *   → back off one step (move the last step back), then hold until it recovers;
  * - otherwise grow, or shrink when the remaining headroom no longer allows the previous step.
+ * Each step uses at most half the measured headroom: moved requests land on cold caches and cost up to twice as
+ * much until they warm up, and demand may rise while the step propagates. Each back-off halves the largest step
+ * for the rest of the move.
  */
 import { EPSILON, clampStep, type Decision, type Pacer, type PacerInput, type ReceiverReading } from './pacer.js';
 import { headroomOf, missingReadings, pct, utilizationOf } from './headroom.js';
@@ -23,20 +26,25 @@ export interface ClosedLoopConfig {
   readonly settleMs: number;
   /** Degradation thresholds against the baseline readings. */
   readonly errorRateRise: number;
+  /** p99 latency counts as up when above this multiple of the baseline and by more than `latencyRise` seconds. */
   readonly latencyRatio: number;
+  readonly latencyRise: number;
 }
 
 export const CLOSED_LOOP_DEFAULTS = {
   firstStep: 0.05,
   maxStep: 0.5,
   minStep: 0.01,
-  headroomShare: 0.9,
+  // Half: a moved request can cost up to twice its weight at a receiver until its caches warm up.
+  headroomShare: 0.5,
   errorRateRise: 0.002,
-  latencyRatio: 1.5,
+  // Latency climbs steeply as utilisation nears any sensible target: only a queue building up counts as degraded.
+  latencyRatio: 4,
+  latencyRise: 0.5,
 } as const;
 
 /** Why a receiver counts as degraded, or undefined when it does not. */
-export function degradation(r: ReceiverReading, base: ReceiverReading | undefined, target: number, config: Pick<ClosedLoopConfig, 'errorRateRise' | 'latencyRatio'>): string | undefined {
+export function degradation(r: ReceiverReading, base: ReceiverReading | undefined, target: number, config: Pick<ClosedLoopConfig, 'errorRateRise' | 'latencyRatio' | 'latencyRise'>): string | undefined {
   const u = utilizationOf(r);
   if (u !== undefined && u > target + EPSILON) return `${r.name} at ${pct(u)}, above the target ${pct(target)}`;
   const e0 = base?.errorRate ?? 0;
@@ -44,7 +52,7 @@ export function degradation(r: ReceiverReading, base: ReceiverReading | undefine
     return `${r.name} error rate up from ${pct(e0)} to ${pct(r.errorRate)}`;
   }
   const l0 = base?.latencyP99;
-  if (r.latencyP99 !== undefined && l0 !== undefined && l0 > 0 && r.latencyP99 > l0 * config.latencyRatio && r.latencyP99 - l0 > 0.01) {
+  if (r.latencyP99 !== undefined && l0 !== undefined && l0 > 0 && r.latencyP99 > l0 * config.latencyRatio && r.latencyP99 - l0 > config.latencyRise) {
     return `${r.name} p99 latency up from ${(l0 * 1000).toFixed(0)} ms to ${(r.latencyP99 * 1000).toFixed(0)} ms`;
   }
   return undefined;
@@ -90,10 +98,13 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       const wanted = input.lastStep > 0 ? input.lastStep * 2 : config.firstStep;
       // After a back-off, start again from half the step that hurt.
       const grown = input.lastDecision === 'backoff' ? input.lastStep / 2 : wanted;
-      const step = Math.min(grown, config.maxStep, safe, remaining);
+      // Every back-off halves the largest step allowed for the rest of the move, so the loop cannot oscillate.
+      const maxStep = Math.max(config.maxStep / 2 ** (input.backoffs ?? 0), Math.min(config.maxStep, 2 * config.minStep));
+      const step = Math.min(grown, maxStep, safe, remaining);
       const why = `headroom ${headroom.toFixed(0)} rps at ${pct(target)} for ${(volume * remaining).toFixed(0)} rps left`;
 
-      if (step >= remaining - EPSILON) {
+      // A sliver left over is not worth another propagation wait: take it with this step.
+      if (step >= remaining - config.minStep / 2) {
         return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: moveWait, reason: `last step; ${why}` };
       }
       if (step < config.minStep) return hold(`receivers near the target; ${why}`);

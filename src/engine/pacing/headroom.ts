@@ -8,12 +8,19 @@ export function capacityOf(r: ReceiverReading): number | undefined {
   return undefined;
 }
 
-/** Requests per second the receiver can still take before reaching the target utilisation (never negative). */
+/**
+ * Requests per second the receiver can still take before reaching the target utilisation (never negative). When
+ * the measured utilisation says the receiver is busier than its load alone suggests (cold caches, slow requests),
+ * the busier figure counts.
+ */
 export function headroomOf(r: ReceiverReading, target: number): number | undefined {
   const capacity = capacityOf(r);
-  const load = r.load ?? (r.utilization !== undefined && capacity !== undefined ? r.utilization * capacity : undefined);
-  if (capacity === undefined || load === undefined) return undefined;
-  return Math.max(0, capacity * target - load);
+  if (capacity === undefined) return undefined;
+  const byLoad = r.load;
+  const byUtilization = r.utilization !== undefined ? r.utilization * capacity : undefined;
+  if (byLoad === undefined && byUtilization === undefined) return undefined;
+  const used = Math.max(byLoad ?? 0, byUtilization ?? 0);
+  return Math.max(0, capacity * target - used);
 }
 
 export function utilizationOf(r: ReceiverReading): number | undefined {

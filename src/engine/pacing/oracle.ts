@@ -1,6 +1,7 @@
 /**
  * The yardstick (simulator only): given the TRUE capacities and loads (the stage reads them from Backend.oracle and
  * passes them as the receivers), move as much as fits under the target utilisation, and wait only for propagation.
+ * The utilisation it is given is the true effective one (cold caches included).
  * No margin, no ramp-up: the fastest safe schedule, against which the other pacers are measured.
  */
 import { EPSILON, clampStep, type Pacer } from './pacer.js';
@@ -8,11 +9,16 @@ import { headroomOf, pct } from './headroom.js';
 
 export interface OracleConfig {
   readonly propagationMs: number;
+  /**
+   * A moved request costs up to this many warm requests at the receiver until its caches warm up (the simulator's
+   * cold-cache factor), so only 1/coldFactor of the true headroom can be filled at once without passing the target.
+   */
+  readonly coldFactor: number;
   /** Below this a step is not worth a propagation wait (fraction of the move). */
   readonly minStep: number;
 }
 
-export const ORACLE_DEFAULTS = { minStep: 0.001 } as const;
+export const ORACLE_DEFAULTS = { minStep: 0.001, coldFactor: 2 } as const;
 
 export function createOraclePacer(config: OracleConfig): Pacer {
   // Wait a hair past propagation so that the moved traffic has fully arrived when the truth is read again.
@@ -30,7 +36,7 @@ export function createOraclePacer(config: OracleConfig): Pacer {
         headroom += h;
       }
       const volume = input.volume ?? 0;
-      const fits = volume <= EPSILON ? remaining : headroom / volume;
+      const fits = volume <= EPSILON ? remaining : headroom / config.coldFactor / volume;
       const step = Math.min(remaining, fits);
       const why = `true headroom ${headroom.toFixed(0)} rps at ${pct(target)}`;
       if (step >= remaining - EPSILON) return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: wait, reason: why };

@@ -31,6 +31,8 @@ export interface PacerInput {
   /** Fraction moved by the most recent move (positive), 0 before the first. */
   readonly lastStep: number;
   readonly lastDecision?: DecisionKind;
+  /** Back-offs so far in this move: each one makes the pacer more careful for the rest of it. */
+  readonly backoffs?: number;
   /**
    * Requests per second the whole move shifts (the load that leaves the datacenter, or returns to it). Unknown
    * (undefined) only when nothing could be read; the closed loop then holds.

@@ -28,11 +28,11 @@ describe('closed-loop pacer', () => {
   });
 
   it('never moves more than the measured headroom allows', () => {
-    // 2 × (850 − 800) = 100 rps of headroom for 1000 rps: at most 9 % with the margin.
+    // 2 × (850 − 800) = 100 rps of headroom for 1000 rps: at most 5 %, half the headroom, for cold caches.
     const tight = [recv('west', 800, 1000), recv('central', 800, 1000)];
     const d = closed.next(input({ progress: 0.2, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: tight }));
     expect(d.kind).toBe('shrink');
-    expect(d.step).toBeCloseTo(0.09);
+    expect(d.step).toBeCloseTo(0.05);
   });
 
   it('takes the rest in a final step when it fits', () => {
@@ -69,7 +69,7 @@ describe('closed-loop pacer', () => {
   it('backs off when the error rate or the latency of a receiver rises', () => {
     const errors = [recv('west', 500, 1000, { errorRate: 0.01 }), recv('central', 500, 1000)];
     expect(closed.next(input({ progress: 0.3, steps: 2, lastStep: 0.1, lastDecision: 'grow', receivers: errors })).kind).toBe('backoff');
-    const slow = [recv('west', 500, 1000, { latencyP99: 0.4 }), recv('central', 500, 1000)];
+    const slow = [recv('west', 500, 1000, { latencyP99: 0.8 }), recv('central', 500, 1000)];
     expect(closed.next(input({ progress: 0.3, steps: 2, lastStep: 0.1, lastDecision: 'grow', receivers: slow })).kind).toBe('backoff');
   });
 
@@ -142,15 +142,15 @@ describe('oracle pacer', () => {
   const oracle = createPacer({ mode: 'oracle', targetUtilization: 0.85, settle: '60s' }, { propagationMs: 30_000 });
 
   it('moves everything that fits under the target at once and waits only for propagation', () => {
-    // 450 + 450 = 900 rps of true headroom for 1000 rps to move.
+    // 450 + 450 = 900 rps of true headroom for 1000 rps to move; cold caches double a moved request's cost.
     const d = oracle.next(input());
     expect(d.kind).toBe('grow');
-    expect(d.step).toBeCloseTo(0.9);
+    expect(d.step).toBeCloseTo(0.45);
     expect(d.waitMs).toBe(31_000);
   });
 
   it('finishes when the rest fits', () => {
-    expect(oracle.next(input({ volume: 500 })).kind).toBe('final');
+    expect(oracle.next(input({ volume: 400 })).kind).toBe('final');
   });
 
   it('holds when the receivers are at the target', () => {
