@@ -158,6 +158,16 @@ describe('invariants', () => {
     expect(sim.snapshot().services.web!.datacenters.east!.errorRate).toBeGreaterThan(0.5);
   });
 
+  it('a capacity fault cuts capacity to its fraction for as long as it lasts', () => {
+    const sim = createSimulation({ fleet, scenario: scenarioWith({ faults: [{ at: '1m', duration: '5m', kind: 'capacity', service: 'web', datacenter: 'west', capacityFraction: 0.5 }] }) });
+    sim.advanceTo(sim.startMs + 120_000);
+    expect(sim.snapshot().services.web!.datacenters.west!.capacity).toBe(6000);
+    expect(sim.snapshot().services.web!.datacenters.east!.capacity).toBe(14000);
+    expect((sim.truth('web')).capacity.west).toBe(6000);
+    sim.advanceTo(sim.startMs + 400_000);
+    expect(sim.snapshot().services.web!.datacenters.west!.capacity).toBe(12000);
+  });
+
   it('a promotion has a write outage, then the new primary', () => {
     const sim = createSimulation({ fleet, scenario: drainTest });
     sim.advanceTo(sim.startMs + 60_000);

@@ -109,7 +109,8 @@ export function createSimulation(options: SimulationOptions): Simulation {
     faultFor(command, at) {
       const mech = mechanismOf(command.kind, command.kind === 'weights.set' ? command.layer : undefined);
       const svcName = 'service' in command ? command.service : undefined;
-      const dcName = 'datacenter' in command ? command.datacenter : undefined;
+      const dcName = 'datacenter' in command ? command.datacenter
+        : command.kind === 'weights.set' && command.layer === 'cluster' ? command.source : undefined;
       return faults.find((f) => f.kind === 'mechanism' && isActive(f, at) && (f.mechanism === undefined || f.mechanism === mech)
         && (f.service < 0 || world.services[f.service]!.name === svcName)
         && (f.dc < 0 || dcName === undefined || world.datacenters[f.dc] === dcName));
