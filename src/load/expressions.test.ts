@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Fleet, TaskTemplate, type ParamValue } from '../model/definitions.js';
 import type { DatacenterReading, FleetSnapshot } from '../model/readings.js';
 import {
-  compileExpression, compileInterpolation, evaluate, expressionType, interpolate, isExpressionError, splitInterpolation,
+  compileCondition, compileExpression, compileInterpolation, evaluate, expressionType, interpolate, isExpressionError, splitInterpolation,
   type CompiledExpression, type EvalContext, type ExpressionScope,
 } from './expressions.js';
 
@@ -153,6 +153,12 @@ describe('type checking at compile time', () => {
       if (offset !== undefined) expect(c.offset).toBe(offset);
     });
   }
+
+  it('requires conditions to be booleans', () => {
+    const c = compileCondition('load(params.service, params.datacenter)', scope);
+    expect(isExpressionError(c) && c.message).toMatch(/must be a boolean, but this gives a double/);
+    expect(isExpressionError(compileCondition('load(params.service, params.datacenter) > 1.0', scope))).toBe(false);
+  });
 
   it('accepts cross-type numeric comparison and macros', () => {
     for (const s of ['sessions(params.service, params.datacenter) == 0', 'others(params.datacenter).exists_one(dc, dc == "west")',

@@ -125,6 +125,14 @@ export function compileExpression(source: string, scope: ExpressionScope): Compi
   }
 }
 
+/** Compiles an expression that must yield a boolean (a health check, a pre- or post-condition, `wait.until`). */
+export function compileCondition(source: string, scope: ExpressionScope): CompiledExpression | ExpressionError {
+  const c = compileExpression(source, scope);
+  if (isExpressionError(c)) return c;
+  const type = expressionType(c);
+  return type === 'bool' || type === 'dyn' ? c : { message: `a condition must be a boolean, but this gives a ${type}`, offset: 0 };
+}
+
 function offsetOf(source: string, line: number, column: number): number {
   let offset = 0;
   for (let l = 1; l < line; l++) {

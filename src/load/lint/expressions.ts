@@ -1,19 +1,14 @@
 /** Every condition, health check and `${{ }}` of a template compiled at load time, errors at their own line. */
 import type { TaskTemplate } from '../../model/definitions.js';
-import { compileExpression, compileInterpolation, expressionType, isExpressionError, type ExpressionScope } from '../expressions.js';
+import { compileCondition, compileInterpolation, isExpressionError, type ExpressionScope } from '../expressions.js';
 import type { Path, Reporter } from './report.js';
 
 /** Stage `with` keys that hold a bare CEL condition rather than text. */
 const CONDITION_KEYS: Readonly<Record<string, readonly string[]>> = { 'wait.until': ['expr'] };
 
 function lintCondition(r: Reporter, name: string, path: Path, source: string, scope: ExpressionScope): void {
-  const c = compileExpression(source, scope);
-  if (isExpressionError(c)) {
-    r.errorInText('E_EXPR', 'TaskTemplate', name, path, c.offset ?? 0, c.message);
-    return;
-  }
-  const type = expressionType(c);
-  if (type !== 'bool' && type !== 'dyn') r.error('E_EXPR', 'TaskTemplate', name, path, `a condition must be a boolean, but this gives a ${type}`);
+  const c = compileCondition(source, scope);
+  if (isExpressionError(c)) r.errorInText('E_EXPR', 'TaskTemplate', name, path, c.offset ?? 0, c.message);
 }
 
 export function lintConditions(r: Reporter, t: TaskTemplate, scope: ExpressionScope): void {
