@@ -78,7 +78,7 @@ describe('fidelity on the reference fleet at peak', () => {
     expect(paced.snapshot().services.web!.datacenters.east!.traffic).toBe(0);
   });
 
-  it('draining callees before their callers raises cross-datacenter RPC', () => {
+  it('draining callees before their callers raises cross-datacenter RPC, latency and backbone use', () => {
     const run = (calleesFirst: boolean): number => {
       const sim = createSimulation({ fleet, scenario: atPeak });
       sim.advanceTo(sim.startMs + 300_000);
@@ -93,6 +93,15 @@ describe('fidelity on the reference fleet at peak', () => {
     };
     const wrongOrder = run(true);
     const rightOrder = run(false);
+    // while only the callees are drained, web in east pays a cross-datacenter round trip and uses the backbone
+    const sim = createSimulation({ fleet, scenario: atPeak });
+    sim.advanceTo(sim.startMs + 300_000);
+    const p99Before = sim.snapshot().services.web!.datacenters.east!.latencyP99!;
+    const backboneBefore = sim.series('backbone', { datacenter: 'west', resolutionMs: 60_000 }).values.at(-1)!;
+    for (const s of ['feed', 'ranking']) clusterDrain(sim, s);
+    sim.advanceTo(sim.now() + 300_000);
+    expect(sim.snapshot().services.web!.datacenters.east!.latencyP99! - p99Before).toBeGreaterThan(0.03);
+    expect(sim.series('backbone', { datacenter: 'west', resolutionMs: 60_000 }).values.at(-1)!).toBeGreaterThan(backboneBefore + 3_000);
     expect(wrongOrder).toBeGreaterThan(rightOrder * 2);
     // web in east calls feed 0.6 times per request: ten minutes of that is millions of calls
     expect(wrongOrder - rightOrder).toBeGreaterThan(1_000_000);
