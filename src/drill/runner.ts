@@ -1,0 +1,182 @@
+/**
+ * The drill runner: a scenario's fleet in the in-process simulator on a virtual clock, the engine driving the
+ * scenario's `run:` schedule (`at`, or `after: plan` + `wait`), and everything a report needs collected at the end:
+ * the engine's events, the runs and their tasks, the simulator's counters and series.
+ *
+ * Concrete wiring (simulator backend, SQLite store) is allowed here because the drill is a composition root, like
+ * the CLI: it is what `maelstrom drain-test` and the benchmarks call.
+ */
+import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
+import type { RunView } from '../engine/controller.js';
+import { createController } from '../engine/create-controller.js';
+import type { CompiledPlan } from '../model/compiled.js';
+import type { Definitions, Fleet, PacingMode, Scenario } from '../model/definitions.js';
+import { parseDuration } from '../model/duration.js';
+import { MaelstromError } from '../model/errors.js';
+import type { EngineEvent } from '../model/events.js';
+import { isTerminalRun } from '../model/states.js';
+import { VirtualClock } from '../model/virtual-clock.js';
+import { compilePlan } from '../plan/index.js';
+import { stages as defaultStages } from '../stages/index.js';
+import type { StageLibrary } from '../stages/stage.js';
+import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { scaleStages } from './scale.js';
+
+export interface DrillOptions {
+  readonly definitions: Definitions;
+  readonly scenario: string;
+  /** Overrides the pacing mode of every plan the scenario runs. */
+  readonly pacing?: PacingMode;
+  /**
+   * What-if hook: task id → factor on the time its stages wait (0.5 = the task takes half as long). Applied to
+   * every run of the scenario whose plan has a task of that id.
+   */
+  readonly taskScale?: Readonly<Record<string, number>>;
+  /** Drops the cross-service edges of every compiled plan: the same tasks, run with no order between services. */
+  readonly unordered?: boolean;
+  /** Stage library (tests substitute stages); the engine's own by default. */
+  readonly stages?: StageLibrary;
+  /** Called with every engine event as it happens (progress views). */
+  readonly onEvent?: (event: EngineEvent) => void;
+  /** Recording resolution of the simulator's series; default 10 s. */
+  readonly seriesResolutionMs?: number;
+}
+
+export interface DrillPlanRun {
+  readonly plan: string;
+  /** Absent when the plan never started (its `after` failed, or the scenario ended first). */
+  readonly runId?: string;
+  readonly view?: RunView;
+  readonly compiled?: CompiledPlan;
+  /** Why the plan did not start or could not run. */
+  readonly error?: string;
+}
+
+export interface DrillResult {
+  readonly scenario: Scenario;
+  readonly fleet: Fleet;
+  /** Recording resolution of the simulator's series, ms. */
+  readonly seriesResolutionMs: number;
+  readonly pacing: PacingMode | 'plan';
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly runs: readonly DrillPlanRun[];
+  readonly events: readonly EngineEvent[];
+  readonly backend: SimBackend;
+}
+
+function durationOf(text: string | undefined, what: string): number {
+  if (text === undefined) return 0;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new MaelstromError('E_BAD_REQUEST', `${what}: "${text}" is not a duration such as 5m`);
+  return ms;
+}
+
+/** The compiled plan without edges between tasks of different services (and with a pacing mode forced). */
+export function withoutServiceOrder(compiled: CompiledPlan): CompiledPlan {
+  const serviceOf = new Map(compiled.tasks.map((t) => [t.id, t.service]));
+  const tasks = compiled.tasks.map((t) => ({
+    ...t,
+    after: t.after.filter((id) => serviceOf.get(id) === t.service),
+    weakAfter: t.weakAfter.filter((id) => serviceOf.get(id) === t.service),
+  }));
+  return { ...compiled, tasks };
+}
+
+export function findScenario(definitions: Definitions, name: string): Scenario {
+  const scenario = definitions.scenarios.get(name);
+  if (!scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${name}" (scenarios: ${[...definitions.scenarios.keys()].sort().join(', ') || 'none'})`);
+  if (!scenario.spec.run?.length) throw new MaelstromError('E_BAD_REQUEST', `scenario "${name}" has no run: schedule, so there is nothing to drill`);
+  for (const r of scenario.spec.run) {
+    if (!definitions.plans.has(r.plan)) throw new MaelstromError('E_UNKNOWN_REF', `scenario "${name}" runs plan "${r.plan}", which is not defined`);
+    if (r.after !== undefined && !scenario.spec.run.some((o) => o.plan === r.after)) {
+      throw new MaelstromError('E_UNKNOWN_REF', `scenario "${name}": plan "${r.plan}" runs after "${r.after}", which the schedule never runs`);
+    }
+  }
+  return scenario;
+}
+
+/** Runs a scenario to its end (or until every scheduled plan is over) on virtual time. */
+export async function runDrill(options: DrillOptions): Promise<DrillResult> {
+  const { definitions } = options;
+  const scenario = findScenario(definitions, options.scenario);
+  const fleet = definitions.fleets.get(scenario.spec.fleet);
+  if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', `scenario "${scenario.metadata.name}" uses fleet "${scenario.spec.fleet}", which is not defined`);
+  const startMs = Date.parse(scenario.spec.start);
+  const limitMs = startMs + durationOf(scenario.spec.duration, `scenario ${scenario.metadata.name} duration`);
+  const clock = new VirtualClock(startMs);
+  const backend = createSimBackend({
+    fleet, scenario, clock, name: 'sim',
+    ...(options.seriesResolutionMs !== undefined ? { seriesResolutionMs: options.seriesResolutionMs } : {}),
+  });
+  const store = createSqliteStore({ path: ':memory:' });
+  await store.init();
+
+  const compile = (defs: Definitions, plan: string): CompiledPlan => {
+    let compiled = compilePlan(defs, plan);
+    if (options.pacing) compiled = { ...compiled, pacing: { ...compiled.pacing, mode: options.pacing } };
+    if (options.unordered) compiled = withoutServiceOrder(compiled);
+    return compiled;
+  };
+  let ids = 0;
+  const controller = createController({
+    definitions, backend, store, clock, compile,
+    stages: scaleStages(options.stages ?? defaultStages, options.taskScale ?? {}),
+    idGenerator: () => `drill-${++ids}`,
+  });
+  const events: EngineEvent[] = [];
+  const finished = new Map<string, Promise<RunView>>();
+  controller.subscribe((e) => { events.push(e); options.onEvent?.(e); });
+
+  const schedule = scenario.spec.run ?? [];
+  const runs = new Map<string, DrillPlanRun>(schedule.map((r) => [r.plan, { plan: r.plan }]));
+  const started = new Map<string, Promise<string | undefined>>();
+  let pendingEntries = schedule.length;
+  const actor = { name: 'drill', role: 'operator' as const };
+
+  const startOne = async (index: number): Promise<string | undefined> => {
+    const entry = schedule[index]!;
+    try {
+      if (entry.after !== undefined) {
+        const before = await started.get(entry.after);
+        const view = before !== undefined ? await finished.get(before) : undefined;
+        if (!view || view.state !== 'succeeded') {
+          runs.set(entry.plan, { plan: entry.plan, error: `not started: ${entry.after} did not succeed${view ? ` (${view.state})` : ''}` });
+          return undefined;
+        }
+      }
+      const at = entry.after === undefined ? startMs + durationOf(entry.at, `run of ${entry.plan}: at`) : clock.now();
+      const delay = at - clock.now() + durationOf(entry.wait, `run of ${entry.plan}: wait`);
+      if (delay > 0) await clock.sleep(delay);
+      const view = await controller.startRun(entry.plan, actor);
+      runs.set(entry.plan, { plan: entry.plan, runId: view.id });
+      finished.set(view.id, controller.wait(view.id));
+      return view.id;
+    } catch (e) {
+      runs.set(entry.plan, { plan: entry.plan, error: e instanceof Error ? e.message : String(e) });
+      return undefined;
+    } finally {
+      pendingEntries--;
+    }
+  };
+  schedule.forEach((entry, i) => { started.set(entry.plan, startOne(i)); });
+
+  const allOver = (): boolean => pendingEntries === 0 && [...runs.values()].every((r) => r.error !== undefined || (r.runId !== undefined && doneRuns.has(r.runId)));
+  const doneRuns = new Set<string>();
+  controller.subscribe((e) => { if (e.type === 'run.state' && isTerminalRun(e.state)) doneRuns.add(e.runId); });
+  try {
+    await clock.runUntil(allOver, limitMs);
+  } finally {
+    await controller.close();
+  }
+  const endMs = clock.now();
+  const out: DrillPlanRun[] = [];
+  for (const r of runs.values()) {
+    if (r.runId === undefined) { out.push(r); continue; }
+    const view = await controller.getRun(r.runId);
+    const record = await store.getRun(r.runId);
+    out.push({ ...r, view, ...(record ? { compiled: record.compiled } : {}) });
+  }
+  await store.close();
+  return { scenario, fleet, seriesResolutionMs: options.seriesResolutionMs ?? 10_000, pacing: options.pacing ?? 'plan', startMs, endMs, runs: out, events, backend };
+}

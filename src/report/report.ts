@@ -1,0 +1,283 @@
+/**
+ * The drain-test report: the stable JSON documented in docs/report.md, built from a finished drill. Times are
+ * simulated seconds from the scenario's start. Fields beyond the documented core (series, slack, what-ifs) are
+ * additions a reader may ignore.
+ */
+import { criticalPath, type CriticalStage, type TimedStage } from '../analysis/critical-path.js';
+import type { DrillResult } from '../drill/runner.js';
+import type { SeriesMetric } from '../sim/types.js';
+
+export interface StepReport {
+  readonly at: number;
+  readonly layer: 'edge' | 'cluster';
+  readonly step: number;
+  readonly remaining: number;
+  readonly moved: number;
+  readonly decision: string;
+  readonly reason?: string;
+}
+
+export interface TaskReport {
+  readonly id: string;
+  readonly plan: string;
+  readonly service: string;
+  readonly state: string;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly after: readonly string[];
+  readonly slack: number | null;
+  readonly steps: readonly StepReport[];
+  readonly stages: readonly { readonly stage: number; readonly uses: string; readonly startedAt: number; readonly finishedAt: number | null; readonly outcome?: string }[];
+}
+
+export interface PlanReport {
+  readonly name: string;
+  readonly runId: string | null;
+  readonly outcome: string;
+  readonly direction: 'drain' | 'restore' | null;
+  readonly datacenter: string | null;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly drainSeconds: number | null;
+  readonly userFacingDrainSeconds: number | null;
+  readonly targetUtilization: number | null;
+  readonly criticalPath: readonly string[];
+  readonly criticalStages: readonly CriticalStage[];
+  readonly error?: string;
+}
+
+export interface HealthEventReport {
+  readonly at: number;
+  readonly plan: string;
+  readonly task: string;
+  readonly check: string;
+  readonly ok: boolean | null;
+  readonly detail?: string;
+}
+
+export interface WhatIf {
+  readonly task: string;
+  readonly factor: number;
+  readonly plan: string;
+  readonly drainSeconds: number | null;
+  /** Seconds the plan ends sooner with the task's stages sped up by `factor` (negative: later). */
+  readonly savedSeconds: number | null;
+  readonly sentence: string;
+}
+
+export interface SeriesReport {
+  readonly resolutionSeconds: number;
+  /** End of each interval, seconds from the scenario's start. */
+  readonly times: readonly number[];
+  /** Share of all requests arriving in each datacenter, 0..1. */
+  readonly trafficShare: Readonly<Record<string, readonly number[]>>;
+  /** Highest utilisation of any service in each datacenter. */
+  readonly utilization: Readonly<Record<string, readonly number[]>>;
+  /** Fleet-wide cross-datacenter RPC, requests per second. */
+  readonly crossDatacenterRpc: readonly number[];
+}
+
+export interface Report {
+  readonly version: 1;
+  readonly scenario: string;
+  readonly pacing: string;
+  readonly outcome: string;
+  readonly plans: readonly PlanReport[];
+  readonly overloadSeconds: number;
+  readonly maxUtilization: number;
+  readonly failedRequests: number;
+  readonly crossDatacenterRpcSeconds: number;
+  readonly criticalPath: readonly string[];
+  readonly tasks: readonly TaskReport[];
+  // additions
+  readonly start: string;
+  readonly durationSeconds: number;
+  readonly crossDatacenterRpc: number;
+  readonly drainedDatacenter: string | null;
+  readonly receivers: readonly string[];
+  readonly health: readonly HealthEventReport[];
+  readonly whatIf: readonly WhatIf[];
+  readonly series: SeriesReport;
+}
+
+const round = (x: number, digits = 3): number => { const f = 10 ** digits; return Math.round(x * f) / f; };
+
+/** Share of the edge traffic of every user-facing service below which a datacenter counts as drained of it. */
+export const USER_FACING_DRAINED_SHARE = 0.01;
+
+function seriesOf(result: DrillResult, metric: SeriesMetric, service: string | undefined, datacenter: string | undefined, resolutionMs: number): { times: readonly number[]; values: readonly number[] } {
+  return result.backend.series(metric, {
+    ...(service !== undefined ? { service } : {}), ...(datacenter !== undefined ? { datacenter } : {}),
+    resolutionMs, to: result.endMs,
+  });
+}
+
+/** The first time (ms) from which every user-facing service keeps less than the drained share in `dc` at the edge. */
+function userFacingGoneAt(result: DrillResult, dc: string, fromMs: number, toMs: number, baseRes: number): number | undefined {
+  const services = result.fleet.spec.services.filter((s) => s.userFacing && s.capacity[dc] !== undefined).map((s) => s.name);
+  if (services.length === 0) return fromMs;
+  const all = services.map((s) => seriesOf(result, 'shareEdge', s, dc, baseRes));
+  const times = all[0]!.times;
+  let gone: number | undefined;
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i]!;
+    if (t <= fromMs) continue;
+    if (t > toMs + baseRes) break;
+    if (all.some((s) => (s.values[i] ?? 0) > USER_FACING_DRAINED_SHARE)) gone = undefined;
+    else gone ??= t;
+  }
+  return gone;
+}
+
+/** Seconds during which cross-datacenter RPC stood above its level before the first plan (scaled by demand). */
+function crossRpcSeconds(result: DrillResult, firstStartMs: number, baseRes: number): number {
+  const rpc = seriesOf(result, 'crossDatacenterRpc', undefined, undefined, baseRes);
+  const users = result.fleet.spec.services.filter((s) => s.userFacing).map((s) => seriesOf(result, 'demand', s.name, undefined, baseRes).values);
+  const demand = (i: number): number => users.reduce((a, v) => a + (v[i] ?? 0), 0);
+  let i0 = rpc.times.findIndex((t) => t >= firstStartMs) - 1;
+  if (i0 < 0) i0 = 0;
+  const base = rpc.values[i0] ?? 0;
+  const d0 = demand(i0) || 1;
+  let seconds = 0;
+  for (let i = i0 + 1; i < rpc.times.length; i++) {
+    const expected = base * (demand(i) / d0);
+    if ((rpc.values[i] ?? 0) > expected * 1.02 + 1) seconds += baseRes / 1000;
+  }
+  return seconds;
+}
+
+export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = []): Report {
+  const s0 = result.startMs;
+  const sec = (ms: number | undefined): number | null => (ms === undefined ? null : round((ms - s0) / 1000));
+  const counters = result.backend.counters();
+  const fleet = result.fleet;
+  const dcs = fleet.spec.datacenters.map((d) => d.name);
+  const baseRes = result.seriesResolutionMs;
+
+  const plans: PlanReport[] = [];
+  const tasks: TaskReport[] = [];
+  const health: HealthEventReport[] = [];
+  const firstDrain = result.runs.find((r) => r.compiled?.direction === 'drain');
+  const drained = firstDrain?.compiled?.datacenter ?? result.runs.find((r) => r.compiled)?.compiled?.datacenter ?? null;
+
+  for (const run of result.runs) {
+    const view = run.view;
+    const compiled = run.compiled;
+    if (!view || !compiled) {
+      plans.push({ name: run.plan, runId: run.runId ?? null, outcome: 'not-started', direction: null, datacenter: null, startedAt: null, finishedAt: null, drainSeconds: null, userFacingDrainSeconds: null, targetUtilization: null, criticalPath: [], criticalStages: [], ...(run.error ? { error: run.error } : {}) });
+      continue;
+    }
+    const mine = result.events.filter((e) => e.runId === view.id);
+    const stagesOf = new Map<string, TimedStage[]>();
+    const outcomes = new Map<string, string>();
+    const steps = new Map<string, StepReport[]>();
+    for (const e of mine) {
+      if (e.type === 'stage.start') {
+        if (!stagesOf.has(e.taskId)) stagesOf.set(e.taskId, []);
+        stagesOf.get(e.taskId)!.push({ stage: e.stage, uses: e.uses, startedAt: (e.time - s0) / 1000 });
+      } else if (e.type === 'stage.end') {
+        const list = stagesOf.get(e.taskId) ?? [];
+        const open = [...list].reverse().find((s) => s.stage === e.stage && s.finishedAt === undefined);
+        if (open) { list[list.indexOf(open)] = { ...open, finishedAt: (e.time - s0) / 1000 }; outcomes.set(`${e.taskId}#${e.stage}#${open.startedAt}`, e.outcome ?? ''); }
+      } else if (e.type === 'shift.step') {
+        if (!steps.has(e.taskId)) steps.set(e.taskId, []);
+        steps.get(e.taskId)!.push({ at: round((e.time - s0) / 1000), layer: e.layer, step: e.step, remaining: round(e.remaining, 4), moved: round(e.moved, 4), decision: e.decision, ...(e.reason ? { reason: e.reason } : {}) });
+      } else if (e.type === 'health') {
+        health.push({ at: round((e.time - s0) / 1000), plan: run.plan, task: e.taskId, check: e.check, ok: e.ok, ...(e.detail ? { detail: e.detail } : {}) });
+      }
+    }
+    const timed = view.tasks.map((t) => ({
+      id: t.id, after: t.after,
+      ...(t.startedAt !== undefined ? { startedAt: (t.startedAt - s0) / 1000 } : {}),
+      ...(t.finishedAt !== undefined ? { finishedAt: (t.finishedAt - s0) / 1000 } : {}),
+      stages: stagesOf.get(t.id) ?? [],
+    }));
+    const cp = criticalPath(timed);
+    for (const t of view.tasks) {
+      tasks.push({
+        id: t.id, plan: run.plan, service: t.service, state: t.state, startedAt: sec(t.startedAt), finishedAt: sec(t.finishedAt),
+        after: t.after, slack: cp.slack[t.id] ?? null, steps: steps.get(t.id) ?? [],
+        stages: (stagesOf.get(t.id) ?? []).map((s) => {
+          const outcome = outcomes.get(`${t.id}#${s.stage}#${s.startedAt}`);
+          return { stage: s.stage, uses: s.uses, startedAt: round(s.startedAt), finishedAt: s.finishedAt === undefined ? null : round(s.finishedAt), ...(outcome ? { outcome } : {}) };
+        }),
+      });
+    }
+    const lastDone = Math.max(...view.tasks.map((t) => t.finishedAt ?? -Infinity));
+    const startedAt = view.startedAt ?? view.createdAt;
+    const finishedAll = view.tasks.every((t) => t.state === 'succeeded' || t.state === 'skipped');
+    const drainSeconds = finishedAll && Number.isFinite(lastDone) ? round((lastDone - startedAt) / 1000) : null;
+    let userFacing: number | null = null;
+    if (compiled.direction === 'drain') {
+      const gone = userFacingGoneAt(result, compiled.datacenter, startedAt, view.finishedAt ?? result.endMs, baseRes);
+      userFacing = gone === undefined ? null : round(Math.max(0, gone - startedAt) / 1000);
+    }
+    plans.push({
+      name: run.plan, runId: view.id, outcome: view.state, direction: compiled.direction, datacenter: compiled.datacenter,
+      startedAt: sec(startedAt), finishedAt: sec(view.finishedAt), drainSeconds, userFacingDrainSeconds: userFacing,
+      targetUtilization: compiled.pacing.targetUtilization ?? null, criticalPath: cp.tasks, criticalStages: cp.stages,
+      ...(run.error ? { error: run.error } : {}),
+    });
+  }
+
+  let overload = 0;
+  let maxUtil = 0;
+  for (const byDc of Object.values(counters.overloadSeconds)) for (const v of Object.values(byDc)) overload += v;
+  for (const byDc of Object.values(counters.maxUtilization)) for (const v of Object.values(byDc)) maxUtil = Math.max(maxUtil, v);
+  const outcome = plans.every((p) => p.outcome === 'succeeded') ? 'succeeded' : plans.some((p) => p.outcome === 'failed' || p.outcome === 'not-started') ? 'failed' : plans.find((p) => p.outcome !== 'succeeded')?.outcome ?? 'failed';
+  const firstStart = Math.min(...result.runs.map((r) => r.view?.startedAt ?? Infinity));
+
+  return {
+    version: 1,
+    scenario: result.scenario.metadata.name,
+    pacing: result.pacing,
+    outcome,
+    plans,
+    overloadSeconds: round(overload, 1),
+    maxUtilization: round(maxUtil, 4),
+    failedRequests: Math.round(counters.failedRequests),
+    crossDatacenterRpcSeconds: Number.isFinite(firstStart) ? crossRpcSeconds(result, firstStart, baseRes) : 0,
+    criticalPath: (plans.find((p) => p.direction === 'drain') ?? plans[0])?.criticalPath ?? [],
+    tasks,
+    start: result.scenario.spec.start,
+    durationSeconds: round((result.endMs - s0) / 1000),
+    crossDatacenterRpc: Math.round(counters.crossDatacenterRpc),
+    drainedDatacenter: drained,
+    receivers: dcs.filter((d) => d !== drained),
+    health,
+    whatIf,
+    series: chartSeries(result, dcs),
+  };
+}
+
+/** Series for the charts, at a resolution that keeps a few hundred points whatever the run's length. */
+function chartSeries(result: DrillResult, dcs: readonly string[]): SeriesReport {
+  const base = result.seriesResolutionMs;
+  const span = Math.max(base, result.endMs - result.startMs);
+  const res = Math.max(1, Math.ceil(span / 400 / base)) * base;
+  const services = result.fleet.spec.services;
+  const load: Record<string, number[]> = {};
+  const util: Record<string, number[]> = {};
+  let times: readonly number[] = [];
+  for (const dc of dcs) {
+    const running = services.filter((s) => s.capacity[dc] !== undefined);
+    const loads = running.map((s) => seriesOf(result, 'load', s.name, dc, res));
+    const utils = running.map((s) => seriesOf(result, 'utilization', s.name, dc, res));
+    if (loads[0]) times = loads[0].times;
+    load[dc] = times.map((_, i) => loads.reduce((a, s) => a + (s.values[i] ?? 0), 0));
+    util[dc] = times.map((_, i) => round(utils.reduce((a, s) => Math.max(a, s.values[i] ?? 0), 0), 4));
+  }
+  const share: Record<string, number[]> = {};
+  for (const dc of dcs) share[dc] = times.map((_, i) => {
+    const total = dcs.reduce((a, d) => a + (load[d]![i] ?? 0), 0);
+    return total > 0 ? round((load[dc]![i] ?? 0) / total, 4) : 0;
+  });
+  const rpc = seriesOf(result, 'crossDatacenterRpc', undefined, undefined, res);
+  return {
+    resolutionSeconds: res / 1000,
+    times: times.map((t) => round((t - result.startMs) / 1000)),
+    trafficShare: share,
+    utilization: util,
+    crossDatacenterRpc: rpc.values.map((v) => round(v, 1)),
+  };
+}
