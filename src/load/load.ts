@@ -5,7 +5,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
-import { LineCounter, parseAllDocuments, isMap, isScalar, isSeq, type Document as YamlDocument, type Node as YamlNode } from 'yaml';
+import { parseAllDocuments, isMap, isScalar, isSeq, type Document as YamlDocument, type Node as YamlNode } from 'yaml';
 import { API_VERSION, documentSchemas, Kind, type Definitions, type Document, type SourceRef } from '../model/definitions.js';
 import type { Diagnostic } from './diagnostic.js';
 
@@ -22,7 +22,7 @@ export interface LoadResult {
 interface Located {
   readonly file: string;
   readonly doc: YamlDocument.Parsed;
-  readonly lines: LineCounter;
+  readonly lines: LineIndex;
   readonly text: string;
 }
 
@@ -59,6 +59,33 @@ export async function expandPaths(paths: readonly string[]): Promise<{ files: st
     }
   }
   return { files, diagnostics };
+}
+
+/**
+ * Line and column of an offset, built on first use: most files have nothing to report, and counting lines while
+ * parsing costs a good part of the parse.
+ */
+class LineIndex {
+  private starts: number[] | undefined;
+
+  constructor(private readonly text: string) {}
+
+  linePos(offset: number): { line: number; col: number } {
+    if (!this.starts) {
+      const starts = [0];
+      for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
+      this.starts = starts;
+    }
+    const starts = this.starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] ?? 0) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - (starts[lo] ?? 0) + 1 };
+  }
 }
 
 /** A path as people expect to read it: relative below the working directory, as given elsewhere. */
@@ -145,11 +172,11 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
       diagnostics.push({ code: 'E_FILE', severity: 'error', message: `cannot read the file: ${reason(e)}`, file: shown, line: 1, column: 1 });
       continue;
     }
-    const lines = new LineCounter();
+    const lines = new LineIndex(text);
     let documents = 0;
     let parsedDocs;
     try {
-      parsedDocs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+      parsedDocs = parseAllDocuments(text, { prettyErrors: false });
     } catch (e) {
       diagnostics.push({ code: 'E_YAML', severity: 'error', message: e instanceof Error ? e.message : String(e), file: shown, line: 1, column: 1 });
       continue;
