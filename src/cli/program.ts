@@ -10,6 +10,7 @@ import { registerDrainTest } from './drain-test.js';
 import { registerServe } from './serve.js';
 import { registerDemo } from './demo.js';
 import { registerLab } from './lab.js';
+import { registerToken } from './token.js';
 
 export function buildProgram(): Command {
   const program = new Command('maelstrom')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerDemo(program);
   registerLab(program);
+  registerToken(program);
   return program;
 }
 

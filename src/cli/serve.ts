@@ -1,8 +1,136 @@
+/**
+ * `maelstrom serve -f PATH… [--store sqlite:FILE] [--backend sim | sim+http://HOST:PORT] [--port P]`: the
+ * controller as a server: the HTTP API, live events, the dashboard and /metrics. The in-process simulator runs in
+ * wall-clock time scaled by --speed.
+ */
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { Backend } from '../backends/backend.js';
+import { createSimBackend } from '../backends/sim/backend.js';
+import { createRemoteSimBackend } from '../backends/sim/remote.js';
+import { scaledClock } from '../backends/sim/server.js';
+import { createController, type EngineController } from '../engine/create-controller.js';
+import { loadOrFail } from '../load/check.js';
+import type { Definitions } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
+import { createServerApp } from '../server/app.js';
+import { isSeriesSource } from '../server/series.js';
+import { listen, packageRoot, type RunningServer } from '../server/start.js';
+import type { Store } from '../store/store.js';
+import { collect } from './program.js';
+import { openStore } from './run-options.js';
+
+export interface Serving {
+  readonly server: RunningServer;
+  readonly controller: EngineController;
+  close(): Promise<void>;
+}
+
+/** Wires a controller over the backend and store and serves it; close() stops everything it started. */
+export async function startServing(options: {
+  readonly definitions: Definitions;
+  readonly backend: Backend;
+  readonly store: Store;
+  readonly port: number;
+  readonly host?: string;
+  readonly corsOrigins?: readonly string[];
+  readonly warn?: (message: string) => void;
+}): Promise<Serving> {
+  const { definitions, backend, store } = options;
+  await backend.init();
+  const controller = createController({
+    definitions, backend, store, clock: backend.clock,
+    logger: { info: () => undefined, warn: options.warn ?? (() => undefined) },
+  });
+  await controller.start();
+  const api = createServerApp({
+    controller, store, definitions, metrics: backend, clock: backend.clock,
+    ...(isSeriesSource(backend) ? { series: backend } : {}),
+    webRoot: join(packageRoot(), 'web', 'dist'),
+    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+  });
+  const server = await listen(api.app, { port: options.port, ...(options.host !== undefined ? { host: options.host } : {}) });
+  // Operator commands given from other terminals arrive through the store.
+  const requests = setInterval(() => { controller.pollRequests().catch(() => undefined); }, 500);
+  let closing: Promise<void> | undefined;
+  return {
+    server, controller,
+    close: () => closing ??= (async () => {
+      clearInterval(requests);
+      api.close();
+      await server.close();
+      await controller.close();
+      await backend.close().catch(() => undefined);
+      await store.close();
+    })(),
+  };
+}
+
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new MaelstromError('E_BAD_REQUEST', `--port must be a whole number from 0 to 65535, got "${text}"`);
+  return port;
+}
+
+/** Resolves on SIGINT or SIGTERM. */
+export function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+interface ServeOptions {
+  readonly file?: string[];
+  readonly store?: string;
+  readonly backend: string;
+  readonly scenario?: string;
+  readonly speed: string;
+  readonly port: string;
+  readonly host: string;
+  readonly cors?: string[];
+}
+
+function simBackend(definitions: Definitions, scenarioName: string | undefined, speed: number): Backend {
+  const scenario = scenarioName !== undefined ? definitions.scenarios.get(scenarioName) : undefined;
+  if (scenarioName !== undefined && !scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${scenarioName}" (scenarios: ${[...definitions.scenarios.keys()].join(', ') || 'none'})`);
+  const fleetName = scenario?.spec.fleet ?? [...definitions.plans.values()][0]?.spec.fleet ?? [...definitions.fleets.keys()][0];
+  const fleet = fleetName !== undefined ? definitions.fleets.get(fleetName) : undefined;
+  if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', 'the definitions have no fleet to simulate');
+  const clock = scaledClock(scenario ? Date.parse(scenario.spec.start) : Date.now(), speed);
+  return createSimBackend({ fleet, ...(scenario ? { scenario } : {}), clock, name: 'sim' });
+}
 
 export function registerServe(program: Command): void {
-  program.command('serve').description('(not yet available)').allowUnknownOption().action(() => {
-    throw new MaelstromError('E_BAD_REQUEST', 'serve is not available yet');
-  });
+  program
+    .command('serve')
+    .description('Serve the controller: HTTP API under /api/v1, live events, the dashboard and /metrics.')
+    .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
+    .option('--store <store>', 'sqlite:FILE (default sqlite:.maelstrom/maelstrom.db)')
+    .option('--backend <backend>', 'sim (in process, wall-clock time times --speed) or sim+http://HOST:PORT', 'sim')
+    .option('--scenario <name>', 'with --backend sim: the Scenario the simulated fleet follows')
+    .option('--speed <n>', 'with --backend sim: simulated seconds per wall-clock second', '1')
+    .option('--port <p>', 'port to listen on (0: any free port)', '8080')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--cors <origin>', 'allow browser calls from this origin (repeatable; none by default)', collect)
+    .action(async (opts: ServeOptions) => {
+      const port = parsePort(opts.port);
+      const speed = Number(opts.speed);
+      if (!Number.isFinite(speed) || speed <= 0) throw new MaelstromError('E_BAD_REQUEST', `--speed must be a positive number, got "${opts.speed}"`);
+      const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
+      let backend: Backend;
+      if (opts.backend === 'sim') backend = simBackend(definitions, opts.scenario, speed);
+      else if (opts.backend.startsWith('sim+')) backend = createRemoteSimBackend(opts.backend);
+      else throw new MaelstromError('E_BAD_REQUEST', `--backend must be sim or sim+http://HOST:PORT, got "${opts.backend}"`);
+      const store = await openStore(opts.store);
+      const serving = await startServing({
+        definitions, backend, store, port, host: opts.host, ...(opts.cors ? { corsOrigins: opts.cors } : {}),
+        warn: (m) => { process.stderr.write(`warning: ${m}\n`); },
+      });
+      process.stdout.write(`maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); create a token with \`maelstrom token create --role operator${opts.store ? ` --store ${opts.store}` : ''}\`\n`);
+      await untilSignal();
+      await serving.close();
+      process.stdout.write('maelstrom serve: stopped\n');
+    });
 }

@@ -1,0 +1,227 @@
+/**
+ * The controller's HTTP API (`/api/v1`), its live event stream, its Prometheus `/metrics` and the dashboard.
+ * Every body and parameter is validated with zod; every error is a MaelstromError answered with its mapped status
+ * and `{ error: { code, message } }`, never a stack trace. Mutating calls need the operator or admin role and are
+ * appended to the audit log whether they succeed or not.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import type { MetricsSource } from '../backends/backend.js';
+import { planJson } from '../cli/plan.js';
+import type { Actor, Controller, OperatorCommand, RunView } from '../engine/controller.js';
+import { loadAndLint } from '../load/check.js';
+import type { Clock } from '../model/clock.js';
+import type { Definitions } from '../model/definitions.js';
+import { MaelstromError, errorMapping, toMaelstromError } from '../model/errors.js';
+import { isTerminalRun } from '../model/states.js';
+import type { AuditLog, TokenStore } from '../store/store.js';
+import { actorOf, bearerAuth, requireRole, type AuthEnv } from './auth.js';
+import { streamEvents } from './events.js';
+import { ServerMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { ActionBodies, ActionName, EventsQuery, HaltBody, HistoryQuery, RunId, RunsQuery, SeriesQuery, StartRunBody, ValidateBody, jsonBody, parse } from './schemas.js';
+import { readSeries, type SeriesSource } from './series.js';
+import { serveWeb } from './static.js';
+
+export interface ServerOptions {
+  readonly controller: Controller;
+  readonly store: TokenStore & AuditLog;
+  readonly definitions: Definitions;
+  /** The backend's readings, for the fleet view. */
+  readonly metrics?: MetricsSource;
+  /** Metric time series, when the backend keeps them (the simulator does). */
+  readonly series?: SeriesSource;
+  /** The backend's clock: the time the fleet view and the series are in. */
+  readonly clock: Clock;
+  /** Folder of the built dashboard; none: no dashboard. */
+  readonly webRoot?: string;
+  /** Origins allowed to call the API from a browser; none by default. */
+  readonly corsOrigins?: readonly string[];
+}
+
+export interface ServerApp {
+  readonly app: Hono<AuthEnv>;
+  readonly metrics: ServerMetrics;
+  /** Stops observing the controller. */
+  close(): void;
+}
+
+function errorResponse(c: Context, e: unknown): Response {
+  const err = toMaelstromError(e);
+  const body: Record<string, unknown> = { code: err.code, message: err.message };
+  if (err.retryable) body.retryable = true;
+  if (err.details !== undefined && err.code !== 'E_INTERNAL') body.details = err.details;
+  return c.json({ error: body }, errorMapping[err.code].http as 400);
+}
+
+function historyEntry(r: RunView): Record<string, unknown> {
+  const byId = new Map(r.tasks.map((t) => [t.id, t]));
+  return {
+    id: r.id, plan: r.plan, state: r.state, datacenter: r.datacenter, direction: r.direction,
+    createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, reason: r.reason,
+    durationMs: r.startedAt !== undefined && r.finishedAt !== undefined ? r.finishedAt - r.startedAt : undefined,
+    tasks: r.tasks.length,
+    criticalPath: (r.criticalPath ?? []).map((id) => {
+      const t = byId.get(id);
+      return { id, startedAt: t?.startedAt, finishedAt: t?.finishedAt, durationMs: t?.startedAt !== undefined && t.finishedAt !== undefined ? t.finishedAt - t.startedAt : undefined };
+    }),
+  };
+}
+
+export function createServerApp(options: ServerOptions): ServerApp {
+  const { controller, store, definitions } = options;
+  const metrics = new ServerMetrics();
+  const unsubscribe = controller.subscribe((e) => { metrics.observe(e); });
+  const app = new Hono<AuthEnv>();
+  app.onError((e, c) => errorResponse(c, e));
+  app.notFound((c) => errorResponse(c, new MaelstromError('E_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+
+  if (options.corsOrigins?.length) {
+    app.use('/api/*', cors({ origin: [...options.corsOrigins], allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'], allowMethods: ['GET', 'POST'] }));
+  }
+
+  app.get('/metrics', async (c) => c.text(await metrics.render(controller), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument));
+  app.get('/api/v1/health', (c) => c.json({ ok: true }));
+
+  const auth = bearerAuth(store);
+  app.use('/api/v1/*', async (c, next) => { metrics.countRequest(); await next(); });
+  app.use('/api/v1/*', auth);
+
+  /** Runs a mutating action: checks the role, records it in the audit log with its outcome, answers its result. */
+  async function mutate<T>(c: Context<AuthEnv>, action: string, target: string | undefined, reason: string | undefined, details: unknown, run: (actor: Actor) => Promise<T>): Promise<T> {
+    const actor = actorOf(c);
+    const audit = async (outcome: string, error?: string): Promise<void> => {
+      await store.appendAudit({
+        time: Date.now(), actor: `${actor.name} (${actor.role})`, action,
+        ...(target !== undefined ? { target } : {}), ...(reason !== undefined ? { reason } : {}),
+        details: { outcome, ...(error !== undefined ? { error } : {}), ...(details !== undefined ? { request: details } : {}) },
+      });
+    };
+    try {
+      requireRole(actor, 'operator');
+    } catch (e) {
+      await audit('refused', toMaelstromError(e).code);
+      throw e;
+    }
+    try {
+      const result = await run(actor);
+      await audit('ok');
+      return result;
+    } catch (e) {
+      await audit('failed', toMaelstromError(e).code);
+      throw e;
+    }
+  }
+
+  app.get('/api/v1/me', (c) => c.json(actorOf(c)));
+
+  app.get('/api/v1/definitions', (c) => {
+    const names = (m: ReadonlyMap<string, unknown>): string[] => [...m.keys()].sort();
+    const plans = [...definitions.plans.values()].map((p) => ({ name: p.metadata.name, fleet: p.spec.fleet, direction: p.spec.direction, datacenter: p.spec.datacenter }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return c.json({
+      fleets: names(definitions.fleets), templates: names(definitions.templates), runbooks: names(definitions.runbooks),
+      scenarios: names(definitions.scenarios), plans,
+    });
+  });
+
+  app.post('/api/v1/definitions/validate', async (c) => {
+    const body = parse(ValidateBody, await jsonBody(c), 'body');
+    const dir = await mkdtemp(join(tmpdir(), 'maelstrom-validate-'));
+    try {
+      await writeFile(join(dir, 'definitions.yaml'), body.documents);
+      const { diagnostics } = await loadAndLint([dir]);
+      const list = diagnostics.map((d) => ({ ...d, file: 'definitions.yaml' }));
+      return c.json({ ok: !diagnostics.some((d) => d.severity === 'error'), diagnostics: list });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  app.get('/api/v1/definitions/plans/:name', async (c) => {
+    const name = c.req.param('name');
+    if (!definitions.plans.has(name)) throw new MaelstromError('E_NOT_FOUND', `no plan named "${name}"`);
+    return c.json(planJson(await controller.preview(name)));
+  });
+
+  app.get('/api/v1/fleet', async (c) => {
+    const name = c.req.query('name') ?? [...definitions.plans.values()][0]?.spec.fleet ?? [...definitions.fleets.keys()][0];
+    const fleet = name !== undefined ? definitions.fleets.get(name) : undefined;
+    if (!fleet) throw new MaelstromError('E_NOT_FOUND', `no fleet named "${name ?? ''}"`);
+    const snapshot = options.metrics ? await options.metrics.snapshot() : undefined;
+    return c.json({
+      fleet: fleet.metadata.name,
+      time: snapshot?.time ?? options.clock.now(),
+      datacenters: fleet.spec.datacenters.map((d) => ({ name: d.name, clusters: d.clusters })),
+      services: fleet.spec.services.map((s) => ({ name: s.name, type: s.type, userFacing: s.userFacing ?? false, reading: snapshot?.services[s.name] })),
+    });
+  });
+
+  app.get('/api/v1/series', async (c) => {
+    const q = parse(SeriesQuery, c.req.query(), 'query');
+    if (!options.series) throw new MaelstromError('E_NOT_FOUND', 'this backend keeps no metric time series');
+    const fleet = [...definitions.fleets.values()][0];
+    return c.json(readSeries(options.series, q, options.clock.now(), fleet?.spec.services.map((s) => s.name) ?? []));
+  });
+
+  app.get('/api/v1/runs', async (c) => {
+    const q = parse(RunsQuery, c.req.query(), 'query');
+    const runs = await controller.listRuns({ limit: q.limit ?? 50, ...(q.active !== undefined ? { active: q.active === 'true' } : {}) });
+    return c.json({ runs });
+  });
+
+  app.post('/api/v1/runs', async (c) => {
+    const body = parse(StartRunBody, await jsonBody(c), 'body');
+    const view = await mutate(c, 'start', body.plan, undefined, body, (actor) => controller.startRun(body.plan, actor));
+    return c.json({ id: view.id }, 201);
+  });
+
+  app.get('/api/v1/runs/:id', async (c) => {
+    const id = parse(RunId, c.req.param('id'), 'run id');
+    return c.json(await controller.getRun(id));
+  });
+
+  app.post('/api/v1/runs/:id/:action', async (c) => {
+    const id = parse(RunId, c.req.param('id'), 'run id');
+    const action = parse(ActionName, c.req.param('action'), 'action');
+    const body = parse(ActionBodies[action], await jsonBody(c), 'body');
+    const command = { action, ...body } as OperatorCommand;
+    const target = 'task' in body ? `${id}/${body.task}` : id;
+    const view = await mutate(c, action, target, body.reason, body, (actor) => controller.command(id, command, actor));
+    return c.json(view);
+  });
+
+  app.post('/api/v1/halt', async (c) => {
+    const body = parse(HaltBody, await jsonBody(c), 'body');
+    await mutate(c, 'halt', undefined, body.reason, undefined, (actor) => controller.halt(actor, body.reason));
+    return c.json({ halted: true });
+  });
+
+  app.get('/api/v1/history', async (c) => {
+    const q = parse(HistoryQuery, c.req.query(), 'query');
+    const runs = await controller.listRuns({ limit: q.limit ?? 50 });
+    return c.json({ runs: runs.filter((r) => isTerminalRun(r.state)).map(historyEntry) });
+  });
+
+  app.get('/api/v1/audit', async (c) => {
+    requireRole(actorOf(c), 'admin');
+    const q = parse(HistoryQuery, c.req.query(), 'query');
+    return c.json({ entries: await store.listAudit({ limit: q.limit ?? 100 }) });
+  });
+
+  app.get('/api/v1/events', (c) => {
+    const q = parse(EventsQuery, c.req.query(), 'query');
+    const header = c.req.header('last-event-id');
+    const fromHeader = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
+    const afterSeq = fromHeader ?? q.after;
+    return streamEvents(c, controller, { ...(q.run !== undefined ? { runId: q.run } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) });
+  });
+
+  if (options.webRoot !== undefined) serveWeb(app, options.webRoot);
+
+  return { app, metrics, close: unsubscribe };
+}

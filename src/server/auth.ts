@@ -1,0 +1,36 @@
+/**
+ * Bearer-token authentication: a token's secret is hashed and looked up in the store, so the store never holds a
+ * usable secret. Roles are ordered viewer < operator < admin.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Actor } from '../engine/controller.js';
+import { MaelstromError } from '../model/errors.js';
+import type { Role, TokenStore } from '../store/store.js';
+import { hashTokenSecret } from '../store/tokens.js';
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+export type AuthEnv = { Variables: { actor: Actor } };
+
+export function bearerAuth(tokens: TokenStore): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw new MaelstromError('E_UNAUTHORIZED', 'missing bearer token: send "Authorization: Bearer <token>"');
+    const record = await tokens.findTokenByHash(hashTokenSecret(m[1]!));
+    if (!record || record.revokedAt !== undefined) throw new MaelstromError('E_UNAUTHORIZED', 'unknown or revoked token');
+    c.set('actor', { name: record.name, role: record.role });
+    await next();
+  };
+}
+
+export function actorOf(c: Context<AuthEnv>): Actor {
+  return c.get('actor');
+}
+
+/** Throws E_FORBIDDEN unless the caller has at least `role`. */
+export function requireRole(actor: Actor, role: Role): void {
+  if (RANK[actor.role] < RANK[role]) {
+    throw new MaelstromError('E_FORBIDDEN', `${actor.name} has the ${actor.role} role; this needs ${role} or above`);
+  }
+}
