@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAndLint } from '../src/load/check.js';
+import { loadAndLint, loadOrFail } from '../src/load/check.js';
+import { MaelstromError } from '../src/model/errors.js';
 import { formatDiagnostic } from '../src/load/diagnostic.js';
 
 const dir = 'test/fixtures/bad';
@@ -51,5 +52,21 @@ describe('validate reports each rule at its file and line', () => {
     const d = diagnostics.find((x) => x.message.includes('datacentre'));
     const line = readFileSync(file, 'utf8').split('\n')[(d?.line ?? 1) - 1] ?? '';
     expect(line.slice((d?.column ?? 1) - 1)).toMatch(/^datacentre/);
+  });
+
+  it('loadOrFail returns the definitions, passes warnings on, and throws every error at once', async () => {
+    const warnings: string[] = [];
+    const defs = await loadOrFail(['examples', join(dir, 'no-restore.yaml')], { warn: (w) => warnings.push(w) });
+    expect(defs.plans.has('evacuate-central')).toBe(true);
+    expect(warnings).toEqual([expect.stringMatching(/^test\/fixtures\/bad\/no-restore\.yaml:4:9: warning W_NO_RESTORE: /)]);
+    const failure = await loadOrFail(['examples', join(dir, 'capacity.yaml')], { warn: () => undefined }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(MaelstromError);
+    const e = failure as MaelstromError;
+    expect(e.code).toBe('E_CAPACITY');
+    expect(e.message.split('\n')).toEqual([
+      '2 errors in the definitions:',
+      'test/fixtures/bad/capacity.yaml:15:12: error E_CAPACITY: the capacity of "s" in "a" must be a positive number, not 0',
+      'test/fixtures/bad/capacity.yaml:16:12: error E_CAPACITY: the capacity of "s" in "b" must be a positive number, not -5',
+    ]);
   });
 });
