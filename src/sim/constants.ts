@@ -1,5 +1,7 @@
 /** The model's fixed assumptions (see README.md for why each has the value it has). */
 
+/** Correlation time of demand noise, seconds: demand wanders over minutes rather than jumping every second. */
+export const NOISE_TAU_S = 60;
 /** Length of one model step. */
 export const TICK_MS = 1000;
 /** Requests per second that one established session of a sticky service sends. */

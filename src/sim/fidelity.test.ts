@@ -67,6 +67,7 @@ describe('fidelity on the reference fleet at peak', () => {
 
     const hard = receiversWorst(oneStep, 'web');
     const soft = receiversWorst(paced, 'web');
+    if (process.env.SIM_FIGURES) console.log('web drain', JSON.stringify({ hard, soft, failedHard: oneStep.counters().failedByService.web }));
     expect(hard.overload).toBeGreaterThan(0);
     expect(hard.maxUtilization).toBeGreaterThan(1);
     expect(oneStep.counters().failedByService.web).toBeGreaterThan(0);
@@ -102,6 +103,7 @@ describe('fidelity on the reference fleet at peak', () => {
     sim.advanceTo(sim.now() + 300_000);
     expect(sim.snapshot().services.web!.datacenters.east!.latencyP99! - p99Before).toBeGreaterThan(0.03);
     expect(sim.series('backbone', { datacenter: 'west', resolutionMs: 60_000 }).values.at(-1)!).toBeGreaterThan(backboneBefore + 2_000);
+    if (process.env.SIM_FIGURES) console.log('cross-dc rpc', JSON.stringify({ wrongOrder, rightOrder }));
     expect(wrongOrder).toBeGreaterThan(rightOrder * 2);
     // web in east calls feed 0.6 times per request: ten minutes of that is millions of calls
     expect(wrongOrder - rightOrder).toBeGreaterThan(1_000_000);
@@ -120,6 +122,7 @@ describe('fidelity on the reference fleet at peak', () => {
     };
     const atOnce = run(1e9);
     const paced = run(50);
+    if (process.env.SIM_FIGURES) console.log('teardown', JSON.stringify({ atOnce, paced }));
     expect(atOnce.maxUtilization).toBeGreaterThan(2);
     expect(atOnce.overload).toBeGreaterThan(0);
     expect(paced.maxUtilization).toBeLessThan(1);

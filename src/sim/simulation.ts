@@ -170,6 +170,7 @@ function prime(st: WorldState): void {
   }
   st.time = st.startMs;
   st.tickNo = 0;
+  st.noiseState.set(st.noiseStart);
   st.backlog.fill(0);
   st.rpcIn.fill(0);
   st.crossRpcTotal = 0; st.failedTotal = 0; st.servedTotal = 0; st.offeredTotal = 0;

@@ -7,6 +7,7 @@ import type { ActiveFault } from './faults.js';
 import type { Curve } from './demand.js';
 import type { World } from './world.js';
 import { LINK_FACTOR } from './constants.js';
+import { gaussian } from './demand.js';
 
 export interface PendingWeights {
   readonly at: number;
@@ -70,6 +71,9 @@ export class WorldState {
   readonly capFraction: Float64Array;
   /** Per service: demand offered at the edge in the last tick, and failures not attributable to a datacenter. */
   readonly demand: Float64Array;
+  /** Per service: the demand noise process (a unit-variance AR(1) series), and where it starts. */
+  readonly noiseState: Float64Array;
+  readonly noiseStart: Float64Array;
   readonly unrouted: Float64Array;
 
   // per datacenter
@@ -171,6 +175,8 @@ export class WorldState {
     this.shards = new Float64Array(SD);
     this.capFraction = new Float64Array(SD).fill(1);
     this.demand = new Float64Array(S);
+    this.noiseStart = Float64Array.from({ length: S }, (_, s) => gaussian(seed, s, -1));
+    this.noiseState = this.noiseStart.slice();
     this.unrouted = new Float64Array(S);
     this.lost = new Uint8Array(D);
     this.passFraction = new Float64Array(D).fill(1);

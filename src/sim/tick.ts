@@ -6,13 +6,15 @@
  */
 import {
   BASE_LATENCY_S, CATCH_UP_FACTOR, COLD_FACTOR, CONNECT_COST, QUEUE_TIMEOUT_S, SESSION_RPS, STREAM_FRACTION,
-  TICK_MS, WARM_SLACK, WARM_TAU_S, WRITE_FRACTION, BASE_LAG_S, SHARD_UNITS,
+  TICK_MS, WARM_SLACK, NOISE_TAU_S, WARM_TAU_S, WRITE_FRACTION, BASE_LAG_S, SHARD_UNITS,
 } from './constants.js';
 import { gaussian } from './demand.js';
 import { applyDue } from './schedule.js';
 import type { WorldState } from './state.js';
 
 const DT = TICK_MS / 1000;
+const NOISE_RHO = Math.exp(-DT / NOISE_TAU_S);
+const NOISE_INNOVATION = Math.sqrt(1 - NOISE_RHO * NOISE_RHO);
 
 /** Scratch arrays, per datacenter count, reused across ticks. */
 const scratch = new Map<number, { edge: Float64Array; rpc: Float64Array; dist: Float64Array }>();
@@ -61,7 +63,13 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
 
   // ---- user demand at the edge
   if (svc.userFacing) {
-    const noise = st.curve.noise > 0 ? Math.max(0, 1 + st.curve.noise * gaussian(st.seed, s, st.tickNo)) : 1;
+    let noise = 1;
+    if (st.curve.noise > 0) {
+      // AR(1): keeps a unit variance while correlating over NOISE_TAU_S, so readings wander rather than flicker.
+      const n = NOISE_RHO * st.noiseState[s]! + NOISE_INNOVATION * gaussian(st.seed, s, st.tickNo);
+      st.noiseState[s] = n;
+      noise = Math.max(0, 1 + st.curve.noise * n);
+    }
     const dem = svc.demand * f * noise;
     st.demand[s] = dem;
     dist.fill(0);
