@@ -50,7 +50,7 @@ export async function bench(): Promise<Record<string, unknown>> {
         criticalPathTasks: compiled.criticalPath.length,
         predictedMinutes: round(compiled.predictedMs / 60_000),
         preflightOk: compiled.preflight.ok,
-        // The generated fleet is sized for user demand, not for load compounded through long call chains.
+        // The generated fleet is sized for the load its call graph delivers, so this should be 0.
         preflightFailures: compiled.preflight.services.filter((s) => !s.ok).length,
         cpuMsMedian: round(median(times)),
         cpuMsMax: round(Math.max(...times)),
