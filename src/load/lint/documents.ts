@@ -113,19 +113,44 @@ export function lintPlan(r: Reporter, plan: Plan, defs: Definitions, invalid: Re
       target: { params: rb.spec.params, label: `runbook "${rule.runbook}"` }, scope: { params: {} }, universe,
     });
   });
+  let restore: Plan | undefined;
   if (spec.restorePlan !== undefined) {
-    const restore = defs.plans.get(spec.restorePlan);
+    restore = defs.plans.get(spec.restorePlan);
     if (!restore) {
       if (!invalid.has(`Plan/${spec.restorePlan}`)) err('E_UNKNOWN_REF', ['restorePlan'], `unknown plan "${spec.restorePlan}"${suggest(spec.restorePlan, defs.plans.keys())}`);
     } else if (restore.spec.direction === spec.direction || restore.spec.datacenter !== spec.datacenter) {
       err('E_DIRECTION', ['restorePlan'], `plan "${spec.restorePlan}" does not undo "${name}": it ${restore.spec.direction === 'drain' ? 'drains' : 'restores'} ${restore.spec.datacenter}`);
+      restore = undefined;
     }
   } else if (spec.direction === 'drain') {
-    const restores = [...defs.plans.values()].some((p) => p.spec.direction === 'restore' && p.spec.datacenter === spec.datacenter && p.spec.fleet === spec.fleet);
-    if (!restores) {
+    restore = [...defs.plans.values()].find((p) => p.spec.direction === 'restore' && p.spec.datacenter === spec.datacenter && p.spec.fleet === spec.fleet);
+    if (!restore) {
       r.warning('W_NO_RESTORE', 'Plan', name, ['metadata', 'name'], `drain plan "${name}" has no restore plan for datacenter "${spec.datacenter}" of fleet "${spec.fleet}"`);
     }
   }
+  // Every service drained must be brought back: the restore plan needs a runbook rule for each.
+  if (fleet && restore && spec.direction === 'drain') {
+    const unrestored = servicesOf(plan, fleet).filter((s) => ruleFor(plan, s) !== undefined && ruleFor(restore, s) === undefined);
+    if (unrestored.length > 0) {
+      r.warning('W_NO_RESTORE', 'Plan', name, ['metadata', 'name'], `plan "${restore.metadata.name}" has no runbook to restore ${unrestored.length === 1 ? 'service' : 'services'} ${unrestored.slice(0, 5).map((x) => `"${x.name}"`).join(', ')}${unrestored.length > 5 ? ` and ${unrestored.length - 5} more` : ''} that "${name}" drains`);
+    }
+  }
+}
+
+type FleetService = Fleet['spec']['services'][number];
+
+function servicesOf(plan: Plan, fleet: Fleet): FleetService[] {
+  const wanted = plan.spec.services;
+  return wanted === 'all' ? fleet.spec.services : fleet.spec.services.filter((s) => wanted.includes(s.name));
+}
+
+/** The first rule of the plan whose match fits the service, as the plan compiler picks it. */
+function ruleFor(plan: Plan, s: FleetService): Plan['spec']['runbooks'][number] | undefined {
+  return plan.spec.runbooks.find(({ match: m }) =>
+    (m.type === undefined || m.type === s.type)
+    && (m.userFacing === undefined || m.userFacing === (s.userFacing ?? false))
+    && (m.service === undefined || m.service === s.name)
+    && (m.services === undefined || m.services.includes(s.name)));
 }
 
 export function lintScenario(r: Reporter, sc: Scenario, defs: Definitions, invalid: ReadonlySet<string>): void {
