@@ -4,28 +4,31 @@
  */
 import type { ActionKind } from '../backends/backend.js';
 import { StageKind } from '../model/definitions.js';
-import type { StageFn, StageLibrary } from './stage.js';
+import type { StageLibrary } from './stage.js';
+import { commandRun, httpCall } from './external.js';
+import { jobsRestart, jobsStart, jobsStop } from './jobs.js';
+import { sessionsDrain } from './sessions.js';
+import { alertsSuppress, configSet } from './settings.js';
+import { replicationRepoint, shardsMigrate, statefulPromote } from './state-moves.js';
 import { trafficShift } from './traffic-shift.js';
 import { approval, waitFor, waitUntil } from './wait.js';
 
-const notYet = (kind: StageKind): StageFn => async () => ({ outcome: 'failure', detail: `${kind} is not available yet` });
-
 export const stages: StageLibrary = {
   'traffic.shift': trafficShift,
-  'sessions.drain': notYet('sessions.drain'),
-  'jobs.restart': notYet('jobs.restart'),
-  'jobs.stop': notYet('jobs.stop'),
-  'jobs.start': notYet('jobs.start'),
-  'replication.repoint': notYet('replication.repoint'),
-  'stateful.promote': notYet('stateful.promote'),
-  'shards.migrate': notYet('shards.migrate'),
-  'config.set': notYet('config.set'),
-  'alerts.suppress': notYet('alerts.suppress'),
+  'sessions.drain': sessionsDrain,
+  'jobs.restart': jobsRestart,
+  'jobs.stop': jobsStop,
+  'jobs.start': jobsStart,
+  'replication.repoint': replicationRepoint,
+  'stateful.promote': statefulPromote,
+  'shards.migrate': shardsMigrate,
+  'config.set': configSet,
+  'alerts.suppress': alertsSuppress,
   'wait.until': waitUntil,
   'wait.for': waitFor,
   approval,
-  'http.call': notYet('http.call'),
-  'command.run': notYet('command.run'),
+  'http.call': httpCall,
+  'command.run': commandRun,
 };
 
 /** The backend actions each stage may send, so a plan whose backend lacks one is refused before it starts. */
@@ -51,5 +54,5 @@ export function isStageKind(uses: string): uses is StageKind {
   return StageKind.safeParse(uses).success;
 }
 
-export type { StageContext, StageFn, StageResult, ConditionVerdict } from './stage.js';
+export type { StageContext, StageFn, StageResult, StageWith, ConditionVerdict } from './stage.js';
 export { act } from './stage.js';

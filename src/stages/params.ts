@@ -2,9 +2,10 @@
  * Reading a stage's `with` values. The executor has already interpolated them; here they are checked and typed,
  * and a missing or malformed value is a clear E_PARAM error naming the stage and the key.
  */
-import type { ParamValue } from '../model/definitions.js';
 import { parseDuration } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
+import type { ParamValue } from '../model/definitions.js';
+import type { StageWith } from './stage.js';
 
 export interface ParamReader {
   string(key: string, fallback?: string): string;
@@ -15,12 +16,12 @@ export interface ParamReader {
   /** A duration such as `90s`; a bare number is seconds. Returns ms. */
   duration(key: string, fallback?: string): number;
   optionalDuration(key: string): number | undefined;
-  /** A list: a string of comma-separated items, or a single value. */
+  /** A list: a YAML list, a JSON array in a string, or a single value. */
   list(key: string): readonly string[];
-  raw(key: string): ParamValue | undefined;
+  raw(key: string): ParamValue | readonly ParamValue[] | undefined;
 }
 
-export function readParams(uses: string, values: Readonly<Record<string, ParamValue>>): ParamReader {
+export function readParams(uses: string, values: StageWith): ParamReader {
   const bad = (key: string, want: string, got: unknown): MaelstromError =>
     new MaelstromError('E_PARAM', `${uses}: \`${key}\` must be ${want}, got ${JSON.stringify(got)}`);
   const missing = (key: string): MaelstromError => new MaelstromError('E_PARAM', `${uses}: \`${key}\` is required`);
@@ -30,7 +31,7 @@ export function readParams(uses: string, values: Readonly<Record<string, ParamVa
     if (v === undefined) return undefined;
     if (typeof v === 'string') return v;
     if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-    throw bad(key, 'a string', v);
+    throw bad(key, 'a single value', v);
   };
   const optionalNumber = (key: string): number | undefined => {
     const v = values[key];
@@ -81,7 +82,14 @@ export function readParams(uses: string, values: Readonly<Record<string, ParamVa
     list: (key) => {
       const v = values[key];
       if (v === undefined) return [];
-      return String(v).split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (Array.isArray(v)) return v.map((x) => String(x));
+      if (typeof v === 'string' && v.trim().startsWith('[')) {
+        let parsed: unknown;
+        try { parsed = JSON.parse(v); } catch { throw bad(key, 'a list', v); }
+        if (Array.isArray(parsed) && parsed.every((x) => ['string', 'number', 'boolean'].includes(typeof x))) return parsed.map((x) => String(x));
+        throw bad(key, 'a list of plain values', v);
+      }
+      return [String(v)];
     },
     raw: (key) => values[key],
   };

@@ -17,6 +17,9 @@ import type { Fleet, Pacing, ParamValue, StageKind, StageOutcome } from '../mode
 import type { EngineEvent } from '../model/events.js';
 import type { Pacer } from '../engine/pacing/pacer.js';
 
+/** A stage's resolved `with` values. */
+export type StageWith = Readonly<Record<string, ParamValue | readonly ParamValue[]>>;
+
 /** A condition's value: `hold` when a reading it needs is missing (never treated as true). */
 export type ConditionVerdict = 'true' | 'false' | 'hold';
 
@@ -33,8 +36,8 @@ export interface StageContext {
   /** The task's service and datacenter (defaults for stages whose `with` omits them). */
   readonly service: string;
   readonly datacenter: string;
-  /** The stage's `with`, already interpolated by the executor. */
-  readonly with: Readonly<Record<string, ParamValue>>;
+  /** The stage's `with`, already interpolated by the executor (a list, such as command.run's `args`, stays a list). */
+  readonly with: StageWith;
   /** The plan's pacing, with its defaults applied. */
   readonly pacing: Pacing;
   /**

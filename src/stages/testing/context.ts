@@ -4,15 +4,15 @@
  * saved checkpoint, the way the executor does after a restart.
  */
 import type { Backend } from '../../backends/backend.js';
-import type { Fleet, Pacing, ParamValue } from '../../model/definitions.js';
+import type { Fleet, Pacing } from '../../model/definitions.js';
 import type { EngineEvent } from '../../model/events.js';
 import type { Pacer } from '../../engine/pacing/pacer.js';
-import type { ConditionVerdict, StageContext } from '../stage.js';
+import type { ConditionVerdict, StageContext, StageWith } from '../stage.js';
 
 export interface TestContextOptions {
   readonly backend: Backend;
   readonly fleet: Fleet;
-  readonly with: Readonly<Record<string, ParamValue>>;
+  readonly with: StageWith;
   readonly service?: string;
   readonly datacenter?: string;
   readonly pacing?: Partial<Pacing>;
