@@ -1,0 +1,181 @@
+/**
+ * `maelstrom lab`, end to end: start the lab, put steady load on it, drain the first datacenter with the engine
+ * through HAProxy and Prometheus, keep it drained a while, restore it, and report in the drain-test report's shape
+ * (docs/lab.md), with `failedRequests` counted by the load generator. Everything started is stopped on the way out,
+ * whether the lab succeeded, failed or was interrupted.
+ */
+import type { RunView } from '../engine/controller.js';
+import { MaelstromError } from '../model/errors.js';
+import type { EngineEvent } from '../model/events.js';
+import type { AuditLog, RunStore } from '../store/store.js';
+import { startLab, type LabEnvironment } from './environment.js';
+import { LAB_SERVICE } from './fleet.js';
+import { startLoad, type LoadGenerator, type LoadResult } from './load.js';
+import { createLabSession, type LabSession } from './session.js';
+
+export interface LabRunOptions {
+  readonly datacenters: number;
+  readonly rps: number;
+  /** Seconds the datacenter stays drained before the restore. */
+  readonly drainedSeconds: number;
+  readonly settle?: string;
+  readonly store: RunStore & AuditLog;
+  readonly log?: (message: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface LabStepReport { readonly at: number; readonly step: number; readonly remaining: number; readonly moved: number; readonly decision: string; readonly reason?: string }
+
+export interface LabReport {
+  readonly scenario: 'lab';
+  readonly pacing: string;
+  readonly backend: string;
+  readonly outcome: 'succeeded' | 'failed';
+  readonly plans: readonly {
+    readonly name: string; readonly runId: string | null; readonly outcome: string; readonly direction: 'drain' | 'restore';
+    readonly datacenter: string; readonly startedAt: number | null; readonly finishedAt: number | null;
+    readonly drainSeconds: number | null; readonly userFacingDrainSeconds: number | null; readonly error?: string;
+  }[];
+  readonly overloadSeconds: number;
+  readonly maxUtilization: number | null;
+  readonly failedRequests: number;
+  /** The lab's one service calls no other: there is no cross-datacenter RPC. */
+  readonly crossDatacenterRpcSeconds: number;
+  readonly criticalPath: readonly string[];
+  readonly tasks: readonly { readonly id: string; readonly plan: string; readonly state: string; readonly startedAt: number | null; readonly finishedAt: number | null; readonly steps: readonly LabStepReport[] }[];
+  readonly load: LoadResult & { readonly targetRps: number };
+  readonly issues: readonly { readonly at: number; readonly message: string }[];
+}
+
+function aborted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = (): void => reject(new MaelstromError('E_ABORTED', 'lab interrupted'));
+    if (signal?.aborted) fail(); else signal?.addEventListener('abort', fail, { once: true });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function runLab(options: LabRunOptions): Promise<LabReport> {
+  const log = options.log ?? (() => undefined);
+  const interrupt = aborted(options.signal);
+  interrupt.catch(() => undefined);
+  const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, interrupt]);
+  let env: LabEnvironment | undefined;
+  let session: LabSession | undefined;
+  let load: LoadGenerator | undefined;
+  let sampling = true;
+  let sampler: Promise<void> | undefined;
+  try {
+    env = await guard(startLab({ datacenters: options.datacenters, rps: options.rps, log }));
+    session = await guard(createLabSession(env, { store: options.store, rps: options.rps, settle: options.settle, log }));
+    const s = session;
+    const t0 = Date.now();
+    const at = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round((ms - t0) / 100) / 10);
+    load = startLoad(env.url, options.rps);
+    log(`load: ${options.rps} rps on ${env.url}`);
+    let maxUtilization: number | null = null;
+    let overloadSeconds = 0;
+    let warm = false;
+    sampler = (async () => {
+      while (sampling) {
+        const snap = await s.snapshot().catch(() => undefined);
+        const dcs = Object.values(snap?.services[LAB_SERVICE]?.datacenters ?? {});
+        const total = dcs.reduce((a, r) => a + (r.load ?? 0), 0);
+        if (dcs.length > 0 && dcs.every((r) => r.load !== undefined) && total > options.rps * 0.7) warm = true;
+        const us = dcs.map((r) => r.utilization).filter((u): u is number => u !== undefined);
+        if (us.length > 0) maxUtilization = Math.max(maxUtilization ?? 0, ...us);
+        if (us.some((u) => u > 1)) overloadSeconds += 1;
+        await sleep(1000);
+      }
+    })();
+    const warmBy = Date.now() + 20_000;
+    while (!warm) {
+      if (Date.now() > warmBy) throw new MaelstromError('E_TIMEOUT', 'Prometheus did not see the load within 20 s');
+      await guard(sleep(200));
+    }
+    const plans = [...s.definitions.plans.values()];
+    const drainPlan = plans.find((p) => p.spec.direction === 'drain')!;
+    const restorePlan = plans.find((p) => p.spec.direction === 'restore')!;
+    const views: { plan: string; view?: RunView; error?: string }[] = [];
+    const runPlan = async (name: string): Promise<RunView | undefined> => {
+      log(`starting ${name}`);
+      try {
+        const view = await guard(s.run(name));
+        views.push({ plan: name, view });
+        log(`${name}: ${view.state}${view.reason ? ` — ${view.reason}` : ''}`);
+        return view;
+      } catch (e) {
+        if (e instanceof MaelstromError && e.code === 'E_ABORTED') throw e;
+        views.push({ plan: name, error: (e as Error).message });
+        return undefined;
+      }
+    };
+    const drained = await runPlan(drainPlan.metadata.name);
+    if (drained?.state === 'succeeded') {
+      log(`${drainPlan.spec.datacenter} drained; restoring in ${options.drainedSeconds} s`);
+      await guard(sleep(options.drainedSeconds * 1000));
+      await runPlan(restorePlan.metadata.name);
+    }
+    // Let the last requests finish before counting.
+    await guard(sleep(1000));
+    const result = await load.stop();
+    load = undefined;
+    sampling = false;
+    await sampler;
+    return buildReport({ views, events: s.events, t0, at, result, rps: options.rps, maxUtilization, overloadSeconds, issues: s.issues, planOf: (n) => s.definitions.plans.get(n)!.spec });
+  } finally {
+    sampling = false;
+    await load?.stop().catch(() => undefined);
+    await sampler?.catch(() => undefined);
+    await session?.close().catch(() => undefined);
+    await env?.stop();
+  }
+}
+
+interface ReportInput {
+  readonly views: readonly { plan: string; view?: RunView; error?: string }[];
+  readonly events: readonly EngineEvent[];
+  readonly t0: number;
+  readonly at: (ms: number | undefined) => number | null;
+  readonly result: LoadResult;
+  readonly rps: number;
+  readonly maxUtilization: number | null;
+  readonly overloadSeconds: number;
+  readonly issues: readonly { time: number; message: string }[];
+  readonly planOf: (name: string) => { direction: 'drain' | 'restore'; datacenter: string; pacing: { mode: string } };
+}
+
+function buildReport(r: ReportInput): LabReport {
+  const { at } = r;
+  const plans = r.views.map(({ plan, view, error }) => {
+    const spec = r.planOf(plan);
+    const started = view?.startedAt ?? view?.createdAt;
+    const secs = view && started !== undefined && view.finishedAt !== undefined ? Math.round((view.finishedAt - started) / 100) / 10 : null;
+    // User-facing traffic is out when the edge step leaves nothing in the datacenter.
+    const out = spec.direction === 'drain' && view
+      ? r.events.find((e): e is Extract<EngineEvent, { type: 'shift.step' }> => e.type === 'shift.step' && e.runId === view.id && e.remaining <= 1e-9)
+      : undefined;
+    return {
+      name: plan, runId: view?.id ?? null, outcome: view?.state ?? 'failed', direction: spec.direction, datacenter: spec.datacenter,
+      startedAt: at(started), finishedAt: at(view?.finishedAt), drainSeconds: secs,
+      userFacingDrainSeconds: out && started !== undefined ? Math.round((out.time - started) / 100) / 10 : null,
+      ...(error ? { error } : view?.reason && view.state !== 'succeeded' ? { error: view.reason } : {}),
+    };
+  });
+  const tasks = r.views.flatMap(({ plan, view }) => (view?.tasks ?? []).map((t) => ({
+    id: t.id, plan, state: t.state, startedAt: at(t.startedAt), finishedAt: at(t.finishedAt),
+    steps: r.events.filter((e): e is Extract<EngineEvent, { type: 'shift.step' }> => e.type === 'shift.step' && e.runId === view!.id && e.taskId === t.id)
+      .map((e) => ({ at: at(e.time)!, step: e.step, remaining: e.remaining, moved: e.moved, decision: e.decision, ...(e.reason ? { reason: e.reason } : {}) })),
+  })));
+  const ok = plans.length === 2 && plans.every((p) => p.outcome === 'succeeded') && r.result.failedRequests === 0;
+  return {
+    scenario: 'lab', pacing: r.planOf(r.views[0]?.plan ?? '')?.pacing.mode ?? 'closed-loop', backend: 'haproxy+prometheus',
+    outcome: ok ? 'succeeded' : 'failed', plans,
+    overloadSeconds: r.overloadSeconds, maxUtilization: r.maxUtilization === null ? null : Math.round(r.maxUtilization * 1000) / 1000,
+    failedRequests: r.result.failedRequests, crossDatacenterRpcSeconds: 0,
+    criticalPath: r.views.flatMap(({ view }) => view?.criticalPath ?? []),
+    tasks, load: { ...r.result, targetRps: r.rps },
+    issues: r.issues.map((i) => ({ at: at(i.time)!, message: i.message })),
+  };
+}
