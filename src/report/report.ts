@@ -93,6 +93,8 @@ export interface Report {
   readonly start: string;
   readonly durationSeconds: number;
   readonly crossDatacenterRpc: number;
+  /** Cross-datacenter RPC requests above the pre-plan level while the plans ran. */
+  readonly crossDatacenterRpcExcess: number;
   readonly drainedDatacenter: string | null;
   readonly receivers: readonly string[];
   readonly health: readonly HealthEventReport[];
@@ -129,21 +131,26 @@ function userFacingGoneAt(result: DrillResult, dc: string, fromMs: number, toMs:
   return gone;
 }
 
-/** Seconds during which cross-datacenter RPC stood above its level before the first plan (scaled by demand). */
-function crossRpcSeconds(result: DrillResult, firstStartMs: number, baseRes: number): number {
+/**
+ * Cross-datacenter RPC caused by the plans: between the first plan's start and the last plan's end, the seconds
+ * during which it stood above its level just before the first plan (scaled by user demand, which moves it too),
+ * and the requests above that level.
+ */
+function crossRpcExcess(result: DrillResult, fromMs: number, toMs: number, baseRes: number): { seconds: number; requests: number } {
   const rpc = seriesOf(result, 'crossDatacenterRpc', undefined, undefined, baseRes);
   const users = result.fleet.spec.services.filter((s) => s.userFacing).map((s) => seriesOf(result, 'demand', s.name, undefined, baseRes).values);
   const demand = (i: number): number => users.reduce((a, v) => a + (v[i] ?? 0), 0);
-  let i0 = rpc.times.findIndex((t) => t >= firstStartMs) - 1;
-  if (i0 < 0) i0 = 0;
+  const i0 = Math.max(0, rpc.times.findIndex((t) => t >= fromMs) - 1);
   const base = rpc.values[i0] ?? 0;
   const d0 = demand(i0) || 1;
   let seconds = 0;
-  for (let i = i0 + 1; i < rpc.times.length; i++) {
-    const expected = base * (demand(i) / d0);
-    if ((rpc.values[i] ?? 0) > expected * 1.02 + 1) seconds += baseRes / 1000;
+  let requests = 0;
+  for (let i = i0 + 1; i < rpc.times.length && rpc.times[i]! <= toMs + baseRes; i++) {
+    const excess = (rpc.values[i] ?? 0) - base * (demand(i) / d0);
+    if (excess > base * 0.02 + 1) seconds += baseRes / 1000;
+    if (excess > 0) requests += excess * (baseRes / 1000);
   }
-  return seconds;
+  return { seconds, requests: Math.round(requests) };
 }
 
 export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = []): Report {
@@ -226,6 +233,8 @@ export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = [])
   for (const byDc of Object.values(counters.maxUtilization)) for (const v of Object.values(byDc)) maxUtil = Math.max(maxUtil, v);
   const outcome = plans.every((p) => p.outcome === 'succeeded') ? 'succeeded' : plans.some((p) => p.outcome === 'failed' || p.outcome === 'not-started') ? 'failed' : plans.find((p) => p.outcome !== 'succeeded')?.outcome ?? 'failed';
   const firstStart = Math.min(...result.runs.map((r) => r.view?.startedAt ?? Infinity));
+  const lastEnd = Math.max(...result.runs.map((r) => r.view?.finishedAt ?? result.endMs));
+  const cross = Number.isFinite(firstStart) ? crossRpcExcess(result, firstStart, lastEnd, baseRes) : { seconds: 0, requests: 0 };
 
   return {
     version: 1,
@@ -236,12 +245,13 @@ export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = [])
     overloadSeconds: round(overload, 1),
     maxUtilization: round(maxUtil, 4),
     failedRequests: Math.round(counters.failedRequests),
-    crossDatacenterRpcSeconds: Number.isFinite(firstStart) ? crossRpcSeconds(result, firstStart, baseRes) : 0,
+    crossDatacenterRpcSeconds: cross.seconds,
     criticalPath: (plans.find((p) => p.direction === 'drain') ?? plans[0])?.criticalPath ?? [],
     tasks,
     start: result.scenario.spec.start,
     durationSeconds: round((result.endMs - s0) / 1000),
     crossDatacenterRpc: Math.round(counters.crossDatacenterRpc),
+    crossDatacenterRpcExcess: cross.requests,
     drainedDatacenter: drained,
     receivers: dcs.filter((d) => d !== drained),
     health,
