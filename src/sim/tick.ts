@@ -85,7 +85,7 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
     for (let p = 0; p < P; p++) popTotal += world.popShare[p]!;
     for (let d = 0; d < D; d++) a_edgeShare[base + d] = routedShare > 0 ? dist[d]! / routedShare : 0;
     if (svc.type === 'sticky') {
-      stickySessions(st, s, dem, dist, edge, popTotal);
+      stickySessions(st, s, dem, dist, edge, popTotal - routedShare);
     } else {
       for (let d = 0; d < D; d++) edge[d] = dem * dist[d]!;
       const lostDemand = dem * (popTotal - routedShare);
@@ -259,7 +259,7 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
  * Sessions of a user-facing sticky service: new ones follow the edge weights, established ones stay where they
  * are until they end, are torn down (and reconnect through the edge), or their datacenter is lost.
  */
-function stickySessions(st: WorldState, s: number, dem: number, dist: Float64Array, edge: Float64Array, popTotal: number): void {
+function stickySessions(st: WorldState, s: number, dem: number, dist: Float64Array, edge: Float64Array, unroutedShare: number): void {
   const { D } = st;
   const svc = st.world.services[s]!;
   const life = svc.sessionMs / 1000;
@@ -275,15 +275,14 @@ function stickySessions(st: WorldState, s: number, dem: number, dist: Float64Arr
     reconnects += td;
   }
   const connecting = newSessions + reconnects;
-  let routed = 0;
   for (let d = 0; d < D; d++) {
     const c = connecting * dist[d]!;
-    routed += dist[d]!;
     if (!st.lost[d]) st.sessions[base + d] = st.sessions[base + d]! + c;
     edge[d] = st.sessions[base + d]! * SESSION_RPS + c * CONNECT_COST / DT;
   }
   // Connections from PoPs with no route fail; their sessions are lost rather than retried.
-  const unrouted = connecting * Math.max(0, popTotal - routed) * CONNECT_COST / DT;
+  // (Taken from the PoP shares, not from summing `dist`, so that a fully routed service loses exactly nothing.)
+  const unrouted = connecting * unroutedShare * CONNECT_COST / DT;
   if (unrouted > 0) {
     st.unrouted[s] = unrouted;
     st.failedByService[s] = st.failedByService[s]! + unrouted * DT;
