@@ -17,7 +17,7 @@ import { createServerApp } from '../server/app.js';
 import { isSeriesSource } from '../server/series.js';
 import { listen, packageRoot, type RunningServer } from '../server/start.js';
 import type { Store } from '../store/store.js';
-import { collect } from './program.js';
+import { planJson } from './plan.js';
 import { openStore } from './run-options.js';
 
 export interface Serving {
@@ -44,7 +44,7 @@ export async function startServing(options: {
   });
   await controller.start();
   const api = createServerApp({
-    controller, store, definitions, metrics: backend, clock: backend.clock,
+    controller, store, definitions, metrics: backend, clock: backend.clock, planView: planJson,
     ...(isSeriesSource(backend) ? { series: backend } : {}),
     webRoot: join(packageRoot(), 'web', 'dist'),
     ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
@@ -64,6 +64,11 @@ export async function startServing(options: {
       await store.close();
     })(),
   };
+}
+
+/** `--cors ORIGIN` may be given many times. */
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 export function parsePort(text: string): number {

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import type { MetricsSource } from '../backends/backend.js';
-import { planJson } from '../cli/plan.js';
 import type { Actor, Controller, OperatorCommand, RunView } from '../engine/controller.js';
 import { loadAndLint } from '../load/check.js';
 import type { Clock } from '../model/clock.js';
+import type { CompiledPlan } from '../model/compiled.js';
 import type { Definitions } from '../model/definitions.js';
 import { MaelstromError, errorMapping, toMaelstromError } from '../model/errors.js';
 import { isTerminalRun } from '../model/states.js';
@@ -38,6 +38,8 @@ export interface ServerOptions {
   readonly clock: Clock;
   /** Folder of the built dashboard; none: no dashboard. */
   readonly webRoot?: string;
+  /** The JSON form of a compiled plan, the same as `maelstrom plan --json` prints; by default the plan as compiled. */
+  readonly planView?: (compiled: CompiledPlan) => unknown;
   /** Origins allowed to call the API from a browser; none by default. */
   readonly corsOrigins?: readonly string[];
 }
@@ -145,7 +147,8 @@ export function createServerApp(options: ServerOptions): ServerApp {
   app.get('/api/v1/definitions/plans/:name', async (c) => {
     const name = c.req.param('name');
     if (!definitions.plans.has(name)) throw new MaelstromError('E_NOT_FOUND', `no plan named "${name}"`);
-    return c.json(planJson(await controller.preview(name)));
+    const compiled = await controller.preview(name);
+    return c.json((options.planView ?? ((p: CompiledPlan) => p))(compiled) as object);
   });
 
   app.get('/api/v1/fleet', async (c) => {
