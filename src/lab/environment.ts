@@ -46,7 +46,7 @@ export async function labPrograms(): Promise<{ haproxy: boolean; prometheus: boo
   return { haproxy: await executable(HAPROXY_BIN), prometheus: await executable(PROMETHEUS_BIN) };
 }
 
-function haproxyCfg(socket: string, port: number, services: readonly LabService[]): string {
+function haproxyCfg(socket: string, port: number, servers: readonly { name: string; port: number }[]): string {
   return [
     'global',
     `  stats socket ${socket} mode 600 level admin`,
@@ -64,7 +64,7 @@ function haproxyCfg(socket: string, port: number, services: readonly LabService[
     `  default_backend ${LAB_SERVICE}_${LAB_POP}`,
     `backend ${LAB_SERVICE}_${LAB_POP}`,
     '  balance roundrobin',
-    ...services.map((s) => `  server ${s.datacenter} 127.0.0.1:${s.port} weight 100`),
+    ...servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} weight 100`),
     '',
   ].join('\n');
 }
@@ -78,6 +78,39 @@ function prometheusYml(services: readonly LabService[]): string {
     ...services.map((s) => `      - { targets: ["127.0.0.1:${s.port}"], labels: { service: ${LAB_SERVICE}, datacenter: ${s.datacenter} } }`),
     '',
   ].join('\n');
+}
+
+/**
+ * HAProxy alone, in the foreground, with the runtime socket in `dir`: a frontend on a free port and one backend
+ * (`web_lab`) with a server per entry of `servers`, each at weight 100. Resolves once the runtime API answers.
+ */
+export async function startHaproxy(dir: string, servers: readonly { name: string; port: number }[], timeoutMs = 20_000): Promise<{ socket: string; port: number; child: Child }> {
+  const socket = join(dir, 'haproxy.sock');
+  const port = await freePort();
+  await writeFile(join(dir, 'haproxy.cfg'), haproxyCfg(socket, port, servers));
+  const child = startChild('haproxy', HAPROXY_BIN, ['-db', '-f', join(dir, 'haproxy.cfg')]);
+  const api = new RuntimeApi({ socket });
+  try {
+    await waitFor('the HAProxy runtime socket', async () => (await api.command('show info')).includes('Name:'), timeoutMs, child);
+  } catch (e) {
+    await child.stop();
+    throw e;
+  }
+  return { socket, port, child };
+}
+
+export function labMapping(socket: string, datacenters: readonly string[]): HaproxyConfig {
+  return HaproxyConfig.parse({
+    apiVersion: 'maelstrom/v1', kind: 'HaproxyMapping', metadata: { name: 'lab' },
+    spec: {
+      socket, timeout: 2000,
+      services: [{
+        service: LAB_SERVICE,
+        edge: [{ pop: LAB_POP, backend: `${LAB_SERVICE}_${LAB_POP}`, servers: Object.fromEntries(datacenters.map((d) => [d, d])) }],
+        sessions: { backend: `${LAB_SERVICE}_${LAB_POP}`, servers: Object.fromEntries(datacenters.map((d) => [d, d])) },
+      }],
+    },
+  });
 }
 
 export async function startLab(options: LabEnvironmentOptions): Promise<LabEnvironment> {
@@ -113,13 +146,8 @@ export async function startLab(options: LabEnvironmentOptions): Promise<LabEnvir
     await Promise.all(services.map((s) => waitFor(`service ${s.datacenter} on port ${s.port}`, async () => (await fetch(`http://127.0.0.1:${s.port}/health`)).ok, timeout, s.child)));
     log(`services: ${services.map((s) => `${s.datacenter}@${s.port}`).join(', ')} (capacity ${capacity} rps each)`);
 
-    const socket = join(dir, 'haproxy.sock');
-    const port = await freePort();
-    await writeFile(join(dir, 'haproxy.cfg'), haproxyCfg(socket, port, services));
-    const haproxy = startChild('haproxy', HAPROXY_BIN, ['-db', '-f', join(dir, 'haproxy.cfg')]);
+    const { socket, port, child: haproxy } = await startHaproxy(dir, services.map((s) => ({ name: s.datacenter, port: s.port })), timeout);
     children.push(haproxy);
-    const api = new RuntimeApi({ socket });
-    await waitFor('the HAProxy runtime socket', async () => (await api.command('show info')).includes('Name:'), timeout, haproxy);
     log(`haproxy: http://127.0.0.1:${port}, runtime socket ${socket}`);
 
     const promPort = await freePort();
@@ -137,17 +165,7 @@ export async function startLab(options: LabEnvironmentOptions): Promise<LabEnvir
     }, timeout, prometheus);
     log(`prometheus: ${prometheusUrl}`);
 
-    const mapping = HaproxyConfig.parse({
-      apiVersion: 'maelstrom/v1', kind: 'HaproxyMapping', metadata: { name: 'lab' },
-      spec: {
-        socket, timeout: 2000,
-        services: [{
-          service: LAB_SERVICE,
-          edge: [{ pop: LAB_POP, backend: `${LAB_SERVICE}_${LAB_POP}`, servers: Object.fromEntries(datacenters.map((d) => [d, d])) }],
-          sessions: { backend: `${LAB_SERVICE}_${LAB_POP}`, servers: Object.fromEntries(datacenters.map((d) => [d, d])) },
-        }],
-      },
-    });
+    const mapping = labMapping(socket, datacenters);
     return {
       dir, datacenters, url: `http://127.0.0.1:${port}/`, socket, prometheusUrl, mapping, services,
       async slow(datacenter, ms) {
