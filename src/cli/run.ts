@@ -45,13 +45,14 @@ function makeBackend(spec: string, definitions: Definitions, planName: string, s
   return createSimBackend({ fleet, ...(scenario ? { scenario } : {}), name: 'sim' });
 }
 
-function summary(run: RunView, backend: Backend): string[] {
+async function summary(run: RunView, backend: Backend): Promise<string[]> {
   const lines = [`run ${run.id} of ${run.plan}: ${run.state}${run.reason ? ` (${run.reason})` : ''}`];
   if (run.startedAt !== undefined && run.finishedAt !== undefined) lines.push(`  took ${Math.round((run.finishedAt - run.startedAt) / 1000)} s of ${backend.name} time`);
   if (run.criticalPath?.length) lines.push(`  critical path: ${run.criticalPath.join(' → ')}`);
-  const sim = backend as Partial<SimBackend>;
-  if (typeof sim.counters === 'function') {
-    const c = sim.counters();
+  // The simulator (in process or remote) counts overload; a real fleet does not say.
+  const sim = backend as { counters?: () => ReturnType<SimBackend['counters']> | Promise<ReturnType<SimBackend['counters']>> };
+  const c = typeof sim.counters === 'function' ? await Promise.resolve(sim.counters()).catch(() => undefined) : undefined;
+  if (c) {
     let overload = 0;
     let max = 0;
     for (const byDc of Object.values(c.overloadSeconds)) for (const s of Object.values(byDc)) overload += s;
@@ -142,7 +143,7 @@ export function registerRun(program: Command): void {
         }
         if (drawn > 0 || live) await draw();
         const view = await controller.getRun(runId);
-        for (const line of summary(view, backend)) out(line);
+        for (const line of await summary(view, backend)) out(line);
         if (interrupted) out(`interrupted: run ${runId} stays in the store; run the same command again to resume it`);
         await controller.close();
         if (view.state === 'aborted' || view.state === 'halted') process.exitCode = 7;

@@ -17,6 +17,7 @@ import type { StageLibrary } from '../stages/stage.js';
 import type { AuditLog, RunRecord, RunStore, TaskRecord } from '../store/store.js';
 import type { Pacer } from './pacing/pacer.js';
 import type { Actor, Controller, OperatorCommand, RunView } from './controller.js';
+import { settledClock } from './clock.js';
 import { driveRun } from './driver.js';
 import { applyCommand, finishStop, stopRun } from './operator.js';
 import { APPLIED_ACTION, pendingRequests } from './requests.js';
@@ -83,7 +84,8 @@ function servicesOf(compiled: CompiledPlan): Set<string> {
 }
 
 export function createController(options: ControllerOptions): EngineController {
-  const { definitions, backend, store, clock } = options;
+  const { definitions, backend, store } = options;
+  const clock = settledClock(options.clock);
   const logger = options.logger ?? silent;
   const compile = options.compile ?? compilePlan;
   const newId = options.idGenerator ?? (() => `run-${randomUUID().slice(0, 8)}`);

@@ -1,0 +1,150 @@
+/**
+ * Crash safety, proven: a controller process drives evacuate-east against a separate simulator process and is
+ * killed with SIGKILL at seeded random moments, then started again on the same store, until the run completes.
+ * After every kill the store says which stages had completed; the simulator's journal must show no action from a
+ * completed stage afterwards (no completed stage repeated), and at the end every stage of every task completed
+ * (none skipped).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { JournalEntry } from '../src/backends/sim/backend.js';
+import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const SPEED = 300;
+const KILLS = 6;
+
+/** Small seeded PRNG (mulberry32), so the kill moments are the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function cli(args: readonly string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+}
+
+const children: ChildProcess[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'maelstrom-kill-'));
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function startSim(): Promise<string> {
+  const sim = cli(['sim', 'drain-test-east', '-f', 'examples/', '--speed', String(SPEED), '--port', '0']);
+  children.push(sim);
+  return new Promise<string>((resolve, reject) => {
+    let text = '';
+    sim.stdout!.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
+      if (m) resolve(m[1]!);
+    });
+    sim.stderr!.on('data', (d: Buffer) => { text += d.toString(); });
+    sim.on('exit', (code) => { reject(new Error(`the simulator exited (${code}): ${text}`)); });
+  });
+}
+
+async function journal(url: string): Promise<JournalEntry[]> {
+  const res = await fetch(`${url}/journal`);
+  return await res.json() as JournalEntry[];
+}
+
+const key = (taskId: string, stage: number): string => `${taskId}#${stage}`;
+
+/** Stages whose end is committed in the store: those a restarted controller must never run again. */
+async function completedStages(storePath: string): Promise<{ done: Set<string>; state: string | undefined }> {
+  const store = createSqliteStore({ path: storePath });
+  await store.init();
+  try {
+    const done = new Set<string>();
+    const runs = await store.listRuns();
+    for (const e of await store.listEvents({ limit: 1_000_000 })) {
+      if (e.type === 'stage.end' && e.outcome === 'success') done.add(key(e.taskId, e.stage));
+    }
+    return { done, state: runs[0]?.state };
+  } finally {
+    await store.close();
+  }
+}
+
+describe('kill test', () => {
+  it('a controller killed at random moments resumes the drain without repeating or skipping a completed stage', async () => {
+    const url = await startSim();
+    const storePath = join(dir, 'store.db');
+    const random = prng(20260302);
+    const violations: string[] = [];
+    let kills = 0;
+    let finished = false;
+    let lastOutput = '';
+    let resumed = 0;
+    for (let attempt = 0; attempt < KILLS + 3 && !finished; attempt++) {
+      const before = await completedStages(storePath).catch(() => ({ done: new Set<string>(), state: undefined }));
+      const journalBefore = (await journal(url)).length;
+      const controller = cli(['run', 'evacuate-east', '-f', 'examples/', '--backend', `sim+${url}`, '--store', `sqlite:${storePath}`, '--plain']);
+      children.push(controller);
+      let output = '';
+      controller.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
+      controller.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+      const exited = new Promise<number | null>((resolve) => { controller.on('exit', (code) => { resolve(code); }); });
+      let code: number | null;
+      if (kills < KILLS) {
+        // Once the controller has started or resumed the run, kill it at a random moment of the next 2.5 s.
+        const ready = new Promise<void>((resolve) => {
+          const check = (): void => { if (/started run|resuming run/.test(output)) resolve(); else if (controller.exitCode === null) setTimeout(check, 20); };
+          check();
+        });
+        const delay = random() * 2500;
+        const outcome = await Promise.race([exited, ready.then(() => new Promise<'kill'>((r) => setTimeout(() => r('kill'), delay)))]);
+        if (outcome === 'kill') {
+          controller.kill('SIGKILL');
+          await exited;
+          kills++;
+          code = null;
+        } else code = outcome;
+      } else {
+        code = await exited;
+      }
+      lastOutput = output;
+      if (/resuming run/.test(output)) resumed++;
+      // Every action sent by this controller came from a stage not completed before it started.
+      const after = (await journal(url)).slice(journalBefore);
+      for (const j of after) {
+        if (j.origin && before.done.has(key(j.origin.taskId, j.origin.stage))) {
+          violations.push(`${j.origin.taskId} stage ${j.origin.stage} acted again (${j.kind} ${j.target}) after it had completed`);
+        }
+      }
+      if (code === 0) finished = true;
+      else if (code !== null) throw new Error(`the controller exited with ${code}:\n${output}`);
+    }
+    expect(kills).toBeGreaterThanOrEqual(KILLS);
+    expect(resumed).toBeGreaterThan(0);
+    expect(finished, lastOutput).toBe(true);
+    expect(violations).toEqual([]);
+
+    // None skipped: every stage of every task completed, and every traffic shift acted on the world.
+    const store = createSqliteStore({ path: storePath });
+    await store.init();
+    const [run] = await store.listRuns();
+    expect(run?.state).toBe('succeeded');
+    const { done } = await completedStages(storePath);
+    const all = await journal(url);
+    for (const t of run!.compiled.tasks) {
+      t.stages.forEach((s, i) => {
+        expect(done.has(key(t.id, i)), `${t.id} stage ${i} (${s.uses}) completed`).toBe(true);
+        if (s.uses === 'traffic.shift') expect(all.some((j) => j.origin?.taskId === t.id && j.origin.stage === i), `${t.id} stage ${i} acted`).toBe(true);
+      });
+    }
+    await store.close();
+  }, 120_000);
+});
