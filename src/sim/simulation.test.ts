@@ -233,3 +233,18 @@ describe('calls to a service that does not run in the caller\'s datacenter', () 
     checkInvariants(sim);
   });
 });
+
+describe('losing the primary\'s datacenter', () => {
+  it('fails writes until a replica, which kept its lag, is promoted', () => {
+    const sim = createSimulation({ fleet, scenario: scenarioWith({ faults: [{ at: '1m', kind: 'datacenter-lost', datacenter: 'east' }] }) });
+    sim.advanceTo(sim.startMs + 180_000);
+    const db = (): NonNullable<ReturnType<Simulation['snapshot']>['services'][string]> => sim.snapshot().services['user-db']!;
+    expect(db().errorRate).toBeGreaterThan(0.1);
+    expect(db().datacenters.central!.replicationLag).toBeLessThan(5);
+    expect(sim.apply({ kind: 'stateful.primary', service: 'user-db', primary: 'central', maxLagSeconds: 5 }).changed).toBe(true);
+    sim.advanceTo(sim.now() + 60_000);
+    expect(db().primary).toBe('central');
+    expect(db().datacenters.west!.traffic).toBeGreaterThan(0);
+    expect(db().datacenters.central!.errorRate).toBe(0);
+  });
+});

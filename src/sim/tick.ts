@@ -320,7 +320,8 @@ function replicate(st: WorldState): void {
     st.lag[base + src] = 0;
     for (let d = 0; d < D; d++) {
       if (d === src || !svc.deployed[d]) continue;
-      if (st.lost[src] || st.lost[d] || stream === 0) { st.lag[base + d] = st.lag[base + d]! + DT; continue; }
+      // With its source lost a replica keeps what it had received: its lag (what a promotion would lose) stays.
+      if (st.lost[src] || st.lost[d] || stream === 0) continue;
       const behind = st.catchUp[base + d]!;
       const pull = Math.min(behind / DT, CATCH_UP_FACTOR * stream);
       st.inbound[d] = st.inbound[d]! + stream + pull;
