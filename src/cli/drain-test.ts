@@ -13,7 +13,7 @@ import type { EngineEvent } from '../model/events.js';
 import { isTerminalTask } from '../model/states.js';
 import { renderHtml } from '../report/html.js';
 import type { Report } from '../report/report.js';
-import { collect } from './program.js';
+import { collect } from './collect.js';
 
 interface DrainTestCliOptions {
   readonly file?: string[];

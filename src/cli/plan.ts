@@ -11,7 +11,7 @@ import { errorMapping } from '../model/errors.js';
 import { formatDiagnostic } from '../load/diagnostic.js';
 import { loadAndLint } from '../load/check.js';
 import { compilePlan } from '../plan/index.js';
-import { collect } from './program.js';
+import { collect } from './collect.js';
 
 interface PlanOptions {
   readonly file?: string[];

@@ -31,7 +31,3 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** `-f PATH` may be given many times. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}

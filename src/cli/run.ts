@@ -18,7 +18,7 @@ import { MaelstromError } from '../model/errors.js';
 import { isTerminalRun } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import type { Definitions } from '../model/definitions.js';
-import { collect } from './program.js';
+import { collect } from './collect.js';
 import { actorOf, openStore } from './run-options.js';
 import { LiveState, plainLine, renderLive } from './run-view.js';
 

@@ -4,7 +4,7 @@ import { createSimBackend } from '../backends/sim/backend.js';
 import { scaledClock, startSimServer } from '../backends/sim/server.js';
 import { loadOrFail } from '../load/check.js';
 import { MaelstromError } from '../model/errors.js';
-import { collect } from './program.js';
+import { collect } from './collect.js';
 
 interface SimOptions {
   readonly file?: string[];

@@ -8,7 +8,7 @@ import { MaelstromError } from '../model/errors.js';
 import { loadAndLint } from '../load/check.js';
 import { formatDiagnostic } from '../load/diagnostic.js';
 import type { Definitions } from '../model/definitions.js';
-import { collect } from './program.js';
+import { collect } from './collect.js';
 
 interface ValidateOptions {
   readonly file?: string[];

@@ -8,7 +8,7 @@ import { create } from '@bufbuild/protobuf';
 import { DurationSchema } from '@bufbuild/protobuf/wkt';
 import type { DatacenterReading, ServiceReading } from '../model/readings.js';
 import { T, type Signature, type Signatures } from './cel-types.js';
-import type { EvalContext } from './expressions.js';
+import type { EvalContext } from './eval-context.js';
 
 export interface EvalState {
   readonly context: EvalContext;

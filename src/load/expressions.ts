@@ -10,7 +10,6 @@
  */
 import { celEnv, isCelError, isCelList, isCelMap, isCelUint, parse, plan, type CelValue } from '@bufbuild/cel';
 import type { Fleet, ParamValue } from '../model/definitions.js';
-import type { FleetSnapshot } from '../model/readings.js';
 import { catalogueFuncs, catalogueSignatures, runWith, type EvalState } from './catalogue.js';
 import { CelTypeError, checkAst, show, T, type CelAst, type CelT } from './cel-types.js';
 
@@ -27,13 +26,8 @@ export interface CompiledExpression {
   readonly queries: readonly string[];
 }
 
-export interface EvalContext {
-  readonly snapshot: FleetSnapshot;
-  readonly params: Readonly<Record<string, ParamValue>>;
-  readonly fleet: Fleet;
-  /** The plan's target utilisation, used by `headroom`. */
-  readonly targetUtilization: number;
-}
+export type { EvalContext } from './eval-context.js';
+import type { EvalContext } from './eval-context.js';
 
 export type EvalResult =
   | { readonly kind: 'value'; readonly value: ParamValue | readonly ParamValue[] }
