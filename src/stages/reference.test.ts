@@ -31,7 +31,7 @@ async function runTemplate(b: SimBackend, service: string, steps: readonly Step[
     const clock = b.clock as VirtualClock;
     await clock.runUntil(() => result !== undefined || error !== undefined, clock.now() + 4 * 3600_000);
     await p;
-    if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+    if (error !== undefined) throw error instanceof Error ? error : new Error(JSON.stringify(error));
     results.push(result!);
   }
   return results;
