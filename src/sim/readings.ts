@@ -31,11 +31,10 @@ export function latencies(st: WorldState): Float64Array {
         const tsvc = world.services[t]!;
         let lat = 0;
         if (tsvc.deployed[d]) {
-          const cl = st.routeClusters[t * D + d]!;
-          const fr = st.routeFractions[t * D + d]!;
-          for (let i = 0; i < cl.length; i++) {
-            const e = world.clusterDc[cl[i]!]!;
-            lat += fr[i]! * (full[t * D + e]! + (e !== d ? CROSS_DC_RTT_S : 0));
+          const ro = (t * D + d) * C;
+          for (let i = ro; i < ro + st.routeLen[t * D + d]!; i++) {
+            const e = world.clusterDc[st.routeCl[i]!]!;
+            lat += st.routeFr[i]! * (full[t * D + e]! + (e !== d ? CROSS_DC_RTT_S : 0));
           }
         } else {
           let total = 0;

@@ -97,9 +97,10 @@ function checkInvariants(sim: Simulation): void {
     for (let d = 0; d < st.D; d++) sum += st.edgeFrac[row * st.D + d]!;
     if (sum !== 0) expect(sum).toBeCloseTo(1, 12);
   }
-  for (const fr of st.routeFractions) {
-    if (!fr || fr.length === 0) continue;
-    expect(fr.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+  for (let j = 0; j < st.S * st.D; j++) {
+    const n = st.routeLen[j]!;
+    if (n === 0) continue;
+    expect(st.routeFr.subarray(j * st.C, j * st.C + n).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   }
 }
 

@@ -38,9 +38,16 @@ export class WorldState {
   readonly edgeFrac: Float64Array;
   readonly clusterDesired: Float64Array;
   readonly clusterBaseline: Float64Array;
-  /** Effective cluster routes per service × source datacenter: destination clusters and their fractions. */
-  readonly routeClusters: Int32Array[];
-  readonly routeFractions: Float64Array[];
+  /**
+   * Effective cluster routes, flat for locality: for service × source datacenter j, `routeLen[j]` destinations at
+   * `routeCl` / `routeFr` from j·C on (cluster index and fraction).
+   */
+  readonly routeCl: Int32Array;
+  readonly routeFr: Float64Array;
+  readonly routeLen: Int32Array;
+  /** Nominal capacity and whether the service runs, per service × datacenter (copies of the world's, flat). */
+  readonly nominal: Float64Array;
+  readonly deployed: Uint8Array;
   pending: PendingWeights[] = [];
 
   // per service × cluster
@@ -126,8 +133,15 @@ export class WorldState {
     this.edgeDesired = new Float64Array(S * P * D);
     this.edgeFrac = new Float64Array(S * P * D);
     this.clusterDesired = new Float64Array(S * D * C);
-    this.routeClusters = new Array<Int32Array>(S * D);
-    this.routeFractions = new Array<Float64Array>(S * D);
+    this.routeCl = new Int32Array(S * D * C);
+    this.routeFr = new Float64Array(S * D * C);
+    this.routeLen = new Int32Array(S * D);
+    this.nominal = new Float64Array(S * D);
+    this.deployed = new Uint8Array(S * D);
+    for (const svc of world.services) {
+      this.nominal.set(svc.capacity, svc.index * D);
+      this.deployed.set(svc.deployed, svc.index * D);
+    }
     for (const svc of world.services) {
       const s = svc.index;
       if (svc.userFacing) {
@@ -220,14 +234,11 @@ export class WorldState {
   applyCluster(s: number, d: number, weights: ArrayLike<number>): void {
     const C = this.C;
     let sum = 0;
-    let n = 0;
-    for (let c = 0; c < C; c++) { const w = weights[c]!; if (w > 0) { sum += w; n++; } }
-    const cl = new Int32Array(n);
-    const fr = new Float64Array(n);
-    let k = 0;
-    for (let c = 0; c < C; c++) { const w = weights[c]!; if (w > 0) { cl[k] = c; fr[k] = w / sum; k++; } }
-    this.routeClusters[s * this.D + d] = cl;
-    this.routeFractions[s * this.D + d] = fr;
+    for (let c = 0; c < C; c++) { const w = weights[c]!; if (w > 0) sum += w; }
+    const j = s * this.D + d;
+    let k = j * C;
+    for (let c = 0; c < C; c++) { const w = weights[c]!; if (w > 0) { this.routeCl[k] = c; this.routeFr[k] = w / sum; k++; } }
+    this.routeLen[j] = k - j * C;
   }
 
   /** Whether the service has a cluster table at this source (it runs there, now or at the baseline). */

@@ -46,7 +46,7 @@ export function tick(st: WorldState): void {
 
 function flowService(st: WorldState, s: number, f: number, edge: Float64Array, rpc: Float64Array, dist: Float64Array): void {
   // Locals for the arrays touched per tick: keeps the hot loops free of property loads.
-  const { offered: a_offered, failed: a_failed, load: a_load, served: a_served, effLoad: a_effLoad, inflight: a_inflight, rpcIn: a_rpcIn, clusterLoad: a_clusterLoad, inbound: a_inbound, passFraction: a_passFraction, lost: a_lost, capFraction: a_capFraction, warm: a_warm, backlog: a_backlog, jobFactor: a_jobFactor, ownLatency: a_ownLatency, capacity: a_capacity, overloadSeconds: a_overloadSeconds, maxUtilization: a_maxUtilization, routeClusters: a_routeClusters, routeFractions: a_routeFractions, edgeFrac: a_edgeFrac, edgeShare: a_edgeShare } = st;
+  const { offered: a_offered, failed: a_failed, load: a_load, served: a_served, effLoad: a_effLoad, inflight: a_inflight, rpcIn: a_rpcIn, clusterLoad: a_clusterLoad, inbound: a_inbound, passFraction: a_passFraction, lost: a_lost, capFraction: a_capFraction, warm: a_warm, backlog: a_backlog, jobFactor: a_jobFactor, ownLatency: a_ownLatency, capacity: a_capacity, overloadSeconds: a_overloadSeconds, maxUtilization: a_maxUtilization, routeCl: a_routeCl, routeFr: a_routeFr, routeLen: a_routeLen, nominal: a_nominal, deployed: a_deployed, edgeFrac: a_edgeFrac, edgeShare: a_edgeShare } = st;
   const { D, C, P, world } = st;
   const svc = world.services[s]!;
   const base = s * D;
@@ -140,13 +140,13 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
     if (src === 0) continue;
     if (a_lost[d]) { failedCount += src; a_failed[base + d] = a_failed[base + d]! + src; a_offered[base + d] = a_offered[base + d]! + src; continue; }
     const rpcPart = src > 0 ? r / src : 0;
-    if (svc.deployed[d]) {
-      const cl = a_routeClusters[base + d]!;
-      const fr = a_routeFractions[base + d]!;
-      if (cl.length === 0) { failedCount += src; a_failed[base + d] = a_failed[base + d]! + src; a_offered[base + d] = a_offered[base + d]! + src; continue; }
-      for (let k = 0; k < cl.length; k++) {
-        const c = cl[k]!;
-        const flow = src * fr[k]!;
+    if (a_deployed[base + d]) {
+      const ro = (base + d) * C;
+      const n = a_routeLen[base + d]!;
+      if (n === 0) { failedCount += src; a_failed[base + d] = a_failed[base + d]! + src; a_offered[base + d] = a_offered[base + d]! + src; continue; }
+      for (let k = ro; k < ro + n; k++) {
+        const c = a_routeCl[k]!;
+        const flow = src * a_routeFr[k]!;
         const to = world.clusterDc[c]!;
         let pass = flow;
         if (to !== d) {
@@ -162,22 +162,22 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
       // The service does not run here: the call goes to the datacenters that run it, in proportion to capacity,
       // and on through that datacenter's cluster table (so a drained datacenter forwards it again).
       let total = 0;
-      for (let to = 0; to < D; to++) if (svc.deployed[to] && !a_lost[to]) total += svc.capacity[to]! * a_capFraction[base + to]!;
+      for (let to = 0; to < D; to++) if (a_deployed[base + to] && !a_lost[to]) total += a_nominal[base + to]! * a_capFraction[base + to]!;
       if (total === 0) { failedCount += src; a_failed[base + d] = a_failed[base + d]! + src; a_offered[base + d] = a_offered[base + d]! + src; continue; }
       for (let to = 0; to < D; to++) {
-        if (!svc.deployed[to] || a_lost[to]) continue;
-        const flow = src * svc.capacity[to]! * a_capFraction[base + to]! / total;
+        if (!a_deployed[base + to] || a_lost[to]) continue;
+        const flow = src * a_nominal[base + to]! * a_capFraction[base + to]! / total;
         if (flow === 0) continue;
         a_inbound[to] = a_inbound[to]! + flow;
         st.crossRpcRate += flow * rpcPart;
         const pass = flow * a_passFraction[to]!;
         if (flow > pass) { failedCount += flow - pass; a_failed[base + to] = a_failed[base + to]! + flow - pass; a_offered[base + to] = a_offered[base + to]! + flow - pass; }
-        const cl = a_routeClusters[base + to]!;
-        const fr = a_routeFractions[base + to]!;
-        if (cl.length === 0) { failedCount += pass; a_failed[base + to] = a_failed[base + to]! + pass; a_offered[base + to] = a_offered[base + to]! + pass; continue; }
-        for (let k = 0; k < cl.length; k++) {
-          const c = cl[k]!;
-          const f2 = pass * fr[k]!;
+        const ro = (base + to) * C;
+        const n = a_routeLen[base + to]!;
+        if (n === 0) { failedCount += pass; a_failed[base + to] = a_failed[base + to]! + pass; a_offered[base + to] = a_offered[base + to]! + pass; continue; }
+        for (let k = ro; k < ro + n; k++) {
+          const c = a_routeCl[k]!;
+          const f2 = pass * a_routeFr[k]!;
           const e2 = world.clusterDc[c]!;
           let p2 = f2;
           if (e2 !== to) {
@@ -196,9 +196,9 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
   // ---- serve in each cluster
   let servedCount = 0;
   for (let d = 0; d < D; d++) {
-    if (!svc.deployed[d]) continue;
+    if (!a_deployed[base + d]) continue;
     const cls = world.dcClusters[d]!;
-    const kDc = a_lost[d] ? 0 : svc.capacity[d]! * a_capFraction[base + d]! / cls.length;
+    const kDc = a_lost[d] ? 0 : a_nominal[base + d]! * a_capFraction[base + d]! / cls.length;
     let load = 0, served = 0, failed = 0, eff = 0, cap = 0, inflight = 0;
     for (const c of cls) {
       const i = s * C + c;
