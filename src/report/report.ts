@@ -132,9 +132,10 @@ function userFacingGoneAt(result: DrillResult, dc: string, fromMs: number, toMs:
 }
 
 /**
- * Cross-datacenter RPC caused by the plans: between the first plan's start and the last plan's end, the seconds
- * during which it stood above its level just before the first plan (scaled by user demand, which moves it too),
- * and the requests above that level.
+ * Cross-datacenter RPC caused by the plans: the requests above the level just before the first plan (scaled by user
+ * demand, which moves it too) between the first plan's start and the last plan's end; and the same expressed in
+ * seconds of the fleet's user traffic at the first plan's start (requests ÷ user requests per second), so that the
+ * figure compares across fleets and never divides by a baseline of zero.
  */
 function crossRpcExcess(result: DrillResult, fromMs: number, toMs: number, baseRes: number): { seconds: number; requests: number } {
   const rpc = seriesOf(result, 'crossDatacenterRpc', undefined, undefined, baseRes);
@@ -142,15 +143,13 @@ function crossRpcExcess(result: DrillResult, fromMs: number, toMs: number, baseR
   const demand = (i: number): number => users.reduce((a, v) => a + (v[i] ?? 0), 0);
   const i0 = Math.max(0, rpc.times.findIndex((t) => t >= fromMs) - 1);
   const base = rpc.values[i0] ?? 0;
-  const d0 = demand(i0) || 1;
-  let seconds = 0;
+  const d0 = demand(i0);
   let requests = 0;
   for (let i = i0 + 1; i < rpc.times.length && rpc.times[i]! <= toMs + baseRes; i++) {
-    const excess = (rpc.values[i] ?? 0) - base * (demand(i) / d0);
-    if (excess > base * 0.02 + 1) seconds += baseRes / 1000;
+    const excess = (rpc.values[i] ?? 0) - base * (d0 > 0 ? demand(i) / d0 : 1);
     if (excess > 0) requests += excess * (baseRes / 1000);
   }
-  return { seconds, requests: Math.round(requests) };
+  return { seconds: d0 > 0 ? round(requests / d0, 1) : 0, requests: Math.round(requests) };
 }
 
 export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = []): Report {
