@@ -1,6 +1,6 @@
 /**
- * Time series of every metric. Each recording interval becomes one frame (Float32, means over its ticks; latency is
- * sampled at the frame's end) held in fixed-size chunks, so a day at 10-second resolution costs a few megabytes.
+ * Time series of every metric. Each recording interval becomes one frame of Float32 values held in chunks of about a
+ * megabyte, so a day of the reference fleet at 10-second resolution costs about 16 MB.
  */
 import { MaelstromError } from '../model/errors.js';
 import { latencies } from './readings.js';
@@ -33,32 +33,23 @@ export class SeriesRecorder {
     this.chunkFrames = Math.max(1, Math.floor(CHUNK_BYTES / 4 / this.frameSize));
   }
 
-  /** Adds the tick just computed; closes a frame at each multiple of the resolution. */
+  /**
+   * Adds the tick just computed; closes a frame at each multiple of the resolution. Failures, demand, cross-datacenter
+   * RPC and backbone use are means over the interval (nothing is missed between frames); the other gauges are read
+   * at the frame's end, as a scrape reads them, which keeps the per-tick cost to a few adds per service.
+   */
   record(): void {
     const st = this.st;
     const { D, S } = st;
     const a = this.acc;
     const sd = this.sd;
-    for (let j = 0; j < sd; j++) {
-      const o = j * NSLOT;
-      a[o] = a[o]! + st.offered[j]!;
-      a[o + 1] = a[o + 1]! + st.capacity[j]!;
-      a[o + 2] = a[o + 2]! + st.effLoad[j]!;
-      a[o + 3] = a[o + 3]! + st.served[j]!;
-      a[o + 4] = a[o + 4]! + st.failed[j]!;
-      a[o + 6] = a[o + 6]! + st.sessions[j]!;
-      a[o + 7] = a[o + 7]! + st.lag[j]!;
-      a[o + 8] = a[o + 8]! + st.edgeShare[j]!;
-    }
-    for (let s = 0; s < S; s++) {
-      let total = 0;
-      for (let d = 0; d < D; d++) total += st.load[s * D + d]!;
-      if (total > 0) for (let d = 0; d < D; d++) { const o = (s * D + d) * NSLOT + 9; a[o] = a[o]! + st.load[s * D + d]! / total; }
-      a[sd * NSLOT + s] = a[sd * NSLOT + s]! + st.demand[s]!;
-    }
-    a[sd * NSLOT + S] = a[sd * NSLOT + S]! + st.crossRpcRate;
+    const slotFailed = SLOT.failed;
+    for (let j = 0; j < sd; j++) { const o = j * NSLOT + slotFailed; a[o] = a[o]! + st.failed[j]!; }
+    const tail = sd * NSLOT;
+    for (let s = 0; s < S; s++) a[tail + s] = a[tail + s]! + st.demand[s]!;
+    a[tail + S] = a[tail + S]! + st.crossRpcRate;
     for (let d = 0; d < D; d++) {
-      const o = sd * NSLOT + S + 1 + d;
+      const o = tail + S + 1 + d;
       a[o] = a[o]! + Math.min(st.inbound[d]!, st.linkCapacity[d]!, st.backboneCap[d]!);
     }
     this.ticks++;
@@ -68,8 +59,24 @@ export class SeriesRecorder {
     if (slot === 0) this.chunks.push(new Float32Array(this.chunkFrames * this.frameSize));
     const chunk = this.chunks[this.chunks.length - 1]!;
     const off = slot * this.frameSize;
-    for (let i = 0; i < this.frameSize; i++) chunk[off + i] = a[i]! / this.ticks;
-    for (let j = 0; j < sd; j++) chunk[off + j * NSLOT + SLOT.latencyP99] = lat[j]!;
+    for (let j = 0; j < sd; j++) {
+      const o = off + j * NSLOT;
+      chunk[o + SLOT.load] = st.offered[j]!;
+      chunk[o + SLOT.capacity] = st.capacity[j]!;
+      chunk[o + SLOT.effLoad] = st.effLoad[j]!;
+      chunk[o + SLOT.traffic] = st.served[j]!;
+      chunk[o + SLOT.failed] = a[j * NSLOT + slotFailed]! / this.ticks;
+      chunk[o + SLOT.latencyP99] = lat[j]!;
+      chunk[o + SLOT.sessions] = st.sessions[j]!;
+      chunk[o + SLOT.replicationLag] = st.lag[j]!;
+      chunk[o + SLOT.shareEdge] = st.edgeShare[j]!;
+    }
+    for (let s = 0; s < S; s++) {
+      let total = 0;
+      for (let d = 0; d < D; d++) total += st.load[s * D + d]!;
+      for (let d = 0; d < D; d++) chunk[off + (s * D + d) * NSLOT + SLOT.shareCluster] = total > 0 ? st.load[s * D + d]! / total : 0;
+    }
+    for (let i = tail; i < this.frameSize; i++) chunk[off + i] = a[i]! / this.ticks;
     a.fill(0);
     this.ticks = 0;
     this.frames++;

@@ -61,7 +61,7 @@ export interface Series {
   readonly resolutionMs: number;
   /** End time of each interval, ms since the epoch. */
   readonly times: readonly number[];
-  /** Mean over each interval (latency: the worst sample). */
+  /** Per interval: failures, demand, cross-datacenter RPC and backbone are means; other gauges are read at its end. */
   readonly values: readonly number[];
 }
 
