@@ -1,0 +1,121 @@
+/**
+ * The newcomer's path through the dashboard, in Debian's Chromium: open the demo with the printed link, start
+ * evacuate-east after the pre-flight table, watch tasks progress and east's traffic fall, pause and resume, and
+ * reach the end, without a console error. Screenshots go to test-results/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemo, type Demo } from '../../src/cli/demo.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = join(import.meta.dirname, '..', '..');
+const SHOTS = join(ROOT, 'test-results', 'browser');
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing; the browser test must run in CI`);
+
+/** Simulated seconds per wall second: evacuate-east (about 35 simulated minutes) in about ten seconds. */
+const SPEED = 200;
+
+let demo: Demo;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+const consoleErrors: string[] = [];
+
+async function ensureDashboardBuilt(): Promise<void> {
+  if (existsSync(join(ROOT, 'web', 'dist', 'index.html'))) return;
+  const { build } = await import('vite');
+  await build({ configFile: join(ROOT, 'web', 'vite.config.ts'), logLevel: 'warn' });
+}
+
+async function eastShare(): Promise<number> {
+  return Number(await page.getByTestId('dc-share-east').getAttribute('data-value'));
+}
+
+async function confirm(reason?: string): Promise<void> {
+  const dialog = page.getByTestId('confirm');
+  await dialog.waitFor();
+  if (reason !== undefined) await page.getByTestId('reason').fill(reason);
+  await page.getByTestId('confirm-ok').click();
+  await dialog.waitFor({ state: 'detached' });
+}
+
+describe.skipIf(!available)('dashboard in Chromium', () => {
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    mkdirSync(SHOTS, { recursive: true });
+    demo = await startDemo({ port: 0, speed: SPEED });
+    profile = mkdtempSync(join(tmpdir(), 'maelstrom-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      viewport: { width: 1600, height: 1000 },
+    });
+    page = context.pages()[0] ?? await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('pageerror', (e) => { consoleErrors.push(e.message); });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await demo?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('drains east from the dashboard: start, progress, pause, resume, end', async () => {
+    await page.goto(demo.dashboardUrl);
+    await page.getByTestId('plan').selectOption('evacuate-east');
+    // The token moved from the fragment into sessionStorage; the address bar no longer shows it.
+    expect(page.url()).not.toContain('token=');
+    await page.getByTestId('preflight').waitFor();
+    await expect.poll(() => page.getByTestId('fleet').locator('tbody tr').count()).toBeGreaterThan(5);
+    await expect.poll(eastShare).toBeGreaterThan(0.2);
+    const before = await eastShare();
+    await page.screenshot({ path: join(SHOTS, '1-preflight.png'), fullPage: true });
+
+    await page.getByTestId('start').click();
+    await confirm();
+    await page.locator('[data-testid=task][data-state=running]').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(SHOTS, '2-running.png'), fullPage: true });
+
+    await page.getByTestId('pause').click();
+    await confirm('checking the graphs');
+    await expect.poll(() => page.getByTestId('run-state').textContent(), { timeout: 15_000 }).toBe('paused');
+    await page.screenshot({ path: join(SHOTS, '3-paused.png'), fullPage: true });
+    await page.getByTestId('resume').click();
+    await confirm();
+    await expect.poll(() => page.getByTestId('run-state').textContent(), { timeout: 15_000 }).not.toBe('paused');
+
+    // Tasks progress: more and more of them succeed until the run ends.
+    const succeeded = () => page.locator('[data-testid=task][data-state=succeeded]').count();
+    await expect.poll(succeeded, { timeout: 60_000 }).toBeGreaterThan(3);
+    // Reach the end. A task held by a post-condition is handled as an operator would: select it, override, give a reason.
+    const deadline = Date.now() + 120_000;
+    let overrides = 0;
+    while ((await page.getByTestId('run-state').textContent()) !== 'succeeded') {
+      if (Date.now() > deadline) throw new Error(`the run did not finish: ${await page.getByTestId('run-state').textContent()}`);
+      const blocked = page.locator('[data-testid=task][data-state=blocked]').first();
+      if (await blocked.count() > 0 && overrides < 5) {
+        await blocked.click();
+        const override = page.getByTestId('override');
+        if (await override.count() > 0) {
+          await override.click();
+          await confirm('verified by hand');
+          overrides++;
+          await page.screenshot({ path: join(SHOTS, `override-${overrides}.png`), fullPage: true });
+        }
+      }
+      await page.waitForTimeout(500);
+    }
+    const total = await page.locator('[data-testid=task]').count();
+    expect(await succeeded()).toBe(total);
+    await expect.poll(eastShare, { timeout: 15_000 }).toBeLessThan(before * 0.2);
+    await page.getByTestId('history').getByText('evacuate-east').first().waitFor();
+    await page.screenshot({ path: join(SHOTS, '4-done.png'), fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  }, 240_000);
+});
