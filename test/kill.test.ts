@@ -1,12 +1,12 @@
 /**
- * Crash safety, proven: a controller process drives evacuate-east against a separate simulator process and is
+ * Crash safety, proven: a controller process drives a drain of east against a separate simulator process and is
  * killed with SIGKILL at seeded random moments, then started again on the same store, until the run completes.
  * After every kill the store says which stages had completed; the simulator's journal must show no action from a
  * completed stage afterwards (no completed stage repeated), and at the end every stage of every task completed
  * (none skipped).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,13 +35,38 @@ function cli(args: readonly string[]): ChildProcess {
 
 const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'maelstrom-kill-'));
+
+/**
+ * The reference definitions plus one plan: evacuate-east restricted to its stateless services (edge and cluster
+ * shifts of ten services, thirteen tasks), which keeps the test within a minute. The sticky services' ten-minute
+ * session grace alone would take longer than that.
+ */
+const PLAN = 'evacuate-east-stateless';
+const DEFS = join(dir, 'defs');
+mkdirSync(DEFS);
+for (const f of readdirSync(join(ROOT, 'examples'))) copyFileSync(join(ROOT, 'examples', f), join(DEFS, f));
+writeFileSync(join(DEFS, 'kill-plan.yaml'), `apiVersion: maelstrom/v1
+kind: Plan
+metadata: { name: ${PLAN} }
+spec:
+  fleet: example
+  direction: drain
+  datacenter: east
+  services: [web, api, photos, feed, ranking, profile, auth, cache, blob, config]
+  runbooks:
+    - { match: { type: stateless, userFacing: true }, runbook: drain-user-facing }
+    - { match: { type: stateless }, runbook: drain-internal }
+  concurrency: 8
+  pacing: { mode: closed-loop, targetUtilization: 0.85, settle: 60s }
+  restorePlan: restore-east
+`);
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
 async function startSim(): Promise<string> {
-  const sim = cli(['sim', 'drain-test-east', '-f', 'examples/', '--speed', String(SPEED), '--port', '0']);
+  const sim = cli(['sim', 'drain-test-east', '-f', DEFS, '--speed', String(SPEED), '--port', '0']);
   children.push(sim);
   return new Promise<string>((resolve, reject) => {
     let text = '';
@@ -91,7 +116,7 @@ describe('kill test', () => {
     for (let attempt = 0; attempt < KILLS + 3 && !finished; attempt++) {
       const before = await completedStages(storePath).catch(() => ({ done: new Set<string>(), state: undefined }));
       const journalBefore = (await journal(url)).length;
-      const controller = cli(['run', 'evacuate-east', '-f', 'examples/', '--backend', `sim+${url}`, '--store', `sqlite:${storePath}`, '--plain']);
+      const controller = cli(['run', PLAN, '-f', DEFS, '--backend', `sim+${url}`, '--store', `sqlite:${storePath}`, '--plain']);
       children.push(controller);
       let output = '';
       controller.stdout!.on('data', (d: Buffer) => { output += d.toString(); });

@@ -5,7 +5,7 @@
  * and every action its stage sends waits at the gate. Actions are held rather than the stage cancelled, so a stage
  * keeps its place and carries on when health returns.
  */
-import type { Backend } from '../backends/backend.js';
+import type { Action, Backend } from '../backends/backend.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import type { TaskState } from '../model/states.js';
@@ -43,6 +43,15 @@ export class Gate {
 
 /** The backend as a task's stages see it: the same, except that actions wait for the health gate. */
 export function gatedBackend(backend: Backend, gate: Gate): Backend {
+  // Actions that take pressure off the receivers pass a closed gate: holding them would prolong the trouble
+  // the gate is closed for. A lower session teardown rate than the task last sent is one.
+  const teardownRates = new Map<string, number>();
+  const relieves = (action: Action): boolean => {
+    if (action.kind === 'alerts.suppress') return true;
+    if (action.kind !== 'sessions.teardown') return false;
+    const last = teardownRates.get(`${action.service}/${action.datacenter}`);
+    return last !== undefined && action.rate < last;
+  };
   const gated: Backend = {
     name: backend.name,
     clock: backend.clock,
@@ -53,7 +62,8 @@ export function gatedBackend(backend: Backend, gate: Gate): Backend {
     weights: (layer, service, o) => backend.weights(layer, service, o),
     baselineWeights: (layer, service, o) => backend.baselineWeights(layer, service, o),
     act: async (action, o) => {
-      await gate.wait(o?.signal);
+      if (!relieves(action)) await gate.wait(o?.signal);
+      if (action.kind === 'sessions.teardown') teardownRates.set(`${action.service}/${action.datacenter}`, action.rate);
       return backend.act(action, o);
     },
     ...(backend.oracle ? { oracle: backend.oracle } : {}),

@@ -1,0 +1,60 @@
+/**
+ * The reference drain, end to end in process: evacuate-east against the simulated reference fleet at the evening
+ * peak, on virtual time, then restore-east. Zero overload at any receiver, and everything back afterwards.
+ */
+import { describe, expect, it } from 'vitest';
+import { createSimBackend } from '../src/backends/sim/backend.js';
+import { createController } from '../src/engine/create-controller.js';
+import { loadOrFail } from '../src/load/check.js';
+import { VirtualClock } from '../src/model/virtual-clock.js';
+import { isTerminalRun } from '../src/model/states.js';
+import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+
+describe('engine: the reference drain', () => {
+  it('evacuate-east drains east with zero overload and restore-east brings it back, in seconds of wall time', async () => {
+    const defs = await loadOrFail(['examples'], { warn: () => undefined });
+    const scenario = defs.scenarios.get('drain-test-east')!;
+    const fleet = defs.fleets.get('example')!;
+    const clock = new VirtualClock(Date.parse(scenario.spec.start));
+    const backend = createSimBackend({ fleet, scenario, clock });
+    await backend.init();
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.init();
+    const controller = createController({ definitions: defs, backend, store, clock });
+    const actor = { name: 'drill', role: 'operator' as const };
+    const wall = Date.now();
+
+    const drive = async (plan: string): Promise<string> => {
+      const run = await controller.startRun(plan, actor);
+      let done = false;
+      void controller.wait(run.id).then((v) => { done = isTerminalRun(v.state); });
+      await clock.runUntil(() => done, clock.now() + 6 * 3600_000);
+      const view = await controller.getRun(run.id);
+      expect(view.state, `${plan}: ${view.reason ?? ''}\n${view.tasks.filter((t) => t.state !== 'succeeded').map((t) => `${t.id} ${t.state} ${t.reason ?? ''}`).join('\n')}`).toBe('succeeded');
+      return run.id;
+    };
+
+    const drainStart = clock.now();
+    await drive('evacuate-east');
+    const drainMs = clock.now() - drainStart;
+    const snap = await backend.snapshot();
+    for (const [service, reading] of Object.entries(snap.services)) {
+      const east = reading.datacenters.east;
+      if (!east?.share) continue;
+      expect(east.share.edge ?? 0, `${service} edge share left in east`).toBeLessThan(1e-6);
+    }
+    const counters = backend.counters();
+    const overload = Object.entries(counters.overloadSeconds).flatMap(([svc, byDc]) => Object.entries(byDc).filter(([, s]) => s > 0).map(([dc, s]) => `${svc}@${dc} ${s}s`));
+    expect(overload).toEqual([]);
+
+    await drive('restore-east');
+    const after = await backend.snapshot();
+    expect(after.services.web?.datacenters.east?.share?.edge ?? 0).toBeGreaterThan(0.3);
+    expect(Object.values(backend.counters().overloadSeconds).flatMap((byDc) => Object.values(byDc)).every((s) => s === 0)).toBe(true);
+    // Hours of fleet time in seconds of wall time.
+    expect(drainMs).toBeGreaterThan(10 * 60_000);
+    expect(Date.now() - wall).toBeLessThan(60_000);
+    await controller.close();
+    await store.close();
+  }, 120_000);
+});
