@@ -28,7 +28,9 @@ function headline(reports: readonly Report[]): string {
   const lines: string[] = [];
   for (const other of reports.slice(1)) {
     const a = drain(main); const b = drain(other);
-    if (a !== null && b !== null && a > 0) lines.push(`${esc(main.pacing)} drained in ${mins(a)}: ${(b / a).toFixed(1)}× faster than ${esc(other.pacing)} (${mins(b)})`);
+    if (a === null || b === null || a <= 0 || b <= 0) continue;
+    const how = b >= a ? `${(b / a).toFixed(1)}× as fast as` : `${(a / b).toFixed(1)}× as long as`;
+    lines.push(`${esc(main.pacing)} drained in ${mins(a)}: ${how} ${esc(other.pacing)} (${mins(b)}, ${Math.round(other.overloadSeconds)} s of overload, peak ${pct(other.maxUtilization)})`);
   }
   lines.push(`${esc(main.pacing)}: ${Math.round(main.overloadSeconds)} s of overload, peak utilisation ${pct(main.maxUtilization)}, ${main.failedRequests.toLocaleString('en')} failed requests`);
   return `<ul class="headline">${lines.map((l) => `<li>${l}</li>`).join('')}</ul>`;
