@@ -76,6 +76,12 @@ describe('remote sim backend', () => {
     }
   });
 
+  it('refuses a port already in use with a clear error', async () => {
+    const port = Number(new URL(server.url).port);
+    const backend = createSimBackend({ fleet, scenario });
+    await expect(startSimServer(backend, { speed: 1, port })).rejects.toMatchObject({ code: 'E_BAD_REQUEST', message: `port ${port} on 127.0.0.1 is already in use` });
+  });
+
   it('reports an unreachable simulator as a retryable E_BACKEND_UNAVAILABLE', async () => {
     const backend = createRemoteSimBackend('sim+http://127.0.0.1:1');
     await expect(backend.snapshot()).rejects.toMatchObject({ code: 'E_BACKEND_UNAVAILABLE', retryable: true });

@@ -129,7 +129,11 @@ export async function startSimServer(backend: SimBackend, options: SimServerOpti
   await backend.init();
   const server = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: options.port ?? 0 }, (info) => resolve({ server: s, port: info.port }));
-    s.once('error', reject);
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'EADDRINUSE'
+        ? new MaelstromError('E_BAD_REQUEST', `port ${options.port ?? 0} on 127.0.0.1 is already in use`, { cause: e })
+        : new MaelstromError('E_INTERNAL', `cannot listen on 127.0.0.1:${options.port ?? 0}: ${e.message}`, { cause: e }));
+    });
   });
   // Keep the world (and its series) moving even when nobody asks.
   const timer = setInterval(() => { backend.simulation.advanceTo(backend.clock.now()); }, 200);
