@@ -106,7 +106,7 @@ describe('engine: operator actions', () => {
   it('approve lets an approval stage pass', async () => {
     const w = await makeWorld();
     const run = await w.controller.startRun('mini-gated', operator);
-    await w.until(() => false, 3600_000);
+    await w.until(() => false, 600_000);
     expect(await stateOf(w, run.id, 'front/gate')).toBe('running');
     expect(w.fake.calls).toHaveLength(0);
     expect(await code(w.controller.command(run.id, { action: 'approve', task: 'nope/gate' }, operator))).toBe('E_NOT_FOUND');
@@ -124,7 +124,7 @@ describe('engine: operator actions', () => {
         snapshot: async (o) => { const s = await real(o); return { ...s, services: { ...s.services, back: { datacenters: s.services.back!.datacenters } } }; } },
     });
     const run = await c.startRun('mini-drain', operator);
-    await w.until(() => false, 3600_000);
+    await w.until(() => false, 600_000);
     expect(taskOf(await c.getRun(run.id), 'back/step').state).toBe('blocked');
     expect(await code(c.command(run.id, { action: 'override-condition', task: 'back/step', condition: 'errors-low', reason: ' ' }, operator))).toBe('E_BAD_REQUEST');
     expect(await code(c.command(run.id, { action: 'override-condition', task: 'back/step', condition: 'no-such', reason: 'x' }, operator))).toBe('E_BAD_REQUEST');

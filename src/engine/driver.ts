@@ -99,7 +99,8 @@ async function startReady(rt: RunRuntime, slots: number): Promise<void> {
 
 /** Why nothing can move, in a sentence, or undefined when something still can. */
 function blockedReason(rt: RunRuntime): string | undefined {
-  if (rt.executing.size > 0) return undefined;
+  // Something still moves while any executing task is running (not held by health, post-conditions or stuck).
+  if ([...rt.executing.keys()].some((id) => rt.task(id).state === 'running')) return undefined;
   const parts: string[] = [];
   for (const t of rt.compiled.tasks) {
     const rec = rt.task(t.id);
