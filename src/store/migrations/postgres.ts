@@ -1,0 +1,83 @@
+/**
+ * PostgreSQL schema, as numbered migrations: the same tables and columns as SQLite (see sqlite.ts), so that the
+ * row mapping in codec.ts serves both. Never edit a released migration: add the next one.
+ */
+import type { Migration } from './migration.js';
+
+export const postgresMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    statements: [
+      `CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        plan TEXT NOT NULL,
+        datacenter TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        state TEXT NOT NULL,
+        compiled TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        started_at BIGINT,
+        finished_at BIGINT,
+        reason TEXT,
+        critical_path TEXT,
+        analysis TEXT,
+        actor TEXT,
+        ord BIGSERIAL
+      )`,
+      'CREATE INDEX runs_state ON runs (state)',
+      'CREATE INDEX runs_plan ON runs (plan, created_at)',
+      `CREATE TABLE tasks (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        stage INTEGER NOT NULL,
+        stage_state TEXT,
+        attempt INTEGER NOT NULL,
+        started_at BIGINT,
+        finished_at BIGINT,
+        reason TEXT,
+        stuck INTEGER,
+        approved INTEGER,
+        overrides TEXT,
+        PRIMARY KEY (run_id, id)
+      )`,
+      `CREATE TABLE events (
+        seq BIGSERIAL PRIMARY KEY,
+        run_id TEXT,
+        type TEXT NOT NULL,
+        time BIGINT NOT NULL,
+        body TEXT NOT NULL
+      )`,
+      'CREATE INDEX events_run ON events (run_id, seq)',
+      `CREATE TABLE durations (
+        id BIGSERIAL PRIMARY KEY,
+        template TEXT NOT NULL,
+        service TEXT NOT NULL,
+        datacenter TEXT NOT NULL,
+        ms DOUBLE PRECISION NOT NULL,
+        at BIGINT NOT NULL
+      )`,
+      'CREATE INDEX durations_key ON durations (template, service, datacenter, at)',
+      `CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      )`,
+      `CREATE TABLE audit (
+        id BIGSERIAL PRIMARY KEY,
+        time BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        reason TEXT,
+        details TEXT
+      )`,
+      'CREATE INDEX audit_time ON audit (time)',
+    ],
+  },
+];

@@ -1,0 +1,125 @@
+/**
+ * The PostgreSQL store against a real PostgreSQL server that this test starts itself (initdb in a temporary
+ * directory, a free loopback port) and stops afterwards.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeConformance } from '../conformance.js';
+import type { Store } from '../store.js';
+import { createPostgresStore } from './postgres-store.js';
+
+function postgresBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? join(root, versions[0], 'bin') : undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** PostgreSQL refuses to run as root: when the test runs as root, the server runs as the `postgres` user. */
+function runAs(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const r = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const g = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  if (r.status !== 0 || g.status !== 0) throw new Error('running as root and there is no postgres user to run PostgreSQL as');
+  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
+}
+
+const bin = postgresBin();
+const available = bin !== undefined || process.env.CI === 'true';
+
+describe.runIf(available)('postgres store', () => {
+  let server: ChildProcess | undefined;
+  let dir = '';
+  let base = '';
+  let admin: pg.Client;
+  let n = 0;
+
+  beforeAll(async () => {
+    if (!bin) throw new Error('PostgreSQL is not installed under /usr/lib/postgresql');
+    dir = mkdtempSync(join(tmpdir(), 'maelstrom-pg-'));
+    const user = runAs();
+    if (user) chownSync(dir, user.uid, user.gid);
+    const data = join(dir, 'data');
+    const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'maelstrom', '--auth=trust', '-E', 'UTF8', '--no-sync'], { encoding: 'utf8', ...(user ?? {}) });
+    if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+    const port = await freePort();
+    server = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], { stdio: 'ignore', ...(user ?? {}) });
+    base = `postgres://maelstrom@127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      admin = new pg.Client({ connectionString: `${base}/postgres` });
+      try {
+        await admin.connect();
+        break;
+      } catch (e) {
+        await admin.end().catch(() => undefined);
+        if (Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await admin?.end().catch(() => undefined);
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGINT');
+      await exited;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const urls = new WeakMap<Store, string>();
+  async function fresh(): Promise<Store> {
+    const db = `conformance_${n++}`;
+    await admin.query(`CREATE DATABASE ${db}`);
+    const url = `${base}/${db}`;
+    const store = createPostgresStore({ url });
+    await store.init();
+    urls.set(store, url);
+    return store;
+  }
+
+  storeConformance('postgres', fresh, {
+    reopen: async (old) => {
+      await old.close();
+      const store = createPostgresStore({ url: urls.get(old)! });
+      await store.init();
+      return store;
+    },
+  });
+
+  it('applies its migrations once, even when two controllers start together', async () => {
+    const db = 'migrate_twice';
+    await admin.query(`CREATE DATABASE ${db}`);
+    const a = createPostgresStore({ url: `${base}/${db}` });
+    const b = createPostgresStore({ url: `${base}/${db}` });
+    await Promise.all([a.init(), b.init()]);
+    expect(await a.schemaVersion()).toBe(1);
+    const rows = await b.listRuns();
+    expect(rows).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('reports an unreachable server with E_STORE', async () => {
+    const port = await freePort();
+    await expect(createPostgresStore({ url: `postgres://x@127.0.0.1:${port}/none` }).init()).rejects.toMatchObject({ code: 'E_STORE' });
+  });
+});

@@ -1,0 +1,263 @@
+/**
+ * The shared store: PostgreSQL, for several controllers (one acts, the others stand by) or an operator who wants
+ * the journal in the database they already run. Same tables and semantics as the SQLite store; passes the same
+ * conformance suite.
+ *
+ * Every write is one transaction that first takes a transaction-scoped advisory lock, so writes from all
+ * controllers are serialised: event sequence numbers are assigned in commit order, and a reader catching up with
+ * `afterSeq` never misses an event committed later under a smaller number.
+ */
+import pg from 'pg';
+import { z } from 'zod';
+import type { EngineEvent } from '../../model/events.js';
+import { MaelstromError } from '../../model/errors.js';
+import { RunState, isTerminalRun } from '../../model/states.js';
+import type { AuditEntry, DurationKey, RunPatch, RunRecord, Store, TaskPatch, TaskRecord, TokenRecord } from '../store.js';
+import {
+  RUN_COLUMNS, TASK_COLUMNS, auditRow, eventBody, rowAudit, rowEvent, rowRun, rowTask, rowToken, runPatchColumns, runRow,
+  taskPatchColumns, taskRow, type Row, type SqlValue,
+} from '../codec.js';
+import { checkMigrations, type Migration } from '../migrations/migration.js';
+import { postgresMigrations } from '../migrations/postgres.js';
+
+export const PostgresStoreConfig = z.strictObject({
+  /** A connection string: postgres://user:password@host:port/database */
+  url: z.string().min(1),
+  /** Connections held open at most. */
+  poolSize: z.number().int().positive().default(4),
+});
+export type PostgresStoreConfig = z.input<typeof PostgresStoreConfig>;
+
+/** Keys of the advisory locks: one serialises writes, one serialises migrations. */
+const WRITE_LOCK = 7_311_001;
+const MIGRATE_LOCK = 7_311_002;
+const TERMINAL = RunState.filter(isTerminalRun);
+
+type Query = (sql: string, args?: readonly SqlValue[]) => Promise<Row[]>;
+
+/** `?` placeholders (as the SQLite store writes them) to PostgreSQL's `$1, $2…`. */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+export interface PostgresStore extends Store {
+  schemaVersion(): Promise<number>;
+}
+
+export function createPostgresStore(config: PostgresStoreConfig, migrations: readonly Migration[] = postgresMigrations): PostgresStore {
+  const { url, poolSize } = PostgresStoreConfig.parse(config);
+  checkMigrations(migrations);
+  let pool: pg.Pool | undefined;
+
+  const open = (): pg.Pool => {
+    if (!pool) throw new MaelstromError('E_STORE', 'the store is not open (call init() first)');
+    return pool;
+  };
+  const runner = (client: pg.PoolClient | pg.Pool): Query => async (sql, args = []) =>
+    (await client.query(numbered(sql), [...args])).rows as Row[];
+
+  const read = async <T>(fn: (q: Query) => Promise<T>): Promise<T> => {
+    try {
+      return await fn(runner(open()));
+    } catch (e) {
+      throw storeError(e);
+    }
+  };
+
+  const tx = async <T>(fn: (q: Query) => Promise<T>, lock = WRITE_LOCK): Promise<T> => {
+    let client: pg.PoolClient;
+    try {
+      client = await open().connect();
+    } catch (e) {
+      throw storeError(e);
+    }
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [lock]);
+      const result = await fn(runner(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw storeError(e);
+    } finally {
+      client.release();
+    }
+  };
+
+  const insertEvents = async (q: Query, events: readonly EngineEvent[], runId?: string): Promise<EngineEvent[]> => {
+    const out: EngineEvent[] = [];
+    for (const e of events) {
+      const [row] = await q('INSERT INTO events (run_id, type, time, body) VALUES (?, ?, ?, ?) RETURNING seq', [e.runId ?? runId ?? null, e.type, e.time, eventBody(e)]);
+      out.push({ ...e, seq: Number(row?.seq) });
+    }
+    return out;
+  };
+
+  const applyRunPatch = async (q: Query, runId: string, patch: RunPatch): Promise<void> => {
+    const cols = runPatchColumns(patch);
+    if (cols.length > 0) await q(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`, [...cols.map(([, v]) => v), runId]);
+  };
+
+  const applyTaskPatch = async (q: Query, runId: string, id: string, patch: TaskPatch): Promise<void> => {
+    const cols = taskPatchColumns(patch);
+    const found = await q(`UPDATE tasks SET ${[...cols.map(([c]) => `${c} = ?`), 'run_id = run_id'].join(', ')} WHERE run_id = ? AND id = ? RETURNING id`,
+      [...cols.map(([, v]) => v), runId, id]);
+    if (found.length === 0) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
+  };
+
+  const currentVersion = async (q: Query): Promise<number> => {
+    const [row] = await q('SELECT MAX(version) AS v FROM schema_version');
+    return row?.v === null || row?.v === undefined ? 0 : Number(row.v);
+  };
+
+  return {
+    async init() {
+      if (pool) return;
+      const p = new pg.Pool({ connectionString: url, max: poolSize });
+      // An idle connection that breaks (the server restarted) must not crash the process; the next query reports it.
+      p.on('error', () => undefined);
+      pool = p;
+      try {
+        // Under the migration lock: two controllers starting together must not race to create it.
+        await tx((q) => q('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)'), MIGRATE_LOCK);
+        for (const m of migrations) {
+          await tx(async (q) => {
+            const have = await currentVersion(q);
+            if (have > migrations.length) {
+              throw new MaelstromError('E_STORE', `the store's schema is version ${have}, newer than this maelstrom knows (${migrations.length}); upgrade maelstrom`);
+            }
+            if (have >= m.version) return;
+            for (const sql of m.statements) await q(sql);
+            await q('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
+          }, MIGRATE_LOCK);
+        }
+        const have = await currentVersion(runner(p));
+        if (have > migrations.length) {
+          throw new MaelstromError('E_STORE', `the store's schema is version ${have}, newer than this maelstrom knows (${migrations.length}); upgrade maelstrom`);
+        }
+      } catch (e) {
+        pool = undefined;
+        await p.end().catch(() => undefined);
+        throw storeError(e);
+      }
+    },
+
+    async close() {
+      const p = pool;
+      pool = undefined;
+      await p?.end();
+    },
+
+    schemaVersion: () => read(currentVersion),
+
+    async createRun(run: RunRecord, tasks: readonly TaskRecord[], events: readonly EngineEvent[] = []) {
+      return tx(async (q) => {
+        if ((await q('SELECT 1 FROM runs WHERE id = ?', [run.id])).length > 0) {
+          throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
+        }
+        await q(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`, runRow(run));
+        for (const [i, t] of tasks.entries()) {
+          if (t.runId !== run.id) throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
+          await q(`INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`, taskRow(t, i));
+        }
+        return insertEvents(q, events, run.id);
+      });
+    },
+
+    async commit(change) {
+      return tx(async (q) => {
+        if ((await q('SELECT 1 FROM runs WHERE id = ?', [change.runId])).length === 0) throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
+        if (change.run) await applyRunPatch(q, change.runId, change.run);
+        for (const t of change.tasks ?? []) await applyTaskPatch(q, change.runId, t.id, t.patch);
+        return insertEvents(q, change.events ?? [], change.runId);
+      });
+    },
+
+    getRun: (id) => read(async (q) => {
+      const [row] = await q('SELECT * FROM runs WHERE id = ?', [id]);
+      return row ? rowRun(row) : undefined;
+    }),
+
+    listRuns: (options = {}) => read(async (q) => {
+      const where: string[] = [];
+      const args: SqlValue[] = [];
+      if (options.active !== undefined) {
+        where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
+        args.push(...TERMINAL);
+      }
+      if (options.plan !== undefined) { where.push('plan = ?'); args.push(options.plan); }
+      let sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, ord DESC`;
+      if (options.limit !== undefined) { sql += ' LIMIT ?'; args.push(options.limit); }
+      return (await q(sql, args)).map(rowRun);
+    }),
+
+    getTasks: (runId) => read(async (q) => (await q('SELECT * FROM tasks WHERE run_id = ? ORDER BY position', [runId])).map(rowTask)),
+
+    appendEvents: (events) => tx((q) => insertEvents(q, events)),
+
+    listEvents: (options = {}) => read(async (q) => {
+      const where = ['seq > ?'];
+      const args: SqlValue[] = [options.afterSeq ?? 0];
+      if (options.runId !== undefined) { where.push('run_id = ?'); args.push(options.runId); }
+      let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
+      if (options.limit !== undefined) { sql += ' LIMIT ?'; args.push(options.limit); }
+      return (await q(sql, args)).map(rowEvent);
+    }),
+
+    async recordDuration(key: DurationKey, ms: number, at: number) {
+      await tx((q) => q('INSERT INTO durations (template, service, datacenter, ms, at) VALUES (?, ?, ?, ?, ?)', [key.template, key.service, key.datacenter, ms, at]));
+    },
+
+    durations: (key, limit = 100) => read(async (q) => (await q(
+      'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? ORDER BY at DESC, id DESC LIMIT ?',
+      [key.template, key.service, key.datacenter, limit],
+    )).map((r) => Number(r.ms))),
+
+    async createToken(record: TokenRecord) {
+      await tx(async (q) => {
+        if ((await q('SELECT 1 FROM tokens WHERE id = ? OR hash = ?', [record.id, record.hash])).length > 0) {
+          throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
+        }
+        await q('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
+          [record.id, record.name, record.role, record.hash, record.createdAt, record.revokedAt ?? null]);
+      });
+    },
+
+    findTokenByHash: (hash) => read(async (q) => {
+      const [row] = await q('SELECT * FROM tokens WHERE hash = ?', [hash]);
+      return row ? rowToken(row) : undefined;
+    }),
+
+    listTokens: () => read(async (q) => (await q('SELECT * FROM tokens ORDER BY created_at, id')).map(rowToken)),
+
+    async revokeToken(id, at) {
+      await tx(async (q) => {
+        const rows = await q('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING id', [at, id]);
+        if (rows.length === 0) throw new MaelstromError('E_NOT_FOUND', `no token ${id}`);
+      });
+    },
+
+    appendAudit: (entry: AuditEntry) => tx(async (q) => {
+      const [row] = await q('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?) RETURNING id', auditRow(entry));
+      return Number(row?.id);
+    }),
+
+    listAudit: (options = {}) => read(async (q) => {
+      const args: SqlValue[] = [options.afterId ?? 0];
+      let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
+      if (options.limit !== undefined) { sql += ' LIMIT ?'; args.push(options.limit); }
+      return (await q(sql, args)).map(rowAudit);
+    }),
+  };
+}
+
+function storeError(e: unknown): MaelstromError {
+  if (e instanceof MaelstromError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: string }).code;
+  // Connection failures and serialisation conflicts may succeed on a second try.
+  const retryable = code === 'ECONNREFUSED' || code === '40001' || code === '40P01' || code === '57P01';
+  return new MaelstromError('E_STORE', `store: ${message}`, { cause: e, retryable });
+}
