@@ -139,6 +139,9 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
           if (v !== undefined) r[f] = f === 'errorRate' ? Math.min(1, v) : v;
         });
         if (r.utilization === undefined && r.load !== undefined && r.capacity !== undefined && r.capacity > 0) r.utilization = r.load / r.capacity;
+        // A fresh datacenter that serves nothing (drained) has no latency to measure: its p99 is 0, not unknown,
+        // or a restore into it would wait forever for a figure that only traffic can produce.
+        if (r.latencyP99 === undefined && r.load === 0) r.latencyP99 = 0;
       }
       datacenters[dc] = r;
     }
