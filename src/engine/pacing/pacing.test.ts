@@ -79,6 +79,29 @@ describe('closed-loop pacer', () => {
     expect(d.step).toBeCloseTo(0.1);
   });
 
+  it('halves the largest step for every back-off, so it cannot oscillate', () => {
+    const d = closed.next(input({ progress: 0.3, steps: 5, lastStep: 0.4, lastDecision: 'grow', backoffs: 2, volume: 100 }));
+    expect(d.step).toBeCloseTo(0.125);
+    // ...but never below a step worth taking.
+    const floor = closed.next(input({ progress: 0.3, steps: 9, lastStep: 0.05, lastDecision: 'grow', backoffs: 10, volume: 100 }));
+    expect(floor.kind).not.toBe('hold');
+    expect(floor.step).toBeCloseTo(0.02);
+  });
+
+  it('counts a receiver busier than its load (cold caches) by its utilisation', () => {
+    const cold = [recv('west', 400, 1000, { utilization: 0.845 }), recv('central', 400, 1000, { utilization: 0.845 })];
+    expect(closed.next(input({ progress: 0.2, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: cold })).kind).toBe('hold');
+  });
+
+  it('takes a sliver left over with the step before it', () => {
+    const d = closed.next(input({ progress: 0.7, steps: 4, lastStep: 0.1, lastDecision: 'grow', volume: 10_000, receivers: [recv('west', 100, 10_000), recv('central', 100, 10_000)] }));
+    // The grown step (0.2) would leave 0.1; only a sliver under half the minimum step is folded in.
+    expect(d.kind).toBe('grow');
+    const last = closed.next(input({ progress: 0.796, steps: 5, lastStep: 0.1, lastDecision: 'grow', volume: 10_000, receivers: [recv('west', 100, 10_000), recv('central', 100, 10_000)] }));
+    expect(last.kind).toBe('final');
+    expect(0.796 + last.step).toBe(1);
+  });
+
   it('holds when the receivers are at the target', () => {
     const full = [recv('west', 849, 1000), recv('central', 849, 1000)];
     expect(closed.next(input({ progress: 0.5, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: full })).kind).toBe('hold');
