@@ -94,4 +94,34 @@ spec: { fleet: tight, direction: drain, datacenter: east, runbooks: [ { match: {
     expect(w.backend.journal()).toHaveLength(0);
     await c.close();
   });
+  it('a false pre-condition holds the task visibly: an event at once, blocked after a while, never passed silently', async () => {
+    const w = await makeWorld();
+    const real = w.backend;
+    const busy: Backend = {
+      ...real, name: real.name, clock: real.clock, supports: real.supports,
+      init: () => real.init(), close: () => real.close(), weights: (...a) => real.weights(...a), baselineWeights: (...a) => real.baselineWeights(...a), act: (...a) => real.act(...a),
+      snapshot: async (o) => {
+        const s: FleetSnapshot = await real.snapshot(o);
+        const back = s.services.back!;
+        // west looks full for back, so its pre-condition (capacity-left) is false.
+        return { ...s, services: { ...s.services, back: { ...back, datacenters: { ...back.datacenters, west: { ...back.datacenters.west, utilization: 1.2 } } } } };
+      },
+    };
+    const c = w.newController({ backend: busy });
+    const seen: string[] = [];
+    c.subscribe((e) => { if (e.type === 'condition.blocked' && e.taskId === 'back/step') seen.push(e.condition); if (e.type === 'task.state' && e.taskId === 'back/step') seen.push(e.state); });
+    const run = await c.startRun('mini-drain', operator);
+    await w.until(() => false, 600_000);
+    expect(seen.slice(0, 3)).toEqual(['capacity-left', 'waiting', 'blocked']);
+    const view = await c.getRun(run.id);
+    expect(view.tasks.find((t) => t.id === 'back/step')).toMatchObject({ state: 'blocked' });
+    expect(view.state).toBe('blocked');
+    expect(w.backend.journal().filter((j) => j.origin?.taskId === 'back/step')).toHaveLength(0);
+    await c.command(run.id, { action: 'override-condition', task: 'back/step', condition: 'capacity-left', reason: 'west is being expanded' }, operator);
+    let done = false;
+    void c.wait(run.id).then(() => { done = true; });
+    await w.until(() => done);
+    expect((await c.getRun(run.id)).state).toBe('succeeded');
+    await c.close();
+  });
 });
