@@ -109,7 +109,7 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       const stepsWhileLost = steps(s, run.id).length;
       const until = Date.now() + 2_000;
       await eventually('2 s without the socket', () => Date.now() > until, 5_000);
-      expect(['running', 'paused', 'pending']).toContain((await s.controller.getRun(run.id)).state);
+      expect(['running', 'blocked', 'paused', 'pending']).toContain((await s.controller.getRun(run.id)).state);
       expect(steps(s, run.id).length).toBeLessThanOrEqual(stepsWhileLost + 1);
       await env.hideSocket(false);
       expect((await s.controller.wait(run.id)).state).toBe('succeeded');
@@ -131,7 +131,7 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       const left = Math.min(...steps(s, run.id).map((e) => e.remaining));
       const until = Date.now() + 4_000;
       await eventually('4 s without Prometheus', () => Date.now() > until, 6_000);
-      expect(['running', 'paused', 'pending']).toContain((await s.controller.getRun(run.id)).state);
+      expect(['running', 'blocked', 'paused', 'pending']).toContain((await s.controller.getRun(run.id)).state);
       expect(Math.min(...steps(s, run.id).map((e) => e.remaining))).toBeGreaterThanOrEqual(left - 0.2);
       expect(Math.min(...steps(s, run.id).map((e) => e.remaining))).toBeGreaterThan(0);
     } finally { await s.close(); }
