@@ -71,7 +71,11 @@ function num(v: string): number | undefined {
 }
 
 export function createPrometheusSource(options: PrometheusSourceOptions): PrometheusSource {
-  const cfg = PrometheusSourceConfig.parse({ url: options.url, queries: options.queries, window: options.window, staleAfterMs: options.staleAfterMs, timeoutMs: options.timeoutMs });
+  const parsed = PrometheusSourceConfig.safeParse({ url: options.url, queries: options.queries, window: options.window, staleAfterMs: options.staleAfterMs, timeoutMs: options.timeoutMs });
+  if (!parsed.success) {
+    throw new MaelstromError('E_BAD_REQUEST', `prometheus source: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`);
+  }
+  const cfg = parsed.data;
   const base = cfg.url.replace(/\/+$/, '');
   const now = options.now ?? Date.now;
   let lastIssues = new Set<string>();
