@@ -14,7 +14,7 @@ import type { JournalEntry } from '../src/backends/sim/backend.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const SPEED = 300;
+const SPEED = 200;
 const KILLS = 6;
 
 /** Small seeded PRNG (mulberry32), so the kill moments are the same on every run. */
@@ -124,12 +124,12 @@ describe('kill test', () => {
       const exited = new Promise<number | null>((resolve) => { controller.on('exit', (code) => { resolve(code); }); });
       let code: number | null;
       if (kills < KILLS) {
-        // Once the controller has started or resumed the run, kill it at a random moment of the next 2.5 s.
+        // Once the controller has started or resumed the run, kill it at a random moment of the next 1.2 s.
         const ready = new Promise<void>((resolve) => {
           const check = (): void => { if (/started run|resuming run/.test(output)) resolve(); else if (controller.exitCode === null) setTimeout(check, 20); };
           check();
         });
-        const delay = random() * 2500;
+        const delay = random() * 1200;
         const outcome = await Promise.race([exited, ready.then(() => new Promise<'kill'>((r) => setTimeout(() => r('kill'), delay)))]);
         if (outcome === 'kill') {
           controller.kill('SIGKILL');
