@@ -1,0 +1,80 @@
+/**
+ * The server's commands as a user runs them: `token create` prints a secret once and stores only its hash;
+ * `serve` answers with that token; `demo` prints a working dashboard link and admin token; Ctrl-C stops both cleanly.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hashTokenSecret } from '../src/store/tokens.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'maelstrom-server-cli-'));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts a long-running command and resolves with its first output matching `pattern`. */
+function start(args: string[], pattern: RegExp): Promise<{ child: ChildProcessWithoutNullStreams; match: RegExpExecArray; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args]);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => { out += d; });
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      const m = pattern.exec(out);
+      if (m) resolve({ child, match: m, output: () => out });
+    });
+    child.once('exit', (code) => { reject(new Error(`exited with ${code}: ${out}`)); });
+  });
+}
+
+function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  return new Promise((resolve) => { child.once('exit', (code) => { resolve(code); }); child.kill('SIGINT'); });
+}
+
+describe('server commands', () => {
+  const store = `sqlite:${join(dir, 'm.db')}`;
+
+  it('token create prints the secret once and stores only its SHA-256', () => {
+    const r = cli('token', 'create', '--role', 'operator', '--name', 'alice', '--store', store);
+    expect(r.status, r.stderr).toBe(0);
+    const secret = r.stdout.trim();
+    expect(secret).toMatch(/^mst_[A-Za-z0-9_-]{20,}$/);
+    const db = new Database(join(dir, 'm.db'), { readonly: true });
+    const dump = JSON.stringify(db.prepare("SELECT * FROM sqlite_master WHERE type = 'table'").all().map((t) => db.prepare(`SELECT * FROM "${(t as { name: string }).name}"`).all()));
+    db.close();
+    expect(dump).not.toContain(secret);
+    expect(dump).toContain(hashTokenSecret(secret));
+    const bad = cli('token', 'create', '--role', 'root', '--store', store);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/E_BAD_REQUEST: --role must be viewer, operator or admin/);
+  });
+
+  it('serve answers with a token from the same store and stops on Ctrl-C', async () => {
+    const secret = cli('token', 'create', '--role', 'viewer', '--store', store).stdout.trim();
+    const { child, match } = await start(['serve', '-f', 'examples', '--store', store, '--port', '0'], /maelstrom serve: (http:\/\/\S+) /);
+    const url = match[1]!;
+    const me = await fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(await me.json()).toMatchObject({ role: 'viewer' });
+    expect((await fetch(`${url}/api/v1/runs`)).status).toBe(401);
+    expect(await stop(child)).toBe(0);
+  });
+
+  it('demo prints a dashboard link with an admin token, serves the dashboard, and stops on Ctrl-C', async () => {
+    const { child, match, output } = await start(['demo', '--port', '0'], /dashboard:\s+(http:\/\/\S+)\/#token=(\S+)/);
+    const [, url, token] = match;
+    const me = await fetch(`${url!}/api/v1/me`, { headers: { authorization: `Bearer ${token!}` } });
+    expect(await me.json()).toMatchObject({ role: 'admin' });
+    const page = await fetch(`${url!}/`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await stop(child)).toBe(0);
+    expect(output()).toMatch(/maelstrom demo: stopped/);
+  });
+});
