@@ -136,6 +136,7 @@ describe('server', () => {
     expectError(await call('POST', '/api/v1/halt', { role: 'operator', body: {} }), 400, 'E_BAD_REQUEST');
     expectError(await call('GET', '/api/v1/series?metric=traffic&window=abc', { role: 'viewer' }), 400, 'E_BAD_REQUEST');
     expectError(await call('GET', '/api/v1/nothing', { role: 'viewer' }), 404, 'E_NOT_FOUND');
+    expectError(await call('POST', '/api/v1/definitions/validate', { role: 'viewer', body: { documents: 'x'.repeat(4 * 1024 * 1024) } }), 400, 'E_BAD_REQUEST');
     expectError(await call('POST', '/api/v1/runs', { role: 'operator', body: { plan: 'no-such-plan' } }), 404, 'E_NOT_FOUND');
   });
 

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { MetricsSource } from '../backends/backend.js';
 import type { Actor, Controller, OperatorCommand, RunView } from '../engine/controller.js';
@@ -92,6 +93,8 @@ export function createServerApp(options: ServerOptions): ServerApp {
   const auth = bearerAuth(store);
   app.use('/api/v1/*', async (c, next) => { metrics.countRequest(); await next(); });
   app.use('/api/v1/*', auth);
+  // Larger than any body the API accepts (definitions to validate are at most 2 MB), so nothing big is buffered.
+  app.use('/api/v1/*', bodyLimit({ maxSize: 3 * 1024 * 1024, onError: () => { throw new MaelstromError('E_BAD_REQUEST', 'the request body is larger than 3 MB'); } }));
 
   /** Runs a mutating action: checks the role, records it in the audit log with its outcome, answers its result. */
   async function mutate<T>(c: Context<AuthEnv>, action: string, target: string | undefined, reason: string | undefined, details: unknown, run: (actor: Actor) => Promise<T>): Promise<T> {
