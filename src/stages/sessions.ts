@@ -2,8 +2,9 @@
  * sessions.drain: for a sticky service whose edge weight in the datacenter is already zero, let established
  * sessions end by themselves for a grace period, then tear the rest down at a paced rate until none remain.
  *
- * Every teardown is a reconnect at the receivers, so the rate is health-gated: halved while a receiver is degraded
- * (above the target, errors or latency up), and brought back up once they recover.
+ * Every teardown is a reconnect at the receivers, so the rate is paced: it starts at a quarter of the asked rate,
+ * doubles every poll while the receivers are healthy, and halves while one is degraded (above the target, errors or
+ * latency up).
  */
 import { CLOSED_LOOP_DEFAULTS, degradation } from '../engine/pacing/closed-loop.js';
 import type { ReceiverReading } from '../engine/pacing/pacer.js';
@@ -13,6 +14,8 @@ import { readParams } from './params.js';
 import { sleepWithin } from './wait.js';
 
 const POLL_MS = 10_000;
+/** The teardown starts at this fraction of the asked rate, like a shift's small first step, and doubles while healthy. */
+const START_RATE_FRACTION = 1 / 4;
 /** The rate never drops below this fraction of the asked rate, so a drain always ends. */
 const MIN_RATE_FRACTION = 1 / 8;
 
@@ -74,13 +77,14 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
     if (now >= state.graceUntil) {
       const baseline = new Map((state.baseline ?? []).map((b) => [b.name, b]));
       const degraded = receiversOf(reading, datacenter).some((r) => degradation(r, baseline.get(r.name), ctx.targetUtilization, CLOSED_LOOP_DEFAULTS) !== undefined);
-      const current: number = state.rate ?? asked;
-      const rate: number = degraded ? Math.max(asked * MIN_RATE_FRACTION, current / 2) : Math.min(asked, current * 2);
-      if (rate !== state.rate) {
+      const current: number | undefined = state.rate;
+      const rate: number = current === undefined ? asked * START_RATE_FRACTION
+        : degraded ? Math.max(asked * MIN_RATE_FRACTION, current / 2) : Math.min(asked, current * 2);
+      if (rate !== current) {
         state = { ...state, rate };
         await ctx.checkpoint(state);
         await act(ctx, { kind: 'sessions.teardown', service, datacenter, rate });
-        if (degraded) {
+        if (current !== undefined && rate < current) {
           await ctx.emit({ type: 'alert', time: ctx.clock.now(), runId: ctx.runId, taskId: ctx.taskId, severity: 'warning', message: `receivers of ${service} degraded: session teardown slowed to ${rate.toFixed(0)}/s` });
         }
       }

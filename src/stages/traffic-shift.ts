@@ -106,6 +106,7 @@ export const trafficShift: StageFn = async (ctx) => {
       ...(state.lastDecision ? { lastDecision: state.lastDecision } : {}),
       backoffs: state.backoffs ?? 0,
       ...(state.volume !== undefined ? { volume: state.volume } : {}),
+      inFlight: inFlight(shift, state, world),
       receivers: world.receivers, baseline: state.baseline, targetUtilization: ctx.targetUtilization,
     });
 
@@ -126,6 +127,15 @@ export const trafficShift: StageFn = async (ctx) => {
     await ctx.checkpoint(state);
   }
 };
+
+/**
+ * Drain: load the weights already send elsewhere but that has not left the datacenter yet (sessions that stay until
+ * they end, a change still propagating). What the tables promise to move, less what has visibly moved.
+ */
+function inFlight(shift: Shift, state: ShiftState, world: World): number {
+  if (shift.direction !== 'drain' || state.volume === undefined || world.sourceLoad === undefined) return 0;
+  return Math.max(0, world.sourceLoad - (1 - state.progress) * state.volume);
+}
 
 function timedOut(state: ShiftState): StageResult {
   return { outcome: 'timeout', detail: `timed out at ${(state.progress * 100).toFixed(0)} % after ${state.steps} steps` };
@@ -168,6 +178,8 @@ async function begin(shift: Shift): Promise<ShiftState | undefined> {
 interface World {
   readonly receivers: readonly ReceiverReading[];
   readonly volume: number | undefined;
+  /** The service's load still arriving in the datacenter, rps. */
+  readonly sourceLoad: number | undefined;
 }
 
 /** The receivers of the moved traffic (measured, or the truth for the oracle) and the volume to move. */
@@ -201,7 +213,7 @@ async function read(shift: Shift, state: ShiftState): Promise<World> {
     }]));
   }
   const receivers = names.map((n) => byDc[n] ?? { name: n });
-  return { receivers, volume: volumeOf(shift, state, byDc, deployed) };
+  return { receivers, volume: volumeOf(shift, state, byDc, deployed), sourceLoad: byDc[datacenter]?.load };
 }
 
 function volumeOf(shift: Shift, state: ShiftState, byDc: Readonly<Record<string, ReceiverReading>>, deployed: readonly string[]): number | undefined {

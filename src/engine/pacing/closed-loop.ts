@@ -93,7 +93,11 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       }
 
       const volume = input.volume ?? 0;
-      const headroom = input.receivers.reduce((sum, r) => sum + (headroomOf(r, target) ?? 0), 0);
+      // Under one request per second left to move (its callers are already gone, say): nothing to pace.
+      if (volume * remaining < 1) {
+        return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: moveWait, reason: `${(volume * remaining).toFixed(1)} rps left to move` };
+      }
+      const headroom = Math.max(0, input.receivers.reduce((sum, r) => sum + (headroomOf(r, target) ?? 0), 0) - (input.inFlight ?? 0));
       const safe = volume <= EPSILON ? 1 : (headroom * config.headroomShare) / volume;
       const wanted = input.lastStep > 0 ? input.lastStep * 2 : config.firstStep;
       // After a back-off, start again from half the step that hurt.

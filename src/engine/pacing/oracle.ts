@@ -35,6 +35,7 @@ export function createOraclePacer(config: OracleConfig): Pacer {
         if (h === undefined) return { kind: 'hold', step: 0, waitMs: wait, reason: `no true figures for ${r.name}` };
         headroom += h;
       }
+      headroom = Math.max(0, headroom - (input.inFlight ?? 0));
       const volume = input.volume ?? 0;
       const fits = volume <= EPSILON ? remaining : headroom / config.coldFactor / volume;
       const step = Math.min(remaining, fits);

@@ -38,6 +38,11 @@ export interface PacerInput {
    * (undefined) only when nothing could be read; the closed loop then holds.
    */
   readonly volume?: number;
+  /**
+   * Requests per second already committed to the receivers but not yet arrived there: sticky sessions that follow
+   * the weights only as they end, or a change still propagating. It uses up headroom as surely as arrived load.
+   */
+  readonly inFlight?: number;
   /** The receivers of the moved traffic, as measured now (after the previous step propagated and settled). */
   readonly receivers: readonly ReceiverReading[];
   /** The receivers as measured before the first step: the reference for "error rate up" and "latency up". */

@@ -107,6 +107,17 @@ describe('closed-loop pacer', () => {
     expect(closed.next(input({ progress: 0.5, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: full })).kind).toBe('hold');
   });
 
+  it('counts load already committed but not yet arrived (sticky sessions) against the headroom', () => {
+    // 900 rps of headroom, 800 of it promised to sessions that have not moved yet: at most 5 % of 1000 rps.
+    const d = closed.next(input({ progress: 0.3, steps: 3, lastStep: 0.2, lastDecision: 'grow', inFlight: 800 }));
+    expect(d.step).toBeCloseTo(0.05);
+    expect(createPacer({ mode: 'oracle', targetUtilization: 0.85, settle: '60s' }, { propagationMs: 0 }).next(input({ inFlight: 900 })).kind).toBe('hold');
+  });
+
+  it('moves everything at once when no traffic is left to move', () => {
+    expect(closed.next(input({ volume: 0.5 }))).toMatchObject({ kind: 'final', step: 1 });
+  });
+
   it('is deterministic', () => {
     const i = input({ progress: 0.15, steps: 2, lastStep: 0.1, lastDecision: 'grow' });
     expect(closed.next(i)).toEqual(closed.next(i));
