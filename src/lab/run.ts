@@ -24,17 +24,24 @@ export interface LabRunOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface LabStepReport { readonly at: number; readonly step: number; readonly remaining: number; readonly moved: number; readonly decision: string; readonly reason?: string }
+export interface LabStepReport { readonly at: number; readonly layer: 'edge' | 'cluster'; readonly step: number; readonly remaining: number; readonly moved: number; readonly decision: string; readonly reason?: string }
 
 export interface LabReport {
+  readonly version: 1;
   readonly scenario: 'lab';
+  /** The load's start, ISO 8601: the origin of every time in the report. */
+  readonly start: string;
+  readonly durationSeconds: number;
+  readonly drainedDatacenter: string | null;
+  readonly receivers: readonly string[];
   readonly pacing: string;
   readonly backend: string;
   readonly outcome: 'succeeded' | 'failed';
   readonly plans: readonly {
     readonly name: string; readonly runId: string | null; readonly outcome: string; readonly direction: 'drain' | 'restore';
     readonly datacenter: string; readonly startedAt: number | null; readonly finishedAt: number | null;
-    readonly drainSeconds: number | null; readonly userFacingDrainSeconds: number | null; readonly error?: string;
+    readonly drainSeconds: number | null; readonly userFacingDrainSeconds: number | null; readonly targetUtilization: number;
+    readonly criticalPath: readonly string[]; readonly error?: string;
   }[];
   readonly overloadSeconds: number;
   readonly maxUtilization: number | null;
@@ -42,7 +49,8 @@ export interface LabReport {
   /** The lab's one service calls no other: there is no cross-datacenter RPC. */
   readonly crossDatacenterRpcSeconds: number;
   readonly criticalPath: readonly string[];
-  readonly tasks: readonly { readonly id: string; readonly plan: string; readonly state: string; readonly startedAt: number | null; readonly finishedAt: number | null; readonly steps: readonly LabStepReport[] }[];
+  readonly health: readonly { readonly at: number; readonly plan: string; readonly task: string; readonly check: string; readonly ok: boolean | null; readonly detail?: string }[];
+  readonly tasks: readonly { readonly id: string; readonly plan: string; readonly service: string; readonly after: readonly string[]; readonly state: string; readonly startedAt: number | null; readonly finishedAt: number | null; readonly steps: readonly LabStepReport[] }[];
   readonly load: LoadResult & { readonly targetRps: number };
   readonly issues: readonly { readonly at: number; readonly message: string }[];
 }
@@ -123,7 +131,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     load = undefined;
     sampling = false;
     await sampler;
-    return buildReport({ views, events: s.events, t0, at, result, rps: options.rps, maxUtilization, overloadSeconds, issues: s.issues, planOf: (n) => s.definitions.plans.get(n)!.spec });
+    return buildReport({ datacenters: env.datacenters, views, events: s.events, t0, at, result, rps: options.rps, maxUtilization, overloadSeconds, issues: s.issues, planOf: (n) => s.definitions.plans.get(n)!.spec });
   } finally {
     sampling = false;
     await load?.stop().catch(() => undefined);
@@ -143,7 +151,8 @@ interface ReportInput {
   readonly maxUtilization: number | null;
   readonly overloadSeconds: number;
   readonly issues: readonly { time: number; message: string }[];
-  readonly planOf: (name: string) => { direction: 'drain' | 'restore'; datacenter: string; pacing: { mode: string } };
+  readonly planOf: (name: string) => { direction: 'drain' | 'restore'; datacenter: string; pacing: { mode: string; targetUtilization: number } };
+  readonly datacenters: readonly string[];
 }
 
 function buildReport(r: ReportInput): LabReport {
@@ -154,28 +163,35 @@ function buildReport(r: ReportInput): LabReport {
     const secs = view && started !== undefined && view.finishedAt !== undefined ? Math.round((view.finishedAt - started) / 100) / 10 : null;
     // User-facing traffic is out when the edge step leaves nothing in the datacenter.
     const out = spec.direction === 'drain' && view
-      ? r.events.find((e): e is Extract<EngineEvent, { type: 'shift.step' }> => e.type === 'shift.step' && e.runId === view.id && e.remaining <= 1e-9)
+      ? r.events.find((e): e is Extract<EngineEvent, { type: 'shift.step' }> => e.type === 'shift.step' && e.runId === view.id && e.remaining <= 0.01)
       : undefined;
     return {
       name: plan, runId: view?.id ?? null, outcome: view?.state ?? 'failed', direction: spec.direction, datacenter: spec.datacenter,
-      startedAt: at(started), finishedAt: at(view?.finishedAt), drainSeconds: secs,
+      startedAt: at(started), finishedAt: at(view?.finishedAt), drainSeconds: view?.state === 'succeeded' ? secs : null,
+      targetUtilization: spec.pacing.targetUtilization, criticalPath: view?.criticalPath ?? [],
       userFacingDrainSeconds: out && started !== undefined ? Math.round((out.time - started) / 100) / 10 : null,
       ...(error ? { error } : view?.reason && view.state !== 'succeeded' ? { error: view.reason } : {}),
     };
   });
   const tasks = r.views.flatMap(({ plan, view }) => (view?.tasks ?? []).map((t) => ({
-    id: t.id, plan, state: t.state, startedAt: at(t.startedAt), finishedAt: at(t.finishedAt),
+    id: t.id, plan, service: t.service, after: t.after, state: t.state, startedAt: at(t.startedAt), finishedAt: at(t.finishedAt),
     steps: r.events.filter((e): e is Extract<EngineEvent, { type: 'shift.step' }> => e.type === 'shift.step' && e.runId === view!.id && e.taskId === t.id)
-      .map((e) => ({ at: at(e.time)!, step: e.step, remaining: e.remaining, moved: e.moved, decision: e.decision, ...(e.reason ? { reason: e.reason } : {}) })),
+      .map((e) => ({ at: at(e.time)!, layer: e.layer, step: e.step, remaining: e.remaining, moved: e.moved, decision: e.decision, ...(e.reason ? { reason: e.reason } : {}) })),
   })));
+  const health = r.views.flatMap(({ plan, view }) => r.events
+    .filter((e): e is Extract<EngineEvent, { type: 'health' }> => e.type === 'health' && view !== undefined && e.runId === view.id)
+    .map((e) => ({ at: at(e.time)!, plan, task: e.taskId, check: e.check, ok: e.ok, ...(e.detail ? { detail: e.detail } : {}) })));
+  const drainPlan = plans.find((p) => p.direction === 'drain');
   const ok = plans.length === 2 && plans.every((p) => p.outcome === 'succeeded') && r.result.failedRequests === 0;
   return {
-    scenario: 'lab', pacing: r.planOf(r.views[0]?.plan ?? '')?.pacing.mode ?? 'closed-loop', backend: 'haproxy+prometheus',
+    version: 1, scenario: 'lab', start: new Date(r.t0).toISOString(), durationSeconds: at(Date.now())!,
+    drainedDatacenter: drainPlan?.datacenter ?? null, receivers: r.datacenters.filter((d) => d !== drainPlan?.datacenter),
+    pacing: r.views[0] ? r.planOf(r.views[0].plan).pacing.mode : 'closed-loop', backend: 'haproxy+prometheus',
     outcome: ok ? 'succeeded' : 'failed', plans,
     overloadSeconds: r.overloadSeconds, maxUtilization: r.maxUtilization === null ? null : Math.round(r.maxUtilization * 1000) / 1000,
     failedRequests: r.result.failedRequests, crossDatacenterRpcSeconds: 0,
-    criticalPath: r.views.flatMap(({ view }) => view?.criticalPath ?? []),
-    tasks, load: { ...r.result, targetRps: r.rps },
+    criticalPath: drainPlan?.criticalPath ?? [],
+    health, tasks, load: { ...r.result, targetRps: r.rps },
     issues: r.issues.map((i) => ({ at: at(i.time)!, message: i.message })),
   };
 }
