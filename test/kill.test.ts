@@ -37,11 +37,11 @@ const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'maelstrom-kill-'));
 
 /**
- * The reference definitions plus one plan: evacuate-east restricted to its stateless services (edge and cluster
- * shifts of ten services, thirteen tasks), which keeps the test within a minute. The sticky services' ten-minute
- * session grace alone would take longer than that.
+ * The reference definitions plus one plan: evacuate-east restricted to thirteen of its services, every kind of
+ * runbook among them (shifts at both layers, a sticky drain with a two-minute grace, a replication repoint, a
+ * promotion; sixteen tasks, three of two stages), which keeps the test within a minute.
  */
-const PLAN = 'evacuate-east-stateless';
+const PLAN = 'evacuate-east-quick';
 const DEFS = join(dir, 'defs');
 mkdirSync(DEFS);
 for (const f of readdirSync(join(ROOT, 'examples'))) copyFileSync(join(ROOT, 'examples', f), join(DEFS, f));
@@ -52,10 +52,13 @@ spec:
   fleet: example
   direction: drain
   datacenter: east
-  services: [web, api, photos, feed, ranking, profile, auth, cache, blob, config]
+  services: [web, api, photos, feed, ranking, profile, auth, cache, blob, config, messenger, search-index, user-db]
   runbooks:
     - { match: { type: stateless, userFacing: true }, runbook: drain-user-facing }
     - { match: { type: stateless }, runbook: drain-internal }
+    - { match: { type: sticky }, runbook: drain-sticky, with: { grace: 2m } }
+    - { match: { type: replication }, runbook: drain-replication }
+    - { match: { type: stateful }, runbook: drain-stateful }
   concurrency: 8
   pacing: { mode: closed-loop, targetUtilization: 0.85, settle: 60s }
   restorePlan: restore-east
@@ -88,16 +91,18 @@ async function journal(url: string): Promise<JournalEntry[]> {
 const key = (taskId: string, stage: number): string => `${taskId}#${stage}`;
 
 /** Stages whose end is committed in the store: those a restarted controller must never run again. */
-async function completedStages(storePath: string): Promise<{ done: Set<string>; state: string | undefined }> {
+async function completedStages(storePath: string): Promise<{ done: Set<string>; state: string | undefined; starts: { seq: number; key: string }[] }> {
   const store = createSqliteStore({ path: storePath });
   await store.init();
   try {
     const done = new Set<string>();
+    const starts: { seq: number; key: string }[] = [];
     const runs = await store.listRuns();
     for (const e of await store.listEvents({ limit: 1_000_000 })) {
       if (e.type === 'stage.end' && e.outcome === 'success') done.add(key(e.taskId, e.stage));
+      if (e.type === 'stage.start') starts.push({ seq: e.seq ?? 0, key: key(e.taskId, e.stage) });
     }
-    return { done, state: runs[0]?.state };
+    return { done, state: runs[0]?.state, starts };
   } finally {
     await store.close();
   }
@@ -114,7 +119,8 @@ describe('kill test', () => {
     let lastOutput = '';
     let resumed = 0;
     for (let attempt = 0; attempt < KILLS + 3 && !finished; attempt++) {
-      const before = await completedStages(storePath).catch(() => ({ done: new Set<string>(), state: undefined }));
+      const before = await completedStages(storePath).catch(() => ({ done: new Set<string>(), state: undefined, starts: [] }));
+      const lastSeq = Math.max(0, ...before.starts.map((s) => s.seq));
       const journalBefore = (await journal(url)).length;
       const controller = cli(['run', PLAN, '-f', DEFS, '--backend', `sim+${url}`, '--store', `sqlite:${storePath}`, '--plain']);
       children.push(controller);
@@ -149,6 +155,9 @@ describe('kill test', () => {
           violations.push(`${j.origin.taskId} stage ${j.origin.stage} acted again (${j.kind} ${j.target}) after it had completed`);
         }
       }
+      // Nor did it even begin one again (a repeat of an idempotent stage sends nothing, but still shows here).
+      const now = await completedStages(storePath);
+      for (const st of now.starts) if (st.seq > lastSeq && before.done.has(st.key)) violations.push(`${st.key} started again after it had completed`);
       if (code === 0) finished = true;
       else if (code !== null) throw new Error(`the controller exited with ${code}:\n${output}`);
     }
