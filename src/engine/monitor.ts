@@ -112,6 +112,12 @@ export async function monitorTask(rt: RunRuntime, taskId: string, gate: Gate, ho
   const cond = rt.conditions(taskId);
   const { clock, backend, options } = rt.deps;
   const last = new Map<string, boolean | null>();
+  // Health checks already false at the task's first evaluation. Such a check measures the very trouble the task is
+  // there to end (errors in a datacenter being evacuated, say): gating on it would block the cure forever. It is
+  // recorded and warned about, but does not gate on its absolute value until it has been true once during the task;
+  // from then on it gates as any other. Missing data ("hold") is never exempted.
+  const failingAtStart = new Set<string>();
+  let first = true;
   while (!stop.aborted) {
     if (planned.health.length === 0) {
       gate.set(true);
@@ -129,14 +135,27 @@ export async function monitorTask(rt: RunRuntime, taskId: string, gate: Gate, ho
       if (stop.aborted) return;
       const time = clock.now();
       const events: EngineEvent[] = [];
+      if (first) {
+        first = false;
+        for (const r of results) {
+          if (r.verdict !== 'false') continue;
+          failingAtStart.add(r.key);
+          events.push({ type: 'alert', time, runId: rt.id, taskId, severity: 'warning', message: `health ${r.key} of ${taskId} was failing before the task started${r.detail ? ` (${r.detail})` : ''}: it does not hold the task until it has been true once` });
+        }
+      }
+      for (const r of results) if (r.verdict === 'true') failingAtStart.delete(r.key);
       for (const r of results) {
         const ok = okOf(r);
         if (last.get(r.key) === ok) continue;
         last.set(r.key, ok);
-        events.push({ type: 'health', time, runId: rt.id, taskId, check: r.key, ok, ...(r.detail ? { detail: r.detail } : r.overridden ? { detail: 'overridden' } : {}) });
+        const detail = r.detail ?? (r.overridden ? 'overridden' : undefined);
+        const note = ok === false && failingAtStart.has(r.key) ? 'failing since before the task started, not gating' : undefined;
+        const text = [detail, note].filter((x) => x !== undefined).join('; ');
+        events.push({ type: 'health', time, runId: rt.id, taskId, check: r.key, ok, ...(text ? { detail: text } : {}) });
       }
-      const healthy = allTrue(results);
-      const bad = results.find((r) => r.verdict !== 'true');
+      const gating = results.filter((r) => !(r.verdict === 'false' && failingAtStart.has(r.key)));
+      const healthy = allTrue(gating);
+      const bad = gating.find((r) => r.verdict !== 'true');
       const wasHealthy = holds.health === undefined;
       holds.health = healthy ? undefined : `health ${bad?.key ?? ''} is ${bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false'}${bad?.detail ? `: ${bad.detail}` : ''}`;
       if (!healthy && (wasHealthy || !gate.open)) {
