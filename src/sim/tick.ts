@@ -271,7 +271,7 @@ function stickySessions(st: WorldState, s: number, dem: number, dist: Float64Arr
     if (st.lost[d]) { reconnects += sess; st.sessions[base + d] = 0; continue; }
     sess -= sess * DT / life;
     const td = Math.min(sess, st.teardownRate[base + d]! * DT);
-    st.sessions[base + d] = sess - td;
+    st.sessions[base + d] = wholeSessions(sess - td);
     reconnects += td;
   }
   const connecting = newSessions + reconnects;
@@ -292,6 +292,14 @@ function stickySessions(st: WorldState, s: number, dem: number, dist: Float64Arr
   }
 }
 
+/**
+ * Sessions are modelled as a fluid, which decays towards zero without ever reaching it; less than half a session
+ * left is no session, so that "all sessions have ended" can become true.
+ */
+function wholeSessions(n: number): number {
+  return n < 0.5 ? 0 : n;
+}
+
 /** Sessions of an internal sticky service follow what it serves, and a teardown reconnects through the callers. */
 function internalSessions(st: WorldState, s: number): void {
   const { D } = st;
@@ -303,7 +311,7 @@ function internalSessions(st: WorldState, s: number): void {
     if (st.lost[d]) { st.sessions[base + d] = 0; continue; }
     sess += (target - sess) * Math.min(1, DT / life);
     const td = Math.min(sess, st.teardownRate[base + d]! * DT);
-    st.sessions[base + d] = sess - td;
+    st.sessions[base + d] = wholeSessions(sess - td);
     if (td > 0) st.rpcIn[base + d] = st.rpcIn[base + d]! + td * CONNECT_COST / DT;
   }
 }
