@@ -1,7 +1,9 @@
 /**
  * The closed-loop pacer (detect → diagnose → resolve): the step size comes from the receivers' measured headroom at
- * the target utilisation; the first step is deliberately small; each later step may at most double the previous
- * one. After each step it waits for propagation plus the settle window, then:
+ * the target utilisation; the first step is deliberately small (a quarter of what the headroom allows, at least
+ * `firstStep`); while every receiver stays well under the target each later step may grow fourfold, up to what the
+ * headroom allows, and near the target it grows no more than the headroom left allows. After each step it waits for
+ * propagation plus the settle window, then:
  * - missing readings → hold (missing data is never healthy);
  * - a receiver degraded (above the target, error rate or latency up against the readings before the drain)
  *   → back off one step (move the last step back), then hold until it recovers;
@@ -30,6 +32,13 @@ export interface ClosedLoopConfig {
   readonly latencyRatio: number;
   readonly latencyRise: number;
 }
+
+/** The first step takes this share of what the measured headroom allows: a probe of how the receivers respond. */
+const FIRST_OF_ALLOWED = 1 / 4;
+/** While every receiver is at least this far under the target, a step may grow this much over the previous one. */
+const WELL_UNDER = 0.1;
+const FAST_GROWTH = 4;
+const SLOW_GROWTH = 1;
 
 export const CLOSED_LOOP_DEFAULTS = {
   firstStep: 0.05,
@@ -99,7 +108,11 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       }
       const headroom = Math.max(0, input.receivers.reduce((sum, r) => sum + (headroomOf(r, target) ?? 0), 0) - (input.inFlight ?? 0));
       const safe = volume <= EPSILON ? 1 : (headroom * config.headroomShare) / volume;
-      const wanted = input.lastStep > 0 ? input.lastStep * 2 : config.firstStep;
+      // Sized from the headroom: a probe first, then fast growth toward what the headroom allows while the receivers
+      // are well under the target (they responded as predicted), no growth near it (the headroom left still limits).
+      const hottest = Math.max(0, ...input.receivers.map((r) => utilizationOf(r) ?? 0));
+      const growth = hottest <= target - WELL_UNDER ? FAST_GROWTH : SLOW_GROWTH;
+      const wanted = input.lastStep > 0 ? input.lastStep * growth : Math.max(config.firstStep, Math.min(safe, remaining) * FIRST_OF_ALLOWED);
       // After a back-off, start again from half the step that hurt.
       const grown = input.lastDecision === 'backoff' ? input.lastStep / 2 : wanted;
       // Every back-off halves the largest step allowed for the rest of the move, so the loop cannot oscillate.

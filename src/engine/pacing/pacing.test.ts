@@ -16,15 +16,30 @@ const input = (over: Partial<PacerInput> = {}): PacerInput => ({
 const closed = createPacer({ mode: 'closed-loop', targetUtilization: 0.85, settle: '60s' }, { propagationMs: 30_000 });
 
 describe('closed-loop pacer', () => {
-  it('starts with a small first step and waits for propagation plus settle', () => {
+  it('starts with a small first step, a quarter of what the headroom allows, and waits for propagation plus settle', () => {
+    // 2 × (850 − 400) = 900 rps of headroom, half of it usable (cold caches): 45 % allowed, a quarter of that first.
     const d = closed.next(input());
-    expect(d).toMatchObject({ kind: 'grow', step: 0.05, waitMs: 90_000 });
+    expect(d).toMatchObject({ kind: 'grow', waitMs: 90_000 });
+    expect(d.step).toBeCloseTo(0.1125);
+    // Never below the configured first step, nor above what the headroom allows.
+    const roomy = [recv('west', 100, 10_000), recv('central', 100, 10_000)];
+    expect(closed.next(input({ volume: 100, receivers: roomy })).step).toBeCloseTo(0.25);
+    expect(closed.next(input({ receivers: [recv('west', 820, 1000), recv('central', 820, 1000)] })).step).toBeCloseTo(0.03);
   });
 
-  it('grows the step while the receivers have headroom, at most doubling', () => {
+  it('grows the step fourfold while the receivers are well under the target, up to what the headroom allows', () => {
     const d = closed.next(input({ progress: 0.05, steps: 1, lastStep: 0.05, lastDecision: 'grow' }));
     expect(d.kind).toBe('grow');
-    expect(d.step).toBeCloseTo(0.1);
+    expect(d.step).toBeCloseTo(0.2);
+    expect(closed.next(input({ progress: 0.2, steps: 2, lastStep: 0.2, lastDecision: 'grow' })).step).toBeCloseTo(0.45);
+  });
+
+  it('does not grow the step near the target', () => {
+    // 78 % is within 10 points of the 85 % target: 2 × 70 = 140 rps of headroom would allow 7 %, the step stays 5 %.
+    const near = [recv('west', 780, 1000), recv('central', 780, 1000)];
+    const d = closed.next(input({ progress: 0.1, steps: 2, lastStep: 0.05, lastDecision: 'grow', receivers: near }));
+    expect(d.kind).toBe('grow');
+    expect(d.step).toBeCloseTo(0.05);
   });
 
   it('never moves more than the measured headroom allows', () => {
@@ -94,10 +109,10 @@ describe('closed-loop pacer', () => {
   });
 
   it('takes a sliver left over with the step before it', () => {
-    const d = closed.next(input({ progress: 0.7, steps: 4, lastStep: 0.1, lastDecision: 'grow', volume: 10_000, receivers: [recv('west', 100, 10_000), recv('central', 100, 10_000)] }));
-    // The grown step (0.2) would leave 0.1; only a sliver under half the minimum step is folded in.
+    const d = closed.next(input({ progress: 0.7, steps: 4, lastStep: 0.025, lastDecision: 'grow', volume: 10_000, receivers: [recv('west', 100, 10_000), recv('central', 100, 10_000)] }));
+    // The grown step (0.1) would leave 0.2; only a sliver under half the minimum step is folded in.
     expect(d.kind).toBe('grow');
-    const last = closed.next(input({ progress: 0.796, steps: 5, lastStep: 0.1, lastDecision: 'grow', volume: 10_000, receivers: [recv('west', 100, 10_000), recv('central', 100, 10_000)] }));
+    const last = closed.next(input({ progress: 0.796, steps: 5, lastStep: 0.05, lastDecision: 'grow', volume: 10_000, receivers: [recv('west', 100, 10_000), recv('central', 100, 10_000)] }));
     expect(last.kind).toBe('final');
     expect(0.796 + last.step).toBe(1);
   });
