@@ -40,7 +40,13 @@ async function confirm(reason?: string): Promise<void> {
   await dialog.waitFor();
   if (reason !== undefined) await page.getByTestId('reason').fill(reason);
   await page.getByTestId('confirm-ok').click();
-  await dialog.waitFor({ state: 'detached' });
+  try {
+    await dialog.waitFor({ state: 'detached', timeout: 60_000 });
+  } catch (e) {
+    await page.screenshot({ path: join(SHOTS, 'failed-confirm.png'), fullPage: true });
+    const shown = await dialog.locator('.error').textContent().catch(() => null);
+    throw new Error(`the confirmation did not complete${shown ? `: ${shown}` : ''}`, { cause: e });
+  }
 }
 
 describe.skipIf(!available)('dashboard in Chromium', () => {
