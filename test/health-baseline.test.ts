@@ -33,7 +33,7 @@ describe('engine: health checks failing before the task started', () => {
     const health: (boolean | null)[] = [];
     const alerts: string[] = [];
     c.subscribe((e) => {
-      if (e.taskId !== 'front/step') return;
+      if (!('taskId' in e) || e.taskId !== 'front/step') return;
       if (e.type === 'health' && e.check === 'errors-low') health.push(e.ok);
       if (e.type === 'alert') alerts.push(`${e.severity}: ${e.message}`);
     });

@@ -2,13 +2,16 @@
  * sessions.drain: for a sticky service whose edge weight in the datacenter is already zero, let established
  * sessions end by themselves for a grace period, then tear the rest down at a paced rate until none remain.
  *
- * Every teardown is a reconnect at the receivers, so the rate is paced: it starts at a quarter of the asked rate,
- * doubles every poll while the receivers are healthy, and halves while one is degraded (above the target, errors or
- * latency up).
+ * Every teardown is a reconnect at the receivers, so the rate is paced, the asked rate being only an upper bound: it
+ * starts at a quarter of the asked rate, doubles every poll while the receivers are healthy, and halves while one is
+ * degraded (above the target, errors or latency up). Whatever the ramp says, the rate never exceeds what the
+ * receivers' measured headroom at the target can absorb until the next poll: each torn-down session costs a
+ * reconnect there at once and then carries its share of load for good.
  */
 import { CLOSED_LOOP_DEFAULTS, degradation } from '../engine/pacing/closed-loop.js';
 import type { ReceiverReading } from '../engine/pacing/pacer.js';
-import type { ServiceReading } from '../model/readings.js';
+import { headroomOf } from '../engine/pacing/headroom.js';
+import type { DatacenterReading, ServiceReading } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult } from './stage.js';
 import { readParams } from './params.js';
 import { sleepWithin } from './wait.js';
@@ -16,14 +19,47 @@ import { sleepWithin } from './wait.js';
 const POLL_MS = 10_000;
 /** The teardown starts at this fraction of the asked rate, like a shift's small first step, and doubles while healthy. */
 const START_RATE_FRACTION = 1 / 4;
-/** The rate never drops below this fraction of the asked rate, so a drain always ends. */
-const MIN_RATE_FRACTION = 1 / 8;
+/**
+ * The rate never drops below this many sessions per second (or the asked rate, when lower), so a drain always ends
+ * (sessions that end by themselves never quite reach zero); few enough that their reconnects are noise anywhere.
+ */
+const MIN_RATE = 1;
+/**
+ * What one reconnect costs a receiver, in requests: the handshake, authentication and fetching the session's state.
+ * An estimate (the figure is not measurable before the teardown starts); the headroom share below keeps a margin.
+ */
+const RECONNECT_REQUESTS = 2;
+/** Use at most this share of the measured headroom until the next poll, as the closed-loop pacer does per step. */
+const HEADROOM_SHARE = CLOSED_LOOP_DEFAULTS.headroomShare;
+/** A raise smaller than this fraction of the current rate is not worth an action; a cut is always made. */
+const MIN_RAISE = 0.1;
+
+/**
+ * Sessions per second the receivers can absorb until the next poll without passing the target: the reconnects
+ * (`RECONNECT_REQUESTS` each) plus the load the moved sessions carry by the end of the poll, against a share of the
+ * measured headroom. Undefined when the headroom or the load per session cannot be read.
+ */
+export function absorbableRate(receivers: readonly ReceiverReading[], perSession: number | undefined, target: number): number | undefined {
+  if (perSession === undefined) return undefined;
+  let headroom = 0;
+  for (const r of receivers) {
+    const h = headroomOf(r, target);
+    if (h === undefined) return undefined;
+    headroom += h;
+  }
+  return (headroom * HEADROOM_SHARE) / (RECONNECT_REQUESTS + perSession * (POLL_MS / 1000));
+}
 
 interface DrainState {
   readonly graceUntil: number;
   /** Teardown rate last sent, sessions per second; absent before the grace period ended. */
   readonly rate?: number;
   readonly baseline?: readonly ReceiverReading[];
+  /**
+   * Requests per second one session carries, read in the datacenter when the drain began. Read once: late in the
+   * drain the few sessions left would share load that does not follow them (overheads, stragglers) and look dear.
+   */
+  readonly perSession?: number;
 }
 
 export async function serviceReading(ctx: StageContext, service: string): Promise<ServiceReading | undefined> {
@@ -39,6 +75,12 @@ export function receiversOf(reading: ServiceReading | undefined, except: string)
     ...(r.errorRate !== undefined ? { errorRate: r.errorRate } : {}),
     ...(r.latencyP99 !== undefined ? { latencyP99: r.latencyP99 } : {}),
   }));
+}
+
+/** Requests per second per session in the drained datacenter; 0 when none are left, undefined when unread. */
+function perSessionLoad(r: DatacenterReading | undefined): number | undefined {
+  if (r?.sessions === undefined || r.load === undefined) return undefined;
+  return r.sessions > 0 ? r.load / r.sessions : 0;
 }
 
 export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
@@ -58,7 +100,8 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
   let state: DrainState | undefined = ctx.state as DrainState | undefined;
   if (state?.graceUntil === undefined) {
     const reading = await serviceReading(ctx, service);
-    state = { graceUntil: ctx.clock.now() + grace, baseline: receiversOf(reading, datacenter) };
+    const perSession = perSessionLoad(reading?.datacenters[datacenter]);
+    state = { graceUntil: ctx.clock.now() + grace, baseline: receiversOf(reading, datacenter), ...(perSession !== undefined ? { perSession } : {}) };
     await ctx.checkpoint(state);
   }
 
@@ -76,16 +119,22 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
     const now = ctx.clock.now();
     if (now >= state.graceUntil) {
       const baseline = new Map((state.baseline ?? []).map((b) => [b.name, b]));
-      const degraded = receiversOf(reading, datacenter).some((r) => degradation(r, baseline.get(r.name), ctx.targetUtilization, CLOSED_LOOP_DEFAULTS) !== undefined);
+      const receivers = receiversOf(reading, datacenter);
+      // A drain resumed from a checkpoint of an older version lacks the figure: read it now.
+      const perSession = state.perSession ?? perSessionLoad(reading?.datacenters[datacenter]);
+      const absorbable = absorbableRate(receivers, perSession, ctx.targetUtilization);
+      // Unreadable headroom is never room to grow: it counts as degraded.
+      const degraded = absorbable === undefined || receivers.some((r) => degradation(r, baseline.get(r.name), ctx.targetUtilization, CLOSED_LOOP_DEFAULTS) !== undefined);
       const current: number | undefined = state.rate;
-      const rate: number = current === undefined ? asked * START_RATE_FRACTION
-        : degraded ? Math.max(asked * MIN_RATE_FRACTION, current / 2) : Math.min(asked, current * 2);
-      if (rate !== current) {
+      const ramp: number = current === undefined ? asked * START_RATE_FRACTION : degraded ? current / 2 : Math.min(asked, current * 2);
+      const rate: number = Math.max(Math.min(asked, MIN_RATE), Math.min(ramp, absorbable ?? ramp));
+      if (current === undefined || rate < current || rate > current * (1 + MIN_RAISE)) {
         state = { ...state, rate };
         await ctx.checkpoint(state);
         await act(ctx, { kind: 'sessions.teardown', service, datacenter, rate });
         if (current !== undefined && rate < current) {
-          await ctx.emit({ type: 'alert', time: ctx.clock.now(), runId: ctx.runId, taskId: ctx.taskId, severity: 'warning', message: `receivers of ${service} degraded: session teardown slowed to ${rate.toFixed(0)}/s` });
+          const why = degraded ? `receivers of ${service} degraded` : `receivers of ${service} near the target`;
+          await ctx.emit({ type: 'alert', time: ctx.clock.now(), runId: ctx.runId, taskId: ctx.taskId, severity: degraded ? 'warning' : 'info', message: `${why}: session teardown slowed to ${rate.toFixed(1)}/s` });
         }
       }
     } else if (sessions === undefined && now + POLL_MS >= state.graceUntil) {

@@ -143,6 +143,20 @@ describe('sessions.drain', () => {
     expect(changedAgain).toEqual([]);
   });
 
+  it('never tears down faster than the receivers\' headroom absorbs, whatever rate is asked', async () => {
+    const b = await world();
+    for (const w of Object.values(b.tables.edge.chat!)) w.east = 0;
+    // 80 % at an 85 % target: 2 × 5 = 10 rps of headroom, half of it for 2.3 requests per session per second.
+    for (const dc of ['west', 'central']) Object.assign(b.readings.chat!.datacenters[dc]!, { load: 80, utilization: 0.8 });
+    const ctx = ctxFor(b, { with: { service: 'chat', datacenter: 'east', grace: '0s', teardownRate: 1000 } });
+    const run = runStage(stages['sessions.drain'], ctx, b.clock);
+    await b.clock.advanceTo(b.clock.now() + 60_000);
+    const rates = b.journal.filter((j) => j.action.kind === 'sessions.teardown').map((j) => (j.action as { rate: number }).rate);
+    expect(rates[0]).toBeCloseTo(5 / 2.3);
+    expect(Math.max(...rates)).toBeLessThanOrEqual(5 / 2.3 + 1e-9);
+    expect((await run).result?.outcome).toBe('success');
+  });
+
   it('slows the teardown while a receiver is degraded', async () => {
     const b = await world();
     for (const w of Object.values(b.tables.edge.chat!)) w.east = 0;
@@ -154,7 +168,9 @@ describe('sessions.drain', () => {
     expect((await run).result?.outcome).toBe('success');
     const rates = b.journal.filter((j) => j.action.kind === 'sessions.teardown').map((j) => (j.action as { rate: number }).rate);
     expect(rates.slice(0, 2)).toEqual([10, 5]);
-    expect(rates.at(-2)).toBe(40);
+    // Recovered, it grows again, but only up to what the headroom absorbs: half of (85 − 50) + (85 − 30) rps, for a
+    // reconnect (2 requests) and 10 s of a session's load (0.03 rps) per session torn down each second.
+    expect(rates.at(-2)).toBeCloseTo((0.5 * 90) / 2.3);
     expect(rates.at(-1)).toBe(0);
     expect(ctx.events.some((e) => e.type === 'alert')).toBe(true);
   });

@@ -40,7 +40,10 @@ describe('traffic.shift against the simulator', () => {
     const { ctx, result } = await run(b, { with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' } });
     expect(result?.outcome).toBe('success');
     const shiftSteps = steps(ctx.events).filter((e) => e.decision !== 'hold');
-    expect(shiftSteps[0]).toMatchObject({ decision: 'grow', moved: 0.05 });
+    // Small: a quarter of what the measured headroom allows, never under 5 %.
+    expect(shiftSteps[0]!.decision).toBe('grow');
+    expect(shiftSteps[0]!.moved).toBeGreaterThanOrEqual(0.05);
+    expect(shiftSteps[0]!.moved).toBeLessThanOrEqual(0.25);
     expect(shiftSteps.at(-1)).toMatchObject({ decision: 'final', remaining: 0, moved: 1 });
     const remaining = shiftSteps.map((e) => e.remaining);
     expect(remaining).toEqual([...remaining].sort((x, y) => y - x));
