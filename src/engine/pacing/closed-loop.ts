@@ -78,6 +78,10 @@ function missingSignals(r: ReceiverReading, base: ReceiverReading | undefined): 
 export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
   const moveWait = config.propagationMs + config.settleMs;
   const holdWait = Math.max(config.settleMs, 1000);
+  // After the last step there is no further step to decide, so nothing to settle for: wait only until the moved
+  // traffic has arrived (a hair past propagation, so the post-conditions read the result). The task's health checks
+  // keep watching, and a dependent shift reads its receivers (cold caches and all) before its own first step.
+  const lastWait = Math.min(moveWait, config.propagationMs + 1000);
   const hold = (reason: string): Decision => ({ kind: 'hold', step: 0, waitMs: holdWait, reason });
 
   return {
@@ -104,7 +108,7 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       const volume = input.volume ?? 0;
       // Under one request per second left to move (its callers are already gone, say): nothing to pace.
       if (volume * remaining < 1) {
-        return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: moveWait, reason: `${(volume * remaining).toFixed(1)} rps left to move` };
+        return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: lastWait, reason: `${(volume * remaining).toFixed(1)} rps left to move` };
       }
       const headroom = Math.max(0, input.receivers.reduce((sum, r) => sum + (headroomOf(r, target) ?? 0), 0) - (input.inFlight ?? 0));
       const safe = volume <= EPSILON ? 1 : (headroom * config.headroomShare) / volume;
@@ -122,7 +126,7 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
 
       // A sliver left over is not worth another propagation wait: take it with this step.
       if (step >= remaining - config.minStep / 2) {
-        return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: moveWait, reason: `last step; ${why}` };
+        return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: lastWait, reason: `last step; ${why}` };
       }
       if (step < config.minStep) return hold(`receivers near the target; ${why}`);
       const kind = step < input.lastStep - EPSILON ? 'shrink' : 'grow';

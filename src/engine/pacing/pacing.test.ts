@@ -34,6 +34,11 @@ describe('closed-loop pacer', () => {
     expect(closed.next(input({ progress: 0.2, steps: 2, lastStep: 0.2, lastDecision: 'grow' })).step).toBeCloseTo(0.45);
   });
 
+  it('after the last step waits only for propagation: there is no further step to settle for', () => {
+    const d = closed.next(input({ progress: 0.7, steps: 4, lastStep: 0.4, lastDecision: 'grow' }));
+    expect(d).toMatchObject({ kind: 'final', waitMs: 31_000 });
+  });
+
   it('does not grow the step near the target', () => {
     // 78 % is within 10 points of the 85 % target: 2 × 70 = 140 rps of headroom would allow 7 %, the step stays 5 %.
     const near = [recv('west', 780, 1000), recv('central', 780, 1000)];
