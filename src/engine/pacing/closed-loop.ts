@@ -40,6 +40,10 @@ const WELL_UNDER = 0.1;
 const FAST_GROWTH = 4;
 const SLOW_GROWTH = 1;
 
+/** The largest rest of a move (fraction) folded into the step before it, and the share of headroom it may use. */
+const TAIL = 0.05;
+const TAIL_HEADROOM_SHARE = 0.625;
+
 export const CLOSED_LOOP_DEFAULTS = {
   firstStep: 0.05,
   maxStep: 0.5,
@@ -124,8 +128,11 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       const step = Math.min(grown, maxStep, safe, remaining);
       const why = `headroom ${headroom.toFixed(0)} rps at ${pct(target)} for ${(volume * remaining).toFixed(0)} rps left`;
 
-      // A sliver left over is not worth another propagation wait: take it with this step.
-      if (step >= remaining - config.minStep / 2) {
+      // A sliver left over is not worth another propagation wait: take it with this step. Up to TAIL of the move is
+      // folded in when the whole rest still fits in TAIL_HEADROOM_SHARE of the measured headroom, so that a
+      // headroom-limited shift does not end in a tiny step costing a whole propagation and settle.
+      const tailFits = remaining - step <= TAIL && remaining * volume <= headroom * TAIL_HEADROOM_SHARE;
+      if (step >= remaining - config.minStep / 2 || (step >= config.minStep && tailFits)) {
         return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: lastWait, reason: `last step; ${why}` };
       }
       if (step < config.minStep) return hold(`receivers near the target; ${why}`);

@@ -39,6 +39,18 @@ describe('closed-loop pacer', () => {
     expect(d).toMatchObject({ kind: 'final', waitMs: 31_000 });
   });
 
+  it('folds a small rest (up to 5 % of the move) into a headroom-limited step when it fits in 62.5 % of the headroom', () => {
+    // 2 × (850 − 720) = 260 rps of headroom: a step of 13 % is allowed, 16 % are left; 16 % ≤ 62.5 % × 260 / 1000.
+    const tight = [recv('west', 720, 1000), recv('central', 720, 1000)];
+    const d = closed.next(input({ progress: 0.84, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: tight }));
+    expect(d.kind).toBe('final');
+    expect(0.84 + d.step).toBe(1);
+    // 10 % left over is too much to fold: the step stays what the headroom allows.
+    const far = closed.next(input({ progress: 0.77, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: tight }));
+    expect(far.kind).toBe('shrink');
+    expect(far.step).toBeCloseTo(0.13);
+  });
+
   it('does not grow the step near the target', () => {
     // 78 % is within 10 points of the 85 % target: 2 × 70 = 140 rps of headroom would allow 7 %, the step stays 5 %.
     const near = [recv('west', 780, 1000), recv('central', 780, 1000)];
