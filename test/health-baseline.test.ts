@@ -74,6 +74,23 @@ describe('engine: health checks failing before the task started', () => {
     await c.close();
   });
 
+  it('a resumed task cannot tell when a check started failing, so the check gates it', async () => {
+    const w = await makeWorld();
+    const c = w.newController({ backend: withFrontErrors(w, () => 0.9) });
+    w.fake.durationMs = 60_000;
+    const run = await c.startRun('mini-drain', operator);
+    await w.until(() => false, 5_000);
+    await c.command(run.id, { action: 'pause', reason: 'look first' }, operator);
+    await w.until(() => false, 5_000);
+    await c.command(run.id, { action: 'resume' }, operator);
+    await w.until(() => false, 300_000);
+    const task = (await c.getRun(run.id)).tasks.find((t) => t.id === 'front/step');
+    expect(task?.state).toBe('blocked');
+    expect(task?.reason).toMatch(/health errors-low is false/);
+    expect(frontActions(w)).toBe(0);
+    await c.close();
+  });
+
   it('missing data still holds, from the start', async () => {
     const w = await makeWorld();
     const c = w.newController({ backend: withFrontErrors(w, () => undefined) });

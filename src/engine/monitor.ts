@@ -115,9 +115,14 @@ export async function monitorTask(rt: RunRuntime, taskId: string, gate: Gate, ho
   // Health checks already false at the task's first evaluation. Such a check measures the very trouble the task is
   // there to end (errors in a datacenter being evacuated, say): gating on it would block the cure forever. It is
   // recorded and warned about, but does not gate on its absolute value until it has been true once during the task;
-  // from then on it gates as any other. Missing data ("hold") is never exempted.
+  // from then on it gates as any other. Missing data ("hold") is never exempted. A resumed task (it has stage
+  // progress already) cannot tell a check failing before it started from one that failed during it, so it exempts
+  // nothing: the check gates, and an operator may override it. Read before the first await, so that the stages
+  // started alongside have not recorded progress yet.
+  const start = rt.task(taskId);
+  const resumed = start.stage > 0 || start.stageState !== undefined;
   const failingAtStart = new Set<string>();
-  let first = true;
+  let first = !resumed;
   while (!stop.aborted) {
     if (planned.health.length === 0) {
       gate.set(true);
