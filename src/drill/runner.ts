@@ -40,6 +40,11 @@ export interface DrillOptions {
   readonly onEvent?: (event: EngineEvent) => void;
   /** Recording resolution of the simulator's series; default 10 s. */
   readonly seriesResolutionMs?: number;
+  /**
+   * Lets the scenario run on past its `duration` until every scheduled plan is over, by at most this much: a slow
+   * pacer (the fixed schedule) can then be compared on a scenario sized for the fast ones. Default 0.
+   */
+  readonly overtimeMs?: number;
 }
 
 export interface DrillPlanRun {
@@ -103,7 +108,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const fleet = definitions.fleets.get(scenario.spec.fleet);
   if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', `scenario "${scenario.metadata.name}" uses fleet "${scenario.spec.fleet}", which is not defined`);
   const startMs = Date.parse(scenario.spec.start);
-  const limitMs = startMs + durationOf(scenario.spec.duration, `scenario ${scenario.metadata.name} duration`);
+  const limitMs = startMs + durationOf(scenario.spec.duration, `scenario ${scenario.metadata.name} duration`) + Math.max(0, options.overtimeMs ?? 0);
   const clock = new VirtualClock(startMs);
   const backend = createSimBackend({
     fleet, scenario, clock, name: 'sim',
