@@ -38,7 +38,7 @@ export async function startDemo(options: { readonly port?: number; readonly spee
   if (!plan || !fleet) throw new MaelstromError('E_FILE', `the reference definitions under ${join(packageRoot(), 'examples')} lack plan ${DEMO_PLAN} or its fleet`);
   const speed = options.speed ?? Math.max(1, Math.round(compilePlan(definitions, DEMO_PLAN).predictedMs / TARGET_WALL_MS));
   const dir = await mkdtemp(join(tmpdir(), 'maelstrom-demo-'));
-  const store = createSqliteStore({ path: join(dir, 'maelstrom.db') });
+  const store = createSqliteStore({ path: join(dir, 'maelstrom.db'), durability: 'process' });
   await store.init();
   const token = await createToken(store, 'admin', 'demo-admin');
   const backend = createSimBackend({ fleet, clock: scaledClock(Date.now(), speed), name: 'sim' });

@@ -23,6 +23,12 @@ export const SqliteStoreConfig = z.strictObject({
   path: z.string().min(1),
   /** Milliseconds to wait for a lock held by another connection (a `status` reading while a run writes). */
   busyTimeoutMs: z.number().int().nonnegative().default(5000),
+  /**
+   * `full` (the default): a commit is on disk before it returns, whatever happens to the machine. `process`: a
+   * commit survives the controller being killed (SIGKILL) but not the machine losing power; it spares an fsync per
+   * commit, for throwaway stores such as the demo's.
+   */
+  durability: z.enum(['full', 'process']).default('full'),
 });
 export type SqliteStoreConfig = z.input<typeof SqliteStoreConfig>;
 
@@ -35,7 +41,7 @@ export interface SqliteStore extends Store {
 
 /** Creates a store over the file; call init() before use (it opens the file and applies migrations). */
 export function createSqliteStore(config: SqliteStoreConfig, migrations: readonly Migration[] = sqliteMigrations): SqliteStore {
-  const { path, busyTimeoutMs } = SqliteStoreConfig.parse(config);
+  const { path, busyTimeoutMs, durability } = SqliteStoreConfig.parse(config);
   checkMigrations(migrations);
   let db: Database.Database | undefined;
 
@@ -91,7 +97,8 @@ export function createSqliteStore(config: SqliteStoreConfig, migrations: readonl
       try {
         d = new Database(path);
         d.pragma('journal_mode = WAL');
-        d.pragma('synchronous = FULL');
+        // In WAL mode NORMAL syncs at checkpoints only: the WAL is in the OS's cache, safe from a killed process.
+        d.pragma(durability === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
         d.pragma('foreign_keys = ON');
         d.pragma(`busy_timeout = ${busyTimeoutMs}`);
       } catch (e) {
