@@ -14,7 +14,8 @@ import type { JournalEntry } from '../src/backends/sim/backend.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const SPEED = 200;
+// Slow enough that the drain outlasts every planned kill (each controller lives at most 1.2 s before its kill).
+const SPEED = 100;
 const KILLS = 6;
 
 /** Small seeded PRNG (mulberry32), so the kill moments are the same on every run. */
