@@ -4,7 +4,8 @@
  * MAELSTROM_BENCH_SECONDS shortens the run for a quick check.
  */
 import { spawn } from 'node:child_process';
-import { request, type IncomingMessage } from 'node:http';
+import { existsSync } from 'node:fs';
+import { sseClient } from './sse-clients.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -24,11 +25,14 @@ const RATE = 500;
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-interface Client { seqs: Set<number>; close(): void; errors: number; closed: boolean }
 
-/** The demo in a process of its own, so that the load generator does not share the server's event loop. */
+/**
+ * The demo in a process of its own, so that the load generator does not share the server's event loop; the built
+ * package (what `npx maelstrom demo` runs) when it has been built, the sources otherwise.
+ */
 async function spawnDemo(): Promise<{ url: string; token: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', 'demo', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const entry = existsSync(join(ROOT, 'dist', 'main.js')) ? ['bin/maelstrom.js'] : ['--import', 'tsx', 'bin/dev.ts'];
+  const child = spawn(process.execPath, [...entry, 'demo', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const ready = await new Promise<{ url: string; token: string }>((resolve, reject) => {
     child.stdout.setEncoding('utf8');
@@ -45,29 +49,26 @@ async function spawnDemo(): Promise<{ url: string; token: string; stop(): Promis
   };
 }
 
-function sseClient(url: string, token: string): Client {
-  const client: Client = { seqs: new Set(), errors: 0, closed: false, close: () => undefined };
-  const error = (): void => { if (!client.closed) client.errors++; };
-  const req = request(`${url}/api/v1/events?after=0`, { headers: { authorization: `Bearer ${token}` }, agent: false }, (res: IncomingMessage) => {
-    if (res.statusCode !== 200) { error(); res.resume(); return; }
-    let buf = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      buf += chunk;
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const id = /^id: (\d+)$/m.exec(block);
-        if (id) client.seqs.add(Number(id[1]));
-      }
-    });
-    res.on('error', error);
+/** The stream clients, in their own process (bench/sse-clients.ts). */
+async function spawnClients(url: string, token: string, count: number): Promise<{ report(): Promise<{ seqs: number[][]; errors: number }> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'sse-clients.ts'), url, token, String(count)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => { out += d; });
+  await new Promise<void>((resolve, reject) => {
+    const check = setInterval(() => { if (out.includes('ready\n')) { clearInterval(check); resolve(); } }, 20);
+    child.once('exit', (code) => { clearInterval(check); reject(new Error(`the stream clients exited with ${code}`)); });
   });
-  req.on('error', error);
-  req.end();
-  client.close = () => { client.closed = true; req.destroy(); };
-  return client;
+  return {
+    report: () => new Promise((resolve, reject) => {
+      child.removeAllListeners('exit');
+      child.once('exit', () => {
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line) resolve(JSON.parse(line) as { seqs: number[][]; errors: number }); else reject(new Error('the stream clients reported nothing'));
+      });
+      child.stdin.write('report\n');
+    }),
+  };
 }
 
 export async function bench(): Promise<Record<string, unknown>> {
@@ -78,7 +79,7 @@ export async function bench(): Promise<Record<string, unknown>> {
     const headers = { authorization: `Bearer ${demo.token}`, 'content-type': 'application/json' };
     const started = await fetch(`${demo.url}/api/v1/runs`, { method: 'POST', headers, body: JSON.stringify({ plan: 'evacuate-east' }) });
     const { id } = (await started.json()) as { id: string };
-    const clients = Array.from({ length: CLIENTS }, () => sseClient(demo.url, demo.token));
+    const clients = await spawnClients(demo.url, demo.token, CLIENTS);
     const result = await new Promise<AutocannonResult>((resolve, reject) => {
       autocannon({
         url: `${demo.url}/api/v1/runs/${id}`, headers: { authorization: headers.authorization },
@@ -86,18 +87,20 @@ export async function bench(): Promise<Record<string, unknown>> {
       }, (err, res) => { if (process.env.MAELSTROM_BENCH_DEBUG) process.stderr.write(JSON.stringify(res).slice(0, 1500) + '\n'); if (err instanceof Error) reject(err); else if (err) reject(new Error('autocannon failed')); else resolve(res); });
     });
     // Everything stored so far (read by one more client) must have reached every client.
+    const received = await clients.report();
     const probe = sseClient(demo.url, demo.token);
     await new Promise((r) => setTimeout(r, 2000));
     probe.close();
-    const expected = [...probe.seqs].map((seq) => ({ seq }));
+    // Only what was stored before the clients stopped reading can be asked of them.
+    const last = Math.max(0, ...received.seqs.flat());
+    const expected = [...probe.seqs].filter((seq) => seq <= last);
     let lost = 0;
     let worst = 0;
-    for (const c of clients) {
-      let missing = 0;
-      for (const e of expected) if (e.seq !== undefined && !c.seqs.has(e.seq)) missing++;
+    for (const seqs of received.seqs) {
+      const have = new Set(seqs);
+      const missing = expected.filter((seq) => !have.has(seq)).length;
       lost += missing;
       worst = Math.max(worst, missing);
-      c.close();
     }
     const run = (await (await fetch(`${demo.url}/api/v1/runs/${id}`, { headers })).json()) as { state: string };
     return {
@@ -106,7 +109,7 @@ export async function bench(): Promise<Record<string, unknown>> {
       statusLatencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
       statusErrors: result.errors + result.timeouts + result.non2xx,
       eventsPerClient: expected.length, eventsLost: lost, worstClientMissing: worst,
-      sseClientErrors: clients.reduce((a, c) => a + c.errors, 0),
+      sseClientErrors: received.errors,
       runState: run.state,
       ok: result.latency.p99 <= 50 && lost === 0,
     };

@@ -12,6 +12,20 @@ import type { EngineEvent } from '../model/events.js';
 const CATCH_UP_PAGE = 1000;
 const KEEPALIVE_MS = 15_000;
 
+/**
+ * One event is sent to every client: format it once (JSON.stringify never emits a raw newline, so the data fits
+ * one `data:` line), not once per client.
+ */
+const formatted = new WeakMap<EngineEvent, string>();
+function sseBlock(e: EngineEvent): string {
+  let text = formatted.get(e);
+  if (text === undefined) {
+    text = `event: engine\n${e.seq !== undefined ? `id: ${e.seq}\n` : ''}data: ${JSON.stringify(e)}\n\n`;
+    formatted.set(e, text);
+  }
+  return text;
+}
+
 export function streamEvents(c: Context, controller: Controller, options: { readonly runId?: string; readonly afterSeq?: number }): Response {
   return streamSSE(c, async (stream) => {
     let last = options.afterSeq ?? -1;
@@ -24,18 +38,23 @@ export function streamEvents(c: Context, controller: Controller, options: { read
       wake?.();
     });
     stream.onAbort(() => { closed = true; wake?.(); });
-    const send = async (e: EngineEvent): Promise<void> => {
-      if (e.seq !== undefined) {
-        if (e.seq <= last) return;
-        last = e.seq;
+    /** Writes the events not yet sent in one write: a burst of events costs each client one write, not many. */
+    const send = async (events: readonly EngineEvent[]): Promise<void> => {
+      let text = '';
+      for (const e of events) {
+        if (e.seq !== undefined) {
+          if (e.seq <= last) continue;
+          last = e.seq;
+        }
+        text += sseBlock(e);
       }
-      await stream.writeSSE({ data: JSON.stringify(e), event: 'engine', ...(e.seq !== undefined ? { id: String(e.seq) } : {}) });
+      if (text !== '') await stream.write(text);
     };
     try {
       if (options.afterSeq !== undefined) {
         for (;;) {
           const page = await controller.events({ afterSeq: last, limit: CATCH_UP_PAGE, ...(options.runId !== undefined ? { runId: options.runId } : {}) });
-          for (const e of page) await send(e);
+          await send(page);
           if (page.length < CATCH_UP_PAGE) break;
         }
       } else {
@@ -43,7 +62,7 @@ export function streamEvents(c: Context, controller: Controller, options: { read
         await stream.writeSSE({ event: 'ready', data: '{}' });
       }
       while (!closed) {
-        while (pending.length > 0 && !closed) await send(pending.shift()!);
+        while (pending.length > 0 && !closed) await send(pending.splice(0, pending.length));
         if (closed) break;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, KEEPALIVE_MS);
