@@ -5,7 +5,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { runLab } from '../lab/run.js';
 import { parseDuration } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -48,6 +47,8 @@ export function registerLab(program: Command): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
+        // Loaded on demand: the lab's load generator is heavy, and every other command would pay for it at start.
+        const { runLab } = await import('../lab/run.js');
         const report = await runLab({
           datacenters, rps, drainedSeconds: drainedMs / 1000, settle: opts.settle, store, signal: abort.signal,
           log: opts.quiet ? undefined : (m) => process.stderr.write(`lab: ${m}\n`),
