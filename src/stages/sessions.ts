@@ -9,7 +9,7 @@
  * reconnect there at once and then carries its share of load for good.
  */
 import { CLOSED_LOOP_DEFAULTS, degradation } from '../engine/pacing/closed-loop.js';
-import type { ReceiverReading } from '../engine/pacing/pacer.js';
+import { receiverReading, type ReceiverReading } from '../engine/pacing/pacer.js';
 import { headroomOf } from '../engine/pacing/headroom.js';
 import type { DatacenterReading, ServiceReading } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult } from './stage.js';
@@ -67,14 +67,7 @@ export async function serviceReading(ctx: StageContext, service: string): Promis
 }
 
 export function receiversOf(reading: ServiceReading | undefined, except: string): ReceiverReading[] {
-  return Object.entries(reading?.datacenters ?? {}).filter(([dc]) => dc !== except).map(([dc, r]) => ({
-    name: dc,
-    ...(r.load !== undefined ? { load: r.load } : {}),
-    ...(r.capacity !== undefined ? { capacity: r.capacity } : {}),
-    ...(r.utilization !== undefined ? { utilization: r.utilization } : {}),
-    ...(r.errorRate !== undefined ? { errorRate: r.errorRate } : {}),
-    ...(r.latencyP99 !== undefined ? { latencyP99: r.latencyP99 } : {}),
-  }));
+  return Object.entries(reading?.datacenters ?? {}).filter(([dc]) => dc !== except).map(([dc, r]) => receiverReading(dc, r));
 }
 
 /** Requests per second per session in the drained datacenter; 0 when none are left, undefined when unread. */

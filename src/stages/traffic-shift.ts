@@ -8,7 +8,7 @@
  * stage finds its pending tables in the checkpoint and sets them again, which changes nothing if they were set.
  */
 import type { Backend, WeightTable } from '../backends/backend.js';
-import { EPSILON, type Decision, type DecisionKind, type ReceiverReading } from '../engine/pacing/pacer.js';
+import { EPSILON, receiverReading, type Decision, type DecisionKind, type ReceiverReading } from '../engine/pacing/pacer.js';
 import { DEFAULT_PROPAGATION_MS, createPacer } from '../engine/pacing/index.js';
 import { headroomOf } from '../engine/pacing/headroom.js';
 import { MaelstromError } from '../model/errors.js';
@@ -203,14 +203,7 @@ async function read(shift: Shift, state: ShiftState): Promise<World> {
   } else {
     const snap: FleetSnapshot = await ctx.backend.snapshot({ signal: ctx.signal });
     const readings = snap.services[service]?.datacenters ?? {};
-    byDc = Object.fromEntries(Object.entries(readings).map(([dc, r]) => [dc, {
-      name: dc,
-      ...(r.load !== undefined ? { load: r.load } : {}),
-      ...(r.capacity !== undefined ? { capacity: r.capacity } : {}),
-      ...(r.utilization !== undefined ? { utilization: r.utilization } : {}),
-      ...(r.errorRate !== undefined ? { errorRate: r.errorRate } : {}),
-      ...(r.latencyP99 !== undefined ? { latencyP99: r.latencyP99 } : {}),
-    }]));
+    byDc = Object.fromEntries(Object.entries(readings).map(([dc, r]) => [dc, receiverReading(dc, r)]));
   }
   const receivers = names.map((n) => byDc[n] ?? { name: n });
   return { receivers, volume: volumeOf(shift, state, byDc, deployed), sourceLoad: byDc[datacenter]?.load };

@@ -6,6 +6,7 @@
  * Where the moved traffic goes (to the receivers with the most headroom) is decided by the stage, the same way for
  * every pacer; pacers differ only in how much moves per step and when.
  */
+import type { DatacenterReading } from '../../model/readings.js';
 
 /** What the pacer knows of one receiver of the moved traffic (a datacenter). Absent figures mean "not read". */
 export interface ReceiverReading {
@@ -19,6 +20,18 @@ export interface ReceiverReading {
   readonly errorRate?: number;
   /** Seconds. */
   readonly latencyP99?: number;
+}
+
+/** A receiver as the pacer sees it, from a datacenter's reading (only the figures that were read). */
+export function receiverReading(name: string, r: DatacenterReading): ReceiverReading {
+  return {
+    name,
+    ...(r.load !== undefined ? { load: r.load } : {}),
+    ...(r.capacity !== undefined ? { capacity: r.capacity } : {}),
+    ...(r.utilization !== undefined ? { utilization: r.utilization } : {}),
+    ...(r.errorRate !== undefined ? { errorRate: r.errorRate } : {}),
+    ...(r.latencyP99 !== undefined ? { latencyP99: r.latencyP99 } : {}),
+  };
 }
 
 export type DecisionKind = 'grow' | 'hold' | 'shrink' | 'backoff' | 'fixed' | 'final';
