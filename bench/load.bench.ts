@@ -1,7 +1,8 @@
 /**
  * Load on the controller server while a drain runs: 200 clients on the event stream and 500 status requests per
  * second for 30 s, all on loopback. Figures: p99 status latency (target ≤ 50 ms) and events lost (target: none).
- * MAELSTROM_BENCH_SECONDS shortens the run for a quick check.
+ * MAELSTROM_BENCH_SECONDS shortens the run for a quick check; MAELSTROM_BENCH_DEMO_NODE_ARGS passes Node options to
+ * the demo (`--cpu-prof` to see where its time goes).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -32,7 +33,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
  */
 async function spawnDemo(): Promise<{ url: string; token: string; stop(): Promise<void> }> {
   const entry = existsSync(join(ROOT, 'dist', 'main.js')) ? ['bin/maelstrom.js'] : ['--import', 'tsx', 'bin/dev.ts'];
-  const child = spawn(process.execPath, [...entry, 'demo', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(process.env.MAELSTROM_BENCH_DEMO_NODE_ARGS ? process.env.MAELSTROM_BENCH_DEMO_NODE_ARGS.split(' ') : []), ...entry, 'demo', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const ready = await new Promise<{ url: string; token: string }>((resolve, reject) => {
     child.stdout.setEncoding('utf8');

@@ -70,7 +70,27 @@ export function expressionType(e: CompiledExpression): ExpressionType {
   return show((e as Compiled).type);
 }
 
+/**
+ * Compiled expressions by source and parameter types. A template's conditions are compiled again for every task
+ * that instantiates it, and parsing is by far the dearest part: at a task's start in a server it stalled the event
+ * loop for tens of milliseconds. A result depends only on the source and the declared parameter types, and is never
+ * modified, so it can be shared.
+ */
+const compileCache = new Map<string, CompiledExpression | ExpressionError>();
+const COMPILE_CACHE_MAX = 4096;
+
 export function compileExpression(source: string, scope: ExpressionScope): CompiledExpression | ExpressionError {
+  const key = `${source}\0${Object.entries(scope.params).map(([k, t]) => `${k}:${t}`).sort().join(',')}`;
+  let result = compileCache.get(key);
+  if (result === undefined) {
+    result = compileUncached(source, scope);
+    if (compileCache.size >= COMPILE_CACHE_MAX) compileCache.clear();
+    compileCache.set(key, result);
+  }
+  return result;
+}
+
+function compileUncached(source: string, scope: ExpressionScope): CompiledExpression | ExpressionError {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(source);

@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { MetricsSource } from '../backends/backend.js';
@@ -94,7 +94,10 @@ export function createServerApp(options: ServerOptions): ServerApp {
   app.use('/api/v1/*', async (c, next) => { metrics.countRequest(); await next(); });
   app.use('/api/v1/*', auth);
   // Larger than any body the API accepts (definitions to validate are at most 2 MB), so nothing big is buffered.
-  app.use('/api/v1/*', bodyLimit({ maxSize: 3 * 1024 * 1024, onError: () => { throw new MaelstromError('E_BAD_REQUEST', 'the request body is larger than 3 MB'); } }));
+  // Only requests that may carry a body pass through it: asking a GET for its body builds a whole Request object, which
+  // was a fifth of the server's work under status polling.
+  const limitBody: MiddlewareHandler<AuthEnv> = bodyLimit({ maxSize: 3 * 1024 * 1024, onError: () => { throw new MaelstromError('E_BAD_REQUEST', 'the request body is larger than 3 MB'); } });
+  app.use('/api/v1/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c as Context<AuthEnv, string>, next)));
 
   /** Runs a mutating action: checks the role, records it in the audit log with its outcome, answers its result. */
   async function mutate<T>(c: Context<AuthEnv>, action: string, target: string | undefined, reason: string | undefined, details: unknown, run: (actor: Actor) => Promise<T>): Promise<T> {
