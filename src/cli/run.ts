@@ -1,13 +1,13 @@
 /**
- * `maelstrom run PLAN -f PATH… [--backend sim | sim+http://HOST:PORT] [--store sqlite:FILE] [--scenario NAME]`:
+ * `maelstrom run PLAN -f PATH… [--backend sim | sim+http://HOST:PORT | haproxy:MAPPING.yaml] [--prometheus URL]
+ * [--store sqlite:FILE] [--scenario NAME]`:
  * carries out a plan with a live view. Started again on the same store while a run of the plan is unfinished, it
  * resumes that run (and says so) instead of starting another.
  *
  * With the in-process simulator the run lives in virtual time and goes as fast as the machine allows; against
- * `sim+http://…` (or a real fleet) it lives in the backend's time.
+ * `sim+http://…` or a real fleet behind HAProxy it lives in the backend's time.
  */
 import type { Command } from 'commander';
-import { createRemoteSimBackend } from '../backends/sim/remote.js';
 import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
 import type { Backend } from '../backends/backend.js';
 import { createController } from '../engine/create-controller.js';
@@ -18,6 +18,7 @@ import { MaelstromError } from '../model/errors.js';
 import { isTerminalRun } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import type { Definitions } from '../model/definitions.js';
+import { BACKEND_HELP, externalBackend, parseBackendOption } from './backend-option.js';
 import { collect } from './collect.js';
 import { actorOf, openStore } from './run-options.js';
 import { LiveState, plainLine, renderLive } from './run-view.js';
@@ -25,6 +26,7 @@ import { LiveState, plainLine, renderLive } from './run-view.js';
 interface RunOptions {
   readonly file?: string[];
   readonly backend: string;
+  readonly prometheus?: string;
   readonly store?: string;
   readonly scenario?: string;
   readonly as?: string;
@@ -32,16 +34,20 @@ interface RunOptions {
   readonly limit?: string;
 }
 
-function makeBackend(spec: string, definitions: Definitions, planName: string, scenarioName: string | undefined): Backend {
-  if (spec.startsWith('sim+')) return createRemoteSimBackend(spec);
-  if (spec !== 'sim') throw new MaelstromError('E_BAD_REQUEST', `--backend must be sim or sim+http://HOST:PORT, got "${spec}"`);
+async function makeBackend(opts: RunOptions, definitions: Definitions, planName: string): Promise<Backend> {
+  const choice = parseBackendOption(opts.backend);
   const plan = definitions.plans.get(planName);
   if (!plan) throw new MaelstromError('E_NOT_FOUND', `no plan named "${planName}" (plans: ${[...definitions.plans.keys()].sort().join(', ') || 'none'})`);
-  const scenario = scenarioName !== undefined ? definitions.scenarios.get(scenarioName) : undefined;
-  if (scenarioName !== undefined && !scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${scenarioName}" (scenarios: ${[...definitions.scenarios.keys()].join(', ') || 'none'})`);
+  if (choice.kind !== 'sim' && opts.scenario !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--scenario goes with --backend sim: a real fleet follows its own load');
+  const scenario = opts.scenario !== undefined ? definitions.scenarios.get(opts.scenario) : undefined;
+  if (opts.scenario !== undefined && !scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${opts.scenario}" (scenarios: ${[...definitions.scenarios.keys()].join(', ') || 'none'})`);
   const fleetName = scenario?.spec.fleet ?? plan.spec.fleet;
   const fleet = definitions.fleets.get(fleetName);
   if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', `fleet "${fleetName}" is not defined`);
+  if (choice.kind !== 'sim') {
+    return externalBackend(choice, { fleet, ...(opts.prometheus !== undefined ? { prometheus: opts.prometheus } : {}), warn: (m) => { process.stderr.write(`warning: ${m}\n`); } });
+  }
+  if (opts.prometheus !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--prometheus goes with --backend haproxy:MAPPING.yaml; the simulator has its own readings');
   return createSimBackend({ fleet, ...(scenario ? { scenario } : {}), name: 'sim' });
 }
 
@@ -68,7 +74,8 @@ export function registerRun(program: Command): void {
     .description('Carry out a plan against a backend, with a live view; resumes the plan\'s unfinished run on the same store.')
     .argument('<plan>', 'name of the Plan')
     .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
-    .option('--backend <backend>', 'sim (in process, virtual time) or sim+http://HOST:PORT', 'sim')
+    .option('--backend <backend>', `${BACKEND_HELP}; sim runs in virtual time`, 'sim')
+    .option('--prometheus <url>', 'with --backend haproxy:…: the Prometheus that health readings come from')
     .option('--store <store>', 'sqlite:FILE (default sqlite:.maelstrom/maelstrom.db)')
     .option('--scenario <name>', 'with --backend sim: the Scenario whose load and faults the simulated fleet follows')
     .option('--as <name>', 'who is acting, for the record (default: the local user)')
@@ -76,7 +83,7 @@ export function registerRun(program: Command): void {
     .option('--limit <duration>', 'with --backend sim: give up after this much simulated time (default: the scenario, or 48h)')
     .action(async (planName: string, opts: RunOptions) => {
       const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
-      const backend = makeBackend(opts.backend, definitions, planName, opts.scenario);
+      const backend = await makeBackend(opts, definitions, planName);
       const store = await openStore(opts.store);
       const out = (line: string): void => { process.stdout.write(`${line}\n`); };
       try {

@@ -1,22 +1,22 @@
 /**
- * `maelstrom serve -f PATH… [--store sqlite:FILE] [--backend sim | sim+http://HOST:PORT] [--port P]`: the
- * controller as a server: the HTTP API, live events, the dashboard and /metrics. The in-process simulator runs in
- * wall-clock time scaled by --speed.
+ * `maelstrom serve -f PATH… [--store sqlite:FILE] [--backend sim | sim+http://HOST:PORT | haproxy:MAPPING.yaml]
+ * [--prometheus URL] [--port P]`: the controller as a server: the HTTP API, live events, the dashboard and /metrics.
+ * The in-process simulator runs in wall-clock time scaled by --speed.
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
 import { createSimBackend } from '../backends/sim/backend.js';
-import { createRemoteSimBackend } from '../backends/sim/remote.js';
 import { scaledClock } from '../backends/sim/server.js';
 import { createController, type EngineController } from '../engine/create-controller.js';
 import { loadOrFail } from '../load/check.js';
-import type { Definitions } from '../model/definitions.js';
+import type { Definitions, Fleet, Scenario } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 import { createServerApp } from '../server/app.js';
 import { isSeriesSource } from '../server/series.js';
 import { listen, packageRoot, type RunningServer } from '../server/start.js';
 import type { Store } from '../store/store.js';
+import { BACKEND_HELP, externalBackend, parseBackendOption } from './backend-option.js';
 import { planJson } from './plan.js';
 import { openStore } from './run-options.js';
 
@@ -90,6 +90,7 @@ interface ServeOptions {
   readonly file?: string[];
   readonly store?: string;
   readonly backend: string;
+  readonly prometheus?: string;
   readonly scenario?: string;
   readonly speed: string;
   readonly port: string;
@@ -97,12 +98,24 @@ interface ServeOptions {
   readonly cors?: string[];
 }
 
-function simBackend(definitions: Definitions, scenarioName: string | undefined, speed: number): Backend {
-  const scenario = scenarioName !== undefined ? definitions.scenarios.get(scenarioName) : undefined;
-  if (scenarioName !== undefined && !scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${scenarioName}" (scenarios: ${[...definitions.scenarios.keys()].join(', ') || 'none'})`);
+/** The fleet a server carries: the scenario's, else the first plan's, else the only one defined. */
+function servedFleet(definitions: Definitions, scenario: Scenario | undefined): Fleet {
   const fleetName = scenario?.spec.fleet ?? [...definitions.plans.values()][0]?.spec.fleet ?? [...definitions.fleets.keys()][0];
   const fleet = fleetName !== undefined ? definitions.fleets.get(fleetName) : undefined;
-  if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', 'the definitions have no fleet to simulate');
+  if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', 'the definitions have no fleet');
+  return fleet;
+}
+
+async function makeBackend(definitions: Definitions, opts: ServeOptions, speed: number): Promise<Backend> {
+  const choice = parseBackendOption(opts.backend);
+  if (choice.kind !== 'sim' && opts.scenario !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--scenario goes with --backend sim: a real fleet follows its own load');
+  const scenario = opts.scenario !== undefined ? definitions.scenarios.get(opts.scenario) : undefined;
+  if (opts.scenario !== undefined && !scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${opts.scenario}" (scenarios: ${[...definitions.scenarios.keys()].join(', ') || 'none'})`);
+  const fleet = servedFleet(definitions, scenario);
+  if (choice.kind !== 'sim') {
+    return externalBackend(choice, { fleet, ...(opts.prometheus !== undefined ? { prometheus: opts.prometheus } : {}), warn: (m) => { process.stderr.write(`warning: ${m}\n`); } });
+  }
+  if (opts.prometheus !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--prometheus goes with --backend haproxy:MAPPING.yaml; the simulator has its own readings');
   const clock = scaledClock(scenario ? Date.parse(scenario.spec.start) : Date.now(), speed);
   return createSimBackend({ fleet, ...(scenario ? { scenario } : {}), clock, name: 'sim' });
 }
@@ -113,7 +126,8 @@ export function registerServe(program: Command): void {
     .description('Serve the controller: HTTP API under /api/v1, live events, the dashboard and /metrics.')
     .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
     .option('--store <store>', 'sqlite:FILE (default sqlite:.maelstrom/maelstrom.db)')
-    .option('--backend <backend>', 'sim (in process, wall-clock time times --speed) or sim+http://HOST:PORT', 'sim')
+    .option('--backend <backend>', `${BACKEND_HELP}; sim runs at wall-clock time times --speed`, 'sim')
+    .option('--prometheus <url>', 'with --backend haproxy:…: the Prometheus that health readings come from')
     .option('--scenario <name>', 'with --backend sim: the Scenario the simulated fleet follows')
     .option('--speed <n>', 'with --backend sim: simulated seconds per wall-clock second', '1')
     .option('--port <p>', 'port to listen on (0: any free port)', '8080')
@@ -124,10 +138,7 @@ export function registerServe(program: Command): void {
       const speed = Number(opts.speed);
       if (!Number.isFinite(speed) || speed <= 0) throw new MaelstromError('E_BAD_REQUEST', `--speed must be a positive number, got "${opts.speed}"`);
       const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
-      let backend: Backend;
-      if (opts.backend === 'sim') backend = simBackend(definitions, opts.scenario, speed);
-      else if (opts.backend.startsWith('sim+')) backend = createRemoteSimBackend(opts.backend);
-      else throw new MaelstromError('E_BAD_REQUEST', `--backend must be sim or sim+http://HOST:PORT, got "${opts.backend}"`);
+      const backend = await makeBackend(definitions, opts, speed);
       const store = await openStore(opts.store);
       const serving = await startServing({
         definitions, backend, store, port, host: opts.host, ...(opts.cors ? { corsOrigins: opts.cors } : {}),

@@ -6,9 +6,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/model/events.js';
+import { RuntimeApi } from '../../src/backends/haproxy/runtime-api.js';
 import { startLab, type LabEnvironment } from '../../src/lab/environment.js';
+import { writeLabFiles } from '../../src/lab/files.js';
+import { labDefinitions } from '../../src/lab/fleet.js';
 import { startLoad, type LoadGenerator } from '../../src/lab/load.js';
 import { createLabSession, type LabSession } from '../../src/lab/session.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -26,6 +30,7 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
     await store.init();
     return createLabSession(env, { store, rps: RPS, settle: '1s', ...(process.env.MAELSTROM_LAB_LOG ? { log: (m: string) => process.stderr.write(`lab: ${m}\n`) } : {}) });
   }
+  const weightOf = async (server: string): Promise<number> => (await new RuntimeApi({ socket: env.socket }).serversState('web_lab')).find((x) => x.server === server)!.weight;
   const steps = (s: LabSession, runId: string): Step[] => s.events.filter((e): e is Step => e.type === 'shift.step' && e.runId === runId);
   /** Waits until Prometheus has readings of every datacenter under load. */
   async function warm(s: LabSession): Promise<void> {
@@ -119,6 +124,23 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       expect((await s.controller.wait(run.id)).state).toBe('succeeded');
       expect((await s.run('lab-restore-dc1')).state).toBe('succeeded');
     } finally { await env.hideSocket(false).catch(() => undefined); await s.close(); }
+  }, 90_000);
+
+  it('maelstrom run --backend haproxy:MAPPING --prometheus URL drains and restores the lab as an operator would', async () => {
+    const files = await writeLabFiles(join(env.dir, 'operator'), labDefinitions({ datacenters: env.datacenters.length, rps: RPS, settle: '1s' }), env.mapping);
+    const failedBefore = load.failedSoFar();
+    const common = ['-f', files.definitions, '--backend', `haproxy:${files.mapping}`, '--prometheus', env.prometheusUrl, '--store', `sqlite:${join(env.dir, 'operator', 'maelstrom.db')}`, '--plain'];
+    const drain = cli(['run', 'lab-drain-dc1', ...common]);
+    expect(await drain.exited, drain.stderr).toBe(0);
+    expect(drain.stdout).toMatch(/started run \S+ of lab-drain-dc1: 1 tasks on haproxy/);
+    expect(drain.stdout).toMatch(/run \S+ of lab-drain-dc1: succeeded/);
+    expect(await weightOf('dc1')).toBe(0);
+    // A new process finds dc1 at weight 0: the restore must still know the baseline (from the fleet, not HAProxy).
+    const restore = cli(['run', 'lab-restore-dc1', ...common]);
+    expect(await restore.exited, restore.stderr).toBe(0);
+    expect(restore.stdout).toMatch(/run \S+ of lab-restore-dc1: succeeded/);
+    expect(await weightOf('dc1')).toBeGreaterThan(0);
+    expect(load.failedSoFar() - failedBefore).toBe(0);
   }, 90_000);
 
   it('losing Prometheus midway leaves the readings absent and holds the run with a clear message, never a crash', async () => {

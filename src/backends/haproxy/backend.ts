@@ -39,6 +39,8 @@ interface TableMap {
   readonly backend: string;
   /** Destination → server. */
   readonly servers: Readonly<Record<string, string>>;
+  /** Declared in the mapping. */
+  readonly baseline?: Readonly<Record<string, number>>;
 }
 
 const SUPPORTS: ReadonlySet<ActionKind> = new Set<ActionKind>(['weights.set', 'sessions.teardown']);
@@ -47,9 +49,35 @@ const DRAIN_BITS = 0x08 | 0x10;
 
 function tablesOf(m: ServiceMapping): TableMap[] {
   return [
-    ...(m.edge ?? []).map((e) => ({ layer: 'edge' as const, service: m.service, source: e.pop, backend: e.backend, servers: e.servers })),
-    ...(m.cluster ?? []).map((c) => ({ layer: 'cluster' as const, service: m.service, source: c.datacenter, backend: c.backend, servers: c.servers })),
+    ...(m.edge ?? []).map((e) => ({ layer: 'edge' as const, service: m.service, source: e.pop, backend: e.backend, servers: e.servers, ...(e.baseline ? { baseline: e.baseline } : {}) })),
+    ...(m.cluster ?? []).map((c) => ({ layer: 'cluster' as const, service: m.service, source: c.datacenter, backend: c.backend, servers: c.servers, ...(c.baseline ? { baseline: c.baseline } : {}) })),
   ];
+}
+
+/**
+ * The table a restore returns to, when it can be known without looking at HAProxy: declared in the mapping, or
+ * derived from the fleet as the simulator does (a PoP's default weights over the datacenters running the service,
+ * spread by capacity when they name none; a datacenter's own clusters, evenly). Reading it from HAProxy at start-up
+ * would take a drained datacenter's zero for its baseline whenever the controller starts after a drain (a restart,
+ * a restore run by another process), and the restore would then silently do nothing.
+ */
+function declaredBaseline(m: TableMap, fleet: Fleet | undefined): Record<string, number> | undefined {
+  const dests = Object.keys(m.servers);
+  if (m.baseline) return Object.fromEntries(dests.map((d) => [d, m.baseline![d] ?? 0]));
+  if (!fleet) return undefined;
+  const service = fleet.spec.services.find((s) => s.name === m.service);
+  if (!service) return undefined;
+  const runs = (dc: string): boolean => (service.capacity[dc] ?? 0) > 0;
+  if (m.layer === 'edge') {
+    const pop = fleet.spec.pops.find((p) => p.name === m.source);
+    if (!pop) return undefined;
+    const weights = Object.fromEntries(dests.map((d) => [d, runs(d) ? pop.weights[d] ?? 0 : 0]));
+    if (Object.values(weights).some((w) => w > 0)) return weights;
+    return Object.fromEntries(dests.map((d) => [d, service.capacity[d] ?? 0]));
+  }
+  const own = new Set(fleet.spec.datacenters.find((d) => d.name === m.source)?.clusters ?? []);
+  if (own.size === 0 || !runs(m.source)) return undefined;
+  return Object.fromEntries(dests.map((c) => [c, own.has(c) ? 1 : 0]));
 }
 
 function checkSignal(signal: AbortSignal | undefined, what: string): void {
@@ -198,7 +226,11 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
       const st = await states(opts?.signal);
       for (const m of maps) {
         const k = key(m.layer, m.service, m.source);
-        if (!baseline.has(k)) baseline.set(k, readTable(m, st).table);
+        if (baseline.has(k)) continue;
+        // Reading the table also checks that every mapped server exists.
+        const current = readTable(m, st).table;
+        const declared = declaredBaseline(m, fleet);
+        baseline.set(k, declared ? { ...current, weights: declared } : current);
       }
     },
     async close() { closed = true; },

@@ -13,11 +13,15 @@ import { nodeAt } from '../../load/load.js';
 
 const Ident = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'an HAProxy backend or server name');
 
+/** The weights a restore returns to, by destination; without it they come from the fleet (see docs/backends.md). */
+const Baseline = z.record(Name, z.number().nonnegative());
+
 export const EdgeMapping = z.strictObject({
   pop: Name,
   backend: Ident,
   /** Datacenter → server name in the backend. */
   servers: z.record(Name, Ident),
+  baseline: Baseline.optional(),
 });
 
 export const ClusterMapping = z.strictObject({
@@ -25,6 +29,7 @@ export const ClusterMapping = z.strictObject({
   backend: Ident,
   /** Cluster → server name in the backend. */
   servers: z.record(Name, Ident),
+  baseline: Baseline.optional(),
 });
 
 export const ServiceMapping = z.strictObject({
