@@ -1,7 +1,7 @@
 /**
  * The newcomer's path through the dashboard, in Debian's Chromium: open the demo with the printed link, start
- * evacuate-east after the pre-flight table, watch tasks progress and east's traffic fall, pause and resume, and
- * reach the end, without a console error. Screenshots go to test-results/.
+ * evacuate-east after the pre-flight table, watch tasks progress and east's traffic fall, pause and resume, reach
+ * the end, then restore east with restore-east, without a console error. Screenshots go to test-results/.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +49,30 @@ async function confirm(reason?: string): Promise<void> {
   }
 }
 
+const runTasks = () => page.getByTestId('run').locator('[data-testid=task]');
+const succeeded = () => page.getByTestId('run').locator('[data-testid=task][data-state=succeeded]').count();
+
+/** Waits for the shown run to succeed; a task held by a post-condition is handled as an operator would: select it, override, give a reason. */
+async function runToEnd(name: string): Promise<void> {
+  const deadline = Date.now() + 150_000;
+  let overrides = 0;
+  while ((await page.getByTestId('run-state').textContent()) !== 'succeeded') {
+    if (Date.now() > deadline) throw new Error(`the ${name} did not finish: ${await page.getByTestId('run-state').textContent()}`);
+    const blocked = runTasks().and(page.locator('[data-state=blocked]')).first();
+    if (await blocked.count() > 0 && overrides < 5) {
+      await blocked.click();
+      const override = page.getByTestId('override');
+      if (await override.count() > 0) {
+        await override.click();
+        await confirm('verified by hand');
+        overrides++;
+        await page.screenshot({ path: join(SHOTS, `${name}-override-${overrides}.png`), fullPage: true });
+      }
+    }
+    await page.waitForTimeout(500);
+  }
+}
+
 describe.skipIf(!available)('dashboard in Chromium', () => {
   beforeAll(async () => {
     await ensureDashboardBuilt();
@@ -72,7 +96,7 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  it('drains east from the dashboard: start, progress, pause, resume, end', async () => {
+  it('drains east from the dashboard (start, progress, pause, resume, end), then restores it', async () => {
     await page.goto(demo.dashboardUrl);
     await page.getByTestId('plan').selectOption('evacuate-east');
     // The token moved from the fragment into sessionStorage; the address bar no longer shows it.
@@ -97,33 +121,26 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await expect.poll(() => page.getByTestId('run-state').textContent(), { timeout: 15_000 }).not.toBe('paused');
 
     // Tasks progress: more and more of them succeed until the run ends.
-    const runTasks = () => page.getByTestId('run').locator('[data-testid=task]');
-    const succeeded = () => page.getByTestId('run').locator('[data-testid=task][data-state=succeeded]').count();
     await expect.poll(succeeded, { timeout: 60_000 }).toBeGreaterThan(3);
-    // Reach the end. A task held by a post-condition is handled as an operator would: select it, override, give a reason.
-    const deadline = Date.now() + 120_000;
-    let overrides = 0;
-    while ((await page.getByTestId('run-state').textContent()) !== 'succeeded') {
-      if (Date.now() > deadline) throw new Error(`the run did not finish: ${await page.getByTestId('run-state').textContent()}`);
-      const blocked = runTasks().and(page.locator('[data-state=blocked]')).first();
-      if (await blocked.count() > 0 && overrides < 5) {
-        await blocked.click();
-        const override = page.getByTestId('override');
-        if (await override.count() > 0) {
-          await override.click();
-          await confirm('verified by hand');
-          overrides++;
-          await page.screenshot({ path: join(SHOTS, `override-${overrides}.png`), fullPage: true });
-        }
-      }
-      await page.waitForTimeout(500);
-    }
+    await runToEnd('drain');
     const total = await runTasks().count();
     expect(total).toBe(18);
     expect(await succeeded()).toBe(total);
     await expect.poll(eastShare, { timeout: 15_000 }).toBeLessThan(before * 0.2);
     await page.getByTestId('history').getByText('evacuate-east').first().waitFor();
-    await page.screenshot({ path: join(SHOTS, '4-done.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, '4-drained.png'), fullPage: true });
+
+    // And back: restore-east from the same page.
+    await page.getByTestId('plan').selectOption('restore-east');
+    await page.getByTestId('preflight').waitFor();
+    await page.getByTestId('start').click();
+    await confirm();
+    await expect.poll(() => page.getByTestId('run').textContent(), { timeout: 15_000 }).toContain('restore-east');
+    await runToEnd('restore');
+    expect(await succeeded()).toBe(await runTasks().count());
+    await expect.poll(eastShare, { timeout: 15_000 }).toBeGreaterThan(before * 0.8);
+    await page.getByTestId('history').getByText('restore-east').first().waitFor();
+    await page.screenshot({ path: join(SHOTS, '5-restored.png'), fullPage: true });
     expect(consoleErrors).toEqual([]);
-  }, 240_000);
+  }, 400_000);
 });

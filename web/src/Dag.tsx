@@ -33,7 +33,8 @@ export function Dag({ tasks, critical, selected, onSelect }: Props) {
 
   return (
     <div className="dag-wrap">
-      <svg width={layout.width} height={layout.height} className="dag" role="img" aria-label="task graph">
+      {/* Scaled down to the panel's width when wider, but to no less than 80 % so that its text stays readable; beyond that it scrolls. */}
+      <svg viewBox={`0 0 ${layout.width} ${layout.height}`} style={{ width: '100%', maxWidth: layout.width, minWidth: Math.round(layout.width * 0.8), height: 'auto' }} className="dag" role="img" aria-label="task graph">
         <defs>
           <marker id="arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="6" markerHeight="6" orient="auto">
             <path d="M0,0 L8,4 L0,8 z" fill="#56606e" />

@@ -4,14 +4,19 @@ import { clock, duration, pct, rps } from './api';
 
 export function Preflight({ preview }: { preview: PlanPreview }) {
   const pf = preview.preflight;
+  // A drain asks whether the others absorb the datacenter's load; a restore whether the datacenter carries it again.
+  const restore = preview.direction === 'restore';
+  const claim = restore
+    ? `${preview.datacenter} ${pf.ok ? 'can' : 'cannot'} take its load back`
+    : `the other datacenters ${pf.ok ? 'can' : 'cannot'} absorb ${preview.datacenter}'s load`;
   return (
     <div data-testid="preflight">
       <p className={pf.ok ? 'ok' : 'bad'}>
-        Pre-flight {pf.ok ? 'passes' : 'FAILS'}: the other datacenters {pf.ok ? 'can' : 'cannot'} absorb {preview.datacenter}'s load at {pct(pf.targetUtilization)} target
+        Pre-flight {pf.ok ? 'passes' : 'FAILS'}: {claim} at {pct(pf.targetUtilization)} target
         utilisation. {preview.tasks.length} tasks, predicted {duration(preview.predictedMs)}.
       </p>
       <table className="grid-table">
-        <thead><tr><th>service</th><th>load to move</th><th>headroom</th><th>receivers after</th><th /></tr></thead>
+        <thead><tr><th>service</th><th>load to move</th><th>{restore ? 'capacity at target' : 'headroom'}</th><th>{restore ? `${preview.datacenter} after` : 'receivers after'}</th><th /></tr></thead>
         <tbody>
           {pf.services.map((s) => (
             <tr key={s.service} className={s.ok ? '' : 'row-bad'}>
