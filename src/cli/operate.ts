@@ -12,8 +12,8 @@ import type { Actor, OperatorCommand } from '../engine/controller.js';
 import { APPLIED_ACTION, recordRequest, type RequestBody } from '../engine/requests.js';
 import { MaelstromError } from '../model/errors.js';
 import { isTerminalRun } from '../model/states.js';
-import type { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { actorOf, openStore } from './run-options.js';
+import type { Store } from '../store/store.js';
+import { actorOf, openStore, STORE_HELP } from './run-options.js';
 
 interface ActOptions {
   readonly store?: string;
@@ -30,7 +30,7 @@ function needReason(action: string, reason: string | undefined): string {
 }
 
 /** Checks the command against the stored run, so that a mistyped id fails here rather than later. */
-async function check(store: SqliteStore, runId: string, command: OperatorCommand): Promise<void> {
+async function check(store: Store, runId: string, command: OperatorCommand): Promise<void> {
   const run = await store.getRun(runId);
   if (!run) throw new MaelstromError('E_NOT_FOUND', `no run "${runId}" in the store`);
   if (isTerminalRun(run.state)) throw new MaelstromError('E_INVALID_STATE', `run ${runId} is ${run.state}: there is nothing to ${command.action}`);
@@ -65,7 +65,7 @@ async function submit(storeSpec: string | undefined, actor: Actor, body: Request
 
 function common(cmd: Command): Command {
   return cmd
-    .option('--store <store>', 'sqlite:FILE (default sqlite:.maelstrom/maelstrom.db)')
+    .option('--store <store>', STORE_HELP)
     .option('--as <name>', 'who is acting, for the record (default: the local user)')
     .option('--wait <seconds>', 'how long to wait for the controller to apply it', '5');
 }

@@ -19,8 +19,9 @@ import { isTerminalRun } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import type { Definitions } from '../model/definitions.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption } from './backend-option.js';
+import { clockTracked } from '../store/clock-tracked.js';
 import { collect } from './collect.js';
-import { actorOf, openStore } from './run-options.js';
+import { actorOf, openStore, STORE_HELP, storeLabel } from './run-options.js';
 import { LiveState, plainLine, renderLive } from './run-view.js';
 
 interface RunOptions {
@@ -76,7 +77,7 @@ export function registerRun(program: Command): void {
     .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
     .option('--backend <backend>', `${BACKEND_HELP}; sim runs in virtual time`, 'sim')
     .option('--prometheus <url>', 'with --backend haproxy:…: the Prometheus that health readings come from')
-    .option('--store <store>', 'sqlite:FILE (default sqlite:.maelstrom/maelstrom.db)')
+    .option('--store <store>', STORE_HELP)
     .option('--scenario <name>', 'with --backend sim: the Scenario whose load and faults the simulated fleet follows')
     .option('--as <name>', 'who is acting, for the record (default: the local user)')
     .option('--plain', 'plain lines even on a terminal')
@@ -92,7 +93,8 @@ export function registerRun(program: Command): void {
         const tty = process.stdout.isTTY && !opts.plain;
         const live = tty ? new LiveState() : undefined;
         const controller = createController({
-          definitions, backend, store, clock,
+          definitions, backend, clock,
+          store: clock instanceof VirtualClock ? clockTracked(store, clock) : store,
           // The event stream already says what the engine logs; its log is for debugging.
           logger: { info: () => undefined, warn: (m) => { if (process.env.MAELSTROM_DEBUG === '1') process.stderr.write(`${m}\n`); } },
         });
@@ -109,7 +111,7 @@ export function registerRun(program: Command): void {
           runId = mine.id;
           const tasks = await store.getTasks(mine.id);
           const done = tasks.filter((t) => t.state === 'succeeded' || t.state === 'skipped').length;
-          out(`resuming run ${mine.id} of ${planName} (${mine.state}, ${done}/${tasks.length} tasks done) from ${opts.store ?? 'sqlite:.maelstrom/maelstrom.db'}`);
+          out(`resuming run ${mine.id} of ${planName} (${mine.state}, ${done}/${tasks.length} tasks done) from ${storeLabel(opts.store)}`);
           if (opts.backend === 'sim') out('note: the in-process simulator starts a fresh world; the run re-reads it and carries on');
         } else {
           const view = await controller.startRun(planName, actorOf(opts.as));

@@ -18,7 +18,7 @@ import { listen, packageRoot, type RunningServer } from '../server/start.js';
 import type { Store } from '../store/store.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption } from './backend-option.js';
 import { planJson } from './plan.js';
-import { openStore } from './run-options.js';
+import { openStore, STORE_HELP, storeLabel } from './run-options.js';
 
 export interface Serving {
   readonly server: RunningServer;
@@ -125,7 +125,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('Serve the controller: HTTP API under /api/v1, live events, the dashboard and /metrics.')
     .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
-    .option('--store <store>', 'sqlite:FILE (default sqlite:.maelstrom/maelstrom.db)')
+    .option('--store <store>', STORE_HELP)
     .option('--backend <backend>', `${BACKEND_HELP}; sim runs at wall-clock time times --speed`, 'sim')
     .option('--prometheus <url>', 'with --backend haproxy:…: the Prometheus that health readings come from')
     .option('--scenario <name>', 'with --backend sim: the Scenario the simulated fleet follows')
@@ -144,7 +144,7 @@ export function registerServe(program: Command): void {
         definitions, backend, store, port, host: opts.host, ...(opts.cors ? { corsOrigins: opts.cors } : {}),
         warn: (m) => { process.stderr.write(`warning: ${m}\n`); },
       });
-      process.stdout.write(`maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); create a token with \`maelstrom token create --role operator${opts.store ? ` --store ${opts.store}` : ''}\`\n`);
+      process.stdout.write(`maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); create a token with \`maelstrom token create --role operator${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`);
       await untilSignal();
       await serving.close();
       process.stdout.write('maelstrom serve: stopped\n');

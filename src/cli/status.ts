@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { toRunView } from '../engine/view.js';
 import { MaelstromError } from '../model/errors.js';
-import { openStore } from './run-options.js';
+import { openStore, STORE_HELP } from './run-options.js';
 import { LiveState, renderLive } from './run-view.js';
 
 interface StatusOptions {
@@ -16,7 +16,7 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('Show the runs in a store (unfinished ones, or --all), or one run with its tasks.')
     .argument('[run]', 'a run id')
-    .option('--store <store>', 'sqlite:FILE (default sqlite:.maelstrom/maelstrom.db)')
+    .option('--store <store>', STORE_HELP)
     .option('--all', 'list finished runs too')
     .option('--json', 'print JSON')
     .action(async (runId: string | undefined, opts: StatusOptions) => {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { MaelstromError } from '../model/errors.js';
 import type { Role, TokenStore } from '../store/store.js';
 import { hashTokenSecret, newTokenSecret } from '../store/tokens.js';
-import { openStore } from './run-options.js';
+import { openStore, STORE_HELP } from './run-options.js';
 
 const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 
@@ -22,7 +22,7 @@ export function registerToken(program: Command): void {
     .description('Create a token with a role (viewer, operator or admin); prints the secret once.')
     .requiredOption('--role <role>', 'viewer, operator or admin')
     .option('--name <name>', 'who the token is for, as shown in the audit log', 'api')
-    .option('--store <store>', 'sqlite:FILE (default sqlite:.maelstrom/maelstrom.db)')
+    .option('--store <store>', STORE_HELP)
     .action(async (opts: { role: string; name: string; store?: string }) => {
       if (!ROLES.includes(opts.role as Role)) throw new MaelstromError('E_BAD_REQUEST', `--role must be viewer, operator or admin, got "${opts.role}"`);
       if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/.test(opts.name)) throw new MaelstromError('E_BAD_REQUEST', `--name must be letters, digits, ".", "_", "@" or "-", got "${opts.name}"`);

@@ -30,4 +30,22 @@ describe('virtual clock', () => {
     await expect(p).rejects.toThrow('stop');
     expect(clock.pending()).toBe(0);
   });
+
+  it('waits for tracked work outside the clock before moving time', async () => {
+    const clock = new VirtualClock(0);
+    const seen: string[] = [];
+    // A deadline far away, and work that answers only after some real turns of the event loop (as a database does).
+    void clock.sleep(3_600_000).then(() => seen.push(`deadline@${clock.now()}`));
+    let release!: () => void;
+    const query = new Promise<void>((resolve) => { release = resolve; });
+    void (async () => {
+      await clock.track(query);
+      seen.push(`answered@${clock.now()}`);
+      await clock.sleep(1_000);
+      seen.push(`next@${clock.now()}`);
+    })();
+    setTimeout(() => { release(); }, 5);
+    expect(await clock.runUntil(() => seen.length === 3, 1e9)).toBe(true);
+    expect(seen).toEqual(['answered@0', 'next@1000', 'deadline@3600000']);
+  });
 });

@@ -118,6 +118,23 @@ describe.runIf(available)('postgres store', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('is the store of the command line too: token, run and status on postgres://', async () => {
+    await admin.query('CREATE DATABASE cli');
+    const url = `${base}/cli`;
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
+    const token = cli('token', 'create', '--role', 'operator', '--name', 'pg-op', '--store', url);
+    expect(token.status, token.stderr).toBe(0);
+    const run = cli('run', 'evacuate-east', '-f', 'examples/', '--store', url, '--plain');
+    expect(run.status, run.stderr + run.stdout.slice(-3000)).toBe(0);
+    expect(run.stdout).toMatch(/run run-\w+ of evacuate-east: succeeded/);
+    const status = cli('status', '--all', '--store', url);
+    expect(status.status, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/run-\w+\s+evacuate-east\s+succeeded/);
+    const bad = cli('status', '--store', 'mysql://x');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--store must be sqlite:FILE or postgres://');
+  }, 120_000);
+
   it('reports an unreachable server with E_STORE', async () => {
     const port = await freePort();
     await expect(createPostgresStore({ url: `postgres://x@127.0.0.1:${port}/none` }).init()).rejects.toMatchObject({ code: 'E_STORE' });
