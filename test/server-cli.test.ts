@@ -57,6 +57,29 @@ describe('server commands', () => {
     expect(bad.stderr).toMatch(/E_BAD_REQUEST: --role must be viewer, operator or admin/);
   });
 
+  it('token list shows tokens without secrets; token revoke revokes one and is audited', () => {
+    const created = cli('token', 'create', '--role', 'viewer', '--name', 'bob', '--store', store);
+    expect(created.status, created.stderr).toBe(0);
+    const listed = cli('token', 'list', '--json', '--store', store);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).not.toContain(created.stdout.trim());
+    expect(listed.stdout).not.toContain('hash');
+    const bob = (JSON.parse(listed.stdout) as { tokens: { id: string; name: string; role: string; revokedAt?: number }[] }).tokens.find((t) => t.name === 'bob')!;
+    expect(bob).toMatchObject({ role: 'viewer' });
+    expect(bob.revokedAt).toBeUndefined();
+    const revoked = cli('token', 'revoke', bob.id, '--store', store);
+    expect(revoked.status, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toContain('revoked');
+    expect(cli('token', 'list', '--store', store).stdout).toMatch(new RegExp(`${bob.id}\\s+bob\\s+viewer\\s+\\S+\\s+revoked`));
+    const missing = cli('token', 'revoke', 'nope', '--store', store);
+    expect(missing.status).toBe(4);
+    expect(missing.stderr).toContain('no token with id "nope"');
+    const db = new Database(join(dir, 'm.db'), { readonly: true });
+    const actions = (db.prepare('SELECT action, target FROM audit').all() as { action: string; target: string }[]).map((a) => `${a.action} ${a.target}`);
+    db.close();
+    expect(actions).toEqual(expect.arrayContaining(['token.create bob', `token.revoke ${bob.id}`]));
+  });
+
   it('serve answers with a token from the same store and stops on Ctrl-C', async () => {
     const secret = cli('token', 'create', '--role', 'viewer', '--store', store).stdout.trim();
     const { child, match } = await start(['serve', '-f', 'examples', '--store', store, '--port', '0'], /maelstrom serve: (http:\/\/\S+) /);

@@ -1,10 +1,14 @@
-/** `maelstrom token create --role R [--name N] [--store sqlite:FILE]`: a new API token; the secret is printed once. */
+/**
+ * `maelstrom token create --role R [--name N]`: a new API token, whose secret is printed once; `token list`: the
+ * tokens (never a secret); `token revoke ID`: a token stops working (a running server trusts a token it has just
+ * looked up for at most 5 s more).
+ */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { MaelstromError } from '../model/errors.js';
 import type { Role, TokenStore } from '../store/store.js';
 import { hashTokenSecret, newTokenSecret } from '../store/tokens.js';
-import { openStore, STORE_HELP } from './run-options.js';
+import { actorOf, openStore, STORE_HELP } from './run-options.js';
 
 const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 
@@ -29,8 +33,45 @@ export function registerToken(program: Command): void {
       const store = await openStore(opts.store);
       try {
         const secret = await createToken(store, opts.role as Role, opts.name);
+        await store.appendAudit({ time: Date.now(), actor: `${actorOf(undefined).name} (cli)`, action: 'token.create', target: opts.name, details: { role: opts.role } });
         process.stdout.write(`${secret}\n`);
         process.stderr.write(`token for ${opts.name} (${opts.role}) created; the secret above is shown only this once\n`);
+      } finally {
+        await store.close();
+      }
+    });
+  token
+    .command('list')
+    .description('List the tokens: id, name, role, when created, whether revoked (never a secret).')
+    .option('--store <store>', STORE_HELP)
+    .option('--json', 'one JSON document')
+    .action(async (opts: { store?: string; json?: boolean }) => {
+      const store = await openStore(opts.store);
+      try {
+        const tokens = (await store.listTokens()).map(({ hash: _hash, ...t }) => t);
+        if (opts.json) { process.stdout.write(`${JSON.stringify({ tokens }, null, 2)}\n`); return; }
+        if (tokens.length === 0) { process.stdout.write('no tokens\n'); return; }
+        const rows = tokens.map((t) => [t.id, t.name, t.role, new Date(t.createdAt).toISOString(), t.revokedAt !== undefined ? `revoked ${new Date(t.revokedAt).toISOString()}` : 'active']);
+        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+        for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+      } finally {
+        await store.close();
+      }
+    });
+  token
+    .command('revoke')
+    .description('Revoke a token by its id (from `token list`).')
+    .argument('<id>', 'the token id')
+    .option('--store <store>', STORE_HELP)
+    .action(async (id: string, opts: { store?: string }) => {
+      const store = await openStore(opts.store);
+      try {
+        const token = (await store.listTokens()).find((t) => t.id === id);
+        if (!token) throw new MaelstromError('E_NOT_FOUND', `no token with id "${id}" (see \`maelstrom token list\`)`);
+        if (token.revokedAt !== undefined) { process.stdout.write(`token ${id} (${token.name}) was already revoked\n`); return; }
+        await store.revokeToken(id, Date.now());
+        await store.appendAudit({ time: Date.now(), actor: `${actorOf(undefined).name} (cli)`, action: 'token.revoke', target: id, details: { name: token.name, role: token.role } });
+        process.stdout.write(`token ${id} (${token.name}, ${token.role}) revoked; a running server refuses it within 5 s\n`);
       } finally {
         await store.close();
       }
