@@ -115,6 +115,9 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await page.getByTestId('pause').click();
     await confirm('checking the graphs');
     await expect.poll(() => page.getByTestId('run-state').textContent(), { timeout: 15_000 }).toBe('paused');
+    // Running tasks of a paused run are shown as held.
+    const running = page.getByTestId('run').locator('[data-testid=task][data-state=running]');
+    await expect.poll(async () => await page.getByTestId('run').locator('[data-testid=task].held').count() === await running.count()).toBe(true);
     await page.screenshot({ path: join(SHOTS, '3-paused.png'), fullPage: true });
     await page.getByTestId('resume').click();
     await confirm();

@@ -176,7 +176,7 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
                   {task && blocked.has(task.id) && task.state === 'blocked' && <button data-testid="override" onClick={() => act(`Override ${blocked.get(task.id) ?? ''}`, `Lets ${task.id} proceed although its condition does not hold.`, true, (r) => client.action(run.id, 'override-condition', { task: task.id, condition: blocked.get(task.id) ?? '', reason: r }), true)}>Override…</button>}
                 </div>
               )}
-              <Dag tasks={run.tasks} critical={critical} selected={selected} onSelect={setSelected} />
+              <Dag tasks={run.tasks} critical={critical} selected={selected} onSelect={setSelected} held={run.state === 'paused'} />
               {task && <p className="small">{task.id} · {task.template} · {task.state}{task.progress !== undefined ? ` · shift ${pct(task.progress)}` : ''} · stages {task.stages.join(' → ')}{task.reason ? ` · ${task.reason}` : ''}</p>}
             </div>
           )}

@@ -11,9 +11,11 @@ interface Props {
   critical?: ReadonlySet<string>;
   selected?: string;
   onSelect?: (id: string) => void;
+  /** The run is paused: its running tasks hold where they are and are shown so. */
+  held?: boolean;
 }
 
-export function Dag({ tasks, critical, selected, onSelect }: Props) {
+export function Dag({ tasks, critical, selected, onSelect, held }: Props) {
   const layout = useMemo(() => {
     const g = new dagre.graphlib.Graph();
     g.setGraph({ rankdir: 'LR', nodesep: 10, ranksep: 36, marginx: 8, marginy: 8 });
@@ -49,14 +51,15 @@ export function Dag({ tasks, critical, selected, onSelect }: Props) {
           if (!p) return null;
           const state = t.stuck ? 'stuck' : (t.state ?? 'planned');
           const progress = t.state === 'running' ? t.progress : t.state === 'succeeded' ? 1 : undefined;
+          const isHeld = held === true && t.state === 'running';
           return (
-            <g key={t.id} transform={`translate(${p.x - W / 2},${p.y - H / 2})`} className={`node s-${state}${critical?.has(t.id) ? ' crit' : ''}${selected === t.id ? ' sel' : ''}`}
+            <g key={t.id} transform={`translate(${p.x - W / 2},${p.y - H / 2})`} className={`node s-${state}${isHeld ? ' held' : ''}${critical?.has(t.id) ? ' crit' : ''}${selected === t.id ? ' sel' : ''}`}
               data-testid="task" data-task={t.id} data-state={state} onClick={() => onSelect?.(t.id)}>
-              <title>{`${t.id}: ${state}${t.stages ? ` — stages: ${t.stages.join(' → ')}` : ''}`}</title>
+              <title>{`${t.id}: ${state}${isHeld ? ' (held: the run is paused)' : ''}${t.stages ? ` — stages: ${t.stages.join(' → ')}` : ''}`}</title>
               <rect width={W} height={H} rx="3" />
               <text x="8" y="17" className="n-id">{t.id.length > 24 ? `${t.id.slice(0, 23)}…` : t.id}</text>
               <text x="8" y="33" className="n-sub">
-                {state}{t.state === 'running' && t.stages && t.stage !== undefined ? ` · ${t.stage + 1}/${t.stages.length} ${t.stages[t.stage] ?? ''}` : ''}
+                {state}{isHeld ? ' · held (paused)' : t.state === 'running' && t.stages && t.stage !== undefined ? ` · ${t.stage + 1}/${t.stages.length} ${t.stages[t.stage] ?? ''}` : ''}
               </text>
               {progress !== undefined && <rect className="bar" x="0" y={H - 3} width={W * Math.max(0, Math.min(1, progress))} height="3" />}
             </g>
