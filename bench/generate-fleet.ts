@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
+import { seededRandom as random } from '../src/model/random.js';
 
 export interface FleetShape {
   readonly services: number;
@@ -18,17 +19,6 @@ export interface FleetShape {
   readonly seed?: number;
 }
 
-/** A small seeded generator (mulberry32), so that the same shape gives the same fleet on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

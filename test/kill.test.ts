@@ -12,23 +12,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../src/backends/sim/backend.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { seededRandom as prng } from '../src/model/random.js';
 
 const ROOT = join(import.meta.dirname, '..');
 // Slow enough that the drain outlasts every planned kill (each controller lives at most 1.2 s before its kill).
 const SPEED = 100;
 const KILLS = 6;
 
-/** Small seeded PRNG (mulberry32), so the kill moments are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cli(args: readonly string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });

@@ -1,20 +1,10 @@
 /**
- * The simulator's own vocabulary. It mirrors the backend contract's shapes (so that a backend can pass its actions
- * straight through) without importing the backend layer: the world is not a client of the engine.
+ * The simulator's own vocabulary. Its commands are the actions of src/model/actions.ts, the same shapes the backend
+ * contract uses, so that a backend passes its actions straight through without the world importing the backend layer.
  */
-import type { Layer } from '../model/readings.js';
+import type { Action, WeightTable } from '../model/actions.js';
 
-export type SimCommand =
-  | { readonly kind: 'weights.set'; readonly layer: Layer; readonly service: string; readonly source: string; readonly weights: Readonly<Record<string, number>> }
-  | { readonly kind: 'sessions.teardown'; readonly service: string; readonly datacenter: string; readonly rate: number }
-  | { readonly kind: 'jobs.restart'; readonly service: string; readonly datacenter: string; readonly cluster?: string; readonly rate: number; readonly generation: string }
-  | { readonly kind: 'jobs.stop'; readonly service: string; readonly datacenter: string; readonly cluster?: string }
-  | { readonly kind: 'jobs.start'; readonly service: string; readonly datacenter: string; readonly cluster?: string }
-  | { readonly kind: 'replication.source'; readonly service: string; readonly source: string }
-  | { readonly kind: 'stateful.primary'; readonly service: string; readonly primary: string; readonly maxLagSeconds?: number }
-  | { readonly kind: 'shards.place'; readonly service: string; readonly from: string; readonly to: string; readonly count: number; readonly rate?: number }
-  | { readonly kind: 'config.set'; readonly key: string; readonly value: unknown }
-  | { readonly kind: 'alerts.suppress'; readonly matchers: Readonly<Record<string, string>>; readonly until: number; readonly id: string };
+export type SimCommand = Action;
 
 export type SimCommandKind = SimCommand['kind'];
 
@@ -28,12 +18,7 @@ export interface CommandResult {
   readonly detail?: string;
 }
 
-export interface WeightTableData {
-  readonly layer: Layer;
-  readonly service: string;
-  readonly source: string;
-  readonly weights: Readonly<Record<string, number>>;
-}
+export type WeightTableData = WeightTable;
 
 /** Metrics kept as time series, per service and datacenter unless marked otherwise. */
 export const SERIES_METRICS = [
