@@ -52,10 +52,18 @@ function fanOut(): void {
 }
 
 /** Where a stream's text goes. `write` resolves once more may be written (the reader has room). */
-interface Sink {
+export interface Sink {
   write(text: string): Promise<void>;
   onClose(listener: () => void): void;
+  /** Drops the connection; the client reconnects with Last-Event-ID and catches up from the store. */
+  drop(): void;
 }
+
+/**
+ * Events kept for a client that does not read (a frozen tab, a stalled network): beyond this many its connection is
+ * dropped rather than letting them grow without end in the controller's memory.
+ */
+const MAX_PENDING = 10_000;
 
 const encoder = new TextEncoder();
 
@@ -81,9 +89,14 @@ export function streamEvents(c: Context, controller: Controller, options: { read
           if ((stream.desiredSize ?? 1) <= 0) await new Promise<void>((resolve) => { room = resolve; });
         },
         onClose: (listener) => { if (closed) listener(); else closeListeners.push(listener); },
+        drop: () => {
+          if (closed) return;
+          try { stream.error(new Error('the client did not keep up')); } catch { /* already closed */ }
+          close();
+        },
       };
       // A failed catch-up read ends the stream; the client reconnects with Last-Event-ID and loses nothing.
-      void serve(sink, controller, options).catch(() => undefined).finally(() => {
+      void forwardEvents(sink, controller, options).catch(() => undefined).finally(() => {
         if (!closed) { closed = true; try { stream.close(); } catch { /* already cancelled */ } }
       });
     },
@@ -94,7 +107,12 @@ export function streamEvents(c: Context, controller: Controller, options: { read
 }
 
 /** Catches up from `afterSeq` if asked, then forwards live events until the client goes away. */
-async function serve(sink: Sink, controller: Controller, options: { readonly runId?: string; readonly afterSeq?: number }): Promise<void> {
+export async function forwardEvents(
+  sink: Sink,
+  controller: Pick<Controller, 'subscribe' | 'events'>,
+  options: { readonly runId?: string; readonly afterSeq?: number; readonly maxPending?: number },
+): Promise<void> {
+  const maxPending = options.maxPending ?? MAX_PENDING;
   let last = options.afterSeq ?? -1;
   const pending: EngineEvent[] = [];
   let wake: (() => void) | undefined;
@@ -102,6 +120,7 @@ async function serve(sink: Sink, controller: Controller, options: { readonly run
   const unsubscribe = controller.subscribe((e) => {
     if (options.runId !== undefined && e.runId !== options.runId) return;
     pending.push(e);
+    if (pending.length > maxPending) { pending.length = 0; sink.drop(); return; }
     if (wake) wakeLater(wake);
   });
   sink.onClose(() => { closed = true; wake?.(); });
