@@ -133,8 +133,9 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await page.getByTestId('history').getByText('evacuate-east').first().waitFor();
     await page.screenshot({ path: join(SHOTS, '4-drained.png'), fullPage: true });
 
-    // And back: restore-east from the same page.
-    await page.getByTestId('plan').selectOption('restore-east');
+    // And back: the page offers the restore of the drained datacenter.
+    await page.getByTestId('next').getByRole('button', { name: 'Prepare restore-east' }).click();
+    expect(await page.getByTestId('plan').inputValue()).toBe('restore-east');
     await page.getByTestId('preflight').waitFor();
     await page.getByTestId('start').click();
     await confirm();

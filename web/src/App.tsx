@@ -81,6 +81,11 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
       setRun(current);
     } catch (e) { fail(e); }
   }, [client, fail]);
+  // After a drain has succeeded, the way back is the next thing an operator needs: offer the restore of that datacenter.
+  const lastRun = history[0];
+  const nextRestore = lastRun?.state === 'succeeded' && lastRun.direction === 'drain'
+    ? plans.find((p) => p.direction === 'restore' && p.datacenter === lastRun.datacenter)
+    : undefined;
   const refreshHistory = useCallback(() => { client.history().then((h) => setHistory(h.runs)).catch(fail); }, [client, fail]);
 
   useInterval(() => { void refreshRun(); }, 3000, [refreshRun]);
@@ -154,6 +159,12 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
                   onClick={() => act(`Start ${plan}`, preview ? `${preview.direction} ${preview.datacenter}: ${preview.tasks.length} tasks, predicted ${duration(preview.predictedMs)}. Pre-flight ${preview.preflight.ok ? 'passes' : 'fails'}.` : '', false,
                     async () => { const r = await client.start(plan); runId.current = r.id; })}>Start…</button>}
               </div>
+              {nextRestore && nextRestore.name !== plan && (
+                <p className="hint" data-testid="next">
+                  {nextRestore.datacenter} is drained (run {history[0]?.id}).{' '}
+                  <button onClick={() => setPlan(nextRestore.name)}>Prepare {nextRestore.name}</button>
+                </p>
+              )}
               {preview && <Preflight preview={preview} />}
               {preview && <><h3>Planned tasks</h3><Dag tasks={preview.tasks} critical={critical} /></>}
             </div>
