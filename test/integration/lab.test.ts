@@ -143,6 +143,37 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
     expect(load.failedSoFar() - failedBefore).toBe(0);
   }, 90_000);
 
+  it('maelstrom serve --backend haproxy:MAPPING serves the lab: live readings, and a drain and restore started through the API', async () => {
+    const files = await writeLabFiles(join(env.dir, 'server'), labDefinitions({ datacenters: env.datacenters.length, rps: RPS, settle: '1s' }), env.mapping);
+    const store = `sqlite:${join(env.dir, 'server', 'maelstrom.db')}`;
+    const made = cli(['token', 'create', '--role', 'operator', '--store', store]);
+    expect(await made.exited, made.stderr).toBe(0);
+    const headers = { authorization: `Bearer ${made.stdout.trim()}`, 'content-type': 'application/json' };
+    const serve = cli(['serve', '-f', files.definitions, '--backend', `haproxy:${files.mapping}`, '--prometheus', env.prometheusUrl, '--store', store, '--port', '0']);
+    try {
+      await eventually('the server to listen', () => /maelstrom serve: http:\/\/\S+ \(/.test(serve.stdout), 30_000);
+      const url = /maelstrom serve: (http:\/\/\S+) \(/.exec(serve.stdout)![1]!;
+      const get = async <T>(path: string): Promise<T> => (await (await fetch(`${url}${path}`, { headers })).json()) as T;
+      type Fleet = { services: { name: string; reading?: { datacenters: Record<string, { load?: number }> } }[] };
+      await eventually('readings of every datacenter', async () => {
+        const web = (await get<Fleet>('/api/v1/fleet')).services.find((x) => x.name === 'web');
+        const dcs = Object.values(web?.reading?.datacenters ?? {});
+        return dcs.length === 3 && dcs.every((d) => (d.load ?? 0) > 0);
+      }, 15_000);
+      for (const plan of ['lab-drain-dc1', 'lab-restore-dc1']) {
+        const started = await fetch(`${url}/api/v1/runs`, { method: 'POST', headers, body: JSON.stringify({ plan }) });
+        expect(started.status).toBe(201);
+        const { id } = (await started.json()) as { id: string };
+        await eventually(`${plan} to succeed`, async () => (await get<{ state: string }>(`/api/v1/runs/${id}`)).state === 'succeeded', 45_000);
+        if (plan === 'lab-drain-dc1') expect(await weightOf('dc1')).toBe(0);
+      }
+      expect(await weightOf('dc1')).toBeGreaterThan(0);
+    } finally {
+      serve.kill('SIGINT');
+      expect(await serve.exited).toBe(0);
+    }
+  }, 120_000);
+
   it('losing Prometheus midway leaves the readings absent and holds the run with a clear message, never a crash', async () => {
     const s = await session();
     try {
