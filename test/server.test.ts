@@ -174,6 +174,17 @@ describe('server', () => {
     expect(audit.find((a) => a.action === 'abort')).toMatchObject({ target: id, reason: 'test over' });
   });
 
+  it('refuses a revoked token at once', async () => {
+    const secret = await createToken(store, 'viewer', 'soon-revoked');
+    const headers = { authorization: `Bearer ${secret}` };
+    expect((await server.app.request('/api/v1/me', { headers })).status).toBe(200);
+    const record = (await store.listTokens()).find((t) => t.name === 'soon-revoked')!;
+    await store.revokeToken(record.id, Date.now());
+    const refused = await server.app.request('/api/v1/me', { headers });
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('E_UNAUTHORIZED');
+  });
+
   it('streams events with sequence ids and catches up from Last-Event-ID', async () => {
     const first = await readEvents('/api/v1/events?after=0', 6);
     const seqs = first.map((e) => Number(e.id));

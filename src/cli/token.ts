@@ -1,7 +1,6 @@
 /**
  * `maelstrom token create --role R [--name N]`: a new API token, whose secret is printed once; `token list`: the
- * tokens (never a secret); `token revoke ID`: a token stops working (a running server trusts a token it has just
- * looked up for at most 5 s more).
+ * tokens (never a secret); `token revoke ID`: the token stops working at once, also on a running server.
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
@@ -71,7 +70,7 @@ export function registerToken(program: Command): void {
         if (token.revokedAt !== undefined) { process.stdout.write(`token ${id} (${token.name}) was already revoked\n`); return; }
         await store.revokeToken(id, Date.now());
         await store.appendAudit({ time: Date.now(), actor: `${actorOf(undefined).name} (cli)`, action: 'token.revoke', target: id, details: { name: token.name, role: token.role } });
-        process.stdout.write(`token ${id} (${token.name}, ${token.role}) revoked; a running server refuses it within 5 s\n`);
+        process.stdout.write(`token ${id} (${token.name}, ${token.role}) revoked; servers on this store refuse it from now on\n`);
       } finally {
         await store.close();
       }
