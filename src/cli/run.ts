@@ -1,6 +1,6 @@
 /**
  * `maelstrom run PLAN -f PATH… [--backend sim | sim+http://HOST:PORT | haproxy:MAPPING.yaml] [--prometheus URL]
- * [--store sqlite:FILE] [--scenario NAME]`:
+ * [--store sqlite:FILE | postgres://…] [--scenario NAME]`:
  * carries out a plan with a live view. Started again on the same store while a run of the plan is unfinished, it
  * resumes that run (and says so) instead of starting another.
  *

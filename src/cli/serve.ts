@@ -1,7 +1,8 @@
 /**
- * `maelstrom serve -f PATH… [--store sqlite:FILE] [--backend sim | sim+http://HOST:PORT | haproxy:MAPPING.yaml]
- * [--prometheus URL] [--port P]`: the controller as a server: the HTTP API, live events, the dashboard and /metrics.
- * The in-process simulator runs in wall-clock time scaled by --speed.
+ * `maelstrom serve -f PATH… [--store sqlite:FILE | postgres://…]
+ * [--backend sim | sim+http://HOST:PORT | haproxy:MAPPING.yaml] [--prometheus URL] [--port P]`: the controller as a
+ * server: the HTTP API, live events, the dashboard and /metrics. The in-process simulator runs in wall-clock time
+ * scaled by --speed.
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';

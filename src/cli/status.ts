@@ -1,4 +1,4 @@
-/** `maelstrom status [RUN] [--store sqlite:FILE] [--json]`: the runs in a store, or one run with its tasks. */
+/** `maelstrom status [RUN] [--store sqlite:FILE | postgres://…] [--json]`: the runs in a store, or one run with its tasks. */
 import type { Command } from 'commander';
 import { toRunView } from '../engine/view.js';
 import { MaelstromError } from '../model/errors.js';
