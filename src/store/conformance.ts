@@ -212,6 +212,23 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>, 
       expect((await s.listAudit({ afterId: a, limit: 1 })).map((e) => e.id)).toEqual([b]);
     });
 
+    it('gives a lease to one holder at a time, until it expires, is released, or its holder is known dead', async () => {
+      const s = await fresh();
+      expect(await s.acquireLease('controller', 'a', { now: 0, until: 100 })).toEqual({ name: 'controller', holder: 'a', expiresAt: 100 });
+      expect(await s.acquireLease('controller', 'b', { now: 50, until: 150 })).toEqual({ name: 'controller', holder: 'a', expiresAt: 100 });
+      expect((await s.acquireLease('controller', 'a', { now: 60, until: 160 })).expiresAt).toBe(160);
+      expect((await s.acquireLease('other', 'b', { now: 60, until: 160 })).holder).toBe('b');
+      expect((await s.acquireLease('controller', 'b', { now: 160, until: 260 })).holder).toBe('b');
+      expect((await s.acquireLease('controller', 'c', { now: 170, until: 270, takeFrom: 'a' })).holder).toBe('b');
+      expect((await s.acquireLease('controller', 'c', { now: 170, until: 270, takeFrom: 'b' })).holder).toBe('c');
+      await s.releaseLease('controller', 'b');
+      expect((await s.acquireLease('controller', 'b', { now: 180, until: 280 })).holder).toBe('c');
+      await s.releaseLease('controller', 'c');
+      expect((await s.acquireLease('controller', 'b', { now: 180, until: 280 })).holder).toBe('b');
+      const contenders = await Promise.all(['x', 'y', 'z'].map((h) => s.acquireLease('race', h, { now: 0, until: 100 })));
+      expect(new Set(contenders.map((l) => l.holder)).size).toBe(1);
+    });
+
     if (options.reopen) {
       const reopen = options.reopen;
       it('keeps everything committed across a close and reopen, and numbers on from there', async () => {

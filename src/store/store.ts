@@ -119,7 +119,25 @@ export interface RunStore {
   durations(key: DurationKey, limit?: number): Promise<readonly number[]>;
 }
 
-export interface Store extends RunStore, TokenStore, AuditLog {
+/** Who may act on the runs of a store: one controller at a time holds the lease and renews it. */
+export interface Lease {
+  readonly name: string;
+  readonly holder: string;
+  readonly expiresAt: number;
+}
+
+export interface LeaseStore {
+  /**
+   * Takes or renews lease `name` for `holder` until `until`, when it is free, expired at `now`, already `holder`'s,
+   * or held by `takeFrom` (a holder known to be dead). Answers the lease as it stands afterwards, which names
+   * `holder` exactly when it was taken; decided and written in one transaction.
+   */
+  acquireLease(name: string, holder: string, options: { readonly now: number; readonly until: number; readonly takeFrom?: string }): Promise<Lease>;
+  /** Gives the lease up, if `holder` has it. */
+  releaseLease(name: string, holder: string): Promise<void>;
+}
+
+export interface Store extends RunStore, TokenStore, AuditLog, LeaseStore {
   init(): Promise<void>;
   close(): Promise<void>;
 }

@@ -80,4 +80,15 @@ export const postgresMigrations: readonly Migration[] = [
       'CREATE INDEX audit_time ON audit (time)',
     ],
   },
+  {
+    version: 2,
+    name: 'leases',
+    statements: [
+      `CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];

@@ -79,4 +79,15 @@ export const sqliteMigrations: readonly Migration[] = [
       'CREATE INDEX audit_time ON audit (time)',
     ],
   },
+  {
+    version: 2,
+    name: 'leases',
+    statements: [
+      `CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      )`,
+    ],
+  },
 ];

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeConformance } from '../conformance.js';
 import type { Store } from '../store.js';
+import { postgresMigrations } from '../migrations/postgres.js';
 import { createPostgresStore } from './postgres-store.js';
 
 function postgresBin(): string | undefined {
@@ -112,7 +113,7 @@ describe.runIf(available)('postgres store', () => {
     const a = createPostgresStore({ url: `${base}/${db}` });
     const b = createPostgresStore({ url: `${base}/${db}` });
     await Promise.all([a.init(), b.init()]);
-    expect(await a.schemaVersion()).toBe(1);
+    expect(await a.schemaVersion()).toBe(postgresMigrations.length);
     const rows = await b.listRuns();
     expect(rows).toEqual([]);
     await Promise.all([a.close(), b.close()]);

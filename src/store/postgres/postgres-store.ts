@@ -239,6 +239,18 @@ export function createPostgresStore(config: PostgresStoreConfig, migrations: rea
       });
     },
 
+    acquireLease: (name, holder, { now, until, takeFrom }) => tx(async (q) => {
+      const [row] = await q('SELECT holder, expires_at FROM leases WHERE name = ?', [name]);
+      const current = row ? { holder: String(row.holder), expiresAt: Number(row.expires_at) } : undefined;
+      if (current && current.holder !== holder && current.expiresAt > now && current.holder !== takeFrom) return { name, ...current };
+      await q('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at', [name, holder, until]);
+      return { name, holder, expiresAt: until };
+    }),
+
+    releaseLease: async (name, holder) => {
+      await tx(async (q) => { await q('DELETE FROM leases WHERE name = ? AND holder = ?', [name, holder]); });
+    },
+
     appendAudit: (entry: AuditEntry) => tx(async (q) => {
       const [row] = await q('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?) RETURNING id', auditRow(entry));
       return Number(row?.id);

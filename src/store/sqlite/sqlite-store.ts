@@ -227,6 +227,19 @@ export function createSqliteStore(config: SqliteStoreConfig, migrations: readonl
       });
     },
 
+    async acquireLease(name, holder, { now, until, takeFrom }) {
+      return tx((d) => {
+        const row = d.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(name) as { holder: string; expires_at: number } | undefined;
+        if (row && row.holder !== holder && row.expires_at > now && row.holder !== takeFrom) return { name, holder: row.holder, expiresAt: row.expires_at };
+        d.prepare('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at').run(name, holder, until);
+        return { name, holder, expiresAt: until };
+      });
+    },
+
+    async releaseLease(name, holder) {
+      tx((d) => { d.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder); });
+    },
+
     async appendAudit(entry: AuditEntry) {
       return tx((d) => Number(d.prepare('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?)')
         .run(...auditRow(entry)).lastInsertRowid));
