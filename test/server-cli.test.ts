@@ -90,6 +90,24 @@ describe('server commands', () => {
     expect(await stop(child)).toBe(0);
   });
 
+  it('one controller per store: run refuses while serve drives it; a second serve stands by and takes over when the first stops', async () => {
+    const shared = `sqlite:${join(dir, 'shared.db')}`;
+    const first = await start(['serve', '-f', 'examples', '--store', shared, '--port', '0'], /maelstrom serve: (http:\/\/\S+) /);
+    const run = cli('run', 'evacuate-east', '-f', 'examples/', '--store', shared, '--plain');
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(new RegExp(`another controller \\([^/]+/${first.child.pid}/\\w+\\) drives the runs of this store`));
+    expect(run.stdout).not.toContain('started run');
+    const second = await start(['serve', '-f', 'examples', '--store', shared, '--port', '0'], /standing by: (\S+) drives this store/);
+    expect(second.match[1]).toContain(`/${first.child.pid}/`);
+    expect(await stop(first.child)).toBe(0);
+    const deadline = Date.now() + 20_000;
+    while (!/taking over from .*\n.*maelstrom serve: http:\/\//s.test(second.output())) {
+      if (Date.now() > deadline) throw new Error(`the standby did not take over: ${second.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await stop(second.child)).toBe(0);
+  }, 60_000);
+
   it('demo prints a dashboard link with an admin token, serves the dashboard, and stops on Ctrl-C', async () => {
     const { child, match, output } = await start(['demo', '--port', '0'], /dashboard:\s+(http:\/\/\S+)\/#token=(\S+)/);
     const [, url, token] = match;

@@ -19,6 +19,7 @@ import { isTerminalRun } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import type { Definitions } from '../model/definitions.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption } from './backend-option.js';
+import { leaseHeldError, tryAcquireLease, type HeldLease } from '../engine/lease.js';
 import { clockTracked } from '../store/clock-tracked.js';
 import { collect } from './collect.js';
 import { actorOf, openStore, STORE_HELP, storeLabel } from './run-options.js';
@@ -87,7 +88,12 @@ export function registerRun(program: Command): void {
       const backend = await makeBackend(opts, definitions, planName);
       const store = await openStore(opts.store);
       const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+      let lease: HeldLease | undefined;
       try {
+        // Only one controller drives the runs of a store at a time.
+        const attempt = await tryAcquireLease({ store });
+        if (!attempt.ok) throw leaseHeldError(attempt);
+        lease = attempt.lease;
         await backend.init();
         const clock = backend.clock;
         const tty = process.stdout.isTTY && !opts.plain;
@@ -132,6 +138,8 @@ export function registerRun(program: Command): void {
         const redraw = live ? setInterval(() => { void draw(); }, 200) : undefined;
         let interrupted = false;
         const onSigint = (): void => { interrupted = true; void controller.close(); };
+        let lostLease: string | undefined;
+        void lease.lost.then((reason) => { lostLease = reason; interrupted = true; void controller.close(); });
         process.once('SIGINT', onSigint);
         try {
           let finished = false;
@@ -153,12 +161,14 @@ export function registerRun(program: Command): void {
         if (drawn > 0 || live) await draw();
         const view = await controller.getRun(runId);
         for (const line of await summary(view, backend)) out(line);
-        if (interrupted) out(`interrupted: run ${runId} stays in the store; run the same command again to resume it`);
+        if (lostLease !== undefined) out(`stopped acting: ${lostLease}; run ${runId} stays in the store`);
+        else if (interrupted) out(`interrupted: run ${runId} stays in the store; run the same command again to resume it`);
         await controller.close();
         if (view.state === 'aborted' || view.state === 'halted') process.exitCode = 7;
         else if (view.state !== 'succeeded') process.exitCode = interrupted ? 130 : 3;
       } finally {
         await backend.close().catch(() => undefined);
+        await lease?.release();
         await store.close();
       }
     });

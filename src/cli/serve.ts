@@ -18,6 +18,7 @@ import { isSeriesSource } from '../server/series.js';
 import { listen, packageRoot, type RunningServer } from '../server/start.js';
 import type { Store } from '../store/store.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption } from './backend-option.js';
+import { DEFAULT_LEASE_TTL_MS, leaseHolderName, tryAcquireLease, type HeldLease } from '../engine/lease.js';
 import { planJson } from './plan.js';
 import { openStore, STORE_HELP, storeLabel } from './run-options.js';
 
@@ -36,6 +37,8 @@ export async function startServing(options: {
   readonly host?: string;
   readonly corsOrigins?: readonly string[];
   readonly warn?: (message: string) => void;
+  /** The store's controller lease, held by the caller; given up on close. */
+  readonly lease?: HeldLease;
 }): Promise<Serving> {
   const { definitions, backend, store } = options;
   await backend.init();
@@ -62,6 +65,7 @@ export async function startServing(options: {
       await server.close();
       await controller.close();
       await backend.close().catch(() => undefined);
+      await options.lease?.release();
       await store.close();
     })(),
   };
@@ -141,13 +145,47 @@ export function registerServe(program: Command): void {
       const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
       const backend = await makeBackend(definitions, opts, speed);
       const store = await openStore(opts.store);
+      const signalled = untilSignal();
+      const lease = await standBy(store, signalled);
+      if (!lease) { await store.close(); process.stdout.write('maelstrom serve: stopped\n'); return; }
       const serving = await startServing({
         definitions, backend, store, port, host: opts.host, ...(opts.cors ? { corsOrigins: opts.cors } : {}),
-        warn: (m) => { process.stderr.write(`warning: ${m}\n`); },
+        warn: (m) => { process.stderr.write(`warning: ${m}\n`); }, lease,
       });
       process.stdout.write(`maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); create a token with \`maelstrom token create --role operator${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`);
-      await untilSignal();
+      const lost = await Promise.race([signalled.then(() => undefined), lease.lost]);
       await serving.close();
+      if (lost !== undefined) {
+        // Another controller may act from now on: this one stops rather than act beside it; a supervisor restarts it.
+        process.stderr.write(`maelstrom serve: stopped acting: ${lost}\n`);
+        process.exitCode = 1;
+        return;
+      }
       process.stdout.write('maelstrom serve: stopped\n');
     });
+}
+
+/**
+ * Takes the store's controller lease, waiting as a standby while another controller holds it: the standby takes
+ * over when that one stops (at once if it was a process of this host, else when its lease runs out). Undefined if
+ * stopped by a signal while waiting.
+ */
+async function standBy(store: Store, signalled: Promise<void>): Promise<HeldLease | undefined> {
+  const holder = leaseHolderName();
+  let stopped = false;
+  void signalled.then(() => { stopped = true; });
+  let shown: string | undefined;
+  for (;;) {
+    const attempt = await tryAcquireLease({ store, holder });
+    if (attempt.ok) {
+      if (shown !== undefined) process.stdout.write(`maelstrom serve: taking over from ${shown}\n`);
+      return attempt.lease;
+    }
+    if (shown !== attempt.holder) {
+      process.stdout.write(`maelstrom serve: standing by: ${attempt.holder} drives this store (lease until ${new Date(attempt.expiresAt).toISOString()}); taking over when it stops\n`);
+      shown = attempt.holder;
+    }
+    await Promise.race([signalled, new Promise((r) => setTimeout(r, DEFAULT_LEASE_TTL_MS / 5))]);
+    if (stopped) return undefined;
+  }
 }
