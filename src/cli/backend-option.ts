@@ -10,7 +10,7 @@ import { loadHaproxyConfig, type HaproxyConfig } from '../backends/haproxy/confi
 import { createPrometheusSource } from '../backends/prometheus/source.js';
 import { createRemoteSimBackend } from '../backends/sim/remote.js';
 import { systemClock } from '../model/clock.js';
-import type { Fleet } from '../model/definitions.js';
+import type { Definitions, Fleet, Scenario } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 
 export const BACKEND_HELP = 'sim (in process), sim+http://HOST:PORT (a `maelstrom sim`), or haproxy:MAPPING.yaml (with --prometheus)';
@@ -25,6 +25,19 @@ export function parseBackendOption(spec: string): BackendChoice {
   if (spec.startsWith('sim+http://') || spec.startsWith('sim+https://')) return { kind: 'remote-sim', url: spec };
   if (spec.startsWith('haproxy:') && spec.length > 'haproxy:'.length) return { kind: 'haproxy', mapping: spec.slice('haproxy:'.length) };
   throw new MaelstromError('E_BAD_REQUEST', `--backend must be sim, sim+http://HOST:PORT or haproxy:MAPPING.yaml, got "${spec}"`);
+}
+
+/**
+ * Checks the options that go with `--backend` (a scenario only with the in-process simulator, Prometheus only with
+ * HAProxy) and finds the scenario, if one is named.
+ */
+export function scenarioFor(choice: BackendChoice, options: { readonly scenario?: string; readonly prometheus?: string }, definitions: Definitions): Scenario | undefined {
+  if (choice.kind !== 'sim' && options.scenario !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--scenario goes with --backend sim: a real fleet follows its own load');
+  if (choice.kind !== 'haproxy' && options.prometheus !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--prometheus goes with --backend haproxy:MAPPING.yaml; the simulator has its own readings');
+  if (options.scenario === undefined) return undefined;
+  const scenario = definitions.scenarios.get(options.scenario);
+  if (!scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${options.scenario}" (scenarios: ${[...definitions.scenarios.keys()].join(', ') || 'none'})`);
+  return scenario;
 }
 
 export interface ExternalBackendOptions {

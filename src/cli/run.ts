@@ -18,7 +18,7 @@ import { MaelstromError } from '../model/errors.js';
 import { isTerminalRun } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import type { Definitions } from '../model/definitions.js';
-import { BACKEND_HELP, externalBackend, parseBackendOption } from './backend-option.js';
+import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
 import { leaseHeldError, tryAcquireLease, type HeldLease } from '../engine/lease.js';
 import { clockTracked } from '../store/clock-tracked.js';
 import { collect } from './collect.js';
@@ -40,16 +40,13 @@ async function makeBackend(opts: RunOptions, definitions: Definitions, planName:
   const choice = parseBackendOption(opts.backend);
   const plan = definitions.plans.get(planName);
   if (!plan) throw new MaelstromError('E_NOT_FOUND', `no plan named "${planName}" (plans: ${[...definitions.plans.keys()].sort().join(', ') || 'none'})`);
-  if (choice.kind !== 'sim' && opts.scenario !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--scenario goes with --backend sim: a real fleet follows its own load');
-  const scenario = opts.scenario !== undefined ? definitions.scenarios.get(opts.scenario) : undefined;
-  if (opts.scenario !== undefined && !scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${opts.scenario}" (scenarios: ${[...definitions.scenarios.keys()].join(', ') || 'none'})`);
+  const scenario = scenarioFor(choice, opts, definitions);
   const fleetName = scenario?.spec.fleet ?? plan.spec.fleet;
   const fleet = definitions.fleets.get(fleetName);
   if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', `fleet "${fleetName}" is not defined`);
   if (choice.kind !== 'sim') {
     return externalBackend(choice, { fleet, ...(opts.prometheus !== undefined ? { prometheus: opts.prometheus } : {}), warn: (m) => { process.stderr.write(`warning: ${m}\n`); } });
   }
-  if (opts.prometheus !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--prometheus goes with --backend haproxy:MAPPING.yaml; the simulator has its own readings');
   return createSimBackend({ fleet, ...(scenario ? { scenario } : {}), name: 'sim' });
 }
 

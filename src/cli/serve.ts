@@ -17,7 +17,7 @@ import { createServerApp } from '../server/app.js';
 import { isSeriesSource } from '../server/series.js';
 import { listen, packageRoot, type RunningServer } from '../server/start.js';
 import type { Store } from '../store/store.js';
-import { BACKEND_HELP, externalBackend, parseBackendOption } from './backend-option.js';
+import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
 import { DEFAULT_LEASE_TTL_MS, leaseHolderName, tryAcquireLease, type HeldLease } from '../engine/lease.js';
 import { planJson } from './plan.js';
 import { openStore, STORE_HELP, storeLabel } from './run-options.js';
@@ -113,14 +113,11 @@ function servedFleet(definitions: Definitions, scenario: Scenario | undefined): 
 
 async function makeBackend(definitions: Definitions, opts: ServeOptions, speed: number): Promise<Backend> {
   const choice = parseBackendOption(opts.backend);
-  if (choice.kind !== 'sim' && opts.scenario !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--scenario goes with --backend sim: a real fleet follows its own load');
-  const scenario = opts.scenario !== undefined ? definitions.scenarios.get(opts.scenario) : undefined;
-  if (opts.scenario !== undefined && !scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${opts.scenario}" (scenarios: ${[...definitions.scenarios.keys()].join(', ') || 'none'})`);
+  const scenario = scenarioFor(choice, opts, definitions);
   const fleet = servedFleet(definitions, scenario);
   if (choice.kind !== 'sim') {
     return externalBackend(choice, { fleet, ...(opts.prometheus !== undefined ? { prometheus: opts.prometheus } : {}), warn: (m) => { process.stderr.write(`warning: ${m}\n`); } });
   }
-  if (opts.prometheus !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--prometheus goes with --backend haproxy:MAPPING.yaml; the simulator has its own readings');
   const clock = scaledClock(scenario ? Date.parse(scenario.spec.start) : Date.now(), speed);
   return createSimBackend({ fleet, ...(scenario ? { scenario } : {}), clock, name: 'sim' });
 }
