@@ -21,19 +21,33 @@ const ratio = (a: number | null | undefined, b: number | null | undefined): numb
 function figures(r: Report, plan: string): Record<string, unknown> {
   const p = r.plans.find((x) => x.name === plan);
   return {
-    outcome: r.outcome, planOutcome: p?.outcome ?? 'not-started', drainSeconds: p?.drainSeconds ?? null,
-    userFacingDrainSeconds: p?.userFacingDrainSeconds ?? null, overloadSeconds: r.overloadSeconds, maxUtilization: r.maxUtilization,
-    failedRequests: r.failedRequests, crossDatacenterRpcSeconds: r.crossDatacenterRpcSeconds, crossDatacenterRpcExcess: r.crossDatacenterRpcExcess,
+    outcome: r.outcome,
+    planOutcome: p?.outcome ?? 'not-started',
+    drainSeconds: p?.drainSeconds ?? null,
+    userFacingDrainSeconds: p?.userFacingDrainSeconds ?? null,
+    overloadSeconds: r.overloadSeconds,
+    maxUtilization: r.maxUtilization,
+    failedRequests: r.failedRequests,
+    crossDatacenterRpcSeconds: r.crossDatacenterRpcSeconds,
+    crossDatacenterRpcExcess: r.crossDatacenterRpcExcess,
     criticalPath: p?.criticalPath ?? [],
-    notDone: r.tasks.filter((t) => t.plan === plan && t.state !== 'succeeded' && t.state !== 'skipped').map((t) => `${t.id}: ${t.state}`),
+    notDone: r.tasks
+      .filter((t) => t.plan === plan && t.state !== 'succeeded' && t.state !== 'skipped')
+      .map((t) => `${t.id}: ${t.state}`),
   };
 }
 
-async function scenarioFigures(definitions: Definitions, scenario: keyof typeof SCENARIOS): Promise<Record<string, unknown>> {
+async function scenarioFigures(
+  definitions: Definitions,
+  scenario: keyof typeof SCENARIOS,
+): Promise<Record<string, unknown>> {
   const plan = SCENARIOS[scenario];
   const reports: Partial<Record<PacingMode, Report>> = {};
   // The fixed schedule (10 % every 5 minutes) needs longer than a scenario sized for the fast pacers: let it finish.
-  for (const pacing of PACERS) reports[pacing] = buildReport(await runDrill({ definitions, scenario, pacing, ...(pacing === 'fixed' ? { overtimeMs: 24 * 3600_000 } : {}) }));
+  for (const pacing of PACERS)
+    reports[pacing] = buildReport(
+      await runDrill({ definitions, scenario, pacing, ...(pacing === 'fixed' ? { overtimeMs: 24 * 3600_000 } : {}) }),
+    );
   const unordered = buildReport(await runDrill({ definitions, scenario, pacing: 'closed-loop', unordered: true }));
   const drainOf = (r: Report | undefined): number | null => r?.plans.find((x) => x.name === plan)?.drainSeconds ?? null;
   const closed = reports['closed-loop']!;
@@ -46,13 +60,18 @@ async function scenarioFigures(definitions: Definitions, scenario: keyof typeof 
     closedLoopOverOracleDrain: { value: vsOracle, target: '<= 1.3', met: vsOracle !== null && vsOracle <= 1.3 },
     closedLoopOverFixedDrain: { value: vsFixed, target: '<= 0.33', met: vsFixed !== null && vsFixed <= 0.33 },
     orderedOverUnorderedCrossRpcSeconds: {
-      value: ratio(closed.crossDatacenterRpcSeconds, unordered.crossDatacenterRpcSeconds), target: '< 1 (ordered has less)',
+      value: ratio(closed.crossDatacenterRpcSeconds, unordered.crossDatacenterRpcSeconds),
+      target: '< 1 (ordered has less)',
       met: closed.crossDatacenterRpcSeconds < unordered.crossDatacenterRpcSeconds,
     },
   };
   if (scenario === 'fibre-cut-east') {
     const u = closedPlan?.userFacingDrainSeconds ?? null;
-    targets.userFacingOutWithinMinutes = { value: u === null ? null : Math.round(u / 6) / 10, target: '<= 15', met: u !== null && u <= 900 };
+    targets.userFacingOutWithinMinutes = {
+      value: u === null ? null : Math.round(u / 6) / 10,
+      target: '<= 15',
+      met: u !== null && u <= 900,
+    };
   }
   return {
     targets,
@@ -66,12 +85,22 @@ export async function bench(): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const wall = Date.now();
   for (const s of Object.keys(SCENARIOS) as (keyof typeof SCENARIOS)[]) out[s] = await scenarioFigures(definitions, s);
-  const all = Object.values(out).flatMap((v) => Object.values((v as { targets: Record<string, { met: boolean }> }).targets));
+  const all = Object.values(out).flatMap((v) =>
+    Object.values((v as { targets: Record<string, { met: boolean }> }).targets),
+  );
   out.targetsMet = `${all.filter((t) => t.met).length}/${all.length}`;
   out.wallSeconds = Math.round((Date.now() - wall) / 100) / 10;
   return out;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  bench().then((r) => { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`); }, (e: unknown) => { process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`); process.exitCode = 1; });
+  bench().then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    },
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

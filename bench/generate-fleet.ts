@@ -19,11 +19,12 @@ export interface FleetShape {
   readonly seed?: number;
 }
 
-
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 function exampleDocuments(file: string): Record<string, unknown>[] {
-  return parseAllDocuments(readFileSync(`${root}examples/${file}`, 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+  return parseAllDocuments(readFileSync(`${root}examples/${file}`, 'utf8')).map(
+    (d) => d.toJS() as Record<string, unknown>,
+  );
 }
 
 interface GeneratedPop {
@@ -40,7 +41,11 @@ const TARGET_UTILIZATION = 0.85;
  * forward in the list, so one pass in list order sees every caller before its callees. Bootstrap dependencies add
  * no load.
  */
-function arrivingLoads(list: readonly Record<string, unknown>[], dcs: readonly string[], pops: readonly GeneratedPop[]): number[][] {
+function arrivingLoads(
+  list: readonly Record<string, unknown>[],
+  dcs: readonly string[],
+  pops: readonly GeneratedPop[],
+): number[][] {
   const index = new Map(list.map((s, i) => [s.name as string, i] as const));
   const loads = list.map(() => dcs.map(() => 0));
   for (const [i, s] of list.entries()) {
@@ -49,13 +54,17 @@ function arrivingLoads(list: readonly Record<string, unknown>[], dcs: readonly s
     for (const pop of pops) {
       const total = dcs.reduce((sum, dc) => sum + (pop.weights[dc] ?? 0), 0);
       if (total <= 0) continue;
-      dcs.forEach((dc, k) => { own[k]! += demand * pop.share * (pop.weights[dc] ?? 0) / total; });
+      dcs.forEach((dc, k) => {
+        own[k]! += (demand * pop.share * (pop.weights[dc] ?? 0)) / total;
+      });
     }
     for (const dep of (s.dependsOn ?? []) as { service: string; kind: string; fanout: number }[]) {
       const j = index.get(dep.service);
       if (dep.kind === 'bootstrap' || j === undefined) continue;
       const to = loads[j]!;
-      own.forEach((load, k) => { to[k]! += load * dep.fanout; });
+      own.forEach((load, k) => {
+        to[k]! += load * dep.fanout;
+      });
     }
   }
   return loads;
@@ -68,7 +77,12 @@ function arrivingLoads(list: readonly Record<string, unknown>[], dcs: readonly s
  * check, load_k ≤ target · cap_k, holds too). Margins come from their own seeded stream so that the fleet's shape
  * (types, dependencies, demand) stays what it was for a given seed.
  */
-function sizeCapacities(list: Record<string, unknown>[], dcs: readonly string[], pops: readonly GeneratedPop[], seed: number): void {
+function sizeCapacities(
+  list: Record<string, unknown>[],
+  dcs: readonly string[],
+  pops: readonly GeneratedPop[],
+  seed: number,
+): void {
   const loads = arrivingLoads(list, dcs, pops);
   const rnd = random(seed ^ 0x5bd1e995);
   for (const [i, service] of list.entries()) {
@@ -76,10 +90,12 @@ function sizeCapacities(list: Record<string, unknown>[], dcs: readonly string[],
     const total = perDc.reduce((a, b) => a + b, 0);
     // A service that receives no load (only bootstrap callers) still gets a little capacity.
     const floor = Math.max(10, total / Math.max(1, dcs.length - 1));
-    service.capacity = Object.fromEntries(dcs.map((dc, k) => {
-      const margin = 1.05 + rnd() * 0.45;
-      return [dc, Math.ceil(Math.max(perDc[k]!, floor) / TARGET_UTILIZATION * margin)];
-    }));
+    service.capacity = Object.fromEntries(
+      dcs.map((dc, k) => {
+        const margin = 1.05 + rnd() * 0.45;
+        return [dc, Math.ceil((Math.max(perDc[k]!, floor) / TARGET_UTILIZATION) * margin)];
+      }),
+    );
   }
 }
 
@@ -92,7 +108,17 @@ export function generateFleetDocuments({ services, datacenters, seed = 1 }: Flee
   const list = names.map((name, i) => {
     const roll = rnd();
     const isUser = i < userFacing;
-    const type = isUser ? (roll < 0.8 ? 'stateless' : 'sticky') : roll < 0.7 ? 'stateless' : roll < 0.8 ? 'sticky' : roll < 0.9 ? 'replication' : 'stateful';
+    const type = isUser
+      ? roll < 0.8
+        ? 'stateless'
+        : 'sticky'
+      : roll < 0.7
+        ? 'stateless'
+        : roll < 0.8
+          ? 'sticky'
+          : roll < 0.9
+            ? 'replication'
+            : 'stateful';
     const demand = isUser ? Math.round(1000 + rnd() * 9000) : undefined;
     // Dependencies only point forward in the list, so the graph is acyclic; a service near the end has few.
     const deps: Record<string, unknown>[] = [];
@@ -105,35 +131,60 @@ export function generateFleetDocuments({ services, datacenters, seed = 1 }: Flee
       deps.push({ service: names[j], kind: rnd() < 0.1 ? 'bootstrap' : 'rpc', fanout: Math.round(rnd() * 20) / 10 });
     }
     const service: Record<string, unknown> = {
-      name, type, ...(isUser ? { userFacing: true, demand } : {}),
+      name,
+      type,
+      ...(isUser ? { userFacing: true, demand } : {}),
       capacity: {}, // sized below, once the whole call graph is known
       ...(deps.length > 0 ? { dependsOn: deps } : {}),
     };
     if (type === 'sticky') service.session = { meanDuration: '10m' };
-    if (type === 'replication') service.replication = { source: dcs[Math.floor(rnd() * datacenters)], applyDelay: '2m' };
+    if (type === 'replication')
+      service.replication = { source: dcs[Math.floor(rnd() * datacenters)], applyDelay: '2m' };
     if (type === 'stateful') {
       const primary = Math.floor(rnd() * datacenters);
-      service.stateful = { primary: dcs[primary], replicas: dcs.filter((_, k) => k !== primary), catchUp: '30s', writeOutage: '5s' };
+      service.stateful = {
+        primary: dcs[primary],
+        replicas: dcs.filter((_, k) => k !== primary),
+        catchUp: '30s',
+        writeOutage: '5s',
+      };
     }
     return service;
   });
   const popCount = 4;
   const pops = Array.from({ length: popCount }, (_, p) => ({
-    name: `pop${p}`, share: 1 / popCount,
+    name: `pop${p}`,
+    share: 1 / popCount,
     weights: Object.fromEntries(dcs.map((dc, k) => [dc, 10 + ((k + p) % datacenters) * 5])),
   }));
   sizeCapacities(list, dcs, pops, seed);
   const fleet = {
-    apiVersion: 'maelstrom/v1', kind: 'Fleet', metadata: { name: 'generated' },
+    apiVersion: 'maelstrom/v1',
+    kind: 'Fleet',
+    metadata: { name: 'generated' },
     spec: {
       datacenters: dcs.map((name) => ({ name, clusters: [`${name}-a`, `${name}-b`] })),
       pops,
       services: list,
     },
   };
-  const plan = (name: string, direction: 'drain' | 'restore', runbooks: Record<string, unknown>[]): Record<string, unknown> => ({
-    apiVersion: 'maelstrom/v1', kind: 'Plan', metadata: { name },
-    spec: { fleet: 'generated', direction, datacenter: 'dc0', services: 'all', runbooks, concurrency: 16, pacing: { mode: 'closed-loop', targetUtilization: TARGET_UTILIZATION, settle: '60s' } },
+  const plan = (
+    name: string,
+    direction: 'drain' | 'restore',
+    runbooks: Record<string, unknown>[],
+  ): Record<string, unknown> => ({
+    apiVersion: 'maelstrom/v1',
+    kind: 'Plan',
+    metadata: { name },
+    spec: {
+      fleet: 'generated',
+      direction,
+      datacenter: 'dc0',
+      services: 'all',
+      runbooks,
+      concurrency: 16,
+      pacing: { mode: 'closed-loop', targetUtilization: TARGET_UTILIZATION, settle: '60s' },
+    },
   });
   return [
     fleet,
@@ -152,5 +203,7 @@ export function generateFleetDocuments({ services, datacenters, seed = 1 }: Flee
 
 /** The same documents as one multi-document YAML text, ready to write to a file and load. */
 export function generateFleetYaml(shape: FleetShape): string {
-  return generateFleetDocuments(shape).map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+  return generateFleetDocuments(shape)
+    .map((d) => stringify(d, { lineWidth: 0 }))
+    .join('---\n');
 }

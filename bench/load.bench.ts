@@ -26,14 +26,23 @@ const RATE = 500;
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-
 /**
  * The demo in a process of its own, so that the load generator does not share the server's event loop; the built
  * package (what `npx maelstrom demo` runs) when it has been built, the sources otherwise.
  */
 async function spawnDemo(): Promise<{ url: string; token: string; stop(): Promise<void> }> {
   const entry = existsSync(join(ROOT, 'dist', 'main.js')) ? ['bin/maelstrom.js'] : ['--import', 'tsx', 'bin/dev.ts'];
-  const child = spawn(process.execPath, [...(process.env.MAELSTROM_BENCH_DEMO_NODE_ARGS ? process.env.MAELSTROM_BENCH_DEMO_NODE_ARGS.split(' ') : []), ...entry, 'demo', '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.MAELSTROM_BENCH_DEMO_NODE_ARGS ? process.env.MAELSTROM_BENCH_DEMO_NODE_ARGS.split(' ') : []),
+      ...entry,
+      'demo',
+      '--port',
+      '0',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   const ready = await new Promise<{ url: string; token: string }>((resolve, reject) => {
     child.stdout.setEncoding('utf8');
@@ -42,33 +51,61 @@ async function spawnDemo(): Promise<{ url: string; token: string; stop(): Promis
       const m = /dashboard:\s+(http:\/\/[^/\s]+)\/#token=(\S+)/.exec(out);
       if (m) resolve({ url: m[1]!, token: m[2]! });
     });
-    child.once('exit', (code) => { reject(new Error(`demo exited with ${code}: ${out}`)); });
+    child.once('exit', (code) => {
+      reject(new Error(`demo exited with ${code}: ${out}`));
+    });
   });
   return {
     ...ready,
-    stop: () => new Promise<void>((resolve) => { child.once('exit', () => { resolve(); }); child.kill('SIGINT'); }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => {
+          resolve();
+        });
+        child.kill('SIGINT');
+      }),
   };
 }
 
 /** The stream clients, in their own process (bench/sse-clients.ts). */
-async function spawnClients(url: string, token: string, count: number): Promise<{ report(): Promise<{ seqs: number[][]; errors: number }> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'sse-clients.ts'), url, token, String(count)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+async function spawnClients(
+  url: string,
+  token: string,
+  count: number,
+): Promise<{ report(): Promise<{ seqs: number[][]; errors: number }> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench', 'sse-clients.ts'), url, token, String(count)],
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   let out = '';
   child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => { out += d; });
+  child.stdout.on('data', (d: string) => {
+    out += d;
+  });
   await new Promise<void>((resolve, reject) => {
-    const check = setInterval(() => { if (out.includes('ready\n')) { clearInterval(check); resolve(); } }, 20);
-    child.once('exit', (code) => { clearInterval(check); reject(new Error(`the stream clients exited with ${code}`)); });
+    const check = setInterval(() => {
+      if (out.includes('ready\n')) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 20);
+    child.once('exit', (code) => {
+      clearInterval(check);
+      reject(new Error(`the stream clients exited with ${code}`));
+    });
   });
   return {
-    report: () => new Promise((resolve, reject) => {
-      child.removeAllListeners('exit');
-      child.once('exit', () => {
-        const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line) resolve(JSON.parse(line) as { seqs: number[][]; errors: number }); else reject(new Error('the stream clients reported nothing'));
-      });
-      child.stdin.write('report\n');
-    }),
+    report: () =>
+      new Promise((resolve, reject) => {
+        child.removeAllListeners('exit');
+        child.once('exit', () => {
+          const line = out.split('\n').find((l) => l.startsWith('{'));
+          if (line) resolve(JSON.parse(line) as { seqs: number[][]; errors: number });
+          else reject(new Error('the stream clients reported nothing'));
+        });
+        child.stdin.write('report\n');
+      }),
   };
 }
 
@@ -78,14 +115,29 @@ export async function bench(): Promise<Record<string, unknown>> {
   const demo = await spawnDemo();
   try {
     const headers = { authorization: `Bearer ${demo.token}`, 'content-type': 'application/json' };
-    const started = await fetch(`${demo.url}/api/v1/runs`, { method: 'POST', headers, body: JSON.stringify({ plan: 'evacuate-east' }) });
+    const started = await fetch(`${demo.url}/api/v1/runs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ plan: 'evacuate-east' }),
+    });
     const { id } = (await started.json()) as { id: string };
     const clients = await spawnClients(demo.url, demo.token, CLIENTS);
     const result = await new Promise<AutocannonResult>((resolve, reject) => {
-      autocannon({
-        url: `${demo.url}/api/v1/runs/${id}`, headers: { authorization: headers.authorization },
-        connections: 20, overallRate: RATE, duration: seconds,
-      }, (err, res) => { if (process.env.MAELSTROM_BENCH_DEBUG) process.stderr.write(JSON.stringify(res).slice(0, 1500) + '\n'); if (err instanceof Error) reject(err); else if (err) reject(new Error('autocannon failed')); else resolve(res); });
+      autocannon(
+        {
+          url: `${demo.url}/api/v1/runs/${id}`,
+          headers: { authorization: headers.authorization },
+          connections: 20,
+          overallRate: RATE,
+          duration: seconds,
+        },
+        (err, res) => {
+          if (process.env.MAELSTROM_BENCH_DEBUG) process.stderr.write(JSON.stringify(res).slice(0, 1500) + '\n');
+          if (err instanceof Error) reject(err);
+          else if (err) reject(new Error('autocannon failed'));
+          else resolve(res);
+        },
+      );
     });
     // Everything stored so far (read by one more client) must have reached every client.
     const received = await clients.report();
@@ -105,11 +157,21 @@ export async function bench(): Promise<Record<string, unknown>> {
     }
     const run = (await (await fetch(`${demo.url}/api/v1/runs/${id}`, { headers })).json()) as { state: string };
     return {
-      seconds, sseClients: CLIENTS, targetRate: RATE,
-      statusRequests: result.requests.total, statusRate: Math.round(result.requests.average),
-      statusLatencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+      seconds,
+      sseClients: CLIENTS,
+      targetRate: RATE,
+      statusRequests: result.requests.total,
+      statusRate: Math.round(result.requests.average),
+      statusLatencyMs: {
+        p50: result.latency.p50,
+        p90: result.latency.p90,
+        p99: result.latency.p99,
+        max: result.latency.max,
+      },
       statusErrors: result.errors + result.timeouts + result.non2xx,
-      eventsPerClient: expected.length, eventsLost: lost, worstClientMissing: worst,
+      eventsPerClient: expected.length,
+      eventsLost: lost,
+      worstClientMissing: worst,
       sseClientErrors: received.errors,
       runState: run.state,
       ok: result.latency.p99 <= 50 && lost === 0,
@@ -120,5 +182,13 @@ export async function bench(): Promise<Record<string, unknown>> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  bench().then((r) => { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`); }, (e: unknown) => { process.stderr.write(`${String(e)}\n`); process.exitCode = 1; });
+  bench().then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    },
+    (e: unknown) => {
+      process.stderr.write(`${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

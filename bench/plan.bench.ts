@@ -41,7 +41,12 @@ export async function bench(): Promise<Record<string, unknown>> {
     for (const name of ['evacuate-dc0', 'restore-dc0']) {
       let compiled = compilePlan(definitions, name); // warm-up, and the figures of the plan
       const times: number[] = [];
-      for (let i = 0; i < RUNS; i++) times.push(cpuMs(() => { compiled = compilePlan(definitions, name); }));
+      for (let i = 0; i < RUNS; i++)
+        times.push(
+          cpuMs(() => {
+            compiled = compilePlan(definitions, name);
+          }),
+        );
       figures[name] = {
         tasks: compiled.tasks.length,
         dependencies: compiled.tasks.reduce((s, t) => s + t.after.length, 0),
@@ -63,8 +68,13 @@ export async function bench(): Promise<Record<string, unknown>> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  bench().then((r) => { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`); }, (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  });
+  bench().then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    },
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

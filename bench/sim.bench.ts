@@ -18,7 +18,12 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-function measure(fleet: Fleet, scenario: Scenario | undefined, simulatedMs: number, target: number): Record<string, unknown> {
+function measure(
+  fleet: Fleet,
+  scenario: Scenario | undefined,
+  simulatedMs: number,
+  target: number,
+): Record<string, unknown> {
   gc();
   const before = process.memoryUsage();
   const setupStart = performance.now();
@@ -73,8 +78,13 @@ export async function bench(): Promise<Record<string, unknown>> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  bench().then((r) => { process.stdout.write(`${JSON.stringify(r, null, 2)}\n`); }, (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  });
+  bench().then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    },
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -31,7 +31,9 @@ export async function bench(): Promise<Record<string, unknown>> {
     const yaml = generateFleetYaml({ services: SERVICES, datacenters: DATACENTERS, seed: 1 });
     writeFileSync(file, yaml);
     let diagnostics = 0;
-    const cold = await timed(async () => { diagnostics = (await loadAndLint([file])).diagnostics.length; });
+    const cold = await timed(async () => {
+      diagnostics = (await loadAndLint([file])).diagnostics.length;
+    });
     const warm: { wallMs: number; cpuMs: number }[] = [];
     for (let i = 0; i < WARM_RUNS; i++) warm.push(await timed(() => loadAndLint([file])));
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;

@@ -19,14 +19,19 @@ export function generateSchemas(): Record<string, string> {
   for (const kind of Kind.options) {
     // The input side: what a person writes, where fields with a default may be left out.
     const schema = z.toJSONSchema(documentSchemas[kind], { io: 'input', target: 'draft-2020-12' });
-    out[fileName(kind)] = `${JSON.stringify({ ...schema, $id: `${BASE}/${fileName(kind)}`, title: `${kind} (${API_VERSION})` }, null, 2)}\n`;
+    out[fileName(kind)] =
+      `${JSON.stringify({ ...schema, $id: `${BASE}/${fileName(kind)}`, title: `${kind} (${API_VERSION})` }, null, 2)}\n`;
   }
-  out['definition.schema.json'] = `${JSON.stringify({
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: `${BASE}/definition.schema.json`,
-    title: `Any Maelstrom definition (${API_VERSION})`,
-    oneOf: Kind.options.map((k) => ({ $ref: fileName(k) })),
-  }, null, 2)}\n`;
+  out['definition.schema.json'] = `${JSON.stringify(
+    {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $id: `${BASE}/definition.schema.json`,
+      title: `Any Maelstrom definition (${API_VERSION})`,
+      oneOf: Kind.options.map((k) => ({ $ref: fileName(k) })),
+    },
+    null,
+    2,
+  )}\n`;
   return out;
 }
 

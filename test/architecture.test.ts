@@ -31,7 +31,8 @@ function sourceFiles(dir: string): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(path);
+    else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
+      out.push(path);
   }
   return out;
 }
@@ -41,14 +42,26 @@ const rel = (path: string): string => relative(root, path).split(sep).join('/');
 /** Resolves a relative specifier the way NodeNext does for our sources: `./x.js` is `./x.ts`. */
 function resolveSpecifier(fromFile: string, specifier: string): string | undefined {
   const base = resolve(dirname(fromFile), specifier);
-  const candidates = [base.replace(/\.js$/, '.ts'), base.replace(/\.js$/, '.tsx'), base, `${base}.ts`, join(base, 'index.ts')];
+  const candidates = [
+    base.replace(/\.js$/, '.ts'),
+    base.replace(/\.js$/, '.tsx'),
+    base,
+    `${base}.ts`,
+    join(base, 'index.ts'),
+  ];
   return candidates.find((c) => /\.tsx?$/.test(c) && existsSync(c));
 }
 
 /** Every relative import of one file: static imports and re-exports, `import()` calls and `import('…')` types. */
 function importsOf(file: string): Edge[] {
   const text = readFileSync(file, 'utf8');
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+  const source = ts.createSourceFile(
+    file,
+    text,
+    ts.ScriptTarget.Latest,
+    true,
+    file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS,
+  );
   const edges: Edge[] = [];
   const add = (literal: ts.Node | undefined, typeOnly: boolean): void => {
     if (!literal || !ts.isStringLiteralLike(literal) || !literal.text.startsWith('.')) return;
@@ -61,9 +74,14 @@ function importsOf(file: string): Edge[] {
     if (ts.isImportDeclaration(node)) {
       const clause = node.importClause;
       // `import { type A } from` still loads the module under verbatimModuleSyntax; only a type-only clause does not.
-      const typeOnly = clause !== undefined && (clause.isTypeOnly
-        || (clause.name === undefined && clause.namedBindings !== undefined && ts.isNamedImports(clause.namedBindings)
-          && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+      const typeOnly =
+        clause !== undefined &&
+        (clause.isTypeOnly ||
+          (clause.name === undefined &&
+            clause.namedBindings !== undefined &&
+            ts.isNamedImports(clause.namedBindings) &&
+            clause.namedBindings.elements.length > 0 &&
+            clause.namedBindings.elements.every((e) => e.isTypeOnly)));
       add(node.moduleSpecifier, typeOnly);
     } else if (ts.isExportDeclaration(node)) {
       add(node.moduleSpecifier, node.isTypeOnly);
@@ -98,14 +116,22 @@ function findCycles(): string[][] {
   for (const start of files) {
     if (indexOf.has(start)) continue;
     const work: { node: string; i: number }[] = [{ node: start, i: 0 }];
-    indexOf.set(start, next); low.set(start, next); next++; stack.push(start); onStack.add(start);
+    indexOf.set(start, next);
+    low.set(start, next);
+    next++;
+    stack.push(start);
+    onStack.add(start);
     while (work.length > 0) {
       const frame = work[work.length - 1]!;
       const out = succ.get(frame.node) ?? [];
       if (frame.i < out.length) {
         const to = out[frame.i++]!.to;
         if (!indexOf.has(to)) {
-          indexOf.set(to, next); low.set(to, next); next++; stack.push(to); onStack.add(to);
+          indexOf.set(to, next);
+          low.set(to, next);
+          next++;
+          stack.push(to);
+          onStack.add(to);
           work.push({ node: to, i: 0 });
         } else if (onStack.has(to)) {
           low.set(frame.node, Math.min(low.get(frame.node)!, indexOf.get(to)!));
@@ -118,7 +144,11 @@ function findCycles(): string[][] {
       if (low.get(frame.node) === indexOf.get(frame.node)) {
         const component: string[] = [];
         let n: string;
-        do { n = stack.pop()!; onStack.delete(n); component.push(n); } while (n !== frame.node);
+        do {
+          n = stack.pop()!;
+          onStack.delete(n);
+          component.push(n);
+        } while (n !== frame.node);
         const selfLoop = out.some((e) => e.to === frame.node);
         if (component.length > 1 || selfLoop) components.push(component);
       }
@@ -135,8 +165,14 @@ function findCycles(): string[][] {
       const node = queue.shift()!;
       for (const e of succ.get(node) ?? []) {
         if (!members.has(e.to)) continue;
-        if (e.to === first) { closing = e; break; }
-        if (!previous.has(e.to)) { previous.set(e.to, e); queue.push(e.to); }
+        if (e.to === first) {
+          closing = e;
+          break;
+        }
+        if (!previous.has(e.to)) {
+          previous.set(e.to, e);
+          queue.push(e.to);
+        }
       }
     }
     const path: Edge[] = [];
@@ -146,11 +182,70 @@ function findCycles(): string[][] {
 }
 
 /** The layer of a file: its folder under src/ ("main" for src/main.ts). */
-const layerOf = (file: string): string => file.replace(/^src\//, '').split('/')[0]!.replace(/\.tsx?$/, '');
+const layerOf = (file: string): string =>
+  file
+    .replace(/^src\//, '')
+    .split('/')[0]!
+    .replace(/\.tsx?$/, '');
 
 /** A concrete backend or store lives in a folder of its own under src/backends or src/store. */
 const isConcreteBackend = (file: string): boolean => /^src\/backends\/[^/]+\//.test(file);
 const isConcreteStore = (file: string): boolean => /^src\/store\/[^/]+\//.test(file);
+
+/**
+ * Cycles between folders of src/ (the layers), each as a path of folders back to its start. A file-level check
+ * misses a loop such as engine → stages → engine made of files that do not import each other; this sees it.
+ */
+function findFolderCycles(graph: readonly Pick<Edge, 'from' | 'to'>[]): string[][] {
+  const succ = new Map<string, Set<string>>();
+  for (const e of graph) {
+    const a = layerOf(e.from);
+    const b = layerOf(e.to);
+    if (a === b) continue;
+    if (!succ.has(a)) succ.set(a, new Set());
+    succ.get(a)!.add(b);
+  }
+  const cycles: string[][] = [];
+  const seen = new Set<string>();
+  for (const start of [...succ.keys()].sort()) {
+    // Shortest way back to `start`, breadth-first; each cycle is reported once, from its alphabetically first folder.
+    const previous = new Map<string, string>();
+    const queue = [start];
+    let closing: string | undefined;
+    while (queue.length > 0 && closing === undefined) {
+      const node = queue.shift()!;
+      for (const next of [...(succ.get(node) ?? [])].sort()) {
+        if (next === start) {
+          closing = node;
+          break;
+        }
+        if (!previous.has(next)) {
+          previous.set(next, node);
+          queue.push(next);
+        }
+      }
+    }
+    if (closing === undefined) continue;
+    const path = [start];
+    for (let n: string | undefined = closing; n !== undefined && n !== start; n = previous.get(n)) path.splice(1, 0, n);
+    path.push(start);
+    const key = [...new Set(path)].sort().join(' ');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    cycles.push(path);
+  }
+  return cycles;
+}
+
+/** The imports between folders, for messages: one example file edge per folder pair. */
+function folderEdgeExamples(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of edges) {
+    const key = `${layerOf(e.from)} → ${layerOf(e.to)}`;
+    if (layerOf(e.from) !== layerOf(e.to) && !out.has(key)) out.set(key, describeEdge(e));
+  }
+  return out;
+}
 
 interface Rule {
   readonly name: string;
@@ -179,6 +274,26 @@ const rules: readonly Rule[] = [
     appliesTo: (f) => layerOf(f) === 'sim',
     forbids: (t) => ['engine', 'stages', 'store', 'server', 'cli', 'backends'].includes(layerOf(t)),
   },
+  {
+    name: 'src/pacing imports only src/model',
+    appliesTo: (f) => layerOf(f) === 'pacing',
+    forbids: (t) => !['model', 'pacing'].includes(layerOf(t)),
+  },
+  {
+    name: 'src/expr imports only src/model',
+    appliesTo: (f) => layerOf(f) === 'expr',
+    forbids: (t) => !['model', 'expr'].includes(layerOf(t)),
+  },
+  {
+    name: 'src/stages never imports src/engine',
+    appliesTo: (f) => layerOf(f) === 'stages',
+    forbids: (t) => layerOf(t) === 'engine',
+  },
+  {
+    name: 'src/report reads plain data: it never imports drill, backends, store or stages',
+    appliesTo: (f) => layerOf(f) === 'report',
+    forbids: (t) => ['drill', 'backends', 'store', 'stages'].includes(layerOf(t)),
+  },
 ];
 
 describe('architecture', () => {
@@ -191,6 +306,31 @@ describe('architecture', () => {
   it('the module graph of src/ has no import cycle', () => {
     const cycles = findCycles().map((path) => path.join('\n  '));
     expect(cycles, `import cycles (each path leads back to its first file):\n  ${cycles.join('\n\n  ')}`).toEqual([]);
+  });
+
+  it('the folders of src/ form no import cycle', () => {
+    const examples = folderEdgeExamples();
+    const cycles = findFolderCycles(edges).map(
+      (path) =>
+        path.map((f, i) => (i === 0 ? f : `→ ${f}`)).join(' ') +
+        `\n    ${path
+          .slice(1)
+          .map((to, i) => examples.get(`${path[i]!} → ${to}`))
+          .join('\n    ')}`,
+    );
+    expect(cycles, `folder cycles:\n  ${cycles.join('\n  ')}`).toEqual([]);
+  });
+
+  it('the folder check finds a deliberate cycle between folders made of files that do not import each other', () => {
+    const deliberate = [
+      { from: 'src/engine/executor.ts', to: 'src/stages/stage.ts' },
+      { from: 'src/stages/traffic-shift.ts', to: 'src/engine/runtime.ts' },
+      { from: 'src/plan/compile.ts', to: 'src/model/definitions.ts' },
+    ];
+    expect(findFolderCycles(deliberate)).toEqual([['engine', 'stages', 'engine']]);
+    expect(
+      findFolderCycles([...edges, { from: 'src/model/states.ts', to: 'src/cli/program.ts' }]).length,
+    ).toBeGreaterThan(0);
   });
 
   it.each(rules.map((r) => [r.name, r] as const))('%s', (_name, rule) => {

@@ -32,7 +32,10 @@ describe('drain test on the small fleet', () => {
   it('runs both plans of the schedule, the restore after the drain and its wait', () => {
     const r = drain['closed-loop']!;
     expect(r.outcome).toBe('succeeded');
-    expect(r.plans.map((p) => [p.name, p.outcome])).toEqual([['evacuate-east', 'succeeded'], ['restore-east', 'succeeded']]);
+    expect(r.plans.map((p) => [p.name, p.outcome])).toEqual([
+      ['evacuate-east', 'succeeded'],
+      ['restore-east', 'succeeded'],
+    ]);
     const [d, restore] = r.plans;
     expect(d!.startedAt).toBe(300);
     expect(restore!.startedAt).toBe(d!.finishedAt! + 600);
@@ -46,17 +49,21 @@ describe('drain test on the small fleet', () => {
     }
   });
 
-  it('closed loop drains in at most a third of the fixed schedule\'s time', () => {
-    expect(drainPlan(drain['closed-loop']!).drainSeconds!).toBeLessThanOrEqual(0.33 * drainPlan(drain.fixed!).drainSeconds!);
+  it("closed loop drains in at most a third of the fixed schedule's time", () => {
+    expect(drainPlan(drain['closed-loop']!).drainSeconds!).toBeLessThanOrEqual(
+      0.33 * drainPlan(drain.fixed!).drainSeconds!,
+    );
   });
 
   // The closed loop sizes its steps from the receivers' measured headroom, so it stays within reach of the oracle,
   // which reads the true capacities.
-  it('closed loop drains within 1.3 × the oracle\'s time', () => {
-    expect(drainPlan(drain['closed-loop']!).drainSeconds!).toBeLessThanOrEqual(1.3 * drainPlan(drain.oracle!).drainSeconds!);
+  it("closed loop drains within 1.3 × the oracle's time", () => {
+    expect(drainPlan(drain['closed-loop']!).drainSeconds!).toBeLessThanOrEqual(
+      1.3 * drainPlan(drain.oracle!).drainSeconds!,
+    );
   });
 
-  it('fibre cut: user-facing traffic leaves east within 15 minutes of the plan\'s start', () => {
+  it("fibre cut: user-facing traffic leaves east within 15 minutes of the plan's start", () => {
     const p = drainPlan(fibreCut);
     expect(p.outcome).toBe('succeeded');
     expect(p.userFacingDrainSeconds).not.toBeNull();
@@ -78,12 +85,36 @@ describe('drain test on the small fleet', () => {
     expect(web.steps.length).toBeGreaterThan(1);
     expect(web.steps.at(-1)!.remaining).toBe(0);
     expect(r.tasks.find((t) => t.plan === 'evacuate-east' && t.id === 'auth/clusters')!.slack).toBeGreaterThan(0);
-    for (const t of r.tasks) expect(Object.keys(t)).toEqual(expect.arrayContaining(['id', 'state', 'startedAt', 'finishedAt', 'steps']));
+    for (const t of r.tasks)
+      expect(Object.keys(t)).toEqual(expect.arrayContaining(['id', 'state', 'startedAt', 'finishedAt', 'steps']));
   });
 
   it('keeps the documented top-level fields', () => {
-    expect(Object.keys(drain.fixed!)).toEqual(expect.arrayContaining(['scenario', 'pacing', 'outcome', 'plans', 'overloadSeconds', 'maxUtilization', 'failedRequests', 'crossDatacenterRpcSeconds', 'criticalPath', 'tasks']));
-    for (const p of drain.fixed!.plans) expect(Object.keys(p)).toEqual(expect.arrayContaining(['name', 'outcome', 'startedAt', 'finishedAt', 'drainSeconds', 'userFacingDrainSeconds']));
+    expect(Object.keys(drain.fixed!)).toEqual(
+      expect.arrayContaining([
+        'scenario',
+        'pacing',
+        'outcome',
+        'plans',
+        'overloadSeconds',
+        'maxUtilization',
+        'failedRequests',
+        'crossDatacenterRpcSeconds',
+        'criticalPath',
+        'tasks',
+      ]),
+    );
+    for (const p of drain.fixed!.plans)
+      expect(Object.keys(p)).toEqual(
+        expect.arrayContaining([
+          'name',
+          'outcome',
+          'startedAt',
+          'finishedAt',
+          'drainSeconds',
+          'userFacingDrainSeconds',
+        ]),
+      );
   });
 
   it('renders one self-contained page overlaying the pacers', () => {

@@ -27,10 +27,18 @@ describe('engine: the reference drain', () => {
     const drive = async (plan: string): Promise<string> => {
       const run = await controller.startRun(plan, actor);
       let done = false;
-      void controller.wait(run.id).then((v) => { done = isTerminalRun(v.state); });
+      void controller.wait(run.id).then((v) => {
+        done = isTerminalRun(v.state);
+      });
       await clock.runUntil(() => done, clock.now() + 6 * 3600_000);
       const view = await controller.getRun(run.id);
-      expect(view.state, `${plan}: ${view.reason ?? ''}\n${view.tasks.filter((t) => t.state !== 'succeeded').map((t) => `${t.id} ${t.state} ${t.reason ?? ''}`).join('\n')}`).toBe('succeeded');
+      expect(
+        view.state,
+        `${plan}: ${view.reason ?? ''}\n${view.tasks
+          .filter((t) => t.state !== 'succeeded')
+          .map((t) => `${t.id} ${t.state} ${t.reason ?? ''}`)
+          .join('\n')}`,
+      ).toBe('succeeded');
       return run.id;
     };
 
@@ -44,13 +52,21 @@ describe('engine: the reference drain', () => {
       expect(east.share.edge ?? 0, `${service} edge share left in east`).toBeLessThan(1e-6);
     }
     const counters = backend.counters();
-    const overload = Object.entries(counters.overloadSeconds).flatMap(([svc, byDc]) => Object.entries(byDc).filter(([, s]) => s > 0).map(([dc, s]) => `${svc}@${dc} ${s}s`));
+    const overload = Object.entries(counters.overloadSeconds).flatMap(([svc, byDc]) =>
+      Object.entries(byDc)
+        .filter(([, s]) => s > 0)
+        .map(([dc, s]) => `${svc}@${dc} ${s}s`),
+    );
     expect(overload).toEqual([]);
 
     await drive('restore-east');
     const after = await backend.snapshot();
     expect(after.services.web?.datacenters.east?.share?.edge ?? 0).toBeGreaterThan(0.3);
-    expect(Object.values(backend.counters().overloadSeconds).flatMap((byDc) => Object.values(byDc)).every((s) => s === 0)).toBe(true);
+    expect(
+      Object.values(backend.counters().overloadSeconds)
+        .flatMap((byDc) => Object.values(byDc))
+        .every((s) => s === 0),
+    ).toBe(true);
     // Hours of fleet time in seconds of wall time.
     expect(drainMs).toBeGreaterThan(10 * 60_000);
     expect(Date.now() - wall).toBeLessThan(60_000);

@@ -148,7 +148,10 @@ export function fakeStage(): FakeStage {
       fake.calls.push({ taskId: ctx.taskId, stage: ctx.stageIndex, attempt: ctx.attempt, time: ctx.clock.now() });
       const b = fake.behaviour.get(`${ctx.taskId}#${ctx.stageIndex}`) ?? fake.behaviour.get(ctx.taskId) ?? 'succeed';
       if (b === 'fail') return { outcome: 'failure', detail: 'told to fail' };
-      if (b === 'hang') { await ctx.clock.sleep(100 * 3600_000, ctx.signal); return { outcome: 'success' }; }
+      if (b === 'hang') {
+        await ctx.clock.sleep(100 * 3600_000, ctx.signal);
+        return { outcome: 'success' };
+      }
       await ctx.clock.sleep(fake.durationMs, ctx.signal);
       await act(ctx, { kind: 'config.set', key: String(ctx.with.key), value: ctx.with.value });
       return { outcome: 'success' };
@@ -172,8 +175,18 @@ export interface World {
 
 export const operator: Actor = { name: 'ana', role: 'operator' };
 
-export async function makeWorld(options: { defs?: Definitions; fleet?: string; library?: Partial<StageLibrary>; store?: SqliteStore; backend?: SimBackend; clock?: VirtualClock; controller?: Partial<ControllerOptions> } = {}): Promise<World> {
-  const defs = options.defs ?? await loadMini();
+export async function makeWorld(
+  options: {
+    defs?: Definitions;
+    fleet?: string;
+    library?: Partial<StageLibrary>;
+    store?: SqliteStore;
+    backend?: SimBackend;
+    clock?: VirtualClock;
+    controller?: Partial<ControllerOptions>;
+  } = {},
+): Promise<World> {
+  const defs = options.defs ?? (await loadMini());
   const fleet = defs.fleets.get(options.fleet ?? 'mini')!;
   const clock = options.clock ?? new VirtualClock(Date.parse('2026-03-02T12:00:00Z'));
   const backend = options.backend ?? createSimBackend({ fleet, clock });
@@ -183,16 +196,32 @@ export async function makeWorld(options: { defs?: Definitions; fleet?: string; l
   const fake = fakeStage();
   const library: StageLibrary = { ...stages, 'config.set': fake.fn, ...options.library };
   let n = 0;
-  const newController = (over: Partial<ControllerOptions> = {}): EngineController => createController({
-    definitions: defs, backend, store, clock, stages: library, idGenerator: () => `run-${++n}`,
-    engine: { pollMs: 1000, healthPollMs: 1000, preBlockAfterMs: 30_000, postTimeoutMs: 60_000 },
-    ...options.controller, ...over,
-  });
+  const newController = (over: Partial<ControllerOptions> = {}): EngineController =>
+    createController({
+      definitions: defs,
+      backend,
+      store,
+      clock,
+      stages: library,
+      idGenerator: () => `run-${++n}`,
+      engine: { pollMs: 1000, healthPollMs: 1000, preBlockAfterMs: 30_000, postTimeoutMs: 60_000 },
+      ...options.controller,
+      ...over,
+    });
   const controller = newController();
   const events: EngineEvent[] = [];
-  controller.subscribe((e) => { events.push(e); });
+  controller.subscribe((e) => {
+    events.push(e);
+  });
   return {
-    defs, clock, backend, store, fake, controller, events, newController,
+    defs,
+    clock,
+    backend,
+    store,
+    fake,
+    controller,
+    events,
+    newController,
     until: (done, limitMs = 24 * 3600_000) => clock.runUntil(done, clock.now() + limitMs),
   };
 }

@@ -4,7 +4,11 @@ import type { RunView } from '../src/engine/controller.js';
 import { makeWorld, operator, type World } from './engine-fixture.js';
 
 async function code(p: Promise<unknown>): Promise<string> {
-  try { await p; } catch (e) { return e instanceof MaelstromError ? e.code : `not a MaelstromError: ${String(e)}`; }
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof MaelstromError ? e.code : `not a MaelstromError: ${String(e)}`;
+  }
   return 'no error';
 }
 
@@ -19,7 +23,9 @@ async function stateOf(w: World, runId: string, taskId?: string): Promise<string
 async function reach(w: World, runId: string, state: string, taskId?: string, limitMs = 3600_000): Promise<void> {
   let current = '';
   const poll = (): boolean => {
-    void stateOf(w, runId, taskId).then((s) => { current = s; });
+    void stateOf(w, runId, taskId).then((s) => {
+      current = s;
+    });
     return current === state;
   };
   await w.until(poll, limitMs);
@@ -27,7 +33,9 @@ async function reach(w: World, runId: string, state: string, taskId?: string, li
 }
 
 function operatorEvents(w: World): string[] {
-  return w.events.filter((e) => e.type === 'operator').map((e) => e.type === 'operator' ? `${e.action}:${e.actor}:${e.reason ?? ''}` : '');
+  return w.events
+    .filter((e) => e.type === 'operator')
+    .map((e) => (e.type === 'operator' ? `${e.action}:${e.actor}:${e.reason ?? ''}` : ''));
 }
 
 describe('engine: operator actions', () => {
@@ -83,7 +91,11 @@ describe('engine: operator actions', () => {
     w.fake.behaviour.clear();
     await w.controller.command(run.id, { action: 'retry', task: 'front/step', reason: 'fixed' }, operator);
     await reach(w, run.id, 'succeeded');
-    expect(w.fake.calls.filter((c) => c.taskId === 'front/step').map((c) => `${c.stage}@${c.attempt}`)).toEqual(['0@1', '1@1', '1@2']);
+    expect(w.fake.calls.filter((c) => c.taskId === 'front/step').map((c) => `${c.stage}@${c.attempt}`)).toEqual([
+      '0@1',
+      '1@1',
+      '1@2',
+    ]);
     expect(operatorEvents(w)).toContain('retry:ana:fixed');
   });
 
@@ -92,9 +104,15 @@ describe('engine: operator actions', () => {
     w.fake.behaviour.set('front/step', 'fail');
     const run = await w.controller.startRun('mini-drain', operator);
     await reach(w, run.id, 'blocked');
-    expect(await code(w.controller.command(run.id, { action: 'skip', task: 'front/step', reason: '' }, operator))).toBe('E_BAD_REQUEST');
+    expect(await code(w.controller.command(run.id, { action: 'skip', task: 'front/step', reason: '' }, operator))).toBe(
+      'E_BAD_REQUEST',
+    );
     expect(await stateOf(w, run.id, 'front/step')).toBe('failed');
-    await w.controller.command(run.id, { action: 'skip', task: 'front/step', reason: 'front is down anyway' }, operator);
+    await w.controller.command(
+      run.id,
+      { action: 'skip', task: 'front/step', reason: 'front is down anyway' },
+      operator,
+    );
     await reach(w, run.id, 'succeeded');
     const v = await w.controller.getRun(run.id);
     expect(taskOf(v, 'front/step').state).toBe('skipped');
@@ -109,7 +127,9 @@ describe('engine: operator actions', () => {
     await w.until(() => false, 600_000);
     expect(await stateOf(w, run.id, 'front/gate')).toBe('running');
     expect(w.fake.calls).toHaveLength(0);
-    expect(await code(w.controller.command(run.id, { action: 'approve', task: 'nope/gate' }, operator))).toBe('E_NOT_FOUND');
+    expect(await code(w.controller.command(run.id, { action: 'approve', task: 'nope/gate' }, operator))).toBe(
+      'E_NOT_FOUND',
+    );
     await w.controller.command(run.id, { action: 'approve', task: 'front/gate', reason: 'go' }, operator);
     await reach(w, run.id, 'succeeded');
     expect(w.fake.calls.map((c) => c.taskId)).toEqual(['front/gate']);
@@ -120,17 +140,57 @@ describe('engine: operator actions', () => {
     // back's errors cannot be read: its health holds.
     const real = w.backend.snapshot.bind(w.backend);
     const c = w.newController({
-      backend: { ...w.backend, name: w.backend.name, clock: w.backend.clock, supports: w.backend.supports, act: (...a) => w.backend.act(...a), init: () => w.backend.init(), close: () => w.backend.close(), weights: (...a) => w.backend.weights(...a), baselineWeights: (...a) => w.backend.baselineWeights(...a),
-        snapshot: async (o) => { const s = await real(o); return { ...s, services: { ...s.services, back: { datacenters: s.services.back!.datacenters } } }; } },
+      backend: {
+        ...w.backend,
+        name: w.backend.name,
+        clock: w.backend.clock,
+        supports: w.backend.supports,
+        act: (...a) => w.backend.act(...a),
+        init: () => w.backend.init(),
+        close: () => w.backend.close(),
+        weights: (...a) => w.backend.weights(...a),
+        baselineWeights: (...a) => w.backend.baselineWeights(...a),
+        snapshot: async (o) => {
+          const s = await real(o);
+          return { ...s, services: { ...s.services, back: { datacenters: s.services.back!.datacenters } } };
+        },
+      },
     });
     const run = await c.startRun('mini-drain', operator);
     await w.until(() => false, 600_000);
     expect(taskOf(await c.getRun(run.id), 'back/step').state).toBe('blocked');
-    expect(await code(c.command(run.id, { action: 'override-condition', task: 'back/step', condition: 'errors-low', reason: ' ' }, operator))).toBe('E_BAD_REQUEST');
-    expect(await code(c.command(run.id, { action: 'override-condition', task: 'back/step', condition: 'no-such', reason: 'x' }, operator))).toBe('E_BAD_REQUEST');
-    await c.command(run.id, { action: 'override-condition', task: 'back/step', condition: 'errors-low', reason: 'metrics pipeline is down, dashboards look fine' }, operator);
+    expect(
+      await code(
+        c.command(
+          run.id,
+          { action: 'override-condition', task: 'back/step', condition: 'errors-low', reason: ' ' },
+          operator,
+        ),
+      ),
+    ).toBe('E_BAD_REQUEST');
+    expect(
+      await code(
+        c.command(
+          run.id,
+          { action: 'override-condition', task: 'back/step', condition: 'no-such', reason: 'x' },
+          operator,
+        ),
+      ),
+    ).toBe('E_BAD_REQUEST');
+    await c.command(
+      run.id,
+      {
+        action: 'override-condition',
+        task: 'back/step',
+        condition: 'errors-low',
+        reason: 'metrics pipeline is down, dashboards look fine',
+      },
+      operator,
+    );
     let done = false;
-    void c.wait(run.id).then(() => { done = true; });
+    void c.wait(run.id).then(() => {
+      done = true;
+    });
     await w.until(() => done);
     expect((await c.getRun(run.id)).state).toBe('succeeded');
     const ops = (await w.store.listEvents({ runId: run.id })).filter((e) => e.type === 'operator');
@@ -143,9 +203,34 @@ describe('engine: operator actions', () => {
     w.fake.behaviour.set('front/step', 'fail');
     const run = await w.controller.startRun('mini-drain', operator);
     await reach(w, run.id, 'blocked');
-    expect(await code(w.controller.command(run.id, { action: 'override-dependency', task: 'back/step', dependency: 'front/step', reason: '' }, operator))).toBe('E_BAD_REQUEST');
-    expect(await code(w.controller.command(run.id, { action: 'override-dependency', task: 'front/step', dependency: 'back/step', reason: 'x' }, operator))).toBe('E_BAD_REQUEST');
-    await w.controller.command(run.id, { action: 'override-dependency', task: 'back/step', dependency: 'front/step', reason: 'incident: drain back now' }, operator);
+    expect(
+      await code(
+        w.controller.command(
+          run.id,
+          { action: 'override-dependency', task: 'back/step', dependency: 'front/step', reason: '' },
+          operator,
+        ),
+      ),
+    ).toBe('E_BAD_REQUEST');
+    expect(
+      await code(
+        w.controller.command(
+          run.id,
+          { action: 'override-dependency', task: 'front/step', dependency: 'back/step', reason: 'x' },
+          operator,
+        ),
+      ),
+    ).toBe('E_BAD_REQUEST');
+    await w.controller.command(
+      run.id,
+      {
+        action: 'override-dependency',
+        task: 'back/step',
+        dependency: 'front/step',
+        reason: 'incident: drain back now',
+      },
+      operator,
+    );
     await reach(w, run.id, 'succeeded', 'back/step');
     expect(await stateOf(w, run.id, 'front/step')).toBe('failed');
     expect(await stateOf(w, run.id)).toBe('blocked');
@@ -164,24 +249,37 @@ describe('engine: operator actions', () => {
     expect(await stateOf(w, b.id)).toBe('halted');
     await w.until(() => false, 600_000);
     expect(w.backend.journal()).toHaveLength(0);
-    expect(w.events.some((e) => e.type === 'operator' && e.action === 'halt' && e.runId === undefined && e.reason === 'east is on fire')).toBe(true);
-    expect((await w.store.listAudit()).at(-1)).toMatchObject({ action: 'halt', actor: 'ana', reason: 'east is on fire' });
+    expect(
+      w.events.some(
+        (e) => e.type === 'operator' && e.action === 'halt' && e.runId === undefined && e.reason === 'east is on fire',
+      ),
+    ).toBe(true);
+    expect((await w.store.listAudit()).at(-1)).toMatchObject({
+      action: 'halt',
+      actor: 'ana',
+      reason: 'east is on fire',
+    });
   });
 
   it('a viewer may not act', async () => {
     const w = await makeWorld();
     const run = await w.controller.startRun('mini-drain', operator);
-    expect(await code(w.controller.command(run.id, { action: 'pause' }, { name: 'vic', role: 'viewer' }))).toBe('E_FORBIDDEN');
+    expect(await code(w.controller.command(run.id, { action: 'pause' }, { name: 'vic', role: 'viewer' }))).toBe(
+      'E_FORBIDDEN',
+    );
     await w.controller.close();
   });
 
   it('a task past the stuck percentile is flagged, alerts, and stalls its dependents until an operator acts', async () => {
     const w = await makeWorld();
-    for (let i = 0; i < 4; i++) await w.store.recordDuration({ template: 'step', service: 'front', datacenter: 'east' }, 10_000, i);
+    for (let i = 0; i < 4; i++)
+      await w.store.recordDuration({ template: 'step', service: 'front', datacenter: 'east' }, 10_000, i);
     w.fake.durationMs = 300_000;
     const run = await w.controller.startRun('mini-drain', operator);
     await reach(w, run.id, 'stuck', 'front/step');
-    expect(w.events.some((e) => e.type === 'alert' && e.taskId === 'front/step' && /percentile/.test(e.message))).toBe(true);
+    expect(w.events.some((e) => e.type === 'alert' && e.taskId === 'front/step' && /percentile/.test(e.message))).toBe(
+      true,
+    );
     // It finishes, but back stays put.
     await w.until(() => false, 3600_000);
     const v = await w.controller.getRun(run.id);
@@ -198,7 +296,12 @@ describe('engine: operator actions', () => {
     w.fake.durationMs = 60_000;
     const run = await w.controller.startRun('mini-drain', operator);
     await reach(w, run.id, 'running', 'front/step');
-    await recordRequest(w.store, operator, { kind: 'command', runId: run.id, command: { action: 'pause', reason: 'from afar' }, role: 'operator' }, 0);
+    await recordRequest(
+      w.store,
+      operator,
+      { kind: 'command', runId: run.id, command: { action: 'pause', reason: 'from afar' }, role: 'operator' },
+      0,
+    );
     expect(await w.controller.pollRequests()).toBe(1);
     expect(await stateOf(w, run.id)).toBe('paused');
     expect(await w.controller.pollRequests()).toBe(0);

@@ -5,7 +5,11 @@ import type { FleetSnapshot } from '../src/model/readings.js';
 import { loadMini, makeWorld, operator } from './engine-fixture.js';
 
 async function code(p: Promise<unknown>): Promise<string> {
-  try { await p; } catch (e) { return e instanceof MaelstromError ? e.code : `not a MaelstromError: ${String(e)}`; }
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof MaelstromError ? e.code : `not a MaelstromError: ${String(e)}`;
+  }
   return 'no error';
 }
 
@@ -17,14 +21,26 @@ describe('engine: scheduling and execution', () => {
     // Persisted before anything ran.
     expect((await w.store.getRun(started.id))?.state).toBeDefined();
     let done = false;
-    void w.controller.wait(started.id).then(() => { done = true; });
+    void w.controller.wait(started.id).then(() => {
+      done = true;
+    });
     await w.until(() => done);
     const run = await w.controller.getRun(started.id);
     expect(run.state).toBe('succeeded');
     expect(run.tasks.map((t) => t.state)).toEqual(['succeeded', 'succeeded']);
-    expect(w.fake.calls.map((c) => `${c.taskId}#${c.stage}`)).toEqual(['front/step#0', 'front/step#1', 'back/step#0', 'back/step#1']);
+    expect(w.fake.calls.map((c) => `${c.taskId}#${c.stage}`)).toEqual([
+      'front/step#0',
+      'front/step#1',
+      'back/step#0',
+      'back/step#1',
+    ]);
     const journal = w.backend.journal();
-    expect(journal.map((j) => j.origin && `${j.origin.taskId}#${j.origin.stage}`)).toEqual(['front/step#0', 'front/step#1', 'back/step#0', 'back/step#1']);
+    expect(journal.map((j) => j.origin && `${j.origin.taskId}#${j.origin.stage}`)).toEqual([
+      'front/step#0',
+      'front/step#1',
+      'back/step#0',
+      'back/step#1',
+    ]);
     // Every stage.start was journaled before the action it led to.
     const starts = w.events.filter((e) => e.type === 'stage.start');
     expect(starts).toHaveLength(4);
@@ -70,8 +86,15 @@ spec: { fleet: tight, direction: drain, datacenter: east, runbooks: [ { match: {
     const w = await makeWorld();
     const real = w.backend;
     const blind: Backend = {
-      ...real, name: real.name, clock: real.clock, supports: real.supports,
-      init: () => real.init(), close: () => real.close(), weights: (...a) => real.weights(...a), baselineWeights: (...a) => real.baselineWeights(...a), act: (...a) => real.act(...a),
+      ...real,
+      name: real.name,
+      clock: real.clock,
+      supports: real.supports,
+      init: () => real.init(),
+      close: () => real.close(),
+      weights: (...a) => real.weights(...a),
+      baselineWeights: (...a) => real.baselineWeights(...a),
+      act: (...a) => real.act(...a),
       snapshot: async (o) => {
         const s: FleetSnapshot = await real.snapshot(o);
         const front = s.services.front;
@@ -81,7 +104,10 @@ spec: { fleet: tight, direction: drain, datacenter: east, runbooks: [ { match: {
     };
     const c = w.newController({ backend: blind });
     const events: string[] = [];
-    c.subscribe((e) => { if (e.type === 'health' && e.taskId === 'front/step') events.push(`health:${String(e.ok)}`); if (e.type === 'condition.blocked') events.push(`blocked:${e.condition}`); });
+    c.subscribe((e) => {
+      if (e.type === 'health' && e.taskId === 'front/step') events.push(`health:${String(e.ok)}`);
+      if (e.type === 'condition.blocked') events.push(`blocked:${e.condition}`);
+    });
     const run = await c.startRun('mini-drain', operator);
     await w.until(() => false, 600_000);
     const view = await c.getRun(run.id);
@@ -98,18 +124,37 @@ spec: { fleet: tight, direction: drain, datacenter: east, runbooks: [ { match: {
     const w = await makeWorld();
     const real = w.backend;
     const busy: Backend = {
-      ...real, name: real.name, clock: real.clock, supports: real.supports,
-      init: () => real.init(), close: () => real.close(), weights: (...a) => real.weights(...a), baselineWeights: (...a) => real.baselineWeights(...a), act: (...a) => real.act(...a),
+      ...real,
+      name: real.name,
+      clock: real.clock,
+      supports: real.supports,
+      init: () => real.init(),
+      close: () => real.close(),
+      weights: (...a) => real.weights(...a),
+      baselineWeights: (...a) => real.baselineWeights(...a),
+      act: (...a) => real.act(...a),
       snapshot: async (o) => {
         const s: FleetSnapshot = await real.snapshot(o);
         const back = s.services.back!;
         // west looks full for back, so its pre-condition (capacity-left) is false.
-        return { ...s, services: { ...s.services, back: { ...back, datacenters: { ...back.datacenters, west: { ...back.datacenters.west, utilization: 1.2 } } } } };
+        return {
+          ...s,
+          services: {
+            ...s.services,
+            back: {
+              ...back,
+              datacenters: { ...back.datacenters, west: { ...back.datacenters.west, utilization: 1.2 } },
+            },
+          },
+        };
       },
     };
     const c = w.newController({ backend: busy });
     const seen: string[] = [];
-    c.subscribe((e) => { if (e.type === 'condition.blocked' && e.taskId === 'back/step') seen.push(e.condition); if (e.type === 'task.state' && e.taskId === 'back/step') seen.push(e.state); });
+    c.subscribe((e) => {
+      if (e.type === 'condition.blocked' && e.taskId === 'back/step') seen.push(e.condition);
+      if (e.type === 'task.state' && e.taskId === 'back/step') seen.push(e.state);
+    });
     const run = await c.startRun('mini-drain', operator);
     await w.until(() => false, 600_000);
     expect(seen.slice(0, 3)).toEqual(['capacity-left', 'waiting', 'blocked']);
@@ -117,9 +162,15 @@ spec: { fleet: tight, direction: drain, datacenter: east, runbooks: [ { match: {
     expect(view.tasks.find((t) => t.id === 'back/step')).toMatchObject({ state: 'blocked' });
     expect(view.state).toBe('blocked');
     expect(w.backend.journal().filter((j) => j.origin?.taskId === 'back/step')).toHaveLength(0);
-    await c.command(run.id, { action: 'override-condition', task: 'back/step', condition: 'capacity-left', reason: 'west is being expanded' }, operator);
+    await c.command(
+      run.id,
+      { action: 'override-condition', task: 'back/step', condition: 'capacity-left', reason: 'west is being expanded' },
+      operator,
+    );
     let done = false;
-    void c.wait(run.id).then(() => { done = true; });
+    void c.wait(run.id).then(() => {
+      done = true;
+    });
     await w.until(() => done);
     expect((await c.getRun(run.id)).state).toBe('succeeded');
     await c.close();

@@ -12,13 +12,26 @@ import { makeWorld, operator, type World } from './engine-fixture.js';
 function withFrontErrors(w: World, rate: () => number | undefined): Backend {
   const real = w.backend;
   return {
-    ...real, name: real.name, clock: real.clock, supports: real.supports,
-    init: () => real.init(), close: () => real.close(), weights: (...a) => real.weights(...a), baselineWeights: (...a) => real.baselineWeights(...a), act: (...a) => real.act(...a),
+    ...real,
+    name: real.name,
+    clock: real.clock,
+    supports: real.supports,
+    init: () => real.init(),
+    close: () => real.close(),
+    weights: (...a) => real.weights(...a),
+    baselineWeights: (...a) => real.baselineWeights(...a),
+    act: (...a) => real.act(...a),
     snapshot: async (o) => {
       const s: FleetSnapshot = await real.snapshot(o);
       const front = s.services.front!;
       const r = rate();
-      return { ...s, services: { ...s.services, front: { datacenters: front.datacenters, ...(r !== undefined ? { errorRate: r } : {}) } } };
+      return {
+        ...s,
+        services: {
+          ...s.services,
+          front: { datacenters: front.datacenters, ...(r !== undefined ? { errorRate: r } : {}) },
+        },
+      };
     },
   };
 }
@@ -39,7 +52,9 @@ describe('engine: health checks failing before the task started', () => {
     });
     const run = await c.startRun('mini-drain', operator);
     let done = false;
-    void c.wait(run.id).then(() => { done = true; });
+    void c.wait(run.id).then(() => {
+      done = true;
+    });
     await w.until(() => done, 600_000);
     expect(done).toBe(true);
     expect((await c.getRun(run.id)).tasks.find((t) => t.id === 'front/step')?.state).toBe('succeeded');
@@ -68,7 +83,9 @@ describe('engine: health checks failing before the task started', () => {
     // Recovered: it proceeds.
     rate = 0;
     let done = false;
-    void c.wait(run.id).then(() => { done = true; });
+    void c.wait(run.id).then(() => {
+      done = true;
+    });
     await w.until(() => done, 600_000);
     expect((await c.getRun(run.id)).state).toBe('succeeded');
     await c.close();
@@ -95,7 +112,9 @@ describe('engine: health checks failing before the task started', () => {
     const w = await makeWorld();
     const c = w.newController({ backend: withFrontErrors(w, () => undefined) });
     const alerts: string[] = [];
-    c.subscribe((e) => { if (e.type === 'alert' && e.taskId === 'front/step') alerts.push(e.message); });
+    c.subscribe((e) => {
+      if (e.type === 'alert' && e.taskId === 'front/step') alerts.push(e.message);
+    });
     const run = await c.startRun('mini-drain', operator);
     await w.until(() => false, 300_000);
     const task = (await c.getRun(run.id)).tasks.find((t) => t.id === 'front/step');

@@ -19,9 +19,12 @@ const ROOT = join(import.meta.dirname, '..');
 const SPEED = 100;
 const KILLS = 6;
 
-
 function cli(args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  return spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
 }
 
 const children: ChildProcess[] = [];
@@ -36,7 +39,9 @@ const PLAN = 'evacuate-east-quick';
 const DEFS = join(dir, 'defs');
 mkdirSync(DEFS);
 for (const f of readdirSync(join(ROOT, 'examples'))) copyFileSync(join(ROOT, 'examples', f), join(DEFS, f));
-writeFileSync(join(DEFS, 'kill-plan.yaml'), `apiVersion: maelstrom/v1
+writeFileSync(
+  join(DEFS, 'kill-plan.yaml'),
+  `apiVersion: maelstrom/v1
 kind: Plan
 metadata: { name: ${PLAN} }
 spec:
@@ -53,7 +58,8 @@ spec:
   concurrency: 8
   pacing: { mode: closed-loop, targetUtilization: 0.85, settle: 60s }
   restorePlan: restore-east
-`);
+`,
+);
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
@@ -69,20 +75,26 @@ async function startSim(): Promise<string> {
       const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
       if (m) resolve(m[1]!);
     });
-    sim.stderr!.on('data', (d: Buffer) => { text += d.toString(); });
-    sim.on('exit', (code) => { reject(new Error(`the simulator exited (${code}): ${text}`)); });
+    sim.stderr!.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    sim.on('exit', (code) => {
+      reject(new Error(`the simulator exited (${code}): ${text}`));
+    });
   });
 }
 
 async function journal(url: string): Promise<JournalEntry[]> {
   const res = await fetch(`${url}/journal`);
-  return await res.json() as JournalEntry[];
+  return (await res.json()) as JournalEntry[];
 }
 
 const key = (taskId: string, stage: number): string => `${taskId}#${stage}`;
 
 /** Stages whose end is committed in the store: those a restarted controller must never run again. */
-async function completedStages(storePath: string): Promise<{ done: Set<string>; state: string | undefined; starts: { seq: number; key: string }[] }> {
+async function completedStages(
+  storePath: string,
+): Promise<{ done: Set<string>; state: string | undefined; starts: { seq: number; key: string }[] }> {
   const store = createSqliteStore({ path: storePath });
   await store.init();
   try {
@@ -110,24 +122,52 @@ describe('kill test', () => {
     let lastOutput = '';
     let resumed = 0;
     for (let attempt = 0; attempt < KILLS + 3 && !finished; attempt++) {
-      const before = await completedStages(storePath).catch(() => ({ done: new Set<string>(), state: undefined, starts: [] }));
+      const before = await completedStages(storePath).catch(() => ({
+        done: new Set<string>(),
+        state: undefined,
+        starts: [],
+      }));
       const lastSeq = Math.max(0, ...before.starts.map((s) => s.seq));
       const journalBefore = (await journal(url)).length;
-      const controller = cli(['run', PLAN, '-f', DEFS, '--backend', `sim+${url}`, '--store', `sqlite:${storePath}`, '--plain']);
+      const controller = cli([
+        'run',
+        PLAN,
+        '-f',
+        DEFS,
+        '--backend',
+        `sim+${url}`,
+        '--store',
+        `sqlite:${storePath}`,
+        '--plain',
+      ]);
       children.push(controller);
       let output = '';
-      controller.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
-      controller.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
-      const exited = new Promise<number | null>((resolve) => { controller.on('exit', (code) => { resolve(code); }); });
+      controller.stdout!.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
+      controller.stderr!.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => {
+        controller.on('exit', (code) => {
+          resolve(code);
+        });
+      });
       let code: number | null;
       if (kills < KILLS) {
         // Once the controller has started or resumed the run, kill it at a random moment of the next 1.2 s.
         const ready = new Promise<void>((resolve) => {
-          const check = (): void => { if (/started run|resuming run/.test(output)) resolve(); else if (controller.exitCode === null) setTimeout(check, 20); };
+          const check = (): void => {
+            if (/started run|resuming run/.test(output)) resolve();
+            else if (controller.exitCode === null) setTimeout(check, 20);
+          };
           check();
         });
         const delay = random() * 1200;
-        const outcome = await Promise.race([exited, ready.then(() => new Promise<'kill'>((r) => setTimeout(() => r('kill'), delay)))]);
+        const outcome = await Promise.race([
+          exited,
+          ready.then(() => new Promise<'kill'>((r) => setTimeout(() => r('kill'), delay))),
+        ]);
         if (outcome === 'kill') {
           controller.kill('SIGKILL');
           await exited;
@@ -143,12 +183,16 @@ describe('kill test', () => {
       const after = (await journal(url)).slice(journalBefore);
       for (const j of after) {
         if (j.origin && before.done.has(key(j.origin.taskId, j.origin.stage))) {
-          violations.push(`${j.origin.taskId} stage ${j.origin.stage} acted again (${j.kind} ${j.target}) after it had completed`);
+          violations.push(
+            `${j.origin.taskId} stage ${j.origin.stage} acted again (${j.kind} ${j.target}) after it had completed`,
+          );
         }
       }
       // Nor did it even begin one again (a repeat of an idempotent stage sends nothing, but still shows here).
       const now = await completedStages(storePath);
-      for (const st of now.starts) if (st.seq > lastSeq && before.done.has(st.key)) violations.push(`${st.key} started again after it had completed`);
+      for (const st of now.starts)
+        if (st.seq > lastSeq && before.done.has(st.key))
+          violations.push(`${st.key} started again after it had completed`);
       if (code === 0) finished = true;
       else if (code !== null) throw new Error(`the controller exited with ${code}:\n${output}`);
     }
@@ -167,7 +211,11 @@ describe('kill test', () => {
     for (const t of run!.compiled.tasks) {
       t.stages.forEach((s, i) => {
         expect(done.has(key(t.id, i)), `${t.id} stage ${i} (${s.uses}) completed`).toBe(true);
-        if (s.uses === 'traffic.shift') expect(all.some((j) => j.origin?.taskId === t.id && j.origin.stage === i), `${t.id} stage ${i} acted`).toBe(true);
+        if (s.uses === 'traffic.shift')
+          expect(
+            all.some((j) => j.origin?.taskId === t.id && j.origin.stage === i),
+            `${t.id} stage ${i} acted`,
+          ).toBe(true);
       });
     }
     await store.close();

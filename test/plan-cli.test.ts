@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 function maelstrom(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], { encoding: 'utf8', env: { ...process.env, MAELSTROM_DEBUG: '' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, MAELSTROM_DEBUG: '' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -25,10 +28,20 @@ describe('maelstrom plan', () => {
   it('prints one JSON object with --json', () => {
     const r = maelstrom('plan', 'evacuate-east', '-f', 'examples/', '--json');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as Record<string, unknown> & { tasks: Record<string, unknown>[]; preflight: { ok: boolean; services: unknown[] } };
+    const out = JSON.parse(r.stdout) as Record<string, unknown> & {
+      tasks: Record<string, unknown>[];
+      preflight: { ok: boolean; services: unknown[] };
+    };
     expect(Object.keys(out).slice(0, 6)).toEqual(['plan', 'tasks', 'waves', 'hccs', 'preflight', 'criticalPath']);
     expect(out.plan).toBe('evacuate-east');
-    expect(out.tasks[0]).toMatchObject({ id: 'web/edge', service: 'web', runbook: 'drain-user-facing', task: 'edge', template: 'shift-traffic', after: [] });
+    expect(out.tasks[0]).toMatchObject({
+      id: 'web/edge',
+      service: 'web',
+      runbook: 'drain-user-facing',
+      task: 'edge',
+      template: 'shift-traffic',
+      after: [],
+    });
     expect(out.hccs).toEqual(['auth']);
     expect(out.preflight.ok).toBe(true);
     expect(out.preflight.services).toHaveLength(15);
@@ -38,15 +51,38 @@ describe('maelstrom plan', () => {
   it('prints a failing pre-flight check with its figures and exits 3', () => {
     const dir = mkdtempSync(join(tmpdir(), 'maelstrom-plan-'));
     const fleet = join(dir, 'small.yaml');
-    writeFileSync(fleet, [
-      'apiVersion: maelstrom/v1', 'kind: Fleet', 'metadata: { name: example }', 'spec:',
-      '  datacenters: [{ name: east, clusters: [east-a] }, { name: west, clusters: [west-a] }]',
-      '  pops: [{ name: nyc, share: 1, weights: { east: 50, west: 50 } }]',
-      '  services: [{ name: web, type: stateless, userFacing: true, demand: 1000, capacity: { east: 600, west: 600 } }]',
-      '---', 'apiVersion: maelstrom/v1', 'kind: Plan', 'metadata: { name: evacuate-east }', 'spec:',
-      '  fleet: example', '  direction: drain', '  datacenter: east', '  runbooks: [{ match: {}, runbook: drain-user-facing }]', '',
-    ].join('\n'));
-    const r = maelstrom('plan', 'evacuate-east', '-f', fleet, '-f', 'examples/templates.yaml', '-f', 'examples/runbooks.yaml');
+    writeFileSync(
+      fleet,
+      [
+        'apiVersion: maelstrom/v1',
+        'kind: Fleet',
+        'metadata: { name: example }',
+        'spec:',
+        '  datacenters: [{ name: east, clusters: [east-a] }, { name: west, clusters: [west-a] }]',
+        '  pops: [{ name: nyc, share: 1, weights: { east: 50, west: 50 } }]',
+        '  services: [{ name: web, type: stateless, userFacing: true, demand: 1000, capacity: { east: 600, west: 600 } }]',
+        '---',
+        'apiVersion: maelstrom/v1',
+        'kind: Plan',
+        'metadata: { name: evacuate-east }',
+        'spec:',
+        '  fleet: example',
+        '  direction: drain',
+        '  datacenter: east',
+        '  runbooks: [{ match: {}, runbook: drain-user-facing }]',
+        '',
+      ].join('\n'),
+    );
+    const r = maelstrom(
+      'plan',
+      'evacuate-east',
+      '-f',
+      fleet,
+      '-f',
+      'examples/templates.yaml',
+      '-f',
+      'examples/runbooks.yaml',
+    );
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('Pre-flight capacity check at 85.0 % target utilisation: FAILED');
     // 500 req/s in east; west has 600 × 0.85 − 500 = 10 of headroom.
@@ -57,7 +93,10 @@ describe('maelstrom plan', () => {
   it('reports definition errors with their position, and an unknown plan, calmly', () => {
     const dir = mkdtempSync(join(tmpdir(), 'maelstrom-plan-'));
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'apiVersion: maelstrom/v1\nkind: Plan\nmetadata: { name: x }\nspec:\n  fleet: example\n  direction: sideways\n');
+    writeFileSync(
+      bad,
+      'apiVersion: maelstrom/v1\nkind: Plan\nmetadata: { name: x }\nspec:\n  fleet: example\n  direction: sideways\n',
+    );
     const r = maelstrom('plan', 'x', '-f', bad);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad\.yaml:6:\d+: error E_SCHEMA/);

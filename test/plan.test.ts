@@ -18,7 +18,10 @@ function ancestors(plan: CompiledPlan): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const t of plan.tasks) {
     const set = new Set<string>();
-    for (const a of t.after) { set.add(a); for (const x of out.get(a) ?? []) set.add(x); }
+    for (const a of t.after) {
+      set.add(a);
+      for (const x of out.get(a) ?? []) set.add(x);
+    }
     out.set(t.id, set);
   }
   return out;
@@ -30,7 +33,8 @@ function tasksOf(plan: CompiledPlan, service: string): PlannedTask[] {
 
 /** Asserts that every task of `first` is done before any task of `then`. */
 function expectBefore(plan: CompiledPlan, first: string, then: string, anc = ancestors(plan)): void {
-  const a = tasksOf(plan, first), b = tasksOf(plan, then);
+  const a = tasksOf(plan, first),
+    b = tasksOf(plan, then);
   expect(a.length, `${first} has tasks`).toBeGreaterThan(0);
   expect(b.length, `${then} has tasks`).toBeGreaterThan(0);
   for (const tb of b) for (const ta of a) expect(anc.get(tb.id)?.has(ta.id), `${ta.id} before ${tb.id}`).toBe(true);
@@ -71,7 +75,9 @@ describe('plan compiler on the reference examples', () => {
       const plan = compilePlan(examples, name);
       const position = new Map(plan.tasks.map((t, i) => [t.id, i] as const));
       const waveOf = new Map<string, number>();
-      plan.waves.forEach((ids, w) => { for (const id of ids) waveOf.set(id, w); });
+      plan.waves.forEach((ids, w) => {
+        for (const id of ids) waveOf.set(id, w);
+      });
       expect(waveOf.size).toBe(plan.tasks.length);
       for (const t of plan.tasks) {
         const w = waveOf.get(t.id)!;
@@ -111,8 +117,14 @@ describe('plan compiler on the reference examples', () => {
   it('gives user-facing tasks priority, stateful last', () => {
     const plan = compilePlan(examples, 'evacuate-east');
     const p = (id: string) => plan.tasks.find((t) => t.id === id)!.priority;
-    expect([p('web/edge'), p('messenger/sessions'), p('chat-proxy/sessions'), p('search-index/repoint'), p('user-db/promote'), p('cache/clusters')])
-      .toEqual([0, 0, 1, 2, 3, 4]);
+    expect([
+      p('web/edge'),
+      p('messenger/sessions'),
+      p('chat-proxy/sessions'),
+      p('search-index/repoint'),
+      p('user-db/promote'),
+      p('cache/clusters'),
+    ]).toEqual([0, 0, 1, 2, 3, 4]);
     expect(plan.waves[0]!.slice(0, 4)).toEqual(['web/edge', 'api/edge', 'photos/edge', 'messenger/sessions']);
   });
 
@@ -128,7 +140,7 @@ describe('plan compiler on the reference examples', () => {
     // east carries 42.5 % of web's 20,000 req/s at peak; west and central have 5,000 + 3,900 of headroom at 85 %.
     expect(web.load).toBeCloseTo(8500, 6);
     expect(web.headroom).toBeCloseTo(8900, 6);
-    expect(web.utilizationAfter).toBeCloseTo((6300 + 8500 * 3900 / 8900) / 12000, 6);
+    expect(web.utilizationAfter).toBeCloseTo((6300 + (8500 * 3900) / 8900) / 12000, 6);
     expect(web.utilizationAfter).toBeLessThanOrEqual(0.85);
     const api = preflight.services.find((s) => s.service === 'api')!;
     expect(api.load).toBeCloseTo(3400, 6);
@@ -142,7 +154,8 @@ describe('plan compiler on the reference examples', () => {
     const plan = compilePlan(examples, 'evacuate-east');
     expect(plan.criticalPath.length).toBeGreaterThan(0);
     const byId = new Map(plan.tasks.map((t) => [t.id, t] as const));
-    for (let i = 1; i < plan.criticalPath.length; i++) expect(byId.get(plan.criticalPath[i]!)!.after).toContain(plan.criticalPath[i - 1]);
+    for (let i = 1; i < plan.criticalPath.length; i++)
+      expect(byId.get(plan.criticalPath[i]!)!.after).toContain(plan.criticalPath[i - 1]);
     expect(plan.predictedMs).toBe(plan.criticalPath.reduce((s, id) => s + byId.get(id)!.expectedMs, 0));
   });
 
@@ -153,7 +166,9 @@ describe('plan compiler on the reference examples', () => {
   });
 
   it('rejects an unknown plan with E_NOT_FOUND', () => {
-    expect(() => compilePlan(examples, 'evacuate-mars')).toThrow(expect.objectContaining({ code: 'E_NOT_FOUND' }) as Error);
+    expect(() => compilePlan(examples, 'evacuate-mars')).toThrow(
+      expect.objectContaining({ code: 'E_NOT_FOUND' }) as Error,
+    );
   });
 });
 
@@ -164,10 +179,15 @@ describe('plan compiler on small worlds', () => {
         service('top', [{ service: 'x', kind: 'rpc' }]),
         service('x', [{ service: 'y', kind: 'rpc' }]),
         service('y', [{ service: 'z', kind: 'rpc' }]),
-        service('z', [{ service: 'x', kind: 'state' }, { service: 'leaf', kind: 'rpc' }]),
+        service('z', [
+          { service: 'x', kind: 'state' },
+          { service: 'leaf', kind: 'rpc' },
+        ]),
         service('leaf'),
       ]),
-      templates: [smallTemplate], runbooks: [smallRunbook('drain')], plans: [smallPlan('drain')],
+      templates: [smallTemplate],
+      runbooks: [smallRunbook('drain')],
+      plans: [smallPlan('drain')],
     });
     const plan = compilePlan(defs, 'out');
     expect(plan.hccGroups).toEqual([['x', 'y', 'z']]);
@@ -183,12 +203,17 @@ describe('plan compiler on small worlds', () => {
   it('puts weak dependencies in weakAfter, and keeps order through services the plan leaves out', () => {
     const defs = definitionsOf({
       fleet: smallFleet([
-        service('a', [{ service: 'b', kind: 'rpc', weak: true }, { service: 'hidden', kind: 'rpc' }]),
+        service('a', [
+          { service: 'b', kind: 'rpc', weak: true },
+          { service: 'hidden', kind: 'rpc' },
+        ]),
         service('b'),
         service('hidden', [{ service: 'c', kind: 'rpc' }]),
         service('c'),
       ]),
-      templates: [smallTemplate], runbooks: [smallRunbook('drain')], plans: [smallPlan('drain', { services: ['a', 'b', 'c'] })],
+      templates: [smallTemplate],
+      runbooks: [smallRunbook('drain')],
+      plans: [smallPlan('drain', { services: ['a', 'b', 'c'] })],
     });
     const plan = compilePlan(defs, 'out');
     const byId = new Map(plan.tasks.map((t) => [t.id, t] as const));
@@ -202,21 +227,59 @@ describe('plan compiler on small worlds', () => {
   it('reports a service no rule matches, and a missing mandatory parameter, with their codes', () => {
     const fleet = smallFleet([service('a', [], { type: 'stateful', stateful: { primary: 'a', replicas: ['b'] } })]);
     const unmatched = definitionsOf({
-      fleet, templates: [smallTemplate], runbooks: [smallRunbook('drain')],
-      plans: [{ ...smallPlan('drain'), spec: { ...smallPlan('drain').spec, runbooks: [{ match: { type: 'stateless' }, runbook: 'drain-all' }] } }],
+      fleet,
+      templates: [smallTemplate],
+      runbooks: [smallRunbook('drain')],
+      plans: [
+        {
+          ...smallPlan('drain'),
+          spec: { ...smallPlan('drain').spec, runbooks: [{ match: { type: 'stateless' }, runbook: 'drain-all' }] },
+        },
+      ],
     });
     expect(() => compilePlan(unmatched, 'out')).toThrow(MaelstromError);
     expect(() => compilePlan(unmatched, 'out')).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_REF' }) as Error);
-    const needsMore = { ...smallTemplate, spec: { ...smallTemplate.spec, params: { service: { type: 'service' }, reason: { type: 'string' } } } };
-    const missing = definitionsOf({ fleet, templates: [needsMore], runbooks: [smallRunbook('drain')], plans: [smallPlan('drain')] });
-    expect(() => compilePlan(missing, 'out')).toThrow(expect.objectContaining({ code: 'E_PARAM', message: expect.stringContaining('"reason"') as string }) as Error);
+    const needsMore = {
+      ...smallTemplate,
+      spec: { ...smallTemplate.spec, params: { service: { type: 'service' }, reason: { type: 'string' } } },
+    };
+    const missing = definitionsOf({
+      fleet,
+      templates: [needsMore],
+      runbooks: [smallRunbook('drain')],
+      plans: [smallPlan('drain')],
+    });
+    expect(() => compilePlan(missing, 'out')).toThrow(
+      expect.objectContaining({ code: 'E_PARAM', message: expect.stringContaining('"reason"') as string }) as Error,
+    );
   });
 
   it('resolves any ${{ }} of a task against the runbook parameters with CEL', () => {
-    const labelled = { ...smallTemplate, spec: { ...smallTemplate.spec, params: { service: { type: 'service' }, label: { type: 'string' }, slow: { type: 'boolean' } } } };
+    const labelled = {
+      ...smallTemplate,
+      spec: {
+        ...smallTemplate.spec,
+        params: { service: { type: 'service' }, label: { type: 'string' }, slow: { type: 'boolean' } },
+      },
+    };
     const runbook = smallRunbook('drain');
-    runbook.spec.tasks = [{ name: 'go', template: 'step', with: { service: '${{ params.service }}', label: 'svc-${{ params.service + "-" + params.datacenter }}', slow: '${{ params.datacenter == "a" }}' } as never }];
-    const defs = definitionsOf({ fleet: smallFleet([service('a')]), templates: [labelled], runbooks: [runbook], plans: [smallPlan('drain')] });
+    runbook.spec.tasks = [
+      {
+        name: 'go',
+        template: 'step',
+        with: {
+          service: '${{ params.service }}',
+          label: 'svc-${{ params.service + "-" + params.datacenter }}',
+          slow: '${{ params.datacenter == "a" }}',
+        } as never,
+      },
+    ];
+    const defs = definitionsOf({
+      fleet: smallFleet([service('a')]),
+      templates: [labelled],
+      runbooks: [runbook],
+      plans: [smallPlan('drain')],
+    });
     expect(compilePlan(defs, 'out').tasks[0]!.params).toEqual({ service: 'a', label: 'svc-a-a', slow: true });
   });
 
@@ -226,20 +289,46 @@ describe('plan compiler on small worlds', () => {
       { name: 'one', template: 'step', with: { service: '${{ params.service }}' }, after: ['two'] } as never,
       { name: 'two', template: 'step', with: { service: '${{ params.service }}' }, after: ['one'] } as never,
     ];
-    const defs = definitionsOf({ fleet: smallFleet([service('a')]), templates: [smallTemplate], runbooks: [runbook], plans: [smallPlan('drain')] });
-    expect(() => compilePlan(defs, 'out')).toThrow(expect.objectContaining({ code: 'E_CYCLE', message: expect.stringMatching(/a\/(one|two) → a\/(one|two) → a\/(one|two)/) as string }) as Error);
+    const defs = definitionsOf({
+      fleet: smallFleet([service('a')]),
+      templates: [smallTemplate],
+      runbooks: [runbook],
+      plans: [smallPlan('drain')],
+    });
+    expect(() => compilePlan(defs, 'out')).toThrow(
+      expect.objectContaining({
+        code: 'E_CYCLE',
+        message: expect.stringMatching(/a\/(one|two) → a\/(one|two) → a\/(one|two)/) as string,
+      }) as Error,
+    );
   });
 
-  it('uses a template\'s expectedDuration, else the stage defaults with the plan\'s pacing', () => {
-    const timed = { ...smallTemplate, metadata: { name: 'timed' }, spec: { ...smallTemplate.spec, expectedDuration: '7m' } };
-    const shift = { ...meta('shift'), kind: 'TaskTemplate', spec: { params: { service: { type: 'service' } }, stages: [{ uses: 'traffic.shift', with: { layer: 'cluster' } }, { uses: 'approval' }] } };
+  it("uses a template's expectedDuration, else the stage defaults with the plan's pacing", () => {
+    const timed = {
+      ...smallTemplate,
+      metadata: { name: 'timed' },
+      spec: { ...smallTemplate.spec, expectedDuration: '7m' },
+    };
+    const shift = {
+      ...meta('shift'),
+      kind: 'TaskTemplate',
+      spec: {
+        params: { service: { type: 'service' } },
+        stages: [{ uses: 'traffic.shift', with: { layer: 'cluster' } }, { uses: 'approval' }],
+      },
+    };
     const runbook = smallRunbook('drain');
     runbook.spec.tasks = [
       { name: 'timed', template: 'timed', with: { service: '${{ params.service }}' } },
       { name: 'shift', template: 'shift', with: { service: '${{ params.service }}' } },
     ];
     const plan = smallPlan('drain', { pacing: { mode: 'fixed', step: 0.25, interval: '2m' } });
-    const defs = definitionsOf({ fleet: smallFleet([service('a')]), templates: [smallTemplate, timed, shift], runbooks: [runbook], plans: [plan] });
+    const defs = definitionsOf({
+      fleet: smallFleet([service('a')]),
+      templates: [smallTemplate, timed, shift],
+      runbooks: [runbook],
+      plans: [plan],
+    });
     const byId = new Map(compilePlan(defs, 'out').tasks.map((t) => [t.id, t] as const));
     expect(byId.get('a/timed')!.expectedMs).toBe(7 * 60_000);
     // Fixed pacing: 4 steps of 2 minutes, then the 5-minute approval default.
@@ -248,8 +337,15 @@ describe('plan compiler on small worlds', () => {
 
   it('refuses a runbook of the wrong direction', () => {
     const defs = definitionsOf({
-      fleet: smallFleet([service('a')]), templates: [smallTemplate], runbooks: [smallRunbook('restore')],
-      plans: [{ ...smallPlan('drain'), spec: { ...smallPlan('drain').spec, runbooks: [{ match: {}, runbook: 'restore-all' }] } }],
+      fleet: smallFleet([service('a')]),
+      templates: [smallTemplate],
+      runbooks: [smallRunbook('restore')],
+      plans: [
+        {
+          ...smallPlan('drain'),
+          spec: { ...smallPlan('drain').spec, runbooks: [{ match: {}, runbook: 'restore-all' }] },
+        },
+      ],
     });
     expect(() => compilePlan(defs, 'out')).toThrow(expect.objectContaining({ code: 'E_DIRECTION' }) as Error);
   });
@@ -257,7 +353,9 @@ describe('plan compiler on small worlds', () => {
   it('fails the pre-flight check, with a reason, when the others cannot absorb the load', () => {
     const defs = definitionsOf({
       fleet: smallFleet([service('web', [], { userFacing: true, demand: 150 })]),
-      templates: [smallTemplate], runbooks: [smallRunbook('drain')], plans: [smallPlan('drain')],
+      templates: [smallTemplate],
+      runbooks: [smallRunbook('drain')],
+      plans: [smallPlan('drain')],
     });
     const { preflight } = compilePlan(defs, 'out');
     expect(preflight.ok).toBe(false);

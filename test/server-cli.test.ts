@@ -11,32 +11,49 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hashTokenSecret } from '../src/store/tokens.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'maelstrom-server-cli-'));
-afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Starts a long-running command and resolves with its first output matching `pattern`. */
-function start(args: string[], pattern: RegExp): Promise<{ child: ChildProcessWithoutNullStreams; match: RegExpExecArray; output: () => string }> {
+function start(
+  args: string[],
+  pattern: RegExp,
+): Promise<{ child: ChildProcessWithoutNullStreams; match: RegExpExecArray; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args]);
   let out = '';
   return new Promise((resolve, reject) => {
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => { out += d; });
+    child.stderr.on('data', (d: string) => {
+      out += d;
+    });
     child.stdout.on('data', (d: string) => {
       out += d;
       const m = pattern.exec(out);
       if (m) resolve({ child, match: m, output: () => out });
     });
-    child.once('exit', (code) => { reject(new Error(`exited with ${code}: ${out}`)); });
+    child.once('exit', (code) => {
+      reject(new Error(`exited with ${code}: ${out}`));
+    });
   });
 }
 
 function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
-  return new Promise((resolve) => { child.once('exit', (code) => { resolve(code); }); child.kill('SIGINT'); });
+  return new Promise((resolve) => {
+    child.once('exit', (code) => {
+      resolve(code);
+    });
+    child.kill('SIGINT');
+  });
 }
 
 describe('server commands', () => {
@@ -48,7 +65,12 @@ describe('server commands', () => {
     const secret = r.stdout.trim();
     expect(secret).toMatch(/^mst_[A-Za-z0-9_-]{20,}$/);
     const db = new Database(join(dir, 'm.db'), { readonly: true });
-    const dump = JSON.stringify(db.prepare("SELECT * FROM sqlite_master WHERE type = 'table'").all().map((t) => db.prepare(`SELECT * FROM "${(t as { name: string }).name}"`).all()));
+    const dump = JSON.stringify(
+      db
+        .prepare("SELECT * FROM sqlite_master WHERE type = 'table'")
+        .all()
+        .map((t) => db.prepare(`SELECT * FROM "${(t as { name: string }).name}"`).all()),
+    );
     db.close();
     expect(dump).not.toContain(secret);
     expect(dump).toContain(hashTokenSecret(secret));
@@ -64,25 +86,34 @@ describe('server commands', () => {
     expect(listed.status, listed.stderr).toBe(0);
     expect(listed.stdout).not.toContain(created.stdout.trim());
     expect(listed.stdout).not.toContain('hash');
-    const bob = (JSON.parse(listed.stdout) as { tokens: { id: string; name: string; role: string; revokedAt?: number }[] }).tokens.find((t) => t.name === 'bob')!;
+    const bob = (
+      JSON.parse(listed.stdout) as { tokens: { id: string; name: string; role: string; revokedAt?: number }[] }
+    ).tokens.find((t) => t.name === 'bob')!;
     expect(bob).toMatchObject({ role: 'viewer' });
     expect(bob.revokedAt).toBeUndefined();
     const revoked = cli('token', 'revoke', bob.id, '--store', store);
     expect(revoked.status, revoked.stderr).toBe(0);
     expect(revoked.stdout).toContain('revoked');
-    expect(cli('token', 'list', '--store', store).stdout).toMatch(new RegExp(`${bob.id}\\s+bob\\s+viewer\\s+\\S+\\s+revoked`));
+    expect(cli('token', 'list', '--store', store).stdout).toMatch(
+      new RegExp(`${bob.id}\\s+bob\\s+viewer\\s+\\S+\\s+revoked`),
+    );
     const missing = cli('token', 'revoke', 'nope', '--store', store);
     expect(missing.status).toBe(4);
     expect(missing.stderr).toContain('no token with id "nope"');
     const db = new Database(join(dir, 'm.db'), { readonly: true });
-    const actions = (db.prepare('SELECT action, target FROM audit').all() as { action: string; target: string }[]).map((a) => `${a.action} ${a.target}`);
+    const actions = (db.prepare('SELECT action, target FROM audit').all() as { action: string; target: string }[]).map(
+      (a) => `${a.action} ${a.target}`,
+    );
     db.close();
     expect(actions).toEqual(expect.arrayContaining(['token.create bob', `token.revoke ${bob.id}`]));
   });
 
   it('serve answers with a token from the same store and stops on Ctrl-C', async () => {
     const secret = cli('token', 'create', '--role', 'viewer', '--store', store).stdout.trim();
-    const { child, match } = await start(['serve', '-f', 'examples', '--store', store, '--port', '0'], /maelstrom serve: (http:\/\/\S+) /);
+    const { child, match } = await start(
+      ['serve', '-f', 'examples', '--store', store, '--port', '0'],
+      /maelstrom serve: (http:\/\/\S+) /,
+    );
     const url = match[1]!;
     const me = await fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
     expect(await me.json()).toMatchObject({ role: 'viewer' });
@@ -92,12 +123,20 @@ describe('server commands', () => {
 
   it('one controller per store: run refuses while serve drives it; a second serve stands by and takes over when the first stops', async () => {
     const shared = `sqlite:${join(dir, 'shared.db')}`;
-    const first = await start(['serve', '-f', 'examples', '--store', shared, '--port', '0'], /maelstrom serve: (http:\/\/\S+) /);
+    const first = await start(
+      ['serve', '-f', 'examples', '--store', shared, '--port', '0'],
+      /maelstrom serve: (http:\/\/\S+) /,
+    );
     const run = cli('run', 'evacuate-east', '-f', 'examples/', '--store', shared, '--plain');
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(new RegExp(`another controller \\([^/]+/${first.child.pid}/\\w+\\) drives the runs of this store`));
+    expect(run.stderr).toMatch(
+      new RegExp(`another controller \\([^/]+/${first.child.pid}/\\w+\\) drives the runs of this store`),
+    );
     expect(run.stdout).not.toContain('started run');
-    const second = await start(['serve', '-f', 'examples', '--store', shared, '--port', '0'], /standing by: (\S+) drives this store/);
+    const second = await start(
+      ['serve', '-f', 'examples', '--store', shared, '--port', '0'],
+      /standing by: (\S+) drives this store/,
+    );
     expect(second.match[1]).toContain(`/${first.child.pid}/`);
     expect(await stop(first.child)).toBe(0);
     const deadline = Date.now() + 20_000;

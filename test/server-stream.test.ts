@@ -31,10 +31,22 @@ beforeAll(async () => {
   const operator = await createToken(store, 'operator', 'operator-1');
   controller = createController({ definitions, backend, store, clock: backend.clock });
   await controller.start();
-  server = createServerApp({ controller, store, definitions, metrics: backend, series: backend, clock: backend.clock, planView: planJson });
+  server = createServerApp({
+    controller,
+    store,
+    definitions,
+    metrics: backend,
+    series: backend,
+    clock: backend.clock,
+    planView: planJson,
+  });
   running = await listen(server.app, { port: 0 });
   // Some history before the clients connect, so that they also catch up.
-  const res = await fetch(`${running.url}/api/v1/runs`, { method: 'POST', headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' }, body: JSON.stringify({ plan: 'evacuate-east' }) });
+  const res = await fetch(`${running.url}/api/v1/runs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ plan: 'evacuate-east' }),
+  });
   expect(res.status).toBe(201);
   await (backend.clock as VirtualClock).runUntil(() => false, backend.clock.now() + 120_000);
 });
@@ -60,30 +72,43 @@ function open(after: number): Promise<Reader> {
     const waiters: { n: number; resolve: () => void }[] = [];
     const reader: Reader = {
       ids: [],
-      received: (n) => new Promise<void>((r) => { if (reader.ids.length >= n) r(); else waiters.push({ n, resolve: r }); }),
+      received: (n) =>
+        new Promise<void>((r) => {
+          if (reader.ids.length >= n) r();
+          else waiters.push({ n, resolve: r });
+        }),
       destroy: () => undefined,
     };
-    const req = request(`${running.url}/api/v1/events?after=${after}`, { headers: { authorization: `Bearer ${token}` }, agent: false }, (res) => {
-      expect(res.statusCode).toBe(200);
-      expect(res.headers['content-type']).toMatch(/text\/event-stream/);
-      reader.res = res;
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const m = /^id: (\d+)$/m.exec(buf.slice(0, i));
-          buf = buf.slice(i + 2);
-          if (m) reader.ids.push(Number(m[1]));
-        }
-        for (const w of waiters.filter((x) => reader.ids.length >= x.n)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
-      });
-      resolve(reader);
-    });
+    const req = request(
+      `${running.url}/api/v1/events?after=${after}`,
+      { headers: { authorization: `Bearer ${token}` }, agent: false },
+      (res) => {
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-type']).toMatch(/text\/event-stream/);
+        reader.res = res;
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let i: number;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const m = /^id: (\d+)$/m.exec(buf.slice(0, i));
+            buf = buf.slice(i + 2);
+            if (m) reader.ids.push(Number(m[1]));
+          }
+          for (const w of waiters.filter((x) => reader.ids.length >= x.n)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve();
+          }
+        });
+        resolve(reader);
+      },
+    );
     req.on('error', reject);
     req.end();
-    reader.destroy = () => { req.destroy(); };
+    reader.destroy = () => {
+      req.destroy();
+    };
   });
 }
 

@@ -29,10 +29,19 @@ beforeAll(async () => {
   await backend.init();
   store = createSqliteStore({ path: ':memory:' });
   await store.init();
-  for (const role of ['viewer', 'operator', 'admin'] as const) tokens[role] = await createToken(store, role, `${role}-1`);
+  for (const role of ['viewer', 'operator', 'admin'] as const)
+    tokens[role] = await createToken(store, role, `${role}-1`);
   controller = createController({ definitions, backend, store, clock: backend.clock });
   await controller.start();
-  server = createServerApp({ controller, store, definitions, metrics: backend, series: backend, clock: backend.clock, planView: planJson });
+  server = createServerApp({
+    controller,
+    store,
+    definitions,
+    metrics: backend,
+    series: backend,
+    clock: backend.clock,
+    planView: planJson,
+  });
 });
 
 afterAll(async () => {
@@ -46,16 +55,30 @@ afterAll(async () => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Reply = { status: number; json: any; text: string };
 
-async function call(method: string, path: string, options: { role?: keyof typeof tokens; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+async function call(
+  method: string,
+  path: string,
+  options: { role?: keyof typeof tokens; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.role) headers.authorization = `Bearer ${tokens[options.role]}`;
   let body: string | undefined;
-  if (options.body !== undefined) { headers['content-type'] = 'application/json'; body = JSON.stringify(options.body); }
-  if (options.raw !== undefined) { headers['content-type'] ??= 'application/json'; body = options.raw; }
+  if (options.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.body);
+  }
+  if (options.raw !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = options.raw;
+  }
   const res = await server.app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
   const text = await res.text();
   let json: unknown;
-  try { json = JSON.parse(text); } catch { json = undefined; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
   return { status: res.status, json, text };
 }
 
@@ -67,7 +90,11 @@ function expectError(r: Reply, status: number, code: string): void {
 }
 
 /** Reads server-sent events from a streaming response until `count` arrived, then cancels the stream. */
-async function readEvents(path: string, count: number, headers: Record<string, string> = {}): Promise<{ id?: string; data: EngineEvent }[]> {
+async function readEvents(
+  path: string,
+  count: number,
+  headers: Record<string, string> = {},
+): Promise<{ id?: string; data: EngineEvent }[]> {
   const res = await server.app.request(path, { headers: { authorization: `Bearer ${tokens.viewer}`, ...headers } });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
@@ -96,12 +123,27 @@ async function readEvents(path: string, count: number, headers: Record<string, s
 describe('server', () => {
   it('refuses calls without a valid token, and serves the OpenAPI document to anyone', async () => {
     expectError(await call('GET', '/api/v1/runs'), 401, 'E_UNAUTHORIZED');
-    expectError(await call('GET', '/api/v1/runs', { headers: { authorization: 'Bearer mst_nope' } }), 401, 'E_UNAUTHORIZED');
+    expectError(
+      await call('GET', '/api/v1/runs', { headers: { authorization: 'Bearer mst_nope' } }),
+      401,
+      'E_UNAUTHORIZED',
+    );
     expectError(await call('GET', '/api/v1/runs', { headers: { authorization: 'Basic abc' } }), 401, 'E_UNAUTHORIZED');
     const doc = await call('GET', '/api/v1/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.json.openapi).toBe('3.1.0');
-    for (const p of ['/runs', '/runs/{id}', '/runs/{id}/pause', '/runs/{id}/override-dependency', '/halt', '/history', '/events', '/definitions/plans/{name}', '/series', '/fleet']) {
+    for (const p of [
+      '/runs',
+      '/runs/{id}',
+      '/runs/{id}/pause',
+      '/runs/{id}/override-dependency',
+      '/halt',
+      '/history',
+      '/events',
+      '/definitions/plans/{name}',
+      '/series',
+      '/fleet',
+    ]) {
       expect(doc.json.paths[p], p).toBeDefined();
     }
     expect((await call('GET', '/api/v1/me', { role: 'viewer' })).json).toEqual({ name: 'viewer-1', role: 'viewer' });
@@ -109,7 +151,11 @@ describe('server', () => {
 
   it('lists definitions and previews a plan with the same JSON as `maelstrom plan --json`', async () => {
     const defs = await call('GET', '/api/v1/definitions', { role: 'viewer' });
-    expect(defs.json.plans.map((p: { name: string }) => p.name)).toEqual(['evacuate-east', 'evacuate-east-now', 'restore-east']);
+    expect(defs.json.plans.map((p: { name: string }) => p.name)).toEqual([
+      'evacuate-east',
+      'evacuate-east-now',
+      'restore-east',
+    ]);
     const preview = await call('GET', '/api/v1/definitions/plans/evacuate-east', { role: 'viewer' });
     expect(preview.status).toBe(200);
     expect(preview.json).toEqual(JSON.parse(JSON.stringify(planJson(compilePlan(definitions, 'evacuate-east')))));
@@ -117,31 +163,72 @@ describe('server', () => {
   });
 
   it('validates definitions sent as YAML text', async () => {
-    const good = await call('POST', '/api/v1/definitions/validate', { role: 'viewer', body: { documents: 'apiVersion: maelstrom/v1\nkind: Fleet\nmetadata: { name: x }\nspec: { datacenters: [], pops: [], services: [] }\n' } });
+    const good = await call('POST', '/api/v1/definitions/validate', {
+      role: 'viewer',
+      body: {
+        documents:
+          'apiVersion: maelstrom/v1\nkind: Fleet\nmetadata: { name: x }\nspec: { datacenters: [], pops: [], services: [] }\n',
+      },
+    });
     expect(good.status).toBe(200);
     expect(good.json.ok).toBe(false);
     expect(good.json.diagnostics.length).toBeGreaterThan(0);
-    expectError(await call('POST', '/api/v1/definitions/validate', { role: 'viewer', body: { documents: 5 } }), 400, 'E_BAD_REQUEST');
+    expectError(
+      await call('POST', '/api/v1/definitions/validate', { role: 'viewer', body: { documents: 5 } }),
+      400,
+      'E_BAD_REQUEST',
+    );
   });
 
   it('answers bad bodies and parameters with 400 and a stable code', async () => {
     expectError(await call('POST', '/api/v1/runs', { role: 'operator', raw: '{not json' }), 400, 'E_BAD_REQUEST');
     expectError(await call('POST', '/api/v1/runs', { role: 'operator', body: {} }), 400, 'E_BAD_REQUEST');
     expectError(await call('POST', '/api/v1/runs', { role: 'operator', body: { plan: 5 } }), 400, 'E_BAD_REQUEST');
-    expectError(await call('POST', '/api/v1/runs', { role: 'operator', body: { plan: 'evacuate-east', extra: 1 } }), 400, 'E_BAD_REQUEST');
-    expectError(await call('POST', '/api/v1/runs', { role: 'operator', raw: '{"plan":"evacuate-east"}', headers: { 'content-type': 'text/plain' } }), 400, 'E_BAD_REQUEST');
+    expectError(
+      await call('POST', '/api/v1/runs', { role: 'operator', body: { plan: 'evacuate-east', extra: 1 } }),
+      400,
+      'E_BAD_REQUEST',
+    );
+    expectError(
+      await call('POST', '/api/v1/runs', {
+        role: 'operator',
+        raw: '{"plan":"evacuate-east"}',
+        headers: { 'content-type': 'text/plain' },
+      }),
+      400,
+      'E_BAD_REQUEST',
+    );
     expectError(await call('GET', '/api/v1/runs?limit=-4', { role: 'viewer' }), 400, 'E_BAD_REQUEST');
     expectError(await call('GET', '/api/v1/runs/a%20b', { role: 'viewer' }), 400, 'E_BAD_REQUEST');
     expectError(await call('POST', '/api/v1/runs/x/explode', { role: 'operator', body: {} }), 400, 'E_BAD_REQUEST');
     expectError(await call('POST', '/api/v1/halt', { role: 'operator', body: {} }), 400, 'E_BAD_REQUEST');
-    expectError(await call('GET', '/api/v1/series?metric=traffic&window=abc', { role: 'viewer' }), 400, 'E_BAD_REQUEST');
+    expectError(
+      await call('GET', '/api/v1/series?metric=traffic&window=abc', { role: 'viewer' }),
+      400,
+      'E_BAD_REQUEST',
+    );
     expectError(await call('GET', '/api/v1/nothing', { role: 'viewer' }), 404, 'E_NOT_FOUND');
-    expectError(await call('POST', '/api/v1/definitions/validate', { role: 'viewer', body: { documents: 'x'.repeat(4 * 1024 * 1024) } }), 400, 'E_BAD_REQUEST');
-    expectError(await call('POST', '/api/v1/runs', { role: 'operator', body: { plan: 'no-such-plan' } }), 404, 'E_NOT_FOUND');
+    expectError(
+      await call('POST', '/api/v1/definitions/validate', {
+        role: 'viewer',
+        body: { documents: 'x'.repeat(4 * 1024 * 1024) },
+      }),
+      400,
+      'E_BAD_REQUEST',
+    );
+    expectError(
+      await call('POST', '/api/v1/runs', { role: 'operator', body: { plan: 'no-such-plan' } }),
+      404,
+      'E_NOT_FOUND',
+    );
   });
 
   it('runs operator actions, refuses viewers, and records every mutating call in the audit log', async () => {
-    expectError(await call('POST', '/api/v1/runs', { role: 'viewer', body: { plan: 'evacuate-east' } }), 403, 'E_FORBIDDEN');
+    expectError(
+      await call('POST', '/api/v1/runs', { role: 'viewer', body: { plan: 'evacuate-east' } }),
+      403,
+      'E_FORBIDDEN',
+    );
     const started = await call('POST', '/api/v1/runs', { role: 'operator', body: { plan: 'evacuate-east' } });
     expect(started.status, started.text).toBe(201);
     const id = started.json.id as string;
@@ -153,24 +240,57 @@ describe('server', () => {
     expectError(await call('GET', '/api/v1/runs/run-none', { role: 'viewer' }), 404, 'E_NOT_FOUND');
 
     expectError(await call('POST', `/api/v1/runs/${id}/pause`, { role: 'viewer', body: {} }), 403, 'E_FORBIDDEN');
-    expect((await call('POST', `/api/v1/runs/${id}/pause`, { role: 'operator', body: { reason: 'look first' } })).json.state).toBe('paused');
+    expect(
+      (await call('POST', `/api/v1/runs/${id}/pause`, { role: 'operator', body: { reason: 'look first' } })).json.state,
+    ).toBe('paused');
     expect((await call('POST', `/api/v1/runs/${id}/resume`, { role: 'operator' })).json.state).not.toBe('paused');
-    expectError(await call('POST', `/api/v1/runs/${id}/skip`, { role: 'operator', body: { task: 'web/edge' } }), 400, 'E_BAD_REQUEST');
-    expectError(await call('POST', `/api/v1/runs/${id}/skip`, { role: 'operator', body: { task: 'web/edge', reason: '  ' } }), 400, 'E_BAD_REQUEST');
-    expectError(await call('POST', `/api/v1/runs/${id}/override-dependency`, { role: 'operator', body: { task: 'web/edge', reason: 'r' } }), 400, 'E_BAD_REQUEST');
+    expectError(
+      await call('POST', `/api/v1/runs/${id}/skip`, { role: 'operator', body: { task: 'web/edge' } }),
+      400,
+      'E_BAD_REQUEST',
+    );
+    expectError(
+      await call('POST', `/api/v1/runs/${id}/skip`, { role: 'operator', body: { task: 'web/edge', reason: '  ' } }),
+      400,
+      'E_BAD_REQUEST',
+    );
+    expectError(
+      await call('POST', `/api/v1/runs/${id}/override-dependency`, {
+        role: 'operator',
+        body: { task: 'web/edge', reason: 'r' },
+      }),
+      400,
+      'E_BAD_REQUEST',
+    );
     const aborted = await call('POST', `/api/v1/runs/${id}/abort`, { role: 'admin', body: { reason: 'test over' } });
     expect(aborted.status, aborted.text).toBe(200);
     await (backend.clock as VirtualClock).runUntil(() => false, backend.clock.now() + 60_000);
     expect((await call('GET', `/api/v1/runs/${id}`, { role: 'viewer' })).json.state).toBe('aborted');
-    expect((await call('POST', '/api/v1/halt', { role: 'operator', body: { reason: 'drill of the halt button' } })).json).toEqual({ halted: true });
+    expect(
+      (await call('POST', '/api/v1/halt', { role: 'operator', body: { reason: 'drill of the halt button' } })).json,
+    ).toEqual({ halted: true });
 
     expectError(await call('GET', '/api/v1/audit', { role: 'operator' }), 403, 'E_FORBIDDEN');
-    const audit = (await call('GET', '/api/v1/audit', { role: 'admin' })).json.entries as { actor: string; action: string; target?: string; reason?: string; details: { outcome: string } }[];
+    const audit = (await call('GET', '/api/v1/audit', { role: 'admin' })).json.entries as {
+      actor: string;
+      action: string;
+      target?: string;
+      reason?: string;
+      details: { outcome: string };
+    }[];
     const summary = audit.map((a) => `${a.action} ${a.details.outcome} ${a.actor}`);
-    expect(summary).toEqual(expect.arrayContaining([
-      'start refused viewer-1 (viewer)', 'start ok operator-1 (operator)', 'pause refused viewer-1 (viewer)', 'pause ok operator-1 (operator)',
-      'resume ok operator-1 (operator)', 'abort ok admin-1 (admin)', 'halt ok operator-1 (operator)', 'start failed operator-1 (operator)',
-    ]));
+    expect(summary).toEqual(
+      expect.arrayContaining([
+        'start refused viewer-1 (viewer)',
+        'start ok operator-1 (operator)',
+        'pause refused viewer-1 (viewer)',
+        'pause ok operator-1 (operator)',
+        'resume ok operator-1 (operator)',
+        'abort ok admin-1 (admin)',
+        'halt ok operator-1 (operator)',
+        'start failed operator-1 (operator)',
+      ]),
+    );
     expect(audit.find((a) => a.action === 'abort')).toMatchObject({ target: id, reason: 'test over' });
   });
 
@@ -199,11 +319,17 @@ describe('server', () => {
     const { json } = await call('POST', '/api/v1/runs', { role: 'operator', body: { plan: 'evacuate-east' } });
     const done = controller.wait(json.id);
     let finished = false;
-    void done.then(() => { finished = true; });
+    void done.then(() => {
+      finished = true;
+    });
     await (backend.clock as VirtualClock).runUntil(() => finished, backend.clock.now() + 6 * 3600_000);
     const run = (await call('GET', `/api/v1/runs/${json.id}`, { role: 'viewer' })).json;
     expect(run.state).toBe('succeeded');
-    const history = (await call('GET', '/api/v1/history', { role: 'viewer' })).json.runs as { id: string; criticalPath: { id: string; durationMs?: number }[]; durationMs: number }[];
+    const history = (await call('GET', '/api/v1/history', { role: 'viewer' })).json.runs as {
+      id: string;
+      criticalPath: { id: string; durationMs?: number }[];
+      durationMs: number;
+    }[];
     const mine = history.find((h) => h.id === json.id)!;
     expect(mine.criticalPath.length).toBeGreaterThan(0);
     expect(mine.durationMs).toBeGreaterThan(0);
@@ -211,7 +337,8 @@ describe('server', () => {
     expect(fleet.datacenters.map((d: { name: string }) => d.name)).toEqual(['east', 'west', 'central']);
     const web = fleet.services.find((s: { name: string }) => s.name === 'web');
     expect(web.reading.datacenters.east.share.edge).toBeLessThan(0.01);
-    const east = (await call('GET', '/api/v1/series?metric=traffic&datacenter=east&window=7200', { role: 'viewer' })).json;
+    const east = (await call('GET', '/api/v1/series?metric=traffic&datacenter=east&window=7200', { role: 'viewer' }))
+      .json;
     expect(east.values.length).toBeGreaterThan(10);
     expect(east.values.at(-1)).toBeLessThan(east.values[0] * 0.2);
     const metrics = await server.app.request('/metrics');

@@ -5,12 +5,17 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 function validate(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', 'validate', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', 'validate', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'maelstrom-validate-'));
-afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function file(name: string, content: string | Buffer): string {
   const p = join(dir, name);
@@ -19,23 +24,40 @@ function file(name: string, content: string | Buffer): string {
 }
 
 const laughs = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-for (let i = 1; i < 9; i++) laughs.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+for (let i = 1; i < 9; i++)
+  laughs.push(
+    `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+      .fill(`*${String.fromCharCode(96 + i)}`)
+      .join(', ')}]`,
+  );
 
 describe('maelstrom validate', () => {
   it('exits 0 with a one-line summary for the reference examples', () => {
     const r = validate('-f', 'examples/');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
-    expect(r.stdout).toMatch(/^valid: 1 fleet \(\d+ services, 3 datacenters\), \d+ templates, \d+ runbooks, \d+ plans, \d+ scenarios/);
+    expect(r.stdout).toMatch(
+      /^valid: 1 fleet \(\d+ services, 3 datacenters\), \d+ templates, \d+ runbooks, \d+ plans, \d+ scenarios/,
+    );
   });
 
   it('exits 1 listing every error as PATH:LINE:COL: error CODE: message', () => {
-    const r = validate('-f', 'examples', '-f', 'test/fixtures/bad/unknown-ref.yaml', '-f', 'test/fixtures/bad/capacity.yaml');
+    const r = validate(
+      '-f',
+      'examples',
+      '-f',
+      'test/fixtures/bad/unknown-ref.yaml',
+      '-f',
+      'test/fixtures/bad/capacity.yaml',
+    );
     expect(r.code).toBe(1);
     const lines = r.stdout.trim().split('\n');
     expect(lines.at(-1)).toBe('invalid: 16 errors');
-    for (const line of lines.slice(0, -1)) expect(line).toMatch(/^test\/fixtures\/bad\/[a-z-]+\.yaml:\d+:\d+: error E_[A-Z_]+: .+/);
-    expect(r.stdout).toContain('test/fixtures/bad/capacity.yaml:15:12: error E_CAPACITY: the capacity of "s" in "a" must be a positive number, not 0');
+    for (const line of lines.slice(0, -1))
+      expect(line).toMatch(/^test\/fixtures\/bad\/[a-z-]+\.yaml:\d+:\d+: error E_[A-Z_]+: .+/);
+    expect(r.stdout).toContain(
+      'test/fixtures/bad/capacity.yaml:15:12: error E_CAPACITY: the capacity of "s" in "a" must be a positive number, not 0',
+    );
   });
 
   it('never shows a stack trace, however broken the input', () => {
@@ -48,7 +70,10 @@ describe('maelstrom validate', () => {
       join(dir, 'missing.yaml'),
       file('scalar.yaml', 'just a string\n'),
       file('list.yaml', '- 1\n- 2\n'),
-      file('huge.yaml', 'apiVersion: maelstrom/v1\nkind: Plan\nmetadata: { name: huge }\nspec: { fleet: example, direction: drain, datacenter: east, concurrency: 99999999999999999999999999999999, runbooks: [{ match: {}, runbook: drain-internal }] }\n'),
+      file(
+        'huge.yaml',
+        'apiVersion: maelstrom/v1\nkind: Plan\nmetadata: { name: huge }\nspec: { fleet: example, direction: drain, datacenter: east, concurrency: 99999999999999999999999999999999, runbooks: [{ match: {}, runbook: drain-internal }] }\n',
+      ),
       file('version.yaml', 'apiVersion: maelstrom/v9\nkind: Fleet\nmetadata: { name: v9 }\nspec: {}\n'),
       file('laughs.yaml', `${laughs.join('\n')}\n`),
       file('garbage.yaml', '{{{ ]]] :::\n\t- - -\n'),
@@ -57,7 +82,18 @@ describe('maelstrom validate', () => {
     const r = validate(...paths.flatMap((p) => ['-f', p]));
     expect(r.code).toBe(1);
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/\n\s+at /);
-    for (const p of ['binary.yaml', 'no-yaml', 'missing.yaml', 'scalar.yaml', 'list.yaml', 'huge.yaml', 'version.yaml', 'laughs.yaml', 'garbage.yaml', 'kind.yaml']) {
+    for (const p of [
+      'binary.yaml',
+      'no-yaml',
+      'missing.yaml',
+      'scalar.yaml',
+      'list.yaml',
+      'huge.yaml',
+      'version.yaml',
+      'laughs.yaml',
+      'garbage.yaml',
+      'kind.yaml',
+    ]) {
       expect(r.stdout, p).toContain(p);
     }
   });

@@ -6,17 +6,24 @@ import { MaelstromError } from '../src/model/errors.js';
 import { formatDiagnostic } from '../src/load/diagnostic.js';
 
 const dir = 'test/fixtures/bad';
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 /** `code@line` for every `# expect: CODE…` at the end of a line, and every `# expect at line N: CODE…`. */
 function expectations(file: string): string[] {
   const out: string[] = [];
-  readFileSync(file, 'utf8').split('\n').forEach((text, i) => {
-    const at = /#\s*expect at line (\d+):\s*(.+)$/.exec(text);
-    if (at) { for (const code of (at[2] ?? '').trim().split(/\s+/)) out.push(`${code}@${at[1]}`); return; }
-    const m = /#\s*expect:\s*(.+)$/.exec(text);
-    if (m) for (const code of (m[1] ?? '').trim().split(/\s+/)) out.push(`${code}@${i + 1}`);
-  });
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((text, i) => {
+      const at = /#\s*expect at line (\d+):\s*(.+)$/.exec(text);
+      if (at) {
+        for (const code of (at[2] ?? '').trim().split(/\s+/)) out.push(`${code}@${at[1]}`);
+        return;
+      }
+      const m = /#\s*expect:\s*(.+)$/.exec(text);
+      if (m) for (const code of (m[1] ?? '').trim().split(/\s+/)) out.push(`${code}@${i + 1}`);
+    });
   return out.sort();
 }
 
@@ -40,7 +47,11 @@ describe('validate reports each rule at its file and line', () => {
   }
 
   it('shows a cycle with its path', async () => {
-    const { diagnostics } = await loadAndLint(['examples', join(dir, 'cycle-fleet.yaml'), join(dir, 'cycle-runbook.yaml')]);
+    const { diagnostics } = await loadAndLint([
+      'examples',
+      join(dir, 'cycle-fleet.yaml'),
+      join(dir, 'cycle-runbook.yaml'),
+    ]);
     const messages = diagnostics.filter((d) => d.code === 'E_CYCLE').map((d) => d.message);
     expect(messages).toContain('dependency cycle: front → middle → back → front');
     expect(messages).toContain('task cycle: chicken → egg → chicken (each waits for the next)');
@@ -58,9 +69,15 @@ describe('validate reports each rule at its file and line', () => {
     const warnings: string[] = [];
     const defs = await loadOrFail(['examples', join(dir, 'no-restore.yaml')], { warn: (w) => warnings.push(w) });
     expect(defs.plans.has('evacuate-central')).toBe(true);
-    expect(warnings).toContainEqual(expect.stringMatching(/^test\/fixtures\/bad\/no-restore\.yaml:4:9: warning W_NO_RESTORE: /));
-    expect(warnings.join('\n')).toContain('plan "restore-west-partly" has no runbook to restore services "messenger", "chat-proxy"');
-    const failure = await loadOrFail(['examples', join(dir, 'capacity.yaml')], { warn: () => undefined }).catch((e: unknown) => e);
+    expect(warnings).toContainEqual(
+      expect.stringMatching(/^test\/fixtures\/bad\/no-restore\.yaml:4:9: warning W_NO_RESTORE: /),
+    );
+    expect(warnings.join('\n')).toContain(
+      'plan "restore-west-partly" has no runbook to restore services "messenger", "chat-proxy"',
+    );
+    const failure = await loadOrFail(['examples', join(dir, 'capacity.yaml')], { warn: () => undefined }).catch(
+      (e: unknown) => e,
+    );
     expect(failure).toBeInstanceOf(MaelstromError);
     const e = failure as MaelstromError;
     expect(e.code).toBe('E_CAPACITY');

@@ -42,10 +42,13 @@ export interface CriticalPath {
 
 const EPS = 1e-6;
 
-function finishedTasks(tasks: readonly TimedTask[]): Map<string, TimedTask & { startedAt: number; finishedAt: number }> {
+function finishedTasks(
+  tasks: readonly TimedTask[],
+): Map<string, TimedTask & { startedAt: number; finishedAt: number }> {
   const out = new Map<string, TimedTask & { startedAt: number; finishedAt: number }>();
   for (const t of tasks) {
-    if (t.startedAt !== undefined && t.finishedAt !== undefined) out.set(t.id, { ...t, startedAt: t.startedAt, finishedAt: t.finishedAt });
+    if (t.startedAt !== undefined && t.finishedAt !== undefined)
+      out.set(t.id, { ...t, startedAt: t.startedAt, finishedAt: t.finishedAt });
   }
   return out;
 }
@@ -56,7 +59,13 @@ export function criticalPath(tasks: readonly TimedTask[]): CriticalPath {
 
   // The chain: from the last task to finish, back through the dependency that released it.
   let last: (TimedTask & { startedAt: number; finishedAt: number }) | undefined;
-  for (const t of done.values()) if (!last || t.finishedAt > last.finishedAt + EPS || (Math.abs(t.finishedAt - last.finishedAt) <= EPS && t.id < last.id)) last = t;
+  for (const t of done.values())
+    if (
+      !last ||
+      t.finishedAt > last.finishedAt + EPS ||
+      (Math.abs(t.finishedAt - last.finishedAt) <= EPS && t.id < last.id)
+    )
+      last = t;
   const chain: string[] = [];
   let waiting = 0;
   const seen = new Set<string>();
@@ -76,10 +85,11 @@ export function criticalPath(tasks: readonly TimedTask[]): CriticalPath {
   // Slack: latest finish that does not delay the end, given each successor's actual duration.
   const end = Math.max(...[...done.values()].map((t) => t.finishedAt));
   const successors = new Map<string, string[]>();
-  for (const t of done.values()) for (const d of t.after) {
-    if (!successors.has(d)) successors.set(d, []);
-    successors.get(d)!.push(t.id);
-  }
+  for (const t of done.values())
+    for (const d of t.after) {
+      if (!successors.has(d)) successors.set(d, []);
+      successors.get(d)!.push(t.id);
+    }
   const latestFinish = new Map<string, number>();
   const lf = (id: string, stack: Set<string>): number => {
     const known = latestFinish.get(id);

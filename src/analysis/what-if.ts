@@ -40,14 +40,20 @@ function minutes(seconds: number): string {
 export function describeWhatIf(q: WhatIfQuestion, baseline: number | null, drainSeconds: number | null): WhatIfAnswer {
   const share = q.factor === 0.5 ? 'half as long' : `${Math.round(q.factor * 100)} % of the time`;
   if (baseline === null || drainSeconds === null) {
-    return { ...q, drainSeconds, savedSeconds: null, sentence: `if ${q.task} took ${share}, ${q.plan} would not finish either way in the scenario` };
+    return {
+      ...q,
+      drainSeconds,
+      savedSeconds: null,
+      sentence: `if ${q.task} took ${share}, ${q.plan} would not finish either way in the scenario`,
+    };
   }
   const saved = Math.round((baseline - drainSeconds) * 10) / 10;
-  const sentence = Math.abs(saved) < 30
-    ? `if ${q.task} took ${share}, ${q.plan} would end at about the same time (${saved >= 0 ? '' : '+'}${Math.round(-saved)} s): another chain or the receivers bound it`
-    : saved > 0
-      ? `if ${q.task} took ${share}, ${q.plan} would end ${minutes(saved)} sooner`
-      : `if ${q.task} took ${share}, ${q.plan} would end ${minutes(saved)} later (the pacer slows down elsewhere)`;
+  const sentence =
+    Math.abs(saved) < 30
+      ? `if ${q.task} took ${share}, ${q.plan} would end at about the same time (${saved >= 0 ? '' : '+'}${Math.round(-saved)} s): another chain or the receivers bound it`
+      : saved > 0
+        ? `if ${q.task} took ${share}, ${q.plan} would end ${minutes(saved)} sooner`
+        : `if ${q.task} took ${share}, ${q.plan} would end ${minutes(saved)} later (the pacer slows down elsewhere)`;
   return { ...q, drainSeconds, savedSeconds: saved, sentence };
 }
 

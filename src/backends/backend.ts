@@ -42,7 +42,9 @@ export interface ActOptions extends CallOptions {
  */
 export interface Oracle {
   /** True capacity (after faults) and true arriving load per datacenter for the service, requests per second. */
-  truth(service: string): Promise<{ readonly capacity: Readonly<Record<string, number>>; readonly load: Readonly<Record<string, number>> }>;
+  truth(
+    service: string,
+  ): Promise<{ readonly capacity: Readonly<Record<string, number>>; readonly load: Readonly<Record<string, number>> }>;
   /** Propagation delay of a weight change at the layer, ms. */
   propagationMs(layer: Layer): number;
 }

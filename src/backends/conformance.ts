@@ -27,14 +27,21 @@ function weightsAction(t: WeightTable, weights: Record<string, number>): Action 
 function another(t: WeightTable): Record<string, number> {
   const keys = Object.keys(t.weights).sort();
   const out: Record<string, number> = {};
-  keys.forEach((k, i) => { out[k] = i === 0 ? 1 : i === 1 ? 3 : t.weights[k]!; });
-  if (keys.length >= 2 && out[keys[0]!] === t.weights[keys[0]!] && out[keys[1]!] === t.weights[keys[1]!]) { out[keys[0]!] = 3; out[keys[1]!] = 1; }
+  keys.forEach((k, i) => {
+    out[k] = i === 0 ? 1 : i === 1 ? 3 : t.weights[k]!;
+  });
+  if (keys.length >= 2 && out[keys[0]!] === t.weights[keys[0]!] && out[keys[1]!] === t.weights[keys[1]!]) {
+    out[keys[0]!] = 3;
+    out[keys[1]!] = 1;
+  }
   if (keys.length === 1) out[keys[0]!] = t.weights[keys[0]!] === 1 ? 2 : 1;
   return out;
 }
 
 async function rejection(p: Promise<unknown>): Promise<MaelstromError> {
-  try { await p; } catch (e) {
+  try {
+    await p;
+  } catch (e) {
     expect(e).toBeInstanceOf(MaelstromError);
     return e as MaelstromError;
   }
@@ -44,7 +51,10 @@ async function rejection(p: Promise<unknown>): Promise<MaelstromError> {
 export function backendConformance(name: string, make: () => Promise<ConformanceSubject>): void {
   describe(`backend conformance: ${name}`, () => {
     let subject: ConformanceSubject | undefined;
-    const open = async (): Promise<ConformanceSubject> => { subject = await make(); return subject; };
+    const open = async (): Promise<ConformanceSubject> => {
+      subject = await make();
+      return subject;
+    };
     afterEach(async () => {
       if (!subject) return;
       await subject.backend.close();
@@ -69,7 +79,9 @@ export function backendConformance(name: string, make: () => Promise<Conformance
       const { backend, service, layer } = await open();
       const [table] = await backend.weights(layer, service);
       const target = another(table!);
-      const first = await backend.act(weightsAction(table!, target), { origin: { runId: 'conformance', taskId: 'web/shift', stage: 0, attempt: 1 } });
+      const first = await backend.act(weightsAction(table!, target), {
+        origin: { runId: 'conformance', taskId: 'web/shift', stage: 0, attempt: 1 },
+      });
       expect(first.changed).toBe(true);
       const after = (await backend.weights(layer, service)).find((t) => t.source === table!.source);
       for (const [dest, w] of Object.entries(target)) expect(after!.weights[dest] ?? 0).toBe(w);
@@ -102,9 +114,22 @@ export function backendConformance(name: string, make: () => Promise<Conformance
 
     it('refuses an action it does not support with a clear error', async () => {
       const { backend } = await open();
-      const kinds: Action['kind'][] = ['weights.set', 'sessions.teardown', 'jobs.restart', 'jobs.stop', 'jobs.start', 'replication.source', 'stateful.primary', 'shards.place', 'config.set', 'alerts.suppress'];
+      const kinds: Action['kind'][] = [
+        'weights.set',
+        'sessions.teardown',
+        'jobs.restart',
+        'jobs.stop',
+        'jobs.start',
+        'replication.source',
+        'stateful.primary',
+        'shards.place',
+        'config.set',
+        'alerts.suppress',
+      ];
       const unsupported = kinds.find((k) => !backend.supports.has(k));
-      const action = (unsupported === undefined ? { kind: 'no.such.action' } : { kind: unsupported }) as unknown as Action;
+      const action = (unsupported === undefined
+        ? { kind: 'no.such.action' }
+        : { kind: unsupported }) as unknown as Action;
       const err = await rejection(backend.act(action));
       expect(err.code).toBe('E_BAD_REQUEST');
       expect(err.message).toContain(unsupported ?? 'no.such.action');
@@ -119,12 +144,27 @@ export function backendConformance(name: string, make: () => Promise<Conformance
       const dcs = Object.values(reading!.datacenters);
       expect(dcs.length).toBeGreaterThan(0);
       for (const r of dcs) {
-        for (const key of ['load', 'capacity', 'utilization', 'traffic', 'errorRate', 'latencyP99', 'sessions', 'replicationLag'] as const) {
+        for (const key of [
+          'load',
+          'capacity',
+          'utilization',
+          'traffic',
+          'errorRate',
+          'latencyP99',
+          'sessions',
+          'replicationLag',
+        ] as const) {
           const v = r[key];
-          if (v !== undefined) { expect(typeof v).toBe('number'); expect(v).toBeGreaterThanOrEqual(0); }
+          if (v !== undefined) {
+            expect(typeof v).toBe('number');
+            expect(v).toBeGreaterThanOrEqual(0);
+          }
         }
         if (r.errorRate !== undefined) expect(r.errorRate).toBeLessThanOrEqual(1);
-        for (const v of Object.values(r.share ?? {})) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1 + 1e-9); }
+        for (const v of Object.values(r.share ?? {})) {
+          expect(v).toBeGreaterThanOrEqual(0);
+          expect(v).toBeLessThanOrEqual(1 + 1e-9);
+        }
       }
     });
 

@@ -13,7 +13,8 @@ import { systemClock } from '../model/clock.js';
 import type { Definitions, Fleet, Scenario } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 
-export const BACKEND_HELP = 'sim (in process), sim+http://HOST:PORT (a `maelstrom sim`), or haproxy:MAPPING.yaml (with --prometheus)';
+export const BACKEND_HELP =
+  'sim (in process), sim+http://HOST:PORT (a `maelstrom sim`), or haproxy:MAPPING.yaml (with --prometheus)';
 
 export type BackendChoice =
   | { readonly kind: 'sim' }
@@ -23,20 +24,37 @@ export type BackendChoice =
 export function parseBackendOption(spec: string): BackendChoice {
   if (spec === 'sim') return { kind: 'sim' };
   if (spec.startsWith('sim+http://') || spec.startsWith('sim+https://')) return { kind: 'remote-sim', url: spec };
-  if (spec.startsWith('haproxy:') && spec.length > 'haproxy:'.length) return { kind: 'haproxy', mapping: spec.slice('haproxy:'.length) };
-  throw new MaelstromError('E_BAD_REQUEST', `--backend must be sim, sim+http://HOST:PORT or haproxy:MAPPING.yaml, got "${spec}"`);
+  if (spec.startsWith('haproxy:') && spec.length > 'haproxy:'.length)
+    return { kind: 'haproxy', mapping: spec.slice('haproxy:'.length) };
+  throw new MaelstromError(
+    'E_BAD_REQUEST',
+    `--backend must be sim, sim+http://HOST:PORT or haproxy:MAPPING.yaml, got "${spec}"`,
+  );
 }
 
 /**
  * Checks the options that go with `--backend` (a scenario only with the in-process simulator, Prometheus only with
  * HAProxy) and finds the scenario, if one is named.
  */
-export function scenarioFor(choice: BackendChoice, options: { readonly scenario?: string; readonly prometheus?: string }, definitions: Definitions): Scenario | undefined {
-  if (choice.kind !== 'sim' && options.scenario !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--scenario goes with --backend sim: a real fleet follows its own load');
-  if (choice.kind !== 'haproxy' && options.prometheus !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--prometheus goes with --backend haproxy:MAPPING.yaml; the simulator has its own readings');
+export function scenarioFor(
+  choice: BackendChoice,
+  options: { readonly scenario?: string; readonly prometheus?: string },
+  definitions: Definitions,
+): Scenario | undefined {
+  if (choice.kind !== 'sim' && options.scenario !== undefined)
+    throw new MaelstromError('E_BAD_REQUEST', '--scenario goes with --backend sim: a real fleet follows its own load');
+  if (choice.kind !== 'haproxy' && options.prometheus !== undefined)
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      '--prometheus goes with --backend haproxy:MAPPING.yaml; the simulator has its own readings',
+    );
   if (options.scenario === undefined) return undefined;
   const scenario = definitions.scenarios.get(options.scenario);
-  if (!scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${options.scenario}" (scenarios: ${[...definitions.scenarios.keys()].join(', ') || 'none'})`);
+  if (!scenario)
+    throw new MaelstromError(
+      'E_NOT_FOUND',
+      `no scenario "${options.scenario}" (scenarios: ${[...definitions.scenarios.keys()].join(', ') || 'none'})`,
+    );
   return scenario;
 }
 
@@ -49,13 +67,23 @@ export interface ExternalBackendOptions {
 }
 
 /** The remote simulator or HAProxy + Prometheus; everything is checked before anything is contacted. */
-export async function externalBackend(choice: Exclude<BackendChoice, { kind: 'sim' }>, options: ExternalBackendOptions): Promise<Backend> {
+export async function externalBackend(
+  choice: Exclude<BackendChoice, { kind: 'sim' }>,
+  options: ExternalBackendOptions,
+): Promise<Backend> {
   if (choice.kind === 'remote-sim') {
-    if (options.prometheus !== undefined) throw new MaelstromError('E_BAD_REQUEST', '--prometheus goes with --backend haproxy:MAPPING.yaml; the simulator has its own readings');
+    if (options.prometheus !== undefined)
+      throw new MaelstromError(
+        'E_BAD_REQUEST',
+        '--prometheus goes with --backend haproxy:MAPPING.yaml; the simulator has its own readings',
+      );
     return createRemoteSimBackend(choice.url);
   }
   if (options.prometheus === undefined) {
-    throw new MaelstromError('E_BAD_REQUEST', '--backend haproxy: needs --prometheus URL: without health readings every health check would hold the run');
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      '--backend haproxy: needs --prometheus URL: without health readings every health check would hold the run',
+    );
   }
   const config = await loadHaproxyConfig(choice.mapping);
   checkMappingAgainstFleet(config, options.fleet, choice.mapping);

@@ -25,17 +25,27 @@ interface DrainTestCliOptions {
 }
 
 function pacersOf(opts: DrainTestCliOptions): PacingMode[] {
-  const names = opts.compare !== undefined ? opts.compare.split(',').map((s) => s.trim()).filter(Boolean) : opts.pacing !== undefined ? [opts.pacing] : [];
+  const names =
+    opts.compare !== undefined
+      ? opts.compare
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : opts.pacing !== undefined
+        ? [opts.pacing]
+        : [];
   const out: PacingMode[] = [];
   for (const n of names) {
     const parsed = PacingMode.safeParse(n);
-    if (!parsed.success) throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${n}": use closed-loop, fixed or oracle`);
+    if (!parsed.success)
+      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${n}": use closed-loop, fixed or oracle`);
     if (!out.includes(parsed.data)) out.push(parsed.data);
   }
   // --pacing with --compare: that pacer is the one detailed (first).
   if (opts.compare !== undefined && opts.pacing !== undefined) {
     const first = PacingMode.safeParse(opts.pacing);
-    if (!first.success) throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${opts.pacing}": use closed-loop, fixed or oracle`);
+    if (!first.success)
+      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${opts.pacing}": use closed-loop, fixed or oracle`);
     return [first.data, ...out.filter((p) => p !== first.data)];
   }
   return out;
@@ -44,61 +54,111 @@ function pacersOf(opts: DrainTestCliOptions): PacingMode[] {
 const fmt = (s: number | null): string => (s === null ? '—' : `${Math.round(s)}`);
 
 export function summaryTable(reports: readonly Report[]): string[] {
-  const header = ['pacer', 'outcome', 'drainSeconds', 'userFacingDrainSeconds', 'overloadSeconds', 'maxUtilization', 'failedRequests', 'criticalPath'];
+  const header = [
+    'pacer',
+    'outcome',
+    'drainSeconds',
+    'userFacingDrainSeconds',
+    'overloadSeconds',
+    'maxUtilization',
+    'failedRequests',
+    'criticalPath',
+  ];
   const rows = reports.map((r) => {
     const p = r.plans.find((x) => x.direction === 'drain') ?? r.plans[0];
-    return [r.pacing, r.outcome, fmt(p?.drainSeconds ?? null), fmt(p?.userFacingDrainSeconds ?? null), fmt(r.overloadSeconds), r.maxUtilization.toFixed(3), String(r.failedRequests), r.criticalPath.slice(0, 2).join(' → ') + (r.criticalPath.length > 2 ? ' …' : '')];
+    return [
+      r.pacing,
+      r.outcome,
+      fmt(p?.drainSeconds ?? null),
+      fmt(p?.userFacingDrainSeconds ?? null),
+      fmt(r.overloadSeconds),
+      r.maxUtilization.toFixed(3),
+      String(r.failedRequests),
+      r.criticalPath.slice(0, 2).join(' → ') + (r.criticalPath.length > 2 ? ' …' : ''),
+    ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
 /** Progress on stderr: a line redrawn in place on a terminal, plain lines otherwise. */
 function progress(tty: boolean): { phase(p: string): void; event(pacer: string, e: EngineEvent): void; done(): void } {
-  const err = (s: string): void => { process.stderr.write(s); };
+  const err = (s: string): void => {
+    process.stderr.write(s);
+  };
   let done = 0;
   let total = 0;
   let phase = '';
   const draw = (time: number): void => {
-    if (tty) err(`\r\x1b[K${phase} — ${new Date(time).toISOString().slice(11, 19)} simulated, ${done}/${total} tasks done`);
+    if (tty)
+      err(`\r\x1b[K${phase} — ${new Date(time).toISOString().slice(11, 19)} simulated, ${done}/${total} tasks done`);
   };
   return {
-    phase: (p) => { phase = p; done = 0; total = 0; if (tty) err(`\r\x1b[K${p}`); else err(`${p}\n`); },
+    phase: (p) => {
+      phase = p;
+      done = 0;
+      total = 0;
+      if (tty) err(`\r\x1b[K${p}`);
+      else err(`${p}\n`);
+    },
     event: (pacer, e) => {
       if (e.type === 'run.state') {
-        if (!tty) err(`[${pacer}] ${new Date(e.time).toISOString().slice(11, 19)} ${e.plan}: ${e.state}${e.reason ? ` (${e.reason})` : ''}\n`);
+        if (!tty)
+          err(
+            `[${pacer}] ${new Date(e.time).toISOString().slice(11, 19)} ${e.plan}: ${e.state}${e.reason ? ` (${e.reason})` : ''}\n`,
+          );
       } else if (e.type === 'task.state') {
         if (e.state === 'pending') total++;
         if (isTerminalTask(e.state)) done++;
-        if (!tty && (e.state === 'failed' || e.state === 'blocked')) err(`[${pacer}] ${new Date(e.time).toISOString().slice(11, 19)} ${e.taskId}: ${e.state}${e.reason ? ` (${e.reason})` : ''}\n`);
+        if (!tty && (e.state === 'failed' || e.state === 'blocked'))
+          err(
+            `[${pacer}] ${new Date(e.time).toISOString().slice(11, 19)} ${e.taskId}: ${e.state}${e.reason ? ` (${e.reason})` : ''}\n`,
+          );
       }
       draw(e.time);
     },
-    done: () => { if (tty) err('\r\x1b[K'); },
+    done: () => {
+      if (tty) err('\r\x1b[K');
+    },
   };
 }
 
 export function registerDrainTest(program: Command): void {
   program
     .command('drain-test')
-    .description('Run a scenario\'s drain test in process on virtual time; report how fast and how safe each pacer was.')
+    .description("Run a scenario's drain test in process on virtual time; report how fast and how safe each pacer was.")
     .argument('<scenario>', 'name of the Scenario (its run: schedule says which plans run when)')
     .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
-    .option('--pacing <mode>', 'closed-loop, fixed or oracle (default: each plan\'s own pacing)')
-    .option('--compare <modes>', 'comma-separated pacers to run one after another and overlay, e.g. closed-loop,fixed,oracle')
-    .option('--report <file>', 'write the report JSON here (with --compare: the first pacer\'s, the others under "compare")')
+    .option('--pacing <mode>', "closed-loop, fixed or oracle (default: each plan's own pacing)")
+    .option(
+      '--compare <modes>',
+      'comma-separated pacers to run one after another and overlay, e.g. closed-loop,fixed,oracle',
+    )
+    .option(
+      '--report <file>',
+      'write the report JSON here (with --compare: the first pacer\'s, the others under "compare")',
+    )
     .option('--html <file>', 'write the self-contained HTML report here')
     .option('--what-if <count>', 'critical tasks to re-run sped up by half, for the what-ifs (0: none)', '3')
     .action(async (scenario: string, opts: DrainTestCliOptions) => {
       const whatIfs = Number(opts.whatIf);
-      if (!Number.isInteger(whatIfs) || whatIfs < 0) throw new MaelstromError('E_BAD_REQUEST', `--what-if must be a whole number, got "${opts.whatIf}"`);
+      if (!Number.isInteger(whatIfs) || whatIfs < 0)
+        throw new MaelstromError('E_BAD_REQUEST', `--what-if must be a whole number, got "${opts.whatIf}"`);
       const pacers = pacersOf(opts);
       const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
       const view = progress(process.stderr.isTTY === true);
       const reports = await runDrainTest({
-        definitions, scenario, pacers, whatIfs,
-        onEvent: (p, e) => view.event(p, e), onPhase: (p) => view.phase(p),
+        definitions,
+        scenario,
+        pacers,
+        whatIfs,
+        onEvent: (p, e) => view.event(p, e),
+        onPhase: (p) => view.phase(p),
       });
       view.done();
       if (opts.report !== undefined) {
@@ -106,7 +166,9 @@ export function registerDrainTest(program: Command): void {
         writeFileSync(opts.report, `${JSON.stringify(others.length ? { ...main, compare: others } : main, null, 2)}\n`);
       }
       if (opts.html !== undefined) writeFileSync(opts.html, renderHtml(reports));
-      const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+      const out = (line: string): void => {
+        process.stdout.write(`${line}\n`);
+      };
       out(`drain test of ${scenario}`);
       for (const line of summaryTable(reports)) out(`  ${line}`);
       for (const w of reports[0]?.whatIf ?? []) out(`  ${w.sentence}`);

@@ -25,7 +25,8 @@ interface ActOptions {
 }
 
 function needReason(action: string, reason: string | undefined): string {
-  if (reason === undefined || reason.trim() === '') throw new MaelstromError('E_BAD_REQUEST', `${action} needs --reason (it is recorded for the postmortem)`);
+  if (reason === undefined || reason.trim() === '')
+    throw new MaelstromError('E_BAD_REQUEST', `${action} needs --reason (it is recorded for the postmortem)`);
   return reason;
 }
 
@@ -33,31 +34,47 @@ function needReason(action: string, reason: string | undefined): string {
 async function check(store: Store, runId: string, command: OperatorCommand): Promise<void> {
   const run = await store.getRun(runId);
   if (!run) throw new MaelstromError('E_NOT_FOUND', `no run "${runId}" in the store`);
-  if (isTerminalRun(run.state)) throw new MaelstromError('E_INVALID_STATE', `run ${runId} is ${run.state}: there is nothing to ${command.action}`);
+  if (isTerminalRun(run.state))
+    throw new MaelstromError('E_INVALID_STATE', `run ${runId} is ${run.state}: there is nothing to ${command.action}`);
   if ('task' in command && !run.compiled.tasks.some((t) => t.id === command.task)) {
     throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task "${command.task}"`);
   }
 }
 
-async function submit(storeSpec: string | undefined, actor: Actor, body: RequestBody, waitSeconds: number): Promise<void> {
+async function submit(
+  storeSpec: string | undefined,
+  actor: Actor,
+  body: RequestBody,
+  waitSeconds: number,
+): Promise<void> {
   const store = await openStore(storeSpec);
-  const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+  const out = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
   try {
     if (body.kind === 'command') await check(store, body.runId, body.command);
     const id = await recordRequest(store, actor, body, Date.now());
-    const what = body.kind === 'command' ? `${body.command.action} of ${body.runId}${'task' in body.command ? ` task ${body.command.task}` : ''}` : 'halt of every run';
+    const what =
+      body.kind === 'command'
+        ? `${body.command.action} of ${body.runId}${'task' in body.command ? ` task ${body.command.task}` : ''}`
+        : 'halt of every run';
     const deadline = Date.now() + waitSeconds * 1000;
     while (Date.now() < deadline) {
       const entries = await store.listAudit({ afterId: id, limit: 10_000 });
-      const applied = entries.find((e) => e.action === APPLIED_ACTION && (e.details as { requestId?: number } | undefined)?.requestId === id);
+      const applied = entries.find(
+        (e) => e.action === APPLIED_ACTION && (e.details as { requestId?: number } | undefined)?.requestId === id,
+      );
       if (applied) {
-        if (applied.reason?.startsWith('refused')) throw new MaelstromError('E_INVALID_STATE', `${what}: ${applied.reason}`);
+        if (applied.reason?.startsWith('refused'))
+          throw new MaelstromError('E_INVALID_STATE', `${what}: ${applied.reason}`);
         out(`${what}: applied`);
         return;
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    out(`${what}: recorded (request ${id}); no controller has picked it up yet — it is applied when the run is next driven`);
+    out(
+      `${what}: recorded (request ${id}); no controller has picked it up yet — it is applied when the run is next driven`,
+    );
   } finally {
     await store.close();
   }
@@ -72,13 +89,20 @@ function common(cmd: Command): Command {
 
 function waitOf(opts: ActOptions): number {
   const n = Number(opts.wait);
-  if (!Number.isFinite(n) || n < 0) throw new MaelstromError('E_BAD_REQUEST', `--wait must be a number of seconds, got "${opts.wait}"`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new MaelstromError('E_BAD_REQUEST', `--wait must be a number of seconds, got "${opts.wait}"`);
   return n;
 }
 
 export function registerOperate(program: Command): void {
   for (const action of ['pause', 'resume', 'abort'] as const) {
-    common(program.command(action).description(`${action[0]!.toUpperCase()}${action.slice(1)} a run${action === 'abort' ? ' (its stages stop; the matching restore plan is named)' : ''}.`))
+    common(
+      program
+        .command(action)
+        .description(
+          `${action[0]!.toUpperCase()}${action.slice(1)} a run${action === 'abort' ? ' (its stages stop; the matching restore plan is named)' : ''}.`,
+        ),
+    )
       .argument('<run>', 'run id')
       .option('--reason <text>', 'why, for the record')
       .action(async (runId: string, opts: ActOptions) => {
@@ -87,37 +111,63 @@ export function registerOperate(program: Command): void {
       });
   }
   for (const action of ['retry', 'approve'] as const) {
-    common(program.command(action).description(action === 'retry' ? 'Run a failed, blocked or stuck task again from the stage it stopped at.' : 'Approve a task\'s approval stage.'))
-      .argument('<run>', 'run id').argument('<task>', 'task id, as service/task')
+    common(
+      program
+        .command(action)
+        .description(
+          action === 'retry'
+            ? 'Run a failed, blocked or stuck task again from the stage it stopped at.'
+            : "Approve a task's approval stage.",
+        ),
+    )
+      .argument('<run>', 'run id')
+      .argument('<task>', 'task id, as service/task')
       .option('--reason <text>', 'why, for the record')
       .action(async (runId: string, task: string, opts: ActOptions) => {
-        const command: OperatorCommand = { action, task, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
+        const command: OperatorCommand = {
+          action,
+          task,
+          ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+        };
         await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command, role: 'operator' }, waitOf(opts));
       });
   }
   common(program.command('skip').description('Skip a task (its dependents may then start). A reason is required.'))
-    .argument('<run>', 'run id').argument('<task>', 'task id, as service/task')
+    .argument('<run>', 'run id')
+    .argument('<task>', 'task id, as service/task')
     .option('--reason <text>', 'why, for the record (required)')
     .action(async (runId: string, task: string, opts: ActOptions) => {
       const command: OperatorCommand = { action: 'skip', task, reason: needReason('skip', opts.reason) };
       await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command, role: 'operator' }, waitOf(opts));
     });
-  common(program.command('override').description('Override a condition, or a weak dependency, of a task. A reason is required.'))
-    .argument('<run>', 'run id').argument('<task>', 'task id, as service/task')
+  common(
+    program
+      .command('override')
+      .description('Override a condition, or a weak dependency, of a task. A reason is required.'),
+  )
+    .argument('<run>', 'run id')
+    .argument('<task>', 'task id, as service/task')
     .option('--condition <name>', 'the condition (its name, or its expression)')
     .option('--dependency <task>', 'the task it depends on')
     .option('--reason <text>', 'why, for the record (required)')
     .action(async (runId: string, task: string, opts: ActOptions) => {
       const reason = needReason('override', opts.reason);
-      if ((opts.condition === undefined) === (opts.dependency === undefined)) throw new MaelstromError('E_BAD_REQUEST', 'override needs exactly one of --condition and --dependency');
-      const command: OperatorCommand = opts.condition !== undefined
-        ? { action: 'override-condition', task, condition: opts.condition, reason }
-        : { action: 'override-dependency', task, dependency: opts.dependency!, reason };
+      if ((opts.condition === undefined) === (opts.dependency === undefined))
+        throw new MaelstromError('E_BAD_REQUEST', 'override needs exactly one of --condition and --dependency');
+      const command: OperatorCommand =
+        opts.condition !== undefined
+          ? { action: 'override-condition', task, condition: opts.condition, reason }
+          : { action: 'override-dependency', task, dependency: opts.dependency!, reason };
       await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command, role: 'operator' }, waitOf(opts));
     });
   common(program.command('halt').description('Stop every run at once. A reason is required.'))
     .option('--reason <text>', 'why, for the record (required)')
     .action(async (opts: ActOptions) => {
-      await submit(opts.store, actorOf(opts.as), { kind: 'halt', reason: needReason('halt', opts.reason), role: 'operator' }, waitOf(opts));
+      await submit(
+        opts.store,
+        actorOf(opts.as),
+        { kind: 'halt', reason: needReason('halt', opts.reason), role: 'operator' },
+        waitOf(opts),
+      );
     });
 }

@@ -23,8 +23,16 @@ export function planJson(c: CompiledPlan): Record<string, unknown> {
   return {
     plan: c.plan,
     tasks: c.tasks.map((t) => ({
-      id: t.id, service: t.service, runbook: t.runbook, task: t.task, template: t.template, after: t.after,
-      weakAfter: t.weakAfter, priority: t.priority, expectedMs: t.expectedMs, params: t.params,
+      id: t.id,
+      service: t.service,
+      runbook: t.runbook,
+      task: t.task,
+      template: t.template,
+      after: t.after,
+      weakAfter: t.weakAfter,
+      priority: t.priority,
+      expectedMs: t.expectedMs,
+      params: t.params,
     })),
     waves: c.waves,
     hccs: c.hccs,
@@ -50,7 +58,12 @@ function pct(x: number): string {
 
 function table(rows: readonly (readonly string[])[], rightAligned: readonly boolean[]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (rightAligned[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** Wraps a list of ids to the terminal width, indented under the wave number. */
@@ -59,7 +72,10 @@ function wrap(ids: readonly string[], indent: number, width: number): string {
   let line = '';
   for (const id of ids) {
     const piece = line === '' ? id : `, ${id}`;
-    if (line !== '' && indent + line.length + piece.length > width) { lines.push(`${line},`); line = id; } else line += piece;
+    if (line !== '' && indent + line.length + piece.length > width) {
+      lines.push(`${line},`);
+      line = id;
+    } else line += piece;
   }
   lines.push(line);
   return lines.join(`\n${' '.repeat(indent)}`);
@@ -70,7 +86,9 @@ export function formatPlan(c: CompiledPlan, width = 100): string {
   const out: string[] = [];
   const byId = new Map(c.tasks.map((t) => [t.id, t] as const));
   const edges = c.tasks.reduce((s, t) => s + t.after.length, 0);
-  out.push(`Plan ${c.plan}: ${c.direction} ${c.datacenter} (fleet ${c.fleet}), ${plural(c.tasks.length, 'task')}, ${plural(edges, 'dependency', 'dependencies')}, ${plural(c.waves.length, 'wave')}, concurrency ${c.concurrency}`);
+  out.push(
+    `Plan ${c.plan}: ${c.direction} ${c.datacenter} (fleet ${c.fleet}), ${plural(c.tasks.length, 'task')}, ${plural(edges, 'dependency', 'dependencies')}, ${plural(c.waves.length, 'wave')}, concurrency ${c.concurrency}`,
+  );
   if (c.restorePlan !== undefined) out.push(`Undone by: ${c.restorePlan}`);
   out.push('', 'Waves (tasks of a wave can run together once the earlier waves are done; user-facing first):');
   const numberWidth = String(c.waves.length).length;
@@ -82,19 +100,29 @@ export function formatPlan(c: CompiledPlan, width = 100): string {
   out.push('', 'Highly connected components:');
   const groups = c.hccGroups ?? c.hccs.map((h) => [h]);
   if (groups.length === 0) out.push('  none');
-  const sharedNote = c.direction === 'drain'
-    ? '  (shared by many services: its callers move first, its callees after)'
-    : '  (shared by many services: its dependencies move first, its callers after)';
-  for (const g of groups) out.push(`  ${g.join(' + ')}${g.length > 1 ? '  (a dependency cycle, moved as one unit)' : sharedNote}`);
+  const sharedNote =
+    c.direction === 'drain'
+      ? '  (shared by many services: its callers move first, its callees after)'
+      : '  (shared by many services: its dependencies move first, its callers after)';
+  for (const g of groups)
+    out.push(`  ${g.join(' + ')}${g.length > 1 ? '  (a dependency cycle, moved as one unit)' : sharedNote}`);
 
   const pf = c.preflight;
   // A drain asks whether the others absorb the datacenter's load; a restore whether the datacenter carries it again.
   const restore = c.direction === 'restore';
   const subject = restore ? `Pre-flight check of ${c.datacenter} taking its load back` : 'Pre-flight capacity check';
   out.push('', `${subject} at ${pct(pf.targetUtilization)} target utilisation: ${pf.ok ? 'ok' : 'FAILED'}`);
-  const rows: string[][] = [[ 'service', 'load (req/s)', restore ? 'capacity at target' : 'headroom (req/s)', 'utilisation after', 'ok' ]];
+  const rows: string[][] = [
+    ['service', 'load (req/s)', restore ? 'capacity at target' : 'headroom (req/s)', 'utilisation after', 'ok'],
+  ];
   for (const s of pf.services) {
-    rows.push([s.service, Math.round(s.load).toString(), Math.round(s.headroom).toString(), pct(s.utilizationAfter), s.ok ? 'ok' : `NO: ${s.reason ?? ''}`]);
+    rows.push([
+      s.service,
+      Math.round(s.load).toString(),
+      Math.round(s.headroom).toString(),
+      pct(s.utilizationAfter),
+      s.ok ? 'ok' : `NO: ${s.reason ?? ''}`,
+    ]);
   }
   for (const line of table(rows, [false, true, true, true, false])) out.push(`  ${line}`);
 
@@ -110,14 +138,18 @@ export function formatPlan(c: CompiledPlan, width = 100): string {
 export function registerPlan(program: Command): void {
   program
     .command('plan')
-    .description('compile a plan: the task DAG by waves, highly connected components, pre-flight capacity check, predicted critical path')
+    .description(
+      'compile a plan: the task DAG by waves, highly connected components, pre-flight capacity check, predicted critical path',
+    )
     .argument('<name>', 'the plan to compile')
     .option('-f, --file <path>', 'a definitions file or directory (repeatable)', collect)
     .option('--json', 'print one JSON object instead of the human form')
     .action(async (name: string, options: PlanOptions) => {
       const files = options.file ?? [];
       if (files.length === 0) {
-        process.stderr.write('maelstrom: error E_BAD_REQUEST: give the definitions with -f PATH (a file or a directory, repeatable)\n');
+        process.stderr.write(
+          'maelstrom: error E_BAD_REQUEST: give the definitions with -f PATH (a file or a directory, repeatable)\n',
+        );
         process.exitCode = errorMapping.E_BAD_REQUEST.exit;
         return;
       }
@@ -125,16 +157,27 @@ export function registerPlan(program: Command): void {
       const errors = diagnostics.filter((d) => d.severity === 'error');
       if (errors.length > 0) {
         for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-        process.stderr.write(`maelstrom: ${errors.length} error${errors.length === 1 ? '' : 's'} in the definitions; nothing planned\n`);
+        process.stderr.write(
+          `maelstrom: ${errors.length} error${errors.length === 1 ? '' : 's'} in the definitions; nothing planned\n`,
+        );
         process.exitCode = 1;
         return;
       }
       const compiled = compilePlan(definitions, name);
-      process.stdout.write(options.json ? `${JSON.stringify(planJson(compiled), null, 2)}\n` : formatPlan(compiled, process.stdout.columns ?? 100));
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(planJson(compiled), null, 2)}\n`
+          : formatPlan(compiled, process.stdout.columns ?? 100),
+      );
       if (!compiled.preflight.ok) {
         const failed = compiled.preflight.services.filter((s) => !s.ok).map((s) => s.service);
-        const shown = failed.length > 8 ? `${failed.slice(0, 8).join(', ')} and ${failed.length - 8} more services` : failed.join(', ');
-        process.stderr.write(`maelstrom: error E_PREFLIGHT: the other datacenters cannot absorb ${shown} at ${pct(compiled.preflight.targetUtilization)}; this plan would be refused\n`);
+        const shown =
+          failed.length > 8
+            ? `${failed.slice(0, 8).join(', ')} and ${failed.length - 8} more services`
+            : failed.join(', ');
+        process.stderr.write(
+          `maelstrom: error E_PREFLIGHT: the other datacenters cannot absorb ${shown} at ${pct(compiled.preflight.targetUtilization)}; this plan would be refused\n`,
+        );
         process.exitCode = errorMapping.E_PREFLIGHT.exit;
       }
     });

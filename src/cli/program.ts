@@ -30,4 +30,3 @@ export function buildProgram(): Command {
   registerToken(program);
   return program;
 }
-

@@ -24,7 +24,11 @@ export async function openStore(spec: string | undefined): Promise<Store> {
     return store;
   }
   const m = /^sqlite:(.+)$/.exec(s);
-  if (!m) throw new MaelstromError('E_BAD_REQUEST', `--store must be sqlite:FILE or postgres://USER@HOST:PORT/DATABASE, got "${s}"`);
+  if (!m)
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `--store must be sqlite:FILE or postgres://USER@HOST:PORT/DATABASE, got "${s}"`,
+    );
   const path = m[1]!;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const store = createSqliteStore({ path });
@@ -40,7 +44,11 @@ export function storeLabel(spec: string | undefined): string {
 export function actorOf(name: string | undefined): Actor {
   let who = name;
   if (who === undefined || who.trim() === '') {
-    try { who = userInfo().username; } catch { who = 'operator'; }
+    try {
+      who = userInfo().username;
+    } catch {
+      who = 'operator';
+    }
   }
   return { name: who, role: 'operator' };
 }

@@ -19,11 +19,17 @@ export class LiveState {
   observe(e: EngineEvent): void {
     if (e.type === 'shift.step') {
       let m = this.share.get(e.service);
-      if (!m) { m = new Map(); this.share.set(e.service, m); }
+      if (!m) {
+        m = new Map();
+        this.share.set(e.service, m);
+      }
       m.set(e.layer, e.remaining);
     } else if (e.type === 'health') {
       let m = this.health.get(e.taskId);
-      if (!m) { m = new Map(); this.health.set(e.taskId, m); }
+      if (!m) {
+        m = new Map();
+        this.health.set(e.taskId, m);
+      }
       m.set(e.check, e.ok);
     } else if (e.type === 'alert') {
       this.alerts.push(e.message);
@@ -33,8 +39,15 @@ export class LiveState {
 }
 
 const MARK: Record<TaskState, string> = {
-  pending: pc.dim('·'), waiting: pc.yellow('…'), running: pc.cyan('▶'), blocked: pc.red('■'), stuck: pc.magenta('!'),
-  succeeded: pc.green('✓'), failed: pc.red('✗'), skipped: pc.dim('↷'), cancelled: pc.dim('⨯'),
+  pending: pc.dim('·'),
+  waiting: pc.yellow('…'),
+  running: pc.cyan('▶'),
+  blocked: pc.red('■'),
+  stuck: pc.magenta('!'),
+  succeeded: pc.green('✓'),
+  failed: pc.red('✗'),
+  skipped: pc.dim('↷'),
+  cancelled: pc.dim('⨯'),
 };
 
 function bar(progress: number, width = 12): string {
@@ -56,7 +69,9 @@ function clockText(ms: number): string {
 
 function durationText(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = s % 60;
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
 }
 
@@ -69,16 +84,26 @@ export function renderLive(run: RunView, live: LiveState, now: number, rows = 40
   ];
   if (run.reason) lines.push(pc.yellow(`  ${run.reason}`));
   // Show the tasks that matter first when the terminal is short: active, then blocked/failed, then the rest.
-  const rank = (t: TaskView): number => (['running', 'stuck', 'blocked', 'failed', 'waiting'].includes(t.state) ? 0 : t.state === 'pending' ? 1 : 2);
+  const rank = (t: TaskView): number =>
+    ['running', 'stuck', 'blocked', 'failed', 'waiting'].includes(t.state) ? 0 : t.state === 'pending' ? 1 : 2;
   const budget = Math.max(5, rows - 8);
-  const shown = run.tasks.length <= budget ? run.tasks : [...run.tasks].sort((a, b) => rank(a) - rank(b)).slice(0, budget);
+  const shown =
+    run.tasks.length <= budget ? run.tasks : [...run.tasks].sort((a, b) => rank(a) - rank(b)).slice(0, budget);
   const width = Math.max(...run.tasks.map((t) => t.id.length), 10);
   for (const t of shown) {
     const depth = t.after.length > 0 ? '  ' : '';
     const stage = t.stage !== undefined && t.stages[t.stage] ? pc.dim(` ${t.stages[t.stage]}`) : '';
     const prog = t.progress !== undefined && t.state !== 'pending' ? ` ${bar(t.progress)}` : '';
-    const extra = [healthGlance(live, t), t.stuck ? pc.magenta('stuck') : '', t.state === 'blocked' || t.state === 'failed' ? pc.red(t.reason ?? '') : ''].filter((s) => s !== '').join('  ');
-    lines.push(`${depth}${MARK[t.state]} ${t.id.padEnd(width)} ${t.state.padEnd(9)}${prog}${stage}${extra ? `  ${extra}` : ''}`);
+    const extra = [
+      healthGlance(live, t),
+      t.stuck ? pc.magenta('stuck') : '',
+      t.state === 'blocked' || t.state === 'failed' ? pc.red(t.reason ?? '') : '',
+    ]
+      .filter((s) => s !== '')
+      .join('  ');
+    lines.push(
+      `${depth}${MARK[t.state]} ${t.id.padEnd(width)} ${t.state.padEnd(9)}${prog}${stage}${extra ? `  ${extra}` : ''}`,
+    );
   }
   if (shown.length < run.tasks.length) lines.push(pc.dim(`  … and ${run.tasks.length - shown.length} more`));
   if (live.share.size > 0) {
@@ -93,14 +118,25 @@ export function renderLive(run: RunView, live: LiveState, now: number, rows = 40
 export function plainLine(e: EngineEvent): string | undefined {
   const at = clockText(e.time);
   switch (e.type) {
-    case 'run.state': return `${at} run ${e.runId} ${e.state}${e.reason ? `: ${e.reason}` : ''}`;
-    case 'task.state': return `${at} task ${e.taskId} ${e.state}${e.reason ? `: ${e.reason}` : ''}`;
-    case 'stage.start': return undefined;
-    case 'stage.end': return `${at} task ${e.taskId} stage ${e.stage + 1} ${e.uses} ${e.outcome ?? ''}${e.detail ? ` (${e.detail})` : ''}`;
-    case 'shift.step': return `${at} shift ${e.service} ${e.layer} step ${e.step}: ${e.decision}, ${Math.round(e.remaining * 1000) / 10}% left in ${e.datacenter}${e.reason ? ` (${e.reason})` : ''}`;
-    case 'health': return e.ok === true ? undefined : `${at} health ${e.taskId} ${e.check} ${e.ok === null ? 'unknown' : 'failing'}${e.detail ? `: ${e.detail}` : ''}`;
-    case 'condition.blocked': return `${at} blocked ${e.taskId} on ${e.condition}${e.detail ? `: ${e.detail}` : ''}`;
-    case 'alert': return `${at} alert (${e.severity}): ${e.message}`;
-    case 'operator': return `${at} operator ${e.actor}: ${e.action}${e.target ? ` ${e.target}` : ''}${e.reason ? ` (${e.reason})` : ''}`;
+    case 'run.state':
+      return `${at} run ${e.runId} ${e.state}${e.reason ? `: ${e.reason}` : ''}`;
+    case 'task.state':
+      return `${at} task ${e.taskId} ${e.state}${e.reason ? `: ${e.reason}` : ''}`;
+    case 'stage.start':
+      return undefined;
+    case 'stage.end':
+      return `${at} task ${e.taskId} stage ${e.stage + 1} ${e.uses} ${e.outcome ?? ''}${e.detail ? ` (${e.detail})` : ''}`;
+    case 'shift.step':
+      return `${at} shift ${e.service} ${e.layer} step ${e.step}: ${e.decision}, ${Math.round(e.remaining * 1000) / 10}% left in ${e.datacenter}${e.reason ? ` (${e.reason})` : ''}`;
+    case 'health':
+      return e.ok === true
+        ? undefined
+        : `${at} health ${e.taskId} ${e.check} ${e.ok === null ? 'unknown' : 'failing'}${e.detail ? `: ${e.detail}` : ''}`;
+    case 'condition.blocked':
+      return `${at} blocked ${e.taskId} on ${e.condition}${e.detail ? `: ${e.detail}` : ''}`;
+    case 'alert':
+      return `${at} alert (${e.severity}): ${e.message}`;
+    case 'operator':
+      return `${at} operator ${e.actor}: ${e.action}${e.target ? ` ${e.target}` : ''}${e.reason ? ` (${e.reason})` : ''}`;
   }
 }

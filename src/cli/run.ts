@@ -39,30 +39,46 @@ interface RunOptions {
 async function makeBackend(opts: RunOptions, definitions: Definitions, planName: string): Promise<Backend> {
   const choice = parseBackendOption(opts.backend);
   const plan = definitions.plans.get(planName);
-  if (!plan) throw new MaelstromError('E_NOT_FOUND', `no plan named "${planName}" (plans: ${[...definitions.plans.keys()].sort().join(', ') || 'none'})`);
+  if (!plan)
+    throw new MaelstromError(
+      'E_NOT_FOUND',
+      `no plan named "${planName}" (plans: ${[...definitions.plans.keys()].sort().join(', ') || 'none'})`,
+    );
   const scenario = scenarioFor(choice, opts, definitions);
   const fleetName = scenario?.spec.fleet ?? plan.spec.fleet;
   const fleet = definitions.fleets.get(fleetName);
   if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', `fleet "${fleetName}" is not defined`);
   if (choice.kind !== 'sim') {
-    return externalBackend(choice, { fleet, ...(opts.prometheus !== undefined ? { prometheus: opts.prometheus } : {}), warn: (m) => { process.stderr.write(`warning: ${m}\n`); } });
+    return externalBackend(choice, {
+      fleet,
+      ...(opts.prometheus !== undefined ? { prometheus: opts.prometheus } : {}),
+      warn: (m) => {
+        process.stderr.write(`warning: ${m}\n`);
+      },
+    });
   }
   return createSimBackend({ fleet, ...(scenario ? { scenario } : {}), name: 'sim' });
 }
 
 async function summary(run: RunView, backend: Backend): Promise<string[]> {
   const lines = [`run ${run.id} of ${run.plan}: ${run.state}${run.reason ? ` (${run.reason})` : ''}`];
-  if (run.startedAt !== undefined && run.finishedAt !== undefined) lines.push(`  took ${Math.round((run.finishedAt - run.startedAt) / 1000)} s of ${backend.name} time`);
+  if (run.startedAt !== undefined && run.finishedAt !== undefined)
+    lines.push(`  took ${Math.round((run.finishedAt - run.startedAt) / 1000)} s of ${backend.name} time`);
   if (run.criticalPath?.length) lines.push(`  critical path: ${run.criticalPath.join(' → ')}`);
   // The simulator (in process or remote) counts overload; a real fleet does not say.
-  const sim = backend as { counters?: () => ReturnType<SimBackend['counters']> | Promise<ReturnType<SimBackend['counters']>> };
-  const c = typeof sim.counters === 'function' ? await Promise.resolve(sim.counters()).catch(() => undefined) : undefined;
+  const sim = backend as {
+    counters?: () => ReturnType<SimBackend['counters']> | Promise<ReturnType<SimBackend['counters']>>;
+  };
+  const c =
+    typeof sim.counters === 'function' ? await Promise.resolve(sim.counters()).catch(() => undefined) : undefined;
   if (c) {
     let overload = 0;
     let max = 0;
     for (const byDc of Object.values(c.overloadSeconds)) for (const s of Object.values(byDc)) overload += s;
     for (const byDc of Object.values(c.maxUtilization)) for (const u of Object.values(byDc)) max = Math.max(max, u);
-    lines.push(`  simulator: ${Math.round(overload)} s of overload, peak utilisation ${Math.round(max * 1000) / 10}%, ${Math.round(c.failedRequests)} failed requests`);
+    lines.push(
+      `  simulator: ${Math.round(overload)} s of overload, peak utilisation ${Math.round(max * 1000) / 10}%, ${Math.round(c.failedRequests)} failed requests`,
+    );
   }
   return lines;
 }
@@ -70,7 +86,9 @@ async function summary(run: RunView, backend: Backend): Promise<string[]> {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('Carry out a plan against a backend, with a live view; resumes the plan\'s unfinished run on the same store.')
+    .description(
+      "Carry out a plan against a backend, with a live view; resumes the plan's unfinished run on the same store.",
+    )
     .argument('<plan>', 'name of the Plan')
     .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
     .option('--backend <backend>', `${BACKEND_HELP}; sim runs in virtual time`, 'sim')
@@ -79,12 +97,17 @@ export function registerRun(program: Command): void {
     .option('--scenario <name>', 'with --backend sim: the Scenario whose load and faults the simulated fleet follows')
     .option('--as <name>', 'who is acting, for the record (default: the local user)')
     .option('--plain', 'plain lines even on a terminal')
-    .option('--limit <duration>', 'with --backend sim: give up after this much simulated time (default: the scenario, or 48h)')
+    .option(
+      '--limit <duration>',
+      'with --backend sim: give up after this much simulated time (default: the scenario, or 48h)',
+    )
     .action(async (planName: string, opts: RunOptions) => {
       const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
       const backend = await makeBackend(opts, definitions, planName);
       const store = await openStore(opts.store);
-      const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+      const out = (line: string): void => {
+        process.stdout.write(`${line}\n`);
+      };
       let lease: HeldLease | undefined;
       try {
         // Only one controller drives the runs of a store at a time.
@@ -96,14 +119,24 @@ export function registerRun(program: Command): void {
         const tty = process.stdout.isTTY && !opts.plain;
         const live = tty ? new LiveState() : undefined;
         const controller = createController({
-          definitions, backend, clock,
+          definitions,
+          backend,
+          clock,
           store: clock instanceof VirtualClock ? clockTracked(store, clock) : store,
           // The event stream already says what the engine logs; its log is for debugging.
-          logger: { info: () => undefined, warn: (m) => { if (process.env.MAELSTROM_DEBUG === '1') process.stderr.write(`${m}\n`); } },
+          logger: {
+            info: () => undefined,
+            warn: (m) => {
+              if (process.env.MAELSTROM_DEBUG === '1') process.stderr.write(`${m}\n`);
+            },
+          },
         });
         controller.subscribe((e) => {
           live?.observe(e);
-          if (!live) { const line = plainLine(e); if (line !== undefined) out(line); }
+          if (!live) {
+            const line = plainLine(e);
+            if (line !== undefined) out(line);
+          }
         });
 
         const unfinished = await store.listRuns({ active: true, plan: planName });
@@ -114,8 +147,11 @@ export function registerRun(program: Command): void {
           runId = mine.id;
           const tasks = await store.getTasks(mine.id);
           const done = tasks.filter((t) => t.state === 'succeeded' || t.state === 'skipped').length;
-          out(`resuming run ${mine.id} of ${planName} (${mine.state}, ${done}/${tasks.length} tasks done) from ${storeLabel(opts.store)}`);
-          if (opts.backend === 'sim') out('note: the in-process simulator starts a fresh world; the run re-reads it and carries on');
+          out(
+            `resuming run ${mine.id} of ${planName} (${mine.state}, ${done}/${tasks.length} tasks done) from ${storeLabel(opts.store)}`,
+          );
+          if (opts.backend === 'sim')
+            out('note: the in-process simulator starts a fresh world; the run re-reads it and carries on');
         } else {
           const view = await controller.startRun(planName, actorOf(opts.as));
           runId = view.id;
@@ -123,7 +159,9 @@ export function registerRun(program: Command): void {
         }
 
         // Operator commands from other terminals arrive through the store.
-        const requests = setInterval(() => { controller.pollRequests().catch(() => undefined); }, 500);
+        const requests = setInterval(() => {
+          controller.pollRequests().catch(() => undefined);
+        }, 500);
         let drawn = 0;
         const draw = async (): Promise<void> => {
           if (!live) return;
@@ -132,21 +170,46 @@ export function registerRun(program: Command): void {
           process.stdout.write(`\x1b[H\x1b[J${lines.join('\n')}\n`);
           drawn++;
         };
-        const redraw = live ? setInterval(() => { void draw(); }, 200) : undefined;
+        const redraw = live
+          ? setInterval(() => {
+              void draw();
+            }, 200)
+          : undefined;
         let interrupted = false;
-        const onSigint = (): void => { interrupted = true; void controller.close(); };
+        const onSigint = (): void => {
+          interrupted = true;
+          void controller.close();
+        };
         let lostLease: string | undefined;
-        void lease.lost.then((reason) => { lostLease = reason; interrupted = true; void controller.close(); });
+        void lease.lost.then((reason) => {
+          lostLease = reason;
+          interrupted = true;
+          void controller.close();
+        });
         process.once('SIGINT', onSigint);
         try {
           let finished = false;
-          const waiting = controller.wait(runId).then((v) => { finished = isTerminalRun(v.state); });
+          const waiting = controller.wait(runId).then((v) => {
+            finished = isTerminalRun(v.state);
+          });
           if (clock instanceof VirtualClock) {
             const scenario = opts.scenario ? definitions.scenarios.get(opts.scenario) : undefined;
-            const limitMs = opts.limit !== undefined ? parseDuration(opts.limit) : scenario ? parseDuration(scenario.spec.duration) : 48 * 3600_000;
-            if (limitMs === undefined) throw new MaelstromError('E_BAD_REQUEST', `--limit must be a duration such as 12h, got "${opts.limit ?? ''}"`);
+            const limitMs =
+              opts.limit !== undefined
+                ? parseDuration(opts.limit)
+                : scenario
+                  ? parseDuration(scenario.spec.duration)
+                  : 48 * 3600_000;
+            if (limitMs === undefined)
+              throw new MaelstromError(
+                'E_BAD_REQUEST',
+                `--limit must be a duration such as 12h, got "${opts.limit ?? ''}"`,
+              );
             const ended = await clock.runUntil(() => finished || interrupted, clock.now() + limitMs);
-            if (!ended && !finished && !interrupted) out(`the run did not finish within ${opts.limit ?? 'the time limit'} of simulated time; it stays in the store, resumable`);
+            if (!ended && !finished && !interrupted)
+              out(
+                `the run did not finish within ${opts.limit ?? 'the time limit'} of simulated time; it stays in the store, resumable`,
+              );
             await controller.close();
           }
           await waiting;
@@ -159,7 +222,8 @@ export function registerRun(program: Command): void {
         const view = await controller.getRun(runId);
         for (const line of await summary(view, backend)) out(line);
         if (lostLease !== undefined) out(`stopped acting: ${lostLease}; run ${runId} stays in the store`);
-        else if (interrupted) out(`interrupted: run ${runId} stays in the store; run the same command again to resume it`);
+        else if (interrupted)
+          out(`interrupted: run ${runId} stays in the store; run the same command again to resume it`);
         await controller.close();
         if (view.state === 'aborted' || view.state === 'halted') process.exitCode = 7;
         else if (view.state !== 'succeeded') process.exitCode = interrupted ? 130 : 3;

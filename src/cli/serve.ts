@@ -43,31 +43,46 @@ export async function startServing(options: {
   const { definitions, backend, store } = options;
   await backend.init();
   const controller = createController({
-    definitions, backend, store, clock: backend.clock,
+    definitions,
+    backend,
+    store,
+    clock: backend.clock,
     logger: { info: () => undefined, warn: options.warn ?? (() => undefined) },
   });
   await controller.start();
   const api = createServerApp({
-    controller, store, definitions, metrics: backend, clock: backend.clock, planView: planJson,
+    controller,
+    store,
+    definitions,
+    metrics: backend,
+    clock: backend.clock,
+    planView: planJson,
     ...(isSeriesSource(backend) ? { series: backend } : {}),
     webRoot: join(packageRoot(), 'web', 'dist'),
     ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
   });
-  const server = await listen(api.app, { port: options.port, ...(options.host !== undefined ? { host: options.host } : {}) });
+  const server = await listen(api.app, {
+    port: options.port,
+    ...(options.host !== undefined ? { host: options.host } : {}),
+  });
   // Operator commands given from other terminals arrive through the store.
-  const requests = setInterval(() => { controller.pollRequests().catch(() => undefined); }, 500);
+  const requests = setInterval(() => {
+    controller.pollRequests().catch(() => undefined);
+  }, 500);
   let closing: Promise<void> | undefined;
   return {
-    server, controller,
-    close: () => closing ??= (async () => {
-      clearInterval(requests);
-      api.close();
-      await server.close();
-      await controller.close();
-      await backend.close().catch(() => undefined);
-      await options.lease?.release();
-      await store.close();
-    })(),
+    server,
+    controller,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(requests);
+        api.close();
+        await server.close();
+        await controller.close();
+        await backend.close().catch(() => undefined);
+        await options.lease?.release();
+        await store.close();
+      })()),
   };
 }
 
@@ -78,14 +93,19 @@ function collect(value: string, previous: string[] = []): string[] {
 
 export function parsePort(text: string): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new MaelstromError('E_BAD_REQUEST', `--port must be a whole number from 0 to 65535, got "${text}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new MaelstromError('E_BAD_REQUEST', `--port must be a whole number from 0 to 65535, got "${text}"`);
   return port;
 }
 
 /** Resolves on SIGINT or SIGTERM. */
 export function untilSignal(): Promise<void> {
   return new Promise<void>((resolve) => {
-    const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
@@ -105,7 +125,8 @@ interface ServeOptions {
 
 /** The fleet a server carries: the scenario's, else the first plan's, else the only one defined. */
 function servedFleet(definitions: Definitions, scenario: Scenario | undefined): Fleet {
-  const fleetName = scenario?.spec.fleet ?? [...definitions.plans.values()][0]?.spec.fleet ?? [...definitions.fleets.keys()][0];
+  const fleetName =
+    scenario?.spec.fleet ?? [...definitions.plans.values()][0]?.spec.fleet ?? [...definitions.fleets.keys()][0];
   const fleet = fleetName !== undefined ? definitions.fleets.get(fleetName) : undefined;
   if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', 'the definitions have no fleet');
   return fleet;
@@ -116,7 +137,13 @@ async function makeBackend(definitions: Definitions, opts: ServeOptions, speed: 
   const scenario = scenarioFor(choice, opts, definitions);
   const fleet = servedFleet(definitions, scenario);
   if (choice.kind !== 'sim') {
-    return externalBackend(choice, { fleet, ...(opts.prometheus !== undefined ? { prometheus: opts.prometheus } : {}), warn: (m) => { process.stderr.write(`warning: ${m}\n`); } });
+    return externalBackend(choice, {
+      fleet,
+      ...(opts.prometheus !== undefined ? { prometheus: opts.prometheus } : {}),
+      warn: (m) => {
+        process.stderr.write(`warning: ${m}\n`);
+      },
+    });
   }
   const clock = scaledClock(scenario ? Date.parse(scenario.spec.start) : Date.now(), speed);
   return createSimBackend({ fleet, ...(scenario ? { scenario } : {}), clock, name: 'sim' });
@@ -138,18 +165,33 @@ export function registerServe(program: Command): void {
     .action(async (opts: ServeOptions) => {
       const port = parsePort(opts.port);
       const speed = Number(opts.speed);
-      if (!Number.isFinite(speed) || speed <= 0) throw new MaelstromError('E_BAD_REQUEST', `--speed must be a positive number, got "${opts.speed}"`);
+      if (!Number.isFinite(speed) || speed <= 0)
+        throw new MaelstromError('E_BAD_REQUEST', `--speed must be a positive number, got "${opts.speed}"`);
       const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
       const backend = await makeBackend(definitions, opts, speed);
       const store = await openStore(opts.store);
       const signalled = untilSignal();
       const lease = await standBy(store, signalled);
-      if (!lease) { await store.close(); process.stdout.write('maelstrom serve: stopped\n'); return; }
+      if (!lease) {
+        await store.close();
+        process.stdout.write('maelstrom serve: stopped\n');
+        return;
+      }
       const serving = await startServing({
-        definitions, backend, store, port, host: opts.host, ...(opts.cors ? { corsOrigins: opts.cors } : {}),
-        warn: (m) => { process.stderr.write(`warning: ${m}\n`); }, lease,
+        definitions,
+        backend,
+        store,
+        port,
+        host: opts.host,
+        ...(opts.cors ? { corsOrigins: opts.cors } : {}),
+        warn: (m) => {
+          process.stderr.write(`warning: ${m}\n`);
+        },
+        lease,
       });
-      process.stdout.write(`maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); create a token with \`maelstrom token create --role operator${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`);
+      process.stdout.write(
+        `maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); create a token with \`maelstrom token create --role operator${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`,
+      );
       const lost = await Promise.race([signalled.then(() => undefined), lease.lost]);
       await serving.close();
       if (lost !== undefined) {
@@ -170,7 +212,9 @@ export function registerServe(program: Command): void {
 async function standBy(store: Store, signalled: Promise<void>): Promise<HeldLease | undefined> {
   const holder = leaseHolderName();
   let stopped = false;
-  void signalled.then(() => { stopped = true; });
+  void signalled.then(() => {
+    stopped = true;
+  });
   let shown: string | undefined;
   for (;;) {
     const attempt = await tryAcquireLease({ store, holder });
@@ -179,7 +223,9 @@ async function standBy(store: Store, signalled: Promise<void>): Promise<HeldLeas
       return attempt.lease;
     }
     if (shown !== attempt.holder) {
-      process.stdout.write(`maelstrom serve: standing by: ${attempt.holder} drives this store (lease until ${new Date(attempt.expiresAt).toISOString()}); taking over when it stops\n`);
+      process.stdout.write(
+        `maelstrom serve: standing by: ${attempt.holder} drives this store (lease until ${new Date(attempt.expiresAt).toISOString()}); taking over when it stops\n`,
+      );
       shown = attempt.holder;
     }
     await Promise.race([signalled, new Promise((r) => setTimeout(r, DEFAULT_LEASE_TTL_MS / 5))]);

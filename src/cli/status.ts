@@ -21,26 +21,54 @@ export function registerStatus(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (runId: string | undefined, opts: StatusOptions) => {
       const store = await openStore(opts.store);
-      const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+      const out = (line: string): void => {
+        process.stdout.write(`${line}\n`);
+      };
       try {
         if (runId !== undefined) {
           const run = await store.getRun(runId);
           if (!run) throw new MaelstromError('E_NOT_FOUND', `no run "${runId}" in the store`);
           const view = toRunView(run, await store.getTasks(runId));
-          if (opts.json) { out(JSON.stringify(view, null, 2)); return; }
+          if (opts.json) {
+            out(JSON.stringify(view, null, 2));
+            return;
+          }
           const live = new LiveState();
           for (const e of await store.listEvents({ runId, limit: 100_000 })) live.observe(e);
-          const now = view.finishedAt ?? Math.max(view.createdAt, ...view.tasks.map((t) => t.finishedAt ?? t.startedAt ?? 0));
+          const now =
+            view.finishedAt ?? Math.max(view.createdAt, ...view.tasks.map((t) => t.finishedAt ?? t.startedAt ?? 0));
           for (const line of renderLive(view, live, now, 1000)) out(line);
           return;
         }
         const runs = await store.listRuns(opts.all ? {} : { active: true });
-        if (opts.json) { out(JSON.stringify(runs.map((r) => ({ id: r.id, plan: r.plan, state: r.state, datacenter: r.datacenter, direction: r.direction, createdAt: r.createdAt, reason: r.reason })), null, 2)); return; }
-        if (runs.length === 0) { out(opts.all ? 'no runs in the store' : 'no unfinished runs (--all lists finished ones)'); return; }
+        if (opts.json) {
+          out(
+            JSON.stringify(
+              runs.map((r) => ({
+                id: r.id,
+                plan: r.plan,
+                state: r.state,
+                datacenter: r.datacenter,
+                direction: r.direction,
+                createdAt: r.createdAt,
+                reason: r.reason,
+              })),
+              null,
+              2,
+            ),
+          );
+          return;
+        }
+        if (runs.length === 0) {
+          out(opts.all ? 'no runs in the store' : 'no unfinished runs (--all lists finished ones)');
+          return;
+        }
         for (const r of runs) {
           const tasks = await store.getTasks(r.id);
           const done = tasks.filter((t) => t.state === 'succeeded' || t.state === 'skipped').length;
-          out(`${r.id}  ${r.plan.padEnd(20)} ${r.state.padEnd(10)} ${r.direction} ${r.datacenter}  ${done}/${tasks.length} tasks  created ${new Date(r.createdAt).toISOString()}${r.actor ? ` by ${r.actor}` : ''}`);
+          out(
+            `${r.id}  ${r.plan.padEnd(20)} ${r.state.padEnd(10)} ${r.direction} ${r.datacenter}  ${done}/${tasks.length} tasks  created ${new Date(r.createdAt).toISOString()}${r.actor ? ` by ${r.actor}` : ''}`,
+          );
         }
       } finally {
         await store.close();

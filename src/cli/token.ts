@@ -27,14 +27,27 @@ export function registerToken(program: Command): void {
     .option('--name <name>', 'who the token is for, as shown in the audit log', 'api')
     .option('--store <store>', STORE_HELP)
     .action(async (opts: { role: string; name: string; store?: string }) => {
-      if (!ROLES.includes(opts.role as Role)) throw new MaelstromError('E_BAD_REQUEST', `--role must be viewer, operator or admin, got "${opts.role}"`);
-      if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/.test(opts.name)) throw new MaelstromError('E_BAD_REQUEST', `--name must be letters, digits, ".", "_", "@" or "-", got "${opts.name}"`);
+      if (!ROLES.includes(opts.role as Role))
+        throw new MaelstromError('E_BAD_REQUEST', `--role must be viewer, operator or admin, got "${opts.role}"`);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/.test(opts.name))
+        throw new MaelstromError(
+          'E_BAD_REQUEST',
+          `--name must be letters, digits, ".", "_", "@" or "-", got "${opts.name}"`,
+        );
       const store = await openStore(opts.store);
       try {
         const secret = await createToken(store, opts.role as Role, opts.name);
-        await store.appendAudit({ time: Date.now(), actor: `${actorOf(undefined).name} (cli)`, action: 'token.create', target: opts.name, details: { role: opts.role } });
+        await store.appendAudit({
+          time: Date.now(),
+          actor: `${actorOf(undefined).name} (cli)`,
+          action: 'token.create',
+          target: opts.name,
+          details: { role: opts.role },
+        });
         process.stdout.write(`${secret}\n`);
-        process.stderr.write(`token for ${opts.name} (${opts.role}) created; the secret above is shown only this once\n`);
+        process.stderr.write(
+          `token for ${opts.name} (${opts.role}) created; the secret above is shown only this once\n`,
+        );
       } finally {
         await store.close();
       }
@@ -48,11 +61,29 @@ export function registerToken(program: Command): void {
       const store = await openStore(opts.store);
       try {
         const tokens = (await store.listTokens()).map(({ hash: _hash, ...t }) => t);
-        if (opts.json) { process.stdout.write(`${JSON.stringify({ tokens }, null, 2)}\n`); return; }
-        if (tokens.length === 0) { process.stdout.write('no tokens\n'); return; }
-        const rows = tokens.map((t) => [t.id, t.name, t.role, new Date(t.createdAt).toISOString(), t.revokedAt !== undefined ? `revoked ${new Date(t.revokedAt).toISOString()}` : 'active']);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ tokens }, null, 2)}\n`);
+          return;
+        }
+        if (tokens.length === 0) {
+          process.stdout.write('no tokens\n');
+          return;
+        }
+        const rows = tokens.map((t) => [
+          t.id,
+          t.name,
+          t.role,
+          new Date(t.createdAt).toISOString(),
+          t.revokedAt !== undefined ? `revoked ${new Date(t.revokedAt).toISOString()}` : 'active',
+        ]);
         const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-        for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+        for (const r of rows)
+          process.stdout.write(
+            `${r
+              .map((c, i) => c.padEnd(widths[i]!))
+              .join('  ')
+              .trimEnd()}\n`,
+          );
       } finally {
         await store.close();
       }
@@ -67,10 +98,21 @@ export function registerToken(program: Command): void {
       try {
         const token = (await store.listTokens()).find((t) => t.id === id);
         if (!token) throw new MaelstromError('E_NOT_FOUND', `no token with id "${id}" (see \`maelstrom token list\`)`);
-        if (token.revokedAt !== undefined) { process.stdout.write(`token ${id} (${token.name}) was already revoked\n`); return; }
+        if (token.revokedAt !== undefined) {
+          process.stdout.write(`token ${id} (${token.name}) was already revoked\n`);
+          return;
+        }
         await store.revokeToken(id, Date.now());
-        await store.appendAudit({ time: Date.now(), actor: `${actorOf(undefined).name} (cli)`, action: 'token.revoke', target: id, details: { name: token.name, role: token.role } });
-        process.stdout.write(`token ${id} (${token.name}, ${token.role}) revoked; servers on this store refuse it from now on\n`);
+        await store.appendAudit({
+          time: Date.now(),
+          actor: `${actorOf(undefined).name} (cli)`,
+          action: 'token.revoke',
+          target: id,
+          details: { name: token.name, role: token.role },
+        });
+        process.stdout.write(
+          `token ${id} (${token.name}, ${token.role}) revoked; servers on this store refuse it from now on\n`,
+        );
       } finally {
         await store.close();
       }

@@ -25,7 +25,9 @@ export function summarize(defs: Definitions): string {
   const dcs = fleets.reduce((n, f) => n + f.spec.datacenters.length, 0);
   return [
     `${plural(fleets.length, 'fleet')}${fleets.length > 0 ? ` (${plural(services, 'service')}, ${plural(dcs, 'datacenter')})` : ''}`,
-    plural(defs.templates.size, 'template'), plural(defs.runbooks.size, 'runbook'), plural(defs.plans.size, 'plan'),
+    plural(defs.templates.size, 'template'),
+    plural(defs.runbooks.size, 'runbook'),
+    plural(defs.plans.size, 'plan'),
     plural(defs.scenarios.size, 'scenario'),
   ].join(', ');
 }
@@ -44,13 +46,17 @@ export async function validate(paths: readonly string[], out: (line: string) => 
 }
 
 export function registerValidate(program: Command): void {
-  program.command('validate')
+  program
+    .command('validate')
     .description('check definitions: schemas, references, cycles, parameters, expressions; every problem at its line')
     .option('-f, --file <path>', 'a definition file, or a directory of them (repeatable)', collect)
     .argument('[paths...]', 'more files or directories')
     .action(async (more: string[], options: ValidateOptions) => {
       const paths = [...(options.file ?? []), ...more];
-      if (paths.length === 0) throw new MaelstromError('E_BAD_REQUEST', 'give at least one -f PATH (a file or a directory of .yaml files)');
-      process.exitCode = await validate(paths, (line) => { process.stdout.write(`${line}\n`); });
+      if (paths.length === 0)
+        throw new MaelstromError('E_BAD_REQUEST', 'give at least one -f PATH (a file or a directory of .yaml files)');
+      process.exitCode = await validate(paths, (line) => {
+        process.stdout.write(`${line}\n`);
+      });
     });
 }

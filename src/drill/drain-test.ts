@@ -35,15 +35,27 @@ export async function runDrainTest(options: DrainTestOptions): Promise<Report[]>
     const label = pacing ?? 'plan';
     options.onPhase?.(`${label}: running ${options.scenario}`);
     const base = {
-      definitions: options.definitions, scenario: options.scenario,
-      ...(pacing ? { pacing } : {}), ...(options.unordered ? { unordered: true } : {}), ...(options.stages ? { stages: options.stages } : {}),
+      definitions: options.definitions,
+      scenario: options.scenario,
+      ...(pacing ? { pacing } : {}),
+      ...(options.unordered ? { unordered: true } : {}),
+      ...(options.stages ? { stages: options.stages } : {}),
     };
-    const result = await runDrill({ ...base, ...(options.onEvent ? { onEvent: (e: EngineEvent) => options.onEvent?.(label, e) } : {}) });
+    const result = await runDrill({
+      ...base,
+      ...(options.onEvent ? { onEvent: (e: EngineEvent) => options.onEvent?.(label, e) } : {}),
+    });
     let report = buildReport(result);
-    const count = i === 0 ? options.whatIfs ?? 3 : 0;
-    const plan = report.plans.find((p) => p.direction === 'drain' && p.drainSeconds !== null) ?? report.plans.find((p) => p.drainSeconds !== null);
+    const count = i === 0 ? (options.whatIfs ?? 3) : 0;
+    const plan =
+      report.plans.find((p) => p.direction === 'drain' && p.drainSeconds !== null) ??
+      report.plans.find((p) => p.drainSeconds !== null);
     if (count > 0 && plan) {
-      const durations = new Map(report.tasks.filter((t) => t.plan === plan.name && t.startedAt !== null && t.finishedAt !== null).map((t) => [t.id, t.finishedAt! - t.startedAt!]));
+      const durations = new Map(
+        report.tasks
+          .filter((t) => t.plan === plan.name && t.startedAt !== null && t.finishedAt !== null)
+          .map((t) => [t.id, t.finishedAt! - t.startedAt!]),
+      );
       const questions = whatIfCandidates(plan.name, plan.criticalPath, durations, count);
       const answers = await answerWhatIfs(questions, plan.drainSeconds, async (q) => {
         options.onPhase?.(`${label}: what if ${q.task} took ${q.factor * 100} % of the time`);

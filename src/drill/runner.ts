@@ -10,7 +10,7 @@ import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
 import type { RunView } from '../engine/controller.js';
 import { createController } from '../engine/create-controller.js';
 import type { CompiledPlan } from '../model/compiled.js';
-import type { Definitions, Fleet, PacingMode, Scenario } from '../model/definitions.js';
+import type { Definitions, PacingMode, Scenario } from '../model/definitions.js';
 import { parseDuration } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
@@ -20,6 +20,7 @@ import { compilePlan } from '../plan/index.js';
 import { stages as defaultStages } from '../stages/index.js';
 import type { StageLibrary } from '../stages/stage.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { DrillPlanRun, DrillRecord } from '../report/input.js';
 import { scaleStages } from './scale.js';
 
 export interface DrillOptions {
@@ -47,28 +48,12 @@ export interface DrillOptions {
   readonly overtimeMs?: number;
 }
 
-export interface DrillPlanRun {
-  readonly plan: string;
-  /** Absent when the plan never started (its `after` failed, or the scenario ended first). */
-  readonly runId?: string;
-  readonly view?: RunView;
-  readonly compiled?: CompiledPlan;
-  /** Why the plan did not start or could not run. */
-  readonly error?: string;
-}
-
-export interface DrillResult {
-  readonly scenario: Scenario;
-  readonly fleet: Fleet;
-  /** Recording resolution of the simulator's series, ms. */
-  readonly seriesResolutionMs: number;
-  readonly pacing: PacingMode | 'plan';
-  readonly startMs: number;
-  readonly endMs: number;
-  readonly runs: readonly DrillPlanRun[];
-  readonly events: readonly EngineEvent[];
+/** A finished drill: the record a report is built from, and the simulator it ran in (for what-ifs and tests). */
+export interface DrillResult extends DrillRecord {
   readonly backend: SimBackend;
 }
+
+export type { DrillPlanRun } from '../report/input.js';
 
 function durationOf(text: string | undefined, what: string): number {
   if (text === undefined) return 0;
@@ -90,12 +75,21 @@ export function withoutServiceOrder(compiled: CompiledPlan): CompiledPlan {
 
 export function findScenario(definitions: Definitions, name: string): Scenario {
   const scenario = definitions.scenarios.get(name);
-  if (!scenario) throw new MaelstromError('E_NOT_FOUND', `no scenario "${name}" (scenarios: ${[...definitions.scenarios.keys()].sort().join(', ') || 'none'})`);
-  if (!scenario.spec.run?.length) throw new MaelstromError('E_BAD_REQUEST', `scenario "${name}" has no run: schedule, so there is nothing to drill`);
+  if (!scenario)
+    throw new MaelstromError(
+      'E_NOT_FOUND',
+      `no scenario "${name}" (scenarios: ${[...definitions.scenarios.keys()].sort().join(', ') || 'none'})`,
+    );
+  if (!scenario.spec.run?.length)
+    throw new MaelstromError('E_BAD_REQUEST', `scenario "${name}" has no run: schedule, so there is nothing to drill`);
   for (const r of scenario.spec.run) {
-    if (!definitions.plans.has(r.plan)) throw new MaelstromError('E_UNKNOWN_REF', `scenario "${name}" runs plan "${r.plan}", which is not defined`);
+    if (!definitions.plans.has(r.plan))
+      throw new MaelstromError('E_UNKNOWN_REF', `scenario "${name}" runs plan "${r.plan}", which is not defined`);
     if (r.after !== undefined && !scenario.spec.run.some((o) => o.plan === r.after)) {
-      throw new MaelstromError('E_UNKNOWN_REF', `scenario "${name}": plan "${r.plan}" runs after "${r.after}", which the schedule never runs`);
+      throw new MaelstromError(
+        'E_UNKNOWN_REF',
+        `scenario "${name}": plan "${r.plan}" runs after "${r.after}", which the schedule never runs`,
+      );
     }
   }
   return scenario;
@@ -106,12 +100,22 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const { definitions } = options;
   const scenario = findScenario(definitions, options.scenario);
   const fleet = definitions.fleets.get(scenario.spec.fleet);
-  if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', `scenario "${scenario.metadata.name}" uses fleet "${scenario.spec.fleet}", which is not defined`);
+  if (!fleet)
+    throw new MaelstromError(
+      'E_UNKNOWN_REF',
+      `scenario "${scenario.metadata.name}" uses fleet "${scenario.spec.fleet}", which is not defined`,
+    );
   const startMs = Date.parse(scenario.spec.start);
-  const limitMs = startMs + durationOf(scenario.spec.duration, `scenario ${scenario.metadata.name} duration`) + Math.max(0, options.overtimeMs ?? 0);
+  const limitMs =
+    startMs +
+    durationOf(scenario.spec.duration, `scenario ${scenario.metadata.name} duration`) +
+    Math.max(0, options.overtimeMs ?? 0);
   const clock = new VirtualClock(startMs);
   const backend = createSimBackend({
-    fleet, scenario, clock, name: 'sim',
+    fleet,
+    scenario,
+    clock,
+    name: 'sim',
     ...(options.seriesResolutionMs !== undefined ? { seriesResolutionMs: options.seriesResolutionMs } : {}),
   });
   const store = createSqliteStore({ path: ':memory:' });
@@ -125,13 +129,20 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   };
   let ids = 0;
   const controller = createController({
-    definitions, backend, store, clock, compile,
+    definitions,
+    backend,
+    store,
+    clock,
+    compile,
     stages: scaleStages(options.stages ?? defaultStages, options.taskScale ?? {}),
     idGenerator: () => `drill-${++ids}`,
   });
   const events: EngineEvent[] = [];
   const finished = new Map<string, Promise<RunView>>();
-  controller.subscribe((e) => { events.push(e); options.onEvent?.(e); });
+  controller.subscribe((e) => {
+    events.push(e);
+    options.onEvent?.(e);
+  });
 
   const schedule = scenario.spec.run ?? [];
   const runs = new Map<string, DrillPlanRun>(schedule.map((r) => [r.plan, { plan: r.plan }]));
@@ -146,7 +157,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         const before = await started.get(entry.after);
         const view = before !== undefined ? await finished.get(before) : undefined;
         if (!view || view.state !== 'succeeded') {
-          runs.set(entry.plan, { plan: entry.plan, error: `not started: ${entry.after} did not succeed${view ? ` (${view.state})` : ''}` });
+          runs.set(entry.plan, {
+            plan: entry.plan,
+            error: `not started: ${entry.after} did not succeed${view ? ` (${view.state})` : ''}`,
+          });
           return undefined;
         }
       }
@@ -164,11 +178,17 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       pendingEntries--;
     }
   };
-  schedule.forEach((entry, i) => { started.set(entry.plan, startOne(i)); });
+  schedule.forEach((entry, i) => {
+    started.set(entry.plan, startOne(i));
+  });
 
-  const allOver = (): boolean => pendingEntries === 0 && [...runs.values()].every((r) => r.error !== undefined || (r.runId !== undefined && doneRuns.has(r.runId)));
+  const allOver = (): boolean =>
+    pendingEntries === 0 &&
+    [...runs.values()].every((r) => r.error !== undefined || (r.runId !== undefined && doneRuns.has(r.runId)));
   const doneRuns = new Set<string>();
-  controller.subscribe((e) => { if (e.type === 'run.state' && isTerminalRun(e.state)) doneRuns.add(e.runId); });
+  controller.subscribe((e) => {
+    if (e.type === 'run.state' && isTerminalRun(e.state)) doneRuns.add(e.runId);
+  });
   try {
     await clock.runUntil(allOver, limitMs);
   } finally {
@@ -177,11 +197,26 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const endMs = clock.now();
   const out: DrillPlanRun[] = [];
   for (const r of runs.values()) {
-    if (r.runId === undefined) { out.push(r); continue; }
+    if (r.runId === undefined) {
+      out.push(r);
+      continue;
+    }
     const view = await controller.getRun(r.runId);
     const record = await store.getRun(r.runId);
     out.push({ ...r, view, ...(record ? { compiled: record.compiled } : {}) });
   }
   await store.close();
-  return { scenario, fleet, seriesResolutionMs: options.seriesResolutionMs ?? 10_000, pacing: options.pacing ?? 'plan', startMs, endMs, runs: out, events, backend };
+  return {
+    scenario,
+    fleet,
+    seriesResolutionMs: options.seriesResolutionMs ?? 10_000,
+    pacing: options.pacing ?? 'plan',
+    startMs,
+    endMs,
+    runs: out,
+    events,
+    backend,
+    counters: backend.counters(),
+    series: (metric, query) => backend.series(metric, query),
+  };
 }

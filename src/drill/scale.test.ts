@@ -8,7 +8,9 @@ describe('scaledClock', () => {
     const fast = scaledClock(clock, 0.5);
     const until = fast.now() + 60_000;
     let woke = false;
-    void fast.sleep(until - fast.now()).then(() => { woke = true; });
+    void fast.sleep(until - fast.now()).then(() => {
+      woke = true;
+    });
     await clock.advanceTo(1000 + 30_000);
     expect(woke).toBe(true);
     expect(fast.now()).toBe(until);

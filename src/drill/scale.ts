@@ -22,20 +22,25 @@ export function scaledClock(clock: Clock, factor: number, origin = clock.now()):
 /** The library unchanged for tasks without a factor; otherwise each stage sees a clock whose sleeps are scaled. */
 export function scaleStages(library: StageLibrary, factors: Readonly<Record<string, number>>): StageLibrary {
   if (Object.keys(factors).length === 0) return library;
-  const wrap = (fn: StageFn): StageFn => (ctx) => {
-    const factor = factors[ctx.taskId];
-    if (factor === undefined || factor === 1) return fn(ctx);
-    // Keep the context's prototype and every own property (methods included), with only the clock replaced.
-    const origin = ctx.clock.now();
-    const clock = scaledClock(ctx.clock, factor, origin);
-    const deadline = ctx.deadline === undefined ? {} : { deadline: { value: origin + (ctx.deadline - origin) / factor, enumerable: true } };
-    const scaled = Object.create(Object.getPrototypeOf(ctx) as object, {
-      ...Object.getOwnPropertyDescriptors(ctx),
-      clock: { value: clock, enumerable: true },
-      ...deadline,
-    }) as StageContext;
-    return fn(scaled);
-  };
+  const wrap =
+    (fn: StageFn): StageFn =>
+    (ctx) => {
+      const factor = factors[ctx.taskId];
+      if (factor === undefined || factor === 1) return fn(ctx);
+      // Keep the context's prototype and every own property (methods included), with only the clock replaced.
+      const origin = ctx.clock.now();
+      const clock = scaledClock(ctx.clock, factor, origin);
+      const deadline =
+        ctx.deadline === undefined
+          ? {}
+          : { deadline: { value: origin + (ctx.deadline - origin) / factor, enumerable: true } };
+      const scaled = Object.create(Object.getPrototypeOf(ctx) as object, {
+        ...Object.getOwnPropertyDescriptors(ctx),
+        clock: { value: clock, enumerable: true },
+        ...deadline,
+      }) as StageContext;
+      return fn(scaled);
+    };
   const out: Record<string, StageFn> = {};
   for (const [kind, fn] of Object.entries(library)) out[kind] = wrap(fn);
   return out as StageLibrary;

@@ -12,7 +12,8 @@ export function settledClock(clock: Clock): Clock {
     sleep: async (ms, signal) => {
       const target = clock.now() + Math.max(0, ms);
       await clock.sleep(ms, signal);
-      for (let i = 0; i < 100 && clock.now() < target; i++) await clock.sleep(Math.max(1, target - clock.now()), signal);
+      for (let i = 0; i < 100 && clock.now() < target; i++)
+        await clock.sleep(Math.max(1, target - clock.now()), signal);
     },
   };
 }

@@ -8,9 +8,15 @@ import type { PlannedTask } from '../model/compiled.js';
 import type { Condition, Fleet, ParamValue } from '../model/definitions.js';
 import type { FleetSnapshot } from '../model/readings.js';
 import {
-  compileExpression, evaluate, interpolate, isExpressionError, hasInterpolation,
-  type CompiledExpression, type EvalContext, type ExpressionScope,
-} from '../load/expressions.js';
+  compileExpression,
+  evaluate,
+  interpolate,
+  isExpressionError,
+  hasInterpolation,
+  type CompiledExpression,
+  type EvalContext,
+  type ExpressionScope,
+} from '../expr/expressions.js';
 
 export type Verdict = 'true' | 'false' | 'hold';
 
@@ -31,7 +37,8 @@ export function conditionKey(c: Condition): string {
 /** Parameter types for type-checking, read off the bound values (durations and names are strings to CEL). */
 export function scopeOf(task: PlannedTask, fleet: Fleet): ExpressionScope {
   const params: Record<string, ExpressionScope['params'][string]> = {};
-  for (const [k, v] of Object.entries(task.params)) params[k] = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'boolean' : 'string';
+  for (const [k, v] of Object.entries(task.params))
+    params[k] = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'boolean' : 'string';
   return { params, fleet };
 }
 
@@ -78,8 +85,10 @@ export class TaskConditions {
     if (typeof c === 'string') return { verdict: 'false', detail: c };
     const r = evaluate(c, this.context(snapshot));
     switch (r.kind) {
-      case 'hold': return { verdict: 'hold', detail: `missing reading: ${r.missing}` };
-      case 'error': return { verdict: 'false', detail: r.message };
+      case 'hold':
+        return { verdict: 'hold', detail: `missing reading: ${r.missing}` };
+      case 'error':
+        return { verdict: 'false', detail: r.message };
       case 'value':
         if (r.value === true) return { verdict: 'true' };
         if (r.value === false) return { verdict: 'false' };
@@ -93,22 +102,33 @@ export class TaskConditions {
       const key = conditionKey(c);
       if (overrides.includes(key) || overrides.includes(c.expr)) return { key, verdict: 'true', overridden: true };
       const v = this.verdict(c.expr, snapshot);
-      const detail = v.verdict === 'true' ? undefined : [c.message, v.detail].filter((s) => s !== undefined).join(': ') || undefined;
-      return detail === undefined ? { key, verdict: v.verdict, overridden: false } : { key, verdict: v.verdict, detail, overridden: false };
+      const detail =
+        v.verdict === 'true' ? undefined : [c.message, v.detail].filter((s) => s !== undefined).join(': ') || undefined;
+      return detail === undefined
+        ? { key, verdict: v.verdict, overridden: false }
+        : { key, verdict: v.verdict, detail, overridden: false };
     });
   }
 
   /** Resolves `${{ }}` in a stage's `with`; `hold` when a reading is missing, an error message when it fails. */
-  resolveWith(values: Readonly<Record<string, unknown>> | undefined, snapshot: FleetSnapshot):
-  { kind: 'ok'; values: Record<string, ParamValue> } | { kind: 'hold'; detail: string } | { kind: 'error'; detail: string } {
+  resolveWith(
+    values: Readonly<Record<string, unknown>> | undefined,
+    snapshot: FleetSnapshot,
+  ):
+    | { kind: 'ok'; values: Record<string, ParamValue> }
+    | { kind: 'hold'; detail: string }
+    | { kind: 'error'; detail: string } {
     const out: Record<string, ParamValue> = {};
     for (const [k, raw] of Object.entries(values ?? {})) {
       if (typeof raw === 'string') {
-        if (!hasInterpolation(raw)) { out[k] = raw; continue; }
+        if (!hasInterpolation(raw)) {
+          out[k] = raw;
+          continue;
+        }
         const r = interpolate(raw, this.context(snapshot), this.scope);
         if (r.kind === 'hold') return { kind: 'hold', detail: `${k}: missing reading ${r.missing}` };
         if (r.kind === 'error') return { kind: 'error', detail: `${k}: ${r.message}` };
-        out[k] = Array.isArray(r.value) ? r.value.join(',') : r.value as ParamValue;
+        out[k] = Array.isArray(r.value) ? r.value.join(',') : (r.value as ParamValue);
       } else if (typeof raw === 'number' || typeof raw === 'boolean') {
         out[k] = raw;
       } else if (Array.isArray(raw)) {
@@ -123,7 +143,11 @@ export class TaskConditions {
 }
 
 /** Takes one snapshot answering every query the expressions need. */
-export async function snapshotFor(source: MetricsSource, queries: readonly string[], signal?: AbortSignal): Promise<FleetSnapshot> {
+export async function snapshotFor(
+  source: MetricsSource,
+  queries: readonly string[],
+  signal?: AbortSignal,
+): Promise<FleetSnapshot> {
   return source.snapshot(queries.length > 0 ? { queries, ...(signal ? { signal } : {}) } : signal ? { signal } : {});
 }
 

@@ -50,8 +50,18 @@ export type OperatorCommand =
   | { readonly action: 'retry'; readonly task: string; readonly reason?: string }
   | { readonly action: 'skip'; readonly task: string; readonly reason: string }
   | { readonly action: 'approve'; readonly task: string; readonly reason?: string }
-  | { readonly action: 'override-condition'; readonly task: string; readonly condition: string; readonly reason: string }
-  | { readonly action: 'override-dependency'; readonly task: string; readonly dependency: string; readonly reason: string };
+  | {
+      readonly action: 'override-condition';
+      readonly task: string;
+      readonly condition: string;
+      readonly reason: string;
+    }
+  | {
+      readonly action: 'override-dependency';
+      readonly task: string;
+      readonly dependency: string;
+      readonly reason: string;
+    };
 
 export interface Controller {
   /** Compiles and starts a plan; refuses (E_PREFLIGHT, E_CONFLICT) with figures rather than starting an unsafe run. */
@@ -66,5 +76,9 @@ export interface Controller {
   /** Live events; returns an unsubscribe function. */
   subscribe(listener: (event: EngineEvent) => void): () => void;
   /** Events of a run (or of all runs) after a sequence number, for catching up. */
-  events(options?: { readonly runId?: string; readonly afterSeq?: number; readonly limit?: number }): Promise<readonly EngineEvent[]>;
+  events(options?: {
+    readonly runId?: string;
+    readonly afterSeq?: number;
+    readonly limit?: number;
+  }): Promise<readonly EngineEvent[]>;
 }

@@ -15,7 +15,7 @@ import { compilePlan } from '../plan/index.js';
 import { stageActions, stages as defaultStages, isStageKind } from '../stages/index.js';
 import type { StageLibrary } from '../stages/stage.js';
 import type { AuditLog, RunRecord, RunStore, TaskRecord } from '../store/store.js';
-import type { Pacer } from './pacing/pacer.js';
+import type { Pacer } from '../pacing/pacer.js';
 import type { Actor, Controller, OperatorCommand, RunView } from './controller.js';
 import { settledClock } from './clock.js';
 import { driveRun } from './driver.js';
@@ -55,7 +55,11 @@ export interface EngineController extends Controller {
 const silent: Logger = { info: () => undefined, warn: () => undefined };
 
 function mayOperate(actor: Actor): void {
-  if (actor.role === 'viewer') throw new MaelstromError('E_FORBIDDEN', `${actor.name} is a viewer: operator actions need the operator or admin role`);
+  if (actor.role === 'viewer')
+    throw new MaelstromError(
+      'E_FORBIDDEN',
+      `${actor.name} is a viewer: operator actions need the operator or admin role`,
+    );
 }
 
 function pct(x: number): string {
@@ -66,17 +70,29 @@ function pct(x: number): string {
 function checkPreflight(compiled: CompiledPlan): void {
   if (compiled.preflight.ok) return;
   const bad = compiled.preflight.services.filter((s) => !s.ok);
-  const lines = bad.map((s) => `${s.service}: load ${Math.round(s.load)} rps to move, headroom ${Math.round(s.headroom)} rps at ${pct(compiled.preflight.targetUtilization)} target, receivers would reach ${pct(s.utilizationAfter)}${s.reason ? ` (${s.reason})` : ''}`);
-  throw new MaelstromError('E_PREFLIGHT', `plan "${compiled.plan}" fails the pre-flight check: the other datacenters cannot absorb ${compiled.datacenter}'s load — ${lines.join('; ')}`, { details: compiled.preflight });
+  const lines = bad.map(
+    (s) =>
+      `${s.service}: load ${Math.round(s.load)} rps to move, headroom ${Math.round(s.headroom)} rps at ${pct(compiled.preflight.targetUtilization)} target, receivers would reach ${pct(s.utilizationAfter)}${s.reason ? ` (${s.reason})` : ''}`,
+  );
+  throw new MaelstromError(
+    'E_PREFLIGHT',
+    `plan "${compiled.plan}" fails the pre-flight check: the other datacenters cannot absorb ${compiled.datacenter}'s load — ${lines.join('; ')}`,
+    { details: compiled.preflight },
+  );
 }
 
 function checkSupport(compiled: CompiledPlan, backend: Backend): void {
   const missing = new Set<string>();
-  for (const t of compiled.tasks) for (const s of t.stages) {
-    if (!isStageKind(s.uses)) continue;
-    for (const a of stageActions[s.uses]) if (!backend.supports.has(a)) missing.add(`${s.uses} needs ${a}`);
-  }
-  if (missing.size > 0) throw new MaelstromError('E_BAD_REQUEST', `backend ${backend.name} cannot run plan "${compiled.plan}": ${[...missing].join(', ')}`);
+  for (const t of compiled.tasks)
+    for (const s of t.stages) {
+      if (!isStageKind(s.uses)) continue;
+      for (const a of stageActions[s.uses]) if (!backend.supports.has(a)) missing.add(`${s.uses} needs ${a}`);
+    }
+  if (missing.size > 0)
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `backend ${backend.name} cannot run plan "${compiled.plan}": ${[...missing].join(', ')}`,
+    );
 }
 
 function servicesOf(compiled: CompiledPlan): Set<string> {
@@ -97,14 +113,23 @@ export function createController(options: ControllerOptions): EngineController {
   let closed = false;
 
   const deps: EngineDeps = {
-    definitions, backend, store, clock, logger,
+    definitions,
+    backend,
+    store,
+    clock,
+    logger,
     stages: options.stages ?? defaultStages,
     ...(options.pacer ? { pacer: options.pacer } : {}),
     options: { ...defaultEngineOptions, ...options.engine },
     publish: (events) => {
-      for (const e of events) for (const l of listeners) {
-        try { l(e); } catch (err) { logger.warn(`event listener: ${toMaelstromError(err).message}`); }
-      }
+      for (const e of events)
+        for (const l of listeners) {
+          try {
+            l(e);
+          } catch (err) {
+            logger.warn(`event listener: ${toMaelstromError(err).message}`);
+          }
+        }
     },
   };
 
@@ -135,10 +160,20 @@ export function createController(options: ControllerOptions): EngineController {
     return toRunView(run, await store.getTasks(runId));
   };
 
-  const audit = async (actor: Actor, action: string, target: string | undefined, reason: string | undefined, details?: unknown): Promise<void> => {
+  const audit = async (
+    actor: Actor,
+    action: string,
+    target: string | undefined,
+    reason: string | undefined,
+    details?: unknown,
+  ): Promise<void> => {
     await store.appendAudit({
-      time: clock.now(), actor: actor.name, action,
-      ...(target !== undefined ? { target } : {}), ...(reason !== undefined ? { reason } : {}), ...(details !== undefined ? { details } : {}),
+      time: clock.now(),
+      actor: actor.name,
+      action,
+      ...(target !== undefined ? { target } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+      ...(details !== undefined ? { details } : {}),
     });
   };
 
@@ -152,13 +187,32 @@ export function createController(options: ControllerOptions): EngineController {
       if (other.datacenter !== compiled.datacenter) continue;
       const overlap = [...servicesOf(other.compiled)].filter((s) => mine.has(s));
       if (overlap.length > 0) {
-        throw new MaelstromError('E_CONFLICT', `run ${other.id} (${other.plan}, ${other.state}) is already acting on ${overlap.slice(0, 5).join(', ')}${overlap.length > 5 ? ` and ${overlap.length - 5} more` : ''} in ${compiled.datacenter}; finish or abort it first`, { details: { run: other.id, services: overlap } });
+        throw new MaelstromError(
+          'E_CONFLICT',
+          `run ${other.id} (${other.plan}, ${other.state}) is already acting on ${overlap.slice(0, 5).join(', ')}${overlap.length > 5 ? ` and ${overlap.length - 5} more` : ''} in ${compiled.datacenter}; finish or abort it first`,
+          { details: { run: other.id, services: overlap } },
+        );
       }
     }
     const time = clock.now();
     const id = newId();
-    const run: RunRecord = { id, plan: planName, datacenter: compiled.datacenter, direction: compiled.direction, state: 'pending', compiled, createdAt: time, actor: actor.name };
-    const tasks: TaskRecord[] = compiled.tasks.map((t) => ({ runId: id, id: t.id, state: 'pending', stage: 0, attempt: 1 }));
+    const run: RunRecord = {
+      id,
+      plan: planName,
+      datacenter: compiled.datacenter,
+      direction: compiled.direction,
+      state: 'pending',
+      compiled,
+      createdAt: time,
+      actor: actor.name,
+    };
+    const tasks: TaskRecord[] = compiled.tasks.map((t) => ({
+      runId: id,
+      id: t.id,
+      state: 'pending',
+      stage: 0,
+      attempt: 1,
+    }));
     const saved = await store.createRun(run, tasks, [
       { type: 'operator', time, runId: id, action: 'start', actor: actor.name, target: planName },
       { type: 'run.state', time, runId: id, plan: planName, state: 'pending' },
@@ -167,7 +221,9 @@ export function createController(options: ControllerOptions): EngineController {
     deps.publish(saved);
     const rt = new RunRuntime(deps, run, tasks);
     runtimes.set(id, rt);
-    logger.info(`run ${id} of ${planName} started: ${compiled.tasks.length} tasks, concurrency ${compiled.concurrency}`);
+    logger.info(
+      `run ${id} of ${planName} started: ${compiled.tasks.length} tasks, concurrency ${compiled.concurrency}`,
+    );
     drive(rt);
     return view(id);
   };
@@ -185,15 +241,22 @@ export function createController(options: ControllerOptions): EngineController {
 
   const halt = async (actor: Actor, reason: string): Promise<void> => {
     mayOperate(actor);
-    if (reason.trim() === '') throw new MaelstromError('E_BAD_REQUEST', 'halt needs a reason (it is recorded for the postmortem)');
-    await store.appendEvents([{ type: 'operator', time: clock.now(), action: 'halt', actor: actor.name, reason }]).then((saved) => { deps.publish(saved); });
+    if (reason.trim() === '')
+      throw new MaelstromError('E_BAD_REQUEST', 'halt needs a reason (it is recorded for the postmortem)');
+    await store
+      .appendEvents([{ type: 'operator', time: clock.now(), action: 'halt', actor: actor.name, reason }])
+      .then((saved) => {
+        deps.publish(saved);
+      });
     const active = await store.listRuns({ active: true });
     // Every run at once: stages of all runs are interrupted together, not one run after another.
-    await Promise.all(active.map(async (r) => {
-      const rt = await runtimeOf(r.id);
-      if (isTerminalRun(rt.run.state)) return;
-      await stopRun(rt, 'halted', actor, reason, 'halt');
-    }));
+    await Promise.all(
+      active.map(async (r) => {
+        const rt = await runtimeOf(r.id);
+        if (isTerminalRun(rt.run.state)) return;
+        await stopRun(rt, 'halted', actor, reason, 'halt');
+      }),
+    );
     await audit(actor, 'halt', undefined, reason, { runs: active.map((r) => r.id) });
     logger.warn(`halt by ${actor.name}: ${reason} (${active.length} run(s) stopped)`);
   };
@@ -208,12 +271,20 @@ export function createController(options: ControllerOptions): EngineController {
     preview: async (plan) => compile(definitions, plan),
     getRun: view,
     listRuns: async (opts) => {
-      const runs = await store.listRuns({ ...(opts?.active !== undefined ? { active: opts.active } : {}), ...(opts?.limit !== undefined ? { limit: opts.limit } : {}) });
+      const runs = await store.listRuns({
+        ...(opts?.active !== undefined ? { active: opts.active } : {}),
+        ...(opts?.limit !== undefined ? { limit: opts.limit } : {}),
+      });
       return Promise.all(runs.map((r) => view(r.id)));
     },
     command,
     halt,
-    subscribe: (listener) => { listeners.add(listener); return () => { listeners.delete(listener); }; },
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
     events: (opts) => store.listEvents(opts),
 
     start: async () => {
@@ -233,15 +304,19 @@ export function createController(options: ControllerOptions): EngineController {
       closed = true;
       for (const rt of runtimes.values()) {
         rt.stopped = true;
-        for (const e of rt.executing.values()) e.abort.abort(new MaelstromError('E_ABORTED', 'the controller is closing'));
+        for (const e of rt.executing.values())
+          e.abort.abort(new MaelstromError('E_ABORTED', 'the controller is closing'));
         rt.wake();
       }
-      await Promise.all([...runtimes.values()].map(async (rt) => {
-        await rt.driving;
-        // Executions the driver started while closing are stopped too.
-        for (const e of rt.executing.values()) e.abort.abort(new MaelstromError('E_ABORTED', 'the controller is closing'));
-        await Promise.all([...rt.executing.values()].map((e) => e.done));
-      }));
+      await Promise.all(
+        [...runtimes.values()].map(async (rt) => {
+          await rt.driving;
+          // Executions the driver started while closing are stopped too.
+          for (const e of rt.executing.values())
+            e.abort.abort(new MaelstromError('E_ABORTED', 'the controller is closing'));
+          await Promise.all([...rt.executing.values()].map((e) => e.done));
+        }),
+      );
     },
     wait: async (runId) => {
       const rt = await runtimeOf(runId);
@@ -264,7 +339,13 @@ export function createController(options: ControllerOptions): EngineController {
           outcome = `refused: ${toMaelstromError(e).message}`;
           logger.warn(`request ${r.id} from ${r.actor.name} ${outcome}`);
         }
-        await store.appendAudit({ time: clock.now(), actor: r.actor.name, action: APPLIED_ACTION, reason: outcome, details: { requestId: r.id } });
+        await store.appendAudit({
+          time: clock.now(),
+          actor: r.actor.name,
+          action: APPLIED_ACTION,
+          reason: outcome,
+          details: { requestId: r.id },
+        });
       }
       return applied;
     },

@@ -26,33 +26,39 @@ function isResumable(rec: TaskRecord): boolean {
 export function startExecution(rt: RunRuntime, taskId: string): void {
   if (rt.stopped) return;
   const abort = new AbortController();
-  const done = executeTask(rt, taskId, abort.signal).then(
-    () => undefined,
-    async (e: unknown) => {
-      // A bug or a store failure: record it on the task rather than lose it, then let an operator decide.
-      const err = toMaelstromError(e);
-      rt.deps.logger.warn(`task ${taskId}: ${err.code}: ${err.message}`);
-      if (abort.signal.aborted) return;
-      try {
-        const time = rt.deps.clock.now();
-        const reason = `internal error: ${err.message}`;
-        await rt.commit({
-          tasks: [{ id: taskId, patch: { state: 'failed', reason } }],
-          events: [{ type: 'task.state', time, runId: rt.id, taskId, state: 'failed', reason }],
-        });
-      } catch { /* the store is gone; the run resumes from what was committed */ }
-    },
-  ).finally(() => {
-    if (rt.executing.get(taskId)?.abort === abort) rt.executing.delete(taskId);
-    rt.wake();
-  });
+  const done = executeTask(rt, taskId, abort.signal)
+    .then(
+      () => undefined,
+      async (e: unknown) => {
+        // A bug or a store failure: record it on the task rather than lose it, then let an operator decide.
+        const err = toMaelstromError(e);
+        rt.deps.logger.warn(`task ${taskId}: ${err.code}: ${err.message}`);
+        if (abort.signal.aborted) return;
+        try {
+          const time = rt.deps.clock.now();
+          const reason = `internal error: ${err.message}`;
+          await rt.commit({
+            tasks: [{ id: taskId, patch: { state: 'failed', reason } }],
+            events: [{ type: 'task.state', time, runId: rt.id, taskId, state: 'failed', reason }],
+          });
+        } catch {
+          /* the store is gone; the run resumes from what was committed */
+        }
+      },
+    )
+    .finally(() => {
+      if (rt.executing.get(taskId)?.abort === abort) rt.executing.delete(taskId);
+      rt.wake();
+    });
   rt.executing.set(taskId, { abort, done });
 }
 
 /** Evaluates the pre-conditions of ready tasks and starts those that hold, within the free slots. */
 async function startReady(rt: RunRuntime, slots: number): Promise<void> {
   const { clock, backend, options } = rt.deps;
-  const ready = readyTasks(rt.compiled.tasks, rt.tasks, (id) => isPreBlocked(rt.task(id))).filter((t) => !rt.executing.has(t.id) && !rt.held.has(t.id));
+  const ready = readyTasks(rt.compiled.tasks, rt.tasks, (id) => isPreBlocked(rt.task(id))).filter(
+    (t) => !rt.executing.has(t.id) && !rt.held.has(t.id),
+  );
   if (ready.length === 0 || slots <= 0) return;
   const queries = new Set<string>();
   for (const t of ready) for (const q of rt.conditions(t.id).queries(t.pre.map((c) => c.expr))) queries.add(q);
@@ -69,7 +75,12 @@ async function startReady(rt: RunRuntime, slots: number): Promise<void> {
     const rec = rt.task(t.id);
     const results: ConditionResult[] = snap
       ? rt.conditions(t.id).check(t.pre, snap, rec.overrides?.conditions ?? [])
-      : t.pre.map((c) => ({ key: c.name ?? c.expr, verdict: 'hold', detail: `no reading: ${unreadable ?? ''}`, overridden: false }));
+      : t.pre.map((c) => ({
+          key: c.name ?? c.expr,
+          verdict: 'hold',
+          detail: `no reading: ${unreadable ?? ''}`,
+          overridden: false,
+        }));
     const time = clock.now();
     if (allTrue(results)) {
       rt.preFalseSince.delete(t.id);
@@ -87,11 +98,24 @@ async function startReady(rt: RunRuntime, slots: number): Promise<void> {
     const events: EngineEvent[] = [];
     if (since === undefined) {
       rt.preFalseSince.set(t.id, time);
-      events.push({ type: 'condition.blocked', time, runId: rt.id, taskId: t.id, condition: bad?.key ?? 'pre', detail });
+      events.push({
+        type: 'condition.blocked',
+        time,
+        runId: rt.id,
+        taskId: t.id,
+        condition: bad?.key ?? 'pre',
+        detail,
+      });
     }
-    const state = since !== undefined && time - since >= options.preBlockAfterMs ? 'blocked' : rec.state === 'blocked' ? 'blocked' : 'waiting';
+    const state =
+      since !== undefined && time - since >= options.preBlockAfterMs
+        ? 'blocked'
+        : rec.state === 'blocked'
+          ? 'blocked'
+          : 'waiting';
     if (state !== rec.state || detail !== rec.reason || events.length > 0) {
-      if (state !== rec.state) events.push({ type: 'task.state', time, runId: rt.id, taskId: t.id, state, reason: detail });
+      if (state !== rec.state)
+        events.push({ type: 'task.state', time, runId: rt.id, taskId: t.id, state, reason: detail });
       await rt.commit({ tasks: [{ id: t.id, patch: { state, reason: detail } }], events });
     }
   }
@@ -144,7 +168,10 @@ export async function driveRun(rt: RunRuntime): Promise<void> {
   for (;;) {
     const state = rt.run.state;
     if (isTerminalRun(state) || rt.stopped) return;
-    if (state === 'paused' || state === 'aborting') { await rt.waitForWake(options.pollMs); continue; }
+    if (state === 'paused' || state === 'aborting') {
+      await rt.waitForWake(options.pollMs);
+      continue;
+    }
     if (state === 'pending') await setRunState(rt, 'running', undefined);
 
     for (const t of rt.compiled.tasks) {

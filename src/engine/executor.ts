@@ -60,7 +60,9 @@ export async function executeTask(rt: RunRuntime, taskId: string, signal: AbortS
   const gate = new Gate();
   const holds: Holds = {};
   const monitorStop = new AbortController();
-  const onAbort = (): void => { monitorStop.abort(signal.reason); };
+  const onAbort = (): void => {
+    monitorStop.abort(signal.reason);
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) onAbort();
   const monitor = monitorTask(rt, taskId, gate, holds, stuckAfterMs, monitorStop.signal).catch((e: unknown) => {
@@ -76,7 +78,9 @@ export async function executeTask(rt: RunRuntime, taskId: string, signal: AbortS
     const rec = rt.task(taskId);
     const time = clock.now();
     await rt.commit({
-      tasks: [{ id: taskId, patch: { state: 'succeeded', finishedAt: time, reason: undefined, stageState: undefined } }],
+      tasks: [
+        { id: taskId, patch: { state: 'succeeded', finishedAt: time, reason: undefined, stageState: undefined } },
+      ],
       events: [{ type: 'task.state', time, runId: rt.id, taskId, state: 'succeeded', stage: rec.stage }],
     });
     if (rec.startedAt !== undefined) await store.recordDuration(key, time - rec.startedAt, time);
@@ -91,7 +95,13 @@ export async function executeTask(rt: RunRuntime, taskId: string, signal: AbortS
   }
 }
 
-async function fail(rt: RunRuntime, taskId: string, stageIndex: number, reason: string, extra: EngineEvent[] = []): Promise<'failed'> {
+async function fail(
+  rt: RunRuntime,
+  taskId: string,
+  stageIndex: number,
+  reason: string,
+  extra: EngineEvent[] = [],
+): Promise<'failed'> {
   const time = rt.deps.clock.now();
   await rt.commit({
     tasks: [{ id: taskId, patch: { state: 'failed', reason, stage: stageIndex } }],
@@ -119,10 +129,32 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
       envelope = { startedAt: clock.now() };
       await rt.commit({
         tasks: [{ id: taskId, patch: { stage: index, stageState: envelope } }],
-        events: [{ type: 'stage.start', time: envelope.startedAt, runId: rt.id, taskId, stage: index, uses: stage.uses, detail: label }],
+        events: [
+          {
+            type: 'stage.start',
+            time: envelope.startedAt,
+            runId: rt.id,
+            taskId,
+            stage: index,
+            uses: stage.uses,
+            detail: label,
+          },
+        ],
       });
     } else if (retries === 0) {
-      await rt.commit({ events: [{ type: 'stage.start', time: clock.now(), runId: rt.id, taskId, stage: index, uses: stage.uses, detail: `${label} (resumed)` }] });
+      await rt.commit({
+        events: [
+          {
+            type: 'stage.start',
+            time: clock.now(),
+            runId: rt.id,
+            taskId,
+            stage: index,
+            uses: stage.uses,
+            detail: `${label} (resumed)`,
+          },
+        ],
+      });
     }
     if (signal.aborted) return 'interrupted';
 
@@ -142,13 +174,17 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
     const timeoutMs = stage.timeout !== undefined ? parseDuration(stage.timeout) : undefined;
     const deadline = timeoutMs !== undefined ? envelope.startedAt + timeoutMs : undefined;
     const stageAbort = new AbortController();
-    const relay = (): void => { stageAbort.abort(signal.reason); };
+    const relay = (): void => {
+      stageAbort.abort(signal.reason);
+    };
     signal.addEventListener('abort', relay, { once: true });
     if (signal.aborted) relay();
     const timer = new AbortController();
     if (deadline !== undefined) {
       clock.sleep(Math.max(0, deadline - clock.now()), timer.signal).then(
-        () => { stageAbort.abort(new MaelstromError('E_TIMEOUT', `stage ${label} timed out`)); },
+        () => {
+          stageAbort.abort(new MaelstromError('E_TIMEOUT', `stage ${label} timed out`));
+        },
         () => undefined,
       );
     }
@@ -174,7 +210,9 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
         if (stageAbort.signal.aborted) throw stageAbort.signal.reason as Error;
         await rt.commit({ tasks: [{ id: taskId, patch: { stageState: { startedAt, state } satisfies Envelope } }] });
       },
-      emit: async (event) => { await rt.commit({ events: [event] }); },
+      emit: async (event) => {
+        await rt.commit({ events: [event] });
+      },
       evaluate: async (expr) => {
         const snap = await snapshotFor(backend, cond.queries([expr]), stageAbort.signal);
         return cond.verdict(expr, snap).verdict;
@@ -192,8 +230,14 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
         result = { outcome: 'timeout', detail: err.message };
       } else if (err.retryable && retries < options.maxRetries) {
         retries++;
-        rt.deps.logger.warn(`task ${taskId} stage ${label}: ${err.message}; trying again (${retries}/${options.maxRetries})`);
-        try { await clock.sleep(err.retryAfterMs ?? options.retryDelayMs, signal); } catch { return 'interrupted'; }
+        rt.deps.logger.warn(
+          `task ${taskId} stage ${label}: ${err.message}; trying again (${retries}/${options.maxRetries})`,
+        );
+        try {
+          await clock.sleep(err.retryAfterMs ?? options.retryDelayMs, signal);
+        } catch {
+          return 'interrupted';
+        }
         continue;
       } else {
         result = { outcome: 'failure', detail: `${err.code}: ${err.message}` };
@@ -207,12 +251,24 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
 
     const time = clock.now();
     const endEvent: EngineEvent = {
-      type: 'stage.end', time, runId: rt.id, taskId, stage: index, uses: stage.uses, outcome: result.outcome,
+      type: 'stage.end',
+      time,
+      runId: rt.id,
+      taskId,
+      stage: index,
+      uses: stage.uses,
+      outcome: result.outcome,
       ...(result.detail !== undefined ? { detail: result.detail } : {}),
     };
     const next = nextStage(planned.stages, index, result.outcome);
     if (next === undefined) {
-      return fail(rt, taskId, index, `stage ${label} ended with ${result.outcome}${result.detail ? `: ${result.detail}` : ''}`, [endEvent]);
+      return fail(
+        rt,
+        taskId,
+        index,
+        `stage ${label} ended with ${result.outcome}${result.detail ? `: ${result.detail}` : ''}`,
+        [endEvent],
+      );
     }
     await rt.commit({ tasks: [{ id: taskId, patch: { stage: next, stageState: undefined } }], events: [endEvent] });
   }
@@ -232,7 +288,10 @@ async function awaitPost(rt: RunRuntime, taskId: string, holds: Holds, signal: A
       const snap = await snapshotFor(backend, cond.queries(planned.post.map((c) => c.expr)), signal);
       const results = cond.check(planned.post, snap, rt.task(taskId).overrides?.conditions ?? []);
       if (allTrue(results)) {
-        if (holds.post !== undefined) { holds.post = undefined; await refreshState(rt, taskId, holds); }
+        if (holds.post !== undefined) {
+          holds.post = undefined;
+          await refreshState(rt, taskId, holds);
+        }
         return true;
       }
       const bad = results.find((r) => r.verdict !== 'true');
@@ -240,12 +299,18 @@ async function awaitPost(rt: RunRuntime, taskId: string, holds: Holds, signal: A
         announced = true;
         const detail = `post-condition ${bad?.key ?? ''} is still ${bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false'} ${Math.round((clock.now() - since) / 1000)}s after the stages ended${bad?.detail ? `: ${bad.detail}` : ''}`;
         holds.post = detail;
-        await refreshState(rt, taskId, holds, [{ type: 'condition.blocked', time: clock.now(), runId: rt.id, taskId, condition: bad?.key ?? 'post', detail }]);
+        await refreshState(rt, taskId, holds, [
+          { type: 'condition.blocked', time: clock.now(), runId: rt.id, taskId, condition: bad?.key ?? 'post', detail },
+        ]);
       }
     } catch (e) {
       if (signal.aborted) return false;
       rt.deps.logger.warn(`task ${taskId}: post-conditions unreadable: ${toMaelstromError(e).message}`);
     }
-    try { await clock.sleep(options.pollMs, signal); } catch { return false; }
+    try {
+      await clock.sleep(options.pollMs, signal);
+    } catch {
+      return false;
+    }
   }
 }

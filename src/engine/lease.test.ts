@@ -12,7 +12,9 @@ async function store(): Promise<SqliteStore> {
   stores.push(s);
   return s;
 }
-afterEach(async () => { await Promise.all(stores.splice(0).map((s) => s.close())); });
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+});
 
 describe('controller lease', () => {
   it('lets one controller hold the store; another is refused, with who holds it', async () => {
@@ -41,7 +43,9 @@ describe('controller lease', () => {
     const now = () => t;
     const a = await tryAcquireLease({ store: s, holder: 'h/1/a', now, ttlMs: 900 });
     expect(a.ok).toBe(true);
-    expect((await tryAcquireLease({ store: s, holder: 'h/2/b', now, ttlMs: 900, isGone: (h) => h === 'h/1/a' })).ok).toBe(true);
+    expect(
+      (await tryAcquireLease({ store: s, holder: 'h/2/b', now, ttlMs: 900, isGone: (h) => h === 'h/1/a' })).ok,
+    ).toBe(true);
     // The old holder learns at its next renewal that it lost the lease, and says to whom.
     if (a.ok) {
       expect(await a.lease.renew()).toBe(false);
@@ -58,7 +62,8 @@ describe('controller lease', () => {
     let t = 0;
     let failing = false;
     const flaky = {
-      acquireLease: (...args: Parameters<SqliteStore['acquireLease']>) => (failing ? Promise.reject(new Error('connection refused')) : s.acquireLease(...args)),
+      acquireLease: (...args: Parameters<SqliteStore['acquireLease']>) =>
+        failing ? Promise.reject(new Error('connection refused')) : s.acquireLease(...args),
       releaseLease: (...args: Parameters<SqliteStore['releaseLease']>) => s.releaseLease(...args),
     };
     const a = await tryAcquireLease({ store: flaky, holder: 'h/1/a', now: () => t, ttlMs: 900 });

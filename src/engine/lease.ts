@@ -71,7 +71,9 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
   let expiresAt = lease.expiresAt;
   let done = false;
   let markLost!: (reason: string) => void;
-  const lost = new Promise<string>((resolve) => { markLost = resolve; });
+  const lost = new Promise<string>((resolve) => {
+    markLost = resolve;
+  });
   const lose = (reason: string): void => {
     if (done) return;
     done = true;
@@ -83,16 +85,27 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
     const at = now();
     try {
       const l = await store.acquireLease(CONTROLLER_LEASE, holder, { now: at, until: at + ttl });
-      if (l.holder !== holder) { lose(`the store's lease went to ${l.holder}`); return false; }
+      if (l.holder !== holder) {
+        lose(`the store's lease went to ${l.holder}`);
+        return false;
+      }
       expiresAt = l.expiresAt;
       return true;
     } catch (e) {
       // Unable to renew: keep acting only while the lease surely still stands, stopping a third of its time early.
-      if (now() >= expiresAt - ttl / 3) { lose(`the lease could not be renewed: ${e instanceof Error ? e.message : String(e)}`); return false; }
+      if (now() >= expiresAt - ttl / 3) {
+        lose(`the lease could not be renewed: ${e instanceof Error ? e.message : String(e)}`);
+        return false;
+      }
       return true;
     }
   };
-  const timer = setInterval(() => { void renew(); }, Math.max(10, Math.floor(ttl / 3)));
+  const timer = setInterval(
+    () => {
+      void renew();
+    },
+    Math.max(10, Math.floor(ttl / 3)),
+  );
   timer.unref();
   return {
     ok: true,
@@ -101,7 +114,10 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
       lost,
       renew,
       release: async () => {
-        if (!done) { done = true; clearInterval(timer); }
+        if (!done) {
+          done = true;
+          clearInterval(timer);
+        }
         await store.releaseLease(CONTROLLER_LEASE, holder).catch(() => undefined);
       },
     },
@@ -110,6 +126,8 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
 
 /** The refusal of a controller that finds another one driving the store. */
 export function leaseHeldError(attempt: Extract<LeaseAttempt, { ok: false }>): MaelstromError {
-  return new MaelstromError('E_INVALID_STATE',
-    `another controller (${attempt.holder}) drives the runs of this store, its lease running until ${new Date(attempt.expiresAt).toISOString()}: stop it first, or use another store`);
+  return new MaelstromError(
+    'E_INVALID_STATE',
+    `another controller (${attempt.holder}) drives the runs of this store, its lease running until ${new Date(attempt.expiresAt).toISOString()}: stop it first, or use another store`,
+  );
 }

@@ -33,8 +33,13 @@ export class Gate {
     while (!this.isOpen) {
       if (signal?.aborted) throw signal.reason as Error;
       await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => { reject(signal?.reason as Error); };
-        this.waiters.push(() => { signal?.removeEventListener('abort', onAbort); resolve(); });
+        const onAbort = (): void => {
+          reject(signal?.reason as Error);
+        };
+        this.waiters.push(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
         signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
@@ -88,14 +93,32 @@ export function holdReason(holds: Holds): string | undefined {
 }
 
 /** Commits the task's state when it changed. */
-export async function refreshState(rt: RunRuntime, taskId: string, holds: Holds, events: EngineEvent[] = []): Promise<void> {
+export async function refreshState(
+  rt: RunRuntime,
+  taskId: string,
+  holds: Holds,
+  events: EngineEvent[] = [],
+): Promise<void> {
   const rec = rt.task(taskId);
   const state = executingState(rec.stuck, holds);
   const reason = holdReason(holds);
   if (state === rec.state && reason === rec.reason && events.length === 0) return;
   const time = rt.deps.clock.now();
-  const all = state === rec.state && reason === rec.reason ? events
-    : [...events, { type: 'task.state', time, runId: rt.id, taskId, state, stage: rec.stage, ...(reason ? { reason } : {}) } as const];
+  const all =
+    state === rec.state && reason === rec.reason
+      ? events
+      : [
+          ...events,
+          {
+            type: 'task.state',
+            time,
+            runId: rt.id,
+            taskId,
+            state,
+            stage: rec.stage,
+            ...(reason ? { reason } : {}),
+          } as const,
+        ];
   await rt.commit({ tasks: [{ id: taskId, patch: { state, reason } }], events: all });
 }
 
@@ -107,7 +130,14 @@ function okOf(r: ConditionResult): boolean | null {
  * Runs until `stop` aborts: evaluates health every `healthPollMs`, opens or closes the gate, emits a health event
  * when a check changes, and flags the task stuck once it runs past `stuckAfterMs`.
  */
-export async function monitorTask(rt: RunRuntime, taskId: string, gate: Gate, holds: Holds, stuckAfterMs: number | undefined, stop: AbortSignal): Promise<void> {
+export async function monitorTask(
+  rt: RunRuntime,
+  taskId: string,
+  gate: Gate,
+  holds: Holds,
+  stuckAfterMs: number | undefined,
+  stop: AbortSignal,
+): Promise<void> {
   const planned = rt.plannedTask(taskId);
   const cond = rt.conditions(taskId);
   const { clock, backend, options } = rt.deps;
@@ -135,7 +165,12 @@ export async function monitorTask(rt: RunRuntime, taskId: string, gate: Gate, ho
         if (stop.aborted) return;
         // An unreadable world is not a healthy one.
         const message = e instanceof Error ? e.message : String(e);
-        results = planned.health.map((h) => ({ key: h.name ?? h.expr, verdict: 'hold', detail: `no reading: ${message}`, overridden: false }));
+        results = planned.health.map((h) => ({
+          key: h.name ?? h.expr,
+          verdict: 'hold',
+          detail: `no reading: ${message}`,
+          overridden: false,
+        }));
       }
       if (stop.aborted) return;
       const time = clock.now();
@@ -145,7 +180,14 @@ export async function monitorTask(rt: RunRuntime, taskId: string, gate: Gate, ho
         for (const r of results) {
           if (r.verdict !== 'false') continue;
           failingAtStart.add(r.key);
-          events.push({ type: 'alert', time, runId: rt.id, taskId, severity: 'warning', message: `health ${r.key} of ${taskId} was failing before the task started${r.detail ? ` (${r.detail})` : ''}: it does not hold the task until it has been true once` });
+          events.push({
+            type: 'alert',
+            time,
+            runId: rt.id,
+            taskId,
+            severity: 'warning',
+            message: `health ${r.key} of ${taskId} was failing before the task started${r.detail ? ` (${r.detail})` : ''}: it does not hold the task until it has been true once`,
+          });
         }
       }
       for (const r of results) if (r.verdict === 'true') failingAtStart.delete(r.key);
@@ -154,24 +196,47 @@ export async function monitorTask(rt: RunRuntime, taskId: string, gate: Gate, ho
         if (last.get(r.key) === ok) continue;
         last.set(r.key, ok);
         const detail = r.detail ?? (r.overridden ? 'overridden' : undefined);
-        const note = ok === false && failingAtStart.has(r.key) ? 'failing since before the task started, not gating' : undefined;
+        const note =
+          ok === false && failingAtStart.has(r.key) ? 'failing since before the task started, not gating' : undefined;
         const text = [detail, note].filter((x) => x !== undefined).join('; ');
-        events.push({ type: 'health', time, runId: rt.id, taskId, check: r.key, ok, ...(text ? { detail: text } : {}) });
+        events.push({
+          type: 'health',
+          time,
+          runId: rt.id,
+          taskId,
+          check: r.key,
+          ok,
+          ...(text ? { detail: text } : {}),
+        });
       }
       const gating = results.filter((r) => !(r.verdict === 'false' && failingAtStart.has(r.key)));
       const healthy = allTrue(gating);
       const bad = gating.find((r) => r.verdict !== 'true');
       const wasHealthy = holds.health === undefined;
-      holds.health = healthy ? undefined : `health ${bad?.key ?? ''} is ${bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false'}${bad?.detail ? `: ${bad.detail}` : ''}`;
+      holds.health = healthy
+        ? undefined
+        : `health ${bad?.key ?? ''} is ${bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false'}${bad?.detail ? `: ${bad.detail}` : ''}`;
       if (!healthy && (wasHealthy || !gate.open)) {
-        events.push({ type: 'condition.blocked', time, runId: rt.id, taskId, condition: bad?.key ?? 'health', ...(bad?.detail ? { detail: bad.detail } : {}) });
+        events.push({
+          type: 'condition.blocked',
+          time,
+          runId: rt.id,
+          taskId,
+          condition: bad?.key ?? 'health',
+          ...(bad?.detail ? { detail: bad.detail } : {}),
+        });
       }
       // Commit the hold before closing the gate's state is observable, so what the store says matches.
       await refreshState(rt, taskId, holds, events);
       gate.set(healthy);
     }
     const rec = rt.task(taskId);
-    if (stuckAfterMs !== undefined && !rec.stuck && rec.startedAt !== undefined && clock.now() - rec.startedAt > stuckAfterMs) {
+    if (
+      stuckAfterMs !== undefined &&
+      !rec.stuck &&
+      rec.startedAt !== undefined &&
+      clock.now() - rec.startedAt > stuckAfterMs
+    ) {
       const time = clock.now();
       const message = `task ${taskId} has run ${Math.round((time - rec.startedAt) / 1000)}s, past the ${rt.compiled.stuckPercentile}th percentile of its history (${Math.round(stuckAfterMs / 1000)}s); its dependents wait for an operator (retry, skip, or override the dependency)`;
       await rt.commit({

@@ -14,15 +14,27 @@ import { conditionKey } from './conditions.js';
 import { isPreBlocked } from './driver.js';
 import type { RunRuntime } from './runtime.js';
 
-function operatorEvent(rt: RunRuntime, action: OperatorActionKind, actor: Actor, reason: string | undefined, target: string | undefined): EngineEvent {
+function operatorEvent(
+  rt: RunRuntime,
+  action: OperatorActionKind,
+  actor: Actor,
+  reason: string | undefined,
+  target: string | undefined,
+): EngineEvent {
   return {
-    type: 'operator', time: rt.deps.clock.now(), runId: rt.id, action, actor: actor.name,
-    ...(reason !== undefined ? { reason } : {}), ...(target !== undefined ? { target } : {}),
+    type: 'operator',
+    time: rt.deps.clock.now(),
+    runId: rt.id,
+    action,
+    actor: actor.name,
+    ...(reason !== undefined ? { reason } : {}),
+    ...(target !== undefined ? { target } : {}),
   };
 }
 
 function requireReason(action: string, reason: string | undefined): string {
-  if (reason === undefined || reason.trim() === '') throw new MaelstromError('E_BAD_REQUEST', `${action} needs a reason (it is recorded for the postmortem)`);
+  if (reason === undefined || reason.trim() === '')
+    throw new MaelstromError('E_BAD_REQUEST', `${action} needs a reason (it is recorded for the postmortem)`);
   return reason.trim();
 }
 
@@ -41,12 +53,21 @@ async function interrupt(rt: RunRuntime, taskIds: readonly string[], why: string
  * Ends the run as aborted or halted: records the intent first (so a crash mid-way finishes the job on restart),
  * stops every stage, then cancels every unfinished task.
  */
-export async function stopRun(rt: RunRuntime, final: 'aborted' | 'halted', actor: Actor, reason: string | undefined, action: OperatorActionKind): Promise<void> {
+export async function stopRun(
+  rt: RunRuntime,
+  final: 'aborted' | 'halted',
+  actor: Actor,
+  reason: string | undefined,
+  action: OperatorActionKind,
+): Promise<void> {
   const restore = rt.compiled.restorePlan;
   const why = `${final} by ${actor.name}${reason ? `: ${reason}` : ''}${restore ? `; to undo what was done, run the restore plan "${restore}"` : ''}`;
   await rt.commit({
     run: { state: 'aborting', reason: why },
-    events: [operatorEvent(rt, action, actor, reason, rt.id), { type: 'run.state', time: rt.deps.clock.now(), runId: rt.id, plan: rt.run.plan, state: 'aborting', reason: why }],
+    events: [
+      operatorEvent(rt, action, actor, reason, rt.id),
+      { type: 'run.state', time: rt.deps.clock.now(), runId: rt.id, plan: rt.run.plan, state: 'aborting', reason: why },
+    ],
   });
   await interrupt(rt, [...rt.executing.keys()], why);
   await finishStop(rt, final, why);
@@ -60,20 +81,46 @@ export async function finishStop(rt: RunRuntime, final: 'aborted' | 'halted', wh
     run: { state: final, finishedAt: time, reason: why },
     tasks: unfinished.map((t) => ({ id: t.id, patch: { state: 'cancelled', finishedAt: time, reason: why } })),
     events: [
-      ...unfinished.map((t): EngineEvent => ({ type: 'task.state', time, runId: rt.id, taskId: t.id, state: 'cancelled', reason: why })),
+      ...unfinished.map((t): EngineEvent => ({
+        type: 'task.state',
+        time,
+        runId: rt.id,
+        taskId: t.id,
+        state: 'cancelled',
+        reason: why,
+      })),
       { type: 'run.state', time, runId: rt.id, plan: rt.run.plan, state: final, reason: why },
     ],
   });
   rt.wake();
 }
 
-async function changeTask(rt: RunRuntime, taskId: string, patch: TaskPatch, event: EngineEvent, interruptFirst: boolean): Promise<void> {
+async function changeTask(
+  rt: RunRuntime,
+  taskId: string,
+  patch: TaskPatch,
+  event: EngineEvent,
+  interruptFirst: boolean,
+): Promise<void> {
   rt.held.add(taskId);
   try {
-    if (interruptFirst) await interrupt(rt, [taskId], `${event.type === 'operator' ? event.action : 'operator'} by ${event.type === 'operator' ? event.actor : ''}`);
+    if (interruptFirst)
+      await interrupt(
+        rt,
+        [taskId],
+        `${event.type === 'operator' ? event.action : 'operator'} by ${event.type === 'operator' ? event.actor : ''}`,
+      );
     const time = rt.deps.clock.now();
     const events: EngineEvent[] = [event];
-    if (patch.state !== undefined) events.push({ type: 'task.state', time, runId: rt.id, taskId, state: patch.state, ...(patch.reason ? { reason: patch.reason } : {}) });
+    if (patch.state !== undefined)
+      events.push({
+        type: 'task.state',
+        time,
+        runId: rt.id,
+        taskId,
+        state: patch.state,
+        ...(patch.reason ? { reason: patch.reason } : {}),
+      });
     // An operator acting on a blocked run lets it move again; the scheduler re-derives blocked if it still is.
     const run = rt.run.state === 'blocked' ? { state: 'running' as RunState, reason: undefined } : undefined;
     await rt.commit({ ...(run ? { run } : {}), tasks: [{ id: taskId, patch }], events });
@@ -93,7 +140,10 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
       if (!canPause(state)) throw invalid(rt, 'only a pending, running or blocked run can be paused');
       await rt.commit({
         run: { state: 'paused', reason: `paused by ${actor.name}${command.reason ? `: ${command.reason}` : ''}` },
-        events: [operatorEvent(rt, 'pause', actor, command.reason, rt.id), { type: 'run.state', time: rt.deps.clock.now(), runId: rt.id, plan: rt.run.plan, state: 'paused' }],
+        events: [
+          operatorEvent(rt, 'pause', actor, command.reason, rt.id),
+          { type: 'run.state', time: rt.deps.clock.now(), runId: rt.id, plan: rt.run.plan, state: 'paused' },
+        ],
       });
       // Stages stop where they are; resume continues them from their checkpoints, as after a crash.
       await interrupt(rt, [...rt.executing.keys()], 'paused');
@@ -103,7 +153,10 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
       if (!canResume(state)) throw invalid(rt, 'only a paused run can be resumed');
       await rt.commit({
         run: { state: 'running', reason: undefined },
-        events: [operatorEvent(rt, 'resume', actor, command.reason, rt.id), { type: 'run.state', time: rt.deps.clock.now(), runId: rt.id, plan: rt.run.plan, state: 'running' }],
+        events: [
+          operatorEvent(rt, 'resume', actor, command.reason, rt.id),
+          { type: 'run.state', time: rt.deps.clock.now(), runId: rt.id, plan: rt.run.plan, state: 'running' },
+        ],
       });
       rt.wake();
       return;
@@ -122,12 +175,22 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
         return;
       }
       if (!(rec.state === 'failed' || rec.state === 'blocked' || rec.state === 'stuck')) {
-        throw new MaelstromError('E_INVALID_STATE', `task ${command.task} is ${rec.state}: only a failed, blocked or stuck task can be retried`);
+        throw new MaelstromError(
+          'E_INVALID_STATE',
+          `task ${command.task} is ${rec.state}: only a failed, blocked or stuck task can be retried`,
+        );
       }
       const patch: TaskPatch = isPreBlocked(rec)
         ? { state: 'pending', reason: undefined }
-        // From the stage it stopped at, with fresh stage progress: the stage re-reads the world anyway.
-        : { state: 'running', attempt: rec.attempt + 1, stageState: undefined, stuck: false, reason: undefined, finishedAt: undefined };
+        : // From the stage it stopped at, with fresh stage progress: the stage re-reads the world anyway.
+          {
+            state: 'running',
+            attempt: rec.attempt + 1,
+            stageState: undefined,
+            stuck: false,
+            reason: undefined,
+            finishedAt: undefined,
+          };
       await changeTask(rt, command.task, patch, event, true);
       return;
     }
@@ -137,7 +200,12 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
       if (rec.state === 'succeeded' || rec.state === 'skipped' || rec.state === 'cancelled') {
         throw new MaelstromError('E_INVALID_STATE', `task ${command.task} is ${rec.state}: there is nothing to skip`);
       }
-      const patch: TaskPatch = { state: 'skipped', finishedAt: rt.deps.clock.now(), reason: `skipped by ${actor.name}: ${reason}`, stuck: false };
+      const patch: TaskPatch = {
+        state: 'skipped',
+        finishedAt: rt.deps.clock.now(),
+        reason: `skipped by ${actor.name}: ${reason}`,
+        stuck: false,
+      };
       await changeTask(rt, command.task, patch, operatorEvent(rt, 'skip', actor, reason, command.task), true);
       return;
     }
@@ -147,8 +215,15 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
         throw new MaelstromError('E_BAD_REQUEST', `task ${command.task} has no approval stage`);
       }
       const rec = rt.task(command.task);
-      if (isTerminalTask(rec.state)) throw new MaelstromError('E_INVALID_STATE', `task ${command.task} is ${rec.state}`);
-      await changeTask(rt, command.task, { approved: true }, operatorEvent(rt, 'approve', actor, command.reason, command.task), false);
+      if (isTerminalTask(rec.state))
+        throw new MaelstromError('E_INVALID_STATE', `task ${command.task} is ${rec.state}`);
+      await changeTask(
+        rt,
+        command.task,
+        { approved: true },
+        operatorEvent(rt, 'approve', actor, command.reason, command.task),
+        false,
+      );
       return;
     }
     case 'override-condition': {
@@ -157,26 +232,53 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
       const all = [...planned.pre, ...planned.health, ...planned.post];
       const found = all.find((c) => conditionKey(c) === command.condition || c.expr === command.condition);
       if (!found) {
-        throw new MaelstromError('E_BAD_REQUEST', `task ${command.task} has no condition "${command.condition}" (conditions: ${all.map(conditionKey).join(', ') || 'none'})`);
+        throw new MaelstromError(
+          'E_BAD_REQUEST',
+          `task ${command.task} has no condition "${command.condition}" (conditions: ${all.map(conditionKey).join(', ') || 'none'})`,
+        );
       }
       const rec = rt.task(command.task);
-      const overrides = { conditions: [...new Set([...(rec.overrides?.conditions ?? []), conditionKey(found)])], dependencies: rec.overrides?.dependencies ?? [] };
-      await changeTask(rt, command.task, { overrides }, operatorEvent(rt, 'override-condition', actor, reason, `${command.task}#${conditionKey(found)}`), false);
+      const overrides = {
+        conditions: [...new Set([...(rec.overrides?.conditions ?? []), conditionKey(found)])],
+        dependencies: rec.overrides?.dependencies ?? [],
+      };
+      await changeTask(
+        rt,
+        command.task,
+        { overrides },
+        operatorEvent(rt, 'override-condition', actor, reason, `${command.task}#${conditionKey(found)}`),
+        false,
+      );
       return;
     }
     case 'override-dependency': {
       const reason = requireReason('override-dependency', command.reason);
       const planned = rt.plannedTask(command.task);
       if (!planned.after.includes(command.dependency)) {
-        throw new MaelstromError('E_BAD_REQUEST', `task ${command.task} does not depend on ${command.dependency} (it depends on: ${planned.after.join(', ') || 'nothing'})`);
+        throw new MaelstromError(
+          'E_BAD_REQUEST',
+          `task ${command.task} does not depend on ${command.dependency} (it depends on: ${planned.after.join(', ') || 'nothing'})`,
+        );
       }
       const parent = rt.task(command.dependency);
       if (!planned.weakAfter.includes(command.dependency) && !parent.stuck) {
-        throw new MaelstromError('E_BAD_REQUEST', `the dependency of ${command.task} on ${command.dependency} is strong: breaking its order breaks correctness, so it cannot be overridden`);
+        throw new MaelstromError(
+          'E_BAD_REQUEST',
+          `the dependency of ${command.task} on ${command.dependency} is strong: breaking its order breaks correctness, so it cannot be overridden`,
+        );
       }
       const rec = rt.task(command.task);
-      const overrides = { conditions: rec.overrides?.conditions ?? [], dependencies: [...new Set([...(rec.overrides?.dependencies ?? []), command.dependency])] };
-      await changeTask(rt, command.task, { overrides }, operatorEvent(rt, 'override-dependency', actor, reason, `${command.task}<-${command.dependency}`), false);
+      const overrides = {
+        conditions: rec.overrides?.conditions ?? [],
+        dependencies: [...new Set([...(rec.overrides?.dependencies ?? []), command.dependency])],
+      };
+      await changeTask(
+        rt,
+        command.task,
+        { overrides },
+        operatorEvent(rt, 'override-dependency', actor, reason, `${command.task}<-${command.dependency}`),
+        false,
+      );
       return;
     }
   }

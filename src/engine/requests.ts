@@ -10,7 +10,12 @@ export const REQUEST_ACTION = 'request';
 export const APPLIED_ACTION = 'request.applied';
 
 export type RequestBody =
-  | { readonly kind: 'command'; readonly runId: string; readonly command: OperatorCommand; readonly role: Actor['role'] }
+  | {
+      readonly kind: 'command';
+      readonly runId: string;
+      readonly command: OperatorCommand;
+      readonly role: Actor['role'];
+    }
   | { readonly kind: 'halt'; readonly reason: string; readonly role: Actor['role'] };
 
 export interface PendingRequest {
@@ -24,8 +29,12 @@ export async function recordRequest(audit: AuditLog, actor: Actor, body: Request
   const target = body.kind === 'command' ? body.runId : undefined;
   const reason = body.kind === 'command' ? body.command.reason : body.reason;
   return audit.appendAudit({
-    time, actor: actor.name, action: REQUEST_ACTION, details: body,
-    ...(target !== undefined ? { target } : {}), ...(reason !== undefined ? { reason } : {}),
+    time,
+    actor: actor.name,
+    action: REQUEST_ACTION,
+    details: body,
+    ...(target !== undefined ? { target } : {}),
+    ...(reason !== undefined ? { reason } : {}),
   });
 }
 
@@ -35,7 +44,11 @@ function isBody(v: unknown): v is RequestBody {
 }
 
 /** Reads the audit log after `afterId`; returns the requests not yet applied and the last id seen. */
-export async function pendingRequests(audit: AuditLog, afterId: number, applied: Set<number>): Promise<{ requests: PendingRequest[]; lastId: number }> {
+export async function pendingRequests(
+  audit: AuditLog,
+  afterId: number,
+  applied: Set<number>,
+): Promise<{ requests: PendingRequest[]; lastId: number }> {
   let last = afterId;
   const found: PendingRequest[] = [];
   for (;;) {

@@ -5,7 +5,7 @@
  * needs to: a restarted controller rebuilds it from the store.
  */
 import type { Backend } from '../backends/backend.js';
-import type { Pacer } from './pacing/pacer.js';
+import type { Pacer } from '../pacing/pacer.js';
 import type { Clock } from '../model/clock.js';
 import type { CompiledPlan, PlannedTask } from '../model/compiled.js';
 import type { Definitions, Fleet } from '../model/definitions.js';
@@ -37,7 +37,12 @@ export interface EngineOptions {
 }
 
 export const defaultEngineOptions: EngineOptions = {
-  pollMs: 10_000, healthPollMs: 10_000, preBlockAfterMs: 300_000, postTimeoutMs: 600_000, retryDelayMs: 5_000, maxRetries: 10,
+  pollMs: 10_000,
+  healthPollMs: 10_000,
+  preBlockAfterMs: 300_000,
+  postTimeoutMs: 600_000,
+  retryDelayMs: 5_000,
+  maxRetries: 10,
 };
 
 export interface EngineDeps {
@@ -86,12 +91,20 @@ export class RunRuntime {
   private wakers: (() => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly deps: EngineDeps, run: RunRecord, tasks: readonly TaskRecord[]) {
+  constructor(
+    readonly deps: EngineDeps,
+    run: RunRecord,
+    tasks: readonly TaskRecord[],
+  ) {
     this.run = run;
     for (const t of tasks) this.tasks.set(t.id, t);
     for (const t of run.compiled.tasks) this.planned.set(t.id, t);
     const fleet = deps.definitions.fleets.get(run.compiled.fleet);
-    if (!fleet) throw new MaelstromError('E_UNKNOWN_REF', `run ${run.id}: fleet "${run.compiled.fleet}" is not in the definitions`);
+    if (!fleet)
+      throw new MaelstromError(
+        'E_UNKNOWN_REF',
+        `run ${run.id}: fleet "${run.compiled.fleet}" is not in the definitions`,
+      );
     this.fleet = fleet;
   }
 
@@ -165,7 +178,10 @@ export class RunRuntime {
     if (this.stopped) return;
     const ac = new AbortController();
     let waker: (() => void) | undefined;
-    const woken = new Promise<void>((resolve) => { waker = resolve; this.wakers.push(resolve); });
+    const woken = new Promise<void>((resolve) => {
+      waker = resolve;
+      this.wakers.push(resolve);
+    });
     const slept = this.deps.clock.sleep(ms, ac.signal).catch(() => undefined);
     await Promise.race([woken, slept]);
     ac.abort(new MaelstromError('E_ABORTED', 'woken'));

@@ -14,7 +14,12 @@ import type { TaskRecord } from '../store/store.js';
 export const STARTABLE: readonly TaskState[] = ['pending', 'waiting'];
 
 /** Whether the edge parent → task no longer holds the task back. */
-export function parentSatisfied(task: PlannedTask, record: TaskRecord, parentId: string, parent: TaskRecord | undefined): boolean {
+export function parentSatisfied(
+  task: PlannedTask,
+  record: TaskRecord,
+  parentId: string,
+  parent: TaskRecord | undefined,
+): boolean {
   const overridden = record.overrides?.dependencies.includes(parentId) ?? false;
   if (overridden && task.weakAfter.includes(parentId)) return true;
   if (!parent || !isDoneTask(parent.state)) return false;

@@ -2,7 +2,11 @@
 import type { RunRecord, TaskRecord } from '../store/store.js';
 import type { RunView, TaskView } from './controller.js';
 
-export function toRunView(run: RunRecord, tasks: readonly TaskRecord[], progress?: ReadonlyMap<string, number>): RunView {
+export function toRunView(
+  run: RunRecord,
+  tasks: readonly TaskRecord[],
+  progress?: ReadonlyMap<string, number>,
+): RunView {
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const views: TaskView[] = run.compiled.tasks.map((p) => {
     const t = byId.get(p.id);
@@ -19,7 +23,11 @@ export function toRunView(run: RunRecord, tasks: readonly TaskRecord[], progress
       stages: p.stages.map((s, i) => s.name ?? `${i + 1}:${s.uses}`),
       ...(t?.startedAt !== undefined ? { startedAt: t.startedAt } : {}),
       ...(t?.finishedAt !== undefined ? { finishedAt: t.finishedAt } : {}),
-      ...(prog !== undefined ? { progress: prog } : state === 'succeeded' && p.stages.some((s) => s.uses === 'traffic.shift') ? { progress: 1 } : {}),
+      ...(prog !== undefined
+        ? { progress: prog }
+        : state === 'succeeded' && p.stages.some((s) => s.uses === 'traffic.shift')
+          ? { progress: 1 }
+          : {}),
       ...(t?.reason !== undefined ? { reason: t.reason } : {}),
       ...(t?.stuck ? { stuck: true } : {}),
     };

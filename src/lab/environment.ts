@@ -23,7 +23,11 @@ export interface LabEnvironmentOptions {
   readonly startTimeoutMs?: number;
 }
 
-export interface LabService { readonly datacenter: string; readonly port: number; readonly child: Child }
+export interface LabService {
+  readonly datacenter: string;
+  readonly port: number;
+  readonly child: Child;
+}
 
 export interface LabEnvironment {
   readonly dir: string;
@@ -75,7 +79,10 @@ function prometheusYml(services: readonly LabService[]): string {
     'scrape_configs:',
     '  - job_name: lab',
     '    static_configs:',
-    ...services.map((s) => `      - { targets: ["127.0.0.1:${s.port}"], labels: { service: ${LAB_SERVICE}, datacenter: ${s.datacenter} } }`),
+    ...services.map(
+      (s) =>
+        `      - { targets: ["127.0.0.1:${s.port}"], labels: { service: ${LAB_SERVICE}, datacenter: ${s.datacenter} } }`,
+    ),
     '',
   ].join('\n');
 }
@@ -84,14 +91,23 @@ function prometheusYml(services: readonly LabService[]): string {
  * HAProxy alone, in the foreground, with the runtime socket in `dir`: a frontend on a free port and one backend
  * (`web_lab`) with a server per entry of `servers`, each at weight 100. Resolves once the runtime API answers.
  */
-export async function startHaproxy(dir: string, servers: readonly { name: string; port: number }[], timeoutMs = 20_000): Promise<{ socket: string; port: number; child: Child }> {
+export async function startHaproxy(
+  dir: string,
+  servers: readonly { name: string; port: number }[],
+  timeoutMs = 20_000,
+): Promise<{ socket: string; port: number; child: Child }> {
   const socket = join(dir, 'haproxy.sock');
   const port = await freePort();
   await writeFile(join(dir, 'haproxy.cfg'), haproxyCfg(socket, port, servers));
   const child = startChild('haproxy', HAPROXY_BIN, ['-db', '-f', join(dir, 'haproxy.cfg')]);
   const api = new RuntimeApi({ socket });
   try {
-    await waitFor('the HAProxy runtime socket', async () => (await api.command('show info')).includes('Name:'), timeoutMs, child);
+    await waitFor(
+      'the HAProxy runtime socket',
+      async () => (await api.command('show info')).includes('Name:'),
+      timeoutMs,
+      child,
+    );
   } catch (e) {
     await child.stop();
     throw e;
@@ -101,24 +117,50 @@ export async function startHaproxy(dir: string, servers: readonly { name: string
 
 export function labMapping(socket: string, datacenters: readonly string[]): HaproxyConfig {
   return HaproxyConfig.parse({
-    apiVersion: 'maelstrom/v1', kind: 'HaproxyMapping', metadata: { name: 'lab' },
+    apiVersion: 'maelstrom/v1',
+    kind: 'HaproxyMapping',
+    metadata: { name: 'lab' },
     spec: {
-      socket, timeout: 2000,
-      services: [{
-        service: LAB_SERVICE,
-        edge: [{ pop: LAB_POP, backend: `${LAB_SERVICE}_${LAB_POP}`, servers: Object.fromEntries(datacenters.map((d) => [d, d])) }],
-        sessions: { backend: `${LAB_SERVICE}_${LAB_POP}`, servers: Object.fromEntries(datacenters.map((d) => [d, d])) },
-      }],
+      socket,
+      timeout: 2000,
+      services: [
+        {
+          service: LAB_SERVICE,
+          edge: [
+            {
+              pop: LAB_POP,
+              backend: `${LAB_SERVICE}_${LAB_POP}`,
+              servers: Object.fromEntries(datacenters.map((d) => [d, d])),
+            },
+          ],
+          sessions: {
+            backend: `${LAB_SERVICE}_${LAB_POP}`,
+            servers: Object.fromEntries(datacenters.map((d) => [d, d])),
+          },
+        },
+      ],
     },
   });
 }
 
 export async function startLab(options: LabEnvironmentOptions): Promise<LabEnvironment> {
-  if (!Number.isInteger(options.datacenters) || options.datacenters < 2) throw new MaelstromError('E_BAD_REQUEST', `--datacenters must be an integer of at least 2, got ${options.datacenters}`);
+  if (!Number.isInteger(options.datacenters) || options.datacenters < 2)
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `--datacenters must be an integer of at least 2, got ${options.datacenters}`,
+    );
   if (!(options.rps > 0)) throw new MaelstromError('E_BAD_REQUEST', `--rps must be positive, got ${options.rps}`);
   const programs = await labPrograms();
-  if (!programs.haproxy) throw new MaelstromError('E_BAD_REQUEST', `the lab needs HAProxy at ${HAPROXY_BIN} (Debian: apt-get install haproxy; or set MAELSTROM_HAPROXY)`);
-  if (!programs.prometheus) throw new MaelstromError('E_BAD_REQUEST', `the lab needs Prometheus at ${PROMETHEUS_BIN} (Debian: apt-get install prometheus; or set MAELSTROM_PROMETHEUS)`);
+  if (!programs.haproxy)
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `the lab needs HAProxy at ${HAPROXY_BIN} (Debian: apt-get install haproxy; or set MAELSTROM_HAPROXY)`,
+    );
+  if (!programs.prometheus)
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `the lab needs Prometheus at ${PROMETHEUS_BIN} (Debian: apt-get install prometheus; or set MAELSTROM_PROMETHEUS)`,
+    );
   const log = options.log ?? (() => undefined);
   const timeout = options.startTimeoutMs ?? 20_000;
   const dir = await mkdtemp(join(tmpdir(), 'maelstrom-lab-'));
@@ -139,35 +181,69 @@ export async function startLab(options: LabEnvironmentOptions): Promise<LabEnvir
     const services: LabService[] = [];
     for (const dc of datacenters) {
       const port = await freePort();
-      const child = startChild(`service ${dc}`, process.execPath, [script], { PORT: String(port), DATACENTER: dc, CAPACITY: String(capacity) });
+      const child = startChild(`service ${dc}`, process.execPath, [script], {
+        PORT: String(port),
+        DATACENTER: dc,
+        CAPACITY: String(capacity),
+      });
       children.push(child);
       services.push({ datacenter: dc, port, child });
     }
-    await Promise.all(services.map((s) => waitFor(`service ${s.datacenter} on port ${s.port}`, async () => (await fetch(`http://127.0.0.1:${s.port}/health`)).ok, timeout, s.child)));
+    await Promise.all(
+      services.map((s) =>
+        waitFor(
+          `service ${s.datacenter} on port ${s.port}`,
+          async () => (await fetch(`http://127.0.0.1:${s.port}/health`)).ok,
+          timeout,
+          s.child,
+        ),
+      ),
+    );
     log(`services: ${services.map((s) => `${s.datacenter}@${s.port}`).join(', ')} (capacity ${capacity} rps each)`);
 
-    const { socket, port, child: haproxy } = await startHaproxy(dir, services.map((s) => ({ name: s.datacenter, port: s.port })), timeout);
+    const {
+      socket,
+      port,
+      child: haproxy,
+    } = await startHaproxy(
+      dir,
+      services.map((s) => ({ name: s.datacenter, port: s.port })),
+      timeout,
+    );
     children.push(haproxy);
     log(`haproxy: http://127.0.0.1:${port}, runtime socket ${socket}`);
 
     const promPort = await freePort();
     await writeFile(join(dir, 'prometheus.yml'), prometheusYml(services));
     const prometheus = startChild('prometheus', PROMETHEUS_BIN, [
-      `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prometheus-data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn',
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'prometheus-data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      '--log.level=warn',
     ]);
     children.push(prometheus);
     const prometheusUrl = `http://127.0.0.1:${promPort}`;
-    await waitFor('Prometheus to scrape every service', async () => {
-      const r = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent('count(up == 1)')}`);
-      const body = await r.json() as { data?: { result?: { value: [number, string] }[] } };
-      return Number(body.data?.result?.[0]?.value[1] ?? 0) === services.length;
-    }, timeout, prometheus);
+    await waitFor(
+      'Prometheus to scrape every service',
+      async () => {
+        const r = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent('count(up == 1)')}`);
+        const body = (await r.json()) as { data?: { result?: { value: [number, string] }[] } };
+        return Number(body.data?.result?.[0]?.value[1] ?? 0) === services.length;
+      },
+      timeout,
+      prometheus,
+    );
     log(`prometheus: ${prometheusUrl}`);
 
     const mapping = labMapping(socket, datacenters);
     return {
-      dir, datacenters, url: `http://127.0.0.1:${port}/`, socket, prometheusUrl, mapping, services,
+      dir,
+      datacenters,
+      url: `http://127.0.0.1:${port}/`,
+      socket,
+      prometheusUrl,
+      mapping,
+      services,
       async slow(datacenter, ms) {
         const s = services.find((x) => x.datacenter === datacenter);
         if (!s) throw new MaelstromError('E_NOT_FOUND', `no datacenter ${datacenter} in the lab`);

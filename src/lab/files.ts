@@ -18,8 +18,14 @@ export interface LabFiles {
 export async function writeLabFiles(dir: string, definitions: Definitions, mapping: HaproxyConfig): Promise<LabFiles> {
   const defs = join(dir, 'definitions');
   await mkdir(defs, { recursive: true });
-  const documents = [...definitions.fleets.values(), ...definitions.templates.values(), ...definitions.runbooks.values(), ...definitions.plans.values()];
-  for (const doc of documents) await writeFile(join(defs, `${doc.kind.toLowerCase()}-${doc.metadata.name}.yaml`), stringify(doc));
+  const documents = [
+    ...definitions.fleets.values(),
+    ...definitions.templates.values(),
+    ...definitions.runbooks.values(),
+    ...definitions.plans.values(),
+  ];
+  for (const doc of documents)
+    await writeFile(join(defs, `${doc.kind.toLowerCase()}-${doc.metadata.name}.yaml`), stringify(doc));
   const file = join(dir, 'haproxy-mapping.yaml');
   await writeFile(file, stringify(mapping));
   return { definitions: defs, mapping: file };

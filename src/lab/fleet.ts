@@ -26,55 +26,99 @@ export function labCapacity(n: number, rps: number): number {
 export function labDefinitions(options: LabFleetOptions): Definitions {
   const dcs = labDatacenters(options.datacenters);
   const capacity = labCapacity(options.datacenters, options.rps);
-  const meta = (name: string, description?: string) => ({ apiVersion: 'maelstrom/v1' as const, metadata: { name, ...(description ? { description } : {}) } });
+  const meta = (name: string, description?: string) => ({
+    apiVersion: 'maelstrom/v1' as const,
+    metadata: { name, ...(description ? { description } : {}) },
+  });
   const fleet = Fleet.parse({
-    ...meta('lab', 'The local lab: HAProxy in front of one service process per datacenter'), kind: 'Fleet',
+    ...meta('lab', 'The local lab: HAProxy in front of one service process per datacenter'),
+    kind: 'Fleet',
     spec: {
       datacenters: dcs.map((name) => ({ name, clusters: [`${name}-a`] })),
       pops: [{ name: LAB_POP, share: 1, weights: Object.fromEntries(dcs.map((d) => [d, 100])) }],
-      services: [{ name: LAB_SERVICE, type: 'stateless', userFacing: true, demand: options.rps, capacity: Object.fromEntries(dcs.map((d) => [d, capacity])) }],
+      services: [
+        {
+          name: LAB_SERVICE,
+          type: 'stateless',
+          userFacing: true,
+          demand: options.rps,
+          capacity: Object.fromEntries(dcs.map((d) => [d, capacity])),
+        },
+      ],
     },
   });
   // The reference shift-traffic template, with the lab's immediate propagation and a latency check.
   const template = TaskTemplate.parse({
-    ...meta('lab-shift', 'Move the service off a datacenter at the edge (drain) or back to its baseline (restore), paced.'), kind: 'TaskTemplate',
+    ...meta(
+      'lab-shift',
+      'Move the service off a datacenter at the edge (drain) or back to its baseline (restore), paced.',
+    ),
+    kind: 'TaskTemplate',
     spec: {
       params: {
-        service: { type: 'service' }, datacenter: { type: 'datacenter' },
+        service: { type: 'service' },
+        datacenter: { type: 'datacenter' },
         direction: { type: 'string', enum: ['drain', 'restore'], default: 'drain' },
       },
-      stages: [{
-        uses: 'traffic.shift',
-        with: {
-          layer: 'edge', service: '${{ params.service }}', datacenter: '${{ params.datacenter }}', propagation: '1s',
-          target: '${{ params.direction == "drain" ? "zero" : "baseline" }}',
+      stages: [
+        {
+          uses: 'traffic.shift',
+          with: {
+            layer: 'edge',
+            service: '${{ params.service }}',
+            datacenter: '${{ params.datacenter }}',
+            propagation: '1s',
+            target: '${{ params.direction == "drain" ? "zero" : "baseline" }}',
+          },
         },
-      }],
+      ],
       health: [
-        { name: 'receivers-below-target', expr: 'others(params.datacenter).all(dc, utilization(params.service, dc) < 0.90)' },
+        {
+          name: 'receivers-below-target',
+          expr: 'others(params.datacenter).all(dc, utilization(params.service, dc) < 0.90)',
+        },
         { name: 'errors-low', expr: 'errorRate(params.service) < 0.001' },
         { name: 'receivers-fast', expr: 'others(params.datacenter).all(dc, latencyP99(params.service, dc) < 0.25)' },
       ],
-      pre: [{ expr: 'params.direction == "restore" || headroom(params.service, others(params.datacenter)) >= load(params.service, params.datacenter)', message: 'the other datacenters cannot absorb this service\'s load' }],
+      pre: [
+        {
+          expr: 'params.direction == "restore" || headroom(params.service, others(params.datacenter)) >= load(params.service, params.datacenter)',
+          message: "the other datacenters cannot absorb this service's load",
+        },
+      ],
       post: [{ expr: 'params.direction == "restore" || share(params.service, params.datacenter, "edge") == 0.0' }],
       expectedDuration: '30s',
     },
   });
-  const runbook = (direction: 'drain' | 'restore') => Runbook.parse({
-    ...meta(`lab-${direction}`), kind: 'Runbook',
-    spec: {
-      direction, params: { service: { type: 'service' }, datacenter: { type: 'datacenter' } },
-      tasks: [{ name: 'edge', template: 'lab-shift', with: { service: '${{ params.service }}', datacenter: '${{ params.datacenter }}', direction } }],
-    },
-  });
-  const plan = (direction: 'drain' | 'restore') => Plan.parse({
-    ...meta(`lab-${direction}-${dcs[0]}`), kind: 'Plan',
-    spec: {
-      fleet: 'lab', direction, datacenter: dcs[0], services: 'all',
-      runbooks: [{ match: { type: 'stateless' }, runbook: `lab-${direction}` }],
-      pacing: { mode: 'closed-loop', targetUtilization: 0.85, settle: options.settle ?? '1s', firstStep: 0.1 },
-    },
-  });
+  const runbook = (direction: 'drain' | 'restore') =>
+    Runbook.parse({
+      ...meta(`lab-${direction}`),
+      kind: 'Runbook',
+      spec: {
+        direction,
+        params: { service: { type: 'service' }, datacenter: { type: 'datacenter' } },
+        tasks: [
+          {
+            name: 'edge',
+            template: 'lab-shift',
+            with: { service: '${{ params.service }}', datacenter: '${{ params.datacenter }}', direction },
+          },
+        ],
+      },
+    });
+  const plan = (direction: 'drain' | 'restore') =>
+    Plan.parse({
+      ...meta(`lab-${direction}-${dcs[0]}`),
+      kind: 'Plan',
+      spec: {
+        fleet: 'lab',
+        direction,
+        datacenter: dcs[0],
+        services: 'all',
+        runbooks: [{ match: { type: 'stateless' }, runbook: `lab-${direction}` }],
+        pacing: { mode: 'closed-loop', targetUtilization: 0.85, settle: options.settle ?? '1s', firstStep: 0.1 },
+      },
+    });
   const runbooks = [runbook('drain'), runbook('restore')];
   const plans = [plan('drain'), plan('restore')];
   return {

@@ -19,16 +19,23 @@ export interface Child {
 export function startChild(name: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv): Child {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
-  const keep = (c: Buffer): void => { out = (out + c.toString('utf8')).slice(-4000); };
+  const keep = (c: Buffer): void => {
+    out = (out + c.toString('utf8')).slice(-4000);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code) => resolve(code));
-    child.on('error', (e) => { keep(Buffer.from(`${e.message}\n`)); resolve(-1); });
+    child.on('error', (e) => {
+      keep(Buffer.from(`${e.message}\n`));
+      resolve(-1);
+    });
   });
   let stopping: Promise<void> | undefined;
   return {
-    name, process: child, exited,
+    name,
+    process: child,
+    exited,
     output: () => out,
     stop() {
       stopping ??= (async () => {
@@ -56,18 +63,42 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it returns true, failing with a clear error at the deadline or when `child` exits. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, child?: Child): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  child?: Child,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
-  void child?.exited.then((c) => { exitCode = c; });
+  void child?.exited.then((c) => {
+    exitCode = c;
+  });
   for (;;) {
-    if (exitCode !== undefined) throw new MaelstromError('E_BACKEND_UNAVAILABLE', `${child!.name} exited (code ${exitCode}) before ${what}:\n${child!.output().trim()}`);
-    try { if (await check()) return; } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new MaelstromError('E_TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}${child ? `; ${child.name} said:\n${child.output().trim()}` : ''}`);
+    if (exitCode !== undefined)
+      throw new MaelstromError(
+        'E_BACKEND_UNAVAILABLE',
+        `${child!.name} exited (code ${exitCode}) before ${what}:\n${child!.output().trim()}`,
+      );
+    try {
+      if (await check()) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline)
+      throw new MaelstromError(
+        'E_TIMEOUT',
+        `timed out after ${timeoutMs} ms waiting for ${what}${child ? `; ${child.name} said:\n${child.output().trim()}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 export async function executable(path: string): Promise<boolean> {
-  try { await access(path, constants.X_OK); return true; } catch { return false; }
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

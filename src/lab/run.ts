@@ -24,7 +24,15 @@ export interface LabRunOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface LabStepReport { readonly at: number; readonly layer: 'edge' | 'cluster'; readonly step: number; readonly remaining: number; readonly moved: number; readonly decision: string; readonly reason?: string }
+export interface LabStepReport {
+  readonly at: number;
+  readonly layer: 'edge' | 'cluster';
+  readonly step: number;
+  readonly remaining: number;
+  readonly moved: number;
+  readonly decision: string;
+  readonly reason?: string;
+}
 
 export interface LabReport {
   readonly version: 1;
@@ -38,10 +46,18 @@ export interface LabReport {
   readonly backend: string;
   readonly outcome: 'succeeded' | 'failed';
   readonly plans: readonly {
-    readonly name: string; readonly runId: string | null; readonly outcome: string; readonly direction: 'drain' | 'restore';
-    readonly datacenter: string; readonly startedAt: number | null; readonly finishedAt: number | null;
-    readonly drainSeconds: number | null; readonly userFacingDrainSeconds: number | null; readonly targetUtilization: number;
-    readonly criticalPath: readonly string[]; readonly error?: string;
+    readonly name: string;
+    readonly runId: string | null;
+    readonly outcome: string;
+    readonly direction: 'drain' | 'restore';
+    readonly datacenter: string;
+    readonly startedAt: number | null;
+    readonly finishedAt: number | null;
+    readonly drainSeconds: number | null;
+    readonly userFacingDrainSeconds: number | null;
+    readonly targetUtilization: number;
+    readonly criticalPath: readonly string[];
+    readonly error?: string;
   }[];
   readonly overloadSeconds: number;
   readonly maxUtilization: number | null;
@@ -49,8 +65,24 @@ export interface LabReport {
   /** The lab's one service calls no other: there is no cross-datacenter RPC. */
   readonly crossDatacenterRpcSeconds: number;
   readonly criticalPath: readonly string[];
-  readonly health: readonly { readonly at: number; readonly plan: string; readonly task: string; readonly check: string; readonly ok: boolean | null; readonly detail?: string }[];
-  readonly tasks: readonly { readonly id: string; readonly plan: string; readonly service: string; readonly after: readonly string[]; readonly state: string; readonly startedAt: number | null; readonly finishedAt: number | null; readonly steps: readonly LabStepReport[] }[];
+  readonly health: readonly {
+    readonly at: number;
+    readonly plan: string;
+    readonly task: string;
+    readonly check: string;
+    readonly ok: boolean | null;
+    readonly detail?: string;
+  }[];
+  readonly tasks: readonly {
+    readonly id: string;
+    readonly plan: string;
+    readonly service: string;
+    readonly after: readonly string[];
+    readonly state: string;
+    readonly startedAt: number | null;
+    readonly finishedAt: number | null;
+    readonly steps: readonly LabStepReport[];
+  }[];
   readonly load: LoadResult & { readonly targetRps: number };
   readonly issues: readonly { readonly at: number; readonly message: string }[];
 }
@@ -58,7 +90,8 @@ export interface LabReport {
 function aborted(signal: AbortSignal | undefined): Promise<never> {
   return new Promise((_, reject) => {
     const fail = (): void => reject(new MaelstromError('E_ABORTED', 'lab interrupted'));
-    if (signal?.aborted) fail(); else signal?.addEventListener('abort', fail, { once: true });
+    if (signal?.aborted) fail();
+    else signal?.addEventListener('abort', fail, { once: true });
   });
 }
 
@@ -76,7 +109,9 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   let sampler: Promise<void> | undefined;
   try {
     env = await guard(startLab({ datacenters: options.datacenters, rps: options.rps, log }));
-    session = await guard(createLabSession(env, { store: options.store, rps: options.rps, settle: options.settle, log }));
+    session = await guard(
+      createLabSession(env, { store: options.store, rps: options.rps, settle: options.settle, log }),
+    );
     const s = session;
     const t0 = Date.now();
     const at = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round((ms - t0) / 100) / 10);
@@ -131,7 +166,19 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     load = undefined;
     sampling = false;
     await sampler;
-    return buildReport({ datacenters: env.datacenters, views, events: s.events, t0, at, result, rps: options.rps, maxUtilization, overloadSeconds, issues: s.issues, planOf: (n) => s.definitions.plans.get(n)!.spec });
+    return buildReport({
+      datacenters: env.datacenters,
+      views,
+      events: s.events,
+      t0,
+      at,
+      result,
+      rps: options.rps,
+      maxUtilization,
+      overloadSeconds,
+      issues: s.issues,
+      planOf: (n) => s.definitions.plans.get(n)!.spec,
+    });
   } finally {
     sampling = false;
     await load?.stop().catch(() => undefined);
@@ -151,7 +198,11 @@ interface ReportInput {
   readonly maxUtilization: number | null;
   readonly overloadSeconds: number;
   readonly issues: readonly { time: number; message: string }[];
-  readonly planOf: (name: string) => { direction: 'drain' | 'restore'; datacenter: string; pacing: { mode: string; targetUtilization: number } };
+  readonly planOf: (name: string) => {
+    direction: 'drain' | 'restore';
+    datacenter: string;
+    pacing: { mode: string; targetUtilization: number };
+  };
   readonly datacenters: readonly string[];
 }
 
@@ -160,38 +211,94 @@ function buildReport(r: ReportInput): LabReport {
   const plans = r.views.map(({ plan, view, error }) => {
     const spec = r.planOf(plan);
     const started = view?.startedAt ?? view?.createdAt;
-    const secs = view && started !== undefined && view.finishedAt !== undefined ? Math.round((view.finishedAt - started) / 100) / 10 : null;
+    const secs =
+      view && started !== undefined && view.finishedAt !== undefined
+        ? Math.round((view.finishedAt - started) / 100) / 10
+        : null;
     // User-facing traffic is out when the edge step leaves nothing in the datacenter.
-    const out = spec.direction === 'drain' && view
-      ? r.events.find((e): e is Extract<EngineEvent, { type: 'shift.step' }> => e.type === 'shift.step' && e.runId === view.id && e.remaining <= 0.01)
-      : undefined;
+    const out =
+      spec.direction === 'drain' && view
+        ? r.events.find(
+            (e): e is Extract<EngineEvent, { type: 'shift.step' }> =>
+              e.type === 'shift.step' && e.runId === view.id && e.remaining <= 0.01,
+          )
+        : undefined;
     return {
-      name: plan, runId: view?.id ?? null, outcome: view?.state ?? 'failed', direction: spec.direction, datacenter: spec.datacenter,
-      startedAt: at(started), finishedAt: at(view?.finishedAt), drainSeconds: view?.state === 'succeeded' ? secs : null,
-      targetUtilization: spec.pacing.targetUtilization, criticalPath: view?.criticalPath ?? [],
+      name: plan,
+      runId: view?.id ?? null,
+      outcome: view?.state ?? 'failed',
+      direction: spec.direction,
+      datacenter: spec.datacenter,
+      startedAt: at(started),
+      finishedAt: at(view?.finishedAt),
+      drainSeconds: view?.state === 'succeeded' ? secs : null,
+      targetUtilization: spec.pacing.targetUtilization,
+      criticalPath: view?.criticalPath ?? [],
       userFacingDrainSeconds: out && started !== undefined ? Math.round((out.time - started) / 100) / 10 : null,
       ...(error ? { error } : view?.reason && view.state !== 'succeeded' ? { error: view.reason } : {}),
     };
   });
-  const tasks = r.views.flatMap(({ plan, view }) => (view?.tasks ?? []).map((t) => ({
-    id: t.id, plan, service: t.service, after: t.after, state: t.state, startedAt: at(t.startedAt), finishedAt: at(t.finishedAt),
-    steps: r.events.filter((e): e is Extract<EngineEvent, { type: 'shift.step' }> => e.type === 'shift.step' && e.runId === view!.id && e.taskId === t.id)
-      .map((e) => ({ at: at(e.time)!, layer: e.layer, step: e.step, remaining: e.remaining, moved: e.moved, decision: e.decision, ...(e.reason ? { reason: e.reason } : {}) })),
-  })));
-  const health = r.views.flatMap(({ plan, view }) => r.events
-    .filter((e): e is Extract<EngineEvent, { type: 'health' }> => e.type === 'health' && view !== undefined && e.runId === view.id)
-    .map((e) => ({ at: at(e.time)!, plan, task: e.taskId, check: e.check, ok: e.ok, ...(e.detail ? { detail: e.detail } : {}) })));
+  const tasks = r.views.flatMap(({ plan, view }) =>
+    (view?.tasks ?? []).map((t) => ({
+      id: t.id,
+      plan,
+      service: t.service,
+      after: t.after,
+      state: t.state,
+      startedAt: at(t.startedAt),
+      finishedAt: at(t.finishedAt),
+      steps: r.events
+        .filter(
+          (e): e is Extract<EngineEvent, { type: 'shift.step' }> =>
+            e.type === 'shift.step' && e.runId === view!.id && e.taskId === t.id,
+        )
+        .map((e) => ({
+          at: at(e.time)!,
+          layer: e.layer,
+          step: e.step,
+          remaining: e.remaining,
+          moved: e.moved,
+          decision: e.decision,
+          ...(e.reason ? { reason: e.reason } : {}),
+        })),
+    })),
+  );
+  const health = r.views.flatMap(({ plan, view }) =>
+    r.events
+      .filter(
+        (e): e is Extract<EngineEvent, { type: 'health' }> =>
+          e.type === 'health' && view !== undefined && e.runId === view.id,
+      )
+      .map((e) => ({
+        at: at(e.time)!,
+        plan,
+        task: e.taskId,
+        check: e.check,
+        ok: e.ok,
+        ...(e.detail ? { detail: e.detail } : {}),
+      })),
+  );
   const drainPlan = plans.find((p) => p.direction === 'drain');
   const ok = plans.length === 2 && plans.every((p) => p.outcome === 'succeeded') && r.result.failedRequests === 0;
   return {
-    version: 1, scenario: 'lab', start: new Date(r.t0).toISOString(), durationSeconds: at(Date.now())!,
-    drainedDatacenter: drainPlan?.datacenter ?? null, receivers: r.datacenters.filter((d) => d !== drainPlan?.datacenter),
-    pacing: r.views[0] ? r.planOf(r.views[0].plan).pacing.mode : 'closed-loop', backend: 'haproxy+prometheus',
-    outcome: ok ? 'succeeded' : 'failed', plans,
-    overloadSeconds: r.overloadSeconds, maxUtilization: r.maxUtilization === null ? null : Math.round(r.maxUtilization * 1000) / 1000,
-    failedRequests: r.result.failedRequests, crossDatacenterRpcSeconds: 0,
+    version: 1,
+    scenario: 'lab',
+    start: new Date(r.t0).toISOString(),
+    durationSeconds: at(Date.now())!,
+    drainedDatacenter: drainPlan?.datacenter ?? null,
+    receivers: r.datacenters.filter((d) => d !== drainPlan?.datacenter),
+    pacing: r.views[0] ? r.planOf(r.views[0].plan).pacing.mode : 'closed-loop',
+    backend: 'haproxy+prometheus',
+    outcome: ok ? 'succeeded' : 'failed',
+    plans,
+    overloadSeconds: r.overloadSeconds,
+    maxUtilization: r.maxUtilization === null ? null : Math.round(r.maxUtilization * 1000) / 1000,
+    failedRequests: r.result.failedRequests,
+    crossDatacenterRpcSeconds: 0,
     criticalPath: drainPlan?.criticalPath ?? [],
-    health, tasks, load: { ...r.result, targetRps: r.rps },
+    health,
+    tasks,
+    load: { ...r.result, targetRps: r.rps },
     issues: r.issues.map((i) => ({ at: at(i.time)!, message: i.message })),
   };
 }

@@ -17,7 +17,12 @@ import type { LabEnvironment } from './environment.js';
 import { labDefinitions } from './fleet.js';
 
 export const LAB_ENGINE_OPTIONS: Partial<EngineOptions> = {
-  pollMs: 250, healthPollMs: 500, preBlockAfterMs: 20_000, postTimeoutMs: 20_000, retryDelayMs: 500, maxRetries: 1000,
+  pollMs: 250,
+  healthPollMs: 500,
+  preBlockAfterMs: 20_000,
+  postTimeoutMs: 20_000,
+  retryDelayMs: 500,
+  maxRetries: 1000,
 };
 
 export interface LabSessionOptions {
@@ -47,26 +52,41 @@ export async function createLabSession(env: LabEnvironment, options: LabSessionO
   const definitions = labDefinitions({ datacenters: env.datacenters.length, rps: options.rps, settle: options.settle });
   const fleet = definitions.fleets.get('lab')!;
   const issues: { time: number; message: string }[] = [];
-  const onIssue = (message: string): void => { issues.push({ time: Date.now(), message }); log(message); };
+  const onIssue = (message: string): void => {
+    issues.push({ time: Date.now(), message });
+    log(message);
+  };
   const metrics = createPrometheusSource({ url: env.prometheusUrl, fleet, staleAfterMs: 5_000, window: '3s', onIssue });
   const backend = createHaproxyBackend({ config: env.mapping, metrics, fleet, clock: systemClock, onIssue });
   await backend.init();
   const controller = createController({
-    definitions, backend, store: options.store, clock: systemClock,
+    definitions,
+    backend,
+    store: options.store,
+    clock: systemClock,
     engine: { ...LAB_ENGINE_OPTIONS, ...options.engine },
     logger: { info: log, warn: (m) => log(`warning: ${m}`) },
   });
   const events: EngineEvent[] = [];
   const unsubscribe = controller.subscribe((e) => {
     events.push(e);
-    if (e.type === 'shift.step') log(`${e.taskId}: step ${e.step} ${e.decision}, ${Math.round(e.remaining * 1000) / 10}% left in ${e.datacenter}${e.reason ? ` (${e.reason})` : ''}`);
-    else if (e.type === 'task.state' || e.type === 'run.state') log(`${e.type === 'run.state' ? `run ${e.runId}` : e.taskId}: ${e.state}${e.reason ? ` — ${e.reason}` : ''}`);
-    else if (e.type === 'health' && e.ok !== true) log(`${e.taskId}: health ${e.check} ${e.ok === null ? 'unknown' : 'failing'}${e.detail ? `: ${e.detail}` : ''}`);
+    if (e.type === 'shift.step')
+      log(
+        `${e.taskId}: step ${e.step} ${e.decision}, ${Math.round(e.remaining * 1000) / 10}% left in ${e.datacenter}${e.reason ? ` (${e.reason})` : ''}`,
+      );
+    else if (e.type === 'task.state' || e.type === 'run.state')
+      log(`${e.type === 'run.state' ? `run ${e.runId}` : e.taskId}: ${e.state}${e.reason ? ` — ${e.reason}` : ''}`);
+    else if (e.type === 'health' && e.ok !== true)
+      log(`${e.taskId}: health ${e.check} ${e.ok === null ? 'unknown' : 'failing'}${e.detail ? `: ${e.detail}` : ''}`);
   });
   await controller.start();
   const actor = { name: 'lab', role: 'operator' as const };
   return {
-    definitions, backend, controller, events, issues,
+    definitions,
+    backend,
+    controller,
+    events,
+    issues,
     start: (plan) => controller.startRun(plan, actor),
     async run(plan) {
       const started = await controller.startRun(plan, actor);

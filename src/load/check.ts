@@ -17,12 +17,14 @@ export async function loadAndLint(paths: readonly string[]): Promise<LoadResult>
   const lint = lintDefinitions(loaded.definitions, { invalid: loaded.invalid });
   // The YAML parser may report one mistake several times at the same place.
   const seen = new Set<string>();
-  const diagnostics = [...loaded.diagnostics, ...lint].filter((d) => {
-    const key = formatDiagnostic(d);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  }).sort(byPlace);
+  const diagnostics = [...loaded.diagnostics, ...lint]
+    .filter((d) => {
+      const key = formatDiagnostic(d);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort(byPlace);
   return { ...loaded, diagnostics };
 }
 
@@ -37,7 +39,11 @@ export interface LoadOrFailOptions {
  */
 export async function loadOrFail(paths: readonly string[], options: LoadOrFailOptions = {}): Promise<Definitions> {
   const { definitions, diagnostics } = await loadAndLint(paths);
-  const warn = options.warn ?? ((line: string) => { process.stderr.write(`${line}\n`); });
+  const warn =
+    options.warn ??
+    ((line: string) => {
+      process.stderr.write(`${line}\n`);
+    });
   for (const d of diagnostics) if (d.severity === 'warning') warn(formatDiagnostic(d));
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const first = errors[0];

@@ -6,7 +6,14 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { parseAllDocuments, isMap, isScalar, isSeq, type Document as YamlDocument, type Node as YamlNode } from 'yaml';
-import { API_VERSION, documentSchemas, Kind, type Definitions, type Document, type SourceRef } from '../model/definitions.js';
+import {
+  API_VERSION,
+  documentSchemas,
+  Kind,
+  type Definitions,
+  type Document,
+  type SourceRef,
+} from '../model/definitions.js';
 import type { Diagnostic } from './diagnostic.js';
 
 export interface LoadResult {
@@ -32,14 +39,32 @@ export async function expandPaths(paths: readonly string[]): Promise<{ files: st
   const diagnostics: Diagnostic[] = [];
   const walk = async (p: string): Promise<void> => {
     let s;
-    try { s = await stat(p); } catch {
-      diagnostics.push({ code: 'E_FILE', severity: 'error', message: 'no such file or directory', file: p, line: 1, column: 1 });
+    try {
+      s = await stat(p);
+    } catch {
+      diagnostics.push({
+        code: 'E_FILE',
+        severity: 'error',
+        message: 'no such file or directory',
+        file: p,
+        line: 1,
+        column: 1,
+      });
       return;
     }
     if (s.isDirectory()) {
       let entries: string[];
-      try { entries = (await readdir(p)).sort(); } catch (e) {
-        diagnostics.push({ code: 'E_FILE', severity: 'error', message: `cannot read the directory: ${reason(e)}`, file: p, line: 1, column: 1 });
+      try {
+        entries = (await readdir(p)).sort();
+      } catch (e) {
+        diagnostics.push({
+          code: 'E_FILE',
+          severity: 'error',
+          message: `cannot read the directory: ${reason(e)}`,
+          file: p,
+          line: 1,
+          column: 1,
+        });
         return;
       }
       for (const e of entries) {
@@ -55,7 +80,14 @@ export async function expandPaths(paths: readonly string[]): Promise<{ files: st
     const errors = diagnostics.length;
     await walk(p);
     if (files.length === before && diagnostics.length === errors) {
-      diagnostics.push({ code: 'E_FILE', severity: 'error', message: 'no .yaml or .yml files here', file: p, line: 1, column: 1 });
+      diagnostics.push({
+        code: 'E_FILE',
+        severity: 'error',
+        message: 'no .yaml or .yml files here',
+        file: p,
+        line: 1,
+        column: 1,
+      });
     }
   }
   return { files, diagnostics };
@@ -151,8 +183,11 @@ export function nodeAt(doc: YamlDocument.Parsed, path: readonly (string | number
 export async function loadDefinitions(paths: readonly string[]): Promise<LoadResult> {
   const { files, diagnostics } = await expandPaths(paths);
   const maps = {
-    Fleet: new Map<string, Document>(), TaskTemplate: new Map<string, Document>(), Runbook: new Map<string, Document>(),
-    Plan: new Map<string, Document>(), Scenario: new Map<string, Document>(),
+    Fleet: new Map<string, Document>(),
+    TaskTemplate: new Map<string, Document>(),
+    Runbook: new Map<string, Document>(),
+    Plan: new Map<string, Document>(),
+    Scenario: new Map<string, Document>(),
   } satisfies Record<Kind, Map<string, Document>>;
   const where = new Map<string, Located>();
   const invalid = new Set<string>();
@@ -164,12 +199,26 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
       const bytes = await readFile(file);
       // A NUL byte never occurs in YAML text: this is a binary file, and its "errors" would be noise.
       if (bytes.includes(0)) {
-        diagnostics.push({ code: 'E_FILE', severity: 'error', message: 'not a text file', file: shown, line: 1, column: 1 });
+        diagnostics.push({
+          code: 'E_FILE',
+          severity: 'error',
+          message: 'not a text file',
+          file: shown,
+          line: 1,
+          column: 1,
+        });
         continue;
       }
       text = bytes.toString('utf8');
     } catch (e) {
-      diagnostics.push({ code: 'E_FILE', severity: 'error', message: `cannot read the file: ${reason(e)}`, file: shown, line: 1, column: 1 });
+      diagnostics.push({
+        code: 'E_FILE',
+        severity: 'error',
+        message: `cannot read the file: ${reason(e)}`,
+        file: shown,
+        line: 1,
+        column: 1,
+      });
       continue;
     }
     const lines = new LineIndex(text);
@@ -178,7 +227,14 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
     try {
       parsedDocs = parseAllDocuments(text, { prettyErrors: false });
     } catch (e) {
-      diagnostics.push({ code: 'E_YAML', severity: 'error', message: e instanceof Error ? e.message : String(e), file: shown, line: 1, column: 1 });
+      diagnostics.push({
+        code: 'E_YAML',
+        severity: 'error',
+        message: e instanceof Error ? e.message : String(e),
+        file: shown,
+        line: 1,
+        column: 1,
+      });
       continue;
     }
     // parseAllDocuments gives an empty list for an empty file, and a lone document otherwise.
@@ -186,7 +242,14 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
       const located: Located = { file: shown, doc, lines, text };
       for (const err of doc.errors) {
         const { line, col } = lines.linePos(err.pos[0]);
-        diagnostics.push({ code: 'E_YAML', severity: 'error', message: err.message.split('\n')[0] ?? err.message, file: shown, line, column: col });
+        diagnostics.push({
+          code: 'E_YAML',
+          severity: 'error',
+          message: err.message.split('\n')[0] ?? err.message,
+          file: shown,
+          line,
+          column: col,
+        });
       }
       if (doc.errors.length > 0 || doc.contents === null) continue;
       documents++;
@@ -195,18 +258,33 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
         js = doc.toJS({ maxAliasCount: 1000 }) as typeof js;
       } catch (e) {
         const at = positionOf(located, doc.contents);
-        diagnostics.push({ code: 'E_YAML', severity: 'error', message: e instanceof Error ? e.message : String(e), ...at });
+        diagnostics.push({
+          code: 'E_YAML',
+          severity: 'error',
+          message: e instanceof Error ? e.message : String(e),
+          ...at,
+        });
         continue;
       }
       if (js === null || typeof js !== 'object' || Array.isArray(js)) {
         const at = positionOf(located, doc.contents);
-        diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: 'a definition is a mapping with apiVersion, kind, metadata and spec', ...at });
+        diagnostics.push({
+          code: 'E_SCHEMA',
+          severity: 'error',
+          message: 'a definition is a mapping with apiVersion, kind, metadata and spec',
+          ...at,
+        });
         continue;
       }
       const kind = Kind.safeParse(js.kind);
       if (!kind.success) {
         const at = positionOf(located, nodeAt(doc, ['kind']));
-        diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `kind must be one of ${Kind.options.join(', ')}`, ...at });
+        diagnostics.push({
+          code: 'E_SCHEMA',
+          severity: 'error',
+          message: `kind must be one of ${Kind.options.join(', ')}`,
+          ...at,
+        });
         continue;
       }
       if ((js as { apiVersion?: unknown }).apiVersion !== API_VERSION) {
@@ -219,7 +297,12 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
       try {
         parsed = documentSchemas[kind.data].safeParse(js);
       } catch (e) {
-        diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: e instanceof Error ? e.message : String(e), ...positionOf(located, doc.contents) });
+        diagnostics.push({
+          code: 'E_SCHEMA',
+          severity: 'error',
+          message: e instanceof Error ? e.message : String(e),
+          ...positionOf(located, doc.contents),
+        });
         continue;
       }
       if (!parsed.success) {
@@ -231,13 +314,23 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
             // Point at each misspelt key rather than at the mapping holding it.
             for (const key of issue.keys) {
               const at = positionOf(located, nodeAt(doc, [...path, key]));
-              diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `${[...path, key].join('.')}: unknown key "${key}"`, ...at });
+              diagnostics.push({
+                code: 'E_SCHEMA',
+                severity: 'error',
+                message: `${[...path, key].join('.')}: unknown key "${key}"`,
+                ...at,
+              });
             }
             continue;
           }
           const at = positionOf(located, nodeAt(doc, path));
           const message = /received undefined$/.test(issue.message) ? 'missing' : issue.message;
-          diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `${path.join('.') || '(document)'}: ${message}`, ...at });
+          diagnostics.push({
+            code: 'E_SCHEMA',
+            severity: 'error',
+            message: `${path.join('.') || '(document)'}: ${message}`,
+            ...at,
+          });
         }
         continue;
       }
@@ -247,20 +340,39 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
         const at = positionOf(located, nodeAt(doc, ['metadata', 'name']));
         const first = where.get(key);
         const firstAt = first ? positionOf(first, nodeAt(first.doc, ['metadata', 'name'])) : undefined;
-        diagnostics.push({ code: 'E_DUPLICATE', severity: 'error', message: `duplicate ${kind.data} "${name}"${firstAt ? ` (first defined at ${firstAt.file}:${firstAt.line})` : ''}`, ...at });
+        diagnostics.push({
+          code: 'E_DUPLICATE',
+          severity: 'error',
+          message: `duplicate ${kind.data} "${name}"${firstAt ? ` (first defined at ${firstAt.file}:${firstAt.line})` : ''}`,
+          ...at,
+        });
         continue;
       }
       maps[kind.data].set(name, parsed.data);
       where.set(key, located);
     }
     if (documents === 0 && !diagnostics.some((d) => d.file === shown)) {
-      diagnostics.push({ code: 'E_FILE', severity: 'warning', message: 'no definitions in this file', file: shown, line: 1, column: 1 });
+      diagnostics.push({
+        code: 'E_FILE',
+        severity: 'warning',
+        message: 'no definitions in this file',
+        file: shown,
+        line: 1,
+        column: 1,
+      });
     }
   }
 
   const loaded = Object.values(maps).reduce((n, m) => n + m.size, 0);
   if (loaded === 0 && invalid.size === 0 && !diagnostics.some((d) => d.severity === 'error')) {
-    diagnostics.push({ code: 'E_FILE', severity: 'error', message: 'no definitions found', file: paths[0] ?? '.', line: 1, column: 1 });
+    diagnostics.push({
+      code: 'E_FILE',
+      severity: 'error',
+      message: 'no definitions found',
+      file: paths[0] ?? '.',
+      line: 1,
+      column: 1,
+    });
   }
 
   const definitions: Definitions = {

@@ -22,21 +22,51 @@ export interface WeightTable {
 }
 
 export type Action =
-  | { readonly kind: 'weights.set'; readonly layer: Layer; readonly service: string; readonly source: string; readonly weights: Readonly<Record<string, number>> }
+  | {
+      readonly kind: 'weights.set';
+      readonly layer: Layer;
+      readonly service: string;
+      readonly source: string;
+      readonly weights: Readonly<Record<string, number>>;
+    }
   /** Tear down established sessions of the service in the datacenter at `rate` per second (0 stops tearing down). */
   | { readonly kind: 'sessions.teardown'; readonly service: string; readonly datacenter: string; readonly rate: number }
   /** Desired state of the service's jobs in a datacenter (or one cluster): restarted at a rate, stopped, or running. */
-  | { readonly kind: 'jobs.restart'; readonly service: string; readonly datacenter: string; readonly cluster?: string; readonly rate: number; readonly generation: string }
+  | {
+      readonly kind: 'jobs.restart';
+      readonly service: string;
+      readonly datacenter: string;
+      readonly cluster?: string;
+      readonly rate: number;
+      readonly generation: string;
+    }
   | { readonly kind: 'jobs.stop'; readonly service: string; readonly datacenter: string; readonly cluster?: string }
   | { readonly kind: 'jobs.start'; readonly service: string; readonly datacenter: string; readonly cluster?: string }
   /** Make `source` the replication source of the service (taking effect after the apply delay). */
   | { readonly kind: 'replication.source'; readonly service: string; readonly source: string }
   /** Make `primary` the primary of the service (a write outage while it is promoted). */
-  | { readonly kind: 'stateful.primary'; readonly service: string; readonly primary: string; readonly maxLagSeconds?: number }
+  | {
+      readonly kind: 'stateful.primary';
+      readonly service: string;
+      readonly primary: string;
+      readonly maxLagSeconds?: number;
+    }
   /** Place `shards` shards of the service in `datacenter` (moved at a rate paced by network capacity). */
-  | { readonly kind: 'shards.place'; readonly service: string; readonly from: string; readonly to: string; readonly count: number; readonly rate?: number }
+  | {
+      readonly kind: 'shards.place';
+      readonly service: string;
+      readonly from: string;
+      readonly to: string;
+      readonly count: number;
+      readonly rate?: number;
+    }
   | { readonly kind: 'config.set'; readonly key: string; readonly value: unknown }
   /** Silence alerts matching the labels until the given time (ms since the epoch). */
-  | { readonly kind: 'alerts.suppress'; readonly matchers: Readonly<Record<string, string>>; readonly until: number; readonly id: string };
+  | {
+      readonly kind: 'alerts.suppress';
+      readonly matchers: Readonly<Record<string, string>>;
+      readonly until: number;
+      readonly id: string;
+    };
 
 export type ActionKind = Action['kind'];

@@ -8,7 +8,9 @@ import { DURATION_PATTERN } from './duration.js';
 
 export const API_VERSION = 'maelstrom/v1';
 
-export const Name = z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'a name is lower-case letters, digits, dots and dashes');
+export const Name = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'a name is lower-case letters, digits, dots and dashes');
 export type Name = z.infer<typeof Name>;
 
 export const Duration = z.string().regex(new RegExp(DURATION_PATTERN), 'a duration such as 90s, 5m, 1h30m');
@@ -116,13 +118,28 @@ export const ParamSpec = z.strictObject({
 });
 export type ParamSpec = z.infer<typeof ParamSpec>;
 
-export const Params = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a parameter name is an identifier'), ParamSpec);
+export const Params = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a parameter name is an identifier'),
+  ParamSpec,
+);
 export type Params = z.infer<typeof Params>;
 
 export const StageKind = z.enum([
-  'traffic.shift', 'sessions.drain', 'jobs.restart', 'jobs.stop', 'jobs.start', 'replication.repoint',
-  'stateful.promote', 'shards.migrate', 'config.set', 'alerts.suppress', 'wait.until', 'wait.for', 'approval',
-  'http.call', 'command.run',
+  'traffic.shift',
+  'sessions.drain',
+  'jobs.restart',
+  'jobs.stop',
+  'jobs.start',
+  'replication.repoint',
+  'stateful.promote',
+  'shards.migrate',
+  'config.set',
+  'alerts.suppress',
+  'wait.until',
+  'wait.for',
+  'approval',
+  'http.call',
+  'command.run',
 ]);
 export type StageKind = z.infer<typeof StageKind>;
 
@@ -247,7 +264,10 @@ export type Plan = z.infer<typeof Plan>;
 export const LoadCurve = z.strictObject({
   curve: z.enum(['diurnal', 'flat']).default('diurnal'),
   /** Local time of day (UTC) of the daily peak, HH:MM. */
-  peak: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day such as 20:00').default('20:00'),
+  peak: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day such as 20:00')
+    .default('20:00'),
   /** Demand at the trough as a fraction of the peak. */
   trough: z.number().min(0).max(1).default(0.5),
   /** Relative standard deviation of seeded noise on demand. */
@@ -290,7 +310,9 @@ export const Scenario = z.strictObject({
     start: z.iso.datetime({ offset: true }),
     duration: Duration,
     load: LoadCurve.default({ curve: 'diurnal', peak: '20:00', trough: 0.5, noise: 0 }),
-    propagation: z.strictObject({ edge: Duration.default('30s'), cluster: Duration.default('10s') }).default({ edge: '30s', cluster: '10s' }),
+    propagation: z
+      .strictObject({ edge: Duration.default('30s'), cluster: Duration.default('10s') })
+      .default({ edge: '30s', cluster: '10s' }),
     faults: z.array(Fault).optional(),
     run: z.array(ScenarioRun).optional(),
   }),
@@ -303,7 +325,11 @@ export const Kind = z.enum(['Fleet', 'TaskTemplate', 'Runbook', 'Plan', 'Scenari
 export type Kind = z.infer<typeof Kind>;
 
 export const documentSchemas = {
-  Fleet, TaskTemplate, Runbook, Plan, Scenario,
+  Fleet,
+  TaskTemplate,
+  Runbook,
+  Plan,
+  Scenario,
 } as const satisfies Record<Kind, z.ZodType>;
 
 export type Document = Fleet | TaskTemplate | Runbook | Plan | Scenario;

@@ -4,17 +4,44 @@
  */
 export const ErrorCode = [
   // definitions
-  'E_YAML', 'E_SCHEMA', 'E_DUPLICATE', 'E_UNKNOWN_REF', 'E_CYCLE', 'E_PARAM', 'E_EXPR', 'E_STAGE',
-  'E_FLEET', 'E_DIRECTION', 'E_NO_RESTORE', 'E_FILE', 'E_POP_SHARES', 'E_CAPACITY', 'E_PLACEMENT',
+  'E_YAML',
+  'E_SCHEMA',
+  'E_DUPLICATE',
+  'E_UNKNOWN_REF',
+  'E_CYCLE',
+  'E_PARAM',
+  'E_EXPR',
+  'E_STAGE',
+  'E_FLEET',
+  'E_DIRECTION',
+  'E_NO_RESTORE',
+  'E_FILE',
+  'E_POP_SHARES',
+  'E_CAPACITY',
+  'E_PLACEMENT',
   // definitions, warnings: reported, never fatal
   'W_NO_RESTORE',
   // planning and running
-  'E_PREFLIGHT', 'E_CONFLICT', 'E_NOT_FOUND', 'E_INVALID_STATE', 'E_BAD_REQUEST', 'E_UNAUTHORIZED', 'E_FORBIDDEN',
-  'E_BACKEND', 'E_BACKEND_UNAVAILABLE', 'E_TIMEOUT', 'E_ABORTED', 'E_STORE', 'E_INTERNAL',
+  'E_PREFLIGHT',
+  'E_CONFLICT',
+  'E_NOT_FOUND',
+  'E_INVALID_STATE',
+  'E_BAD_REQUEST',
+  'E_UNAUTHORIZED',
+  'E_FORBIDDEN',
+  'E_BACKEND',
+  'E_BACKEND_UNAVAILABLE',
+  'E_TIMEOUT',
+  'E_ABORTED',
+  'E_STORE',
+  'E_INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ErrorCode)[number];
 
-export interface ErrorMapping { readonly http: number; readonly exit: number }
+export interface ErrorMapping {
+  readonly http: number;
+  readonly exit: number;
+}
 
 export const errorMapping: Record<ErrorCode, ErrorMapping> = {
   E_YAML: { http: 400, exit: 1 },

@@ -13,23 +13,85 @@ interface EventBase {
 }
 
 export type OperatorActionKind =
-  | 'start' | 'pause' | 'resume' | 'abort' | 'halt' | 'retry' | 'skip' | 'approve' | 'override-condition'
+  | 'start'
+  | 'pause'
+  | 'resume'
+  | 'abort'
+  | 'halt'
+  | 'retry'
+  | 'skip'
+  | 'approve'
+  | 'override-condition'
   | 'override-dependency';
 
 export type EngineEvent =
-  | EventBase & { readonly type: 'run.state'; readonly runId: string; readonly plan: string; readonly state: RunState; readonly reason?: string }
-  | EventBase & { readonly type: 'task.state'; readonly runId: string; readonly taskId: string; readonly state: TaskState; readonly stage?: number; readonly reason?: string }
-  | EventBase & { readonly type: 'stage.start' | 'stage.end'; readonly runId: string; readonly taskId: string; readonly stage: number; readonly uses: string; readonly outcome?: string; readonly detail?: string }
-  | EventBase & {
-    readonly type: 'shift.step'; readonly runId: string; readonly taskId: string; readonly layer: 'edge' | 'cluster';
-    readonly service: string; readonly datacenter: string; readonly step: number;
-    /** Share of the service's traffic still in the datacenter at this layer after the step, 0..1. */
-    readonly remaining: number; readonly moved: number; readonly decision: 'grow' | 'hold' | 'shrink' | 'backoff' | 'fixed' | 'final';
-    readonly reason?: string;
-  }
-  | EventBase & { readonly type: 'health'; readonly runId: string; readonly taskId: string; readonly check: string; readonly ok: boolean | null; readonly detail?: string }
-  | EventBase & { readonly type: 'condition.blocked'; readonly runId: string; readonly taskId: string; readonly condition: string; readonly detail?: string }
-  | EventBase & { readonly type: 'alert'; readonly runId?: string; readonly taskId?: string; readonly severity: 'info' | 'warning' | 'critical'; readonly message: string }
-  | EventBase & { readonly type: 'operator'; readonly runId?: string; readonly action: OperatorActionKind; readonly actor: string; readonly reason?: string; readonly target?: string };
+  | (EventBase & {
+      readonly type: 'run.state';
+      readonly runId: string;
+      readonly plan: string;
+      readonly state: RunState;
+      readonly reason?: string;
+    })
+  | (EventBase & {
+      readonly type: 'task.state';
+      readonly runId: string;
+      readonly taskId: string;
+      readonly state: TaskState;
+      readonly stage?: number;
+      readonly reason?: string;
+    })
+  | (EventBase & {
+      readonly type: 'stage.start' | 'stage.end';
+      readonly runId: string;
+      readonly taskId: string;
+      readonly stage: number;
+      readonly uses: string;
+      readonly outcome?: string;
+      readonly detail?: string;
+    })
+  | (EventBase & {
+      readonly type: 'shift.step';
+      readonly runId: string;
+      readonly taskId: string;
+      readonly layer: 'edge' | 'cluster';
+      readonly service: string;
+      readonly datacenter: string;
+      readonly step: number;
+      /** Share of the service's traffic still in the datacenter at this layer after the step, 0..1. */
+      readonly remaining: number;
+      readonly moved: number;
+      readonly decision: 'grow' | 'hold' | 'shrink' | 'backoff' | 'fixed' | 'final';
+      readonly reason?: string;
+    })
+  | (EventBase & {
+      readonly type: 'health';
+      readonly runId: string;
+      readonly taskId: string;
+      readonly check: string;
+      readonly ok: boolean | null;
+      readonly detail?: string;
+    })
+  | (EventBase & {
+      readonly type: 'condition.blocked';
+      readonly runId: string;
+      readonly taskId: string;
+      readonly condition: string;
+      readonly detail?: string;
+    })
+  | (EventBase & {
+      readonly type: 'alert';
+      readonly runId?: string;
+      readonly taskId?: string;
+      readonly severity: 'info' | 'warning' | 'critical';
+      readonly message: string;
+    })
+  | (EventBase & {
+      readonly type: 'operator';
+      readonly runId?: string;
+      readonly action: OperatorActionKind;
+      readonly actor: string;
+      readonly reason?: string;
+      readonly target?: string;
+    });
 
 export type EngineEventType = EngineEvent['type'];

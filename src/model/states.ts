@@ -2,10 +2,30 @@
  * Every question about run and task states is answered here, so that the engine, the store, the server and the
  * dashboard agree on what "terminal" or "can be paused" means.
  */
-export const RunState = ['pending', 'running', 'paused', 'blocked', 'aborting', 'succeeded', 'failed', 'aborted', 'halted'] as const;
+export const RunState = [
+  'pending',
+  'running',
+  'paused',
+  'blocked',
+  'aborting',
+  'succeeded',
+  'failed',
+  'aborted',
+  'halted',
+] as const;
 export type RunState = (typeof RunState)[number];
 
-export const TaskState = ['pending', 'waiting', 'running', 'blocked', 'stuck', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export const TaskState = [
+  'pending',
+  'waiting',
+  'running',
+  'blocked',
+  'stuck',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+] as const;
 export type TaskState = (typeof TaskState)[number];
 
 export function isTerminalRun(s: RunState): boolean {

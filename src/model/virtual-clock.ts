@@ -36,11 +36,17 @@ export class VirtualClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) { reject(signal.reason as Error); return; }
+      if (signal?.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
       const timer: Timer = {
         at: this.time + Math.max(0, ms),
         seq: this.seq++,
-        resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); },
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
       };
       const onAbort = (): void => {
         this.timers = this.timers.filter((t) => t !== timer);
@@ -67,7 +73,9 @@ export class VirtualClock implements Clock {
   private async settle(): Promise<void> {
     await flushPending();
     while (this.busy > 0) {
-      await new Promise<void>((resolve) => { this.idle.push(resolve); });
+      await new Promise<void>((resolve) => {
+        this.idle.push(resolve);
+      });
       await flushPending();
     }
   }
@@ -106,7 +114,10 @@ export class VirtualClock implements Clock {
     while (!done()) {
       const next = this.timers[0];
       if (!next) return false;
-      if (next.at > limit) { this.moveTo(limit); return done(); }
+      if (next.at > limit) {
+        this.moveTo(limit);
+        return done();
+      }
       await this.advanceTo(next.at);
     }
     return true;
@@ -122,7 +133,7 @@ export class VirtualClock implements Clock {
   private insert(timer: Timer): void {
     // Stable order: by time, then by the order sleeps were asked for, so runs are deterministic.
     let i = this.timers.length;
-    while (i > 0 && (this.timers[i - 1]!.at > timer.at)) i--;
+    while (i > 0 && this.timers[i - 1]!.at > timer.at) i--;
     this.timers.splice(i, 0, timer);
   }
 }

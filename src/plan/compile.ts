@@ -45,7 +45,10 @@ interface Draft {
   readonly task: string;
   readonly template: string;
   readonly params: Record<string, ParamValue>;
-  readonly base: Omit<PlannedTask, 'after' | 'weakAfter' | 'id' | 'service' | 'runbook' | 'task' | 'template' | 'params'>;
+  readonly base: Omit<
+    PlannedTask,
+    'after' | 'weakAfter' | 'id' | 'service' | 'runbook' | 'task' | 'template' | 'params'
+  >;
   /** Indices of drafts within the same runbook that precede this one. */
   readonly local: number[];
 }
@@ -55,11 +58,17 @@ function expandService(defs: Definitions, fleet: Fleet, plan: Plan, service: Ser
   const planName = plan.metadata.name;
   const rule = plan.spec.runbooks.find((r) => ruleMatches(r, service));
   if (rule === undefined) {
-    throw new MaelstromError('E_UNKNOWN_REF', `plan "${planName}": no runbook rule matches service "${service.name}" (add a rule, or leave the service out of spec.services)`);
+    throw new MaelstromError(
+      'E_UNKNOWN_REF',
+      `plan "${planName}": no runbook rule matches service "${service.name}" (add a rule, or leave the service out of spec.services)`,
+    );
   }
   const runbook: Runbook = lookup(defs.runbooks, rule.runbook, 'runbook', `plan "${planName}"`);
   if (runbook.spec.direction !== plan.spec.direction) {
-    throw new MaelstromError('E_DIRECTION', `plan "${planName}" (${plan.spec.direction}) uses runbook "${runbook.metadata.name}", which is a ${runbook.spec.direction} runbook`);
+    throw new MaelstromError(
+      'E_DIRECTION',
+      `plan "${planName}" (${plan.spec.direction}) uses runbook "${runbook.metadata.name}", which is a ${runbook.spec.direction} runbook`,
+    );
   }
   const declared = runbook.spec.params ?? {};
   const given: Record<string, ParamValue> = {};
@@ -67,29 +76,53 @@ function expandService(defs: Definitions, fleet: Fleet, plan: Plan, service: Ser
   if ('datacenter' in declared) given.datacenter = plan.spec.datacenter;
   for (const [k, v] of Object.entries(rule.with ?? {})) {
     const value = asParamValue(v);
-    if (value === undefined) throw new MaelstromError('E_PARAM', `plan "${planName}", runbook "${runbook.metadata.name}": parameter "${k}" must be a string, number or boolean`);
+    if (value === undefined)
+      throw new MaelstromError(
+        'E_PARAM',
+        `plan "${planName}", runbook "${runbook.metadata.name}": parameter "${k}" must be a string, number or boolean`,
+      );
     given[k] = value;
   }
-  const runbookParams = bindParams(declared, given, fleet, `runbook "${runbook.metadata.name}" for service "${service.name}"`);
+  const runbookParams = bindParams(
+    declared,
+    given,
+    fleet,
+    `runbook "${runbook.metadata.name}" for service "${service.name}"`,
+  );
 
   const first = drafts.length;
   const byName = new Map<string, number>();
   runbook.spec.tasks.forEach((t, i) => {
-    if (byName.has(t.name)) throw new MaelstromError('E_DUPLICATE', `runbook "${runbook.metadata.name}": duplicate task "${t.name}"`);
+    if (byName.has(t.name))
+      throw new MaelstromError('E_DUPLICATE', `runbook "${runbook.metadata.name}": duplicate task "${t.name}"`);
     byName.set(t.name, first + i);
   });
   const priority = priorityOf(service);
   for (const t of runbook.spec.tasks) {
     const id = `${service.name}/${t.name}`;
-    const template = lookup(defs.templates, t.template, 'task template', `runbook "${runbook.metadata.name}", task "${t.name}"`);
+    const template = lookup(
+      defs.templates,
+      t.template,
+      'task template',
+      `runbook "${runbook.metadata.name}", task "${t.name}"`,
+    );
     const taskGiven: Record<string, ParamValue> = {};
     for (const [k, v] of Object.entries(t.with ?? {})) {
       taskGiven[k] = resolveValue(v, runbookParams, declared, fleet, `task ${id}, parameter "${k}"`);
     }
-    const params = bindParams(template.spec.params, taskGiven, fleet, `task ${id} (template "${template.metadata.name}")`);
+    const params = bindParams(
+      template.spec.params,
+      taskGiven,
+      fleet,
+      `task ${id} (template "${template.metadata.name}")`,
+    );
     const local = (t.after ?? []).map((name) => {
       const j = byName.get(name);
-      if (j === undefined) throw new MaelstromError('E_UNKNOWN_REF', `runbook "${runbook.metadata.name}", task "${t.name}": after names unknown task "${name}"`);
+      if (j === undefined)
+        throw new MaelstromError(
+          'E_UNKNOWN_REF',
+          `runbook "${runbook.metadata.name}", task "${t.name}": after names unknown task "${name}"`,
+        );
       return j;
     });
     // Stage values are resolved for the prediction only when they are a plain parameter reference.
@@ -100,10 +133,19 @@ function expandService(defs: Definitions, fleet: Fleet, plan: Plan, service: Ser
       if (ref) return params[ref[1]!];
       return plain.includes('${{') ? undefined : plain;
     };
-    const expected = template.spec.expectedDuration === undefined ? undefined : parseDuration(template.spec.expectedDuration);
-    const expectedMs = expected ?? template.spec.stages.reduce((sum, st) => sum + stageMs(st, plan.spec.pacing, service, resolveStage), 0);
+    const expected =
+      template.spec.expectedDuration === undefined ? undefined : parseDuration(template.spec.expectedDuration);
+    const expectedMs =
+      expected ??
+      template.spec.stages.reduce((sum, st) => sum + stageMs(st, plan.spec.pacing, service, resolveStage), 0);
     drafts.push({
-      id, service, runbook: runbook.metadata.name, task: t.name, template: template.metadata.name, params, local,
+      id,
+      service,
+      runbook: runbook.metadata.name,
+      task: t.name,
+      template: template.metadata.name,
+      params,
+      local,
       base: {
         stages: template.spec.stages,
         health: template.spec.health ?? [],
@@ -122,7 +164,12 @@ function expandService(defs: Definitions, fleet: Fleet, plan: Plan, service: Ser
 export function oppositePlan(defs: Definitions, plan: Plan): string | undefined {
   if (plan.spec.restorePlan !== undefined) return plan.spec.restorePlan;
   const candidates = [...defs.plans.values()]
-    .filter((p) => p.spec.direction !== plan.spec.direction && p.spec.fleet === plan.spec.fleet && p.spec.datacenter === plan.spec.datacenter)
+    .filter(
+      (p) =>
+        p.spec.direction !== plan.spec.direction &&
+        p.spec.fleet === plan.spec.fleet &&
+        p.spec.datacenter === plan.spec.datacenter,
+    )
     .map((p) => p.metadata.name)
     .sort();
   return candidates[0];
@@ -133,12 +180,18 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
   const plan = defs.plans.get(planName);
   if (plan === undefined) {
     const known = [...defs.plans.keys()].sort();
-    throw new MaelstromError('E_NOT_FOUND', `no plan named "${planName}"${known.length > 0 ? ` (plans: ${known.join(', ')})` : ' (no plans in the given files)'}`);
+    throw new MaelstromError(
+      'E_NOT_FOUND',
+      `no plan named "${planName}"${known.length > 0 ? ` (plans: ${known.join(', ')})` : ' (no plans in the given files)'}`,
+    );
   }
   const fleet = lookup(defs.fleets, plan.spec.fleet, 'fleet', `plan "${planName}"`);
   const dc = plan.spec.datacenter;
   if (!fleet.spec.datacenters.some((d) => d.name === dc)) {
-    throw new MaelstromError('E_UNKNOWN_REF', `plan "${planName}": "${dc}" is not a datacenter of fleet "${fleet.metadata.name}" (datacenters: ${fleet.spec.datacenters.map((d) => d.name).join(', ')})`);
+    throw new MaelstromError(
+      'E_UNKNOWN_REF',
+      `plan "${planName}": "${dc}" is not a datacenter of fleet "${fleet.metadata.name}" (datacenters: ${fleet.spec.datacenters.map((d) => d.name).join(', ')})`,
+    );
   }
   const services = fleet.spec.services;
   const selected = new Set<string>();
@@ -146,7 +199,11 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
   else {
     const names = new Set(services.map((s) => s.name));
     for (const name of plan.spec.services) {
-      if (!names.has(name)) throw new MaelstromError('E_UNKNOWN_REF', `plan "${planName}": "${name}" is not a service of fleet "${fleet.metadata.name}"`);
+      if (!names.has(name))
+        throw new MaelstromError(
+          'E_UNKNOWN_REF',
+          `plan "${planName}": "${name}" is not a service of fleet "${fleet.metadata.name}"`,
+        );
       selected.add(name);
     }
   }
@@ -163,7 +220,11 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
 
   const seenIds = new Set<string>();
   for (const d of drafts) {
-    if (seenIds.has(d.id)) throw new MaelstromError('E_DUPLICATE', `plan "${planName}": two tasks are named "${d.id}" (a service of fleet "${fleet.metadata.name}" is defined twice)`);
+    if (seenIds.has(d.id))
+      throw new MaelstromError(
+        'E_DUPLICATE',
+        `plan "${planName}": two tasks are named "${d.id}" (a service of fleet "${fleet.metadata.name}" is defined twice)`,
+      );
     seenIds.add(d.id);
   }
   const n = drafts.length;
@@ -172,12 +233,17 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
   const edgeSeen = new Set<number>();
   const addEdge = (a: number, b: number, weak: boolean): void => {
     const key = a * n + b;
-    if (edgeSeen.has(key)) { if (!weak) weakEdges.delete(key); return; }
+    if (edgeSeen.has(key)) {
+      if (!weak) weakEdges.delete(key);
+      return;
+    }
     edgeSeen.add(key);
     succ[a]!.push(b);
     if (weak) weakEdges.add(key);
   };
-  drafts.forEach((d, b) => { for (const a of d.local) addEdge(a, b, false); });
+  drafts.forEach((d, b) => {
+    for (const a of d.local) addEdge(a, b, false);
+  });
 
   // Cross-service edges: the last tasks of the earlier unit before the first tasks of the later one.
   const order = orderServices(fleet, plan.spec.direction, included);
@@ -191,24 +257,37 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
   }
 
   const topo = topologicalOrder(n, succ, (a, b) => {
-    const pa = drafts[a]!.base.priority, pb = drafts[b]!.base.priority;
+    const pa = drafts[a]!.base.priority,
+      pb = drafts[b]!.base.priority;
     return pa !== pb ? pa < pb : a < b;
   });
   if (!topo.ok) {
     const path = [...topo.cycle, topo.cycle[0]!].map((i) => drafts[i]!.id).join(' → ');
-    throw new MaelstromError('E_CYCLE', `plan "${planName}": its tasks form a cycle: ${path}`, { details: { cycle: topo.cycle.map((i) => drafts[i]!.id) } });
+    throw new MaelstromError('E_CYCLE', `plan "${planName}": its tasks form a cycle: ${path}`, {
+      details: { cycle: topo.cycle.map((i) => drafts[i]!.id) },
+    });
   }
   const pred = predecessors(n, succ);
   const position = new Int32Array(n);
-  topo.order.forEach((t, p) => { position[t] = p; });
+  topo.order.forEach((t, p) => {
+    position[t] = p;
+  });
   const wave = layer(topo.order, pred);
-  const cp = criticalPath(topo.order, pred, drafts.map((d) => d.base.expectedMs));
+  const cp = criticalPath(
+    topo.order,
+    pred,
+    drafts.map((d) => d.base.expectedMs),
+  );
 
   const tasks: PlannedTask[] = topo.order.map((t) => {
     const d = drafts[t]!;
     const before = [...pred[t]!].sort((x, y) => position[x]! - position[y]!);
     return {
-      id: d.id, service: d.service.name, runbook: d.runbook, task: d.task, template: d.template,
+      id: d.id,
+      service: d.service.name,
+      runbook: d.runbook,
+      task: d.task,
+      template: d.template,
       after: before.map((p) => drafts[p]!.id),
       weakAfter: before.filter((p) => weakEdges.has(p * n + t)).map((p) => drafts[p]!.id),
       params: d.params,

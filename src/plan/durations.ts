@@ -53,8 +53,10 @@ export function shiftMs(pacing: Pacing, layer: 'edge' | 'cluster'): number {
   const propagation = PLANNING_PROPAGATION_MS[layer];
   const settle = parseDuration(pacing.settle) ?? 60_000;
   switch (pacing.mode) {
-    case 'closed-loop': return CLOSED_LOOP_STEPS * (propagation + settle);
-    case 'oracle': return ORACLE_STEPS * (propagation + settle);
+    case 'closed-loop':
+      return CLOSED_LOOP_STEPS * (propagation + settle);
+    case 'oracle':
+      return ORACLE_STEPS * (propagation + settle);
     case 'fixed': {
       const step = pacing.step ?? 0.1;
       const interval = parseDuration(pacing.interval ?? '5m') ?? 300_000;
@@ -64,12 +66,19 @@ export function shiftMs(pacing: Pacing, layer: 'edge' | 'cluster'): number {
 }
 
 /** Expected duration of one stage, in ms. */
-export function stageMs(stage: Stage, pacing: Pacing, service: Service | undefined, resolve: StageValueResolver): number {
+export function stageMs(
+  stage: Stage,
+  pacing: Pacing,
+  service: Service | undefined,
+  resolve: StageValueResolver,
+): number {
   const kind = stage.uses as StageKind;
   const arg = (key: string): ParamValue | undefined => resolve(stage.with?.[key]);
   switch (kind) {
-    case 'traffic.shift': return shiftMs(pacing, arg('layer') === 'cluster' ? 'cluster' : 'edge');
-    case 'sessions.drain': return (durationOf(arg('grace')) ?? 900_000) + SESSION_TEARDOWN_MS;
+    case 'traffic.shift':
+      return shiftMs(pacing, arg('layer') === 'cluster' ? 'cluster' : 'edge');
+    case 'sessions.drain':
+      return (durationOf(arg('grace')) ?? 900_000) + SESSION_TEARDOWN_MS;
     case 'replication.repoint': {
       const apply = service?.replication?.applyDelay;
       return (apply === undefined ? undefined : parseDuration(apply)) ?? DEFAULT_APPLY_DELAY_MS;
@@ -77,13 +86,23 @@ export function stageMs(stage: Stage, pacing: Pacing, service: Service | undefin
     case 'stateful.promote': {
       const s = service?.stateful;
       const catchUp = (s?.catchUp === undefined ? undefined : parseDuration(s.catchUp)) ?? DEFAULT_CATCH_UP_MS;
-      const outage = (s?.writeOutage === undefined ? undefined : parseDuration(s.writeOutage)) ?? DEFAULT_WRITE_OUTAGE_MS;
+      const outage =
+        (s?.writeOutage === undefined ? undefined : parseDuration(s.writeOutage)) ?? DEFAULT_WRITE_OUTAGE_MS;
       // Shards are promoted in parallel: one catch-up and one write outage bound the stage.
       return catchUp + outage;
     }
-    case 'wait.for': return durationOf(arg('duration')) ?? 60_000;
-    case 'wait.until': case 'jobs.restart': case 'jobs.stop': case 'jobs.start': case 'shards.migrate':
-    case 'config.set': case 'alerts.suppress': case 'approval': case 'http.call': case 'command.run':
+    case 'wait.for':
+      return durationOf(arg('duration')) ?? 60_000;
+    case 'wait.until':
+    case 'jobs.restart':
+    case 'jobs.stop':
+    case 'jobs.start':
+    case 'shards.migrate':
+    case 'config.set':
+    case 'alerts.suppress':
+    case 'approval':
+    case 'http.call':
+    case 'command.run':
       return STAGE_DEFAULT_MS[kind];
     default:
       // An unknown stage is lint's to report; it costs nothing in the prediction.

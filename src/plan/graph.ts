@@ -16,9 +16,11 @@ export function stronglyConnectedComponents(n: number, succ: readonly (readonly 
   const callPos: number[] = [];
   for (let root = 0; root < n; root++) {
     if (index[root] !== -1) continue;
-    callNode.push(root); callPos.push(0);
+    callNode.push(root);
+    callPos.push(0);
     index[root] = low[root] = counter++;
-    stack.push(root); onStack[root] = 1;
+    stack.push(root);
+    onStack[root] = 1;
     while (callNode.length > 0) {
       const top = callNode.length - 1;
       const v = callNode[top]!;
@@ -29,14 +31,17 @@ export function stronglyConnectedComponents(n: number, succ: readonly (readonly 
         const w = next[pos]!;
         if (index[w] === -1) {
           index[w] = low[w] = counter++;
-          stack.push(w); onStack[w] = 1;
-          callNode.push(w); callPos.push(0);
+          stack.push(w);
+          onStack[w] = 1;
+          callNode.push(w);
+          callPos.push(0);
         } else if (onStack[w]) {
           low[v] = Math.min(low[v]!, index[w]!);
         }
         continue;
       }
-      callNode.pop(); callPos.pop();
+      callNode.pop();
+      callPos.pop();
       if (callNode.length > 0) {
         const parent = callNode[callNode.length - 1]!;
         low[parent] = Math.min(low[parent]!, low[v]!);
@@ -60,7 +65,9 @@ export function stronglyConnectedComponents(n: number, succ: readonly (readonly 
 class Heap {
   private readonly items: number[] = [];
   constructor(private readonly less: (a: number, b: number) => boolean) {}
-  get size(): number { return this.items.length; }
+  get size(): number {
+    return this.items.length;
+  }
   push(x: number): void {
     const a = this.items;
     a.push(x);
@@ -80,7 +87,8 @@ class Heap {
       a[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < a.length && this.less(a[l]!, a[m]!)) m = l;
         if (r < a.length && this.less(a[r]!, a[m]!)) m = r;
@@ -102,7 +110,11 @@ export type TopoResult =
  * A topological order (Kahn). Among nodes ready at the same time, `less` decides (for example priority then
  * name), so that the order is deterministic and the ones that matter more come first.
  */
-export function topologicalOrder(n: number, succ: readonly (readonly number[])[], less: (a: number, b: number) => boolean = (a, b) => a < b): TopoResult {
+export function topologicalOrder(
+  n: number,
+  succ: readonly (readonly number[])[],
+  less: (a: number, b: number) => boolean = (a, b) => a < b,
+): TopoResult {
   const indegree = new Int32Array(n);
   for (let a = 0; a < n; a++) for (const b of succ[a] ?? []) indegree[b]!++;
   const ready = new Heap(less);
@@ -170,20 +182,31 @@ export interface CriticalPath {
 }
 
 /** The longest chain by node weight (earliest finish times along a topological order). */
-export function criticalPath(order: readonly number[], pred: readonly (readonly number[])[], weight: readonly number[]): CriticalPath {
+export function criticalPath(
+  order: readonly number[],
+  pred: readonly (readonly number[])[],
+  weight: readonly number[],
+): CriticalPath {
   const n = pred.length;
   const finish = new Array<number>(n).fill(0);
   const via = new Int32Array(n).fill(-1);
   for (const v of order) {
     let start = 0;
     for (const p of pred[v] ?? []) {
-      if (finish[p]! > start || (finish[p] === start && via[v] === -1)) { start = finish[p]!; via[v] = p; }
+      if (finish[p]! > start || (finish[p] === start && via[v] === -1)) {
+        start = finish[p]!;
+        via[v] = p;
+      }
     }
     finish[v] = start + (weight[v] ?? 0);
   }
   let end = -1;
   let length = 0;
-  for (const v of order) if (end === -1 || finish[v]! > length) { end = v; length = finish[v]!; }
+  for (const v of order)
+    if (end === -1 || finish[v]! > length) {
+      end = v;
+      length = finish[v]!;
+    }
   const path: number[] = [];
   for (let v = end; v !== -1; v = via[v]!) path.push(v);
   return { path: path.reverse(), length, finish };

@@ -18,11 +18,16 @@ function capacityOf(service: Service, dc: string): number {
 }
 
 /** Splits `amount` over the datacenters where the service runs, in proportion to `weightOf`. */
-function spread(service: Service, amount: number, weightOf: (dc: string) => number, into: Record<string, number>): void {
+function spread(
+  service: Service,
+  amount: number,
+  weightOf: (dc: string) => number,
+  into: Record<string, number>,
+): void {
   const dcs = Object.keys(service.capacity).filter((dc) => capacityOf(service, dc) > 0);
   const total = dcs.reduce((s, dc) => s + weightOf(dc), 0);
   if (total <= 0) return;
-  for (const dc of dcs) into[dc] = (into[dc] ?? 0) + amount * weightOf(dc) / total;
+  for (const dc of dcs) into[dc] = (into[dc] ?? 0) + (amount * weightOf(dc)) / total;
 }
 
 /**
@@ -39,10 +44,12 @@ export function peakLoads(fleet: Fleet): PeakLoads {
   const index = new Map(services.map((s, i) => [s.name, i] as const));
   const loads: Record<string, number>[] = services.map(() => ({}));
   // Edges caller → callee, for the order in which loads are known.
-  const succ: number[][] = services.map((s) => (s.dependsOn ?? [])
-    .filter((d) => d.kind !== 'bootstrap')
-    .map((d) => index.get(d.service))
-    .filter((i): i is number => i !== undefined));
+  const succ: number[][] = services.map((s) =>
+    (s.dependsOn ?? [])
+      .filter((d) => d.kind !== 'bootstrap')
+      .map((d) => index.get(d.service))
+      .filter((i): i is number => i !== undefined),
+  );
 
   for (const [i, s] of services.entries()) {
     const own = loads[i]!;
@@ -97,7 +104,14 @@ export function checkService(service: Service, loads: Readonly<Record<string, nu
     const ok = load <= headroom + EPSILON;
     return ok
       ? { service: service.name, load, headroom, utilizationAfter, ok }
-      : { service: service.name, load, headroom, utilizationAfter, ok, reason: `${datacenter} would run at ${pct(utilizationAfter)} at peak, above the target ${pct(target)}` };
+      : {
+          service: service.name,
+          load,
+          headroom,
+          utilizationAfter,
+          ok,
+          reason: `${datacenter} would run at ${pct(utilizationAfter)} at peak, above the target ${pct(target)}`,
+        };
   }
   const receivers = Object.keys(service.capacity).filter((dc) => dc !== datacenter && capacityOf(service, dc) > 0);
   const headroomOf = (dc: string): number => Math.max(0, capacityOf(service, dc) * target - (loads[dc] ?? 0));
@@ -107,11 +121,28 @@ export function checkService(service: Service, loads: Readonly<Record<string, nu
     return { service: service.name, load: 0, headroom, utilizationAfter, ok: true };
   }
   if (receivers.length === 0) {
-    return { service: service.name, load, headroom: 0, utilizationAfter: Number.POSITIVE_INFINITY, ok: false, reason: `no other datacenter runs ${service.name}` };
+    return {
+      service: service.name,
+      load,
+      headroom: 0,
+      utilizationAfter: Number.POSITIVE_INFINITY,
+      ok: false,
+      reason: `no other datacenter runs ${service.name}`,
+    };
   }
   if (headroom <= EPSILON) {
-    const utilizationAfter = receivers.reduce((m, dc) => Math.max(m, ((loads[dc] ?? 0) + load / receivers.length) / capacityOf(service, dc)), 0);
-    return { service: service.name, load, headroom: 0, utilizationAfter, ok: false, reason: `the other datacenters have no headroom at ${pct(target)}` };
+    const utilizationAfter = receivers.reduce(
+      (m, dc) => Math.max(m, ((loads[dc] ?? 0) + load / receivers.length) / capacityOf(service, dc)),
+      0,
+    );
+    return {
+      service: service.name,
+      load,
+      headroom: 0,
+      utilizationAfter,
+      ok: false,
+      reason: `the other datacenters have no headroom at ${pct(target)}`,
+    };
   }
   // Moved load goes where the headroom is, as the engine sends it.
   let utilizationAfter = 0;
@@ -122,11 +153,23 @@ export function checkService(service: Service, loads: Readonly<Record<string, nu
   const ok = load <= headroom * (1 + EPSILON);
   return ok
     ? { service: service.name, load, headroom, utilizationAfter, ok }
-    : { service: service.name, load, headroom, utilizationAfter, ok, reason: `needs ${Math.round(load)} req/s moved, the other datacenters have ${Math.round(headroom)} req/s of headroom at ${pct(target)}` };
+    : {
+        service: service.name,
+        load,
+        headroom,
+        utilizationAfter,
+        ok,
+        reason: `needs ${Math.round(load)} req/s moved, the other datacenters have ${Math.round(headroom)} req/s of headroom at ${pct(target)}`,
+      };
 }
 
 /** The pre-flight check of a plan over the services it moves. */
-export function preflight(fleet: Fleet, plan: Plan, services: readonly Service[], loads: PeakLoads = peakLoads(fleet)): Preflight {
+export function preflight(
+  fleet: Fleet,
+  plan: Plan,
+  services: readonly Service[],
+  loads: PeakLoads = peakLoads(fleet),
+): Preflight {
   const results = services.map((s) => checkService(s, loads.get(s.name) ?? {}, plan));
   return { ok: results.every((r) => r.ok), targetUtilization: plan.spec.pacing.targetUtilization, services: results };
 }

@@ -48,7 +48,10 @@ export function orderServices(fleet: Fleet, direction: Direction, included: read
   const add = (a: number, b: number, weak: boolean): void => {
     if (a === b) return;
     const key = a * n + b;
-    if (!seen.has(key)) { seen.add(key); succ[a]!.push(b); }
+    if (!seen.has(key)) {
+      seen.add(key);
+      succ[a]!.push(b);
+    }
     if (!weak) strong.add(key);
   };
   const dependents = new Array<Set<number>>(n);
@@ -70,13 +73,16 @@ export function orderServices(fleet: Fleet, direction: Direction, included: read
   const unitOf = new Array<number>(n).fill(0);
   // Tarjan emits sinks first; reverse so that units come out in an order compatible with the edges.
   const units = components.reverse();
-  units.forEach((members, u) => { for (const m of members) unitOf[m] = u; });
+  units.forEach((members, u) => {
+    for (const m of members) unitOf[m] = u;
+  });
 
   const unitIncluded = units.map((members) => members.some((m) => included[m]));
   const unitSucc: Map<number, boolean>[] = units.map(() => new Map<number, boolean>());
   for (let a = 0; a < n; a++) {
     for (const b of succ[a]!) {
-      const ua = unitOf[a]!, ub = unitOf[b]!;
+      const ua = unitOf[a]!,
+        ub = unitOf[b]!;
       if (ua === ub) continue;
       const weak = !strong.has(a * n + b);
       const prev = unitSucc[ua]!.get(ub);
@@ -110,7 +116,8 @@ export function orderServices(fleet: Fleet, direction: Direction, included: read
   const hccs: string[][] = [];
   for (const members of units) if (members.length > 1) hccs.push(members.map((m) => services[m]!.name).sort());
   for (let s = 0; s < n; s++) {
-    if (units[unitOf[s]!]!.length === 1 && (dependents[s]?.size ?? 0) >= HCC_MIN_DEPENDENTS) hccs.push([services[s]!.name]);
+    if (units[unitOf[s]!]!.length === 1 && (dependents[s]?.size ?? 0) >= HCC_MIN_DEPENDENTS)
+      hccs.push([services[s]!.name]);
   }
   return { units, unitOf, edges, hccs };
 }
@@ -119,16 +126,22 @@ export function orderServices(fleet: Fleet, direction: Direction, included: read
 export function priorityOf(service: Service): number {
   if (service.userFacing) return 0;
   switch (service.type) {
-    case 'sticky': return 1;
-    case 'replication': return 2;
-    case 'stateful': return 3;
-    case 'stateless': return 4;
+    case 'sticky':
+      return 1;
+    case 'replication':
+      return 2;
+    case 'stateful':
+      return 3;
+    case 'stateless':
+      return 4;
   }
 }
 
 /** Whether a service has anything to move in the datacenter. */
 export function runsIn(service: Service, datacenter: string): boolean {
-  return (service.capacity[datacenter] ?? 0) > 0
-    || service.stateful?.primary === datacenter
-    || service.replication?.source === datacenter;
+  return (
+    (service.capacity[datacenter] ?? 0) > 0 ||
+    service.stateful?.primary === datacenter ||
+    service.replication?.source === datacenter
+  );
 }

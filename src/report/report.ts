@@ -4,8 +4,8 @@
  * additions a reader may ignore.
  */
 import { criticalPath, type CriticalStage, type TimedStage } from '../analysis/critical-path.js';
-import type { DrillResult } from '../drill/runner.js';
 import type { SeriesMetric } from '../sim/types.js';
+import type { DrillRecord } from './input.js';
 
 export interface StepReport {
   readonly at: number;
@@ -27,7 +27,13 @@ export interface TaskReport {
   readonly after: readonly string[];
   readonly slack: number | null;
   readonly steps: readonly StepReport[];
-  readonly stages: readonly { readonly stage: number; readonly uses: string; readonly startedAt: number; readonly finishedAt: number | null; readonly outcome?: string }[];
+  readonly stages: readonly {
+    readonly stage: number;
+    readonly uses: string;
+    readonly startedAt: number;
+    readonly finishedAt: number | null;
+    readonly outcome?: string;
+  }[];
 }
 
 export interface PlanReport {
@@ -102,21 +108,40 @@ export interface Report {
   readonly series: SeriesReport;
 }
 
-const round = (x: number, digits = 3): number => { const f = 10 ** digits; return Math.round(x * f) / f; };
+const round = (x: number, digits = 3): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
 
 /** Share of the edge traffic of every user-facing service below which a datacenter counts as drained of it. */
 export const USER_FACING_DRAINED_SHARE = 0.01;
 
-function seriesOf(result: DrillResult, metric: SeriesMetric, service: string | undefined, datacenter: string | undefined, resolutionMs: number): { times: readonly number[]; values: readonly number[] } {
-  return result.backend.series(metric, {
-    ...(service !== undefined ? { service } : {}), ...(datacenter !== undefined ? { datacenter } : {}),
-    resolutionMs, to: result.endMs,
+function seriesOf(
+  result: DrillRecord,
+  metric: SeriesMetric,
+  service: string | undefined,
+  datacenter: string | undefined,
+  resolutionMs: number,
+): { times: readonly number[]; values: readonly number[] } {
+  return result.series(metric, {
+    ...(service !== undefined ? { service } : {}),
+    ...(datacenter !== undefined ? { datacenter } : {}),
+    resolutionMs,
+    to: result.endMs,
   });
 }
 
 /** The first time (ms) from which every user-facing service keeps less than the drained share in `dc` at the edge. */
-function userFacingGoneAt(result: DrillResult, dc: string, fromMs: number, toMs: number, baseRes: number): number | undefined {
-  const services = result.fleet.spec.services.filter((s) => s.userFacing && s.capacity[dc] !== undefined).map((s) => s.name);
+function userFacingGoneAt(
+  result: DrillRecord,
+  dc: string,
+  fromMs: number,
+  toMs: number,
+  baseRes: number,
+): number | undefined {
+  const services = result.fleet.spec.services
+    .filter((s) => s.userFacing && s.capacity[dc] !== undefined)
+    .map((s) => s.name);
   if (services.length === 0) return fromMs;
   const all = services.map((s) => seriesOf(result, 'shareEdge', s, dc, baseRes));
   const times = all[0]!.times;
@@ -137,9 +162,16 @@ function userFacingGoneAt(result: DrillResult, dc: string, fromMs: number, toMs:
  * seconds of the fleet's user traffic at the first plan's start (requests ÷ user requests per second), so that the
  * figure compares across fleets and never divides by a baseline of zero.
  */
-function crossRpcExcess(result: DrillResult, fromMs: number, toMs: number, baseRes: number): { seconds: number; requests: number } {
+function crossRpcExcess(
+  result: DrillRecord,
+  fromMs: number,
+  toMs: number,
+  baseRes: number,
+): { seconds: number; requests: number } {
   const rpc = seriesOf(result, 'crossDatacenterRpc', undefined, undefined, baseRes);
-  const users = result.fleet.spec.services.filter((s) => s.userFacing).map((s) => seriesOf(result, 'demand', s.name, undefined, baseRes).values);
+  const users = result.fleet.spec.services
+    .filter((s) => s.userFacing)
+    .map((s) => seriesOf(result, 'demand', s.name, undefined, baseRes).values);
   const demand = (i: number): number => users.reduce((a, v) => a + (v[i] ?? 0), 0);
   const i0 = Math.max(0, rpc.times.findIndex((t) => t >= fromMs) - 1);
   const base = rpc.values[i0] ?? 0;
@@ -152,10 +184,10 @@ function crossRpcExcess(result: DrillResult, fromMs: number, toMs: number, baseR
   return { seconds: d0 > 0 ? round(requests / d0, 1) : 0, requests: Math.round(requests) };
 }
 
-export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = []): Report {
+export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = []): Report {
   const s0 = result.startMs;
   const sec = (ms: number | undefined): number | null => (ms === undefined ? null : round((ms - s0) / 1000));
-  const counters = result.backend.counters();
+  const counters = result.counters;
   const fleet = result.fleet;
   const dcs = fleet.spec.datacenters.map((d) => d.name);
   const baseRes = result.seriesResolutionMs;
@@ -170,7 +202,21 @@ export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = [])
     const view = run.view;
     const compiled = run.compiled;
     if (!view || !compiled) {
-      plans.push({ name: run.plan, runId: run.runId ?? null, outcome: 'not-started', direction: null, datacenter: null, startedAt: null, finishedAt: null, drainSeconds: null, userFacingDrainSeconds: null, targetUtilization: null, criticalPath: [], criticalStages: [], ...(run.error ? { error: run.error } : {}) });
+      plans.push({
+        name: run.plan,
+        runId: run.runId ?? null,
+        outcome: 'not-started',
+        direction: null,
+        datacenter: null,
+        startedAt: null,
+        finishedAt: null,
+        drainSeconds: null,
+        userFacingDrainSeconds: null,
+        targetUtilization: null,
+        criticalPath: [],
+        criticalStages: [],
+        ...(run.error ? { error: run.error } : {}),
+      });
       continue;
     }
     const mine = result.events.filter((e) => e.runId === view.id);
@@ -184,16 +230,37 @@ export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = [])
       } else if (e.type === 'stage.end') {
         const list = stagesOf.get(e.taskId) ?? [];
         const open = [...list].reverse().find((s) => s.stage === e.stage && s.finishedAt === undefined);
-        if (open) { list[list.indexOf(open)] = { ...open, finishedAt: (e.time - s0) / 1000 }; outcomes.set(`${e.taskId}#${e.stage}#${open.startedAt}`, e.outcome ?? ''); }
+        if (open) {
+          list[list.indexOf(open)] = { ...open, finishedAt: (e.time - s0) / 1000 };
+          outcomes.set(`${e.taskId}#${e.stage}#${open.startedAt}`, e.outcome ?? '');
+        }
       } else if (e.type === 'shift.step') {
         if (!steps.has(e.taskId)) steps.set(e.taskId, []);
-        steps.get(e.taskId)!.push({ at: round((e.time - s0) / 1000), layer: e.layer, step: e.step, remaining: round(e.remaining, 4), moved: round(e.moved, 4), decision: e.decision, ...(e.reason ? { reason: e.reason } : {}) });
+        steps
+          .get(e.taskId)!
+          .push({
+            at: round((e.time - s0) / 1000),
+            layer: e.layer,
+            step: e.step,
+            remaining: round(e.remaining, 4),
+            moved: round(e.moved, 4),
+            decision: e.decision,
+            ...(e.reason ? { reason: e.reason } : {}),
+          });
       } else if (e.type === 'health') {
-        health.push({ at: round((e.time - s0) / 1000), plan: run.plan, task: e.taskId, check: e.check, ok: e.ok, ...(e.detail ? { detail: e.detail } : {}) });
+        health.push({
+          at: round((e.time - s0) / 1000),
+          plan: run.plan,
+          task: e.taskId,
+          check: e.check,
+          ok: e.ok,
+          ...(e.detail ? { detail: e.detail } : {}),
+        });
       }
     }
     const timed = view.tasks.map((t) => ({
-      id: t.id, after: t.after,
+      id: t.id,
+      after: t.after,
       ...(t.startedAt !== undefined ? { startedAt: (t.startedAt - s0) / 1000 } : {}),
       ...(t.finishedAt !== undefined ? { finishedAt: (t.finishedAt - s0) / 1000 } : {}),
       stages: stagesOf.get(t.id) ?? [],
@@ -201,11 +268,24 @@ export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = [])
     const cp = criticalPath(timed);
     for (const t of view.tasks) {
       tasks.push({
-        id: t.id, plan: run.plan, service: t.service, state: t.state, startedAt: sec(t.startedAt), finishedAt: sec(t.finishedAt),
-        after: t.after, slack: cp.slack[t.id] ?? null, steps: steps.get(t.id) ?? [],
+        id: t.id,
+        plan: run.plan,
+        service: t.service,
+        state: t.state,
+        startedAt: sec(t.startedAt),
+        finishedAt: sec(t.finishedAt),
+        after: t.after,
+        slack: cp.slack[t.id] ?? null,
+        steps: steps.get(t.id) ?? [],
         stages: (stagesOf.get(t.id) ?? []).map((s) => {
           const outcome = outcomes.get(`${t.id}#${s.stage}#${s.startedAt}`);
-          return { stage: s.stage, uses: s.uses, startedAt: round(s.startedAt), finishedAt: s.finishedAt === undefined ? null : round(s.finishedAt), ...(outcome ? { outcome } : {}) };
+          return {
+            stage: s.stage,
+            uses: s.uses,
+            startedAt: round(s.startedAt),
+            finishedAt: s.finishedAt === undefined ? null : round(s.finishedAt),
+            ...(outcome ? { outcome } : {}),
+          };
         }),
       });
     }
@@ -219,9 +299,18 @@ export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = [])
       userFacing = gone === undefined ? null : round(Math.max(0, gone - startedAt) / 1000);
     }
     plans.push({
-      name: run.plan, runId: view.id, outcome: view.state, direction: compiled.direction, datacenter: compiled.datacenter,
-      startedAt: sec(startedAt), finishedAt: sec(view.finishedAt), drainSeconds, userFacingDrainSeconds: userFacing,
-      targetUtilization: compiled.pacing.targetUtilization ?? null, criticalPath: cp.tasks, criticalStages: cp.stages,
+      name: run.plan,
+      runId: view.id,
+      outcome: view.state,
+      direction: compiled.direction,
+      datacenter: compiled.datacenter,
+      startedAt: sec(startedAt),
+      finishedAt: sec(view.finishedAt),
+      drainSeconds,
+      userFacingDrainSeconds: userFacing,
+      targetUtilization: compiled.pacing.targetUtilization ?? null,
+      criticalPath: cp.tasks,
+      criticalStages: cp.stages,
       ...(run.error ? { error: run.error } : {}),
     });
   }
@@ -229,11 +318,18 @@ export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = [])
   let overload = 0;
   let maxUtil = 0;
   for (const byDc of Object.values(counters.overloadSeconds)) for (const v of Object.values(byDc)) overload += v;
-  for (const byDc of Object.values(counters.maxUtilization)) for (const v of Object.values(byDc)) maxUtil = Math.max(maxUtil, v);
-  const outcome = plans.every((p) => p.outcome === 'succeeded') ? 'succeeded' : plans.some((p) => p.outcome === 'failed' || p.outcome === 'not-started') ? 'failed' : plans.find((p) => p.outcome !== 'succeeded')?.outcome ?? 'failed';
+  for (const byDc of Object.values(counters.maxUtilization))
+    for (const v of Object.values(byDc)) maxUtil = Math.max(maxUtil, v);
+  const outcome = plans.every((p) => p.outcome === 'succeeded')
+    ? 'succeeded'
+    : plans.some((p) => p.outcome === 'failed' || p.outcome === 'not-started')
+      ? 'failed'
+      : (plans.find((p) => p.outcome !== 'succeeded')?.outcome ?? 'failed');
   const firstStart = Math.min(...result.runs.map((r) => r.view?.startedAt ?? Infinity));
   const lastEnd = Math.max(...result.runs.map((r) => r.view?.finishedAt ?? result.endMs));
-  const cross = Number.isFinite(firstStart) ? crossRpcExcess(result, firstStart, lastEnd, baseRes) : { seconds: 0, requests: 0 };
+  const cross = Number.isFinite(firstStart)
+    ? crossRpcExcess(result, firstStart, lastEnd, baseRes)
+    : { seconds: 0, requests: 0 };
 
   return {
     version: 1,
@@ -260,7 +356,7 @@ export function buildReport(result: DrillResult, whatIf: readonly WhatIf[] = [])
 }
 
 /** Series for the charts, at a resolution that keeps a few hundred points whatever the run's length. */
-function chartSeries(result: DrillResult, dcs: readonly string[]): SeriesReport {
+function chartSeries(result: DrillRecord, dcs: readonly string[]): SeriesReport {
   const base = result.seriesResolutionMs;
   const span = Math.max(base, result.endMs - result.startMs);
   const res = Math.max(1, Math.ceil(span / 400 / base)) * base;
@@ -274,13 +370,19 @@ function chartSeries(result: DrillResult, dcs: readonly string[]): SeriesReport 
     const utils = running.map((s) => seriesOf(result, 'utilization', s.name, dc, res));
     if (loads[0]) times = loads[0].times;
     load[dc] = times.map((_, i) => loads.reduce((a, s) => a + (s.values[i] ?? 0), 0));
-    util[dc] = times.map((_, i) => round(utils.reduce((a, s) => Math.max(a, s.values[i] ?? 0), 0), 4));
+    util[dc] = times.map((_, i) =>
+      round(
+        utils.reduce((a, s) => Math.max(a, s.values[i] ?? 0), 0),
+        4,
+      ),
+    );
   }
   const share: Record<string, number[]> = {};
-  for (const dc of dcs) share[dc] = times.map((_, i) => {
-    const total = dcs.reduce((a, d) => a + (load[d]![i] ?? 0), 0);
-    return total > 0 ? round((load[dc]![i] ?? 0) / total, 4) : 0;
-  });
+  for (const dc of dcs)
+    share[dc] = times.map((_, i) => {
+      const total = dcs.reduce((a, d) => a + (load[d]![i] ?? 0), 0);
+      return total > 0 ? round((load[dc]![i] ?? 0) / total, 4) : 0;
+    });
   const rpc = seriesOf(result, 'crossDatacenterRpc', undefined, undefined, res);
   return {
     resolutionSeconds: res / 1000,

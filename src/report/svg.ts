@@ -8,7 +8,12 @@ export function esc(text: string): string {
 }
 
 export const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#65a30d', '#db2777'];
-export const PACER_COLOR: Readonly<Record<string, string>> = { 'closed-loop': '#2563eb', fixed: '#ea580c', oracle: '#16a34a', plan: '#2563eb' };
+export const PACER_COLOR: Readonly<Record<string, string>> = {
+  'closed-loop': '#2563eb',
+  fixed: '#ea580c',
+  oracle: '#16a34a',
+  plan: '#2563eb',
+};
 
 export interface Line {
   readonly name: string;
@@ -42,21 +47,40 @@ function minuteTicks(xMax: number): number[] {
 export function lineChart(c: LineChart): string {
   const W = c.width ?? 900;
   const H = c.height ?? 260;
-  const L = 56; const R = 120; const T = 28; const B = 30;
+  const L = 56;
+  const R = 120;
+  const T = 28;
+  const B = 30;
   const x = (v: number): number => L + (v / Math.max(1, c.xMax)) * (W - L - R);
   const y = (v: number): number => T + (1 - Math.min(v, c.yMax) / c.yMax) * (H - T - B);
-  const parts: string[] = [`<svg viewBox="0 0 ${W} ${H}" class="chart" role="img" aria-label="${esc(c.title)}">`, `<text x="${L}" y="18" class="title">${esc(c.title)}</text>`];
+  const parts: string[] = [
+    `<svg viewBox="0 0 ${W} ${H}" class="chart" role="img" aria-label="${esc(c.title)}">`,
+    `<text x="${L}" y="18" class="title">${esc(c.title)}</text>`,
+  ];
   for (let i = 0; i <= 4; i++) {
     const v = (c.yMax * i) / 4;
-    parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" class="grid"/><text x="${L - 6}" y="${y(v) + 4}" class="axis" text-anchor="end">${esc(c.yFormat(v))}</text>`);
+    parts.push(
+      `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" class="grid"/><text x="${L - 6}" y="${y(v) + 4}" class="axis" text-anchor="end">${esc(c.yFormat(v))}</text>`,
+    );
   }
-  for (const t of minuteTicks(c.xMax)) parts.push(`<text x="${x(t)}" y="${H - 10}" class="axis" text-anchor="middle">${Math.round(t / 60)}m</text>`);
-  for (const m of c.marks ?? []) parts.push(`<line x1="${x(m.x)}" x2="${x(m.x)}" y1="${T}" y2="${H - B}" class="mark"><title>${esc(m.label)}</title></line>`);
-  for (const r of c.rules ?? []) parts.push(`<line x1="${L}" x2="${W - R}" y1="${y(r.y)}" y2="${y(r.y)}" stroke="${r.color}" stroke-dasharray="6 4"/><text x="${W - R + 4}" y="${y(r.y) + 4}" class="axis" fill="${r.color}">${esc(r.label)}</text>`);
+  for (const t of minuteTicks(c.xMax))
+    parts.push(`<text x="${x(t)}" y="${H - 10}" class="axis" text-anchor="middle">${Math.round(t / 60)}m</text>`);
+  for (const m of c.marks ?? [])
+    parts.push(
+      `<line x1="${x(m.x)}" x2="${x(m.x)}" y1="${T}" y2="${H - B}" class="mark"><title>${esc(m.label)}</title></line>`,
+    );
+  for (const r of c.rules ?? [])
+    parts.push(
+      `<line x1="${L}" x2="${W - R}" y1="${y(r.y)}" y2="${y(r.y)}" stroke="${r.color}" stroke-dasharray="6 4"/><text x="${W - R + 4}" y="${y(r.y) + 4}" class="axis" fill="${r.color}">${esc(r.label)}</text>`,
+    );
   c.lines.forEach((l, i) => {
     const pts = l.xs.map((xv, j) => `${x(xv).toFixed(1)},${y(l.ys[j] ?? 0).toFixed(1)}`).join(' ');
-    parts.push(`<polyline points="${pts}" fill="none" stroke="${l.color}" stroke-width="2"${l.dash ? ' stroke-dasharray="4 3"' : ''}><title>${esc(l.name)}</title></polyline>`);
-    parts.push(`<rect x="${W - R + 6}" y="${T + 14 * i}" width="10" height="3" fill="${l.color}"/><text x="${W - R + 20}" y="${T + 14 * i + 5}" class="axis">${esc(l.name)}</text>`);
+    parts.push(
+      `<polyline points="${pts}" fill="none" stroke="${l.color}" stroke-width="2"${l.dash ? ' stroke-dasharray="4 3"' : ''}><title>${esc(l.name)}</title></polyline>`,
+    );
+    parts.push(
+      `<rect x="${W - R + 6}" y="${T + 14 * i}" width="10" height="3" fill="${l.color}"/><text x="${W - R + 20}" y="${T + 14 * i + 5}" class="axis">${esc(l.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');
@@ -74,22 +98,41 @@ export interface GanttBar {
 }
 
 export function gantt(title: string, bars: readonly GanttBar[], xMin: number, xMax: number): string {
-  const W = 900; const L = 190; const R = 20; const row = 18; const T = 28;
+  const W = 900;
+  const L = 190;
+  const R = 20;
+  const row = 18;
+  const T = 28;
   const H = T + bars.length * row + 26;
   const span = Math.max(1, xMax - xMin);
   const x = (v: number): number => L + ((v - xMin) / span) * (W - L - R);
-  const parts = [`<svg viewBox="0 0 ${W} ${H}" class="chart gantt" role="img" aria-label="${esc(title)}">`, `<text x="8" y="18" class="title">${esc(title)}</text>`];
+  const parts = [
+    `<svg viewBox="0 0 ${W} ${H}" class="chart gantt" role="img" aria-label="${esc(title)}">`,
+    `<text x="8" y="18" class="title">${esc(title)}</text>`,
+  ];
   const step = [60, 120, 300, 600, 900, 1800, 3600].find((s) => span / s <= 10) ?? 7200;
   for (let t = Math.ceil(xMin / step) * step; t <= xMax; t += step) {
-    parts.push(`<line x1="${x(t)}" x2="${x(t)}" y1="${T - 4}" y2="${H - 22}" class="grid"/><text x="${x(t)}" y="${H - 8}" class="axis" text-anchor="middle">${Math.round(t / 60)}m</text>`);
+    parts.push(
+      `<line x1="${x(t)}" x2="${x(t)}" y1="${T - 4}" y2="${H - 22}" class="grid"/><text x="${x(t)}" y="${H - 8}" class="axis" text-anchor="middle">${Math.round(t / 60)}m</text>`,
+    );
   }
   bars.forEach((b, i) => {
     const yy = T + i * row;
     const cls = b.critical ? 'bar critical' : b.state === 'succeeded' ? 'bar' : 'bar bad';
-    parts.push(`<text x="${L - 6}" y="${yy + 12}" class="axis${b.critical ? ' crit' : ''}" text-anchor="end">${esc(b.id)}</text>`);
-    if (b.slack !== null && b.slack > 0) parts.push(`<rect x="${x(b.end)}" y="${yy + 6}" width="${Math.max(0, x(b.end + b.slack) - x(b.end))}" height="4" class="slack"><title>slack ${Math.round(b.slack)} s</title></rect>`);
-    parts.push(`<rect x="${x(b.start)}" y="${yy + 2}" width="${Math.max(2, x(b.end) - x(b.start))}" height="${row - 5}" class="${cls}"><title>${esc(b.detail)}</title></rect>`);
-    for (const t of b.ticks) parts.push(`<line x1="${x(t.at)}" x2="${x(t.at)}" y1="${yy + 2}" y2="${yy + row - 3}" class="tick"><title>${esc(t.label)}</title></line>`);
+    parts.push(
+      `<text x="${L - 6}" y="${yy + 12}" class="axis${b.critical ? ' crit' : ''}" text-anchor="end">${esc(b.id)}</text>`,
+    );
+    if (b.slack !== null && b.slack > 0)
+      parts.push(
+        `<rect x="${x(b.end)}" y="${yy + 6}" width="${Math.max(0, x(b.end + b.slack) - x(b.end))}" height="4" class="slack"><title>slack ${Math.round(b.slack)} s</title></rect>`,
+      );
+    parts.push(
+      `<rect x="${x(b.start)}" y="${yy + 2}" width="${Math.max(2, x(b.end) - x(b.start))}" height="${row - 5}" class="${cls}"><title>${esc(b.detail)}</title></rect>`,
+    );
+    for (const t of b.ticks)
+      parts.push(
+        `<line x1="${x(t.at)}" x2="${x(t.at)}" y1="${yy + 2}" y2="${yy + row - 3}" class="tick"><title>${esc(t.label)}</title></line>`,
+      );
   });
   parts.push('</svg>');
   return parts.join('');

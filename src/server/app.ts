@@ -23,7 +23,20 @@ import { actorOf, bearerAuth, requireRole, type AuthEnv } from './auth.js';
 import { streamEvents } from './events.js';
 import { ServerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
-import { ActionBodies, ActionName, EventsQuery, HaltBody, HistoryQuery, RunId, RunsQuery, SeriesQuery, StartRunBody, ValidateBody, jsonBody, parse } from './schemas.js';
+import {
+  ActionBodies,
+  ActionName,
+  EventsQuery,
+  HaltBody,
+  HistoryQuery,
+  RunId,
+  RunsQuery,
+  SeriesQuery,
+  StartRunBody,
+  ValidateBody,
+  jsonBody,
+  parse,
+} from './schemas.js';
 import { readSeries, type SeriesSource } from './series.js';
 import { serveWeb } from './static.js';
 
@@ -63,13 +76,25 @@ function errorResponse(c: Context, e: unknown): Response {
 function historyEntry(r: RunView): Record<string, unknown> {
   const byId = new Map(r.tasks.map((t) => [t.id, t]));
   return {
-    id: r.id, plan: r.plan, state: r.state, datacenter: r.datacenter, direction: r.direction,
-    createdAt: r.createdAt, startedAt: r.startedAt, finishedAt: r.finishedAt, reason: r.reason,
+    id: r.id,
+    plan: r.plan,
+    state: r.state,
+    datacenter: r.datacenter,
+    direction: r.direction,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    reason: r.reason,
     durationMs: r.startedAt !== undefined && r.finishedAt !== undefined ? r.finishedAt - r.startedAt : undefined,
     tasks: r.tasks.length,
     criticalPath: (r.criticalPath ?? []).map((id) => {
       const t = byId.get(id);
-      return { id, startedAt: t?.startedAt, finishedAt: t?.finishedAt, durationMs: t?.startedAt !== undefined && t.finishedAt !== undefined ? t.finishedAt - t.startedAt : undefined };
+      return {
+        id,
+        startedAt: t?.startedAt,
+        finishedAt: t?.finishedAt,
+        durationMs: t?.startedAt !== undefined && t.finishedAt !== undefined ? t.finishedAt - t.startedAt : undefined,
+      };
     }),
   };
 }
@@ -77,36 +102,71 @@ function historyEntry(r: RunView): Record<string, unknown> {
 export function createServerApp(options: ServerOptions): ServerApp {
   const { controller, store, definitions } = options;
   const metrics = new ServerMetrics();
-  const unsubscribe = controller.subscribe((e) => { metrics.observe(e); });
+  const unsubscribe = controller.subscribe((e) => {
+    metrics.observe(e);
+  });
   const app = new Hono<AuthEnv>();
   app.onError((e, c) => errorResponse(c, e));
   app.notFound((c) => errorResponse(c, new MaelstromError('E_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
 
   if (options.corsOrigins?.length) {
-    app.use('/api/*', cors({ origin: [...options.corsOrigins], allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'], allowMethods: ['GET', 'POST'] }));
+    app.use(
+      '/api/*',
+      cors({
+        origin: [...options.corsOrigins],
+        allowHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+        allowMethods: ['GET', 'POST'],
+      }),
+    );
   }
 
-  app.get('/metrics', async (c) => c.text(await metrics.render(controller), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  app.get('/metrics', async (c) =>
+    c.text(await metrics.render(controller), 200, { 'content-type': 'text/plain; version=0.0.4' }),
+  );
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument));
   app.get('/api/v1/health', (c) => c.json({ ok: true }));
 
   const auth = bearerAuth(store);
-  app.use('/api/v1/*', async (c, next) => { metrics.countRequest(); await next(); });
+  app.use('/api/v1/*', async (c, next) => {
+    metrics.countRequest();
+    await next();
+  });
   app.use('/api/v1/*', auth);
   // Larger than any body the API accepts (definitions to validate are at most 2 MB), so nothing big is buffered.
   // Only requests that may carry a body pass through it: asking a GET for its body builds a whole Request object, which
   // was a fifth of the server's work under status polling.
-  const limitBody: MiddlewareHandler<AuthEnv> = bodyLimit({ maxSize: 3 * 1024 * 1024, onError: () => { throw new MaelstromError('E_BAD_REQUEST', 'the request body is larger than 3 MB'); } });
-  app.use('/api/v1/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c as Context<AuthEnv, string>, next)));
+  const limitBody: MiddlewareHandler<AuthEnv> = bodyLimit({
+    maxSize: 3 * 1024 * 1024,
+    onError: () => {
+      throw new MaelstromError('E_BAD_REQUEST', 'the request body is larger than 3 MB');
+    },
+  });
+  app.use('/api/v1/*', (c, next) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c as Context<AuthEnv, string>, next),
+  );
 
   /** Runs a mutating action: checks the role, records it in the audit log with its outcome, answers its result. */
-  async function mutate<T>(c: Context<AuthEnv>, action: string, target: string | undefined, reason: string | undefined, details: unknown, run: (actor: Actor) => Promise<T>): Promise<T> {
+  async function mutate<T>(
+    c: Context<AuthEnv>,
+    action: string,
+    target: string | undefined,
+    reason: string | undefined,
+    details: unknown,
+    run: (actor: Actor) => Promise<T>,
+  ): Promise<T> {
     const actor = actorOf(c);
     const audit = async (outcome: string, error?: string): Promise<void> => {
       await store.appendAudit({
-        time: Date.now(), actor: `${actor.name} (${actor.role})`, action,
-        ...(target !== undefined ? { target } : {}), ...(reason !== undefined ? { reason } : {}),
-        details: { outcome, ...(error !== undefined ? { error } : {}), ...(details !== undefined ? { request: details } : {}) },
+        time: Date.now(),
+        actor: `${actor.name} (${actor.role})`,
+        action,
+        ...(target !== undefined ? { target } : {}),
+        ...(reason !== undefined ? { reason } : {}),
+        details: {
+          outcome,
+          ...(error !== undefined ? { error } : {}),
+          ...(details !== undefined ? { request: details } : {}),
+        },
       });
     };
     try {
@@ -129,11 +189,20 @@ export function createServerApp(options: ServerOptions): ServerApp {
 
   app.get('/api/v1/definitions', (c) => {
     const names = (m: ReadonlyMap<string, unknown>): string[] => [...m.keys()].sort();
-    const plans = [...definitions.plans.values()].map((p) => ({ name: p.metadata.name, fleet: p.spec.fleet, direction: p.spec.direction, datacenter: p.spec.datacenter }))
+    const plans = [...definitions.plans.values()]
+      .map((p) => ({
+        name: p.metadata.name,
+        fleet: p.spec.fleet,
+        direction: p.spec.direction,
+        datacenter: p.spec.datacenter,
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
     return c.json({
-      fleets: names(definitions.fleets), templates: names(definitions.templates), runbooks: names(definitions.runbooks),
-      scenarios: names(definitions.scenarios), plans,
+      fleets: names(definitions.fleets),
+      templates: names(definitions.templates),
+      runbooks: names(definitions.runbooks),
+      scenarios: names(definitions.scenarios),
+      plans,
     });
   });
 
@@ -158,7 +227,8 @@ export function createServerApp(options: ServerOptions): ServerApp {
   });
 
   app.get('/api/v1/fleet', async (c) => {
-    const name = c.req.query('name') ?? [...definitions.plans.values()][0]?.spec.fleet ?? [...definitions.fleets.keys()][0];
+    const name =
+      c.req.query('name') ?? [...definitions.plans.values()][0]?.spec.fleet ?? [...definitions.fleets.keys()][0];
     const fleet = name !== undefined ? definitions.fleets.get(name) : undefined;
     if (!fleet) throw new MaelstromError('E_NOT_FOUND', `no fleet named "${name ?? ''}"`);
     const snapshot = options.metrics ? await options.metrics.snapshot() : undefined;
@@ -166,7 +236,12 @@ export function createServerApp(options: ServerOptions): ServerApp {
       fleet: fleet.metadata.name,
       time: snapshot?.time ?? options.clock.now(),
       datacenters: fleet.spec.datacenters.map((d) => ({ name: d.name, clusters: d.clusters })),
-      services: fleet.spec.services.map((s) => ({ name: s.name, type: s.type, userFacing: s.userFacing ?? false, reading: snapshot?.services[s.name] })),
+      services: fleet.spec.services.map((s) => ({
+        name: s.name,
+        type: s.type,
+        userFacing: s.userFacing ?? false,
+        reading: snapshot?.services[s.name],
+      })),
     });
   });
 
@@ -179,7 +254,10 @@ export function createServerApp(options: ServerOptions): ServerApp {
 
   app.get('/api/v1/runs', async (c) => {
     const q = parse(RunsQuery, c.req.query(), 'query');
-    const runs = await controller.listRuns({ limit: q.limit ?? 50, ...(q.active !== undefined ? { active: q.active === 'true' } : {}) });
+    const runs = await controller.listRuns({
+      limit: q.limit ?? 50,
+      ...(q.active !== undefined ? { active: q.active === 'true' } : {}),
+    });
     return c.json({ runs });
   });
 
@@ -227,7 +305,10 @@ export function createServerApp(options: ServerOptions): ServerApp {
     const header = c.req.header('last-event-id');
     const fromHeader = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
     const afterSeq = fromHeader ?? q.after;
-    return streamEvents(c, controller, { ...(q.run !== undefined ? { runId: q.run } : {}), ...(afterSeq !== undefined ? { afterSeq } : {}) });
+    return streamEvents(c, controller, {
+      ...(q.run !== undefined ? { runId: q.run } : {}),
+      ...(afterSeq !== undefined ? { afterSeq } : {}),
+    });
   });
 
   if (options.webRoot !== undefined) serveWeb(app, options.webRoot);

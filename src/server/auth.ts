@@ -24,7 +24,8 @@ export function bearerAuth(tokens: TokenStore): MiddlewareHandler<AuthEnv> {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw new MaelstromError('E_UNAUTHORIZED', 'missing bearer token: send "Authorization: Bearer <token>"');
     const record = await lookup(m[1]!);
-    if (!record || record.revokedAt !== undefined) throw new MaelstromError('E_UNAUTHORIZED', 'unknown or revoked token');
+    if (!record || record.revokedAt !== undefined)
+      throw new MaelstromError('E_UNAUTHORIZED', 'unknown or revoked token');
     c.set('actor', { name: record.name, role: record.role });
     await next();
   };

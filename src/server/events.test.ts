@@ -7,9 +7,17 @@ function hub() {
   const listeners = new Set<(e: EngineEvent) => void>();
   let seq = 0;
   return {
-    subscribe: (l: (e: EngineEvent) => void) => { listeners.add(l); return () => { listeners.delete(l); }; },
+    subscribe: (l: (e: EngineEvent) => void) => {
+      listeners.add(l);
+      return () => {
+        listeners.delete(l);
+      };
+    },
     events: () => Promise.resolve([] as EngineEvent[]),
-    emit: () => { const e = { type: 'run.state', time: 0, runId: 'r', state: 'running', seq: ++seq } as unknown as EngineEvent; for (const l of listeners) l(e); },
+    emit: () => {
+      const e = { type: 'run.state', time: 0, runId: 'r', state: 'running', seq: ++seq } as unknown as EngineEvent;
+      for (const l of listeners) l(e);
+    },
     listeners,
   };
 }
@@ -20,9 +28,21 @@ function stalledSink(): Sink & { texts: string[]; dropped: boolean } {
   const sink = {
     texts: [] as string[],
     dropped: false,
-    write: (text: string) => { sink.texts.push(text); return sink.texts.length === 1 ? Promise.resolve() : new Promise<void>((resolve) => { closers.push(resolve); }); },
-    onClose: (l: () => void) => { closers.push(l); },
-    drop: () => { sink.dropped = true; for (const c of closers.splice(0)) c(); },
+    write: (text: string) => {
+      sink.texts.push(text);
+      return sink.texts.length === 1
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            closers.push(resolve);
+          });
+    },
+    onClose: (l: () => void) => {
+      closers.push(l);
+    },
+    drop: () => {
+      sink.dropped = true;
+      for (const c of closers.splice(0)) c();
+    },
   };
   return sink;
 }
@@ -36,7 +56,8 @@ describe('event forwarding', () => {
     const done = forwardEvents(sink, h, { maxPending: 5 });
     await turn();
     h.emit();
-    await turn(); await turn();
+    await turn();
+    await turn();
     expect(sink.texts.length).toBe(2); // "ready", then the first event, whose write never completes
     for (let i = 0; i < 5; i++) h.emit();
     expect(sink.dropped).toBe(false);
@@ -50,9 +71,24 @@ describe('event forwarding', () => {
     const h = hub();
     const texts: string[] = [];
     let closeIt!: () => void;
-    const done = forwardEvents({ write: (t) => { texts.push(t); return Promise.resolve(); }, onClose: (l) => { closeIt = l; }, drop: () => undefined }, h, {});
+    const done = forwardEvents(
+      {
+        write: (t) => {
+          texts.push(t);
+          return Promise.resolve();
+        },
+        onClose: (l) => {
+          closeIt = l;
+        },
+        drop: () => undefined,
+      },
+      h,
+      {},
+    );
     await turn();
-    h.emit(); h.emit(); h.emit();
+    h.emit();
+    h.emit();
+    h.emit();
     for (let i = 0; i < 5; i++) await turn();
     expect(texts.length).toBe(2);
     expect(texts[1]!.match(/^id: /gm)).toHaveLength(3);

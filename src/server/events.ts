@@ -39,7 +39,10 @@ const waiting = new Set<() => void>();
 let fanOutScheduled = false;
 function wakeLater(wake: () => void): void {
   waiting.add(wake);
-  if (!fanOutScheduled) { fanOutScheduled = true; setImmediate(fanOut); }
+  if (!fanOutScheduled) {
+    fanOutScheduled = true;
+    setImmediate(fanOut);
+  }
 }
 function fanOut(): void {
   let n = 0;
@@ -48,7 +51,8 @@ function fanOut(): void {
     wake();
     if (++n >= FAN_OUT_BATCH) break;
   }
-  if (waiting.size > 0) setImmediate(fanOut); else fanOutScheduled = false;
+  if (waiting.size > 0) setImmediate(fanOut);
+  else fanOutScheduled = false;
 }
 
 /** Where a stream's text goes. `write` resolves once more may be written (the reader has room). */
@@ -67,7 +71,11 @@ const MAX_PENDING = 10_000;
 
 const encoder = new TextEncoder();
 
-export function streamEvents(c: Context, controller: Controller, options: { readonly runId?: string; readonly afterSeq?: number }): Response {
+export function streamEvents(
+  c: Context,
+  controller: Controller,
+  options: { readonly runId?: string; readonly afterSeq?: number },
+): Response {
   let closed = false;
   const closeListeners: (() => void)[] = [];
   const close = (): void => {
@@ -78,32 +86,66 @@ export function streamEvents(c: Context, controller: Controller, options: { read
   };
   /** Resolves the write waiting for the reader to make room, if any. */
   let room: (() => void) | undefined;
-  const wakeWriter = (): void => { const r = room; room = undefined; r?.(); };
-  const body = new ReadableStream<Uint8Array>({
-    start(stream) {
-      const sink: Sink = {
-        write: async (text) => {
-          if (closed) return;
-          stream.enqueue(encoder.encode(text));
-          // A slow client is waited for, not buffered without end: events meanwhile gather into the next write.
-          if ((stream.desiredSize ?? 1) <= 0) await new Promise<void>((resolve) => { room = resolve; });
-        },
-        onClose: (listener) => { if (closed) listener(); else closeListeners.push(listener); },
-        drop: () => {
-          if (closed) return;
-          try { stream.error(new Error('the client did not keep up')); } catch { /* already closed */ }
-          close();
-        },
-      };
-      // A failed catch-up read ends the stream; the client reconnects with Last-Event-ID and loses nothing.
-      void forwardEvents(sink, controller, options).catch(() => undefined).finally(() => {
-        if (!closed) { closed = true; try { stream.close(); } catch { /* already cancelled */ } }
-      });
+  const wakeWriter = (): void => {
+    const r = room;
+    room = undefined;
+    r?.();
+  };
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(stream) {
+        const sink: Sink = {
+          write: async (text) => {
+            if (closed) return;
+            stream.enqueue(encoder.encode(text));
+            // A slow client is waited for, not buffered without end: events meanwhile gather into the next write.
+            if ((stream.desiredSize ?? 1) <= 0)
+              await new Promise<void>((resolve) => {
+                room = resolve;
+              });
+          },
+          onClose: (listener) => {
+            if (closed) listener();
+            else closeListeners.push(listener);
+          },
+          drop: () => {
+            if (closed) return;
+            try {
+              stream.error(new Error('the client did not keep up'));
+            } catch {
+              /* already closed */
+            }
+            close();
+          },
+        };
+        // A failed catch-up read ends the stream; the client reconnects with Last-Event-ID and loses nothing.
+        void forwardEvents(sink, controller, options)
+          .catch(() => undefined)
+          .finally(() => {
+            if (!closed) {
+              closed = true;
+              try {
+                stream.close();
+              } catch {
+                /* already cancelled */
+              }
+            }
+          });
+      },
+      pull() {
+        wakeWriter();
+      },
+      cancel() {
+        close();
+      },
     },
-    pull() { wakeWriter(); },
-    cancel() { close(); },
-  }, { highWaterMark: 4 });
-  return c.body(body, 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    { highWaterMark: 4 },
+  );
+  return c.body(body, 200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
 }
 
 /** Catches up from `afterSeq` if asked, then forwards live events until the client goes away. */
@@ -120,10 +162,17 @@ export async function forwardEvents(
   const unsubscribe = controller.subscribe((e) => {
     if (options.runId !== undefined && e.runId !== options.runId) return;
     pending.push(e);
-    if (pending.length > maxPending) { pending.length = 0; sink.drop(); return; }
+    if (pending.length > maxPending) {
+      pending.length = 0;
+      sink.drop();
+      return;
+    }
     if (wake) wakeLater(wake);
   });
-  sink.onClose(() => { closed = true; wake?.(); });
+  sink.onClose(() => {
+    closed = true;
+    wake?.();
+  });
   /** Writes the events not yet sent in one write: a burst of events costs each client one write, not many. */
   const send = async (events: readonly EngineEvent[]): Promise<void> => {
     let text = '';
@@ -139,7 +188,11 @@ export async function forwardEvents(
   try {
     if (options.afterSeq !== undefined) {
       for (;;) {
-        const page = await controller.events({ afterSeq: last, limit: CATCH_UP_PAGE, ...(options.runId !== undefined ? { runId: options.runId } : {}) });
+        const page = await controller.events({
+          afterSeq: last,
+          limit: CATCH_UP_PAGE,
+          ...(options.runId !== undefined ? { runId: options.runId } : {}),
+        });
         await send(page);
         if (page.length < CATCH_UP_PAGE || closed) break;
       }
@@ -152,7 +205,11 @@ export async function forwardEvents(
       if (closed) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, KEEPALIVE_MS);
-        const w = (): void => { if (wake === w) wake = undefined; clearTimeout(timer); resolve(); };
+        const w = (): void => {
+          if (wake === w) wake = undefined;
+          clearTimeout(timer);
+          resolve();
+        };
         wake = w;
       });
       if (pending.length === 0 && !closed) await sink.write(': keepalive\n\n');

@@ -3,11 +3,19 @@ import { z } from 'zod';
 import type { Context } from 'hono';
 import { MaelstromError } from '../model/errors.js';
 
-const Name = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits, ".", "_", ":" and "-" only');
+const Name = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits, ".", "_", ":" and "-" only');
 const Reason = z.string().trim().min(1, 'a reason is required').max(2000);
 const OptReason = z.string().trim().max(2000).optional();
 
-export const RunId = z.string().min(1).max(200).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
+export const RunId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
 export const StartRunBody = z.strictObject({ plan: Name });
 export const HaltBody = z.strictObject({ reason: Reason });
 export const ValidateBody = z.strictObject({
@@ -38,11 +46,20 @@ export const EventsQuery = z.strictObject({
   after: z.coerce.number().int().min(0).optional(),
 });
 export const SeriesQuery = z.strictObject({
-  metric: z.string().min(1).max(64).regex(/^[A-Za-z]+$/),
+  metric: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z]+$/),
   service: Name.optional(),
   datacenter: Name.optional(),
   /** Window to return, ending now, in seconds of backend time. */
-  window: z.coerce.number().int().min(10).max(7 * 86400).optional(),
+  window: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 86400)
+    .optional(),
   resolution: z.coerce.number().int().min(1).max(86400).optional(),
 });
 
@@ -61,7 +78,8 @@ export async function jsonBody(c: Context): Promise<unknown> {
   const type = c.req.header('content-type') ?? '';
   const text = await c.req.text();
   if (text.trim() === '') return {};
-  if (!/^application\/json\b/i.test(type)) throw new MaelstromError('E_BAD_REQUEST', 'the request body must be JSON (Content-Type: application/json)');
+  if (!/^application\/json\b/i.test(type))
+    throw new MaelstromError('E_BAD_REQUEST', 'the request body must be JSON (Content-Type: application/json)');
   try {
     return JSON.parse(text) as unknown;
   } catch {

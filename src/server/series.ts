@@ -13,7 +13,16 @@ export interface SeriesPoints {
 
 /** The optional interface a backend implements to expose its recorded series. */
 export interface SeriesSource {
-  series(metric: string, query?: { readonly service?: string; readonly datacenter?: string; readonly from?: number; readonly to?: number; readonly resolutionMs?: number }): SeriesPoints;
+  series(
+    metric: string,
+    query?: {
+      readonly service?: string;
+      readonly datacenter?: string;
+      readonly from?: number;
+      readonly to?: number;
+      readonly resolutionMs?: number;
+    },
+  ): SeriesPoints;
 }
 
 export function isSeriesSource(x: unknown): x is SeriesSource {
@@ -31,13 +40,29 @@ export interface SeriesRequest {
   readonly resolution?: number | undefined;
 }
 
-export function readSeries(source: SeriesSource, q: SeriesRequest, now: number, services: readonly string[]): Record<string, unknown> {
+export function readSeries(
+  source: SeriesSource,
+  q: SeriesRequest,
+  now: number,
+  services: readonly string[],
+): Record<string, unknown> {
   const from = now - (q.window ?? 1800) * 1000;
-  const base = { from, ...(q.datacenter !== undefined ? { datacenter: q.datacenter } : {}), ...(q.resolution !== undefined ? { resolutionMs: q.resolution * 1000 } : {}) };
+  const base = {
+    from,
+    ...(q.datacenter !== undefined ? { datacenter: q.datacenter } : {}),
+    ...(q.resolution !== undefined ? { resolutionMs: q.resolution * 1000 } : {}),
+  };
   try {
     if (q.service !== undefined || !ADDITIVE.has(q.metric)) {
       const s = source.series(q.metric, { ...base, ...(q.service !== undefined ? { service: q.service } : {}) });
-      return { metric: q.metric, service: q.service, datacenter: q.datacenter, resolutionMs: s.resolutionMs, times: s.times, values: s.values };
+      return {
+        metric: q.metric,
+        service: q.service,
+        datacenter: q.datacenter,
+        resolutionMs: s.resolutionMs,
+        times: s.times,
+        values: s.values,
+      };
     }
     // A total over every service of the fleet, summed point by point.
     let times: readonly number[] = [];
@@ -45,7 +70,12 @@ export function readSeries(source: SeriesSource, q: SeriesRequest, now: number, 
     let resolutionMs = 0;
     for (const service of services) {
       const s = source.series(q.metric, { ...base, service });
-      if (times.length === 0) { times = s.times; values = [...s.values]; resolutionMs = s.resolutionMs; continue; }
+      if (times.length === 0) {
+        times = s.times;
+        values = [...s.values];
+        resolutionMs = s.resolutionMs;
+        continue;
+      }
       const n = Math.min(values.length, s.values.length);
       values = values.slice(0, n).map((v, i) => v + s.values[i]!);
       times = times.slice(0, n);
@@ -53,6 +83,9 @@ export function readSeries(source: SeriesSource, q: SeriesRequest, now: number, 
     return { metric: q.metric, datacenter: q.datacenter, resolutionMs, times, values };
   } catch (e) {
     if (isMaelstromError(e)) throw e;
-    throw new MaelstromError('E_BAD_REQUEST', `cannot read series ${q.metric}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `cannot read series ${q.metric}: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }

@@ -13,10 +13,15 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function listen(app: Hono<AuthEnv>, options: { readonly port: number; readonly host?: string }): Promise<RunningServer> {
+export async function listen(
+  app: Hono<AuthEnv>,
+  options: { readonly port: number; readonly host?: string },
+): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => { resolve(s); });
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: host }, () => {
+      resolve(s);
+    });
     s.once('error', reject);
   });
   const address = (server as Server).address();
@@ -24,10 +29,13 @@ export async function listen(app: Hono<AuthEnv>, options: { readonly port: numbe
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => {
-      (server as Server).closeAllConnections();
-      server.close(() => { resolve(); });
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        (server as Server).closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }
 

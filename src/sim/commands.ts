@@ -32,7 +32,8 @@ function runningDc(st: WorldState, svc: ServiceModel, name: string): number {
 }
 
 function finiteNonNegative(x: unknown, what: string): number {
-  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) throw bad(`${what} must be a finite number ≥ 0, got ${JSON.stringify(x)}`);
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0)
+    throw bad(`${what} must be a finite number ≥ 0, got ${JSON.stringify(x)}`);
   return x;
 }
 
@@ -76,8 +77,10 @@ function setWeights(st: WorldState, cmd: Extract<SimCommand, { kind: 'weights.se
   const svc = serviceOf(st, cmd.service);
   const { D, C, P, world } = st;
   const s = svc.index;
-  if (cmd.layer !== 'edge' && cmd.layer !== 'cluster') throw bad(`layer must be edge or cluster, got ${JSON.stringify(cmd.layer)}`);
-  if (typeof cmd.weights !== 'object' || cmd.weights === null) throw bad('weights must be an object of destination → weight');
+  if (cmd.layer !== 'edge' && cmd.layer !== 'cluster')
+    throw bad(`layer must be edge or cluster, got ${JSON.stringify(cmd.layer)}`);
+  if (typeof cmd.weights !== 'object' || cmd.weights === null)
+    throw bad('weights must be an object of destination → weight');
   let target: Float64Array;
   let current: Float64Array;
   let source: number;
@@ -90,7 +93,8 @@ function setWeights(st: WorldState, cmd: Extract<SimCommand, { kind: 'weights.se
     for (const [dest, w] of Object.entries(cmd.weights)) {
       const d = dcOf(st, dest);
       const v = finiteNonNegative(w, `weight of ${dest}`);
-      if (v > 0 && !svc.deployed[d]) throw bad(`service ${svc.name} does not run in ${dest}: it cannot take edge traffic`);
+      if (v > 0 && !svc.deployed[d])
+        throw bad(`service ${svc.name} does not run in ${dest}: it cannot take edge traffic`);
       target[d] = v;
     }
     current = st.edgeDesired.subarray((s * P + p) * D, (s * P + p + 1) * D);
@@ -107,10 +111,21 @@ function setWeights(st: WorldState, cmd: Extract<SimCommand, { kind: 'weights.se
     current = st.clusterDesired.subarray((s * D + source) * C, (s * D + source + 1) * C);
   }
   let same = true;
-  for (let i = 0; i < target.length; i++) if (target[i] !== current[i]) { same = false; break; }
+  for (let i = 0; i < target.length; i++)
+    if (target[i] !== current[i]) {
+      same = false;
+      break;
+    }
   if (same) return { changed: false };
   current.set(target);
-  const change = { at: at + st.propagation[cmd.layer], seq: st.pendingSeq++, layer: cmd.layer, service: s, source, weights: target };
+  const change = {
+    at: at + st.propagation[cmd.layer],
+    seq: st.pendingSeq++,
+    layer: cmd.layer,
+    service: s,
+    source,
+    weights: target,
+  };
   let i = st.pending.length;
   while (i > 0 && st.pending[i - 1]!.at > change.at) i--;
   st.pending.splice(i, 0, change);
@@ -121,14 +136,21 @@ function jobsTargets(st: WorldState, svc: ServiceModel, dcName: string, cluster:
   const d = runningDc(st, svc, dcName);
   if (cluster === undefined) return st.world.dcClusters[d]!.map((c) => svc.index * st.C + c);
   const c = st.world.clusterIndex.get(cluster);
-  if (c === undefined || st.world.clusterDc[c] !== d) throw new MaelstromError('E_NOT_FOUND', `no cluster "${cluster}" in ${dcName}`);
+  if (c === undefined || st.world.clusterDc[c] !== d)
+    throw new MaelstromError('E_NOT_FOUND', `no cluster "${cluster}" in ${dcName}`);
   return [svc.index * st.C + c];
 }
 
 /** Applies a command at simulated time `at`. Throws a MaelstromError (and changes nothing) when it is invalid. */
-export function applyCommand(st: WorldState, cmd: SimCommand, at: number, generations: Map<number, string>): CommandResult {
+export function applyCommand(
+  st: WorldState,
+  cmd: SimCommand,
+  at: number,
+  generations: Map<number, string>,
+): CommandResult {
   switch (cmd.kind) {
-    case 'weights.set': return setWeights(st, cmd, at);
+    case 'weights.set':
+      return setWeights(st, cmd, at);
     case 'sessions.teardown': {
       const svc = serviceOf(st, cmd.service);
       if (svc.type !== 'sticky') throw bad(`service ${svc.name} is ${svc.type}: it has no sessions to tear down`);
@@ -139,7 +161,8 @@ export function applyCommand(st: WorldState, cmd: SimCommand, at: number, genera
       st.teardownRate[j] = rate;
       return { changed: true };
     }
-    case 'jobs.stop': case 'jobs.start': {
+    case 'jobs.stop':
+    case 'jobs.start': {
       const svc = serviceOf(st, cmd.service);
       const targets = jobsTargets(st, svc, cmd.datacenter, cmd.cluster);
       const stop = cmd.kind === 'jobs.stop' ? 1 : 0;
@@ -184,15 +207,30 @@ export function applyCommand(st: WorldState, cmd: SimCommand, at: number, genera
       const d = runningDc(st, svc, cmd.primary);
       const promo = st.promotions.get(svc.index);
       if (promo ? promo.to === d : st.primary[svc.index] === d) return { changed: false };
-      if (promo) throw new MaelstromError('E_INVALID_STATE', `service ${svc.name} is already being promoted`, { retryable: true, retryAfterMs: promo.outageEnd - at });
-      if (st.lost[d]) throw new MaelstromError('E_INVALID_STATE', `${cmd.primary} is lost: it cannot become the primary of ${svc.name}`);
+      if (promo)
+        throw new MaelstromError('E_INVALID_STATE', `service ${svc.name} is already being promoted`, {
+          retryable: true,
+          retryAfterMs: promo.outageEnd - at,
+        });
+      if (st.lost[d])
+        throw new MaelstromError(
+          'E_INVALID_STATE',
+          `${cmd.primary} is lost: it cannot become the primary of ${svc.name}`,
+        );
       const lag = st.lag[svc.index * st.D + d]!;
       if (cmd.maxLagSeconds !== undefined && lag > cmd.maxLagSeconds) {
-        throw new MaelstromError('E_INVALID_STATE', `the replica of ${svc.name} in ${cmd.primary} is ${lag.toFixed(1)}s behind (at most ${cmd.maxLagSeconds}s allowed)`, { retryable: true });
+        throw new MaelstromError(
+          'E_INVALID_STATE',
+          `the replica of ${svc.name} in ${cmd.primary} is ${lag.toFixed(1)}s behind (at most ${cmd.maxLagSeconds}s allowed)`,
+          { retryable: true },
+        );
       }
       const catchUpEnd = at + svc.catchUpMs;
       st.promotions.set(svc.index, { to: d, catchUpEnd, outageEnd: catchUpEnd + svc.writeOutageMs });
-      return { changed: true, detail: `catch-up ${svc.catchUpMs / 1000}s, then a write outage of ${svc.writeOutageMs / 1000}s` };
+      return {
+        changed: true,
+        detail: `catch-up ${svc.catchUpMs / 1000}s, then a write outage of ${svc.writeOutageMs / 1000}s`,
+      };
     }
     case 'shards.place': {
       const svc = serviceOf(st, cmd.service);
@@ -203,7 +241,14 @@ export function applyCommand(st: WorldState, cmd: SimCommand, at: number, genera
       if (cmd.rate !== undefined) finiteNonNegative(cmd.rate, 'rate');
       const moves = st.shardMoves.get(svc.index) ?? [];
       if (moves.some((m) => m.from === from && m.to === to && m.count === cmd.count)) return { changed: false };
-      moves.push({ from, to, count: cmd.count, remainingUnits: cmd.count * SHARD_UNITS, unitsPerSecond: cmd.rate === undefined || cmd.rate === 0 ? Number.POSITIVE_INFINITY : cmd.rate * SHARD_UNITS, moved: 0 });
+      moves.push({
+        from,
+        to,
+        count: cmd.count,
+        remainingUnits: cmd.count * SHARD_UNITS,
+        unitsPerSecond: cmd.rate === undefined || cmd.rate === 0 ? Number.POSITIVE_INFINITY : cmd.rate * SHARD_UNITS,
+        moved: 0,
+      });
       st.shardMoves.set(svc.index, moves);
       return { changed: true };
     }

@@ -22,7 +22,7 @@ export function compileCurve(load: LoadCurve): Curve {
     // A cosine with its maximum at the peak time of day and its minimum twelve hours away.
     factor: (t) => {
       const phase = ((((t - peakMs) % DAY_MS) + DAY_MS) % DAY_MS) / DAY_MS;
-      return trough + (1 - trough) * (1 + Math.cos(2 * Math.PI * phase)) / 2;
+      return trough + ((1 - trough) * (1 + Math.cos(2 * Math.PI * phase))) / 2;
     },
   };
 }

@@ -20,17 +20,24 @@ export interface ActiveFault {
 export function compileFaults(world: World, faults: readonly Fault[], startMs: number): ActiveFault[] {
   return faults.map((f, i) => {
     const dc = f.datacenter === undefined ? -1 : world.dcIndex.get(f.datacenter);
-    if (dc === undefined) throw new MaelstromError('E_UNKNOWN_REF', `fault ${i}: no datacenter "${f.datacenter}" in the fleet`);
+    if (dc === undefined)
+      throw new MaelstromError('E_UNKNOWN_REF', `fault ${i}: no datacenter "${f.datacenter}" in the fleet`);
     const service = f.service === undefined ? -1 : world.serviceIndex.get(f.service);
-    if (service === undefined) throw new MaelstromError('E_UNKNOWN_REF', `fault ${i}: no service "${f.service}" in the fleet`);
+    if (service === undefined)
+      throw new MaelstromError('E_UNKNOWN_REF', `fault ${i}: no service "${f.service}" in the fleet`);
     if ((f.kind === 'datacenter-lost' || f.kind === 'backbone') && dc < 0) {
       throw new MaelstromError('E_SCHEMA', `fault ${i}: a ${f.kind} fault names its datacenter`);
     }
     const start = startMs + durationMs(f.at);
     return {
-      kind: f.kind, start, end: f.duration === undefined ? Number.POSITIVE_INFINITY : start + durationMs(f.duration),
-      dc, service, fraction: f.capacityFraction ?? (f.kind === 'backbone' || f.kind === 'capacity' ? 0.5 : 0),
-      mechanism: f.mechanism, mode: f.mode ?? 'error',
+      kind: f.kind,
+      start,
+      end: f.duration === undefined ? Number.POSITIVE_INFINITY : start + durationMs(f.duration),
+      dc,
+      service,
+      fraction: f.capacityFraction ?? (f.kind === 'backbone' || f.kind === 'capacity' ? 0.5 : 0),
+      mechanism: f.mechanism,
+      mode: f.mode ?? 'error',
     };
   });
 }
@@ -42,13 +49,23 @@ export function isActive(f: ActiveFault, t: number): boolean {
 /** The mechanism an action goes through, as fault definitions name it. */
 export function mechanismOf(kind: string, layer?: string): string {
   switch (kind) {
-    case 'weights.set': return layer ?? 'edge';
-    case 'sessions.teardown': return 'sessions';
-    case 'jobs.restart': case 'jobs.stop': case 'jobs.start': return 'jobs';
-    case 'replication.source': return 'replication';
-    case 'stateful.primary': return 'promote';
-    case 'shards.place': return 'shards';
-    case 'config.set': return 'config';
-    default: return 'alerts';
+    case 'weights.set':
+      return layer ?? 'edge';
+    case 'sessions.teardown':
+      return 'sessions';
+    case 'jobs.restart':
+    case 'jobs.stop':
+    case 'jobs.start':
+      return 'jobs';
+    case 'replication.source':
+      return 'replication';
+    case 'stateful.primary':
+      return 'promote';
+    case 'shards.place':
+      return 'shards';
+    case 'config.set':
+      return 'config';
+    default:
+      return 'alerts';
   }
 }

@@ -21,14 +21,28 @@ function edgeShift(sim: Simulation, service: string, fraction: number): void {
   for (const t of sim.baselineWeights('edge', service)) {
     const e = t.weights.east!;
     const moved = e * fraction;
-    sim.apply({ kind: 'weights.set', layer: 'edge', service, source: t.source, weights: {
-      east: e - moved, west: t.weights.west! + moved * hw / (hw + hc), central: t.weights.central! + moved * hc / (hw + hc),
-    } });
+    sim.apply({
+      kind: 'weights.set',
+      layer: 'edge',
+      service,
+      source: t.source,
+      weights: {
+        east: e - moved,
+        west: t.weights.west! + (moved * hw) / (hw + hc),
+        central: t.weights.central! + (moved * hc) / (hw + hc),
+      },
+    });
   }
 }
 
 function clusterDrain(sim: Simulation, service: string): void {
-  sim.apply({ kind: 'weights.set', layer: 'cluster', service, source: 'east', weights: { 'west-a': 1, 'west-b': 1, 'central-a': 1, 'central-b': 1 } });
+  sim.apply({
+    kind: 'weights.set',
+    layer: 'cluster',
+    service,
+    source: 'east',
+    weights: { 'west-a': 1, 'west-b': 1, 'central-a': 1, 'central-b': 1 },
+  });
 }
 
 function receiversWorst(sim: Simulation, service: string): { overload: number; maxUtilization: number } {
@@ -52,14 +66,23 @@ describe('fidelity on the reference fleet at peak', () => {
     // Headroom is read once, before the drain, as a pacer sizing the whole move would.
     const snap0 = paced.snapshot();
     for (let step = 1; step <= 10; step++) {
-      const room = (dc: string): number => snap0.services.web!.datacenters[dc]!.capacity! - snap0.services.web!.datacenters[dc]!.load!;
+      const room = (dc: string): number =>
+        snap0.services.web!.datacenters[dc]!.capacity! - snap0.services.web!.datacenters[dc]!.load!;
       for (const t of paced.baselineWeights('edge', 'web')) {
-        const moved = t.weights.east! * step / 10;
+        const moved = (t.weights.east! * step) / 10;
         const hw = room('west');
         const hc = room('central');
-        paced.apply({ kind: 'weights.set', layer: 'edge', service: 'web', source: t.source, weights: {
-          east: t.weights.east! - moved, west: t.weights.west! + moved * hw / (hw + hc), central: t.weights.central! + moved * hc / (hw + hc),
-        } });
+        paced.apply({
+          kind: 'weights.set',
+          layer: 'edge',
+          service: 'web',
+          source: t.source,
+          weights: {
+            east: t.weights.east! - moved,
+            west: t.weights.west! + (moved * hw) / (hw + hc),
+            central: t.weights.central! + (moved * hc) / (hw + hc),
+          },
+        });
       }
       paced.advanceTo(paced.now() + 90_000);
     }
@@ -67,7 +90,8 @@ describe('fidelity on the reference fleet at peak', () => {
 
     const hard = receiversWorst(oneStep, 'web');
     const soft = receiversWorst(paced, 'web');
-    if (process.env.SIM_FIGURES) console.log('web drain', JSON.stringify({ hard, soft, failedHard: oneStep.counters().failedByService.web }));
+    if (process.env.SIM_FIGURES)
+      console.log('web drain', JSON.stringify({ hard, soft, failedHard: oneStep.counters().failedByService.web }));
     expect(hard.overload).toBeGreaterThan(0);
     expect(hard.maxUtilization).toBeGreaterThan(1);
     expect(oneStep.counters().failedByService.web).toBeGreaterThan(0);
@@ -85,10 +109,14 @@ describe('fidelity on the reference fleet at peak', () => {
       sim.advanceTo(sim.startMs + 300_000);
       const before = sim.counters().crossDatacenterRpc;
       const callers = (): void => edgeShift(sim, 'web', 1);
-      const callees = (): void => { for (const s of ['feed', 'ranking']) clusterDrain(sim, s); };
-      if (calleesFirst) callees(); else callers();
+      const callees = (): void => {
+        for (const s of ['feed', 'ranking']) clusterDrain(sim, s);
+      };
+      if (calleesFirst) callees();
+      else callers();
       sim.advanceTo(sim.now() + 600_000);
-      if (calleesFirst) callers(); else callees();
+      if (calleesFirst) callers();
+      else callees();
       sim.advanceTo(sim.now() + 600_000);
       return sim.counters().crossDatacenterRpc - before;
     };
@@ -102,14 +130,16 @@ describe('fidelity on the reference fleet at peak', () => {
     for (const s of ['feed', 'ranking']) clusterDrain(sim, s);
     sim.advanceTo(sim.now() + 300_000);
     expect(sim.snapshot().services.web!.datacenters.east!.latencyP99! - p99Before).toBeGreaterThan(0.03);
-    expect(sim.series('backbone', { datacenter: 'west', resolutionMs: 60_000 }).values.at(-1)!).toBeGreaterThan(backboneBefore + 2_000);
+    expect(sim.series('backbone', { datacenter: 'west', resolutionMs: 60_000 }).values.at(-1)!).toBeGreaterThan(
+      backboneBefore + 2_000,
+    );
     if (process.env.SIM_FIGURES) console.log('cross-dc rpc', JSON.stringify({ wrongOrder, rightOrder }));
     expect(wrongOrder).toBeGreaterThan(rightOrder * 2);
     // web in east calls feed 0.6 times per request: ten minutes of that is millions of calls
     expect(wrongOrder - rightOrder).toBeGreaterThan(1_000_000);
   });
 
-  it('tearing down all of a sticky service\'s sessions at once makes a reconnect spike at the receivers', () => {
+  it("tearing down all of a sticky service's sessions at once makes a reconnect spike at the receivers", () => {
     const run = (rate: number): { overload: number; maxUtilization: number } => {
       const sim = createSimulation({ fleet, scenario: atPeak });
       sim.advanceTo(sim.startMs + 300_000);

@@ -40,7 +40,8 @@ export function latencies(st: WorldState): Float64Array {
           let total = 0;
           for (let e = 0; e < D; e++) if (tsvc.deployed[e] && !st.lost[e]) total += tsvc.capacity[e]!;
           for (let e = 0; e < D; e++) {
-            if (total > 0 && tsvc.deployed[e] && !st.lost[e]) lat += (tsvc.capacity[e]! / total) * (full[t * D + e]! + CROSS_DC_RTT_S);
+            if (total > 0 && tsvc.deployed[e] && !st.lost[e])
+              lat += (tsvc.capacity[e]! / total) * (full[t * D + e]! + CROSS_DC_RTT_S);
           }
         }
         if (lat > slowest) slowest = lat;
@@ -67,14 +68,23 @@ export function snapshot(st: WorldState): FleetSnapshot {
   for (const svc of world.services) {
     const s = svc.index;
     const base = s * D;
-    let totalLoad = 0, offered = st.unrouted[s]!, failed = st.unrouted[s]!;
-    for (let d = 0; d < D; d++) { totalLoad += st.load[base + d]!; offered += st.offered[base + d]!; failed += st.failed[base + d]!; }
+    let totalLoad = 0,
+      offered = st.unrouted[s]!,
+      failed = st.unrouted[s]!;
+    for (let d = 0; d < D; d++) {
+      totalLoad += st.load[base + d]!;
+      offered += st.offered[base + d]!;
+      failed += st.failed[base + d]!;
+    }
     const datacenters: Record<string, DatacenterReading> = {};
     for (let d = 0; d < D; d++) {
       const j = base + d;
       if (!svc.deployed[d] && st.offered[j] === 0) continue;
       const name = world.datacenters[d]!;
-      if (metricsMissing(st, s, d, st.time)) { datacenters[name] = {}; continue; }
+      if (metricsMissing(st, s, d, st.time)) {
+        datacenters[name] = {};
+        continue;
+      }
       const cap = st.capacity[j]!;
       const off = st.offered[j]!;
       const reading: { -readonly [K in keyof DatacenterReading]: DatacenterReading[K] } = {
@@ -88,14 +98,18 @@ export function snapshot(st: WorldState): FleetSnapshot {
         },
       };
       // A datacenter with no capacity (lost, or every job stopped) has no utilisation or latency to read.
-      if (cap > 0) { reading.utilization = st.effLoad[j]! / cap; reading.latencyP99 = lat[j]!; } else if (off === 0) reading.utilization = 0;
+      if (cap > 0) {
+        reading.utilization = st.effLoad[j]! / cap;
+        reading.latencyP99 = lat[j]!;
+      } else if (off === 0) reading.utilization = 0;
       if (svc.type === 'sticky') reading.sessions = st.sessions[j]!;
       if (svc.type === 'replication' || svc.type === 'stateful') reading.replicationLag = st.lag[j]!;
       datacenters[name] = reading;
     }
     const reading: { -readonly [K in keyof ServiceReading]: ServiceReading[K] } = { datacenters };
     if (!metricsMissing(st, s, -1, st.time)) reading.errorRate = offered > 0 ? Math.min(1, failed / offered) : 0;
-    if (svc.type === 'replication' && st.replicationSource[s]! >= 0) reading.replicationSource = world.datacenters[st.replicationSource[s]!]!;
+    if (svc.type === 'replication' && st.replicationSource[s]! >= 0)
+      reading.replicationSource = world.datacenters[st.replicationSource[s]!]!;
     if (svc.type === 'stateful' && st.primary[s]! >= 0) reading.primary = world.datacenters[st.primary[s]!]!;
     services[svc.name] = reading;
   }

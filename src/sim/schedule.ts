@@ -31,7 +31,8 @@ export function applyDue(st: WorldState, T: number): void {
     st.replicationSource[s] = r.to;
     // Replicas re-synchronise from the new source: what it applied over the apply delay has to be fetched.
     for (let d = 0; d < st.D; d++) {
-      if (d !== r.to && svc.deployed[d]) st.catchUp[s * st.D + d] = st.catchUp[s * st.D + d]! + stream * svc.applyDelayMs / 1000;
+      if (d !== r.to && svc.deployed[d])
+        st.catchUp[s * st.D + d] = st.catchUp[s * st.D + d]! + (stream * svc.applyDelayMs) / 1000;
     }
     st.catchUp[s * st.D + r.to] = 0;
     st.repoints.delete(s);
@@ -45,7 +46,9 @@ export function applyDue(st: WorldState, T: number): void {
 
 function applyFaults(st: WorldState, T: number): void {
   let key = '';
-  st.faults.forEach((f, i) => { if (isActive(f, T)) key += `${i},`; });
+  st.faults.forEach((f, i) => {
+    if (isActive(f, T)) key += `${i},`;
+  });
   if (key === st.activeFaultKey) return;
   st.activeFaultKey = key;
   const { D, S } = st;
@@ -53,23 +56,34 @@ function applyFaults(st: WorldState, T: number): void {
   st.capFraction.fill(1);
   st.backboneCap.fill(Number.POSITIVE_INFINITY);
   st.faults.forEach((f, i) => {
-    if (!isActive(f, T)) { st.faultCaps.delete(i); return; }
+    if (!isActive(f, T)) {
+      st.faultCaps.delete(i);
+      return;
+    }
     switch (f.kind) {
-      case 'datacenter-lost': st.lost[f.dc] = 1; break;
+      case 'datacenter-lost':
+        st.lost[f.dc] = 1;
+        break;
       case 'capacity':
         for (let s = 0; s < S; s++) {
           if (f.service >= 0 && f.service !== s) continue;
-          for (let d = 0; d < D; d++) if (f.dc < 0 || f.dc === d) st.capFraction[s * D + d] = st.capFraction[s * D + d]! * f.fraction;
+          for (let d = 0; d < D; d++)
+            if (f.dc < 0 || f.dc === d) st.capFraction[s * D + d] = st.capFraction[s * D + d]! * f.fraction;
         }
         break;
       case 'backbone': {
         // The links keep a fraction of what they carried when the fault struck (the last tick's traffic).
         let cap = st.faultCaps.get(i);
-        if (cap === undefined) { cap = f.fraction * st.inbound[f.dc]!; st.faultCaps.set(i, cap); }
+        if (cap === undefined) {
+          cap = f.fraction * st.inbound[f.dc]!;
+          st.faultCaps.set(i, cap);
+        }
         st.backboneCap[f.dc] = Math.min(st.backboneCap[f.dc]!, cap);
         break;
       }
-      case 'mechanism': case 'metrics-missing': break;
+      case 'mechanism':
+      case 'metrics-missing':
+        break;
     }
   });
 }

@@ -8,7 +8,18 @@ import type { WorldState } from './state.js';
 import { SERIES_METRICS, type Series, type SeriesMetric, type SeriesQuery } from './types.js';
 
 /** Per service × datacenter slots of a frame. */
-const SD_SLOTS = ['load', 'capacity', 'effLoad', 'traffic', 'failed', 'latencyP99', 'sessions', 'replicationLag', 'shareEdge', 'shareCluster'] as const;
+const SD_SLOTS = [
+  'load',
+  'capacity',
+  'effLoad',
+  'traffic',
+  'failed',
+  'latencyP99',
+  'sessions',
+  'replicationLag',
+  'shareEdge',
+  'shareCluster',
+] as const;
 type Slot = (typeof SD_SLOTS)[number];
 const SLOT = Object.fromEntries(SD_SLOTS.map((n, i) => [n, i])) as Record<Slot, number>;
 const NSLOT = SD_SLOTS.length;
@@ -25,7 +36,10 @@ export class SeriesRecorder {
   private readonly times: number[] = [];
   private readonly chunkFrames: number;
 
-  constructor(private readonly st: WorldState, readonly resolutionMs: number) {
+  constructor(
+    private readonly st: WorldState,
+    readonly resolutionMs: number,
+  ) {
     this.sd = st.S * st.D;
     // frame: SD slots, then demand per service, cross-datacenter RPC, backbone per datacenter
     this.frameSize = this.sd * NSLOT + st.S + 1 + st.D;
@@ -44,7 +58,10 @@ export class SeriesRecorder {
     const a = this.acc;
     const sd = this.sd;
     const slotFailed = SLOT.failed;
-    for (let j = 0; j < sd; j++) { const o = j * NSLOT + slotFailed; a[o] = a[o]! + st.failed[j]!; }
+    for (let j = 0; j < sd; j++) {
+      const o = j * NSLOT + slotFailed;
+      a[o] = a[o]! + st.failed[j]!;
+    }
     const tail = sd * NSLOT;
     for (let s = 0; s < S; s++) a[tail + s] = a[tail + s]! + st.demand[s]!;
     a[tail + S] = a[tail + S]! + st.crossRpcRate;
@@ -74,7 +91,8 @@ export class SeriesRecorder {
     for (let s = 0; s < S; s++) {
       let total = 0;
       for (let d = 0; d < D; d++) total += st.load[s * D + d]!;
-      for (let d = 0; d < D; d++) chunk[off + (s * D + d) * NSLOT + SLOT.shareCluster] = total > 0 ? st.load[s * D + d]! / total : 0;
+      for (let d = 0; d < D; d++)
+        chunk[off + (s * D + d) * NSLOT + SLOT.shareCluster] = total > 0 ? st.load[s * D + d]! / total : 0;
     }
     for (let i = tail; i < this.frameSize; i++) chunk[off + i] = a[i]! / this.ticks;
     a.fill(0);
@@ -93,12 +111,16 @@ export class SeriesRecorder {
   }
 
   query(metric: SeriesMetric, q: SeriesQuery = {}): Series {
-    if (!SERIES_METRICS.includes(metric)) throw new MaelstromError('E_BAD_REQUEST', `no metric "${metric}"; metrics: ${SERIES_METRICS.join(', ')}`);
+    if (!SERIES_METRICS.includes(metric))
+      throw new MaelstromError('E_BAD_REQUEST', `no metric "${metric}"; metrics: ${SERIES_METRICS.join(', ')}`);
     const st = this.st;
     const { D, S } = st;
     const res = q.resolutionMs ?? this.resolutionMs;
     if (res <= 0 || res % this.resolutionMs !== 0) {
-      throw new MaelstromError('E_BAD_REQUEST', `resolution must be a multiple of the recording resolution (${this.resolutionMs} ms)`);
+      throw new MaelstromError(
+        'E_BAD_REQUEST',
+        `resolution must be a multiple of the recording resolution (${this.resolutionMs} ms)`,
+      );
     }
     const group = res / this.resolutionMs;
     const s = q.service === undefined ? -1 : st.world.serviceIndex.get(q.service);
@@ -106,7 +128,9 @@ export class SeriesRecorder {
     const d = q.datacenter === undefined ? -1 : st.world.dcIndex.get(q.datacenter);
     if (d === undefined) throw new MaelstromError('E_NOT_FOUND', `no datacenter "${q.datacenter}" in the fleet`);
     const sd = this.sd;
-    const need = (what: string, ok: boolean): void => { if (!ok) throw new MaelstromError('E_BAD_REQUEST', `metric ${metric} needs ${what}`); };
+    const need = (what: string, ok: boolean): void => {
+      if (!ok) throw new MaelstromError('E_BAD_REQUEST', `metric ${metric} needs ${what}`);
+    };
     let sample: (f: number) => number;
     let worst = false;
     const slotSum = (f: number, slot: number, ss: number): number => {
@@ -116,31 +140,66 @@ export class SeriesRecorder {
     };
     const slotMax = (f: number, slot: number, ss: number): number => {
       let v = 0;
-      for (let dd = 0; dd < D; dd++) if (d < 0 || dd === d) v = Math.max(v, this.value(f, (ss * D + dd) * NSLOT + slot));
+      for (let dd = 0; dd < D; dd++)
+        if (d < 0 || dd === d) v = Math.max(v, this.value(f, (ss * D + dd) * NSLOT + slot));
       return v;
     };
     switch (metric) {
-      case 'demand': need('a service', s >= 0); sample = (f) => this.value(f, sd * NSLOT + s); break;
-      case 'crossDatacenterRpc': sample = (f) => this.value(f, sd * NSLOT + S); break;
-      case 'backbone': need('a datacenter', d >= 0); sample = (f) => this.value(f, sd * NSLOT + S + 1 + d); break;
-      case 'load': case 'capacity': case 'traffic': case 'failed': case 'sessions': {
+      case 'demand':
+        need('a service', s >= 0);
+        sample = (f) => this.value(f, sd * NSLOT + s);
+        break;
+      case 'crossDatacenterRpc':
+        sample = (f) => this.value(f, sd * NSLOT + S);
+        break;
+      case 'backbone':
+        need('a datacenter', d >= 0);
+        sample = (f) => this.value(f, sd * NSLOT + S + 1 + d);
+        break;
+      case 'load':
+      case 'capacity':
+      case 'traffic':
+      case 'failed':
+      case 'sessions': {
         need('a service', s >= 0);
         const slot = SLOT[metric];
         sample = (f) => slotSum(f, slot, s);
         break;
       }
-      case 'utilization': need('a service', s >= 0); worst = true; sample = (f) => {
-        if (d >= 0) { const c = slotSum(f, SLOT.capacity, s); return c > 0 ? slotSum(f, SLOT.effLoad, s) / c : 0; }
-        let v = 0;
-        for (let dd = 0; dd < D; dd++) {
-          const c = this.value(f, (s * D + dd) * NSLOT + SLOT.capacity);
-          if (c > 0) v = Math.max(v, this.value(f, (s * D + dd) * NSLOT + SLOT.effLoad) / c);
-        }
-        return v;
-      }; break;
-      case 'errorRate': need('a service', s >= 0); sample = (f) => { const l = slotSum(f, SLOT.load, s); return l > 0 ? slotSum(f, SLOT.failed, s) / l : 0; }; break;
-      case 'latencyP99': case 'replicationLag': need('a service', s >= 0); worst = true; sample = (f) => slotMax(f, SLOT[metric], s); break;
-      case 'shareEdge': case 'shareCluster': need('a service and a datacenter', s >= 0 && d >= 0); sample = (f) => slotSum(f, SLOT[metric], s); break;
+      case 'utilization':
+        need('a service', s >= 0);
+        worst = true;
+        sample = (f) => {
+          if (d >= 0) {
+            const c = slotSum(f, SLOT.capacity, s);
+            return c > 0 ? slotSum(f, SLOT.effLoad, s) / c : 0;
+          }
+          let v = 0;
+          for (let dd = 0; dd < D; dd++) {
+            const c = this.value(f, (s * D + dd) * NSLOT + SLOT.capacity);
+            if (c > 0) v = Math.max(v, this.value(f, (s * D + dd) * NSLOT + SLOT.effLoad) / c);
+          }
+          return v;
+        };
+        break;
+      case 'errorRate':
+        need('a service', s >= 0);
+        sample = (f) => {
+          const l = slotSum(f, SLOT.load, s);
+          return l > 0 ? slotSum(f, SLOT.failed, s) / l : 0;
+        };
+        break;
+      case 'latencyP99':
+      case 'replicationLag':
+        need('a service', s >= 0);
+        worst = true;
+        sample = (f) => slotMax(f, SLOT[metric], s);
+        break;
+      case 'shareEdge':
+      case 'shareCluster':
+        need('a service and a datacenter', s >= 0 && d >= 0);
+        sample = (f) => slotSum(f, SLOT[metric], s);
+        break;
     }
     const times: number[] = [];
     const values: number[] = [];
@@ -154,8 +213,12 @@ export class SeriesRecorder {
       values.push(v);
     }
     return {
-      metric, resolutionMs: res, times, values,
-      ...(q.service === undefined ? {} : { service: q.service }), ...(q.datacenter === undefined ? {} : { datacenter: q.datacenter }),
+      metric,
+      resolutionMs: res,
+      times,
+      values,
+      ...(q.service === undefined ? {} : { service: q.service }),
+      ...(q.datacenter === undefined ? {} : { datacenter: q.datacenter }),
     };
   }
 }

@@ -17,10 +17,31 @@ function scenarioWith(spec: Partial<Scenario['spec']>, from: Scenario = drainTes
 
 /** A drain of east's web, messenger and message-store, sent at fixed offsets (ms). */
 const script: readonly (readonly [number, SimCommand])[] = [
-  [60_000, { kind: 'weights.set', layer: 'edge', service: 'web', source: 'nyc', weights: { east: 0, west: 40, central: 60 } }],
-  [61_500, { kind: 'weights.set', layer: 'edge', service: 'messenger', source: 'lon', weights: { east: 0, west: 1, central: 1 } }],
+  [
+    60_000,
+    { kind: 'weights.set', layer: 'edge', service: 'web', source: 'nyc', weights: { east: 0, west: 40, central: 60 } },
+  ],
+  [
+    61_500,
+    {
+      kind: 'weights.set',
+      layer: 'edge',
+      service: 'messenger',
+      source: 'lon',
+      weights: { east: 0, west: 1, central: 1 },
+    },
+  ],
   [200_000, { kind: 'sessions.teardown', service: 'messenger', datacenter: 'east', rate: 100 }],
-  [250_250, { kind: 'weights.set', layer: 'cluster', service: 'feed', source: 'east', weights: { 'west-a': 1, 'central-a': 1 } }],
+  [
+    250_250,
+    {
+      kind: 'weights.set',
+      layer: 'cluster',
+      service: 'feed',
+      source: 'east',
+      weights: { 'west-a': 1, 'central-a': 1 },
+    },
+  ],
   [300_000, { kind: 'stateful.primary', service: 'message-store', primary: 'west' }],
   [320_000, { kind: 'replication.source', service: 'search-index', source: 'central' }],
   [400_000, { kind: 'jobs.restart', service: 'cache', datacenter: 'west', rate: 0.01, generation: 'g2' }],
@@ -68,18 +89,35 @@ describe('determinism', () => {
 
 const arbCommand: fc.Arbitrary<SimCommand> = fc.oneof(
   fc.record({
-    kind: fc.constant('weights.set' as const), layer: fc.constant('edge' as const),
-    service: fc.constantFrom('web', 'api', 'photos', 'messenger'), source: fc.constantFrom('nyc', 'lon', 'chi', 'sfo'),
+    kind: fc.constant('weights.set' as const),
+    layer: fc.constant('edge' as const),
+    service: fc.constantFrom('web', 'api', 'photos', 'messenger'),
+    source: fc.constantFrom('nyc', 'lon', 'chi', 'sfo'),
     weights: fc.record({ east: fc.nat(100), west: fc.nat(100), central: fc.nat(100) }),
   }),
   fc.record({
-    kind: fc.constant('weights.set' as const), layer: fc.constant('cluster' as const),
-    service: fc.constantFrom('web', 'feed', 'cache', 'auth', 'user-db'), source: fc.constantFrom('east', 'west', 'central'),
+    kind: fc.constant('weights.set' as const),
+    layer: fc.constant('cluster' as const),
+    service: fc.constantFrom('web', 'feed', 'cache', 'auth', 'user-db'),
+    source: fc.constantFrom('east', 'west', 'central'),
     weights: fc.record({ 'east-a': fc.nat(5), 'west-b': fc.nat(5), 'central-a': fc.nat(5) }),
   }),
-  fc.record({ kind: fc.constant('sessions.teardown' as const), service: fc.constantFrom('messenger', 'chat-proxy'), datacenter: fc.constantFrom('east', 'west'), rate: fc.constantFrom(0, 10, 1e6) }),
-  fc.record({ kind: fc.constant('jobs.stop' as const), service: fc.constantFrom('web', 'cache'), datacenter: fc.constantFrom('east', 'west', 'central') }),
-  fc.record({ kind: fc.constant('stateful.primary' as const), service: fc.constantFrom('user-db', 'message-store'), primary: fc.constantFrom('east', 'west', 'central') }),
+  fc.record({
+    kind: fc.constant('sessions.teardown' as const),
+    service: fc.constantFrom('messenger', 'chat-proxy'),
+    datacenter: fc.constantFrom('east', 'west'),
+    rate: fc.constantFrom(0, 10, 1e6),
+  }),
+  fc.record({
+    kind: fc.constant('jobs.stop' as const),
+    service: fc.constantFrom('web', 'cache'),
+    datacenter: fc.constantFrom('east', 'west', 'central'),
+  }),
+  fc.record({
+    kind: fc.constant('stateful.primary' as const),
+    service: fc.constantFrom('user-db', 'message-store'),
+    primary: fc.constantFrom('east', 'west', 'central'),
+  }),
 );
 
 function checkInvariants(sim: Simulation): void {
@@ -106,20 +144,31 @@ function checkInvariants(sim: Simulation): void {
 
 describe('invariants', () => {
   it('hold under any sequence of actions: conservation, non-negative loads, normalised weights', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 600 }), arbCommand), { maxLength: 12 }), (steps) => {
-      const sim = createSimulation({ fleet, scenario: fibreCut, seriesResolutionMs: 0 });
-      const sorted = [...steps].sort((x, y) => x[0] - y[0]);
-      for (const [sec, cmd] of sorted) {
-        sim.advanceTo(sim.startMs + sec * 1000);
-        try { sim.apply(cmd); } catch { /* refused (e.g. a promotion already under way): nothing changed */ }
-      }
-      sim.advanceTo(sim.startMs + 900_000);
-      checkInvariants(sim);
-    }), { numRuns: 25 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 600 }), arbCommand), { maxLength: 12 }), (steps) => {
+        const sim = createSimulation({ fleet, scenario: fibreCut, seriesResolutionMs: 0 });
+        const sorted = [...steps].sort((x, y) => x[0] - y[0]);
+        for (const [sec, cmd] of sorted) {
+          sim.advanceTo(sim.startMs + sec * 1000);
+          try {
+            sim.apply(cmd);
+          } catch {
+            /* refused (e.g. a promotion already under way): nothing changed */
+          }
+        }
+        sim.advanceTo(sim.startMs + 900_000);
+        checkInvariants(sim);
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('demand follows the curve exactly without noise, and on average with it', () => {
-    const quiet = createSimulation({ fleet, scenario: scenarioWith({ load: { curve: 'diurnal', peak: '20:00', trough: 0.45, noise: 0 } }), seriesResolutionMs: 0 });
+    const quiet = createSimulation({
+      fleet,
+      scenario: scenarioWith({ load: { curve: 'diurnal', peak: '20:00', trough: 0.45, noise: 0 } }),
+      seriesResolutionMs: 0,
+    });
     const curve = compileCurve({ curve: 'diurnal', peak: '20:00', trough: 0.45, noise: 0 });
     for (const minutes of [1, 30, 200, 700]) {
       quiet.advanceTo(quiet.startMs + minutes * 60_000);
@@ -130,12 +179,15 @@ describe('invariants', () => {
     noisy.advanceTo(noisy.startMs + 3_600_000);
     const demand = noisy.series('demand', { service: 'web', resolutionMs: 3_600_000 }).values[0]!;
     let expected = 0;
-    for (let t = 1; t <= 3600; t++) expected += 20000 * curve.factor(noisy.startMs + t * 1000) / 3600;
+    for (let t = 1; t <= 3600; t++) expected += (20000 * curve.factor(noisy.startMs + t * 1000)) / 3600;
     expect(Math.abs(demand / expected - 1)).toBeLessThan(0.01);
   });
 
   it('a lost datacenter serves nothing, and its sessions reconnect elsewhere', () => {
-    const sim = createSimulation({ fleet, scenario: scenarioWith({ faults: [{ at: '2m', kind: 'datacenter-lost', datacenter: 'east' }] }) });
+    const sim = createSimulation({
+      fleet,
+      scenario: scenarioWith({ faults: [{ at: '2m', kind: 'datacenter-lost', datacenter: 'east' }] }),
+    });
     sim.advanceTo(sim.startMs + 180_000);
     const snap = sim.snapshot();
     for (const [name, s] of Object.entries(snap.services)) {
@@ -160,11 +212,18 @@ describe('invariants', () => {
   });
 
   it('a capacity fault cuts capacity to its fraction for as long as it lasts', () => {
-    const sim = createSimulation({ fleet, scenario: scenarioWith({ faults: [{ at: '1m', duration: '5m', kind: 'capacity', service: 'web', datacenter: 'west', capacityFraction: 0.5 }] }) });
+    const sim = createSimulation({
+      fleet,
+      scenario: scenarioWith({
+        faults: [
+          { at: '1m', duration: '5m', kind: 'capacity', service: 'web', datacenter: 'west', capacityFraction: 0.5 },
+        ],
+      }),
+    });
     sim.advanceTo(sim.startMs + 120_000);
     expect(sim.snapshot().services.web!.datacenters.west!.capacity).toBe(6000);
     expect(sim.snapshot().services.web!.datacenters.east!.capacity).toBe(14000);
-    expect((sim.truth('web')).capacity.west).toBe(6000);
+    expect(sim.truth('web').capacity.west).toBe(6000);
     sim.advanceTo(sim.startMs + 400_000);
     expect(sim.snapshot().services.web!.datacenters.west!.capacity).toBe(12000);
   });
@@ -172,7 +231,9 @@ describe('invariants', () => {
   it('a promotion has a write outage, then the new primary', () => {
     const sim = createSimulation({ fleet, scenario: drainTest });
     sim.advanceTo(sim.startMs + 60_000);
-    expect(sim.apply({ kind: 'stateful.primary', service: 'user-db', primary: 'central', maxLagSeconds: 5 }).changed).toBe(true);
+    expect(
+      sim.apply({ kind: 'stateful.primary', service: 'user-db', primary: 'central', maxLagSeconds: 5 }).changed,
+    ).toBe(true);
     expect(sim.apply({ kind: 'stateful.primary', service: 'user-db', primary: 'central' }).changed).toBe(false);
     sim.advanceTo(sim.now() + 45_000 + 4_000); // catch-up 45s, then inside the 8s outage
     expect(sim.snapshot().services['user-db']!.errorRate).toBeGreaterThan(0.1);
@@ -207,20 +268,36 @@ describe('invariants', () => {
   });
 });
 
-describe('calls to a service that does not run in the caller\'s datacenter', () => {
+describe("calls to a service that does not run in the caller's datacenter", () => {
   it('go to the datacenters that run it, and on through their cluster tables', () => {
     const small = Fleet.parse({
-      apiVersion: 'maelstrom/v1', kind: 'Fleet', metadata: { name: 'small' },
+      apiVersion: 'maelstrom/v1',
+      kind: 'Fleet',
+      metadata: { name: 'small' },
       spec: {
-        datacenters: [{ name: 'a', clusters: ['a-1'] }, { name: 'b', clusters: ['b-1'] }, { name: 'c', clusters: ['c-1'] }],
+        datacenters: [
+          { name: 'a', clusters: ['a-1'] },
+          { name: 'b', clusters: ['b-1'] },
+          { name: 'c', clusters: ['c-1'] },
+        ],
         pops: [{ name: 'p', share: 1, weights: { c: 1 } }],
         services: [
-          { name: 'front', type: 'stateless', userFacing: true, demand: 1000, capacity: { c: 5000 }, dependsOn: [{ service: 'back', kind: 'rpc', fanout: 1 }] },
+          {
+            name: 'front',
+            type: 'stateless',
+            userFacing: true,
+            demand: 1000,
+            capacity: { c: 5000 },
+            dependsOn: [{ service: 'back', kind: 'rpc', fanout: 1 }],
+          },
           { name: 'back', type: 'stateless', capacity: { a: 3000, b: 1000 } },
         ],
       },
     });
-    const sim = createSimulation({ fleet: small, scenario: scenarioWith({ fleet: 'small', load: { curve: 'flat', peak: '20:00', trough: 1, noise: 0 } }) });
+    const sim = createSimulation({
+      fleet: small,
+      scenario: scenarioWith({ fleet: 'small', load: { curve: 'flat', peak: '20:00', trough: 1, noise: 0 } }),
+    });
     sim.advanceTo(sim.startMs + 10_000);
     let back = sim.snapshot().services.back!.datacenters;
     expect(back.a!.traffic).toBeCloseTo(750, 6);
@@ -235,14 +312,20 @@ describe('calls to a service that does not run in the caller\'s datacenter', () 
   });
 });
 
-describe('losing the primary\'s datacenter', () => {
+describe("losing the primary's datacenter", () => {
   it('fails writes until a replica, which kept its lag, is promoted', () => {
-    const sim = createSimulation({ fleet, scenario: scenarioWith({ faults: [{ at: '1m', kind: 'datacenter-lost', datacenter: 'east' }] }) });
+    const sim = createSimulation({
+      fleet,
+      scenario: scenarioWith({ faults: [{ at: '1m', kind: 'datacenter-lost', datacenter: 'east' }] }),
+    });
     sim.advanceTo(sim.startMs + 180_000);
-    const db = (): NonNullable<ReturnType<Simulation['snapshot']>['services'][string]> => sim.snapshot().services['user-db']!;
+    const db = (): NonNullable<ReturnType<Simulation['snapshot']>['services'][string]> =>
+      sim.snapshot().services['user-db']!;
     expect(db().errorRate).toBeGreaterThan(0.1);
     expect(db().datacenters.central!.replicationLag).toBeLessThan(5);
-    expect(sim.apply({ kind: 'stateful.primary', service: 'user-db', primary: 'central', maxLagSeconds: 5 }).changed).toBe(true);
+    expect(
+      sim.apply({ kind: 'stateful.primary', service: 'user-db', primary: 'central', maxLagSeconds: 5 }).changed,
+    ).toBe(true);
     sim.advanceTo(sim.now() + 60_000);
     expect(db().primary).toBe('central');
     expect(db().datacenters.west!.traffic).toBeGreaterThan(0);

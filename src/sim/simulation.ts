@@ -16,7 +16,15 @@ import { snapshot, truth } from './readings.js';
 import { SeriesRecorder } from './series.js';
 import { WorldState } from './state.js';
 import { tick } from './tick.js';
-import type { CommandResult, SeriesMetric, SeriesQuery, Series, SimCommand, SimCounters, WeightTableData } from './types.js';
+import type {
+  CommandResult,
+  SeriesMetric,
+  SeriesQuery,
+  Series,
+  SimCommand,
+  SimCounters,
+  WeightTableData,
+} from './types.js';
 import { compileWorld, type World } from './world.js';
 
 export interface SimulationOptions {
@@ -66,7 +74,10 @@ export interface Simulation {
 export function createSimulation(options: SimulationOptions): Simulation {
   const { fleet, scenario } = options;
   if (scenario && scenario.spec.fleet !== fleet.metadata.name) {
-    throw new MaelstromError('E_FLEET', `scenario ${scenario.metadata.name} is for fleet ${scenario.spec.fleet}, not ${fleet.metadata.name}`);
+    throw new MaelstromError(
+      'E_FLEET',
+      `scenario ${scenario.metadata.name} is for fleet ${scenario.spec.fleet}, not ${fleet.metadata.name}`,
+    );
   }
   const world = compileWorld(fleet);
   const startMs = options.startMs ?? (scenario ? Date.parse(scenario.spec.start) : DEFAULT_START_MS);
@@ -80,7 +91,8 @@ export function createSimulation(options: SimulationOptions): Simulation {
   const st = new WorldState(world, curve, seed, startMs, propagation, faults);
   prime(st);
   const resolution = options.seriesResolutionMs ?? 10_000;
-  if (resolution < 0 || resolution % TICK_MS !== 0) throw new MaelstromError('E_BAD_REQUEST', `series resolution must be a multiple of ${TICK_MS} ms`);
+  if (resolution < 0 || resolution % TICK_MS !== 0)
+    throw new MaelstromError('E_BAD_REQUEST', `series resolution must be a multiple of ${TICK_MS} ms`);
   const recorder = resolution > 0 ? new SeriesRecorder(st, resolution) : undefined;
   const generations = new Map<number, string>();
   const byDc = (arr: Float64Array): Record<string, Record<string, number>> => {
@@ -94,7 +106,10 @@ export function createSimulation(options: SimulationOptions): Simulation {
   };
 
   return {
-    world, startMs, tickMs: TICK_MS, state: st,
+    world,
+    startMs,
+    tickMs: TICK_MS,
+    state: st,
     endMs: scenario ? startMs + durationMs(scenario.spec.duration) : undefined,
     now: () => st.time,
     advanceTo(t) {
@@ -109,11 +124,20 @@ export function createSimulation(options: SimulationOptions): Simulation {
     faultFor(command, at) {
       const mech = mechanismOf(command.kind, command.kind === 'weights.set' ? command.layer : undefined);
       const svcName = 'service' in command ? command.service : undefined;
-      const dcName = 'datacenter' in command ? command.datacenter
-        : command.kind === 'weights.set' && command.layer === 'cluster' ? command.source : undefined;
-      return faults.find((f) => f.kind === 'mechanism' && isActive(f, at) && (f.mechanism === undefined || f.mechanism === mech)
-        && (f.service < 0 || world.services[f.service]!.name === svcName)
-        && (f.dc < 0 || dcName === undefined || world.datacenters[f.dc] === dcName));
+      const dcName =
+        'datacenter' in command
+          ? command.datacenter
+          : command.kind === 'weights.set' && command.layer === 'cluster'
+            ? command.source
+            : undefined;
+      return faults.find(
+        (f) =>
+          f.kind === 'mechanism' &&
+          isActive(f, at) &&
+          (f.mechanism === undefined || f.mechanism === mech) &&
+          (f.service < 0 || world.services[f.service]!.name === svcName) &&
+          (f.dc < 0 || dcName === undefined || world.datacenters[f.dc] === dcName),
+      );
     },
     weights: (layer, service) => readWeights(st, layer, service, false),
     baselineWeights: (layer, service) => readWeights(st, layer, service, true),
@@ -126,12 +150,20 @@ export function createSimulation(options: SimulationOptions): Simulation {
     },
     counters() {
       const backbone: Record<string, number> = {};
-      world.datacenters.forEach((n, d) => { backbone[n] = st.backboneTotal[d]!; });
+      world.datacenters.forEach((n, d) => {
+        backbone[n] = st.backboneTotal[d]!;
+      });
       const failedByService: Record<string, number> = {};
       for (const svc of world.services) failedByService[svc.name] = st.failedByService[svc.index]!;
       return {
-        time: st.time, failedRequests: st.failedTotal, servedRequests: st.servedTotal, crossDatacenterRpc: st.crossRpcTotal,
-        backbone, overloadSeconds: byDc(st.overloadSeconds), maxUtilization: byDc(st.maxUtilization), failedByService,
+        time: st.time,
+        failedRequests: st.failedTotal,
+        servedRequests: st.servedTotal,
+        crossDatacenterRpc: st.crossRpcTotal,
+        backbone,
+        overloadSeconds: byDc(st.overloadSeconds),
+        maxUtilization: byDc(st.maxUtilization),
+        failedByService,
       };
     },
     conservation() {
@@ -157,7 +189,9 @@ function prime(st: WorldState): void {
     for (let p = 0; p < P; p++) {
       for (let d = 0; d < D; d++) {
         const j = svc.index * D + d;
-        st.sessions[j] = st.sessions[j]! + svc.demand * f * st.world.popShare[p]! * st.edgeFrac[(svc.index * P + p) * D + d]! / SESSION_RPS;
+        st.sessions[j] =
+          st.sessions[j]! +
+          (svc.demand * f * st.world.popShare[p]! * st.edgeFrac[(svc.index * P + p) * D + d]!) / SESSION_RPS;
       }
     }
   }
@@ -173,9 +207,16 @@ function prime(st: WorldState): void {
   st.noiseState.set(st.noiseStart);
   st.backlog.fill(0);
   st.rpcIn.fill(0);
-  st.crossRpcTotal = 0; st.failedTotal = 0; st.servedTotal = 0; st.offeredTotal = 0;
-  st.failedByService.fill(0); st.offeredByService.fill(0); st.servedByService.fill(0);
-  st.overloadSeconds.fill(0); st.maxUtilization.fill(0); st.backboneTotal.fill(0);
+  st.crossRpcTotal = 0;
+  st.failedTotal = 0;
+  st.servedTotal = 0;
+  st.offeredTotal = 0;
+  st.failedByService.fill(0);
+  st.offeredByService.fill(0);
+  st.servedByService.fill(0);
+  st.overloadSeconds.fill(0);
+  st.maxUtilization.fill(0);
+  st.backboneTotal.fill(0);
   st.faultCaps.clear();
   st.activeFaultKey = '#'; // recomputed on the first tick
 }

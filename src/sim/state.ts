@@ -18,10 +18,28 @@ export interface PendingWeights {
   readonly weights: Float64Array;
 }
 
-export interface Promotion { readonly to: number; readonly catchUpEnd: number; readonly outageEnd: number }
-export interface Repoint { readonly to: number; readonly at: number }
-export interface ShardMove { readonly from: number; readonly to: number; readonly count: number; remainingUnits: number; readonly unitsPerSecond: number; moved: number }
-export interface Restart { readonly generation: string; readonly rate: number; readonly end: number }
+export interface Promotion {
+  readonly to: number;
+  readonly catchUpEnd: number;
+  readonly outageEnd: number;
+}
+export interface Repoint {
+  readonly to: number;
+  readonly at: number;
+}
+export interface ShardMove {
+  readonly from: number;
+  readonly to: number;
+  readonly count: number;
+  remainingUnits: number;
+  readonly unitsPerSecond: number;
+  moved: number;
+}
+export interface Restart {
+  readonly generation: string;
+  readonly rate: number;
+  readonly end: number;
+}
 
 export class WorldState {
   readonly S: number;
@@ -150,7 +168,8 @@ export class WorldState {
           for (let d = 0; d < D; d++) sum += svc.deployed[d]! ? world.popWeights[p * D + d]! : 0;
           for (let d = 0; d < D; d++) {
             // A PoP whose default weights name no datacenter running the service spreads it by capacity.
-            this.edgeDesired[(s * P + p) * D + d] = sum > 0 ? (svc.deployed[d]! ? world.popWeights[p * D + d]! : 0) : svc.capacity[d]!;
+            this.edgeDesired[(s * P + p) * D + d] =
+              sum > 0 ? (svc.deployed[d]! ? world.popWeights[p * D + d]! : 0) : svc.capacity[d]!;
           }
         }
       }
@@ -163,7 +182,8 @@ export class WorldState {
     this.clusterBaseline = this.clusterDesired.slice();
     for (let s = 0; s < S; s++) {
       for (let p = 0; p < P; p++) this.applyEdge(s, p, this.edgeDesired.subarray((s * P + p) * D, (s * P + p + 1) * D));
-      for (let d = 0; d < D; d++) this.applyCluster(s, d, this.clusterDesired.subarray((s * D + d) * C, (s * D + d + 1) * C));
+      for (let d = 0; d < D; d++)
+        this.applyCluster(s, d, this.clusterDesired.subarray((s * D + d) * C, (s * D + d + 1) * C));
     }
 
     this.backlog = new Float64Array(S * C);
@@ -234,10 +254,20 @@ export class WorldState {
   applyCluster(s: number, d: number, weights: ArrayLike<number>): void {
     const C = this.C;
     let sum = 0;
-    for (let c = 0; c < C; c++) { const w = weights[c]!; if (w > 0) sum += w; }
+    for (let c = 0; c < C; c++) {
+      const w = weights[c]!;
+      if (w > 0) sum += w;
+    }
     const j = s * this.D + d;
     let k = j * C;
-    for (let c = 0; c < C; c++) { const w = weights[c]!; if (w > 0) { this.routeCl[k] = c; this.routeFr[k] = w / sum; k++; } }
+    for (let c = 0; c < C; c++) {
+      const w = weights[c]!;
+      if (w > 0) {
+        this.routeCl[k] = c;
+        this.routeFr[k] = w / sum;
+        k++;
+      }
+    }
     this.routeLen[j] = k - j * C;
   }
 

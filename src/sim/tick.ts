@@ -5,8 +5,20 @@
  * down the whole call graph.
  */
 import {
-  BASE_LATENCY_S, CATCH_UP_FACTOR, COLD_FACTOR, CONNECT_COST, QUEUE_TIMEOUT_S, SESSION_RPS, STREAM_FRACTION,
-  TICK_MS, WARM_SLACK, NOISE_TAU_S, WARM_TAU_S, WRITE_FRACTION, BASE_LAG_S, SHARD_UNITS,
+  BASE_LATENCY_S,
+  CATCH_UP_FACTOR,
+  COLD_FACTOR,
+  CONNECT_COST,
+  QUEUE_TIMEOUT_S,
+  SESSION_RPS,
+  STREAM_FRACTION,
+  TICK_MS,
+  WARM_SLACK,
+  NOISE_TAU_S,
+  WARM_TAU_S,
+  WRITE_FRACTION,
+  BASE_LAG_S,
+  SHARD_UNITS,
 } from './constants.js';
 import { gaussian } from './demand.js';
 import { applyDue } from './schedule.js';
@@ -24,7 +36,10 @@ export function tick(st: WorldState): void {
   applyDue(st, T);
   const { S, D } = st;
   let sc = scratch.get(D);
-  if (!sc) { sc = { edge: new Float64Array(D), rpc: new Float64Array(D), dist: new Float64Array(D) }; scratch.set(D, sc); }
+  if (!sc) {
+    sc = { edge: new Float64Array(D), rpc: new Float64Array(D), dist: new Float64Array(D) };
+    scratch.set(D, sc);
+  }
   const f = st.curve.factor(T);
   st.inbound.fill(0);
   st.crossRpcRate = 0;
@@ -44,9 +59,43 @@ export function tick(st: WorldState): void {
   st.tickNo++;
 }
 
-function flowService(st: WorldState, s: number, f: number, edge: Float64Array, rpc: Float64Array, dist: Float64Array): void {
+function flowService(
+  st: WorldState,
+  s: number,
+  f: number,
+  edge: Float64Array,
+  rpc: Float64Array,
+  dist: Float64Array,
+): void {
   // Locals for the arrays touched per tick: keeps the hot loops free of property loads.
-  const { offered: a_offered, failed: a_failed, load: a_load, served: a_served, effLoad: a_effLoad, inflight: a_inflight, rpcIn: a_rpcIn, clusterLoad: a_clusterLoad, inbound: a_inbound, passFraction: a_passFraction, lost: a_lost, capFraction: a_capFraction, warm: a_warm, backlog: a_backlog, jobFactor: a_jobFactor, ownLatency: a_ownLatency, capacity: a_capacity, overloadSeconds: a_overloadSeconds, maxUtilization: a_maxUtilization, routeCl: a_routeCl, routeFr: a_routeFr, routeLen: a_routeLen, nominal: a_nominal, deployed: a_deployed, edgeFrac: a_edgeFrac, edgeShare: a_edgeShare } = st;
+  const {
+    offered: a_offered,
+    failed: a_failed,
+    load: a_load,
+    served: a_served,
+    effLoad: a_effLoad,
+    inflight: a_inflight,
+    rpcIn: a_rpcIn,
+    clusterLoad: a_clusterLoad,
+    inbound: a_inbound,
+    passFraction: a_passFraction,
+    lost: a_lost,
+    capFraction: a_capFraction,
+    warm: a_warm,
+    backlog: a_backlog,
+    jobFactor: a_jobFactor,
+    ownLatency: a_ownLatency,
+    capacity: a_capacity,
+    overloadSeconds: a_overloadSeconds,
+    maxUtilization: a_maxUtilization,
+    routeCl: a_routeCl,
+    routeFr: a_routeFr,
+    routeLen: a_routeLen,
+    nominal: a_nominal,
+    deployed: a_deployed,
+    edgeFrac: a_edgeFrac,
+    edgeShare: a_edgeShare,
+  } = st;
   const { D, C, P, world } = st;
   const svc = world.services[s]!;
   const base = s * D;
@@ -56,8 +105,12 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
   for (let d = 0; d < D; d++) {
     rpc[d] = a_rpcIn[base + d]!;
     a_rpcIn[base + d] = 0;
-    a_load[base + d] = 0; a_served[base + d] = 0; a_failed[base + d] = 0; a_effLoad[base + d] = 0;
-    a_inflight[base + d] = 0; a_offered[base + d] = 0;
+    a_load[base + d] = 0;
+    a_served[base + d] = 0;
+    a_failed[base + d] = 0;
+    a_effLoad[base + d] = 0;
+    a_inflight[base + d] = 0;
+    a_offered[base + d] = 0;
   }
   st.unrouted[s] = 0;
 
@@ -78,7 +131,11 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
       const share = world.popShare[p]!;
       const row = (s * P + p) * D;
       let rowSum = 0;
-      for (let d = 0; d < D; d++) { const fr = a_edgeFrac[row + d]!; dist[d] = dist[d]! + share * fr; rowSum += fr; }
+      for (let d = 0; d < D; d++) {
+        const fr = a_edgeFrac[row + d]!;
+        dist[d] = dist[d]! + share * fr;
+        rowSum += fr;
+      }
       if (rowSum > 0) routedShare += share;
     }
     let popTotal = 0;
@@ -89,7 +146,11 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
     } else {
       for (let d = 0; d < D; d++) edge[d] = dem * dist[d]!;
       const lostDemand = dem * (popTotal - routedShare);
-      if (lostDemand > 0) { st.unrouted[s] = lostDemand; failedCount += lostDemand; offered += lostDemand; }
+      if (lostDemand > 0) {
+        st.unrouted[s] = lostDemand;
+        failedCount += lostDemand;
+        offered += lostDemand;
+      }
     }
   }
 
@@ -103,7 +164,12 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
       if (wr === 0 || pm === d) continue;
       rpc[d] = rpc[d]! - wr;
       offered += wr;
-      if (outage || a_lost[pm]) { failedCount += wr; a_failed[base + d] = a_failed[base + d]! + wr; a_offered[base + d] = a_offered[base + d]! + wr; continue; }
+      if (outage || a_lost[pm]) {
+        failedCount += wr;
+        a_failed[base + d] = a_failed[base + d]! + wr;
+        a_offered[base + d] = a_offered[base + d]! + wr;
+        continue;
+      }
       st.crossRpcRate += wr;
       a_inbound[pm] = a_inbound[pm]! + wr;
       const pass = wr * a_passFraction[pm]!;
@@ -118,8 +184,10 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
         if (d !== pm) continue;
         const wr = rpc[d]! * WRITE_FRACTION;
         rpc[d] = rpc[d]! - wr;
-        offered += wr; failedCount += wr;
-        a_failed[base + d] = a_failed[base + d]! + wr; a_offered[base + d] = a_offered[base + d]! + wr;
+        offered += wr;
+        failedCount += wr;
+        a_failed[base + d] = a_failed[base + d]! + wr;
+        a_offered[base + d] = a_offered[base + d]! + wr;
       }
     }
   }
@@ -134,16 +202,30 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
     if (e > 0) {
       a_inbound[d] = a_inbound[d]! + e;
       const pass = a_lost[d] ? 0 : e * a_passFraction[d]!;
-      if (e > pass) { failedCount += e - pass; a_failed[base + d] = a_failed[base + d]! + e - pass; a_offered[base + d] = a_offered[base + d]! + e - pass; }
+      if (e > pass) {
+        failedCount += e - pass;
+        a_failed[base + d] = a_failed[base + d]! + e - pass;
+        a_offered[base + d] = a_offered[base + d]! + e - pass;
+      }
       src += pass;
     }
     if (src === 0) continue;
-    if (a_lost[d]) { failedCount += src; a_failed[base + d] = a_failed[base + d]! + src; a_offered[base + d] = a_offered[base + d]! + src; continue; }
+    if (a_lost[d]) {
+      failedCount += src;
+      a_failed[base + d] = a_failed[base + d]! + src;
+      a_offered[base + d] = a_offered[base + d]! + src;
+      continue;
+    }
     const rpcPart = src > 0 ? r / src : 0;
     if (a_deployed[base + d]) {
       const ro = (base + d) * C;
       const n = a_routeLen[base + d]!;
-      if (n === 0) { failedCount += src; a_failed[base + d] = a_failed[base + d]! + src; a_offered[base + d] = a_offered[base + d]! + src; continue; }
+      if (n === 0) {
+        failedCount += src;
+        a_failed[base + d] = a_failed[base + d]! + src;
+        a_offered[base + d] = a_offered[base + d]! + src;
+        continue;
+      }
       for (let k = ro; k < ro + n; k++) {
         const c = a_routeCl[k]!;
         const flow = src * a_routeFr[k]!;
@@ -153,7 +235,10 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
           a_inbound[to] = a_inbound[to]! + flow;
           st.crossRpcRate += flow * rpcPart;
           pass = a_lost[to] ? 0 : flow * a_passFraction[to]!;
-          if (flow > pass) { failedCount += flow - pass; a_failed[base + to] = a_failed[base + to]! + flow - pass; }
+          if (flow > pass) {
+            failedCount += flow - pass;
+            a_failed[base + to] = a_failed[base + to]! + flow - pass;
+          }
         }
         a_offered[base + to] = a_offered[base + to]! + flow;
         a_clusterLoad[s * C + c] = a_clusterLoad[s * C + c]! + pass;
@@ -162,19 +247,34 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
       // The service does not run here: the call goes to the datacenters that run it, in proportion to capacity,
       // and on through that datacenter's cluster table (so a drained datacenter forwards it again).
       let total = 0;
-      for (let to = 0; to < D; to++) if (a_deployed[base + to] && !a_lost[to]) total += a_nominal[base + to]! * a_capFraction[base + to]!;
-      if (total === 0) { failedCount += src; a_failed[base + d] = a_failed[base + d]! + src; a_offered[base + d] = a_offered[base + d]! + src; continue; }
+      for (let to = 0; to < D; to++)
+        if (a_deployed[base + to] && !a_lost[to]) total += a_nominal[base + to]! * a_capFraction[base + to]!;
+      if (total === 0) {
+        failedCount += src;
+        a_failed[base + d] = a_failed[base + d]! + src;
+        a_offered[base + d] = a_offered[base + d]! + src;
+        continue;
+      }
       for (let to = 0; to < D; to++) {
         if (!a_deployed[base + to] || a_lost[to]) continue;
-        const flow = src * a_nominal[base + to]! * a_capFraction[base + to]! / total;
+        const flow = (src * a_nominal[base + to]! * a_capFraction[base + to]!) / total;
         if (flow === 0) continue;
         a_inbound[to] = a_inbound[to]! + flow;
         st.crossRpcRate += flow * rpcPart;
         const pass = flow * a_passFraction[to]!;
-        if (flow > pass) { failedCount += flow - pass; a_failed[base + to] = a_failed[base + to]! + flow - pass; a_offered[base + to] = a_offered[base + to]! + flow - pass; }
+        if (flow > pass) {
+          failedCount += flow - pass;
+          a_failed[base + to] = a_failed[base + to]! + flow - pass;
+          a_offered[base + to] = a_offered[base + to]! + flow - pass;
+        }
         const ro = (base + to) * C;
         const n = a_routeLen[base + to]!;
-        if (n === 0) { failedCount += pass; a_failed[base + to] = a_failed[base + to]! + pass; a_offered[base + to] = a_offered[base + to]! + pass; continue; }
+        if (n === 0) {
+          failedCount += pass;
+          a_failed[base + to] = a_failed[base + to]! + pass;
+          a_offered[base + to] = a_offered[base + to]! + pass;
+          continue;
+        }
         for (let k = ro; k < ro + n; k++) {
           const c = a_routeCl[k]!;
           const f2 = pass * a_routeFr[k]!;
@@ -184,7 +284,10 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
             a_inbound[e2] = a_inbound[e2]! + f2;
             st.crossRpcRate += f2 * rpcPart;
             p2 = a_lost[e2] ? 0 : f2 * a_passFraction[e2]!;
-            if (f2 > p2) { failedCount += f2 - p2; a_failed[base + e2] = a_failed[base + e2]! + f2 - p2; }
+            if (f2 > p2) {
+              failedCount += f2 - p2;
+              a_failed[base + e2] = a_failed[base + e2]! + f2 - p2;
+            }
           }
           a_offered[base + e2] = a_offered[base + e2]! + f2;
           a_clusterLoad[s * C + c] = a_clusterLoad[s * C + c]! + p2;
@@ -198,8 +301,13 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
   for (let d = 0; d < D; d++) {
     if (!a_deployed[base + d]) continue;
     const cls = world.dcClusters[d]!;
-    const kDc = a_lost[d] ? 0 : a_nominal[base + d]! * a_capFraction[base + d]! / cls.length;
-    let load = 0, served = 0, failed = 0, eff = 0, cap = 0, inflight = 0;
+    const kDc = a_lost[d] ? 0 : (a_nominal[base + d]! * a_capFraction[base + d]!) / cls.length;
+    let load = 0,
+      served = 0,
+      failed = 0,
+      eff = 0,
+      cap = 0,
+      inflight = 0;
     for (const c of cls) {
       const i = s * C + c;
       const L = a_clusterLoad[i]!;
@@ -220,8 +328,14 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
       a_backlog[i] = bl;
       const rho = K > 0 ? E / K : 0;
       const r4 = rho * rho * rho * rho;
-      a_ownLatency[i] = K > 0 ? BASE_LATENCY_S * (1 + 2 * r4 / (1 - Math.min(rho, 0.95))) + (rate > 0 ? bl / rate : 0) : 0;
-      load += L; served += srv; failed += fl; eff += E; cap += K; inflight += bl;
+      a_ownLatency[i] =
+        K > 0 ? BASE_LATENCY_S * (1 + (2 * r4) / (1 - Math.min(rho, 0.95))) + (rate > 0 ? bl / rate : 0) : 0;
+      load += L;
+      served += srv;
+      failed += fl;
+      eff += E;
+      cap += K;
+      inflight += bl;
     }
     const j = base + d;
     a_load[j] = load;
@@ -232,7 +346,7 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
     a_inflight[j] = inflight;
     servedCount += served;
     failedCount += failed;
-    const util = cap > 0 ? eff / cap : (load > 0 ? Number.POSITIVE_INFINITY : 0);
+    const util = cap > 0 ? eff / cap : load > 0 ? Number.POSITIVE_INFINITY : 0;
     if (util > 1) a_overloadSeconds[j] = a_overloadSeconds[j]! + DT;
     if (util > a_maxUtilization[j]! && Number.isFinite(util)) a_maxUtilization[j] = util;
   }
@@ -259,17 +373,28 @@ function flowService(st: WorldState, s: number, f: number, edge: Float64Array, r
  * Sessions of a user-facing sticky service: new ones follow the edge weights, established ones stay where they
  * are until they end, are torn down (and reconnect through the edge), or their datacenter is lost.
  */
-function stickySessions(st: WorldState, s: number, dem: number, dist: Float64Array, edge: Float64Array, unroutedShare: number): void {
+function stickySessions(
+  st: WorldState,
+  s: number,
+  dem: number,
+  dist: Float64Array,
+  edge: Float64Array,
+  unroutedShare: number,
+): void {
   const { D } = st;
   const svc = st.world.services[s]!;
   const life = svc.sessionMs / 1000;
   const base = s * D;
-  const newSessions = dem / (SESSION_RPS * life) * DT;
+  const newSessions = (dem / (SESSION_RPS * life)) * DT;
   let reconnects = 0;
   for (let d = 0; d < D; d++) {
     let sess = st.sessions[base + d]!;
-    if (st.lost[d]) { reconnects += sess; st.sessions[base + d] = 0; continue; }
-    sess -= sess * DT / life;
+    if (st.lost[d]) {
+      reconnects += sess;
+      st.sessions[base + d] = 0;
+      continue;
+    }
+    sess -= (sess * DT) / life;
     const td = Math.min(sess, st.teardownRate[base + d]! * DT);
     st.sessions[base + d] = wholeSessions(sess - td);
     reconnects += td;
@@ -278,11 +403,11 @@ function stickySessions(st: WorldState, s: number, dem: number, dist: Float64Arr
   for (let d = 0; d < D; d++) {
     const c = connecting * dist[d]!;
     if (!st.lost[d]) st.sessions[base + d] = st.sessions[base + d]! + c;
-    edge[d] = st.sessions[base + d]! * SESSION_RPS + c * CONNECT_COST / DT;
+    edge[d] = st.sessions[base + d]! * SESSION_RPS + (c * CONNECT_COST) / DT;
   }
   // Connections from PoPs with no route fail; their sessions are lost rather than retried.
   // (Taken from the PoP shares, not from summing `dist`, so that a fully routed service loses exactly nothing.)
-  const unrouted = connecting * unroutedShare * CONNECT_COST / DT;
+  const unrouted = (connecting * unroutedShare * CONNECT_COST) / DT;
   if (unrouted > 0) {
     st.unrouted[s] = unrouted;
     st.failedByService[s] = st.failedByService[s]! + unrouted * DT;
@@ -308,11 +433,14 @@ function internalSessions(st: WorldState, s: number): void {
   for (let d = 0; d < D; d++) {
     const target = st.served[base + d]! / SESSION_RPS;
     let sess = st.sessions[base + d]!;
-    if (st.lost[d]) { st.sessions[base + d] = 0; continue; }
+    if (st.lost[d]) {
+      st.sessions[base + d] = 0;
+      continue;
+    }
     sess += (target - sess) * Math.min(1, DT / life);
     const td = Math.min(sess, st.teardownRate[base + d]! * DT);
     st.sessions[base + d] = wholeSessions(sess - td);
-    if (td > 0) st.rpcIn[base + d] = st.rpcIn[base + d]! + td * CONNECT_COST / DT;
+    if (td > 0) st.rpcIn[base + d] = st.rpcIn[base + d]! + (td * CONNECT_COST) / DT;
   }
 }
 

@@ -9,8 +9,16 @@ export type SimCommand = Action;
 export type SimCommandKind = SimCommand['kind'];
 
 export const SIM_COMMAND_KINDS: readonly SimCommandKind[] = [
-  'weights.set', 'sessions.teardown', 'jobs.restart', 'jobs.stop', 'jobs.start', 'replication.source',
-  'stateful.primary', 'shards.place', 'config.set', 'alerts.suppress',
+  'weights.set',
+  'sessions.teardown',
+  'jobs.restart',
+  'jobs.stop',
+  'jobs.start',
+  'replication.source',
+  'stateful.primary',
+  'shards.place',
+  'config.set',
+  'alerts.suppress',
 ];
 
 export interface CommandResult {
@@ -23,8 +31,17 @@ export type WeightTableData = WeightTable;
 /** Metrics kept as time series, per service and datacenter unless marked otherwise. */
 export const SERIES_METRICS = [
   'demand', // per service: user requests per second offered at the edge
-  'load', 'capacity', 'utilization', 'traffic', 'failed', 'errorRate', 'latencyP99', 'sessions', 'replicationLag',
-  'shareEdge', 'shareCluster',
+  'load',
+  'capacity',
+  'utilization',
+  'traffic',
+  'failed',
+  'errorRate',
+  'latencyP99',
+  'sessions',
+  'replicationLag',
+  'shareEdge',
+  'shareCluster',
   'crossDatacenterRpc', // fleet-wide, requests per second
   'backbone', // per datacenter: request-units per second arriving over the links into it
 ] as const;

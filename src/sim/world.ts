@@ -73,7 +73,13 @@ export function compileWorld(fleet: Fleet): World {
   const clusterDcList: number[] = [];
   const dcClusters: number[][] = [];
   spec.datacenters.forEach((d, di) => {
-    dcClusters.push(d.clusters.map((c) => { clusters.push(c); clusterDcList.push(di); return clusters.length - 1; }));
+    dcClusters.push(
+      d.clusters.map((c) => {
+        clusters.push(c);
+        clusterDcList.push(di);
+        return clusters.length - 1;
+      }),
+    );
   });
   const pops = spec.pops.map((p) => p.name);
   const D = datacenters.length;
@@ -86,12 +92,30 @@ export function compileWorld(fleet: Fleet): World {
   const serviceIndex = indexOf(spec.services.map((s) => s.name));
   const services = spec.services.map((s, i) => compileService(s, i, dcIndex, serviceIndex, D));
   return {
-    fleet, datacenters, clusters, clusterDc: Int32Array.from(clusterDcList), dcClusters, pops, popShare, popWeights,
-    services, order: topologicalOrder(services), dcIndex, clusterIndex: indexOf(clusters), popIndex: indexOf(pops), serviceIndex,
+    fleet,
+    datacenters,
+    clusters,
+    clusterDc: Int32Array.from(clusterDcList),
+    dcClusters,
+    pops,
+    popShare,
+    popWeights,
+    services,
+    order: topologicalOrder(services),
+    dcIndex,
+    clusterIndex: indexOf(clusters),
+    popIndex: indexOf(pops),
+    serviceIndex,
   };
 }
 
-function compileService(s: Service, index: number, dcIndex: ReadonlyMap<string, number>, serviceIndex: ReadonlyMap<string, number>, D: number): ServiceModel {
+function compileService(
+  s: Service,
+  index: number,
+  dcIndex: ReadonlyMap<string, number>,
+  serviceIndex: ReadonlyMap<string, number>,
+  D: number,
+): ServiceModel {
   const capacity = new Float64Array(D);
   const deployed = new Uint8Array(D);
   for (const [dc, c] of Object.entries(s.capacity)) {
@@ -103,11 +127,19 @@ function compileService(s: Service, index: number, dcIndex: ReadonlyMap<string, 
   for (const dep of s.dependsOn ?? []) {
     if (dep.kind === 'bootstrap') continue;
     const callee = serviceIndex.get(dep.service);
-    if (callee === undefined) throw new MaelstromError('E_UNKNOWN_REF', `service ${s.name}: depends on unknown service "${dep.service}"`);
+    if (callee === undefined)
+      throw new MaelstromError('E_UNKNOWN_REF', `service ${s.name}: depends on unknown service "${dep.service}"`);
     callees.push({ service: callee, fanout: dep.fanout ?? 1 });
   }
   return {
-    index, name: s.name, type: s.type, userFacing: s.userFacing ?? false, demand: s.demand ?? 0, capacity, deployed, callees,
+    index,
+    name: s.name,
+    type: s.type,
+    userFacing: s.userFacing ?? false,
+    demand: s.demand ?? 0,
+    capacity,
+    deployed,
+    callees,
     sessionMs: s.session ? durationMs(s.session.meanDuration) : 600_000,
     replicationSource: s.replication ? dcOf(dcIndex, s.replication.source, `service ${s.name}`) : -1,
     applyDelayMs: s.replication?.applyDelay ? durationMs(s.replication.applyDelay) : 60_000,

@@ -12,7 +12,13 @@ import { smallFleet } from './testing/small-fleet.js';
 import type { StageWith } from './stage.js';
 
 const ctx = (values: StageWith, state?: unknown, signal?: AbortSignal) =>
-  testContext({ backend: createMemoryBackend(), fleet: smallFleet, with: values, ...(state !== undefined ? { state } : {}), ...(signal ? { signal } : {}) });
+  testContext({
+    backend: createMemoryBackend(),
+    fleet: smallFleet,
+    with: values,
+    ...(state !== undefined ? { state } : {}),
+    ...(signal ? { signal } : {}),
+  });
 
 describe('http.call', () => {
   let server: Server;
@@ -21,7 +27,9 @@ describe('http.call', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       req.on('end', () => {
         seen.push({ method: req.method ?? '', url: req.url ?? '', body, headers: req.headers });
         if (req.url === '/slow') return; // never answers
@@ -49,7 +57,10 @@ describe('http.call', () => {
   });
 
   it('fails on an unexpected status, and accepts the statuses it is told to', async () => {
-    expect(await httpCall(ctx({ url: `${base}/x?status=500` }))).toMatchObject({ outcome: 'failure', detail: expect.stringContaining('500: broken') });
+    expect(await httpCall(ctx({ url: `${base}/x?status=500` }))).toMatchObject({
+      outcome: 'failure',
+      detail: expect.stringContaining('500: broken'),
+    });
     expect((await httpCall(ctx({ url: `${base}/x?status=404`, expectStatus: ['404'] }))).outcome).toBe('success');
     expect((await httpCall(ctx({ url: `${base}/x?status=201`, expectStatus: '2xx' }))).outcome).toBe('success');
   });
@@ -63,7 +74,10 @@ describe('http.call', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    expect(await httpCall(ctx({ url: `http://127.0.0.1:${port}/` }))).toMatchObject({ outcome: 'failure', detail: expect.stringContaining('ECONNREFUSED') });
+    expect(await httpCall(ctx({ url: `http://127.0.0.1:${port}/` }))).toMatchObject({
+      outcome: 'failure',
+      detail: expect.stringContaining('ECONNREFUSED'),
+    });
   });
 
   it('does not call again once its result is recorded', async () => {
@@ -93,18 +107,25 @@ describe('command.run', () => {
   });
 
   it('maps the exit code to the outcome, with the end of stderr', async () => {
-    const result = await commandRun(ctx({ command: process.execPath, args: ['-e', 'console.error("disk full"); process.exit(3)'] }));
+    const result = await commandRun(
+      ctx({ command: process.execPath, args: ['-e', 'console.error("disk full"); process.exit(3)'] }),
+    );
     expect(result.outcome).toBe('failure');
     expect(result.detail).toContain('exited 3: disk full');
   });
 
   it('stops a program that runs past its timeout', async () => {
-    const result = await commandRun(ctx({ command: process.execPath, args: ['-e', 'setTimeout(() => {}, 60000)'], timeout: '300ms' }));
+    const result = await commandRun(
+      ctx({ command: process.execPath, args: ['-e', 'setTimeout(() => {}, 60000)'], timeout: '300ms' }),
+    );
     expect(result.outcome).toBe('timeout');
   });
 
   it('reports a program that does not exist', async () => {
-    expect(await commandRun(ctx({ command: 'no-such-program-xyz' }))).toEqual({ outcome: 'failure', detail: 'cannot run no-such-program-xyz: not found' });
+    expect(await commandRun(ctx({ command: 'no-such-program-xyz' }))).toEqual({
+      outcome: 'failure',
+      detail: 'cannot run no-such-program-xyz: not found',
+    });
   });
 
   it('runs in the directory it is given and records its result', async () => {
@@ -118,7 +139,9 @@ describe('command.run', () => {
 
   it('stops the program when the stage is aborted', async () => {
     const abort = new AbortController();
-    const run = commandRun(ctx({ command: process.execPath, args: ['-e', 'setTimeout(() => {}, 60000)'] }, undefined, abort.signal));
+    const run = commandRun(
+      ctx({ command: process.execPath, args: ['-e', 'setTimeout(() => {}, 60000)'] }, undefined, abort.signal),
+    );
     abort.abort(new MaelstromError('E_ABORTED', 'paused'));
     await expect(run).rejects.toMatchObject({ code: 'E_ABORTED' });
   });

@@ -11,7 +11,9 @@ import { act } from './stage.js';
 import { readParams } from './params.js';
 import { sleepWithin } from './wait.js';
 
-interface RestartState { readonly until: number }
+interface RestartState {
+  readonly until: number;
+}
 
 export const jobsRestart: StageFn = async (ctx) => {
   const p = readParams('jobs.restart', ctx.with);
@@ -26,11 +28,22 @@ export const jobsRestart: StageFn = async (ctx) => {
     state = { until: ctx.clock.now() + 1000 / rate };
     await ctx.checkpoint(state);
   }
-  const result = await act(ctx, { kind: 'jobs.restart', service, datacenter, ...(cluster ? { cluster } : {}), rate, generation });
+  const result = await act(ctx, {
+    kind: 'jobs.restart',
+    service,
+    datacenter,
+    ...(cluster ? { cluster } : {}),
+    rate,
+    generation,
+  });
   const left = state.until - ctx.clock.now();
   if (left > 0) await sleepWithin(ctx, left, ctx.deadline);
-  if (ctx.clock.now() < state.until) return { outcome: 'timeout', detail: `the restart of ${service} in ${cluster ?? datacenter} had not finished` };
-  return { outcome: 'success', detail: `restarted ${service} in ${cluster ?? datacenter} (generation ${generation}${result.changed ? '' : ', already under way'})` };
+  if (ctx.clock.now() < state.until)
+    return { outcome: 'timeout', detail: `the restart of ${service} in ${cluster ?? datacenter} had not finished` };
+  return {
+    outcome: 'success',
+    detail: `restarted ${service} in ${cluster ?? datacenter} (generation ${generation}${result.changed ? '' : ', already under way'})`,
+  };
 };
 
 function jobsState(kind: 'jobs.stop' | 'jobs.start'): StageFn {
@@ -41,7 +54,12 @@ function jobsState(kind: 'jobs.stop' | 'jobs.start'): StageFn {
     const cluster = p.optionalString('cluster');
     const result = await act(ctx, { kind, service, datacenter, ...(cluster ? { cluster } : {}) });
     const verb = kind === 'jobs.stop' ? 'stopped' : 'started';
-    return { outcome: 'success', detail: result.changed ? `${verb} ${service} in ${cluster ?? datacenter}` : `${service} in ${cluster ?? datacenter} was already ${verb}` };
+    return {
+      outcome: 'success',
+      detail: result.changed
+        ? `${verb} ${service} in ${cluster ?? datacenter}`
+        : `${service} in ${cluster ?? datacenter} was already ${verb}`,
+    };
   };
 }
 

@@ -85,8 +85,13 @@ export function readParams(uses: string, values: StageWith): ParamReader {
       if (Array.isArray(v)) return v.map((x) => String(x));
       if (typeof v === 'string' && v.trim().startsWith('[')) {
         let parsed: unknown;
-        try { parsed = JSON.parse(v); } catch { throw bad(key, 'a list', v); }
-        if (Array.isArray(parsed) && parsed.every((x) => ['string', 'number', 'boolean'].includes(typeof x))) return parsed.map((x) => String(x));
+        try {
+          parsed = JSON.parse(v);
+        } catch {
+          throw bad(key, 'a list', v);
+        }
+        if (Array.isArray(parsed) && parsed.every((x) => ['string', 'number', 'boolean'].includes(typeof x)))
+          return parsed.map((x) => String(x));
         throw bad(key, 'a list of plain values', v);
       }
       return [String(v)];

@@ -20,14 +20,32 @@ beforeAll(async () => {
 type Step = { readonly uses: keyof typeof stages; readonly with: StageWith };
 
 /** Runs the stages in order on the simulator's virtual clock; `evaluate` answers wait.until from a snapshot. */
-async function runTemplate(b: SimBackend, service: string, steps: readonly Step[], evaluate?: (b: SimBackend) => Promise<ConditionVerdict>) {
+async function runTemplate(
+  b: SimBackend,
+  service: string,
+  steps: readonly Step[],
+  evaluate?: (b: SimBackend) => Promise<ConditionVerdict>,
+) {
   const results: StageResult[] = [];
   for (const [i, step] of steps.entries()) {
-    const ctx = testContext({ backend: b, fleet, service, with: step.with, ...(evaluate ? { evaluate: () => evaluate(b) } : {}) });
+    const ctx = testContext({
+      backend: b,
+      fleet,
+      service,
+      with: step.with,
+      ...(evaluate ? { evaluate: () => evaluate(b) } : {}),
+    });
     const withIndex = { ...ctx, stageIndex: i };
     let result: StageResult | undefined;
     let error: unknown;
-    const p = stages[step.uses](withIndex).then((r) => { result = r; }, (e: unknown) => { error = e; });
+    const p = stages[step.uses](withIndex).then(
+      (r) => {
+        result = r;
+      },
+      (e: unknown) => {
+        error = e;
+      },
+    );
     const clock = b.clock as VirtualClock;
     await clock.runUntil(() => result !== undefined || error !== undefined, clock.now() + 4 * 3600_000);
     await p;
@@ -43,7 +61,15 @@ async function twice(service: string, steps: readonly Step[], evaluate?: (b: Sim
   const first = await runTemplate(b, service, steps, evaluate);
   const before = b.journal().length;
   const second = await runTemplate(b, service, steps, evaluate);
-  return { b, first, second, changedAgain: b.journal().slice(before).filter((j) => j.changed) };
+  return {
+    b,
+    first,
+    second,
+    changedAgain: b
+      .journal()
+      .slice(before)
+      .filter((j) => j.changed),
+  };
 }
 
 describe('reference templates against the simulator', () => {
@@ -64,10 +90,17 @@ describe('reference templates against the simulator', () => {
       const s = (await b.snapshot()).services['search-index']?.replicationSource;
       return s === undefined ? 'hold' : s !== 'east' ? 'true' : 'false';
     };
-    const { b, first, changedAgain } = await twice('search-index', [
-      { uses: 'replication.repoint', with: { service: 'search-index', away: 'east' } },
-      { uses: 'wait.until', with: { expr: 'replicationSource(params.service) != params.datacenter', timeout: '10m' } },
-    ], sourceAway);
+    const { b, first, changedAgain } = await twice(
+      'search-index',
+      [
+        { uses: 'replication.repoint', with: { service: 'search-index', away: 'east' } },
+        {
+          uses: 'wait.until',
+          with: { expr: 'replicationSource(params.service) != params.datacenter', timeout: '10m' },
+        },
+      ],
+      sourceAway,
+    );
     expect(first.map((r) => r.outcome)).toEqual(['success', 'success']);
     expect((await b.snapshot()).services['search-index']!.replicationSource).not.toBe('east');
     expect(changedAgain).toEqual([]);
@@ -91,7 +124,9 @@ describe('reference templates against the simulator', () => {
     ]);
     expect(first[0]!.outcome).toBe('success');
     expect(changedAgain).toEqual([]);
-    await runTemplate(b, 'feed', [{ uses: 'traffic.shift', with: { layer: 'cluster', service: 'feed', datacenter: 'east', target: 'baseline' } }]);
+    await runTemplate(b, 'feed', [
+      { uses: 'traffic.shift', with: { layer: 'cluster', service: 'feed', datacenter: 'east', target: 'baseline' } },
+    ]);
     expect(await b.weights('cluster', 'feed')).toEqual(await b.baselineWeights('cluster', 'feed'));
   });
 });

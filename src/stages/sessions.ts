@@ -8,9 +8,9 @@
  * receivers' measured headroom at the target can absorb until the next poll: each torn-down session costs a
  * reconnect there at once and then carries its share of load for good.
  */
-import { CLOSED_LOOP_DEFAULTS, degradation } from '../engine/pacing/closed-loop.js';
-import { receiverReading, type ReceiverReading } from '../engine/pacing/pacer.js';
-import { headroomOf } from '../engine/pacing/headroom.js';
+import { CLOSED_LOOP_DEFAULTS, degradation } from '../pacing/closed-loop.js';
+import { receiverReading, type ReceiverReading } from '../pacing/pacer.js';
+import { headroomOf } from '../pacing/headroom.js';
 import type { DatacenterReading, ServiceReading } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult } from './stage.js';
 import { readParams } from './params.js';
@@ -39,7 +39,11 @@ const MIN_RAISE = 0.1;
  * (`RECONNECT_REQUESTS` each) plus the load the moved sessions carry by the end of the poll, against a share of the
  * measured headroom. Undefined when the headroom or the load per session cannot be read.
  */
-export function absorbableRate(receivers: readonly ReceiverReading[], perSession: number | undefined, target: number): number | undefined {
+export function absorbableRate(
+  receivers: readonly ReceiverReading[],
+  perSession: number | undefined,
+  target: number,
+): number | undefined {
   if (perSession === undefined) return undefined;
   let headroom = 0;
   for (const r of receivers) {
@@ -67,7 +71,9 @@ export async function serviceReading(ctx: StageContext, service: string): Promis
 }
 
 export function receiversOf(reading: ServiceReading | undefined, except: string): ReceiverReading[] {
-  return Object.entries(reading?.datacenters ?? {}).filter(([dc]) => dc !== except).map(([dc, r]) => receiverReading(dc, r));
+  return Object.entries(reading?.datacenters ?? {})
+    .filter(([dc]) => dc !== except)
+    .map(([dc, r]) => receiverReading(dc, r));
 }
 
 /** Requests per second per session in the drained datacenter; 0 when none are left, undefined when unread. */
@@ -87,14 +93,21 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
   const edge = await ctx.backend.weights('edge', service, { signal: ctx.signal });
   const open = edge.filter((t) => (t.weights[datacenter] ?? 0) > 0).map((t) => t.source);
   if (open.length > 0) {
-    return { outcome: 'failure', detail: `${service} still has edge weight on ${datacenter} at ${open.join(', ')}: shift the edge away first` };
+    return {
+      outcome: 'failure',
+      detail: `${service} still has edge weight on ${datacenter} at ${open.join(', ')}: shift the edge away first`,
+    };
   }
 
   let state: DrainState | undefined = ctx.state as DrainState | undefined;
   if (state?.graceUntil === undefined) {
     const reading = await serviceReading(ctx, service);
     const perSession = perSessionLoad(reading?.datacenters[datacenter]);
-    state = { graceUntil: ctx.clock.now() + grace, baseline: receiversOf(reading, datacenter), ...(perSession !== undefined ? { perSession } : {}) };
+    state = {
+      graceUntil: ctx.clock.now() + grace,
+      baseline: receiversOf(reading, datacenter),
+      ...(perSession !== undefined ? { perSession } : {}),
+    };
     await ctx.checkpoint(state);
   }
 
@@ -107,7 +120,10 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
       return { outcome: 'success', detail: `no sessions of ${service} left in ${datacenter}` };
     }
     if (ctx.deadline !== undefined && ctx.clock.now() >= ctx.deadline) {
-      return { outcome: 'timeout', detail: `${sessions ?? 'an unknown number of'} sessions of ${service} left in ${datacenter}` };
+      return {
+        outcome: 'timeout',
+        detail: `${sessions ?? 'an unknown number of'} sessions of ${service} left in ${datacenter}`,
+      };
     }
     const now = ctx.clock.now();
     if (now >= state.graceUntil) {
@@ -117,9 +133,14 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
       const perSession = state.perSession ?? perSessionLoad(reading?.datacenters[datacenter]);
       const absorbable = absorbableRate(receivers, perSession, ctx.targetUtilization);
       // Unreadable headroom is never room to grow: it counts as degraded.
-      const degraded = absorbable === undefined || receivers.some((r) => degradation(r, baseline.get(r.name), ctx.targetUtilization, CLOSED_LOOP_DEFAULTS) !== undefined);
+      const degraded =
+        absorbable === undefined ||
+        receivers.some(
+          (r) => degradation(r, baseline.get(r.name), ctx.targetUtilization, CLOSED_LOOP_DEFAULTS) !== undefined,
+        );
       const current: number | undefined = state.rate;
-      const ramp: number = current === undefined ? asked * START_RATE_FRACTION : degraded ? current / 2 : Math.min(asked, current * 2);
+      const ramp: number =
+        current === undefined ? asked * START_RATE_FRACTION : degraded ? current / 2 : Math.min(asked, current * 2);
       const rate: number = Math.max(Math.min(asked, MIN_RATE), Math.min(ramp, absorbable ?? ramp));
       if (current === undefined || rate < current || rate > current * (1 + MIN_RAISE)) {
         state = { ...state, rate };
@@ -127,11 +148,26 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
         await act(ctx, { kind: 'sessions.teardown', service, datacenter, rate });
         if (current !== undefined && rate < current) {
           const why = degraded ? `receivers of ${service} degraded` : `receivers of ${service} near the target`;
-          await ctx.emit({ type: 'alert', time: ctx.clock.now(), runId: ctx.runId, taskId: ctx.taskId, severity: degraded ? 'warning' : 'info', message: `${why}: session teardown slowed to ${rate.toFixed(1)}/s` });
+          await ctx.emit({
+            type: 'alert',
+            time: ctx.clock.now(),
+            runId: ctx.runId,
+            taskId: ctx.taskId,
+            severity: degraded ? 'warning' : 'info',
+            message: `${why}: session teardown slowed to ${rate.toFixed(1)}/s`,
+          });
         }
       }
     } else if (sessions === undefined && now + POLL_MS >= state.graceUntil) {
-      await ctx.emit({ type: 'health', time: now, runId: ctx.runId, taskId: ctx.taskId, check: `sessions(${service}, ${datacenter})`, ok: null, detail: 'sessions reading missing' });
+      await ctx.emit({
+        type: 'health',
+        time: now,
+        runId: ctx.runId,
+        taskId: ctx.taskId,
+        check: `sessions(${service}, ${datacenter})`,
+        ok: null,
+        detail: 'sessions reading missing',
+      });
     }
     const until = now < state.graceUntil ? Math.min(state.graceUntil, now + POLL_MS) : now + POLL_MS;
     await sleepWithin(ctx, until - now, ctx.deadline);

@@ -15,7 +15,9 @@ export const configSet: StageFn = async (ctx) => {
   return { outcome: 'success', detail: result.changed ? `${key} set` : `${key} already had that value` };
 };
 
-interface SuppressState { readonly until: number }
+interface SuppressState {
+  readonly until: number;
+}
 
 /**
  * Matchers come from `matchers` ("alertname=HighLatency,team=web" or a list of such pairs) and default to the
@@ -24,11 +26,16 @@ interface SuppressState { readonly until: number }
 export const alertsSuppress: StageFn = async (ctx) => {
   const p = readParams('alerts.suppress', ctx.with);
   const duration = p.duration('duration', '1h');
-  const pairs = p.list('matchers').flatMap((m) => m.split(',')).map((m) => m.trim()).filter((m) => m !== '');
+  const pairs = p
+    .list('matchers')
+    .flatMap((m) => m.split(','))
+    .map((m) => m.trim())
+    .filter((m) => m !== '');
   const matchers: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new MaelstromError('E_PARAM', `alerts.suppress: a matcher is name=value, got ${JSON.stringify(pair)}`);
+    if (eq <= 0)
+      throw new MaelstromError('E_PARAM', `alerts.suppress: a matcher is name=value, got ${JSON.stringify(pair)}`);
     matchers[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
   }
   if (pairs.length === 0) {
@@ -42,6 +49,10 @@ export const alertsSuppress: StageFn = async (ctx) => {
   }
   const id = p.string('id', `${ctx.runId}/${ctx.taskId}/${ctx.stageIndex}`);
   const result = await act(ctx, { kind: 'alerts.suppress', matchers, until: state.until, id });
-  return { outcome: 'success', detail: `alerts matching ${Object.entries(matchers).map(([k, v]) => `${k}=${v}`).join(',')} silenced until ${new Date(state.until).toISOString()}${result.changed ? '' : ' (already)'}` };
+  return {
+    outcome: 'success',
+    detail: `alerts matching ${Object.entries(matchers)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')} silenced until ${new Date(state.until).toISOString()}${result.changed ? '' : ' (already)'}`,
+  };
 };
-

@@ -15,7 +15,7 @@ import type { Action, ActionResult, Backend } from '../backends/backend.js';
 import type { Clock } from '../model/clock.js';
 import type { Fleet, Pacing, ParamValue, StageKind, StageOutcome } from '../model/definitions.js';
 import type { EngineEvent } from '../model/events.js';
-import type { Pacer } from '../engine/pacing/pacer.js';
+import type { Pacer } from '../pacing/pacer.js';
 
 /** A stage's resolved `with` values. */
 export type StageWith = Readonly<Record<string, ParamValue | readonly ParamValue[]>>;
@@ -42,7 +42,7 @@ export interface StageContext {
   readonly pacing: Pacing;
   /**
    * A pacer to use instead of the one a paced stage makes from `pacing` (with the propagation delay of its layer,
-   * see createPacer in src/engine/pacing). Optional: tests and benchmarks inject one.
+   * see createPacer in src/pacing). Optional: tests and benchmarks inject one.
    */
   readonly pacer?: Pacer;
   readonly targetUtilization: number;

@@ -55,7 +55,10 @@ describe('wait.until', () => {
   it('polls the condition until it holds', async () => {
     const b = await world();
     let calls = 0;
-    const ctx = ctxFor(b, { with: { expr: 'x == 1', interval: '10s' }, evaluate: () => (++calls >= 4 ? 'true' : 'false') });
+    const ctx = ctxFor(b, {
+      with: { expr: 'x == 1', interval: '10s' },
+      evaluate: () => (++calls >= 4 ? 'true' : 'false'),
+    });
     const t0 = b.clock.now();
     expect((await runStage(stages['wait.until'], ctx, b.clock)).result?.outcome).toBe('success');
     expect(b.clock.now() - t0).toBe(30_000);
@@ -92,7 +95,9 @@ describe('traffic.shift on the in-memory backend', () => {
   it('drains the edge by headroom, and running it twice is harmless', async () => {
     const b = await world();
     Object.assign(b.readings.web!.datacenters.west!, { load: 100, utilization: 0.1 }); // far more headroom than central
-    const { first, second, changedAgain } = await twice(stages['traffic.shift'], b, { with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' } });
+    const { first, second, changedAgain } = await twice(stages['traffic.shift'], b, {
+      with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' },
+    });
     expect(first.result?.outcome).toBe('success');
     expect(second.result).toMatchObject({ outcome: 'success' });
     expect(second.result?.detail).toContain('already drained');
@@ -108,7 +113,10 @@ describe('traffic.shift on the in-memory backend', () => {
     const b = await world();
     delete b.readings.web!.datacenters.central!.load;
     delete b.readings.web!.datacenters.central!.utilization;
-    const ctx = ctxFor(b, { with: { layer: 'edge', service: 'web', datacenter: 'east' }, deadline: b.clock.now() + 600_000 });
+    const ctx = ctxFor(b, {
+      with: { layer: 'edge', service: 'web', datacenter: 'east' },
+      deadline: b.clock.now() + 600_000,
+    });
     const { result } = await runStage(stages['traffic.shift'], ctx, b.clock);
     expect(result?.outcome).toBe('timeout');
     expect(b.journal).toEqual([]);
@@ -121,7 +129,11 @@ describe('traffic.shift on the in-memory backend', () => {
 describe('sessions.drain', () => {
   it('refuses while the edge still sends the service to the datacenter', async () => {
     const b = await world();
-    const { result } = await runStage(stages['sessions.drain'], ctxFor(b, { with: { service: 'chat', datacenter: 'east' } }), b.clock);
+    const { result } = await runStage(
+      stages['sessions.drain'],
+      ctxFor(b, { with: { service: 'chat', datacenter: 'east' } }),
+      b.clock,
+    );
     expect(result?.outcome).toBe('failure');
     expect(b.journal).toEqual([]);
   });
@@ -134,7 +146,9 @@ describe('sessions.drain', () => {
     const { first, second, changedAgain } = await twice(stages['sessions.drain'], b, options);
     expect(first.result?.outcome).toBe('success');
     expect(b.readings.chat!.datacenters.east!.sessions).toBe(0);
-    const teardowns = b.journal.filter((j) => j.action.kind === 'sessions.teardown' && j.changed).map((j) => (j.action as { rate: number }).rate);
+    const teardowns = b.journal
+      .filter((j) => j.action.kind === 'sessions.teardown' && j.changed)
+      .map((j) => (j.action as { rate: number }).rate);
     // A quarter of the rate first, doubled while the receivers are healthy, and stopped at the end.
     expect(teardowns).toEqual([2.5, 5, 10, 0]);
     // 2 minutes of grace, then 1000 sessions at up to 10/s.
@@ -143,15 +157,18 @@ describe('sessions.drain', () => {
     expect(changedAgain).toEqual([]);
   });
 
-  it('never tears down faster than the receivers\' headroom absorbs, whatever rate is asked', async () => {
+  it("never tears down faster than the receivers' headroom absorbs, whatever rate is asked", async () => {
     const b = await world();
     for (const w of Object.values(b.tables.edge.chat!)) w.east = 0;
     // 80 % at an 85 % target: 2 × 5 = 10 rps of headroom, half of it for 2.3 requests per session per second.
-    for (const dc of ['west', 'central']) Object.assign(b.readings.chat!.datacenters[dc]!, { load: 80, utilization: 0.8 });
+    for (const dc of ['west', 'central'])
+      Object.assign(b.readings.chat!.datacenters[dc]!, { load: 80, utilization: 0.8 });
     const ctx = ctxFor(b, { with: { service: 'chat', datacenter: 'east', grace: '0s', teardownRate: 1000 } });
     const run = runStage(stages['sessions.drain'], ctx, b.clock);
     await b.clock.advanceTo(b.clock.now() + 60_000);
-    const rates = b.journal.filter((j) => j.action.kind === 'sessions.teardown').map((j) => (j.action as { rate: number }).rate);
+    const rates = b.journal
+      .filter((j) => j.action.kind === 'sessions.teardown')
+      .map((j) => (j.action as { rate: number }).rate);
     expect(rates[0]).toBeCloseTo(5 / 2.3);
     expect(Math.max(...rates)).toBeLessThanOrEqual(5 / 2.3 + 1e-9);
     expect((await run).result?.outcome).toBe('success');
@@ -166,7 +183,9 @@ describe('sessions.drain', () => {
     await b.clock.advanceTo(b.clock.now() + 25_000);
     b.readings.chat!.datacenters.west!.utilization = 0.5;
     expect((await run).result?.outcome).toBe('success');
-    const rates = b.journal.filter((j) => j.action.kind === 'sessions.teardown').map((j) => (j.action as { rate: number }).rate);
+    const rates = b.journal
+      .filter((j) => j.action.kind === 'sessions.teardown')
+      .map((j) => (j.action as { rate: number }).rate);
     expect(rates.slice(0, 2)).toEqual([10, 5]);
     // Recovered, it grows again, but only up to what the headroom absorbs: half of (85 − 50) + (85 − 30) rps, for a
     // reconnect (2 requests) and 10 s of a session's load (0.03 rps) per session torn down each second.
@@ -180,7 +199,9 @@ describe('jobs', () => {
   it('restarts with a generation of the run, waits 1/rate, and a re-run does not restart again', async () => {
     const b = await world();
     const t0 = b.clock.now();
-    const { first, second, changedAgain } = await twice(stages['jobs.restart'], b, { with: { service: 'web', datacenter: 'east', rate: 0.02 } });
+    const { first, second, changedAgain } = await twice(stages['jobs.restart'], b, {
+      with: { service: 'web', datacenter: 'east', rate: 0.02 },
+    });
     expect(first.result?.outcome).toBe('success');
     expect(b.clock.now() - t0).toBeGreaterThanOrEqual(50_000);
     expect(b.journal[0]!.action).toMatchObject({ kind: 'jobs.restart', generation: 'run-1/task-1/0/1', rate: 0.02 });
@@ -197,11 +218,15 @@ describe('jobs', () => {
 
   it('stops and starts jobs as target states', async () => {
     const b = await world();
-    const stop = await twice(stages['jobs.stop'], b, { with: { service: 'web', datacenter: 'east', cluster: 'east-a' } });
+    const stop = await twice(stages['jobs.stop'], b, {
+      with: { service: 'web', datacenter: 'east', cluster: 'east-a' },
+    });
     expect(stop.first.result?.outcome).toBe('success');
     expect(stop.changedAgain).toEqual([]);
     expect(b.state.get('jobs:web/east/east-a')).toBe('"stopped"');
-    const start = await twice(stages['jobs.start'], b, { with: { service: 'web', datacenter: 'east', cluster: 'east-a' } });
+    const start = await twice(stages['jobs.start'], b, {
+      with: { service: 'web', datacenter: 'east', cluster: 'east-a' },
+    });
     expect(start.first.result?.detail).toContain('started');
     expect(start.changedAgain).toEqual([]);
   });
@@ -212,7 +237,9 @@ describe('replication.repoint', () => {
     const b = await world();
     b.readings.index!.datacenters.west!.replicationLag = 9;
     b.readings.index!.datacenters.central!.replicationLag = 2;
-    const { first, second, changedAgain } = await twice(stages['replication.repoint'], b, { with: { service: 'index', away: 'east' } });
+    const { first, second, changedAgain } = await twice(stages['replication.repoint'], b, {
+      with: { service: 'index', away: 'east' },
+    });
     expect(first.result?.outcome).toBe('success');
     expect(b.readings.index!.replicationSource).toBe('central');
     expect(second.result?.detail).toContain('already replicates from central');
@@ -221,10 +248,18 @@ describe('replication.repoint', () => {
 
   it('a re-run after a crash sends the checkpointed choice again, changing nothing', async () => {
     const b = await world();
-    const first = await runStage(stages['replication.repoint'], ctxFor(b, { with: { service: 'index', away: 'east' } }), b.clock);
+    const first = await runStage(
+      stages['replication.repoint'],
+      ctxFor(b, { with: { service: 'index', away: 'east' } }),
+      b.clock,
+    );
     expect(first.result?.outcome).toBe('success');
     const before = b.journal.length;
-    await runStage(stages['replication.repoint'], ctxFor(b, { with: { service: 'index', away: 'east' }, state: { to: 'central' } }), b.clock);
+    await runStage(
+      stages['replication.repoint'],
+      ctxFor(b, { with: { service: 'index', away: 'east' }, state: { to: 'central' } }),
+      b.clock,
+    );
     expect(b.journal.slice(before).filter((j) => j.changed)).toEqual([]);
   });
 });
@@ -242,15 +277,26 @@ describe('stateful.promote', () => {
     expect((await run).result?.outcome).toBe('success');
     expect(b.readings.db!.primary).toBe('west');
     expect(b.journal[0]!.action).toMatchObject({ kind: 'stateful.primary', primary: 'west', maxLagSeconds: 5 });
-    const again = await runStage(stages['stateful.promote'], ctxFor(b, { with: { service: 'db', away: 'east', maxLag: '5s' } }), b.clock);
+    const again = await runStage(
+      stages['stateful.promote'],
+      ctxFor(b, { with: { service: 'db', away: 'east', maxLag: '5s' } }),
+      b.clock,
+    );
     expect(again.result?.detail).toContain('primary of db is in west');
     expect(b.journal).toHaveLength(1);
   });
 
   it('retries a promotion the backend refuses for now', async () => {
     const b = await world();
-    b.failNext = { kind: 'stateful.primary', error: new MaelstromError('E_INVALID_STATE', 'behind', { retryable: true }) };
-    const { result } = await runStage(stages['stateful.promote'], ctxFor(b, { with: { service: 'db', away: 'east' } }), b.clock);
+    b.failNext = {
+      kind: 'stateful.primary',
+      error: new MaelstromError('E_INVALID_STATE', 'behind', { retryable: true }),
+    };
+    const { result } = await runStage(
+      stages['stateful.promote'],
+      ctxFor(b, { with: { service: 'db', away: 'east' } }),
+      b.clock,
+    );
     expect(result?.outcome).toBe('success');
     expect(b.readings.db!.primary).not.toBe('east');
   });
@@ -259,7 +305,9 @@ describe('stateful.promote', () => {
 describe('shards.migrate', () => {
   it('spreads the shards evenly over the other datacenters, the same way every time', async () => {
     const b = await world();
-    const { first, changedAgain } = await twice(stages['shards.migrate'], b, { with: { service: 'db', from: 'east', rate: 0.5 } });
+    const { first, changedAgain } = await twice(stages['shards.migrate'], b, {
+      with: { service: 'db', from: 'east', rate: 0.5 },
+    });
     expect(first.result?.outcome).toBe('success');
     expect(b.journal.slice(0, 2).map((j) => j.action)).toEqual([
       { kind: 'shards.place', service: 'db', from: 'east', to: 'central', count: 3, rate: 0.5 },
@@ -272,7 +320,9 @@ describe('shards.migrate', () => {
 describe('config.set and alerts.suppress', () => {
   it('sets a config value once', async () => {
     const b = await world();
-    const { first, second, changedAgain } = await twice(stages['config.set'], b, { with: { key: 'feature.x', value: false } });
+    const { first, second, changedAgain } = await twice(stages['config.set'], b, {
+      with: { key: 'feature.x', value: false },
+    });
     expect(first.result?.detail).toBe('feature.x set');
     expect(second.result?.detail).toContain('already');
     expect(changedAgain).toEqual([]);
@@ -285,9 +335,21 @@ describe('config.set and alerts.suppress', () => {
     const t0 = b.clock.now();
     const ctx = ctxFor(b, { with: { matchers: 'alertname=HighLatency, team=web', duration: '2h' } });
     await runStage(stages['alerts.suppress'], ctx, b.clock);
-    expect(b.journal[0]!.action).toEqual({ kind: 'alerts.suppress', matchers: { alertname: 'HighLatency', team: 'web' }, until: t0 + 7_200_000, id: 'run-1/task-1/0' });
+    expect(b.journal[0]!.action).toEqual({
+      kind: 'alerts.suppress',
+      matchers: { alertname: 'HighLatency', team: 'web' },
+      until: t0 + 7_200_000,
+      id: 'run-1/task-1/0',
+    });
     await b.clock.advanceTo(t0 + 60_000);
-    await runStage(stages['alerts.suppress'], ctxFor(b, { with: { matchers: 'alertname=HighLatency, team=web', duration: '2h' }, state: ctx.checkpoints.at(-1) }), b.clock);
+    await runStage(
+      stages['alerts.suppress'],
+      ctxFor(b, {
+        with: { matchers: 'alertname=HighLatency, team=web', duration: '2h' },
+        state: ctx.checkpoints.at(-1),
+      }),
+      b.clock,
+    );
     expect(b.journal[1]!.changed).toBe(false);
   });
 

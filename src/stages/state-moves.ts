@@ -12,7 +12,9 @@ import { sleepWithin } from './wait.js';
 
 const POLL_MS = 5_000;
 
-interface Choice { readonly to: string }
+interface Choice {
+  readonly to: string;
+}
 
 /** The datacenters outside `away` where the service runs, by the fleet. */
 function elsewhere(ctx: StageContext, service: string, away: string): string[] {
@@ -22,8 +24,12 @@ function elsewhere(ctx: StageContext, service: string, away: string): string[] {
 }
 
 /** The candidate with the smallest replication lag (ties by name, for determinism); undefined lags last. */
-function mostCaughtUp(reading: ServiceReading | undefined, candidates: readonly string[]): { dc: string; lag: number | undefined } | undefined {
-  const ranked = candidates.map((dc) => ({ dc, lag: reading?.datacenters[dc]?.replicationLag }))
+function mostCaughtUp(
+  reading: ServiceReading | undefined,
+  candidates: readonly string[],
+): { dc: string; lag: number | undefined } | undefined {
+  const ranked = candidates
+    .map((dc) => ({ dc, lag: reading?.datacenters[dc]?.replicationLag }))
     .sort((a, b) => (a.lag ?? Infinity) - (b.lag ?? Infinity) || a.dc.localeCompare(b.dc));
   return ranked[0];
 }
@@ -42,11 +48,15 @@ export const replicationRepoint: StageFn = async (ctx): Promise<StageResult> => 
   let to = saved ?? wanted;
   if (to === undefined) {
     to = mostCaughtUp(reading, elsewhere(ctx, service, away))?.dc;
-    if (to === undefined) return { outcome: 'failure', detail: `${service} runs nowhere outside ${away} to replicate from` };
+    if (to === undefined)
+      return { outcome: 'failure', detail: `${service} runs nowhere outside ${away} to replicate from` };
   }
   if (saved === undefined) await ctx.checkpoint({ to } satisfies Choice);
   const result = await act(ctx, { kind: 'replication.source', service, source: to });
-  return { outcome: 'success', detail: `${service} replicates from ${to}${result.detail ? ` (${result.detail})` : ''}` };
+  return {
+    outcome: 'success',
+    detail: `${service} replicates from ${to}${result.detail ? ` (${result.detail})` : ''}`,
+  };
 };
 
 export const statefulPromote: StageFn = async (ctx): Promise<StageResult> => {
@@ -60,13 +70,22 @@ export const statefulPromote: StageFn = async (ctx): Promise<StageResult> => {
   for (;;) {
     const reading = await serviceReading(ctx, service);
     const primary = reading?.primary;
-    if (choice === undefined && primary !== undefined && primary !== away && (wanted === undefined || primary === wanted)) {
+    if (
+      choice === undefined &&
+      primary !== undefined &&
+      primary !== away &&
+      (wanted === undefined || primary === wanted)
+    ) {
       return { outcome: 'success', detail: `the primary of ${service} is in ${primary}` };
     }
-    if (choice !== undefined && primary === choice.to) return { outcome: 'success', detail: `promoted ${service} in ${choice.to}` };
+    if (choice !== undefined && primary === choice.to)
+      return { outcome: 'success', detail: `promoted ${service} in ${choice.to}` };
 
     if (choice === undefined) {
-      const best = wanted !== undefined ? { dc: wanted, lag: reading?.datacenters[wanted]?.replicationLag } : mostCaughtUp(reading, elsewhere(ctx, service, away));
+      const best =
+        wanted !== undefined
+          ? { dc: wanted, lag: reading?.datacenters[wanted]?.replicationLag }
+          : mostCaughtUp(reading, elsewhere(ctx, service, away));
       if (!best) return { outcome: 'failure', detail: `${service} has no replica outside ${away}` };
       const caughtUp = best.lag !== undefined && (maxLagMs === undefined || best.lag * 1000 <= maxLagMs);
       if (caughtUp) {
@@ -76,14 +95,24 @@ export const statefulPromote: StageFn = async (ctx): Promise<StageResult> => {
     }
     if (choice !== undefined) {
       try {
-        await act(ctx, { kind: 'stateful.primary', service, primary: choice.to, ...(maxLagMs !== undefined ? { maxLagSeconds: maxLagMs / 1000 } : {}) });
+        await act(ctx, {
+          kind: 'stateful.primary',
+          service,
+          primary: choice.to,
+          ...(maxLagMs !== undefined ? { maxLagSeconds: maxLagMs / 1000 } : {}),
+        });
       } catch (e) {
         // A replica that fell behind again, or a promotion still under way: try again after a poll.
         if (!isMaelstromError(e) || !e.retryable) throw e;
       }
     }
     if (ctx.deadline !== undefined && ctx.clock.now() >= ctx.deadline) {
-      return { outcome: 'timeout', detail: choice ? `${service} was still being promoted in ${choice.to}` : `no replica of ${service} outside ${away} caught up within ${maxLagMs ?? 0} ms` };
+      return {
+        outcome: 'timeout',
+        detail: choice
+          ? `${service} was still being promoted in ${choice.to}`
+          : `no replica of ${service} outside ${away} caught up within ${maxLagMs ?? 0} ms`,
+      };
     }
     await sleepWithin(ctx, POLL_MS, ctx.deadline);
   }
@@ -99,16 +128,30 @@ export const shardsMigrate: StageFn = async (ctx): Promise<StageResult> => {
   const from = p.string('from', ctx.datacenter);
   const svc = ctx.fleet.spec.services.find((s) => s.name === service);
   const count = p.number('count', svc?.stateful?.shards ?? 1);
-  if (!Number.isInteger(count) || count <= 0) return { outcome: 'failure', detail: `shards.migrate: count must be a positive whole number, got ${count}` };
+  if (!Number.isInteger(count) || count <= 0)
+    return { outcome: 'failure', detail: `shards.migrate: count must be a positive whole number, got ${count}` };
   const rate = p.optionalNumber('rate');
   const targets = p.list('to').length > 0 ? p.list('to') : elsewhere(ctx, service, from);
-  if (targets.length === 0) return { outcome: 'failure', detail: `${service} runs nowhere outside ${from} to move shards to` };
+  if (targets.length === 0)
+    return { outcome: 'failure', detail: `${service} runs nowhere outside ${from} to move shards to` };
   // An even, deterministic split, so that a re-run sends exactly the same placements.
-  const parts = targets.map((to, i) => ({ to, count: Math.floor(count / targets.length) + (i < count % targets.length ? 1 : 0) })).filter((x) => x.count > 0);
+  const parts = targets
+    .map((to, i) => ({ to, count: Math.floor(count / targets.length) + (i < count % targets.length ? 1 : 0) }))
+    .filter((x) => x.count > 0);
   let changed = 0;
   for (const part of parts) {
-    const r = await act(ctx, { kind: 'shards.place', service, from, to: part.to, count: part.count, ...(rate !== undefined ? { rate } : {}) });
+    const r = await act(ctx, {
+      kind: 'shards.place',
+      service,
+      from,
+      to: part.to,
+      count: part.count,
+      ...(rate !== undefined ? { rate } : {}),
+    });
     if (r.changed) changed++;
   }
-  return { outcome: 'success', detail: `${count} shards of ${service} placed from ${from} to ${parts.map((x) => `${x.to} (${x.count})`).join(', ')}${changed === 0 ? ', already under way' : ''}` };
+  return {
+    outcome: 'success',
+    detail: `${count} shards of ${service} placed from ${from} to ${parts.map((x) => `${x.to} (${x.count})`).join(', ')}${changed === 0 ? ', already under way' : ''}`,
+  };
 };

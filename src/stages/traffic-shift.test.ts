@@ -23,7 +23,14 @@ async function run(backend: SimBackend, options: Omit<TestContextOptions, 'backe
   const ctx = testContext({ backend, fleet, ...options });
   let result: StageResult | undefined;
   let error: unknown;
-  const done = trafficShift(ctx).then((r) => { result = r; }, (e: unknown) => { error = e; });
+  const done = trafficShift(ctx).then(
+    (r) => {
+      result = r;
+    },
+    (e: unknown) => {
+      error = e;
+    },
+  );
   const clock = backend.clock as VirtualClock;
   await clock.runUntil(() => result !== undefined || error !== undefined, clock.now() + 6 * 3600_000);
   await done;
@@ -37,7 +44,9 @@ describe('traffic.shift against the simulator', () => {
   it('drains web from east at the edge with a small first step and no receiver past the target', async () => {
     const b = sim();
     await b.init();
-    const { ctx, result } = await run(b, { with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' } });
+    const { ctx, result } = await run(b, {
+      with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' },
+    });
     expect(result?.outcome).toBe('success');
     const shiftSteps = steps(ctx.events).filter((e) => e.decision !== 'hold');
     // Small: a quarter of what the measured headroom allows, never under 5 %.
@@ -64,7 +73,12 @@ describe('traffic.shift against the simulator', () => {
     const before = b.journal().length;
     const again = await run(b, { with: { layer: 'edge', service: 'api', datacenter: 'east', target: 'zero' } });
     expect(again.result?.outcome).toBe('success');
-    expect(b.journal().slice(before).filter((j) => j.changed)).toEqual([]);
+    expect(
+      b
+        .journal()
+        .slice(before)
+        .filter((j) => j.changed),
+    ).toEqual([]);
   });
 
   it('continues from its checkpoint after a crash without repeating or skipping a step', async () => {
@@ -72,17 +86,30 @@ describe('traffic.shift against the simulator', () => {
     await b.init();
     const abort = new AbortController();
     const first = await run(b, {
-      with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' }, signal: abort.signal,
+      with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' },
+      signal: abort.signal,
       // Crash right after the third step was checkpointed, before it was carried out.
-      onCheckpoint: (state, n) => { if (n >= 2 && (state as { steps: number }).steps === 3 && !(state as { pending: { applied: boolean } }).pending.applied) abort.abort(new Error('killed')); },
+      onCheckpoint: (state, n) => {
+        if (
+          n >= 2 &&
+          (state as { steps: number }).steps === 3 &&
+          !(state as { pending: { applied: boolean } }).pending.applied
+        )
+          abort.abort(new Error('killed'));
+      },
     });
     expect(first.error).toBeDefined();
     const saved = first.ctx.checkpoints.at(-1) as { steps: number; progress: number };
     expect(saved.steps).toBe(3);
     const changedBefore = changing(b).length;
-    const second = await run(b, { with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' }, state: saved });
+    const second = await run(b, {
+      with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' },
+      state: saved,
+    });
     expect(second.result?.outcome).toBe('success');
-    const resumedSteps = steps(second.ctx.events).filter((e) => e.decision !== 'hold').map((e) => e.step);
+    const resumedSteps = steps(second.ctx.events)
+      .filter((e) => e.decision !== 'hold')
+      .map((e) => e.step);
     // The interrupted third step is carried out once, then the run goes on from there.
     expect(resumedSteps[0]).toBe(3);
     expect(new Set(resumedSteps).size).toBe(resumedSteps.length);
@@ -95,18 +122,30 @@ describe('traffic.shift against the simulator', () => {
     await b.init();
     const abort = new AbortController();
     const first = await run(b, {
-      with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' }, signal: abort.signal,
-      onCheckpoint: (state) => { const s = state as { steps: number; pending?: { applied: boolean } }; if (s.steps === 2 && s.pending?.applied) abort.abort(new Error('killed')); },
+      with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' },
+      signal: abort.signal,
+      onCheckpoint: (state) => {
+        const s = state as { steps: number; pending?: { applied: boolean } };
+        if (s.steps === 2 && s.pending?.applied) abort.abort(new Error('killed'));
+      },
     });
     const saved = first.ctx.checkpoints.at(-1);
     const journalBefore = b.journal().length;
-    const ctxAfter = testContext({ backend: b, fleet, with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' }, state: saved });
+    const ctxAfter = testContext({
+      backend: b,
+      fleet,
+      with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' },
+      state: saved,
+    });
     const done = trafficShift(ctxAfter);
     const clock = b.clock as VirtualClock;
     // Until the next step is due, the resumed stage only waits.
     await clock.advanceTo(clock.now() + 1000);
     expect(b.journal().length).toBe(journalBefore);
-    await clock.runUntil(() => ctxAfter.events.some((e) => e.type === 'shift.step' && e.decision === 'final'), clock.now() + 6 * 3600_000);
+    await clock.runUntil(
+      () => ctxAfter.events.some((e) => e.type === 'shift.step' && e.decision === 'final'),
+      clock.now() + 6 * 3600_000,
+    );
     await clock.runUntil(() => false, clock.now() + 600_000);
     expect((await done).outcome).toBe('success');
   });
@@ -114,15 +153,23 @@ describe('traffic.shift against the simulator', () => {
   it('drains an internal service at the cluster layer to other datacenters, then restores it to the baseline', async () => {
     const b = sim();
     await b.init();
-    const drained = await run(b, { service: 'feed', with: { layer: 'cluster', service: 'feed', datacenter: 'east', target: 'zero' } });
+    const drained = await run(b, {
+      service: 'feed',
+      with: { layer: 'cluster', service: 'feed', datacenter: 'east', target: 'zero' },
+    });
     expect(drained.result?.outcome).toBe('success');
     const east = (await b.weights('cluster', 'feed')).find((t) => t.source === 'east')!;
     expect((east.weights['east-a'] ?? 0) + (east.weights['east-b'] ?? 0) + (east.weights['east-c'] ?? 0)).toBe(0);
     expect((east.weights['west-a'] ?? 0) + (east.weights['central-a'] ?? 0)).toBeGreaterThan(0);
     // Other datacenters' own tables are untouched.
     const baseline = await b.baselineWeights('cluster', 'feed');
-    expect((await b.weights('cluster', 'feed')).find((t) => t.source === 'west')).toEqual(baseline.find((t) => t.source === 'west'));
-    const restored = await run(b, { service: 'feed', with: { layer: 'cluster', service: 'feed', datacenter: 'east', target: 'baseline' } });
+    expect((await b.weights('cluster', 'feed')).find((t) => t.source === 'west')).toEqual(
+      baseline.find((t) => t.source === 'west'),
+    );
+    const restored = await run(b, {
+      service: 'feed',
+      with: { layer: 'cluster', service: 'feed', datacenter: 'east', target: 'baseline' },
+    });
     expect(restored.result?.outcome).toBe('success');
     expect(await b.weights('cluster', 'feed')).toEqual(baseline);
   });
@@ -131,7 +178,9 @@ describe('traffic.shift against the simulator', () => {
     const b = sim();
     await b.init();
     await run(b, { with: { layer: 'edge', service: 'photos', datacenter: 'east', target: 'zero' } });
-    const restored = await run(b, { with: { layer: 'edge', service: 'photos', datacenter: 'east', target: 'baseline' } });
+    const restored = await run(b, {
+      with: { layer: 'edge', service: 'photos', datacenter: 'east', target: 'baseline' },
+    });
     expect(restored.result?.outcome).toBe('success');
     expect(await b.weights('edge', 'photos')).toEqual(await b.baselineWeights('edge', 'photos'));
     expect(steps(restored.ctx.events).at(-1)).toMatchObject({ decision: 'final', moved: 1 });
@@ -141,7 +190,10 @@ describe('traffic.shift against the simulator', () => {
     const b = sim();
     await b.init();
     const start = b.clock.now();
-    const { ctx, result } = await run(b, { with: { layer: 'edge', service: 'api', datacenter: 'east' }, pacing: { mode: 'fixed' } });
+    const { ctx, result } = await run(b, {
+      with: { layer: 'edge', service: 'api', datacenter: 'east' },
+      pacing: { mode: 'fixed' },
+    });
     expect(result?.outcome).toBe('success');
     const moves = steps(ctx.events);
     expect(moves).toHaveLength(10);
@@ -155,7 +207,10 @@ describe('traffic.shift against the simulator', () => {
       const b = sim();
       await b.init();
       const start = b.clock.now();
-      const { result } = await run(b, { with: { layer: 'edge', service: 'web', datacenter: 'east' }, pacing: { mode } });
+      const { result } = await run(b, {
+        with: { layer: 'edge', service: 'web', datacenter: 'east' },
+        pacing: { mode },
+      });
       expect(result?.outcome).toBe('success');
       times[mode] = b.clock.now() - start;
       expect(b.counters().maxUtilization.web!.central!).toBeLessThan(mode === 'fixed' ? 2 : 0.9);
@@ -167,7 +222,10 @@ describe('traffic.shift against the simulator', () => {
   it('refuses the oracle pacer on a backend without an oracle', async () => {
     const b = sim();
     const { oracle: _o, ...rest } = b;
-    const { error } = await run({ ...rest } as unknown as SimBackend, { with: { layer: 'edge', service: 'web', datacenter: 'east' }, pacing: { mode: 'oracle' } });
+    const { error } = await run({ ...rest } as unknown as SimBackend, {
+      with: { layer: 'edge', service: 'web', datacenter: 'east' },
+      pacing: { mode: 'oracle' },
+    });
     expect((error as { code?: string }).code).toBe('E_BAD_REQUEST');
   });
 

@@ -8,15 +8,24 @@
  * stage finds its pending tables in the checkpoint and sets them again, which changes nothing if they were set.
  */
 import type { Backend, WeightTable } from '../backends/backend.js';
-import { EPSILON, receiverReading, type Decision, type DecisionKind, type ReceiverReading } from '../engine/pacing/pacer.js';
-import { DEFAULT_PROPAGATION_MS, createPacer } from '../engine/pacing/index.js';
-import { headroomOf } from '../engine/pacing/headroom.js';
+import { EPSILON, receiverReading, type Decision, type DecisionKind, type ReceiverReading } from '../pacing/pacer.js';
+import { DEFAULT_PROPAGATION_MS, createPacer } from '../pacing/index.js';
+import { headroomOf } from '../pacing/headroom.js';
 import { MaelstromError } from '../model/errors.js';
 import type { FleetSnapshot, Layer } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult } from './stage.js';
 import { readParams } from './params.js';
 import { sleepWithin } from './wait.js';
-import { clustersOf, drainTables, normalise, ownDestinations, ownShare, restoreTables, sameWeights, type Tables } from './weights.js';
+import {
+  clustersOf,
+  drainTables,
+  normalise,
+  ownDestinations,
+  ownShare,
+  restoreTables,
+  sameWeights,
+  type Tables,
+} from './weights.js';
 
 type Direction = 'drain' | 'restore';
 
@@ -65,22 +74,35 @@ const toTables = (tables: readonly WeightTable[]): Record<string, Readonly<Recor
 export const trafficShift: StageFn = async (ctx) => {
   const p = readParams('traffic.shift', ctx.with);
   const layer = p.string('layer', 'edge');
-  if (layer !== 'edge' && layer !== 'cluster') throw new MaelstromError('E_PARAM', `traffic.shift: layer must be edge or cluster, got ${layer}`);
+  if (layer !== 'edge' && layer !== 'cluster')
+    throw new MaelstromError('E_PARAM', `traffic.shift: layer must be edge or cluster, got ${layer}`);
   const targetName = p.string('target', 'zero');
-  if (targetName !== 'zero' && targetName !== 'baseline') throw new MaelstromError('E_PARAM', `traffic.shift: target must be zero or baseline, got ${targetName}`);
-  const propagationMs = p.optionalDuration('propagation') ?? ctx.backend.oracle?.propagationMs(layer) ?? DEFAULT_PROPAGATION_MS[layer];
+  if (targetName !== 'zero' && targetName !== 'baseline')
+    throw new MaelstromError('E_PARAM', `traffic.shift: target must be zero or baseline, got ${targetName}`);
+  const propagationMs =
+    p.optionalDuration('propagation') ?? ctx.backend.oracle?.propagationMs(layer) ?? DEFAULT_PROPAGATION_MS[layer];
   const pacer = ctx.pacer ?? createPacer(ctx.pacing, { propagationMs });
   const shift: Shift = {
-    ctx, backend: ctx.backend, layer,
+    ctx,
+    backend: ctx.backend,
+    layer,
     service: p.string('service', ctx.service),
     datacenter: p.string('datacenter', ctx.datacenter),
     direction: targetName === 'zero' ? 'drain' : 'restore',
     oracle: pacer.mode === 'oracle',
   };
-  if (shift.oracle && !ctx.backend.oracle) throw new MaelstromError('E_BAD_REQUEST', `pacing mode oracle needs the simulator; backend ${ctx.backend.name} has no oracle`);
+  if (shift.oracle && !ctx.backend.oracle)
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `pacing mode oracle needs the simulator; backend ${ctx.backend.name} has no oracle`,
+    );
 
   let state = resumable(ctx.state, shift) ? ctx.state : await begin(shift);
-  if (state === undefined) return { outcome: 'success', detail: `${shift.service} already ${shift.direction === 'drain' ? 'drained from' : 'at its baseline in'} ${shift.datacenter} (${layer})` };
+  if (state === undefined)
+    return {
+      outcome: 'success',
+      detail: `${shift.service} already ${shift.direction === 'drain' ? 'drained from' : 'at its baseline in'} ${shift.datacenter} (${layer})`,
+    };
   let lastHold = '';
 
   for (;;) {
@@ -96,18 +118,26 @@ export const trafficShift: StageFn = async (ctx) => {
       await sleepWithin(ctx, state.waitUntil - ctx.clock.now(), ctx.deadline);
       if (state.waitUntil > ctx.clock.now()) return timedOut(state);
     }
-    if (done) return { outcome: 'success', detail: `${shift.direction === 'drain' ? 'drained' : 'restored'} ${shift.service} in ${shift.datacenter} (${layer}) in ${state.steps} steps` };
+    if (done)
+      return {
+        outcome: 'success',
+        detail: `${shift.direction === 'drain' ? 'drained' : 'restored'} ${shift.service} in ${shift.datacenter} (${layer}) in ${state.steps} steps`,
+      };
     if (ctx.deadline !== undefined && ctx.clock.now() >= ctx.deadline) return timedOut(state);
 
     const world = await read(shift, state);
     if (state.volume === undefined && world.volume !== undefined) state = { ...state, volume: world.volume };
     const decision = pacer.next({
-      progress: state.progress, steps: state.steps, lastStep: state.lastStep,
+      progress: state.progress,
+      steps: state.steps,
+      lastStep: state.lastStep,
       ...(state.lastDecision ? { lastDecision: state.lastDecision } : {}),
       backoffs: state.backoffs ?? 0,
       ...(state.volume !== undefined ? { volume: state.volume } : {}),
       inFlight: inFlight(shift, state, world),
-      receivers: world.receivers, baseline: state.baseline, targetUtilization: ctx.targetUtilization,
+      receivers: world.receivers,
+      baseline: state.baseline,
+      targetUtilization: ctx.targetUtilization,
     });
 
     if (decision.step === 0) {
@@ -138,7 +168,10 @@ function inFlight(shift: Shift, state: ShiftState, world: World): number {
 }
 
 function timedOut(state: ShiftState): StageResult {
-  return { outcome: 'timeout', detail: `timed out at ${(state.progress * 100).toFixed(0)} % after ${state.steps} steps` };
+  return {
+    outcome: 'timeout',
+    detail: `timed out at ${(state.progress * 100).toFixed(0)} % after ${state.steps} steps`,
+  };
 }
 
 function resumable(saved: unknown, shift: Shift): saved is ShiftState {
@@ -166,11 +199,22 @@ async function begin(shift: Shift): Promise<ShiftState | undefined> {
     targetShare = ownShare(baseline, layer, datacenter, ctx.fleet);
   }
   const partial: ShiftState = {
-    v: 1, direction: shift.direction, layer, start, progress: 0, steps: 0, lastStep: 0, baseline: [],
+    v: 1,
+    direction: shift.direction,
+    layer,
+    start,
+    progress: 0,
+    steps: 0,
+    lastStep: 0,
+    baseline: [],
     ...(targetShare !== undefined ? { targetShare } : {}),
   };
   const world = await read(shift, partial);
-  const state: ShiftState = { ...partial, baseline: world.receivers, ...(world.volume !== undefined ? { volume: world.volume } : {}) };
+  const state: ShiftState = {
+    ...partial,
+    baseline: world.receivers,
+    ...(world.volume !== undefined ? { volume: world.volume } : {}),
+  };
   await ctx.checkpoint(state);
   return state;
 }
@@ -186,20 +230,25 @@ interface World {
 async function read(shift: Shift, state: ShiftState): Promise<World> {
   const { ctx, service, datacenter } = shift;
   const svc = ctx.fleet.spec.services.find((s) => s.name === service);
-  if (!svc) throw new MaelstromError('E_NOT_FOUND', `traffic.shift: no service ${service} in fleet ${ctx.fleet.metadata.name}`);
-  const deployed = Object.entries(svc.capacity).filter(([, c]) => c > 0).map(([dc]) => dc);
+  if (!svc)
+    throw new MaelstromError('E_NOT_FOUND', `traffic.shift: no service ${service} in fleet ${ctx.fleet.metadata.name}`);
+  const deployed = Object.entries(svc.capacity)
+    .filter(([, c]) => c > 0)
+    .map(([dc]) => dc);
   const names = shift.direction === 'drain' ? deployed.filter((dc) => dc !== datacenter) : [datacenter];
   let byDc: Record<string, ReceiverReading>;
   if (shift.oracle && ctx.backend.oracle) {
     const truth = await ctx.backend.oracle.truth(service);
     // The simulator's utilisation reading is exact (effective load, cold caches included): part of the truth.
     const measured = (await ctx.backend.snapshot({ signal: ctx.signal })).services[service]?.datacenters ?? {};
-    byDc = Object.fromEntries(Object.keys(truth.capacity).map((dc) => {
-      const capacity = truth.capacity[dc] ?? 0;
-      const load = truth.load[dc] ?? 0;
-      const utilization = measured[dc]?.utilization ?? (capacity > 0 ? load / capacity : 0);
-      return [dc, { name: dc, capacity, load, utilization }];
-    }));
+    byDc = Object.fromEntries(
+      Object.keys(truth.capacity).map((dc) => {
+        const capacity = truth.capacity[dc] ?? 0;
+        const load = truth.load[dc] ?? 0;
+        const utilization = measured[dc]?.utilization ?? (capacity > 0 ? load / capacity : 0);
+        return [dc, { name: dc, capacity, load, utilization }];
+      }),
+    );
   } else {
     const snap: FleetSnapshot = await ctx.backend.snapshot({ signal: ctx.signal });
     const readings = snap.services[service]?.datacenters ?? {};
@@ -209,7 +258,12 @@ async function read(shift: Shift, state: ShiftState): Promise<World> {
   return { receivers, volume: volumeOf(shift, state, byDc, deployed), sourceLoad: byDc[datacenter]?.load };
 }
 
-function volumeOf(shift: Shift, state: ShiftState, byDc: Readonly<Record<string, ReceiverReading>>, deployed: readonly string[]): number | undefined {
+function volumeOf(
+  shift: Shift,
+  state: ShiftState,
+  byDc: Readonly<Record<string, ReceiverReading>>,
+  deployed: readonly string[],
+): number | undefined {
   const { ctx, layer, datacenter, service } = shift;
   if (shift.direction === 'drain') return byDc[datacenter]?.load;
   let total = 0;
@@ -223,7 +277,7 @@ function volumeOf(shift: Shift, state: ShiftState, byDc: Readonly<Record<string,
   // At the cluster layer what returns is what arrives in the datacenter, estimated by its share of the capacity.
   const svc = ctx.fleet.spec.services.find((s) => s.name === service);
   const caps = deployed.reduce((a, dc) => a + (svc?.capacity[dc] ?? 0), 0);
-  return caps > 0 ? (total * (svc?.capacity[datacenter] ?? 0) / caps) * returning : 0;
+  return caps > 0 ? ((total * (svc?.capacity[datacenter] ?? 0)) / caps) * returning : 0;
 }
 
 /** The tables for the decided step, and the state that records them as pending. */
@@ -236,7 +290,11 @@ async function plan(shift: Shift, state: ShiftState, decision: Decision, world: 
     tables = drainTables(state.start, current, ownDestinations(layer, datacenter, ctx.fleet), to, split(shift, world));
   } else {
     const baseline = toTables(await ctx.backend.baselineWeights(layer, service, { signal: ctx.signal }));
-    tables = restoreTables(state.start, Object.fromEntries(Object.keys(state.start).map((s) => [s, baseline[s] ?? {}])), to);
+    tables = restoreTables(
+      state.start,
+      Object.fromEntries(Object.keys(state.start).map((s) => [s, baseline[s] ?? {}])),
+      to,
+    );
   }
   const kind = to >= 1 - EPSILON ? 'final' : decision.kind;
   return {
@@ -282,12 +340,30 @@ async function apply(shift: Shift, tables: Tables): Promise<void> {
   }
 }
 
-async function emitStep(shift: Shift, state: ShiftState, decision: DecisionKind, reason: string, tables: Tables | undefined): Promise<void> {
+async function emitStep(
+  shift: Shift,
+  state: ShiftState,
+  decision: DecisionKind,
+  reason: string,
+  tables: Tables | undefined,
+): Promise<void> {
   const { ctx, layer, service, datacenter } = shift;
-  const remaining = tables ? ownShare(tables, layer, datacenter, ctx.fleet) : ownShare(await currentTables(shift), layer, datacenter, ctx.fleet);
+  const remaining = tables
+    ? ownShare(tables, layer, datacenter, ctx.fleet)
+    : ownShare(await currentTables(shift), layer, datacenter, ctx.fleet);
   await ctx.emit({
-    type: 'shift.step', time: ctx.clock.now(), runId: ctx.runId, taskId: ctx.taskId, layer, service, datacenter,
-    step: state.steps, remaining, moved: state.progress, decision, reason,
+    type: 'shift.step',
+    time: ctx.clock.now(),
+    runId: ctx.runId,
+    taskId: ctx.taskId,
+    layer,
+    service,
+    datacenter,
+    step: state.steps,
+    remaining,
+    moved: state.progress,
+    decision,
+    reason,
   });
 }
 

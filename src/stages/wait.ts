@@ -8,7 +8,9 @@ import { readParams } from './params.js';
 const DEFAULT_POLL_MS = 10_000;
 const APPROVAL_POLL_MS = 1_000;
 
-interface DeadlineState { readonly until?: number }
+interface DeadlineState {
+  readonly until?: number;
+}
 
 /** The deadline saved by an earlier run of the stage, or a new one saved now. */
 async function savedDeadline(ctx: StageContext, durationMs: number | undefined): Promise<number | undefined> {
@@ -41,7 +43,8 @@ export const waitFor: StageFn = async (ctx) => {
   const stop = min(until, ctx.deadline) ?? until;
   const left = stop - ctx.clock.now();
   if (left > 0) await ctx.clock.sleep(left, ctx.signal);
-  if (ctx.deadline !== undefined && ctx.deadline < until) return { outcome: 'timeout', detail: 'the stage timed out before the wait ended' };
+  if (ctx.deadline !== undefined && ctx.deadline < until)
+    return { outcome: 'timeout', detail: 'the stage timed out before the wait ended' };
   return { outcome: 'success' };
 };
 
@@ -54,7 +57,10 @@ export const waitUntil: StageFn = async (ctx): Promise<StageResult> => {
     const verdict = await ctx.evaluate(expr);
     if (verdict === 'true') return { outcome: 'success' };
     if (deadline !== undefined && ctx.clock.now() >= deadline) {
-      return { outcome: 'timeout', detail: `${expr} was still ${verdict === 'hold' ? 'unknown (missing data)' : 'false'}` };
+      return {
+        outcome: 'timeout',
+        detail: `${expr} was still ${verdict === 'hold' ? 'unknown (missing data)' : 'false'}`,
+      };
     }
     await sleepWithin(ctx, poll, deadline);
   }
@@ -65,7 +71,8 @@ export const approval: StageFn = async (ctx): Promise<StageResult> => {
   const deadline = await savedDeadline(ctx, p.optionalDuration('timeout'));
   for (;;) {
     if (ctx.approved()) return { outcome: 'success', detail: 'approved' };
-    if (deadline !== undefined && ctx.clock.now() >= deadline) return { outcome: 'timeout', detail: 'no approval in time' };
+    if (deadline !== undefined && ctx.clock.now() >= deadline)
+      return { outcome: 'timeout', detail: 'no approval in time' };
     await sleepWithin(ctx, APPROVAL_POLL_MS, deadline);
   }
 };

@@ -13,7 +13,10 @@ export type Tables = Readonly<Record<string, Readonly<Record<string, number>>>>;
 const DUST = 1e-9;
 
 /** Weight shares of destinations, normalised to sum 1; `fallback` when every share is zero. */
-export function normalise(shares: Readonly<Record<string, number>>, fallback: Readonly<Record<string, number>>): Record<string, number> {
+export function normalise(
+  shares: Readonly<Record<string, number>>,
+  fallback: Readonly<Record<string, number>>,
+): Record<string, number> {
   const pick = (o: Readonly<Record<string, number>>): Record<string, number> | undefined => {
     const total = Object.values(o).reduce((a, b) => a + Math.max(0, b), 0);
     if (!(total > 0)) return undefined;
@@ -41,7 +44,13 @@ function round(x: number): number {
  * destinations, and the difference from `current` moves to (or, on a back-off, comes back from) the receivers.
  * `split` gives, per receiver destination, the fraction of moved weight it gets (summing to 1).
  */
-export function drainTables(start: Tables, current: Tables, own: readonly string[], to: number, split: Readonly<Record<string, number>>): Tables {
+export function drainTables(
+  start: Tables,
+  current: Tables,
+  own: readonly string[],
+  to: number,
+  split: Readonly<Record<string, number>>,
+): Tables {
   const out: Record<string, Record<string, number>> = {};
   for (const [source, startWeights] of Object.entries(start)) {
     const now = { ...(current[source] ?? startWeights) };
@@ -55,9 +64,19 @@ export function drainTables(start: Tables, current: Tables, own: readonly string
       for (const [d, f] of Object.entries(split)) now[d] = round((now[d] ?? 0) + moved * f);
     } else if (moved < -DUST) {
       // Back-off: take the weight back from the receivers in proportion to what they gained during the drain.
-      const gained = Object.fromEntries(Object.keys(now).filter((d) => !own.includes(d))
-        .map((d) => [d, Math.max(0, (now[d] ?? 0) - (startWeights[d] ?? 0))]));
-      const from = normalise(gained, Object.fromEntries(Object.keys(now).filter((d) => !own.includes(d)).map((d) => [d, now[d] ?? 0])));
+      const gained = Object.fromEntries(
+        Object.keys(now)
+          .filter((d) => !own.includes(d))
+          .map((d) => [d, Math.max(0, (now[d] ?? 0) - (startWeights[d] ?? 0))]),
+      );
+      const from = normalise(
+        gained,
+        Object.fromEntries(
+          Object.keys(now)
+            .filter((d) => !own.includes(d))
+            .map((d) => [d, now[d] ?? 0]),
+        ),
+      );
       for (const [d, f] of Object.entries(from)) now[d] = round(Math.max(0, (now[d] ?? 0) + moved * f));
     }
     out[source] = now;
@@ -71,12 +90,17 @@ export function restoreTables(start: Tables, baseline: Tables, to: number): Tabl
   for (const [source, base] of Object.entries(baseline)) {
     const from = start[source] ?? base;
     const keys = new Set([...Object.keys(from), ...Object.keys(base)]);
-    out[source] = Object.fromEntries([...keys].map((k) => [k, round((from[k] ?? 0) + to * ((base[k] ?? 0) - (from[k] ?? 0)))]));
+    out[source] = Object.fromEntries(
+      [...keys].map((k) => [k, round((from[k] ?? 0) + to * ((base[k] ?? 0) - (from[k] ?? 0)))]),
+    );
   }
   return out;
 }
 
-export function sameWeights(a: Readonly<Record<string, number>> | undefined, b: Readonly<Record<string, number>>): boolean {
+export function sameWeights(
+  a: Readonly<Record<string, number>> | undefined,
+  b: Readonly<Record<string, number>>,
+): boolean {
   if (!a) return false;
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const k of keys) if (Math.abs((a[k] ?? 0) - (b[k] ?? 0)) > 1e-9) return false;

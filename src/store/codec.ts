@@ -18,7 +18,7 @@ const bool = (v: boolean | undefined): SqlValue => (v === undefined ? null : v ?
 const opt = (v: string | number | undefined): SqlValue => (v === undefined ? null : v);
 
 function parseJson(v: unknown): unknown {
-  return typeof v === 'string' ? JSON.parse(v) as unknown : undefined;
+  return typeof v === 'string' ? (JSON.parse(v) as unknown) : undefined;
 }
 function num(v: unknown): number | undefined {
   if (v === null || v === undefined) return undefined;
@@ -39,12 +39,38 @@ function compact<T extends object>(o: T): T {
 
 // ------------------------------------------------------------------------------------------------- runs
 
-export const RUN_COLUMNS = ['id', 'plan', 'datacenter', 'direction', 'state', 'compiled', 'created_at', 'started_at',
-  'finished_at', 'reason', 'critical_path', 'analysis', 'actor'] as const;
+export const RUN_COLUMNS = [
+  'id',
+  'plan',
+  'datacenter',
+  'direction',
+  'state',
+  'compiled',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'reason',
+  'critical_path',
+  'analysis',
+  'actor',
+] as const;
 
 export function runRow(r: RunRecord): SqlValue[] {
-  return [r.id, r.plan, r.datacenter, r.direction, r.state, JSON.stringify(r.compiled), r.createdAt, opt(r.startedAt),
-    opt(r.finishedAt), opt(r.reason), json(r.criticalPath), json(r.analysis), opt(r.actor)];
+  return [
+    r.id,
+    r.plan,
+    r.datacenter,
+    r.direction,
+    r.state,
+    JSON.stringify(r.compiled),
+    r.createdAt,
+    opt(r.startedAt),
+    opt(r.finishedAt),
+    opt(r.reason),
+    json(r.criticalPath),
+    json(r.analysis),
+    opt(r.actor),
+  ];
 }
 
 export function rowRun(row: Row): RunRecord {
@@ -76,12 +102,38 @@ const RUN_PATCH: Record<keyof Required<RunPatch>, [string, (v: never) => SqlValu
 
 // ------------------------------------------------------------------------------------------------ tasks
 
-export const TASK_COLUMNS = ['run_id', 'id', 'position', 'state', 'stage', 'stage_state', 'attempt', 'started_at',
-  'finished_at', 'reason', 'stuck', 'approved', 'overrides'] as const;
+export const TASK_COLUMNS = [
+  'run_id',
+  'id',
+  'position',
+  'state',
+  'stage',
+  'stage_state',
+  'attempt',
+  'started_at',
+  'finished_at',
+  'reason',
+  'stuck',
+  'approved',
+  'overrides',
+] as const;
 
 export function taskRow(t: TaskRecord, position: number): SqlValue[] {
-  return [t.runId, t.id, position, t.state, t.stage, json(t.stageState), t.attempt, opt(t.startedAt), opt(t.finishedAt),
-    opt(t.reason), bool(t.stuck), bool(t.approved), json(t.overrides)];
+  return [
+    t.runId,
+    t.id,
+    position,
+    t.state,
+    t.stage,
+    json(t.stageState),
+    t.attempt,
+    opt(t.startedAt),
+    opt(t.finishedAt),
+    opt(t.reason),
+    bool(t.stuck),
+    bool(t.approved),
+    json(t.overrides),
+  ];
 }
 
 export function rowTask(row: Row): TaskRecord {
@@ -115,7 +167,10 @@ const TASK_PATCH: Record<keyof Required<TaskPatch>, [string, (v: never) => SqlVa
 };
 
 /** Column assignments of a patch: [column, value] for every key the patch names. */
-function patchColumns<P extends object>(patch: P, map: Record<string, [string, (v: never) => SqlValue]>): [string, SqlValue][] {
+function patchColumns<P extends object>(
+  patch: P,
+  map: Record<string, [string, (v: never) => SqlValue]>,
+): [string, SqlValue][] {
   const out: [string, SqlValue][] = [];
   for (const key of Object.keys(patch)) {
     const entry = map[key];

@@ -19,13 +19,32 @@ export interface ConformanceOptions {
 }
 
 const compiled: CompiledPlan = {
-  plan: 'evacuate-east', fleet: 'example', direction: 'drain', datacenter: 'east', concurrency: 8,
-  pacing: { mode: 'closed-loop', targetUtilization: 0.85, settle: '60s' }, stuckPercentile: 75,
-  tasks: [], waves: [], hccs: [], preflight: { ok: true, targetUtilization: 0.85, services: [] }, criticalPath: [], predictedMs: 0,
+  plan: 'evacuate-east',
+  fleet: 'example',
+  direction: 'drain',
+  datacenter: 'east',
+  concurrency: 8,
+  pacing: { mode: 'closed-loop', targetUtilization: 0.85, settle: '60s' },
+  stuckPercentile: 75,
+  tasks: [],
+  waves: [],
+  hccs: [],
+  preflight: { ok: true, targetUtilization: 0.85, services: [] },
+  criticalPath: [],
+  predictedMs: 0,
 };
 
 export function runRecord(id: string, over: Partial<RunRecord> = {}): RunRecord {
-  return { id, plan: 'evacuate-east', datacenter: 'east', direction: 'drain', state: 'pending', compiled, createdAt: 1000, ...over };
+  return {
+    id,
+    plan: 'evacuate-east',
+    datacenter: 'east',
+    direction: 'drain',
+    state: 'pending',
+    compiled,
+    createdAt: 1000,
+    ...over,
+  };
 }
 
 export function taskRecord(runId: string, id: string, over: Partial<TaskRecord> = {}): TaskRecord {
@@ -45,7 +64,11 @@ async function code(p: Promise<unknown>): Promise<string> {
   return 'resolved';
 }
 
-export function storeConformance(name: string, makeStore: () => Promise<Store>, options: ConformanceOptions = {}): void {
+export function storeConformance(
+  name: string,
+  makeStore: () => Promise<Store>,
+  options: ConformanceOptions = {},
+): void {
   describe(`${name} store conformance`, () => {
     const open: Store[] = [];
     const fresh = async (): Promise<Store> => {
@@ -60,8 +83,14 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>, 
     it('creates a run with its tasks and reads them back as written, tasks in order', async () => {
       const s = await fresh();
       const run = runRecord('r1', { actor: 'alice', startedAt: 1500 });
-      const tasks = [taskRecord('r1', 'web/edge'), taskRecord('r1', 'web/clusters', { stageState: { progress: 0.25, steps: [1, 2] } }), taskRecord('r1', 'api/edge')];
-      const events = await s.createRun(run, tasks, [{ type: 'run.state', runId: 'r1', plan: 'evacuate-east', state: 'pending', time: 1000 }]);
+      const tasks = [
+        taskRecord('r1', 'web/edge'),
+        taskRecord('r1', 'web/clusters', { stageState: { progress: 0.25, steps: [1, 2] } }),
+        taskRecord('r1', 'api/edge'),
+      ];
+      const events = await s.createRun(run, tasks, [
+        { type: 'run.state', runId: 'r1', plan: 'evacuate-east', state: 'pending', time: 1000 },
+      ]);
       expect(events).toHaveLength(1);
       expect(events[0]!.seq).toBeGreaterThan(0);
       expect(await s.getRun('r1')).toEqual(run);
@@ -84,7 +113,10 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>, 
       const out = await s.commit({
         runId: 'r1',
         run: { state: 'running', startedAt: 2000 },
-        tasks: [{ id: 'a', patch: { state: 'running', startedAt: 2000, stageState: { step: 1 } } }, { id: 'b', patch: { state: 'waiting' } }],
+        tasks: [
+          { id: 'a', patch: { state: 'running', startedAt: 2000, stageState: { step: 1 } } },
+          { id: 'b', patch: { state: 'waiting' } },
+        ],
         events: [stateEvent('r1', 'a', 2000), stateEvent('r1', 'b', 2000)],
       });
       expect(out.map((e) => e.type)).toEqual(['task.state', 'task.state']);
@@ -100,11 +132,17 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>, 
       const s = await fresh();
       await s.createRun(runRecord('r1'), [taskRecord('r1', 'a')]);
       const before = await s.listEvents();
-      const result = code(s.commit({
-        runId: 'r1', run: { state: 'running' },
-        tasks: [{ id: 'a', patch: { state: 'running' } }, { id: 'ghost', patch: { state: 'running' } }],
-        events: [stateEvent('r1', 'a', 1)],
-      }));
+      const result = code(
+        s.commit({
+          runId: 'r1',
+          run: { state: 'running' },
+          tasks: [
+            { id: 'a', patch: { state: 'running' } },
+            { id: 'ghost', patch: { state: 'running' } },
+          ],
+          events: [stateEvent('r1', 'a', 1)],
+        }),
+      );
       expect(await result).toBe('E_NOT_FOUND');
       expect((await s.getRun('r1'))!.state).toBe('pending');
       expect((await s.getTasks('r1'))[0]!.state).toBe('pending');
@@ -114,18 +152,37 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>, 
 
     it('clears a field a patch names as undefined and keeps one it does not name', async () => {
       const s = await fresh();
-      await s.createRun(runRecord('r1'), [taskRecord('r1', 'a', { stageState: { x: 1 }, reason: 'because', stuck: true })]);
+      await s.createRun(runRecord('r1'), [
+        taskRecord('r1', 'a', { stageState: { x: 1 }, reason: 'because', stuck: true }),
+      ]);
       await s.commit({ runId: 'r1', tasks: [{ id: 'a', patch: { stageState: undefined, stage: 1 } }] });
       expect((await s.getTasks('r1'))[0]).toEqual(taskRecord('r1', 'a', { stage: 1, reason: 'because', stuck: true }));
-      await s.commit({ runId: 'r1', tasks: [{ id: 'a', patch: { stuck: false, approved: true, overrides: { conditions: ['c'], dependencies: [] } } }] });
-      expect((await s.getTasks('r1'))[0]).toMatchObject({ stuck: false, approved: true, overrides: { conditions: ['c'], dependencies: [] } });
+      await s.commit({
+        runId: 'r1',
+        tasks: [
+          { id: 'a', patch: { stuck: false, approved: true, overrides: { conditions: ['c'], dependencies: [] } } },
+        ],
+      });
+      expect((await s.getTasks('r1'))[0]).toMatchObject({
+        stuck: false,
+        approved: true,
+        overrides: { conditions: ['c'], dependencies: [] },
+      });
     });
 
     it('stores the critical path and analysis of a finished run', async () => {
       const s = await fresh();
       await s.createRun(runRecord('r1'), []);
-      await s.commit({ runId: 'r1', run: { state: 'succeeded', finishedAt: 9000, criticalPath: ['a', 'b'], analysis: { slack: { c: 5 } } } });
-      expect(await s.getRun('r1')).toMatchObject({ state: 'succeeded', finishedAt: 9000, criticalPath: ['a', 'b'], analysis: { slack: { c: 5 } } });
+      await s.commit({
+        runId: 'r1',
+        run: { state: 'succeeded', finishedAt: 9000, criticalPath: ['a', 'b'], analysis: { slack: { c: 5 } } },
+      });
+      expect(await s.getRun('r1')).toMatchObject({
+        state: 'succeeded',
+        finishedAt: 9000,
+        criticalPath: ['a', 'b'],
+        analysis: { slack: { c: 5 } },
+      });
     });
 
     it('lists runs newest first, filtered by activity and plan, limited', async () => {
@@ -161,8 +218,11 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>, 
     it('gives every event of concurrent commits its own sequence number', async () => {
       const s = await fresh();
       await s.createRun(runRecord('r1'), [taskRecord('r1', 'a')]);
-      const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-        s.commit({ runId: 'r1', tasks: [{ id: 'a', patch: { stage: i } }], events: [stateEvent('r1', 'a', i)] })));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          s.commit({ runId: 'r1', tasks: [{ id: 'a', patch: { stage: i } }], events: [stateEvent('r1', 'a', i)] }),
+        ),
+      );
       const seqs = results.flat().map((e) => e.seq);
       expect(new Set(seqs).size).toBe(50);
       expect(await s.listEvents({ runId: 'r1' })).toHaveLength(50);
@@ -187,7 +247,9 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>, 
       await s.createToken({ id: 't2', name: 'view', role: 'viewer', hash: hashTokenSecret('secret-2'), createdAt: 11 });
       expect(await s.findTokenByHash(hash)).toEqual({ id: 't1', name: 'ci', role: 'operator', hash, createdAt: 10 });
       expect(await s.findTokenByHash(hashTokenSecret('wrong'))).toBeUndefined();
-      expect(await code(s.createToken({ id: 't3', name: 'dup', role: 'admin', hash, createdAt: 12 }))).toBe('E_CONFLICT');
+      expect(await code(s.createToken({ id: 't3', name: 'dup', role: 'admin', hash, createdAt: 12 }))).toBe(
+        'E_CONFLICT',
+      );
       await s.revokeToken('t1', 20);
       await s.revokeToken('t1', 30);
       expect((await s.findTokenByHash(hash))!.revokedAt).toBe(20);
@@ -199,7 +261,14 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>, 
     it('appends audit entries with increasing ids and pages through them', async () => {
       const s = await fresh();
       const a = await s.appendAudit({ time: 1, actor: 'alice', action: 'pause', target: 'r1', reason: 'looks odd' });
-      const b = await s.appendAudit({ time: 2, actor: 'bob', action: 'skip', target: 'r1/web', reason: 'known', details: { task: 'web' } });
+      const b = await s.appendAudit({
+        time: 2,
+        actor: 'bob',
+        action: 'skip',
+        target: 'r1/web',
+        reason: 'known',
+        details: { task: 'web' },
+      });
       const c = await s.appendAudit({ time: 3, actor: 'carol', action: 'halt' });
       expect(b).toBeGreaterThan(a);
       expect(c).toBeGreaterThan(b);
@@ -214,8 +283,16 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>, 
 
     it('gives a lease to one holder at a time, until it expires, is released, or its holder is known dead', async () => {
       const s = await fresh();
-      expect(await s.acquireLease('controller', 'a', { now: 0, until: 100 })).toEqual({ name: 'controller', holder: 'a', expiresAt: 100 });
-      expect(await s.acquireLease('controller', 'b', { now: 50, until: 150 })).toEqual({ name: 'controller', holder: 'a', expiresAt: 100 });
+      expect(await s.acquireLease('controller', 'a', { now: 0, until: 100 })).toEqual({
+        name: 'controller',
+        holder: 'a',
+        expiresAt: 100,
+      });
+      expect(await s.acquireLease('controller', 'b', { now: 50, until: 150 })).toEqual({
+        name: 'controller',
+        holder: 'a',
+        expiresAt: 100,
+      });
       expect((await s.acquireLease('controller', 'a', { now: 60, until: 160 })).expiresAt).toBe(160);
       expect((await s.acquireLease('other', 'b', { now: 60, until: 160 })).holder).toBe('b');
       expect((await s.acquireLease('controller', 'b', { now: 160, until: 260 })).holder).toBe('b');
@@ -225,7 +302,9 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>, 
       expect((await s.acquireLease('controller', 'b', { now: 180, until: 280 })).holder).toBe('c');
       await s.releaseLease('controller', 'c');
       expect((await s.acquireLease('controller', 'b', { now: 180, until: 280 })).holder).toBe('b');
-      const contenders = await Promise.all(['x', 'y', 'z'].map((h) => s.acquireLease('race', h, { now: 0, until: 100 })));
+      const contenders = await Promise.all(
+        ['x', 'y', 'z'].map((h) => s.acquireLease('race', h, { now: 0, until: 100 })),
+      );
       expect(new Set(contenders.map((l) => l.holder)).size).toBe(1);
     });
 
@@ -234,7 +313,12 @@ export function storeConformance(name: string, makeStore: () => Promise<Store>, 
       it('keeps everything committed across a close and reopen, and numbers on from there', async () => {
         const s = await makeStore();
         await s.createRun(runRecord('r1'), [taskRecord('r1', 'a')]);
-        const first = await s.commit({ runId: 'r1', run: { state: 'running' }, tasks: [{ id: 'a', patch: { state: 'running', stageState: { p: 0.5 } } }], events: [stateEvent('r1', 'a', 5)] });
+        const first = await s.commit({
+          runId: 'r1',
+          run: { state: 'running' },
+          tasks: [{ id: 'a', patch: { state: 'running', stageState: { p: 0.5 } } }],
+          events: [stateEvent('r1', 'a', 5)],
+        });
         await s.recordDuration({ template: 't', service: 's', datacenter: 'd' }, 42, 1);
         await s.appendAudit({ time: 1, actor: 'alice', action: 'start' });
         const again = await reopen(s);

@@ -47,7 +47,6 @@ export interface AuditLog {
 // ------------------------------------------------------------------------------------------------ Runs
 // CONTRACT used by the engine (writer), the server (reader) and the store implementations. Additive changes only.
 
-
 export interface RunRecord {
   readonly id: string;
   readonly plan: string;
@@ -85,7 +84,9 @@ export interface TaskRecord {
   readonly overrides?: { readonly conditions: readonly string[]; readonly dependencies: readonly string[] };
 }
 
-export type RunPatch = Partial<Pick<RunRecord, 'state' | 'startedAt' | 'finishedAt' | 'reason' | 'criticalPath' | 'analysis'>>;
+export type RunPatch = Partial<
+  Pick<RunRecord, 'state' | 'startedAt' | 'finishedAt' | 'reason' | 'criticalPath' | 'analysis'>
+>;
 export type TaskPatch = Partial<Omit<TaskRecord, 'runId' | 'id'>>;
 
 /** Identifies task durations for stuck detection. */
@@ -97,7 +98,11 @@ export interface DurationKey {
 
 export interface RunStore {
   /** Creates the run with all its tasks, atomically. */
-  createRun(run: RunRecord, tasks: readonly TaskRecord[], events?: readonly EngineEvent[]): Promise<readonly EngineEvent[]>;
+  createRun(
+    run: RunRecord,
+    tasks: readonly TaskRecord[],
+    events?: readonly EngineEvent[],
+  ): Promise<readonly EngineEvent[]>;
   /**
    * Applies a patch to the run and/or tasks and appends events, all in one transaction; returns the events with
    * their sequence numbers. The engine calls this before acting on the change it records.
@@ -109,11 +114,19 @@ export interface RunStore {
     readonly events?: readonly EngineEvent[];
   }): Promise<readonly EngineEvent[]>;
   getRun(id: string): Promise<RunRecord | undefined>;
-  listRuns(options?: { readonly active?: boolean; readonly plan?: string; readonly limit?: number }): Promise<readonly RunRecord[]>;
+  listRuns(options?: {
+    readonly active?: boolean;
+    readonly plan?: string;
+    readonly limit?: number;
+  }): Promise<readonly RunRecord[]>;
   getTasks(runId: string): Promise<readonly TaskRecord[]>;
   /** Events not tied to one run's transaction (alerts, halts). */
   appendEvents(events: readonly EngineEvent[]): Promise<readonly EngineEvent[]>;
-  listEvents(options?: { readonly runId?: string; readonly afterSeq?: number; readonly limit?: number }): Promise<readonly EngineEvent[]>;
+  listEvents(options?: {
+    readonly runId?: string;
+    readonly afterSeq?: number;
+    readonly limit?: number;
+  }): Promise<readonly EngineEvent[]>;
   recordDuration(key: DurationKey, ms: number, at: number): Promise<void>;
   /** Most recent durations first, at most `limit`. */
   durations(key: DurationKey, limit?: number): Promise<readonly number[]>;
@@ -132,7 +145,11 @@ export interface LeaseStore {
    * or held by `takeFrom` (a holder known to be dead). Answers the lease as it stands afterwards, which names
    * `holder` exactly when it was taken; decided and written in one transaction.
    */
-  acquireLease(name: string, holder: string, options: { readonly now: number; readonly until: number; readonly takeFrom?: string }): Promise<Lease>;
+  acquireLease(
+    name: string,
+    holder: string,
+    options: { readonly now: number; readonly until: number; readonly takeFrom?: string },
+  ): Promise<Lease>;
   /** Gives the lease up, if `holder` has it. */
   releaseLease(name: string, holder: string): Promise<void>;
 }

@@ -44,7 +44,10 @@ async function confirm(reason?: string): Promise<void> {
     await dialog.waitFor({ state: 'detached', timeout: 60_000 });
   } catch (e) {
     await page.screenshot({ path: join(SHOTS, 'failed-confirm.png'), fullPage: true });
-    const shown = await dialog.locator('.error').textContent().catch(() => null);
+    const shown = await dialog
+      .locator('.error')
+      .textContent()
+      .catch(() => null);
     throw new Error(`the confirmation did not complete${shown ? `: ${shown}` : ''}`, { cause: e });
   }
 }
@@ -57,12 +60,13 @@ async function runToEnd(name: string): Promise<void> {
   const deadline = Date.now() + 150_000;
   let overrides = 0;
   while ((await page.getByTestId('run-state').textContent()) !== 'succeeded') {
-    if (Date.now() > deadline) throw new Error(`the ${name} did not finish: ${await page.getByTestId('run-state').textContent()}`);
+    if (Date.now() > deadline)
+      throw new Error(`the ${name} did not finish: ${await page.getByTestId('run-state').textContent()}`);
     const blocked = runTasks().and(page.locator('[data-state=blocked]')).first();
-    if (await blocked.count() > 0 && overrides < 5) {
+    if ((await blocked.count()) > 0 && overrides < 5) {
       await blocked.click();
       const override = page.getByTestId('override');
-      if (await override.count() > 0) {
+      if ((await override.count()) > 0) {
         await override.click();
         await confirm('verified by hand');
         overrides++;
@@ -82,12 +86,22 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
       viewport: { width: 1600, height: 1000 },
     });
-    page = context.pages()[0] ?? await context.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-    page.on('pageerror', (e) => { consoleErrors.push(e.message); });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => {
+      consoleErrors.push(e.message);
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -109,7 +123,11 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
 
     await page.getByTestId('start').click();
     await confirm();
-    await page.getByTestId('run').locator('[data-testid=task][data-state=running]').first().waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('run')
+      .locator('[data-testid=task][data-state=running]')
+      .first()
+      .waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(SHOTS, '2-running.png'), fullPage: true });
 
     await page.getByTestId('pause').click();
@@ -117,7 +135,12 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await expect.poll(() => page.getByTestId('run-state').textContent(), { timeout: 15_000 }).toBe('paused');
     // Running tasks of a paused run are shown as held.
     const running = page.getByTestId('run').locator('[data-testid=task][data-state=running]');
-    await expect.poll(async () => await page.getByTestId('run').locator('[data-testid=task].held').count() === await running.count()).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          (await page.getByTestId('run').locator('[data-testid=task].held').count()) === (await running.count()),
+      )
+      .toBe(true);
     await page.screenshot({ path: join(SHOTS, '3-paused.png'), fullPage: true });
     await page.getByTestId('resume').click();
     await confirm();

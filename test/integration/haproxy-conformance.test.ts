@@ -13,10 +13,20 @@ const DCS = ['dc1', 'dc2', 'dc3'];
 async function start() {
   const dir = await mkdtemp(join(tmpdir(), 'maelstrom-haproxy-'));
   // Servers on ports where nothing listens: the weights are what is tested, not traffic.
-  const haproxy = await startHaproxy(dir, DCS.map((name, i) => ({ name, port: 1 + i })));
+  const haproxy = await startHaproxy(
+    dir,
+    DCS.map((name, i) => ({ name, port: 1 + i })),
+  );
   const backend = createHaproxyBackend({ config: labMapping(haproxy.socket, DCS) });
   await backend.init();
-  return { backend, haproxy, cleanup: async () => { await haproxy.child.stop(); await rm(dir, { recursive: true, force: true }); } };
+  return {
+    backend,
+    haproxy,
+    cleanup: async () => {
+      await haproxy.child.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 describe.skipIf(!haveHaproxy)('haproxy backend', () => {
@@ -28,7 +38,13 @@ describe.skipIf(!haveHaproxy)('haproxy backend', () => {
   it('maps fractional weights onto 0..256 and reads them back as set; 0 drains the server, a positive weight readies it', async () => {
     const { backend, cleanup } = await start();
     try {
-      const set = { kind: 'weights.set', layer: 'edge', service: 'web', source: 'lab', weights: { dc1: 0.25, dc2: 1, dc3: 1 } } as const;
+      const set = {
+        kind: 'weights.set',
+        layer: 'edge',
+        service: 'web',
+        source: 'lab',
+        weights: { dc1: 0.25, dc2: 1, dc3: 1 },
+      } as const;
       expect((await backend.act(set)).changed).toBe(true);
       const state = await backend.api.serversState('web_lab');
       expect(state.map((s) => s.weight)).toEqual([64, 256, 256]);
@@ -45,8 +61,13 @@ describe.skipIf(!haveHaproxy)('haproxy backend', () => {
       expect((await backend.setServerState('web_lab', 'dc2', 'maint')).changed).toBe(true);
       expect((await backend.setServerState('web_lab', 'dc2', 'maint')).changed).toBe(false);
       expect((await backend.weights('edge', 'web'))[0]!.weights.dc2).toBe(0);
-      expect((await backend.act({ kind: 'sessions.teardown', service: 'web', datacenter: 'dc3', rate: 100 })).changed).toBe(true);
-    } finally { await backend.close(); await cleanup(); }
+      expect(
+        (await backend.act({ kind: 'sessions.teardown', service: 'web', datacenter: 'dc3', rate: 100 })).changed,
+      ).toBe(true);
+    } finally {
+      await backend.close();
+      await cleanup();
+    }
   });
 
   it('a lost runtime socket is a retryable E_BACKEND_UNAVAILABLE, not a crash', async () => {
@@ -56,11 +77,16 @@ describe.skipIf(!haveHaproxy)('haproxy backend', () => {
       const err = await backend.weights('edge', 'web').catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'E_BACKEND_UNAVAILABLE', retryable: true });
       expect((err as Error).message).toContain('unreachable');
-      const act = await backend.act({ kind: 'weights.set', layer: 'edge', service: 'web', source: 'lab', weights: { dc1: 1, dc2: 1, dc3: 1 } }).catch((e: unknown) => e);
+      const act = await backend
+        .act({ kind: 'weights.set', layer: 'edge', service: 'web', source: 'lab', weights: { dc1: 1, dc2: 1, dc3: 1 } })
+        .catch((e: unknown) => e);
       expect(act).toMatchObject({ code: 'E_BACKEND_UNAVAILABLE', retryable: true });
       // The snapshot still answers; the share is absent.
       const snap = await backend.snapshot();
       expect(snap.services.web!.datacenters.dc1?.share).toBeUndefined();
-    } finally { await backend.close(); await cleanup(); }
+    } finally {
+      await backend.close();
+      await cleanup();
+    }
   });
 });

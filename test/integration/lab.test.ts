@@ -28,16 +28,30 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
   async function session(): Promise<LabSession> {
     const store = createSqliteStore({ path: ':memory:' });
     await store.init();
-    return createLabSession(env, { store, rps: RPS, settle: '1s', ...(process.env.MAELSTROM_LAB_LOG ? { log: (m: string) => process.stderr.write(`lab: ${m}\n`) } : {}) });
+    return createLabSession(env, {
+      store,
+      rps: RPS,
+      settle: '1s',
+      ...(process.env.MAELSTROM_LAB_LOG ? { log: (m: string) => process.stderr.write(`lab: ${m}\n`) } : {}),
+    });
   }
-  const weightOf = async (server: string): Promise<number> => (await new RuntimeApi({ socket: env.socket }).serversState('web_lab')).find((x) => x.server === server)!.weight;
-  const steps = (s: LabSession, runId: string): Step[] => s.events.filter((e): e is Step => e.type === 'shift.step' && e.runId === runId);
+  const weightOf = async (server: string): Promise<number> =>
+    (await new RuntimeApi({ socket: env.socket }).serversState('web_lab')).find((x) => x.server === server)!.weight;
+  const steps = (s: LabSession, runId: string): Step[] =>
+    s.events.filter((e): e is Step => e.type === 'shift.step' && e.runId === runId);
   /** Waits until Prometheus has readings of every datacenter under load. */
   async function warm(s: LabSession): Promise<void> {
-    await eventually('readings of every datacenter', async () => {
-      const dcs = Object.values((await s.snapshot()).services.web?.datacenters ?? {});
-      return dcs.length === env.datacenters.length && dcs.every((r) => r.load !== undefined && r.load > 0 && r.latencyP99 !== undefined);
-    }, 15_000);
+    await eventually(
+      'readings of every datacenter',
+      async () => {
+        const dcs = Object.values((await s.snapshot()).services.web?.datacenters ?? {});
+        return (
+          dcs.length === env.datacenters.length &&
+          dcs.every((r) => r.load !== undefined && r.load > 0 && r.latencyP99 !== undefined)
+        );
+      },
+      15_000,
+    );
   }
   async function dc1Weight(s: LabSession): Promise<number> {
     return (await s.backend.weights('edge', 'web'))[0]!.weights.dc1!;
@@ -60,7 +74,10 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       const requestsBefore = load.requestsSoFar();
       const seen: number[] = [];
       const unsubscribe = s.controller.subscribe((e) => {
-        if (e.type === 'shift.step') void s.backend.api.serversState('web_lab').then((st) => seen.push(st.find((x) => x.server === 'dc1')!.weight));
+        if (e.type === 'shift.step')
+          void s.backend.api
+            .serversState('web_lab')
+            .then((st) => seen.push(st.find((x) => x.server === 'dc1')!.weight));
       });
       const drain = await s.run('lab-drain-dc1');
       expect(drain.state).toBe('succeeded');
@@ -83,7 +100,9 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       await new Promise((r) => setTimeout(r, 500));
       expect(load.requestsSoFar() - requestsBefore).toBeGreaterThan(RPS * 10);
       expect(load.failedSoFar() - failedBefore).toBe(0);
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   }, 90_000);
 
   it('a slowed service in a receiving datacenter holds the drain until it recovers', async () => {
@@ -93,8 +112,17 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       const run = await s.start('lab-drain-dc1');
       await eventually('the first step', () => steps(s, run.id).length >= 1, 15_000);
       await env.slow('dc2', 400);
-      await eventually('a failing latency check or a held step', () => s.events.some((e) =>
-        e.runId === run.id && ((e.type === 'health' && e.check === 'receivers-fast' && e.ok === false) || (e.type === 'shift.step' && (e.decision === 'hold' || e.decision === 'backoff')))), 15_000);
+      await eventually(
+        'a failing latency check or a held step',
+        () =>
+          s.events.some(
+            (e) =>
+              e.runId === run.id &&
+              ((e.type === 'health' && e.check === 'receivers-fast' && e.ok === false) ||
+                (e.type === 'shift.step' && (e.decision === 'hold' || e.decision === 'backoff'))),
+          ),
+        15_000,
+      );
       // While dc2 stays slow the drain does not finish.
       const until = Date.now() + 3_000;
       await eventually('3 s of holding', () => Date.now() > until, 5_000);
@@ -104,7 +132,10 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       const done = await s.controller.wait(run.id);
       expect(done.state).toBe('succeeded');
       expect((await s.run('lab-restore-dc1')).state).toBe('succeeded');
-    } finally { await env.slow('dc2', 0); await s.close(); }
+    } finally {
+      await env.slow('dc2', 0);
+      await s.close();
+    }
   }, 90_000);
 
   it('losing the HAProxy runtime socket midway holds the run with a clear message; it continues once the socket is back', async () => {
@@ -114,7 +145,11 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       const run = await s.start('lab-drain-dc1');
       await eventually('the first step', () => steps(s, run.id).length >= 1, 15_000);
       await env.hideSocket(true);
-      await eventually('a message about the runtime socket', () => s.issues.some((i) => i.message.includes('runtime API') && i.message.includes('unreachable')), 10_000);
+      await eventually(
+        'a message about the runtime socket',
+        () => s.issues.some((i) => i.message.includes('runtime API') && i.message.includes('unreachable')),
+        10_000,
+      );
       const stepsWhileLost = steps(s, run.id).length;
       const until = Date.now() + 2_000;
       await eventually('2 s without the socket', () => Date.now() > until, 5_000);
@@ -123,13 +158,30 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       await env.hideSocket(false);
       expect((await s.controller.wait(run.id)).state).toBe('succeeded');
       expect((await s.run('lab-restore-dc1')).state).toBe('succeeded');
-    } finally { await env.hideSocket(false).catch(() => undefined); await s.close(); }
+    } finally {
+      await env.hideSocket(false).catch(() => undefined);
+      await s.close();
+    }
   }, 90_000);
 
   it('maelstrom run --backend haproxy:MAPPING --prometheus URL drains and restores the lab as an operator would', async () => {
-    const files = await writeLabFiles(join(env.dir, 'operator'), labDefinitions({ datacenters: env.datacenters.length, rps: RPS, settle: '1s' }), env.mapping);
+    const files = await writeLabFiles(
+      join(env.dir, 'operator'),
+      labDefinitions({ datacenters: env.datacenters.length, rps: RPS, settle: '1s' }),
+      env.mapping,
+    );
     const failedBefore = load.failedSoFar();
-    const common = ['-f', files.definitions, '--backend', `haproxy:${files.mapping}`, '--prometheus', env.prometheusUrl, '--store', `sqlite:${join(env.dir, 'operator', 'maelstrom.db')}`, '--plain'];
+    const common = [
+      '-f',
+      files.definitions,
+      '--backend',
+      `haproxy:${files.mapping}`,
+      '--prometheus',
+      env.prometheusUrl,
+      '--store',
+      `sqlite:${join(env.dir, 'operator', 'maelstrom.db')}`,
+      '--plain',
+    ];
     const drain = cli(['run', 'lab-drain-dc1', ...common]);
     expect(await drain.exited, drain.stderr).toBe(0);
     expect(drain.stdout).toMatch(/started run \S+ of lab-drain-dc1: 1 tasks on haproxy/);
@@ -144,27 +196,52 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
   }, 90_000);
 
   it('maelstrom serve --backend haproxy:MAPPING serves the lab: live readings, and a drain and restore started through the API', async () => {
-    const files = await writeLabFiles(join(env.dir, 'server'), labDefinitions({ datacenters: env.datacenters.length, rps: RPS, settle: '1s' }), env.mapping);
+    const files = await writeLabFiles(
+      join(env.dir, 'server'),
+      labDefinitions({ datacenters: env.datacenters.length, rps: RPS, settle: '1s' }),
+      env.mapping,
+    );
     const store = `sqlite:${join(env.dir, 'server', 'maelstrom.db')}`;
     const made = cli(['token', 'create', '--role', 'operator', '--store', store]);
     expect(await made.exited, made.stderr).toBe(0);
     const headers = { authorization: `Bearer ${made.stdout.trim()}`, 'content-type': 'application/json' };
-    const serve = cli(['serve', '-f', files.definitions, '--backend', `haproxy:${files.mapping}`, '--prometheus', env.prometheusUrl, '--store', store, '--port', '0']);
+    const serve = cli([
+      'serve',
+      '-f',
+      files.definitions,
+      '--backend',
+      `haproxy:${files.mapping}`,
+      '--prometheus',
+      env.prometheusUrl,
+      '--store',
+      store,
+      '--port',
+      '0',
+    ]);
     try {
       await eventually('the server to listen', () => /maelstrom serve: http:\/\/\S+ \(/.test(serve.stdout), 30_000);
       const url = /maelstrom serve: (http:\/\/\S+) \(/.exec(serve.stdout)![1]!;
-      const get = async <T>(path: string): Promise<T> => (await (await fetch(`${url}${path}`, { headers })).json()) as T;
+      const get = async <T>(path: string): Promise<T> =>
+        (await (await fetch(`${url}${path}`, { headers })).json()) as T;
       type Fleet = { services: { name: string; reading?: { datacenters: Record<string, { load?: number }> } }[] };
-      await eventually('readings of every datacenter', async () => {
-        const web = (await get<Fleet>('/api/v1/fleet')).services.find((x) => x.name === 'web');
-        const dcs = Object.values(web?.reading?.datacenters ?? {});
-        return dcs.length === 3 && dcs.every((d) => (d.load ?? 0) > 0);
-      }, 15_000);
+      await eventually(
+        'readings of every datacenter',
+        async () => {
+          const web = (await get<Fleet>('/api/v1/fleet')).services.find((x) => x.name === 'web');
+          const dcs = Object.values(web?.reading?.datacenters ?? {});
+          return dcs.length === 3 && dcs.every((d) => (d.load ?? 0) > 0);
+        },
+        15_000,
+      );
       for (const plan of ['lab-drain-dc1', 'lab-restore-dc1']) {
         const started = await fetch(`${url}/api/v1/runs`, { method: 'POST', headers, body: JSON.stringify({ plan }) });
         expect(started.status).toBe(201);
         const { id } = (await started.json()) as { id: string };
-        await eventually(`${plan} to succeed`, async () => (await get<{ state: string }>(`/api/v1/runs/${id}`)).state === 'succeeded', 45_000);
+        await eventually(
+          `${plan} to succeed`,
+          async () => (await get<{ state: string }>(`/api/v1/runs/${id}`)).state === 'succeeded',
+          45_000,
+        );
         if (plan === 'lab-drain-dc1') expect(await weightOf('dc1')).toBe(0);
       }
       expect(await weightOf('dc1')).toBeGreaterThan(0);
@@ -181,7 +258,11 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       const run = await s.start('lab-drain-dc1');
       await eventually('the first step', () => steps(s, run.id).length >= 1, 15_000);
       await env.stopPrometheus();
-      await eventually('a message about Prometheus', () => s.issues.some((i) => i.message.startsWith('prometheus') && i.message.includes('unreachable')), 10_000);
+      await eventually(
+        'a message about Prometheus',
+        () => s.issues.some((i) => i.message.startsWith('prometheus') && i.message.includes('unreachable')),
+        10_000,
+      );
       const snap = await s.snapshot();
       expect(snap.services.web!.datacenters.dc2!.utilization).toBeUndefined();
       expect(snap.services.web!.errorRate).toBeUndefined();
@@ -191,22 +272,46 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       expect(['running', 'blocked', 'paused', 'pending']).toContain((await s.controller.getRun(run.id)).state);
       expect(Math.min(...steps(s, run.id).map((e) => e.remaining))).toBeGreaterThanOrEqual(left - 0.2);
       expect(Math.min(...steps(s, run.id).map((e) => e.remaining))).toBeGreaterThan(0);
-    } finally { await s.close(); }
+    } finally {
+      await s.close();
+    }
   }, 60_000);
 });
 
 // `maelstrom lab` as a user runs it: the report on stdout, and nothing left running afterwards, also on Ctrl-C.
-interface Cli { stdout: string; stderr: string; code: number | null | undefined; kill(signal: NodeJS.Signals): void; exited: Promise<number | null> }
+interface Cli {
+  stdout: string;
+  stderr: string;
+  code: number | null | undefined;
+  kill(signal: NodeJS.Signals): void;
+  exited: Promise<number | null>;
+}
 
 function cli(args: string[]): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const out: Cli = {
-    stdout: '', stderr: '', code: undefined,
-    kill: (s) => { child.kill(s); },
-    exited: new Promise((resolve) => child.on('exit', (c) => { out.code = c; resolve(c); })),
+    stdout: '',
+    stderr: '',
+    code: undefined,
+    kill: (s) => {
+      child.kill(s);
+    },
+    exited: new Promise((resolve) =>
+      child.on('exit', (c) => {
+        out.code = c;
+        resolve(c);
+      }),
+    ),
   };
-  child.stdout.on('data', (c: Buffer) => { out.stdout += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { out.stderr += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => {
+    out.stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    out.stderr += c.toString();
+  });
   return out;
 }
 
@@ -227,10 +332,18 @@ describe.skipIf(!haveLab)('maelstrom lab', () => {
   it('drains and restores under load with no failed request, prints the report, and leaves nothing running', async () => {
     const run = cli(['lab', '--datacenters', '3', '--rps', '600', '--duration', '1s']);
     expect(await run.exited).toBe(0);
-    const report = JSON.parse(run.stdout) as { outcome: string; failedRequests: number; plans: { outcome: string; direction: string }[]; load: { requests: number } };
+    const report = JSON.parse(run.stdout) as {
+      outcome: string;
+      failedRequests: number;
+      plans: { outcome: string; direction: string }[];
+      load: { requests: number };
+    };
     expect(report.outcome).toBe('succeeded');
     expect(report.failedRequests).toBe(0);
-    expect(report.plans.map((p) => [p.direction, p.outcome])).toEqual([['drain', 'succeeded'], ['restore', 'succeeded']]);
+    expect(report.plans.map((p) => [p.direction, p.outcome])).toEqual([
+      ['drain', 'succeeded'],
+      ['restore', 'succeeded'],
+    ]);
     expect(report.load.requests).toBeGreaterThan(600 * 5);
     const dir = labDir(run.stderr)!;
     expect(dir).toBeDefined();

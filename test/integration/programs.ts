@@ -9,7 +9,11 @@ export const haveHaproxy = programs.haproxy || process.env.CI === 'true';
 export const haveLab = (programs.haproxy && programs.prometheus) || process.env.CI === 'true';
 
 /** Polls `check` until it holds, failing with `what` at the deadline. */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -4,7 +4,17 @@ import { rps } from './api';
 
 export const DC_COLOURS = ['#e5a50a', '#3fa7d6', '#7bc96f', '#c678dd', '#e06c75', '#56b6c2'];
 
-export function TrafficChart({ series, names, width = 520, height = 150 }: { series: Record<string, Series | undefined>; names: string[]; width?: number; height?: number }) {
+export function TrafficChart({
+  series,
+  names,
+  width = 520,
+  height = 150,
+}: {
+  series: Record<string, Series | undefined>;
+  names: string[];
+  width?: number;
+  height?: number;
+}) {
   const pad = { l: 40, r: 8, t: 8, b: 18 };
   const all = names.flatMap((n) => series[n]?.times ?? []);
   const t0 = all.length ? Math.min(...all) : 0;
@@ -18,16 +28,34 @@ export function TrafficChart({ series, names, width = 520, height = 150 }: { ser
       {ticks.map((v) => (
         <g key={v}>
           <line x1={pad.l} x2={width - pad.r} y1={y(v)} y2={y(v)} className="grid" />
-          <text x={pad.l - 4} y={y(v) + 3} textAnchor="end" className="axis">{rps(v)}</text>
+          <text x={pad.l - 4} y={y(v) + 3} textAnchor="end" className="axis">
+            {rps(v)}
+          </text>
         </g>
       ))}
-      {all.length > 0 && <text x={pad.l} y={height - 4} className="axis">{new Date(t0).toISOString().slice(11, 16)}</text>}
-      {all.length > 0 && <text x={width - pad.r} y={height - 4} textAnchor="end" className="axis">{new Date(t1).toISOString().slice(11, 16)}</text>}
+      {all.length > 0 && (
+        <text x={pad.l} y={height - 4} className="axis">
+          {new Date(t0).toISOString().slice(11, 16)}
+        </text>
+      )}
+      {all.length > 0 && (
+        <text x={width - pad.r} y={height - 4} textAnchor="end" className="axis">
+          {new Date(t1).toISOString().slice(11, 16)}
+        </text>
+      )}
       {names.map((n, i) => {
         const s = series[n];
         if (!s || s.times.length === 0) return null;
-        return <polyline key={n} fill="none" stroke={DC_COLOURS[i % DC_COLOURS.length]} strokeWidth="1.5" data-testid={`line-${n}`}
-          points={s.times.map((t, k) => `${x(t).toFixed(1)},${y(s.values[k] ?? 0).toFixed(1)}`).join(' ')} />;
+        return (
+          <polyline
+            key={n}
+            fill="none"
+            stroke={DC_COLOURS[i % DC_COLOURS.length]}
+            strokeWidth="1.5"
+            data-testid={`line-${n}`}
+            points={s.times.map((t, k) => `${x(t).toFixed(1)},${y(s.values[k] ?? 0).toFixed(1)}`).join(' ')}
+          />
+        );
       })}
     </svg>
   );

@@ -27,17 +27,36 @@ export function Confirm({ pending, onClose }: { pending: Pending; onClose: () =>
   };
   return (
     <div className="backdrop" onClick={onClose}>
-      <div className="dialog" role="dialog" aria-modal="true" data-testid="confirm" onClick={(e) => e.stopPropagation()}>
+      <div
+        className="dialog"
+        role="dialog"
+        aria-modal="true"
+        data-testid="confirm"
+        onClick={(e) => e.stopPropagation()}
+      >
         <h3>{pending.title}</h3>
         <p>{pending.detail}</p>
         <label>
           reason{pending.needsReason ? ' (required)' : ' (optional)'}
-          <textarea autoFocus rows={2} value={reason} onChange={(e) => setReason(e.target.value)} data-testid="reason" />
+          <textarea
+            autoFocus
+            rows={2}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            data-testid="reason"
+          />
         </label>
         {error && <p className="error">{error}</p>}
         <div className="actions">
-          <button onClick={onClose} disabled={busy}>Cancel</button>
-          <button className={pending.danger ? 'danger' : 'primary'} disabled={!ok || busy} onClick={() => void go()} data-testid="confirm-ok">
+          <button onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button
+            className={pending.danger ? 'danger' : 'primary'}
+            disabled={!ok || busy}
+            onClick={() => void go()}
+            data-testid="confirm-ok"
+          >
             {busy ? 'Working…' : 'Confirm'}
           </button>
         </div>

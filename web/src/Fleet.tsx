@@ -16,7 +16,11 @@ export function Fleet({ fleet, draining }: { fleet: FleetView; draining?: string
       <thead>
         <tr>
           <th>service</th>
-          {dcs.map((dc) => <th key={dc} colSpan={2} className={dc === draining ? 'draining' : ''}>{dc}</th>)}
+          {dcs.map((dc) => (
+            <th key={dc} colSpan={2} className={dc === draining ? 'draining' : ''}>
+              {dc}
+            </th>
+          ))}
           <th>err</th>
         </tr>
         <tr className="sub">
@@ -29,8 +33,17 @@ export function Fleet({ fleet, draining }: { fleet: FleetView; draining?: string
         <tr className="total">
           <td>all traffic</td>
           {dcs.map((dc, i) => [
-            <td key={`${dc}s`} className="num" data-testid={`dc-share-${dc}`} data-value={all > 0 ? (totals[i] ?? 0) / all : 0}>{pct(all > 0 ? (totals[i] ?? 0) / all : undefined, 1)}</td>,
-            <td key={`${dc}u`} className="num muted">{rps(totals[i])}</td>,
+            <td
+              key={`${dc}s`}
+              className="num"
+              data-testid={`dc-share-${dc}`}
+              data-value={all > 0 ? (totals[i] ?? 0) / all : 0}
+            >
+              {pct(all > 0 ? (totals[i] ?? 0) / all : undefined, 1)}
+            </td>,
+            <td key={`${dc}u`} className="num muted">
+              {rps(totals[i])}
+            </td>,
           ])}
           <td />
         </tr>
@@ -41,11 +54,17 @@ export function Fleet({ fleet, draining }: { fleet: FleetView; draining?: string
               const r = s.reading?.datacenters[dc];
               const share = r?.share?.edge ?? r?.share?.cluster;
               return [
-                <td key={`${dc}s`} className="num">{pct(share)}</td>,
-                <td key={`${dc}u`} className={`num ${utilClass(r?.utilization)}`}>{pct(r?.utilization)}</td>,
+                <td key={`${dc}s`} className="num">
+                  {pct(share)}
+                </td>,
+                <td key={`${dc}u`} className={`num ${utilClass(r?.utilization)}`}>
+                  {pct(r?.utilization)}
+                </td>,
               ];
             })}
-            <td className={`num ${(s.reading?.errorRate ?? 0) > 0.01 ? 'bad' : 'muted'}`}>{pct(s.reading?.errorRate, 2)}</td>
+            <td className={`num ${(s.reading?.errorRate ?? 0) > 0.01 ? 'bad' : 'muted'}`}>
+              {pct(s.reading?.errorRate, 2)}
+            </td>
           </tr>
         ))}
       </tbody>

@@ -12,18 +12,28 @@ export function Preflight({ preview }: { preview: PlanPreview }) {
   return (
     <div data-testid="preflight">
       <p className={pf.ok ? 'ok' : 'bad'}>
-        Pre-flight {pf.ok ? 'passes' : 'FAILS'}: {claim} at {pct(pf.targetUtilization)} target
-        utilisation. {preview.tasks.length} tasks, predicted {duration(preview.predictedMs)}.
+        Pre-flight {pf.ok ? 'passes' : 'FAILS'}: {claim} at {pct(pf.targetUtilization)} target utilisation.{' '}
+        {preview.tasks.length} tasks, predicted {duration(preview.predictedMs)}.
       </p>
       <table className="grid-table">
-        <thead><tr><th>service</th><th>load to move</th><th>{restore ? 'capacity at target' : 'headroom'}</th><th>{restore ? `${preview.datacenter} after` : 'receivers after'}</th><th /></tr></thead>
+        <thead>
+          <tr>
+            <th>service</th>
+            <th>load to move</th>
+            <th>{restore ? 'capacity at target' : 'headroom'}</th>
+            <th>{restore ? `${preview.datacenter} after` : 'receivers after'}</th>
+            <th />
+          </tr>
+        </thead>
         <tbody>
           {pf.services.map((s) => (
             <tr key={s.service} className={s.ok ? '' : 'row-bad'}>
               <td>{s.service}</td>
               <td className="num">{rps(s.load)}</td>
               <td className="num">{rps(s.headroom)}</td>
-              <td className={`num ${s.utilizationAfter > pf.targetUtilization ? 'bad' : ''}`}>{pct(s.utilizationAfter, 1)}</td>
+              <td className={`num ${s.utilizationAfter > pf.targetUtilization ? 'bad' : ''}`}>
+                {pct(s.utilizationAfter, 1)}
+              </td>
               <td className={s.ok ? 'ok' : 'bad'}>{s.ok ? 'ok' : (s.reason ?? 'no room')}</td>
             </tr>
           ))}
@@ -37,15 +47,29 @@ export function History({ runs }: { runs: HistoryRun[] }) {
   if (runs.length === 0) return <p className="muted">No finished runs yet.</p>;
   return (
     <table className="grid-table" data-testid="history">
-      <thead><tr><th>run</th><th>plan</th><th>state</th><th>took</th><th>critical path</th></tr></thead>
+      <thead>
+        <tr>
+          <th>run</th>
+          <th>plan</th>
+          <th>state</th>
+          <th>took</th>
+          <th>critical path</th>
+        </tr>
+      </thead>
       <tbody>
         {runs.map((r) => (
           <tr key={r.id}>
             <td className="mono">{r.id}</td>
             <td>{r.plan}</td>
-            <td><span className={`badge b-${r.state}`}>{r.state}</span></td>
+            <td>
+              <span className={`badge b-${r.state}`}>{r.state}</span>
+            </td>
             <td className="num">{duration(r.durationMs)}</td>
-            <td className="path">{r.criticalPath.length === 0 ? '—' : r.criticalPath.map((t) => `${t.id} (${duration(t.durationMs)})`).join(' → ')}</td>
+            <td className="path">
+              {r.criticalPath.length === 0
+                ? '—'
+                : r.criticalPath.map((t) => `${t.id} (${duration(t.durationMs)})`).join(' → ')}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -56,27 +80,43 @@ export function History({ runs }: { runs: HistoryRun[] }) {
 function describe(e: EngineEvent): string {
   const f = (k: string) => (e[k] === undefined ? '' : String(e[k]));
   switch (e.type) {
-    case 'run.state': return `run ${f('state')}${e.reason ? ` — ${f('reason')}` : ''}`;
-    case 'task.state': return `${f('taskId')} ${f('state')}${e.reason ? ` — ${f('reason')}` : ''}`;
-    case 'stage.start': return `${f('taskId')} stage ${Number(e.stage) + 1} ${f('uses')}`;
-    case 'stage.end': return `${f('taskId')} stage ${Number(e.stage) + 1} ${f('outcome')}${e.detail ? ` (${f('detail')})` : ''}`;
-    case 'shift.step': return `${f('taskId')} step ${f('step')} ${f('decision')}: ${pct(Number(e.remaining), 1)} left in ${f('datacenter')}`;
-    case 'health': return `${f('taskId')} health ${f('check')} ${e.ok === null ? 'unknown' : e.ok ? 'ok' : 'FAILING'}${e.detail ? ` (${f('detail')})` : ''}`;
-    case 'condition.blocked': return `${f('taskId')} waits on ${f('condition')}`;
-    case 'alert': return `${f('severity')}: ${f('message')}`;
-    case 'operator': return `${f('actor')} ${f('action')}${e.target ? ` ${f('target')}` : ''}${e.reason ? ` — "${f('reason')}"` : ''}`;
-    default: return e.type;
+    case 'run.state':
+      return `run ${f('state')}${e.reason ? ` — ${f('reason')}` : ''}`;
+    case 'task.state':
+      return `${f('taskId')} ${f('state')}${e.reason ? ` — ${f('reason')}` : ''}`;
+    case 'stage.start':
+      return `${f('taskId')} stage ${Number(e.stage) + 1} ${f('uses')}`;
+    case 'stage.end':
+      return `${f('taskId')} stage ${Number(e.stage) + 1} ${f('outcome')}${e.detail ? ` (${f('detail')})` : ''}`;
+    case 'shift.step':
+      return `${f('taskId')} step ${f('step')} ${f('decision')}: ${pct(Number(e.remaining), 1)} left in ${f('datacenter')}`;
+    case 'health':
+      return `${f('taskId')} health ${f('check')} ${e.ok === null ? 'unknown' : e.ok ? 'ok' : 'FAILING'}${e.detail ? ` (${f('detail')})` : ''}`;
+    case 'condition.blocked':
+      return `${f('taskId')} waits on ${f('condition')}`;
+    case 'alert':
+      return `${f('severity')}: ${f('message')}`;
+    case 'operator':
+      return `${f('actor')} ${f('action')}${e.target ? ` ${f('target')}` : ''}${e.reason ? ` — "${f('reason')}"` : ''}`;
+    default:
+      return e.type;
   }
 }
 
 export function EventLog({ events }: { events: EngineEvent[] }) {
   return (
     <ol className="events" data-testid="events">
-      {events.slice(-80).reverse().map((e, i) => (
-        <li key={e.seq ?? `x${i}`} className={`ev ev-${e.type.replace('.', '-')}${e.type === 'health' && e.ok === false ? ' bad' : ''}`}>
-          <span className="muted">{clock(e.time)}</span> {describe(e)}
-        </li>
-      ))}
+      {events
+        .slice(-80)
+        .reverse()
+        .map((e, i) => (
+          <li
+            key={e.seq ?? `x${i}`}
+            className={`ev ev-${e.type.replace('.', '-')}${e.type === 'health' && e.ok === false ? ' bad' : ''}`}
+          >
+            <span className="muted">{clock(e.time)}</span> {describe(e)}
+          </li>
+        ))}
     </ol>
   );
 }

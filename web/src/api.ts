@@ -1,34 +1,105 @@
 /** The dashboard talks to the server's API only. The token is read once (URL fragment or prompt) into sessionStorage. */
 
-export type RunState = 'pending' | 'running' | 'paused' | 'blocked' | 'aborting' | 'succeeded' | 'failed' | 'aborted' | 'halted';
-export type TaskState = 'pending' | 'waiting' | 'running' | 'blocked' | 'stuck' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+export type RunState =
+  'pending' | 'running' | 'paused' | 'blocked' | 'aborting' | 'succeeded' | 'failed' | 'aborted' | 'halted';
+export type TaskState =
+  'pending' | 'waiting' | 'running' | 'blocked' | 'stuck' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 export interface TaskView {
-  id: string; service: string; template: string; state: TaskState; after: string[]; stage?: number; stages: string[];
-  startedAt?: number; finishedAt?: number; progress?: number; reason?: string; stuck?: boolean;
+  id: string;
+  service: string;
+  template: string;
+  state: TaskState;
+  after: string[];
+  stage?: number;
+  stages: string[];
+  startedAt?: number;
+  finishedAt?: number;
+  progress?: number;
+  reason?: string;
+  stuck?: boolean;
 }
 export interface RunView {
-  id: string; plan: string; state: RunState; datacenter: string; direction: 'drain' | 'restore'; createdAt: number;
-  startedAt?: number; finishedAt?: number; tasks: TaskView[]; reason?: string; criticalPath?: string[];
+  id: string;
+  plan: string;
+  state: RunState;
+  datacenter: string;
+  direction: 'drain' | 'restore';
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  tasks: TaskView[];
+  reason?: string;
+  criticalPath?: string[];
 }
-export interface PlanInfo { name: string; fleet: string; direction: string; datacenter: string }
-export interface DcReading { load?: number; capacity?: number; utilization?: number; traffic?: number; errorRate?: number; latencyP99?: number; share?: { edge?: number; cluster?: number } }
+export interface PlanInfo {
+  name: string;
+  fleet: string;
+  direction: string;
+  datacenter: string;
+}
+export interface DcReading {
+  load?: number;
+  capacity?: number;
+  utilization?: number;
+  traffic?: number;
+  errorRate?: number;
+  latencyP99?: number;
+  share?: { edge?: number; cluster?: number };
+}
 export interface FleetView {
-  fleet: string; time: number; datacenters: { name: string; clusters: string[] }[];
-  services: { name: string; type: string; userFacing: boolean; reading?: { datacenters: Record<string, DcReading>; errorRate?: number } }[];
+  fleet: string;
+  time: number;
+  datacenters: { name: string; clusters: string[] }[];
+  services: {
+    name: string;
+    type: string;
+    userFacing: boolean;
+    reading?: { datacenters: Record<string, DcReading>; errorRate?: number };
+  }[];
 }
-export interface PreflightService { service: string; ok: boolean; load: number; headroom: number; utilizationAfter: number; reason?: string }
+export interface PreflightService {
+  service: string;
+  ok: boolean;
+  load: number;
+  headroom: number;
+  utilizationAfter: number;
+  reason?: string;
+}
 export interface PlanPreview {
-  plan: string; datacenter: string; direction: string; predictedMs: number; criticalPath: string[];
+  plan: string;
+  datacenter: string;
+  direction: string;
+  predictedMs: number;
+  criticalPath: string[];
   tasks: { id: string; service: string; after: string[]; expectedMs: number }[];
   preflight: { ok: boolean; targetUtilization: number; services: PreflightService[] };
 }
 export interface HistoryRun {
-  id: string; plan: string; state: RunState; datacenter: string; direction: string; startedAt?: number; finishedAt?: number; durationMs?: number;
-  tasks: number; reason?: string; criticalPath: { id: string; durationMs?: number }[];
+  id: string;
+  plan: string;
+  state: RunState;
+  datacenter: string;
+  direction: string;
+  startedAt?: number;
+  finishedAt?: number;
+  durationMs?: number;
+  tasks: number;
+  reason?: string;
+  criticalPath: { id: string; durationMs?: number }[];
 }
-export interface Series { times: number[]; values: number[] }
-export interface EngineEvent { type: string; seq?: number; time: number; runId?: string; taskId?: string; [k: string]: unknown }
+export interface Series {
+  times: number[];
+  values: number[];
+}
+export interface EngineEvent {
+  type: string;
+  seq?: number;
+  time: number;
+  runId?: string;
+  taskId?: string;
+  [k: string]: unknown;
+}
 
 const KEY = 'maelstrom.token';
 
@@ -41,22 +112,36 @@ export function readToken(): string | null {
   }
   return sessionStorage.getItem(KEY);
 }
-export function saveToken(t: string): void { sessionStorage.setItem(KEY, t); }
-export function forgetToken(): void { sessionStorage.removeItem(KEY); }
+export function saveToken(t: string): void {
+  sessionStorage.setItem(KEY, t);
+}
+export function forgetToken(): void {
+  sessionStorage.removeItem(KEY);
+}
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export function api(token: string) {
   async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
     const res = await fetch(`/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
-    if (!res.ok) throw new ApiError(res.status, json.error?.code ?? 'E_HTTP', json.error?.message ?? `HTTP ${res.status}`);
+    if (!res.ok)
+      throw new ApiError(res.status, json.error?.code ?? 'E_HTTP', json.error?.message ?? `HTTP ${res.status}`);
     return json as T;
   }
   return {
@@ -64,11 +149,14 @@ export function api(token: string) {
     definitions: () => call<{ plans: PlanInfo[] }>('GET', '/definitions'),
     preview: (plan: string) => call<PlanPreview>('GET', `/definitions/plans/${encodeURIComponent(plan)}`),
     fleet: () => call<FleetView>('GET', '/fleet'),
-    series: (metric: string, datacenter: string, window: number) => call<Series>('GET', `/series?metric=${metric}&datacenter=${encodeURIComponent(datacenter)}&window=${window}`),
-    runs: (active?: boolean) => call<{ runs: RunView[] }>('GET', `/runs?limit=20${active === undefined ? '' : `&active=${active}`}`),
+    series: (metric: string, datacenter: string, window: number) =>
+      call<Series>('GET', `/series?metric=${metric}&datacenter=${encodeURIComponent(datacenter)}&window=${window}`),
+    runs: (active?: boolean) =>
+      call<{ runs: RunView[] }>('GET', `/runs?limit=20${active === undefined ? '' : `&active=${active}`}`),
     run: (id: string) => call<RunView>('GET', `/runs/${encodeURIComponent(id)}`),
     start: (plan: string) => call<{ id: string }>('POST', '/runs', { plan }),
-    action: (id: string, action: string, body: Record<string, string>) => call<RunView>('POST', `/runs/${encodeURIComponent(id)}/${action}`, body),
+    action: (id: string, action: string, body: Record<string, string>) =>
+      call<RunView>('POST', `/runs/${encodeURIComponent(id)}/${action}`, body),
     halt: (reason: string) => call<{ halted: boolean }>('POST', '/halt', { reason }),
     history: () => call<{ runs: HistoryRun[] }>('GET', '/history?limit=20'),
   };
@@ -79,14 +167,21 @@ export type Api = ReturnType<typeof api>;
  * Follows /api/v1/events with fetch (so the token goes in a header, not the URL), reconnecting with Last-Event-ID
  * after a drop so that nothing is missed.
  */
-export function followEvents(token: string, onEvent: (e: EngineEvent) => void, onStatus: (live: boolean) => void): () => void {
+export function followEvents(
+  token: string,
+  onEvent: (e: EngineEvent) => void,
+  onStatus: (live: boolean) => void,
+): () => void {
   const ctl = new AbortController();
   let last: number | undefined;
   const loop = async (): Promise<void> => {
     while (!ctl.signal.aborted) {
       try {
         const res = await fetch('/api/v1/events', {
-          headers: { authorization: `Bearer ${token}`, ...(last !== undefined ? { 'last-event-id': String(last) } : {}) },
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(last !== undefined ? { 'last-event-id': String(last) } : {}),
+          },
           signal: ctl.signal,
         });
         if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
@@ -119,7 +214,9 @@ export function followEvents(token: string, onEvent: (e: EngineEvent) => void, o
     }
   };
   void loop();
-  return () => { ctl.abort(); };
+  return () => {
+    ctl.abort();
+  };
 }
 
 export function pct(x: number | undefined, digits = 0): string {

@@ -10,7 +10,17 @@ import { systemClock, type Clock } from '../../model/clock.js';
 import type { Fleet } from '../../model/definitions.js';
 import { MaelstromError } from '../../model/errors.js';
 import type { DatacenterReading, FleetSnapshot, Layer, ServiceReading } from '../../model/readings.js';
-import type { ActOptions, Action, ActionKind, ActionResult, Backend, CallOptions, MetricsSource, SnapshotOptions, WeightTable } from '../backend.js';
+import type {
+  ActOptions,
+  Action,
+  ActionKind,
+  ActionResult,
+  Backend,
+  CallOptions,
+  MetricsSource,
+  SnapshotOptions,
+  WeightTable,
+} from '../backend.js';
 import type { HaproxyConfig, ServiceMapping } from './config.js';
 import { RuntimeApi, type ServerState } from './runtime-api.js';
 import { sameIntegers, toHaproxyWeights } from './weights.js';
@@ -28,7 +38,12 @@ export interface HaproxyBackendOptions {
 
 export interface HaproxyBackend extends Backend {
   /** `set server B/S state ready|drain|maint`, when not already in that state. */
-  setServerState(backend: string, server: string, state: 'ready' | 'drain' | 'maint', options?: CallOptions): Promise<ActionResult>;
+  setServerState(
+    backend: string,
+    server: string,
+    state: 'ready' | 'drain' | 'maint',
+    options?: CallOptions,
+  ): Promise<ActionResult>;
   readonly api: RuntimeApi;
 }
 
@@ -49,8 +64,22 @@ const DRAIN_BITS = 0x08 | 0x10;
 
 function tablesOf(m: ServiceMapping): TableMap[] {
   return [
-    ...(m.edge ?? []).map((e) => ({ layer: 'edge' as const, service: m.service, source: e.pop, backend: e.backend, servers: e.servers, ...(e.baseline ? { baseline: e.baseline } : {}) })),
-    ...(m.cluster ?? []).map((c) => ({ layer: 'cluster' as const, service: m.service, source: c.datacenter, backend: c.backend, servers: c.servers, ...(c.baseline ? { baseline: c.baseline } : {}) })),
+    ...(m.edge ?? []).map((e) => ({
+      layer: 'edge' as const,
+      service: m.service,
+      source: e.pop,
+      backend: e.backend,
+      servers: e.servers,
+      ...(e.baseline ? { baseline: e.baseline } : {}),
+    })),
+    ...(m.cluster ?? []).map((c) => ({
+      layer: 'cluster' as const,
+      service: m.service,
+      source: c.datacenter,
+      backend: c.backend,
+      servers: c.servers,
+      ...(c.baseline ? { baseline: c.baseline } : {}),
+    })),
   ];
 }
 
@@ -71,7 +100,7 @@ function declaredBaseline(m: TableMap, fleet: Fleet | undefined): Record<string,
   if (m.layer === 'edge') {
     const pop = fleet.spec.pops.find((p) => p.name === m.source);
     if (!pop) return undefined;
-    const weights = Object.fromEntries(dests.map((d) => [d, runs(d) ? pop.weights[d] ?? 0 : 0]));
+    const weights = Object.fromEntries(dests.map((d) => [d, runs(d) ? (pop.weights[d] ?? 0) : 0]));
     if (Object.values(weights).some((w) => w > 0)) return weights;
     return Object.fromEntries(dests.map((d) => [d, service.capacity[d] ?? 0]));
   }
@@ -97,7 +126,10 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
   const key = (layer: Layer, service: string, source: string): string => `${layer}/${service}/${source}`;
   const byKey = new Map(maps.map((m) => [key(m.layer, m.service, m.source), m]));
   /** The last table set by key: reported as set while HAProxy still holds its integer form. */
-  const lastSet = new Map<string, { readonly logical: Record<string, number>; readonly ints: Record<string, number> }>();
+  const lastSet = new Map<
+    string,
+    { readonly logical: Record<string, number>; readonly ints: Record<string, number> }
+  >();
   const baseline = new Map<string, WeightTable>();
   let closed = false;
 
@@ -110,7 +142,11 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
     const ints: Record<string, number> = {};
     for (const [dest, server] of Object.entries(m.servers)) {
       const s = st.get(`${m.backend}/${server}`);
-      if (!s) throw new MaelstromError('E_BACKEND', `haproxy has no server ${m.backend}/${server} (mapped for ${m.service} ${m.layer} ${m.source} → ${dest}); check the mapping against haproxy.cfg`);
+      if (!s)
+        throw new MaelstromError(
+          'E_BACKEND',
+          `haproxy has no server ${m.backend}/${server} (mapped for ${m.service} ${m.layer} ${m.source} → ${dest}); check the mapping against haproxy.cfg`,
+        );
       ints[dest] = effectiveWeight(s);
     }
     const cached = lastSet.get(key(m.layer, m.service, m.source));
@@ -122,17 +158,30 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
     if (closed) throw new MaelstromError('E_INVALID_STATE', 'haproxy backend is closed');
     checkSignal(signal, 'reading weights');
     const mine = maps.filter((m) => m.layer === layer && m.service === service);
-    if (mine.length === 0) throw new MaelstromError('E_NOT_FOUND', `haproxy mapping has no ${layer} tables for service ${service}`);
+    if (mine.length === 0)
+      throw new MaelstromError('E_NOT_FOUND', `haproxy mapping has no ${layer} tables for service ${service}`);
     const st = await states(signal);
     return mine.map((m) => readTable(m, st).table);
   }
 
   async function setWeights(a: Extract<Action, { kind: 'weights.set' }>, signal?: AbortSignal): Promise<ActionResult> {
     const m = byKey.get(key(a.layer, a.service, a.source));
-    if (!m) throw new MaelstromError('E_BAD_REQUEST', `haproxy mapping has no ${a.layer} table for service ${a.service} from ${a.source}`);
+    if (!m)
+      throw new MaelstromError(
+        'E_BAD_REQUEST',
+        `haproxy mapping has no ${a.layer} table for service ${a.service} from ${a.source}`,
+      );
     for (const [dest, w] of Object.entries(a.weights)) {
-      if (!(dest in m.servers)) throw new MaelstromError('E_BAD_REQUEST', `weights.set: ${dest} is not a destination of ${a.service} ${a.layer} ${a.source} (mapped: ${Object.keys(m.servers).join(', ')})`);
-      if (!Number.isFinite(w) || w < 0) throw new MaelstromError('E_BAD_REQUEST', `weights.set: weight of ${dest} must be a non-negative number, got ${w}`);
+      if (!(dest in m.servers))
+        throw new MaelstromError(
+          'E_BAD_REQUEST',
+          `weights.set: ${dest} is not a destination of ${a.service} ${a.layer} ${a.source} (mapped: ${Object.keys(m.servers).join(', ')})`,
+        );
+      if (!Number.isFinite(w) || w < 0)
+        throw new MaelstromError(
+          'E_BAD_REQUEST',
+          `weights.set: weight of ${dest} must be a non-negative number, got ${w}`,
+        );
     }
     const full: Record<string, number> = {};
     for (const dest of Object.keys(m.servers)) full[dest] = a.weights[dest] ?? 0;
@@ -149,7 +198,8 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
         if (!drained) commands.push(`set server ${m.backend}/${server} state drain`);
       } else {
         if (s.weight !== w) commands.push(`set server ${m.backend}/${server} weight ${w}`);
-        if (drained || (s.adminState & MAINT_BITS) !== 0) commands.push(`set server ${m.backend}/${server} state ready`);
+        if (drained || (s.adminState & MAINT_BITS) !== 0)
+          commands.push(`set server ${m.backend}/${server} state ready`);
       }
     }
     lastSet.set(key(m.layer, m.service, m.source), { logical: full, ints: target });
@@ -160,11 +210,19 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
     return { changed: true, detail: commands.join('; ') };
   }
 
-  async function teardown(a: Extract<Action, { kind: 'sessions.teardown' }>, signal?: AbortSignal): Promise<ActionResult> {
+  async function teardown(
+    a: Extract<Action, { kind: 'sessions.teardown' }>,
+    signal?: AbortSignal,
+  ): Promise<ActionResult> {
     const s = config.spec.services.find((x) => x.service === a.service)?.sessions;
     const server = s?.servers[a.datacenter];
-    if (!s || !server) throw new MaelstromError('E_BAD_REQUEST', `sessions.teardown: the haproxy mapping names no sessions server for ${a.service} in ${a.datacenter}`);
-    if (!Number.isFinite(a.rate) || a.rate < 0) throw new MaelstromError('E_BAD_REQUEST', `sessions.teardown: rate must be a non-negative number, got ${a.rate}`);
+    if (!s || !server)
+      throw new MaelstromError(
+        'E_BAD_REQUEST',
+        `sessions.teardown: the haproxy mapping names no sessions server for ${a.service} in ${a.datacenter}`,
+      );
+    if (!Number.isFinite(a.rate) || a.rate < 0)
+      throw new MaelstromError('E_BAD_REQUEST', `sessions.teardown: rate must be a non-negative number, got ${a.rate}`);
     if (a.rate === 0) return { changed: false, detail: 'rate 0: nothing to tear down' };
     // HAProxy cannot pace a teardown: every remaining session of the server ends at once.
     await api.set(`shutdown sessions server ${s.backend}/${server}`, signal);
@@ -179,14 +237,14 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
     for (const layer of ['edge', 'cluster'] as const) {
       const mine = maps.filter((m) => m.layer === layer && m.service === service);
       if (mine.length === 0) continue;
-      const sources = mine.map((m) => ({ m, w: layer === 'edge' ? popShare.get(m.source) ?? 1 : 1 }));
+      const sources = mine.map((m) => ({ m, w: layer === 'edge' ? (popShare.get(m.source) ?? 1) : 1 }));
       const totalW = sources.reduce((s, x) => s + x.w, 0);
       const acc: Record<string, number> = {};
       for (const { m, w } of sources) {
         const { ints } = readTable(m, st);
         const sum = Object.values(ints).reduce((a, b) => a + b, 0);
         for (const [dest, v] of Object.entries(ints)) {
-          const dc = layer === 'edge' ? dest : clusterDc.get(dest) ?? dest;
+          const dc = layer === 'edge' ? dest : (clusterDc.get(dest) ?? dest);
           acc[dc] = (acc[dc] ?? 0) + (sum > 0 ? (v / sum) * (w / totalW) : 0);
         }
       }
@@ -199,7 +257,9 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
     checkSignal(opts?.signal, 'snapshot');
     const base: FleetSnapshot = metrics ? await metrics.snapshot(opts) : { time: clock.now(), services: {} };
     let st: Map<string, ServerState> | undefined;
-    try { st = await states(opts?.signal); } catch (e) {
+    try {
+      st = await states(opts?.signal);
+    } catch (e) {
       // Without the weights there is no share: absent, so a condition on it holds the run.
       options.onIssue?.(`haproxy: shares unknown: ${(e as Error).message}`);
     }
@@ -208,7 +268,13 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
       const prev = services[sm.service];
       const dcs: Record<string, DatacenterReading> = { ...(prev?.datacenters ?? {}) };
       const sh = st ? shares(sm.service, st) : {};
-      const names = new Set([...Object.keys(dcs), ...Object.keys(sh), ...(fleet?.spec.services.find((s) => s.name === sm.service) ? Object.keys(fleet.spec.services.find((s) => s.name === sm.service)!.capacity) : [])]);
+      const names = new Set([
+        ...Object.keys(dcs),
+        ...Object.keys(sh),
+        ...(fleet?.spec.services.find((s) => s.name === sm.service)
+          ? Object.keys(fleet.spec.services.find((s) => s.name === sm.service)!.capacity)
+          : []),
+      ]);
       for (const dc of names) dcs[dc] = { ...dcs[dc], ...(sh[dc] ? { share: { ...dcs[dc]?.share, ...sh[dc] } } : {}) };
       services[sm.service] = { ...prev, datacenters: dcs };
     }
@@ -233,13 +299,17 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
         baseline.set(k, declared ? { ...current, weights: declared } : current);
       }
     },
-    async close() { closed = true; },
+    async close() {
+      closed = true;
+    },
     weights: (layer, service, opts) => read(layer, service, opts?.signal),
     async baselineWeights(layer, service, opts) {
       checkSignal(opts?.signal, 'reading baseline weights');
       const mine = maps.filter((m) => m.layer === layer && m.service === service);
-      if (mine.length === 0) throw new MaelstromError('E_NOT_FOUND', `haproxy mapping has no ${layer} tables for service ${service}`);
-      if (mine.some((m) => !baseline.has(key(m.layer, m.service, m.source)))) throw new MaelstromError('E_INVALID_STATE', 'haproxy backend: init() reads the baseline weights first');
+      if (mine.length === 0)
+        throw new MaelstromError('E_NOT_FOUND', `haproxy mapping has no ${layer} tables for service ${service}`);
+      if (mine.some((m) => !baseline.has(key(m.layer, m.service, m.source))))
+        throw new MaelstromError('E_INVALID_STATE', 'haproxy backend: init() reads the baseline weights first');
       return mine.map((m) => baseline.get(key(m.layer, m.service, m.source))!);
     },
     async act(action: Action, opts?: ActOptions): Promise<ActionResult> {
@@ -247,7 +317,10 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
       checkSignal(opts?.signal, `${action.kind}`);
       if (action.kind === 'weights.set') return setWeights(action, opts?.signal);
       if (action.kind === 'sessions.teardown') return teardown(action, opts?.signal);
-      throw new MaelstromError('E_BAD_REQUEST', `haproxy backend does not support ${(action as { kind: string }).kind}`);
+      throw new MaelstromError(
+        'E_BAD_REQUEST',
+        `haproxy backend does not support ${(action as { kind: string }).kind}`,
+      );
     },
     snapshot,
     async setServerState(backend, server, state, opts) {

@@ -17,7 +17,11 @@ spec:
 `;
 
 function refusal(text: string): MaelstromError {
-  try { parseHaproxyConfig(text, 'haproxy.yaml'); } catch (e) { return e as MaelstromError; }
+  try {
+    parseHaproxyConfig(text, 'haproxy.yaml');
+  } catch (e) {
+    return e as MaelstromError;
+  }
   throw new Error('expected a refusal');
 }
 

@@ -58,7 +58,10 @@ export type HaproxyConfig = z.infer<typeof HaproxyConfig>;
 export function parseHaproxyConfig(text: string, file = '<haproxy mapping>'): HaproxyConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const at = (offset: number): string => { const p = lines.linePos(offset); return `${file}:${p.line}:${p.col}`; };
+  const at = (offset: number): string => {
+    const p = lines.linePos(offset);
+    return `${file}:${p.line}:${p.col}`;
+  };
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     throw new MaelstromError('E_YAML', `${at(e.pos[0])}: ${e.message.split('\n')[0]}`);
@@ -88,7 +91,9 @@ function checkUnique(config: HaproxyConfig, file: string): void {
 
 export async function loadHaproxyConfig(file: string): Promise<HaproxyConfig> {
   let text: string;
-  try { text = await readFile(file, 'utf8'); } catch (e) {
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
     throw new MaelstromError('E_FILE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   return parseHaproxyConfig(text, file);

@@ -39,7 +39,8 @@ export class RuntimeApi {
 
   /** Sends one command and returns HAProxy's whole answer. */
   command(cmd: string, signal?: AbortSignal): Promise<string> {
-    if (signal?.aborted) return Promise.reject(new MaelstromError('E_ABORTED', `haproxy: "${cmd}" aborted before it was sent`));
+    if (signal?.aborted)
+      return Promise.reject(new MaelstromError('E_ABORTED', `haproxy: "${cmd}" aborted before it was sent`));
     return new Promise((resolve, reject) => {
       const conn = connect(this.socket);
       const chunks: Buffer[] = [];
@@ -50,18 +51,35 @@ export class RuntimeApi {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         conn.destroy();
-        if (err) reject(err); else resolve(Buffer.concat(chunks).toString('utf8'));
+        if (err) reject(err);
+        else resolve(Buffer.concat(chunks).toString('utf8'));
       };
       const onAbort = (): void => finish(new MaelstromError('E_ABORTED', `haproxy: "${cmd}" aborted`));
-      const timer = setTimeout(() => finish(new MaelstromError('E_BACKEND_UNAVAILABLE',
-        `haproxy runtime API at ${this.socket} did not answer "${cmd}" within ${this.timeoutMs} ms`, { retryable: true, retryAfterMs: 1000 })), this.timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(
+            new MaelstromError(
+              'E_BACKEND_UNAVAILABLE',
+              `haproxy runtime API at ${this.socket} did not answer "${cmd}" within ${this.timeoutMs} ms`,
+              { retryable: true, retryAfterMs: 1000 },
+            ),
+          ),
+        this.timeoutMs,
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
       conn.on('connect', () => conn.end(`${cmd}\n`));
       conn.on('data', (c: Buffer) => chunks.push(c));
       conn.on('end', () => finish());
       conn.on('close', () => finish());
-      conn.on('error', (e: NodeJS.ErrnoException) => finish(new MaelstromError('E_BACKEND_UNAVAILABLE',
-        `haproxy runtime API at ${this.socket} is unreachable (${e.code ?? e.message})`, { retryable: true, retryAfterMs: 1000, cause: e })));
+      conn.on('error', (e: NodeJS.ErrnoException) =>
+        finish(
+          new MaelstromError(
+            'E_BACKEND_UNAVAILABLE',
+            `haproxy runtime API at ${this.socket} is unreachable (${e.code ?? e.message})`,
+            { retryable: true, retryAfterMs: 1000, cause: e },
+          ),
+        ),
+      );
     });
   }
 
@@ -74,7 +92,10 @@ export class RuntimeApi {
   /** `show servers state`: every server of every backend (or of one backend). */
   async serversState(backend?: string, signal?: AbortSignal): Promise<ServerState[]> {
     const text = await this.command(backend ? `show servers state ${backend}` : 'show servers state', signal);
-    const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    const lines = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
     if (lines.length > 0 && !/^\d+$/.test(lines[0]!) && !/^\d+ /.test(lines[0]!)) {
       throw new MaelstromError('E_BACKEND', `haproxy: unexpected answer to "show servers state": ${lines[0]}`);
     }
@@ -84,7 +105,13 @@ export class RuntimeApi {
     for (const line of lines.slice(1)) {
       const f = line.split(/\s+/);
       if (f.length < 9) continue;
-      out.push({ backend: f[1]!, server: f[3]!, opState: Number(f[5]), adminState: Number(f[6]), weight: Number(f[7]) });
+      out.push({
+        backend: f[1]!,
+        server: f[3]!,
+        opState: Number(f[5]),
+        adminState: Number(f[6]),
+        weight: Number(f[7]),
+      });
     }
     return out;
   }

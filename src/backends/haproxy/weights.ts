@@ -12,7 +12,8 @@ export function toHaproxyWeights(weights: Readonly<Record<string, number>>): Rec
   const asIs = values.every((w) => Number.isInteger(w) && w <= HAPROXY_MAX_WEIGHT);
   const scale = asIs || max === 0 ? 1 : HAPROXY_MAX_WEIGHT / max;
   const out: Record<string, number> = {};
-  for (const [k, w] of Object.entries(weights)) out[k] = w <= 0 ? 0 : Math.min(HAPROXY_MAX_WEIGHT, Math.max(1, Math.round(w * scale)));
+  for (const [k, w] of Object.entries(weights))
+    out[k] = w <= 0 ? 0 : Math.min(HAPROXY_MAX_WEIGHT, Math.max(1, Math.round(w * scale)));
   return out;
 }
 

@@ -13,7 +13,16 @@ import { MaelstromError } from '../../model/errors.js';
 import type { DatacenterReading, FleetSnapshot, ServiceReading } from '../../model/readings.js';
 import type { MetricsSource, SnapshotOptions } from '../backend.js';
 
-export const HEALTH_FUNCTIONS = ['load', 'capacity', 'utilization', 'traffic', 'errorRate', 'latencyP99', 'sessions', 'replicationLag'] as const;
+export const HEALTH_FUNCTIONS = [
+  'load',
+  'capacity',
+  'utilization',
+  'traffic',
+  'errorRate',
+  'latencyP99',
+  'sessions',
+  'replicationLag',
+] as const;
 export type HealthFunction = (typeof HEALTH_FUNCTIONS)[number];
 
 /** `$service` and `$window` are replaced; each query answers one value per `datacenter` label. */
@@ -21,8 +30,10 @@ export const DEFAULT_QUERIES: Readonly<Record<HealthFunction, string>> = {
   load: 'sum by (datacenter) (rate(http_requests_total{service="$service"}[$window]))',
   traffic: 'sum by (datacenter) (rate(http_requests_total{service="$service",code!~"5.."}[$window]))',
   // Zero errors is a series-less numerator: `or … * 0` makes it 0 rather than no data.
-  errorRate: '(sum by (datacenter) (rate(http_requests_total{service="$service",code=~"5.."}[$window])) or sum by (datacenter) (rate(http_requests_total{service="$service"}[$window])) * 0) / clamp_min(sum by (datacenter) (rate(http_requests_total{service="$service"}[$window])), 1e-9)',
-  latencyP99: 'histogram_quantile(0.99, sum by (datacenter, le) (rate(http_request_duration_seconds_bucket{service="$service"}[$window])))',
+  errorRate:
+    '(sum by (datacenter) (rate(http_requests_total{service="$service",code=~"5.."}[$window])) or sum by (datacenter) (rate(http_requests_total{service="$service"}[$window])) * 0) / clamp_min(sum by (datacenter) (rate(http_requests_total{service="$service"}[$window])), 1e-9)',
+  latencyP99:
+    'histogram_quantile(0.99, sum by (datacenter, le) (rate(http_request_duration_seconds_bucket{service="$service"}[$window])))',
   capacity: 'sum by (datacenter) (service_capacity_rps{service="$service"})',
   // Absent by default: computed as load / capacity unless a query is given.
   utilization: '',
@@ -34,7 +45,10 @@ export const PrometheusSourceConfig = z.strictObject({
   url: z.url(),
   queries: z.partialRecord(z.enum(HEALTH_FUNCTIONS), z.string()).optional(),
   /** The rate window in default queries; a few scrape intervals. */
-  window: z.string().regex(/^\d+(ms|s|m)$/).default('5s'),
+  window: z
+    .string()
+    .regex(/^\d+(ms|s|m)$/)
+    .default('5s'),
   staleAfterMs: z.number().int().positive().default(15_000),
   timeoutMs: z.number().int().positive().default(2_000),
 });
@@ -49,16 +63,22 @@ export interface PrometheusSourceOptions extends PrometheusSourceConfig {
 const QueryAnswer = z.object({
   status: z.string(),
   error: z.string().optional(),
-  data: z.object({
-    resultType: z.string(),
-    result: z.union([
-      z.array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) })),
-      z.tuple([z.number(), z.string()]),
-    ]),
-  }).optional(),
+  data: z
+    .object({
+      resultType: z.string(),
+      result: z.union([
+        z.array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) })),
+        z.tuple([z.number(), z.string()]),
+      ]),
+    })
+    .optional(),
 });
 
-interface Sample { readonly labels: Readonly<Record<string, string>>; readonly time: number; readonly value: number }
+interface Sample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly time: number;
+  readonly value: number;
+}
 
 export interface PrometheusSource extends MetricsSource {
   /** Runs one PromQL query; an unreachable Prometheus or a refused query is a MaelstromError. */
@@ -71,9 +91,18 @@ function num(v: string): number | undefined {
 }
 
 export function createPrometheusSource(options: PrometheusSourceOptions): PrometheusSource {
-  const parsed = PrometheusSourceConfig.safeParse({ url: options.url, queries: options.queries, window: options.window, staleAfterMs: options.staleAfterMs, timeoutMs: options.timeoutMs });
+  const parsed = PrometheusSourceConfig.safeParse({
+    url: options.url,
+    queries: options.queries,
+    window: options.window,
+    staleAfterMs: options.staleAfterMs,
+    timeoutMs: options.timeoutMs,
+  });
   if (!parsed.success) {
-    throw new MaelstromError('E_BAD_REQUEST', `prometheus source: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`);
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `prometheus source: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`,
+    );
   }
   const cfg = parsed.data;
   const base = cfg.url.replace(/\/+$/, '');
@@ -85,15 +114,31 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
     const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let res: Response;
     try {
-      res = await fetch(`${base}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: promql }), signal: sig });
+      res = await fetch(`${base}/api/v1/query`, {
+        method: 'POST',
+        body: new URLSearchParams({ query: promql }),
+        signal: sig,
+      });
     } catch (e) {
       if (signal?.aborted) throw new MaelstromError('E_ABORTED', 'prometheus query aborted');
-      throw new MaelstromError('E_BACKEND_UNAVAILABLE', `prometheus at ${base} is unreachable (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})`, { retryable: true, cause: e });
+      throw new MaelstromError(
+        'E_BACKEND_UNAVAILABLE',
+        `prometheus at ${base} is unreachable (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})`,
+        { retryable: true, cause: e },
+      );
     }
     const parsed = QueryAnswer.safeParse(await res.json().catch(() => undefined));
-    if (!parsed.success) throw new MaelstromError('E_BACKEND', `prometheus at ${base} answered HTTP ${res.status} with something that is not a query result`);
+    if (!parsed.success)
+      throw new MaelstromError(
+        'E_BACKEND',
+        `prometheus at ${base} answered HTTP ${res.status} with something that is not a query result`,
+      );
     const a = parsed.data;
-    if (a.status !== 'success' || !a.data) throw new MaelstromError('E_BACKEND', `prometheus refused the query ${promql}: ${a.error ?? `HTTP ${res.status}`}`);
+    if (a.status !== 'success' || !a.data)
+      throw new MaelstromError(
+        'E_BACKEND',
+        `prometheus refused the query ${promql}: ${a.error ?? `HTTP ${res.status}`}`,
+      );
     const r = a.data.result;
     if (a.data.resultType === 'scalar' && !Array.isArray(r[0])) {
       const [t, v] = r as [number, string];
@@ -111,26 +156,50 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
     return q.replaceAll('$service', service).replaceAll('$window', cfg.window);
   }
 
-  async function serviceReading(service: string, dcs: readonly string[], issues: Set<string>, signal?: AbortSignal): Promise<ServiceReading> {
+  async function serviceReading(
+    service: string,
+    dcs: readonly string[],
+    issues: Set<string>,
+    signal?: AbortSignal,
+  ): Promise<ServiceReading> {
     const fns = HEALTH_FUNCTIONS.filter((f) => queryFor(service, f) !== '');
     const freshness = [
       `max by (datacenter) (timestamp(up{service="${service}"}))`,
       `min by (datacenter) (up{service="${service}"})`,
       `sum(rate(http_requests_total{service="${service}",code=~"5.."}[${cfg.window}]) or rate(http_requests_total{service="${service}"}[${cfg.window}]) * 0) / clamp_min(sum(rate(http_requests_total{service="${service}"}[${cfg.window}])), 1e-9)`,
     ];
-    const answers = await Promise.all([...fns.map((f) => queryFor(service, f)), ...freshness].map((q) => query(q, signal).then(
-      (r) => r,
-      (e: unknown) => { if (e instanceof MaelstromError && e.code === 'E_ABORTED') throw e; issues.add(`${service}: ${(e as Error).message}`); return undefined; },
-    )));
+    const answers = await Promise.all(
+      [...fns.map((f) => queryFor(service, f)), ...freshness].map((q) =>
+        query(q, signal).then(
+          (r) => r,
+          (e: unknown) => {
+            if (e instanceof MaelstromError && e.code === 'E_ABORTED') throw e;
+            issues.add(`${service}: ${(e as Error).message}`);
+            return undefined;
+          },
+        ),
+      ),
+    );
     const [ts, up, fleetErrors] = answers.slice(fns.length);
     const fresh = new Set<string>();
     for (const dc of dcs) {
       const t = ts?.find((s) => s.labels.datacenter === dc);
       const u = up?.find((s) => s.labels.datacenter === dc);
-      if (!t || !u) { issues.add(`${service}/${dc}: no data in prometheus (no target with labels service="${service}", datacenter="${dc}")`); continue; }
-      if (u.value < 1) { issues.add(`${service}/${dc}: a target is down (up=0): its readings are absent`); continue; }
+      if (!t || !u) {
+        issues.add(
+          `${service}/${dc}: no data in prometheus (no target with labels service="${service}", datacenter="${dc}")`,
+        );
+        continue;
+      }
+      if (u.value < 1) {
+        issues.add(`${service}/${dc}: a target is down (up=0): its readings are absent`);
+        continue;
+      }
       const age = t.time - t.value * 1000;
-      if (age > cfg.staleAfterMs) { issues.add(`${service}/${dc}: data is stale (last scrape ${Math.round(age / 1000)} s ago)`); continue; }
+      if (age > cfg.staleAfterMs) {
+        issues.add(`${service}/${dc}: data is stale (last scrape ${Math.round(age / 1000)} s ago)`);
+        continue;
+      }
       fresh.add(dc);
     }
     const datacenters: Record<string, DatacenterReading> = {};
@@ -142,7 +211,8 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
           const v = s ? num(String(s.value)) : undefined;
           if (v !== undefined) r[f] = f === 'errorRate' ? Math.min(1, v) : v;
         });
-        if (r.utilization === undefined && r.load !== undefined && r.capacity !== undefined && r.capacity > 0) r.utilization = r.load / r.capacity;
+        if (r.utilization === undefined && r.load !== undefined && r.capacity !== undefined && r.capacity > 0)
+          r.utilization = r.load / r.capacity;
         // A fresh datacenter that serves nothing (drained) has no latency to measure: its p99 is 0, not unknown,
         // or a restore into it would wait forever for a figure that only traffic can produce.
         if (r.latencyP99 === undefined && r.load === 0) r.latencyP99 = 0;
@@ -166,23 +236,27 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
       if (opts?.signal?.aborted) throw new MaelstromError('E_ABORTED', 'prometheus snapshot aborted');
       const issues = new Set<string>();
       const services: Record<string, ServiceReading> = {};
-      await Promise.all(options.fleet.spec.services.map(async (s) => {
-        services[s.name] = await serviceReading(s.name, Object.keys(s.capacity), issues, opts?.signal);
-      }));
+      await Promise.all(
+        options.fleet.spec.services.map(async (s) => {
+          services[s.name] = await serviceReading(s.name, Object.keys(s.capacity), issues, opts?.signal);
+        }),
+      );
       let queries: Record<string, number | undefined> | undefined;
       if (opts?.queries && opts.queries.length > 0) {
         queries = {};
-        await Promise.all(opts.queries.map(async (q) => {
-          try {
-            const r = await query(q, opts.signal);
-            if (r.length !== 1) issues.add(`prom("${q}") gave ${r.length} values, not one`);
-            queries![q] = r.length === 1 ? r[0]!.value : undefined;
-          } catch (e) {
-            if (e instanceof MaelstromError && e.code === 'E_ABORTED') throw e;
-            issues.add(`prom("${q}"): ${(e as Error).message}`);
-            queries![q] = undefined;
-          }
-        }));
+        await Promise.all(
+          opts.queries.map(async (q) => {
+            try {
+              const r = await query(q, opts.signal);
+              if (r.length !== 1) issues.add(`prom("${q}") gave ${r.length} values, not one`);
+              queries![q] = r.length === 1 ? r[0]!.value : undefined;
+            } catch (e) {
+              if (e instanceof MaelstromError && e.code === 'E_ABORTED') throw e;
+              issues.add(`prom("${q}"): ${(e as Error).message}`);
+              queries![q] = undefined;
+            }
+          }),
+        );
       }
       // One unreachable Prometheus is one message, not one per query.
       const unreachable = [...issues].find((m) => m.includes('is unreachable'));

@@ -32,7 +32,13 @@ describe('sim backend', () => {
     const backend = createSimBackend({ fleet, scenario: drainTest, clock });
     await backend.init();
     for (const t of await backend.weights('edge', 'web')) {
-      await backend.act({ kind: 'weights.set', layer: 'edge', service: 'web', source: t.source, weights: { ...t.weights, east: 0 } });
+      await backend.act({
+        kind: 'weights.set',
+        layer: 'edge',
+        service: 'web',
+        source: t.source,
+        weights: { ...t.weights, east: 0 },
+      });
     }
     await clock.advanceTo(clock.now() + 29_000);
     expect((await backend.snapshot()).services.web!.datacenters.east!.share!.edge).toBeGreaterThan(0.4);
@@ -54,7 +60,9 @@ describe('sim backend', () => {
     await backend.act(action, { origin });
     await clock.advanceTo(clock.now() + 5_000);
     await backend.act(action, { origin: { ...origin, attempt: 2 } });
-    await expect(backend.act({ kind: 'sessions.teardown', service: 'web', datacenter: 'east', rate: 1 })).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
+    await expect(
+      backend.act({ kind: 'sessions.teardown', service: 'web', datacenter: 'east', rate: 1 }),
+    ).rejects.toMatchObject({ code: 'E_BAD_REQUEST' });
     const journal = backend.journal();
     expect(journal.map((e) => [e.seq, e.kind, e.target, e.changed])).toEqual([
       [1, 'sessions.teardown', 'messenger/east', true],
@@ -70,14 +78,30 @@ describe('sim backend', () => {
     const scenario = withFaults([{ at: '1m', duration: '2m', kind: 'mechanism', mechanism: 'edge', mode: 'error' }]);
     const clock = new VirtualClock(Date.parse(scenario.spec.start));
     const backend = createSimBackend({ fleet, scenario, clock });
-    const action = { kind: 'weights.set', layer: 'edge', service: 'web', source: 'nyc', weights: { east: 0, west: 1, central: 1 } } as const;
+    const action = {
+      kind: 'weights.set',
+      layer: 'edge',
+      service: 'web',
+      source: 'nyc',
+      weights: { east: 0, west: 1, central: 1 },
+    } as const;
     await clock.advanceTo(clock.now() + 60_000);
     const err = await backend.act(action).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MaelstromError);
     expect((err as MaelstromError).retryable).toBe(true);
     expect((err as MaelstromError).code).toBe('E_BACKEND_UNAVAILABLE');
     // the cluster mechanism is unaffected
-    expect((await backend.act({ kind: 'weights.set', layer: 'cluster', service: 'web', source: 'east', weights: { 'east-a': 1 } })).changed).toBe(true);
+    expect(
+      (
+        await backend.act({
+          kind: 'weights.set',
+          layer: 'cluster',
+          service: 'web',
+          source: 'east',
+          weights: { 'east-a': 1 },
+        })
+      ).changed,
+    ).toBe(true);
     await clock.advanceTo(clock.now() + 120_000);
     expect((await backend.act(action)).changed).toBe(true);
   });
@@ -87,8 +111,14 @@ describe('sim backend', () => {
     const backend = createSimBackend({ fleet, scenario });
     const controller = new AbortController();
     let settled = false;
-    const pending = backend.act({ kind: 'sessions.teardown', service: 'messenger', datacenter: 'east', rate: 10 }, { signal: controller.signal })
-      .finally(() => { settled = true; });
+    const pending = backend
+      .act(
+        { kind: 'sessions.teardown', service: 'messenger', datacenter: 'east', rate: 10 },
+        { signal: controller.signal },
+      )
+      .finally(() => {
+        settled = true;
+      });
     await new Promise((r) => setImmediate(r));
     expect(settled).toBe(false);
     controller.abort(new Error('deadline'));
@@ -96,7 +126,9 @@ describe('sim backend', () => {
   });
 
   it('hides the readings of a service in a datacenter while its metrics are missing', async () => {
-    const scenario = withFaults([{ at: '0s', duration: '1m', kind: 'metrics-missing', service: 'web', datacenter: 'west' }]);
+    const scenario = withFaults([
+      { at: '0s', duration: '1m', kind: 'metrics-missing', service: 'web', datacenter: 'west' },
+    ]);
     const clock = new VirtualClock(Date.parse(scenario.spec.start));
     const backend = createSimBackend({ fleet, scenario, clock });
     await clock.advanceTo(clock.now() + 10_000);

@@ -9,8 +9,25 @@ import { MaelstromError } from '../../model/errors.js';
 import type { FleetSnapshot, Layer } from '../../model/readings.js';
 import { VirtualClock } from '../../model/virtual-clock.js';
 import { createSimulation, type Simulation } from '../../sim/simulation.js';
-import { SIM_COMMAND_KINDS, type Series, type SeriesMetric, type SeriesQuery, type SimCounters } from '../../sim/types.js';
-import type { Action, ActionKind, ActionOrigin, ActionResult, ActOptions, Backend, CallOptions, Oracle, SnapshotOptions, WeightTable } from '../backend.js';
+import {
+  SIM_COMMAND_KINDS,
+  type Series,
+  type SeriesMetric,
+  type SeriesQuery,
+  type SimCounters,
+} from '../../sim/types.js';
+import type {
+  Action,
+  ActionKind,
+  ActionOrigin,
+  ActionResult,
+  ActOptions,
+  Backend,
+  CallOptions,
+  Oracle,
+  SnapshotOptions,
+  WeightTable,
+} from '../backend.js';
 
 export interface JournalEntry {
   readonly seq: number;
@@ -47,15 +64,25 @@ export interface SimBackend extends Backend {
 
 export function targetOf(action: Action): string {
   switch (action.kind) {
-    case 'weights.set': return `${action.layer}/${action.service}/${action.source}`;
-    case 'sessions.teardown': case 'jobs.stop': case 'jobs.start': case 'jobs.restart':
+    case 'weights.set':
+      return `${action.layer}/${action.service}/${action.source}`;
+    case 'sessions.teardown':
+    case 'jobs.stop':
+    case 'jobs.start':
+    case 'jobs.restart':
       return `${action.service}/${action.datacenter}${'cluster' in action && action.cluster ? `/${action.cluster}` : ''}`;
-    case 'replication.source': return `${action.service}/${action.source}`;
-    case 'stateful.primary': return `${action.service}/${action.primary}`;
-    case 'shards.place': return `${action.service}/${action.from}->${action.to}`;
-    case 'config.set': return `config:${action.key}`;
-    case 'alerts.suppress': return `alerts:${action.id}`;
-    default: return 'unknown';
+    case 'replication.source':
+      return `${action.service}/${action.source}`;
+    case 'stateful.primary':
+      return `${action.service}/${action.primary}`;
+    case 'shards.place':
+      return `${action.service}/${action.from}->${action.to}`;
+    case 'config.set':
+      return `config:${action.key}`;
+    case 'alerts.suppress':
+      return `alerts:${action.id}`;
+    default:
+      return 'unknown';
   }
 }
 
@@ -66,7 +93,10 @@ function aborted(signal: AbortSignal | undefined): void {
 export function createSimBackend(options: SimBackendOptions): SimBackend {
   const startMs = options.clock?.now();
   if (options.scenario && startMs !== undefined && startMs < Date.parse(options.scenario.spec.start)) {
-    throw new MaelstromError('E_BAD_REQUEST', `the clock (${new Date(startMs).toISOString()}) is before the start of scenario ${options.scenario.metadata.name} (${options.scenario.spec.start})`);
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `the clock (${new Date(startMs).toISOString()}) is before the start of scenario ${options.scenario.metadata.name} (${options.scenario.spec.start})`,
+    );
   }
   const sim = createSimulation({
     fleet: options.fleet,
@@ -79,16 +109,24 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
   const vclock: Clock = options.clock ?? new VirtualClock(sim.startMs);
   if (vclock instanceof VirtualClock) {
     const previous = vclock.onAdvance;
-    vclock.onAdvance = (from, to) => { previous?.(from, to); sim.advanceTo(to); };
+    vclock.onAdvance = (from, to) => {
+      previous?.(from, to);
+      sim.advanceTo(to);
+    };
   }
   const sync = (): void => sim.advanceTo(vclock.now());
   const entries: JournalEntry[] = [];
   let closed = false;
-  const open = (): void => { if (closed) throw new MaelstromError('E_BACKEND_UNAVAILABLE', 'the simulator backend is closed'); };
+  const open = (): void => {
+    if (closed) throw new MaelstromError('E_BACKEND_UNAVAILABLE', 'the simulator backend is closed');
+  };
   const supports = new Set<ActionKind>(SIM_COMMAND_KINDS);
 
   const oracle: Oracle = {
-    truth: async (service) => { sync(); return sim.truth(service); },
+    truth: async (service) => {
+      sync();
+      return sim.truth(service);
+    },
     propagationMs: (layer) => sim.propagationMs(layer),
   };
 
@@ -100,40 +138,75 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
     supports,
     oracle,
     simulation: sim,
-    async init(callOptions?: CallOptions) { aborted(callOptions?.signal); open(); sync(); },
-    async close() { closed = true; },
+    async init(callOptions?: CallOptions) {
+      aborted(callOptions?.signal);
+      open();
+      sync();
+    },
+    async close() {
+      closed = true;
+    },
     async snapshot(snapshotOptions?: SnapshotOptions): Promise<FleetSnapshot> {
-      aborted(snapshotOptions?.signal); open(); sync();
+      aborted(snapshotOptions?.signal);
+      open();
+      sync();
       const snap = sim.snapshot();
       // The simulator has no Prometheus: every query is answered as absent, which the engine treats as "hold".
-      if (snapshotOptions?.queries?.length) return { ...snap, queries: Object.fromEntries(snapshotOptions.queries.map((q) => [q, undefined])) };
+      if (snapshotOptions?.queries?.length)
+        return { ...snap, queries: Object.fromEntries(snapshotOptions.queries.map((q) => [q, undefined])) };
       return snap;
     },
     async weights(layer: Layer, service: string, callOptions?: CallOptions) {
-      aborted(callOptions?.signal); open(); sync();
+      aborted(callOptions?.signal);
+      open();
+      sync();
       return tables(sim.weights(layer, service));
     },
     async baselineWeights(layer: Layer, service: string, callOptions?: CallOptions) {
-      aborted(callOptions?.signal); open();
+      aborted(callOptions?.signal);
+      open();
       return tables(sim.baselineWeights(layer, service));
     },
     async act(action: Action, actOptions?: ActOptions): Promise<ActionResult> {
-      aborted(actOptions?.signal); open(); sync();
+      aborted(actOptions?.signal);
+      open();
+      sync();
       const time = vclock.now();
-      const base = { seq: entries.length + 1, time, kind: action.kind, target: targetOf(action), action, ...(actOptions?.origin ? { origin: actOptions.origin } : {}) };
+      const base = {
+        seq: entries.length + 1,
+        time,
+        kind: action.kind,
+        target: targetOf(action),
+        action,
+        ...(actOptions?.origin ? { origin: actOptions.origin } : {}),
+      };
       const fault = sim.faultFor(action, time);
       if (fault) {
-        const error = fault.mode === 'hang'
-          ? new MaelstromError('E_TIMEOUT', `the ${action.kind} mechanism does not answer`, { retryable: true })
-          : new MaelstromError('E_BACKEND_UNAVAILABLE', `the ${action.kind} mechanism failed (injected fault)`, { retryable: true });
-        entries.push({ ...base, changed: false, error: { code: error.code, message: fault.mode === 'hang' ? 'hung' : error.message } });
+        const error =
+          fault.mode === 'hang'
+            ? new MaelstromError('E_TIMEOUT', `the ${action.kind} mechanism does not answer`, { retryable: true })
+            : new MaelstromError('E_BACKEND_UNAVAILABLE', `the ${action.kind} mechanism failed (injected fault)`, {
+                retryable: true,
+              });
+        entries.push({
+          ...base,
+          changed: false,
+          error: { code: error.code, message: fault.mode === 'hang' ? 'hung' : error.message },
+        });
         if (fault.mode === 'error') throw error;
         // A hung mechanism never answers: the caller's deadline (its signal) is the only way out.
         return new Promise<ActionResult>((_resolve, reject) => {
           const signal = actOptions?.signal;
           if (!signal) return;
-          const onAbort = (): void => reject(new MaelstromError('E_ABORTED', `the ${action.kind} call was abandoned`, { cause: signal.reason, retryable: true }));
-          if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
+          const onAbort = (): void =>
+            reject(
+              new MaelstromError('E_ABORTED', `the ${action.kind} call was abandoned`, {
+                cause: signal.reason,
+                retryable: true,
+              }),
+            );
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
         });
       }
       try {
@@ -141,13 +214,22 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
         entries.push({ ...base, changed: result.changed });
         return result;
       } catch (e) {
-        const err = e instanceof MaelstromError ? e : new MaelstromError('E_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
+        const err =
+          e instanceof MaelstromError
+            ? e
+            : new MaelstromError('E_INTERNAL', e instanceof Error ? e.message : String(e), { cause: e });
         entries.push({ ...base, changed: false, error: { code: err.code, message: err.message } });
         throw err;
       }
     },
     journal: () => entries.slice(),
-    series: (metric, query) => { sync(); return sim.series(metric, query); },
-    counters: () => { sync(); return sim.counters(); },
+    series: (metric, query) => {
+      sync();
+      return sim.series(metric, query);
+    },
+    counters: () => {
+      sync();
+      return sim.counters();
+    },
   };
 }

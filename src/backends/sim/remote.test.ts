@@ -23,10 +23,14 @@ backendConformance('sim over HTTP', async () => {
 
 describe('remote sim backend', () => {
   let server: RunningSimServer;
-  beforeAll(async () => { server = await serve(60); });
-  afterAll(async () => { await server.close(); });
+  beforeAll(async () => {
+    server = await serve(60);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
 
-  it('reads the server\'s clock and speed, and journals actions with their origin over GET /journal', async () => {
+  it("reads the server's clock and speed, and journals actions with their origin over GET /journal", async () => {
     const backend = createRemoteSimBackend(`sim+${server.url}`);
     await backend.init();
     const start = Date.parse(scenario.spec.start);
@@ -39,8 +43,18 @@ describe('remote sim backend', () => {
     expect((await backend.act(action, { origin })).changed).toBe(true);
     expect((await backend.act(action, { origin })).changed).toBe(false);
     const res = await fetch(`${server.url}/journal`);
-    const journal = (await res.json()) as { seq: number; kind: string; target: string; origin: unknown; changed: boolean; time: number }[];
-    expect(journal.map((e) => [e.seq, e.kind, e.target, e.changed])).toEqual([[1, 'config.set', 'config:feature', true], [2, 'config.set', 'config:feature', false]]);
+    const journal = (await res.json()) as {
+      seq: number;
+      kind: string;
+      target: string;
+      origin: unknown;
+      changed: boolean;
+      time: number;
+    }[];
+    expect(journal.map((e) => [e.seq, e.kind, e.target, e.changed])).toEqual([
+      [1, 'config.set', 'config:feature', true],
+      [2, 'config.set', 'config:feature', false],
+    ]);
     expect(journal[0]!.origin).toEqual(origin);
     expect(journal[1]!.time).toBeGreaterThanOrEqual(journal[0]!.time);
     expect(await backend.journal()).toEqual(journal);
@@ -56,7 +70,11 @@ describe('remote sim backend', () => {
   });
 
   it('refuses a malformed body with E_BAD_REQUEST, and passes errors through with their code', async () => {
-    const res = await fetch(`${server.url}/act`, { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${server.url}/act`, {
+      method: 'POST',
+      body: '{',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('E_BAD_REQUEST');
     const backend = createRemoteSimBackend(server.url);
@@ -64,13 +82,25 @@ describe('remote sim backend', () => {
   });
 
   it('a hung mechanism holds the request until the client gives up', async () => {
-    const hung = { ...scenario, spec: { ...scenario.spec, faults: [{ at: '0s', kind: 'mechanism' as const, mechanism: 'config', mode: 'hang' as const }] } };
+    const hung = {
+      ...scenario,
+      spec: {
+        ...scenario.spec,
+        faults: [{ at: '0s', kind: 'mechanism' as const, mechanism: 'config', mode: 'hang' as const }],
+      },
+    };
     const inner = createSimBackend({ fleet, scenario: hung, clock: scaledClock(Date.parse(scenario.spec.start), 60) });
     const hungServer = await startSimServer(inner, { speed: 60, port: 0 });
     try {
       const backend = createRemoteSimBackend(`sim+${hungServer.url}`);
-      await expect(backend.act({ kind: 'config.set', key: 'k', value: 1 }, { signal: AbortSignal.timeout(200) })).rejects.toMatchObject({ code: 'E_ABORTED', retryable: true });
-      expect((await backend.journal())[0]).toMatchObject({ kind: 'config.set', changed: false, error: { code: 'E_TIMEOUT' } });
+      await expect(
+        backend.act({ kind: 'config.set', key: 'k', value: 1 }, { signal: AbortSignal.timeout(200) }),
+      ).rejects.toMatchObject({ code: 'E_ABORTED', retryable: true });
+      expect((await backend.journal())[0]).toMatchObject({
+        kind: 'config.set',
+        changed: false,
+        error: { code: 'E_TIMEOUT' },
+      });
     } finally {
       await hungServer.close();
     }
@@ -79,7 +109,10 @@ describe('remote sim backend', () => {
   it('refuses a port already in use with a clear error', async () => {
     const port = Number(new URL(server.url).port);
     const backend = createSimBackend({ fleet, scenario });
-    await expect(startSimServer(backend, { speed: 1, port })).rejects.toMatchObject({ code: 'E_BAD_REQUEST', message: `port ${port} on 127.0.0.1 is already in use` });
+    await expect(startSimServer(backend, { speed: 1, port })).rejects.toMatchObject({
+      code: 'E_BAD_REQUEST',
+      message: `port ${port} on 127.0.0.1 is already in use`,
+    });
   });
 
   it('reports an unreachable simulator as a retryable E_BACKEND_UNAVAILABLE', async () => {

@@ -5,7 +5,13 @@
 import type { Clock } from '../../model/clock.js';
 import { ErrorCode, MaelstromError } from '../../model/errors.js';
 import type { FleetSnapshot, Layer } from '../../model/readings.js';
-import { SIM_COMMAND_KINDS, type Series, type SeriesMetric, type SeriesQuery, type SimCounters } from '../../sim/types.js';
+import {
+  SIM_COMMAND_KINDS,
+  type Series,
+  type SeriesMetric,
+  type SeriesQuery,
+  type SimCounters,
+} from '../../sim/types.js';
 import type { ActionKind, ActionResult, Backend, CallOptions, Oracle, WeightTable } from '../backend.js';
 import type { JournalEntry } from './backend.js';
 
@@ -34,33 +40,64 @@ export function createRemoteSimBackend(url: string): RemoteSimBackend {
 
   const clock: Clock = {
     now: () => simAtInit + Math.floor((Date.now() - wallAtInit) * speed),
-    sleep: (ms, signal) => new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) { reject(signal.reason as Error); return; }
-      const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, Math.max(0, ms / speed));
-      const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason as Error); };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) {
+          reject(signal.reason as Error);
+          return;
+        }
+        const timer = setTimeout(
+          () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          Math.max(0, ms / speed),
+        );
+        const onAbort = (): void => {
+          clearTimeout(timer);
+          reject(signal?.reason as Error);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
   };
 
-  async function call<T>(method: 'GET' | 'POST', path: string, options: { body?: unknown; signal?: AbortSignal | undefined } = {}): Promise<T> {
+  async function call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    options: { body?: unknown; signal?: AbortSignal | undefined } = {},
+  ): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${base}${path}`, {
         method,
-        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body), headers: { 'content-type': 'application/json' } }),
+        ...(options.body === undefined
+          ? {}
+          : { body: JSON.stringify(options.body), headers: { 'content-type': 'application/json' } }),
         ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (e) {
-      if (options.signal?.aborted) throw new MaelstromError('E_ABORTED', `${method} ${path} was aborted`, { cause: e, retryable: true });
-      throw new MaelstromError('E_BACKEND_UNAVAILABLE', `the simulator at ${base} does not answer: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retryable: true });
+      if (options.signal?.aborted)
+        throw new MaelstromError('E_ABORTED', `${method} ${path} was aborted`, { cause: e, retryable: true });
+      throw new MaelstromError(
+        'E_BACKEND_UNAVAILABLE',
+        `the simulator at ${base} does not answer: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e, retryable: true },
+      );
     }
     const text = await res.text();
     let json: unknown;
-    try { json = text === '' ? undefined : JSON.parse(text); } catch {
-      throw new MaelstromError('E_BACKEND', `the simulator answered ${method} ${path} with something that is not JSON (HTTP ${res.status})`);
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      throw new MaelstromError(
+        'E_BACKEND',
+        `the simulator answered ${method} ${path} with something that is not JSON (HTTP ${res.status})`,
+      );
     }
     if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string; retryable?: boolean; retryAfterMs?: number } } | undefined)?.error;
+      const err = (
+        json as { error?: { code?: string; message?: string; retryable?: boolean; retryAfterMs?: number } } | undefined
+      )?.error;
       const code = (ErrorCode as readonly string[]).includes(err?.code ?? '') ? (err!.code as ErrorCode) : 'E_BACKEND';
       throw new MaelstromError(code, err?.message ?? `HTTP ${res.status} from the simulator`, {
         retryable: err?.retryable ?? res.status >= 500,
@@ -80,11 +117,17 @@ export function createRemoteSimBackend(url: string): RemoteSimBackend {
     name: `sim+${base}`,
     url: base,
     clock,
-    get supports() { return supports; },
+    get supports() {
+      return supports;
+    },
     oracle,
     async init(options?: CallOptions) {
       const wallBefore = Date.now();
-      const info = await call<{ supports: ActionKind[]; propagation: Record<Layer, number>; clock: { now: number; speed: number } }>('GET', '/info', { signal: options?.signal });
+      const info = await call<{
+        supports: ActionKind[];
+        propagation: Record<Layer, number>;
+        clock: { now: number; speed: number };
+      }>('GET', '/info', { signal: options?.signal });
       // The server's time was read somewhere within the round trip: take its middle.
       wallAtInit = Math.round((wallBefore + Date.now()) / 2);
       simAtInit = info.clock.now;
@@ -92,11 +135,23 @@ export function createRemoteSimBackend(url: string): RemoteSimBackend {
       propagation = info.propagation;
       supports = new Set(info.supports);
     },
-    async close() { /* nothing held open: every call is its own request */ },
-    snapshot: (options) => call<FleetSnapshot>('POST', '/snapshot', { body: options?.queries ? { queries: options.queries } : {}, signal: options?.signal }),
-    weights: (layer, service, options) => call<WeightTable[]>('GET', `/weights/${enc(layer)}/${enc(service)}`, { signal: options?.signal }),
-    baselineWeights: (layer, service, options) => call<WeightTable[]>('GET', `/baseline/${enc(layer)}/${enc(service)}`, { signal: options?.signal }),
-    act: (action, options) => call<ActionResult>('POST', '/act', { body: { action, ...(options?.origin ? { origin: options.origin } : {}) }, signal: options?.signal }),
+    async close() {
+      /* nothing held open: every call is its own request */
+    },
+    snapshot: (options) =>
+      call<FleetSnapshot>('POST', '/snapshot', {
+        body: options?.queries ? { queries: options.queries } : {},
+        signal: options?.signal,
+      }),
+    weights: (layer, service, options) =>
+      call<WeightTable[]>('GET', `/weights/${enc(layer)}/${enc(service)}`, { signal: options?.signal }),
+    baselineWeights: (layer, service, options) =>
+      call<WeightTable[]>('GET', `/baseline/${enc(layer)}/${enc(service)}`, { signal: options?.signal }),
+    act: (action, options) =>
+      call<ActionResult>('POST', '/act', {
+        body: { action, ...(options?.origin ? { origin: options.origin } : {}) },
+        signal: options?.signal,
+      }),
     journal: (options) => call<JournalEntry[]>('GET', '/journal', { signal: options?.signal }),
     counters: (options) => call<SimCounters>('GET', '/counters', { signal: options?.signal }),
     series: (metric, query = {}, options) => {

@@ -19,12 +19,25 @@ export function scaledClock(startMs: number, speed: number, wall: () => number =
   const w0 = wall();
   return {
     now: () => startMs + Math.floor((wall() - w0) * speed),
-    sleep: (ms, signal) => new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) { reject(signal.reason as Error); return; }
-      const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, Math.max(0, ms / speed));
-      const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason as Error); };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) {
+          reject(signal.reason as Error);
+          return;
+        }
+        const timer = setTimeout(
+          () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          Math.max(0, ms / speed),
+        );
+        const onAbort = (): void => {
+          clearTimeout(timer);
+          reject(signal?.reason as Error);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
   };
 }
 
@@ -39,12 +52,26 @@ const LayerParam = z.enum(['edge', 'cluster']);
 function errorResponse(c: Context, e: unknown): Response {
   const err = toMaelstromError(e);
   const status = errorMapping[err.code].http as 400;
-  return c.json({ error: { code: err.code, message: err.message, retryable: err.retryable, ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) } }, status);
+  return c.json(
+    {
+      error: {
+        code: err.code,
+        message: err.message,
+        retryable: err.retryable,
+        ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+      },
+    },
+    status,
+  );
 }
 
 async function body<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   let raw: unknown;
-  try { raw = await c.req.json(); } catch { throw new MaelstromError('E_BAD_REQUEST', 'the request body is not JSON'); }
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw new MaelstromError('E_BAD_REQUEST', 'the request body is not JSON');
+  }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -62,58 +89,121 @@ export interface SimServerOptions {
 export function createSimApp(backend: SimBackend, options: SimServerOptions): Hono {
   const app = new Hono();
   const sim = backend.simulation;
-  const wrap = (handler: (c: Context) => Promise<Response>) => async (c: Context): Promise<Response> => {
-    try { return await handler(c); } catch (e) { return errorResponse(c, e); }
-  };
+  const wrap =
+    (handler: (c: Context) => Promise<Response>) =>
+    async (c: Context): Promise<Response> => {
+      try {
+        return await handler(c);
+      } catch (e) {
+        return errorResponse(c, e);
+      }
+    };
   const layerOf = (c: Context): Layer => {
     const p = LayerParam.safeParse(c.req.param('layer'));
     if (!p.success) throw new MaelstromError('E_BAD_REQUEST', 'layer must be edge or cluster');
     return p.data;
   };
-  app.get('/clock', wrap(async (c) => c.json({ now: backend.clock.now(), speed: options.speed })));
-  app.get('/info', wrap(async (c) => c.json({
-    name: backend.name, scenario: options.scenario ?? null, supports: [...backend.supports],
-    propagation: { edge: sim.propagationMs('edge'), cluster: sim.propagationMs('cluster') },
-    clock: { now: backend.clock.now(), speed: options.speed }, start: sim.startMs, end: sim.endMs ?? null,
-  })));
-  app.get('/snapshot', wrap(async (c) => c.json(await backend.snapshot({ queries: c.req.queries('query') ?? [] }))));
-  app.post('/snapshot', wrap(async (c) => {
-    const b = await body(c, SnapshotBody);
-    return c.json(await backend.snapshot(b.queries ? { queries: b.queries } : {}));
-  }));
-  app.get('/weights/:layer/:service', wrap(async (c) => c.json(await backend.weights(layerOf(c), c.req.param('service')!))));
-  app.get('/baseline/:layer/:service', wrap(async (c) => c.json(await backend.baselineWeights(layerOf(c), c.req.param('service')!))));
-  app.post('/act', wrap(async (c) => {
-    const b = await body(c, ActBody);
-    const result = await backend.act(b.action as unknown as Action, { signal: c.req.raw.signal, ...(b.origin ? { origin: b.origin } : {}) });
-    return c.json(result);
-  }));
-  app.get('/oracle/:service', wrap(async (c) => c.json(await backend.oracle.truth(c.req.param('service')!))));
-  app.get('/journal', wrap(async (c) => c.json(backend.journal())));
-  app.get('/counters', wrap(async (c) => c.json(backend.counters())));
-  app.get('/series/:metric', wrap(async (c) => {
-    const metric = c.req.param('metric') as SeriesMetric;
-    if (!SERIES_METRICS.includes(metric)) throw new MaelstromError('E_NOT_FOUND', `no metric "${metric}"`);
-    const q = c.req.query();
-    const num = (v: string | undefined): number | undefined => {
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isFinite(n)) throw new MaelstromError('E_BAD_REQUEST', `not a number: ${v}`);
-      return n;
-    };
-    const resolutionMs = num(q.resolutionMs);
-    const from = num(q.from);
-    const to = num(q.to);
-    return c.json(backend.series(metric, {
-      ...(q.service ? { service: q.service } : {}), ...(q.datacenter ? { datacenter: q.datacenter } : {}),
-      ...(resolutionMs !== undefined ? { resolutionMs } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}),
-    }));
-  }));
-  app.get('/metrics', wrap(async (c) => {
-    const snap = await backend.snapshot();
-    return c.text(prometheusText(snap, backend.counters()), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-  }));
-  app.notFound((c) => c.json({ error: { code: 'E_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}`, retryable: false } }, 404));
+  app.get(
+    '/clock',
+    wrap(async (c) => c.json({ now: backend.clock.now(), speed: options.speed })),
+  );
+  app.get(
+    '/info',
+    wrap(async (c) =>
+      c.json({
+        name: backend.name,
+        scenario: options.scenario ?? null,
+        supports: [...backend.supports],
+        propagation: { edge: sim.propagationMs('edge'), cluster: sim.propagationMs('cluster') },
+        clock: { now: backend.clock.now(), speed: options.speed },
+        start: sim.startMs,
+        end: sim.endMs ?? null,
+      }),
+    ),
+  );
+  app.get(
+    '/snapshot',
+    wrap(async (c) => c.json(await backend.snapshot({ queries: c.req.queries('query') ?? [] }))),
+  );
+  app.post(
+    '/snapshot',
+    wrap(async (c) => {
+      const b = await body(c, SnapshotBody);
+      return c.json(await backend.snapshot(b.queries ? { queries: b.queries } : {}));
+    }),
+  );
+  app.get(
+    '/weights/:layer/:service',
+    wrap(async (c) => c.json(await backend.weights(layerOf(c), c.req.param('service')!))),
+  );
+  app.get(
+    '/baseline/:layer/:service',
+    wrap(async (c) => c.json(await backend.baselineWeights(layerOf(c), c.req.param('service')!))),
+  );
+  app.post(
+    '/act',
+    wrap(async (c) => {
+      const b = await body(c, ActBody);
+      const result = await backend.act(b.action as unknown as Action, {
+        signal: c.req.raw.signal,
+        ...(b.origin ? { origin: b.origin } : {}),
+      });
+      return c.json(result);
+    }),
+  );
+  app.get(
+    '/oracle/:service',
+    wrap(async (c) => c.json(await backend.oracle.truth(c.req.param('service')!))),
+  );
+  app.get(
+    '/journal',
+    wrap(async (c) => c.json(backend.journal())),
+  );
+  app.get(
+    '/counters',
+    wrap(async (c) => c.json(backend.counters())),
+  );
+  app.get(
+    '/series/:metric',
+    wrap(async (c) => {
+      const metric = c.req.param('metric') as SeriesMetric;
+      if (!SERIES_METRICS.includes(metric)) throw new MaelstromError('E_NOT_FOUND', `no metric "${metric}"`);
+      const q = c.req.query();
+      const num = (v: string | undefined): number | undefined => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n)) throw new MaelstromError('E_BAD_REQUEST', `not a number: ${v}`);
+        return n;
+      };
+      const resolutionMs = num(q.resolutionMs);
+      const from = num(q.from);
+      const to = num(q.to);
+      return c.json(
+        backend.series(metric, {
+          ...(q.service ? { service: q.service } : {}),
+          ...(q.datacenter ? { datacenter: q.datacenter } : {}),
+          ...(resolutionMs !== undefined ? { resolutionMs } : {}),
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+        }),
+      );
+    }),
+  );
+  app.get(
+    '/metrics',
+    wrap(async (c) => {
+      const snap = await backend.snapshot();
+      return c.text(prometheusText(snap, backend.counters()), 200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+      });
+    }),
+  );
+  app.notFound((c) =>
+    c.json(
+      { error: { code: 'E_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}`, retryable: false } },
+      404,
+    ),
+  );
   return app;
 }
 
@@ -124,19 +214,32 @@ export interface RunningSimServer {
 }
 
 /** Serves the backend on 127.0.0.1 (port 0: any free port), stepping the world on a short timer. */
-export async function startSimServer(backend: SimBackend, options: SimServerOptions & { readonly port?: number }): Promise<RunningSimServer> {
+export async function startSimServer(
+  backend: SimBackend,
+  options: SimServerOptions & { readonly port?: number },
+): Promise<RunningSimServer> {
   const app = createSimApp(backend, options);
   await backend.init();
   const server = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: options.port ?? 0 }, (info) => resolve({ server: s, port: info.port }));
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: options.port ?? 0 }, (info) =>
+      resolve({ server: s, port: info.port }),
+    );
     s.once('error', (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'EADDRINUSE'
-        ? new MaelstromError('E_BAD_REQUEST', `port ${options.port ?? 0} on 127.0.0.1 is already in use`, { cause: e })
-        : new MaelstromError('E_INTERNAL', `cannot listen on 127.0.0.1:${options.port ?? 0}: ${e.message}`, { cause: e }));
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new MaelstromError('E_BAD_REQUEST', `port ${options.port ?? 0} on 127.0.0.1 is already in use`, {
+              cause: e,
+            })
+          : new MaelstromError('E_INTERNAL', `cannot listen on 127.0.0.1:${options.port ?? 0}: ${e.message}`, {
+              cause: e,
+            }),
+      );
     });
   });
   // Keep the world (and its series) moving even when nobody asks.
-  const timer = setInterval(() => { backend.simulation.advanceTo(backend.clock.now()); }, 200);
+  const timer = setInterval(() => {
+    backend.simulation.advanceTo(backend.clock.now());
+  }, 200);
   timer.unref();
   return {
     url: `http://127.0.0.1:${server.port}`,

@@ -14,8 +14,11 @@ export function findCycles(nodes: readonly string[], edges: ReadonlyMap<string, 
   for (const root of nodes) {
     if (index.has(root)) continue;
     const work: { node: string; next: number }[] = [{ node: root, next: 0 }];
-    index.set(root, counter); low.set(root, counter); counter++;
-    stack.push(root); onStack.add(root);
+    index.set(root, counter);
+    low.set(root, counter);
+    counter++;
+    stack.push(root);
+    onStack.add(root);
     while (work.length > 0) {
       const frame = work[work.length - 1];
       if (!frame) break;
@@ -24,8 +27,11 @@ export function findCycles(nodes: readonly string[], edges: ReadonlyMap<string, 
         const to = out[frame.next++];
         if (to === undefined || !known.has(to)) continue;
         if (!index.has(to)) {
-          index.set(to, counter); low.set(to, counter); counter++;
-          stack.push(to); onStack.add(to);
+          index.set(to, counter);
+          low.set(to, counter);
+          counter++;
+          stack.push(to);
+          onStack.add(to);
           work.push({ node: to, next: 0 });
         } else if (onStack.has(to)) {
           low.set(frame.node, Math.min(low.get(frame.node) ?? 0, index.get(to) ?? 0));
@@ -54,7 +60,11 @@ export function findCycles(nodes: readonly string[], edges: ReadonlyMap<string, 
 }
 
 /** A concrete cycle through a strongly connected component, starting at its first node in input order. */
-function cyclePath(component: readonly string[], edges: ReadonlyMap<string, readonly string[]>, order: ReadonlyMap<string, number>): string[] {
+function cyclePath(
+  component: readonly string[],
+  edges: ReadonlyMap<string, readonly string[]>,
+  order: ReadonlyMap<string, number>,
+): string[] {
   const members = new Set(component);
   const start = [...component].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))[0] ?? '';
   // Breadth-first from start back to start inside the component gives the shortest cycle through it.
@@ -71,7 +81,10 @@ function cyclePath(component: readonly string[], edges: ReadonlyMap<string, read
         path.unshift(start);
         return path;
       }
-      if (!previous.has(to)) { previous.set(to, node); queue.push(to); }
+      if (!previous.has(to)) {
+        previous.set(to, node);
+        queue.push(to);
+      }
     }
   }
   return [start, start];

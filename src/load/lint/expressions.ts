@@ -1,6 +1,11 @@
 /** Every condition, health check and `${{ }}` of a template compiled at load time, errors at their own line. */
 import type { TaskTemplate } from '../../model/definitions.js';
-import { compileCondition, compileInterpolation, isExpressionError, type ExpressionScope } from '../expressions.js';
+import {
+  compileCondition,
+  compileInterpolation,
+  isExpressionError,
+  type ExpressionScope,
+} from '../../expr/expressions.js';
 import type { Path, Reporter } from './report.js';
 
 /** Stage `with` keys that hold a bare CEL condition rather than text. */
@@ -14,7 +19,9 @@ function lintCondition(r: Reporter, name: string, path: Path, source: string, sc
 export function lintConditions(r: Reporter, t: TaskTemplate, scope: ExpressionScope): void {
   const name = t.metadata.name;
   for (const section of ['health', 'pre', 'post'] as const) {
-    (t.spec[section] ?? []).forEach((c, i) => { lintCondition(r, name, ['spec', section, i, 'expr'], c.expr, scope); });
+    (t.spec[section] ?? []).forEach((c, i) => {
+      lintCondition(r, name, ['spec', section, i, 'expr'], c.expr, scope);
+    });
   }
 }
 
@@ -29,9 +36,12 @@ export function lintStageValues(r: Reporter, t: TaskTemplate, scope: ExpressionS
           return;
         }
         if (!value.includes('${{')) return;
-        for (const e of compileInterpolation(value, scope).errors) r.errorInText('E_EXPR', 'TaskTemplate', name, path, e.offset ?? 0, e.message);
+        for (const e of compileInterpolation(value, scope).errors)
+          r.errorInText('E_EXPR', 'TaskTemplate', name, path, e.offset ?? 0, e.message);
       } else if (Array.isArray(value)) {
-        value.forEach((v, j) => { visit(v, [...path, j]); });
+        value.forEach((v, j) => {
+          visit(v, [...path, j]);
+        });
       } else if (value !== null && typeof value === 'object') {
         for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
       }

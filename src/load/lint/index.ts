@@ -18,14 +18,37 @@ export function lintDefinitions(defs: Definitions, options: LintOptions = {}): D
   const invalid = options.invalid ?? new Set<string>();
   // A rule that trips over input nobody foresaw must not hide the other rules' findings.
   const guarded = (kind: Kind, name: string, run: () => void): void => {
-    try { run(); } catch (e) {
-      r.error('E_INTERNAL', kind, name, [], `lint failed on this definition: ${e instanceof Error ? e.message : String(e)}`);
+    try {
+      run();
+    } catch (e) {
+      r.error(
+        'E_INTERNAL',
+        kind,
+        name,
+        [],
+        `lint failed on this definition: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   };
-  for (const f of defs.fleets.values()) guarded('Fleet', f.metadata.name, () => { lintFleet(r, f); });
-  for (const t of defs.templates.values()) guarded('TaskTemplate', t.metadata.name, () => { lintTemplate(r, t, defs); });
-  for (const rb of defs.runbooks.values()) guarded('Runbook', rb.metadata.name, () => { lintRunbook(r, rb, defs, invalid); });
-  for (const p of defs.plans.values()) guarded('Plan', p.metadata.name, () => { lintPlan(r, p, defs, invalid); });
-  for (const sc of defs.scenarios.values()) guarded('Scenario', sc.metadata.name, () => { lintScenario(r, sc, defs, invalid); });
+  for (const f of defs.fleets.values())
+    guarded('Fleet', f.metadata.name, () => {
+      lintFleet(r, f);
+    });
+  for (const t of defs.templates.values())
+    guarded('TaskTemplate', t.metadata.name, () => {
+      lintTemplate(r, t, defs);
+    });
+  for (const rb of defs.runbooks.values())
+    guarded('Runbook', rb.metadata.name, () => {
+      lintRunbook(r, rb, defs, invalid);
+    });
+  for (const p of defs.plans.values())
+    guarded('Plan', p.metadata.name, () => {
+      lintPlan(r, p, defs, invalid);
+    });
+  for (const sc of defs.scenarios.values())
+    guarded('Scenario', sc.metadata.name, () => {
+      lintScenario(r, sc, defs, invalid);
+    });
   return r.diagnostics;
 }

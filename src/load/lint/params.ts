@@ -4,7 +4,12 @@
  * the fleet's datacenters, and so on). `${{ }}` values are compiled in the binder's scope and their type checked.
  */
 import { Duration, type Kind, type ParamSpec, type Params } from '../../model/definitions.js';
-import { compileInterpolation, expressionType, splitInterpolation, type ExpressionScope } from '../expressions.js';
+import {
+  compileInterpolation,
+  expressionType,
+  splitInterpolation,
+  type ExpressionScope,
+} from '../../expr/expressions.js';
 import { suggest, type Path, type Reporter } from './report.js';
 
 /** The names a literal may take, per entity type; undefined when no fleet is known (nothing to check against). */
@@ -28,9 +33,14 @@ export function literalProblem(value: unknown, spec: ParamSpec, universe: Univer
       if (typeof value !== 'boolean') return `must be true or false, not ${JSON.stringify(value)}`;
       break;
     case 'duration':
-      if (typeof value !== 'string' || !Duration.safeParse(value).success) return `must be a duration such as 90s or 5m, not ${JSON.stringify(value)}`;
+      if (typeof value !== 'string' || !Duration.safeParse(value).success)
+        return `must be a duration such as 90s or 5m, not ${JSON.stringify(value)}`;
       break;
-    case 'string': case 'service': case 'datacenter': case 'cluster': case 'pop': {
+    case 'string':
+    case 'service':
+    case 'datacenter':
+    case 'cluster':
+    case 'pop': {
       if (typeof value !== 'string') return `must be a string, not ${JSON.stringify(value)}`;
       if (t === 'string') break;
       const known = universe[t];
@@ -38,13 +48,20 @@ export function literalProblem(value: unknown, spec: ParamSpec, universe: Univer
       break;
     }
   }
-  if (spec.enum && !spec.enum.includes(value)) return `must be one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(value)}`;
+  if (spec.enum && !spec.enum.includes(value))
+    return `must be one of ${spec.enum.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(value)}`;
   return undefined;
 }
 
 const WANT: Record<ParamSpec['type'], readonly string[]> = {
-  number: ['double', 'int', 'uint'], boolean: ['bool'], string: ['string'], duration: ['string'], service: ['string'],
-  datacenter: ['string'], cluster: ['string'], pop: ['string'],
+  number: ['double', 'int', 'uint'],
+  boolean: ['bool'],
+  string: ['string'],
+  duration: ['string'],
+  service: ['string'],
+  datacenter: ['string'],
+  cluster: ['string'],
+  pop: ['string'],
 };
 
 export interface Binding {
@@ -69,7 +86,13 @@ export function lintBinding(r: Reporter, b: Binding): void {
     const path = [...b.at, 'with', key];
     const spec = declared[key];
     if (!spec) {
-      r.error('E_PARAM', b.kind, b.name, path, `${b.target.label} has no parameter "${key}"${suggest(key, Object.keys(declared))}`);
+      r.error(
+        'E_PARAM',
+        b.kind,
+        b.name,
+        path,
+        `${b.target.label} has no parameter "${key}"${suggest(key, Object.keys(declared))}`,
+      );
       continue;
     }
     if (typeof value === 'string' && value.includes('${{')) {
@@ -79,22 +102,43 @@ export function lintBinding(r: Reporter, b: Binding): void {
       const only = pieces.length === 1 && expressions.length === 1 ? expressions[0] : undefined;
       const type = only ? expressionType(only) : 'string';
       if (errors.length === 0 && type !== 'dyn' && !WANT[spec.type].includes(type)) {
-        r.error('E_PARAM', b.kind, b.name, path, `parameter "${key}" of ${b.target.label} is a ${spec.type}, but the expression gives a ${type}`);
+        r.error(
+          'E_PARAM',
+          b.kind,
+          b.name,
+          path,
+          `parameter "${key}" of ${b.target.label} is a ${spec.type}, but the expression gives a ${type}`,
+        );
       }
       continue;
     }
     const problem = literalProblem(value, spec, b.universe);
     if (problem) r.error('E_PARAM', b.kind, b.name, path, `parameter "${key}" of ${b.target.label} ${problem}`);
   }
-  const missing = Object.entries(declared).filter(([k, spec]) => spec.default === undefined && !(k in values) && !b.implicit.has(k)).map(([k]) => k);
+  const missing = Object.entries(declared)
+    .filter(([k, spec]) => spec.default === undefined && !(k in values) && !b.implicit.has(k))
+    .map(([k]) => k);
   if (missing.length > 0) {
     const path = b.values ? [...b.at, 'with'] : b.at;
-    r.error('E_PARAM', b.kind, b.name, path, `missing mandatory parameter${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} of ${b.target.label}`);
+    r.error(
+      'E_PARAM',
+      b.kind,
+      b.name,
+      path,
+      `missing mandatory parameter${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} of ${b.target.label}`,
+    );
   }
 }
 
 /** A declaration's own defaults must fit it. */
-export function lintDeclarations(r: Reporter, kind: Kind, name: string, at: Path, params: Params | undefined, universe: Universe): void {
+export function lintDeclarations(
+  r: Reporter,
+  kind: Kind,
+  name: string,
+  at: Path,
+  params: Params | undefined,
+  universe: Universe,
+): void {
   for (const [key, spec] of Object.entries(params ?? {})) {
     if (spec.default === undefined) continue;
     const problem = literalProblem(spec.default, spec, universe);

@@ -28,7 +28,14 @@ export class Reporter {
     this.push(code, severity, this.defs.locate(kind, name, path), kind, name, message);
   }
 
-  private push(code: ErrorCode, severity: Severity, at: { file: string; line: number; column: number } | undefined, kind: Kind, name: string, message: string): void {
+  private push(
+    code: ErrorCode,
+    severity: Severity,
+    at: { file: string; line: number; column: number } | undefined,
+    kind: Kind,
+    name: string,
+    message: string,
+  ): void {
     // Definitions built in code have no file; name the definition instead.
     const where = at ?? { file: `${kind}/${name}`, line: 1, column: 1 };
     this.diagnostics.push({ code, severity, message, file: where.file, line: where.line, column: where.column });
@@ -36,7 +43,10 @@ export class Reporter {
 }
 
 /** Names of `items` that occur more than once, with the index of each repeat. */
-export function repeats<T>(items: readonly T[], key: (t: T) => string | undefined): { name: string; index: number; first: number }[] {
+export function repeats<T>(
+  items: readonly T[],
+  key: (t: T) => string | undefined,
+): { name: string; index: number; first: number }[] {
   const seen = new Map<string, number>();
   const out: { name: string; index: number; first: number }[] = [];
   items.forEach((item, index) => {
@@ -55,9 +65,14 @@ export function suggest(name: string, known: Iterable<string>): string {
   let bestDistance = Infinity;
   for (const k of known) {
     const d = distance(name, k);
-    if (d < bestDistance) { best = k; bestDistance = d; }
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? ` (did you mean "${best}"?)` : '';
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3))
+    ? ` (did you mean "${best}"?)`
+    : '';
 }
 
 function distance(a: string, b: string): number {
@@ -66,7 +81,11 @@ function distance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (cur[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = cur;
   }

@@ -6,7 +6,7 @@
 import type { Backend } from '../../backends/backend.js';
 import type { Fleet, Pacing } from '../../model/definitions.js';
 import type { EngineEvent } from '../../model/events.js';
-import type { Pacer } from '../../engine/pacing/pacer.js';
+import type { Pacer } from '../../pacing/pacer.js';
 import type { ConditionVerdict, StageContext, StageWith } from '../stage.js';
 
 export interface TestContextOptions {
@@ -61,8 +61,12 @@ export function testContext(options: TestContextOptions): TestContext {
       checkpoints.push(JSON.parse(JSON.stringify(state)) as unknown);
       options.onCheckpoint?.(state, checkpoints.length);
     },
-    async emit(event) { events.push(event); },
-    async evaluate(expr) { return options.evaluate ? options.evaluate(expr) : 'hold'; },
+    async emit(event) {
+      events.push(event);
+    },
+    async evaluate(expr) {
+      return options.evaluate ? options.evaluate(expr) : 'hold';
+    },
     approved: () => options.approved?.() ?? false,
   };
 }

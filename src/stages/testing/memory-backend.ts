@@ -13,7 +13,15 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export interface MemoryBackend extends Backend {
   readonly clock: VirtualClock;
   /** service → datacenter → reading; edit freely. */
-  readonly readings: Record<string, { datacenters: Record<string, Mutable<DatacenterReading>>; replicationSource?: string; primary?: string; errorRate?: number }>;
+  readonly readings: Record<
+    string,
+    {
+      datacenters: Record<string, Mutable<DatacenterReading>>;
+      replicationSource?: string;
+      primary?: string;
+      errorRate?: number;
+    }
+  >;
   readonly tables: Record<Layer, Record<string, Record<string, Record<string, number>>>>;
   readonly journal: { readonly action: Action; readonly changed: boolean; readonly origin?: ActOptions['origin'] }[];
   /** Target state kept for actions without a reading (jobs, config, alerts, shards, teardown rates). */
@@ -36,13 +44,19 @@ export function createMemoryBackend(startMs = Date.parse('2026-03-02T19:30:00Z')
     for (const [service, r] of Object.entries(readings)) {
       for (const [dc, reading] of Object.entries(r.datacenters)) {
         const rate = Number(state.get(`teardown:${service}/${dc}`) ?? 0);
-        if (rate > 0 && reading.sessions !== undefined) reading.sessions = Math.max(0, reading.sessions - rate * (to - from) / 1000);
+        if (rate > 0 && reading.sessions !== undefined)
+          reading.sessions = Math.max(0, reading.sessions - (rate * (to - from)) / 1000);
       }
     }
   };
 
   const list = (layer: Layer, service: string, from: MemoryBackend['tables']): WeightTable[] =>
-    Object.entries(from[layer][service] ?? {}).map(([source, weights]) => ({ layer, service, source, weights: { ...weights } }));
+    Object.entries(from[layer][service] ?? {}).map(([source, weights]) => ({
+      layer,
+      service,
+      source,
+      weights: { ...weights },
+    }));
 
   const setState = (key: string, value: unknown): ActionResult => {
     const v = JSON.stringify(value);
@@ -54,7 +68,18 @@ export function createMemoryBackend(startMs = Date.parse('2026-03-02T19:30:00Z')
   const backend: MemoryBackend = {
     name: 'memory',
     clock,
-    supports: new Set<ActionKind>(['weights.set', 'sessions.teardown', 'jobs.restart', 'jobs.stop', 'jobs.start', 'replication.source', 'stateful.primary', 'shards.place', 'config.set', 'alerts.suppress']),
+    supports: new Set<ActionKind>([
+      'weights.set',
+      'sessions.teardown',
+      'jobs.restart',
+      'jobs.stop',
+      'jobs.start',
+      'replication.source',
+      'stateful.primary',
+      'shards.place',
+      'config.set',
+      'alerts.suppress',
+    ]),
     readings,
     tables,
     journal,
@@ -63,15 +88,28 @@ export function createMemoryBackend(startMs = Date.parse('2026-03-02T19:30:00Z')
     async init() {
       if (captured) return;
       captured = true;
-      for (const layer of ['edge', 'cluster'] as const) baseline[layer] = JSON.parse(JSON.stringify(tables[layer])) as Record<string, Record<string, Record<string, number>>>;
+      for (const layer of ['edge', 'cluster'] as const)
+        baseline[layer] = JSON.parse(JSON.stringify(tables[layer])) as Record<
+          string,
+          Record<string, Record<string, number>>
+        >;
     },
-    async close() { /* nothing held */ },
+    async close() {
+      /* nothing held */
+    },
     async snapshot(): Promise<FleetSnapshot> {
-      const services: Record<string, ServiceReading> = JSON.parse(JSON.stringify(readings)) as Record<string, ServiceReading>;
+      const services: Record<string, ServiceReading> = JSON.parse(JSON.stringify(readings)) as Record<
+        string,
+        ServiceReading
+      >;
       return { time: clock.now(), services };
     },
-    async weights(layer, service) { return list(layer, service, tables); },
-    async baselineWeights(layer, service) { return list(layer, service, captured ? baseline : tables); },
+    async weights(layer, service) {
+      return list(layer, service, tables);
+    },
+    async baselineWeights(layer, service) {
+      return list(layer, service, captured ? baseline : tables);
+    },
     async act(action, options) {
       if (options?.signal?.aborted) throw options.signal.reason as Error;
       if (backend.failNext?.kind === action.kind) {
@@ -93,9 +131,16 @@ export function createMemoryBackend(startMs = Date.parse('2026-03-02T19:30:00Z')
         byService[action.source] = { ...action.weights };
         return { changed: true };
       }
-      case 'sessions.teardown': return setState(`teardown:${action.service}/${action.datacenter}`, action.rate);
-      case 'jobs.restart': return setState(`restart:${action.service}/${action.datacenter}/${action.cluster ?? '*'}`, action.generation);
-      case 'jobs.stop': case 'jobs.start': return setState(`jobs:${action.service}/${action.datacenter}/${action.cluster ?? '*'}`, action.kind === 'jobs.stop' ? 'stopped' : 'running');
+      case 'sessions.teardown':
+        return setState(`teardown:${action.service}/${action.datacenter}`, action.rate);
+      case 'jobs.restart':
+        return setState(`restart:${action.service}/${action.datacenter}/${action.cluster ?? '*'}`, action.generation);
+      case 'jobs.stop':
+      case 'jobs.start':
+        return setState(
+          `jobs:${action.service}/${action.datacenter}/${action.cluster ?? '*'}`,
+          action.kind === 'jobs.stop' ? 'stopped' : 'running',
+        );
       case 'replication.source': {
         const r = readings[action.service];
         if (!r || r.replicationSource === action.source) return { changed: false };
@@ -108,9 +153,15 @@ export function createMemoryBackend(startMs = Date.parse('2026-03-02T19:30:00Z')
         r.primary = action.primary;
         return { changed: true };
       }
-      case 'shards.place': return setState(`shards:${action.service}/${action.from}->${action.to}`, { count: action.count, rate: action.rate });
-      case 'config.set': return setState(`config:${action.key}`, action.value);
-      case 'alerts.suppress': return setState(`alerts:${action.id}`, { matchers: action.matchers, until: action.until });
+      case 'shards.place':
+        return setState(`shards:${action.service}/${action.from}->${action.to}`, {
+          count: action.count,
+          rate: action.rate,
+        });
+      case 'config.set':
+        return setState(`config:${action.key}`, action.value);
+      case 'alerts.suppress':
+        return setState(`alerts:${action.id}`, { matchers: action.matchers, until: action.until });
     }
   }
   return backend;

@@ -19,10 +19,33 @@ export const smallFleet: Fleet = {
       { name: 'p2', share: 0.5, weights: { east: 20, west: 40, central: 40 } },
     ],
     services: [
-      { name: 'web', type: 'stateless', userFacing: true, demand: 1000, capacity: { east: 1000, west: 1000, central: 1000 } },
-      { name: 'chat', type: 'sticky', userFacing: true, demand: 100, capacity: { east: 100, west: 100, central: 100 }, session: { meanDuration: '10m' } },
-      { name: 'index', type: 'replication', capacity: { east: 100, west: 100, central: 100 }, replication: { source: 'east' } },
-      { name: 'db', type: 'stateful', capacity: { east: 100, west: 100, central: 100 }, stateful: { primary: 'east', replicas: ['west', 'central'], shards: 5 } },
+      {
+        name: 'web',
+        type: 'stateless',
+        userFacing: true,
+        demand: 1000,
+        capacity: { east: 1000, west: 1000, central: 1000 },
+      },
+      {
+        name: 'chat',
+        type: 'sticky',
+        userFacing: true,
+        demand: 100,
+        capacity: { east: 100, west: 100, central: 100 },
+        session: { meanDuration: '10m' },
+      },
+      {
+        name: 'index',
+        type: 'replication',
+        capacity: { east: 100, west: 100, central: 100 },
+        replication: { source: 'east' },
+      },
+      {
+        name: 'db',
+        type: 'stateful',
+        capacity: { east: 100, west: 100, central: 100 },
+        stateful: { primary: 'east', replicas: ['west', 'central'], shards: 5 },
+      },
     ],
   },
 };
@@ -33,13 +56,24 @@ export async function smallWorld(backend: MemoryBackend): Promise<MemoryBackend>
     backend.tables.edge[svc] = Object.fromEntries(smallFleet.spec.pops.map((p) => [p.name, { ...p.weights }]));
   }
   for (const svc of smallFleet.spec.services) {
-    backend.tables.cluster[svc.name] = Object.fromEntries(smallFleet.spec.datacenters.map((d) => [d.name, Object.fromEntries(d.clusters.map((c) => [c, 1]))]));
+    backend.tables.cluster[svc.name] = Object.fromEntries(
+      smallFleet.spec.datacenters.map((d) => [d.name, Object.fromEntries(d.clusters.map((c) => [c, 1]))]),
+    );
     backend.readings[svc.name] = {
-      datacenters: Object.fromEntries(smallFleet.spec.datacenters.map((d) => [d.name, {
-        load: 0.3 * (svc.capacity[d.name] ?? 0), capacity: svc.capacity[d.name] ?? 0, utilization: 0.3, errorRate: 0, latencyP99: 0.05,
-        ...(svc.type === 'sticky' ? { sessions: 1000 } : {}),
-        ...(svc.type === 'replication' || svc.type === 'stateful' ? { replicationLag: 1 } : {}),
-      }])),
+      datacenters: Object.fromEntries(
+        smallFleet.spec.datacenters.map((d) => [
+          d.name,
+          {
+            load: 0.3 * (svc.capacity[d.name] ?? 0),
+            capacity: svc.capacity[d.name] ?? 0,
+            utilization: 0.3,
+            errorRate: 0,
+            latencyP99: 0.05,
+            ...(svc.type === 'sticky' ? { sessions: 1000 } : {}),
+            ...(svc.type === 'replication' || svc.type === 'stateful' ? { replicationLag: 1 } : {}),
+          },
+        ]),
+      ),
       ...(svc.replication ? { replicationSource: svc.replication.source } : {}),
       ...(svc.stateful ? { primary: svc.stateful.primary } : {}),
     };
@@ -49,10 +83,22 @@ export async function smallWorld(backend: MemoryBackend): Promise<MemoryBackend>
 }
 
 /** Runs a stage on the backend's virtual clock until it ends (or `limitMs` of virtual time passes). */
-export async function runStage(fn: StageFn, ctx: TestContext, clock: MemoryBackend['clock'], limitMs = 24 * 3600_000): Promise<{ result?: StageResult; error?: unknown }> {
+export async function runStage(
+  fn: StageFn,
+  ctx: TestContext,
+  clock: MemoryBackend['clock'],
+  limitMs = 24 * 3600_000,
+): Promise<{ result?: StageResult; error?: unknown }> {
   let result: StageResult | undefined;
   let error: unknown;
-  const p = fn(ctx).then((r) => { result = r; }, (e: unknown) => { error = e; });
+  const p = fn(ctx).then(
+    (r) => {
+      result = r;
+    },
+    (e: unknown) => {
+      error = e;
+    },
+  );
   await clock.runUntil(() => result !== undefined || error !== undefined, clock.now() + limitMs);
   if (result === undefined && error === undefined) return {};
   await p;

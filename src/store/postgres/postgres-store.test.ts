@@ -17,7 +17,9 @@ import { createPostgresStore } from './postgres-store.js';
 function postgresBin(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? join(root, versions[0], 'bin') : undefined;
 }
 
@@ -38,7 +40,8 @@ function runAs(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const r = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   const g = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (r.status !== 0 || g.status !== 0) throw new Error('running as root and there is no postgres user to run PostgreSQL as');
+  if (r.status !== 0 || g.status !== 0)
+    throw new Error('running as root and there is no postgres user to run PostgreSQL as');
   return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
 }
 
@@ -58,10 +61,18 @@ describe.runIf(available)('postgres store', () => {
     const user = runAs();
     if (user) chownSync(dir, user.uid, user.gid);
     const data = join(dir, 'data');
-    const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'maelstrom', '--auth=trust', '-E', 'UTF8', '--no-sync'], { encoding: 'utf8', ...(user ?? {}) });
+    const init = spawnSync(
+      join(bin, 'initdb'),
+      ['-D', data, '-U', 'maelstrom', '--auth=trust', '-E', 'UTF8', '--no-sync'],
+      { encoding: 'utf8', ...(user ?? {}) },
+    );
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
     const port = await freePort();
-    server = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], { stdio: 'ignore', ...(user ?? {}) });
+    server = spawn(
+      join(bin, 'postgres'),
+      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+      { stdio: 'ignore', ...(user ?? {}) },
+    );
     base = `postgres://maelstrom@127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -122,7 +133,12 @@ describe.runIf(available)('postgres store', () => {
   it('is the store of the command line too: token, run and status on postgres://', async () => {
     await admin.query('CREATE DATABASE cli');
     const url = `${base}/cli`;
-    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], {
+        cwd: process.cwd(),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
     const token = cli('token', 'create', '--role', 'operator', '--name', 'pg-op', '--store', url);
     expect(token.status, token.stderr).toBe(0);
     const run = cli('run', 'evacuate-east', '-f', 'examples/', '--store', url, '--plain');
@@ -138,6 +154,8 @@ describe.runIf(available)('postgres store', () => {
 
   it('reports an unreachable server with E_STORE', async () => {
     const port = await freePort();
-    await expect(createPostgresStore({ url: `postgres://x@127.0.0.1:${port}/none` }).init()).rejects.toMatchObject({ code: 'E_STORE' });
+    await expect(createPostgresStore({ url: `postgres://x@127.0.0.1:${port}/none` }).init()).rejects.toMatchObject({
+      code: 'E_STORE',
+    });
   });
 });

@@ -12,10 +12,32 @@ import { z } from 'zod';
 import type { EngineEvent } from '../../model/events.js';
 import { MaelstromError } from '../../model/errors.js';
 import { RunState, isTerminalRun } from '../../model/states.js';
-import type { AuditEntry, DurationKey, RunPatch, RunRecord, Store, TaskPatch, TaskRecord, TokenRecord } from '../store.js';
+import type {
+  AuditEntry,
+  DurationKey,
+  RunPatch,
+  RunRecord,
+  Store,
+  TaskPatch,
+  TaskRecord,
+  TokenRecord,
+} from '../store.js';
 import {
-  RUN_COLUMNS, TASK_COLUMNS, auditRow, eventBody, rowAudit, rowEvent, rowRun, rowTask, rowToken, runPatchColumns, runRow,
-  taskPatchColumns, taskRow, type Row, type SqlValue,
+  RUN_COLUMNS,
+  TASK_COLUMNS,
+  auditRow,
+  eventBody,
+  rowAudit,
+  rowEvent,
+  rowRun,
+  rowTask,
+  rowToken,
+  runPatchColumns,
+  runRow,
+  taskPatchColumns,
+  taskRow,
+  type Row,
+  type SqlValue,
 } from '../codec.js';
 import { checkMigrations, type Migration } from '../migrations/migration.js';
 import { postgresMigrations } from '../migrations/postgres.js';
@@ -45,7 +67,10 @@ export interface PostgresStore extends Store {
   schemaVersion(): Promise<number>;
 }
 
-export function createPostgresStore(config: PostgresStoreConfig, migrations: readonly Migration[] = postgresMigrations): PostgresStore {
+export function createPostgresStore(
+  config: PostgresStoreConfig,
+  migrations: readonly Migration[] = postgresMigrations,
+): PostgresStore {
   const { url, poolSize } = PostgresStoreConfig.parse(config);
   checkMigrations(migrations);
   let pool: pg.Pool | undefined;
@@ -54,8 +79,10 @@ export function createPostgresStore(config: PostgresStoreConfig, migrations: rea
     if (!pool) throw new MaelstromError('E_STORE', 'the store is not open (call init() first)');
     return pool;
   };
-  const runner = (client: pg.PoolClient | pg.Pool): Query => async (sql, args = []) =>
-    (await client.query(numbered(sql), [...args])).rows as Row[];
+  const runner =
+    (client: pg.PoolClient | pg.Pool): Query =>
+    async (sql, args = []) =>
+      (await client.query(numbered(sql), [...args])).rows as Row[];
 
   const read = async <T>(fn: (q: Query) => Promise<T>): Promise<T> => {
     try {
@@ -89,7 +116,12 @@ export function createPostgresStore(config: PostgresStoreConfig, migrations: rea
   const insertEvents = async (q: Query, events: readonly EngineEvent[], runId?: string): Promise<EngineEvent[]> => {
     const out: EngineEvent[] = [];
     for (const e of events) {
-      const [row] = await q('INSERT INTO events (run_id, type, time, body) VALUES (?, ?, ?, ?) RETURNING seq', [e.runId ?? runId ?? null, e.type, e.time, eventBody(e)]);
+      const [row] = await q('INSERT INTO events (run_id, type, time, body) VALUES (?, ?, ?, ?) RETURNING seq', [
+        e.runId ?? runId ?? null,
+        e.type,
+        e.time,
+        eventBody(e),
+      ]);
       out.push({ ...e, seq: Number(row?.seq) });
     }
     return out;
@@ -97,13 +129,19 @@ export function createPostgresStore(config: PostgresStoreConfig, migrations: rea
 
   const applyRunPatch = async (q: Query, runId: string, patch: RunPatch): Promise<void> => {
     const cols = runPatchColumns(patch);
-    if (cols.length > 0) await q(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`, [...cols.map(([, v]) => v), runId]);
+    if (cols.length > 0)
+      await q(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`, [
+        ...cols.map(([, v]) => v),
+        runId,
+      ]);
   };
 
   const applyTaskPatch = async (q: Query, runId: string, id: string, patch: TaskPatch): Promise<void> => {
     const cols = taskPatchColumns(patch);
-    const found = await q(`UPDATE tasks SET ${[...cols.map(([c]) => `${c} = ?`), 'run_id = run_id'].join(', ')} WHERE run_id = ? AND id = ? RETURNING id`,
-      [...cols.map(([, v]) => v), runId, id]);
+    const found = await q(
+      `UPDATE tasks SET ${[...cols.map(([c]) => `${c} = ?`), 'run_id = run_id'].join(', ')} WHERE run_id = ? AND id = ? RETURNING id`,
+      [...cols.map(([, v]) => v), runId, id],
+    );
     if (found.length === 0) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
   };
 
@@ -121,21 +159,37 @@ export function createPostgresStore(config: PostgresStoreConfig, migrations: rea
       pool = p;
       try {
         // Under the migration lock: two controllers starting together must not race to create it.
-        await tx((q) => q('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)'), MIGRATE_LOCK);
+        await tx(
+          (q) =>
+            q(
+              'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+            ),
+          MIGRATE_LOCK,
+        );
         for (const m of migrations) {
           await tx(async (q) => {
             const have = await currentVersion(q);
             if (have > migrations.length) {
-              throw new MaelstromError('E_STORE', `the store's schema is version ${have}, newer than this maelstrom knows (${migrations.length}); upgrade maelstrom`);
+              throw new MaelstromError(
+                'E_STORE',
+                `the store's schema is version ${have}, newer than this maelstrom knows (${migrations.length}); upgrade maelstrom`,
+              );
             }
             if (have >= m.version) return;
             for (const sql of m.statements) await q(sql);
-            await q('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
+            await q('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)', [
+              m.version,
+              m.name,
+              Date.now(),
+            ]);
           }, MIGRATE_LOCK);
         }
         const have = await currentVersion(runner(p));
         if (have > migrations.length) {
-          throw new MaelstromError('E_STORE', `the store's schema is version ${have}, newer than this maelstrom knows (${migrations.length}); upgrade maelstrom`);
+          throw new MaelstromError(
+            'E_STORE',
+            `the store's schema is version ${have}, newer than this maelstrom knows (${migrations.length}); upgrade maelstrom`,
+          );
         }
       } catch (e) {
         pool = undefined;
@@ -157,10 +211,17 @@ export function createPostgresStore(config: PostgresStoreConfig, migrations: rea
         if ((await q('SELECT 1 FROM runs WHERE id = ?', [run.id])).length > 0) {
           throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
         }
-        await q(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`, runRow(run));
+        await q(
+          `INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`,
+          runRow(run),
+        );
         for (const [i, t] of tasks.entries()) {
-          if (t.runId !== run.id) throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
-          await q(`INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`, taskRow(t, i));
+          if (t.runId !== run.id)
+            throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
+          await q(
+            `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`,
+            taskRow(t, i),
+          );
         }
         return insertEvents(q, events, run.id);
       });
@@ -168,100 +229,155 @@ export function createPostgresStore(config: PostgresStoreConfig, migrations: rea
 
     async commit(change) {
       return tx(async (q) => {
-        if ((await q('SELECT 1 FROM runs WHERE id = ?', [change.runId])).length === 0) throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
+        if ((await q('SELECT 1 FROM runs WHERE id = ?', [change.runId])).length === 0)
+          throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
         if (change.run) await applyRunPatch(q, change.runId, change.run);
         for (const t of change.tasks ?? []) await applyTaskPatch(q, change.runId, t.id, t.patch);
         return insertEvents(q, change.events ?? [], change.runId);
       });
     },
 
-    getRun: (id) => read(async (q) => {
-      const [row] = await q('SELECT * FROM runs WHERE id = ?', [id]);
-      return row ? rowRun(row) : undefined;
-    }),
+    getRun: (id) =>
+      read(async (q) => {
+        const [row] = await q('SELECT * FROM runs WHERE id = ?', [id]);
+        return row ? rowRun(row) : undefined;
+      }),
 
-    listRuns: (options = {}) => read(async (q) => {
-      const where: string[] = [];
-      const args: SqlValue[] = [];
-      if (options.active !== undefined) {
-        where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
-        args.push(...TERMINAL);
-      }
-      if (options.plan !== undefined) { where.push('plan = ?'); args.push(options.plan); }
-      let sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, ord DESC`;
-      if (options.limit !== undefined) { sql += ' LIMIT ?'; args.push(options.limit); }
-      return (await q(sql, args)).map(rowRun);
-    }),
+    listRuns: (options = {}) =>
+      read(async (q) => {
+        const where: string[] = [];
+        const args: SqlValue[] = [];
+        if (options.active !== undefined) {
+          where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
+          args.push(...TERMINAL);
+        }
+        if (options.plan !== undefined) {
+          where.push('plan = ?');
+          args.push(options.plan);
+        }
+        let sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, ord DESC`;
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
+        return (await q(sql, args)).map(rowRun);
+      }),
 
-    getTasks: (runId) => read(async (q) => (await q('SELECT * FROM tasks WHERE run_id = ? ORDER BY position', [runId])).map(rowTask)),
+    getTasks: (runId) =>
+      read(async (q) => (await q('SELECT * FROM tasks WHERE run_id = ? ORDER BY position', [runId])).map(rowTask)),
 
     appendEvents: (events) => tx((q) => insertEvents(q, events)),
 
-    listEvents: (options = {}) => read(async (q) => {
-      const where = ['seq > ?'];
-      const args: SqlValue[] = [options.afterSeq ?? 0];
-      if (options.runId !== undefined) { where.push('run_id = ?'); args.push(options.runId); }
-      let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
-      if (options.limit !== undefined) { sql += ' LIMIT ?'; args.push(options.limit); }
-      return (await q(sql, args)).map(rowEvent);
-    }),
+    listEvents: (options = {}) =>
+      read(async (q) => {
+        const where = ['seq > ?'];
+        const args: SqlValue[] = [options.afterSeq ?? 0];
+        if (options.runId !== undefined) {
+          where.push('run_id = ?');
+          args.push(options.runId);
+        }
+        let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
+        return (await q(sql, args)).map(rowEvent);
+      }),
 
     async recordDuration(key: DurationKey, ms: number, at: number) {
-      await tx((q) => q('INSERT INTO durations (template, service, datacenter, ms, at) VALUES (?, ?, ?, ?, ?)', [key.template, key.service, key.datacenter, ms, at]));
+      await tx((q) =>
+        q('INSERT INTO durations (template, service, datacenter, ms, at) VALUES (?, ?, ?, ?, ?)', [
+          key.template,
+          key.service,
+          key.datacenter,
+          ms,
+          at,
+        ]),
+      );
     },
 
-    durations: (key, limit = 100) => read(async (q) => (await q(
-      'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? ORDER BY at DESC, id DESC LIMIT ?',
-      [key.template, key.service, key.datacenter, limit],
-    )).map((r) => Number(r.ms))),
+    durations: (key, limit = 100) =>
+      read(async (q) =>
+        (
+          await q(
+            'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? ORDER BY at DESC, id DESC LIMIT ?',
+            [key.template, key.service, key.datacenter, limit],
+          )
+        ).map((r) => Number(r.ms)),
+      ),
 
     async createToken(record: TokenRecord) {
       await tx(async (q) => {
         if ((await q('SELECT 1 FROM tokens WHERE id = ? OR hash = ?', [record.id, record.hash])).length > 0) {
           throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
         }
-        await q('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
-          [record.id, record.name, record.role, record.hash, record.createdAt, record.revokedAt ?? null]);
+        await q('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)', [
+          record.id,
+          record.name,
+          record.role,
+          record.hash,
+          record.createdAt,
+          record.revokedAt ?? null,
+        ]);
       });
     },
 
-    findTokenByHash: (hash) => read(async (q) => {
-      const [row] = await q('SELECT * FROM tokens WHERE hash = ?', [hash]);
-      return row ? rowToken(row) : undefined;
-    }),
+    findTokenByHash: (hash) =>
+      read(async (q) => {
+        const [row] = await q('SELECT * FROM tokens WHERE hash = ?', [hash]);
+        return row ? rowToken(row) : undefined;
+      }),
 
     listTokens: () => read(async (q) => (await q('SELECT * FROM tokens ORDER BY created_at, id')).map(rowToken)),
 
     async revokeToken(id, at) {
       await tx(async (q) => {
-        const rows = await q('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING id', [at, id]);
+        const rows = await q('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING id', [
+          at,
+          id,
+        ]);
         if (rows.length === 0) throw new MaelstromError('E_NOT_FOUND', `no token ${id}`);
       });
     },
 
-    acquireLease: (name, holder, { now, until, takeFrom }) => tx(async (q) => {
-      const [row] = await q('SELECT holder, expires_at FROM leases WHERE name = ?', [name]);
-      const current = row ? { holder: String(row.holder), expiresAt: Number(row.expires_at) } : undefined;
-      if (current && current.holder !== holder && current.expiresAt > now && current.holder !== takeFrom) return { name, ...current };
-      await q('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at', [name, holder, until]);
-      return { name, holder, expiresAt: until };
-    }),
+    acquireLease: (name, holder, { now, until, takeFrom }) =>
+      tx(async (q) => {
+        const [row] = await q('SELECT holder, expires_at FROM leases WHERE name = ?', [name]);
+        const current = row ? { holder: String(row.holder), expiresAt: Number(row.expires_at) } : undefined;
+        if (current && current.holder !== holder && current.expiresAt > now && current.holder !== takeFrom)
+          return { name, ...current };
+        await q(
+          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+          [name, holder, until],
+        );
+        return { name, holder, expiresAt: until };
+      }),
 
     releaseLease: async (name, holder) => {
-      await tx(async (q) => { await q('DELETE FROM leases WHERE name = ? AND holder = ?', [name, holder]); });
+      await tx(async (q) => {
+        await q('DELETE FROM leases WHERE name = ? AND holder = ?', [name, holder]);
+      });
     },
 
-    appendAudit: (entry: AuditEntry) => tx(async (q) => {
-      const [row] = await q('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?) RETURNING id', auditRow(entry));
-      return Number(row?.id);
-    }),
+    appendAudit: (entry: AuditEntry) =>
+      tx(async (q) => {
+        const [row] = await q(
+          'INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+          auditRow(entry),
+        );
+        return Number(row?.id);
+      }),
 
-    listAudit: (options = {}) => read(async (q) => {
-      const args: SqlValue[] = [options.afterId ?? 0];
-      let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
-      if (options.limit !== undefined) { sql += ' LIMIT ?'; args.push(options.limit); }
-      return (await q(sql, args)).map(rowAudit);
-    }),
+    listAudit: (options = {}) =>
+      read(async (q) => {
+        const args: SqlValue[] = [options.afterId ?? 0];
+        let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
+        return (await q(sql, args)).map(rowAudit);
+      }),
   };
 }
 

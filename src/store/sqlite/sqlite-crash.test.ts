@@ -34,7 +34,10 @@ describe('sqlite store crash safety', () => {
     writeFileSync(script, writer);
     const path = join(dir, 'crash.db');
     for (let round = 0; round < 3; round++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', script, path], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', script, path], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let reported = 0;
       let buffer = '';
       const target = 20 + round * 17;

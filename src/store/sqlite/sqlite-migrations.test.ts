@@ -11,7 +11,11 @@ const dir = mkdtempSync(join(tmpdir(), 'maelstrom-migrate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function code(p: Promise<unknown>): Promise<string | undefined> {
-  try { await p; } catch (e) { return e instanceof MaelstromError ? e.code : String(e); }
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof MaelstromError ? e.code : String(e);
+  }
   return undefined;
 }
 
@@ -23,8 +27,9 @@ describe('sqlite store migrations', () => {
     expect(store.schemaVersion()).toBe(sqliteMigrations.length);
     await store.close();
     const db = new Database(path, { readonly: true });
-    expect(db.prepare('SELECT version, name FROM schema_version ORDER BY version').all())
-      .toEqual(sqliteMigrations.map((m) => ({ version: m.version, name: m.name })));
+    expect(db.prepare('SELECT version, name FROM schema_version ORDER BY version').all()).toEqual(
+      sqliteMigrations.map((m) => ({ version: m.version, name: m.name })),
+    );
     db.close();
   });
 
@@ -43,7 +48,14 @@ describe('sqlite store migrations', () => {
     const v1 = createSqliteStore({ path });
     await v1.init();
     await v1.close();
-    const extra = [...sqliteMigrations, { version: sqliteMigrations.length + 1, name: 'notes', statements: ['CREATE TABLE notes (id INTEGER PRIMARY KEY)'] }];
+    const extra = [
+      ...sqliteMigrations,
+      {
+        version: sqliteMigrations.length + 1,
+        name: 'notes',
+        statements: ['CREATE TABLE notes (id INTEGER PRIMARY KEY)'],
+      },
+    ];
     const v2 = createSqliteStore({ path }, extra);
     await v2.init();
     expect(v2.schemaVersion()).toBe(extra.length);
@@ -52,7 +64,14 @@ describe('sqlite store migrations', () => {
 
   it('rolls a failing migration back entirely and reports E_STORE', async () => {
     const path = join(dir, 'failing.db');
-    const broken = [...sqliteMigrations, { version: sqliteMigrations.length + 1, name: 'broken', statements: ['CREATE TABLE half (id INTEGER)', 'THIS IS NOT SQL'] }];
+    const broken = [
+      ...sqliteMigrations,
+      {
+        version: sqliteMigrations.length + 1,
+        name: 'broken',
+        statements: ['CREATE TABLE half (id INTEGER)', 'THIS IS NOT SQL'],
+      },
+    ];
     expect(await code(createSqliteStore({ path }, broken).init())).toBe('E_STORE');
     const db = new Database(path, { readonly: true });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();

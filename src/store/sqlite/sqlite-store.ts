@@ -10,10 +10,32 @@ import { z } from 'zod';
 import type { EngineEvent } from '../../model/events.js';
 import { MaelstromError } from '../../model/errors.js';
 import { RunState } from '../../model/states.js';
-import type { AuditEntry, DurationKey, RunRecord, Store, TaskPatch, TaskRecord, TokenRecord, RunPatch } from '../store.js';
+import type {
+  AuditEntry,
+  DurationKey,
+  RunRecord,
+  Store,
+  TaskPatch,
+  TaskRecord,
+  TokenRecord,
+  RunPatch,
+} from '../store.js';
 import {
-  RUN_COLUMNS, TASK_COLUMNS, auditRow, eventBody, rowAudit, rowEvent, rowRun, rowTask, rowToken, runPatchColumns, runRow,
-  taskPatchColumns, taskRow, type Row, type SqlValue,
+  RUN_COLUMNS,
+  TASK_COLUMNS,
+  auditRow,
+  eventBody,
+  rowAudit,
+  rowEvent,
+  rowRun,
+  rowTask,
+  rowToken,
+  runPatchColumns,
+  runRow,
+  taskPatchColumns,
+  taskRow,
+  type Row,
+  type SqlValue,
 } from '../codec.js';
 import { checkMigrations, type Migration } from '../migrations/migration.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
@@ -40,7 +62,10 @@ export interface SqliteStore extends Store {
 }
 
 /** Creates a store over the file; call init() before use (it opens the file and applies migrations). */
-export function createSqliteStore(config: SqliteStoreConfig, migrations: readonly Migration[] = sqliteMigrations): SqliteStore {
+export function createSqliteStore(
+  config: SqliteStoreConfig,
+  migrations: readonly Migration[] = sqliteMigrations,
+): SqliteStore {
   const { path, busyTimeoutMs, durability } = SqliteStoreConfig.parse(config);
   checkMigrations(migrations);
   let db: Database.Database | undefined;
@@ -78,7 +103,10 @@ export function createSqliteStore(config: SqliteStoreConfig, migrations: readonl
   const applyRunPatch = (d: Database.Database, runId: string, patch: RunPatch): void => {
     const cols = runPatchColumns(patch);
     if (cols.length === 0) return;
-    d.prepare(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map(([, v]) => v), runId);
+    d.prepare(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
+      ...cols.map(([, v]) => v),
+      runId,
+    );
   };
 
   const applyTaskPatch = (d: Database.Database, runId: string, id: string, patch: TaskPatch): void => {
@@ -86,8 +114,11 @@ export function createSqliteStore(config: SqliteStoreConfig, migrations: readonl
     const exists = d.prepare('SELECT 1 FROM tasks WHERE run_id = ? AND id = ?').get(runId, id);
     if (!exists) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
     if (cols.length === 0) return;
-    d.prepare(`UPDATE tasks SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE run_id = ? AND id = ?`)
-      .run(...cols.map(([, v]) => v), runId, id);
+    d.prepare(`UPDATE tasks SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE run_id = ? AND id = ?`).run(
+      ...cols.map(([, v]) => v),
+      runId,
+      id,
+    );
   };
 
   const store: SqliteStore = {
@@ -125,10 +156,15 @@ export function createSqliteStore(config: SqliteStoreConfig, migrations: readonl
         if (d.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.id)) {
           throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
         }
-        d.prepare(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`).run(...runRow(run));
-        const insert = d.prepare(`INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`);
+        d.prepare(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`).run(
+          ...runRow(run),
+        );
+        const insert = d.prepare(
+          `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`,
+        );
         tasks.forEach((t, i) => {
-          if (t.runId !== run.id) throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
+          if (t.runId !== run.id)
+            throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
           insert.run(...taskRow(t, i));
         });
         return insertEvents(d, events, run.id);
@@ -161,16 +197,22 @@ export function createSqliteStore(config: SqliteStoreConfig, migrations: readonl
           where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
           args.push(...TERMINAL);
         }
-        if (options.plan !== undefined) { where.push('plan = ?'); args.push(options.plan); }
-        const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC`
-          + (options.limit !== undefined ? ' LIMIT ?' : '');
+        if (options.plan !== undefined) {
+          where.push('plan = ?');
+          args.push(options.plan);
+        }
+        const sql =
+          `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC` +
+          (options.limit !== undefined ? ' LIMIT ?' : '');
         if (options.limit !== undefined) args.push(options.limit);
         return (d.prepare(sql).all(...args) as Row[]).map(rowRun);
       });
     },
 
     async getTasks(runId) {
-      return read((d) => (d.prepare('SELECT * FROM tasks WHERE run_id = ? ORDER BY position').all(runId) as Row[]).map(rowTask));
+      return read((d) =>
+        (d.prepare('SELECT * FROM tasks WHERE run_id = ? ORDER BY position').all(runId) as Row[]).map(rowTask),
+      );
     },
 
     async appendEvents(events) {
@@ -181,22 +223,37 @@ export function createSqliteStore(config: SqliteStoreConfig, migrations: readonl
       return read((d) => {
         const where = ['seq > ?'];
         const args: SqlValue[] = [options.afterSeq ?? 0];
-        if (options.runId !== undefined) { where.push('run_id = ?'); args.push(options.runId); }
+        if (options.runId !== undefined) {
+          where.push('run_id = ?');
+          args.push(options.runId);
+        }
         let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
-        if (options.limit !== undefined) { sql += ' LIMIT ?'; args.push(options.limit); }
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
         return (d.prepare(sql).all(...args) as Row[]).map(rowEvent);
       });
     },
 
     async recordDuration(key: DurationKey, ms: number, at: number) {
-      tx((d) => d.prepare('INSERT INTO durations (template, service, datacenter, ms, at) VALUES (?, ?, ?, ?, ?)')
-        .run(key.template, key.service, key.datacenter, ms, at));
+      tx((d) =>
+        d
+          .prepare('INSERT INTO durations (template, service, datacenter, ms, at) VALUES (?, ?, ?, ?, ?)')
+          .run(key.template, key.service, key.datacenter, ms, at),
+      );
     },
 
     async durations(key, limit = 100) {
-      return read((d) => (d.prepare(
-        'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? ORDER BY at DESC, id DESC LIMIT ?',
-      ).all(key.template, key.service, key.datacenter, limit) as Row[]).map((r) => Number(r.ms)));
+      return read((d) =>
+        (
+          d
+            .prepare(
+              'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? ORDER BY at DESC, id DESC LIMIT ?',
+            )
+            .all(key.template, key.service, key.datacenter, limit) as Row[]
+        ).map((r) => Number(r.ms)),
+      );
     },
 
     async createToken(record: TokenRecord) {
@@ -204,8 +261,14 @@ export function createSqliteStore(config: SqliteStoreConfig, migrations: readonl
         if (d.prepare('SELECT 1 FROM tokens WHERE id = ? OR hash = ?').get(record.id, record.hash)) {
           throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
         }
-        d.prepare('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(record.id, record.name, record.role, record.hash, record.createdAt, record.revokedAt ?? null);
+        d.prepare('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+          record.id,
+          record.name,
+          record.role,
+          record.hash,
+          record.createdAt,
+          record.revokedAt ?? null,
+        );
       });
     },
 
@@ -229,27 +292,41 @@ export function createSqliteStore(config: SqliteStoreConfig, migrations: readonl
 
     async acquireLease(name, holder, { now, until, takeFrom }) {
       return tx((d) => {
-        const row = d.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(name) as { holder: string; expires_at: number } | undefined;
-        if (row && row.holder !== holder && row.expires_at > now && row.holder !== takeFrom) return { name, holder: row.holder, expiresAt: row.expires_at };
-        d.prepare('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at').run(name, holder, until);
+        const row = d.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(name) as
+          { holder: string; expires_at: number } | undefined;
+        if (row && row.holder !== holder && row.expires_at > now && row.holder !== takeFrom)
+          return { name, holder: row.holder, expiresAt: row.expires_at };
+        d.prepare(
+          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+        ).run(name, holder, until);
         return { name, holder, expiresAt: until };
       });
     },
 
     async releaseLease(name, holder) {
-      tx((d) => { d.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder); });
+      tx((d) => {
+        d.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder);
+      });
     },
 
     async appendAudit(entry: AuditEntry) {
-      return tx((d) => Number(d.prepare('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(...auditRow(entry)).lastInsertRowid));
+      return tx((d) =>
+        Number(
+          d
+            .prepare('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(...auditRow(entry)).lastInsertRowid,
+        ),
+      );
     },
 
     async listAudit(options = {}) {
       return read((d) => {
         const args: SqlValue[] = [options.afterId ?? 0];
         let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
-        if (options.limit !== undefined) { sql += ' LIMIT ?'; args.push(options.limit); }
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
         return (d.prepare(sql).all(...args) as Row[]).map(rowAudit);
       });
     },
@@ -264,16 +341,25 @@ function currentVersion(d: Database.Database): number {
 
 /** Applies every migration above the recorded version, each in its own transaction. */
 function migrate(d: Database.Database, migrations: readonly Migration[]): void {
-  d.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  d.exec(
+    'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+  );
   const have = currentVersion(d);
   const latest = migrations.length;
   if (have > latest) {
-    throw new MaelstromError('E_STORE', `the store's schema is version ${have}, newer than this maelstrom knows (${latest}); upgrade maelstrom`);
+    throw new MaelstromError(
+      'E_STORE',
+      `the store's schema is version ${have}, newer than this maelstrom knows (${latest}); upgrade maelstrom`,
+    );
   }
   for (const m of migrations.slice(have)) {
     d.transaction(() => {
       for (const sql of m.statements) d.exec(sql);
-      d.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      d.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        Date.now(),
+      );
     }).immediate();
   }
 }
@@ -281,5 +367,8 @@ function migrate(d: Database.Database, migrations: readonly Migration[]): void {
 function storeError(e: unknown): MaelstromError {
   if (e instanceof MaelstromError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new MaelstromError('E_STORE', `store: ${message}`, { cause: e, retryable: /SQLITE_BUSY|locked/i.test(message) });
+  return new MaelstromError('E_STORE', `store: ${message}`, {
+    cause: e,
+    retryable: /SQLITE_BUSY|locked/i.test(message),
+  });
 }

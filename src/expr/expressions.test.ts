@@ -4,15 +4,37 @@ import { describe, expect, it } from 'vitest';
 import { Fleet, TaskTemplate, type ParamValue } from '../model/definitions.js';
 import type { DatacenterReading, FleetSnapshot } from '../model/readings.js';
 import {
-  compileCondition, compileExpression, compileInterpolation, evaluate, expressionType, interpolate, isExpressionError, splitInterpolation,
-  type CompiledExpression, type EvalContext, type ExpressionScope,
+  compileCondition,
+  compileExpression,
+  compileInterpolation,
+  evaluate,
+  expressionType,
+  interpolate,
+  isExpressionError,
+  splitInterpolation,
+  type CompiledExpression,
+  type EvalContext,
+  type ExpressionScope,
 } from './expressions.js';
 
 const fleet = Fleet.parse(parseAllDocuments(readFileSync('examples/fleet.yaml', 'utf8'))[0]?.toJS());
-const templates = parseAllDocuments(readFileSync('examples/templates.yaml', 'utf8')).map((d) => TaskTemplate.parse(d.toJS()));
+const templates = parseAllDocuments(readFileSync('examples/templates.yaml', 'utf8')).map((d) =>
+  TaskTemplate.parse(d.toJS()),
+);
 
 function reading(r: Partial<DatacenterReading> = {}): DatacenterReading {
-  return { load: 1000, capacity: 5000, utilization: 0.2, traffic: 1000, errorRate: 0, latencyP99: 0.1, sessions: 0, replicationLag: 5, share: { edge: 0, cluster: 0 }, ...r };
+  return {
+    load: 1000,
+    capacity: 5000,
+    utilization: 0.2,
+    traffic: 1000,
+    errorRate: 0,
+    latencyP99: 0.1,
+    sessions: 0,
+    replicationLag: 5,
+    share: { edge: 0, cluster: 0 },
+    ...r,
+  };
 }
 
 /** Every service healthy and drained out of east. */
@@ -33,7 +55,17 @@ function ctx(params: Record<string, ParamValue>, snap: FleetSnapshot = snapshot(
   return { snapshot: snap, params, fleet, targetUtilization: 0.85 };
 }
 
-const scope: ExpressionScope = { params: { service: 'service', datacenter: 'datacenter', layer: 'string', direction: 'string', grace: 'duration', n: 'number' }, fleet };
+const scope: ExpressionScope = {
+  params: {
+    service: 'service',
+    datacenter: 'datacenter',
+    layer: 'string',
+    direction: 'string',
+    grace: 'duration',
+    n: 'number',
+  },
+  fleet,
+};
 
 function compile(source: string, s: ExpressionScope = scope): CompiledExpression {
   const c = compileExpression(source, s);
@@ -80,8 +112,17 @@ describe('evaluation', () => {
     const snap = snapshot();
     const web = snap.services.web;
     if (!web) throw new Error('fixture');
-    const broken: FleetSnapshot = { ...snap, services: { ...snap.services, web: { ...web, datacenters: { ...web.datacenters, west: reading({ utilization: undefined }) } } } };
-    const r = evaluate(compile('others(params.datacenter).all(dc, utilization(params.service, dc) < 0.90)'), ctx({ service: 'web', datacenter: 'east' }, broken));
+    const broken: FleetSnapshot = {
+      ...snap,
+      services: {
+        ...snap.services,
+        web: { ...web, datacenters: { ...web.datacenters, west: reading({ utilization: undefined }) } },
+      },
+    };
+    const r = evaluate(
+      compile('others(params.datacenter).all(dc, utilization(params.service, dc) < 0.90)'),
+      ctx({ service: 'web', datacenter: 'east' }, broken),
+    );
     expect(r).toEqual({ kind: 'hold', missing: 'utilization(web, west)' });
   });
 
@@ -91,7 +132,10 @@ describe('evaluation', () => {
   });
 
   it('decides without the missing reading when the answer does not depend on it', () => {
-    const r = evaluate(compile('params.direction == "restore" || utilization("nope", "east") < 1.0'), ctx({ direction: 'restore' }));
+    const r = evaluate(
+      compile('params.direction == "restore" || utilization("nope", "east") < 1.0'),
+      ctx({ direction: 'restore' }),
+    );
     expect(r).toEqual({ kind: 'value', value: true });
   });
 
@@ -99,14 +143,31 @@ describe('evaluation', () => {
     const snap = snapshot();
     const web = snap.services.web;
     if (!web) throw new Error('fixture');
-    const s: FleetSnapshot = { ...snap, services: { web: { ...web, datacenters: { west: reading({ capacity: 1000, load: 2000 }), central: reading({ capacity: 1000, load: 500 }) } } } };
+    const s: FleetSnapshot = {
+      ...snap,
+      services: {
+        web: {
+          ...web,
+          datacenters: {
+            west: reading({ capacity: 1000, load: 2000 }),
+            central: reading({ capacity: 1000, load: 500 }),
+          },
+        },
+      },
+    };
     const r = evaluate(compile('headroom("web", ["west", "central"])'), ctx({}, s));
     expect(r).toEqual({ kind: 'value', value: 350 });
   });
 
   it('compares replication lag with durations', () => {
-    expect(evaluate(compile('replicationLag("web", "west") < duration("60s")'), ctx({}))).toEqual({ kind: 'value', value: true });
-    expect(evaluate(compile('replicationLag("web", "west") > duration("2s")'), ctx({}))).toEqual({ kind: 'value', value: true });
+    expect(evaluate(compile('replicationLag("web", "west") < duration("60s")'), ctx({}))).toEqual({
+      kind: 'value',
+      value: true,
+    });
+    expect(evaluate(compile('replicationLag("web", "west") > duration("2s")'), ctx({}))).toEqual({
+      kind: 'value',
+      value: true,
+    });
   });
 
   it('lists the fleet datacenters', () => {
@@ -161,9 +222,15 @@ describe('type checking at compile time', () => {
   });
 
   it('accepts cross-type numeric comparison and macros', () => {
-    for (const s of ['sessions(params.service, params.datacenter) == 0', 'others(params.datacenter).exists_one(dc, dc == "west")',
-      'others(params.datacenter).map(dc, load(params.service, dc)).size() > 0', 'params.n * 2.0 > 1.0', '"west" in datacenters()',
-      'duration(params.grace) > duration("1m")']) compile(s);
+    for (const s of [
+      'sessions(params.service, params.datacenter) == 0',
+      'others(params.datacenter).exists_one(dc, dc == "west")',
+      'others(params.datacenter).map(dc, load(params.service, dc)).size() > 0',
+      'params.n * 2.0 > 1.0',
+      '"west" in datacenters()',
+      'duration(params.grace) > duration("1m")',
+    ])
+      compile(s);
   });
 });
 
@@ -174,8 +241,13 @@ describe('interpolation', () => {
   });
 
   it('joins mixed text as a string', () => {
-    expect(interpolate('drain ${{ params.service }} from ${{ params.datacenter }}', ctx({ service: 'web', datacenter: 'east' }), scope))
-      .toEqual({ kind: 'value', value: 'drain web from east' });
+    expect(
+      interpolate(
+        'drain ${{ params.service }} from ${{ params.datacenter }}',
+        ctx({ service: 'web', datacenter: 'east' }),
+        scope,
+      ),
+    ).toEqual({ kind: 'value', value: 'drain web from east' });
   });
 
   it('reports errors at their offset in the whole text', () => {
@@ -190,6 +262,9 @@ describe('interpolation', () => {
   });
 
   it('holds on missing data inside an interpolation', () => {
-    expect(interpolate('${{ load("nope", "east") }}', ctx({}), scope)).toEqual({ kind: 'hold', missing: 'load(nope, east)' });
+    expect(interpolate('${{ load("nope", "east") }}', ctx({}), scope)).toEqual({
+      kind: 'hold',
+      missing: 'load(nope, east)',
+    });
   });
 });

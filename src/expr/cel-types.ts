@@ -9,14 +9,25 @@ type ParsedExpr = ReturnType<typeof parse>;
 export type CelAst = ParsedExpr['expr'];
 
 export type CelT =
-  | { readonly k: 'int' | 'uint' | 'double' | 'bool' | 'string' | 'bytes' | 'null' | 'duration' | 'timestamp' | 'dyn' | 'type' }
+  | {
+      readonly k:
+        'int' | 'uint' | 'double' | 'bool' | 'string' | 'bytes' | 'null' | 'duration' | 'timestamp' | 'dyn' | 'type';
+    }
   | { readonly k: 'list'; readonly elem: CelT }
   | { readonly k: 'map'; readonly key: CelT; readonly value: CelT };
 
 export const T = {
-  int: { k: 'int' }, uint: { k: 'uint' }, double: { k: 'double' }, bool: { k: 'bool' }, string: { k: 'string' },
-  bytes: { k: 'bytes' }, null: { k: 'null' }, duration: { k: 'duration' }, timestamp: { k: 'timestamp' },
-  dyn: { k: 'dyn' }, type: { k: 'type' },
+  int: { k: 'int' },
+  uint: { k: 'uint' },
+  double: { k: 'double' },
+  bool: { k: 'bool' },
+  string: { k: 'string' },
+  bytes: { k: 'bytes' },
+  null: { k: 'null' },
+  duration: { k: 'duration' },
+  timestamp: { k: 'timestamp' },
+  dyn: { k: 'dyn' },
+  type: { k: 'type' },
   list: (elem: CelT): CelT => ({ k: 'list', elem }),
   map: (key: CelT, value: CelT): CelT => ({ k: 'map', key, value }),
 } as const;
@@ -27,7 +38,10 @@ export function show(t: CelT): string {
   return t.k;
 }
 
-export interface Signature { readonly args: readonly CelT[]; readonly result: CelT }
+export interface Signature {
+  readonly args: readonly CelT[];
+  readonly result: CelT;
+}
 
 /** Global functions (`f(x)`) and methods (`x.f()`, the receiver being the first argument). */
 export interface Signatures {
@@ -37,7 +51,13 @@ export interface Signatures {
 
 export class CelTypeError extends Error {
   /** `shift` moves the reported offset from the node's position, e.g. past the `.` of a field selection. */
-  constructor(message: string, readonly exprId: bigint, readonly shift = 0) { super(message); }
+  constructor(
+    message: string,
+    readonly exprId: bigint,
+    readonly shift = 0,
+  ) {
+    super(message);
+  }
 }
 
 const isNum = (t: CelT): boolean => t.k === 'int' || t.k === 'uint' || t.k === 'double';
@@ -47,7 +67,8 @@ const isDyn = (t: CelT): boolean => t.k === 'dyn';
 export function assignable(actual: CelT, expected: CelT): boolean {
   if (isDyn(actual) || isDyn(expected)) return true;
   if (actual.k === 'list' && expected.k === 'list') return assignable(actual.elem, expected.elem);
-  if (actual.k === 'map' && expected.k === 'map') return assignable(actual.key, expected.key) && assignable(actual.value, expected.value);
+  if (actual.k === 'map' && expected.k === 'map')
+    return assignable(actual.key, expected.key) && assignable(actual.value, expected.value);
   return actual.k === expected.k;
 }
 
@@ -66,19 +87,35 @@ function join(a: CelT, b: CelT): CelT | undefined {
 /** Standard operators and functions we type; anything else of the standard library is reported as unknown. */
 function standard(fn: string, args: readonly CelT[], id: bigint): CelT | undefined {
   const [a, b] = args;
-  const fail = (what: string): never => { throw new CelTypeError(what, id); };
+  const fail = (what: string): never => {
+    throw new CelTypeError(what, id);
+  };
   const sig = args.map(show).join(', ');
   switch (fn) {
-    case '_==_': case '_!=_':
+    case '_==_':
+    case '_!=_':
       if (a && b && (join(a, b) !== undefined || (isNum(a) && isNum(b)))) return T.bool;
       return fail(`cannot compare ${sig}`);
-    case '_<_': case '_<=_': case '_>_': case '_>=_':
-      if (a && b && ((isNum(a) && isNum(b)) || isDyn(a) || isDyn(b) || (a.k === b.k && ['string', 'duration', 'timestamp', 'bool', 'bytes'].includes(a.k)))) return T.bool;
+    case '_<_':
+    case '_<=_':
+    case '_>_':
+    case '_>=_':
+      if (
+        a &&
+        b &&
+        ((isNum(a) && isNum(b)) ||
+          isDyn(a) ||
+          isDyn(b) ||
+          (a.k === b.k && ['string', 'duration', 'timestamp', 'bool', 'bytes'].includes(a.k)))
+      )
+        return T.bool;
       return fail(`cannot order ${sig}`);
-    case '_&&_': case '_||_':
+    case '_&&_':
+    case '_||_':
       if (args.every((t) => assignable(t, T.bool))) return T.bool;
       return fail(`${fn === '_&&_' ? '&&' : '||'} needs booleans, got ${sig}`);
-    case '!_': case '@not_strictly_false':
+    case '!_':
+    case '@not_strictly_false':
       if (a && assignable(a, T.bool)) return T.bool;
       return fail(`! needs a boolean, got ${sig}`);
     case '-_':
@@ -97,7 +134,8 @@ function standard(fn: string, args: readonly CelT[], id: bigint): CelT | undefin
         if (isDyn(b)) return a;
         if (a.k === 'list' && b.k === 'list') return join(a, b) ?? T.list(T.dyn);
         if (a.k === b.k && ['int', 'uint', 'double', 'string', 'bytes', 'duration'].includes(a.k)) return a;
-        if ((a.k === 'timestamp' && b.k === 'duration') || (a.k === 'duration' && b.k === 'timestamp')) return T.timestamp;
+        if ((a.k === 'timestamp' && b.k === 'duration') || (a.k === 'duration' && b.k === 'timestamp'))
+          return T.timestamp;
       }
       return fail(`cannot add ${sig}${a && b && isNum(a) && isNum(b) ? ' (convert with double() or int())' : ''}`);
     case '_-_':
@@ -109,13 +147,17 @@ function standard(fn: string, args: readonly CelT[], id: bigint): CelT | undefin
         if (a.k === 'timestamp' && b.k === 'duration') return T.timestamp;
       }
       return fail(`cannot subtract ${sig}${a && b && isNum(a) && isNum(b) ? ' (convert with double() or int())' : ''}`);
-    case '_*_': case '_/_': case '_%_':
+    case '_*_':
+    case '_/_':
+    case '_%_':
       if (a && b) {
         if (isDyn(a)) return b;
         if (isDyn(b)) return a;
         if (a.k === b.k && isNum(a) && !(fn === '_%_' && a.k === 'double')) return a;
       }
-      return fail(`cannot apply ${fn.replaceAll('_', '')} to ${sig}${a && b && isNum(a) && isNum(b) ? ' (convert with double() or int())' : ''}`);
+      return fail(
+        `cannot apply ${fn.replaceAll('_', '')} to ${sig}${a && b && isNum(a) && isNum(b) ? ' (convert with double() or int())' : ''}`,
+      );
     case '_[_]':
       if (a && b) {
         if (isDyn(a)) return T.dyn;
@@ -124,12 +166,17 @@ function standard(fn: string, args: readonly CelT[], id: bigint): CelT | undefin
       }
       return fail(`cannot index ${sig}`);
     case '@in':
-      if (a && b && (isDyn(b) || (b.k === 'list' && assignable(a, b.elem)) || (b.k === 'map' && assignable(a, b.key)))) return T.bool;
+      if (a && b && (isDyn(b) || (b.k === 'list' && assignable(a, b.elem)) || (b.k === 'map' && assignable(a, b.key))))
+        return T.bool;
       return fail(`cannot test membership of ${sig}`);
     case 'size':
       if (a && args.length === 1 && (isDyn(a) || ['string', 'bytes', 'list', 'map'].includes(a.k))) return T.int;
       return fail(`size() takes a string, list or map, got ${sig}`);
-    case 'int': case 'uint': case 'double': case 'string': case 'bool':
+    case 'int':
+    case 'uint':
+    case 'double':
+    case 'string':
+    case 'bool':
       if (args.length === 1) return { k: fn };
       return fail(`${fn}() takes one argument`);
     case 'duration':
@@ -182,16 +229,26 @@ export function checkAst(root: CelAst, options: CheckOptions): CelT {
       case 'constExpr': {
         const c = kind.value.constantKind.case;
         switch (c) {
-          case 'int64Value': return T.int;
-          case 'uint64Value': return T.uint;
-          case 'doubleValue': return T.double;
-          case 'stringValue': return T.string;
-          case 'boolValue': return T.bool;
-          case 'bytesValue': return T.bytes;
-          case 'nullValue': return T.null;
-          case 'durationValue': return T.duration;
-          case 'timestampValue': return T.timestamp;
-          case undefined: return T.dyn;
+          case 'int64Value':
+            return T.int;
+          case 'uint64Value':
+            return T.uint;
+          case 'doubleValue':
+            return T.double;
+          case 'stringValue':
+            return T.string;
+          case 'boolValue':
+            return T.bool;
+          case 'bytesValue':
+            return T.bytes;
+          case 'nullValue':
+            return T.null;
+          case 'durationValue':
+            return T.duration;
+          case 'timestampValue':
+            return T.timestamp;
+          case undefined:
+            return T.dyn;
         }
         return T.dyn;
       }
@@ -228,15 +285,29 @@ export function checkAst(root: CelAst, options: CheckOptions): CelT {
           const m = pick(custom, all);
           if (m) return m.result;
           if (fn === 'size' && argTypes.length === 0) return standard('size', [recv], e.id) ?? T.int;
-          if (STRING_METHODS.has(fn) && (assignable(recv, T.string)) && argTypes.length === 1 && assignable(argTypes[0] ?? T.dyn, T.string)) return T.bool;
+          if (
+            STRING_METHODS.has(fn) &&
+            assignable(recv, T.string) &&
+            argTypes.length === 1 &&
+            assignable(argTypes[0] ?? T.dyn, T.string)
+          )
+            return T.bool;
           if (DURATION_METHODS.has(fn) && assignable(recv, T.duration) && argTypes.length === 0) return T.int;
-          throw new CelTypeError(custom ? `no overload of ${describe(`.${fn}`, custom)} accepts ${show(recv)}.${fn}(${argTypes.map(show).join(', ')})` : `unknown method .${fn}() on ${show(recv)}`, e.id);
+          throw new CelTypeError(
+            custom
+              ? `no overload of ${describe(`.${fn}`, custom)} accepts ${show(recv)}.${fn}(${argTypes.map(show).join(', ')})`
+              : `unknown method .${fn}() on ${show(recv)}`,
+            e.id,
+          );
         }
         const custom = options.signatures.functions.get(fn);
         if (custom) {
           const s = pick(custom, argTypes);
           if (s) return s.result;
-          throw new CelTypeError(`${fn}(${argTypes.map(show).join(', ')}) does not match ${describe(fn, custom)}`, e.id);
+          throw new CelTypeError(
+            `${fn}(${argTypes.map(show).join(', ')}) does not match ${describe(fn, custom)}`,
+            e.id,
+          );
         }
         const std = standard(fn, argTypes, e.id);
         if (std) return std;
@@ -251,7 +322,8 @@ export function checkAst(root: CelAst, options: CheckOptions): CelT {
         return T.list(elem ?? T.dyn);
       }
       case 'structExpr': {
-        if (kind.value.messageName) throw new CelTypeError(`message construction (${kind.value.messageName}{…}) is not supported`, e.id);
+        if (kind.value.messageName)
+          throw new CelTypeError(`message construction (${kind.value.messageName}{…}) is not supported`, e.id);
         let key: CelT | undefined;
         let value: CelT | undefined;
         for (const entry of kind.value.entries) {
@@ -268,7 +340,10 @@ export function checkAst(root: CelAst, options: CheckOptions): CelT {
         const iter = range.k === 'list' ? range.elem : range.k === 'map' ? range.key : isDyn(range) ? T.dyn : undefined;
         if (!iter) throw new CelTypeError(`cannot iterate over ${show(range)}`, c.iterRange?.id ?? e.id);
         const accu = visit(c.accuInit);
-        const inner = new Map<string, CelT>([[c.iterVar, iter], [c.accuVar, accu]]);
+        const inner = new Map<string, CelT>([
+          [c.iterVar, iter],
+          [c.accuVar, accu],
+        ]);
         if (c.iterVar2) inner.set(c.iterVar2, range.k === 'map' ? range.value : T.dyn);
         scopes.push(inner);
         try {

@@ -6,7 +6,7 @@
  * Where the moved traffic goes (to the receivers with the most headroom) is decided by the stage, the same way for
  * every pacer; pacers differ only in how much moves per step and when.
  */
-import type { DatacenterReading } from '../../model/readings.js';
+import type { DatacenterReading } from '../model/readings.js';
 
 /** What the pacer knows of one receiver of the moved traffic (a datacenter). Absent figures mean "not read". */
 export interface ReceiverReading {

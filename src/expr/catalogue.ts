@@ -50,7 +50,8 @@ function dcReading(svc: string, dc: string, fn: string): DatacenterReading {
   return service(svc, `${fn}`).datacenters[dc] ?? missing(`${fn}(${svc}, ${dc})`);
 }
 
-type NumericField = 'load' | 'capacity' | 'utilization' | 'traffic' | 'errorRate' | 'latencyP99' | 'sessions' | 'replicationLag';
+type NumericField =
+  'load' | 'capacity' | 'utilization' | 'traffic' | 'errorRate' | 'latencyP99' | 'sessions' | 'replicationLag';
 
 function figure(field: NumericField, svc: string, dc: string): number {
   const r = state().context.snapshot.services[svc]?.datacenters[dc];
@@ -74,11 +75,13 @@ const DURATION = objectType(DurationSchema);
 
 export const catalogueFuncs: CelFunc[] = [
   ...(['load', 'capacity', 'utilization', 'traffic', 'latencyP99', 'sessions'] as const).map((f) =>
-    celFunc(f, [S, S], D, (svc, dc) => figure(f, svc, dc))),
+    celFunc(f, [S, S], D, (svc, dc) => figure(f, svc, dc)),
+  ),
   celFunc('errorRate', [S, S], D, (svc, dc) => figure('errorRate', svc, dc)),
   celFunc('errorRate', [S], D, (svc) => service(svc, 'errorRate').errorRate ?? missing(`errorRate(${svc})`)),
   celFunc('share', [S, S, S], D, (svc, dc, layer) => {
-    if (layer !== 'edge' && layer !== 'cluster') throw new Error(`share(): layer must be "edge" or "cluster", not "${layer}"`);
+    if (layer !== 'edge' && layer !== 'cluster')
+      throw new Error(`share(): layer must be "edge" or "cluster", not "${layer}"`);
     return dcReading(svc, dc, 'share').share?.[layer] ?? missing(`share(${svc}, ${dc}, ${layer})`);
   }),
   celFunc('headroom', [S, listType(S)], D, (svc, dcs) => {
@@ -93,11 +96,21 @@ export const catalogueFuncs: CelFunc[] = [
     const whole = Math.floor(seconds);
     return create(DurationSchema, { seconds: BigInt(whole), nanos: Math.round((seconds - whole) * 1e9) });
   }),
-  celFunc('replicationSource', [S], S, (svc) => service(svc, 'replicationSource').replicationSource ?? missing(`replicationSource(${svc})`)),
+  celFunc(
+    'replicationSource',
+    [S],
+    S,
+    (svc) => service(svc, 'replicationSource').replicationSource ?? missing(`replicationSource(${svc})`),
+  ),
   celFunc('primary', [S], S, (svc) => service(svc, 'primary').primary ?? missing(`primary(${svc})`)),
   celFunc('others', [S], listType(S), (dc) => fleetDatacenters().filter((d) => d !== dc)),
   celFunc('datacenters', [], listType(S), () => fleetDatacenters()),
-  celFunc('prom', [S], D, (query) => state().context.snapshot.queries?.[query] ?? missing(`prom(${JSON.stringify(query)})`)),
+  celFunc(
+    'prom',
+    [S],
+    D,
+    (query) => state().context.snapshot.queries?.[query] ?? missing(`prom(${JSON.stringify(query)})`),
+  ),
 ];
 
 const sig = (args: Signature['args'], result: Signature['result']): Signature => ({ args, result });
@@ -105,7 +118,12 @@ const svcDc = [sig([T.string, T.string], T.double)];
 
 export const catalogueSignatures: Signatures = {
   functions: new Map<string, readonly Signature[]>([
-    ['load', svcDc], ['capacity', svcDc], ['utilization', svcDc], ['traffic', svcDc], ['latencyP99', svcDc], ['sessions', svcDc],
+    ['load', svcDc],
+    ['capacity', svcDc],
+    ['utilization', svcDc],
+    ['traffic', svcDc],
+    ['latencyP99', svcDc],
+    ['sessions', svcDc],
     ['errorRate', [sig([T.string], T.double), sig([T.string, T.string], T.double)]],
     ['share', [sig([T.string, T.string, T.string], T.double)]],
     ['headroom', [sig([T.string, T.list(T.string)], T.double)]],

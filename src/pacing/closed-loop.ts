@@ -57,7 +57,12 @@ export const CLOSED_LOOP_DEFAULTS = {
 } as const;
 
 /** Why a receiver counts as degraded, or undefined when it does not. */
-export function degradation(r: ReceiverReading, base: ReceiverReading | undefined, target: number, config: Pick<ClosedLoopConfig, 'errorRateRise' | 'latencyRatio' | 'latencyRise'>): string | undefined {
+export function degradation(
+  r: ReceiverReading,
+  base: ReceiverReading | undefined,
+  target: number,
+  config: Pick<ClosedLoopConfig, 'errorRateRise' | 'latencyRatio' | 'latencyRise'>,
+): string | undefined {
   const u = utilizationOf(r);
   if (u !== undefined && u > target + EPSILON) return `${r.name} at ${pct(u)}, above the target ${pct(target)}`;
   const e0 = base?.errorRate ?? 0;
@@ -65,7 +70,13 @@ export function degradation(r: ReceiverReading, base: ReceiverReading | undefine
     return `${r.name} error rate up from ${pct(e0)} to ${pct(r.errorRate)}`;
   }
   const l0 = base?.latencyP99;
-  if (r.latencyP99 !== undefined && l0 !== undefined && l0 > 0 && r.latencyP99 > l0 * config.latencyRatio && r.latencyP99 - l0 > config.latencyRise) {
+  if (
+    r.latencyP99 !== undefined &&
+    l0 !== undefined &&
+    l0 > 0 &&
+    r.latencyP99 > l0 * config.latencyRatio &&
+    r.latencyP99 - l0 > config.latencyRise
+  ) {
     return `${r.name} p99 latency up from ${(l0 * 1000).toFixed(0)} ms to ${(r.latencyP99 * 1000).toFixed(0)} ms`;
   }
   return undefined;
@@ -96,13 +107,23 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       const target = input.targetUtilization;
       const baseline = new Map(input.baseline.map((b) => [b.name, b]));
 
-      const missing = [...missingReadings(input.receivers, target), ...input.receivers.flatMap((r) => missingSignals(r, baseline.get(r.name)))];
+      const missing = [
+        ...missingReadings(input.receivers, target),
+        ...input.receivers.flatMap((r) => missingSignals(r, baseline.get(r.name))),
+      ];
       if (input.volume === undefined) missing.unshift('the load to move');
       if (missing.length > 0) return hold(`missing readings: ${missing.join(', ')}`);
 
-      const degraded = input.receivers.map((r) => degradation(r, baseline.get(r.name), target, config)).filter((d) => d !== undefined);
+      const degraded = input.receivers
+        .map((r) => degradation(r, baseline.get(r.name), target, config))
+        .filter((d) => d !== undefined);
       if (degraded.length > 0) {
-        if (input.lastDecision !== 'backoff' && input.lastDecision !== 'hold' && input.lastStep > 0 && input.progress > 0) {
+        if (
+          input.lastDecision !== 'backoff' &&
+          input.lastDecision !== 'hold' &&
+          input.lastStep > 0 &&
+          input.progress > 0
+        ) {
           const step = clampStep(input.progress, -input.lastStep);
           return { kind: 'backoff', step, waitMs: moveWait, reason: `backing off one step: ${degraded.join('; ')}` };
         }
@@ -112,19 +133,33 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       const volume = input.volume ?? 0;
       // Under one request per second left to move (its callers are already gone, say): nothing to pace.
       if (volume * remaining < 1) {
-        return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: lastWait, reason: `${(volume * remaining).toFixed(1)} rps left to move` };
+        return {
+          kind: 'final',
+          step: clampStep(input.progress, remaining),
+          waitMs: lastWait,
+          reason: `${(volume * remaining).toFixed(1)} rps left to move`,
+        };
       }
-      const headroom = Math.max(0, input.receivers.reduce((sum, r) => sum + (headroomOf(r, target) ?? 0), 0) - (input.inFlight ?? 0));
+      const headroom = Math.max(
+        0,
+        input.receivers.reduce((sum, r) => sum + (headroomOf(r, target) ?? 0), 0) - (input.inFlight ?? 0),
+      );
       const safe = volume <= EPSILON ? 1 : (headroom * config.headroomShare) / volume;
       // Sized from the headroom: a probe first, then fast growth toward what the headroom allows while the receivers
       // are well under the target (they responded as predicted), no growth near it (the headroom left still limits).
       const hottest = Math.max(0, ...input.receivers.map((r) => utilizationOf(r) ?? 0));
       const growth = hottest <= target - WELL_UNDER ? FAST_GROWTH : SLOW_GROWTH;
-      const wanted = input.lastStep > 0 ? input.lastStep * growth : Math.max(config.firstStep, Math.min(safe, remaining) * FIRST_OF_ALLOWED);
+      const wanted =
+        input.lastStep > 0
+          ? input.lastStep * growth
+          : Math.max(config.firstStep, Math.min(safe, remaining) * FIRST_OF_ALLOWED);
       // After a back-off, start again from half the step that hurt.
       const grown = input.lastDecision === 'backoff' ? input.lastStep / 2 : wanted;
       // Every back-off halves the largest step allowed for the rest of the move, so the loop cannot oscillate.
-      const maxStep = Math.max(config.maxStep / 2 ** (input.backoffs ?? 0), Math.min(config.maxStep, 2 * config.minStep));
+      const maxStep = Math.max(
+        config.maxStep / 2 ** (input.backoffs ?? 0),
+        Math.min(config.maxStep, 2 * config.minStep),
+      );
       const step = Math.min(grown, maxStep, safe, remaining);
       const why = `headroom ${headroom.toFixed(0)} rps at ${pct(target)} for ${(volume * remaining).toFixed(0)} rps left`;
 
@@ -133,11 +168,21 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       // headroom-limited shift does not end in a tiny step costing a whole propagation and settle.
       const tailFits = remaining - step <= TAIL && remaining * volume <= headroom * TAIL_HEADROOM_SHARE;
       if (step >= remaining - config.minStep / 2 || (step >= config.minStep && tailFits)) {
-        return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: lastWait, reason: `last step; ${why}` };
+        return {
+          kind: 'final',
+          step: clampStep(input.progress, remaining),
+          waitMs: lastWait,
+          reason: `last step; ${why}`,
+        };
       }
       if (step < config.minStep) return hold(`receivers near the target; ${why}`);
       const kind = step < input.lastStep - EPSILON ? 'shrink' : 'grow';
-      return { kind, step: clampStep(input.progress, step), waitMs: moveWait, reason: `${input.lastStep > 0 ? '' : 'small first step; '}${why}` };
+      return {
+        kind,
+        step: clampStep(input.progress, step),
+        waitMs: moveWait,
+        reason: `${input.lastStep > 0 ? '' : 'small first step; '}${why}`,
+      };
     },
   };
 }

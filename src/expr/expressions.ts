@@ -16,7 +16,9 @@ import { CelTypeError, checkAst, show, T, type CelAst, type CelT } from './cel-t
 /** What an expression may refer to besides the catalogue: `params` (the template's) and `fleet`. */
 export interface ExpressionScope {
   /** Parameter names and their declared types, for type-checking `params.x`. */
-  readonly params: Readonly<Record<string, 'string' | 'number' | 'boolean' | 'duration' | 'service' | 'datacenter' | 'cluster' | 'pop'>>;
+  readonly params: Readonly<
+    Record<string, 'string' | 'number' | 'boolean' | 'duration' | 'service' | 'datacenter' | 'cluster' | 'pop'>
+  >;
   readonly fleet?: Fleet;
 }
 
@@ -55,9 +57,17 @@ const env = celEnv({ funcs: catalogueFuncs });
 /** Parameter types as CEL sees them. Durations stay strings (`duration(params.grace)` converts). */
 function paramType(t: ExpressionScope['params'][string]): CelT {
   switch (t) {
-    case 'number': return T.double;
-    case 'boolean': return T.bool;
-    case 'string': case 'duration': case 'service': case 'datacenter': case 'cluster': case 'pop': return T.string;
+    case 'number':
+      return T.double;
+    case 'boolean':
+      return T.bool;
+    case 'string':
+    case 'duration':
+    case 'service':
+    case 'datacenter':
+    case 'cluster':
+    case 'pop':
+      return T.string;
   }
 }
 
@@ -80,7 +90,10 @@ const compileCache = new Map<string, CompiledExpression | ExpressionError>();
 const COMPILE_CACHE_MAX = 4096;
 
 export function compileExpression(source: string, scope: ExpressionScope): CompiledExpression | ExpressionError {
-  const key = `${source}\0${Object.entries(scope.params).map(([k, t]) => `${k}:${t}`).sort().join(',')}`;
+  const key = `${source}\0${Object.entries(scope.params)
+    .map(([k, t]) => `${k}:${t}`)
+    .sort()
+    .join(',')}`;
   let result = compileCache.get(key);
   if (result === undefined) {
     result = compileUncached(source, scope);
@@ -107,20 +120,31 @@ function compileUncached(source: string, scope: ExpressionScope): CompiledExpres
   try {
     const type = checkAst(parsed.expr, {
       signatures: catalogueSignatures,
-      variables: new Map([['params', T.map(T.string, T.dyn)], ['fleet', T.dyn]]),
+      variables: new Map([
+        ['params', T.map(T.string, T.dyn)],
+        ['fleet', T.dyn],
+      ]),
       selectField(variable, field, id) {
         if (variable !== 'params') return undefined;
         const declared = scope.params[field];
         if (declared === undefined) {
           const known = Object.keys(scope.params);
-          throw new CelTypeError(`unknown parameter "${field}" (declared: ${known.length > 0 ? known.join(', ') : 'none'})`, id, 1);
+          throw new CelTypeError(
+            `unknown parameter "${field}" (declared: ${known.length > 0 ? known.join(', ') : 'none'})`,
+            id,
+            1,
+          );
         }
         return paramType(declared);
       },
       onCall(fn, args, id) {
         if (fn !== 'prom') return;
         const arg = args[0];
-        if (args.length === 1 && arg?.exprKind.case === 'constExpr' && arg.exprKind.value.constantKind.case === 'stringValue') {
+        if (
+          args.length === 1 &&
+          arg?.exprKind.case === 'constExpr' &&
+          arg.exprKind.value.constantKind.case === 'stringValue'
+        ) {
           queries.push(arg.exprKind.value.constantKind.value);
         } else {
           throw new CelTypeError('prom() takes a literal query string, so that the query is known before the run', id);
@@ -144,7 +168,9 @@ export function compileCondition(source: string, scope: ExpressionScope): Compil
   const c = compileExpression(source, scope);
   if (isExpressionError(c)) return c;
   const type = expressionType(c);
-  return type === 'bool' || type === 'dyn' ? c : { message: `a condition must be a boolean, but this gives a ${type}`, offset: 0 };
+  return type === 'bool' || type === 'dyn'
+    ? c
+    : { message: `a condition must be a boolean, but this gives a ${type}`, offset: 0 };
 }
 
 function offsetOf(source: string, line: number, column: number): number {
@@ -190,7 +216,11 @@ export function evaluate(expression: CompiledExpression, context: EvalContext): 
     return { kind: 'error', message: result.message };
   }
   const value = toParamValue(result as CelValue);
-  if (value === undefined) return { kind: 'error', message: `${expression.source}: the result is not a string, number, boolean or list of them` };
+  if (value === undefined)
+    return {
+      kind: 'error',
+      message: `${expression.source}: the result is not a string, number, boolean or list of them`,
+    };
   return { kind: 'value', value };
 }
 
@@ -225,16 +255,23 @@ export function hasInterpolation(text: string): boolean {
 }
 
 /** Compiles every `${{ }}` of a string; errors carry offsets inside the whole text. */
-export function compileInterpolation(text: string, scope: ExpressionScope): { expressions: CompiledExpression[]; errors: ExpressionError[] } {
+export function compileInterpolation(
+  text: string,
+  scope: ExpressionScope,
+): { expressions: CompiledExpression[]; errors: ExpressionError[] } {
   const expressions: CompiledExpression[] = [];
   const errors: ExpressionError[] = [];
   const pieces = splitInterpolation(text);
   for (const p of pieces) {
     if (!('expr' in p)) {
-      if (p.text.includes('${{')) errors.push({ message: '"${{" without a closing "}}"', offset: p.text.indexOf('${{') + text.indexOf(p.text) });
+      if (p.text.includes('${{'))
+        errors.push({ message: '"${{" without a closing "}}"', offset: p.text.indexOf('${{') + text.indexOf(p.text) });
       continue;
     }
-    if (p.expr === '') { errors.push({ message: 'empty ${{ }}', offset: p.offset }); continue; }
+    if (p.expr === '') {
+      errors.push({ message: 'empty ${{ }}', offset: p.offset });
+      continue;
+    }
     const c = compileExpression(p.expr, scope);
     if (isExpressionError(c)) errors.push({ message: c.message, offset: p.offset + (c.offset ?? 0) });
     else expressions.push(c);
@@ -246,9 +283,15 @@ const cache = new WeakMap<ExpressionScope, Map<string, CompiledExpression | Expr
 
 function compileCached(source: string, scope: ExpressionScope): CompiledExpression | ExpressionError {
   let byScope = cache.get(scope);
-  if (!byScope) { byScope = new Map(); cache.set(scope, byScope); }
+  if (!byScope) {
+    byScope = new Map();
+    cache.set(scope, byScope);
+  }
   let c = byScope.get(source);
-  if (!c) { c = compileExpression(source, scope); byScope.set(source, c); }
+  if (!c) {
+    c = compileExpression(source, scope);
+    byScope.set(source, c);
+  }
   return c;
 }
 
@@ -263,7 +306,10 @@ export function interpolate(text: string, context: EvalContext, scope: Expressio
   if (only && 'expr' in only) return evaluatePiece(only.expr, context, scope);
   let out = '';
   for (const p of pieces) {
-    if (!('expr' in p)) { out += p.text; continue; }
+    if (!('expr' in p)) {
+      out += p.text;
+      continue;
+    }
     const r = evaluatePiece(p.expr, context, scope);
     if (r.kind !== 'value') return r;
     out += Array.isArray(r.value) ? r.value.join(',') : String(r.value);

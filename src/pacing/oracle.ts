@@ -40,9 +40,16 @@ export function createOraclePacer(config: OracleConfig): Pacer {
       const fits = volume <= EPSILON ? remaining : headroom / config.coldFactor / volume;
       const step = Math.min(remaining, fits);
       const why = `true headroom ${headroom.toFixed(0)} rps at ${pct(target)}`;
-      if (step >= remaining - EPSILON) return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: wait, reason: why };
-      if (step < config.minStep) return { kind: 'hold', step: 0, waitMs: wait, reason: `receivers at the target; ${why}` };
-      return { kind: step < input.lastStep - EPSILON ? 'shrink' : 'grow', step: clampStep(input.progress, step), waitMs: wait, reason: why };
+      if (step >= remaining - EPSILON)
+        return { kind: 'final', step: clampStep(input.progress, remaining), waitMs: wait, reason: why };
+      if (step < config.minStep)
+        return { kind: 'hold', step: 0, waitMs: wait, reason: `receivers at the target; ${why}` };
+      return {
+        kind: step < input.lastStep - EPSILON ? 'shrink' : 'grow',
+        step: clampStep(input.progress, step),
+        waitMs: wait,
+        reason: why,
+      };
     },
   };
 }

@@ -2,8 +2,8 @@
  * Pacers for paced stages: `closed-loop` (the default), `fixed` (the classic schedule) and `oracle` (the
  * simulator's yardstick). See pacer.ts for the contract.
  */
-import type { Pacing } from '../../model/definitions.js';
-import { durationMs } from '../../model/duration.js';
+import type { Pacing } from '../model/definitions.js';
+import { durationMs } from '../model/duration.js';
 import { CLOSED_LOOP_DEFAULTS, createClosedLoopPacer } from './closed-loop.js';
 import { FIXED_DEFAULTS, createFixedPacer } from './fixed.js';
 import { ORACLE_DEFAULTS, createOraclePacer } from './oracle.js';

@@ -2,11 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { createPacer } from './index.js';
 import type { PacerInput, ReceiverReading } from './pacer.js';
 
-const recv = (name: string, load: number, capacity: number, extra: Partial<ReceiverReading> = {}): ReceiverReading =>
-  ({ name, load, capacity, utilization: load / capacity, errorRate: 0.0001, latencyP99: 0.1, ...extra });
+const recv = (name: string, load: number, capacity: number, extra: Partial<ReceiverReading> = {}): ReceiverReading => ({
+  name,
+  load,
+  capacity,
+  utilization: load / capacity,
+  errorRate: 0.0001,
+  latencyP99: 0.1,
+  ...extra,
+});
 
 const input = (over: Partial<PacerInput> = {}): PacerInput => ({
-  progress: 0, steps: 0, lastStep: 0, volume: 1000,
+  progress: 0,
+  steps: 0,
+  lastStep: 0,
+  volume: 1000,
   receivers: [recv('west', 400, 1000), recv('central', 400, 1000)],
   baseline: [recv('west', 400, 1000), recv('central', 400, 1000)],
   targetUtilization: 0.85,
@@ -24,7 +34,9 @@ describe('closed-loop pacer', () => {
     // Never below the configured first step, nor above what the headroom allows.
     const roomy = [recv('west', 100, 10_000), recv('central', 100, 10_000)];
     expect(closed.next(input({ volume: 100, receivers: roomy })).step).toBeCloseTo(0.25);
-    expect(closed.next(input({ receivers: [recv('west', 820, 1000), recv('central', 820, 1000)] })).step).toBeCloseTo(0.03);
+    expect(closed.next(input({ receivers: [recv('west', 820, 1000), recv('central', 820, 1000)] })).step).toBeCloseTo(
+      0.03,
+    );
   });
 
   it('grows the step fourfold while the receivers are well under the target, up to what the headroom allows', () => {
@@ -74,7 +86,10 @@ describe('closed-loop pacer', () => {
   });
 
   it('never exceeds maxStep', () => {
-    const p = createPacer({ mode: 'closed-loop', targetUtilization: 0.85, settle: '60s', maxStep: 0.25 }, { propagationMs: 0 });
+    const p = createPacer(
+      { mode: 'closed-loop', targetUtilization: 0.85, settle: '60s', maxStep: 0.25 },
+      { propagationMs: 0 },
+    );
     const d = p.next(input({ progress: 0.3, steps: 3, lastStep: 0.2, lastDecision: 'grow', volume: 100 }));
     expect(d.step).toBeCloseTo(0.25);
   });
@@ -84,7 +99,9 @@ describe('closed-loop pacer', () => {
     expect(d).toMatchObject({ kind: 'hold', step: 0 });
     expect(d.reason).toContain('central');
     expect(closed.next(input({ volume: undefined })).kind).toBe('hold');
-    const noErrors = closed.next(input({ receivers: [recv('west', 400, 1000), recv('central', 400, 1000, { errorRate: undefined })] }));
+    const noErrors = closed.next(
+      input({ receivers: [recv('west', 400, 1000), recv('central', 400, 1000, { errorRate: undefined })] }),
+    );
     expect(noErrors.kind).toBe('hold');
   });
 
@@ -94,15 +111,21 @@ describe('closed-loop pacer', () => {
     expect(d.kind).toBe('backoff');
     expect(d.step).toBeCloseTo(-0.2);
     expect(d.reason).toContain('west');
-    const again = closed.next(input({ progress: 0.2, steps: 4, lastStep: 0.2, lastDecision: 'backoff', receivers: hot }));
+    const again = closed.next(
+      input({ progress: 0.2, steps: 4, lastStep: 0.2, lastDecision: 'backoff', receivers: hot }),
+    );
     expect(again).toMatchObject({ kind: 'hold', step: 0 });
   });
 
   it('backs off when the error rate or the latency of a receiver rises', () => {
     const errors = [recv('west', 500, 1000, { errorRate: 0.01 }), recv('central', 500, 1000)];
-    expect(closed.next(input({ progress: 0.3, steps: 2, lastStep: 0.1, lastDecision: 'grow', receivers: errors })).kind).toBe('backoff');
+    expect(
+      closed.next(input({ progress: 0.3, steps: 2, lastStep: 0.1, lastDecision: 'grow', receivers: errors })).kind,
+    ).toBe('backoff');
     const slow = [recv('west', 500, 1000, { latencyP99: 0.8 }), recv('central', 500, 1000)];
-    expect(closed.next(input({ progress: 0.3, steps: 2, lastStep: 0.1, lastDecision: 'grow', receivers: slow })).kind).toBe('backoff');
+    expect(
+      closed.next(input({ progress: 0.3, steps: 2, lastStep: 0.1, lastDecision: 'grow', receivers: slow })).kind,
+    ).toBe('backoff');
   });
 
   it('resumes after a back-off with half the step that hurt', () => {
@@ -112,38 +135,68 @@ describe('closed-loop pacer', () => {
   });
 
   it('halves the largest step for every back-off, so it cannot oscillate', () => {
-    const d = closed.next(input({ progress: 0.3, steps: 5, lastStep: 0.4, lastDecision: 'grow', backoffs: 2, volume: 100 }));
+    const d = closed.next(
+      input({ progress: 0.3, steps: 5, lastStep: 0.4, lastDecision: 'grow', backoffs: 2, volume: 100 }),
+    );
     expect(d.step).toBeCloseTo(0.125);
     // ...but never below a step worth taking.
-    const floor = closed.next(input({ progress: 0.3, steps: 9, lastStep: 0.05, lastDecision: 'grow', backoffs: 10, volume: 100 }));
+    const floor = closed.next(
+      input({ progress: 0.3, steps: 9, lastStep: 0.05, lastDecision: 'grow', backoffs: 10, volume: 100 }),
+    );
     expect(floor.kind).not.toBe('hold');
     expect(floor.step).toBeCloseTo(0.02);
   });
 
   it('counts a receiver busier than its load (cold caches) by its utilisation', () => {
     const cold = [recv('west', 400, 1000, { utilization: 0.845 }), recv('central', 400, 1000, { utilization: 0.845 })];
-    expect(closed.next(input({ progress: 0.2, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: cold })).kind).toBe('hold');
+    expect(
+      closed.next(input({ progress: 0.2, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: cold })).kind,
+    ).toBe('hold');
   });
 
   it('takes a sliver left over with the step before it', () => {
-    const d = closed.next(input({ progress: 0.7, steps: 4, lastStep: 0.025, lastDecision: 'grow', volume: 10_000, receivers: [recv('west', 100, 10_000), recv('central', 100, 10_000)] }));
+    const d = closed.next(
+      input({
+        progress: 0.7,
+        steps: 4,
+        lastStep: 0.025,
+        lastDecision: 'grow',
+        volume: 10_000,
+        receivers: [recv('west', 100, 10_000), recv('central', 100, 10_000)],
+      }),
+    );
     // The grown step (0.1) would leave 0.2; only a sliver under half the minimum step is folded in.
     expect(d.kind).toBe('grow');
-    const last = closed.next(input({ progress: 0.796, steps: 5, lastStep: 0.05, lastDecision: 'grow', volume: 10_000, receivers: [recv('west', 100, 10_000), recv('central', 100, 10_000)] }));
+    const last = closed.next(
+      input({
+        progress: 0.796,
+        steps: 5,
+        lastStep: 0.05,
+        lastDecision: 'grow',
+        volume: 10_000,
+        receivers: [recv('west', 100, 10_000), recv('central', 100, 10_000)],
+      }),
+    );
     expect(last.kind).toBe('final');
     expect(0.796 + last.step).toBe(1);
   });
 
   it('holds when the receivers are at the target', () => {
     const full = [recv('west', 849, 1000), recv('central', 849, 1000)];
-    expect(closed.next(input({ progress: 0.5, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: full })).kind).toBe('hold');
+    expect(
+      closed.next(input({ progress: 0.5, steps: 3, lastStep: 0.2, lastDecision: 'grow', receivers: full })).kind,
+    ).toBe('hold');
   });
 
   it('counts load already committed but not yet arrived (sticky sessions) against the headroom', () => {
     // 900 rps of headroom, 800 of it promised to sessions that have not moved yet: at most 5 % of 1000 rps.
     const d = closed.next(input({ progress: 0.3, steps: 3, lastStep: 0.2, lastDecision: 'grow', inFlight: 800 }));
     expect(d.step).toBeCloseTo(0.05);
-    expect(createPacer({ mode: 'oracle', targetUtilization: 0.85, settle: '60s' }, { propagationMs: 0 }).next(input({ inFlight: 900 })).kind).toBe('hold');
+    expect(
+      createPacer({ mode: 'oracle', targetUtilization: 0.85, settle: '60s' }, { propagationMs: 0 }).next(
+        input({ inFlight: 900 }),
+      ).kind,
+    ).toBe('hold');
   });
 
   it('moves everything at once when no traffic is left to move', () => {
@@ -167,11 +220,23 @@ describe('closed-loop pacer', () => {
     let steps = 0;
     for (let i = 0; i < 100 && progress < 1; i++) {
       const receivers = [recv('west', loads.west, cap.west), recv('central', loads.central, cap.central)];
-      const d = closed.next({ progress, steps, lastStep: last, lastDecision, volume, receivers, baseline: receivers, targetUtilization: 0.85 });
+      const d = closed.next({
+        progress,
+        steps,
+        lastStep: last,
+        lastDecision,
+        volume,
+        receivers,
+        baseline: receivers,
+        targetUtilization: 0.85,
+      });
       if (d.kind === 'hold') break;
       const h = { west: cap.west * 0.85 - loads.west, central: cap.central * 0.85 - loads.central };
       const H = h.west + h.central;
-      loads = { west: loads.west + (d.step * volume * h.west) / H, central: loads.central + (d.step * volume * h.central) / H };
+      loads = {
+        west: loads.west + (d.step * volume * h.west) / H,
+        central: loads.central + (d.step * volume * h.central) / H,
+      };
       expect(loads.west / cap.west).toBeLessThanOrEqual(0.85 + 1e-9);
       expect(loads.central / cap.central).toBeLessThanOrEqual(0.85 + 1e-9);
       progress += d.step;
@@ -199,7 +264,10 @@ describe('fixed pacer', () => {
   });
 
   it('takes the step and interval of the plan', () => {
-    const p = createPacer({ mode: 'fixed', targetUtilization: 0.85, settle: '60s', step: 0.25, interval: '90s' }, { propagationMs: 0 });
+    const p = createPacer(
+      { mode: 'fixed', targetUtilization: 0.85, settle: '60s', step: 0.25, interval: '90s' },
+      { propagationMs: 0 },
+    );
     expect(p.next(input())).toMatchObject({ step: 0.25, waitMs: 90_000 });
   });
 });
