@@ -236,17 +236,15 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
         }
       } else if (e.type === 'shift.step') {
         if (!steps.has(e.taskId)) steps.set(e.taskId, []);
-        steps
-          .get(e.taskId)!
-          .push({
-            at: round((e.time - s0) / 1000),
-            layer: e.layer,
-            step: e.step,
-            remaining: round(e.remaining, 4),
-            moved: round(e.moved, 4),
-            decision: e.decision,
-            ...(e.reason ? { reason: e.reason } : {}),
-          });
+        steps.get(e.taskId)!.push({
+          at: round((e.time - s0) / 1000),
+          layer: e.layer,
+          step: e.step,
+          remaining: round(e.remaining, 4),
+          moved: round(e.moved, 4),
+          decision: e.decision,
+          ...(e.reason ? { reason: e.reason } : {}),
+        });
       } else if (e.type === 'health') {
         health.push({
           at: round((e.time - s0) / 1000),
