@@ -152,9 +152,13 @@ describe('server', () => {
   it('lists definitions and previews a plan with the same JSON as `maelstrom plan --json`', async () => {
     const defs = await call('GET', '/api/v1/definitions', { role: 'viewer' });
     expect(defs.json.plans.map((p: { name: string }) => p.name)).toEqual([
+      'evacuate-central',
       'evacuate-east',
       'evacuate-east-now',
+      'evacuate-west',
+      'restore-central',
       'restore-east',
+      'restore-west',
     ]);
     const preview = await call('GET', '/api/v1/definitions/plans/evacuate-east', { role: 'viewer' });
     expect(preview.status).toBe(200);

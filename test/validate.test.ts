@@ -68,12 +68,12 @@ describe('validate reports each rule at its file and line', () => {
   it('loadOrFail returns the definitions, passes warnings on, and throws every error at once', async () => {
     const warnings: string[] = [];
     const defs = await loadOrFail(['examples', join(dir, 'no-restore.yaml')], { warn: (w) => warnings.push(w) });
-    expect(defs.plans.has('evacuate-central')).toBe(true);
+    expect(defs.plans.has('evacuate-north')).toBe(true);
     expect(warnings).toContainEqual(
-      expect.stringMatching(/^test\/fixtures\/bad\/no-restore\.yaml:4:9: warning W_NO_RESTORE: /),
+      expect.stringMatching(/^test\/fixtures\/bad\/no-restore\.yaml:29:9: warning W_NO_RESTORE: /),
     );
     expect(warnings.join('\n')).toContain(
-      'plan "restore-west-partly" has no runbook to restore services "messenger", "chat-proxy"',
+      'plan "restore-south-partly" has no runbook to restore service "chat"',
     );
     const failure = await loadOrFail(['examples', join(dir, 'capacity.yaml')], { warn: () => undefined }).catch(
       (e: unknown) => e,
