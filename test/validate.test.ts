@@ -72,9 +72,7 @@ describe('validate reports each rule at its file and line', () => {
     expect(warnings).toContainEqual(
       expect.stringMatching(/^test\/fixtures\/bad\/no-restore\.yaml:29:9: warning W_NO_RESTORE: /),
     );
-    expect(warnings.join('\n')).toContain(
-      'plan "restore-south-partly" has no runbook to restore service "chat"',
-    );
+    expect(warnings.join('\n')).toContain('plan "restore-south-partly" has no runbook to restore service "chat"');
     const failure = await loadOrFail(['examples', join(dir, 'capacity.yaml')], { warn: () => undefined }).catch(
       (e: unknown) => e,
     );
