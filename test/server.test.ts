@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimBackend, type SimBackend } from '../src/backends/sim/backend.js';
 import { planJson } from '../src/cli/plan.js';
 import { createToken } from '../src/cli/token.js';
-import { createController, type EngineController } from '../src/engine/create-controller.js';
+import { createController, type EngineController } from '../src/compose/controller.js';
 import { loadOrFail } from '../src/load/check.js';
 import type { Definitions } from '../src/model/definitions.js';
 import type { EngineEvent } from '../src/model/events.js';
@@ -31,7 +31,7 @@ beforeAll(async () => {
   await store.init();
   for (const role of ['viewer', 'operator', 'admin'] as const)
     tokens[role] = await createToken(store, role, `${role}-1`);
-  controller = createController({ definitions, backend, store, clock: backend.clock });
+  controller = await createController({ definitions, backend, store, clock: backend.clock, requestPollMs: false });
   await controller.start();
   server = createServerApp({
     controller,
