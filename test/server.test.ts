@@ -295,6 +295,12 @@ describe('server', () => {
         'start failed operator-1 (operator)',
       ]),
     );
+    // Once each: the controller records what it was asked to do; the server records only what it refused itself.
+    for (const line of ['pause ok operator-1 (operator)', 'abort ok admin-1 (admin)', 'halt ok operator-1 (operator)'])
+      expect(
+        summary.filter((s) => s === line),
+        line,
+      ).toHaveLength(1);
     expect(audit.find((a) => a.action === 'abort')).toMatchObject({ target: id, reason: 'test over' });
   });
 
