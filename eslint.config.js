@@ -63,8 +63,16 @@ export default tseslint.config(
       '**/server/**',
       '**/cli/**',
       '**/sim/**',
+      '**/plan/**',
+      '**/stages/index*',
+      '**/compose/**',
     ],
-    'engine depends on interfaces, never on a concrete backend or store',
+    'engine depends on interfaces, never on a concrete backend or store; it is handed its stages and plan compiler',
+  ),
+  layer(
+    'src/compose/**',
+    ['**/cli/**', '**/server/**', '**/main*'],
+    'compose builds controllers for the CLI and the server, never the other way round',
   ),
   layer(
     'src/stages/**',

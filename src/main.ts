@@ -1,6 +1,7 @@
 /**
- * The composition root: the one place, with cli/, that picks concrete implementations. Converts anything thrown
- * into a calm one-line error with a stable code; a stack trace is shown only with MAELSTROM_DEBUG=1.
+ * The command line's entry: cli/ picks the concrete backend and store for each command, and every controller is
+ * built by the composition root in src/compose. Converts anything thrown into a calm one-line error with a stable
+ * code; a stack trace is shown only with MAELSTROM_DEBUG=1.
  */
 import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';

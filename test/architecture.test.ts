@@ -270,6 +270,16 @@ const rules: readonly Rule[] = [
     forbids: (t) => layerOf(t) === 'sim' || isConcreteBackend(t) || isConcreteStore(t),
   },
   {
+    name: 'src/engine is handed its stage library and plan compiler: it never imports src/plan or src/stages/index.ts',
+    appliesTo: (f) => layerOf(f) === 'engine',
+    forbids: (t) => layerOf(t) === 'plan' || t === 'src/stages/index.ts',
+  },
+  {
+    name: 'src/compose builds controllers for the CLI and the server, never the other way round',
+    appliesTo: (f) => layerOf(f) === 'compose',
+    forbids: (t) => ['cli', 'server', 'main'].includes(layerOf(t)),
+  },
+  {
     name: 'src/sim never imports engine, stages, store, server, cli or backends',
     appliesTo: (f) => layerOf(f) === 'sim',
     forbids: (t) => ['engine', 'stages', 'store', 'server', 'cli', 'backends'].includes(layerOf(t)),

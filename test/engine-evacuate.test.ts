@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createSimBackend } from '../src/backends/sim/backend.js';
-import { createController } from '../src/engine/create-controller.js';
+import { createController } from '../src/compose/controller.js';
 import { loadOrFail } from '../src/load/check.js';
 import { VirtualClock } from '../src/model/virtual-clock.js';
 import { isTerminalRun } from '../src/model/states.js';
@@ -20,7 +20,7 @@ describe('engine: the reference drain', () => {
     await backend.init();
     const store = createSqliteStore({ path: ':memory:' });
     await store.init();
-    const controller = createController({ definitions: defs, backend, store, clock });
+    const controller = await createController({ definitions: defs, backend, store, clock, requestPollMs: false });
     const actor = { name: 'drill', role: 'operator' as const };
     const wall = Date.now();
 

@@ -1,7 +1,7 @@
 /**
  * A small world for engine tests: a two-datacenter fleet with two services (front calls back, weakly), an
- * in-process simulator on a virtual clock, an in-memory SQLite store, and a controllable stand-in for one stage
- * (config.set) that records every run of itself.
+ * in-process simulator on a virtual clock, an in-memory SQLite store, a controller built by the composition root,
+ * and a controllable stand-in for one stage (config.set) that records every run of itself.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { loadOrFail } from '../src/load/check.js';
 import type { Definitions } from '../src/model/definitions.js';
 import { VirtualClock } from '../src/model/virtual-clock.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { createController, type EngineController, type ControllerOptions } from '../src/engine/create-controller.js';
+import { createController, type EngineController, type ControllerOptions } from '../src/compose/controller.js';
 import type { Actor } from '../src/engine/controller.js';
 import type { EngineEvent } from '../src/model/events.js';
 
@@ -170,7 +170,11 @@ export interface World {
   readonly events: EngineEvent[];
   /** Runs virtual time until the predicate holds (or a day passes). */
   until(done: () => boolean, limitMs?: number): Promise<boolean>;
-  newController(over?: Partial<ControllerOptions>): EngineController;
+  /**
+   * Closes the world's controller (the last one made) and builds another on the same store, which takes the lease
+   * it gave up.
+   */
+  newController(over?: Partial<ControllerOptions>): Promise<EngineController>;
 }
 
 export const operator: Actor = { name: 'ana', role: 'operator' };
@@ -196,8 +200,10 @@ export async function makeWorld(
   const fake = fakeStage();
   const library: StageLibrary = { ...stages, 'config.set': fake.fn, ...options.library };
   let n = 0;
-  const newController = (over: Partial<ControllerOptions> = {}): EngineController =>
-    createController({
+  let current: EngineController | undefined;
+  const newController = async (over: Partial<ControllerOptions> = {}): Promise<EngineController> => {
+    await current?.close();
+    current = await createController({
       definitions: defs,
       backend,
       store,
@@ -205,10 +211,14 @@ export async function makeWorld(
       stages: library,
       idGenerator: () => `run-${++n}`,
       engine: { pollMs: 1000, healthPollMs: 1000, preBlockAfterMs: 30_000, postTimeoutMs: 60_000 },
+      // Tests apply requests by calling pollRequests(), at a moment of their choosing.
+      requestPollMs: false,
       ...options.controller,
       ...over,
     });
-  const controller = newController();
+    return current;
+  };
+  const controller = await newController();
   const events: EngineEvent[] = [];
   controller.subscribe((e) => {
     events.push(e);

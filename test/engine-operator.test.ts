@@ -118,7 +118,13 @@ describe('engine: operator actions', () => {
     expect(taskOf(v, 'front/step').state).toBe('skipped');
     expect(taskOf(v, 'back/step').state).toBe('succeeded');
     expect(operatorEvents(w)).toContain('skip:ana:front is down anyway');
-    expect((await w.store.listAudit()).find((a) => a.action === 'skip')?.reason).toBe('front is down anyway');
+    // Each attempt is on the record once, with how it ended.
+    const skips = (await w.store.listAudit()).filter((a) => a.action === 'skip');
+    expect(skips.map((a) => [a.reason, (a.details as { outcome: string; error?: string }).outcome])).toEqual([
+      ['', 'failed'],
+      ['front is down anyway', 'ok'],
+    ]);
+    expect(skips[0]!.details).toMatchObject({ error: 'E_BAD_REQUEST' });
   });
 
   it('approve lets an approval stage pass', async () => {
@@ -139,7 +145,7 @@ describe('engine: operator actions', () => {
     const w = await makeWorld();
     // back's errors cannot be read: its health holds.
     const real = w.backend.snapshot.bind(w.backend);
-    const c = w.newController({
+    const c = await w.newController({
       backend: {
         ...w.backend,
         name: w.backend.name,
@@ -256,8 +262,9 @@ describe('engine: operator actions', () => {
     ).toBe(true);
     expect((await w.store.listAudit()).at(-1)).toMatchObject({
       action: 'halt',
-      actor: 'ana',
+      actor: 'ana (operator)',
       reason: 'east is on fire',
+      details: { outcome: 'ok', runs: expect.arrayContaining([a.id, b.id]) },
     });
   });
 
@@ -290,6 +297,17 @@ describe('engine: operator actions', () => {
     await reach(w, run.id, 'succeeded');
   });
 
+  it('a request the controller cannot read is marked failed, not guessed at', async () => {
+    const w = await makeWorld();
+    const id = await w.store.recordRequest({ time: 0, actor: 'eve', role: 'operator', body: { kind: 'reboot' } });
+    expect(await w.controller.pollRequests()).toBe(0);
+    expect(await w.store.getRequest(id)).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringMatching(/^E_BAD_REQUEST: /),
+    });
+    await w.controller.close();
+  });
+
   it('operator requests recorded by another process are applied once', async () => {
     const { recordRequest } = await import('../src/engine/requests.js');
     const w = await makeWorld();
@@ -299,12 +317,17 @@ describe('engine: operator actions', () => {
     await recordRequest(
       w.store,
       operator,
-      { kind: 'command', runId: run.id, command: { action: 'pause', reason: 'from afar' }, role: 'operator' },
+      { kind: 'command', runId: run.id, command: { action: 'pause', reason: 'from afar' } },
       0,
     );
     expect(await w.controller.pollRequests()).toBe(1);
     expect(await stateOf(w, run.id)).toBe('paused');
     expect(await w.controller.pollRequests()).toBe(0);
+    // Audited once, by the controller that applied it, and not as rows of its own.
+    expect((await w.store.listAudit()).map((a) => `${a.action} ${(a.details as { outcome: string }).outcome}`)).toEqual(
+      ['start ok', 'pause ok'],
+    );
+    expect(await w.store.pendingRequests()).toEqual([]);
     await w.controller.close();
   });
 });

@@ -102,7 +102,7 @@ spec: { fleet: tight, direction: drain, datacenter: east, runbooks: [ { match: {
         return { ...s, services: { ...s.services, ...(front ? { front: { datacenters: front.datacenters } } : {}) } };
       },
     };
-    const c = w.newController({ backend: blind });
+    const c = await w.newController({ backend: blind });
     const events: string[] = [];
     c.subscribe((e) => {
       if (e.type === 'health' && e.taskId === 'front/step') events.push(`health:${String(e.ok)}`);
@@ -149,7 +149,7 @@ spec: { fleet: tight, direction: drain, datacenter: east, runbooks: [ { match: {
         };
       },
     };
-    const c = w.newController({ backend: busy });
+    const c = await w.newController({ backend: busy });
     const seen: string[] = [];
     c.subscribe((e) => {
       if (e.type === 'condition.blocked' && e.taskId === 'back/step') seen.push(e.condition);

@@ -42,7 +42,7 @@ describe('engine: health checks failing before the task started', () => {
   it('do not gate on their absolute value: a health event and a warning, and the task proceeds to the end', async () => {
     const w = await makeWorld();
     // errors-low is errorRate(front) < 0.5: false from the start.
-    const c = w.newController({ backend: withFrontErrors(w, () => 0.9) });
+    const c = await w.newController({ backend: withFrontErrors(w, () => 0.9) });
     const health: (boolean | null)[] = [];
     const alerts: string[] = [];
     c.subscribe((e) => {
@@ -67,7 +67,7 @@ describe('engine: health checks failing before the task started', () => {
   it('gate again as soon as they have been true once during the task', async () => {
     const w = await makeWorld();
     let rate = 0.9;
-    const c = w.newController({ backend: withFrontErrors(w, () => rate) });
+    const c = await w.newController({ backend: withFrontErrors(w, () => rate) });
     w.fake.durationMs = 10_000;
     const run = await c.startRun('mini-drain', operator);
     // Healthy for a while (the drain worked), then failing again before the first stage acts.
@@ -93,7 +93,7 @@ describe('engine: health checks failing before the task started', () => {
 
   it('a resumed task cannot tell when a check started failing, so the check gates it', async () => {
     const w = await makeWorld();
-    const c = w.newController({ backend: withFrontErrors(w, () => 0.9) });
+    const c = await w.newController({ backend: withFrontErrors(w, () => 0.9) });
     w.fake.durationMs = 60_000;
     const run = await c.startRun('mini-drain', operator);
     await w.until(() => false, 5_000);
@@ -110,7 +110,7 @@ describe('engine: health checks failing before the task started', () => {
 
   it('missing data still holds, from the start', async () => {
     const w = await makeWorld();
-    const c = w.newController({ backend: withFrontErrors(w, () => undefined) });
+    const c = await w.newController({ backend: withFrontErrors(w, () => undefined) });
     const alerts: string[] = [];
     c.subscribe((e) => {
       if (e.type === 'alert' && e.taskId === 'front/step') alerts.push(e.message);

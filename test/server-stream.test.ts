@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimBackend, type SimBackend } from '../src/backends/sim/backend.js';
 import { planJson } from '../src/cli/plan.js';
 import { createToken } from '../src/cli/token.js';
-import { createController, type EngineController } from '../src/engine/create-controller.js';
+import { createController, type EngineController } from '../src/compose/controller.js';
 import { loadOrFail } from '../src/load/check.js';
 import type { VirtualClock } from '../src/model/virtual-clock.js';
 import { createServerApp, type ServerApp } from '../src/server/app.js';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   await store.init();
   token = await createToken(store, 'viewer', 'viewer-1');
   const operator = await createToken(store, 'operator', 'operator-1');
-  controller = createController({ definitions, backend, store, clock: backend.clock });
+  controller = await createController({ definitions, backend, store, clock: backend.clock, requestPollMs: false });
   await controller.start();
   server = createServerApp({
     controller,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimBackend, type SimBackend } from '../src/backends/sim/backend.js';
 import { planJson } from '../src/cli/plan.js';
 import { createToken } from '../src/cli/token.js';
-import { createController, type EngineController } from '../src/engine/create-controller.js';
+import { createController, type EngineController } from '../src/compose/controller.js';
 import { loadOrFail } from '../src/load/check.js';
 import type { Definitions } from '../src/model/definitions.js';
 import type { EngineEvent } from '../src/model/events.js';
@@ -31,7 +31,7 @@ beforeAll(async () => {
   await store.init();
   for (const role of ['viewer', 'operator', 'admin'] as const)
     tokens[role] = await createToken(store, role, `${role}-1`);
-  controller = createController({ definitions, backend, store, clock: backend.clock });
+  controller = await createController({ definitions, backend, store, clock: backend.clock, requestPollMs: false });
   await controller.start();
   server = createServerApp({
     controller,
@@ -295,6 +295,12 @@ describe('server', () => {
         'start failed operator-1 (operator)',
       ]),
     );
+    // Once each: the controller records what it was asked to do; the server records only what it refused itself.
+    for (const line of ['pause ok operator-1 (operator)', 'abort ok admin-1 (admin)', 'halt ok operator-1 (operator)'])
+      expect(
+        summary.filter((s) => s === line),
+        line,
+      ).toHaveLength(1);
     expect(audit.find((a) => a.action === 'abort')).toMatchObject({ target: id, reason: 'test over' });
   });
 

@@ -4,13 +4,14 @@
  * `halt --reason …`.
  *
  * The controller driving a run lives in another process (`maelstrom run`, `maelstrom serve`), so a command is
- * checked against the store, recorded there as a request, and applied by that controller (within a second while
- * it runs, or when the run is next resumed). The command waits a few seconds to report what became of it.
+ * checked against the store, recorded in its requests table, and applied by that controller (within a second while
+ * it runs, or when the run is next resumed), which audits the action and marks the request with its outcome. The
+ * command waits a few seconds to report that outcome.
  */
 import type { Command } from 'commander';
 import type { Actor, OperatorCommand } from '../engine/controller.js';
-import { APPLIED_ACTION, recordRequest, type RequestBody } from '../engine/requests.js';
-import { MaelstromError } from '../model/errors.js';
+import { recordRequest, type RequestBody } from '../engine/requests.js';
+import { ErrorCode, MaelstromError } from '../model/errors.js';
 import { isTerminalRun } from '../model/states.js';
 import type { Store } from '../store/store.js';
 import { actorOf, openStore, STORE_HELP } from './run-options.js';
@@ -41,6 +42,15 @@ async function check(store: Store, runId: string, command: OperatorCommand): Pro
   }
 }
 
+/** The controller's refusal of a request, with the code it gave (`E_CODE: message`) when it is one of ours. */
+function refusal(what: string, error: string): MaelstromError {
+  const m = /^(E_[A-Z_]+): (.*)$/s.exec(error);
+  const code = ErrorCode.find((c) => c === m?.[1]);
+  return code !== undefined && m
+    ? new MaelstromError(code, `${what}: ${m[2]!}`)
+    : new MaelstromError('E_INVALID_STATE', `${what}: ${error}`);
+}
+
 async function submit(
   storeSpec: string | undefined,
   actor: Actor,
@@ -60,13 +70,9 @@ async function submit(
         : 'halt of every run';
     const deadline = Date.now() + waitSeconds * 1000;
     while (Date.now() < deadline) {
-      const entries = await store.listAudit({ afterId: id, limit: 10_000 });
-      const applied = entries.find(
-        (e) => e.action === APPLIED_ACTION && (e.details as { requestId?: number } | undefined)?.requestId === id,
-      );
-      if (applied) {
-        if (applied.reason?.startsWith('refused'))
-          throw new MaelstromError('E_INVALID_STATE', `${what}: ${applied.reason}`);
+      const request = await store.getRequest(id);
+      if (request?.appliedAt !== undefined) {
+        if (request.outcome !== 'ok') throw refusal(what, request.error ?? request.outcome ?? 'refused');
         out(`${what}: applied`);
         return;
       }
@@ -107,7 +113,7 @@ export function registerOperate(program: Command): void {
       .option('--reason <text>', 'why, for the record')
       .action(async (runId: string, opts: ActOptions) => {
         const command: OperatorCommand = { action, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
-        await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command, role: 'operator' }, waitOf(opts));
+        await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command }, waitOf(opts));
       });
   }
   for (const action of ['retry', 'approve'] as const) {
@@ -129,7 +135,7 @@ export function registerOperate(program: Command): void {
           task,
           ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
         };
-        await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command, role: 'operator' }, waitOf(opts));
+        await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command }, waitOf(opts));
       });
   }
   common(program.command('skip').description('Skip a task (its dependents may then start). A reason is required.'))
@@ -138,7 +144,7 @@ export function registerOperate(program: Command): void {
     .option('--reason <text>', 'why, for the record (required)')
     .action(async (runId: string, task: string, opts: ActOptions) => {
       const command: OperatorCommand = { action: 'skip', task, reason: needReason('skip', opts.reason) };
-      await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command, role: 'operator' }, waitOf(opts));
+      await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command }, waitOf(opts));
     });
   common(
     program
@@ -158,7 +164,7 @@ export function registerOperate(program: Command): void {
         opts.condition !== undefined
           ? { action: 'override-condition', task, condition: opts.condition, reason }
           : { action: 'override-dependency', task, dependency: opts.dependency!, reason };
-      await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command, role: 'operator' }, waitOf(opts));
+      await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command }, waitOf(opts));
     });
   common(program.command('halt').description('Stop every run at once. A reason is required.'))
     .option('--reason <text>', 'why, for the record (required)')
@@ -166,7 +172,7 @@ export function registerOperate(program: Command): void {
       await submit(
         opts.store,
         actorOf(opts.as),
-        { kind: 'halt', reason: needReason('halt', opts.reason), role: 'operator' },
+        { kind: 'halt', reason: needReason('halt', opts.reason) },
         waitOf(opts),
       );
     });

@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
 import type { Backend } from '../backends/backend.js';
-import { createController } from '../engine/create-controller.js';
+import { createController, type EngineController } from '../compose/controller.js';
 import type { RunView } from '../engine/controller.js';
 import { loadOrFail } from '../load/check.js';
 import { parseDuration } from '../model/duration.js';
@@ -19,8 +19,6 @@ import { isTerminalRun } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import type { Definitions } from '../model/definitions.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
-import { leaseHeldError, tryAcquireLease, type HeldLease } from '../engine/lease.js';
-import { clockTracked } from '../store/clock-tracked.js';
 import { collect } from './collect.js';
 import { actorOf, openStore, STORE_HELP, storeLabel } from './run-options.js';
 import { LiveState, plainLine, renderLive } from './run-view.js';
@@ -108,21 +106,15 @@ export function registerRun(program: Command): void {
       const out = (line: string): void => {
         process.stdout.write(`${line}\n`);
       };
-      let lease: HeldLease | undefined;
+      let made: EngineController | undefined;
       try {
-        // Only one controller drives the runs of a store at a time.
-        const attempt = await tryAcquireLease({ store });
-        if (!attempt.ok) throw leaseHeldError(attempt);
-        lease = attempt.lease;
-        await backend.init();
         const clock = backend.clock;
-        const tty = process.stdout.isTTY && !opts.plain;
-        const live = tty ? new LiveState() : undefined;
-        const controller = createController({
+        // Only one controller drives the runs of a store at a time: this one refuses, naming the holder.
+        const controller = await createController({
           definitions,
           backend,
+          store,
           clock,
-          store: clock instanceof VirtualClock ? clockTracked(store, clock) : store,
           // The event stream already says what the engine logs; its log is for debugging.
           logger: {
             info: () => undefined,
@@ -131,6 +123,10 @@ export function registerRun(program: Command): void {
             },
           },
         });
+        made = controller;
+        await backend.init();
+        const tty = process.stdout.isTTY && !opts.plain;
+        const live = tty ? new LiveState() : undefined;
         controller.subscribe((e) => {
           live?.observe(e);
           if (!live) {
@@ -158,10 +154,6 @@ export function registerRun(program: Command): void {
           out(`started run ${runId} of ${planName}: ${view.tasks.length} tasks on ${backend.name}`);
         }
 
-        // Operator commands from other terminals arrive through the store.
-        const requests = setInterval(() => {
-          controller.pollRequests().catch(() => undefined);
-        }, 500);
         let drawn = 0;
         const draw = async (): Promise<void> => {
           if (!live) return;
@@ -181,10 +173,10 @@ export function registerRun(program: Command): void {
           void controller.close();
         };
         let lostLease: string | undefined;
-        void lease.lost.then((reason) => {
+        // The controller stops by itself when its lease is lost; the run stays in the store.
+        void controller.lost.then((reason) => {
           lostLease = reason;
           interrupted = true;
-          void controller.close();
         });
         process.once('SIGINT', onSigint);
         try {
@@ -214,7 +206,6 @@ export function registerRun(program: Command): void {
           }
           await waiting;
         } finally {
-          clearInterval(requests);
           if (redraw) clearInterval(redraw);
           process.off('SIGINT', onSigint);
         }
@@ -228,8 +219,8 @@ export function registerRun(program: Command): void {
         if (view.state === 'aborted' || view.state === 'halted') process.exitCode = 7;
         else if (view.state !== 'succeeded') process.exitCode = interrupted ? 130 : 3;
       } finally {
+        await made?.close();
         await backend.close().catch(() => undefined);
-        await lease?.release();
         await store.close();
       }
     });

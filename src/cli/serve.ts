@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
 import { createSimBackend } from '../backends/sim/backend.js';
 import { scaledClock } from '../backends/sim/server.js';
-import { createController, type EngineController } from '../engine/create-controller.js';
+import { createController, type EngineController, type LeasePolicy } from '../compose/controller.js';
 import { loadOrFail } from '../load/check.js';
 import type { Definitions, Fleet, Scenario } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
@@ -18,7 +18,6 @@ import { isSeriesSource } from '../server/series.js';
 import { listen, packageRoot, type RunningServer } from '../server/start.js';
 import type { Store } from '../store/store.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
-import { DEFAULT_LEASE_TTL_MS, leaseHolderName, tryAcquireLease, type HeldLease } from '../engine/lease.js';
 import { planJson } from './plan.js';
 import { openStore, STORE_HELP, storeLabel } from './run-options.js';
 
@@ -28,7 +27,11 @@ export interface Serving {
   close(): Promise<void>;
 }
 
-/** Wires a controller over the backend and store and serves it; close() stops everything it started. */
+/**
+ * Builds a controller over the backend and store (taking the store's lease as `lease` says: by default it stands
+ * by while another controller holds it) and serves it; close() stops everything it started and closes the backend
+ * and the store.
+ */
 export async function startServing(options: {
   readonly definitions: Definitions;
   readonly backend: Backend;
@@ -37,50 +40,54 @@ export async function startServing(options: {
   readonly host?: string;
   readonly corsOrigins?: readonly string[];
   readonly warn?: (message: string) => void;
-  /** The store's controller lease, held by the caller; given up on close. */
-  readonly lease?: HeldLease;
+  readonly lease?: LeasePolicy;
 }): Promise<Serving> {
   const { definitions, backend, store } = options;
-  await backend.init();
-  const controller = createController({
+  const controller = await createController({
     definitions,
     backend,
     store,
     clock: backend.clock,
     logger: { info: () => undefined, warn: options.warn ?? (() => undefined) },
+    lease: { whenHeld: 'wait', ...options.lease },
   });
-  await controller.start();
-  const api = createServerApp({
-    controller,
-    store,
-    definitions,
-    metrics: backend,
-    clock: backend.clock,
-    planView: planJson,
-    ...(isSeriesSource(backend) ? { series: backend } : {}),
-    webRoot: join(packageRoot(), 'web', 'dist'),
-    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
-  });
-  const server = await listen(api.app, {
-    port: options.port,
-    ...(options.host !== undefined ? { host: options.host } : {}),
-  });
-  // Operator commands given from other terminals arrive through the store.
-  const requests = setInterval(() => {
-    controller.pollRequests().catch(() => undefined);
-  }, 500);
+  let api: ReturnType<typeof createServerApp> | undefined;
+  let server: RunningServer;
+  try {
+    await backend.init();
+    await controller.start();
+    api = createServerApp({
+      controller,
+      store,
+      definitions,
+      metrics: backend,
+      clock: backend.clock,
+      planView: planJson,
+      ...(isSeriesSource(backend) ? { series: backend } : {}),
+      webRoot: join(packageRoot(), 'web', 'dist'),
+      ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+    });
+    server = await listen(api.app, {
+      port: options.port,
+      ...(options.host !== undefined ? { host: options.host } : {}),
+    });
+  } catch (e) {
+    // Nothing is served: give the lease up at once rather than leave a standby waiting for it to run out.
+    api?.close();
+    await controller.close();
+    throw e;
+  }
+  const app = api;
   let closing: Promise<void> | undefined;
   return {
     server,
     controller,
     close: () =>
       (closing ??= (async () => {
-        clearInterval(requests);
-        api.close();
+        app.close();
         await server.close();
         await controller.close();
         await backend.close().catch(() => undefined);
-        await options.lease?.release();
         await store.close();
       })()),
   };
@@ -171,28 +178,47 @@ export function registerServe(program: Command): void {
       const backend = await makeBackend(definitions, opts, speed);
       const store = await openStore(opts.store);
       const signalled = untilSignal();
-      const lease = await standBy(store, signalled);
-      if (!lease) {
+      const stop = new AbortController();
+      void signalled.then(() => {
+        stop.abort();
+      });
+      let serving: Serving;
+      try {
+        serving = await startServing({
+          definitions,
+          backend,
+          store,
+          port,
+          host: opts.host,
+          ...(opts.cors ? { corsOrigins: opts.cors } : {}),
+          warn: (m) => {
+            process.stderr.write(`warning: ${m}\n`);
+          },
+          // A second controller on the store stands by, and takes over when the one driving it stops.
+          lease: {
+            whenHeld: 'wait',
+            signal: stop.signal,
+            onStandby: (holder, expiresAt) => {
+              const until = new Date(expiresAt).toISOString();
+              process.stdout.write(
+                `maelstrom serve: standing by: ${holder} drives this store (lease until ${until}); taking over when it stops\n`,
+              );
+            },
+            onTakeover: (previous) => {
+              process.stdout.write(`maelstrom serve: taking over from ${previous}\n`);
+            },
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof MaelstromError && e.code === 'E_ABORTED' && stop.signal.aborted)) throw e;
         await store.close();
         process.stdout.write('maelstrom serve: stopped\n');
         return;
       }
-      const serving = await startServing({
-        definitions,
-        backend,
-        store,
-        port,
-        host: opts.host,
-        ...(opts.cors ? { corsOrigins: opts.cors } : {}),
-        warn: (m) => {
-          process.stderr.write(`warning: ${m}\n`);
-        },
-        lease,
-      });
       process.stdout.write(
         `maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); create a token with \`maelstrom token create --role operator${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`,
       );
-      const lost = await Promise.race([signalled.then(() => undefined), lease.lost]);
+      const lost = await Promise.race([signalled.then(() => undefined), serving.controller.lost]);
       await serving.close();
       if (lost !== undefined) {
         // Another controller may act from now on: this one stops rather than act beside it; a supervisor restarts it.
@@ -202,33 +228,4 @@ export function registerServe(program: Command): void {
       }
       process.stdout.write('maelstrom serve: stopped\n');
     });
-}
-
-/**
- * Takes the store's controller lease, waiting as a standby while another controller holds it: the standby takes
- * over when that one stops (at once if it was a process of this host, else when its lease runs out). Undefined if
- * stopped by a signal while waiting.
- */
-async function standBy(store: Store, signalled: Promise<void>): Promise<HeldLease | undefined> {
-  const holder = leaseHolderName();
-  let stopped = false;
-  void signalled.then(() => {
-    stopped = true;
-  });
-  let shown: string | undefined;
-  for (;;) {
-    const attempt = await tryAcquireLease({ store, holder });
-    if (attempt.ok) {
-      if (shown !== undefined) process.stdout.write(`maelstrom serve: taking over from ${shown}\n`);
-      return attempt.lease;
-    }
-    if (shown !== attempt.holder) {
-      process.stdout.write(
-        `maelstrom serve: standing by: ${attempt.holder} drives this store (lease until ${new Date(attempt.expiresAt).toISOString()}); taking over when it stops\n`,
-      );
-      shown = attempt.holder;
-    }
-    await Promise.race([signalled, new Promise((r) => setTimeout(r, DEFAULT_LEASE_TTL_MS / 5))]);
-    if (stopped) return undefined;
-  }
 }

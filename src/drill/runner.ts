@@ -3,12 +3,13 @@
  * scenario's `run:` schedule (`at`, or `after: plan` + `wait`), and everything a report needs collected at the end:
  * the engine's events, the runs and their tasks, the simulator's counters and series.
  *
- * Concrete wiring (simulator backend, SQLite store) is allowed here because the drill is a composition root, like
- * the CLI: it is what `maelstrom drain-test` and the benchmarks call.
+ * It picks the concrete pieces (simulator backend, in-memory SQLite store) like the CLI does, and builds its
+ * controller through the composition root (src/compose), which takes the store's lease as for any controller: it is
+ * what `maelstrom drain-test` and the benchmarks call.
  */
 import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
 import type { RunView } from '../engine/controller.js';
-import { createController } from '../engine/create-controller.js';
+import { createController, type ControllerStore } from '../compose/controller.js';
 import type { CompiledPlan } from '../model/compiled.js';
 import type { Definitions, PacingMode, Scenario } from '../model/definitions.js';
 import { parseDuration } from '../model/duration.js';
@@ -35,6 +36,11 @@ export interface DrillOptions {
   readonly taskScale?: Readonly<Record<string, number>>;
   /** Drops the cross-service edges of every compiled plan: the same tasks, run with no order between services. */
   readonly unordered?: boolean;
+  /**
+   * Where the drill's runs are kept, initialised; the caller closes it. By default a fresh in-memory SQLite store,
+   * closed at the end. The drill's controller holds its lease while the drill runs, as any controller does.
+   */
+  readonly store?: ControllerStore;
   /** Stage library (tests substitute stages); the engine's own by default. */
   readonly stages?: StageLibrary;
   /** Called with every engine event as it happens (progress views). */
@@ -118,8 +124,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     name: 'sim',
     ...(options.seriesResolutionMs !== undefined ? { seriesResolutionMs: options.seriesResolutionMs } : {}),
   });
-  const store = createSqliteStore({ path: ':memory:' });
-  await store.init();
+  const own = options.store === undefined ? createSqliteStore({ path: ':memory:' }) : undefined;
+  await own?.init();
+  const store: ControllerStore = options.store ?? own!;
 
   const compile = (defs: Definitions, plan: string): CompiledPlan => {
     let compiled = compilePlan(defs, plan);
@@ -128,7 +135,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     return compiled;
   };
   let ids = 0;
-  const controller = createController({
+  const controller = await createController({
     definitions,
     backend,
     store,
@@ -136,6 +143,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     compile,
     stages: scaleStages(options.stages ?? defaultStages, options.taskScale ?? {}),
     idGenerator: () => `drill-${++ids}`,
+    // The drill's runs live in its virtual time and nothing outside asks anything of them: no requests to wait for.
+    requestPollMs: false,
+  }).catch(async (e: unknown) => {
+    await own?.close();
+    throw e;
   });
   const events: EngineEvent[] = [];
   const finished = new Map<string, Promise<RunView>>();
@@ -205,7 +217,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     const record = await store.getRun(r.runId);
     out.push({ ...r, view, ...(record ? { compiled: record.compiled } : {}) });
   }
-  await store.close();
+  await own?.close();
   return {
     scenario,
     fleet,

@@ -63,6 +63,10 @@ export type OperatorCommand =
       readonly reason: string;
     };
 
+/**
+ * startRun, command and halt each record the action in the audit log once, with who acted (and their role) and its
+ * outcome (`ok`, `refused` for an actor without the role, `failed` with the error code), whether it succeeds or not.
+ */
 export interface Controller {
   /** Compiles and starts a plan; refuses (E_PREFLIGHT, E_CONFLICT) with figures rather than starting an unsafe run. */
   startRun(plan: string, actor: Actor): Promise<RunView>;

@@ -1,69 +1,61 @@
 /**
  * Operator requests from another process. A command such as `maelstrom pause RUN` run in a second terminal cannot
- * reach the controller's memory, so it records the request in the store's audit log; the controller driving the
- * run (or the next one to start on that store) applies it and records that it did. A request is applied once.
+ * reach the controller's memory, so it records the request in the store's requests table; the controller holding
+ * the store's lease (or the next one to start on that store) applies it, audits the action once with its outcome,
+ * and marks the request applied with that outcome, which is what the waiting command reads.
  */
 import type { Actor, OperatorCommand } from './controller.js';
-import type { AuditEntry, AuditLog } from '../store/store.js';
-
-export const REQUEST_ACTION = 'request';
-export const APPLIED_ACTION = 'request.applied';
+import type { OperatorRequest, RequestStore } from '../store/store.js';
 
 export type RequestBody =
-  | {
-      readonly kind: 'command';
-      readonly runId: string;
-      readonly command: OperatorCommand;
-      readonly role: Actor['role'];
-    }
-  | { readonly kind: 'halt'; readonly reason: string; readonly role: Actor['role'] };
+  | { readonly kind: 'command'; readonly runId: string; readonly command: OperatorCommand }
+  | { readonly kind: 'halt'; readonly reason: string };
 
 export interface PendingRequest {
   readonly id: number;
   readonly actor: Actor;
-  readonly body: RequestBody;
+  /** Undefined when the stored body is not one this controller understands (it is then refused, not guessed at). */
+  readonly body: RequestBody | undefined;
 }
 
 /** Records a request for whichever controller drives the run; returns its id. */
-export async function recordRequest(audit: AuditLog, actor: Actor, body: RequestBody, time: number): Promise<number> {
-  const target = body.kind === 'command' ? body.runId : undefined;
-  const reason = body.kind === 'command' ? body.command.reason : body.reason;
-  return audit.appendAudit({
+export async function recordRequest(
+  store: RequestStore,
+  actor: Actor,
+  body: RequestBody,
+  time: number,
+): Promise<number> {
+  return store.recordRequest({
     time,
     actor: actor.name,
-    action: REQUEST_ACTION,
-    details: body,
-    ...(target !== undefined ? { target } : {}),
-    ...(reason !== undefined ? { reason } : {}),
+    role: actor.role,
+    ...(body.kind === 'command' ? { runId: body.runId } : {}),
+    body,
   });
 }
 
-function isBody(v: unknown): v is RequestBody {
-  const b = v as { kind?: unknown } | null;
-  return typeof b === 'object' && b !== null && (b.kind === 'command' || b.kind === 'halt');
+function parseBody(v: unknown): RequestBody | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const b = v as { kind?: unknown; runId?: unknown; command?: unknown; reason?: unknown };
+  if (b.kind === 'halt' && typeof b.reason === 'string') return { kind: 'halt', reason: b.reason };
+  const action = (b.command as { action?: unknown } | null | undefined)?.action;
+  if (b.kind === 'command' && typeof b.runId === 'string' && typeof action === 'string')
+    // The command's fields are checked where it is applied, as those of a command from the API are.
+    return { kind: 'command', runId: b.runId, command: b.command as OperatorCommand };
+  return undefined;
 }
 
-/** Reads the audit log after `afterId`; returns the requests not yet applied and the last id seen. */
-export async function pendingRequests(
-  audit: AuditLog,
-  afterId: number,
-  applied: Set<number>,
-): Promise<{ requests: PendingRequest[]; lastId: number }> {
-  let last = afterId;
+const PAGE = 500;
+
+/** Every request not yet applied, oldest first. */
+export async function pendingRequests(store: RequestStore): Promise<PendingRequest[]> {
   const found: PendingRequest[] = [];
+  let after = 0;
   for (;;) {
-    const page: readonly AuditEntry[] = await audit.listAudit({ afterId: last, limit: 500 });
-    if (page.length === 0) break;
-    for (const e of page) {
-      if (e.id !== undefined) last = Math.max(last, e.id);
-      if (e.action === APPLIED_ACTION) {
-        const id = (e.details as { requestId?: unknown } | undefined)?.requestId;
-        if (typeof id === 'number') applied.add(id);
-      } else if (e.action === REQUEST_ACTION && e.id !== undefined && isBody(e.details)) {
-        found.push({ id: e.id, actor: { name: e.actor, role: e.details.role }, body: e.details });
-      }
-    }
-    if (page.length < 500) break;
+    const page: readonly OperatorRequest[] = await store.pendingRequests({ afterId: after, limit: PAGE });
+    for (const r of page) found.push({ id: r.id, actor: { name: r.actor, role: r.role }, body: parseBody(r.body) });
+    if (page.length < PAGE) break;
+    after = page[page.length - 1]!.id;
   }
-  return { requests: found.filter((r) => !applied.has(r.id)), lastId: last };
+  return found;
 }

@@ -12,7 +12,7 @@ import type { Definitions, Fleet } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import type { StageLibrary } from '../stages/stage.js';
-import type { AuditLog, RunPatch, RunRecord, RunStore, TaskPatch, TaskRecord } from '../store/store.js';
+import type { AuditLog, RequestStore, RunPatch, RunRecord, RunStore, TaskPatch, TaskRecord } from '../store/store.js';
 import { TaskConditions } from './conditions.js';
 
 export interface Logger {
@@ -48,7 +48,7 @@ export const defaultEngineOptions: EngineOptions = {
 export interface EngineDeps {
   readonly definitions: Definitions;
   readonly backend: Backend;
-  readonly store: RunStore & AuditLog;
+  readonly store: RunStore & AuditLog & RequestStore;
   readonly clock: Clock;
   readonly stages: StageLibrary;
   /** A pacer to use instead of the one each paced stage makes from the plan's pacing (tests, benchmarks). */

@@ -7,7 +7,7 @@
 import type { RunView } from '../engine/controller.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
-import type { AuditLog, RunStore } from '../store/store.js';
+import type { ControllerStore } from '../compose/controller.js';
 import { startLab, type LabEnvironment } from './environment.js';
 import { LAB_SERVICE } from './fleet.js';
 import { startLoad, type LoadGenerator, type LoadResult } from './load.js';
@@ -19,7 +19,7 @@ export interface LabRunOptions {
   /** Seconds the datacenter stays drained before the restore. */
   readonly drainedSeconds: number;
   readonly settle?: string;
-  readonly store: RunStore & AuditLog;
+  readonly store: ControllerStore;
   readonly log?: (message: string) => void;
   readonly signal?: AbortSignal;
 }

@@ -5,14 +5,13 @@
  */
 import { createHaproxyBackend, type HaproxyBackend } from '../backends/haproxy/backend.js';
 import { createPrometheusSource } from '../backends/prometheus/source.js';
-import { createController, type EngineController } from '../engine/create-controller.js';
+import { createController, type ControllerStore, type EngineController } from '../compose/controller.js';
 import type { RunView } from '../engine/controller.js';
 import type { EngineOptions } from '../engine/runtime.js';
 import { systemClock } from '../model/clock.js';
 import type { Definitions } from '../model/definitions.js';
 import type { EngineEvent } from '../model/events.js';
 import type { FleetSnapshot } from '../model/readings.js';
-import type { AuditLog, RunStore } from '../store/store.js';
 import type { LabEnvironment } from './environment.js';
 import { labDefinitions } from './fleet.js';
 
@@ -26,7 +25,8 @@ export const LAB_ENGINE_OPTIONS: Partial<EngineOptions> = {
 };
 
 export interface LabSessionOptions {
-  readonly store: RunStore & AuditLog;
+  /** The lab's store; the session's controller holds its lease until close(). */
+  readonly store: ControllerStore;
   readonly rps: number;
   readonly settle?: string;
   readonly log?: (message: string) => void;
@@ -58,8 +58,7 @@ export async function createLabSession(env: LabEnvironment, options: LabSessionO
   };
   const metrics = createPrometheusSource({ url: env.prometheusUrl, fleet, staleAfterMs: 5_000, window: '3s', onIssue });
   const backend = createHaproxyBackend({ config: env.mapping, metrics, fleet, clock: systemClock, onIssue });
-  await backend.init();
-  const controller = createController({
+  const controller = await createController({
     definitions,
     backend,
     store: options.store,
@@ -67,6 +66,12 @@ export async function createLabSession(env: LabEnvironment, options: LabSessionO
     engine: { ...LAB_ENGINE_OPTIONS, ...options.engine },
     logger: { info: log, warn: (m) => log(`warning: ${m}`) },
   });
+  try {
+    await backend.init();
+  } catch (e) {
+    await controller.close();
+    throw e;
+  }
   const events: EngineEvent[] = [];
   const unsubscribe = controller.subscribe((e) => {
     events.push(e);

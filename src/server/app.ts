@@ -2,7 +2,7 @@
  * The controller's HTTP API (`/api/v1`), its live event stream, its Prometheus `/metrics` and the dashboard.
  * Every body and parameter is validated with zod; every error is a MaelstromError answered with its mapped status
  * and `{ error: { code, message } }`, never a stack trace. Mutating calls need the operator or admin role and are
- * appended to the audit log whether they succeed or not.
+ * appended to the audit log whether they succeed or not, once: by the controller, or here when refused here.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { MetricsSource } from '../backends/backend.js';
+import { auditEntry, failureOf } from '../engine/audit.js';
 import type { Actor, Controller, OperatorCommand, RunView } from '../engine/controller.js';
 import { loadAndLint } from '../load/check.js';
 import type { Clock } from '../model/clock.js';
@@ -145,7 +146,10 @@ export function createServerApp(options: ServerOptions): ServerApp {
     c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c as Context<AuthEnv, string>, next),
   );
 
-  /** Runs a mutating action: checks the role, records it in the audit log with its outcome, answers its result. */
+  /**
+   * Runs a mutating action: checks the role, then hands it to the controller, which records it in the audit log
+   * with its outcome. A call refused here never reaches the controller, so it is recorded here; each call once.
+   */
   async function mutate<T>(
     c: Context<AuthEnv>,
     action: string,
@@ -155,34 +159,21 @@ export function createServerApp(options: ServerOptions): ServerApp {
     run: (actor: Actor) => Promise<T>,
   ): Promise<T> {
     const actor = actorOf(c);
-    const audit = async (outcome: string, error?: string): Promise<void> => {
-      await store.appendAudit({
-        time: Date.now(),
-        actor: `${actor.name} (${actor.role})`,
-        action,
-        ...(target !== undefined ? { target } : {}),
-        ...(reason !== undefined ? { reason } : {}),
-        details: {
-          outcome,
-          ...(error !== undefined ? { error } : {}),
-          ...(details !== undefined ? { request: details } : {}),
-        },
-      });
-    };
     try {
       requireRole(actor, 'operator');
     } catch (e) {
-      await audit('refused', toMaelstromError(e).code);
+      const request = {
+        time: Date.now(),
+        actor,
+        action,
+        ...(target !== undefined ? { target } : {}),
+        ...(reason !== undefined ? { reason } : {}),
+        ...(details !== undefined ? { request: details } : {}),
+      };
+      await store.appendAudit(auditEntry(request, failureOf(e)));
       throw e;
     }
-    try {
-      const result = await run(actor);
-      await audit('ok');
-      return result;
-    } catch (e) {
-      await audit('failed', toMaelstromError(e).code);
-      throw e;
-    }
+    return run(actor);
   }
 
   app.get('/api/v1/me', (c) => c.json(actorOf(c)));
@@ -263,7 +254,9 @@ export function createServerApp(options: ServerOptions): ServerApp {
 
   app.post('/api/v1/runs', async (c) => {
     const body = parse(StartRunBody, await jsonBody(c), 'body');
-    const view = await mutate(c, 'start', body.plan, undefined, body, (actor) => controller.startRun(body.plan, actor));
+    const view = await mutate(c, 'start', body.plan, undefined, { plan: body.plan }, (actor) =>
+      controller.startRun(body.plan, actor),
+    );
     return c.json({ id: view.id }, 201);
   });
 
@@ -278,7 +271,9 @@ export function createServerApp(options: ServerOptions): ServerApp {
     const body = parse(ActionBodies[action], await jsonBody(c), 'body');
     const command = { action, ...body } as OperatorCommand;
     const target = 'task' in body ? `${id}/${body.task}` : id;
-    const view = await mutate(c, action, target, body.reason, body, (actor) => controller.command(id, command, actor));
+    const view = await mutate(c, action, target, body.reason, command, (actor) =>
+      controller.command(id, command, actor),
+    );
     return c.json(view);
   });
 

@@ -7,7 +7,18 @@
  */
 import type { EngineEvent } from '../model/events.js';
 import type { RunState, TaskState } from '../model/states.js';
-import type { AuditEntry, Role, RunPatch, RunRecord, TaskPatch, TaskRecord, TokenRecord } from './store.js';
+import type {
+  AuditEntry,
+  NewOperatorRequest,
+  OperatorRequest,
+  RequestOutcome,
+  Role,
+  RunPatch,
+  RunRecord,
+  TaskPatch,
+  TaskRecord,
+  TokenRecord,
+} from './store.js';
 import type { CompiledPlan } from '../model/compiled.js';
 
 export type SqlValue = string | number | null;
@@ -224,4 +235,26 @@ export function rowAudit(row: Row): AuditEntry {
 
 export function auditRow(e: AuditEntry): SqlValue[] {
   return [e.time, e.actor, e.action, opt(e.target), opt(e.reason), json(e.details)];
+}
+
+// ------------------------------------------------------------------------------------------------ requests
+
+export const REQUEST_COLUMNS = ['time', 'actor', 'role', 'run_id', 'body'] as const;
+
+export function requestRow(r: NewOperatorRequest): SqlValue[] {
+  return [r.time, r.actor, r.role, opt(r.runId), JSON.stringify(r.body ?? null)];
+}
+
+export function rowRequest(row: Row): OperatorRequest {
+  return compact({
+    id: num(row.id) ?? 0,
+    time: num(row.time) ?? 0,
+    actor: String(row.actor),
+    role: row.role as Role,
+    runId: str(row.run_id),
+    body: parseJson(row.body),
+    appliedAt: num(row.applied_at),
+    outcome: str(row.outcome) as RequestOutcome | undefined,
+    error: str(row.error),
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * The one conformance suite every Store implementation passes (SQLite now, PostgreSQL later): each implementation's
+ * The one conformance suite every Store implementation passes (SQLite and PostgreSQL): each implementation's
  * test file calls `storeConformance(name, makeStore)`. It checks the contract the engine and the server rely on,
  * through the interface only.
  */
@@ -308,6 +308,56 @@ export function storeConformance(
       expect(new Set(contenders.map((l) => l.holder)).size).toBe(1);
     });
 
+    it('keeps operator requests pending, oldest first, until one is marked applied with its outcome, once', async () => {
+      const s = await fresh();
+      const pause = { kind: 'command', runId: 'r1', command: { action: 'pause', reason: 'look' } };
+      const a = await s.recordRequest({ time: 1, actor: 'alice', role: 'operator', runId: 'r1', body: pause });
+      const b = await s.recordRequest({ time: 2, actor: 'bob', role: 'admin', body: { kind: 'halt', reason: 'fire' } });
+      const c = await s.recordRequest({ time: 3, actor: 'carol', role: 'operator', runId: 'r2', body: pause });
+      expect(b).toBeGreaterThan(a);
+      expect(c).toBeGreaterThan(b);
+      expect(await s.pendingRequests()).toEqual([
+        { id: a, time: 1, actor: 'alice', role: 'operator', runId: 'r1', body: pause },
+        { id: b, time: 2, actor: 'bob', role: 'admin', body: { kind: 'halt', reason: 'fire' } },
+        { id: c, time: 3, actor: 'carol', role: 'operator', runId: 'r2', body: pause },
+      ]);
+      expect((await s.pendingRequests({ afterId: a, limit: 1 })).map((r) => r.id)).toEqual([b]);
+
+      expect(await s.markRequestApplied(b, { at: 10, outcome: 'ok' })).toBe(true);
+      expect(await s.markRequestApplied(b, { at: 11, outcome: 'failed', error: 'E_INVALID_STATE: late' })).toBe(false);
+      expect(await s.markRequestApplied(c, { at: 12, outcome: 'refused', error: 'E_FORBIDDEN: viewer' })).toBe(true);
+      expect((await s.pendingRequests()).map((r) => r.id)).toEqual([a]);
+      expect(await s.getRequest(b)).toEqual({
+        id: b,
+        time: 2,
+        actor: 'bob',
+        role: 'admin',
+        body: { kind: 'halt', reason: 'fire' },
+        appliedAt: 10,
+        outcome: 'ok',
+      });
+      expect(await s.getRequest(c)).toMatchObject({ appliedAt: 12, outcome: 'refused', error: 'E_FORBIDDEN: viewer' });
+      expect(await s.getRequest(c + 100)).toBeUndefined();
+      expect(await s.markRequestApplied(c + 100, { at: 13, outcome: 'ok' })).toBe(false);
+      // Requests are not audit entries: the audit log holds what was done, once, by whoever applied it.
+      expect(await s.listAudit()).toEqual([]);
+    });
+
+    it('marks a request applied for exactly one of several controllers that try at once', async () => {
+      const s = await fresh();
+      const id = await s.recordRequest({
+        time: 1,
+        actor: 'alice',
+        role: 'operator',
+        body: { kind: 'halt', reason: 'x' },
+      });
+      const marked = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => s.markRequestApplied(id, { at: 10 + i, outcome: 'ok' })),
+      );
+      expect(marked.filter(Boolean)).toHaveLength(1);
+      expect(await s.pendingRequests()).toEqual([]);
+    });
+
     if (options.reopen) {
       const reopen = options.reopen;
       it('keeps everything committed across a close and reopen, and numbers on from there', async () => {
@@ -321,6 +371,13 @@ export function storeConformance(
         });
         await s.recordDuration({ template: 't', service: 's', datacenter: 'd' }, 42, 1);
         await s.appendAudit({ time: 1, actor: 'alice', action: 'start' });
+        const pending = await s.recordRequest({
+          time: 2,
+          actor: 'alice',
+          role: 'operator',
+          runId: 'r1',
+          body: { kind: 'command', runId: 'r1', command: { action: 'pause' } },
+        });
         const again = await reopen(s);
         open.push(again);
         expect((await again.getRun('r1'))!.state).toBe('running');
@@ -328,6 +385,10 @@ export function storeConformance(
         expect(await again.listEvents({ runId: 'r1' })).toEqual(first);
         expect(await again.durations({ template: 't', service: 's', datacenter: 'd' })).toEqual([42]);
         expect(await again.listAudit()).toHaveLength(1);
+        expect((await again.pendingRequests()).map((r) => r.id)).toEqual([pending]);
+        expect(
+          await again.recordRequest({ time: 3, actor: 'bob', role: 'operator', body: { kind: 'halt', reason: 'x' } }),
+        ).toBeGreaterThan(pending);
         expect((await again.listRuns({ active: true })).map((r) => r.id)).toEqual(['r1']);
         const next = await again.appendEvents([{ type: 'alert', severity: 'info', message: 'x', time: 6 }]);
         expect(next[0]!.seq).toBeGreaterThan(first[0]!.seq!);

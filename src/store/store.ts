@@ -1,6 +1,6 @@
 /**
  * Where the controller keeps everything it must not lose: runs, task and stage progress, events, task-duration
- * history, API tokens and the audit log. SQLite (embedded, the default) and PostgreSQL implement it and pass the
+ * history, API tokens, the audit log and operator requests from other processes. SQLite (embedded, the default) and PostgreSQL implement it and pass the
  * same conformance suite. Every write is committed before the call returns, so the engine can persist a state
  * change before acting on it.
  *
@@ -154,7 +154,59 @@ export interface LeaseStore {
   releaseLease(name: string, holder: string): Promise<void>;
 }
 
-export interface Store extends RunStore, TokenStore, AuditLog, LeaseStore {
+// ------------------------------------------------------------------------------------------ Operator requests
+
+/**
+ * An operator action asked for by a process that does not drive the runs (`maelstrom pause RUN` in a second
+ * terminal), kept until the controller holding the store's lease applies it. The store keeps `body` as the engine
+ * wrote it; what it means is the engine's business.
+ */
+export interface OperatorRequest {
+  /** Assigned by the store, increasing. */
+  readonly id: number;
+  readonly time: number;
+  readonly actor: string;
+  readonly role: Role;
+  /** The run it acts on; none for a halt of every run. */
+  readonly runId?: string;
+  /** What to do (JSON). */
+  readonly body: unknown;
+  /** When a controller applied it (or refused it); absent while pending. */
+  readonly appliedAt?: number;
+  /** What became of it, once applied: `ok`, or `failed` / `refused` with the error. */
+  readonly outcome?: RequestOutcome;
+  readonly error?: string;
+}
+
+export type RequestOutcome = 'ok' | 'failed' | 'refused';
+
+export type NewOperatorRequest = Omit<OperatorRequest, 'id' | 'appliedAt' | 'outcome' | 'error'>;
+
+export interface RequestStore {
+  /** Records a request, pending; returns its id. */
+  recordRequest(request: NewOperatorRequest): Promise<number>;
+  /** Pending requests (not yet applied), oldest first, after `afterId`, at most `limit`. */
+  pendingRequests(options?: {
+    readonly afterId?: number;
+    readonly limit?: number;
+  }): Promise<readonly OperatorRequest[]>;
+  getRequest(id: number): Promise<OperatorRequest | undefined>;
+  /**
+   * Marks a pending request applied, with what became of it. True when this call marked it; false when it was
+   * already applied (by this or another controller), which changes nothing.
+   */
+  markRequestApplied(
+    id: number,
+    result: { readonly at: number; readonly outcome: RequestOutcome; readonly error?: string },
+  ): Promise<boolean>;
+}
+
+export interface Store extends RunStore, TokenStore, AuditLog, LeaseStore, RequestStore {
+  /**
+   * True when every call is answered in this process within the turn it was made in (embedded SQLite): a virtual
+   * clock need not wait for it. A store that answers over the network leaves it unset.
+   */
+  readonly inProcess?: boolean;
   init(): Promise<void>;
   close(): Promise<void>;
 }

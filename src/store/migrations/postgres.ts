@@ -91,4 +91,35 @@ export const postgresMigrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'requests',
+    statements: [
+      `CREATE TABLE requests (
+        id BIGSERIAL PRIMARY KEY,
+        time BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT NOT NULL,
+        run_id TEXT,
+        body TEXT NOT NULL,
+        applied_at BIGINT,
+        outcome TEXT,
+        error TEXT
+      )`,
+      'CREATE INDEX requests_pending ON requests (id) WHERE applied_at IS NULL',
+      // As in SQLite: pending requests kept in the audit log move here; the audit rows stay as they were.
+      `INSERT INTO requests (time, actor, role, run_id, body)
+        SELECT a.time, a.actor, COALESCE(a.details::jsonb ->> 'role', 'operator'),
+          a.details::jsonb ->> 'runId', (a.details::jsonb - 'role')::text
+        FROM audit a
+        WHERE a.action = 'request' AND a.details IS NOT NULL
+          AND a.details::jsonb ->> 'kind' IN ('command', 'halt')
+          AND NOT EXISTS (
+            SELECT 1 FROM audit b
+            WHERE b.action = 'request.applied' AND b.details IS NOT NULL
+              AND b.details::jsonb ->> 'requestId' = a.id::text
+          )
+        ORDER BY a.id`,
+    ],
+  },
 ];

@@ -90,4 +90,37 @@ export const sqliteMigrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'requests',
+    statements: [
+      `CREATE TABLE requests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT NOT NULL,
+        run_id TEXT,
+        body TEXT NOT NULL,
+        applied_at INTEGER,
+        outcome TEXT,
+        error TEXT
+      )`,
+      'CREATE INDEX requests_pending ON requests (id) WHERE applied_at IS NULL',
+      // Requests used to be rows of the audit log (action "request", applied when a "request.applied" row named
+      // them). Those still pending move here, so the controller that next drives the store applies them; the audit
+      // rows stay as they were.
+      `INSERT INTO requests (time, actor, role, run_id, body)
+        SELECT a.time, a.actor, COALESCE(json_extract(a.details, '$.role'), 'operator'),
+          json_extract(a.details, '$.runId'), json_remove(a.details, '$.role')
+        FROM audit a
+        WHERE a.action = 'request' AND json_valid(a.details)
+          AND json_extract(a.details, '$.kind') IN ('command', 'halt')
+          AND NOT EXISTS (
+            SELECT 1 FROM audit b
+            WHERE b.action = 'request.applied' AND json_valid(b.details)
+              AND json_extract(b.details, '$.requestId') = a.id
+          )
+        ORDER BY a.id`,
+    ],
+  },
 ];

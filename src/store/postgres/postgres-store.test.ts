@@ -130,6 +130,40 @@ describe.runIf(available)('postgres store', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('moves the requests still pending in the audit log of a version 2 store to the requests table', async () => {
+    await admin.query('CREATE DATABASE requests_v2');
+    const url = `${base}/requests_v2`;
+    const v2 = createPostgresStore({ url }, postgresMigrations.slice(0, 2));
+    await v2.init();
+    const command = { kind: 'command', runId: 'r1', command: { action: 'pause', reason: 'look' }, role: 'operator' };
+    const applied = await v2.appendAudit({
+      time: 1,
+      actor: 'alice',
+      action: 'request',
+      target: 'r1',
+      details: command,
+    });
+    await v2.appendAudit({ time: 2, actor: 'alice', action: 'request.applied', details: { requestId: applied } });
+    await v2.appendAudit({ time: 3, actor: 'bob', action: 'request', target: 'r1', details: command });
+    await v2.appendAudit({
+      time: 4,
+      actor: 'carol',
+      action: 'request',
+      details: { kind: 'halt', reason: 'x', role: 'admin' },
+    });
+    await v2.appendAudit({ time: 5, actor: 'dave', action: 'token.create', details: { role: 'viewer' } });
+    await v2.close();
+    const v3 = createPostgresStore({ url });
+    await v3.init();
+    const { role: _role, ...body } = command;
+    expect((await v3.pendingRequests()).map(({ id: _id, ...r }) => r)).toEqual([
+      { time: 3, actor: 'bob', role: 'operator', runId: 'r1', body },
+      { time: 4, actor: 'carol', role: 'admin', body: { kind: 'halt', reason: 'x' } },
+    ]);
+    expect(await v3.listAudit()).toHaveLength(5);
+    await v3.close();
+  });
+
   it('is the store of the command line too: token, run and status on postgres://', async () => {
     await admin.query('CREATE DATABASE cli');
     const url = `${base}/cli`;

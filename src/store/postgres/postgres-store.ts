@@ -23,12 +23,15 @@ import type {
   TokenRecord,
 } from '../store.js';
 import {
+  REQUEST_COLUMNS,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
   eventBody,
+  requestRow,
   rowAudit,
   rowEvent,
+  rowRequest,
   rowRun,
   rowTask,
   rowToken,
@@ -377,6 +380,41 @@ export function createPostgresStore(
           args.push(options.limit);
         }
         return (await q(sql, args)).map(rowAudit);
+      }),
+
+    recordRequest: (request) =>
+      tx(async (q) => {
+        const [row] = await q(
+          `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')}) RETURNING id`,
+          requestRow(request),
+        );
+        return Number(row?.id);
+      }),
+
+    pendingRequests: (options = {}) =>
+      read(async (q) => {
+        const args: SqlValue[] = [options.afterId ?? 0];
+        let sql = 'SELECT * FROM requests WHERE applied_at IS NULL AND id > ? ORDER BY id';
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
+        return (await q(sql, args)).map(rowRequest);
+      }),
+
+    getRequest: (id) =>
+      read(async (q) => {
+        const [row] = await q('SELECT * FROM requests WHERE id = ?', [id]);
+        return row ? rowRequest(row) : undefined;
+      }),
+
+    markRequestApplied: (id, { at, outcome, error }) =>
+      tx(async (q) => {
+        const rows = await q(
+          'UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL RETURNING id',
+          [at, outcome, error ?? null, id],
+        );
+        return rows.length > 0;
       }),
   };
 }

@@ -79,6 +79,48 @@ describe('sqlite store migrations', () => {
     db.close();
   });
 
+  it('moves the requests still pending in the audit log of a version 2 store to the requests table', async () => {
+    const path = join(dir, 'requests.db');
+    const v2 = createSqliteStore({ path }, sqliteMigrations.slice(0, 2));
+    await v2.init();
+    const command = { kind: 'command', runId: 'r1', command: { action: 'pause', reason: 'look' }, role: 'operator' };
+    const applied = await v2.appendAudit({
+      time: 1,
+      actor: 'alice',
+      action: 'request',
+      target: 'r1',
+      details: command,
+    });
+    await v2.appendAudit({ time: 2, actor: 'alice', action: 'pause', target: 'r1', details: command.command });
+    await v2.appendAudit({
+      time: 3,
+      actor: 'alice',
+      action: 'request.applied',
+      reason: 'applied',
+      details: { requestId: applied },
+    });
+    await v2.appendAudit({ time: 4, actor: 'bob', action: 'request', target: 'r1', details: command });
+    await v2.appendAudit({
+      time: 5,
+      actor: 'carol',
+      action: 'request',
+      details: { kind: 'halt', reason: 'fire', role: 'admin' },
+    });
+    await v2.appendAudit({ time: 6, actor: 'dave', action: 'token.create', details: { role: 'viewer' } });
+    await v2.close();
+
+    const v3 = createSqliteStore({ path });
+    await v3.init();
+    const { role: _role, ...body } = command;
+    expect((await v3.pendingRequests()).map(({ id: _id, ...r }) => r)).toEqual([
+      { time: 4, actor: 'bob', role: 'operator', runId: 'r1', body },
+      { time: 5, actor: 'carol', role: 'admin', body: { kind: 'halt', reason: 'fire' } },
+    ]);
+    // The audit log is history: it keeps every row it had.
+    expect(await v3.listAudit()).toHaveLength(6);
+    await v3.close();
+  });
+
   it('refuses a store written by a newer version', async () => {
     const path = join(dir, 'newer.db');
     const store = createSqliteStore({ path });

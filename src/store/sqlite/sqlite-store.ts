@@ -21,12 +21,15 @@ import type {
   RunPatch,
 } from '../store.js';
 import {
+  REQUEST_COLUMNS,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
   eventBody,
+  requestRow,
   rowAudit,
   rowEvent,
+  rowRequest,
   rowRun,
   rowTask,
   rowToken,
@@ -122,6 +125,8 @@ export function createSqliteStore(
   };
 
   const store: SqliteStore = {
+    inProcess: true,
+
     async init() {
       if (db) return;
       let d: Database.Database;
@@ -329,6 +334,46 @@ export function createSqliteStore(
         }
         return (d.prepare(sql).all(...args) as Row[]).map(rowAudit);
       });
+    },
+
+    async recordRequest(request) {
+      return tx((d) =>
+        Number(
+          d
+            .prepare(
+              `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')})`,
+            )
+            .run(...requestRow(request)).lastInsertRowid,
+        ),
+      );
+    },
+
+    async pendingRequests(options = {}) {
+      return read((d) => {
+        const args: SqlValue[] = [options.afterId ?? 0];
+        let sql = 'SELECT * FROM requests WHERE applied_at IS NULL AND id > ? ORDER BY id';
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
+        return (d.prepare(sql).all(...args) as Row[]).map(rowRequest);
+      });
+    },
+
+    async getRequest(id) {
+      return read((d) => {
+        const row = d.prepare('SELECT * FROM requests WHERE id = ?').get(id) as Row | undefined;
+        return row ? rowRequest(row) : undefined;
+      });
+    },
+
+    async markRequestApplied(id, { at, outcome, error }) {
+      return tx(
+        (d) =>
+          d
+            .prepare('UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL')
+            .run(at, outcome, error ?? null, id).changes > 0,
+      );
     },
   };
   return store;

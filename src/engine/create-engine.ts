@@ -1,54 +1,65 @@
 /**
- * The controller: compiles and starts runs (refusing unsafe ones), drives them, applies operator actions, and on
- * start resumes every unfinished run in the store. It depends on interfaces only; the CLI and main.ts choose the
- * backend and the store.
+ * The engine: compiles and starts runs (refusing unsafe ones), drives them, applies operator actions (auditing each
+ * once, with its outcome), and on start resumes every unfinished run in the store. It depends on interfaces only and
+ * is handed everything concrete, the stage library and the plan compiler included; `src/compose/controller.ts`
+ * chooses them and adds what a controller process needs around it (the store's lease, request polling).
  */
 import { randomUUID } from 'node:crypto';
-import type { Backend } from '../backends/backend.js';
+import type { ActionKind, Backend } from '../backends/backend.js';
 import type { Clock } from '../model/clock.js';
 import type { CompiledPlan } from '../model/compiled.js';
-import type { Definitions } from '../model/definitions.js';
+import type { Definitions, StageKind } from '../model/definitions.js';
 import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import { isTerminalRun } from '../model/states.js';
-import { compilePlan } from '../plan/index.js';
-import { stageActions, stages as defaultStages, isStageKind } from '../stages/index.js';
 import type { StageLibrary } from '../stages/stage.js';
-import type { AuditLog, RunRecord, RunStore, TaskRecord } from '../store/store.js';
+import type { AuditLog, RequestStore, RunRecord, RunStore, TaskRecord } from '../store/store.js';
 import type { Pacer } from '../pacing/pacer.js';
+import { auditEntry, failureOf, type ActionRecord } from './audit.js';
 import type { Actor, Controller, OperatorCommand, RunView } from './controller.js';
 import { settledClock } from './clock.js';
 import { driveRun } from './driver.js';
 import { applyCommand, finishStop, stopRun } from './operator.js';
-import { APPLIED_ACTION, pendingRequests } from './requests.js';
+import { pendingRequests, type PendingRequest } from './requests.js';
 import { RunRuntime, defaultEngineOptions, type EngineDeps, type EngineOptions, type Logger } from './runtime.js';
 import { toRunView } from './view.js';
 
-export interface ControllerOptions {
+/** Compiles a plan of the definitions (the plan compiler, or a variant of it such as a drill's). */
+export type PlanCompiler = (definitions: Definitions, plan: string) => CompiledPlan;
+
+/** The backend actions each stage may send, so a plan whose backend lacks one is refused before it starts. */
+export type StageActions = Readonly<Record<StageKind, readonly ActionKind[]>>;
+
+/** What the engine keeps in the store: runs, the audit log, and the requests it applies. */
+export type EngineStore = RunStore & AuditLog & RequestStore;
+
+type RequestResult = Parameters<RequestStore['markRequestApplied']>[1];
+
+export interface CreateEngineOptions {
   readonly definitions: Definitions;
   readonly backend: Backend;
-  readonly store: RunStore & AuditLog;
+  readonly store: EngineStore;
   /** The time the engine lives in; the backend's clock (virtual for the in-process simulator). */
   readonly clock: Clock;
+  readonly stages: StageLibrary;
+  readonly stageActions: StageActions;
+  readonly compile: PlanCompiler;
   readonly idGenerator?: () => string;
   readonly logger?: Logger;
-  /** Defaults to the stage library; tests may substitute stages. */
-  readonly stages?: StageLibrary;
   readonly pacer?: Pacer;
   readonly engine?: Partial<EngineOptions>;
-  readonly compile?: (definitions: Definitions, plan: string) => CompiledPlan;
 }
 
-export interface EngineController extends Controller {
+export interface Engine extends Controller {
   /** Resumes every unfinished run in the store, and applies operator requests recorded while none was running. */
   start(): Promise<void>;
   /** Stops driving (stages are interrupted where they are, as by a crash); the store keeps everything. */
   close(): Promise<void>;
-  /** Resolves when the run ends (or this controller stops driving it). */
+  /** Resolves when the run ends (or this engine stops driving it). */
   wait(runId: string): Promise<RunView>;
-  /** Applies operator requests that other processes recorded in the store. */
+  /** Applies the operator requests other processes recorded in the store; answers how many succeeded. */
   pollRequests(): Promise<number>;
-  /** Ids of the runs this controller is driving. */
+  /** Ids of the runs this engine is driving. */
   activeRunIds(): string[];
 }
 
@@ -81,12 +92,14 @@ function checkPreflight(compiled: CompiledPlan): void {
   );
 }
 
-function checkSupport(compiled: CompiledPlan, backend: Backend): void {
+function checkSupport(compiled: CompiledPlan, backend: Backend, stageActions: StageActions): void {
   const missing = new Set<string>();
   for (const t of compiled.tasks)
     for (const s of t.stages) {
-      if (!isStageKind(s.uses)) continue;
-      for (const a of stageActions[s.uses]) if (!backend.supports.has(a)) missing.add(`${s.uses} needs ${a}`);
+      const actions: readonly ActionKind[] = Object.hasOwn(stageActions, s.uses)
+        ? stageActions[s.uses as StageKind]
+        : [];
+      for (const a of actions) if (!backend.supports.has(a)) missing.add(`${s.uses} needs ${a}`);
     }
   if (missing.size > 0)
     throw new MaelstromError(
@@ -99,16 +112,16 @@ function servicesOf(compiled: CompiledPlan): Set<string> {
   return new Set(compiled.tasks.map((t) => t.service));
 }
 
-export function createController(options: ControllerOptions): EngineController {
-  const { definitions, backend, store } = options;
+/** An engine over the definitions, backend and store it is given; nothing runs until start() or startRun(). */
+export function createEngine(options: CreateEngineOptions): Engine {
+  const { definitions, backend, store, compile, stageActions } = options;
   const clock = settledClock(options.clock);
   const logger = options.logger ?? silent;
-  const compile = options.compile ?? compilePlan;
   const newId = options.idGenerator ?? (() => `run-${randomUUID().slice(0, 8)}`);
   const listeners = new Set<(e: EngineEvent) => void>();
   const runtimes = new Map<string, RunRuntime>();
-  const appliedRequests = new Set<number>();
-  let lastAuditId = 0;
+  /** What became of each request this engine applied: one whose mark did not reach the store is marked, not applied, again. */
+  const appliedRequests = new Map<number, RequestResult>();
   let starting: Promise<unknown> = Promise.resolve();
   let closed = false;
 
@@ -118,7 +131,7 @@ export function createController(options: ControllerOptions): EngineController {
     store,
     clock,
     logger,
-    stages: options.stages ?? defaultStages,
+    stages: options.stages,
     ...(options.pacer ? { pacer: options.pacer } : {}),
     options: { ...defaultEngineOptions, ...options.engine },
     publish: (events) => {
@@ -160,28 +173,33 @@ export function createController(options: ControllerOptions): EngineController {
     return toRunView(run, await store.getTasks(runId));
   };
 
-  const audit = async (
-    actor: Actor,
-    action: string,
-    target: string | undefined,
-    reason: string | undefined,
-    details?: unknown,
-  ): Promise<void> => {
-    await store.appendAudit({
-      time: clock.now(),
-      actor: actor.name,
-      action,
-      ...(target !== undefined ? { target } : {}),
-      ...(reason !== undefined ? { reason } : {}),
-      ...(details !== undefined ? { details } : {}),
-    });
+  /**
+   * Carries out an operator action and records it in the audit log once, with its outcome: `ok`, `refused` (the
+   * actor may not act) or `failed` with the error, which is then thrown on.
+   */
+  const audited = async <T>(
+    record: Omit<ActionRecord, 'time'>,
+    act: () => Promise<T>,
+    result?: (value: T) => Readonly<Record<string, unknown>>,
+  ): Promise<T> => {
+    let value: T;
+    try {
+      mayOperate(record.actor);
+      value = await act();
+    } catch (e) {
+      await store.appendAudit(auditEntry({ ...record, time: clock.now() }, failureOf(e))).catch((err: unknown) => {
+        logger.warn(`audit of ${record.action} by ${record.actor.name}: ${toMaelstromError(err).message}`);
+      });
+      throw e;
+    }
+    await store.appendAudit(auditEntry({ ...record, time: clock.now(), ...(result ? { result: result(value) } : {}) }));
+    return value;
   };
 
   const startRunNow = async (planName: string, actor: Actor): Promise<RunView> => {
-    mayOperate(actor);
     const compiled = compile(definitions, planName);
     checkPreflight(compiled);
-    checkSupport(compiled, backend);
+    checkSupport(compiled, backend, stageActions);
     const mine = servicesOf(compiled);
     for (const other of await store.listRuns({ active: true })) {
       if (other.datacenter !== compiled.datacenter) continue;
@@ -217,7 +235,6 @@ export function createController(options: ControllerOptions): EngineController {
       { type: 'operator', time, runId: id, action: 'start', actor: actor.name, target: planName },
       { type: 'run.state', time, runId: id, plan: planName, state: 'pending' },
     ]);
-    await audit(actor, 'start', id, undefined, { plan: planName });
     deps.publish(saved);
     const rt = new RunRuntime(deps, run, tasks);
     runtimes.set(id, rt);
@@ -228,19 +245,30 @@ export function createController(options: ControllerOptions): EngineController {
     return view(id);
   };
 
-  const command = async (runId: string, cmd: OperatorCommand, actor: Actor): Promise<RunView> => {
-    mayOperate(actor);
+  const commandNow = async (runId: string, cmd: OperatorCommand, actor: Actor, target: string): Promise<RunView> => {
     const rt = await runtimeOf(runId);
     await applyCommand(rt, cmd, actor);
-    const target = 'task' in cmd ? `${runId}/${cmd.task}` : runId;
-    await audit(actor, cmd.action, target, cmd.reason, cmd);
     logger.info(`${actor.name}: ${cmd.action} ${target}${cmd.reason ? ` (${cmd.reason})` : ''}`);
     if (!isTerminalRun(rt.run.state) && !closed) drive(rt);
     return view(runId);
   };
 
-  const halt = async (actor: Actor, reason: string): Promise<void> => {
-    mayOperate(actor);
+  const command = (runId: string, cmd: OperatorCommand, actor: Actor, requestId?: number): Promise<RunView> => {
+    const target = 'task' in cmd ? `${runId}/${cmd.task}` : runId;
+    return audited(
+      {
+        actor,
+        action: cmd.action,
+        target,
+        ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}),
+        request: cmd,
+        ...(requestId !== undefined ? { requestId } : {}),
+      },
+      () => commandNow(runId, cmd, actor, target),
+    );
+  };
+
+  const haltNow = async (actor: Actor, reason: string): Promise<string[]> => {
     if (reason.trim() === '')
       throw new MaelstromError('E_BAD_REQUEST', 'halt needs a reason (it is recorded for the postmortem)');
     await store
@@ -257,14 +285,58 @@ export function createController(options: ControllerOptions): EngineController {
         await stopRun(rt, 'halted', actor, reason, 'halt');
       }),
     );
-    await audit(actor, 'halt', undefined, reason, { runs: active.map((r) => r.id) });
     logger.warn(`halt by ${actor.name}: ${reason} (${active.length} run(s) stopped)`);
+    return active.map((r) => r.id);
   };
 
-  const controller: EngineController = {
+  const halt = async (actor: Actor, reason: string, requestId?: number): Promise<void> => {
+    await audited(
+      { actor, action: 'halt', reason, ...(requestId !== undefined ? { requestId } : {}) },
+      () => haltNow(actor, reason),
+      (runs) => ({ runs }),
+    );
+  };
+
+  /** Applies one request from another process; its action is audited by command() or halt(), once. */
+  const applyRequest = async (r: PendingRequest): Promise<RequestResult> => {
+    try {
+      if (!r.body) throw new MaelstromError('E_BAD_REQUEST', `request ${r.id} is not a command this controller knows`);
+      if (r.body.kind === 'halt') await halt(r.actor, r.body.reason, r.id);
+      else await command(r.body.runId, r.body.command, r.actor, r.id);
+      return { at: clock.now(), outcome: 'ok' };
+    } catch (e) {
+      const failure = failureOf(e);
+      logger.warn(`request ${r.id} from ${r.actor.name} ${failure.outcome}: ${failure.message}`);
+      return { at: clock.now(), outcome: failure.outcome, error: `${failure.code}: ${failure.message}` };
+    }
+  };
+
+  const pollOnce = async (): Promise<number> => {
+    let applied = 0;
+    for (const r of await pendingRequests(store)) {
+      if (closed) break;
+      let result = appliedRequests.get(r.id);
+      if (!result) {
+        result = await applyRequest(r);
+        appliedRequests.set(r.id, result);
+        if (result.outcome === 'ok') applied++;
+      }
+      await store.markRequestApplied(r.id, result);
+    }
+    return applied;
+  };
+  let polls: Promise<number> = Promise.resolve(0);
+
+  const engine: Engine = {
     startRun: (plan, actor) => {
       // One start at a time, so two starts cannot both pass the conflict check.
-      const next = starting.then(() => startRunNow(plan, actor));
+      const next = starting.then(() =>
+        audited(
+          { actor, action: 'start', target: plan, request: { plan } },
+          () => startRunNow(plan, actor),
+          (v) => ({ run: v.id }),
+        ),
+      );
       starting = next.catch(() => undefined);
       return next;
     },
@@ -277,8 +349,8 @@ export function createController(options: ControllerOptions): EngineController {
       });
       return Promise.all(runs.map((r) => view(r.id)));
     },
-    command,
-    halt,
+    command: (runId, cmd, actor) => command(runId, cmd, actor),
+    halt: (actor, reason) => halt(actor, reason),
     subscribe: (listener) => {
       listeners.add(listener);
       return () => {
@@ -298,7 +370,7 @@ export function createController(options: ControllerOptions): EngineController {
         logger.info(`resuming run ${run.id} of ${run.plan} (${run.state})`);
         drive(rt);
       }
-      await controller.pollRequests();
+      await engine.pollRequests();
     },
     close: async () => {
       closed = true;
@@ -324,32 +396,13 @@ export function createController(options: ControllerOptions): EngineController {
       await rt.driving;
       return view(runId);
     },
-    pollRequests: async () => {
-      const { requests, lastId } = await pendingRequests(store, lastAuditId, appliedRequests);
-      lastAuditId = lastId;
-      let applied = 0;
-      for (const r of requests) {
-        appliedRequests.add(r.id);
-        let outcome = 'applied';
-        try {
-          if (r.body.kind === 'halt') await halt(r.actor, r.body.reason);
-          else await command(r.body.runId, r.body.command, r.actor);
-          applied++;
-        } catch (e) {
-          outcome = `refused: ${toMaelstromError(e).message}`;
-          logger.warn(`request ${r.id} from ${r.actor.name} ${outcome}`);
-        }
-        await store.appendAudit({
-          time: clock.now(),
-          actor: r.actor.name,
-          action: APPLIED_ACTION,
-          reason: outcome,
-          details: { requestId: r.id },
-        });
-      }
-      return applied;
+    pollRequests: () => {
+      // One poll at a time: two polls at once would both find, and apply, the same pending request.
+      const next = polls.then(pollOnce);
+      polls = next.catch(() => 0);
+      return next;
     },
     activeRunIds: () => [...runtimes.values()].filter((rt) => !isTerminalRun(rt.run.state)).map((rt) => rt.id),
   };
-  return controller;
+  return engine;
 }
