@@ -15,6 +15,7 @@ import {
   type SourceRef,
 } from '../model/definitions.js';
 import type { Diagnostic } from './diagnostic.js';
+import { closest } from './suggest.js';
 
 export interface LoadResult {
   readonly definitions: Definitions;
@@ -129,6 +130,18 @@ function displayPath(file: string): string {
 function reason(e: unknown): string {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'string' ? code : e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * `kind "Runbok" is not one of Fleet, …; did you mean "Runbook"?`: names the value given, so that a typo is seen at
+ * once, and the closest allowed value when one is near.
+ */
+function notOneOf(field: string, value: unknown, allowed: readonly string[]): string {
+  const expected = allowed.length === 1 ? (allowed[0] ?? '') : `one of ${allowed.join(', ')}`;
+  if (value === undefined) return `${field} is missing: it must be ${expected}`;
+  const shown = typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? typeof value);
+  const hint = typeof value === 'string' ? closest(value, allowed) : undefined;
+  return `${field} ${shown} is not ${expected}${hint !== undefined ? `; did you mean "${hint}"?` : ''}`;
 }
 
 export function positionOf(located: Located, node: YamlNode | null | undefined): SourceRef {
@@ -282,7 +295,7 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
         diagnostics.push({
           code: 'E_SCHEMA',
           severity: 'error',
-          message: `kind must be one of ${Kind.options.join(', ')}`,
+          message: notOneOf('kind', js.kind, Kind.options),
           ...at,
         });
         continue;
@@ -290,7 +303,12 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
       if ((js as { apiVersion?: unknown }).apiVersion !== API_VERSION) {
         // Another version may have another schema: its other fields would only add noise.
         const at = positionOf(located, nodeAt(doc, ['apiVersion']));
-        diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `apiVersion must be ${API_VERSION}`, ...at });
+        diagnostics.push({
+          code: 'E_SCHEMA',
+          severity: 'error',
+          message: notOneOf('apiVersion', (js as { apiVersion?: unknown }).apiVersion, [API_VERSION]),
+          ...at,
+        });
         continue;
       }
       let parsed;

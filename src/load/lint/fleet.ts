@@ -1,7 +1,8 @@
 /** Fleet rules: names, placement, capacities, PoP shares and dependency cycles. */
 import type { Fleet } from '../../model/definitions.js';
 import { findCycles } from './cycles.js';
-import { repeats, suggest, type Reporter } from './report.js';
+import { repeats, type Reporter } from './report.js';
+import { suggest } from '../suggest.js';
 
 /** PoP shares are fractions written by hand; allow for rounding in the last printed digit. */
 const SHARE_TOLERANCE = 1e-6;
