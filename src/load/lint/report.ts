@@ -1,7 +1,7 @@
 /** Collects lint diagnostics, each placed at the node it is about. */
-import type { Definitions, Kind } from '../../model/definitions.js';
+import type { Definitions, Kind, SourceRef } from '../../model/definitions.js';
 import type { ErrorCode } from '../../model/errors.js';
-import type { Diagnostic, Severity } from '../diagnostic.js';
+import { diagnosticAt, type Diagnostic, type Severity } from '../diagnostic.js';
 
 export type Path = readonly (string | number)[];
 
@@ -31,14 +31,14 @@ export class Reporter {
   private push(
     code: ErrorCode,
     severity: Severity,
-    at: { file: string; line: number; column: number } | undefined,
+    at: SourceRef | undefined,
     kind: Kind,
     name: string,
     message: string,
   ): void {
-    // Definitions built in code have no file; name the definition instead.
+    // Definitions made without the loader have no file; name the definition instead.
     const where = at ?? { file: `${kind}/${name}`, line: 1, column: 1 };
-    this.diagnostics.push({ code, severity, message, file: where.file, line: where.line, column: where.column });
+    this.diagnostics.push(diagnosticAt(code, severity, where, message));
   }
 }
 
