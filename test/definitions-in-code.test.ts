@@ -274,6 +274,7 @@ describe('maelstrom validate -f MODULE', () => {
         '];',
         '',
       ].join('\n'),
+      'missing.mts': "import { defineFleet } from 'maelstrom';\nexport default [defineFleet({} as never)];\n",
       // No package.json says "module" above a temporary directory: tsx runs this as CommonJS, whose stack traces
       // have no lines, so the document is placed at the top of its file.
       'commonjs.ts': `import { defineRunbook } from ${API};\nexport default [defineRunbook({ metadata: { name: 'y' } } as never)];\n`,
@@ -287,12 +288,15 @@ describe('maelstrom validate -f MODULE', () => {
       .map((l) => l.replace(`${dir}/`, ''));
     expect(lines).toEqual([
       'commonjs.ts:1:1: error E_SCHEMA: Runbook/y spec: missing',
+      expect.stringMatching(
+        /^missing\.mts:1:1: error E_MODULE: an import of the module cannot be found: .*'maelstrom'.* \(install it where the module is: npm install maelstrom\)$/,
+      ),
       'schema.mts:3:3: error E_SCHEMA: Runbook/drain-x spec.direction: Invalid option: expected one of "drain"|"restore"',
       expect.stringMatching(/^schema\.mts:3:3: error E_SCHEMA: Runbook\/drain-x spec\.tasks: .*1/),
       expect.stringMatching(/^syntax-js\.mjs:2:20: error E_MODULE: syntax error: (Unexpected identifier|Expected "]")/),
       'syntax-ts.mts:2:20: error E_MODULE: syntax error: Expected "]" but found "b"',
       'throws.mts:3:9: error E_MODULE: the module threw TypeError: no owner for web',
-      'invalid: 6 errors',
+      'invalid: 7 errors',
     ]);
     expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
   });

@@ -84,9 +84,7 @@ function sourceFile(reported: string): string {
  */
 function unwrapCommonJs(value: unknown): unknown {
   const exports = value as { __esModule?: unknown; default?: unknown } | null;
-  return typeof exports === 'object' && exports !== null && exports.__esModule === true && 'default' in exports
-    ? exports.default
-    : value;
+  return typeof exports === 'object' && exports !== null && exports.__esModule === true ? exports.default : value;
 }
 
 function failure(at: Place, message: string): ModuleResult {
@@ -128,17 +126,24 @@ export async function importDefinitions(file: string): Promise<ModuleResult> {
       const at = (file.endsWith('.mjs') ? locateSyntaxError(file) : undefined) ?? placeInStack(e.stack) ?? top;
       return failure(at, `syntax error: ${first}`);
     }
+    const code = (e as { code?: unknown } | null)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      // Typically `import … from 'maelstrom'` in a project that has not installed the package.
+      const hint = /'maelstrom'/.test(first) ? ' (install it where the module is: npm install maelstrom)' : '';
+      return failure(top, `an import of the module cannot be found: ${first}${hint}`);
+    }
     const name = e instanceof Error ? e.name : 'a value';
     return failure(
       (e instanceof Error ? placeInStack(e.stack) : undefined) ?? top,
       `the module threw ${name}: ${first}`,
     );
   }
-  if (!('default' in namespace) || namespace.default === undefined)
+  const exported = unwrapCommonJs(namespace.default);
+  if (exported === undefined)
     return failure(top, 'the module has no default export: export default a list of documents, [defineFleet(…), …]');
   let documents: unknown;
   try {
-    documents = await Promise.resolve(unwrapCommonJs(namespace.default));
+    documents = await Promise.resolve(exported);
   } catch (e) {
     const first = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
     return failure(
