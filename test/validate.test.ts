@@ -86,3 +86,24 @@ describe('validate reports each rule at its file and line', () => {
     ]);
   });
 });
+
+describe('kind and apiVersion errors', () => {
+  it('name the value they got and suggest the closest allowed one', async () => {
+    const file = join(dir, 'kind.yaml');
+    const { diagnostics } = await loadAndLint(['examples', file]);
+    expect(diagnostics.map((d) => `${d.line}: ${d.message}`)).toEqual([
+      '2: kind "Runbok" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario; did you mean "Runbook"?',
+      '6: apiVersion "mealstrom/v1" is not maelstrom/v1; did you mean "maelstrom/v1"?',
+      '12: kind "Pipeline" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario',
+      '16: kind is missing: it must be one of Fleet, TaskTemplate, Runbook, Plan, Scenario',
+    ]);
+  });
+
+  it('name another version as the version it is', async () => {
+    const file = join(dir, 'schema.yaml');
+    const { diagnostics } = await loadAndLint(['examples', file]);
+    expect(diagnostics.map((d) => d.message)).toContain(
+      'apiVersion "maelstrom/v2" is not maelstrom/v1; did you mean "maelstrom/v1"?',
+    );
+  });
+});

@@ -5,15 +5,15 @@ import type { Definitions } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 import { formatDiagnostic, type Diagnostic } from './diagnostic.js';
 import { lintDefinitions } from './lint/index.js';
-import { loadDefinitions, type LoadResult } from './load.js';
+import { loadDefinitions, type DefinitionSource, type LoadResult } from './load.js';
 
 function byPlace(a: Diagnostic, b: Diagnostic): number {
   return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column;
 }
 
 /** Every problem of the files, load and lint, in file and line order. Lint runs on whatever loaded cleanly. */
-export async function loadAndLint(paths: readonly string[]): Promise<LoadResult> {
-  const loaded = await loadDefinitions(paths);
+export async function loadAndLint(sources: readonly DefinitionSource[]): Promise<LoadResult> {
+  const loaded = await loadDefinitions(sources);
   const lint = lintDefinitions(loaded.definitions, { invalid: loaded.invalid });
   // The YAML parser may report one mistake several times at the same place.
   const seen = new Set<string>();
@@ -37,8 +37,11 @@ export interface LoadOrFailOptions {
  * Loads and lints, returning the definitions when there is no error. Otherwise throws one MaelstromError whose
  * message lists every error as `PATH:LINE:COL: error CODE: message`, one a line, with the diagnostics as details.
  */
-export async function loadOrFail(paths: readonly string[], options: LoadOrFailOptions = {}): Promise<Definitions> {
-  const { definitions, diagnostics } = await loadAndLint(paths);
+export async function loadOrFail(
+  sources: readonly DefinitionSource[],
+  options: LoadOrFailOptions = {},
+): Promise<Definitions> {
+  const { definitions, diagnostics } = await loadAndLint(sources);
   const warn =
     options.warn ??
     ((line: string) => {

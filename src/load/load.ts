@@ -1,11 +1,13 @@
 /**
- * Files → definitions. Reads every YAML document, validates it against its kind's schema and keeps the parsed
- * document so that any node can be located by path afterwards. Collects every problem instead of stopping at the
- * first. (Minimal version: lint and expression checks live beside it.)
+ * Sources → definitions. Reads every YAML document of the files and directories given, the documents listed by the
+ * `.ts`/`.mjs` modules given by name, and documents given as objects; validates each against its kind's schema and
+ * keeps where it came from, so that any node can be located by path afterwards. Collects every problem instead of
+ * stopping at the first. (Lint and expression checks live beside it.)
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative } from 'node:path';
-import { parseAllDocuments, isMap, isScalar, isSeq, type Document as YamlDocument, type Node as YamlNode } from 'yaml';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { definedAt, type DefinedAt, type DefinitionDocument } from '../model/define.js';
 import {
   API_VERSION,
   documentSchemas,
@@ -14,7 +16,16 @@ import {
   type Document,
   type SourceRef,
 } from '../model/definitions.js';
-import type { Diagnostic } from './diagnostic.js';
+import { diagnosticAt, type Diagnostic } from './diagnostic.js';
+import { displayPath, filePath, importDefinitions, isDefinitionsModule } from './module.js';
+import { closest } from './suggest.js';
+import { LineIndex, nodeAt, positionInText, positionOf, type Located } from './yaml-position.js';
+
+/**
+ * What the loader reads: a path (a YAML file, a directory of them, or a `.ts`/`.mjs` definitions module), or a
+ * document built in code (with the `define…` helpers, or by hand).
+ */
+export type DefinitionSource = string | DefinitionDocument;
 
 export interface LoadResult {
   readonly definitions: Definitions;
@@ -26,17 +37,42 @@ export interface LoadResult {
   readonly invalid: ReadonlySet<string>;
 }
 
-interface Located {
-  readonly file: string;
-  readonly doc: YamlDocument.Parsed;
-  readonly lines: LineIndex;
-  readonly text: string;
+type Path = readonly (string | number)[];
+
+/** Where one document came from, able to place any node of it. */
+interface Origin {
+  /** The document was built in code: its nodes have no lines, so messages carry a pointer to the node instead. */
+  readonly inCode: boolean;
+  at(path: Path): SourceRef;
+  atText(path: Path, offset: number): SourceRef;
+}
+
+function yamlOrigin(located: Located): Origin {
+  return {
+    inCode: false,
+    at: (path) => positionOf(located, nodeAt(located.doc, path)),
+    atText: (path, offset) => positionInText(located, nodeAt(located.doc, path), offset),
+  };
+}
+
+/**
+ * A document built in code. Every node is placed at the `define…()` call that made the document when that is known
+ * (else at the top of `file`), and named by a pointer: `Runbook/web-drain spec.tasks.1.template`.
+ */
+function codeOrigin(file: string, made: DefinedAt | undefined, label: string): Origin {
+  const place = made
+    ? { file: displayPath(filePath(made.file)), line: made.line, column: made.column }
+    : { file, line: 1, column: 1 };
+  const at = (path: Path): SourceRef => ({ ...place, pointer: path.length > 0 ? `${label} ${path.join('.')}` : label });
+  return { inCode: true, at, atText: (path) => at(path) };
 }
 
 /** Expands directories into every `.yaml`/`.yml` below them, sorted so that output is stable. */
 export async function expandPaths(paths: readonly string[]): Promise<{ files: string[]; diagnostics: Diagnostic[] }> {
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
+  // A module found in a directory is not run: code runs only when named (`-f defs.ts`), never because it lies there.
+  let modulesSkipped = 0;
   const walk = async (p: string): Promise<void> => {
     let s;
     try {
@@ -72,18 +108,21 @@ export async function expandPaths(paths: readonly string[]): Promise<{ files: st
         // A broken link or an unreadable entry below a directory is skipped, as any other non-YAML file.
         const cs = await stat(child).catch(() => undefined);
         if (cs?.isDirectory() === true || (cs?.isFile() === true && /\.ya?ml$/.test(e))) await walk(child);
+        else if (cs?.isFile() === true && isDefinitionsModule(e)) modulesSkipped++;
       }
     } else files.push(p);
   };
   for (const p of paths) {
     const before = files.length;
     const errors = diagnostics.length;
+    modulesSkipped = 0;
     await walk(p);
     if (files.length === before && diagnostics.length === errors) {
+      const hint = modulesSkipped > 0 ? ' (a .ts or .mjs module is read only when given by name: -f FILE)' : '';
       diagnostics.push({
         code: 'E_FILE',
         severity: 'error',
-        message: 'no .yaml or .yml files here',
+        message: `no .yaml or .yml files here${hint}`,
         file: p,
         line: 1,
         column: 1,
@@ -93,95 +132,39 @@ export async function expandPaths(paths: readonly string[]): Promise<{ files: st
   return { files, diagnostics };
 }
 
-/**
- * Line and column of an offset, built on first use: most files have nothing to report, and counting lines while
- * parsing costs a good part of the parse.
- */
-class LineIndex {
-  private starts: number[] | undefined;
-
-  constructor(private readonly text: string) {}
-
-  linePos(offset: number): { line: number; col: number } {
-    if (!this.starts) {
-      const starts = [0];
-      for (let i = this.text.indexOf('\n'); i >= 0; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
-      this.starts = starts;
-    }
-    const starts = this.starts;
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((starts[mid] ?? 0) <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, col: offset - (starts[lo] ?? 0) + 1 };
-  }
-}
-
-/** A path as people expect to read it: relative below the working directory, as given elsewhere. */
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
-}
-
 function reason(e: unknown): string {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'string' ? code : e instanceof Error ? e.message : String(e);
 }
 
-export function positionOf(located: Located, node: YamlNode | null | undefined): SourceRef {
-  const offset = node?.range?.[0] ?? located.doc.contents?.range?.[0] ?? 0;
-  const { line, col } = located.lines.linePos(offset);
-  return { file: located.file, line, column: col };
-}
-
 /**
- * Position of the character at `offset` inside the string at `path` (an expression inside a condition). Exact when
- * the scalar's source holds its value verbatim (plain, or quoted without escapes); otherwise the node's position.
+ * `kind "Runbok" is not one of Fleet, …; did you mean "Runbook"?`: names the value given, so that a typo is seen at
+ * once, and the closest allowed value when one is near.
  */
-export function positionInText(located: Located, node: YamlNode | null | undefined, offset: number): SourceRef {
-  if (isScalar(node) && typeof node.value === 'string' && node.range) {
-    const raw = located.text.slice(node.range[0], node.range[1]);
-    const at = raw.indexOf(node.value);
-    if (at >= 0) {
-      const { line, col } = located.lines.linePos(node.range[0] + at + Math.min(offset, node.value.length));
-      return { file: located.file, line, column: col };
-    }
-    // A block scalar (`|`) keeps the lines of the value, indented: find the line holding the offset.
-    const before = node.value.slice(0, offset);
-    const lineIndex = before.split('\n').length - 1;
-    const lineText = node.value.split('\n')[lineIndex] ?? '';
-    const column = before.length - (before.lastIndexOf('\n') + 1);
-    const where = lineText === '' ? -1 : raw.indexOf(lineText);
-    if (where >= 0) {
-      const { line, col } = located.lines.linePos(node.range[0] + where + column);
-      return { file: located.file, line, column: col };
-    }
-  }
-  return positionOf(located, node);
+function notOneOf(field: string, value: unknown, allowed: readonly string[]): string {
+  const expected = allowed.length === 1 ? (allowed[0] ?? '') : `one of ${allowed.join(', ')}`;
+  if (value === undefined) return `${field} is missing: it must be ${expected}`;
+  const shown = typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? typeof value);
+  const hint = typeof value === 'string' ? closest(value, allowed) : undefined;
+  return `${field} ${shown} is not ${expected}${hint !== undefined ? `; did you mean "${hint}"?` : ''}`;
 }
 
-/** The deepest node along `path` that exists in the document. */
-export function nodeAt(doc: YamlDocument.Parsed, path: readonly (string | number)[]): YamlNode | undefined {
-  let node: unknown = doc.contents;
-  for (const key of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => (it.key as { value?: unknown } | null)?.value === key);
-      if (!pair) break;
-      node = pair.value ?? pair.key;
-    } else if (isSeq(node) && typeof key === 'number') {
-      const item = node.items[key];
-      if (item === undefined) break;
-      node = item;
-    } else break;
-  }
-  return node as YamlNode | undefined;
+/** How a document built in code is named before it is known to be valid: `Runbook/web-drain`, or `document 3`. */
+function labelOf(js: unknown, index: number): string {
+  const doc = js as { kind?: unknown; metadata?: { name?: unknown } } | null;
+  const kind = typeof doc === 'object' && doc !== null ? doc.kind : undefined;
+  const name = typeof doc === 'object' && doc !== null ? doc.metadata?.name : undefined;
+  return Kind.safeParse(kind).success && typeof name === 'string' ? `${String(kind)}/${name}` : `document ${index}`;
 }
 
-export async function loadDefinitions(paths: readonly string[]): Promise<LoadResult> {
-  const { files, diagnostics } = await expandPaths(paths);
+/** Where documents given as objects are said to be when they do not know the line that made them. */
+const IN_CODE = '(code)';
+
+export async function loadDefinitions(sources: readonly DefinitionSource[]): Promise<LoadResult> {
+  const paths = sources.filter((s): s is string => typeof s === 'string');
+  const given = sources.filter((s) => typeof s !== 'string');
+  // Documents alone need no path; no source at all is "no definitions found" in the working directory.
+  const { files, diagnostics } = await expandPaths(paths.length > 0 || given.length > 0 ? paths : []);
   const maps = {
     Fleet: new Map<string, Document>(),
     TaskTemplate: new Map<string, Document>(),
@@ -189,167 +172,113 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
     Plan: new Map<string, Document>(),
     Scenario: new Map<string, Document>(),
   } satisfies Record<Kind, Map<string, Document>>;
-  const where = new Map<string, Located>();
+  const where = new Map<string, Origin>();
   const invalid = new Set<string>();
+
+  /** Validates one document and keeps it, or reports why not. */
+  const admit = (js: unknown, origin: Origin): void => {
+    // Of a document built in code, kind and apiVersion problems name the document, not the field (the message does).
+    const fieldAt = (key: string): SourceRef => origin.at(origin.inCode ? [] : [key]);
+    if (js === null || typeof js !== 'object' || Array.isArray(js)) {
+      const what = origin.inCode ? 'an object' : 'a mapping';
+      diagnostics.push(
+        diagnosticAt(
+          'E_SCHEMA',
+          'error',
+          origin.at([]),
+          `a definition is ${what} with apiVersion, kind, metadata and spec`,
+        ),
+      );
+      return;
+    }
+    const doc = js as { kind?: unknown; apiVersion?: unknown; metadata?: { name?: unknown } };
+    const kind = Kind.safeParse(doc.kind);
+    if (!kind.success) {
+      diagnostics.push(diagnosticAt('E_SCHEMA', 'error', fieldAt('kind'), notOneOf('kind', doc.kind, Kind.options)));
+      return;
+    }
+    if (doc.apiVersion !== API_VERSION) {
+      // Another version may have another schema: its other fields would only add noise.
+      const message = notOneOf('apiVersion', doc.apiVersion, [API_VERSION]);
+      diagnostics.push(diagnosticAt('E_SCHEMA', 'error', fieldAt('apiVersion'), message));
+      return;
+    }
+    let parsed;
+    try {
+      parsed = documentSchemas[kind.data].safeParse(js);
+    } catch (e) {
+      diagnostics.push(diagnosticAt('E_SCHEMA', 'error', origin.at([]), e instanceof Error ? e.message : String(e)));
+      return;
+    }
+    // A YAML node is shown by its line, so the message names its path; a node built in code, by its pointer.
+    const pathed = (path: Path, message: string): string =>
+      origin.inCode ? message : `${path.join('.') || '(document)'}: ${message}`;
+    if (!parsed.success) {
+      const name = doc.metadata?.name;
+      if (typeof name === 'string') invalid.add(`${kind.data}/${name}`);
+      for (const issue of parsed.error.issues) {
+        const path = issue.path as (string | number)[];
+        if (issue.code === 'unrecognized_keys') {
+          // Point at each misspelt key rather than at the mapping holding it.
+          for (const key of issue.keys) {
+            const keyPath = [...path, key];
+            diagnostics.push(
+              diagnosticAt('E_SCHEMA', 'error', origin.at(keyPath), pathed(keyPath, `unknown key "${key}"`)),
+            );
+          }
+          continue;
+        }
+        const message = /received undefined$/.test(issue.message) ? 'missing' : issue.message;
+        diagnostics.push(diagnosticAt('E_SCHEMA', 'error', origin.at(path), pathed(path, message)));
+      }
+      return;
+    }
+    const name = parsed.data.metadata.name;
+    const key = `${kind.data}/${name}`;
+    if (maps[kind.data].has(name)) {
+      const firstAt = where.get(key)?.at(['metadata', 'name']);
+      const first = firstAt ? ` (first defined at ${firstAt.file}:${firstAt.line})` : '';
+      diagnostics.push(
+        diagnosticAt(
+          'E_DUPLICATE',
+          'error',
+          origin.at(['metadata', 'name']),
+          `duplicate ${kind.data} "${name}"${first}`,
+        ),
+      );
+      return;
+    }
+    maps[kind.data].set(name, parsed.data);
+    where.set(key, origin);
+  };
 
   for (const file of files) {
     const shown = displayPath(file);
-    let text: string;
-    try {
-      const bytes = await readFile(file);
-      // A NUL byte never occurs in YAML text: this is a binary file, and its "errors" would be noise.
-      if (bytes.includes(0)) {
-        diagnostics.push({
-          code: 'E_FILE',
-          severity: 'error',
-          message: 'not a text file',
-          file: shown,
-          line: 1,
-          column: 1,
-        });
+    let documents: number;
+    if (isDefinitionsModule(file)) {
+      const loaded = await importDefinitions(file);
+      if (!loaded.ok) {
+        diagnostics.push(loaded.diagnostic);
         continue;
       }
-      text = bytes.toString('utf8');
-    } catch (e) {
-      diagnostics.push({
-        code: 'E_FILE',
-        severity: 'error',
-        message: `cannot read the file: ${reason(e)}`,
-        file: shown,
-        line: 1,
-        column: 1,
+      loaded.documents.forEach((js, i) => {
+        admit(js, codeOrigin(shown, definedAt(js), labelOf(js, i + 1)));
       });
-      continue;
-    }
-    const lines = new LineIndex(text);
-    let documents = 0;
-    let parsedDocs;
-    try {
-      parsedDocs = parseAllDocuments(text, { prettyErrors: false });
-    } catch (e) {
-      diagnostics.push({
-        code: 'E_YAML',
-        severity: 'error',
-        message: e instanceof Error ? e.message : String(e),
-        file: shown,
-        line: 1,
-        column: 1,
-      });
-      continue;
-    }
-    // parseAllDocuments gives an empty list for an empty file, and a lone document otherwise.
-    for (const doc of Array.isArray(parsedDocs) ? parsedDocs : [parsedDocs]) {
-      const located: Located = { file: shown, doc, lines, text };
-      for (const err of doc.errors) {
-        const { line, col } = lines.linePos(err.pos[0]);
-        diagnostics.push({
-          code: 'E_YAML',
-          severity: 'error',
-          message: err.message.split('\n')[0] ?? err.message,
-          file: shown,
-          line,
-          column: col,
-        });
-      }
-      if (doc.errors.length > 0 || doc.contents === null) continue;
-      documents++;
-      let js: { kind?: unknown; metadata?: { name?: unknown } } | null;
-      try {
-        js = doc.toJS({ maxAliasCount: 1000 }) as typeof js;
-      } catch (e) {
-        const at = positionOf(located, doc.contents);
-        diagnostics.push({
-          code: 'E_YAML',
-          severity: 'error',
-          message: e instanceof Error ? e.message : String(e),
-          ...at,
-        });
-        continue;
-      }
-      if (js === null || typeof js !== 'object' || Array.isArray(js)) {
-        const at = positionOf(located, doc.contents);
-        diagnostics.push({
-          code: 'E_SCHEMA',
-          severity: 'error',
-          message: 'a definition is a mapping with apiVersion, kind, metadata and spec',
-          ...at,
-        });
-        continue;
-      }
-      const kind = Kind.safeParse(js.kind);
-      if (!kind.success) {
-        const at = positionOf(located, nodeAt(doc, ['kind']));
-        diagnostics.push({
-          code: 'E_SCHEMA',
-          severity: 'error',
-          message: `kind must be one of ${Kind.options.join(', ')}`,
-          ...at,
-        });
-        continue;
-      }
-      if ((js as { apiVersion?: unknown }).apiVersion !== API_VERSION) {
-        // Another version may have another schema: its other fields would only add noise.
-        const at = positionOf(located, nodeAt(doc, ['apiVersion']));
-        diagnostics.push({ code: 'E_SCHEMA', severity: 'error', message: `apiVersion must be ${API_VERSION}`, ...at });
-        continue;
-      }
-      let parsed;
-      try {
-        parsed = documentSchemas[kind.data].safeParse(js);
-      } catch (e) {
-        diagnostics.push({
-          code: 'E_SCHEMA',
-          severity: 'error',
-          message: e instanceof Error ? e.message : String(e),
-          ...positionOf(located, doc.contents),
-        });
-        continue;
-      }
-      if (!parsed.success) {
-        const name = js.metadata?.name;
-        if (typeof name === 'string') invalid.add(`${kind.data}/${name}`);
-        for (const issue of parsed.error.issues) {
-          const path = issue.path as (string | number)[];
-          if (issue.code === 'unrecognized_keys') {
-            // Point at each misspelt key rather than at the mapping holding it.
-            for (const key of issue.keys) {
-              const at = positionOf(located, nodeAt(doc, [...path, key]));
-              diagnostics.push({
-                code: 'E_SCHEMA',
-                severity: 'error',
-                message: `${[...path, key].join('.')}: unknown key "${key}"`,
-                ...at,
-              });
-            }
-            continue;
-          }
-          const at = positionOf(located, nodeAt(doc, path));
-          const message = /received undefined$/.test(issue.message) ? 'missing' : issue.message;
-          diagnostics.push({
-            code: 'E_SCHEMA',
-            severity: 'error',
-            message: `${path.join('.') || '(document)'}: ${message}`,
-            ...at,
-          });
+      documents = loaded.documents.length;
+    } else {
+      const read = await readYaml(file, shown, diagnostics);
+      for (const located of read) {
+        let js: unknown;
+        try {
+          js = located.doc.toJS({ maxAliasCount: 1000 });
+        } catch (e) {
+          const at = positionOf(located, located.doc.contents);
+          diagnostics.push(diagnosticAt('E_YAML', 'error', at, e instanceof Error ? e.message : String(e)));
+          continue;
         }
-        continue;
+        admit(js, yamlOrigin(located));
       }
-      const name = parsed.data.metadata.name;
-      const key = `${kind.data}/${name}`;
-      if (maps[kind.data].has(name)) {
-        const at = positionOf(located, nodeAt(doc, ['metadata', 'name']));
-        const first = where.get(key);
-        const firstAt = first ? positionOf(first, nodeAt(first.doc, ['metadata', 'name'])) : undefined;
-        diagnostics.push({
-          code: 'E_DUPLICATE',
-          severity: 'error',
-          message: `duplicate ${kind.data} "${name}"${firstAt ? ` (first defined at ${firstAt.file}:${firstAt.line})` : ''}`,
-          ...at,
-        });
-        continue;
-      }
-      maps[kind.data].set(name, parsed.data);
-      where.set(key, located);
+      documents = read.length;
     }
     if (documents === 0 && !diagnostics.some((d) => d.file === shown)) {
       diagnostics.push({
@@ -362,6 +291,9 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
       });
     }
   }
+  given.forEach((js, i) => {
+    admit(js, codeOrigin(IN_CODE, definedAt(js), labelOf(js, i + 1)));
+  });
 
   const loaded = Object.values(maps).reduce((n, m) => n + m.size, 0);
   if (loaded === 0 && invalid.size === 0 && !diagnostics.some((d) => d.severity === 'error')) {
@@ -369,7 +301,7 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
       code: 'E_FILE',
       severity: 'error',
       message: 'no definitions found',
-      file: paths[0] ?? '.',
+      file: paths[0] ?? (given.length > 0 ? IN_CODE : '.'),
       line: 1,
       column: 1,
     });
@@ -381,14 +313,63 @@ export async function loadDefinitions(paths: readonly string[]): Promise<LoadRes
     runbooks: maps.Runbook as Definitions['runbooks'],
     plans: maps.Plan as Definitions['plans'],
     scenarios: maps.Scenario as Definitions['scenarios'],
-    locate(kind, name, path = []) {
-      const located = where.get(`${kind}/${name}`);
-      return located ? positionOf(located, nodeAt(located.doc, path)) : undefined;
-    },
-    locateText(kind, name, path, offset) {
-      const located = where.get(`${kind}/${name}`);
-      return located ? positionInText(located, nodeAt(located.doc, path), offset) : undefined;
-    },
+    locate: (kind, name, path = []) => where.get(`${kind}/${name}`)?.at(path),
+    locateText: (kind, name, path, offset) => where.get(`${kind}/${name}`)?.atText(path, offset),
   };
   return { definitions, diagnostics, invalid };
+}
+
+/**
+ * The YAML documents of one file that parsed (syntax errors are added to `diagnostics`), or none when the file
+ * cannot be read or is not text.
+ */
+async function readYaml(file: string, shown: string, diagnostics: Diagnostic[]): Promise<Located[]> {
+  let text: string;
+  try {
+    const bytes = await readFile(file);
+    // A NUL byte never occurs in YAML text: this is a binary file, and its "errors" would be noise.
+    if (bytes.includes(0)) {
+      diagnostics.push({
+        code: 'E_FILE',
+        severity: 'error',
+        message: 'not a text file',
+        file: shown,
+        line: 1,
+        column: 1,
+      });
+      return [];
+    }
+    text = bytes.toString('utf8');
+  } catch (e) {
+    diagnostics.push({
+      code: 'E_FILE',
+      severity: 'error',
+      message: `cannot read the file: ${reason(e)}`,
+      file: shown,
+      line: 1,
+      column: 1,
+    });
+    return [];
+  }
+  const lines = new LineIndex(text);
+  let parsedDocs;
+  try {
+    parsedDocs = parseAllDocuments(text, { prettyErrors: false });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    diagnostics.push({ code: 'E_YAML', severity: 'error', message, file: shown, line: 1, column: 1 });
+    return [];
+  }
+  const out: Located[] = [];
+  // parseAllDocuments gives an empty list for an empty file, and a lone document otherwise.
+  for (const doc of Array.isArray(parsedDocs) ? parsedDocs : [parsedDocs]) {
+    for (const err of doc.errors) {
+      const { line, col } = lines.linePos(err.pos[0]);
+      const message = err.message.split('\n')[0] ?? err.message;
+      diagnostics.push({ code: 'E_YAML', severity: 'error', message, file: shown, line, column: col });
+    }
+    if (doc.errors.length > 0 || doc.contents === null) continue;
+    out.push({ file: shown, doc, lines, text });
+  }
+  return out;
 }

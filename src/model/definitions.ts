@@ -339,6 +339,12 @@ export interface SourceRef {
   readonly file: string;
   readonly line: number;
   readonly column: number;
+  /**
+   * For a document built in code (a `.ts`/`.mjs` module, or a document given to the loader), whose nodes have no
+   * line of their own: the document and the path inside it, e.g. `Runbook/web-drain spec.tasks.1.template`.
+   * Messages about the node start with it. (The line is the `define…()` call's, when known.)
+   */
+  readonly pointer?: string;
 }
 
 /** Every definition loaded from a set of files, by kind and name. */

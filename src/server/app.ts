@@ -39,6 +39,7 @@ import {
   parse,
 } from './schemas.js';
 import { readSeries, type SeriesSource } from './series.js';
+import { securityHeaders } from './security.js';
 import { serveWeb } from './static.js';
 
 export interface ServerOptions {
@@ -107,6 +108,7 @@ export function createServerApp(options: ServerOptions): ServerApp {
     metrics.observe(e);
   });
   const app = new Hono<AuthEnv>();
+  app.use(securityHeaders());
   app.onError((e, c) => errorResponse(c, e));
   app.notFound((c) => errorResponse(c, new MaelstromError('E_NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
 

@@ -42,8 +42,6 @@ export function serveWeb(app: Hono<AuthEnv>, webRoot: string): void {
       return c.body(body, 200, {
         'content-type': TYPES[extname(target)] ?? 'application/octet-stream',
         'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-        'x-content-type-options': 'nosniff',
-        'referrer-policy': 'no-referrer',
       });
     } catch {
       return c.text('The dashboard is not built: run `npm run build`.', 404);

@@ -9,7 +9,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { API_VERSION, Name } from '../../model/definitions.js';
 import { MaelstromError } from '../../model/errors.js';
-import { nodeAt } from '../../load/load.js';
+import { nodeAt } from '../../load/yaml-position.js';
 
 const Ident = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'an HAProxy backend or server name');
 

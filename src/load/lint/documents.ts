@@ -11,7 +11,8 @@ import {
 import { findCycles } from './cycles.js';
 import { lintConditions, lintStageValues } from './expressions.js';
 import { lintBinding, lintDeclarations, scopeOf, type Universe } from './params.js';
-import { repeats, suggest, type Reporter } from './report.js';
+import { repeats, type Reporter } from './report.js';
+import { suggest } from '../suggest.js';
 
 /** Words a stage's `next` may use besides another stage's name: the task ends in success, or fails. */
 export const NEXT_END = 'end';

@@ -10,7 +10,8 @@ import {
   splitInterpolation,
   type ExpressionScope,
 } from '../../expr/expressions.js';
-import { suggest, type Path, type Reporter } from './report.js';
+import type { Path, Reporter } from './report.js';
+import { suggest } from '../suggest.js';
 
 /** The names a literal may take, per entity type; undefined when no fleet is known (nothing to check against). */
 export interface Universe {

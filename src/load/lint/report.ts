@@ -1,7 +1,7 @@
 /** Collects lint diagnostics, each placed at the node it is about. */
-import type { Definitions, Kind } from '../../model/definitions.js';
+import type { Definitions, Kind, SourceRef } from '../../model/definitions.js';
 import type { ErrorCode } from '../../model/errors.js';
-import type { Diagnostic, Severity } from '../diagnostic.js';
+import { diagnosticAt, type Diagnostic, type Severity } from '../diagnostic.js';
 
 export type Path = readonly (string | number)[];
 
@@ -31,14 +31,14 @@ export class Reporter {
   private push(
     code: ErrorCode,
     severity: Severity,
-    at: { file: string; line: number; column: number } | undefined,
+    at: SourceRef | undefined,
     kind: Kind,
     name: string,
     message: string,
   ): void {
-    // Definitions built in code have no file; name the definition instead.
+    // Definitions made without the loader have no file; name the definition instead.
     const where = at ?? { file: `${kind}/${name}`, line: 1, column: 1 };
-    this.diagnostics.push({ code, severity, message, file: where.file, line: where.line, column: where.column });
+    this.diagnostics.push(diagnosticAt(code, severity, where, message));
   }
 }
 
@@ -57,37 +57,4 @@ export function repeats<T>(
     else out.push({ name: k, index, first });
   });
   return out;
-}
-
-/** "did you mean" for a misspelt name, when one known name is close. */
-export function suggest(name: string, known: Iterable<string>): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const k of known) {
-    const d = distance(name, k);
-    if (d < bestDistance) {
-      best = k;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(name.length / 3))
-    ? ` (did you mean "${best}"?)`
-    : '';
-}
-
-function distance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3) return Infinity;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (cur[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? Infinity;
 }
