@@ -37,8 +37,8 @@ const NOISE_INNOVATION = Math.sqrt(1 - NOISE_RHO * NOISE_RHO);
 /**
  * One service's flow through a tick, shared by its phases: the requests arriving per datacenter, and what the
  * service offered, served and failed so far. Offered and failed are requests per second; served, requests.
- * The totals accumulate in one place, in the phases' order, so that the sums come out the same to the last bit
- * however the phases are written. One per datacenter count, reused for every service and tick.
+ * Each total is one running sum across the phases, in their order: subtotals per phase would change the order
+ * of the additions, and with it the last bits. One per datacenter count, reused for every service and tick.
  */
 interface Flow {
   /** The service, and its row (s × D) in the per-service-and-datacenter arrays. */
@@ -69,6 +69,7 @@ function flowFor(D: number): Flow {
   return fl;
 }
 
+/** Steps the world by one tick (TICK_MS of simulated time). */
 export function tick(st: WorldState): void {
   const T = st.time + TICK_MS;
   applyDue(st, T);
