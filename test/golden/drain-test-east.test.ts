@@ -31,7 +31,8 @@ const jsonLines = (items: readonly unknown[]): string => items.map((x) => `${JSO
 const files = {
   events: 'events.jsonl',
   journal: 'journal.jsonl',
-  report: 'report.json',
+  // Not report*.json, which .gitignore keeps out of the repository (reports a user writes in the tree).
+  report: 'drain-report.json',
 } as const;
 
 let now: Record<keyof typeof files, string>;
