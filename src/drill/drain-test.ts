@@ -7,7 +7,7 @@ import type { Definitions, PacingMode } from '../model/definitions.js';
 import type { EngineEvent } from '../model/events.js';
 import { buildReport, type Report } from '../report/report.js';
 import type { StageLibrary } from '../stages/stage.js';
-import { runDrill } from './runner.js';
+import { runDrill, type DrillResult } from './runner.js';
 
 export interface DrainTestOptions {
   readonly definitions: Definitions;
@@ -21,6 +21,8 @@ export interface DrainTestOptions {
   readonly onEvent?: (pacer: string, event: EngineEvent) => void;
   /** Called as each phase starts: a pacer's run, or a what-if re-run. */
   readonly onPhase?: (phase: string) => void;
+  /** Called with each pacer's finished run (not the what-if re-runs): its simulator's journal, counters, series. */
+  readonly onDrill?: (pacer: string, result: DrillResult) => void;
 }
 
 /** drainSeconds of a plan in a report, the figure what-ifs compare. */
@@ -45,6 +47,7 @@ export async function runDrainTest(options: DrainTestOptions): Promise<Report[]>
       ...base,
       ...(options.onEvent ? { onEvent: (e: EngineEvent) => options.onEvent?.(label, e) } : {}),
     });
+    options.onDrill?.(label, result);
     let report = buildReport(result);
     const count = i === 0 ? (options.whatIfs ?? 3) : 0;
     const plan =

@@ -11,7 +11,7 @@ import type { TaskRecord } from '../store/store.js';
 import { allTrue, snapshotFor, type ConditionResult } from './conditions.js';
 import { executeTask } from './executor.js';
 import type { RunRuntime } from './runtime.js';
-import { allDone, readyTasks, waitingOn } from './scheduler.js';
+import { allDone, freeSlots, readyTasks, waitingOn } from './scheduler.js';
 
 /** A task blocked on its pre-conditions has never started (no startedAt). */
 export function isPreBlocked(rec: TaskRecord): boolean {
@@ -178,7 +178,7 @@ export async function driveRun(rt: RunRuntime): Promise<void> {
       const rec = rt.task(t.id);
       if (isResumable(rec) && !rt.executing.has(t.id) && !rt.held.has(t.id)) startExecution(rt, t.id);
     }
-    await startReady(rt, rt.compiled.concurrency - rt.executing.size);
+    await startReady(rt, freeSlots(rt.compiled.concurrency, rt.executing.size));
     if (isTerminalRun(rt.run.state) || rt.run.state === 'paused' || rt.run.state === 'aborting') continue;
 
     if (allDone(rt.tasks) && rt.executing.size === 0) {

@@ -60,6 +60,14 @@ export function readyTasks(
     .sort((a, b) => a.priority - b.priority || (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
 }
 
+/**
+ * How many more tasks may start now: the plan's concurrency less the tasks executing, resumed ones included, and
+ * never fewer than none (a resumed run can find more executing than a lowered concurrency allows).
+ */
+export function freeSlots(concurrency: number, executing: number): number {
+  return Math.max(0, concurrency - executing);
+}
+
 /** Whether every task is done (succeeded or skipped), so the run has succeeded. */
 export function allDone(records: ReadonlyMap<string, TaskRecord>): boolean {
   for (const r of records.values()) if (!isDoneTask(r.state)) return false;

@@ -1,16 +1,21 @@
 /**
- * One step of the model: demand enters at the PoPs, is routed by the effective edge weights to datacenters and by
- * cluster weights to clusters, is served up to capacity (the excess queues briefly, then fails), and what is served
- * calls its dependencies in the same datacenter. Services are visited callers first, so one tick carries a request
- * down the whole call graph.
+ * One step of the model. Each service's flow, visited callers first so that one tick carries a request down the
+ * whole call graph, goes through five phases, in this order:
+ *
+ * 1. edge demand (`edgeDemand`): user demand enters at the PoPs and is routed by the effective edge weights;
+ * 2. writes (`writesToPrimary`): a stateful service's writes go to its primary's datacenter;
+ * 3. cluster routing (`routeArrivals`): from each datacenter where requests arrive, by its cluster table to
+ *    clusters, or through the datacenters that run the service when it does not run there;
+ * 4. serving (`serve`): each cluster serves up to its capacity; the excess queues briefly, then fails;
+ * 5. calls (`callDependencies`): what is served calls the service's dependencies in the same datacenter.
+ *
+ * Then replication and shard moves use the links, and the links' pass fraction for the next tick is set.
  */
 import {
   BASE_LATENCY_S,
   CATCH_UP_FACTOR,
   COLD_FACTOR,
-  CONNECT_COST,
   QUEUE_TIMEOUT_S,
-  SESSION_RPS,
   STREAM_FRACTION,
   TICK_MS,
   WARM_SLACK,
@@ -22,29 +27,59 @@ import {
 } from './constants.js';
 import { gaussian } from './demand.js';
 import { applyDue } from './schedule.js';
+import { internalSessions, stickySessions } from './sessions.js';
 import type { WorldState } from './state.js';
 
 const DT = TICK_MS / 1000;
 const NOISE_RHO = Math.exp(-DT / NOISE_TAU_S);
 const NOISE_INNOVATION = Math.sqrt(1 - NOISE_RHO * NOISE_RHO);
 
-/** Scratch arrays, per datacenter count, reused across ticks. */
-const scratch = new Map<number, { edge: Float64Array; rpc: Float64Array; dist: Float64Array }>();
+/**
+ * One service's flow through a tick, shared by its phases: the requests arriving per datacenter, and what the
+ * service offered, served and failed so far. Offered and failed are requests per second; served, requests.
+ * Each total is one running sum across the phases, in their order: subtotals per phase would change the order
+ * of the additions, and with it the last bits. One per datacenter count, reused for every service and tick.
+ */
+interface Flow {
+  /** The service, and its row (s × D) in the per-service-and-datacenter arrays. */
+  s: number;
+  base: number;
+  /** User requests per second entering at the edge, per datacenter they are routed to. */
+  readonly edge: Float64Array;
+  /** Calls per second from callers (and carried from the last tick), per datacenter they arrive in. */
+  readonly rpc: Float64Array;
+  /** The edge demand's share per datacenter (scratch of the edge phase). */
+  readonly dist: Float64Array;
+  offered: number;
+  failed: number;
+  served: number;
+}
 
+const flows = new Map<number, Flow>();
+
+function flowFor(D: number): Flow {
+  let fl = flows.get(D);
+  if (!fl) {
+    const edge = new Float64Array(D);
+    const rpc = new Float64Array(D);
+    const dist = new Float64Array(D);
+    fl = { s: 0, base: 0, edge, rpc, dist, offered: 0, failed: 0, served: 0 };
+    flows.set(D, fl);
+  }
+  return fl;
+}
+
+/** Steps the world by one tick (TICK_MS of simulated time). */
 export function tick(st: WorldState): void {
   const T = st.time + TICK_MS;
   applyDue(st, T);
   const { S, D } = st;
-  let sc = scratch.get(D);
-  if (!sc) {
-    sc = { edge: new Float64Array(D), rpc: new Float64Array(D), dist: new Float64Array(D) };
-    scratch.set(D, sc);
-  }
+  const fl = flowFor(D);
   const f = st.curve.factor(T);
   st.inbound.fill(0);
   st.crossRpcRate = 0;
   const order = st.world.order;
-  for (let k = 0; k < S; k++) flowService(st, order[k]!, f, sc.edge, sc.rpc, sc.dist);
+  for (let k = 0; k < S; k++) flowService(st, fl, order[k]!, f);
   replicate(st);
   moveShards(st);
   for (let d = 0; d < D; d++) {
@@ -59,245 +94,254 @@ export function tick(st: WorldState): void {
   st.tickNo++;
 }
 
-function flowService(
-  st: WorldState,
-  s: number,
-  f: number,
-  edge: Float64Array,
-  rpc: Float64Array,
-  dist: Float64Array,
-): void {
-  // Locals for the arrays touched per tick: keeps the hot loops free of property loads.
-  const {
-    offered: a_offered,
-    failed: a_failed,
-    load: a_load,
-    served: a_served,
-    effLoad: a_effLoad,
-    inflight: a_inflight,
-    rpcIn: a_rpcIn,
-    clusterLoad: a_clusterLoad,
-    inbound: a_inbound,
-    passFraction: a_passFraction,
-    lost: a_lost,
-    capFraction: a_capFraction,
-    warm: a_warm,
-    backlog: a_backlog,
-    jobFactor: a_jobFactor,
-    ownLatency: a_ownLatency,
-    capacity: a_capacity,
-    overloadSeconds: a_overloadSeconds,
-    maxUtilization: a_maxUtilization,
-    routeCl: a_routeCl,
-    routeFr: a_routeFr,
-    routeLen: a_routeLen,
-    nominal: a_nominal,
-    deployed: a_deployed,
-    edgeFrac: a_edgeFrac,
-    edgeShare: a_edgeShare,
-  } = st;
-  const { D, C, P, world } = st;
-  const svc = world.services[s]!;
+/** One service through one tick, phase by phase (the order matters: each phase adds to what the last left). */
+function flowService(st: WorldState, fl: Flow, s: number, f: number): void {
+  const svc = st.world.services[s]!;
+  beginFlow(st, fl, s);
+  if (svc.userFacing) edgeDemand(st, fl, f);
+  if (svc.type === 'stateful' && st.primary[s]! >= 0) writesToPrimary(st, fl);
+  routeArrivals(st, fl);
+  serve(st, fl);
+  callDependencies(st, fl);
+  st.offeredByService[s] = st.offeredByService[s]! + fl.offered * DT;
+  st.failedByService[s] = st.failedByService[s]! + fl.failed * DT;
+  st.servedByService[s] = st.servedByService[s]! + fl.served;
+  st.failedTotal += fl.failed * DT;
+  st.servedTotal += fl.served;
+  st.offeredTotal += fl.offered * DT;
+}
+
+/** Takes the calls that arrived since the last tick and clears the service's readings of the last one. */
+function beginFlow(st: WorldState, fl: Flow, s: number): void {
+  const { D, rpcIn, load, served, failed, effLoad, inflight, offered } = st;
   const base = s * D;
-  let offered = 0;
-  let failedCount = 0;
+  const { edge, rpc } = fl;
+  fl.s = s;
+  fl.base = base;
+  fl.offered = 0;
+  fl.failed = 0;
+  fl.served = 0;
   edge.fill(0);
   for (let d = 0; d < D; d++) {
-    rpc[d] = a_rpcIn[base + d]!;
-    a_rpcIn[base + d] = 0;
-    a_load[base + d] = 0;
-    a_served[base + d] = 0;
-    a_failed[base + d] = 0;
-    a_effLoad[base + d] = 0;
-    a_inflight[base + d] = 0;
-    a_offered[base + d] = 0;
+    rpc[d] = rpcIn[base + d]!;
+    rpcIn[base + d] = 0;
+    load[base + d] = 0;
+    served[base + d] = 0;
+    failed[base + d] = 0;
+    effLoad[base + d] = 0;
+    inflight[base + d] = 0;
+    offered[base + d] = 0;
   }
   st.unrouted[s] = 0;
+}
 
-  // ---- user demand at the edge
-  if (svc.userFacing) {
-    let noise = 1;
-    if (st.curve.noise > 0) {
-      // AR(1): keeps a unit variance while correlating over NOISE_TAU_S, so readings wander rather than flicker.
-      const n = NOISE_RHO * st.noiseState[s]! + NOISE_INNOVATION * gaussian(st.seed, s, st.tickNo);
-      st.noiseState[s] = n;
-      noise = Math.max(0, 1 + st.curve.noise * n);
-    }
-    const dem = svc.demand * f * noise;
-    st.demand[s] = dem;
-    dist.fill(0);
-    let routedShare = 0;
-    for (let p = 0; p < P; p++) {
-      const share = world.popShare[p]!;
-      const row = (s * P + p) * D;
-      let rowSum = 0;
-      for (let d = 0; d < D; d++) {
-        const fr = a_edgeFrac[row + d]!;
-        dist[d] = dist[d]! + share * fr;
-        rowSum += fr;
-      }
-      if (rowSum > 0) routedShare += share;
-    }
-    let popTotal = 0;
-    for (let p = 0; p < P; p++) popTotal += world.popShare[p]!;
-    for (let d = 0; d < D; d++) a_edgeShare[base + d] = routedShare > 0 ? dist[d]! / routedShare : 0;
-    if (svc.type === 'sticky') {
-      stickySessions(st, s, dem, dist, edge, popTotal - routedShare);
-    } else {
-      for (let d = 0; d < D; d++) edge[d] = dem * dist[d]!;
-      const lostDemand = dem * (popTotal - routedShare);
-      if (lostDemand > 0) {
-        st.unrouted[s] = lostDemand;
-        failedCount += lostDemand;
-        offered += lostDemand;
-      }
-    }
+/**
+ * Requests of the flow that fail in datacenter `d`: `sent − passed` of them (all of `sent` when nothing passed),
+ * counted there as offered and failed, and in the service's totals as failed.
+ */
+function fail(st: WorldState, fl: Flow, d: number, sent: number, passed = 0): void {
+  const j = fl.base + d;
+  fl.failed += sent - passed;
+  st.failed[j] = st.failed[j]! + sent - passed;
+  st.offered[j] = st.offered[j]! + sent - passed;
+}
+
+/** User demand at the edge (user-facing services): per datacenter by the effective edge fractions of the PoPs. */
+function edgeDemand(st: WorldState, fl: Flow, f: number): void {
+  const { D, P, world, edgeFrac, edgeShare } = st;
+  const { s, base, edge, dist } = fl;
+  const svc = world.services[s]!;
+  let noise = 1;
+  if (st.curve.noise > 0) {
+    // AR(1): keeps a unit variance while correlating over NOISE_TAU_S, so readings wander rather than flicker.
+    const n = NOISE_RHO * st.noiseState[s]! + NOISE_INNOVATION * gaussian(st.seed, s, st.tickNo);
+    st.noiseState[s] = n;
+    noise = Math.max(0, 1 + st.curve.noise * n);
   }
-
-  // ---- stateful writes go to the primary
-  if (svc.type === 'stateful' && st.primary[s]! >= 0) {
-    const pm = st.primary[s]!;
-    const promo = st.promotions.get(s);
-    const outage = promo !== undefined && st.time + TICK_MS > promo.catchUpEnd;
+  const dem = svc.demand * f * noise;
+  st.demand[s] = dem;
+  dist.fill(0);
+  let routedShare = 0;
+  for (let p = 0; p < P; p++) {
+    const share = world.popShare[p]!;
+    const row = (s * P + p) * D;
+    let rowSum = 0;
     for (let d = 0; d < D; d++) {
-      const wr = rpc[d]! * WRITE_FRACTION;
-      if (wr === 0 || pm === d) continue;
-      rpc[d] = rpc[d]! - wr;
-      offered += wr;
-      if (outage || a_lost[pm]) {
-        failedCount += wr;
-        a_failed[base + d] = a_failed[base + d]! + wr;
-        a_offered[base + d] = a_offered[base + d]! + wr;
-        continue;
-      }
-      st.crossRpcRate += wr;
-      a_inbound[pm] = a_inbound[pm]! + wr;
-      const pass = wr * a_passFraction[pm]!;
-      failedCount += wr - pass;
-      a_failed[base + pm] = a_failed[base + pm]! + (wr - pass);
-      a_offered[base + pm] = a_offered[base + pm]! + (wr - pass);
-      rpc[pm] = rpc[pm]! + pass;
-      offered -= pass; // counted again below as an arrival at the primary
+      const fr = edgeFrac[row + d]!;
+      dist[d] = dist[d]! + share * fr;
+      rowSum += fr;
     }
-    if (outage) {
-      for (let d = 0; d < D; d++) {
-        if (d !== pm) continue;
-        const wr = rpc[d]! * WRITE_FRACTION;
-        rpc[d] = rpc[d]! - wr;
-        offered += wr;
-        failedCount += wr;
-        a_failed[base + d] = a_failed[base + d]! + wr;
-        a_offered[base + d] = a_offered[base + d]! + wr;
-      }
-    }
+    if (rowSum > 0) routedShare += share;
   }
+  let popTotal = 0;
+  for (let p = 0; p < P; p++) popTotal += world.popShare[p]!;
+  for (let d = 0; d < D; d++) edgeShare[base + d] = routedShare > 0 ? dist[d]! / routedShare : 0;
+  if (svc.type === 'sticky') {
+    stickySessions(st, s, dem, dist, edge, popTotal - routedShare);
+    return;
+  }
+  for (let d = 0; d < D; d++) edge[d] = dem * dist[d]!;
+  const lostDemand = dem * (popTotal - routedShare);
+  if (lostDemand > 0) {
+    st.unrouted[s] = lostDemand;
+    fl.failed += lostDemand;
+    fl.offered += lostDemand;
+  }
+}
 
-  // ---- from each datacenter where requests arrive, to clusters
+/**
+ * A stateful service's writes go to the primary's datacenter, over the links into it; during the write outage of
+ * a promotion, and with the primary's datacenter lost, every write fails.
+ */
+function writesToPrimary(st: WorldState, fl: Flow): void {
+  const { D, lost, inbound, passFraction } = st;
+  const { s, rpc } = fl;
+  const pm = st.primary[s]!;
+  const promo = st.promotions.get(s);
+  const outage = promo !== undefined && st.time + TICK_MS > promo.catchUpEnd;
+  for (let d = 0; d < D; d++) {
+    const wr = rpc[d]! * WRITE_FRACTION;
+    if (wr === 0 || pm === d) continue;
+    rpc[d] = rpc[d]! - wr;
+    fl.offered += wr;
+    if (outage || lost[pm]) {
+      fail(st, fl, d, wr);
+      continue;
+    }
+    st.crossRpcRate += wr;
+    inbound[pm] = inbound[pm]! + wr;
+    const pass = wr * passFraction[pm]!;
+    fail(st, fl, pm, wr - pass);
+    rpc[pm] = rpc[pm]! + pass;
+    fl.offered -= pass; // counted again below as an arrival at the primary
+  }
+  if (outage) {
+    const wr = rpc[pm]! * WRITE_FRACTION;
+    rpc[pm] = rpc[pm]! - wr;
+    fl.offered += wr;
+    fail(st, fl, pm, wr);
+  }
+}
+
+/**
+ * From each datacenter where requests arrive (the edge's over the links into it, callers' from within), to
+ * clusters: by its cluster table where the service runs, else through the datacenters that run it.
+ */
+function routeArrivals(st: WorldState, fl: Flow): void {
+  const { D, inbound, lost, passFraction, deployed } = st;
+  const { base, edge, rpc } = fl;
   for (let d = 0; d < D; d++) {
     const e = edge[d]!;
     const r = rpc[d]!;
     if (e === 0 && r === 0) continue;
-    offered += e + r;
+    fl.offered += e + r;
     let src = r;
     if (e > 0) {
-      a_inbound[d] = a_inbound[d]! + e;
-      const pass = a_lost[d] ? 0 : e * a_passFraction[d]!;
-      if (e > pass) {
-        failedCount += e - pass;
-        a_failed[base + d] = a_failed[base + d]! + e - pass;
-        a_offered[base + d] = a_offered[base + d]! + e - pass;
-      }
+      inbound[d] = inbound[d]! + e;
+      const pass = lost[d] ? 0 : e * passFraction[d]!;
+      if (e > pass) fail(st, fl, d, e, pass);
       src += pass;
     }
     if (src === 0) continue;
-    if (a_lost[d]) {
-      failedCount += src;
-      a_failed[base + d] = a_failed[base + d]! + src;
-      a_offered[base + d] = a_offered[base + d]! + src;
+    if (lost[d]) {
+      fail(st, fl, d, src);
       continue;
     }
     const rpcPart = src > 0 ? r / src : 0;
-    if (a_deployed[base + d]) {
-      const ro = (base + d) * C;
-      const n = a_routeLen[base + d]!;
-      if (n === 0) {
-        failedCount += src;
-        a_failed[base + d] = a_failed[base + d]! + src;
-        a_offered[base + d] = a_offered[base + d]! + src;
-        continue;
-      }
-      for (let k = ro; k < ro + n; k++) {
-        const c = a_routeCl[k]!;
-        const flow = src * a_routeFr[k]!;
-        const to = world.clusterDc[c]!;
-        let pass = flow;
-        if (to !== d) {
-          a_inbound[to] = a_inbound[to]! + flow;
-          st.crossRpcRate += flow * rpcPart;
-          pass = a_lost[to] ? 0 : flow * a_passFraction[to]!;
-          if (flow > pass) {
-            failedCount += flow - pass;
-            a_failed[base + to] = a_failed[base + to]! + flow - pass;
-          }
-        }
-        a_offered[base + to] = a_offered[base + to]! + flow;
-        a_clusterLoad[s * C + c] = a_clusterLoad[s * C + c]! + pass;
-      }
-    } else {
-      // The service does not run here: the call goes to the datacenters that run it, in proportion to capacity,
-      // and on through that datacenter's cluster table (so a drained datacenter forwards it again).
-      let total = 0;
-      for (let to = 0; to < D; to++)
-        if (a_deployed[base + to] && !a_lost[to]) total += a_nominal[base + to]! * a_capFraction[base + to]!;
-      if (total === 0) {
-        failedCount += src;
-        a_failed[base + d] = a_failed[base + d]! + src;
-        a_offered[base + d] = a_offered[base + d]! + src;
-        continue;
-      }
-      for (let to = 0; to < D; to++) {
-        if (!a_deployed[base + to] || a_lost[to]) continue;
-        const flow = (src * a_nominal[base + to]! * a_capFraction[base + to]!) / total;
-        if (flow === 0) continue;
-        a_inbound[to] = a_inbound[to]! + flow;
-        st.crossRpcRate += flow * rpcPart;
-        const pass = flow * a_passFraction[to]!;
-        if (flow > pass) {
-          failedCount += flow - pass;
-          a_failed[base + to] = a_failed[base + to]! + flow - pass;
-          a_offered[base + to] = a_offered[base + to]! + flow - pass;
-        }
-        const ro = (base + to) * C;
-        const n = a_routeLen[base + to]!;
-        if (n === 0) {
-          failedCount += pass;
-          a_failed[base + to] = a_failed[base + to]! + pass;
-          a_offered[base + to] = a_offered[base + to]! + pass;
-          continue;
-        }
-        for (let k = ro; k < ro + n; k++) {
-          const c = a_routeCl[k]!;
-          const f2 = pass * a_routeFr[k]!;
-          const e2 = world.clusterDc[c]!;
-          let p2 = f2;
-          if (e2 !== to) {
-            a_inbound[e2] = a_inbound[e2]! + f2;
-            st.crossRpcRate += f2 * rpcPart;
-            p2 = a_lost[e2] ? 0 : f2 * a_passFraction[e2]!;
-            if (f2 > p2) {
-              failedCount += f2 - p2;
-              a_failed[base + e2] = a_failed[base + e2]! + f2 - p2;
-            }
-          }
-          a_offered[base + e2] = a_offered[base + e2]! + f2;
-          a_clusterLoad[s * C + c] = a_clusterLoad[s * C + c]! + p2;
-        }
+    if (deployed[base + d]) routeToClusters(st, fl, d, src, rpcPart);
+    else forward(st, fl, d, src, rpcPart);
+  }
+}
+
+/**
+ * The service does not run in `from`: the call goes to the datacenters that run it, in proportion to capacity,
+ * and on through that datacenter's cluster table (so a drained datacenter forwards it again).
+ */
+function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: number): void {
+  const { D, inbound, lost, passFraction, deployed, nominal, capFraction } = st;
+  const { base } = fl;
+  let total = 0;
+  for (let to = 0; to < D; to++)
+    if (deployed[base + to] && !lost[to]) total += nominal[base + to]! * capFraction[base + to]!;
+  if (total === 0) {
+    fail(st, fl, from, src);
+    return;
+  }
+  for (let to = 0; to < D; to++) {
+    if (!deployed[base + to] || lost[to]) continue;
+    const flow = (src * nominal[base + to]! * capFraction[base + to]!) / total;
+    if (flow === 0) continue;
+    inbound[to] = inbound[to]! + flow;
+    st.crossRpcRate += flow * rpcPart;
+    const pass = flow * passFraction[to]!;
+    if (flow > pass) fail(st, fl, to, flow, pass);
+    routeToClusters(st, fl, to, pass, rpcPart);
+  }
+}
+
+/**
+ * `src` requests per second in datacenter `from` go to clusters by its cluster table. A share bound for another
+ * datacenter crosses the links into it (cross-datacenter RPC for the part `rpcPart` that came from callers) and
+ * loses what they do not carry; with no route at all, everything fails where it is.
+ */
+function routeToClusters(st: WorldState, fl: Flow, from: number, src: number, rpcPart: number): void {
+  const { C, world, inbound, lost, passFraction, failed, offered, clusterLoad, routeCl, routeFr, routeLen } = st;
+  const { base } = fl;
+  const n = routeLen[base + from]!;
+  if (n === 0) {
+    fail(st, fl, from, src);
+    return;
+  }
+  const ro = (base + from) * C;
+  const row = fl.s * C;
+  for (let k = ro; k < ro + n; k++) {
+    const c = routeCl[k]!;
+    const flow = src * routeFr[k]!;
+    const to = world.clusterDc[c]!;
+    let pass = flow;
+    if (to !== from) {
+      inbound[to] = inbound[to]! + flow;
+      st.crossRpcRate += flow * rpcPart;
+      pass = lost[to] ? 0 : flow * passFraction[to]!;
+      if (flow > pass) {
+        // Lost on the links: failed here; offered in full just below, with what passed.
+        fl.failed += flow - pass;
+        failed[base + to] = failed[base + to]! + flow - pass;
       }
     }
+    offered[base + to] = offered[base + to]! + flow;
+    clusterLoad[row + c] = clusterLoad[row + c]! + pass;
   }
+}
 
-  // ---- serve in each cluster
-  let servedCount = 0;
+/**
+ * Each cluster serves up to its capacity (less for the cold part of its load), queues at most QUEUE_TIMEOUT_S of
+ * it and fails the rest; the datacenter's readings are the sums over its clusters.
+ */
+function serve(st: WorldState, fl: Flow): void {
+  const {
+    D,
+    C,
+    world,
+    clusterLoad: a_clusterLoad,
+    lost: a_lost,
+    nominal: a_nominal,
+    capFraction: a_capFraction,
+    deployed: a_deployed,
+    jobFactor: a_jobFactor,
+    warm: a_warm,
+    backlog: a_backlog,
+    ownLatency: a_ownLatency,
+    load: a_load,
+    served: a_served,
+    failed: a_failed,
+    effLoad: a_effLoad,
+    capacity: a_capacity,
+    inflight: a_inflight,
+    overloadSeconds: a_overloadSeconds,
+    maxUtilization: a_maxUtilization,
+  } = st;
+  const { s, base } = fl;
   for (let d = 0; d < D; d++) {
     if (!a_deployed[base + d]) continue;
     const cls = world.dcClusters[d]!;
@@ -323,8 +367,8 @@ function flowService(
       const srv = Math.min(work, rate * DT);
       const rem = work - srv;
       const limit = rate * QUEUE_TIMEOUT_S;
-      const fl = rem > limit ? rem - limit : 0;
-      const bl = rem - fl;
+      const timedOut = rem > limit ? rem - limit : 0;
+      const bl = rem - timedOut;
       a_backlog[i] = bl;
       const rho = K > 0 ? E / K : 0;
       const r4 = rho * rho * rho * rho;
@@ -332,7 +376,7 @@ function flowService(
         K > 0 ? BASE_LATENCY_S * (1 + (2 * r4) / (1 - Math.min(rho, 0.95))) + (rate > 0 ? bl / rate : 0) : 0;
       load += L;
       served += srv;
-      failed += fl;
+      failed += timedOut;
       eff += E;
       cap += K;
       inflight += bl;
@@ -344,104 +388,30 @@ function flowService(
     a_effLoad[j] = eff;
     a_capacity[j] = cap;
     a_inflight[j] = inflight;
-    servedCount += served;
-    failedCount += failed;
+    fl.served += served;
+    fl.failed += failed;
     const util = cap > 0 ? eff / cap : load > 0 ? Number.POSITIVE_INFINITY : 0;
     if (util > 1) a_overloadSeconds[j] = a_overloadSeconds[j]! + DT;
     if (util > a_maxUtilization[j]! && Number.isFinite(util)) a_maxUtilization[j] = util;
   }
+}
 
-  // ---- what is served calls its dependencies from the same datacenter
+/**
+ * What is served calls each callee `fanout` times from the same datacenter: served in this tick, since callees are
+ * visited after their callers, except across a dependency cycle's back edge (the next tick).
+ */
+function callDependencies(st: WorldState, fl: Flow): void {
+  const { D, rpcIn, served } = st;
+  const { s, base } = fl;
+  const svc = st.world.services[s]!;
   for (const callee of svc.callees) {
     const cb = callee.service * D;
     for (let d = 0; d < D; d++) {
-      const srv = a_served[base + d]!;
-      if (srv > 0) a_rpcIn[cb + d] = a_rpcIn[cb + d]! + srv * callee.fanout;
+      const srv = served[base + d]!;
+      if (srv > 0) rpcIn[cb + d] = rpcIn[cb + d]! + srv * callee.fanout;
     }
   }
   if (svc.type === 'sticky' && !svc.userFacing) internalSessions(st, s);
-
-  st.offeredByService[s] = st.offeredByService[s]! + offered * DT;
-  st.failedByService[s] = st.failedByService[s]! + failedCount * DT;
-  st.servedByService[s] = st.servedByService[s]! + servedCount;
-  st.failedTotal += failedCount * DT;
-  st.servedTotal += servedCount;
-  st.offeredTotal += offered * DT;
-}
-
-/**
- * Sessions of a user-facing sticky service: new ones follow the edge weights, established ones stay where they
- * are until they end, are torn down (and reconnect through the edge), or their datacenter is lost.
- */
-function stickySessions(
-  st: WorldState,
-  s: number,
-  dem: number,
-  dist: Float64Array,
-  edge: Float64Array,
-  unroutedShare: number,
-): void {
-  const { D } = st;
-  const svc = st.world.services[s]!;
-  const life = svc.sessionMs / 1000;
-  const base = s * D;
-  const newSessions = (dem / (SESSION_RPS * life)) * DT;
-  let reconnects = 0;
-  for (let d = 0; d < D; d++) {
-    let sess = st.sessions[base + d]!;
-    if (st.lost[d]) {
-      reconnects += sess;
-      st.sessions[base + d] = 0;
-      continue;
-    }
-    sess -= (sess * DT) / life;
-    const td = Math.min(sess, st.teardownRate[base + d]! * DT);
-    st.sessions[base + d] = wholeSessions(sess - td);
-    reconnects += td;
-  }
-  const connecting = newSessions + reconnects;
-  for (let d = 0; d < D; d++) {
-    const c = connecting * dist[d]!;
-    if (!st.lost[d]) st.sessions[base + d] = st.sessions[base + d]! + c;
-    edge[d] = st.sessions[base + d]! * SESSION_RPS + (c * CONNECT_COST) / DT;
-  }
-  // Connections from PoPs with no route fail; their sessions are lost rather than retried.
-  // (Taken from the PoP shares, not from summing `dist`, so that a fully routed service loses exactly nothing.)
-  const unrouted = (connecting * unroutedShare * CONNECT_COST) / DT;
-  if (unrouted > 0) {
-    st.unrouted[s] = unrouted;
-    st.failedByService[s] = st.failedByService[s]! + unrouted * DT;
-    st.failedTotal += unrouted * DT;
-    st.offeredByService[s] = st.offeredByService[s]! + unrouted * DT;
-    st.offeredTotal += unrouted * DT;
-  }
-}
-
-/**
- * Sessions are modelled as a fluid, which decays towards zero without ever reaching it; less than half a session
- * left is no session, so that "all sessions have ended" can become true.
- */
-function wholeSessions(n: number): number {
-  return n < 0.5 ? 0 : n;
-}
-
-/** Sessions of an internal sticky service follow what it serves, and a teardown reconnects through the callers. */
-function internalSessions(st: WorldState, s: number): void {
-  const { D } = st;
-  const life = st.world.services[s]!.sessionMs / 1000;
-  const base = s * D;
-  for (let d = 0; d < D; d++) {
-    const target = st.served[base + d]! / SESSION_RPS;
-    let sess = st.sessions[base + d]!;
-    if (st.lost[d]) {
-      st.sessions[base + d] = 0;
-      continue;
-    }
-    sess += (target - sess) * Math.min(1, DT / life);
-    const td = Math.min(sess, st.teardownRate[base + d]! * DT);
-    st.sessions[base + d] = wholeSessions(sess - td);
-    if (td > 0) st.rpcIn[base + d] = st.rpcIn[base + d]! + (td * CONNECT_COST) / DT;
-  }
 }
 
 /** Replication streams and the catch-up of replicas, which share the links into the replica's datacenter. */
