@@ -61,7 +61,13 @@ export { compilePlan } from './plan/compile.js';
 export type { CompiledPlan, PlannedTask } from './model/compiled.js';
 
 // Running: the controller, the simulator as a backend, a store, and the virtual clock a rehearsal runs on.
-export { createController, type ControllerOptions, type EngineController } from './engine/create-controller.js';
+export {
+  createController,
+  type ControllerOptions,
+  type ControllerStore,
+  type EngineController,
+  type LeasePolicy,
+} from './compose/controller.js';
 export type { Actor, Controller, OperatorCommand, RunView, TaskView } from './engine/controller.js';
 export { createSimBackend, type SimBackend, type SimBackendOptions } from './backends/sim/backend.js';
 export type { Backend } from './backends/backend.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimBackend, type SimBackend } from '../src/backends/sim/backend.js';
 import { createToken } from '../src/cli/token.js';
-import { createController, type EngineController } from '../src/engine/create-controller.js';
+import { createController, type EngineController } from '../src/compose/controller.js';
 import { loadOrFail } from '../src/load/check.js';
 import { createServerApp, type ServerApp } from '../src/server/app.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -27,7 +27,7 @@ beforeAll(async () => {
   store = createSqliteStore({ path: ':memory:' });
   await store.init();
   token = await createToken(store, 'viewer', 'viewer-1');
-  controller = createController({ definitions, backend, store, clock: backend.clock });
+  controller = await createController({ definitions, backend, store, clock: backend.clock, requestPollMs: false });
   await controller.start();
   webRoot = mkdtempSync(join(tmpdir(), 'maelstrom-web-'));
   mkdirSync(join(webRoot, 'assets'));

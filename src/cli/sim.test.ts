@@ -63,7 +63,9 @@ describe('maelstrom sim', () => {
     const sim = startSim(['no-such', '-f', 'examples/', '--port', '0']);
     sim.url.catch(() => undefined);
     expect(await sim.exit).toBe(4);
-    expect(sim.output()).toContain('no scenario "no-such" (scenarios: drain-test-east, fibre-cut-east, receiver-degrades)');
+    expect(sim.output()).toContain(
+      'no scenario "no-such" (scenarios: drain-test-east, fibre-cut-east, receiver-degrades)',
+    );
     expect(sim.output()).not.toMatch(/\n\s+at /);
   }, 30_000);
 });
