@@ -291,8 +291,9 @@ export function createController(options: ControllerOptions): EngineController {
       for (const run of await store.listRuns({ active: true })) {
         const rt = await runtimeOf(run.id);
         if (rt.run.state === 'aborting') {
-          // The controller died while stopping this run: finish the stop.
-          await finishStop(rt, /halted/.test(rt.run.reason ?? '') ? 'halted' : 'aborted', rt.run.reason ?? 'aborted');
+          // The controller died while stopping this run: finish the stop as it was meant, by the stored intent.
+          const intent = rt.run.stopIntent ?? 'aborted';
+          await finishStop(rt, intent, rt.run.reason ?? intent);
           continue;
         }
         logger.info(`resuming run ${run.id} of ${run.plan} (${run.state})`);

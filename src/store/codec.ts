@@ -6,7 +6,7 @@
  * the column alone when the key is not in the patch at all.
  */
 import type { EngineEvent } from '../model/events.js';
-import type { RunState, TaskState } from '../model/states.js';
+import type { RunState, StopIntent, TaskState } from '../model/states.js';
 import type { AuditEntry, Role, RunPatch, RunRecord, TaskPatch, TaskRecord, TokenRecord } from './store.js';
 import type { CompiledPlan } from '../model/compiled.js';
 
@@ -53,6 +53,7 @@ export const RUN_COLUMNS = [
   'critical_path',
   'analysis',
   'actor',
+  'stop_intent',
 ] as const;
 
 export function runRow(r: RunRecord): SqlValue[] {
@@ -70,6 +71,7 @@ export function runRow(r: RunRecord): SqlValue[] {
     json(r.criticalPath),
     json(r.analysis),
     opt(r.actor),
+    opt(r.stopIntent),
   ];
 }
 
@@ -88,6 +90,7 @@ export function rowRun(row: Row): RunRecord {
     criticalPath: parseJson(row.critical_path) as readonly string[] | undefined,
     analysis: parseJson(row.analysis),
     actor: str(row.actor),
+    stopIntent: str(row.stop_intent) as StopIntent | undefined,
   });
 }
 
@@ -98,6 +101,7 @@ const RUN_PATCH: Record<keyof Required<RunPatch>, [string, (v: never) => SqlValu
   reason: ['reason', opt],
   criticalPath: ['critical_path', json],
   analysis: ['analysis', json],
+  stopIntent: ['stop_intent', opt],
 };
 
 // ------------------------------------------------------------------------------------------------ tasks
