@@ -72,11 +72,14 @@ function checkPreflight(compiled: CompiledPlan): void {
   const bad = compiled.preflight.services.filter((s) => !s.ok);
   const lines = bad.map(
     (s) =>
-      `${s.service}: load ${Math.round(s.load)} rps to move, headroom ${Math.round(s.headroom)} rps at ${pct(compiled.preflight.targetUtilization)} target, receivers would reach ${pct(s.utilizationAfter)}${s.reason ? ` (${s.reason})` : ''}`,
+      `${s.service}: load ${Math.round(s.load)} rps to move, ` +
+      `headroom ${Math.round(s.headroom)} rps at ${pct(compiled.preflight.targetUtilization)} target, ` +
+      `receivers would reach ${pct(s.utilizationAfter)}${s.reason ? ` (${s.reason})` : ''}`,
   );
   throw new MaelstromError(
     'E_PREFLIGHT',
-    `plan "${compiled.plan}" fails the pre-flight check: the other datacenters cannot absorb ${compiled.datacenter}'s load — ${lines.join('; ')}`,
+    `plan "${compiled.plan}" fails the pre-flight check: ` +
+      `the other datacenters cannot absorb ${compiled.datacenter}'s load — ${lines.join('; ')}`,
     { details: compiled.preflight },
   );
 }
@@ -189,7 +192,9 @@ export function createController(options: ControllerOptions): EngineController {
       if (overlap.length > 0) {
         throw new MaelstromError(
           'E_CONFLICT',
-          `run ${other.id} (${other.plan}, ${other.state}) is already acting on ${overlap.slice(0, 5).join(', ')}${overlap.length > 5 ? ` and ${overlap.length - 5} more` : ''} in ${compiled.datacenter}; finish or abort it first`,
+          `run ${other.id} (${other.plan}, ${other.state}) is already acting on ${overlap.slice(0, 5).join(', ')}` +
+            `${overlap.length > 5 ? ` and ${overlap.length - 5} more` : ''} in ${compiled.datacenter}; ` +
+            'finish or abort it first',
           { details: { run: other.id, services: overlap } },
         );
       }

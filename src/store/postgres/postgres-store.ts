@@ -339,7 +339,8 @@ export function createPostgresStore(
         if (current && current.holder !== holder && current.expiresAt > now && current.holder !== takeFrom)
           return { name, ...current };
         await q(
-          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
+            'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
           [name, holder, until],
         );
         return { name, holder, expiresAt: until };

@@ -297,7 +297,8 @@ export function createSqliteStore(
         if (row && row.holder !== holder && row.expires_at > now && row.holder !== takeFrom)
           return { name, holder: row.holder, expiresAt: row.expires_at };
         d.prepare(
-          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
+            'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
         ).run(name, holder, until);
         return { name, holder, expiresAt: until };
       });
