@@ -19,7 +19,7 @@ import { listen, packageRoot, type RunningServer } from '../server/start.js';
 import type { Store } from '../store/store.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
 import { DEFAULT_LEASE_TTL_MS, leaseHolderName, tryAcquireLease, type HeldLease } from '../engine/lease.js';
-import { planJson } from './plan.js';
+import { planJson } from '../plan/index.js';
 import { openStore, STORE_HELP, storeLabel } from './run-options.js';
 
 export interface Serving {
