@@ -155,6 +155,7 @@ describe('server', () => {
     expect(defs.json.plans.map((p: { name: string }) => p.name)).toEqual([
       'evacuate-central',
       'evacuate-east',
+      'evacuate-east-approved',
       'evacuate-east-now',
       'evacuate-west',
       'restore-central',
