@@ -114,7 +114,8 @@ export default tseslint.config(
             {
               group: ['**/src/model/*', '!**/src/model/states', '!**/src/model/states.js'],
               allowTypeImports: true,
-              message: 'import the model’s types with `import type` (zod stays out of the bundle); states.ts may be imported',
+              message:
+                'import the model’s types with `import type` (zod stays out of the bundle); states.ts may be imported',
             },
           ],
         },
