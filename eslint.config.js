@@ -94,8 +94,8 @@ export default tseslint.config(
     'the simulator is a world, not a client of the engine',
   ),
   // The dashboard: React's rules of hooks, and the API's types from the model, never a copy of them. It may import
-  // the model's types (erased from the bundle) and the state rules of states.ts (which imports nothing); nothing else
-  // of src/, since it talks to the server only through the API.
+  // the model's types (erased from the bundle) and the rules of states.ts and roles.ts (which import nothing);
+  // nothing else of src/, since it talks to the server only through the API.
   {
     files: ['web/src/**/*.{ts,tsx}'],
     ...reactHooks.configs.flat.recommended,
@@ -112,10 +112,10 @@ export default tseslint.config(
               message: 'the dashboard talks to the server through the API only; it may use the model’s types',
             },
             {
-              group: ['**/src/model/*', '!**/src/model/states', '!**/src/model/states.js'],
+              group: ['**/src/model/*', '!**/src/model/states', '!**/src/model/roles'],
               allowTypeImports: true,
               message:
-                'import the model’s types with `import type` (zod stays out of the bundle); states.ts may be imported',
+                'import the model’s types with `import type` (zod stays out of the bundle); the rules of states.ts and roles.ts may be imported',
             },
           ],
         },

@@ -10,6 +10,7 @@ import type { CompiledPlan } from '../model/compiled.js';
 import type { Definitions } from '../model/definitions.js';
 import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
+import { hasRole } from '../model/roles.js';
 import { isTerminalRun } from '../model/states.js';
 import { compilePlan } from '../plan/index.js';
 import { stageActions, stages as defaultStages, isStageKind } from '../stages/index.js';
@@ -55,7 +56,7 @@ export interface EngineController extends Controller {
 const silent: Logger = { info: () => undefined, warn: () => undefined };
 
 function mayOperate(actor: Actor): void {
-  if (actor.role === 'viewer')
+  if (!hasRole(actor.role, 'operator'))
     throw new MaelstromError(
       'E_FORBIDDEN',
       `${actor.name} is a viewer: operator actions need the operator or admin role`,

@@ -11,6 +11,7 @@ import { Preflight } from './compiled.js';
 import { Direction, ParamValue, TrafficType } from './definitions.js';
 import { ErrorCode } from './errors.js';
 import { ServiceReading } from './readings.js';
+import { ROLES } from './roles.js';
 import { CommandAction, OperatorAction, RunAction, RunState, TaskAction, TaskState } from './states.js';
 
 // --------------------------------------------------------------------------------------------- names
@@ -24,7 +25,7 @@ export const CommandActionSchema = z.enum(CommandAction);
 export const OperatorActionSchema = z.enum(OperatorAction);
 export const ErrorCodeSchema = z.enum(ErrorCode);
 
-export const Role = z.enum(['viewer', 'operator', 'admin']).meta({
+export const Role = z.enum(ROLES).meta({
   description: 'viewer reads; operator also starts runs and acts on them; admin also reads the audit log',
 });
 export type Role = z.infer<typeof Role>;

@@ -8,9 +8,10 @@
  */
 import type { CompiledPlan } from '../model/compiled.js';
 import type { EngineEvent } from '../model/events.js';
+import type { Role } from '../model/roles.js';
 import type { RunState, StopIntent, TaskState } from '../model/states.js';
 
-export type Role = 'viewer' | 'operator' | 'admin';
+export type { Role } from '../model/roles.js';
 
 export interface TokenRecord {
   readonly id: string;

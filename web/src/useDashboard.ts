@@ -4,6 +4,7 @@
  * what this returns and call its actions; none of them fetches anything itself.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { hasRole } from '../../src/model/roles';
 import { isTerminalRun } from '../../src/model/states';
 import {
   api,
@@ -196,7 +197,7 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
 
   return {
     ...(me ? { me } : {}),
-    canOperate: me?.role === 'operator' || me?.role === 'admin',
+    canOperate: me !== undefined && hasRole(me.role, 'operator'),
     ...(error !== undefined ? { error } : {}),
     plans,
     plan,
