@@ -115,7 +115,8 @@ export default tseslint.config(
               group: ['**/src/model/*', '!**/src/model/states', '!**/src/model/roles'],
               allowTypeImports: true,
               message:
-                'import the model’s types with `import type` (zod stays out of the bundle); the rules of states.ts and roles.ts may be imported',
+                'import the model’s types with `import type` (zod stays out of the bundle); ' +
+                'the rules of states.ts and roles.ts may be imported',
             },
           ],
         },

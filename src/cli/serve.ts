@@ -190,7 +190,9 @@ export function registerServe(program: Command): void {
         lease,
       });
       process.stdout.write(
-        `maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); create a token with \`maelstrom token create --role operator${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`,
+        `maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); ` +
+          `create a token with \`maelstrom token create --role operator` +
+          `${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`,
       );
       const lost = await Promise.race([signalled.then(() => undefined), lease.lost]);
       await serving.close();
@@ -224,7 +226,8 @@ async function standBy(store: Store, signalled: Promise<void>): Promise<HeldLeas
     }
     if (shown !== attempt.holder) {
       process.stdout.write(
-        `maelstrom serve: standing by: ${attempt.holder} drives this store (lease until ${new Date(attempt.expiresAt).toISOString()}); taking over when it stops\n`,
+        `maelstrom serve: standing by: ${attempt.holder} drives this store ` +
+          `(lease until ${new Date(attempt.expiresAt).toISOString()}); taking over when it stops\n`,
       );
       shown = attempt.holder;
     }
