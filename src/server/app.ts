@@ -45,6 +45,7 @@ import {
   FleetQuery,
   HaltBody,
   HistoryQuery,
+  PlanName,
   RunId,
   RunsQuery,
   SeriesQuery,
@@ -241,7 +242,7 @@ export function createServerApp(options: ServerOptions): ServerApp {
   });
 
   app.get('/api/v1/definitions/plans/:name', async (c) => {
-    const name = c.req.param('name');
+    const name = parse(PlanName, c.req.param('name'), 'plan name');
     if (!definitions.plans.has(name)) throw new MaelstromError('E_NOT_FOUND', `no plan named "${name}"`);
     const compiled = await controller.preview(name);
     return c.json((options.planView ?? planJson)(compiled));
