@@ -6,6 +6,8 @@
 import { criticalPath, type CriticalStage, type TimedStage } from '../analysis/critical-path.js';
 import type { SeriesMetric } from '../sim/types.js';
 import { isDoneTask } from '../model/states.js';
+import { healthReads } from '../faults/lineage.js';
+import { checkProperties, violationsOf, type PropertyName } from '../faults/properties.js';
 import type { DrillRecord } from './input.js';
 
 export interface StepReport {
@@ -89,6 +91,8 @@ export interface Report {
   readonly scenario: string;
   readonly pacing: string;
   readonly outcome: string;
+  /** Properties of a good outcome this drill broke (docs/report.md); empty for a good outcome. */
+  readonly violations: readonly PropertyName[];
   readonly plans: readonly PlanReport[];
   readonly overloadSeconds: number;
   readonly maxUtilization: number;
@@ -335,6 +339,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
     scenario: result.scenario.metadata.name,
     pacing: result.pacing,
     outcome,
+    violations: violationsOf(checkProperties(result, healthReads(result))),
     plans,
     overloadSeconds: round(overload, 1),
     maxUtilization: round(maxUtil, 4),
