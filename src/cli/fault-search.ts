@@ -46,12 +46,13 @@ function wholeNumber(text: string | undefined, flag: string, fallback: number, m
 /** Whether loading `-f source` would read files at `path` (a directory source reads everything below it). */
 function readsFrom(source: string, path: string): boolean {
   const abs = resolve(source);
-  let dir = false;
-  try {
-    dir = statSync(abs).isDirectory();
-  } catch {
-    return false;
-  }
+  const dir = (() => {
+    try {
+      return statSync(abs).isDirectory();
+    } catch {
+      return false;
+    }
+  })();
   return dir && (path === abs || path.startsWith(abs + sep));
 }
 

@@ -104,12 +104,15 @@ export class LineageHypotheses {
     if (open.length === 0 || this.chained.length === 0) return [];
     const out: number[][] = [];
     const goal = Logic.or(open);
-    while (out.length < count && this.size <= this.maxFaults) {
+    let size = this.size;
+    while (out.length < count && size <= this.maxFaults) {
       const notYet = out.map((h) => Logic.not(Logic.and(h.map(fault))));
-      const solution = this.solver.solveAssuming(Logic.and(goal, this.atMost(this.size), ...notYet));
+      const solution = this.solver.solveAssuming(Logic.and(goal, this.atMost(size), ...notYet));
       if (!solution) {
-        // Every hypothesis of this size is proposed or ruled out; the formula only grows, so it stays so.
-        this.size++;
+        // Nothing of this size is left. With no hypothesis pending that stays so (the formula only grows); with some
+        // pending, a survivor among them may open its supersets again, so only this batch moves on.
+        if (out.length === 0) this.size = size + 1;
+        size++;
         continue;
       }
       const ids = solution

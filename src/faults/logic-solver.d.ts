@@ -9,14 +9,14 @@ declare module 'logic-solver' {
     getTrueVars(): string[];
     evaluate(formula: Formula): boolean;
   }
-  class Solver {
+  interface Solver {
     require(...formulas: Formula[]): void;
     forbid(...formulas: Formula[]): void;
     solve(): Solution | null;
     solveAssuming(formula: Formula): Solution | null;
   }
   const Logic: {
-    Solver: typeof Solver;
+    Solver: new () => Solver;
     TRUE: Formula;
     FALSE: Formula;
     not(f: Formula): Formula;

@@ -7,7 +7,7 @@
 import { compileExpression, evaluate, isExpressionError, type ExpressionScope } from '../expr/expressions.js';
 import type { PlannedTask } from '../model/compiled.js';
 import type { Fleet } from '../model/definitions.js';
-import type { DatacenterReading, FleetSnapshot, ServiceReading } from '../model/readings.js';
+import type { DatacenterReading, FleetSnapshot } from '../model/readings.js';
 
 type MutableDc = { -readonly [K in keyof DatacenterReading]: DatacenterReading[K] };
 type MutableService = {
@@ -60,7 +60,7 @@ export function conditionReads(
     const services: Record<string, MutableService> = {};
     for (const s of fleet.spec.services)
       services[s.name] = { datacenters: Object.fromEntries(fleet.spec.datacenters.map((d) => [d.name, {}])) };
-    const snapshot: FleetSnapshot = { time: 0, services: services as Record<string, ServiceReading> };
+    const snapshot: FleetSnapshot = { time: 0, services };
     const context = { snapshot, params: task.params, fleet, targetUtilization };
     // Each round supplies one more reading; a condition reads at most every figure of every datacenter.
     for (let round = 0; round < 200; round++) {

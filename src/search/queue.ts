@@ -66,9 +66,7 @@ export function createQueuePool(options: PoolOptions & { readonly url: string })
           opts: { removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } },
         })),
       );
-      return Promise.all(
-        added.map((job) => job.waitUntilFinished(events, JOB_TIMEOUT_MS) as Promise<ExecutionOutcome>),
-      );
+      return Promise.all(added.map((job): Promise<ExecutionOutcome> => job.waitUntilFinished(events, JOB_TIMEOUT_MS)));
     },
     close: async () => {
       await events.close();
