@@ -96,6 +96,15 @@ export async function startQueueWorker(options: {
     },
     { connection: connectionOf(options.url), concurrency: options.concurrency ?? 1 },
   );
+  // A lost connection is retried by the client; say so once rather than on every attempt.
+  let warned = false;
+  worker.on('error', (e) => {
+    if (!warned) process.stderr.write(`worker: ${e.message} (retrying)\n`);
+    warned = true;
+  });
+  worker.on('ready', () => {
+    warned = false;
+  });
   await worker.waitUntilReady();
   return { close: () => worker.close() };
 }
