@@ -62,6 +62,8 @@ export interface SearchSettings {
   readonly budget: number;
   readonly seed: number;
   readonly kinds: readonly SearchKind[];
+  /** Stops once this many counterexamples are found (benchmarks: executions to the first one). */
+  readonly stopAfter?: number;
 }
 
 export interface Counterexample {
@@ -247,7 +249,7 @@ export async function searchFaults(
     const tried = new Set<string>();
     const n = vocabulary.candidates.length;
     let misses = 0;
-    while (executions < settings.budget && n > 0) {
+    while (executions < settings.budget && n > 0 && counterexamples.length < (settings.stopAfter ?? Infinity)) {
       const batch: ReturnType<typeof jobOf>[] = [];
       while (batch.length < Math.min(BATCH, settings.budget - executions) && misses < 10_000) {
         const k = 1 + Math.floor(rng() * Math.min(settings.maxFaults, n));
@@ -282,7 +284,7 @@ export async function searchFaults(
     for (const p of PROPERTY_NAMES) hypotheses.addDerivation(p, clauseOf(vocabulary, lineage, p, except));
   };
   learn(zero.lineage, new Set());
-  while (executions < settings.budget) {
+  while (executions < settings.budget && counterexamples.length < (settings.stopAfter ?? Infinity)) {
     const next = hypotheses.next(Math.min(BATCH, settings.budget - executions));
     if (next.length === 0) return done(true);
     const batch = next.map((ids, i) => jobOf(executions + i, ids));

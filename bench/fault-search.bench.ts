@@ -1,0 +1,117 @@
+/**
+ * The fault search's figures: executions to the first counterexample, lineage against random (the mean of five
+ * random seeds), summed over drain-test-east, fibre-cut-east and a generated five-datacenter fleet; the wall time of
+ * 200 executions of drain-test-east on two worker threads; and the speed-up from one worker to two. The machine's
+ * load average is reported beside them, since it is shared.
+ */
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { searchFaults, type SearchSettings, type Strategy } from '../src/faults/search.js';
+import { SEARCH_KINDS } from '../src/faults/vocabulary.js';
+import { loadOrFail } from '../src/load/check.js';
+import type { DefinitionDocument } from '../src/model/define.js';
+import type { Definitions } from '../src/model/definitions.js';
+import { createThreadPool } from '../src/search/threads.js';
+import { generateFleetDocuments } from './generate-fleet.js';
+
+const examples = fileURLToPath(new URL('../examples', import.meta.url));
+/** Executions at most in the search for a first counterexample (a search that finds none counts as this many). */
+const FIRST_BUDGET = Number(process.env.FAULT_BENCH_FIRST_BUDGET ?? 80);
+const THROUGHPUT = Number(process.env.FAULT_BENCH_EXECUTIONS ?? 200);
+const WORKERS = 2;
+
+async function generated(): Promise<Definitions> {
+  const docs = generateFleetDocuments({ services: 12, datacenters: 5 }) as DefinitionDocument[];
+  const scenario = {
+    apiVersion: 'maelstrom/v1',
+    kind: 'Scenario',
+    metadata: { name: 'drain-test-dc0' },
+    spec: {
+      fleet: 'generated',
+      seed: 5,
+      start: '2026-03-02T19:30:00Z',
+      duration: '6h',
+      load: { curve: 'diurnal', peak: '20:00', trough: 0.45, noise: 0.02 },
+      run: [{ at: '5m', plan: 'evacuate-dc0' }],
+    },
+  } as DefinitionDocument;
+  return loadOrFail([...docs, scenario], { warn: () => undefined });
+}
+
+async function firstCounterexample(definitions: Definitions, scenario: string, strategy: Strategy, seed: number) {
+  const pool = createThreadPool({ definitions, workers: WORKERS });
+  const settings: SearchSettings = {
+    strategy,
+    maxFaults: 2,
+    budget: FIRST_BUDGET,
+    seed,
+    kinds: SEARCH_KINDS,
+    stopAfter: 1,
+  };
+  try {
+    const r = await searchFaults(definitions.scenarios.get(scenario)!, settings, pool.run);
+    return {
+      first: r.firstCounterexample ?? FIRST_BUDGET,
+      found: r.firstCounterexample !== null,
+      faults: r.counterexamples[0]?.keys ?? [],
+    };
+  } finally {
+    await pool.close();
+  }
+}
+
+async function throughput(definitions: Definitions, executions: number, workers: number) {
+  const pool = createThreadPool({ definitions, workers });
+  const t0 = performance.now();
+  try {
+    const r = await searchFaults(
+      definitions.scenarios.get('drain-test-east')!,
+      { strategy: 'random', maxFaults: 2, budget: executions, seed: 1, kinds: SEARCH_KINDS },
+      pool.run,
+    );
+    return { executions: r.executions, seconds: Math.round((performance.now() - t0) / 100) / 10 };
+  } finally {
+    await pool.close();
+  }
+}
+
+export async function bench(): Promise<Record<string, unknown>> {
+  const load = [loadavg()[0]!];
+  const reference = await loadOrFail([examples], { warn: () => undefined });
+  const targets: [string, Definitions, string][] = [
+    ['drain-test-east', reference, 'drain-test-east'],
+    ['fibre-cut-east', reference, 'fibre-cut-east'],
+    ['generated-5dc', await generated(), 'drain-test-dc0'],
+  ];
+  const perScenario: Record<string, unknown> = {};
+  let lineageSum = 0;
+  let randomSum = 0;
+  for (const [label, defs, scenario] of targets) {
+    const lineage = await firstCounterexample(defs, scenario, 'lineage', 1);
+    const random = [];
+    for (let seed = 1; seed <= 5; seed++) random.push(await firstCounterexample(defs, scenario, 'random', seed));
+    const randomMean = random.reduce((a, r) => a + r.first, 0) / random.length;
+    lineageSum += lineage.first;
+    randomSum += randomMean;
+    perScenario[label] = { lineage, randomMean, random: random.map((r) => r.first) };
+    load.push(loadavg()[0]!);
+  }
+  const one = await throughput(reference, 16, 1);
+  const two = await throughput(reference, 16, 2);
+  load.push(loadavg()[0]!);
+  const big = await throughput(reference, THROUGHPUT, WORKERS);
+  load.push(loadavg()[0]!);
+  return {
+    firstCounterexample: {
+      perScenario,
+      lineageSum,
+      randomMeanSum: randomSum,
+      ratio: lineageSum > 0 ? Math.round((randomSum / lineageSum) * 10) / 10 : null,
+      note: `random searches that found none within ${FIRST_BUDGET} executions count as ${FIRST_BUDGET}`,
+    },
+    throughput: { ...big, workers: WORKERS, goalSeconds: 180 },
+    speedUp: { oneWorker: one, twoWorkers: two, ratio: Math.round((one.seconds / two.seconds) * 100) / 100 },
+    loadAverage1m: load.map((l) => Math.round(l * 10) / 10),
+    cores: (await import('node:os')).availableParallelism(),
+  };
+}
