@@ -43,6 +43,10 @@ function parseLabel(label: string): string[] | undefined {
   return [m[1]!, ...m[2]!.split(',').map((s) => s.trim())];
 }
 
+/** Reads already found, by fleet, expressions and parameters: every execution of a search asks the same ones. */
+const known = new Map<string, string[]>();
+const KNOWN_MAX = 20_000;
+
 /** The readings the expressions read, evaluated with the task's parameters. */
 export function conditionReads(
   task: PlannedTask,
@@ -50,6 +54,23 @@ export function conditionReads(
   exprs: readonly string[],
   targetUtilization: number,
 ): string[] {
+  const key = JSON.stringify([
+    fleet.metadata.name,
+    fleet.spec.datacenters.length,
+    exprs,
+    task.params,
+    targetUtilization,
+  ]);
+  let reads = known.get(key);
+  if (reads === undefined) {
+    reads = findReads(task, fleet, exprs, targetUtilization);
+    if (known.size >= KNOWN_MAX) known.clear();
+    known.set(key, reads);
+  }
+  return reads;
+}
+
+function findReads(task: PlannedTask, fleet: Fleet, exprs: readonly string[], targetUtilization: number): string[] {
   const scope = scopeOf(task, fleet);
   const out = new Set<string>();
   const here = typeof task.params.datacenter === 'string' ? task.params.datacenter : undefined;
