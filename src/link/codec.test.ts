@@ -23,37 +23,25 @@ function encodeAll(
   const enc = createEncoder({
     settings,
     session: 7,
+    onData: (h, p) => packets.push(joined(h, p)),
     onRepair: (p) => packets.push(p),
     ...(options.firstSeq !== undefined ? { firstSeq: options.firstSeq } : {}),
   });
   let seq = options.firstSeq ?? 0;
   for (const payload of payloads) {
-    const header = enc.encode(payload, 0);
-    const packet = new Uint8Array(header.length + payload.length);
-    packet.set(header);
-    packet.set(payload, header.length);
-    packets.push(packet);
+    enc.encode(payload, 0);
     originals.set(seq++, payload);
   }
   if (options.flushAll !== false) enc.flushAll();
-  // Data packets come out before the repairs they close: the encoder pushes repairs during encode().
-  return { packets: reorderDataFirst(packets), originals };
+  return { packets, originals };
 }
 
-/** encode() pushes a closing repair before its packet is appended above; put each data packet first. */
-function reorderDataFirst(packets: Uint8Array[]): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let repairs: Uint8Array[] = [];
-  for (const p of packets) {
-    if (p[1] === 2) repairs.push(p);
-    else {
-      out.push(p, ...repairs);
-      repairs = [];
-    }
-  }
-  out.push(...repairs);
-  return out;
-}
+const joined = (header: Uint8Array, payload: Uint8Array): Uint8Array => {
+  const packet = new Uint8Array(header.length + payload.length);
+  packet.set(header);
+  packet.set(payload, header.length);
+  return packet;
+};
 
 function decodeAll(
   packets: readonly Uint8Array[],
@@ -296,10 +284,13 @@ describe('link codec', () => {
     const a = encodeAll(stream(50));
     const dec = createDecoder({ capacity: 1024, onDeliver: () => undefined });
     a.packets.forEach((p) => dec.receive(p, 0));
-    const packets: Uint8Array[] = [];
-    const enc = createEncoder({ settings: S83, session: 8, onRepair: (p) => packets.push(p) });
-    const header = enc.encode(payloadOf(0, 10), 0);
-    dec.receive(Uint8Array.from([...header, ...payloadOf(0, 10)]), 0);
+    const enc = createEncoder({
+      settings: S83,
+      session: 8,
+      onData: (h, p) => dec.receive(joined(h, p), 0),
+      onRepair: () => undefined,
+    });
+    enc.encode(payloadOf(0, 10), 0);
     expect(dec.counters.sessions).toBe(2);
     expect(dec.counters.stale).toBe(0);
   });
@@ -309,6 +300,7 @@ describe('link codec', () => {
     const enc = createEncoder({
       settings: parseSettings({ flush: '20ms' }),
       session: 1,
+      onData: () => undefined,
       onRepair: (p) => repairs.push(p),
     });
     enc.encode(payloadOf(0, 10), 0);
@@ -324,16 +316,18 @@ describe('link codec', () => {
 
   it('keeps numbering across a settings change, and the receiver rebuilds on both sides of it', () => {
     const packets: Uint8Array[] = [];
-    const enc = createEncoder({ settings: S83, session: 3, onRepair: (p) => packets.push(p) });
-    const send = (s: number): void => {
-      const h = enc.encode(payloadOf(s, 30), 0);
-      packets.push(Uint8Array.from([...h, ...payloadOf(s, 30)]));
-    };
+    const enc = createEncoder({
+      settings: S83,
+      session: 3,
+      onData: (h, p) => packets.push(joined(h, p)),
+      onRepair: (p) => packets.push(p),
+    });
+    const send = (s: number): void => enc.encode(payloadOf(s, 30), 0);
     for (let s = 0; s < 500; s++) send(s);
     enc.reconfigure(parseSettings({ rate: '4,2', interleave: '1,20', flush: '0' }));
     for (let s = 500; s < 1000; s++) send(s);
     enc.flushAll();
-    const wire = reorderDataFirst(packets);
+    const wire = packets;
     let d = 0;
     const received = wire.filter((p) => !(p[1] === 1 && [100, 700].includes(d++)));
     const { deliveries } = decodeAll(received);

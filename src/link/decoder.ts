@@ -62,6 +62,8 @@ export interface Decoder {
   pendingRepairs(): number;
   /** The ring's size in packets. */
   capacity(): number;
+  /** Grows the ring to at least `packets` (never shrinks it: that would forget packets still needed). */
+  ensureCapacity(packets: number): void;
 }
 
 const MISSING = 0;
@@ -365,5 +367,8 @@ export function createDecoder(options: DecoderOptions): Decoder {
     bufferBytes: () => heldBytes,
     pendingRepairs: () => pending,
     capacity: () => size,
+    ensureCapacity(packets) {
+      if (packets > size) grow(packets);
+    },
   };
 }

@@ -29,7 +29,9 @@ export interface EncoderOptions {
   readonly settings: FecSettings;
   /** Random per sender start (see wire.ts). */
   readonly session: number;
-  /** Called with each repair packet, header included, ready to send; the array is the caller's to keep. */
+  /** Called with each data packet as its header and the packet itself, to be sent as they are, in that order. */
+  readonly onData: (header: Uint8Array, payload: Uint8Array) => void;
+  /** Called with each repair packet, header included, after the data packet that closed it. */
   readonly onRepair: (packet: Uint8Array) => void;
   readonly kernel?: XorKernelKind;
   /** The first sequence number (0 unless a test wants to start near the 32-bit wrap). */
@@ -37,8 +39,8 @@ export interface EncoderOptions {
 }
 
 export interface Encoder {
-  /** Takes one data packet: returns the header to send in front of it (send both, the packet uncopied). */
-  encode(payload: Uint8Array, now: number): Uint8Array;
+  /** Takes one data packet: hands it on at once (onData), then any repair it closed (onRepair). */
+  encode(payload: Uint8Array, now: number): void;
   /** Sends the repairs open for longer than `flushMs` at `now`. */
   flush(now: number): void;
   /** Sends every open repair (before a settings change or a stop). */
@@ -70,7 +72,7 @@ interface Layer {
 }
 
 export function createEncoder(options: EncoderOptions): Encoder {
-  const { session, onRepair } = options;
+  const { session, onData, onRepair } = options;
   let settings = options.settings;
   let seq = options.firstSeq ?? 0;
   const counters: EncoderCounters = {
@@ -140,16 +142,18 @@ export function createEncoder(options: EncoderOptions): Encoder {
     acc.count++;
   };
 
-  const encode = (payload: Uint8Array, now: number): Uint8Array => {
+  const encode = (payload: Uint8Array, now: number): void => {
     const s = seq++;
-    const header = dataHeader(session, s);
     const len = payload.length;
     counters.dataPackets++;
     counters.dataBytes += len;
-    if (layers.length === 0) return header;
+    // The data packet leaves first: a repair it closes must not arrive before it, or the receiver would rebuild
+    // a packet that is only a moment behind.
+    onData(dataHeader(session, s), payload);
+    if (layers.length === 0) return;
     if (len > settings.maxPacket) {
       counters.unprotected++;
-      return header;
+      return;
     }
     bytes.set(payload, scratch);
     bytes.fill(0, scratch + len, scratch + pad16(len));
@@ -180,7 +184,6 @@ export function createEncoder(options: EncoderOptions): Encoder {
         if (acc.count > 0) emit(layer, acc);
       }
     }
-    return header;
   };
 
   const flush = (now: number): void => {
