@@ -16,7 +16,7 @@ import {
 } from './emulator.js';
 import { MetricsText } from './metrics.js';
 import type { RunningLink } from './tunnel.js';
-import { bufferWarning, closeSocket, connectSocket, openSocket } from './udp.js';
+import { bufferWarning, closeSocket, connectSocket, countErrors, openSocket } from './udp.js';
 
 export interface EmulateOptions {
   readonly listen: Address;
@@ -91,6 +91,8 @@ export async function startEmulate(options: EmulateOptions): Promise<RunningLink
   let settings = options.settings;
   const emulator = createEmulator(settings);
   let sendErrors = 0;
+  let socketErrors = 0;
+  for (const s of [input, output]) countErrors(s.socket, () => socketErrors++);
   const onSent = (e: Error | null): void => {
     if (e) sendErrors++;
   };
@@ -128,6 +130,11 @@ export async function startEmulate(options: EmulateOptions): Promise<RunningLink
         .counter('maelstrom_link_emulator_packets_total', help, counted('lostBurst'), { fate: 'lost_burst' })
         .counter('maelstrom_link_emulator_packets_total', help, counted('lostQueue'), { fate: 'lost_queue' })
         .counter('maelstrom_link_send_errors_total', 'Sends the kernel refused', sendErrors)
+        .counter(
+          'maelstrom_link_socket_errors_total',
+          'Socket errors (a peer not up yet: port unreachable)',
+          socketErrors,
+        )
         .gauge(
           'maelstrom_link_emulator_in_flight_packets',
           'Packets queued or on the emulated wire',

@@ -15,7 +15,7 @@ import { createDecoder, type Decoder } from './decoder.js';
 import { createEncoder, type Encoder } from './encoder.js';
 import { Histogram, MetricsText } from './metrics.js';
 import { describeSettings, parseSettings, type FecSettings, type SettingsText } from './settings.js';
-import { bufferWarning, closeSocket, connectSocket, openSocket, type LinkSocket } from './udp.js';
+import { bufferWarning, closeSocket, connectSocket, countErrors, openSocket, type LinkSocket } from './udp.js';
 
 /** A running link process, as the CLI and the admin endpoint see it. */
 export interface RunningLink {
@@ -115,6 +115,8 @@ export async function startSend(options: TunnelOptions): Promise<RunningLink & {
       throw e;
     });
   let sendErrors = 0;
+  let socketErrors = 0;
+  for (const s of [input, output]) countErrors(s.socket, () => socketErrors++);
   let inPackets = 0;
   const send = sender(output.socket, () => sendErrors++);
   const encoder = createEncoder({
@@ -161,6 +163,11 @@ export async function startSend(options: TunnelOptions): Promise<RunningLink & {
         .counter('maelstrom_link_unprotected_total', 'Data packets longer than maxPacket, in no repair', c.unprotected)
         .counter('maelstrom_link_flushed_total', 'Repairs sent before their run closed (flush)', c.flushed)
         .counter('maelstrom_link_send_errors_total', 'Sends the kernel refused', sendErrors)
+        .counter(
+          'maelstrom_link_socket_errors_total',
+          'Socket errors (a peer not up yet: port unreachable)',
+          socketErrors,
+        )
         .gauge('maelstrom_link_buffer_packets', 'Data packets in open repairs', encoder.openPackets())
         .gauge('maelstrom_link_buffer_bytes', 'Bytes held for the open repairs', encoder.memoryBytes)
         .gauge('maelstrom_link_overhead_ratio', 'Repairs per data packet (c / r)', s.interleaves.length / s.r)
@@ -208,6 +215,8 @@ export async function startReceive(options: TunnelOptions): Promise<RunningLink 
     });
   let settings = options.settings;
   let sendErrors = 0;
+  let socketErrors = 0;
+  for (const s of [input, output]) countErrors(s.socket, () => socketErrors++);
   const send = sender(output.socket, () => sendErrors++);
   const delays = new Histogram(DELAY_BOUNDS);
   const decoder = createDecoder({
@@ -241,6 +250,11 @@ export async function startReceive(options: TunnelOptions): Promise<RunningLink 
         .counter('maelstrom_link_unneeded_repairs_total', 'Repairs with nothing to rebuild', c.unneeded)
         .counter('maelstrom_link_sessions_total', 'Sender sessions seen (a sender restart adds one)', c.sessions)
         .counter('maelstrom_link_send_errors_total', 'Sends the kernel refused', sendErrors)
+        .counter(
+          'maelstrom_link_socket_errors_total',
+          'Socket errors (a peer not up yet: port unreachable)',
+          socketErrors,
+        )
         .gauge('maelstrom_link_buffer_packets', 'Packets held for rebuilding', decoder.bufferPackets())
         .gauge('maelstrom_link_buffer_bytes', 'Bytes held for rebuilding', decoder.bufferBytes())
         .gauge('maelstrom_link_buffer_capacity_packets', 'Size of the receive ring', decoder.capacity())

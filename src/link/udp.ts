@@ -71,6 +71,14 @@ export function connectSocket(s: Socket, to: Address): Promise<void> {
   });
 }
 
+/**
+ * Keeps a socket's errors from stopping the process: a connected socket reports ICMP "port unreachable" from a
+ * peer that is not up yet (ECONNREFUSED), which must not end a link that will work once the peer starts.
+ */
+export function countErrors(s: Socket, onError: (e: Error) => void): void {
+  s.on('error', onError);
+}
+
 export function closeSocket(s: Socket): Promise<void> {
   return new Promise((resolve) => {
     try {
