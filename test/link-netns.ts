@@ -19,6 +19,9 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** Whether a child is still running (one killed by a signal has a signalCode and no exitCode). */
+export const running = (c: ChildProcess): boolean => c.exitCode === null && c.signalCode === null;
+
 export interface Hop {
   readonly host: string;
   readonly port: number;
@@ -65,7 +68,9 @@ const ip = (base: number, i: number): string => {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 };
 
-export async function createTopology(): Promise<Topology> {
+export async function createTopology(options: { readonly mtu?: number } = {}): Promise<Topology> {
+  // The veth carries socat's UDP: the TUN packet and 28 bytes of IP and UDP headers.
+  const vethMtu = Math.max(1500, (options.mtu ?? 1400) + 100);
   const id = `ml${randomBytes(3).toString('hex')}`;
   const base = randomInt(0, 2 ** 17 / 8); // eight addresses of 198.18.0.0/15
   const children: ChildProcess[] = [];
@@ -94,10 +99,8 @@ export async function createTopology(): Promise<Topology> {
       return child;
     },
     async close() {
-      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-      await Promise.all(
-        children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())),
-      );
+      for (const c of children) if (running(c)) c.kill('SIGKILL');
+      await Promise.all(children.map((c) => (running(c) ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
       for (const s of [a, b]) {
         // Anything still running in the namespace (a child of a shell) would keep it, and its veth, alive.
         const pids = await run('ip', ['netns', 'pids', s.ns]).then(
@@ -127,9 +130,9 @@ export async function createTopology(): Promise<Topology> {
       await run('ip', ['link', 'add', root, 'type', 'veth', 'peer', 'name', inner]);
       await run('ip', ['link', 'set', inner, 'netns', s.ns]);
       await run('ip', ['addr', 'add', `${ip(base, off + 1)}/30`, 'dev', root]);
-      await run('ip', ['link', 'set', root, 'up']);
+      await run('ip', ['link', 'set', root, 'mtu', String(vethMtu), 'up']);
       await run('ip', ['-n', s.ns, 'addr', 'add', `${ip(base, off + 2)}/30`, 'dev', inner]);
-      await run('ip', ['-n', s.ns, 'link', 'set', inner, 'up']);
+      await run('ip', ['-n', s.ns, 'link', 'set', inner, 'mtu', String(vethMtu), 'up']);
       await run('ip', ['-n', s.ns, 'link', 'set', 'lo', 'up']);
       for (const setting of [
         `net.ipv4.tcp_congestion_control=${congestion}`,
@@ -153,6 +156,8 @@ export async function startTunnels(t: Topology, mtu = 1400): Promise<void> {
   ] as const) {
     const tun = `${s.ns}t`;
     const child = t.spawnIn(s, 'socat', [
+      '-b',
+      '65536',
       `TUN:${s.tunIp}/24,tun-name=${tun},tun-type=tun,iff-no-pi,iff-up`,
       `UDP-DATAGRAM:${s.entry.host}:${s.entry.port},bind=${s.exit.host}:${s.exit.port},rcvbuf=4194304,sndbuf=4194304`,
     ]);
@@ -162,10 +167,10 @@ export async function startTunnels(t: Topology, mtu = 1400): Promise<void> {
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
-        await t.exec(s, 'ip', ['link', 'set', tun, 'mtu', String(mtu)]);
+        await t.exec(s, 'ip', ['link', 'set', tun, 'mtu', String(mtu), 'txqueuelen', '10000']);
         break;
       } catch {
-        if (child.exitCode !== null || Date.now() > deadline)
+        if (!running(child) || Date.now() > deadline)
           throw new Error(`socat did not bring up ${tun} in ${s.ns}: ${stderr}`);
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -187,7 +192,7 @@ export async function iperf(
   what: { bytes?: number; seconds?: number },
   port = 5201,
 ): Promise<IperfResult> {
-  const server = t.spawnIn(t.b, 'iperf3', ['-s', '-1', '-B', t.b.tunIp, '-p', String(port)]);
+  const server = t.spawnIn(t.b, 'iperf3', ['-s', '-1', '--forceflush', '-B', t.b.tunIp, '-p', String(port)]);
   await new Promise<void>((resolve, reject) => {
     let out = '';
     server.stdout?.on('data', (d: Buffer) => {
@@ -202,21 +207,26 @@ export async function iperf(
     const out = await t.exec(
       t.a,
       'iperf3',
-      ['-c', t.b.tunIp, '-p', String(port), '-C', t.congestion, '-J', '-w', '16M', ...amount],
+      ['-c', t.b.tunIp, '-p', String(port), '-C', t.congestion, '-J', ...amount],
       limit,
     );
     const j = JSON.parse(out) as {
-      end: { sum_sent: { bits_per_second: number; bytes: number; retransmits: number; seconds: number } };
-      end_received?: unknown;
-    } & { end: { sum_received: { bits_per_second: number; bytes: number; seconds: number } } };
+      error?: string;
+      end?: {
+        sum_sent?: { retransmits: number };
+        sum_received?: { bits_per_second: number; bytes: number; seconds: number };
+      };
+    };
+    const received = j.end?.sum_received;
+    if (j.error !== undefined || !received) throw new Error(`iperf3: ${j.error ?? out.slice(0, 500)}`);
     return {
-      bitsPerSecond: j.end.sum_received.bits_per_second,
-      bytes: j.end.sum_received.bytes,
-      retransmits: j.end.sum_sent.retransmits,
-      seconds: j.end.sum_received.seconds,
+      bitsPerSecond: received.bits_per_second,
+      bytes: received.bytes,
+      retransmits: j.end?.sum_sent?.retransmits ?? 0,
+      seconds: received.seconds,
     };
   } finally {
-    if (server.exitCode === null) server.kill('SIGKILL');
+    if (running(server)) server.kill('SIGKILL');
   }
 }
 
