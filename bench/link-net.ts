@@ -198,3 +198,45 @@ export async function withTopology<T>(mtu: number, body: (t: Topology) => Promis
     await t.close();
   }
 }
+
+/**
+ * Split mode: iperf3 on loopback into `link tcp --accept`, across two emulators of a path with `delay` one way
+ * and 0.1 % loss, out of `link tcp --connect` into the iperf3 server. Returns megabits per second.
+ */
+export async function runSplit(delay: string, seconds: number, bandwidth: string): Promise<Record<string, unknown>> {
+  const port = (): number => 20_000 + Math.floor(Math.random() * 20_000);
+  const [aIn, bIn, ab, ba, accept, server] = [port(), port(), port(), port(), port(), port()];
+  const l = (p: number): string => `127.0.0.1:${p}`;
+  const procs: Proc[] = [];
+  const iperfServer = spawn('iperf3', ['-s', '-1', '--forceflush', '-B', '127.0.0.1', '-p', String(server)], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  try {
+    await new Promise<void>((resolve) => {
+      iperfServer.stdout.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+    });
+    const path = { delay, loss: '0.1%', bandwidth: '1gbit' };
+    procs.push(await startNode('emulate A→B', 'emulate', { listen: l(ab), to: l(bIn), ...path, seed: 1 }));
+    procs.push(await startNode('emulate B→A', 'emulate', { listen: l(ba), to: l(aIn), ...path, seed: 2 }));
+    procs.push(await startNode('tcp B', 'tcp', { listen: l(bIn), to: l(ba), connect: l(server), bandwidth }));
+    procs.push(await startNode('tcp A', 'tcp', { listen: l(aIn), to: l(ab), accept: l(accept), bandwidth }));
+    const out = await new Promise<string>((resolve, reject) => {
+      const c = spawn('iperf3', ['-c', '127.0.0.1', '-p', String(accept), '-t', String(seconds), '-J'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      c.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      c.once('exit', () => resolve(text));
+      c.once('error', reject);
+    });
+    const j = JSON.parse(out) as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
+    if (!j.end?.sum_received) throw new Error(`iperf3: ${j.error ?? out.slice(0, 300)}`);
+    return { oneWayDelay: delay, megabitsPerSecond: round(j.end.sum_received.bits_per_second / 1e6) };
+  } finally {
+    for (const p of procs) p.child.kill('SIGTERM');
+    if (running(iperfServer)) iperfServer.kill('SIGKILL');
+    await Promise.all(
+      procs.map((p) => (running(p.child) ? new Promise((r) => p.child.once('exit', r)) : Promise.resolve())),
+    );
+  }
+}

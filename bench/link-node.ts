@@ -5,6 +5,8 @@
  */
 import { parseAddress } from '../src/link/address.js';
 import { parseEmulatorSettings, startEmulate } from '../src/link/emulate.js';
+import { parseBandwidth } from '../src/link/emulator.js';
+import { startSplit } from '../src/link/split.js';
 import { parseSettings } from '../src/link/settings.js';
 import { settingsText, startReceive, startSend, type RunningLink } from '../src/link/tunnel.js';
 
@@ -17,7 +19,17 @@ let link: RunningLink;
 if (role === 'emulate') link = await startEmulate({ listen, to, settings: parseEmulatorSettings(rest) });
 else if (role === 'send') link = await startSend({ listen, to, settings: parseSettings(settingsText(rest)) });
 else if (role === 'receive') link = await startReceive({ listen, to, settings: parseSettings(settingsText(rest)) });
-else throw new Error(`unknown role ${role}`);
+else if (role === 'tcp') {
+  const { accept, connect, bandwidth, ...fec } = rest as Record<string, string>;
+  link = await startSplit({
+    listen,
+    to,
+    settings: parseSettings(settingsText(fec)),
+    bandwidthBps: parseBandwidth(bandwidth ?? '1gbit', '--bandwidth'),
+    ...(accept ? { accept: parseAddress(accept, '--accept') } : {}),
+    ...(connect ? { connect: parseAddress(connect, '--connect') } : {}),
+  });
+} else throw new Error(`unknown role ${role}`);
 process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify({ metrics: link.metrics() })}\n`));
 // Nothing of ours is left after close, but under `node --import tsx` the loader's hooks thread keeps the process
 // up and process.exit() can hang on it: once the sockets are closed, the process ends itself.

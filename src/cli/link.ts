@@ -4,9 +4,12 @@
  * tests and benchmarks, `tcp` the split mode. Each runs until SIGINT or SIGTERM; SIGHUP re-reads --settings.
  */
 import type { Command } from 'commander';
+import { MaelstromError } from '../model/errors.js';
 import { parseAddress, formatAddress } from '../link/address.js';
 import { readSettingsFile, reloadOnHangup, startAdmin } from '../link/admin.js';
 import { describeEmulator, parseEmulatorSettings, startEmulate } from '../link/emulate.js';
+import { parseBandwidth } from '../link/emulator.js';
+import { startSplit } from '../link/split.js';
 import { describeSettings, parseSettings } from '../link/settings.js';
 import { startReceive, startSend, settingsText, type RunningLink } from '../link/tunnel.js';
 
@@ -24,6 +27,13 @@ interface FecOptions extends CommonOptions {
   readonly interleave: string;
   readonly flush: string;
   readonly maxPacket: string;
+}
+
+interface TcpOptions extends FecOptions {
+  readonly accept?: string;
+  readonly connect?: string;
+  readonly bandwidth: string;
+  readonly window?: string;
 }
 
 interface EmulateOptions extends CommonOptions {
@@ -112,6 +122,55 @@ export function registerLink(program: Command): void {
       await serve(running, opts, `${formatAddress(listen)} → ${formatAddress(to)}, ${describeSettings(settings)}`);
     });
   }
+
+  fec(
+    link
+      .command('tcp')
+      .description(
+        'Split mode: end TCP here and carry its bytes over the FEC\u2019d UDP path with a window sized to the path.',
+      ),
+  )
+    .option('--accept <tcp-addr>', 'accept TCP connections here (one side)')
+    .option('--connect <tcp-addr>', 'open a TCP connection here for each one the other side accepts')
+    .option(
+      '--bandwidth <rate>',
+      'the path\u2019s rate: the pace of sending, and with the round trip the window',
+      '1gbit',
+    )
+    .option('--window <bytes>', 'a fixed window per connection instead of bandwidth × round trip × 2')
+    .action(async (opts: TcpOptions) => {
+      const listen = parseAddress(opts.listen, '--listen');
+      const to = parseAddress(opts.to, '--to');
+      const flags = parseSettings({
+        rate: opts.rate,
+        interleave: opts.interleave,
+        flush: opts.flush,
+        maxPacket: opts.maxPacket,
+      });
+      const settings = parseSettings(settingsText(await fileSettings(opts, 'tcp')), flags);
+      const windowBytes = opts.window === undefined ? undefined : Number(opts.window);
+      if (windowBytes !== undefined && !(Number.isInteger(windowBytes) && windowBytes >= 65_536))
+        throw new MaelstromError(
+          'E_BAD_REQUEST',
+          `--window must be a number of bytes of at least 65536, got "${opts.window}"`,
+        );
+      const running = await startSplit({
+        listen,
+        to,
+        settings,
+        bandwidthBps: parseBandwidth(opts.bandwidth, '--bandwidth'),
+        name: opts.name,
+        ...(opts.accept !== undefined ? { accept: parseAddress(opts.accept, '--accept') } : {}),
+        ...(opts.connect !== undefined ? { connect: parseAddress(opts.connect, '--connect') } : {}),
+        ...(windowBytes !== undefined ? { windowBytes } : {}),
+      });
+      const tcp = opts.accept !== undefined ? `accepting on ${opts.accept}` : `connecting to ${opts.connect ?? ''}`;
+      await serve(
+        running,
+        opts,
+        `${tcp}, ${formatAddress(listen)} → ${formatAddress(to)}, ${describeSettings(settings)}`,
+      );
+    });
 
   common(link.command('emulate').description('One direction of a lossy long-haul path, in user space.'))
     .option('--delay <duration>', 'one-way delay', '0')
