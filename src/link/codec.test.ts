@@ -295,7 +295,7 @@ describe('link codec', () => {
     expect(dec.counters.stale).toBe(0);
   });
 
-  it('sends a partial repair for a run left open longer than the flush time, so sparse traffic is protected', () => {
+  it('sends every open repair once the stream has been quiet for the flush time, so sparse traffic is protected', () => {
     const repairs: Uint8Array[] = [];
     const enc = createEncoder({
       settings: parseSettings({ flush: '20ms' }),
@@ -304,14 +304,16 @@ describe('link codec', () => {
       onRepair: (p) => repairs.push(p),
     });
     enc.encode(payloadOf(0, 10), 0);
-    enc.flush(10);
-    expect(repairs.length).toBe(0);
-    enc.flush(20);
-    // One per layer, each over the one packet it had.
-    expect(repairs.map((r) => parsePacket(r)).map((p) => (p.kind === 'repair' ? p.recipe.count : 0))).toEqual([
-      1, 1, 1,
-    ]);
+    enc.encode(payloadOf(1, 10), 5);
+    const closedByThemselves = repairs.length;
+    enc.flush(20); // 15 ms after the last packet: not yet quiet long enough
+    expect(repairs.length).toBe(closedByThemselves);
+    enc.flush(25);
     expect(enc.openPackets()).toBe(0);
+    expect(repairs.length).toBeGreaterThan(closedByThemselves);
+    // Each open accumulator became one repair over what it had: two packets cover every layer's members once.
+    const covered = repairs.map(parsePacket).reduce((n, p) => n + (p.kind === 'repair' ? p.recipe.count : 0), 0);
+    expect(covered).toBe(2 * 3);
   });
 
   it('keeps numbering across a settings change, and the receiver rebuilds on both sides of it', () => {

@@ -1,9 +1,10 @@
 /**
  * The sending half of the codec. Each data packet leaves at once with a 12-byte header; it is also XORed into one
  * accumulator per layer (its class in that layer), and an accumulator whose run closes is sent as a repair right
- * after the packet that closed it. At low packet rates an accumulator may wait long for its run to close, so
- * `flush` sends those open longer than `flushMs` over the packets they have: recovery stays prompt when traffic
- * is sparse, at the price of more repairs while it is.
+ * after the packet that closed it. When the stream goes quiet, runs would wait for traffic that does not come, so
+ * `flush` sends every open accumulator over the packets it has once no data packet has come for `flushMs`: the end
+ * of a burst and sparse traffic (acknowledgements, a trickle of records) are protected at once. While packets keep
+ * coming, runs close by themselves and the overhead stays c / r.
  *
  * The accumulators live in one arena (see xor.ts): an accumulator's first packet is copied in, later ones are
  * XORed in over the shorter of the two lengths and copied beyond it, so no accumulator is ever zeroed and bytes
@@ -41,7 +42,7 @@ export interface EncoderOptions {
 export interface Encoder {
   /** Takes one data packet: hands it on at once (onData), then any repair it closed (onRepair). */
   encode(payload: Uint8Array, now: number): void;
-  /** Sends the repairs open for longer than `flushMs` at `now`. */
+  /** Sends every open repair if no data packet has come for `flushMs` by `now`. */
   flush(now: number): void;
   /** Sends every open repair (before a settings change or a stop). */
   flushAll(): void;
@@ -62,7 +63,6 @@ interface Accumulator {
   count: number;
   first: number;
   lengthXor: number;
-  openedAt: number;
 }
 
 interface Layer {
@@ -75,6 +75,7 @@ export function createEncoder(options: EncoderOptions): Encoder {
   const { session, onData, onRepair } = options;
   let settings = options.settings;
   let seq = options.firstSeq ?? 0;
+  let lastDataAt = -Infinity;
   const counters: EncoderCounters = {
     dataPackets: 0,
     dataBytes: 0,
@@ -99,7 +100,7 @@ export function createEncoder(options: EncoderOptions): Encoder {
       index,
       layout,
       accs: Array.from({ length: layout.interleave }, () => {
-        const acc: Accumulator = { offset: next, len: 0, count: 0, first: 0, lengthXor: 0, openedAt: 0 };
+        const acc: Accumulator = { offset: next, len: 0, count: 0, first: 0, lengthXor: 0 };
         next += slot;
         return acc;
       }),
@@ -124,13 +125,12 @@ export function createEncoder(options: EncoderOptions): Encoder {
   };
 
   /** Adds the packet in the scratch slot to one accumulator. */
-  const add = (acc: Accumulator, s: number, len: number, now: number): void => {
+  const add = (acc: Accumulator, s: number, len: number): void => {
     if (acc.count === 0) {
       bytes.copyWithin(acc.offset, scratch, scratch + pad16(len));
       acc.len = len;
       acc.first = s;
       acc.lengthXor = len;
-      acc.openedAt = now;
     } else {
       arena.xor(acc.offset, scratch, Math.min(len, acc.len));
       if (len > acc.len) {
@@ -145,6 +145,7 @@ export function createEncoder(options: EncoderOptions): Encoder {
   const encode = (payload: Uint8Array, now: number): void => {
     const s = seq++;
     const len = payload.length;
+    lastDataAt = now;
     counters.dataPackets++;
     counters.dataBytes += len;
     // The data packet leaves first: a repair it closes must not arrive before it, or the receiver would rebuild
@@ -171,12 +172,12 @@ export function createEncoder(options: EncoderOptions): Encoder {
         b.count++;
         c.count++;
       } else {
-        add(a, s, len, now);
-        add(b, s, len, now);
-        add(c, s, len, now);
+        add(a, s, len);
+        add(b, s, len);
+        add(c, s, len);
       }
     } else {
-      for (const layer of layers) add(layer.accs[s % layer.layout.interleave]!, s, len, now);
+      for (const layer of layers) add(layer.accs[s % layer.layout.interleave]!, s, len);
     }
     for (const layer of layers) {
       if (closesRun(layer.layout, s)) {
@@ -187,14 +188,8 @@ export function createEncoder(options: EncoderOptions): Encoder {
   };
 
   const flush = (now: number): void => {
-    if (settings.flushMs <= 0) return;
-    const due = now - settings.flushMs;
-    for (const layer of layers)
-      for (const acc of layer.accs)
-        if (acc.count > 0 && acc.openedAt <= due) {
-          counters.flushed++;
-          emit(layer, acc);
-        }
+    if (settings.flushMs <= 0 || now - lastDataAt < settings.flushMs) return;
+    flushAll();
   };
 
   const flushAll = (): void => {
