@@ -185,7 +185,7 @@ describe('link codec', () => {
           expect(dec.counters.invalid).toBe(0);
         },
       ),
-      { numRuns: 300, seed: 20 },
+      { numRuns: 150, seed: 20 },
     );
   });
 
