@@ -58,15 +58,16 @@ describe('link tunnel on loopback', () => {
     sendLink = await startSend({ listen: at(sendPort), to: at(emuPort), settings, name: 'test' });
     links.push(receiveLink, emulator, sendLink);
     admin = await startAdmin(at(0), sendLink, () => undefined);
-    // 3,000 datagrams of 200 to 1,200 bytes at about 10,000 a second: the three processes of a link share this
-    // test's one thread, and a faster source would fill the socket buffers of the emulator, not test the link.
-    for (let i = 0; i < 3000; i++) {
-      const payload = Buffer.alloc(200 + (i % 1001), i & 255);
+    // 2,000 datagrams of 100 to 600 bytes at about 4,000 a second: the three processes of a link share this
+    // test's one thread, and a faster source (or a busy machine) would fill the emulator's socket buffer, not
+    // test the link.
+    for (let i = 0; i < 2000; i++) {
+      const payload = Buffer.alloc(100 + (i % 501), i & 255);
       payload.writeUInt32BE(i, 0);
       source.send(payload, sendPort, '127.0.0.1');
-      if (i % 50 === 49) await new Promise((r) => setTimeout(r, 5));
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
     }
-    await eventually('the datagrams to arrive', () => received.length >= 3000, 10_000);
+    await eventually('the datagrams to arrive', () => received.length >= 2000, 20_000);
   });
 
   afterAll(async () => {
@@ -79,16 +80,16 @@ describe('link tunnel on loopback', () => {
 
   it('delivers every datagram exactly once through a path that loses 2 % of packets', () => {
     const ids = received.map((m) => m.readUInt32BE(0));
-    expect(new Set(ids).size).toBe(3000);
-    expect(ids.length).toBe(3000);
-    for (const m of received) expect(m.length).toBe(200 + (m.readUInt32BE(0) % 1001));
+    expect(new Set(ids).size).toBe(2000);
+    expect(ids.length).toBe(2000);
+    for (const m of received) expect(m.length).toBe(100 + (m.readUInt32BE(0) % 501));
     expect(receiveLink.decoder.counters.recovered).toBeGreaterThan(0);
     expect(receiveLink.decoder.counters.unrecoverable).toBe(0);
   });
 
   it('counts on /metrics what the link did', async () => {
     const text = await (await fetch(`http://127.0.0.1:${admin.address.port}/metrics`)).text();
-    expect(text).toContain('maelstrom_link_packets_total{link="test",role="send",kind="data"} 3000');
+    expect(text).toContain('maelstrom_link_packets_total{link="test",role="send",kind="data"} 2000');
     expect(text).toMatch(/maelstrom_link_packets_total\{link="test",role="send",kind="repair"\} \d+/);
     const received = receiveLink.metrics();
     expect(received).toMatch(/maelstrom_link_recovered_total\{link="test",role="receive"\} [1-9]\d*/);
