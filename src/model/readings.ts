@@ -21,6 +21,8 @@ export interface DatacenterReading {
   readonly sessions?: number;
   /** Seconds behind the source or primary. */
   readonly replicationLag?: number;
+  /** Shards of a sharded stateful service held here (fractional while a move is under way). */
+  readonly shards?: number;
   /** This datacenter's share of the service's traffic at each layer, 0..1. */
   readonly share?: Readonly<Partial<Record<Layer, number>>>;
 }

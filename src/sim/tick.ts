@@ -26,6 +26,7 @@ import {
   SHARD_UNITS,
 } from './constants.js';
 import { gaussian } from './demand.js';
+import { plannedSpare, settleLinks } from './links.js';
 import { applyDue } from './schedule.js';
 import { internalSessions, stickySessions } from './sessions.js';
 import type { WorldState } from './state.js';
@@ -82,13 +83,7 @@ export function tick(st: WorldState): void {
   for (let k = 0; k < S; k++) flowService(st, fl, order[k]!, f);
   replicate(st);
   moveShards(st);
-  for (let d = 0; d < D; d++) {
-    const cap = Math.min(st.linkCapacity[d]!, st.backboneCap[d]!);
-    const inb = st.inbound[d]!;
-    // Links are judged on this tick's demand and throttle the next tick: a one-tick lag, no oscillation in practice.
-    st.passFraction[d] = inb > cap ? cap / inb : 1;
-    st.backboneTotal[d] = st.backboneTotal[d]! + Math.min(inb, cap) * DT;
-  }
+  settleLinks(st);
   st.crossRpcTotal += st.crossRpcRate * DT;
   st.time = T;
   st.tickNo++;
@@ -414,7 +409,11 @@ function callDependencies(st: WorldState, fl: Flow): void {
   if (svc.type === 'sticky' && !svc.userFacing) internalSessions(st, s);
 }
 
-/** Replication streams and the catch-up of replicas, which share the links into the replica's datacenter. */
+/**
+ * Replication streams and the catch-up of replicas, which share the links into the replica's datacenter. A stopped
+ * replica receives nothing and falls behind by the stream; a network-paced one catches up with only what the links
+ * have to spare below their planned utilisation.
+ */
 function replicate(st: WorldState): void {
   const { D } = st;
   for (const svc of st.world.services) {
@@ -429,7 +428,13 @@ function replicate(st: WorldState): void {
       // With its source lost a replica keeps what it had received: its lag (what a promotion would lose) stays.
       if (st.lost[src] || st.lost[d] || stream === 0) continue;
       const behind = st.catchUp[base + d]!;
-      const pull = Math.min(behind / DT, CATCH_UP_FACTOR * stream);
+      if (st.replicaStopped[base + d]) {
+        st.catchUp[base + d] = behind + stream * DT;
+        st.lag[base + d] = BASE_LAG_S + st.catchUp[base + d]! / stream;
+        continue;
+      }
+      let pull = Math.min(behind / DT, CATCH_UP_FACTOR * stream);
+      if (pull > 0 && st.networkPaced[base + d]) pull = Math.min(pull, Math.max(0, plannedSpare(st, d) - stream));
       st.inbound[d] = st.inbound[d]! + stream + pull;
       const pass = st.passFraction[d]!;
       // What the link does not carry of the stream falls behind; what it carries of the catch-up is applied.
@@ -440,16 +445,14 @@ function replicate(st: WorldState): void {
   }
 }
 
-/** Shard moves, paced by their rate and by what the link into the receiving datacenter has to spare. */
+/** Shard moves, paced by their rate and by what the links into the receiving datacenter have to spare (planned). */
 function moveShards(st: WorldState): void {
   for (const [s, moves] of st.shardMoves) {
     const base = s * st.D;
     for (const mv of moves) {
       if (mv.remainingUnits <= 0) continue;
       if (st.lost[mv.from] || st.lost[mv.to]) continue;
-      const cap = Math.min(st.linkCapacity[mv.to]!, st.backboneCap[mv.to]!);
-      const spare = Math.max(0, cap - st.inbound[mv.to]!);
-      const rate = Math.min(mv.unitsPerSecond, spare, mv.remainingUnits / DT);
+      const rate = Math.min(mv.unitsPerSecond, plannedSpare(st, mv.to), mv.remainingUnits / DT);
       st.inbound[mv.to] = st.inbound[mv.to]! + rate;
       const units = rate * DT;
       mv.remainingUnits -= units;
