@@ -185,8 +185,8 @@ function edgeDemand(st: WorldState, fl: Flow, f: number): void {
 }
 
 /**
- * A stateful service's writes go to the primary's datacenter, over the links into it; during the write outage of
- * a promotion, and with the primary's datacenter lost, every write fails.
+ * A stateful service's writes go to the primary's datacenter, over the links into it (and their replies over the
+ * links back); during the write outage of a promotion, and with the primary's datacenter lost, every write fails.
  */
 function writesToPrimary(st: WorldState, fl: Flow): void {
   const { D, lost, inbound, passFraction } = st;
@@ -205,7 +205,8 @@ function writesToPrimary(st: WorldState, fl: Flow): void {
     }
     st.crossRpcRate += wr;
     inbound[pm] = inbound[pm]! + wr;
-    const pass = wr * passFraction[pm]!;
+    inbound[d] = inbound[d]! + wr; // the reply
+    const pass = wr * passFraction[pm]! * passFraction[d]!;
     fail(st, fl, pm, wr - pass);
     rpc[pm] = rpc[pm]! + pass;
     fl.offered -= pass; // counted again below as an arrival at the primary
@@ -250,7 +251,8 @@ function routeArrivals(st: WorldState, fl: Flow): void {
 
 /**
  * The service does not run in `from`: the call goes to the datacenters that run it, in proportion to capacity,
- * and on through that datacenter's cluster table (so a drained datacenter forwards it again).
+ * and on through that datacenter's cluster table (so a drained datacenter forwards it again). Its reply comes back
+ * over the links into `from`.
  */
 function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: number): void {
   const { D, inbound, lost, passFraction, deployed, nominal, capFraction } = st;
@@ -267,8 +269,9 @@ function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: n
     const flow = (src * nominal[base + to]! * capFraction[base + to]!) / total;
     if (flow === 0) continue;
     inbound[to] = inbound[to]! + flow;
+    inbound[from] = inbound[from]! + flow; // the reply
     st.crossRpcRate += flow * rpcPart;
-    const pass = flow * passFraction[to]!;
+    const pass = flow * passFraction[to]! * passFraction[from]!;
     if (flow > pass) fail(st, fl, to, flow, pass);
     routeToClusters(st, fl, to, pass, rpcPart);
   }
@@ -276,8 +279,9 @@ function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: n
 
 /**
  * `src` requests per second in datacenter `from` go to clusters by its cluster table. A share bound for another
- * datacenter crosses the links into it (cross-datacenter RPC for the part `rpcPart` that came from callers) and
- * loses what they do not carry; with no route at all, everything fails where it is.
+ * datacenter crosses the links into it (cross-datacenter RPC for the part `rpcPart` that came from callers), its
+ * reply the links back into `from`, and a round trip that either link does not carry fails; with no route at all,
+ * everything fails where it is.
  */
 function routeToClusters(st: WorldState, fl: Flow, from: number, src: number, rpcPart: number): void {
   const { C, world, inbound, lost, passFraction, failed, offered, clusterLoad, routeCl, routeFr, routeLen } = st;
@@ -296,8 +300,9 @@ function routeToClusters(st: WorldState, fl: Flow, from: number, src: number, rp
     let pass = flow;
     if (to !== from) {
       inbound[to] = inbound[to]! + flow;
+      inbound[from] = inbound[from]! + flow; // the reply
       st.crossRpcRate += flow * rpcPart;
-      pass = lost[to] ? 0 : flow * passFraction[to]!;
+      pass = lost[to] ? 0 : flow * passFraction[to]! * passFraction[from]!;
       if (flow > pass) {
         // Lost on the links: failed here; offered in full just below, with what passed.
         fl.failed += flow - pass;
