@@ -7,7 +7,7 @@
 import { LINK_PLANNED_UTILIZATION } from '../../src/sim/constants.js';
 import { createSimulation } from '../../src/sim/simulation.js';
 import type { Definitions } from '../../src/model/definitions.js';
-import { referenceDefinitions, sizedDefinitions } from './definitions.js';
+import { MESSAGE_STORE_SHARDS, referenceDefinitions, sizedDefinitions } from './definitions.js';
 import {
   drill,
   evacuation,
@@ -81,7 +81,8 @@ const perType: FidelityCase = {
     return {
       ours:
         `replication ${minutes(s.replication)} min (1 repoint), stateless web ${minutes(s.stateless)} min ` +
-        `(${webSteps} steps), stateful ${minutes(s.stateful)} min (promotion, then 400 shards moved), sticky ` +
+        `(${webSteps} steps), stateful ${minutes(s.stateful)} min (promotion, then ` +
+        `${MESSAGE_STORE_SHARDS / 3} shards moved), sticky ` +
         `${minutes(s.sticky)} min → ${minutes(s.stickyTeardown)} min with teardown (${round(speedup)}×)`,
       held: s.replication < s.stateless && s.stateless < s.stateful && s.stateful < s.sticky && speedup >= 5,
       figures: { ...s, webSteps, speedup: round(speedup, 2) },

@@ -5,6 +5,8 @@
  * headroom allows, and near the target it grows no more than the headroom left allows. After each step it waits for
  * propagation plus the settle window, then:
  * - missing readings → hold (missing data is never healthy);
+ * - under one request per second left to move → the last step, whatever the receivers read (a degraded receiver is
+ *   not loaded by this move, so holding it back cannot help);
  * - a receiver degraded (above the target, error rate or latency up against the readings before the drain)
  *   → back off one step (move the last step back), then hold until it recovers;
  * - otherwise grow, or shrink when the remaining headroom no longer allows the previous step.

@@ -137,7 +137,10 @@ export class WorldState {
   readonly overloadSeconds: Float64Array;
   readonly maxUtilization: Float64Array;
   readonly backboneTotal: Float64Array;
-  /** Per datacenter: seconds its links were asked for more than they carry, and the most they were asked for (× capacity). */
+  /**
+   * Per datacenter: seconds its links were asked for more than they carry, and the most they were asked for (as a
+   * multiple of what they carry).
+   */
   readonly linkSaturatedSeconds: Float64Array;
   readonly linkPeak: Float64Array;
 
