@@ -1,5 +1,6 @@
 // Lint keeps the layers honest: data flows definitions → model → plan → engine → backend.
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 function layer(files, group, message) {
@@ -20,7 +21,7 @@ export default tseslint.config(
       'bin/maelstrom.js',
       'eslint.config.js',
       'vitest.config.ts',
-      'web/**',
+      'web/vite.config.ts',
       'test-results/**',
     ],
   },
@@ -100,6 +101,37 @@ export default tseslint.config(
     ['**/engine/**', '**/stages/**', '**/store/**', '**/server/**', '**/cli/**', '**/backends/**'],
     'the simulator is a world, not a client of the engine',
   ),
+  // The dashboard: React's rules of hooks, and the API's types from the model, never a copy of them. It may import
+  // the model's types (erased from the bundle) and the rules of states.ts and roles.ts (which import nothing);
+  // nothing else of src/, since it talks to the server only through the API.
+  {
+    files: ['web/src/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat.recommended,
+  },
+  {
+    files: ['web/src/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/src/*', '**/src/**', '!**/src/model', '!**/src/model/**'],
+              message: 'the dashboard talks to the server through the API only; it may use the model’s types',
+            },
+            {
+              group: ['**/src/model/*', '!**/src/model/states', '!**/src/model/roles'],
+              allowTypeImports: true,
+              message:
+                'import the model’s types with `import type` (zod stays out of the bundle); ' +
+                'the rules of states.ts and roles.ts may be imported',
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
   {
     files: ['**/*.test.ts', 'test/**', 'bench/**', 'scripts/**'],
     rules: {

@@ -73,4 +73,55 @@ describe('engine: the reference drain', () => {
     await controller.close();
     await store.close();
   }, 120_000);
+  it('evacuate-east-approved waits at each promotion until an operator approves it, then drains east', async () => {
+    const defs = await loadOrFail(['examples'], { warn: () => undefined });
+    const scenario = defs.scenarios.get('drain-test-east')!;
+    const clock = new VirtualClock(Date.parse(scenario.spec.start));
+    const backend = createSimBackend({ fleet: defs.fleets.get('example')!, scenario, clock });
+    await backend.init();
+    const store = createSqliteStore({ path: ':memory:' });
+    await store.init();
+    const controller = await createController({ definitions: defs, backend, store, clock });
+    const actor = { name: 'ana', role: 'operator' as const };
+    const run = await controller.startRun('evacuate-east-approved', actor);
+    let view = run;
+    let done = false;
+    void controller.wait(run.id).then(() => {
+      done = true;
+    });
+    const gates = ['message-store/approve', 'user-db/approve'];
+    const waiting = (): string[] =>
+      view.tasks.filter((t) => t.state === 'running' && t.allowedActions.includes('approve')).map((t) => t.id);
+    const approved: string[] = [];
+    while (!done && approved.length < gates.length) {
+      await clock.runUntil(() => {
+        void controller.getRun(run.id).then((v) => {
+          view = v;
+        });
+        return done || waiting().length > 0;
+      }, clock.now() + 3600_000);
+      view = await controller.getRun(run.id);
+      for (const id of waiting()) {
+        // Waiting for a person holds its promotion back: nothing is promoted before the go.
+        const promote = view.tasks.find((t) => t.id === id.replace('/approve', '/promote'))!;
+        expect(promote.state).toBe('pending');
+        const after = await controller.command(
+          run.id,
+          { action: 'approve', task: id, reason: 'replicas look fine' },
+          actor,
+        );
+        expect(after.tasks.find((t) => t.id === id)).toMatchObject({ approved: true });
+        expect(after.tasks.find((t) => t.id === id)!.allowedActions).not.toContain('approve');
+        approved.push(id);
+      }
+      view = await controller.getRun(run.id);
+    }
+    await clock.runUntil(() => done, clock.now() + 6 * 3600_000);
+    view = await controller.getRun(run.id);
+    expect(approved.sort()).toEqual(gates);
+    expect(view.state).toBe('succeeded');
+    expect(view.tasks).toHaveLength(20);
+    await controller.close();
+    await store.close();
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MaelstromError } from '../src/model/errors.js';
 import type { RunView } from '../src/engine/controller.js';
+import type { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { makeWorld, operator, type World } from './engine-fixture.js';
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -266,6 +267,42 @@ describe('engine: operator actions', () => {
       reason: 'east is on fire',
       details: { outcome: 'ok', runs: expect.arrayContaining([a.id, b.id]) },
     });
+  });
+
+  it('a controller that dies while stopping a run finishes it by the stored intent, whatever the reason says', async () => {
+    for (const intent of ['aborted', 'halted'] as const) {
+      const w = await makeWorld();
+      w.fake.durationMs = 60_000;
+      // A store that dies right after the `aborting` commit, as a controller killed at that moment would.
+      let dead = false;
+      const dying: SqliteStore = {
+        ...w.store,
+        commit: async (change) => {
+          if (dead) throw new MaelstromError('E_STORE', 'the controller died');
+          const saved = await w.store.commit(change);
+          if (change.run?.state === 'aborting') dead = true;
+          return saved;
+        },
+      };
+      const first = await w.newController({ store: dying });
+      const run = await first.startRun('mini-drain', operator);
+      await w.until(() => w.fake.calls.length > 0);
+      // Reasons that name the other outcome: the text must not decide.
+      const stop =
+        intent === 'aborted'
+          ? first.command(run.id, { action: 'abort', reason: 'halted traffic looks wrong' }, operator)
+          : first.halt(operator, 'east is on fire');
+      expect(await code(stop)).toBe('E_STORE');
+      await first.close();
+      expect(await w.store.getRun(run.id)).toMatchObject({ state: 'aborting', stopIntent: intent });
+      if (intent === 'halted') await w.store.commit({ runId: run.id, run: { reason: 'stopped, to be aborted' } });
+      const second = await w.newController();
+      await second.start();
+      const view = await second.getRun(run.id);
+      expect(view.state).toBe(intent);
+      expect(view.tasks.every((t) => t.state === 'cancelled')).toBe(true);
+      await second.close();
+    }
   });
 
   it('a viewer may not act', async () => {

@@ -47,6 +47,65 @@ describe('engine: scheduling and execution', () => {
     expect(run.criticalPath).toEqual(['front/step', 'back/step']);
   });
 
+  it('a bug in a stage fails the task although next routes failures; the world’s failure is routed', async () => {
+    const extra = `
+---
+apiVersion: maelstrom/v1
+kind: TaskTemplate
+metadata: { name: routed }
+spec:
+  params: { service: { type: service }, datacenter: { type: datacenter } }
+  stages:
+    - { name: act, uses: config.set, with: { key: act, value: x }, next: { failure: recover } }
+    - { name: recover, uses: config.set, with: { key: recover, value: x } }
+---
+apiVersion: maelstrom/v1
+kind: Runbook
+metadata: { name: routed }
+spec:
+  direction: drain
+  params: { service: { type: service }, datacenter: { type: datacenter } }
+  tasks:
+    - { name: t, template: routed, with: { service: '\${{ params.service }}', datacenter: '\${{ params.datacenter }}' } }
+---
+apiVersion: maelstrom/v1
+kind: Plan
+metadata: { name: mini-routed }
+spec: { fleet: mini, direction: drain, datacenter: east, services: [back], runbooks: [ { match: {}, runbook: routed } ] }
+`;
+    for (const how of ['bug', 'world'] as const) {
+      const ran: string[] = [];
+      const w = await makeWorld({
+        defs: await loadMini(extra),
+        library: {
+          'config.set': async (ctx) => {
+            ran.push(String(ctx.with.key));
+            if (ctx.with.key === 'recover') return { outcome: 'success' };
+            if (how === 'bug') throw new TypeError("Cannot read properties of undefined (reading 'weights')");
+            throw new MaelstromError('E_BACKEND', 'the load balancer refused the change');
+          },
+        },
+      });
+      const run = await w.controller.startRun('mini-routed', operator);
+      let done = false;
+      void w.controller.wait(run.id).then(() => {
+        done = true;
+      });
+      await w.until(() => done || w.events.some((e) => e.type === 'task.state' && e.state === 'failed'), 600_000);
+      const task = (await w.controller.getRun(run.id)).tasks[0]!;
+      if (how === 'bug') {
+        expect(task.state).toBe('failed');
+        expect(task.reason).toMatch(/internal error .*no runbook route applies\): E_INTERNAL: Cannot read properties/);
+        expect(ran).toEqual(['act']);
+        expect(task.allowedActions).toEqual(['retry', 'skip']);
+      } else {
+        expect(task.state).toBe('succeeded');
+        expect(ran).toEqual(['act', 'recover']);
+      }
+      await w.controller.close();
+    }
+  });
+
   it('refuses a plan that fails the pre-flight check, with the figures', async () => {
     const defs = await loadMini(`
 ---

@@ -5,7 +5,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimBackend, type SimBackend } from '../src/backends/sim/backend.js';
-import { planJson } from '../src/cli/plan.js';
+import { planJson } from '../src/plan/index.js';
 import { createToken } from '../src/cli/token.js';
 import { createController, type EngineController } from '../src/compose/controller.js';
 import { loadOrFail } from '../src/load/check.js';

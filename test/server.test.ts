@@ -5,10 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimBackend, type SimBackend } from '../src/backends/sim/backend.js';
-import { planJson } from '../src/cli/plan.js';
+import { planJson } from '../src/plan/index.js';
 import { createToken } from '../src/cli/token.js';
 import { createController, type EngineController } from '../src/compose/controller.js';
 import { loadOrFail } from '../src/load/check.js';
+import * as api from '../src/model/api.js';
 import type { Definitions } from '../src/model/definitions.js';
 import type { EngineEvent } from '../src/model/events.js';
 import { VirtualClock } from '../src/model/virtual-clock.js';
@@ -154,6 +155,7 @@ describe('server', () => {
     expect(defs.json.plans.map((p: { name: string }) => p.name)).toEqual([
       'evacuate-central',
       'evacuate-east',
+      'evacuate-east-approved',
       'evacuate-east-now',
       'evacuate-west',
       'restore-central',
@@ -248,6 +250,17 @@ describe('server', () => {
       (await call('POST', `/api/v1/runs/${id}/pause`, { role: 'operator', body: { reason: 'look first' } })).json.state,
     ).toBe('paused');
     expect((await call('POST', `/api/v1/runs/${id}/resume`, { role: 'operator' })).json.state).not.toBe('paused');
+    // Task ids are `service/task`: the body takes them, and the engine decides (a pending task cannot be retried).
+    expectError(
+      await call('POST', `/api/v1/runs/${id}/retry`, { role: 'operator', body: { task: 'web/edge' } }),
+      409,
+      'E_INVALID_STATE',
+    );
+    expect(run.json.allowedActions).toEqual(['pause', 'abort']);
+    expect(run.json.tasks.find((t: { id: string }) => t.id === 'web/edge').allowedActions).toEqual([
+      'skip',
+      'override-condition',
+    ]);
     expectError(
       await call('POST', `/api/v1/runs/${id}/skip`, { role: 'operator', body: { task: 'web/edge' } }),
       400,
@@ -358,4 +371,29 @@ describe('server', () => {
     expect(text).toMatch(/maelstrom_aborts_total 1/);
     expect(text).toMatch(/maelstrom_halts_total 1/);
   }, 60_000);
+  it('answers in the shapes of the zod schemas the OpenAPI document is generated from', async () => {
+    const get = async (path: string, role: keyof typeof tokens = 'admin') => {
+      const r = await call('GET', path, { role });
+      expect(r.status, `${path}: ${r.text}`).toBe(200);
+      return r.json as unknown;
+    };
+    const runs = api.RunList.parse(await get('/api/v1/runs'));
+    expect(runs.runs.length).toBeGreaterThan(0);
+    for (const r of runs.runs) api.RunView.parse(await get(`/api/v1/runs/${r.id}`));
+    // Finished runs allow nothing; the API says so rather than leaving it to the client.
+    expect(runs.runs.every((r) => r.allowedActions.length === 0)).toBe(true);
+    expect(runs.runs.every((r) => r.tasks.every((t) => t.allowedActions.length === 0))).toBe(true);
+    api.Actor.parse(await get('/api/v1/me'));
+    api.DefinitionList.parse(await get('/api/v1/definitions'));
+    api.PlanPreview.parse(await get('/api/v1/definitions/plans/evacuate-east'));
+    api.FleetView.parse(await get('/api/v1/fleet'));
+    api.SeriesView.parse(await get('/api/v1/series?metric=traffic&datacenter=east'));
+    api.SeriesView.parse(await get('/api/v1/series?metric=utilization&service=web'));
+    api.HistoryList.parse(await get('/api/v1/history'));
+    api.AuditList.parse(await get('/api/v1/audit'));
+    api.ErrorAnswer.parse((await call('GET', '/api/v1/runs/none', { role: 'viewer' })).json);
+    api.Validation.parse(
+      (await call('POST', '/api/v1/definitions/validate', { role: 'viewer', body: { documents: 'kind: x\n' } })).json,
+    );
+  });
 });

@@ -73,9 +73,8 @@ export function registerLab(program: Command): void {
         if (opts.report) await writeFile(opts.report, json);
         process.stdout.write(json);
         if (report.outcome !== 'succeeded') {
-          process.stderr.write(
-            `maelstrom lab: ${report.failedRequests} failed request(s); plans: ${report.plans.map((p) => `${p.name} ${p.outcome}`).join(', ')}\n`,
-          );
+          const plans = report.plans.map((p) => `${p.name} ${p.outcome}`).join(', ');
+          process.stderr.write(`maelstrom lab: ${report.failedRequests} failed request(s); plans: ${plans}\n`);
           process.exitCode = 3;
         }
       } finally {

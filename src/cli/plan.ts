@@ -10,42 +10,12 @@ import { formatDuration } from '../model/duration.js';
 import { errorMapping } from '../model/errors.js';
 import { formatDiagnostic } from '../load/diagnostic.js';
 import { loadAndLint } from '../load/check.js';
-import { compilePlan } from '../plan/index.js';
+import { compilePlan, planJson } from '../plan/index.js';
 import { collect } from './collect.js';
 
 interface PlanOptions {
   readonly file?: string[];
   readonly json?: boolean;
-}
-
-/** The `--json` form: the fields of the documented shape first, then the rest of the compiled plan. */
-export function planJson(c: CompiledPlan): Record<string, unknown> {
-  return {
-    plan: c.plan,
-    tasks: c.tasks.map((t) => ({
-      id: t.id,
-      service: t.service,
-      runbook: t.runbook,
-      task: t.task,
-      template: t.template,
-      after: t.after,
-      weakAfter: t.weakAfter,
-      priority: t.priority,
-      expectedMs: t.expectedMs,
-      params: t.params,
-    })),
-    waves: c.waves,
-    hccs: c.hccs,
-    preflight: c.preflight,
-    criticalPath: c.criticalPath,
-    fleet: c.fleet,
-    direction: c.direction,
-    datacenter: c.datacenter,
-    concurrency: c.concurrency,
-    predictedMs: c.predictedMs,
-    hccGroups: c.hccGroups ?? c.hccs.map((h) => [h]),
-    ...(c.restorePlan === undefined ? {} : { restorePlan: c.restorePlan }),
-  };
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -87,7 +57,8 @@ export function formatPlan(c: CompiledPlan, width = 100): string {
   const byId = new Map(c.tasks.map((t) => [t.id, t] as const));
   const edges = c.tasks.reduce((s, t) => s + t.after.length, 0);
   out.push(
-    `Plan ${c.plan}: ${c.direction} ${c.datacenter} (fleet ${c.fleet}), ${plural(c.tasks.length, 'task')}, ${plural(edges, 'dependency', 'dependencies')}, ${plural(c.waves.length, 'wave')}, concurrency ${c.concurrency}`,
+    `Plan ${c.plan}: ${c.direction} ${c.datacenter} (fleet ${c.fleet}), ${plural(c.tasks.length, 'task')}, ` +
+      `${plural(edges, 'dependency', 'dependencies')}, ${plural(c.waves.length, 'wave')}, concurrency ${c.concurrency}`,
   );
   if (c.restorePlan !== undefined) out.push(`Undone by: ${c.restorePlan}`);
   out.push('', 'Waves (tasks of a wave can run together once the earlier waves are done; user-facing first):');
@@ -176,7 +147,8 @@ export function registerPlan(program: Command): void {
             ? `${failed.slice(0, 8).join(', ')} and ${failed.length - 8} more services`
             : failed.join(', ');
         process.stderr.write(
-          `maelstrom: error E_PREFLIGHT: the other datacenters cannot absorb ${shown} at ${pct(compiled.preflight.targetUtilization)}; this plan would be refused\n`,
+          `maelstrom: error E_PREFLIGHT: the other datacenters cannot absorb ${shown} ` +
+            `at ${pct(compiled.preflight.targetUtilization)}; this plan would be refused\n`,
         );
         process.exitCode = errorMapping.E_PREFLIGHT.exit;
       }

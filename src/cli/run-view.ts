@@ -6,7 +6,7 @@
 import pc from 'picocolors';
 import type { RunView, TaskView } from '../engine/controller.js';
 import type { EngineEvent } from '../model/events.js';
-import type { TaskState } from '../model/states.js';
+import { isDoneTask, isTerminalTask, type TaskState } from '../model/states.js';
 
 /** What the live view remembers from the event stream beyond the run view. */
 export class LiveState {
@@ -77,15 +77,17 @@ function durationText(ms: number): string {
 
 /** The live view as lines of text. */
 export function renderLive(run: RunView, live: LiveState, now: number, rows = 40): string[] {
-  const done = run.tasks.filter((t) => t.state === 'succeeded' || t.state === 'skipped').length;
+  const done = run.tasks.filter((t) => isDoneTask(t.state)).length;
   const elapsed = run.startedAt !== undefined ? durationText((run.finishedAt ?? now) - run.startedAt) : '-';
   const lines = [
-    `${pc.bold(run.plan)}  ${run.id}  ${pc.bold(run.state)}  ${run.direction} ${run.datacenter}  ${done}/${run.tasks.length} tasks  elapsed ${elapsed}  at ${clockText(now)}`,
+    `${pc.bold(run.plan)}  ${run.id}  ${pc.bold(run.state)}  ${run.direction} ${run.datacenter}  ` +
+      `${done}/${run.tasks.length} tasks  elapsed ${elapsed}  at ${clockText(now)}`,
   ];
   if (run.reason) lines.push(pc.yellow(`  ${run.reason}`));
-  // Show the tasks that matter first when the terminal is short: active, then blocked/failed, then the rest.
+  // Show the tasks that matter first when the terminal is short: active and failed ones, then those to come, then
+  // the finished rest.
   const rank = (t: TaskView): number =>
-    ['running', 'stuck', 'blocked', 'failed', 'waiting'].includes(t.state) ? 0 : t.state === 'pending' ? 1 : 2;
+    t.state === 'pending' ? 1 : t.state === 'failed' || !isTerminalTask(t.state) ? 0 : 2;
   const budget = Math.max(5, rows - 8);
   const shown =
     run.tasks.length <= budget ? run.tasks : [...run.tasks].sort((a, b) => rank(a) - rank(b)).slice(0, budget);
@@ -127,7 +129,10 @@ export function plainLine(e: EngineEvent): string | undefined {
     case 'stage.end':
       return `${at} task ${e.taskId} stage ${e.stage + 1} ${e.uses} ${e.outcome ?? ''}${e.detail ? ` (${e.detail})` : ''}`;
     case 'shift.step':
-      return `${at} shift ${e.service} ${e.layer} step ${e.step}: ${e.decision}, ${Math.round(e.remaining * 1000) / 10}% left in ${e.datacenter}${e.reason ? ` (${e.reason})` : ''}`;
+      return (
+        `${at} shift ${e.service} ${e.layer} step ${e.step}: ${e.decision}, ` +
+        `${Math.round(e.remaining * 1000) / 10}% left in ${e.datacenter}${e.reason ? ` (${e.reason})` : ''}`
+      );
     case 'health':
       return e.ok === true
         ? undefined

@@ -15,7 +15,7 @@ import type { RunView } from '../engine/controller.js';
 import { loadOrFail } from '../load/check.js';
 import { parseDuration } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
-import { isTerminalRun } from '../model/states.js';
+import { isDoneTask, isStoppedRun, isTerminalRun } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import type { Definitions } from '../model/definitions.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
@@ -75,7 +75,8 @@ async function summary(run: RunView, backend: Backend): Promise<string[]> {
     for (const byDc of Object.values(c.overloadSeconds)) for (const s of Object.values(byDc)) overload += s;
     for (const byDc of Object.values(c.maxUtilization)) for (const u of Object.values(byDc)) max = Math.max(max, u);
     lines.push(
-      `  simulator: ${Math.round(overload)} s of overload, peak utilisation ${Math.round(max * 1000) / 10}%, ${Math.round(c.failedRequests)} failed requests`,
+      `  simulator: ${Math.round(overload)} s of overload, peak utilisation ${Math.round(max * 1000) / 10}%, ` +
+        `${Math.round(c.failedRequests)} failed requests`,
     );
   }
   return lines;
@@ -142,9 +143,10 @@ export function registerRun(program: Command): void {
         if (mine) {
           runId = mine.id;
           const tasks = await store.getTasks(mine.id);
-          const done = tasks.filter((t) => t.state === 'succeeded' || t.state === 'skipped').length;
+          const done = tasks.filter((t) => isDoneTask(t.state)).length;
           out(
-            `resuming run ${mine.id} of ${planName} (${mine.state}, ${done}/${tasks.length} tasks done) from ${storeLabel(opts.store)}`,
+            `resuming run ${mine.id} of ${planName} (${mine.state}, ${done}/${tasks.length} tasks done) ` +
+              `from ${storeLabel(opts.store)}`,
           );
           if (opts.backend === 'sim')
             out('note: the in-process simulator starts a fresh world; the run re-reads it and carries on');
@@ -216,7 +218,7 @@ export function registerRun(program: Command): void {
         else if (interrupted)
           out(`interrupted: run ${runId} stays in the store; run the same command again to resume it`);
         await controller.close();
-        if (view.state === 'aborted' || view.state === 'halted') process.exitCode = 7;
+        if (isStoppedRun(view.state)) process.exitCode = 7;
         else if (view.state !== 'succeeded') process.exitCode = interrupted ? 130 : 3;
       } finally {
         await made?.close();

@@ -18,7 +18,7 @@ import { isSeriesSource } from '../server/series.js';
 import { listen, packageRoot, type RunningServer } from '../server/start.js';
 import type { Store } from '../store/store.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
-import { planJson } from './plan.js';
+import { planJson } from '../plan/index.js';
 import { openStore, STORE_HELP, storeLabel } from './run-options.js';
 
 export interface Serving {
@@ -216,7 +216,9 @@ export function registerServe(program: Command): void {
         return;
       }
       process.stdout.write(
-        `maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); create a token with \`maelstrom token create --role operator${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`,
+        `maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); ` +
+          `create a token with \`maelstrom token create --role operator` +
+          `${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`,
       );
       const lost = await Promise.race([signalled.then(() => undefined), serving.controller.lost]);
       await serving.close();

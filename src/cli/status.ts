@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { toRunView } from '../engine/view.js';
 import { MaelstromError } from '../model/errors.js';
+import { isDoneTask } from '../model/states.js';
 import { openStore, STORE_HELP } from './run-options.js';
 import { LiveState, renderLive } from './run-view.js';
 
@@ -65,9 +66,10 @@ export function registerStatus(program: Command): void {
         }
         for (const r of runs) {
           const tasks = await store.getTasks(r.id);
-          const done = tasks.filter((t) => t.state === 'succeeded' || t.state === 'skipped').length;
+          const done = tasks.filter((t) => isDoneTask(t.state)).length;
           out(
-            `${r.id}  ${r.plan.padEnd(20)} ${r.state.padEnd(10)} ${r.direction} ${r.datacenter}  ${done}/${tasks.length} tasks  created ${new Date(r.createdAt).toISOString()}${r.actor ? ` by ${r.actor}` : ''}`,
+            `${r.id}  ${r.plan.padEnd(20)} ${r.state.padEnd(10)} ${r.direction} ${r.datacenter}  ` +
+              `${done}/${tasks.length} tasks  created ${new Date(r.createdAt).toISOString()}${r.actor ? ` by ${r.actor}` : ''}`,
           );
         }
       } finally {

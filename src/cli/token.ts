@@ -5,11 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { MaelstromError } from '../model/errors.js';
-import type { Role, TokenStore } from '../store/store.js';
+import { ROLES, type Role } from '../model/roles.js';
+import type { TokenStore } from '../store/store.js';
 import { hashTokenSecret, newTokenSecret } from '../store/tokens.js';
 import { actorOf, openStore, STORE_HELP } from './run-options.js';
-
-const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 
 /** Creates a token in the store and returns its secret, which is not kept anywhere. */
 export async function createToken(store: TokenStore, role: Role, name: string, now = Date.now()): Promise<string> {

@@ -11,6 +11,7 @@ import type { CompiledPlan } from '../model/compiled.js';
 import type { Definitions, StageKind } from '../model/definitions.js';
 import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
+import { hasRole } from '../model/roles.js';
 import { isTerminalRun } from '../model/states.js';
 import type { StageLibrary } from '../stages/stage.js';
 import type { AuditLog, RequestStore, RunRecord, RunStore, TaskRecord } from '../store/store.js';
@@ -66,7 +67,7 @@ export interface Engine extends Controller {
 const silent: Logger = { info: () => undefined, warn: () => undefined };
 
 function mayOperate(actor: Actor): void {
-  if (actor.role === 'viewer')
+  if (!hasRole(actor.role, 'operator'))
     throw new MaelstromError(
       'E_FORBIDDEN',
       `${actor.name} is a viewer: operator actions need the operator or admin role`,
@@ -83,11 +84,14 @@ function checkPreflight(compiled: CompiledPlan): void {
   const bad = compiled.preflight.services.filter((s) => !s.ok);
   const lines = bad.map(
     (s) =>
-      `${s.service}: load ${Math.round(s.load)} rps to move, headroom ${Math.round(s.headroom)} rps at ${pct(compiled.preflight.targetUtilization)} target, receivers would reach ${pct(s.utilizationAfter)}${s.reason ? ` (${s.reason})` : ''}`,
+      `${s.service}: load ${Math.round(s.load)} rps to move, ` +
+      `headroom ${Math.round(s.headroom)} rps at ${pct(compiled.preflight.targetUtilization)} target, ` +
+      `receivers would reach ${pct(s.utilizationAfter)}${s.reason ? ` (${s.reason})` : ''}`,
   );
   throw new MaelstromError(
     'E_PREFLIGHT',
-    `plan "${compiled.plan}" fails the pre-flight check: the other datacenters cannot absorb ${compiled.datacenter}'s load — ${lines.join('; ')}`,
+    `plan "${compiled.plan}" fails the pre-flight check: ` +
+      `the other datacenters cannot absorb ${compiled.datacenter}'s load — ${lines.join('; ')}`,
     { details: compiled.preflight },
   );
 }
@@ -207,7 +211,9 @@ export function createEngine(options: CreateEngineOptions): Engine {
       if (overlap.length > 0) {
         throw new MaelstromError(
           'E_CONFLICT',
-          `run ${other.id} (${other.plan}, ${other.state}) is already acting on ${overlap.slice(0, 5).join(', ')}${overlap.length > 5 ? ` and ${overlap.length - 5} more` : ''} in ${compiled.datacenter}; finish or abort it first`,
+          `run ${other.id} (${other.plan}, ${other.state}) is already acting on ${overlap.slice(0, 5).join(', ')}` +
+            `${overlap.length > 5 ? ` and ${overlap.length - 5} more` : ''} in ${compiled.datacenter}; ` +
+            'finish or abort it first',
           { details: { run: other.id, services: overlap } },
         );
       }
@@ -363,8 +369,9 @@ export function createEngine(options: CreateEngineOptions): Engine {
       for (const run of await store.listRuns({ active: true })) {
         const rt = await runtimeOf(run.id);
         if (rt.run.state === 'aborting') {
-          // The controller died while stopping this run: finish the stop.
-          await finishStop(rt, /halted/.test(rt.run.reason ?? '') ? 'halted' : 'aborted', rt.run.reason ?? 'aborted');
+          // The controller died while stopping this run: finish the stop as it was meant, by the stored intent.
+          const intent = rt.run.stopIntent ?? 'aborted';
+          await finishStop(rt, intent, rt.run.reason ?? intent);
           continue;
         }
         logger.info(`resuming run ${run.id} of ${run.plan} (${run.state})`);

@@ -6,22 +6,19 @@
  */
 import { toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
-import { isTerminalRun, isTerminalTask, type RunState } from '../model/states.js';
-import type { TaskRecord } from '../store/store.js';
+import {
+  isPreBlocked,
+  isResumable,
+  isSchedulingRun,
+  isStartableTask,
+  isTerminalRun,
+  isTerminalTask,
+  type RunState,
+} from '../model/states.js';
 import { allTrue, snapshotFor, type ConditionResult } from './conditions.js';
 import { executeTask } from './executor.js';
 import type { RunRuntime } from './runtime.js';
 import { allDone, freeSlots, readyTasks, waitingOn } from './scheduler.js';
-
-/** A task blocked on its pre-conditions has never started (no startedAt). */
-export function isPreBlocked(rec: TaskRecord): boolean {
-  return rec.state === 'blocked' && rec.startedAt === undefined;
-}
-
-/** A task that was executing (or was put back to executing by retry) and is not now. */
-function isResumable(rec: TaskRecord): boolean {
-  return (rec.state === 'running' || rec.state === 'stuck' || rec.state === 'blocked') && rec.startedAt !== undefined;
-}
 
 export function startExecution(rt: RunRuntime, taskId: string): void {
   if (rt.stopped) return;
@@ -71,7 +68,7 @@ async function startReady(rt: RunRuntime, slots: number): Promise<void> {
   }
   for (const t of ready) {
     if (slots <= 0) break;
-    if (rt.stopped || isTerminalRun(rt.run.state) || rt.run.state === 'paused' || rt.run.state === 'aborting') return;
+    if (rt.stopped || !isSchedulingRun(rt.run.state)) return;
     const rec = rt.task(t.id);
     const results: ConditionResult[] = snap
       ? rt.conditions(t.id).check(t.pre, snap, rec.overrides?.conditions ?? [])
@@ -93,7 +90,8 @@ async function startReady(rt: RunRuntime, slots: number): Promise<void> {
       continue;
     }
     const bad = results.find((r) => r.verdict !== 'true');
-    const detail = `pre-condition ${bad?.key ?? ''} is ${bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false'}${bad?.detail ? `: ${bad.detail}` : ''}`;
+    const verdict = bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false';
+    const detail = `pre-condition ${bad?.key ?? ''} is ${verdict}${bad?.detail ? `: ${bad.detail}` : ''}`;
     const since = rt.preFalseSince.get(t.id);
     const events: EngineEvent[] = [];
     if (since === undefined) {
@@ -131,13 +129,14 @@ function blockedReason(rt: RunRuntime): string | undefined {
     if (rec.state === 'failed') parts.push(`${t.id} failed (${rec.reason ?? 'no reason'})`);
     else if (rec.state === 'blocked') parts.push(`${t.id} is blocked (${rec.reason ?? 'no reason'})`);
     else if (rec.stuck && !isTerminalTask(rec.state)) parts.push(`${t.id} is stuck`);
-    else if (rec.state === 'pending' || rec.state === 'waiting') {
+    else if (isStartableTask(rec.state)) {
       const stuckParents = waitingOn(t, rt.tasks).filter((p) => rt.tasks.get(p)?.stuck === true);
       if (stuckParents.length > 0) parts.push(`${t.id} waits on stuck ${stuckParents.join(', ')}`);
     }
   }
   if (parts.length === 0) return undefined;
-  return `${parts.slice(0, 3).join('; ')}${parts.length > 3 ? `; and ${parts.length - 3} more` : ''} — an operator may retry, skip, override or abort`;
+  const more = parts.length > 3 ? `; and ${parts.length - 3} more` : '';
+  return `${parts.slice(0, 3).join('; ')}${more} — an operator may retry, skip, override or abort`;
 }
 
 /** The chain of tasks that determined the run's duration: from the last to finish, back through its latest parent. */
@@ -168,7 +167,8 @@ export async function driveRun(rt: RunRuntime): Promise<void> {
   for (;;) {
     const state = rt.run.state;
     if (isTerminalRun(state) || rt.stopped) return;
-    if (state === 'paused' || state === 'aborting') {
+    if (!isSchedulingRun(state)) {
+      // Paused or being stopped: nothing starts until an operator resumes it (or the stop completes).
       await rt.waitForWake(options.pollMs);
       continue;
     }
@@ -179,7 +179,7 @@ export async function driveRun(rt: RunRuntime): Promise<void> {
       if (isResumable(rec) && !rt.executing.has(t.id) && !rt.held.has(t.id)) startExecution(rt, t.id);
     }
     await startReady(rt, freeSlots(rt.compiled.concurrency, rt.executing.size));
-    if (isTerminalRun(rt.run.state) || rt.run.state === 'paused' || rt.run.state === 'aborting') continue;
+    if (!isSchedulingRun(rt.run.state)) continue;
 
     if (allDone(rt.tasks) && rt.executing.size === 0) {
       const time = clock.now();

@@ -10,12 +10,13 @@
  * was committed, is never run again.
  */
 import { parseDuration } from '../model/duration.js';
-import type { Stage, StageKind, StageOutcome } from '../model/definitions.js';
+import type { Stage, StageKind } from '../model/definitions.js';
 import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import type { StageContext, StageResult } from '../stages/stage.js';
 import { allTrue, snapshotFor } from './conditions.js';
 import { Gate, gatedBackend, monitorTask, refreshState, type Holds } from './monitor.js';
+import { consequenceOf, endOfThrow, type StageEnd } from './outcome.js';
 import type { RunRuntime } from './runtime.js';
 import { percentile } from './stuck.js';
 
@@ -34,18 +35,6 @@ function envelopeOf(v: unknown): Envelope | undefined {
 /** Name a stage is known by in events and `next`. */
 export function stageLabel(stage: Stage, index: number): string {
   return stage.name ?? `${index + 1}:${stage.uses}`;
-}
-
-/** Where to go after a stage's outcome: a stage index, the end (stages.length), or undefined (the task fails). */
-export function nextStage(stages: readonly Stage[], index: number, outcome: StageOutcome): number | undefined {
-  const target = stages[index]?.next?.[outcome];
-  if (target !== undefined) {
-    const i = stages.findIndex((s) => s.name === target);
-    if (i >= 0) return i;
-    if (target === 'end') return stages.length;
-    return undefined;
-  }
-  return outcome === 'success' ? index + 1 : undefined;
 }
 
 export type ExecutionEnd = 'succeeded' | 'failed' | 'interrupted';
@@ -220,15 +209,15 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
       approved: () => rt.task(taskId).approved === true,
     };
 
-    let result: StageResult;
+    let end: StageEnd;
     try {
-      result = await fn(ctx);
+      const result: StageResult = await fn(ctx);
+      end = { kind: result.outcome, ...(result.detail !== undefined ? { detail: result.detail } : {}) };
     } catch (e) {
       if (signal.aborted) return 'interrupted';
       const err = toMaelstromError(e);
-      if (stageAbort.signal.aborted) {
-        result = { outcome: 'timeout', detail: err.message };
-      } else if (err.retryable && retries < options.maxRetries) {
+      const timedOut = stageAbort.signal.aborted;
+      if (!timedOut && err.code !== 'E_INTERNAL' && err.retryable && retries < options.maxRetries) {
         retries++;
         rt.deps.logger.warn(
           `task ${taskId} stage ${label}: ${err.message}; trying again (${retries}/${options.maxRetries})`,
@@ -239,9 +228,8 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
           return 'interrupted';
         }
         continue;
-      } else {
-        result = { outcome: 'failure', detail: `${err.code}: ${err.message}` };
       }
+      end = endOfThrow(err, timedOut);
     } finally {
       signal.removeEventListener('abort', relay);
       timer.abort();
@@ -257,20 +245,15 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
       taskId,
       stage: index,
       uses: stage.uses,
-      outcome: result.outcome,
-      ...(result.detail !== undefined ? { detail: result.detail } : {}),
+      outcome: end.kind,
+      ...(end.detail !== undefined ? { detail: end.detail } : {}),
     };
-    const next = nextStage(planned.stages, index, result.outcome);
-    if (next === undefined) {
-      return fail(
-        rt,
-        taskId,
-        index,
-        `stage ${label} ended with ${result.outcome}${result.detail ? `: ${result.detail}` : ''}`,
-        [endEvent],
-      );
-    }
-    await rt.commit({ tasks: [{ id: taskId, patch: { stage: next, stageState: undefined } }], events: [endEvent] });
+    const next = consequenceOf(planned.stages, index, label, end);
+    if (next.kind === 'fail') return fail(rt, taskId, index, next.reason, [endEvent]);
+    await rt.commit({
+      tasks: [{ id: taskId, patch: { stage: next.stage, stageState: undefined } }],
+      events: [endEvent],
+    });
   }
 }
 
@@ -297,7 +280,9 @@ async function awaitPost(rt: RunRuntime, taskId: string, holds: Holds, signal: A
       const bad = results.find((r) => r.verdict !== 'true');
       if (!announced && clock.now() - since >= options.postTimeoutMs) {
         announced = true;
-        const detail = `post-condition ${bad?.key ?? ''} is still ${bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false'} ${Math.round((clock.now() - since) / 1000)}s after the stages ended${bad?.detail ? `: ${bad.detail}` : ''}`;
+        const verdict = bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false';
+        const after = `${Math.round((clock.now() - since) / 1000)}s after the stages ended`;
+        const detail = `post-condition ${bad?.key ?? ''} is still ${verdict} ${after}${bad?.detail ? `: ${bad.detail}` : ''}`;
         holds.post = detail;
         await refreshState(rt, taskId, holds, [
           { type: 'condition.blocked', time: clock.now(), runId: rt.id, taskId, condition: bad?.key ?? 'post', detail },

@@ -8,10 +8,23 @@
 import type { Actor, OperatorCommand } from './controller.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent, OperatorActionKind } from '../model/events.js';
-import { canAbort, canPause, canResume, isTerminalRun, isTerminalTask, type RunState } from '../model/states.js';
-import type { TaskPatch } from '../store/store.js';
+import {
+  acceptsTaskActions,
+  canAbort,
+  canApprove,
+  canOverride,
+  canPause,
+  canResume,
+  canRetry,
+  canSkip,
+  isPreBlocked,
+  isTerminalRun,
+  isTerminalTask,
+  type RunState,
+  type StopIntent,
+} from '../model/states.js';
+import type { TaskPatch, TaskRecord } from '../store/store.js';
 import { conditionKey } from './conditions.js';
-import { isPreBlocked } from './driver.js';
 import type { RunRuntime } from './runtime.js';
 
 function operatorEvent(
@@ -42,6 +55,11 @@ function invalid(rt: RunRuntime, what: string): MaelstromError {
   return new MaelstromError('E_INVALID_STATE', `run ${rt.id} is ${rt.run.state}: ${what}`);
 }
 
+function mayOverride(taskId: string, rec: TaskRecord): void {
+  if (!canOverride(rec))
+    throw new MaelstromError('E_INVALID_STATE', `task ${taskId} is ${rec.state}: there is nothing left to override`);
+}
+
 /** Stops the given executing tasks and waits until they have stopped. */
 async function interrupt(rt: RunRuntime, taskIds: readonly string[], why: string): Promise<void> {
   const running = taskIds.map((id) => rt.executing.get(id)).filter((e) => e !== undefined);
@@ -55,15 +73,17 @@ async function interrupt(rt: RunRuntime, taskIds: readonly string[], why: string
  */
 export async function stopRun(
   rt: RunRuntime,
-  final: 'aborted' | 'halted',
+  final: StopIntent,
   actor: Actor,
   reason: string | undefined,
   action: OperatorActionKind,
 ): Promise<void> {
   const restore = rt.compiled.restorePlan;
-  const why = `${final} by ${actor.name}${reason ? `: ${reason}` : ''}${restore ? `; to undo what was done, run the restore plan "${restore}"` : ''}`;
+  const undo = restore ? `; to undo what was done, run the restore plan "${restore}"` : '';
+  const why = `${final} by ${actor.name}${reason ? `: ${reason}` : ''}${undo}`;
   await rt.commit({
-    run: { state: 'aborting', reason: why },
+    // The intent goes with the state, in the same commit: a controller restarted mid-stop finishes it the same way.
+    run: { state: 'aborting', stopIntent: final, reason: why },
     events: [
       operatorEvent(rt, action, actor, reason, rt.id),
       { type: 'run.state', time: rt.deps.clock.now(), runId: rt.id, plan: rt.run.plan, state: 'aborting', reason: why },
@@ -74,7 +94,7 @@ export async function stopRun(
 }
 
 /** The second half of a stop, also used when a controller restarts and finds a run in `aborting`. */
-export async function finishStop(rt: RunRuntime, final: 'aborted' | 'halted', why: string): Promise<void> {
+export async function finishStop(rt: RunRuntime, final: StopIntent, why: string): Promise<void> {
   const time = rt.deps.clock.now();
   const unfinished = rt.compiled.tasks.filter((t) => !isTerminalTask(rt.task(t.id).state));
   await rt.commit({
@@ -135,6 +155,8 @@ async function changeTask(
 export async function applyCommand(rt: RunRuntime, command: OperatorCommand, actor: Actor): Promise<void> {
   const state = rt.run.state;
   if (isTerminalRun(state)) throw invalid(rt, `${command.action} is not possible on a finished run`);
+  if ('task' in command && !acceptsTaskActions(state))
+    throw invalid(rt, 'it is being stopped; its tasks are left alone');
   switch (command.action) {
     case 'pause': {
       if (!canPause(state)) throw invalid(rt, 'only a pending, running or blocked run can be paused');
@@ -169,16 +191,16 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
     case 'retry': {
       const rec = rt.task(command.task);
       const event = operatorEvent(rt, 'retry', actor, command.reason, command.task);
-      if (rec.state === 'succeeded' && rec.stuck) {
-        // Nothing to run again: the operator has looked at the slow task and lets its dependents go.
-        await changeTask(rt, command.task, { stuck: false }, event, false);
-        return;
-      }
-      if (!(rec.state === 'failed' || rec.state === 'blocked' || rec.state === 'stuck')) {
+      if (!canRetry(rec)) {
         throw new MaelstromError(
           'E_INVALID_STATE',
           `task ${command.task} is ${rec.state}: only a failed, blocked or stuck task can be retried`,
         );
+      }
+      if (rec.state === 'succeeded') {
+        // Nothing to run again: the operator has looked at the slow task and lets its dependents go.
+        await changeTask(rt, command.task, { stuck: false }, event, false);
+        return;
       }
       const patch: TaskPatch = isPreBlocked(rec)
         ? { state: 'pending', reason: undefined }
@@ -197,7 +219,7 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
     case 'skip': {
       const reason = requireReason('skip', command.reason);
       const rec = rt.task(command.task);
-      if (rec.state === 'succeeded' || rec.state === 'skipped' || rec.state === 'cancelled') {
+      if (!canSkip(rec)) {
         throw new MaelstromError('E_INVALID_STATE', `task ${command.task} is ${rec.state}: there is nothing to skip`);
       }
       const patch: TaskPatch = {
@@ -215,8 +237,10 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
         throw new MaelstromError('E_BAD_REQUEST', `task ${command.task} has no approval stage`);
       }
       const rec = rt.task(command.task);
-      if (isTerminalTask(rec.state))
-        throw new MaelstromError('E_INVALID_STATE', `task ${command.task} is ${rec.state}`);
+      if (!canApprove(rec, { hasApproval: true })) {
+        const why = rec.approved ? 'it is approved already' : `it is ${rec.state}`;
+        throw new MaelstromError('E_INVALID_STATE', `task ${command.task} cannot be approved: ${why}`);
+      }
       await changeTask(
         rt,
         command.task,
@@ -234,10 +258,12 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
       if (!found) {
         throw new MaelstromError(
           'E_BAD_REQUEST',
-          `task ${command.task} has no condition "${command.condition}" (conditions: ${all.map(conditionKey).join(', ') || 'none'})`,
+          `task ${command.task} has no condition "${command.condition}" ` +
+            `(conditions: ${all.map(conditionKey).join(', ') || 'none'})`,
         );
       }
       const rec = rt.task(command.task);
+      mayOverride(command.task, rec);
       const overrides = {
         conditions: [...new Set([...(rec.overrides?.conditions ?? []), conditionKey(found)])],
         dependencies: rec.overrides?.dependencies ?? [],
@@ -257,17 +283,20 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
       if (!planned.after.includes(command.dependency)) {
         throw new MaelstromError(
           'E_BAD_REQUEST',
-          `task ${command.task} does not depend on ${command.dependency} (it depends on: ${planned.after.join(', ') || 'nothing'})`,
+          `task ${command.task} does not depend on ${command.dependency} ` +
+            `(it depends on: ${planned.after.join(', ') || 'nothing'})`,
         );
       }
       const parent = rt.task(command.dependency);
       if (!planned.weakAfter.includes(command.dependency) && !parent.stuck) {
         throw new MaelstromError(
           'E_BAD_REQUEST',
-          `the dependency of ${command.task} on ${command.dependency} is strong: breaking its order breaks correctness, so it cannot be overridden`,
+          `the dependency of ${command.task} on ${command.dependency} is strong: ` +
+            'breaking its order breaks correctness, so it cannot be overridden',
         );
       }
       const rec = rt.task(command.task);
+      mayOverride(command.task, rec);
       const overrides = {
         conditions: rec.overrides?.conditions ?? [],
         dependencies: [...new Set([...(rec.overrides?.dependencies ?? []), command.dependency])],

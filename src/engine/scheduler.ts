@@ -7,11 +7,11 @@
  * parent, or override the dependency). An operator may override a weak dependency, which then no longer waits.
  */
 import type { PlannedTask } from '../model/compiled.js';
-import { isDoneTask, type TaskState } from '../model/states.js';
+import { TaskState, isDoneTask, isStartableTask } from '../model/states.js';
 import type { TaskRecord } from '../store/store.js';
 
-/** Task states from which the scheduler may start a task (it has not begun its stages, or waits on pre). */
-export const STARTABLE: readonly TaskState[] = ['pending', 'waiting'];
+/** Task states from which the scheduler may start a task (see states.ts). */
+export const STARTABLE: readonly TaskState[] = TaskState.filter(isStartableTask);
 
 /** Whether the edge parent → task no longer holds the task back. */
 export function parentSatisfied(
@@ -54,7 +54,7 @@ export function readyTasks(
     .filter((t) => {
       const r = records.get(t.id);
       if (!r) return false;
-      const startable = STARTABLE.includes(r.state) || (r.state === 'blocked' && isBlockedByPre(t.id));
+      const startable = isStartableTask(r.state) || (r.state === 'blocked' && isBlockedByPre(t.id));
       return startable && parentsDone(t, records);
     })
     .sort((a, b) => a.priority - b.priority || (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));

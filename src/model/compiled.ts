@@ -2,6 +2,7 @@
  * A plan compiled into a task DAG: what `maelstrom plan` prints and what the engine runs.
  * Everything here is plain data (JSON-serialisable) so that it can be stored with a run and sent over the API.
  */
+import { z } from 'zod';
 import type { Condition, Direction, Pacing, ParamValue, Stage, TrafficType } from './definitions.js';
 
 /** A task of a compiled plan, named `<service>/<task>`. */
@@ -30,23 +31,28 @@ export interface PlannedTask {
   readonly userFacing: boolean;
 }
 
-export interface PreflightService {
-  readonly service: string;
+/** One service of a pre-flight check: whether the others absorb its load (a drain) or it carries it again (a restore). */
+export const PreflightService = z.strictObject({
+  service: z.string(),
   /** Peak load the service carries in the datacenter being drained (requests per second). */
-  readonly load: number;
+  load: z.number().meta({ description: 'Peak load to move, in requests per second' }),
   /** Capacity of the other datacenters at the target utilisation, less their own peak load. */
-  readonly headroom: number;
+  headroom: z
+    .number()
+    .meta({ description: 'Capacity of the receivers at the target utilisation, less their own load' }),
   /** Utilisation the receivers would reach at peak with the datacenter drained (load spread by headroom). */
-  readonly utilizationAfter: number;
-  readonly ok: boolean;
-  readonly reason?: string;
-}
+  utilizationAfter: z.number(),
+  ok: z.boolean(),
+  reason: z.string().optional(),
+});
+export type PreflightService = z.infer<typeof PreflightService>;
 
-export interface Preflight {
-  readonly ok: boolean;
-  readonly targetUtilization: number;
-  readonly services: readonly PreflightService[];
-}
+export const Preflight = z.strictObject({
+  ok: z.boolean(),
+  targetUtilization: z.number(),
+  services: z.array(PreflightService),
+});
+export type Preflight = z.infer<typeof Preflight>;
 
 export interface CompiledPlan {
   readonly plan: string;

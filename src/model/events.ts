@@ -2,7 +2,7 @@
  * The typed stream of everything that happens in a run. The store journals it, the server streams it, the
  * dashboard and the terminal view render it, reports are built from it.
  */
-import type { RunState, TaskState } from './states.js';
+import type { OperatorAction, RunState, TaskState } from './states.js';
 
 interface EventBase {
   /** Monotonic sequence number assigned by the store when the event is persisted. */
@@ -12,17 +12,8 @@ interface EventBase {
   readonly runId?: string;
 }
 
-export type OperatorActionKind =
-  | 'start'
-  | 'pause'
-  | 'resume'
-  | 'abort'
-  | 'halt'
-  | 'retry'
-  | 'skip'
-  | 'approve'
-  | 'override-condition'
-  | 'override-dependency';
+/** An operator action as the journal records it (see states.ts). */
+export type OperatorActionKind = OperatorAction;
 
 export type EngineEvent =
   | (EventBase & {

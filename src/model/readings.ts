@@ -1,39 +1,44 @@
 /**
  * What a backend reads of the world at one instant: the figures that health checks and conditions are evaluated
  * over. A value that could not be read is absent (undefined), and the engine treats an absent value as "hold",
- * never as "healthy".
+ * never as "healthy". The API's fleet view sends these readings as they are, so they are zod schemas too.
  */
-export type Layer = 'edge' | 'cluster';
+import { z } from 'zod';
 
-export interface DatacenterReading {
+export const Layer = z.enum(['edge', 'cluster']);
+export type Layer = z.infer<typeof Layer>;
+
+export const DatacenterReading = z.strictObject({
   /** Requests per second arriving for the service in this datacenter. */
-  readonly load?: number;
+  load: z.number().optional(),
   /** Requests per second at 100 % utilisation (after faults). */
-  readonly capacity?: number;
+  capacity: z.number().optional(),
   /** load / capacity. */
-  readonly utilization?: number;
+  utilization: z.number().optional(),
   /** Requests per second served (load less failures). */
-  readonly traffic?: number;
+  traffic: z.number().optional(),
   /** Fraction of requests failing, 0..1. */
-  readonly errorRate?: number;
+  errorRate: z.number().optional(),
   /** Seconds. */
-  readonly latencyP99?: number;
-  readonly sessions?: number;
+  latencyP99: z.number().optional(),
+  sessions: z.number().optional(),
   /** Seconds behind the source or primary. */
-  readonly replicationLag?: number;
+  replicationLag: z.number().optional(),
   /** Shards of a sharded stateful service held here (fractional while a move is under way). */
-  readonly shards?: number;
+  shards: z.number().optional(),
   /** This datacenter's share of the service's traffic at each layer, 0..1. */
-  readonly share?: Readonly<Partial<Record<Layer, number>>>;
-}
+  share: z.strictObject({ edge: z.number().optional(), cluster: z.number().optional() }).optional(),
+});
+export type DatacenterReading = z.infer<typeof DatacenterReading>;
 
-export interface ServiceReading {
-  readonly datacenters: Readonly<Record<string, DatacenterReading>>;
+export const ServiceReading = z.strictObject({
+  datacenters: z.record(z.string(), DatacenterReading),
   /** Fleet-wide error rate of the service, 0..1. */
-  readonly errorRate?: number;
-  readonly replicationSource?: string;
-  readonly primary?: string;
-}
+  errorRate: z.number().optional(),
+  replicationSource: z.string().optional(),
+  primary: z.string().optional(),
+});
+export type ServiceReading = z.infer<typeof ServiceReading>;
 
 export interface FleetSnapshot {
   /** The backend's time of the reading, ms since the epoch. */

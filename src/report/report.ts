@@ -5,6 +5,7 @@
  */
 import { criticalPath, type CriticalStage, type TimedStage } from '../analysis/critical-path.js';
 import type { SeriesMetric } from '../sim/types.js';
+import { isDoneTask } from '../model/states.js';
 import type { DrillRecord } from './input.js';
 
 export interface StepReport {
@@ -289,7 +290,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
     }
     const lastDone = Math.max(...view.tasks.map((t) => t.finishedAt ?? -Infinity));
     const startedAt = view.startedAt ?? view.createdAt;
-    const finishedAll = view.tasks.every((t) => t.state === 'succeeded' || t.state === 'skipped');
+    const finishedAll = view.tasks.every((t) => isDoneTask(t.state));
     const drainSeconds = finishedAll && Number.isFinite(lastDone) ? round((lastDone - startedAt) / 1000) : null;
     let userFacing: number | null = null;
     if (compiled.direction === 'drain') {

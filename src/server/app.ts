@@ -12,13 +12,28 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { MetricsSource } from '../backends/backend.js';
 import { auditEntry, failureOf } from '../engine/audit.js';
-import type { Actor, Controller, OperatorCommand, RunView } from '../engine/controller.js';
+import type { Controller } from '../engine/controller.js';
+import {
+  OperatorCommand,
+  type Actor,
+  type DefinitionList,
+  type ErrorAnswer,
+  type FleetView,
+  type Halted,
+  type HistoryList,
+  type HistoryRun,
+  type PlanPreview,
+  type RunView,
+  type StartedRun,
+  type Validation,
+} from '../model/api.js';
 import { loadAndLint } from '../load/check.js';
 import type { Clock } from '../model/clock.js';
 import type { CompiledPlan } from '../model/compiled.js';
 import type { Definitions } from '../model/definitions.js';
 import { MaelstromError, errorMapping, toMaelstromError } from '../model/errors.js';
 import { isTerminalRun } from '../model/states.js';
+import { planJson } from '../plan/index.js';
 import type { AuditLog, TokenStore } from '../store/store.js';
 import { actorOf, bearerAuth, requireRole, type AuthEnv } from './auth.js';
 import { streamEvents } from './events.js';
@@ -28,8 +43,10 @@ import {
   ActionBodies,
   ActionName,
   EventsQuery,
+  FleetQuery,
   HaltBody,
   HistoryQuery,
+  PlanName,
   RunId,
   RunsQuery,
   SeriesQuery,
@@ -54,8 +71,8 @@ export interface ServerOptions {
   readonly clock: Clock;
   /** Folder of the built dashboard; none: no dashboard. */
   readonly webRoot?: string;
-  /** The JSON form of a compiled plan, the same as `maelstrom plan --json` prints; by default the plan as compiled. */
-  readonly planView?: (compiled: CompiledPlan) => unknown;
+  /** The JSON form of a compiled plan; by default the same as `maelstrom plan --json` prints. */
+  readonly planView?: (compiled: CompiledPlan) => PlanPreview;
   /** Origins allowed to call the API from a browser; none by default. */
   readonly corsOrigins?: readonly string[];
 }
@@ -69,13 +86,18 @@ export interface ServerApp {
 
 function errorResponse(c: Context, e: unknown): Response {
   const err = toMaelstromError(e);
-  const body: Record<string, unknown> = { code: err.code, message: err.message };
-  if (err.retryable) body.retryable = true;
-  if (err.details !== undefined && err.code !== 'E_INTERNAL') body.details = err.details;
-  return c.json({ error: body }, errorMapping[err.code].http as 400);
+  const body: ErrorAnswer = {
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.retryable ? { retryable: true } : {}),
+      ...(err.details !== undefined && err.code !== 'E_INTERNAL' ? { details: err.details } : {}),
+    },
+  };
+  return c.json(body, errorMapping[err.code].http as 400);
 }
 
-function historyEntry(r: RunView): Record<string, unknown> {
+function historyEntry(r: RunView): HistoryRun {
   const byId = new Map(r.tasks.map((t) => [t.id, t]));
   return {
     id: r.id,
@@ -127,7 +149,7 @@ export function createServerApp(options: ServerOptions): ServerApp {
     c.text(await metrics.render(controller), 200, { 'content-type': 'text/plain; version=0.0.4' }),
   );
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument));
-  app.get('/api/v1/health', (c) => c.json({ ok: true }));
+  app.get('/api/v1/health', (c) => c.json({ ok: true as const }));
 
   const auth = bearerAuth(store);
   app.use('/api/v1/*', async (c, next) => {
@@ -196,7 +218,7 @@ export function createServerApp(options: ServerOptions): ServerApp {
       runbooks: names(definitions.runbooks),
       scenarios: names(definitions.scenarios),
       plans,
-    });
+    } satisfies DefinitionList);
   });
 
   app.post('/api/v1/definitions/validate', async (c) => {
@@ -206,22 +228,22 @@ export function createServerApp(options: ServerOptions): ServerApp {
       await writeFile(join(dir, 'definitions.yaml'), body.documents);
       const { diagnostics } = await loadAndLint([dir]);
       const list = diagnostics.map((d) => ({ ...d, file: 'definitions.yaml' }));
-      return c.json({ ok: !diagnostics.some((d) => d.severity === 'error'), diagnostics: list });
+      return c.json({ ok: !diagnostics.some((d) => d.severity === 'error'), diagnostics: list } satisfies Validation);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   app.get('/api/v1/definitions/plans/:name', async (c) => {
-    const name = c.req.param('name');
+    const name = parse(PlanName, c.req.param('name'), 'plan name');
     if (!definitions.plans.has(name)) throw new MaelstromError('E_NOT_FOUND', `no plan named "${name}"`);
     const compiled = await controller.preview(name);
-    return c.json((options.planView ?? ((p: CompiledPlan) => p))(compiled) as object);
+    return c.json((options.planView ?? planJson)(compiled));
   });
 
   app.get('/api/v1/fleet', async (c) => {
-    const name =
-      c.req.query('name') ?? [...definitions.plans.values()][0]?.spec.fleet ?? [...definitions.fleets.keys()][0];
+    const q = parse(FleetQuery, c.req.query(), 'query');
+    const name = q.name ?? [...definitions.plans.values()][0]?.spec.fleet ?? [...definitions.fleets.keys()][0];
     const fleet = name !== undefined ? definitions.fleets.get(name) : undefined;
     if (!fleet) throw new MaelstromError('E_NOT_FOUND', `no fleet named "${name ?? ''}"`);
     const snapshot = options.metrics ? await options.metrics.snapshot() : undefined;
@@ -235,7 +257,7 @@ export function createServerApp(options: ServerOptions): ServerApp {
         userFacing: s.userFacing ?? false,
         reading: snapshot?.services[s.name],
       })),
-    });
+    } satisfies FleetView);
   });
 
   app.get('/api/v1/series', async (c) => {
@@ -259,7 +281,7 @@ export function createServerApp(options: ServerOptions): ServerApp {
     const view = await mutate(c, 'start', body.plan, undefined, { plan: body.plan }, (actor) =>
       controller.startRun(body.plan, actor),
     );
-    return c.json({ id: view.id }, 201);
+    return c.json({ id: view.id } satisfies StartedRun, 201);
   });
 
   app.get('/api/v1/runs/:id', async (c) => {
@@ -271,7 +293,7 @@ export function createServerApp(options: ServerOptions): ServerApp {
     const id = parse(RunId, c.req.param('id'), 'run id');
     const action = parse(ActionName, c.req.param('action'), 'action');
     const body = parse(ActionBodies[action], await jsonBody(c), 'body');
-    const command = { action, ...body } as OperatorCommand;
+    const command = OperatorCommand.parse({ ...body, action });
     const target = 'task' in body ? `${id}/${body.task}` : id;
     const view = await mutate(c, action, target, body.reason, command, (actor) =>
       controller.command(id, command, actor),
@@ -282,13 +304,13 @@ export function createServerApp(options: ServerOptions): ServerApp {
   app.post('/api/v1/halt', async (c) => {
     const body = parse(HaltBody, await jsonBody(c), 'body');
     await mutate(c, 'halt', undefined, body.reason, undefined, (actor) => controller.halt(actor, body.reason));
-    return c.json({ halted: true });
+    return c.json({ halted: true } satisfies Halted);
   });
 
   app.get('/api/v1/history', async (c) => {
     const q = parse(HistoryQuery, c.req.query(), 'query');
     const runs = await controller.listRuns({ limit: q.limit ?? 50 });
-    return c.json({ runs: runs.filter((r) => isTerminalRun(r.state)).map(historyEntry) });
+    return c.json({ runs: runs.filter((r) => isTerminalRun(r.state)).map(historyEntry) } satisfies HistoryList);
   });
 
   app.get('/api/v1/audit', async (c) => {

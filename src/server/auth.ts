@@ -1,14 +1,13 @@
 /**
  * Bearer-token authentication: a token's secret is hashed and looked up in the store, so the store never holds a
- * usable secret. Roles are ordered viewer < operator < admin.
+ * usable secret. Roles are ordered viewer < operator < admin (model/roles.ts).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Actor } from '../engine/controller.js';
 import { MaelstromError } from '../model/errors.js';
-import type { Role, TokenRecord, TokenStore } from '../store/store.js';
+import { hasRole, type Role } from '../model/roles.js';
+import type { TokenRecord, TokenStore } from '../store/store.js';
 import { hashTokenSecret } from '../store/tokens.js';
-
-const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 
 export type AuthEnv = { Variables: { actor: Actor } };
 
@@ -37,7 +36,7 @@ export function actorOf(c: Context<AuthEnv>): Actor {
 
 /** Throws E_FORBIDDEN unless the caller has at least `role`. */
 export function requireRole(actor: Actor, role: Role): void {
-  if (RANK[actor.role] < RANK[role]) {
+  if (!hasRole(actor.role, role)) {
     throw new MaelstromError('E_FORBIDDEN', `${actor.name} has the ${actor.role} role; this needs ${role} or above`);
   }
 }

@@ -1,279 +1,338 @@
-/** The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`. */
-const error = { $ref: '#/components/responses/Error' };
-const reason = { type: 'string', maxLength: 2000 };
-const task = { type: 'string' };
-const json = (schema: unknown): unknown => ({ content: { 'application/json': { schema } } });
-const ok = (description: string, schema: unknown = { type: 'object' }): unknown => ({
-  description,
-  ...(json(schema) as object),
-});
-const runView = { $ref: '#/components/schemas/RunView' };
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' } };
+/**
+ * The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`, generated from the zod schemas the
+ * server parses requests with and the answers are typed by (model/api.ts, schemas.ts). Nothing here restates a
+ * shape: a route names its schemas, and `z.toJSONSchema` writes them. `test/openapi.test.ts` checks that every route
+ * the server serves is here and that the document's schemas are the zod ones.
+ */
+import { z } from 'zod';
+import {
+  CommandBodies,
+  HaltBody,
+  Halted,
+  Health,
+  StartRunBody,
+  StartedRun,
+  ValidateBody,
+  namedSchemas,
+} from '../model/api.js';
+import { CommandAction } from '../model/states.js';
+import { EventsQuery, FleetQuery, HistoryQuery, PlanName, RunId, RunsQuery, SeriesQuery } from './schemas.js';
 
-function action(name: string, required: string[], props: Record<string, unknown>, summary: string): [string, unknown] {
-  return [
-    `/runs/{id}/${name}`,
-    {
-      post: {
-        summary,
-        tags: ['runs'],
-        'x-role': 'operator',
-        parameters: [idParam],
-        requestBody: {
-          required: required.length > 0,
-          ...(json({ type: 'object', additionalProperties: false, required, properties: props }) as object),
-        },
-        responses: {
-          200: ok('The run after the action', runView),
-          400: error,
-          401: error,
-          403: error,
-          404: error,
-          409: error,
-        },
-      },
-    },
-  ];
+export type SchemaName = keyof typeof namedSchemas;
+type JsonSchema = Record<string, unknown>;
+
+/** One route of `/api/v1`, as the document describes it. */
+export interface Route {
+  readonly method: 'get' | 'post';
+  /** Below `/api/v1`, with `{param}` for a path parameter. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tags?: readonly string[];
+  /** The least role it needs; a viewer's token reads everything else. */
+  readonly role?: 'operator' | 'admin';
+  /** Answered without a token. */
+  readonly open?: boolean;
+  readonly params?: Readonly<Record<string, z.ZodType>>;
+  readonly query?: z.ZodObject;
+  readonly headers?: Readonly<Record<string, z.ZodType>>;
+  readonly body?: z.ZodType;
+  readonly status: number;
+  readonly answer: string;
+  /** A named schema, an inline one, or another media type. */
+  readonly schema?: SchemaName | z.ZodType | { readonly mediaType: string };
+  readonly errors: readonly number[];
 }
 
-export const openApiDocument = {
-  openapi: '3.1.0',
-  info: { title: 'Maelstrom controller API', version: '1' },
-  servers: [{ url: '/api/v1' }],
-  security: [{ bearer: [] }],
-  components: {
-    securitySchemes: {
-      bearer: {
-        type: 'http',
-        scheme: 'bearer',
-        description: 'A token from `maelstrom token create --role viewer|operator|admin`.',
-      },
-    },
+const runId = { id: RunId };
+
+const commandSummaries: Record<CommandAction, string> = {
+  pause: 'Pause: no new step or task starts',
+  resume: 'Resume a paused run',
+  abort: 'Abort: stop, leaving traffic where it is',
+  retry: 'Retry a failed, blocked or stuck task',
+  skip: 'Skip a task (a reason is required)',
+  approve: 'Approve the approval stage of a task',
+  'override-condition': 'Override a blocking condition of a task (a reason is required)',
+  'override-dependency': 'Let a task start without one of its weak (or stuck) dependencies (a reason is required)',
+};
+
+export const routes: readonly Route[] = [
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    open: true,
+    status: 200,
+    answer: 'OpenAPI document',
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness',
+    open: true,
+    status: 200,
+    answer: 'Alive',
+    schema: Health,
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/me',
+    summary: "The caller's name and role",
+    status: 200,
+    answer: 'The caller',
+    schema: 'Actor',
+    errors: [401],
+  },
+  {
+    method: 'get',
+    path: '/definitions',
+    summary: 'Names of the loaded definitions, and the plans with their direction and datacenter',
+    tags: ['definitions'],
+    status: 200,
+    answer: 'The definitions',
+    schema: 'DefinitionList',
+    errors: [401],
+  },
+  {
+    method: 'post',
+    path: '/definitions/validate',
+    summary: 'Validate YAML definitions (load and lint); nothing is stored',
+    tags: ['definitions'],
+    body: ValidateBody,
+    status: 200,
+    answer: 'What load and lint found',
+    schema: 'Validation',
+    errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/definitions/plans/{name}',
+    summary:
+      'Plan preview: the same JSON as `maelstrom plan NAME --json` ' +
+      '(tasks, waves, HCCs, pre-flight, predicted critical path)',
+    tags: ['definitions'],
+    params: { name: PlanName },
+    status: 200,
+    answer: 'The compiled plan',
+    schema: 'PlanPreview',
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'get',
+    path: '/fleet',
+    summary: "The fleet with the backend's current readings per service and datacenter (share, utilisation, traffic)",
+    query: FleetQuery,
+    status: 200,
+    answer: 'The fleet view',
+    schema: 'FleetView',
+    errors: [401, 404],
+  },
+  {
+    method: 'get',
+    path: '/series',
+    summary:
+      'A metric time series from the backend (the simulator keeps them); ' +
+      'without a service, additive metrics are summed over the fleet',
+    query: SeriesQuery,
+    status: 200,
+    answer: 'The series',
+    schema: 'SeriesView',
+    errors: [400, 401, 404],
+  },
+  {
+    method: 'get',
+    path: '/runs',
+    summary: 'Recent runs',
+    tags: ['runs'],
+    query: RunsQuery,
+    status: 200,
+    answer: 'The runs, newest first',
+    schema: 'RunList',
+    errors: [400, 401],
+  },
+  {
+    method: 'post',
+    path: '/runs',
+    summary: 'Start a run of a plan (refused with E_PREFLIGHT or E_CONFLICT rather than starting an unsafe run)',
+    tags: ['runs'],
+    role: 'operator',
+    body: StartRunBody,
+    status: 201,
+    answer: 'The id of the new run',
+    schema: StartedRun,
+    errors: [400, 401, 403, 404, 409],
+  },
+  {
+    method: 'get',
+    path: '/runs/{id}',
+    summary: 'A run with its tasks, and what an operator may do to each now',
+    tags: ['runs'],
+    params: runId,
+    status: 200,
+    answer: 'The run',
+    schema: 'RunView',
+    errors: [400, 401, 404],
+  },
+  ...CommandAction.map((action): Route => ({
+    method: 'post',
+    path: `/runs/{id}/${action}`,
+    summary: commandSummaries[action],
+    tags: ['runs'],
+    role: 'operator',
+    params: runId,
+    body: CommandBodies[action],
+    status: 200,
+    answer: 'The run after the action',
+    schema: 'RunView',
+    errors: [400, 401, 403, 404, 409],
+  })),
+  {
+    method: 'post',
+    path: '/halt',
+    summary: 'Global halt: stop every active run at once',
+    role: 'operator',
+    body: HaltBody,
+    status: 200,
+    answer: 'Every active run is stopping',
+    schema: Halted,
+    errors: [400, 401, 403],
+  },
+  {
+    method: 'get',
+    path: '/history',
+    summary: 'Finished runs with their duration and critical path (task ids with their durations)',
+    query: HistoryQuery,
+    status: 200,
+    answer: 'Finished runs, newest first',
+    schema: 'HistoryList',
+    errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/audit',
+    summary: 'The audit log (admin)',
+    role: 'admin',
+    query: HistoryQuery,
+    status: 200,
+    answer: 'Audit entries',
+    schema: 'AuditList',
+    errors: [400, 401, 403],
+  },
+  {
+    method: 'get',
+    path: '/events',
+    summary:
+      "Server-sent events: the engine's event stream. Each event has `id` = its sequence number; reconnect with " +
+      'Last-Event-ID (or ?after=SEQ) to receive everything missed first.',
+    query: EventsQuery,
+    headers: { 'Last-Event-ID': z.string() },
+    status: 200,
+    answer: 'text/event-stream of `engine` events (JSON EngineEvent, see src/model/events.ts)',
+    schema: { mediaType: 'text/event-stream' },
+    errors: [400, 401],
+  },
+];
+
+/** A schema as JSON Schema for the document: requests as they are sent (`input`), answers as they are written. */
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io }) as JsonSchema;
+  return rest;
+}
+
+/** The named schemas, referring to each other by `#/components/schemas/<name>`. */
+function componentSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(namedSchemas)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}` }) as {
+    schemas: Record<string, JsonSchema>;
+  };
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, s]) => {
+      const { $schema: _s, $id: _i, ...rest } = s;
+      return [id, rest];
+    }),
+  );
+}
+
+function parameters(route: Route): JsonSchema[] {
+  const out: JsonSchema[] = [];
+  for (const [name, schema] of Object.entries(route.params ?? {}))
+    out.push({ name, in: 'path', required: true, schema: jsonSchemaOf(schema, 'input') });
+  for (const [name, schema] of Object.entries(route.query?.shape ?? {}) as [string, z.ZodType][])
+    out.push({
+      name,
+      in: 'query',
+      required: !schema.safeParse(undefined).success,
+      schema: jsonSchemaOf(schema, 'input'),
+    });
+  for (const [name, schema] of Object.entries(route.headers ?? {}))
+    out.push({ name, in: 'header', schema: jsonSchemaOf(schema, 'input') });
+  return out;
+}
+
+function answer(route: Route): JsonSchema {
+  const s = route.schema;
+  if (s === undefined)
+    return { description: route.answer, content: { 'application/json': { schema: { type: 'object' } } } };
+  if (typeof s === 'object' && 'mediaType' in s) return { description: route.answer, content: { [s.mediaType]: {} } };
+  const schema = typeof s === 'string' ? { $ref: `#/components/schemas/${s}` } : jsonSchemaOf(s, 'output');
+  return { description: route.answer, content: { 'application/json': { schema } } };
+}
+
+function operation(route: Route): JsonSchema {
+  const error = { $ref: '#/components/responses/Error' };
+  const params = parameters(route);
+  return {
+    summary: route.summary,
+    ...(route.tags ? { tags: route.tags } : {}),
+    ...(route.open ? { security: [] } : {}),
+    ...(route.role ? { 'x-role': route.role } : {}),
+    ...(params.length > 0 ? { parameters: params } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            // An empty body is the same as `{}`: a body is required when `{}` is not enough.
+            required: !route.body.safeParse({}).success,
+            content: { 'application/json': { schema: jsonSchemaOf(route.body, 'input') } },
+          },
+        }
+      : {}),
     responses: {
-      Error: ok('An error with a stable code', {
-        type: 'object',
-        required: ['error'],
-        properties: {
-          error: {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: {
-              code: { type: 'string', example: 'E_BAD_REQUEST' },
-              message: { type: 'string' },
-              details: {},
-              retryable: { type: 'boolean' },
-            },
-          },
-        },
-      }),
+      [route.status]: answer(route),
+      ...Object.fromEntries(route.errors.map((status) => [status, error])),
     },
-    schemas: {
-      TaskView: {
-        type: 'object',
-        required: ['id', 'service', 'template', 'state', 'after', 'stages'],
-        properties: {
-          id: { type: 'string' },
-          service: { type: 'string' },
-          template: { type: 'string' },
-          state: {
-            enum: ['pending', 'waiting', 'running', 'blocked', 'stuck', 'succeeded', 'failed', 'skipped', 'cancelled'],
-          },
-          after: { type: 'array', items: { type: 'string' } },
-          stage: { type: 'integer' },
-          stages: { type: 'array', items: { type: 'string' } },
-          startedAt: { type: 'number' },
-          finishedAt: { type: 'number' },
-          progress: { type: 'number', minimum: 0, maximum: 1 },
-          reason: { type: 'string' },
-          stuck: { type: 'boolean' },
+  };
+}
+
+function buildDocument(): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route);
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Maelstrom controller API', version: '1' },
+    servers: [{ url: '/api/v1' }],
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A token from `maelstrom token create --role viewer|operator|admin`.',
         },
       },
-      RunView: {
-        type: 'object',
-        required: ['id', 'plan', 'state', 'tasks'],
-        properties: {
-          id: { type: 'string' },
-          plan: { type: 'string' },
-          state: {
-            enum: ['pending', 'running', 'paused', 'blocked', 'aborting', 'succeeded', 'failed', 'aborted', 'halted'],
-          },
-          datacenter: { type: 'string' },
-          direction: { enum: ['drain', 'restore'] },
-          createdAt: { type: 'number' },
-          startedAt: { type: 'number' },
-          finishedAt: { type: 'number' },
-          reason: { type: 'string' },
-          criticalPath: { type: 'array', items: { type: 'string' } },
-          tasks: { type: 'array', items: { $ref: '#/components/schemas/TaskView' } },
+      responses: {
+        Error: {
+          description: 'An error with a stable code (`{ error: { code, message } }`), never a stack trace',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
         },
       },
+      schemas: componentSchemas(),
     },
-  },
-  paths: {
-    '/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: ok('OpenAPI document') } } },
-    '/me': { get: { summary: "The caller's name and role", responses: { 200: ok('Actor'), 401: error } } },
-    '/definitions': {
-      get: {
-        summary: 'Names of the loaded definitions, and the plans with their direction and datacenter',
-        tags: ['definitions'],
-        responses: { 200: ok('Definitions'), 401: error },
-      },
-    },
-    '/definitions/validate': {
-      post: {
-        summary: 'Validate YAML definitions (load and lint); nothing is stored',
-        tags: ['definitions'],
-        requestBody: {
-          required: true,
-          ...(json({
-            type: 'object',
-            required: ['documents'],
-            additionalProperties: false,
-            properties: { documents: { type: 'string', description: 'YAML text, one or more documents' } },
-          }) as object),
-        },
-        responses: { 200: ok('{ ok, diagnostics }'), 400: error, 401: error },
-      },
-    },
-    '/definitions/plans/{name}': {
-      get: {
-        summary:
-          'Plan preview: the same JSON as `maelstrom plan NAME --json` (tasks, waves, HCCs, pre-flight, predicted critical path)',
-        tags: ['definitions'],
-        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 200: ok('Compiled plan'), 400: error, 401: error, 404: error },
-      },
-    },
-    '/fleet': {
-      get: {
-        summary:
-          "The fleet with the backend's current readings per service and datacenter (share, utilisation, traffic)",
-        parameters: [{ name: 'name', in: 'query', schema: { type: 'string' } }],
-        responses: { 200: ok('Fleet view'), 401: error, 404: error },
-      },
-    },
-    '/series': {
-      get: {
-        summary:
-          'A metric time series from the backend (the simulator keeps them); without a service, additive metrics are summed over the fleet',
-        parameters: ['metric', 'service', 'datacenter', 'window', 'resolution'].map((n) => ({
-          name: n,
-          in: 'query',
-          required: n === 'metric',
-          schema: { type: ['window', 'resolution'].includes(n) ? 'integer' : 'string' },
-        })),
-        responses: { 200: ok('{ metric, resolutionMs, times, values }'), 400: error, 401: error, 404: error },
-      },
-    },
-    '/runs': {
-      get: {
-        summary: 'Recent runs',
-        tags: ['runs'],
-        parameters: [
-          { name: 'limit', in: 'query', schema: { type: 'integer' } },
-          { name: 'active', in: 'query', schema: { enum: ['true', 'false'] } },
-        ],
-        responses: { 200: ok('{ runs: RunView[] }'), 401: error },
-      },
-      post: {
-        summary: 'Start a run of a plan (refused with E_PREFLIGHT or E_CONFLICT rather than starting an unsafe run)',
-        tags: ['runs'],
-        'x-role': 'operator',
-        requestBody: {
-          required: true,
-          ...(json({
-            type: 'object',
-            required: ['plan'],
-            additionalProperties: false,
-            properties: { plan: { type: 'string' } },
-          }) as object),
-        },
-        responses: {
-          201: ok('{ id }', { type: 'object', required: ['id'], properties: { id: { type: 'string' } } }),
-          400: error,
-          401: error,
-          403: error,
-          404: error,
-          409: error,
-        },
-      },
-    },
-    '/runs/{id}': {
-      get: {
-        summary: 'A run with its tasks',
-        tags: ['runs'],
-        parameters: [idParam],
-        responses: { 200: ok('Run', runView), 400: error, 401: error, 404: error },
-      },
-    },
-    ...Object.fromEntries([
-      action('pause', [], { reason }, 'Pause: no new step or task starts'),
-      action('resume', [], { reason }, 'Resume a paused run'),
-      action('abort', [], { reason }, 'Abort: stop, leaving traffic where it is'),
-      action('retry', ['task'], { task, reason }, 'Retry a failed or stuck task'),
-      action('approve', ['task'], { task, reason }, 'Approve a task waiting for approval'),
-      action('skip', ['task', 'reason'], { task, reason }, 'Skip a task (a reason is required)'),
-      action(
-        'override-condition',
-        ['task', 'condition', 'reason'],
-        { task, condition: { type: 'string' }, reason },
-        'Override a blocking condition of a task',
-      ),
-      action(
-        'override-dependency',
-        ['task', 'dependency', 'reason'],
-        { task, dependency: { type: 'string' }, reason },
-        'Let a task start without one of its dependencies',
-      ),
-    ]),
-    '/halt': {
-      post: {
-        summary: 'Global halt: stop every active run at once',
-        'x-role': 'operator',
-        requestBody: {
-          required: true,
-          ...(json({
-            type: 'object',
-            required: ['reason'],
-            additionalProperties: false,
-            properties: { reason },
-          }) as object),
-        },
-        responses: { 200: ok('{ halted: true }'), 400: error, 401: error, 403: error },
-      },
-    },
-    '/history': {
-      get: {
-        summary: 'Finished runs with their duration and critical path (task ids with their durations)',
-        parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer' } }],
-        responses: { 200: ok('{ runs }'), 401: error },
-      },
-    },
-    '/audit': {
-      get: {
-        summary: 'The audit log (admin)',
-        'x-role': 'admin',
-        responses: { 200: ok('{ entries }'), 401: error, 403: error },
-      },
-    },
-    '/events': {
-      get: {
-        summary:
-          "Server-sent events: the engine's event stream. Each event has `id` = its sequence number; reconnect with Last-Event-ID (or ?after=SEQ) to receive everything missed first.",
-        parameters: [
-          { name: 'run', in: 'query', schema: { type: 'string' } },
-          { name: 'after', in: 'query', schema: { type: 'integer' } },
-          { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } },
-        ],
-        responses: {
-          200: {
-            description: 'text/event-stream of `engine` events (JSON EngineEvent)',
-            content: { 'text/event-stream': {} },
-          },
-          400: error,
-          401: error,
-        },
-      },
-    },
-  },
-} as const;
+    paths,
+  };
+}
+
+/** The document, built once. */
+export const openApiDocument: JsonSchema = buildDocument();

@@ -1,45 +1,33 @@
 /** Every request body and parameter the API accepts, as zod schemas; anything else is answered 400. */
 import { z } from 'zod';
 import type { Context } from 'hono';
+import { CommandActionSchema } from '../model/api.js';
 import { MaelstromError } from '../model/errors.js';
+import type { CommandAction } from '../model/states.js';
+
+// The bodies are the API's shapes, written once in model/api.ts; the parameters below are the server's own.
+export { CommandBodies as ActionBodies, HaltBody, StartRunBody, ValidateBody } from '../model/api.js';
+export const ActionName = CommandActionSchema;
+export type ActionName = CommandAction;
 
 const Name = z
   .string()
   .min(1)
   .max(200)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits, ".", "_", ":" and "-" only');
-const Reason = z.string().trim().min(1, 'a reason is required').max(2000);
-const OptReason = z.string().trim().max(2000).optional();
 
 export const RunId = z
   .string()
   .min(1)
   .max(200)
   .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
-export const StartRunBody = z.strictObject({ plan: Name });
-export const HaltBody = z.strictObject({ reason: Reason });
-export const ValidateBody = z.strictObject({
-  /** YAML text of one or more definition documents. */
-  documents: z.string().min(1).max(2_000_000),
-});
-
-export const ActionBodies = {
-  pause: z.strictObject({ reason: OptReason }),
-  resume: z.strictObject({ reason: OptReason }),
-  abort: z.strictObject({ reason: OptReason }),
-  retry: z.strictObject({ task: Name, reason: OptReason }),
-  approve: z.strictObject({ task: Name, reason: OptReason }),
-  skip: z.strictObject({ task: Name, reason: Reason }),
-  'override-condition': z.strictObject({ task: Name, condition: z.string().min(1).max(2000), reason: Reason }),
-  'override-dependency': z.strictObject({ task: Name, dependency: Name, reason: Reason }),
-} as const;
-export type ActionName = keyof typeof ActionBodies;
-export const ActionName = z.enum(Object.keys(ActionBodies) as [ActionName, ...ActionName[]]);
+export const PlanName = Name;
 
 export const RunsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   active: z.enum(['true', 'false']).optional(),
 });
+export const FleetQuery = z.object({ name: z.string().min(1).max(200).optional() });
 export const HistoryQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() });
 export const EventsQuery = z.strictObject({
   run: RunId.optional(),

@@ -2,6 +2,7 @@
  * Metric time series for the dashboard's charts. A backend that records them (the simulator does) satisfies
  * SeriesSource; a backend that does not simply has no `/api/v1/series`.
  */
+import type { SeriesView } from '../model/api.js';
 import { MaelstromError, isMaelstromError } from '../model/errors.js';
 
 export interface SeriesPoints {
@@ -45,7 +46,7 @@ export function readSeries(
   q: SeriesRequest,
   now: number,
   services: readonly string[],
-): Record<string, unknown> {
+): SeriesView {
   const from = now - (q.window ?? 1800) * 1000;
   const base = {
     from,
@@ -60,8 +61,8 @@ export function readSeries(
         service: q.service,
         datacenter: q.datacenter,
         resolutionMs: s.resolutionMs,
-        times: s.times,
-        values: s.values,
+        times: [...s.times],
+        values: [...s.values],
       };
     }
     // A total over every service of the fleet, summed point by point.
@@ -80,7 +81,7 @@ export function readSeries(
       values = values.slice(0, n).map((v, i) => v + s.values[i]!);
       times = times.slice(0, n);
     }
-    return { metric: q.metric, datacenter: q.datacenter, resolutionMs, times, values };
+    return { metric: q.metric, datacenter: q.datacenter, resolutionMs, times: [...times], values };
   } catch (e) {
     if (isMaelstromError(e)) throw e;
     throw new MaelstromError(

@@ -194,7 +194,8 @@ export const shardsMigrate: StageFn = async (ctx): Promise<StageResult> => {
     });
     if (r.changed) changed++;
   }
-  const placed = `${count} shards of ${service} placed from ${from} to ${parts.map((x) => `${x.to} (${x.count})`).join(', ')}`;
+  const to = parts.map((x) => `${x.to} (${x.count})`).join(', ');
+  const placed = `${count} shards of ${service} placed from ${from} to ${to}`;
   const detail = `${placed}${changed === 0 ? ', already under way' : ''}`;
   if (!p.boolean('wait', true) || left === undefined) return { outcome: 'success', detail };
   for (;;) {

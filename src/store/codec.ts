@@ -6,7 +6,7 @@
  * the column alone when the key is not in the patch at all.
  */
 import type { EngineEvent } from '../model/events.js';
-import type { RunState, TaskState } from '../model/states.js';
+import type { RunState, StopIntent, TaskState } from '../model/states.js';
 import type {
   AuditEntry,
   NewOperatorRequest,
@@ -64,6 +64,7 @@ export const RUN_COLUMNS = [
   'critical_path',
   'analysis',
   'actor',
+  'stop_intent',
 ] as const;
 
 export function runRow(r: RunRecord): SqlValue[] {
@@ -81,6 +82,7 @@ export function runRow(r: RunRecord): SqlValue[] {
     json(r.criticalPath),
     json(r.analysis),
     opt(r.actor),
+    opt(r.stopIntent),
   ];
 }
 
@@ -99,6 +101,7 @@ export function rowRun(row: Row): RunRecord {
     criticalPath: parseJson(row.critical_path) as readonly string[] | undefined,
     analysis: parseJson(row.analysis),
     actor: str(row.actor),
+    stopIntent: str(row.stop_intent) as StopIntent | undefined,
   });
 }
 
@@ -109,6 +112,7 @@ const RUN_PATCH: Record<keyof Required<RunPatch>, [string, (v: never) => SqlValu
   reason: ['reason', opt],
   criticalPath: ['critical_path', json],
   analysis: ['analysis', json],
+  stopIntent: ['stop_intent', opt],
 };
 
 // ------------------------------------------------------------------------------------------------ tasks

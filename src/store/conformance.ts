@@ -185,6 +185,35 @@ export function storeConformance(
       });
     });
 
+    it('keeps the stop intent written with the aborting state, apart from the reason text', async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), [taskRecord('r1', 'a')]);
+      await s.createRun(runRecord('r2'), []);
+      // The reason says "halted", the intent says aborted: the intent is what the store keeps as such.
+      await s.commit({
+        runId: 'r1',
+        run: { state: 'aborting', stopIntent: 'aborted', reason: 'halted by nobody, this text is prose' },
+        tasks: [{ id: 'a', patch: { state: 'running' } }],
+        events: [stateEvent('r1', 'a', 1)],
+      });
+      await s.commit({ runId: 'r2', run: { state: 'aborting', stopIntent: 'halted', reason: 'east is on fire' } });
+      expect(await s.getRun('r1')).toMatchObject({ state: 'aborting', stopIntent: 'aborted' });
+      expect(await s.getRun('r2')).toMatchObject({ state: 'aborting', stopIntent: 'halted' });
+      expect((await s.getRun('r1'))!.reason).toBe('halted by nobody, this text is prose');
+      await s.commit({ runId: 'r2', run: { state: 'halted', finishedAt: 2 } });
+      expect(await s.getRun('r2')).toMatchObject({ state: 'halted', stopIntent: 'halted' });
+      // A run that was never stopped has no intent at all.
+      await s.createRun(runRecord('r3'), []);
+      expect(await s.getRun('r3')).toEqual(runRecord('r3'));
+      // Nothing of a failed commit is kept, the intent included.
+      expect(
+        await code(
+          s.commit({ runId: 'r3', run: { state: 'aborting', stopIntent: 'halted' }, tasks: [{ id: 'x', patch: {} }] }),
+        ),
+      ).toBe('E_NOT_FOUND');
+      expect((await s.getRun('r3'))!.stopIntent).toBeUndefined();
+    });
+
     it('lists runs newest first, filtered by activity and plan, limited', async () => {
       const s = await fresh();
       await s.createRun(runRecord('r1', { createdAt: 1, state: 'succeeded' }), []);
@@ -378,8 +407,11 @@ export function storeConformance(
           runId: 'r1',
           body: { kind: 'command', runId: 'r1', command: { action: 'pause' } },
         });
+        await s.createRun(runRecord('r2', { createdAt: 2000 }), []);
+        await s.commit({ runId: 'r2', run: { state: 'aborting', stopIntent: 'halted', reason: 'aborted by? no' } });
         const again = await reopen(s);
         open.push(again);
+        expect(await again.getRun('r2')).toMatchObject({ state: 'aborting', stopIntent: 'halted' });
         expect((await again.getRun('r1'))!.state).toBe('running');
         expect((await again.getTasks('r1'))[0]!.stageState).toEqual({ p: 0.5 });
         expect(await again.listEvents({ runId: 'r1' })).toEqual(first);
@@ -389,7 +421,7 @@ export function storeConformance(
         expect(
           await again.recordRequest({ time: 3, actor: 'bob', role: 'operator', body: { kind: 'halt', reason: 'x' } }),
         ).toBeGreaterThan(pending);
-        expect((await again.listRuns({ active: true })).map((r) => r.id)).toEqual(['r1']);
+        expect((await again.listRuns({ active: true })).map((r) => r.id)).toEqual(['r2', 'r1']);
         const next = await again.appendEvents([{ type: 'alert', severity: 'info', message: 'x', time: 6 }]);
         expect(next[0]!.seq).toBeGreaterThan(first[0]!.seq!);
       });

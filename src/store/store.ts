@@ -1,16 +1,17 @@
 /**
  * Where the controller keeps everything it must not lose: runs, task and stage progress, events, task-duration
- * history, API tokens, the audit log and operator requests from other processes. SQLite (embedded, the default) and PostgreSQL implement it and pass the
- * same conformance suite. Every write is committed before the call returns, so the engine can persist a state
- * change before acting on it.
+ * history, API tokens, the audit log and operator requests from other processes. SQLite (embedded, the default)
+ * and PostgreSQL implement it and pass the same conformance suite. Every write is committed before the call
+ * returns, so the engine can persist a state change before acting on it.
  *
  * The run-related part is defined by the engine's needs (see below); tokens and audit are used by the server.
  */
 import type { CompiledPlan } from '../model/compiled.js';
 import type { EngineEvent } from '../model/events.js';
-import type { RunState, TaskState } from '../model/states.js';
+import type { Role } from '../model/roles.js';
+import type { RunState, StopIntent, TaskState } from '../model/states.js';
 
-export type Role = 'viewer' | 'operator' | 'admin';
+export type { Role } from '../model/roles.js';
 
 export interface TokenRecord {
   readonly id: string;
@@ -64,6 +65,8 @@ export interface RunRecord {
   readonly analysis?: unknown;
   /** Who started it. */
   readonly actor?: string;
+  /** How a run being stopped ends (aborted or halted), written in the same commit as its `aborting` state. */
+  readonly stopIntent?: StopIntent;
 }
 
 export interface TaskRecord {
@@ -85,7 +88,7 @@ export interface TaskRecord {
 }
 
 export type RunPatch = Partial<
-  Pick<RunRecord, 'state' | 'startedAt' | 'finishedAt' | 'reason' | 'criticalPath' | 'analysis'>
+  Pick<RunRecord, 'state' | 'startedAt' | 'finishedAt' | 'reason' | 'criticalPath' | 'analysis' | 'stopIntent'>
 >;
 export type TaskPatch = Partial<Omit<TaskRecord, 'runId' | 'id'>>;
 

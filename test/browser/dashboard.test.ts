@@ -1,7 +1,8 @@
 /**
  * The newcomer's path through the dashboard, in Debian's Chromium: open the demo with the printed link, start
- * evacuate-east after the pre-flight table, watch tasks progress and east's traffic fall, pause and resume, reach
- * the end, then restore east with restore-east, without a console error. Screenshots go to test-results/.
+ * evacuate-east-approved after the pre-flight table, watch tasks progress and east's traffic fall, pause and resume,
+ * approve each promotion when the plan waits for it, reach the end, then restore east with restore-east, without a
+ * console error. Screenshots go to test-results/.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,16 +56,37 @@ async function confirm(reason?: string): Promise<void> {
 const runTasks = () => page.getByTestId('run').locator('[data-testid=task]');
 const succeeded = () => page.getByTestId('run').locator('[data-testid=task][data-state=succeeded]').count();
 
-/** Waits for the shown run to succeed; a task held by a post-condition is handled as an operator would: select it, override, give a reason. */
-async function runToEnd(name: string): Promise<void> {
+/**
+ * Waits for the shown run to succeed, acting as an operator would: a task waiting in its approval stage is selected
+ * and approved; a task held by a post-condition is selected and overridden, with a reason. Returns the approvals.
+ */
+async function runToEnd(name: string): Promise<string[]> {
   const deadline = Date.now() + 150_000;
   let overrides = 0;
+  const approved: string[] = [];
   while ((await page.getByTestId('run-state').textContent()) !== 'succeeded') {
     if (Date.now() > deadline)
       throw new Error(`the ${name} did not finish: ${await page.getByTestId('run-state').textContent()}`);
+    // An approval stage keeps its task running until someone says go.
+    const gate = runTasks().and(page.locator('[data-state=running][data-task$="/approve"]')).first();
+    const gateId = (await gate.count()) > 0 ? await gate.getAttribute('data-task') : null;
+    if (gateId !== null && !approved.includes(gateId)) {
+      await gate.click();
+      await page.getByTestId('approve').click();
+      await confirm('replicas caught up, go');
+      await expect.poll(() => page.getByTestId('task-detail').textContent()).toContain('approved');
+      approved.push(gateId);
+      await page.screenshot({ path: join(SHOTS, `${name}-approved-${approved.length}.png`), fullPage: true });
+      continue;
+    }
     const blocked = runTasks().and(page.locator('[data-state=blocked]')).first();
     if ((await blocked.count()) > 0 && overrides < 5) {
       await blocked.click();
+      // A blocked task can be retried (the server says so, and the dashboard shows what it says).
+      const detail = async () => (await page.getByTestId('task-detail').textContent()) ?? '';
+      await expect
+        .poll(async () => (await page.getByTestId('retry').count()) === 1 || !(await detail()).includes(' · blocked'))
+        .toBe(true);
       const override = page.getByTestId('override');
       if ((await override.count()) > 0) {
         await override.click();
@@ -75,6 +97,7 @@ async function runToEnd(name: string): Promise<void> {
     }
     await page.waitForTimeout(500);
   }
+  return approved;
 }
 
 describe.skipIf(!available)('dashboard in Chromium', () => {
@@ -110,9 +133,9 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  it('drains east from the dashboard (start, progress, pause, resume, end), then restores it', async () => {
+  it('drains east from the dashboard (start, progress, pause, resume, approve, end), then restores it', async () => {
     await page.goto(demo.dashboardUrl);
-    await page.getByTestId('plan').selectOption('evacuate-east');
+    await page.getByTestId('plan').selectOption('evacuate-east-approved');
     // The token moved from the fragment into sessionStorage; the address bar no longer shows it.
     expect(page.url()).not.toContain('token=');
     await page.getByTestId('preflight').waitFor();
@@ -148,12 +171,13 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
 
     // Tasks progress: more and more of them succeed until the run ends.
     await expect.poll(succeeded, { timeout: 60_000 }).toBeGreaterThan(3);
-    await runToEnd('drain');
+    // The plan waits for a person before each promotion; the dashboard offers Approve on the running task.
+    expect((await runToEnd('drain')).sort()).toEqual(['message-store/approve', 'user-db/approve']);
     const total = await runTasks().count();
-    expect(total).toBe(18);
+    expect(total).toBe(20);
     expect(await succeeded()).toBe(total);
     await expect.poll(eastShare, { timeout: 15_000 }).toBeLessThan(before * 0.2);
-    await page.getByTestId('history').getByText('evacuate-east').first().waitFor();
+    await page.getByTestId('history').getByText('evacuate-east-approved').first().waitFor();
     await page.screenshot({ path: join(SHOTS, '4-drained.png'), fullPage: true });
 
     // And back: the page offers the restore of the drained datacenter.
@@ -163,7 +187,7 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await page.getByTestId('start').click();
     await confirm();
     await expect.poll(() => page.getByTestId('run').textContent(), { timeout: 15_000 }).toContain('restore-east');
-    await runToEnd('restore');
+    expect(await runToEnd('restore')).toEqual([]);
     expect(await succeeded()).toBe(await runTasks().count());
     await expect.poll(eastShare, { timeout: 15_000 }).toBeGreaterThan(before * 0.8);
     await page.getByTestId('history').getByText('restore-east').first().waitFor();

@@ -1,5 +1,5 @@
 /** A small SVG line chart: one line per datacenter, shared time axis, no chart library. */
-import type { Series } from './api';
+import type { SeriesView } from './api';
 import { rps } from './api';
 
 export const DC_COLOURS = ['#e5a50a', '#3fa7d6', '#7bc96f', '#c678dd', '#e06c75', '#56b6c2'];
@@ -10,7 +10,7 @@ export function TrafficChart({
   width = 520,
   height = 150,
 }: {
-  series: Record<string, Series | undefined>;
+  series: Readonly<Record<string, SeriesView | undefined>>;
   names: string[];
   width?: number;
   height?: number;

@@ -1,5 +1,5 @@
 /** The run's task DAG, laid out by dagre (left to right), each node coloured by state with its shift progress. */
-import dagre from '@dagrejs/dagre';
+import dagre, { type EdgeLabel, type GraphLabel, type NodeLabel } from '@dagrejs/dagre';
 import { useMemo } from 'react';
 import type { TaskView } from './api';
 
@@ -7,13 +7,13 @@ const W = 168;
 const H = 44;
 
 interface Props {
-  tasks: {
+  tasks: readonly {
     id: string;
-    after: string[];
+    after: readonly string[];
     state?: TaskView['state'];
     progress?: number;
     stage?: number;
-    stages?: string[];
+    stages?: readonly string[];
     stuck?: boolean;
   }[];
   critical?: ReadonlySet<string>;
@@ -23,30 +23,39 @@ interface Props {
   held?: boolean;
 }
 
+/** A graph's shape as one string, `id<parent,parent;…`: the layout is redone only when it changes. */
+function shapeOf(tasks: Props['tasks']): string {
+  return tasks.map((t) => `${t.id}<${t.after.join(',')}`).join(';');
+}
+
+function layoutOf(shape: string) {
+  const g = new dagre.graphlib.Graph<GraphLabel, NodeLabel, EdgeLabel>();
+  g.setGraph({ rankdir: 'LR', nodesep: 10, ranksep: 36, marginx: 8, marginy: 8 });
+  g.setDefaultEdgeLabel(() => ({}));
+  const tasks = shape === '' ? [] : shape.split(';').map((entry) => entry.split('<') as [string, string]);
+  const ids = new Set(tasks.map(([id]) => id));
+  for (const [id] of tasks) g.setNode(id, { width: W, height: H });
+  for (const [id, after] of tasks) for (const a of after ? after.split(',') : []) if (ids.has(a)) g.setEdge(a, id);
+  dagre.layout(g);
+  const nodes = new Map<string, { x: number; y: number }>();
+  for (const id of g.nodes()) {
+    const n = g.node(id);
+    nodes.set(id, { x: n.x ?? 0, y: n.y ?? 0 });
+  }
+  const edges = g.edges().map((e) => ({ key: `${e.v}->${e.w}`, from: e.v, to: e.w, points: g.edge(e).points ?? [] }));
+  const gr = g.graph();
+  return { nodes, edges, width: (gr.width ?? 0) + 16, height: (gr.height ?? 0) + 16 };
+}
+
 export function Dag({ tasks, critical, selected, onSelect, held }: Props) {
-  const layout = useMemo(() => {
-    const g = new dagre.graphlib.Graph();
-    g.setGraph({ rankdir: 'LR', nodesep: 10, ranksep: 36, marginx: 8, marginy: 8 });
-    g.setDefaultEdgeLabel(() => ({}));
-    const ids = new Set(tasks.map((t) => t.id));
-    for (const t of tasks) g.setNode(t.id, { width: W, height: H });
-    for (const t of tasks) for (const a of t.after) if (ids.has(a)) g.setEdge(a, t.id);
-    dagre.layout(g);
-    const nodes = new Map<string, { x: number; y: number }>();
-    for (const id of g.nodes()) {
-      const n = g.node(id);
-      nodes.set(id, { x: n.x, y: n.y });
-    }
-    const edges = g.edges().map((e) => ({ key: `${e.v}->${e.w}`, from: e.v, to: e.w, points: g.edge(e).points ?? [] }));
-    const gr = g.graph();
-    return { nodes, edges, width: (gr.width ?? 0) + 16, height: (gr.height ?? 0) + 16 };
-    // The layout depends on the graph's shape only, not on live states.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [tasks.map((t) => `${t.id}<${t.after.join(',')}`).join(';')]);
+  // The layout depends on the graph's shape only, not on live states.
+  const shape = shapeOf(tasks);
+  const layout = useMemo(() => layoutOf(shape), [shape]);
 
   return (
     <div className="dag-wrap">
-      {/* Scaled down to the panel's width when wider, but to no less than 80 % so that its text stays readable; beyond that it scrolls. */}
+      {/* Scaled down to the panel's width when wider, but to no less than 80 % so that its text stays readable;
+          beyond that it scrolls. */}
       <svg
         viewBox={`0 0 ${layout.width} ${layout.height}`}
         style={{ width: '100%', maxWidth: layout.width, minWidth: Math.round(layout.width * 0.8), height: 'auto' }}
@@ -83,7 +92,10 @@ export function Dag({ tasks, critical, selected, onSelect, held }: Props) {
               data-state={state}
               onClick={() => onSelect?.(t.id)}
             >
-              <title>{`${t.id}: ${state}${isHeld ? ' (held: the run is paused)' : ''}${t.stages ? ` — stages: ${t.stages.join(' → ')}` : ''}`}</title>
+              <title>
+                {`${t.id}: ${state}${isHeld ? ' (held: the run is paused)' : ''}` +
+                  (t.stages ? ` — stages: ${t.stages.join(' → ')}` : '')}
+              </title>
               <rect width={W} height={H} rx="3" />
               <text x="8" y="17" className="n-id">
                 {t.id.length > 24 ? `${t.id.slice(0, 23)}…` : t.id}

@@ -1,5 +1,6 @@
-/** The pre-flight table, the run history with critical paths, and the event log. */
+/** The pre-flight table, the run history with critical paths, the event log and the health checks. */
 import type { EngineEvent, HistoryRun, PlanPreview } from './api';
+import type { HealthEvent } from './useDashboard';
 import { clock, duration, pct, rps } from './api';
 
 export function Preflight({ preview }: { preview: PlanPreview }) {
@@ -43,7 +44,7 @@ export function Preflight({ preview }: { preview: PlanPreview }) {
   );
 }
 
-export function History({ runs }: { runs: HistoryRun[] }) {
+export function History({ runs }: { runs: readonly HistoryRun[] }) {
   if (runs.length === 0) return <p className="muted">No finished runs yet.</p>;
   return (
     <table className="grid-table" data-testid="history">
@@ -78,32 +79,31 @@ export function History({ runs }: { runs: HistoryRun[] }) {
 }
 
 function describe(e: EngineEvent): string {
-  const f = (k: string) => (e[k] === undefined ? '' : String(e[k]));
+  const reason = (r: string | undefined) => (r ? ` — ${r}` : '');
+  const detail = (d: string | undefined) => (d ? ` (${d})` : '');
   switch (e.type) {
     case 'run.state':
-      return `run ${f('state')}${e.reason ? ` — ${f('reason')}` : ''}`;
+      return `run ${e.state}${reason(e.reason)}`;
     case 'task.state':
-      return `${f('taskId')} ${f('state')}${e.reason ? ` — ${f('reason')}` : ''}`;
+      return `${e.taskId} ${e.state}${reason(e.reason)}`;
     case 'stage.start':
-      return `${f('taskId')} stage ${Number(e.stage) + 1} ${f('uses')}`;
+      return `${e.taskId} stage ${e.stage + 1} ${e.uses}`;
     case 'stage.end':
-      return `${f('taskId')} stage ${Number(e.stage) + 1} ${f('outcome')}${e.detail ? ` (${f('detail')})` : ''}`;
+      return `${e.taskId} stage ${e.stage + 1} ${e.outcome ?? ''}${detail(e.detail)}`;
     case 'shift.step':
-      return `${f('taskId')} step ${f('step')} ${f('decision')}: ${pct(Number(e.remaining), 1)} left in ${f('datacenter')}`;
+      return `${e.taskId} step ${e.step} ${e.decision}: ${pct(e.remaining, 1)} left in ${e.datacenter}`;
     case 'health':
-      return `${f('taskId')} health ${f('check')} ${e.ok === null ? 'unknown' : e.ok ? 'ok' : 'FAILING'}${e.detail ? ` (${f('detail')})` : ''}`;
+      return `${e.taskId} health ${e.check} ${e.ok === null ? 'unknown' : e.ok ? 'ok' : 'FAILING'}${detail(e.detail)}`;
     case 'condition.blocked':
-      return `${f('taskId')} waits on ${f('condition')}`;
+      return `${e.taskId} waits on ${e.condition}`;
     case 'alert':
-      return `${f('severity')}: ${f('message')}`;
+      return `${e.severity}: ${e.message}`;
     case 'operator':
-      return `${f('actor')} ${f('action')}${e.target ? ` ${f('target')}` : ''}${e.reason ? ` — "${f('reason')}"` : ''}`;
-    default:
-      return e.type;
+      return `${e.actor} ${e.action}${e.target ? ` ${e.target}` : ''}${e.reason ? ` — "${e.reason}"` : ''}`;
   }
 }
 
-export function EventLog({ events }: { events: EngineEvent[] }) {
+export function EventLog({ events }: { events: readonly EngineEvent[] }) {
   return (
     <ol className="events" data-testid="events">
       {events
@@ -118,5 +118,21 @@ export function EventLog({ events }: { events: EngineEvent[] }) {
           </li>
         ))}
     </ol>
+  );
+}
+
+/** The latest result of each health check of the shown run. */
+export function HealthList({ health, hasRun }: { health: readonly HealthEvent[]; hasRun: boolean }) {
+  if (health.length === 0)
+    return <p className="muted small">No health checks reported{hasRun ? ' yet' : ' (no run)'}.</p>;
+  return (
+    <ul className="health">
+      {health.slice(-12).map((h) => (
+        <li key={`${h.taskId}${h.check}`} className={h.ok === false ? 'bad' : h.ok === null ? 'warn' : 'ok'}>
+          {h.ok === false ? '✖' : h.ok === null ? '?' : '✔'} {h.taskId} · {h.check}
+          {h.detail ? ` — ${h.detail}` : ''}
+        </li>
+      ))}
+    </ul>
   );
 }

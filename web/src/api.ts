@@ -1,105 +1,38 @@
-/** The dashboard talks to the server's API only. The token is read once (URL fragment or prompt) into sessionStorage. */
+/**
+ * The dashboard talks to the server's API only. The token is read once (URL fragment or prompt) into sessionStorage.
+ *
+ * The API's shapes are the server's own zod schemas (src/model/api.ts), imported as types only, so that they cannot
+ * drift from what the server sends and zod stays out of the bundle.
+ */
+import type {
+  Actor,
+  DefinitionList,
+  FleetView,
+  HistoryList,
+  OperatorCommand,
+  PlanPreview,
+  RunList,
+  RunView,
+  SeriesView,
+  StartedRun,
+  Halted,
+} from '../../src/model/api';
+import type { EngineEvent } from '../../src/model/events';
 
-export type RunState =
-  'pending' | 'running' | 'paused' | 'blocked' | 'aborting' | 'succeeded' | 'failed' | 'aborted' | 'halted';
-export type TaskState =
-  'pending' | 'waiting' | 'running' | 'blocked' | 'stuck' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
-
-export interface TaskView {
-  id: string;
-  service: string;
-  template: string;
-  state: TaskState;
-  after: string[];
-  stage?: number;
-  stages: string[];
-  startedAt?: number;
-  finishedAt?: number;
-  progress?: number;
-  reason?: string;
-  stuck?: boolean;
-}
-export interface RunView {
-  id: string;
-  plan: string;
-  state: RunState;
-  datacenter: string;
-  direction: 'drain' | 'restore';
-  createdAt: number;
-  startedAt?: number;
-  finishedAt?: number;
-  tasks: TaskView[];
-  reason?: string;
-  criticalPath?: string[];
-}
-export interface PlanInfo {
-  name: string;
-  fleet: string;
-  direction: string;
-  datacenter: string;
-}
-export interface DcReading {
-  load?: number;
-  capacity?: number;
-  utilization?: number;
-  traffic?: number;
-  errorRate?: number;
-  latencyP99?: number;
-  share?: { edge?: number; cluster?: number };
-}
-export interface FleetView {
-  fleet: string;
-  time: number;
-  datacenters: { name: string; clusters: string[] }[];
-  services: {
-    name: string;
-    type: string;
-    userFacing: boolean;
-    reading?: { datacenters: Record<string, DcReading>; errorRate?: number };
-  }[];
-}
-export interface PreflightService {
-  service: string;
-  ok: boolean;
-  load: number;
-  headroom: number;
-  utilizationAfter: number;
-  reason?: string;
-}
-export interface PlanPreview {
-  plan: string;
-  datacenter: string;
-  direction: string;
-  predictedMs: number;
-  criticalPath: string[];
-  tasks: { id: string; service: string; after: string[]; expectedMs: number }[];
-  preflight: { ok: boolean; targetUtilization: number; services: PreflightService[] };
-}
-export interface HistoryRun {
-  id: string;
-  plan: string;
-  state: RunState;
-  datacenter: string;
-  direction: string;
-  startedAt?: number;
-  finishedAt?: number;
-  durationMs?: number;
-  tasks: number;
-  reason?: string;
-  criticalPath: { id: string; durationMs?: number }[];
-}
-export interface Series {
-  times: number[];
-  values: number[];
-}
-export interface EngineEvent {
-  type: string;
-  seq?: number;
-  time: number;
-  runId?: string;
-  taskId?: string;
-  [k: string]: unknown;
-}
+export type {
+  Actor,
+  OperatorCommand,
+  ReasonRequired,
+  FleetView,
+  HistoryRun,
+  PlanInfo,
+  PlanPreview,
+  RunView,
+  SeriesView,
+  TaskView,
+} from '../../src/model/api';
+export type { EngineEvent } from '../../src/model/events';
+export type { CommandAction, RunAction, RunState, TaskAction, TaskState } from '../../src/model/states';
 
 const KEY = 'maelstrom.token';
 
@@ -145,20 +78,20 @@ export function api(token: string) {
     return json as T;
   }
   return {
-    me: () => call<{ name: string; role: string }>('GET', '/me'),
-    definitions: () => call<{ plans: PlanInfo[] }>('GET', '/definitions'),
+    me: () => call<Actor>('GET', '/me'),
+    definitions: () => call<DefinitionList>('GET', '/definitions'),
     preview: (plan: string) => call<PlanPreview>('GET', `/definitions/plans/${encodeURIComponent(plan)}`),
     fleet: () => call<FleetView>('GET', '/fleet'),
     series: (metric: string, datacenter: string, window: number) =>
-      call<Series>('GET', `/series?metric=${metric}&datacenter=${encodeURIComponent(datacenter)}&window=${window}`),
+      call<SeriesView>('GET', `/series?metric=${metric}&datacenter=${encodeURIComponent(datacenter)}&window=${window}`),
     runs: (active?: boolean) =>
-      call<{ runs: RunView[] }>('GET', `/runs?limit=20${active === undefined ? '' : `&active=${active}`}`),
+      call<RunList>('GET', `/runs?limit=20${active === undefined ? '' : `&active=${active}`}`),
     run: (id: string) => call<RunView>('GET', `/runs/${encodeURIComponent(id)}`),
-    start: (plan: string) => call<{ id: string }>('POST', '/runs', { plan }),
-    action: (id: string, action: string, body: Record<string, string>) =>
+    start: (plan: string) => call<StartedRun>('POST', '/runs', { plan }),
+    command: (id: string, { action, ...body }: OperatorCommand) =>
       call<RunView>('POST', `/runs/${encodeURIComponent(id)}/${action}`, body),
-    halt: (reason: string) => call<{ halted: boolean }>('POST', '/halt', { reason }),
-    history: () => call<{ runs: HistoryRun[] }>('GET', '/history?limit=20'),
+    halt: (reason: string) => call<Halted>('POST', '/halt', { reason }),
+    history: () => call<HistoryList>('GET', '/history?limit=20'),
   };
 }
 export type Api = ReturnType<typeof api>;
@@ -203,6 +136,7 @@ export function followEvents(
               else if (line.startsWith('event:')) kind = line.slice(6).trim();
               else if (line.startsWith('id:')) last = Number(line.slice(3).trim());
             }
+            // The server's own events: the stream's JSON is the journal's EngineEvent (src/model/events.ts).
             if (kind === 'engine' && data) onEvent(JSON.parse(data) as EngineEvent);
           }
         }

@@ -122,4 +122,16 @@ export const postgresMigrations: readonly Migration[] = [
         ORDER BY a.id`,
     ],
   },
+  {
+    version: 4,
+    name: 'stop intent',
+    statements: [
+      // Whether a run being stopped ends aborted or halted, kept with its `aborting` state.
+      'ALTER TABLE runs ADD COLUMN stop_intent TEXT',
+      // Runs stopped before the column existed: the reason text was the only record of the intent.
+      `UPDATE runs SET stop_intent = state WHERE state IN ('aborted', 'halted')`,
+      `UPDATE runs SET stop_intent = CASE WHEN reason LIKE 'halted by %' THEN 'halted' ELSE 'aborted' END
+        WHERE state = 'aborting'`,
+    ],
+  },
 ];

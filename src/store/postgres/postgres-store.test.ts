@@ -124,7 +124,7 @@ describe.runIf(available)('postgres store', () => {
     const a = createPostgresStore({ url: `${base}/${db}` });
     const b = createPostgresStore({ url: `${base}/${db}` });
     await Promise.all([a.init(), b.init()]);
-    expect(await a.schemaVersion()).toBe(postgresMigrations.length);
+    expect(await a.schemaVersion()).toBe(postgresMigrations.at(-1)!.version);
     const rows = await b.listRuns();
     expect(rows).toEqual([]);
     await Promise.all([a.close(), b.close()]);
@@ -162,6 +162,38 @@ describe.runIf(available)('postgres store', () => {
     ]);
     expect(await v3.listAudit()).toHaveLength(5);
     await v3.close();
+  });
+
+  it('keeps the abort or halt intent of runs stopped before the stop intent had a column', async () => {
+    const db = 'intent_backfill';
+    await admin.query(`CREATE DATABASE ${db}`);
+    const url = `${base}/${db}`;
+    const old = createPostgresStore(
+      { url },
+      postgresMigrations.filter((m) => m.name !== 'stop intent'),
+    );
+    await old.init();
+    await old.close();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const insert = (id: string, state: string, reason: string | null) =>
+      client.query(
+        'INSERT INTO runs (id, plan, datacenter, direction, state, compiled, created_at, reason) ' +
+          "VALUES ($1, 'p', 'east', 'drain', $2, '{}', 1, $3)",
+        [id, state, reason],
+      );
+    await insert('h', 'aborting', 'halted by ana: east is on fire');
+    await insert('a', 'aborting', 'aborted by ana: halted traffic looks wrong');
+    await insert('d', 'aborted', 'aborted by bob');
+    await insert('r', 'running', null);
+    await client.end();
+    const store = createPostgresStore({ url });
+    await store.init();
+    expect((await store.getRun('h'))!.stopIntent).toBe('halted');
+    expect((await store.getRun('a'))!.stopIntent).toBe('aborted');
+    expect((await store.getRun('d'))!.stopIntent).toBe('aborted');
+    expect((await store.getRun('r'))!.stopIntent).toBeUndefined();
+    await store.close();
   });
 
   it('is the store of the command line too: token, run and status on postgres://', async () => {

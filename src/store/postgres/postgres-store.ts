@@ -42,7 +42,7 @@ import {
   type Row,
   type SqlValue,
 } from '../codec.js';
-import { checkMigrations, type Migration } from '../migrations/migration.js';
+import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
 import { postgresMigrations } from '../migrations/postgres.js';
 
 export const PostgresStoreConfig = z.strictObject({
@@ -148,6 +148,9 @@ export function createPostgresStore(
     if (found.length === 0) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
   };
 
+  const appliedVersions = async (q: Query): Promise<number[]> =>
+    (await q('SELECT version FROM schema_version ORDER BY version')).map((r) => Number(r.version));
+
   const currentVersion = async (q: Query): Promise<number> => {
     const [row] = await q('SELECT MAX(version) AS v FROM schema_version');
     return row?.v === null || row?.v === undefined ? 0 : Number(row.v);
@@ -170,15 +173,9 @@ export function createPostgresStore(
           MIGRATE_LOCK,
         );
         for (const m of migrations) {
+          // Each under the lock, deciding afresh: another controller may have applied it meanwhile.
           await tx(async (q) => {
-            const have = await currentVersion(q);
-            if (have > migrations.length) {
-              throw new MaelstromError(
-                'E_STORE',
-                `the store's schema is version ${have}, newer than this maelstrom knows (${migrations.length}); upgrade maelstrom`,
-              );
-            }
-            if (have >= m.version) return;
+            if (!pendingMigrations(migrations, await appliedVersions(q)).includes(m)) return;
             for (const sql of m.statements) await q(sql);
             await q('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)', [
               m.version,
@@ -187,13 +184,8 @@ export function createPostgresStore(
             ]);
           }, MIGRATE_LOCK);
         }
-        const have = await currentVersion(runner(p));
-        if (have > migrations.length) {
-          throw new MaelstromError(
-            'E_STORE',
-            `the store's schema is version ${have}, newer than this maelstrom knows (${migrations.length}); upgrade maelstrom`,
-          );
-        }
+        // A store with no migration to apply still refuses to open when it records a version this one does not know.
+        pendingMigrations(migrations, await appliedVersions(runner(p)));
       } catch (e) {
         pool = undefined;
         await p.end().catch(() => undefined);
@@ -350,7 +342,8 @@ export function createPostgresStore(
         if (current && current.holder !== holder && current.expiresAt > now && current.holder !== takeFrom)
           return { name, ...current };
         await q(
-          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
+            'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
           [name, holder, until],
         );
         return { name, holder, expiresAt: until };

@@ -24,7 +24,7 @@ describe('sqlite store migrations', () => {
     const path = join(dir, 'new.db');
     const store = createSqliteStore({ path });
     await store.init();
-    expect(store.schemaVersion()).toBe(sqliteMigrations.length);
+    expect(store.schemaVersion()).toBe(sqliteMigrations.at(-1)!.version);
     await store.close();
     const db = new Database(path, { readonly: true });
     expect(db.prepare('SELECT version, name FROM schema_version ORDER BY version').all()).toEqual(
@@ -51,14 +51,14 @@ describe('sqlite store migrations', () => {
     const extra = [
       ...sqliteMigrations,
       {
-        version: sqliteMigrations.length + 1,
+        version: sqliteMigrations.at(-1)!.version + 1,
         name: 'notes',
         statements: ['CREATE TABLE notes (id INTEGER PRIMARY KEY)'],
       },
     ];
     const v2 = createSqliteStore({ path }, extra);
     await v2.init();
-    expect(v2.schemaVersion()).toBe(extra.length);
+    expect(v2.schemaVersion()).toBe(extra.at(-1)!.version);
     await v2.close();
   });
 
@@ -67,7 +67,7 @@ describe('sqlite store migrations', () => {
     const broken = [
       ...sqliteMigrations,
       {
-        version: sqliteMigrations.length + 1,
+        version: sqliteMigrations.at(-1)!.version + 1,
         name: 'broken',
         statements: ['CREATE TABLE half (id INTEGER)', 'THIS IS NOT SQL'],
       },
@@ -75,7 +75,9 @@ describe('sqlite store migrations', () => {
     expect(await code(createSqliteStore({ path }, broken).init())).toBe('E_STORE');
     const db = new Database(path, { readonly: true });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
-    expect(db.prepare('SELECT MAX(version) AS v FROM schema_version').get()).toEqual({ v: sqliteMigrations.length });
+    expect(db.prepare('SELECT MAX(version) AS v FROM schema_version').get()).toEqual({
+      v: sqliteMigrations.at(-1)!.version,
+    });
     db.close();
   });
 
@@ -119,6 +121,50 @@ describe('sqlite store migrations', () => {
     // The audit log is history: it keeps every row it had.
     expect(await v3.listAudit()).toHaveLength(6);
     await v3.close();
+  });
+
+  it('applies a migration written beside a later one, whichever landed first', async () => {
+    const path = join(dir, 'side-by-side.db');
+    const later = sqliteMigrations.at(-1)!.version;
+    const notes = { version: later + 2, name: 'notes', statements: ['CREATE TABLE notes (id INTEGER PRIMARY KEY)'] };
+    const pins = { version: later + 1, name: 'pins', statements: ['CREATE TABLE pins (id INTEGER PRIMARY KEY)'] };
+    const first = createSqliteStore({ path }, [...sqliteMigrations, notes]);
+    await first.init();
+    await first.close();
+    const both = createSqliteStore({ path }, [...sqliteMigrations, pins, notes]);
+    await both.init();
+    await both.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name IN ('notes', 'pins') ORDER BY name").all()).toEqual([
+      { name: 'notes' },
+      { name: 'pins' },
+    ]);
+    db.close();
+    expect(() => createSqliteStore({ path }, [...sqliteMigrations, notes, pins])).toThrow(/expected more than/);
+  });
+
+  it('keeps the abort or halt intent of runs stopped before the stop intent had a column', async () => {
+    const path = join(dir, 'intent.db');
+    const before = sqliteMigrations.filter((m) => m.name !== 'stop intent');
+    const old = createSqliteStore({ path }, before);
+    await old.init();
+    await old.close();
+    const db = new Database(path);
+    const insert = db.prepare(
+      'INSERT INTO runs (id, plan, datacenter, direction, state, compiled, created_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    insert.run('h', 'p', 'east', 'drain', 'aborting', '{}', 1, 'halted by ana: east is on fire');
+    insert.run('a', 'p', 'east', 'drain', 'aborting', '{}', 2, 'aborted by ana: halted traffic looks wrong');
+    insert.run('d', 'p', 'east', 'drain', 'halted', '{}', 3, 'halted by bob');
+    insert.run('r', 'p', 'east', 'drain', 'running', '{}', 4, null);
+    db.close();
+    const store = createSqliteStore({ path });
+    await store.init();
+    expect((await store.getRun('h'))!.stopIntent).toBe('halted');
+    expect((await store.getRun('a'))!.stopIntent).toBe('aborted');
+    expect((await store.getRun('d'))!.stopIntent).toBe('halted');
+    expect((await store.getRun('r'))!.stopIntent).toBeUndefined();
+    await store.close();
   });
 
   it('refuses a store written by a newer version', async () => {

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { EngineEvent } from '../../model/events.js';
 import { MaelstromError } from '../../model/errors.js';
-import { RunState } from '../../model/states.js';
+import { RunState, isTerminalRun } from '../../model/states.js';
 import type {
   AuditEntry,
   DurationKey,
@@ -40,7 +40,7 @@ import {
   type Row,
   type SqlValue,
 } from '../codec.js';
-import { checkMigrations, type Migration } from '../migrations/migration.js';
+import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
 
 export const SqliteStoreConfig = z.strictObject({
@@ -57,7 +57,7 @@ export const SqliteStoreConfig = z.strictObject({
 });
 export type SqliteStoreConfig = z.input<typeof SqliteStoreConfig>;
 
-const TERMINAL = RunState.filter((s) => s === 'succeeded' || s === 'failed' || s === 'aborted' || s === 'halted');
+const TERMINAL = RunState.filter(isTerminalRun);
 
 export interface SqliteStore extends Store {
   /** The schema version after init(). */
@@ -302,7 +302,8 @@ export function createSqliteStore(
         if (row && row.holder !== holder && row.expires_at > now && row.holder !== takeFrom)
           return { name, holder: row.holder, expiresAt: row.expires_at };
         d.prepare(
-          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
+            'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
         ).run(name, holder, until);
         return { name, holder, expiresAt: until };
       });
@@ -384,20 +385,18 @@ function currentVersion(d: Database.Database): number {
   return row.v ?? 0;
 }
 
-/** Applies every migration above the recorded version, each in its own transaction. */
+function appliedVersions(d: Database.Database): number[] {
+  return (d.prepare('SELECT version FROM schema_version ORDER BY version').all() as { version: number }[]).map(
+    (r) => r.version,
+  );
+}
+
+/** Applies every migration the store does not record yet, in order, each in its own transaction. */
 function migrate(d: Database.Database, migrations: readonly Migration[]): void {
   d.exec(
     'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
   );
-  const have = currentVersion(d);
-  const latest = migrations.length;
-  if (have > latest) {
-    throw new MaelstromError(
-      'E_STORE',
-      `the store's schema is version ${have}, newer than this maelstrom knows (${latest}); upgrade maelstrom`,
-    );
-  }
-  for (const m of migrations.slice(have)) {
+  for (const m of pendingMigrations(migrations, appliedVersions(d))) {
     d.transaction(() => {
       for (const sql of m.statements) d.exec(sql);
       d.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(

@@ -1,0 +1,336 @@
+/**
+ * The API's shapes, each written once: the operator commands, the run and task views (with what the current state
+ * allows), roles, action kinds and every answer of `/api/v1`. The engine's controller speaks these types, the
+ * server parses request bodies with these schemas and generates its OpenAPI document from them, the CLI prints
+ * them, and the dashboard imports their types (type-only, so that zod stays out of its bundle).
+ *
+ * A schema and its type share a name. State and action names come from states.ts, where the rules about them live.
+ */
+import { z } from 'zod';
+import { Preflight } from './compiled.js';
+import { Direction, ParamValue, TrafficType } from './definitions.js';
+import { ErrorCode } from './errors.js';
+import { ServiceReading } from './readings.js';
+import { ROLES } from './roles.js';
+import { CommandAction, OperatorAction, RunAction, RunState, TaskAction, TaskState } from './states.js';
+
+// --------------------------------------------------------------------------------------------- names
+
+/** The zod forms of the names in states.ts; their types are states.ts's `RunState`, `TaskAction`… */
+export const RunStateSchema = z.enum(RunState).meta({ description: 'The state of a run (see docs: engine states)' });
+export const TaskStateSchema = z.enum(TaskState).meta({ description: 'The state of a task of a run' });
+export const RunActionSchema = z.enum(RunAction).meta({ description: 'An operator action on a whole run' });
+export const TaskActionSchema = z.enum(TaskAction).meta({ description: 'An operator action on one task of a run' });
+export const CommandActionSchema = z.enum(CommandAction);
+export const OperatorActionSchema = z.enum(OperatorAction);
+export const ErrorCodeSchema = z.enum(ErrorCode);
+
+export const Role = z.enum(ROLES).meta({
+  description: 'viewer reads; operator also starts runs and acts on them; admin also reads the audit log',
+});
+export type Role = z.infer<typeof Role>;
+
+export const Actor = z.strictObject({
+  /** Who acts: a token's name, or the local user for the CLI. */
+  name: z.string(),
+  role: Role,
+});
+export type Actor = z.infer<typeof Actor>;
+
+/** A plan's name as a caller gives it: checked before anything looks it up. */
+const PlanName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'letters, digits, ".", "_", ":" and "-" only');
+/** A task of a run, `service/task` (a dependency is one too). */
+const TaskId = z
+  .string()
+  .min(1)
+  .max(400)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*(\/[A-Za-z0-9][A-Za-z0-9._:-]*)?$/, 'a task id such as "web/edge"');
+const Reason = z.string().trim().min(1, 'a reason is required').max(2000);
+const OptionalReason = z.string().trim().max(2000).optional();
+
+// ------------------------------------------------------------------------------------------ commands
+
+/** The body of each command as `POST /api/v1/runs/:id/:action` takes it: the command less its `action`. */
+export const CommandBodies = {
+  pause: z.strictObject({ reason: OptionalReason }),
+  resume: z.strictObject({ reason: OptionalReason }),
+  abort: z.strictObject({ reason: OptionalReason }),
+  retry: z.strictObject({ task: TaskId, reason: OptionalReason }),
+  skip: z.strictObject({ task: TaskId, reason: Reason }),
+  approve: z.strictObject({ task: TaskId, reason: OptionalReason }),
+  'override-condition': z.strictObject({
+    task: TaskId,
+    condition: z.string().min(1).max(2000).meta({ description: 'The condition by name, or its expression' }),
+    reason: Reason,
+  }),
+  'override-dependency': z.strictObject({ task: TaskId, dependency: TaskId, reason: Reason }),
+} as const satisfies Record<CommandAction, z.ZodObject>;
+
+const B = CommandBodies;
+
+/** One operator command on a run. */
+export const OperatorCommand = z.discriminatedUnion('action', [
+  B.pause.extend({ action: z.literal('pause') }),
+  B.resume.extend({ action: z.literal('resume') }),
+  B.abort.extend({ action: z.literal('abort') }),
+  B.retry.extend({ action: z.literal('retry') }),
+  B.skip.extend({ action: z.literal('skip') }),
+  B.approve.extend({ action: z.literal('approve') }),
+  B['override-condition'].extend({ action: z.literal('override-condition') }),
+  B['override-dependency'].extend({ action: z.literal('override-dependency') }),
+]);
+export type OperatorCommand = z.infer<typeof OperatorCommand>;
+
+/** Compile-time proof that the commands are exactly states.ts's command actions. */
+const everyAction: Record<CommandAction, OperatorCommand['action']> = {
+  pause: 'pause',
+  resume: 'resume',
+  abort: 'abort',
+  retry: 'retry',
+  skip: 'skip',
+  approve: 'approve',
+  'override-condition': 'override-condition',
+  'override-dependency': 'override-dependency',
+};
+void everyAction;
+
+/** Whether command `A` must carry a reason; the dashboard's dialogs are typed by it, so they cannot disagree. */
+export type ReasonRequired<A extends CommandAction> = undefined extends z.input<(typeof CommandBodies)[A]>['reason']
+  ? false
+  : true;
+
+// --------------------------------------------------------------------------------------------- views
+
+export const TaskView = z.strictObject({
+  /** `service/task`. */
+  id: z.string(),
+  service: z.string(),
+  template: z.string(),
+  state: TaskStateSchema,
+  after: z.array(z.string()),
+  /** Index of the current stage, while the task executes. */
+  stage: z.number().int().optional(),
+  stages: z.array(z.string()),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  /** Progress of the current traffic shift, 0..1, when there is one. */
+  progress: z.number().min(0).max(1).optional(),
+  reason: z.string().optional(),
+  stuck: z.boolean().optional(),
+  approved: z.boolean().optional(),
+  allowedActions: z.array(TaskActionSchema).meta({ description: 'What an operator may do to this task now' }),
+});
+export type TaskView = z.infer<typeof TaskView>;
+
+export const RunView = z.strictObject({
+  id: z.string(),
+  plan: z.string(),
+  state: RunStateSchema,
+  datacenter: z.string(),
+  direction: Direction,
+  createdAt: z.number(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  tasks: z.array(TaskView),
+  reason: z.string().optional(),
+  /** After the run: the chain of task ids that determined its duration. */
+  criticalPath: z.array(z.string()).optional(),
+  allowedActions: z.array(RunActionSchema).meta({ description: 'What an operator may do to this run now' }),
+});
+export type RunView = z.infer<typeof RunView>;
+
+export const RunList = z.strictObject({ runs: z.array(RunView) });
+export type RunList = z.infer<typeof RunList>;
+
+// ----------------------------------------------------------------------------------- other requests
+
+export const StartRunBody = z.strictObject({ plan: PlanName });
+export type StartRunBody = z.infer<typeof StartRunBody>;
+export const StartedRun = z.strictObject({ id: z.string() });
+export type StartedRun = z.infer<typeof StartedRun>;
+
+export const HaltBody = z.strictObject({ reason: Reason });
+export type HaltBody = z.infer<typeof HaltBody>;
+export const Halted = z.strictObject({ halted: z.literal(true) });
+export type Halted = z.infer<typeof Halted>;
+
+export const ValidateBody = z.strictObject({
+  documents: z.string().min(1).max(2_000_000).meta({ description: 'YAML text of one or more definition documents' }),
+});
+export type ValidateBody = z.infer<typeof ValidateBody>;
+
+export const Diagnostic = z.strictObject({
+  code: ErrorCodeSchema,
+  severity: z.enum(['error', 'warning']),
+  message: z.string(),
+  file: z.string(),
+  /** 1-based. */
+  line: z.number().int(),
+  column: z.number().int(),
+});
+export type Diagnostic = z.infer<typeof Diagnostic>;
+
+export const Validation = z.strictObject({ ok: z.boolean(), diagnostics: z.array(Diagnostic) });
+export type Validation = z.infer<typeof Validation>;
+
+export const Health = z.strictObject({ ok: z.literal(true) });
+
+// ------------------------------------------------------------------------------------------- answers
+
+export const PlanInfo = z.strictObject({
+  name: z.string(),
+  fleet: z.string(),
+  direction: Direction,
+  datacenter: z.string(),
+});
+export type PlanInfo = z.infer<typeof PlanInfo>;
+
+export const DefinitionList = z.strictObject({
+  fleets: z.array(z.string()),
+  templates: z.array(z.string()),
+  runbooks: z.array(z.string()),
+  scenarios: z.array(z.string()),
+  plans: z.array(PlanInfo),
+});
+export type DefinitionList = z.infer<typeof DefinitionList>;
+
+/** A compiled plan as `maelstrom plan --json` prints it and the plan preview answers it. */
+export const PlanPreview = z.strictObject({
+  plan: z.string(),
+  tasks: z.array(
+    z.strictObject({
+      id: z.string(),
+      service: z.string(),
+      runbook: z.string(),
+      task: z.string(),
+      template: z.string(),
+      after: z.array(z.string()),
+      weakAfter: z.array(z.string()),
+      priority: z.number().int(),
+      expectedMs: z.number(),
+      params: z.record(z.string(), ParamValue),
+    }),
+  ),
+  /** Task ids grouped by the earliest wave in which they can run. */
+  waves: z.array(z.array(z.string())),
+  hccs: z.array(z.string()),
+  preflight: Preflight,
+  /** Predicted critical path (task ids) from expected durations. */
+  criticalPath: z.array(z.string()),
+  fleet: z.string(),
+  direction: Direction,
+  datacenter: z.string(),
+  concurrency: z.number().int(),
+  predictedMs: z.number(),
+  hccGroups: z.array(z.array(z.string())),
+  restorePlan: z.string().optional(),
+});
+export type PlanPreview = z.infer<typeof PlanPreview>;
+
+export const FleetView = z.strictObject({
+  fleet: z.string(),
+  /** The backend's time of the readings. */
+  time: z.number(),
+  datacenters: z.array(z.strictObject({ name: z.string(), clusters: z.array(z.string()) })),
+  services: z.array(
+    z.strictObject({
+      name: z.string(),
+      type: TrafficType,
+      userFacing: z.boolean(),
+      reading: ServiceReading.optional(),
+    }),
+  ),
+});
+export type FleetView = z.infer<typeof FleetView>;
+
+export const SeriesView = z.strictObject({
+  metric: z.string(),
+  service: z.string().optional(),
+  datacenter: z.string().optional(),
+  resolutionMs: z.number(),
+  times: z.array(z.number()),
+  values: z.array(z.number()),
+});
+export type SeriesView = z.infer<typeof SeriesView>;
+
+export const HistoryRun = z.strictObject({
+  id: z.string(),
+  plan: z.string(),
+  state: RunStateSchema,
+  datacenter: z.string(),
+  direction: Direction,
+  createdAt: z.number(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  reason: z.string().optional(),
+  durationMs: z.number().optional(),
+  /** How many tasks the run had. */
+  tasks: z.number().int(),
+  criticalPath: z.array(
+    z.strictObject({
+      id: z.string(),
+      startedAt: z.number().optional(),
+      finishedAt: z.number().optional(),
+      durationMs: z.number().optional(),
+    }),
+  ),
+});
+export type HistoryRun = z.infer<typeof HistoryRun>;
+
+export const HistoryList = z.strictObject({ runs: z.array(HistoryRun) });
+export type HistoryList = z.infer<typeof HistoryList>;
+
+export const AuditRecord = z.strictObject({
+  id: z.number().int().optional(),
+  time: z.number(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string().optional(),
+  reason: z.string().optional(),
+  details: z.unknown().optional(),
+});
+export type AuditRecord = z.infer<typeof AuditRecord>;
+
+export const AuditList = z.strictObject({ entries: z.array(AuditRecord) });
+export type AuditList = z.infer<typeof AuditList>;
+
+export const ErrorAnswer = z.strictObject({
+  error: z.strictObject({
+    code: ErrorCodeSchema,
+    message: z.string(),
+    retryable: z.boolean().optional(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ErrorAnswer = z.infer<typeof ErrorAnswer>;
+
+/** The schemas the OpenAPI document names (`#/components/schemas/<name>`); the others appear inline. */
+export const namedSchemas = {
+  Role,
+  Actor,
+  RunState: RunStateSchema,
+  TaskState: TaskStateSchema,
+  RunAction: RunActionSchema,
+  TaskAction: TaskActionSchema,
+  TaskView,
+  RunView,
+  RunList,
+  PlanInfo,
+  DefinitionList,
+  Diagnostic,
+  Validation,
+  Preflight,
+  PlanPreview,
+  ServiceReading,
+  FleetView,
+  SeriesView,
+  HistoryRun,
+  HistoryList,
+  AuditRecord,
+  AuditList,
+  Error: ErrorAnswer,
+} as const;

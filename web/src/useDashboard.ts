@@ -1,0 +1,231 @@
+/**
+ * Everything the dashboard shows, fetched and kept current: the caller, the plans and the chosen plan's preview,
+ * the fleet and its traffic series, the active (or last) run, the history, and the live event stream. Panels draw
+ * what this returns and call its actions; none of them fetches anything itself.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { hasRole } from '../../src/model/roles';
+import { isTerminalRun } from '../../src/model/states';
+import {
+  api,
+  followEvents,
+  type Actor,
+  type EngineEvent,
+  type FleetView,
+  type HistoryRun,
+  type OperatorCommand,
+  type PlanInfo,
+  type PlanPreview,
+  type RunView,
+  type SeriesView,
+} from './api';
+
+/** The latest health result of each (task, check) of the shown run. */
+export type HealthEvent = Extract<EngineEvent, { type: 'health' }>;
+
+export interface DashboardData {
+  readonly me?: Actor;
+  /** The caller may act (operator or admin). */
+  readonly canOperate: boolean;
+  readonly error?: string;
+  readonly plans: readonly PlanInfo[];
+  readonly plan: string;
+  /** The chosen plan compiled, once it arrived. */
+  readonly preview?: PlanPreview;
+  readonly fleet?: FleetView;
+  readonly series: Readonly<Record<string, SeriesView | undefined>>;
+  /** The active run, else the last one this page started or watched. */
+  readonly run?: RunView;
+  /** The shown run has not finished. */
+  readonly active: boolean;
+  readonly history: readonly HistoryRun[];
+  /** After a drain succeeded: the plan that restores its datacenter. */
+  readonly nextRestore?: PlanInfo;
+  readonly events: readonly EngineEvent[];
+  /** The event stream is connected. */
+  readonly live: boolean;
+  readonly health: readonly HealthEvent[];
+  /** Task id → the condition it last waited on. */
+  readonly blockedOn: ReadonlyMap<string, string>;
+  readonly choosePlan: (name: string) => void;
+  readonly clearError: () => void;
+  readonly start: (plan: string) => Promise<void>;
+  readonly command: (runId: string, command: OperatorCommand) => Promise<void>;
+  readonly halt: (reason: string) => Promise<void>;
+}
+
+/** Calls `fn` now and every `ms`, always the latest `fn`; starts over when `restart` changes. */
+function useInterval(fn: () => void, ms: number, restart: unknown = undefined): void {
+  const latest = useRef(fn);
+  useEffect(() => {
+    latest.current = fn;
+  });
+  useEffect(() => {
+    latest.current();
+    const t = setInterval(() => latest.current(), ms);
+    return () => clearInterval(t);
+  }, [ms, restart]);
+}
+
+export function useDashboard(token: string, onLogout: () => void): DashboardData {
+  const client = useMemo(() => api(token), [token]);
+  const [me, setMe] = useState<Actor>();
+  const [error, setError] = useState<string>();
+  const [plans, setPlans] = useState<PlanInfo[]>([]);
+  const [chosen, setChosen] = useState<string>();
+  const [previewed, setPreviewed] = useState<{ plan: string; preview: PlanPreview }>();
+  const [fleet, setFleet] = useState<FleetView>();
+  const [series, setSeries] = useState<Record<string, SeriesView | undefined>>({});
+  const [run, setRun] = useState<RunView>();
+  const [history, setHistory] = useState<HistoryRun[]>([]);
+  const [events, setEvents] = useState<EngineEvent[]>([]);
+  const [live, setLive] = useState(false);
+  const runId = useRef<string>(undefined);
+  const plan = chosen ?? plans[0]?.name ?? '';
+
+  const fail = useCallback(
+    (e: unknown) => {
+      const err = e as { status?: number; message?: string };
+      if (err.status === 401) {
+        onLogout();
+        return;
+      }
+      setError(err.message ?? String(e));
+    },
+    [onLogout],
+  );
+
+  useEffect(() => {
+    client.me().then(setMe).catch(fail);
+    client
+      .definitions()
+      .then((d) => setPlans(d.plans))
+      .catch(fail);
+  }, [client, fail]);
+
+  useEffect(() => {
+    if (!plan) return;
+    client
+      .preview(plan)
+      .then((preview) => setPreviewed({ plan, preview }))
+      .catch(fail);
+  }, [client, plan, fail]);
+
+  const refreshRun = useCallback(async () => {
+    try {
+      const { runs } = await client.runs();
+      const active = runs.find((r) => !isTerminalRun(r.state));
+      const current = active ?? (runId.current ? runs.find((r) => r.id === runId.current) : undefined);
+      runId.current = current?.id;
+      setRun(current);
+    } catch (e) {
+      fail(e);
+    }
+  }, [client, fail]);
+
+  const refreshHistory = useCallback(() => {
+    client
+      .history()
+      .then((h) => setHistory(h.runs))
+      .catch(fail);
+  }, [client, fail]);
+
+  useInterval(() => void refreshRun(), 3000);
+  useInterval(refreshHistory, 15000);
+  useInterval(() => {
+    client
+      .fleet()
+      .then((f) => {
+        setFleet(f);
+        setError(undefined);
+      })
+      .catch(fail);
+  }, 1500);
+  const dcNames = fleet?.datacenters.map((d) => d.name).join(',') ?? '';
+  useInterval(
+    () => {
+      if (!dcNames) return;
+      const names = dcNames.split(',');
+      void Promise.all(names.map((n) => client.series('traffic', n, 3600).catch(() => undefined))).then((list) =>
+        setSeries(Object.fromEntries(names.map((n, i) => [n, list[i]]))),
+      );
+    },
+    3000,
+    dcNames,
+  );
+
+  // Live events: refresh the run at most every 250 ms while they arrive.
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = followEvents(
+      token,
+      (e) => {
+        setEvents((list) => (list.length > 400 ? [...list.slice(-300), e] : [...list, e]));
+        if (e.type === 'run.state' && isTerminalRun(e.state)) refreshHistory();
+        if (e.type === 'operator' && e.action === 'start' && e.runId) runId.current = e.runId;
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          void refreshRun();
+        }, 250);
+      },
+      setLive,
+    );
+    return () => {
+      stop();
+      if (timer) clearTimeout(timer);
+    };
+  }, [token, refreshRun, refreshHistory]);
+
+  const health = useMemo(() => {
+    const latest = new Map<string, HealthEvent>();
+    for (const e of events)
+      if (e.type === 'health' && (!run || e.runId === run.id)) latest.set(`${e.taskId} ${e.check}`, e);
+    return [...latest.values()];
+  }, [events, run]);
+  const blockedOn = useMemo(() => {
+    const m = new Map<string, string>();
+    for (const e of events) if (e.type === 'condition.blocked') m.set(e.taskId, e.condition);
+    return m;
+  }, [events]);
+
+  // After a drain has succeeded, the way back is the next thing an operator needs: offer the restore of that datacenter.
+  const last = history[0];
+  const nextRestore =
+    last?.state === 'succeeded' && last.direction === 'drain'
+      ? plans.find((p) => p.direction === 'restore' && p.datacenter === last.datacenter)
+      : undefined;
+
+  return {
+    ...(me ? { me } : {}),
+    canOperate: me !== undefined && hasRole(me.role, 'operator'),
+    ...(error !== undefined ? { error } : {}),
+    plans,
+    plan,
+    ...(previewed?.plan === plan ? { preview: previewed.preview } : {}),
+    ...(fleet ? { fleet } : {}),
+    series,
+    ...(run ? { run } : {}),
+    active: run !== undefined && !isTerminalRun(run.state),
+    history,
+    ...(nextRestore ? { nextRestore } : {}),
+    events,
+    live,
+    health,
+    blockedOn,
+    choosePlan: setChosen,
+    clearError: () => setError(undefined),
+    start: async (name) => {
+      const r = await client.start(name);
+      runId.current = r.id;
+      await refreshRun();
+    },
+    command: async (id, cmd) => {
+      await client.command(id, cmd);
+      await refreshRun();
+    },
+    halt: async (reason) => {
+      await client.halt(reason);
+      await refreshRun();
+    },
+  };
+}
