@@ -83,10 +83,14 @@ export function withReversedServiceOrder(compiled: CompiledPlan): CompiledPlan {
   const hasLocalSuccessor = new Set(compiled.tasks.flatMap((t) => t.after.filter((id) => sameService(t, id))));
   const firsts = new Map<string, string[]>();
   const lasts = new Map<string, string[]>();
+  const add = (map: Map<string, string[]>, key: string, id: string): void => {
+    const list = map.get(key);
+    if (list) list.push(id);
+    else map.set(key, [id]);
+  };
   for (const t of compiled.tasks) {
-    if (!t.after.some((id) => sameService(t, id)))
-      (firsts.get(t.service) ?? firsts.set(t.service, []).get(t.service)!).push(t.id);
-    if (!hasLocalSuccessor.has(t.id)) (lasts.get(t.service) ?? lasts.set(t.service, []).get(t.service)!).push(t.id);
+    if (!t.after.some((id) => sameService(t, id))) add(firsts, t.service, t.id);
+    if (!hasLocalSuccessor.has(t.id)) add(lasts, t.service, t.id);
   }
   // Service pairs (before → after) and whether every edge behind the pair is weak.
   const pairs = new Map<string, boolean>();
@@ -100,7 +104,8 @@ export function withReversedServiceOrder(compiled: CompiledPlan): CompiledPlan {
   for (const [key, weak] of pairs) {
     const [before, later] = key.split('\n') as [string, string];
     for (const first of firsts.get(before) ?? []) {
-      const e = extra.get(first) ?? extra.set(first, { after: [], weak: [] }).get(first)!;
+      let e = extra.get(first);
+      if (!e) extra.set(first, (e = { after: [], weak: [] }));
       for (const last of lasts.get(later) ?? []) {
         if (e.after.includes(last)) continue;
         e.after.push(last);
