@@ -295,7 +295,7 @@ const statelessSteps: FidelityCase = {
     return {
       ours:
         `web: ${steps.length} steps (${sizes.map(pct).join(', ')} of its traffic), ` +
-        `${Math.min(...gaps)}–${Math.max(...gaps)} s apart`,
+        `${Math.min(...gaps) === Math.max(...gaps) ? Math.min(...gaps) : `${Math.min(...gaps)}–${Math.max(...gaps)}`} s apart`,
       held: steps.length >= 4 && steps.length <= 6 && gaps.every((g) => g >= 60 && g <= 120),
       figures: { steps: steps.length, minGap: Math.min(...gaps), maxGap: Math.max(...gaps) },
     };
