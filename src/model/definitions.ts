@@ -48,6 +48,12 @@ export const Datacenter = z.strictObject({
   name: Name,
   clusters: z.array(Name).min(1),
   description: z.string().optional(),
+  /**
+   * Capacity of the backbone links into the datacenter (from the PoPs and the other datacenters), in request units
+   * per second: what user requests, cross-datacenter calls, replication and shard moves share. By default half the
+   * summed capacity of the services it runs.
+   */
+  backbone: z.number().positive().optional(),
 });
 export type Datacenter = z.infer<typeof Datacenter>;
 
@@ -139,6 +145,7 @@ export const StageKind = z.enum([
   'jobs.stop',
   'jobs.start',
   'replication.repoint',
+  'replication.replica',
   'stateful.promote',
   'shards.migrate',
   'config.set',
