@@ -50,29 +50,53 @@ async function firstCounterexample(definitions: Definitions, scenario: string, s
   };
   try {
     const r = await searchFaults(definitions.scenarios.get(scenario)!, settings, pool.run);
-    return {
+    const out = {
       first: r.firstCounterexample ?? FIRST_BUDGET,
       found: r.firstCounterexample !== null,
       faults: r.counterexamples[0]?.keys ?? [],
+      violated: r.counterexamples[0]?.violated ?? [],
     };
+    note(`${scenario} ${strategy} seed ${seed}: ${JSON.stringify(out)}`);
+    return out;
   } finally {
     await pool.close();
   }
 }
 
+/** Seconds to one decimal. */
+const seconds = (ms: number): number => Math.round(ms / 100) / 10;
+
+/**
+ * Wall time, and the CPU time of the process (its worker threads included): on a shared machine the wall time
+ * depends on what else runs, the CPU time much less, and CPU seconds ÷ workers is what an idle machine would take.
+ */
 async function throughput(definitions: Definitions, executions: number, workers: number) {
   const pool = createThreadPool({ definitions, workers });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   try {
     const r = await searchFaults(
       definitions.scenarios.get('drain-test-east')!,
       { strategy: 'random', maxFaults: 2, budget: executions, seed: 1, kinds: SEARCH_KINDS },
       pool.run,
     );
-    return { executions: r.executions, seconds: Math.round((performance.now() - t0) / 100) / 10 };
+    const cpu = process.cpuUsage(cpu0);
+    const out = {
+      executions: r.executions,
+      seconds: seconds(performance.now() - t0),
+      cpuSeconds: seconds((cpu.user + cpu.system) / 1000),
+      loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
+    };
+    note(`throughput on ${workers} worker(s): ${JSON.stringify(out)}`);
+    return out;
   } finally {
     await pool.close();
   }
+}
+
+/** Each figure as it is measured, on stderr: a long bench on a busy machine shows where it stands. */
+function note(text: string): void {
+  process.stderr.write(`fault-search: ${text}\n`);
 }
 
 export async function bench(): Promise<Record<string, unknown>> {
@@ -109,8 +133,19 @@ export async function bench(): Promise<Record<string, unknown>> {
       ratio: lineageSum > 0 ? Math.round((randomSum / lineageSum) * 10) / 10 : null,
       note: `random searches that found none within ${FIRST_BUDGET} executions count as ${FIRST_BUDGET}`,
     },
-    throughput: { ...big, workers: WORKERS, goalSeconds: 180 },
-    speedUp: { oneWorker: one, twoWorkers: two, ratio: Math.round((one.seconds / two.seconds) * 100) / 100 },
+    throughput: {
+      ...big,
+      workers: WORKERS,
+      goalSeconds: 180,
+      // What an idle machine would take: the CPU seconds shared by the workers' cores.
+      projectedIdleSeconds: seconds((big.cpuSeconds * 1000) / WORKERS),
+    },
+    speedUp: {
+      oneWorker: one,
+      twoWorkers: two,
+      ratio: Math.round((one.seconds / two.seconds) * 100) / 100,
+      cpuRatio: Math.round((two.cpuSeconds / one.cpuSeconds) * 100) / 100,
+    },
     loadAverage1m: load.map((l) => Math.round(l * 10) / 10),
     cores: (await import('node:os')).availableParallelism(),
   };
