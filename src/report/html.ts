@@ -270,7 +270,6 @@ const CSS = [
   .map((rules) => rules.join(''))
   .join('\n');
 
-/** The page for one or more reports of the same scenario; the first is the one detailed. */
 /** The fault search's section: what it tried, whether it certified the runbook, the fault sets that broke it. */
 function faultSearch(r: Report): string {
   const f = r.faultSearch;
@@ -301,6 +300,7 @@ function faultSearch(r: Report): string {
   return `<h2>Fault search</h2>${about}${verdict}${table}<h3>Properties</h3>${props}`;
 }
 
+/** The page for one or more reports of the same scenario; the first is the one detailed. */
 export function renderHtml(reports: readonly Report[]): string {
   const main = reports[0];
   if (!main) return '<!doctype html><title>maelstrom drain test</title><p>No runs.</p>';
