@@ -39,7 +39,7 @@ export function lintNotifier(r: Reporter, n: Notifier): void {
       'E_SCHEMA',
       'Notifier',
       n.metadata.name,
-      ['spec'],
+      spec.url === undefined ? ['spec'] : ['spec', 'urlEnv'],
       spec.url === undefined
         ? 'a notifier needs `urlEnv` (the environment variable holding its webhook URL) or `url`'
         : 'give `url` or `urlEnv`, not both',
