@@ -1,8 +1,8 @@
 /**
  * The newcomer's path through the dashboard, in Debian's Chromium: open the demo with the printed link, start
  * evacuate-east-approved after the pre-flight table, watch tasks progress and east's traffic fall, pause and resume,
- * approve each promotion when the plan waits for it, reach the end, then restore east with restore-east, without a
- * console error. Then an alert proposes the emergency evacuation: it shows at the top with its pre-flight and the
+ * approve each promotion from the link of the chat message that asks for it, reach the end, then restore east with
+ * restore-east, without a console error. Then an alert proposes the emergency evacuation: it shows at the top with its pre-flight and the
  * alert, the chat sink gets the Slack message, its link opens the approval dialog, and approving starts it.
  * Screenshots go to test-results/.
  */
@@ -64,8 +64,9 @@ const runTasks = () => page.getByTestId('run').locator('[data-testid=task]');
 const succeeded = () => page.getByTestId('run').locator('[data-testid=task][data-state=succeeded]').count();
 
 /**
- * Waits for the shown run to succeed, acting as an operator would: a task waiting in its approval stage is selected
- * and approved; a task held by a post-condition is selected and overridden, with a reason. Returns the approvals.
+ * Waits for the shown run to succeed, acting as an operator would: a task waiting in its approval stage is approved
+ * through the link of the chat message that asks for it (which selects the task); a task held by a post-condition is
+ * selected and overridden, with a reason. Returns the approvals.
  */
 async function runToEnd(name: string): Promise<string[]> {
   const deadline = Date.now() + 150_000;
@@ -78,8 +79,16 @@ async function runToEnd(name: string): Promise<string[]> {
     const gate = runTasks().and(page.locator('[data-state=running][data-task$="/approve"]')).first();
     const gateId = (await gate.count()) > 0 ? await gate.getAttribute('data-task') : null;
     if (gateId !== null && !approved.includes(gateId)) {
-      await gate.click();
-      await page.getByTestId('approve').click();
+      // Chat was told the task waits for an approval; its link opens the run, selects the task and asks.
+      const task = `task=${encodeURIComponent(gateId)}`;
+      const link = async () =>
+        messages
+          .filter((m) => m.text.startsWith('Needs approval'))
+          .map((m) => m.blocks.find((b) => b.type === 'actions')?.elements?.[0]?.url ?? '')
+          .find((u) => u.includes(task));
+      await expect.poll(link, { timeout: 15_000 }).toBeDefined();
+      await page.goto((await link())!);
+      expect(await page.getByTestId('confirm').locator('h3').textContent()).toBe(`Approve ${gateId}`);
       await confirm('replicas caught up, go');
       await expect.poll(() => page.getByTestId('task-detail').textContent()).toContain('approved');
       approved.push(gateId);
