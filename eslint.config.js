@@ -89,6 +89,21 @@ export default tseslint.config(
     ],
     'stages act only through the backend interface and never import the engine',
   ),
+  layer(
+    'src/{alerts,notify}/**',
+    [
+      '**/server/**',
+      '**/cli/**',
+      '**/compose/**',
+      '**/sim/**',
+      '**/backends/**',
+      '**/stages/**',
+      '**/plan/**',
+      '**/store/sqlite*',
+      '**/store/postgres*',
+    ],
+    'alerts and notifications talk to the engine through its Controller interface, never a concrete store or backend',
+  ),
   layer('src/pacing/**', ['../*', '!../model', '!../model/**'], 'pacing is a pure layer: it imports only model'),
   layer('src/expr/**', ['../*', '!../model', '!../model/**'], 'expr is a pure layer: it imports only model'),
   layer(

@@ -49,7 +49,12 @@ beforeAll(async () => {
     env: { MAELSTROM_CHAT_WEBHOOK: 'https://hooks.example.com/services/T0/B0/x' },
     notifier: {
       fetch: async (url, init) => {
-        sent.push({ url: String(url), headers: new Headers(init?.headers), body: String(init?.body) });
+        const to = url instanceof Request ? url.url : url.toString();
+        sent.push({
+          url: to,
+          headers: new Headers(init?.headers),
+          body: typeof init?.body === 'string' ? init.body : '',
+        });
         return new Response('ok');
       },
     },

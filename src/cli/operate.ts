@@ -118,12 +118,18 @@ export function registerOperate(program: Command): void {
         await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command }, waitOf(opts));
       });
   }
-  common(program.command('retry').description('Run a failed, blocked or stuck task again from the stage it stopped at.'))
+  common(
+    program.command('retry').description('Run a failed, blocked or stuck task again from the stage it stopped at.'),
+  )
     .argument('<run>', 'run id')
     .argument('<task>', 'task id, as service/task')
     .option('--reason <text>', 'why, for the record')
     .action(async (runId: string, task: string, opts: ActOptions) => {
-      const command: OperatorCommand = { action: 'retry', task, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) };
+      const command: OperatorCommand = {
+        action: 'retry',
+        task,
+        ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+      };
       await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command }, waitOf(opts));
     });
   common(

@@ -60,7 +60,7 @@ function servicesOf(compiled: CompiledPlan): Set<string> {
  * the same datacenter. Proposed runs act on nothing and are not in the way; `self` is the run being approved.
  */
 export async function checkConflict(
-  store: Pick<RunStore, "listRuns">,
+  store: Pick<RunStore, 'listRuns'>,
   compiled: CompiledPlan,
   self?: string,
 ): Promise<void> {

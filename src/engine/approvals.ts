@@ -40,7 +40,15 @@ function requireReason(what: string, reason: string | undefined): string {
 }
 
 function operatorEvent(rt: RunRuntime, actor: Actor, reason: string, target: string): EngineEvent {
-  return { type: 'operator', time: rt.deps.clock.now(), runId: rt.id, action: 'approve', actor: actor.name, reason, target };
+  return {
+    type: 'operator',
+    time: rt.deps.clock.now(),
+    runId: rt.id,
+    action: 'approve',
+    actor: actor.name,
+    reason,
+    target,
+  };
 }
 
 /**
@@ -94,18 +102,28 @@ export async function approveRun(rt: RunRuntime, actor: Actor, reason: string | 
   try {
     checkPreflight(rt.compiled);
     await checkConflict(rt.deps.store, rt.compiled, rt.id);
-    if (!canApproveRun(rt.run.state)) throw new MaelstromError('E_INVALID_STATE', `run ${rt.id} is ${rt.run.state} now`);
+    if (!canApproveRun(rt.run.state))
+      throw new MaelstromError('E_INVALID_STATE', `run ${rt.id} is ${rt.run.state} now`);
     const time = rt.deps.clock.now();
     const proposal = rt.run.proposal;
     await rt.commit({
       run: {
         state: 'pending',
         reason: `approved by ${actor.name}: ${why}`,
-        ...(proposal ? { proposal: { ...proposal, approvedBy: actor.name, approvedAt: time, approvalReason: why } } : {}),
+        ...(proposal
+          ? { proposal: { ...proposal, approvedBy: actor.name, approvedAt: time, approvalReason: why } }
+          : {}),
       },
       events: [
         operatorEvent(rt, actor, why, rt.id),
-        { type: 'run.state', time, runId: rt.id, plan: rt.run.plan, state: 'pending', reason: `approved by ${actor.name}` },
+        {
+          type: 'run.state',
+          time,
+          runId: rt.id,
+          plan: rt.run.plan,
+          state: 'pending',
+          reason: `approved by ${actor.name}`,
+        },
       ],
     });
   } finally {

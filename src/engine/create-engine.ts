@@ -79,7 +79,10 @@ function mayOperate(actor: Actor): void {
 /** Proposing a run (an alert's trigger does) needs the alerts role, or an operator's. */
 function mayPropose(actor: Actor): void {
   if (!hasRole(actor.role, 'alerts') && !hasRole(actor.role, 'operator'))
-    throw new MaelstromError('E_FORBIDDEN', `${actor.name} is a viewer: proposing a run needs the alerts or operator role`);
+    throw new MaelstromError(
+      'E_FORBIDDEN',
+      `${actor.name} is a viewer: proposing a run needs the alerts or operator role`,
+    );
 }
 
 /** An engine over the definitions, backend and store it is given; nothing runs until start() or startRun(). */
@@ -262,9 +265,11 @@ export function createEngine(options: CreateEngineOptions): Engine {
     const target = task !== undefined ? `${runId}/${task}` : runId;
     // Approving a proposed run lets it start: it waits its turn with the other starts.
     if (cmd.action === 'approve' && task === undefined)
-      return oneAtATime(() => audited({ actor, action: cmd.action, target, reason: cmd.reason, request: cmd }, () =>
-        commandNow(runId, cmd, actor, target),
-      ));
+      return oneAtATime(() =>
+        audited({ actor, action: cmd.action, target, reason: cmd.reason, request: cmd }, () =>
+          commandNow(runId, cmd, actor, target),
+        ),
+      );
     return audited(
       {
         actor,

@@ -159,7 +159,9 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
   if (commandTask(command) !== undefined && !acceptsTaskActions(state))
     throw invalid(
       rt,
-      state === 'proposed' ? 'approve the run first; its tasks are not acted on before' : 'it is being stopped; its tasks are left alone',
+      state === 'proposed'
+        ? 'approve the run first; its tasks are not acted on before'
+        : 'it is being stopped; its tasks are left alone',
     );
   switch (command.action) {
     case 'pause': {

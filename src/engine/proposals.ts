@@ -108,5 +108,9 @@ export function expiryOf(rt: RunRuntime): number | undefined {
 export async function expireProposal(rt: RunRuntime): Promise<void> {
   const p = rt.run.proposal;
   const after = p?.expiresAt !== undefined ? ` within ${formatDuration(p.expiresAt - rt.run.createdAt)}` : '';
-  await finishStop(rt, 'aborted', `the proposal lapsed: nobody approved it${after}${p ? ` (trigger ${p.trigger})` : ''}`);
+  await finishStop(
+    rt,
+    'aborted',
+    `the proposal lapsed: nobody approved it${after}${p ? ` (trigger ${p.trigger})` : ''}`,
+  );
 }

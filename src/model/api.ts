@@ -64,7 +64,7 @@ export const CommandBodies = {
   retry: z.strictObject({ task: TaskId, reason: OptionalReason }),
   skip: z.strictObject({ task: TaskId, reason: Reason }),
   approve: z.strictObject({
-    task: TaskId.optional().meta({ description: "The task whose approval stage to approve; none: the proposed run" }),
+    task: TaskId.optional().meta({ description: 'The task whose approval stage to approve; none: the proposed run' }),
     reason: Reason,
   }),
   'override-condition': z.strictObject({

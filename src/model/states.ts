@@ -45,21 +45,22 @@ export type TaskAction = (typeof TaskAction)[number];
  * Every command an operator may give a run: `POST /api/v1/runs/:id/:action`, `maelstrom pause RUN`… `approve` is
  * both a run action (a proposed run, no task) and a task action (an approval stage): one command, the task optional.
  */
-export const CommandAction = ['pause', 'resume', 'abort', 'retry', 'skip', 'approve', 'override-condition', 'override-dependency'] as const;
+export const CommandAction = [
+  'pause',
+  'resume',
+  'abort',
+  'retry',
+  'skip',
+  'approve',
+  'override-condition',
+  'override-dependency',
+] as const;
 export type CommandAction = (typeof CommandAction)[number];
 
 /** Compile-time proof that the commands are exactly the run and task actions. */
-const everyCommand: Record<RunAction | TaskAction, CommandAction> & Record<CommandAction, RunAction | TaskAction> = {
-  pause: 'pause',
-  resume: 'resume',
-  abort: 'abort',
-  retry: 'retry',
-  skip: 'skip',
-  approve: 'approve',
-  'override-condition': 'override-condition',
-  'override-dependency': 'override-dependency',
-};
-void everyCommand;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const commandsAreTheActions: Same<CommandAction, RunAction | TaskAction> = true;
+void commandsAreTheActions;
 
 /**
  * Every operator action the journal and the audit log record: the commands, starting a run, proposing one (an

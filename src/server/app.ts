@@ -167,10 +167,11 @@ export function createServerApp(options: ServerOptions): ServerApp {
   });
   app.use('/api/v1/*', auth);
   // Alertmanager's token delivers alerts and does nothing else: every other route needs a person's role.
-  app.use('/api/v1/*', async (c, next) => {
+  const peopleOnly: MiddlewareHandler<AuthEnv> = async (c, next) => {
     if (!(c.req.method === 'POST' && c.req.path === '/api/v1/alerts')) requireRole(actorOf(c), 'viewer');
     await next();
-  });
+  };
+  app.use('/api/v1/*', peopleOnly);
   // Larger than any body the API accepts (definitions to validate are at most 2 MB), so nothing big is buffered.
   // Only requests that may carry a body pass through it: asking a GET for its body builds a whole Request object, which
   // was a fifth of the server's work under status polling.

@@ -75,7 +75,10 @@ export const approval: StageFn = async (ctx): Promise<StageResult> => {
   const p = readParams('approval', ctx.with);
   const approvers = p.optionalNumber('approvers');
   if (approvers !== undefined && (!Number.isInteger(approvers) || approvers < 1))
-    throw new MaelstromError('E_PARAM', `approval: \`approvers\` must be a whole number of at least 1, got ${approvers}`);
+    throw new MaelstromError(
+      'E_PARAM',
+      `approval: \`approvers\` must be a whole number of at least 1, got ${approvers}`,
+    );
   const deadline = await savedDeadline(ctx, p.optionalDuration('timeout'));
   for (;;) {
     if (ctx.approved()) return { outcome: 'success', detail: 'approved' };

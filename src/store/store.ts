@@ -227,7 +227,9 @@ export interface DeliveryRecord extends Omit<Delivery, 'id'> {
   readonly contentType: string;
 }
 
-export type DeliveryPatch = Partial<Pick<DeliveryRecord, 'state' | 'attempts' | 'lastAttemptAt' | 'deliveredAt' | 'error'>>;
+export type DeliveryPatch = Partial<
+  Pick<DeliveryRecord, 'state' | 'attempts' | 'lastAttemptAt' | 'deliveredAt' | 'error'>
+>;
 
 /** Notifications and their deliveries: what was sent where, and how it went (the notifier writes, the API reads). */
 export interface NotificationStore {

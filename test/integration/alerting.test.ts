@@ -160,7 +160,7 @@ describe.skipIf(!haveAlerting)('alerts from a real Prometheus and Alertmanager',
       seenAt = Date.now();
       if (!proposed) await new Promise((r) => setTimeout(r, 10));
     }
-    const run = proposed!;
+    const run = proposed;
     expect(run.plan).toBe('evacuate-east-now');
     expect(run.proposal?.trigger).toBe('east-unhealthy');
     expect(run.preflight?.ok).toBe(true);
