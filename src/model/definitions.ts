@@ -62,7 +62,15 @@ export const Pop = z.strictObject({
 export type Pop = z.infer<typeof Pop>;
 
 export const Session = z.strictObject({ meanDuration: Duration });
-export const Replication = z.strictObject({ source: Name, applyDelay: Duration.optional() });
+export const Replication = z.strictObject({
+  source: Name,
+  applyDelay: Duration.optional(),
+  /**
+   * The long-haul link the replication traffic crosses (`maelstrom link … --name NAME`): its metrics carry
+   * `link="NAME"`, so a drain can be read against the link's recovered and unrecoverable packets.
+   */
+  link: Name.optional(),
+});
 export const Stateful = z.strictObject({
   primary: Name,
   replicas: z.array(Name),
