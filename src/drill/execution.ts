@@ -22,6 +22,8 @@ export function withScenario(definitions: Definitions, scenario: Scenario): Defi
     runbooks: definitions.runbooks,
     plans: definitions.plans,
     scenarios,
+    triggers: definitions.triggers,
+    notifiers: definitions.notifiers,
     locate: (kind, name, path) => definitions.locate(kind, name, path),
     ...(definitions.locateText ? { locateText: definitions.locateText.bind(definitions) } : {}),
   };

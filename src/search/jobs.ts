@@ -23,7 +23,7 @@ export interface ExecutionJobData {
   readonly pacing?: PacingMode;
 }
 
-/** Every document of the definitions, in a stable order, with its hash. */
+/** Every document a drill reads (triggers and notifiers play no part in one), in a stable order, with its hash. */
 export function bundleOf(definitions: Definitions): DefinitionBundle {
   const documents = [
     ...definitions.fleets.values(),
