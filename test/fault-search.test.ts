@@ -153,7 +153,7 @@ describe('fault search', () => {
       });
       workers.push(w);
       await new Promise<void>((resolve, reject) => {
-        w.stdout!.on('data', (d: Buffer) => {
+        w.stdout.on('data', (d: Buffer) => {
           if (d.toString().includes('serving')) resolve();
         });
         w.once('exit', (code) => reject(new Error(`worker exited ${code}`)));

@@ -68,7 +68,7 @@ describe('properties of a good outcome', () => {
 
   it('a plan past its deadline, a datacenter left with load, and overload are each named', () => {
     const r = record({
-      scenario: scenario({ run: [{ plan: 'drain', at: '0s', deadline: '1m' }] } as never),
+      scenario: scenario({ run: [{ plan: 'drain', at: '0s', deadline: '1m' }] }),
       drainedShares: { r1: { east: 0.2 } },
       counters: { failedRequests: 10, servedRequests: 1_000_000, overloadSeconds: { web: { west: 12 } } },
     });
@@ -80,7 +80,7 @@ describe('properties of a good outcome', () => {
   it('failed requests over the scenario budget (or 0.1 % of all requests) break the budget', () => {
     const counters = { failedRequests: 2000, servedRequests: 1_000_000, overloadSeconds: {} };
     expect(violationsOf(checkProperties(record({ counters })))).toEqual(['failed-requests']);
-    const within = record({ counters, scenario: scenario({ expect: { failedRequests: 5000 } } as never) });
+    const within = record({ counters, scenario: scenario({ expect: { failedRequests: 5000 } }) });
     expect(violationsOf(checkProperties(within))).toEqual([]);
   });
 
