@@ -295,6 +295,11 @@ const rules: readonly Rule[] = [
     forbids: (t) => !['model', 'expr'].includes(layerOf(t)),
   },
   {
+    name: 'src/faults is pure: it imports only src/model, src/expr and src/sim',
+    appliesTo: (f) => layerOf(f) === 'faults',
+    forbids: (t) => !['model', 'expr', 'sim', 'faults'].includes(layerOf(t)),
+  },
+  {
     name: 'src/link imports only src/model',
     appliesTo: (f) => layerOf(f) === 'link',
     forbids: (t) => !['model', 'link'].includes(layerOf(t)),

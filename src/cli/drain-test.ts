@@ -14,8 +14,10 @@ import { isTerminalTask } from '../model/states.js';
 import { renderHtml } from '../report/html.js';
 import type { Report } from '../report/report.js';
 import { collect } from './collect.js';
+import { runFaultSearchCli, type FaultSearchCliOptions } from './fault-search.js';
 
-interface DrainTestCliOptions {
+interface DrainTestCliOptions extends FaultSearchCliOptions {
+  readonly searchFaults?: boolean;
   readonly file?: string[];
   readonly pacing?: string;
   readonly compare?: string;
@@ -145,7 +147,36 @@ export function registerDrainTest(program: Command): void {
     )
     .option('--html <file>', 'write the self-contained HTML report here')
     .option('--what-if <count>', 'critical tasks to re-run sped up by half, for the what-ifs (0: none)', '3')
+    .option('--search-faults', 'search for the smallest sets of faults that break the runbook (docs/fault-search.md)')
+    .option('--max-faults <k>', 'with --search-faults: faults injected together at most (default 2)')
+    .option('--budget <n>', 'with --search-faults: executions at most, the fault-free one included (default 200)')
+    .option('--strategy <name>', 'with --search-faults: lineage (default) or random')
+    .option('--seed <s>', 'with --search-faults: seeds the search (not the world, which the scenario seeds)')
+    .option('--workers <n>', 'with --search-faults: executions at once on worker threads (default: the cores)')
+    .option(
+      '--queue <url>',
+      'with --search-faults: run executions on a Redis queue (redis://HOST:PORT) served by `maelstrom worker`',
+    )
+    .option('--faults <kinds>', `with --search-faults: the fault kinds to search, comma-separated (default all)`)
     .action(async (scenario: string, opts: DrainTestCliOptions) => {
+      if (opts.searchFaults === true) {
+        if (opts.compare !== undefined)
+          throw new MaelstromError(
+            'E_BAD_REQUEST',
+            '--search-faults runs one pacer: give --pacing rather than --compare',
+          );
+        const [pacing] = pacersOf(opts);
+        const sources = opts.file?.length ? opts.file : ['.'];
+        await runFaultSearchCli(scenario, sources, await loadOrFail(sources), pacing, opts);
+        return;
+      }
+      const searchOnly = ['maxFaults', 'budget', 'strategy', 'seed', 'workers', 'queue', 'faults'] as const;
+      const stray = searchOnly.find((k) => opts[k] !== undefined);
+      if (stray !== undefined)
+        throw new MaelstromError(
+          'E_BAD_REQUEST',
+          `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --search-faults`,
+        );
       const whatIfs = Number(opts.whatIf);
       if (!Number.isInteger(whatIfs) || whatIfs < 0)
         throw new MaelstromError('E_BAD_REQUEST', `--what-if must be a whole number, got "${opts.whatIf}"`);

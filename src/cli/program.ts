@@ -11,6 +11,7 @@ import { registerServe } from './serve.js';
 import { registerDemo } from './demo.js';
 import { registerLab } from './lab.js';
 import { registerToken } from './token.js';
+import { registerWorker } from './worker.js';
 import { registerLink } from './link.js';
 
 export function buildProgram(): Command {
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerLab(program);
   registerToken(program);
+  registerWorker(program);
   registerLink(program);
   return program;
 }

@@ -291,8 +291,30 @@ export const LoadCurve = z.strictObject({
 });
 export type LoadCurve = z.infer<typeof LoadCurve>;
 
-export const FaultKind = z.enum(['datacenter-lost', 'capacity', 'backbone', 'mechanism', 'metrics-missing']);
+/**
+ * Faults a scenario injects. The first five are of the world (the simulator models them); the stage and controller
+ * faults act at the seam between the engine and its stages, or on the controller itself, and a drill injects them.
+ */
+export const FaultKind = z.enum([
+  'datacenter-lost',
+  'capacity',
+  'backbone',
+  'mechanism',
+  'metrics-missing',
+  'stage-fail',
+  'stage-hang',
+  'controller-crash',
+  'propagation-slow',
+]);
 export type FaultKind = z.infer<typeof FaultKind>;
+
+/** The fault kinds a drill injects itself rather than the simulated world (see src/drill/stage-faults.ts). */
+export const CONTROLLER_FAULT_KINDS = [
+  'stage-fail',
+  'stage-hang',
+  'controller-crash',
+] as const satisfies readonly FaultKind[];
+export type ControllerFaultKind = (typeof CONTROLLER_FAULT_KINDS)[number];
 
 export const Fault = z.strictObject({
   at: Duration,
@@ -303,7 +325,23 @@ export const Fault = z.strictObject({
   /** mechanism faults: which mechanism (edge, cluster, sessions, jobs, replication, promote, shards, config). */
   mechanism: z.string().optional(),
   mode: z.enum(['error', 'hang']).optional(),
-  /** How long the fault lasts; for ever when absent. */
+  /** stage-fail and stage-hang: the task (`service/task`, as in plans and reports) whose stages fail or hang. */
+  task: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]*\/[a-z0-9][a-z0-9.-]*$/, 'a task id such as web/edge')
+    .optional(),
+  /** stage-fail and stage-hang: only the task in this plan (by default in every plan that has it). */
+  plan: Name.optional(),
+  /** stage-fail and stage-hang: only this stage of the task, by index from 0 (by default any of its stages). */
+  stage: z.number().int().nonnegative().optional(),
+  /** propagation-slow: the layer whose weight changes propagate slower (by default both). */
+  layer: z.enum(['edge', 'cluster']).optional(),
+  /** propagation-slow: how many times longer weight changes take to take effect (default 4). */
+  factor: z.number().min(1).optional(),
+  /**
+   * How long the fault lasts; for ever when absent. controller-crash: how long the controller stays down before
+   * it is restarted from its store (at once when absent).
+   */
   duration: Duration.optional(),
 });
 export type Fault = z.infer<typeof Fault>;
@@ -313,6 +351,11 @@ export const ScenarioRun = z.strictObject({
   after: Name.optional(),
   wait: Duration.optional(),
   plan: Name,
+  /**
+   * How long the plan may take from its start. Past it the drill halts the run (as an operator ends a drain test
+   * that overran its window) and the plan counts as failed. By default the scenario's end is its deadline.
+   */
+  deadline: Duration.optional(),
 });
 export type ScenarioRun = z.infer<typeof ScenarioRun>;
 
@@ -331,6 +374,13 @@ export const Scenario = z.strictObject({
       .default({ edge: '30s', cluster: '10s' }),
     faults: z.array(Fault).optional(),
     run: z.array(ScenarioRun).optional(),
+    /** What a good outcome of the drill allows (the properties a drain-test report checks, docs/report.md). */
+    expect: z
+      .strictObject({
+        /** Failed requests over the whole drill; by default 0.1 % of all requests. */
+        failedRequests: z.number().nonnegative().optional(),
+      })
+      .optional(),
   }),
 });
 export type Scenario = z.infer<typeof Scenario>;

@@ -270,6 +270,36 @@ const CSS = [
   .map((rules) => rules.join(''))
   .join('\n');
 
+/** The fault search's section: what it tried, whether it certified the runbook, the fault sets that broke it. */
+function faultSearch(r: Report): string {
+  const f = r.faultSearch;
+  if (!f) return '';
+  const verdict = f.certified
+    ? `<p class="good">Certified: no set of at most ${f.maxFaults} faults of the vocabulary breaks the runbook.</p>`
+    : f.counterexamples.length === 0
+      ? `<p>No counterexample within ${f.executions} executions (not certified: the budget ended first).</p>`
+      : '';
+  const about =
+    `<p class="note">${esc(f.strategy)} strategy, ${f.executions} executions (budget ${f.budget}, seed ${f.seed}), ` +
+    `at most ${f.maxFaults} faults from ${f.vocabularySize} (${esc(f.kinds.join(', '))}, windows of ` +
+    `${Math.round(f.windowSeconds / 60)} min), run on ${esc(f.ranOn)} in ${Math.round(f.wallSeconds)} s.</p>`;
+  const props = `<table>${th(['property', 'what it asks', 'fault-free run'])}${f.properties
+    .map((p) =>
+      tr([td(esc(p.name)), td(esc(p.description)), td(r.violations.includes(p.name as never) ? 'broken' : 'held')]),
+    )
+    .join('')}</table>`;
+  const rows = f.counterexamples.map((c) =>
+    tr([
+      td(String(c.execution)),
+      td(esc(c.keys.join(' + ') || 'none')),
+      td(esc(c.violated.join(', ')), 'bad'),
+      td(`<code>${esc(c.replay)}</code>`),
+    ]),
+  );
+  const table = rows.length ? `<table>${th(['execution', 'faults', 'broke', 'replay'])}${rows.join('')}</table>` : '';
+  return `<h2>Fault search</h2>${about}${verdict}${table}<h3>Properties</h3>${props}`;
+}
+
 /** The page for one or more reports of the same scenario; the first is the one detailed. */
 export function renderHtml(reports: readonly Report[]): string {
   const main = reports[0];
@@ -283,5 +313,6 @@ ${headline(reports)}${summaryTable(reports)}
 <h2>Traffic and load</h2>${charts(reports)}
 <h2>Tasks (${esc(main.pacing)})</h2>${gantts(main)}${whatIfs(main)}
 <h2>Steps and health</h2>${steps(main)}${health(main)}
+${faultSearch(main)}
 </body></html>`;
 }

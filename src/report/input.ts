@@ -21,6 +21,23 @@ export interface DrillPlanRun {
 /** Reads a series the simulator recorded during the drill; it changes nothing and answers the same every time. */
 export type RecordedSeries = (metric: SeriesMetric, query: SeriesQuery) => Series;
 
+/** One action the simulator received, as its journal records it (the shape of the sim backend's JournalEntry). */
+export interface ActionRecord {
+  readonly seq: number;
+  /** Simulated time the call was received, ms since the epoch. */
+  readonly time: number;
+  readonly kind: string;
+  readonly target: string;
+  readonly origin?: {
+    readonly runId: string;
+    readonly taskId: string;
+    readonly stage: number;
+    readonly attempt: number;
+  };
+  readonly changed: boolean;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
 export interface DrillRecord {
   readonly scenario: Scenario;
   readonly fleet: Fleet;
@@ -34,4 +51,8 @@ export interface DrillRecord {
   /** The simulator's counters at the drill's end. */
   readonly counters: SimCounters;
   readonly series: RecordedSeries;
+  /** Every action the simulator received, in order (absent in records built by hand). */
+  readonly journal?: readonly ActionRecord[];
+  /** Each datacenter's share of the fleet's load when each run ended, by run id (0..1). */
+  readonly drainedShares?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }

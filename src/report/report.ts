@@ -5,7 +5,10 @@
  */
 import { criticalPath, type CriticalStage, type TimedStage } from '../analysis/critical-path.js';
 import type { SeriesMetric } from '../sim/types.js';
+import type { Fault } from '../model/definitions.js';
 import { isDoneTask } from '../model/states.js';
+import { healthReads } from '../faults/lineage.js';
+import { checkProperties, violationsOf, type PropertyName } from '../faults/properties.js';
 import type { DrillRecord } from './input.js';
 
 export interface StepReport {
@@ -84,11 +87,46 @@ export interface SeriesReport {
   readonly crossDatacenterRpc: readonly number[];
 }
 
+/** One counterexample of a fault search: the faults injected, what broke, and the file that replays it. */
+export interface CounterexampleReport {
+  readonly faults: readonly Fault[];
+  readonly violated: readonly string[];
+  /** Absolute path of the replay file: one Scenario, run with `drain-test NAME -f PATH… -f REPLAY`. */
+  readonly replay: string;
+  /** The execution that found it, from 1 (0: the fault-free run). */
+  readonly execution: number;
+  /** The faults as the search names them, e.g. `stage-fail evacuate-east:web/edge @20m`. */
+  readonly keys: readonly string[];
+  /** The replay file's scenario name. */
+  readonly scenario: string;
+}
+
+/** What a fault search did (`drain-test --search-faults`), docs/report.md. */
+export interface FaultSearchReport {
+  readonly strategy: string;
+  readonly executions: number;
+  /** No hypothesis of at most maxFaults faults of the vocabulary remained (lineage strategy only). */
+  readonly certified: boolean;
+  readonly maxFaults: number;
+  readonly counterexamples: readonly CounterexampleReport[];
+  readonly seed: number;
+  readonly budget: number;
+  readonly kinds: readonly string[];
+  readonly vocabularySize: number;
+  readonly windowSeconds: number;
+  readonly properties: readonly { readonly name: string; readonly description: string }[];
+  /** Where the executions ran: `process`, `threads:N` or the queue's URL. */
+  readonly ranOn: string;
+  readonly wallSeconds: number;
+}
+
 export interface Report {
   readonly version: 1;
   readonly scenario: string;
   readonly pacing: string;
   readonly outcome: string;
+  /** Properties of a good outcome this drill broke (docs/report.md); empty for a good outcome. */
+  readonly violations: readonly PropertyName[];
   readonly plans: readonly PlanReport[];
   readonly overloadSeconds: number;
   readonly maxUtilization: number;
@@ -107,6 +145,8 @@ export interface Report {
   readonly health: readonly HealthEventReport[];
   readonly whatIf: readonly WhatIf[];
   readonly series: SeriesReport;
+  /** Present on the report of a fault search. */
+  readonly faultSearch?: FaultSearchReport;
 }
 
 const round = (x: number, digits = 3): number => {
@@ -335,6 +375,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
     scenario: result.scenario.metadata.name,
     pacing: result.pacing,
     outcome,
+    violations: violationsOf(checkProperties(result, healthReads(result))),
     plans,
     overloadSeconds: round(overload, 1),
     maxUtilization: round(maxUtil, 4),

@@ -84,6 +84,9 @@ function applyFaults(st: WorldState, T: number): void {
       case 'mechanism':
       case 'metrics-missing':
         break;
+      case 'propagation-slow':
+        // Read when a weight change is set (commands.ts), not a state of the world between ticks.
+        break;
     }
   });
 }

@@ -68,6 +68,24 @@ export interface SqliteStore extends Store {
   schemaVersion(): number;
 }
 
+/**
+ * Makes `prepare` answer the statement already compiled for the same SQL text: the store's statements are few, and
+ * compiling one on every commit was most of a commit's cost. Statements are only run, never iterated, so one
+ * compiled statement serves every caller.
+ */
+function reuseStatements(d: Database.Database): void {
+  const compile = d.prepare.bind(d);
+  const compiled = new Map<string, Database.Statement>();
+  d.prepare = ((sql: string) => {
+    let stmt = compiled.get(sql);
+    if (stmt === undefined) {
+      stmt = compile(sql);
+      compiled.set(sql, stmt);
+    }
+    return stmt;
+  }) as Database.Database['prepare'];
+}
+
 /** Creates a store over the file; call init() before use (it opens the file and applies migrations). */
 export function createSqliteStore(
   config: SqliteStoreConfig,
@@ -76,6 +94,8 @@ export function createSqliteStore(
   const { path, busyTimeoutMs, durability } = SqliteStoreConfig.parse(config);
   checkMigrations(migrations);
   let db: Database.Database | undefined;
+  /** One transaction function for every transaction: better-sqlite3 builds its wrappers once, not per commit. */
+  let inTransaction: Database.Transaction<(fn: (db: Database.Database) => unknown) => unknown> | undefined;
 
   const open = (): Database.Database => {
     if (!db) throw new MaelstromError('E_STORE', 'the store is not open (call init() first)');
@@ -84,9 +104,9 @@ export function createSqliteStore(
 
   /** Runs `fn` in a transaction, turning driver errors into E_STORE and keeping MaelstromErrors as they are. */
   const tx = <T>(fn: (d: Database.Database) => T): T => {
-    const d = open();
+    open();
     try {
-      return d.transaction(() => fn(d)).immediate();
+      return inTransaction!.immediate(fn) as T;
     } catch (e) {
       throw storeError(e);
     }
@@ -150,7 +170,9 @@ export function createSqliteStore(
         d.close();
         throw storeError(e);
       }
+      reuseStatements(d);
       db = d;
+      inTransaction = d.transaction((fn: (db: Database.Database) => unknown) => fn(d));
     },
 
     async close() {
