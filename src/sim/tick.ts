@@ -79,12 +79,14 @@ export function tick(st: WorldState): void {
   const f = st.curve.factor(T);
   st.inbound.fill(0);
   st.crossRpcRate = 0;
+  st.crossCallRate = 0;
   const order = st.world.order;
   for (let k = 0; k < S; k++) flowService(st, fl, order[k]!, f);
   replicate(st);
   moveShards(st);
   settleLinks(st);
   st.crossRpcTotal += st.crossRpcRate * DT;
+  st.crossCallTotal += st.crossCallRate * DT;
   st.time = T;
   st.tickNo++;
 }
@@ -271,6 +273,7 @@ function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: n
     inbound[to] = inbound[to]! + flow;
     inbound[from] = inbound[from]! + flow; // the reply
     st.crossRpcRate += flow * rpcPart;
+    st.crossCallRate += flow * rpcPart;
     const pass = flow * passFraction[to]! * passFraction[from]!;
     if (flow > pass) fail(st, fl, to, flow, pass);
     routeToClusters(st, fl, to, pass, rpcPart);
@@ -302,6 +305,7 @@ function routeToClusters(st: WorldState, fl: Flow, from: number, src: number, rp
       inbound[to] = inbound[to]! + flow;
       inbound[from] = inbound[from]! + flow; // the reply
       st.crossRpcRate += flow * rpcPart;
+      st.crossCallRate += flow * rpcPart;
       pass = lost[to] ? 0 : flow * passFraction[to]! * passFraction[from]!;
       if (flow > pass) {
         // Lost on the links: failed here; offered in full just below, with what passed.
