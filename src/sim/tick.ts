@@ -208,8 +208,11 @@ function writesToPrimary(st: WorldState, fl: Flow): void {
     st.crossRpcRate += wr;
     inbound[pm] = inbound[pm]! + wr;
     inbound[d] = inbound[d]! + wr; // the reply
-    const pass = wr * passFraction[pm]! * passFraction[d]!;
-    fail(st, fl, pm, wr - pass);
+    // What the links into the primary's datacenter drop fails there; a reply the links back drop, in the writer's.
+    const crossed = wr * passFraction[pm]!;
+    const pass = crossed * passFraction[d]!;
+    fail(st, fl, pm, wr - crossed);
+    fail(st, fl, d, crossed - pass);
     rpc[pm] = rpc[pm]! + pass;
     fl.offered -= pass; // counted again below as an arrival at the primary
   }
@@ -274,8 +277,10 @@ function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: n
     inbound[from] = inbound[from]! + flow; // the reply
     st.crossRpcRate += flow * rpcPart;
     st.crossCallRate += flow * rpcPart;
-    const pass = flow * passFraction[to]! * passFraction[from]!;
-    if (flow > pass) fail(st, fl, to, flow, pass);
+    const crossed = flow * passFraction[to]!;
+    const pass = crossed * passFraction[from]!;
+    if (flow > crossed) fail(st, fl, to, flow, crossed);
+    if (crossed > pass) fail(st, fl, from, crossed, pass); // the reply, lost on the links back into `from`
     routeToClusters(st, fl, to, pass, rpcPart);
   }
 }
@@ -301,19 +306,27 @@ function routeToClusters(st: WorldState, fl: Flow, from: number, src: number, rp
     const flow = src * routeFr[k]!;
     const to = world.clusterDc[c]!;
     let pass = flow;
+    let replyLost = 0;
     if (to !== from) {
       inbound[to] = inbound[to]! + flow;
       inbound[from] = inbound[from]! + flow; // the reply
       st.crossRpcRate += flow * rpcPart;
       st.crossCallRate += flow * rpcPart;
-      pass = lost[to] ? 0 : flow * passFraction[to]! * passFraction[from]!;
+      const crossed = lost[to] ? 0 : flow * passFraction[to]!;
+      pass = crossed * passFraction[from]!;
       if (flow > pass) {
-        // Lost on the links: failed here; offered in full just below, with what passed.
+        // Lost on the links: what the links into `to` drop fails there (offered in full just below, with what
+        // passed); a reply the links back into `from` drop fails in `from`, where the call waits for it.
+        replyLost = crossed - pass;
         fl.failed += flow - pass;
-        failed[base + to] = failed[base + to]! + flow - pass;
+        failed[base + to] = failed[base + to]! + flow - crossed;
+        if (replyLost > 0) {
+          failed[base + from] = failed[base + from]! + replyLost;
+          offered[base + from] = offered[base + from]! + replyLost;
+        }
       }
     }
-    offered[base + to] = offered[base + to]! + flow;
+    offered[base + to] = offered[base + to]! + flow - replyLost;
     clusterLoad[row + c] = clusterLoad[row + c]! + pass;
   }
 }
