@@ -1,8 +1,9 @@
 /**
  * The drain-test targets on the reference scenarios (examples/): `drain-test-east` and `fibre-cut-east`, each run
  * with the closed-loop, fixed and oracle pacers, and the dependency-ordered plan against the same tasks with no
- * order. Figures are simulated seconds and ratios, so they hold on any machine; `met` says whether each target
- * holds. Run alone with `npx tsx bench/drain.bench.ts`.
+ * order (the cross-datacenter calls each makes, and beside them all cross-datacenter RPC, writes to primaries too).
+ * Figures are simulated seconds and ratios, so they hold on any machine; `met` says whether each target holds. Run
+ * alone with `npx tsx bench/drain.bench.ts`.
  */
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
