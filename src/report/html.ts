@@ -27,6 +27,7 @@ function summaryTable(reports: readonly Report[]): string {
     'peak utilisation',
     'failed requests',
     'cross-dc RPC',
+    'cross-dc calls',
     'critical path',
   ]);
   const rows = reports.map((r) => {
@@ -42,6 +43,8 @@ function summaryTable(reports: readonly Report[]): string {
       td(pct(r.maxUtilization), goodIf(r.maxUtilization <= 0.95)),
       td(r.failedRequests.toLocaleString('en'), goodIf(r.failedRequests <= 0)),
       td(`${Math.round(r.crossDatacenterRpcSeconds)} s`),
+      // Calls to a callee not served where the caller is: what the order decides (the rest is writes to primaries).
+      td(`${Math.round(r.crossDatacenterCallSeconds)} s`),
       td(path),
     ]);
   });

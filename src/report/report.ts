@@ -140,6 +140,12 @@ export interface Report {
   readonly crossDatacenterRpc: number;
   /** Cross-datacenter RPC requests above the pre-plan level while the plans ran. */
   readonly crossDatacenterRpcExcess: number;
+  /**
+   * The same for the cross-datacenter calls alone (a callee not served in its caller's datacenter), without the writes
+   * to a primary in another datacenter: what the order of a plan decides.
+   */
+  readonly crossDatacenterCallSeconds: number;
+  readonly crossDatacenterCallExcess: number;
   readonly drainedDatacenter: string | null;
   readonly receivers: readonly string[];
   readonly health: readonly HealthEventReport[];
@@ -198,18 +204,19 @@ function userFacingGoneAt(
 }
 
 /**
- * Cross-datacenter RPC caused by the plans: the requests above the level just before the first plan (scaled by user
- * demand, which moves it too) between the first plan's start and the last plan's end; and the same expressed in
- * seconds of the fleet's user traffic at the first plan's start (requests ÷ user requests per second), so that the
- * figure compares across fleets and never divides by a baseline of zero.
+ * Cross-datacenter RPC caused by the plans (`metric`: all of it, or the calls alone): the requests above the level
+ * just before the first plan (scaled by user demand, which moves it too) between the first plan's start and the last
+ * plan's end; and the same expressed in seconds of the fleet's user traffic at the first plan's start (requests ÷
+ * user requests per second), so that the figure compares across fleets and never divides by a baseline of zero.
  */
 function crossRpcExcess(
   result: DrillRecord,
+  metric: 'crossDatacenterRpc' | 'crossDatacenterCalls',
   fromMs: number,
   toMs: number,
   baseRes: number,
 ): { seconds: number; requests: number } {
-  const rpc = seriesOf(result, 'crossDatacenterRpc', undefined, undefined, baseRes);
+  const rpc = seriesOf(result, metric, undefined, undefined, baseRes);
   const users = result.fleet.spec.services
     .filter((s) => s.userFacing)
     .map((s) => seriesOf(result, 'demand', s.name, undefined, baseRes).values);
@@ -366,9 +373,12 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
       : (plans.find((p) => p.outcome !== 'succeeded')?.outcome ?? 'failed');
   const firstStart = Math.min(...result.runs.map((r) => r.view?.startedAt ?? Infinity));
   const lastEnd = Math.max(...result.runs.map((r) => r.view?.finishedAt ?? result.endMs));
-  const cross = Number.isFinite(firstStart)
-    ? crossRpcExcess(result, firstStart, lastEnd, baseRes)
-    : { seconds: 0, requests: 0 };
+  const excessOf = (metric: 'crossDatacenterRpc' | 'crossDatacenterCalls') =>
+    Number.isFinite(firstStart)
+      ? crossRpcExcess(result, metric, firstStart, lastEnd, baseRes)
+      : { seconds: 0, requests: 0 };
+  const cross = excessOf('crossDatacenterRpc');
+  const calls = excessOf('crossDatacenterCalls');
 
   return {
     version: 1,
@@ -387,6 +397,8 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
     durationSeconds: round((result.endMs - s0) / 1000),
     crossDatacenterRpc: Math.round(counters.crossDatacenterRpc),
     crossDatacenterRpcExcess: cross.requests,
+    crossDatacenterCallSeconds: calls.seconds,
+    crossDatacenterCallExcess: calls.requests,
     drainedDatacenter: drained,
     receivers: dcs.filter((d) => d !== drained),
     health,

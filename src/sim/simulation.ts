@@ -164,6 +164,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
         failedRequests: st.failedTotal,
         servedRequests: st.servedTotal,
         crossDatacenterRpc: st.crossRpcTotal,
+        crossDatacenterCalls: st.crossCallTotal,
         backbone,
         backboneSaturatedSeconds,
         backbonePeakUtilization,
@@ -214,6 +215,7 @@ function prime(st: WorldState): void {
   st.backlog.fill(0);
   st.rpcIn.fill(0);
   st.crossRpcTotal = 0;
+  st.crossCallTotal = 0;
   st.failedTotal = 0;
   st.servedTotal = 0;
   st.offeredTotal = 0;

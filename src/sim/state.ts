@@ -126,8 +126,16 @@ export class WorldState {
   priming = false;
 
   // counters since the start
+  /** Cross-datacenter RPC this tick, requests per second: calls sent to another datacenter, writes to a primary there. */
   crossRpcRate = 0;
   crossRpcTotal = 0;
+  /**
+   * The calls among them (requests per second this tick): sent to another datacenter because the callee is not
+   * served in the caller's (its cluster table routes the call away, or it does not run there). Writes to a primary
+   * elsewhere are not among them: every datacenter but the primary's sends its writes across, whatever the order.
+   */
+  crossCallRate = 0;
+  crossCallTotal = 0;
   failedTotal = 0;
   servedTotal = 0;
   offeredTotal = 0;

@@ -79,12 +79,14 @@ export function tick(st: WorldState): void {
   const f = st.curve.factor(T);
   st.inbound.fill(0);
   st.crossRpcRate = 0;
+  st.crossCallRate = 0;
   const order = st.world.order;
   for (let k = 0; k < S; k++) flowService(st, fl, order[k]!, f);
   replicate(st);
   moveShards(st);
   settleLinks(st);
   st.crossRpcTotal += st.crossRpcRate * DT;
+  st.crossCallTotal += st.crossCallRate * DT;
   st.time = T;
   st.tickNo++;
 }
@@ -206,8 +208,11 @@ function writesToPrimary(st: WorldState, fl: Flow): void {
     st.crossRpcRate += wr;
     inbound[pm] = inbound[pm]! + wr;
     inbound[d] = inbound[d]! + wr; // the reply
-    const pass = wr * passFraction[pm]! * passFraction[d]!;
-    fail(st, fl, pm, wr - pass);
+    // What the links into the primary's datacenter drop fails there; a reply the links back drop, in the writer's.
+    const crossed = wr * passFraction[pm]!;
+    const pass = crossed * passFraction[d]!;
+    fail(st, fl, pm, wr - crossed);
+    fail(st, fl, d, crossed - pass);
     rpc[pm] = rpc[pm]! + pass;
     fl.offered -= pass; // counted again below as an arrival at the primary
   }
@@ -271,8 +276,11 @@ function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: n
     inbound[to] = inbound[to]! + flow;
     inbound[from] = inbound[from]! + flow; // the reply
     st.crossRpcRate += flow * rpcPart;
-    const pass = flow * passFraction[to]! * passFraction[from]!;
-    if (flow > pass) fail(st, fl, to, flow, pass);
+    st.crossCallRate += flow * rpcPart;
+    const crossed = flow * passFraction[to]!;
+    const pass = crossed * passFraction[from]!;
+    if (flow > crossed) fail(st, fl, to, flow, crossed);
+    if (crossed > pass) fail(st, fl, from, crossed, pass); // the reply, lost on the links back into `from`
     routeToClusters(st, fl, to, pass, rpcPart);
   }
 }
@@ -298,18 +306,27 @@ function routeToClusters(st: WorldState, fl: Flow, from: number, src: number, rp
     const flow = src * routeFr[k]!;
     const to = world.clusterDc[c]!;
     let pass = flow;
+    let replyLost = 0;
     if (to !== from) {
       inbound[to] = inbound[to]! + flow;
       inbound[from] = inbound[from]! + flow; // the reply
       st.crossRpcRate += flow * rpcPart;
-      pass = lost[to] ? 0 : flow * passFraction[to]! * passFraction[from]!;
+      st.crossCallRate += flow * rpcPart;
+      const crossed = lost[to] ? 0 : flow * passFraction[to]!;
+      pass = crossed * passFraction[from]!;
       if (flow > pass) {
-        // Lost on the links: failed here; offered in full just below, with what passed.
+        // Lost on the links: what the links into `to` drop fails there (offered in full just below, with what
+        // passed); a reply the links back into `from` drop fails in `from`, where the call waits for it.
+        replyLost = crossed - pass;
         fl.failed += flow - pass;
-        failed[base + to] = failed[base + to]! + flow - pass;
+        failed[base + to] = failed[base + to]! + flow - crossed;
+        if (replyLost > 0) {
+          failed[base + from] = failed[base + from]! + replyLost;
+          offered[base + from] = offered[base + from]! + replyLost;
+        }
       }
     }
-    offered[base + to] = offered[base + to]! + flow;
+    offered[base + to] = offered[base + to]! + flow - replyLost;
     clusterLoad[row + c] = clusterLoad[row + c]! + pass;
   }
 }

@@ -43,7 +43,8 @@ export const SERIES_METRICS = [
   'replicationLag',
   'shareEdge',
   'shareCluster',
-  'crossDatacenterRpc', // fleet-wide, requests per second
+  'crossDatacenterRpc', // fleet-wide, requests per second: calls sent to another datacenter, writes to a primary there
+  'crossDatacenterCalls', // fleet-wide, requests per second: the calls among them (callee not served where the caller is)
   'backbone', // per datacenter: request-units per second arriving over the links into it
 ] as const;
 export type SeriesMetric = (typeof SERIES_METRICS)[number];
@@ -73,7 +74,13 @@ export interface SimCounters {
   readonly time: number;
   readonly failedRequests: number;
   readonly servedRequests: number;
+  /** Requests sent to another datacenter: calls, and writes to a primary there (whether or not the links carried them). */
   readonly crossDatacenterRpc: number;
+  /**
+   * The calls among them: sent away because the callee is not served in the caller's datacenter (what the order of a
+   * drain decides), without the writes every datacenter but the primary's sends across.
+   */
+  readonly crossDatacenterCalls: number;
   /** Request-units carried over backbone links into each datacenter. */
   readonly backbone: Readonly<Record<string, number>>;
   /** Seconds the links into each datacenter were asked for more than they carry (what they could not carry failed). */
