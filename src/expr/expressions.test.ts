@@ -194,9 +194,18 @@ describe('evaluation', () => {
 
 describe('type checking at compile time', () => {
   const bad: [string, RegExp, number?][] = [
-    ['utilisation(params.service, "east") < 0.9', /unknown function utilisation/, 0],
+    [
+      'utilisation(params.service, "east") < 0.9',
+      /^unknown function utilisation\(\); did you mean utilization\(\)\?$/,
+      0,
+    ],
+    ['sesions(params.service, "east") == 0', /did you mean sessions\(\)\?$/, 0],
+    ['others(params.datacenter).al(dc, true)', /^unknown method \.al\(\) on list<string>; did you mean \.all\(\)\?$/],
+    ['params.service.startWith("w")', /did you mean \.startsWith\(\)\?$/],
+    ['parms.service == "web"', /^unknown name "parms"; did you mean "params"\?$/],
+    ['teleport(params.service)', /^unknown function teleport\(\)$/],
     ['utilization(1, "east") < 0.9', /does not match utilization\(string, string\)/],
-    ['params.datacentre == "east"', /unknown parameter "datacentre"/, 7],
+    ['params.datacentre == "east"', /unknown parameter "datacentre" .*did you mean "datacenter"/, 7],
     ['load(params.service, params.datacenter) * 2', /convert with double/],
     ['errorRate(params.service) < "x"', /cannot order double, string/],
     ['headroom(params.service, params.datacenter) > 0.0', /does not match headroom/],
