@@ -22,8 +22,8 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function pct(x: number): string {
-  return Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '—';
+function pct(x: number | null): string {
+  return x !== null && Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '—';
 }
 
 function table(rows: readonly (readonly string[])[], rightAligned: readonly boolean[]): string[] {

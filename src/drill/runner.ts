@@ -13,7 +13,7 @@ import { createController, type ControllerStore } from '../compose/controller.js
 import type { CompiledPlan } from '../model/compiled.js';
 import type { Definitions, PacingMode, Scenario } from '../model/definitions.js';
 import { parseDuration } from '../model/duration.js';
-import { MaelstromError } from '../model/errors.js';
+import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import { isTerminalRun } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
@@ -171,7 +171,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         if (!view || view.state !== 'succeeded') {
           runs.set(entry.plan, {
             plan: entry.plan,
-            error: `not started: ${entry.after} did not succeed${view ? ` (${view.state})` : ''}`,
+            error: view ? `${entry.after} did not succeed (${view.state})` : `${entry.after} did not start`,
           });
           return undefined;
         }
@@ -184,7 +184,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       finished.set(view.id, controller.wait(view.id));
       return view.id;
     } catch (e) {
-      runs.set(entry.plan, { plan: entry.plan, error: e instanceof Error ? e.message : String(e) });
+      const err = toMaelstromError(e);
+      runs.set(entry.plan, { plan: entry.plan, error: err.message, errorCode: err.code });
       return undefined;
     } finally {
       pendingEntries--;

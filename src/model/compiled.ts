@@ -40,8 +40,14 @@ export const PreflightService = z.strictObject({
   headroom: z
     .number()
     .meta({ description: 'Capacity of the receivers at the target utilisation, less their own load' }),
-  /** Utilisation the receivers would reach at peak with the datacenter drained (load spread by headroom). */
-  utilizationAfter: z.number(),
+  /**
+   * Utilisation the receivers would reach at peak with the datacenter drained (load spread by headroom); `null`
+   * when no other datacenter runs the service, so that there is no receiver to name a figure for.
+   */
+  utilizationAfter: z
+    .number()
+    .nullable()
+    .meta({ description: 'Peak utilisation of the receivers afterwards; null when no other datacenter runs it' }),
   ok: z.boolean(),
   reason: z.string().optional(),
 });

@@ -2,11 +2,14 @@
  * The HTML report: one self-contained page (inline SVG and CSS, no external assets) that answers at a glance how
  * fast and how safe each pacer was, and what bounded the drain.
  */
+import { formatDuration } from '../model/duration.js';
+import { planOutcomeLine } from './plan-outcome.js';
 import type { Report } from './report.js';
 import { PACER_COLOR, PALETTE, esc, gantt, lineChart, type GanttBar } from './svg.js';
 
 const pct = (v: number): string => `${Math.round(v * 100)}%`;
-const mins = (s: number | null): string => (s === null ? '—' : `${(s / 60).toFixed(1)} min`);
+/** Seconds as every duration is shown, on the terminal as here: 21m18s. */
+const dur = (s: number | null): string => (s === null ? '—' : formatDuration(s * 1000));
 
 function summaryTable(reports: readonly Report[]): string {
   const head =
@@ -16,9 +19,9 @@ function summaryTable(reports: readonly Report[]): string {
     const util = r.maxUtilization > 0.95 ? 'bad' : 'good';
     return (
       `<tr><td><span class="dot" style="background:${PACER_COLOR[r.pacing] ?? '#555'}"></span>${esc(r.pacing)}</td><td class="${r.outcome === 'succeeded' ? 'good' : 'bad'}">${esc(r.outcome)}</td>` +
-      `<td><b>${mins(p?.drainSeconds ?? null)}</b></td><td>${mins(p?.userFacingDrainSeconds ?? null)}</td>` +
-      `<td class="${r.overloadSeconds > 0 ? 'bad' : 'good'}">${Math.round(r.overloadSeconds)} s</td><td class="${util}">${pct(r.maxUtilization)}</td>` +
-      `<td class="${r.failedRequests > 0 ? 'bad' : 'good'}">${r.failedRequests.toLocaleString('en')}</td><td>${Math.round(r.crossDatacenterRpcSeconds)} s</td>` +
+      `<td><b>${dur(p?.drainSeconds ?? null)}</b></td><td>${dur(p?.userFacingDrainSeconds ?? null)}</td>` +
+      `<td class="${r.overloadSeconds > 0 ? 'bad' : 'good'}">${dur(r.overloadSeconds)}</td><td class="${util}">${pct(r.maxUtilization)}</td>` +
+      `<td class="${r.failedRequests > 0 ? 'bad' : 'good'}">${r.failedRequests.toLocaleString('en')}</td><td>${dur(r.crossDatacenterRpcSeconds)}</td>` +
       `<td>${esc(r.criticalPath.slice(0, 3).join(' → '))}${r.criticalPath.length > 3 ? ' …' : ''}</td></tr>`
     );
   });
@@ -36,12 +39,17 @@ function headline(reports: readonly Report[]): string {
     if (a === null || b === null || a <= 0 || b <= 0) continue;
     const how = b >= a ? `${(b / a).toFixed(1)}× as fast as` : `${(a / b).toFixed(1)}× as long as`;
     lines.push(
-      `${esc(main.pacing)} drained in ${mins(a)}: ${how} ${esc(other.pacing)} (${mins(b)}, ${Math.round(other.overloadSeconds)} s of overload, peak ${pct(other.maxUtilization)})`,
+      `${esc(main.pacing)} drained in ${dur(a)}: ${how} ${esc(other.pacing)} (${dur(b)}, ${dur(other.overloadSeconds)} of overload, peak ${pct(other.maxUtilization)})`,
     );
   }
   lines.push(
-    `${esc(main.pacing)}: ${Math.round(main.overloadSeconds)} s of overload, peak utilisation ${pct(main.maxUtilization)}, ${main.failedRequests.toLocaleString('en')} failed requests`,
+    `${esc(main.pacing)}: ${dur(main.overloadSeconds)} of overload, peak utilisation ${pct(main.maxUtilization)}, ${main.failedRequests.toLocaleString('en')} failed requests`,
   );
+  // A plan that did not succeed says why, with the engine's code when it refused to start it.
+  for (const p of main.plans) {
+    const line = planOutcomeLine(p);
+    if (line !== undefined) lines.push(`<span class="bad">${esc(line)}</span>`);
+  }
   return `<ul class="headline">${lines.map((l) => `<li>${l}</li>`).join('')}</ul>`;
 }
 
@@ -147,11 +155,13 @@ function gantts(report: Report): string {
           at: s.at,
           label: `${s.layer} step ${s.step}: ${s.decision}, ${pct(s.remaining)} left${s.reason ? ` — ${s.reason}` : ''}`,
         })),
-        detail: `${t.id} (${t.state}): ${Math.round(end(t) - t.startedAt!)} s${t.slack !== null ? `, slack ${Math.round(t.slack)} s` : ''}; stages: ${t.stages.map((s) => `${s.uses} ${s.finishedAt !== null ? Math.round(s.finishedAt - s.startedAt) : '?'} s`).join(', ')}`,
+        detail:
+          `${t.id} (${t.state}): ${dur(end(t) - t.startedAt!)}${t.slack !== null ? `, slack ${dur(t.slack)}` : ''}; ` +
+          `stages: ${t.stages.map((s) => `${s.uses} ${s.finishedAt !== null ? dur(s.finishedAt - s.startedAt) : '?'}`).join(', ')}`,
       }));
     const xMin = Math.min(...bars.map((b) => b.start));
     const xMax = Math.max(...bars.map((b) => b.end + (b.slack ?? 0)));
-    out.push(`<h3>${esc(plan.name)} — ${esc(plan.outcome)}, ${mins(plan.drainSeconds)}</h3>`);
+    out.push(`<h3>${esc(plan.name)} — ${esc(plan.outcome)}, ${dur(plan.drainSeconds)}</h3>`);
     out.push(
       gantt(
         `Tasks of ${plan.name}: critical path in red, slack as a thin line, shift steps as ticks`,
@@ -162,7 +172,7 @@ function gantts(report: Report): string {
     );
     if (plan.criticalStages.length)
       out.push(
-        `<p class="note">Bounded by: ${plan.criticalStages.map((s) => `${esc(s.task)} (${esc(s.uses)}, ${Math.round(s.seconds)} s)`).join(' → ')}</p>`,
+        `<p class="note">Bounded by: ${plan.criticalStages.map((s) => `${esc(s.task)} (${esc(s.uses)}, ${dur(s.seconds)})`).join(' → ')}</p>`,
       );
   }
   return out.join('\n');
@@ -177,7 +187,7 @@ function steps(report: Report): string {
   const rows = report.tasks.flatMap((t) =>
     t.steps.map(
       (s) =>
-        `<tr><td>${Math.round(s.at / 6) / 10}m</td><td>${esc(t.id)}</td><td>${s.layer}</td><td>${s.step}</td><td>${esc(s.decision)}</td><td>${pct(s.moved)}</td><td>${pct(s.remaining)}</td><td>${esc(s.reason ?? '')}</td></tr>`,
+        `<tr><td>${dur(s.at)}</td><td>${esc(t.id)}</td><td>${s.layer}</td><td>${s.step}</td><td>${esc(s.decision)}</td><td>${pct(s.moved)}</td><td>${pct(s.remaining)}</td><td>${esc(s.reason ?? '')}</td></tr>`,
     ),
   );
   if (!rows.length) return '';

@@ -2,6 +2,7 @@
  * Small SVG chart primitives for the HTML report: a line chart and a Gantt chart, rendered to strings so that the
  * report is one file with no scripts or styles fetched from anywhere.
  */
+import { formatDuration } from '../model/duration.js';
 
 export function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -124,7 +125,7 @@ export function gantt(title: string, bars: readonly GanttBar[], xMin: number, xM
     );
     if (b.slack !== null && b.slack > 0)
       parts.push(
-        `<rect x="${x(b.end)}" y="${yy + 6}" width="${Math.max(0, x(b.end + b.slack) - x(b.end))}" height="4" class="slack"><title>slack ${Math.round(b.slack)} s</title></rect>`,
+        `<rect x="${x(b.end)}" y="${yy + 6}" width="${Math.max(0, x(b.end + b.slack) - x(b.end))}" height="4" class="slack"><title>slack ${formatDuration(b.slack * 1000)}</title></rect>`,
       );
     parts.push(
       `<rect x="${x(b.start)}" y="${yy + 2}" width="${Math.max(2, x(b.end) - x(b.start))}" height="${row - 5}" class="${cls}"><title>${esc(b.detail)}</title></rect>`,

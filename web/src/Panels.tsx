@@ -32,8 +32,8 @@ export function Preflight({ preview }: { preview: PlanPreview }) {
               <td>{s.service}</td>
               <td className="num">{rps(s.load)}</td>
               <td className="num">{rps(s.headroom)}</td>
-              <td className={`num ${s.utilizationAfter > pf.targetUtilization ? 'bad' : ''}`}>
-                {pct(s.utilizationAfter, 1)}
+              <td className={`num ${(s.utilizationAfter ?? Infinity) > pf.targetUtilization ? 'bad' : ''}`}>
+                {pct(s.utilizationAfter ?? undefined, 1)}
               </td>
               <td className={s.ok ? 'ok' : 'bad'}>{s.ok ? 'ok' : (s.reason ?? 'no room')}</td>
             </tr>
