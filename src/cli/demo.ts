@@ -43,7 +43,7 @@ export async function startDemo(
       `the reference definitions under ${join(packageRoot(), 'examples')} lack plan ${DEMO_PLAN} or its fleet`,
     );
   const speed =
-    options.speed ?? Math.max(1, Math.round(compilePlan(definitions, DEMO_PLAN).predictedMs / TARGET_WALL_MS));
+    options.speed ?? Math.max(1, Math.round(compilePlan(definitions, DEMO_PLAN).estimateMs / TARGET_WALL_MS));
   const dir = await mkdtemp(join(tmpdir(), 'maelstrom-demo-'));
   const store = createSqliteStore({ path: join(dir, 'maelstrom.db'), durability: 'process' });
   await store.init();

@@ -1,5 +1,5 @@
 /**
- * Expected durations, for the predicted critical path before any history exists. A template's own
+ * Expected durations, for the estimated critical path before any history exists. A template's own
  * `expectedDuration` wins; otherwise the task's expectation is the sum of its stages' defaults below
  * (documented in docs/plans.md — keep the two in step).
  */
@@ -48,9 +48,16 @@ function durationOf(value: ParamValue | undefined): number | undefined {
   return undefined;
 }
 
-/** How long one traffic shift takes with the plan's pacing. */
-export function shiftMs(pacing: Pacing, layer: 'edge' | 'cluster'): number {
+/**
+ * How long one traffic shift takes with the plan's pacing. With nothing left to move at that layer when it starts
+ * (`trafficLeft` false): nothing at all at the edge (the share is already gone, or the service never had one), and
+ * one final step at the cluster layer for a pacer that reads the load (closed loop, oracle); the fixed schedule is
+ * blind and steps through its fractions all the same.
+ */
+export function shiftMs(pacing: Pacing, layer: 'edge' | 'cluster', trafficLeft = true): number {
   const propagation = PLANNING_PROPAGATION_MS[layer];
+  if (!trafficLeft && layer === 'edge') return 0;
+  if (!trafficLeft && pacing.mode !== 'fixed') return propagation;
   const settle = parseDuration(pacing.settle) ?? 60_000;
   switch (pacing.mode) {
     case 'closed-loop':
@@ -65,18 +72,19 @@ export function shiftMs(pacing: Pacing, layer: 'edge' | 'cluster'): number {
   }
 }
 
-/** Expected duration of one stage, in ms. */
+/** Expected duration of one stage, in ms; `trafficLeft` says whether a traffic shift has anything to move. */
 export function stageMs(
   stage: Stage,
   pacing: Pacing,
   service: Service | undefined,
   resolve: StageValueResolver,
+  trafficLeft = true,
 ): number {
   const kind = stage.uses as StageKind;
   const arg = (key: string): ParamValue | undefined => resolve(stage.with?.[key]);
   switch (kind) {
     case 'traffic.shift':
-      return shiftMs(pacing, arg('layer') === 'cluster' ? 'cluster' : 'edge');
+      return shiftMs(pacing, arg('layer') === 'cluster' ? 'cluster' : 'edge', trafficLeft);
     case 'sessions.drain':
       return (durationOf(arg('grace')) ?? 900_000) + SESSION_TEARDOWN_MS;
     case 'replication.repoint': {
@@ -105,7 +113,7 @@ export function stageMs(
     case 'command.run':
       return STAGE_DEFAULT_MS[kind];
     default:
-      // An unknown stage is lint's to report; it costs nothing in the prediction.
+      // An unknown stage is lint's to report; it costs nothing in the estimate.
       return 0;
   }
 }

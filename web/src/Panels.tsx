@@ -14,7 +14,7 @@ export function Preflight({ preview }: { preview: PlanPreview }) {
     <div data-testid="preflight">
       <p className={pf.ok ? 'ok' : 'bad'}>
         Pre-flight {pf.ok ? 'passes' : 'FAILS'}: {claim} at {pct(pf.targetUtilization)} target utilisation.{' '}
-        {preview.tasks.length} tasks, predicted {duration(preview.predictedMs)}.
+        {preview.tasks.length} tasks, estimated {duration(preview.estimateMs)}.
       </p>
       <table className="grid-table">
         <thead>

@@ -34,7 +34,7 @@ export function PlanPanel({ data, confirm }: Props) {
                 title: `Start ${plan}`,
                 detail: preview
                   ? `${preview.direction} ${preview.datacenter}: ${preview.tasks.length} tasks, ` +
-                    `predicted ${duration(preview.predictedMs)}. Pre-flight ${preview.preflight.ok ? 'passes' : 'fails'}.`
+                    `estimated ${duration(preview.estimateMs)}. Pre-flight ${preview.preflight.ok ? 'passes' : 'fails'}.`
                   : '',
                 needsReason: false,
                 run: () => data.start(plan),
