@@ -150,8 +150,9 @@ export const shardsMigrate: StageFn = async (ctx): Promise<StageResult> => {
     });
     if (r.changed) changed++;
   }
+  const to = parts.map((x) => `${x.to} (${x.count})`).join(', ');
   return {
     outcome: 'success',
-    detail: `${count} shards of ${service} placed from ${from} to ${parts.map((x) => `${x.to} (${x.count})`).join(', ')}${changed === 0 ? ', already under way' : ''}`,
+    detail: `${count} shards of ${service} placed from ${from} to ${to}${changed === 0 ? ', already under way' : ''}`,
   };
 };

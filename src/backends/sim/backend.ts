@@ -95,7 +95,8 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
   if (options.scenario && startMs !== undefined && startMs < Date.parse(options.scenario.spec.start)) {
     throw new MaelstromError(
       'E_BAD_REQUEST',
-      `the clock (${new Date(startMs).toISOString()}) is before the start of scenario ${options.scenario.metadata.name} (${options.scenario.spec.start})`,
+      `the clock (${new Date(startMs).toISOString()}) is before the start of ` +
+        `scenario ${options.scenario.metadata.name} (${options.scenario.spec.start})`,
     );
   }
   const sim = createSimulation({
