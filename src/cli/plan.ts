@@ -1,8 +1,8 @@
 /**
- * `maelstrom plan NAME -f PATH… [--json]`: compiles a plan and shows its task DAG by waves, the highly connected
- * components, the pre-flight capacity check and the estimated critical path; with --explain, why each task waits. Exit codes: 0 when the plan compiles
- * and passes its pre-flight check, 1 for invalid definitions, 3 when the pre-flight check fails (the plan is still
- * shown, with the figures), 4 for an unknown plan.
+ * `maelstrom plan NAME -f PATH… [--json] [--explain]`: compiles a plan and shows its task DAG by waves, the highly
+ * connected components, the pre-flight capacity check and the estimated critical path; with --explain, why each task
+ * waits for what. Exit codes: 0 when the plan compiles and passes its pre-flight check, 1 for invalid definitions, 3
+ * when the pre-flight check fails (the plan is still shown, with the figures), 4 for an unknown plan.
  */
 import type { Command } from 'commander';
 import type { CompiledPlan } from '../model/compiled.js';

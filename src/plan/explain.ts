@@ -23,10 +23,8 @@ function chainText(chain: readonly DependencyLink[], direction: Direction): stri
 export function describeReason(reason: WaitReason, direction: Direction): string {
   if (reason.kind === 'runbook') return `the order of runbook ${reason.runbook}`;
   const { chain } = reason;
-  const between =
-    chain.length > 1
-      ? ` (through ${[...new Set(chain.slice(1).map((l) => (direction === 'drain' ? l.caller : l.callee)))].join(', ')}, not moved by this plan)`
-      : '';
+  const through = [...new Set(chain.slice(1).map((l) => (direction === 'drain' ? l.caller : l.callee)))];
+  const between = chain.length > 1 ? ` (through ${through.join(', ')}, not moved by this plan)` : '';
   const unit = reason.unit === true ? ', one unit with the services of its dependency cycle' : '';
   return `${chainText(chain, direction)}${between}, ${rule(direction, chain[chain.length - 1])}${unit}`;
 }

@@ -1,7 +1,7 @@
 /**
- * How a report (on the terminal or the HTML page) says that a plan did not succeed, the same in `drain-test`, `run` and `lab`: its name, what became
- * of it, the error code when the engine refused it, and the reason in its own words, e.g.
- * `evacuate-x not started: E_PREFLIGHT search: no other datacenter runs search`.
+ * How a report says that a plan did not succeed, the same on the terminal of `drain-test`, `run` and `lab` and in
+ * the HTML page: its name, what became of it, the error code when the engine refused it, and the reason in its own
+ * words, e.g. `evacuate-x not started: E_PREFLIGHT search: no other datacenter runs search`.
  */
 
 export interface PlanOutcome {
