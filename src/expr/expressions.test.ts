@@ -51,6 +51,15 @@ function snapshot(): FleetSnapshot {
   return { time: 0, services, queries: { 'up{job="web"}': 1 } };
 }
 
+/** The same world after a restore: the state whose home is east is back there. */
+function restored(): FleetSnapshot {
+  const snap = snapshot();
+  const services = Object.fromEntries(
+    Object.entries(snap.services).map(([name, r]) => [name, { ...r, primary: 'east', replicationSource: 'east' }]),
+  );
+  return { ...snap, services };
+}
+
 function ctx(params: Record<string, ParamValue>, snap: FleetSnapshot = snapshot()): EvalContext {
   return { snapshot: snap, params, fleet, targetUtilization: 0.85 };
 }
@@ -90,7 +99,9 @@ describe('the reference templates', () => {
       for (const c of conditions) {
         const compiled = compile(c.expr, scopeOf(t));
         expect(expressionType(compiled)).toBe('bool');
-        const r = evaluate(compiled, ctx(defaults(t, 'message-store')));
+        // The templates that bring state home are checked against a world where it is home again.
+        const world = t.metadata.name.startsWith('return-') ? restored() : snapshot();
+        const r = evaluate(compiled, ctx(defaults(t, 'message-store'), world));
         expect(r, c.expr).toEqual({ kind: 'value', value: true });
       }
     });
@@ -185,6 +196,13 @@ describe('evaluation', () => {
   it('reports a run-time error as an error, not a hold', () => {
     const r = evaluate(compile('share("web", "east", params.layer) == 0.0'), ctx({ layer: 'pop' }));
     expect(r.kind).toBe('error');
+  });
+
+  it('names the home of a service\'s state from the fleet, and "" for a service with none', () => {
+    const home = (svc: string) => evaluate(compile(`home("${svc}")`), ctx({}));
+    expect(home('user-db')).toEqual({ kind: 'value', value: 'east' });
+    expect(home('search-index')).toEqual({ kind: 'value', value: 'east' });
+    expect(home('web')).toEqual({ kind: 'value', value: '' });
   });
 
   it('reads the fleet', () => {

@@ -88,11 +88,16 @@ export function stageMs(
     case 'sessions.drain':
       return (durationOf(arg('grace')) ?? 900_000) + SESSION_TEARDOWN_MS;
     case 'replication.repoint': {
+      // Bringing the source home to a datacenter that is not its home does nothing.
+      const home = arg('home');
+      if (home !== undefined && service?.replication?.source !== home) return 0;
       const apply = service?.replication?.applyDelay;
       return (apply === undefined ? undefined : parseDuration(apply)) ?? DEFAULT_APPLY_DELAY_MS;
     }
     case 'stateful.promote': {
       const s = service?.stateful;
+      const home = arg('home');
+      if (home !== undefined && s?.primary !== home) return 0;
       const catchUp = (s?.catchUp === undefined ? undefined : parseDuration(s.catchUp)) ?? DEFAULT_CATCH_UP_MS;
       const outage =
         (s?.writeOutage === undefined ? undefined : parseDuration(s.writeOutage)) ?? DEFAULT_WRITE_OUTAGE_MS;
