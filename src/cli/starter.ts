@@ -247,7 +247,7 @@ function scenariosYaml(o: StarterOptions): string {
       `  fleet: ${o.fleet}`,
       '  seed: 1',
       '  start: 2026-03-02T19:30:00Z',
-      '  duration: 6h',
+      '  duration: 12h               # long enough for the slowest pacer (--compare fixed) to finish both plans',
       '  load: { curve: diurnal, peak: "20:00", trough: 0.45, noise: 0.02 }',
       '  propagation: { edge: 30s, cluster: 10s }',
       '  run:',
