@@ -23,7 +23,7 @@ export function Preflight({ preview }: { preview: PlanPreview }) {
             <th>load to move</th>
             <th>{restore ? 'capacity at target' : 'headroom'}</th>
             <th>{restore ? `${preview.datacenter} after` : 'receivers after'}</th>
-            <th />
+            <th>check</th>
           </tr>
         </thead>
         <tbody>
@@ -103,9 +103,10 @@ function describe(e: EngineEvent): string {
   }
 }
 
+/** The latest events; focusable, so that a keyboard can scroll it. */
 export function EventLog({ events }: { events: readonly EngineEvent[] }) {
   return (
-    <ol className="events" data-testid="events">
+    <ol className="events" data-testid="events" tabIndex={0} aria-label="Events">
       {events
         .slice(-80)
         .reverse()
