@@ -230,7 +230,7 @@ function estimateTask(
         if (!moving) note ??= r.why;
       }
     }
-    ms += stageMs(st, plan.spec.pacing, d.service, d.resolveStage, moving);
+    ms += stageMs(st, plan.spec.pacing, d.service, d.resolveStage, moving, plan.spec.direction);
   }
   return note !== undefined ? { ms, note } : { ms };
 }

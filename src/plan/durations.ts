@@ -11,6 +11,11 @@ export const PLANNING_PROPAGATION_MS = { edge: 30_000, cluster: 10_000 } as cons
 
 /** Steps a closed-loop shift typically takes: a small first step, then about a quarter of the traffic per step. */
 export const CLOSED_LOOP_STEPS = 5;
+/**
+ * A closed-loop restore moves into a datacenter whose capacity is all free: a small first step, then the rest (the
+ * reference drain test's restore moves 1.6 steps per shift on average).
+ */
+export const CLOSED_LOOP_RESTORE_STEPS = 2;
 /** An oracle pacer knows the true capacities and moves in fewer, larger steps. */
 export const ORACLE_STEPS = 2;
 
@@ -55,14 +60,19 @@ function durationOf(value: ParamValue | undefined): number | undefined {
  * one final step at the cluster layer for a pacer that reads the load (closed loop, oracle); the fixed schedule is
  * blind and steps through its fractions all the same.
  */
-export function shiftMs(pacing: Pacing, layer: 'edge' | 'cluster', trafficLeft = true): number {
+export function shiftMs(
+  pacing: Pacing,
+  layer: 'edge' | 'cluster',
+  trafficLeft = true,
+  direction: 'drain' | 'restore' = 'drain',
+): number {
   const propagation = PLANNING_PROPAGATION_MS[layer];
   if (!trafficLeft && layer === 'edge') return 0;
   if (!trafficLeft && pacing.mode !== 'fixed') return propagation;
   const settle = parseDuration(pacing.settle) ?? 60_000;
   switch (pacing.mode) {
     case 'closed-loop':
-      return CLOSED_LOOP_STEPS * (propagation + settle);
+      return (direction === 'restore' ? CLOSED_LOOP_RESTORE_STEPS : CLOSED_LOOP_STEPS) * (propagation + settle);
     case 'oracle':
       return ORACLE_STEPS * (propagation + settle);
     case 'fixed': {
@@ -80,12 +90,13 @@ export function stageMs(
   service: Service | undefined,
   resolve: StageValueResolver,
   trafficLeft = true,
+  direction: 'drain' | 'restore' = 'drain',
 ): number {
   const kind = stage.uses as StageKind;
   const arg = (key: string): ParamValue | undefined => resolve(stage.with?.[key]);
   switch (kind) {
     case 'traffic.shift':
-      return shiftMs(pacing, arg('layer') === 'cluster' ? 'cluster' : 'edge', trafficLeft);
+      return shiftMs(pacing, arg('layer') === 'cluster' ? 'cluster' : 'edge', trafficLeft, direction);
     case 'sessions.drain':
       return (durationOf(arg('grace')) ?? 900_000) + SESSION_TEARDOWN_MS;
     case 'replication.repoint': {
