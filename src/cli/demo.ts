@@ -33,6 +33,8 @@ export interface DemoOptions {
   readonly files?: readonly string[];
   /** The plan the speed is set for and the banner names (default: evacuate-east, else the first drain plan). */
   readonly plan?: string;
+  /** Where the reference notifier reads MAELSTROM_CHAT_WEBHOOK from; by default the process's environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The plan the demo is paced for: the one asked for, else evacuate-east, else the first drain plan by name. */
@@ -83,6 +85,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     store,
     port: options.port ?? 8080,
     ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.env ? { env: options.env } : {}),
   });
   const url = serving.server.url;
   return {
