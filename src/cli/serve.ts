@@ -157,6 +157,11 @@ export function parsePublicUrl(text: string): string {
 
 /** How often a process started by npm checks that npm's shell is still its parent. */
 const PARENT_POLL_MS = 1_000;
+/**
+ * The parent as it was when this module loaded, long before a server is up: read when untilSignal is called, it
+ * could already be init, had the parent gone while the server was starting.
+ */
+const STARTED_BY = process.ppid;
 
 export interface UntilSignalOptions {
   /**
@@ -172,11 +177,10 @@ export interface UntilSignalOptions {
 export function untilSignal(options: UntilSignalOptions = {}): Promise<void> {
   const watchParent = options.watchParent ?? process.env['npm_command'] !== undefined;
   return new Promise<void>((resolve) => {
-    const parent = process.ppid;
     // An orphan is adopted by init or a subreaper: its parent id changes.
     const timer = watchParent
       ? setInterval(() => {
-          if (process.ppid !== parent) stop();
+          if (process.ppid !== STARTED_BY) stop();
         }, options.pollMs ?? PARENT_POLL_MS).unref()
       : undefined;
     const stop = (): void => {
