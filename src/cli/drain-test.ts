@@ -15,6 +15,8 @@ import { renderHtml } from '../report/html.js';
 import type { Report } from '../report/report.js';
 import { collect } from './collect.js';
 import { runFaultSearchCli, type FaultSearchCliOptions } from './fault-search.js';
+import { planOutcomeLine } from '../report/plan-outcome.js';
+import { formatDuration } from '../model/duration.js';
 
 interface DrainTestCliOptions extends FaultSearchCliOptions {
   readonly searchFaults?: boolean;
@@ -53,15 +55,16 @@ function pacersOf(opts: DrainTestCliOptions): PacingMode[] {
   return out;
 }
 
-const fmt = (s: number | null): string => (s === null ? '—' : `${Math.round(s)}`);
+/** Seconds as the terminal shows every duration: 21m18s. */
+const fmt = (s: number | null): string => (s === null ? '—' : formatDuration(s * 1000));
 
 export function summaryTable(reports: readonly Report[]): string[] {
   const header = [
     'pacer',
     'outcome',
-    'drainSeconds',
-    'userFacingDrainSeconds',
-    'overloadSeconds',
+    'drain',
+    'userFacingDrain',
+    'overload',
     'maxUtilization',
     'failedRequests',
     'criticalPath',
@@ -86,6 +89,17 @@ export function summaryTable(reports: readonly Report[]): string[] {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)];
+}
+
+/** Why each plan that did not succeed did not, per pacer when there are several. */
+export function outcomeLines(reports: readonly Report[]): string[] {
+  const out: string[] = [];
+  for (const r of reports)
+    for (const p of r.plans) {
+      const line = planOutcomeLine(p);
+      if (line !== undefined) out.push(reports.length > 1 ? `${r.pacing}: ${line}` : line);
+    }
+  return out;
 }
 
 /** Progress on stderr: a line redrawn in place on a terminal, plain lines otherwise. */
@@ -202,6 +216,7 @@ export function registerDrainTest(program: Command): void {
       };
       out(`drain test of ${scenario}`);
       for (const line of summaryTable(reports)) out(`  ${line}`);
+      for (const line of outcomeLines(reports)) out(`  ${line}`);
       for (const w of reports[0]?.whatIf ?? []) out(`  ${w.sentence}`);
       if (opts.report !== undefined) out(`report: ${opts.report}`);
       if (opts.html !== undefined) out(`html: ${opts.html}`);

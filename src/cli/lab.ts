@@ -5,9 +5,10 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseDuration } from '../model/duration.js';
+import { formatDuration, parseDuration } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { planOutcomeLine } from '../report/plan-outcome.js';
 
 interface LabOptions {
   readonly datacenters: string;
@@ -75,11 +76,13 @@ export function registerLab(program: Command): void {
         const json = `${JSON.stringify(report, null, 2)}\n`;
         if (opts.report) await writeFile(opts.report, json);
         process.stdout.write(json);
-        if (report.outcome !== 'succeeded') {
-          const plans = report.plans.map((p) => `${p.name} ${p.outcome}`).join(', ');
-          process.stderr.write(`maelstrom lab: ${report.failedRequests} failed request(s); plans: ${plans}\n`);
-          process.exitCode = 3;
-        }
+        // The JSON is for scripts; people read the summary beside it.
+        for (const p of report.plans)
+          process.stderr.write(
+            `maelstrom lab: ${planOutcomeLine(p) ?? `${p.name} succeeded in ${formatDuration((p.drainSeconds ?? 0) * 1000)}`}\n`,
+          );
+        process.stderr.write(`maelstrom lab: ${report.failedRequests} failed request(s)\n`);
+        if (report.outcome !== 'succeeded') process.exitCode = 3;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -13,12 +13,14 @@ import { registerLab } from './lab.js';
 import { registerToken } from './token.js';
 import { registerWorker } from './worker.js';
 import { registerLink } from './link.js';
+import { registerInit } from './init.js';
 
 export function buildProgram(): Command {
   const program = new Command('maelstrom')
     .description('Drain traffic out of a failing datacenter safely and fast, restore it, and rehearse it every week.')
     .version('0.1.0')
     .showHelpAfterError();
+  registerInit(program);
   registerValidate(program);
   registerPlan(program);
   registerSim(program);

@@ -5,6 +5,7 @@
  */
 import pc from 'picocolors';
 import type { RunView, TaskView } from '../engine/controller.js';
+import { formatDuration } from '../model/duration.js';
 import type { EngineEvent } from '../model/events.js';
 import { isDoneTask, isTerminalTask, type TaskState } from '../model/states.js';
 
@@ -67,18 +68,11 @@ function clockText(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
 }
 
-function durationText(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600),
-    m = Math.floor((s % 3600) / 60),
-    sec = s % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
-}
-
 /** The live view as lines of text. */
 export function renderLive(run: RunView, live: LiveState, now: number, rows = 40): string[] {
   const done = run.tasks.filter((t) => isDoneTask(t.state)).length;
-  const elapsed = run.startedAt !== undefined ? durationText((run.finishedAt ?? now) - run.startedAt) : '-';
+  const elapsed =
+    run.startedAt !== undefined ? formatDuration(Math.max(0, (run.finishedAt ?? now) - run.startedAt)) : '-';
   const lines = [
     `${pc.bold(run.plan)}  ${run.id}  ${pc.bold(run.state)}  ${run.direction} ${run.datacenter}  ` +
       `${done}/${run.tasks.length} tasks  elapsed ${elapsed}  at ${clockText(now)}`,

@@ -13,13 +13,14 @@ import type { Backend } from '../backends/backend.js';
 import { createController, type EngineController } from '../compose/controller.js';
 import type { RunView } from '../engine/controller.js';
 import { loadOrFail } from '../load/check.js';
-import { parseDuration } from '../model/duration.js';
-import { MaelstromError } from '../model/errors.js';
+import { formatDuration, parseDuration } from '../model/duration.js';
+import { errorMapping, MaelstromError, toMaelstromError } from '../model/errors.js';
 import { isDoneTask, isStoppedRun, isTerminalRun } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import type { Definitions } from '../model/definitions.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
 import { collect } from './collect.js';
+import { planOutcomeLine } from '../report/plan-outcome.js';
 import { actorOf, openStore, STORE_HELP, storeLabel } from './run-options.js';
 import { LiveState, plainLine, renderLive } from './run-view.js';
 
@@ -61,8 +62,16 @@ async function makeBackend(opts: RunOptions, definitions: Definitions, planName:
 async function summary(run: RunView, backend: Backend): Promise<string[]> {
   const lines = [`run ${run.id} of ${run.plan}: ${run.state}${run.reason ? ` (${run.reason})` : ''}`];
   if (run.startedAt !== undefined && run.finishedAt !== undefined)
-    lines.push(`  took ${Math.round((run.finishedAt - run.startedAt) / 1000)} s of ${backend.name} time`);
-  if (run.criticalPath?.length) lines.push(`  critical path: ${run.criticalPath.join(' → ')}`);
+    lines.push(`  took ${formatDuration(run.finishedAt - run.startedAt)} of ${backend.name} time`);
+  if (run.criticalPath?.length) {
+    const took = (id: string): string => {
+      const t = run.tasks.find((x) => x.id === id);
+      return t?.startedAt !== undefined && t.finishedAt !== undefined
+        ? ` (${formatDuration(t.finishedAt - t.startedAt)})`
+        : '';
+    };
+    lines.push(`  critical path: ${run.criticalPath.map((id) => `${id}${took(id)}`).join(' → ')}`);
+  }
   // The simulator (in process or remote) counts overload; a real fleet does not say.
   const sim = backend as {
     counters?: () => ReturnType<SimBackend['counters']> | Promise<ReturnType<SimBackend['counters']>>;
@@ -75,7 +84,7 @@ async function summary(run: RunView, backend: Backend): Promise<string[]> {
     for (const byDc of Object.values(c.overloadSeconds)) for (const s of Object.values(byDc)) overload += s;
     for (const byDc of Object.values(c.maxUtilization)) for (const u of Object.values(byDc)) max = Math.max(max, u);
     lines.push(
-      `  simulator: ${Math.round(overload)} s of overload, peak utilisation ${Math.round(max * 1000) / 10}%, ` +
+      `  simulator: ${formatDuration(overload * 1000)} of overload, peak utilisation ${Math.round(max * 1000) / 10}%, ` +
         `${Math.round(c.failedRequests)} failed requests`,
     );
   }
@@ -151,7 +160,18 @@ export function registerRun(program: Command): void {
           if (opts.backend === 'sim')
             out('note: the in-process simulator starts a fresh world; the run re-reads it and carries on');
         } else {
-          const view = await controller.startRun(planName, actorOf(opts.as));
+          let view;
+          try {
+            view = await controller.startRun(planName, actorOf(opts.as));
+          } catch (e) {
+            // Refused (a pre-flight check, a conflicting run…): the plan's name, the code and the reason, on one line.
+            const err = toMaelstromError(e);
+            process.stderr.write(
+              `${planOutcomeLine({ name: planName, outcome: 'not-started', error: err.message, errorCode: err.code })}\n`,
+            );
+            process.exitCode = errorMapping[err.code].exit;
+            return;
+          }
           runId = view.id;
           out(`started run ${runId} of ${planName}: ${view.tasks.length} tasks on ${backend.name}`);
         }

@@ -155,12 +155,38 @@ export function parsePublicUrl(text: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
-/** Resolves on SIGINT or SIGTERM. */
-export function untilSignal(): Promise<void> {
+/** How often a process started by npm checks that npm's shell is still its parent. */
+const PARENT_POLL_MS = 1_000;
+/**
+ * The parent as it was when this module loaded, long before a server is up: read when untilSignal is called, it
+ * could already be init, had the parent gone while the server was starting.
+ */
+const STARTED_BY = process.ppid;
+
+export interface UntilSignalOptions {
+  /**
+   * Also resolve once the process that started this one has gone. By default on when npm started it (npx, npm exec,
+   * npm run: `npm_command` is set): npm passes SIGTERM to the shell it runs the command in, and that shell ends
+   * without passing it on, which would leave a server running with nobody to stop it.
+   */
+  readonly watchParent?: boolean;
+  readonly pollMs?: number;
+}
+
+/** Resolves on SIGINT or SIGTERM, or when the parent has gone (see UntilSignalOptions.watchParent). */
+export function untilSignal(options: UntilSignalOptions = {}): Promise<void> {
+  const watchParent = options.watchParent ?? process.env['npm_command'] !== undefined;
   return new Promise<void>((resolve) => {
+    // An orphan is adopted by init or a subreaper: its parent id changes.
+    const timer = watchParent
+      ? setInterval(() => {
+          if (process.ppid !== STARTED_BY) stop();
+        }, options.pollMs ?? PARENT_POLL_MS).unref()
+      : undefined;
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      if (timer) clearInterval(timer);
       resolve();
     };
     process.on('SIGINT', stop);

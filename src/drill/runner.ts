@@ -12,7 +12,7 @@ import { createController, type ControllerStore, type EngineController } from '.
 import type { CompiledPlan } from '../model/compiled.js';
 import type { Definitions, Fleet, PacingMode, Scenario } from '../model/definitions.js';
 import { durationMs, parseDuration } from '../model/duration.js';
-import { MaelstromError } from '../model/errors.js';
+import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import { isTerminalRun, type RunState } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
@@ -324,7 +324,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         if (state !== 'succeeded') {
           runs.set(entry.plan, {
             plan: entry.plan,
-            error: `not started: ${entry.after} did not succeed${state ? ` (${state})` : ''}`,
+            error: state ? `${entry.after} did not succeed (${state})` : `${entry.after} did not start`,
           });
           return undefined;
         }
@@ -343,7 +343,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       }
       return view.id;
     } catch (e) {
-      runs.set(entry.plan, { plan: entry.plan, error: e instanceof Error ? e.message : String(e) });
+      const err = toMaelstromError(e);
+      runs.set(entry.plan, { plan: entry.plan, error: err.message, errorCode: err.code });
       return undefined;
     } finally {
       pendingEntries--;

@@ -13,26 +13,19 @@ import type { RunStore } from '../store/store.js';
 /** The backend actions each stage may send, so a plan whose backend lacks one is refused before it starts. */
 export type StageActions = Readonly<Record<StageKind, readonly ActionKind[]>>;
 
-function pct(x: number): string {
-  return `${Math.round(x * 1000) / 10}%`;
-}
+/** Services named in a refusal before the rest are counted: the figures are in the error's details. */
+const PREFLIGHT_SHOWN = 5;
 
-/** Refuses a plan whose pre-flight check fails, with the figures. */
+/**
+ * Refuses a plan whose pre-flight check fails, with the figures: each service that does not fit and why, e.g.
+ * `search: no other datacenter runs search`, so that a terminal can print `PLAN not started: E_PREFLIGHT …`.
+ */
 export function checkPreflight(compiled: CompiledPlan): void {
   if (compiled.preflight.ok) return;
   const bad = compiled.preflight.services.filter((s) => !s.ok);
-  const lines = bad.map(
-    (s) =>
-      `${s.service}: load ${Math.round(s.load)} rps to move, ` +
-      `headroom ${Math.round(s.headroom)} rps at ${pct(compiled.preflight.targetUtilization)} target, ` +
-      `receivers would reach ${pct(s.utilizationAfter)}${s.reason ? ` (${s.reason})` : ''}`,
-  );
-  throw new MaelstromError(
-    'E_PREFLIGHT',
-    `plan "${compiled.plan}" fails the pre-flight check: ` +
-      `the other datacenters cannot absorb ${compiled.datacenter}'s load — ${lines.join('; ')}`,
-    { details: compiled.preflight },
-  );
+  const lines = bad.slice(0, PREFLIGHT_SHOWN).map((s) => `${s.service}: ${s.reason ?? 'does not fit'}`);
+  const more = bad.length > PREFLIGHT_SHOWN ? `; and ${bad.length - PREFLIGHT_SHOWN} more services` : '';
+  throw new MaelstromError('E_PREFLIGHT', `${lines.join('; ')}${more}`, { details: compiled.preflight });
 }
 
 export function checkSupport(compiled: CompiledPlan, backend: Backend, stageActions: StageActions): void {

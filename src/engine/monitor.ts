@@ -6,6 +6,7 @@
  * keeps its place and carries on when health returns.
  */
 import type { Action, Backend } from '../backends/backend.js';
+import { formatDuration } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import type { TaskState } from '../model/states.js';
@@ -241,10 +242,10 @@ export async function monitorTask(
       clock.now() - rec.startedAt > stuckAfterMs
     ) {
       const time = clock.now();
-      const ran = Math.round((time - rec.startedAt) / 1000);
-      const usual = `the ${rt.compiled.stuckPercentile}th percentile of its history (${Math.round(stuckAfterMs / 1000)}s)`;
+      const ran = formatDuration(time - rec.startedAt);
+      const usual = `the ${rt.compiled.stuckPercentile}th percentile of its history (${formatDuration(stuckAfterMs)})`;
       const message =
-        `task ${taskId} has run ${ran}s, past ${usual}; ` +
+        `task ${taskId} has run ${ran}, past ${usual}; ` +
         'its dependents wait for an operator (retry, skip, or override the dependency)';
       await rt.commit({
         tasks: [{ id: taskId, patch: { stuck: true, state: 'stuck' } }],

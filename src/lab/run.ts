@@ -5,7 +5,8 @@
  * whether the lab succeeded, failed or was interrupted.
  */
 import type { RunView } from '../engine/controller.js';
-import { MaelstromError } from '../model/errors.js';
+import { formatDuration } from '../model/duration.js';
+import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import type { ControllerStore } from '../compose/controller.js';
 import { startLab, type LabEnvironment } from './environment.js';
@@ -61,6 +62,7 @@ export interface LabReport {
     readonly targetUtilization: number;
     readonly criticalPath: readonly string[];
     readonly error?: string;
+    readonly errorCode?: string;
   }[];
   readonly overloadSeconds: number;
   readonly maxUtilization: number | null;
@@ -146,7 +148,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     const plans = [...s.definitions.plans.values()];
     const drainPlan = plans.find((p) => p.spec.direction === 'drain')!;
     const restorePlan = plans.find((p) => p.spec.direction === 'restore')!;
-    const views: { plan: string; view?: RunView; error?: string }[] = [];
+    const views: { plan: string; view?: RunView; error?: string; errorCode?: string }[] = [];
     const runPlan = async (name: string): Promise<RunView | undefined> => {
       log(`starting ${name}`);
       try {
@@ -156,7 +158,8 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
         return view;
       } catch (e) {
         if (e instanceof MaelstromError && e.code === 'E_ABORTED') throw e;
-        views.push({ plan: name, error: (e as Error).message });
+        const err = toMaelstromError(e);
+        views.push({ plan: name, error: err.message, errorCode: err.code });
         return undefined;
       }
     };
@@ -167,7 +170,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     }
     const drained = await runPlan(drainPlan.metadata.name);
     if (drained?.state === 'succeeded') {
-      log(`${drainPlan.spec.datacenter} drained; restoring in ${options.drainedSeconds} s`);
+      log(`${drainPlan.spec.datacenter} drained; restoring in ${formatDuration(options.drainedSeconds * 1000)}`);
       await guard(sleep(options.drainedSeconds * 1000));
       await runPlan(restorePlan.metadata.name);
     }
@@ -204,7 +207,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
 }
 
 interface ReportInput {
-  readonly views: readonly { plan: string; view?: RunView; error?: string }[];
+  readonly views: readonly { plan: string; view?: RunView; error?: string; errorCode?: string }[];
   readonly events: readonly EngineEvent[];
   readonly t0: number;
   readonly at: (ms: number | undefined) => number | null;
@@ -223,7 +226,7 @@ interface ReportInput {
 
 function buildReport(r: ReportInput): LabReport {
   const { at } = r;
-  const plans = r.views.map(({ plan, view, error }) => {
+  const plans = r.views.map(({ plan, view, error, errorCode }) => {
     const spec = r.planOf(plan);
     const started = view?.startedAt ?? view?.createdAt;
     const secs =
@@ -241,7 +244,7 @@ function buildReport(r: ReportInput): LabReport {
     return {
       name: plan,
       runId: view?.id ?? null,
-      outcome: view?.state ?? 'failed',
+      outcome: view?.state ?? 'not-started',
       direction: spec.direction,
       datacenter: spec.datacenter,
       startedAt: at(started),
@@ -251,6 +254,7 @@ function buildReport(r: ReportInput): LabReport {
       criticalPath: view?.criticalPath ?? [],
       userFacingDrainSeconds: out && started !== undefined ? Math.round((out.time - started) / 100) / 10 : null,
       ...(error ? { error } : view?.reason && view.state !== 'succeeded' ? { error: view.reason } : {}),
+      ...(errorCode ? { errorCode } : {}),
     };
   });
   const tasks = r.views.flatMap(({ plan, view }) =>

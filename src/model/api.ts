@@ -349,20 +349,27 @@ export const PlanPreview = z.strictObject({
       weakAfter: z.array(z.string()),
       priority: z.number().int(),
       expectedMs: z.number(),
+      /** Why the expected duration is short (its callers have left first…), when it is. */
+      expectedNote: z.string().optional(),
       params: z.record(z.string(), ParamValue),
+      /** Each task of `after` and why this one waits for it. */
+      waits: z.array(z.strictObject({ after: z.string(), weak: z.boolean(), why: z.string() })),
     }),
   ),
   /** Task ids grouped by the earliest wave in which they can run. */
   waves: z.array(z.array(z.string())),
   hccs: z.array(z.string()),
   preflight: Preflight,
-  /** Predicted critical path (task ids) from expected durations. */
+  /** Estimated critical path (task ids) from expected durations. */
   criticalPath: z.array(z.string()),
   fleet: z.string(),
   direction: Direction,
   datacenter: z.string(),
   concurrency: z.number().int(),
-  predictedMs: z.number(),
+  /** The estimate: the length of the critical path with unlimited concurrency (not a bound: runs may beat it). */
+  estimateMs: z.number(),
+  /** The estimate under its earlier name, kept for scripts that read it. */
+  predictedMs: z.number().meta({ deprecated: true }),
   hccGroups: z.array(z.array(z.string())),
   restorePlan: z.string().optional(),
 });

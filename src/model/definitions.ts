@@ -191,7 +191,7 @@ export const TaskTemplate = z.strictObject({
     health: z.array(Condition).optional(),
     pre: z.array(Condition).optional(),
     post: z.array(Condition).optional(),
-    /** Used to predict the critical path before any history exists. */
+    /** Used for the estimated critical path before any history exists. */
     expectedDuration: Duration.optional(),
   }),
 });

@@ -2,14 +2,17 @@
  * The HTML report: one self-contained page (inline SVG and CSS, no external assets) that answers at a glance how
  * fast and how safe each pacer was, and what bounded the drain.
  */
+import { formatDuration } from '../model/duration.js';
+import { planOutcomeLine } from './plan-outcome.js';
 import type { Report, TaskReport } from './report.js';
 import { PACER_COLOR, PALETTE, esc, gantt, lineChart, type GanttBar } from './svg.js';
 
 const pct = (v: number): string => `${Math.round(v * 100)}%`;
-const mins = (s: number | null): string => (s === null ? '—' : `${(s / 60).toFixed(1)} min`);
+/** Seconds as every duration is shown, on the terminal as here: 21m18s. */
+const dur = (s: number | null): string => (s === null ? '—' : formatDuration(s * 1000));
 /** Simulated seconds as minutes to one decimal, for the tables. */
-const atMinutes = (s: number): string => `${Math.round(s / 6) / 10}m`;
-const overload = (r: Report): string => `${Math.round(r.overloadSeconds)} s of overload`;
+const atMinutes = (s: number): string => dur(s);
+const overload = (r: Report): string => `${dur(r.overloadSeconds)} of overload`;
 
 /** Table pieces; the cells' contents are markup, already escaped. */
 const th = (names: readonly string[]): string => `<tr>${names.map((n) => `<th>${n}</th>`).join('')}</tr>`;
@@ -37,14 +40,14 @@ function summaryTable(reports: readonly Report[]): string {
     return tr([
       td(`${dot}${esc(r.pacing)}`),
       td(esc(r.outcome), goodIf(r.outcome === 'succeeded')),
-      td(`<b>${mins(p?.drainSeconds ?? null)}</b>`),
-      td(mins(p?.userFacingDrainSeconds ?? null)),
-      td(`${Math.round(r.overloadSeconds)} s`, goodIf(r.overloadSeconds <= 0)),
+      td(`<b>${dur(p?.drainSeconds ?? null)}</b>`),
+      td(dur(p?.userFacingDrainSeconds ?? null)),
+      td(dur(r.overloadSeconds), goodIf(r.overloadSeconds <= 0)),
       td(pct(r.maxUtilization), goodIf(r.maxUtilization <= 0.95)),
       td(r.failedRequests.toLocaleString('en'), goodIf(r.failedRequests <= 0)),
-      td(`${Math.round(r.crossDatacenterRpcSeconds)} s`),
+      td(dur(r.crossDatacenterRpcSeconds)),
       // Calls to a callee not served where the caller is: what the order decides (the rest is writes to primaries).
-      td(`${Math.round(r.crossDatacenterCallSeconds)} s`),
+      td(dur(r.crossDatacenterCallSeconds)),
       td(path),
     ]);
   });
@@ -61,11 +64,16 @@ function headline(reports: readonly Report[]): string {
     const b = drain(other);
     if (a === null || b === null || a <= 0 || b <= 0) continue;
     const how = b >= a ? `${(b / a).toFixed(1)}× as fast as` : `${(a / b).toFixed(1)}× as long as`;
-    const theirs = `${mins(b)}, ${overload(other)}, peak ${pct(other.maxUtilization)}`;
-    lines.push(`${esc(main.pacing)} drained in ${mins(a)}: ${how} ${esc(other.pacing)} (${theirs})`);
+    const theirs = `${dur(b)}, ${overload(other)}, peak ${pct(other.maxUtilization)}`;
+    lines.push(`${esc(main.pacing)} drained in ${dur(a)}: ${how} ${esc(other.pacing)} (${theirs})`);
   }
   const failed = `${main.failedRequests.toLocaleString('en')} failed requests`;
   lines.push(`${esc(main.pacing)}: ${overload(main)}, peak utilisation ${pct(main.maxUtilization)}, ${failed}`);
+  // A plan that did not succeed says why, with the engine's code when it refused to start it.
+  for (const p of main.plans) {
+    const line = planOutcomeLine(p);
+    if (line !== undefined) lines.push(`<span class="bad">${esc(line)}</span>`);
+  }
   return `<ul class="headline">${lines.map((l) => `<li>${l}</li>`).join('')}</ul>`;
 }
 
@@ -153,11 +161,11 @@ function charts(reports: readonly Report[]): string {
 
 /** A task bar's tooltip: its state, how long it took, its slack and each stage's time. */
 function taskDetail(t: TaskReport, end: number): string {
-  const slack = t.slack !== null ? `, slack ${Math.round(t.slack)} s` : '';
+  const slack = t.slack !== null ? `, slack ${dur(t.slack)}` : '';
   const stages = t.stages
-    .map((s) => `${s.uses} ${s.finishedAt !== null ? Math.round(s.finishedAt - s.startedAt) : '?'} s`)
+    .map((s) => `${s.uses} ${s.finishedAt !== null ? dur(s.finishedAt - s.startedAt) : '?'}`)
     .join(', ');
-  return `${t.id} (${t.state}): ${Math.round(end - t.startedAt!)} s${slack}; stages: ${stages}`;
+  return `${t.id} (${t.state}): ${dur(end - t.startedAt!)}${slack}; stages: ${stages}`;
 }
 
 function gantts(report: Report): string {
@@ -184,7 +192,7 @@ function gantts(report: Report): string {
       }));
     const xMin = Math.min(...bars.map((b) => b.start));
     const xMax = Math.max(...bars.map((b) => b.end + (b.slack ?? 0)));
-    out.push(`<h3>${esc(plan.name)} — ${esc(plan.outcome)}, ${mins(plan.drainSeconds)}</h3>`);
+    out.push(`<h3>${esc(plan.name)} — ${esc(plan.outcome)}, ${dur(plan.drainSeconds)}</h3>`);
     out.push(
       gantt(
         `Tasks of ${plan.name}: critical path in red, slack as a thin line, shift steps as ticks`,
@@ -194,7 +202,7 @@ function gantts(report: Report): string {
       ),
     );
     if (plan.criticalStages.length) {
-      const bounds = plan.criticalStages.map((s) => `${esc(s.task)} (${esc(s.uses)}, ${Math.round(s.seconds)} s)`);
+      const bounds = plan.criticalStages.map((s) => `${esc(s.task)} (${esc(s.uses)}, ${dur(s.seconds)})`);
       out.push(`<p class="note">Bounded by: ${bounds.join(' → ')}</p>`);
     }
   }

@@ -5,6 +5,7 @@
 import type { RunView } from '../engine/controller.js';
 import type { CompiledPlan } from '../model/compiled.js';
 import type { Fleet, PacingMode, Scenario } from '../model/definitions.js';
+import type { ErrorCode } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import type { Series, SeriesMetric, SeriesQuery, SimCounters } from '../sim/types.js';
 
@@ -16,6 +17,8 @@ export interface DrillPlanRun {
   readonly compiled?: CompiledPlan;
   /** Why the plan did not start or could not run. */
   readonly error?: string;
+  /** The error code of that reason, when it was an error of the engine (`E_PREFLIGHT`, `E_CONFLICT`…). */
+  readonly errorCode?: ErrorCode;
 }
 
 /** Reads a series the simulator recorded during the drill; it changes nothing and answers the same every time. */

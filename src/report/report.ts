@@ -53,7 +53,12 @@ export interface PlanReport {
   readonly targetUtilization: number | null;
   readonly criticalPath: readonly string[];
   readonly criticalStages: readonly CriticalStage[];
+  /** Why the plan did not start. */
   readonly error?: string;
+  /** The code of that reason when the engine refused the plan (`E_PREFLIGHT`…). */
+  readonly errorCode?: string;
+  /** Why the run ended, or stopped, without succeeding (the run's own reason). */
+  readonly reason?: string;
 }
 
 export interface HealthEventReport {
@@ -264,6 +269,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
         criticalPath: [],
         criticalStages: [],
         ...(run.error ? { error: run.error } : {}),
+        ...(run.errorCode ? { errorCode: run.errorCode } : {}),
       });
       continue;
     }
@@ -358,6 +364,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
       criticalPath: cp.tasks,
       criticalStages: cp.stages,
       ...(run.error ? { error: run.error } : {}),
+      ...(view.state !== 'succeeded' && view.reason ? { reason: view.reason } : {}),
     });
   }
 

@@ -123,7 +123,7 @@ export const routes: readonly Route[] = [
     path: '/definitions/plans/{name}',
     summary:
       'Plan preview: the same JSON as `maelstrom plan NAME --json` ' +
-      '(tasks, waves, HCCs, pre-flight, predicted critical path)',
+      '(tasks, waves, HCCs, pre-flight, estimated critical path)',
     tags: ['definitions'],
     params: { name: PlanName },
     status: 200,

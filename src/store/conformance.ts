@@ -31,7 +31,7 @@ const compiled: CompiledPlan = {
   hccs: [],
   preflight: { ok: true, targetUtilization: 0.85, services: [] },
   criticalPath: [],
-  predictedMs: 0,
+  estimateMs: 0,
 };
 
 export function runRecord(id: string, over: Partial<RunRecord> = {}): RunRecord {

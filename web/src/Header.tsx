@@ -15,7 +15,7 @@ export function Header({ data, confirm, onLogout }: Props) {
   const done = run?.tasks.filter((t) => isDoneTask(t.state)).length ?? 0;
   return (
     <header>
-      <strong className="brand">MAELSTROM</strong>
+      <h1 className="brand">MAELSTROM</h1>
       <span className={`live ${live ? 'on' : 'off'}`} title="event stream">
         {live ? '● live' : '○ reconnecting'}
       </span>

@@ -9,7 +9,7 @@ export function Preflight({ preview }: { preview: PlanPreview }) {
       preflight={preview.preflight}
       direction={preview.direction}
       datacenter={preview.datacenter}
-      summary={`${preview.tasks.length} tasks, predicted ${duration(preview.predictedMs)}.`}
+      summary={`${preview.tasks.length} tasks, estimated ${duration(preview.estimateMs)}.`}
     />
   );
 }
@@ -48,7 +48,7 @@ export function PreflightTable({
             <th>load to move</th>
             <th>{restore ? 'capacity at target' : 'headroom'}</th>
             <th>{restore ? `${datacenter} after` : 'receivers after'}</th>
-            <th />
+            <th>check</th>
           </tr>
         </thead>
         <tbody>
@@ -57,8 +57,8 @@ export function PreflightTable({
               <td>{s.service}</td>
               <td className="num">{rps(s.load)}</td>
               <td className="num">{rps(s.headroom)}</td>
-              <td className={`num ${s.utilizationAfter > pf.targetUtilization ? 'bad' : ''}`}>
-                {pct(s.utilizationAfter, 1)}
+              <td className={`num ${(s.utilizationAfter ?? Infinity) > pf.targetUtilization ? 'bad' : ''}`}>
+                {pct(s.utilizationAfter ?? undefined, 1)}
               </td>
               <td className={s.ok ? 'ok' : 'bad'}>{s.ok ? 'ok' : (s.reason ?? 'no room')}</td>
             </tr>
@@ -128,9 +128,10 @@ function describe(e: EngineEvent): string {
   }
 }
 
+/** The latest events; focusable, so that a keyboard can scroll it. */
 export function EventLog({ events }: { events: readonly EngineEvent[] }) {
   return (
-    <ol className="events" data-testid="events">
+    <ol className="events" data-testid="events" tabIndex={0} aria-label="Events">
       {events
         .slice(-80)
         .reverse()

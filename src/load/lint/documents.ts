@@ -12,7 +12,7 @@ import { findCycles } from './cycles.js';
 import { lintConditions, lintStageValues } from './expressions.js';
 import { lintBinding, lintDeclarations, scopeOf, type Universe } from './params.js';
 import { repeats, type Reporter } from './report.js';
-import { suggest } from '../suggest.js';
+import { suggest } from '../../model/suggest.js';
 
 /** Words a stage's `next` may use besides another stage's name: the task ends in success, or fails. */
 export const NEXT_END = 'end';
