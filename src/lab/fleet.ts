@@ -127,6 +127,7 @@ export function labDefinitions(options: LabFleetOptions): Definitions {
     runbooks: new Map(runbooks.map((r) => [r.metadata.name, r])),
     plans: new Map(plans.map((p) => [p.metadata.name, p])),
     scenarios: new Map(),
+    schedules: new Map(),
     locate: () => undefined,
   };
 }

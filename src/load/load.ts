@@ -171,6 +171,7 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
     Runbook: new Map<string, Document>(),
     Plan: new Map<string, Document>(),
     Scenario: new Map<string, Document>(),
+    Schedule: new Map<string, Document>(),
   } satisfies Record<Kind, Map<string, Document>>;
   const where = new Map<string, Origin>();
   const invalid = new Set<string>();
@@ -313,6 +314,7 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
     runbooks: maps.Runbook as Definitions['runbooks'],
     plans: maps.Plan as Definitions['plans'],
     scenarios: maps.Scenario as Definitions['scenarios'],
+    schedules: maps.Schedule as Definitions['schedules'],
     locate: (kind, name, path = []) => where.get(`${kind}/${name}`)?.at(path),
     locateText: (kind, name, path, offset) => where.get(`${kind}/${name}`)?.atText(path, offset),
   };

@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diagnostic.js';
 import { lintPlan, lintRunbook, lintScenario, lintTemplate } from './documents.js';
 import { lintFleet } from './fleet.js';
 import { Reporter } from './report.js';
+import { lintSchedule } from './schedule.js';
 
 export interface LintOptions {
   /** `Kind/name` of documents that failed their schema: references to them are not reported again. */
@@ -49,6 +50,10 @@ export function lintDefinitions(defs: Definitions, options: LintOptions = {}): D
   for (const sc of defs.scenarios.values())
     guarded('Scenario', sc.metadata.name, () => {
       lintScenario(r, sc, defs, invalid);
+    });
+  for (const s of defs.schedules.values())
+    guarded('Schedule', s.metadata.name, () => {
+      lintSchedule(r, s, defs, invalid);
     });
   return r.diagnostics;
 }
