@@ -11,6 +11,7 @@ import type { EngineEvent } from '../model/events.js';
 import type { TaskState } from '../model/states.js';
 import { allTrue, snapshotFor, type ConditionResult } from './conditions.js';
 import type { RunRuntime } from './runtime.js';
+import type { StuckFence } from './stuck.js';
 
 /** Opens and closes the way to the backend for one task's actions. */
 export class Gate {
@@ -128,14 +129,14 @@ function okOf(r: ConditionResult): boolean | null {
 
 /**
  * Runs until `stop` aborts: evaluates health every `healthPollMs`, opens or closes the gate, emits a health event
- * when a check changes, and flags the task stuck once it runs past `stuckAfterMs`.
+ * when a check changes, and flags the task stuck once it runs past the stuck fence (see stuck.ts).
  */
 export async function monitorTask(
   rt: RunRuntime,
   taskId: string,
   gate: Gate,
   holds: Holds,
-  stuckAfterMs: number | undefined,
+  fence: StuckFence | undefined,
   stop: AbortSignal,
 ): Promise<void> {
   const planned = rt.plannedTask(taskId);
@@ -232,13 +233,17 @@ export async function monitorTask(
     }
     const rec = rt.task(taskId);
     if (
-      stuckAfterMs !== undefined &&
+      fence !== undefined &&
       !rec.stuck &&
       rec.startedAt !== undefined &&
-      clock.now() - rec.startedAt > stuckAfterMs
+      clock.now() - rec.startedAt > fence.afterMs
     ) {
       const time = clock.now();
-      const message = `task ${taskId} has run ${Math.round((time - rec.startedAt) / 1000)}s, past the ${rt.compiled.stuckPercentile}th percentile of its history (${Math.round(stuckAfterMs / 1000)}s); its dependents wait for an operator (retry, skip, or override the dependency)`;
+      const s = (ms: number): number => Math.round(ms / 1000);
+      const message =
+        `task ${taskId} has run ${s(time - rec.startedAt)}s, past its stuck fence of ${s(fence.afterMs)}s ` +
+        `(the ${rt.compiled.stuckPercentile}th percentile of its last ${fence.samples} runs is ${s(fence.percentileMs)}s, ` +
+        `their IQR ${s(fence.iqrMs)}s); its dependents wait for an operator (retry, skip, or override the dependency)`;
       await rt.commit({
         tasks: [{ id: taskId, patch: { stuck: true, state: 'stuck' } }],
         events: [

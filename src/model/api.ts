@@ -126,6 +126,14 @@ export const TaskView = z.strictObject({
 });
 export type TaskView = z.infer<typeof TaskView>;
 
+/** A run a schedule started: which schedule, which of its tests, and which half of the test. */
+export const RunOrigin = z.strictObject({
+  schedule: z.string(),
+  test: z.string(),
+  phase: z.enum(['drain', 'restore']),
+});
+export type RunOrigin = z.infer<typeof RunOrigin>;
+
 export const RunView = z.strictObject({
   id: z.string(),
   plan: z.string(),
@@ -140,6 +148,8 @@ export const RunView = z.strictObject({
   /** After the run: the chain of task ids that determined its duration. */
   criticalPath: z.array(z.string()).optional(),
   allowedActions: z.array(RunActionSchema).meta({ description: 'What an operator may do to this run now' }),
+  /** Set when a schedule started the run (a drain test); absent for a run an operator started. */
+  origin: RunOrigin.optional(),
 });
 export type RunView = z.infer<typeof RunView>;
 

@@ -20,6 +20,7 @@ import type {
   TokenRecord,
 } from './store.js';
 import type { CompiledPlan } from '../model/compiled.js';
+import type { RunOrigin } from '../model/api.js';
 
 export type SqlValue = string | number | null;
 export type Row = Readonly<Record<string, unknown>>;
@@ -65,6 +66,7 @@ export const RUN_COLUMNS = [
   'analysis',
   'actor',
   'stop_intent',
+  'origin',
 ] as const;
 
 export function runRow(r: RunRecord): SqlValue[] {
@@ -83,6 +85,7 @@ export function runRow(r: RunRecord): SqlValue[] {
     json(r.analysis),
     opt(r.actor),
     opt(r.stopIntent),
+    json(r.origin),
   ];
 }
 
@@ -102,6 +105,7 @@ export function rowRun(row: Row): RunRecord {
     analysis: parseJson(row.analysis),
     actor: str(row.actor),
     stopIntent: str(row.stop_intent) as StopIntent | undefined,
+    origin: parseJson(row.origin) as RunOrigin | undefined,
   });
 }
 
