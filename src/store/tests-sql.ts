@@ -4,7 +4,6 @@
  * read alike (`?` placeholders, which the PostgreSQL store numbers). A store hands in how it reads and how it writes.
  */
 import { MaelstromError } from '../model/errors.js';
-import type { TestOutcome, TestPhase } from '../model/states.js';
 import type { Row, SqlValue } from './codec.js';
 import type { TestPatch, TestRecord, TestSkip, TestStore, TestsHalt } from './store.js';
 
@@ -59,12 +58,12 @@ function rowTest(row: Row): TestRecord {
     restore: String(row.restore_plan),
     dueAt: num(row.due_at) ?? 0,
     startedAt: num(row.started_at) ?? 0,
-    phase: String(row.phase) as TestPhase,
+    phase: String(row.phase),
     drainRunId: str(row.drain_run_id),
     restoreRunId: str(row.restore_run_id),
     holdUntil: num(row.hold_until),
     finishedAt: num(row.finished_at),
-    outcome: str(row.outcome) as TestOutcome | undefined,
+    outcome: str(row.outcome),
     reason: str(row.reason),
     drainMs: num(row.drain_ms),
     restoreMs: num(row.restore_ms),
