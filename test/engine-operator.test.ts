@@ -340,6 +340,29 @@ describe('engine: operator actions', () => {
     await reach(w, run.id, 'succeeded');
   });
 
+  it("an operator's run takes a datacenter over from a drain test's run, which stops without its restore", async () => {
+    const w = await makeWorld();
+    w.fake.durationMs = 60_000;
+    const origin = { schedule: 'weekly', test: 'test-1', phase: 'drain' } as const;
+    const test = await w.controller.startRun('mini-drain', operator, { origin });
+    expect(test.origin).toEqual(origin);
+    await reach(w, test.id, 'running', 'front/step');
+    // Another test, or a test over an operator's run, is refused as any conflict is.
+    expect(await code(w.controller.startRun('mini-drain-again', operator, { origin }))).toBe('E_CONFLICT');
+    const incident = await w.controller.startRun('mini-drain-again', { name: 'oncall', role: 'operator' });
+    const stopped = await w.controller.getRun(test.id);
+    expect(stopped).toMatchObject({ state: 'aborted', handedOverTo: incident.id });
+    expect(stopped.reason).toMatch(/^aborted by oncall: handed over to mini-drain-again/);
+    expect(incident.origin).toBeUndefined();
+    expect(await code(w.controller.startRun('mini-drain', operator, { origin }))).toBe('E_CONFLICT');
+    const started = (await w.store.listAudit()).filter(
+      (a) => a.action === 'start' && (a.details as { outcome: string }).outcome === 'ok',
+    );
+    expect(started.map((a) => a.target)).toEqual(['mini-drain', 'mini-drain-again']);
+    expect((started[1]!.details as { handedOver?: string[] }).handedOver).toEqual([test.id]);
+    await reach(w, incident.id, 'succeeded');
+  });
+
   it('durations of another plan, or too few of them, never flag a task', async () => {
     const w = await makeWorld();
     const key = { template: 'step', service: 'front', datacenter: 'east' };

@@ -3,7 +3,7 @@
  */
 import type { CompiledPlan } from '../model/compiled.js';
 import type { EngineEvent } from '../model/events.js';
-import type { Actor, OperatorCommand, RunView } from '../model/api.js';
+import type { Actor, OperatorCommand, RunOrigin, RunView } from '../model/api.js';
 
 // The shapes are the API's, written once as zod schemas in model/api.ts.
 export type { Actor, OperatorCommand, RunView, TaskView } from '../model/api.js';
@@ -12,9 +12,22 @@ export type { Actor, OperatorCommand, RunView, TaskView } from '../model/api.js'
  * startRun, command and halt each record the action in the audit log once, with who acted (and their role) and its
  * outcome (`ok`, `refused` for an actor without the role, `failed` with the error code), whether it succeeds or not.
  */
+/** How a run is started. */
+export interface StartOptions {
+  /**
+   * The drain test starting it (the schedule runner's runs). A run without one is an operator's, an incident as the
+   * schedules see it: it takes over a datacenter from a drain test acting there rather than be refused.
+   */
+  readonly origin?: RunOrigin;
+}
+
 export interface Controller {
-  /** Compiles and starts a plan; refuses (E_PREFLIGHT, E_CONFLICT) with figures rather than starting an unsafe run. */
-  startRun(plan: string, actor: Actor): Promise<RunView>;
+  /**
+   * Compiles and starts a plan; refuses (E_PREFLIGHT, E_CONFLICT) with figures rather than starting an unsafe run.
+   * A run of an operator's whose services a drain test's runs are acting on in the same datacenter stops those runs
+   * first (aborted, without their restore: the datacenter is handed over to the incident, on the record).
+   */
+  startRun(plan: string, actor: Actor, options?: StartOptions): Promise<RunView>;
   /** Compiles a plan without running it. */
   preview(plan: string): Promise<CompiledPlan>;
   getRun(id: string): Promise<RunView>;

@@ -17,7 +17,7 @@ import type { StageLibrary } from '../stages/stage.js';
 import type { AuditLog, RequestStore, RunRecord, RunStore, TaskRecord } from '../store/store.js';
 import type { Pacer } from '../pacing/pacer.js';
 import { auditEntry, failureOf, type ActionRecord } from './audit.js';
-import type { Actor, Controller, OperatorCommand, RunView } from './controller.js';
+import type { Actor, Controller, OperatorCommand, RunView, StartOptions } from './controller.js';
 import { settledClock } from './clock.js';
 import { driveRun } from './driver.js';
 import { applyCommand, finishStop, stopRun } from './operator.js';
@@ -200,26 +200,46 @@ export function createEngine(options: CreateEngineOptions): Engine {
     return value;
   };
 
-  const startRunNow = async (planName: string, actor: Actor): Promise<RunView> => {
+  const startRunNow = async (
+    planName: string,
+    actor: Actor,
+    options: StartOptions,
+  ): Promise<{ view: RunView; handedOver: string[] }> => {
     const compiled = compile(definitions, planName);
     checkPreflight(compiled);
     checkSupport(compiled, backend, stageActions);
     const mine = servicesOf(compiled);
+    const conflicts: { run: RunRecord; overlap: string[] }[] = [];
     for (const other of await store.listRuns({ active: true })) {
       if (other.datacenter !== compiled.datacenter) continue;
       const overlap = [...servicesOf(other.compiled)].filter((s) => mine.has(s));
-      if (overlap.length > 0) {
-        throw new MaelstromError(
-          'E_CONFLICT',
-          `run ${other.id} (${other.plan}, ${other.state}) is already acting on ${overlap.slice(0, 5).join(', ')}` +
-            `${overlap.length > 5 ? ` and ${overlap.length - 5} more` : ''} in ${compiled.datacenter}; ` +
-            'finish or abort it first',
-          { details: { run: other.id, services: overlap } },
-        );
-      }
+      if (overlap.length > 0) conflicts.push({ run: other, overlap });
+    }
+    // Incidents beat tests: an operator's run takes the datacenter over from drain tests acting there.
+    const takeOver = options.origin === undefined && conflicts.every((c) => c.run.origin !== undefined);
+    const refused = takeOver ? undefined : (conflicts.find((c) => c.run.origin === undefined) ?? conflicts[0]);
+    if (refused) {
+      const { run: other, overlap } = refused;
+      throw new MaelstromError(
+        'E_CONFLICT',
+        `run ${other.id} (${other.plan}, ${other.state}) is already acting on ${overlap.slice(0, 5).join(', ')}` +
+          `${overlap.length > 5 ? ` and ${overlap.length - 5} more` : ''} in ${compiled.datacenter}; ` +
+          'finish or abort it first',
+        { details: { run: other.id, services: overlap } },
+      );
+    }
+    const id = newId();
+    const handedOver: string[] = [];
+    for (const { run: test } of conflicts) {
+      const rt = await runtimeOf(test.id);
+      if (isTerminalRun(rt.run.state) || rt.run.state === 'aborting') continue;
+      // Stopped where it is, without its restore: traffic must not return into a datacenter an incident drains.
+      const why = `handed over to ${planName} (an incident beats a drain test)`;
+      await stopRun(rt, 'aborted', actor, why, 'abort', { handedOverTo: id });
+      handedOver.push(test.id);
+      logger.warn(`run ${test.id} of ${test.plan} (a drain test) ${why}`);
     }
     const time = clock.now();
-    const id = newId();
     const run: RunRecord = {
       id,
       plan: planName,
@@ -229,6 +249,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
       compiled,
       createdAt: time,
       actor: actor.name,
+      ...(options.origin ? { origin: options.origin } : {}),
     };
     const tasks: TaskRecord[] = compiled.tasks.map((t) => ({
       runId: id,
@@ -248,7 +269,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
       `run ${id} of ${planName} started: ${compiled.tasks.length} tasks, concurrency ${compiled.concurrency}`,
     );
     drive(rt);
-    return view(id);
+    return { view: await view(id), handedOver };
   };
 
   const commandNow = async (runId: string, cmd: OperatorCommand, actor: Actor, target: string): Promise<RunView> => {
@@ -334,17 +355,22 @@ export function createEngine(options: CreateEngineOptions): Engine {
   let polls: Promise<number> = Promise.resolve(0);
 
   const engine: Engine = {
-    startRun: (plan, actor) => {
+    startRun: (plan, actor, options = {}) => {
       // One start at a time, so two starts cannot both pass the conflict check.
       const next = starting.then(() =>
         audited(
-          { actor, action: 'start', target: plan, request: { plan } },
-          () => startRunNow(plan, actor),
-          (v) => ({ run: v.id }),
+          {
+            actor,
+            action: 'start',
+            target: plan,
+            request: { plan, ...(options.origin ? { origin: options.origin } : {}) },
+          },
+          () => startRunNow(plan, actor, options),
+          (v) => ({ run: v.view.id, ...(v.handedOver.length > 0 ? { handedOver: v.handedOver } : {}) }),
         ),
       );
       starting = next.catch(() => undefined);
-      return next;
+      return next.then((v) => v.view);
     },
     preview: async (plan) => compile(definitions, plan),
     getRun: view,

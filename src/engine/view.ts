@@ -83,5 +83,7 @@ export function toRunView(
     ...(run.reason !== undefined ? { reason: run.reason } : {}),
     ...(run.criticalPath !== undefined ? { criticalPath: [...run.criticalPath] } : {}),
     allowedActions: allowedRunActions(run.state),
+    ...(run.origin ? { origin: run.origin } : {}),
+    ...(run.handedOverTo !== undefined ? { handedOverTo: run.handedOverTo } : {}),
   };
 }

@@ -150,6 +150,8 @@ export const RunView = z.strictObject({
   allowedActions: z.array(RunActionSchema).meta({ description: 'What an operator may do to this run now' }),
   /** Set when a schedule started the run (a drain test); absent for a run an operator started. */
   origin: RunOrigin.optional(),
+  /** A drain test's run stopped for an incident: the incident's run, which took its datacenter over. */
+  handedOverTo: z.string().optional(),
 });
 export type RunView = z.infer<typeof RunView>;
 

@@ -67,6 +67,7 @@ export const RUN_COLUMNS = [
   'actor',
   'stop_intent',
   'origin',
+  'handed_over_to',
 ] as const;
 
 export function runRow(r: RunRecord): SqlValue[] {
@@ -86,6 +87,7 @@ export function runRow(r: RunRecord): SqlValue[] {
     opt(r.actor),
     opt(r.stopIntent),
     json(r.origin),
+    opt(r.handedOverTo),
   ];
 }
 
@@ -106,6 +108,7 @@ export function rowRun(row: Row): RunRecord {
     actor: str(row.actor),
     stopIntent: str(row.stop_intent) as StopIntent | undefined,
     origin: parseJson(row.origin) as RunOrigin | undefined,
+    handedOverTo: str(row.handed_over_to),
   });
 }
 
@@ -117,6 +120,7 @@ const RUN_PATCH: Record<keyof Required<RunPatch>, [string, (v: never) => SqlValu
   criticalPath: ['critical_path', json],
   analysis: ['analysis', json],
   stopIntent: ['stop_intent', opt],
+  handedOverTo: ['handed_over_to', opt],
 };
 
 // ------------------------------------------------------------------------------------------------ tasks

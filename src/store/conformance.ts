@@ -279,6 +279,8 @@ export function storeConformance(
       expect((await s.getRun('r1'))!.origin).toEqual(origin);
       expect((await s.getRun('r2'))!.origin).toBeUndefined();
       expect((await s.listRuns()).map((r) => r.origin?.test ?? null)).toEqual([null, 'test-1']);
+      await s.commit({ runId: 'r1', run: { state: 'aborting', stopIntent: 'aborted', handedOverTo: 'r2' } });
+      expect(await s.getRun('r1')).toMatchObject({ state: 'aborting', handedOverTo: 'r2', origin });
     });
 
     it('keeps drain tests, patches them, and lists them newest first, by schedule, datacenter and activity', async () => {

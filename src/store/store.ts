@@ -70,6 +70,8 @@ export interface RunRecord {
   readonly stopIntent?: StopIntent;
   /** The schedule and test that started it; absent for a run an operator started (an incident, for the schedules). */
   readonly origin?: RunOrigin;
+  /** A drain test's run stopped for an incident: the incident's run, which took the datacenter over. */
+  readonly handedOverTo?: string;
 }
 
 export interface TaskRecord {
@@ -91,7 +93,10 @@ export interface TaskRecord {
 }
 
 export type RunPatch = Partial<
-  Pick<RunRecord, 'state' | 'startedAt' | 'finishedAt' | 'reason' | 'criticalPath' | 'analysis' | 'stopIntent'>
+  Pick<
+    RunRecord,
+    'state' | 'startedAt' | 'finishedAt' | 'reason' | 'criticalPath' | 'analysis' | 'stopIntent' | 'handedOverTo'
+  >
 >;
 export type TaskPatch = Partial<Omit<TaskRecord, 'runId' | 'id'>>;
 

@@ -141,6 +141,8 @@ export const sqliteMigrations: readonly Migration[] = [
     statements: [
       // The schedule and test that started a run (JSON); none for a run an operator started.
       'ALTER TABLE runs ADD COLUMN origin TEXT',
+      // A drain test's run stopped for an incident: the incident's run.
+      'ALTER TABLE runs ADD COLUMN handed_over_to TEXT',
       // Stuck detection counts durations per plan too; rows from before have none and no longer count.
       'ALTER TABLE durations ADD COLUMN plan TEXT',
       'CREATE INDEX durations_plan_key ON durations (template, service, datacenter, plan, at)',
