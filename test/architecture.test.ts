@@ -300,6 +300,11 @@ const rules: readonly Rule[] = [
     forbids: (t) => layerOf(t) === 'engine',
   },
   {
+    name: 'src/schedule runs on a controller: it never imports server, cli or load',
+    appliesTo: (f) => layerOf(f) === 'schedule',
+    forbids: (t) => ['server', 'cli', 'main', 'load'].includes(layerOf(t)),
+  },
+  {
     name: 'src/report reads plain data: it never imports drill, backends, store or stages',
     appliesTo: (f) => layerOf(f) === 'report',
     forbids: (t) => ['drill', 'backends', 'store', 'stages'].includes(layerOf(t)),

@@ -32,7 +32,13 @@ export interface Demo {
 }
 
 export async function startDemo(
-  options: { readonly port?: number; readonly speed?: number; readonly host?: string } = {},
+  options: {
+    readonly port?: number;
+    readonly speed?: number;
+    readonly host?: string;
+    /** Where simulated time starts (ms since the epoch); now by default. */
+    readonly startMs?: number;
+  } = {},
 ): Promise<Demo> {
   const definitions = await loadOrFail([join(packageRoot(), 'examples')]);
   const plan = definitions.plans.get(DEMO_PLAN);
@@ -48,7 +54,7 @@ export async function startDemo(
   const store = createSqliteStore({ path: join(dir, 'maelstrom.db'), durability: 'process' });
   await store.init();
   const token = await createToken(store, 'admin', 'demo-admin');
-  const backend = createSimBackend({ fleet, clock: scaledClock(Date.now(), speed), name: 'sim' });
+  const backend = createSimBackend({ fleet, clock: scaledClock(options.startMs ?? Date.now(), speed), name: 'sim' });
   const serving = await startServing({
     definitions,
     backend,

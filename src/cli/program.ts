@@ -11,6 +11,8 @@ import { registerServe } from './serve.js';
 import { registerDemo } from './demo.js';
 import { registerLab } from './lab.js';
 import { registerToken } from './token.js';
+import { registerSchedule } from './schedule.js';
+import { registerTests } from './tests.js';
 
 export function buildProgram(): Command {
   const program = new Command('maelstrom')
@@ -28,5 +30,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerLab(program);
   registerToken(program);
+  registerSchedule(program);
+  registerTests(program);
   return program;
 }

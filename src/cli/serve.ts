@@ -4,6 +4,7 @@
  * server: the HTTP API, live events, the dashboard and /metrics. The in-process simulator runs in wall-clock time
  * scaled by --speed.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
@@ -19,11 +20,15 @@ import { listen, packageRoot, type RunningServer } from '../server/start.js';
 import type { Store } from '../store/store.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
 import { planJson } from '../plan/index.js';
+import { DEFAULT_TEST_POLL_MS } from '../schedule/deps.js';
+import { createScheduleRunner, type ScheduleRunner } from '../schedule/runner.js';
 import { openStore, STORE_HELP, storeLabel } from './run-options.js';
 
 export interface Serving {
   readonly server: RunningServer;
   readonly controller: EngineController;
+  /** The schedules' drain tests, run while this controller holds the store's lease. */
+  readonly schedules: ScheduleRunner;
   close(): Promise<void>;
 }
 
@@ -53,11 +58,24 @@ export async function startServing(options: {
   });
   let api: ReturnType<typeof createServerApp> | undefined;
   let server: RunningServer;
+  // The schedules run on the controller, so only once it holds the lease, in the time the fleet lives in.
+  const schedules = createScheduleRunner({
+    definitions,
+    controller,
+    store,
+    readings: backend,
+    clock: backend.clock,
+    logger: { info: () => undefined, warn: options.warn ?? (() => undefined) },
+    pollMs: DEFAULT_TEST_POLL_MS,
+    newId: () => `test-${randomUUID().slice(0, 8)}`,
+  });
   try {
     await backend.init();
     await controller.start();
+    await schedules.start();
     api = createServerApp({
       controller,
+      tests: schedules,
       store,
       definitions,
       metrics: backend,
@@ -74,6 +92,7 @@ export async function startServing(options: {
   } catch (e) {
     // Nothing is served: give the lease up at once rather than leave a standby waiting for it to run out.
     api?.close();
+    await schedules.close();
     await controller.close();
     throw e;
   }
@@ -82,10 +101,12 @@ export async function startServing(options: {
   return {
     server,
     controller,
+    schedules,
     close: () =>
       (closing ??= (async () => {
         app.close();
         await server.close();
+        await schedules.close();
         await controller.close();
         await backend.close().catch(() => undefined);
         await store.close();

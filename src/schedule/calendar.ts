@@ -5,7 +5,7 @@
  */
 import type { BlockedWindow, Schedule } from '../model/definitions.js';
 import { durationMs } from '../model/duration.js';
-import { cronOf, type CronSchedule } from './cron.js';
+import { cronOf, type CronSchedule } from '../model/cron.js';
 
 /** A schedule with its cron expressions and durations read once. */
 export interface Calendar {

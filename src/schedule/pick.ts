@@ -13,6 +13,17 @@ export interface PickHistory {
   readonly previous?: string;
 }
 
+/** The pick's history read off tests, newest first (`TestRecord`s or anything with their fields). */
+export function pickHistoryOf(
+  schedule: Schedule,
+  tests: readonly { readonly schedule: string; readonly datacenter: string; readonly startedAt: number }[],
+): PickHistory {
+  const lastTested = new Map<string, number>();
+  for (const t of tests) if (!lastTested.has(t.datacenter)) lastTested.set(t.datacenter, t.startedAt);
+  const previous = tests.find((t) => t.schedule === schedule.metadata.name)?.datacenter;
+  return { lastTested, ...(previous !== undefined ? { previous } : {}) };
+}
+
 /** The test to run, or undefined when every candidate's datacenter is busy. */
 export function pickTest(
   schedule: Schedule,

@@ -5,6 +5,7 @@
  * fell due while no controller drove the store.
  */
 import type { Actor } from '../engine/controller.js';
+import type { TestsView } from '../model/api.js';
 import type { Schedule } from '../model/definitions.js';
 import { toMaelstromError } from '../model/errors.js';
 import type { TestRecord } from '../store/store.js';
@@ -13,21 +14,26 @@ import { carryOut } from './carry-out.js';
 import { Waker, type ScheduleDeps } from './deps.js';
 import { attemptDue } from './due.js';
 import { switchTests, type HaltResult } from './halt.js';
+import { testsView } from './view.js';
 
 /** The runner sleeps at most this long at a time (clock ms), so that a clock that jumps is noticed. */
 const MAX_SLEEP_MS = 60_000;
 /** At most this many missed due times are recorded as skipped when a controller starts. */
 const MAX_MISSED = 20;
 
-export interface ScheduleRunner {
+/** What the server asks of the schedules: the view, and the kill switch. */
+export interface TestsControl {
+  view(): Promise<TestsView>;
+  halt(actor: Actor, reason: string): Promise<HaltResult>;
+  resume(actor: Actor, reason?: string): Promise<HaltResult>;
+}
+
+export interface ScheduleRunner extends TestsControl {
   readonly schedules: readonly Schedule[];
   /** Picks up running tests, records missed ones, and starts watching the calendars. */
   start(): Promise<void>;
   /** Stops watching (the runs go on in the engine; the next controller picks the tests up). */
   close(): Promise<void>;
-  /** The kill switch: no test starts, and every running one is aborted and restored. */
-  halt(actor: Actor, reason: string): Promise<HaltResult>;
-  resume(actor: Actor, reason?: string): Promise<HaltResult>;
 }
 
 export function createScheduleRunner(
@@ -114,6 +120,8 @@ export function createScheduleRunner(
       await loop;
       await Promise.all(running.values());
     },
+    view: () => testsView(store, deps.definitions, clock.now()),
+    /** The kill switch: no test starts, and every running one is aborted and restored. */
     halt: async (actor, reason) => {
       const result = await switchTests(store, actor, true, reason, clock.now());
       logger.warn(`tests halted by ${actor.name}: ${reason} (${result.stopping.length} running)`);

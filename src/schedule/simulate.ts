@@ -37,6 +37,8 @@ export interface SimulateOptions {
   readonly weeks: number;
   /** Load curve and seed from this scenario; otherwise the simulator's default world. */
   readonly scenario?: string;
+  /** How often a running test is looked at, simulated ms (default 10 s, as under serve). */
+  readonly pollMs?: number;
   /** Told of each test and skip as it is decided (progress). */
   readonly onEntry?: (entry: SimulatedTest | SimulatedSkip) => void;
 }
@@ -167,7 +169,7 @@ export async function simulateSchedule(options: SimulateOptions): Promise<Simula
         readings: backend,
         clock,
         logger: { info: () => undefined, warn: () => undefined },
-        pollMs: DEFAULT_TEST_POLL_MS,
+        pollMs: options.pollMs ?? DEFAULT_TEST_POLL_MS,
         newId: () => `test-${++ids}`,
       };
       try {

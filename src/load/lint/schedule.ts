@@ -6,7 +6,7 @@
 import type { Definitions, Schedule } from '../../model/definitions.js';
 import type { ErrorCode } from '../../model/errors.js';
 import { compileCondition, isExpressionError } from '../../expr/expressions.js';
-import { isCronProblem, isTimeZone, parseCron } from '../../schedule/cron.js';
+import { isCronProblem, isTimeZone, parseCron } from '../../model/cron.js';
 import { suggest } from '../suggest.js';
 import { repeats, type Path, type Reporter } from './report.js';
 
