@@ -121,7 +121,9 @@ export function registerTests(program: Command): void {
       .option('--reason <text>', halted ? 'why (required, for the record)' : 'why, for the record')
       .option('--store <store>', STORE_HELP)
       .option('--as <name>', 'who is acting, for the record (default: the local user)')
-      .action(async (opts: SwitchCliOptions) => {
+      .action(async (_opts: SwitchCliOptions, cmd: Command) => {
+        // `--store` may be given before the subcommand too (`tests --store … halt`): it is the parent's option then.
+        const opts = cmd.optsWithGlobals<SwitchCliOptions>();
         const store = await openStore(opts.store);
         try {
           const { halt, stopping } = await switchTests(store, actorOf(opts.as), halted, opts.reason, Date.now());
