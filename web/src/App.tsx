@@ -11,6 +11,7 @@ import { Header } from './Header';
 import { EventLog, HealthList, History } from './Panels';
 import { PlanPanel } from './PlanPanel';
 import { RunPanel } from './RunPanel';
+import { Tests } from './Tests';
 import { useDashboard } from './useDashboard';
 
 function Login({ onToken }: { onToken: (t: string) => void }) {
@@ -90,6 +91,18 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
               send={data.command}
               confirm={setPending}
             />
+          )}
+          {data.tests && (
+            <div className="panel">
+              <h2>Drain tests</h2>
+              <Tests
+                tests={data.tests}
+                canOperate={data.canOperate}
+                confirm={setPending}
+                halt={data.haltTests}
+                resume={data.resumeTests}
+              />
+            </div>
           )}
           <div className="panel">
             <h2>History</h2>

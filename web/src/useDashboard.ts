@@ -18,6 +18,7 @@ import {
   type PlanPreview,
   type RunView,
   type SeriesView,
+  type TestsView,
 } from './api';
 
 /** The latest health result of each (task, check) of the shown run. */
@@ -52,6 +53,10 @@ export interface DashboardData {
   readonly start: (plan: string) => Promise<void>;
   readonly command: (runId: string, command: OperatorCommand) => Promise<void>;
   readonly halt: (reason: string) => Promise<void>;
+  /** The schedules' drain tests, when the server runs schedules. */
+  readonly tests?: TestsView;
+  readonly haltTests: (reason: string) => Promise<void>;
+  readonly resumeTests: (reason: string) => Promise<void>;
 }
 
 /** Calls `fn` now and every `ms`, always the latest `fn`; starts over when `restart` changes. */
@@ -80,6 +85,7 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
   const [history, setHistory] = useState<HistoryRun[]>([]);
   const [events, setEvents] = useState<EngineEvent[]>([]);
   const [live, setLive] = useState(false);
+  const [tests, setTests] = useState<TestsView>();
   const runId = useRef<string>(undefined);
   const plan = chosen ?? plans[0]?.name ?? '';
 
@@ -130,7 +136,16 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
       .catch(fail);
   }, [client, fail]);
 
+  const refreshTests = useCallback(() => {
+    client
+      .tests()
+      .then(setTests)
+      // A server without schedules answers 404: the panel is simply not shown.
+      .catch(() => setTests(undefined));
+  }, [client]);
+
   useInterval(() => void refreshRun(), 3000);
+  useInterval(refreshTests, 5000);
   useInterval(refreshHistory, 15000);
   useInterval(() => {
     client
@@ -226,6 +241,15 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
     halt: async (reason) => {
       await client.halt(reason);
       await refreshRun();
+    },
+    ...(tests ? { tests } : {}),
+    haltTests: async (reason) => {
+      await client.haltTests(reason);
+      refreshTests();
+    },
+    resumeTests: async (reason) => {
+      await client.resumeTests(reason);
+      refreshTests();
     },
   };
 }
