@@ -171,6 +171,9 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await page.getByTestId('tests-halted').waitFor({ state: 'detached', timeout: 15_000 });
     await page.getByTestId('halt-tests').waitFor();
     expect(await auditActions()).toEqual(['tests.halt', 'tests.resume']);
+    expect(consoleErrors).toEqual([]);
+    // The next test opens the dashboard afresh, with the token in the link.
+    await page.goto('about:blank');
   }, 120_000);
 
   it('drains east from the dashboard (start, progress, pause, resume, approve, end), then restores it', async () => {
