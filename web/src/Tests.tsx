@@ -7,12 +7,15 @@ import type { TestView, TestsView } from './api';
 import { duration } from './api';
 import type { Pending } from './Confirm';
 
-/** Day and time (UTC) of a test, short: `Tue 15 Dec 10:00`. */
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Day and time (UTC) of a test, short and the same in every locale: `Tue 15 Dec 10:00`. */
 function when(t: number | undefined): string {
   if (t === undefined) return '—';
   const d = new Date(t);
-  const day = d.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' });
-  return `${day} ${d.toISOString().slice(11, 16)}`;
+  const time = d.toISOString().slice(11, 16);
+  return `${DAYS[d.getUTCDay()] ?? ''} ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()] ?? ''} ${time}`;
 }
 
 function outcomeOf(t: TestView): string {
