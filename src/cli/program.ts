@@ -13,6 +13,7 @@ import { registerLab } from './lab.js';
 import { registerToken } from './token.js';
 import { registerSchedule } from './schedule.js';
 import { registerTests } from './tests.js';
+import { registerLink } from './link.js';
 
 export function buildProgram(): Command {
   const program = new Command('maelstrom')
@@ -32,5 +33,6 @@ export function buildProgram(): Command {
   registerToken(program);
   registerSchedule(program);
   registerTests(program);
+  registerLink(program);
   return program;
 }

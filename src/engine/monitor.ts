@@ -187,7 +187,9 @@ export async function monitorTask(
             runId: rt.id,
             taskId,
             severity: 'warning',
-            message: `health ${r.key} of ${taskId} was failing before the task started${r.detail ? ` (${r.detail})` : ''}: it does not hold the task until it has been true once`,
+            message:
+              `health ${r.key} of ${taskId} was failing before the task started${r.detail ? ` (${r.detail})` : ''}: ` +
+              'it does not hold the task until it has been true once',
           });
         }
       }
@@ -214,9 +216,10 @@ export async function monitorTask(
       const healthy = allTrue(gating);
       const bad = gating.find((r) => r.verdict !== 'true');
       const wasHealthy = holds.health === undefined;
+      const verdict = bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false';
       holds.health = healthy
         ? undefined
-        : `health ${bad?.key ?? ''} is ${bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false'}${bad?.detail ? `: ${bad.detail}` : ''}`;
+        : `health ${bad?.key ?? ''} is ${verdict}${bad?.detail ? `: ${bad.detail}` : ''}`;
       if (!healthy && (wasHealthy || !gate.open)) {
         events.push({
           type: 'condition.blocked',
@@ -240,10 +243,12 @@ export async function monitorTask(
     ) {
       const time = clock.now();
       const s = (ms: number): number => Math.round(ms / 1000);
+      const history =
+        `the ${rt.compiled.stuckPercentile}th percentile of its last ${fence.samples} runs is ${s(fence.percentileMs)}s, ` +
+        `their IQR ${s(fence.iqrMs)}s`;
       const message =
-        `task ${taskId} has run ${s(time - rec.startedAt)}s, past its stuck fence of ${s(fence.afterMs)}s ` +
-        `(the ${rt.compiled.stuckPercentile}th percentile of its last ${fence.samples} runs is ${s(fence.percentileMs)}s, ` +
-        `their IQR ${s(fence.iqrMs)}s); its dependents wait for an operator (retry, skip, or override the dependency)`;
+        `task ${taskId} has run ${s(time - rec.startedAt)}s, past its stuck fence of ${s(fence.afterMs)}s (${history}); ` +
+        'its dependents wait for an operator (retry, skip, or override the dependency)';
       await rt.commit({
         tasks: [{ id: taskId, patch: { stuck: true, state: 'stuck' } }],
         events: [
