@@ -60,9 +60,10 @@ export function renderTests(view: TestsView): string[] {
   lines.push('', 'datacenter  last test          outcome       drain  restore  next due');
   for (const d of view.datacenters) {
     const l = d.last;
+    const next = d.next ? `${when(d.next.at)} (${d.next.drain})` : '—';
     lines.push(
       `${d.datacenter.padEnd(11)} ${when(l?.startedAt).padEnd(18)} ${(l ? outcomeOf(l) : '—').padEnd(13)} ` +
-        `${secs(l?.drainSeconds).padStart(5)}  ${secs(l?.restoreSeconds).padStart(7)}  ${d.next ? `${when(d.next.at)} (${d.next.drain})` : '—'}`,
+        `${secs(l?.drainSeconds).padStart(5)}  ${secs(l?.restoreSeconds).padStart(7)}  ${next}`,
     );
   }
   if (view.running.length > 0) {

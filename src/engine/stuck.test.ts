@@ -43,7 +43,8 @@ describe('stuck fence', () => {
     expect(fenceOf([...recent, ...old])).toMatchObject({ percentileMs: 100_000, samples: 50 });
   });
 
-  it('40 runs of an 18-task plan with log-normal durations (σ = 0.3): at most two flags in 720 task runs, and a task hung at 5× its usual time flagged', () => {
+  const lognormal = '40 runs of an 18-task plan with log-normal durations (σ = 0.3)';
+  it(`${lognormal}: at most two flags in 720 task runs, and a task hung at 5× its usual time flagged`, () => {
     const random = seededRandom(20260302);
     // Medians from one to seven minutes, as the tasks of a plan of the reference fleet take.
     const medians = Array.from({ length: 18 }, (_, i) => 60_000 + i * 20_000);
