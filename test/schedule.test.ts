@@ -206,6 +206,66 @@ describe('the schedule runner', () => {
     await w.close();
   }, 300_000);
 
+  it('an abort condition that comes true aborts the drain, names itself, and the datacenter is restored', async () => {
+    // True from the first look once the drain has begun: errors are never negative.
+    const w = await world(
+      '2026-12-15T09:50:00Z',
+      variant({ abortWhen: [{ name: 'always', expr: "errorRate('web') >= 0.0" }] }),
+    );
+    const before = shareOf(w.backend, 'east');
+    await w.until(async () => (await w.store.listTests()).length > 0);
+    await w.until(async () => (await onlyTest(w)).phase === 'done');
+    const test = await onlyTest(w);
+    expect(test).toMatchObject({
+      outcome: 'aborted',
+      reason: "abort condition always came true (errorRate('web') >= 0.0)",
+    });
+    expect((await w.controller.getRun(test.drainRunId!)).state).toBe('aborted');
+    expect((await w.controller.getRun(test.restoreRunId!)).state).toBe('succeeded');
+    await w.clock.advanceTo(w.clock.now() + 5 * 60_000);
+    expect(Math.abs(shareOf(w.backend, 'east') - before) / before).toBeLessThan(0.02);
+    await w.close();
+  }, 300_000);
+
+  it('records as skipped the tests that fell due while no controller drove the store', async () => {
+    const w = await world('2026-12-17T09:00:00Z');
+    await w.runner.close();
+    // The store's last test was due on Thursday the 10th; nobody drove the store on Tuesday the 15th.
+    const last = Date.parse('2026-12-10T10:00:00Z');
+    await w.store.createTest({
+      id: 'test-0',
+      schedule: reference.metadata.name,
+      datacenter: 'east',
+      drain: 'evacuate-east',
+      restore: 'restore-east',
+      dueAt: last,
+      startedAt: last,
+      phase: 'done',
+      outcome: 'succeeded',
+    });
+    const again = createScheduleRunner(
+      {
+        definitions,
+        controller: w.controller,
+        store: w.store,
+        readings: w.backend,
+        clock: w.clock,
+        logger: { info: () => undefined, warn: () => undefined },
+        pollMs: 10_000,
+        newId: () => 'test-again',
+      },
+      [reference],
+    );
+    await again.start();
+    const skips = await w.store.listSkips();
+    expect(skips.map((k) => [new Date(k.at).toISOString(), k.reason])).toEqual([
+      ['2026-12-15T10:00:00.000Z', 'no controller was driving the store when it was due'],
+    ]);
+    await again.close();
+    await w.controller.close();
+    await w.store.close();
+  }, 300_000);
+
   it('a guard that does not hold, an incident or the halt skips the due test with its reason', async () => {
     const w = await world(
       '2026-12-15T09:50:00Z',
