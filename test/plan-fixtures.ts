@@ -19,6 +19,8 @@ export function definitionsOf(docs: {
     plans: new Map(plans.map((p) => [p.metadata.name, p])),
     scenarios: new Map(),
     schedules: new Map(),
+    triggers: new Map(),
+    notifiers: new Map(),
     locate: () => undefined,
   };
 }

@@ -38,6 +38,8 @@ export async function startDemo(
     readonly host?: string;
     /** Where simulated time starts (ms since the epoch); now by default. */
     readonly startMs?: number;
+    /** Where the reference notifier reads MAELSTROM_CHAT_WEBHOOK from; by default the process's environment. */
+    readonly env?: Readonly<Record<string, string | undefined>>;
   } = {},
 ): Promise<Demo> {
   const definitions = await loadOrFail([join(packageRoot(), 'examples')]);
@@ -61,6 +63,7 @@ export async function startDemo(
     store,
     port: options.port ?? 8080,
     ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.env ? { env: options.env } : {}),
   });
   const url = serving.server.url;
   return {

@@ -130,6 +130,8 @@ export function labDefinitions(options: LabFleetOptions): Definitions {
     plans: new Map(plans.map((p) => [p.metadata.name, p])),
     scenarios: new Map(),
     schedules: new Map(),
+    triggers: new Map(),
+    notifiers: new Map(),
     locate: () => undefined,
   };
 }

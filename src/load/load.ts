@@ -172,6 +172,8 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
     Plan: new Map<string, Document>(),
     Scenario: new Map<string, Document>(),
     Schedule: new Map<string, Document>(),
+    Trigger: new Map<string, Document>(),
+    Notifier: new Map<string, Document>(),
   } satisfies Record<Kind, Map<string, Document>>;
   const where = new Map<string, Origin>();
   const invalid = new Set<string>();
@@ -315,6 +317,8 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
     plans: maps.Plan as Definitions['plans'],
     scenarios: maps.Scenario as Definitions['scenarios'],
     schedules: maps.Schedule as Definitions['schedules'],
+    triggers: maps.Trigger as Definitions['triggers'],
+    notifiers: maps.Notifier as Definitions['notifiers'],
     locate: (kind, name, path = []) => where.get(`${kind}/${name}`)?.at(path),
     locateText: (kind, name, path, offset) => where.get(`${kind}/${name}`)?.atText(path, offset),
   };
