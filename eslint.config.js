@@ -118,6 +118,11 @@ export default tseslint.config(
     'the report reads plain data, never a live backend or the drill',
   ),
   layer(
+    'src/schedule/**',
+    ['**/server/**', '**/cli/**', '**/main*', '**/load/**'],
+    'the schedules run on a controller: the server and the CLI call them, never the other way round',
+  ),
+  layer(
     'src/sim/**',
     ['**/engine/**', '**/stages/**', '**/store/**', '**/server/**', '**/cli/**', '**/backends/**'],
     'the simulator is a world, not a client of the engine',

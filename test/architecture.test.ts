@@ -310,6 +310,11 @@ const rules: readonly Rule[] = [
     forbids: (t) => layerOf(t) === 'engine',
   },
   {
+    name: 'src/schedule runs on a controller: it never imports server, cli or load',
+    appliesTo: (f) => layerOf(f) === 'schedule',
+    forbids: (t) => ['server', 'cli', 'main', 'load'].includes(layerOf(t)),
+  },
+  {
     name: 'src/alerts and src/notify talk to the engine through its Controller interface: no server, cli, sim, backend or concrete store',
     appliesTo: (f) => ['alerts', 'notify'].includes(layerOf(f)),
     forbids: (t) =>

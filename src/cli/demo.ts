@@ -33,6 +33,8 @@ export interface DemoOptions {
   readonly files?: readonly string[];
   /** The plan the speed is set for and the banner names (default: evacuate-east, else the first drain plan). */
   readonly plan?: string;
+  /** Where simulated time starts (ms since the epoch); now by default. */
+  readonly startMs?: number;
   /** Where the reference notifier reads MAELSTROM_CHAT_WEBHOOK from; by default the process's environment. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -78,7 +80,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const store = createSqliteStore({ path: join(dir, 'maelstrom.db'), durability: 'process' });
   await store.init();
   const token = await createToken(store, 'admin', 'demo-admin');
-  const backend = createSimBackend({ fleet, clock: scaledClock(Date.now(), speed), name: 'sim' });
+  const backend = createSimBackend({ fleet, clock: scaledClock(options.startMs ?? Date.now(), speed), name: 'sim' });
   const serving = await startServing({
     definitions,
     backend,

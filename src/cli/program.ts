@@ -12,6 +12,8 @@ import { registerDemo } from './demo.js';
 import { registerLab } from './lab.js';
 import { registerToken } from './token.js';
 import { registerWorker } from './worker.js';
+import { registerSchedule } from './schedule.js';
+import { registerTests } from './tests.js';
 import { registerLink } from './link.js';
 import { registerInit } from './init.js';
 
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerLab(program);
   registerToken(program);
   registerWorker(program);
+  registerSchedule(program);
+  registerTests(program);
   registerLink(program);
   return program;
 }

@@ -5,6 +5,7 @@
  * the notifiers' messages out (their links on --public-url). The in-process simulator runs in wall-clock time
  * scaled by --speed.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
@@ -21,11 +22,15 @@ import { listen, packageRoot, type RunningServer } from '../server/start.js';
 import type { Store } from '../store/store.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
 import { planJson } from '../plan/index.js';
+import { DEFAULT_TEST_POLL_MS } from '../schedule/deps.js';
+import { createScheduleRunner, type ScheduleRunner } from '../schedule/runner.js';
 import { openStore, STORE_HELP, storeLabel } from './run-options.js';
 
 export interface Serving {
   readonly server: RunningServer;
   readonly controller: EngineController;
+  /** The schedules' drain tests, run while this controller holds the store's lease. */
+  readonly schedules: ScheduleRunner;
   /** The alert intake and the notifiers. */
   readonly loop: PeopleLoop;
   /** Where the dashboard's links point: --public-url, else the address served. */
@@ -64,6 +69,17 @@ export async function startServing(options: {
   let api: ReturnType<typeof createServerApp> | undefined;
   let loop: PeopleLoop | undefined;
   let server: RunningServer;
+  // The schedules run on the controller, so only once it holds the lease, in the time the fleet lives in.
+  const schedules = createScheduleRunner({
+    definitions,
+    controller,
+    store,
+    readings: backend,
+    clock: backend.clock,
+    logger: { info: () => undefined, warn: options.warn ?? (() => undefined) },
+    pollMs: DEFAULT_TEST_POLL_MS,
+    newId: () => `test-${randomUUID().slice(0, 8)}`,
+  });
   let publicUrl = options.publicUrl?.replace(/\/+$/, '') ?? '';
   try {
     await backend.init();
@@ -79,8 +95,10 @@ export async function startServing(options: {
     });
     for (const w of loop.warnings) options.warn?.(w);
     await controller.start();
+    await schedules.start();
     api = createServerApp({
       controller,
+      tests: schedules,
       store,
       definitions,
       metrics: backend,
@@ -100,6 +118,7 @@ export async function startServing(options: {
   } catch (e) {
     // Nothing is served: give the lease up at once rather than leave a standby waiting for it to run out.
     api?.close();
+    await schedules.close();
     await loop?.close();
     await controller.close();
     throw e;
@@ -110,12 +129,14 @@ export async function startServing(options: {
   return {
     server,
     controller,
+    schedules,
     loop: people,
     publicUrl,
     close: () =>
       (closing ??= (async () => {
         app.close();
         await server.close();
+        await schedules.close();
         await people.close();
         await controller.close();
         await backend.close().catch(() => undefined);

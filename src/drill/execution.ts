@@ -22,6 +22,7 @@ export function withScenario(definitions: Definitions, scenario: Scenario): Defi
     runbooks: definitions.runbooks,
     plans: definitions.plans,
     scenarios,
+    schedules: definitions.schedules,
     triggers: definitions.triggers,
     notifiers: definitions.notifiers,
     locate: (kind, name, path) => definitions.locate(kind, name, path),

@@ -8,7 +8,7 @@ import type { CompiledPlan } from '../model/compiled.js';
 import type { StageKind } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 import { isActingRun } from '../model/states.js';
-import type { RunStore } from '../store/store.js';
+import type { RunRecord, RunStore } from '../store/store.js';
 
 /** The backend actions each stage may send, so a plan whose backend lacks one is refused before it starts. */
 export type StageActions = Readonly<Record<StageKind, readonly ActionKind[]>>;
@@ -48,27 +48,48 @@ function servicesOf(compiled: CompiledPlan): Set<string> {
   return new Set(compiled.tasks.map((t) => t.service));
 }
 
+/** A run already acting on some of a plan's services in its datacenter, and which services. */
+export interface Conflict {
+  readonly run: RunRecord;
+  readonly overlap: readonly string[];
+}
+
 /**
- * Refuses (E_CONFLICT, naming the run and the services) a plan that would act on services another run acts on in
- * the same datacenter. Proposed runs act on nothing and are not in the way; `self` is the run being approved.
+ * The runs acting on services the plan would act on, in the same datacenter. Proposed runs act on nothing and are
+ * not in the way; `self` is the run being approved.
  */
+export async function conflictsOf(
+  store: Pick<RunStore, 'listRuns'>,
+  compiled: CompiledPlan,
+  self?: string,
+): Promise<Conflict[]> {
+  const mine = servicesOf(compiled);
+  const conflicts: Conflict[] = [];
+  for (const other of await store.listRuns({ active: true })) {
+    if (other.id === self || !isActingRun(other.state) || other.datacenter !== compiled.datacenter) continue;
+    const overlap = [...servicesOf(other.compiled)].filter((s) => mine.has(s));
+    if (overlap.length > 0) conflicts.push({ run: other, overlap });
+  }
+  return conflicts;
+}
+
+/** E_CONFLICT naming the run in the way and the services. */
+export function conflictError({ run: other, overlap }: Conflict, compiled: CompiledPlan): MaelstromError {
+  return new MaelstromError(
+    'E_CONFLICT',
+    `run ${other.id} (${other.plan}, ${other.state}) is already acting on ${overlap.slice(0, 5).join(', ')}` +
+      `${overlap.length > 5 ? ` and ${overlap.length - 5} more` : ''} in ${compiled.datacenter}; ` +
+      'finish or abort it first',
+    { details: { run: other.id, services: overlap } },
+  );
+}
+
+/** Refuses (E_CONFLICT, naming the run and the services) a plan that would act where another run acts. */
 export async function checkConflict(
   store: Pick<RunStore, 'listRuns'>,
   compiled: CompiledPlan,
   self?: string,
 ): Promise<void> {
-  const mine = servicesOf(compiled);
-  for (const other of await store.listRuns({ active: true })) {
-    if (other.id === self || !isActingRun(other.state) || other.datacenter !== compiled.datacenter) continue;
-    const overlap = [...servicesOf(other.compiled)].filter((s) => mine.has(s));
-    if (overlap.length > 0) {
-      throw new MaelstromError(
-        'E_CONFLICT',
-        `run ${other.id} (${other.plan}, ${other.state}) is already acting on ${overlap.slice(0, 5).join(', ')}` +
-          `${overlap.length > 5 ? ` and ${overlap.length - 5} more` : ''} in ${compiled.datacenter}; ` +
-          'finish or abort it first',
-        { details: { run: other.id, services: overlap } },
-      );
-    }
-  }
+  const [first] = await conflictsOf(store, compiled, self);
+  if (first) throw conflictError(first, compiled);
 }

@@ -17,9 +17,16 @@ import { isTerminalRun } from '../model/states.js';
 import type { StageLibrary } from '../stages/stage.js';
 import type { AuditLog, RequestStore, RunRecord, RunStore, TaskRecord } from '../store/store.js';
 import type { Pacer } from '../pacing/pacer.js';
-import { checkConflict, checkPreflight, checkSupport, type StageActions } from './admission.js';
+import {
+  checkConflict,
+  checkPreflight,
+  checkSupport,
+  conflictError,
+  conflictsOf,
+  type StageActions,
+} from './admission.js';
 import { auditEntry, failureOf, type ActionRecord } from './audit.js';
-import type { Actor, Controller, OperatorCommand, ProposalRequest, RunView } from './controller.js';
+import type { Actor, Controller, OperatorCommand, ProposalRequest, RunView, StartOptions } from './controller.js';
 import { settledClock } from './clock.js';
 import { driveRun } from './driver.js';
 import { applyCommand, finishStop, stopRun } from './operator.js';
@@ -170,13 +177,31 @@ export function createEngine(options: CreateEngineOptions): Engine {
     return value;
   };
 
-  const startRunNow = async (planName: string, actor: Actor): Promise<RunView> => {
+  const startRunNow = async (
+    planName: string,
+    actor: Actor,
+    options: StartOptions,
+  ): Promise<{ view: RunView; handedOver: string[] }> => {
     const compiled = compile(definitions, planName);
     checkPreflight(compiled);
     checkSupport(compiled, backend, stageActions);
-    await checkConflict(store, compiled);
-    const time = clock.now();
+    const conflicts = await conflictsOf(store, compiled);
+    // Incidents beat tests: an operator's run takes the datacenter over from drain tests acting there.
+    const takeOver = options.origin === undefined && conflicts.every((c) => c.run.origin !== undefined);
+    const refused = takeOver ? undefined : (conflicts.find((c) => c.run.origin === undefined) ?? conflicts[0]);
+    if (refused) throw conflictError(refused, compiled);
     const id = newId();
+    const handedOver: string[] = [];
+    for (const { run: test } of conflicts) {
+      const rt = await runtimeOf(test.id);
+      if (isTerminalRun(rt.run.state) || rt.run.state === 'aborting') continue;
+      // Stopped where it is, without its restore: traffic must not return into a datacenter an incident drains.
+      const why = `handed over to ${planName} (an incident beats a drain test)`;
+      await stopRun(rt, 'aborted', actor, why, 'abort', { handedOverTo: id });
+      handedOver.push(test.id);
+      logger.warn(`run ${test.id} of ${test.plan} (a drain test) ${why}`);
+    }
+    const time = clock.now();
     const run: RunRecord = {
       id,
       plan: planName,
@@ -186,6 +211,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
       compiled,
       createdAt: time,
       actor: actor.name,
+      ...(options.origin ? { origin: options.origin } : {}),
     };
     const tasks: TaskRecord[] = compiled.tasks.map((t) => ({
       runId: id,
@@ -205,7 +231,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
       `run ${id} of ${planName} started: ${compiled.tasks.length} tasks, concurrency ${compiled.concurrency}`,
     );
     drive(rt);
-    return view(id);
+    return { view: await view(id), handedOver };
   };
 
   /** A run an alert's trigger makes: proposed (or, in start mode with a passing pre-flight, started). */
@@ -343,15 +369,20 @@ export function createEngine(options: CreateEngineOptions): Engine {
   let polls: Promise<number> = Promise.resolve(0);
 
   const engine: Engine = {
-    startRun: (plan, actor) =>
+    startRun: (plan, actor, options = {}) =>
       // One start at a time, so two starts cannot both pass the conflict check.
       oneAtATime(() =>
         audited(
-          { actor, action: 'start', target: plan, request: { plan } },
-          () => startRunNow(plan, actor),
-          (v) => ({ run: v.id }),
+          {
+            actor,
+            action: 'start',
+            target: plan,
+            request: { plan, ...(options.origin ? { origin: options.origin } : {}) },
+          },
+          () => startRunNow(plan, actor, options),
+          (v) => ({ run: v.view.id, ...(v.handedOver.length > 0 ? { handedOver: v.handedOver } : {}) }),
         ),
-      ),
+      ).then((v) => v.view),
     proposeRun: (plan, request, actor) =>
       oneAtATime(() =>
         audited(

@@ -12,6 +12,7 @@ import type { EngineEvent } from '../model/events.js';
 import type { TaskState } from '../model/states.js';
 import { allTrue, snapshotFor, type ConditionResult } from './conditions.js';
 import type { RunRuntime } from './runtime.js';
+import type { StuckFence } from './stuck.js';
 
 /** Opens and closes the way to the backend for one task's actions. */
 export class Gate {
@@ -129,14 +130,14 @@ function okOf(r: ConditionResult): boolean | null {
 
 /**
  * Runs until `stop` aborts: evaluates health every `healthPollMs`, opens or closes the gate, emits a health event
- * when a check changes, and flags the task stuck once it runs past `stuckAfterMs`.
+ * when a check changes, and flags the task stuck once it runs past the stuck fence (see stuck.ts).
  */
 export async function monitorTask(
   rt: RunRuntime,
   taskId: string,
   gate: Gate,
   holds: Holds,
-  stuckAfterMs: number | undefined,
+  fence: StuckFence | undefined,
   stop: AbortSignal,
 ): Promise<void> {
   const planned = rt.plannedTask(taskId);
@@ -236,16 +237,18 @@ export async function monitorTask(
     }
     const rec = rt.task(taskId);
     if (
-      stuckAfterMs !== undefined &&
+      fence !== undefined &&
       !rec.stuck &&
       rec.startedAt !== undefined &&
-      clock.now() - rec.startedAt > stuckAfterMs
+      clock.now() - rec.startedAt > fence.afterMs
     ) {
       const time = clock.now();
-      const ran = formatDuration(time - rec.startedAt);
-      const usual = `the ${rt.compiled.stuckPercentile}th percentile of its history (${formatDuration(stuckAfterMs)})`;
+      const history =
+        `the ${rt.compiled.stuckPercentile}th percentile of its last ${fence.samples} runs is ` +
+        `${formatDuration(fence.percentileMs)}, their IQR ${formatDuration(fence.iqrMs)}`;
       const message =
-        `task ${taskId} has run ${ran}, past ${usual}; ` +
+        `task ${taskId} has run ${formatDuration(time - rec.startedAt)}, past its stuck fence of ` +
+        `${formatDuration(fence.afterMs)} (${history}); ` +
         'its dependents wait for an operator (retry, skip, or override the dependency)';
       await rt.commit({
         tasks: [{ id: taskId, patch: { stuck: true, state: 'stuck' } }],

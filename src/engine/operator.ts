@@ -23,7 +23,7 @@ import {
   type RunState,
   type StopIntent,
 } from '../model/states.js';
-import type { TaskPatch, TaskRecord } from '../store/store.js';
+import type { RunPatch, TaskPatch, TaskRecord } from '../store/store.js';
 import { approveRun, taskApproval } from './approvals.js';
 import { conditionKey } from './conditions.js';
 import type { RunRuntime } from './runtime.js';
@@ -70,7 +70,8 @@ async function interrupt(rt: RunRuntime, taskIds: readonly string[], why: string
 
 /**
  * Ends the run as aborted or halted: records the intent first (so a crash mid-way finishes the job on restart),
- * stops every stage, then cancels every unfinished task.
+ * stops every stage, then cancels every unfinished task. `also` is written with the intent (the run an incident
+ * handed a drain test's datacenter over to).
  */
 export async function stopRun(
   rt: RunRuntime,
@@ -78,13 +79,14 @@ export async function stopRun(
   actor: Actor,
   reason: string | undefined,
   action: OperatorActionKind,
+  also: Pick<RunPatch, 'handedOverTo'> = {},
 ): Promise<void> {
   const restore = rt.compiled.restorePlan;
   const undo = restore ? `; to undo what was done, run the restore plan "${restore}"` : '';
   const why = `${final} by ${actor.name}${reason ? `: ${reason}` : ''}${undo}`;
   await rt.commit({
     // The intent goes with the state, in the same commit: a controller restarted mid-stop finishes it the same way.
-    run: { state: 'aborting', stopIntent: final, reason: why },
+    run: { state: 'aborting', stopIntent: final, reason: why, ...also },
     events: [
       operatorEvent(rt, action, actor, reason, rt.id),
       { type: 'run.state', time: rt.deps.clock.now(), runId: rt.id, plan: rt.run.plan, state: 'aborting', reason: why },

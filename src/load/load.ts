@@ -179,6 +179,7 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
     Runbook: new Map<string, Document>(),
     Plan: new Map<string, Document>(),
     Scenario: new Map<string, Document>(),
+    Schedule: new Map<string, Document>(),
     Trigger: new Map<string, Document>(),
     Notifier: new Map<string, Document>(),
   } satisfies Record<Kind, Map<string, Document>>;
@@ -322,6 +323,7 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
     runbooks: maps.Runbook as Definitions['runbooks'],
     plans: maps.Plan as Definitions['plans'],
     scenarios: maps.Scenario as Definitions['scenarios'],
+    schedules: maps.Schedule as Definitions['schedules'],
     triggers: maps.Trigger as Definitions['triggers'],
     notifiers: maps.Notifier as Definitions['notifiers'],
     locate: (kind, name, path = []) => where.get(`${kind}/${name}`)?.at(path),

@@ -12,7 +12,16 @@ import { Direction, NotifyEvent, ParamValue, TrafficType, TriggerMode } from './
 import { ErrorCode } from './errors.js';
 import { ServiceReading } from './readings.js';
 import { ROLES } from './roles.js';
-import { CommandAction, OperatorAction, RunAction, RunState, TaskAction, TaskState } from './states.js';
+import {
+  CommandAction,
+  OperatorAction,
+  RunAction,
+  RunState,
+  TaskAction,
+  TaskState,
+  TestOutcome,
+  TestPhase,
+} from './states.js';
 
 // --------------------------------------------------------------------------------------------- names
 
@@ -174,6 +183,14 @@ export const TaskView = z.strictObject({
 });
 export type TaskView = z.infer<typeof TaskView>;
 
+/** A run a schedule started: which schedule, which of its tests, and which half of the test. */
+export const RunOrigin = z.strictObject({
+  schedule: z.string(),
+  test: z.string(),
+  phase: z.enum(['drain', 'restore']),
+});
+export type RunOrigin = z.infer<typeof RunOrigin>;
+
 export const RunView = z.strictObject({
   id: z.string(),
   plan: z.string(),
@@ -192,6 +209,10 @@ export const RunView = z.strictObject({
   /** A proposed run: its pre-flight check, for the operator deciding whether to approve it. */
   preflight: Preflight.optional(),
   allowedActions: z.array(RunActionSchema).meta({ description: 'What an operator may do to this run now' }),
+  /** Set when a schedule started the run (a drain test); absent for a run an operator started. */
+  origin: RunOrigin.optional(),
+  /** A drain test's run stopped for an incident: the incident's run, which took its datacenter over. */
+  handedOverTo: z.string().optional(),
 });
 export type RunView = z.infer<typeof RunView>;
 
@@ -442,6 +463,86 @@ export type AuditRecord = z.infer<typeof AuditRecord>;
 export const AuditList = z.strictObject({ entries: z.array(AuditRecord) });
 export type AuditList = z.infer<typeof AuditList>;
 
+// --------------------------------------------------------------------------------------------- drain tests
+
+export const TestPhaseSchema = z.enum(TestPhase).meta({ description: 'Where a drain test is: drain, hold, restore' });
+export const TestOutcomeSchema = z.enum(TestOutcome).meta({ description: 'How a drain test ended' });
+
+/** One drain test of a schedule: its drain run, the hold, its restore run. Times in ms since the epoch. */
+export const TestView = z.strictObject({
+  id: z.string(),
+  schedule: z.string(),
+  datacenter: z.string(),
+  drain: z.string(),
+  restore: z.string(),
+  dueAt: z.number(),
+  startedAt: z.number(),
+  finishedAt: z.number().optional(),
+  phase: TestPhaseSchema,
+  /** Set once the test's fate is decided (while it restores after being cut short, already). */
+  outcome: TestOutcomeSchema.optional(),
+  reason: z.string().optional(),
+  drainRunId: z.string().optional(),
+  restoreRunId: z.string().optional(),
+  drainSeconds: z.number().optional(),
+  restoreSeconds: z.number().optional(),
+  stuckTasks: z.number().int().optional(),
+});
+export type TestView = z.infer<typeof TestView>;
+
+export const TestSkipView = z.strictObject({
+  at: z.number(),
+  schedule: z.string(),
+  datacenter: z.string().optional(),
+  reason: z.string(),
+});
+export type TestSkipView = z.infer<typeof TestSkipView>;
+
+/** The tests' kill switch as last set. */
+export const TestsHaltView = z.strictObject({
+  halted: z.boolean(),
+  since: z.number(),
+  actor: z.string(),
+  reason: z.string().optional(),
+});
+export type TestsHaltView = z.infer<typeof TestsHaltView>;
+
+/** `GET /api/v1/tests` and `maelstrom tests --json`: the drain-test practice at a glance. */
+export const TestsView = z.strictObject({
+  /** The kill switch, when it was ever set. */
+  halt: TestsHaltView.optional(),
+  schedules: z.array(z.strictObject({ name: z.string(), cadence: z.string(), timeZone: z.string(), pick: z.string() })),
+  /** Per datacenter a schedule tests: its last test and the next one due (if no test or skip intervenes). */
+  datacenters: z.array(
+    z.strictObject({
+      datacenter: z.string(),
+      last: TestView.optional(),
+      next: z.strictObject({ at: z.number(), schedule: z.string(), drain: z.string() }).optional(),
+    }),
+  ),
+  running: z.array(TestView),
+  /** The most recent tests, newest first. */
+  recent: z.array(TestView),
+  /** Due tests that did not start, newest first, with why. */
+  skips: z.array(TestSkipView),
+  /** Per drain plan, the drain time of its last succeeded tests, oldest first. */
+  trends: z.array(
+    z.strictObject({
+      plan: z.string(),
+      datacenter: z.string(),
+      points: z.array(z.strictObject({ at: z.number(), drainSeconds: z.number() })),
+    }),
+  ),
+});
+export type TestsView = z.infer<typeof TestsView>;
+
+export const ResumeTestsBody = z.strictObject({ reason: OptionalReason });
+export type ResumeTestsBody = z.infer<typeof ResumeTestsBody>;
+
+/** The answer of halting or resuming the tests: the switch, and the running tests being aborted and restored. */
+export const TestsSwitched = TestsHaltView.extend({ stopping: z.array(z.string()) });
+export type TestsSwitched = z.infer<typeof TestsSwitched>;
+
 export const ErrorAnswer = z.strictObject({
   error: z.strictObject({
     code: ErrorCodeSchema,
@@ -476,6 +577,9 @@ export const namedSchemas = {
   HistoryList,
   AuditRecord,
   AuditList,
+  TestView,
+  TestsView,
+  TestsSwitched,
   Approval,
   AlertView,
   Proposal,

@@ -1,6 +1,6 @@
 /**
- * The definition format, `apiVersion: maelstrom/v1`: Fleet, TaskTemplate, Runbook, Plan and Scenario; Trigger and
- * Notifier (people in the loop: alerts in, messages out).
+ * The definition format, `apiVersion: maelstrom/v1`: Fleet, TaskTemplate, Runbook, Plan, Scenario and Schedule (drain
+ * tests as a practice); Trigger and Notifier (people in the loop: alerts in, messages out).
  * Objects are strict so that a misspelt key is an error at its own line rather than a silent default.
  * Durations stay strings here (see duration.ts); expressions stay strings and are compiled by load/.
  */
@@ -385,6 +385,73 @@ export const Scenario = z.strictObject({
 });
 export type Scenario = z.infer<typeof Scenario>;
 
+// ---------------------------------------------------------------------------------------- Schedule
+
+/** One drain test a schedule may pick: the datacenter, the plan that drains it and the plan that restores it. */
+export const ScheduleTest = z.strictObject({
+  datacenter: Name,
+  drain: Name,
+  restore: Name,
+});
+export type ScheduleTest = z.infer<typeof ScheduleTest>;
+
+/**
+ * A time when no test may run: a cron start and a duration (every Friday at 16:00 for 64 hours), or a from/to range
+ * (a freeze). Lint says when a window is neither or both.
+ */
+export const BlockedWindow = z.strictObject({
+  name: Name,
+  /** Cron (minute hour day-of-month month day-of-week), in the schedule's time zone: when the window opens. */
+  cron: z.string().min(1).optional(),
+  /** How long it stays open after each cron start. */
+  duration: Duration.optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  description: z.string().optional(),
+});
+export type BlockedWindow = z.infer<typeof BlockedWindow>;
+
+/** A named condition of a schedule (a guard, or an abort condition). */
+export const NamedCondition = z.strictObject({
+  name: Name,
+  expr: Expr,
+  message: z.string().optional(),
+});
+export type NamedCondition = z.infer<typeof NamedCondition>;
+
+export const SchedulePick = z.enum(['least-recently-tested', 'in-order']);
+export type SchedulePick = z.infer<typeof SchedulePick>;
+
+/**
+ * Routine drain tests: on a cron cadence, the datacenter tested least recently (or the next in order) is drained with
+ * its drain plan, kept drained for `holdDrained`, then restored, unless a blocked window, a guard, an incident or the
+ * tests' kill switch says otherwise.
+ */
+export const Schedule = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Schedule'),
+  metadata: Metadata,
+  spec: z.strictObject({
+    fleet: Name,
+    /** Cron (minute hour day-of-month month day-of-week): when a test is due. */
+    cadence: z.string().min(1),
+    /** An IANA time zone (`Europe/Paris`) that the cadence and the cron windows are read in. */
+    timeZone: z.string().min(1).default('UTC'),
+    pick: SchedulePick.default('least-recently-tested'),
+    tests: z.array(ScheduleTest).min(1),
+    /** How long a drained datacenter stays drained before its restore starts. */
+    holdDrained: Duration.default('30m'),
+    /** The longest a test may take, drain to restored: one that would not end before a blocked window does not start. */
+    maxDuration: Duration.default('4h'),
+    blocked: z.array(BlockedWindow).optional(),
+    /** All must hold when a test is due (missing data fails a guard); otherwise the test is skipped. */
+    guards: z.array(NamedCondition).optional(),
+    /** Watched while a test drains and holds: the first to come true aborts the drain and restores the datacenter. */
+    abortWhen: z.array(NamedCondition).optional(),
+  }),
+});
+export type Schedule = z.infer<typeof Schedule>;
+
 // ------------------------------------------------------------------------------- Trigger, Notifier
 
 /** An alert label's name, as Prometheus allows it. */
@@ -468,7 +535,7 @@ export type Notifier = z.infer<typeof Notifier>;
 
 // ----------------------------------------------------------------------------------------- Any doc
 
-export const Kind = z.enum(['Fleet', 'TaskTemplate', 'Runbook', 'Plan', 'Scenario', 'Trigger', 'Notifier']);
+export const Kind = z.enum(['Fleet', 'TaskTemplate', 'Runbook', 'Plan', 'Scenario', 'Schedule', 'Trigger', 'Notifier']);
 export type Kind = z.infer<typeof Kind>;
 
 export const documentSchemas = {
@@ -477,11 +544,12 @@ export const documentSchemas = {
   Runbook,
   Plan,
   Scenario,
+  Schedule,
   Trigger,
   Notifier,
 } as const satisfies Record<Kind, z.ZodType>;
 
-export type Document = Fleet | TaskTemplate | Runbook | Plan | Scenario | Trigger | Notifier;
+export type Document = Fleet | TaskTemplate | Runbook | Plan | Scenario | Schedule | Trigger | Notifier;
 
 /** Where a definition came from, so that later analyses (lint, plan) can point at its line. */
 export interface SourceRef {
@@ -503,6 +571,7 @@ export interface Definitions {
   readonly runbooks: ReadonlyMap<string, Runbook>;
   readonly plans: ReadonlyMap<string, Plan>;
   readonly scenarios: ReadonlyMap<string, Scenario>;
+  readonly schedules: ReadonlyMap<string, Schedule>;
   readonly triggers: ReadonlyMap<string, Trigger>;
   readonly notifiers: ReadonlyMap<string, Notifier>;
   /**

@@ -20,6 +20,7 @@ export const ErrorCode = [
   'E_POP_SHARES',
   'E_CAPACITY',
   'E_PLACEMENT',
+  'E_CRON',
   // definitions, warnings: reported, never fatal
   'W_NO_RESTORE',
   // planning and running
@@ -61,6 +62,7 @@ export const errorMapping: Record<ErrorCode, ErrorMapping> = {
   E_POP_SHARES: { http: 400, exit: 1 },
   E_CAPACITY: { http: 400, exit: 1 },
   E_PLACEMENT: { http: 400, exit: 1 },
+  E_CRON: { http: 400, exit: 1 },
   W_NO_RESTORE: { http: 400, exit: 1 },
   E_PREFLIGHT: { http: 409, exit: 3 },
   E_CONFLICT: { http: 409, exit: 3 },

@@ -39,6 +39,7 @@ import { MaelstromError, errorMapping, toMaelstromError } from '../model/errors.
 import { isTerminalRun } from '../model/states.js';
 import { planJson } from '../plan/index.js';
 import type { AuditLog, TokenStore } from '../store/store.js';
+import type { TestsControl } from '../schedule/runner.js';
 import { actorOf, bearerAuth, requireRole, type AuthEnv } from './auth.js';
 import { streamEvents } from './events.js';
 import { ServerMetrics } from './metrics.js';
@@ -62,10 +63,13 @@ import {
 } from './schemas.js';
 import { readSeries, type SeriesSource } from './series.js';
 import { securityHeaders } from './security.js';
+import { registerTestRoutes } from './tests.js';
 import { serveWeb } from './static.js';
 
 export interface ServerOptions {
   readonly controller: Controller;
+  /** The schedules' drain tests (`/api/v1/tests`); without them those routes answer E_NOT_FOUND. */
+  readonly tests?: TestsControl;
   readonly store: TokenStore & AuditLog;
   readonly definitions: Definitions;
   /** The backend's readings, for the fleet view. */
@@ -355,6 +359,8 @@ export function createServerApp(options: ServerOptions): ServerApp {
     const q = parse(HistoryQuery, c.req.query(), 'query');
     return c.json({ entries: await store.listAudit({ limit: q.limit ?? 100 }) });
   });
+
+  registerTestRoutes(app, options.tests, mutate);
 
   app.get('/api/v1/events', (c) => {
     const q = parse(EventsQuery, c.req.query(), 'query');

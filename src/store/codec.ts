@@ -24,6 +24,7 @@ import type {
   TokenRecord,
 } from './store.js';
 import type { CompiledPlan } from '../model/compiled.js';
+import type { RunOrigin } from '../model/api.js';
 
 export type SqlValue = string | number | null;
 export type Row = Readonly<Record<string, unknown>>;
@@ -69,6 +70,8 @@ export const RUN_COLUMNS = [
   'analysis',
   'actor',
   'stop_intent',
+  'origin',
+  'handed_over_to',
   'trigger_name',
   'proposal',
 ] as const;
@@ -89,6 +92,8 @@ export function runRow(r: RunRecord): SqlValue[] {
     json(r.analysis),
     opt(r.actor),
     opt(r.stopIntent),
+    json(r.origin),
+    opt(r.handedOverTo),
     opt(r.trigger),
     json(r.proposal),
   ];
@@ -110,6 +115,8 @@ export function rowRun(row: Row): RunRecord {
     analysis: parseJson(row.analysis),
     actor: str(row.actor),
     stopIntent: str(row.stop_intent) as StopIntent | undefined,
+    origin: parseJson(row.origin) as RunOrigin | undefined,
+    handedOverTo: str(row.handed_over_to),
     trigger: str(row.trigger_name),
     proposal: parseJson(row.proposal) as Proposal | undefined,
   });
@@ -123,6 +130,7 @@ const RUN_PATCH: Record<keyof Required<RunPatch>, [string, (v: never) => SqlValu
   criticalPath: ['critical_path', json],
   analysis: ['analysis', json],
   stopIntent: ['stop_intent', opt],
+  handedOverTo: ['handed_over_to', opt],
   proposal: ['proposal', json],
 };
 

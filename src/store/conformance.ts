@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CompiledPlan } from '../model/compiled.js';
 import type { EngineEvent } from '../model/events.js';
 import { MaelstromError } from '../model/errors.js';
-import type { RunRecord, Store, TaskRecord } from './store.js';
+import type { RunRecord, Store, TaskRecord, TestRecord } from './store.js';
 import { hashTokenSecret } from './tokens.js';
 
 export interface ConformanceOptions {
@@ -332,16 +332,98 @@ export function storeConformance(
       expect(await s.listEvents({ runId: 'r1' })).toHaveLength(50);
     });
 
-    it('keeps task durations per template, service and datacenter, most recent first', async () => {
+    it('keeps task durations per template, service, datacenter and plan, most recent first', async () => {
       const s = await fresh();
-      const key = { template: 'shift-traffic', service: 'web', datacenter: 'east' };
+      const key = { template: 'shift-traffic', service: 'web', datacenter: 'east', plan: 'evacuate-east' };
       await s.recordDuration(key, 100, 1);
       await s.recordDuration(key, 300, 3);
       await s.recordDuration(key, 200, 2);
       await s.recordDuration({ ...key, service: 'api' }, 999, 4);
+      await s.recordDuration({ ...key, plan: 'evacuate-east-now' }, 50, 5);
       expect(await s.durations(key)).toEqual([300, 200, 100]);
       expect(await s.durations(key, 2)).toEqual([300, 200]);
       expect(await s.durations({ ...key, datacenter: 'west' })).toEqual([]);
+      expect(await s.durations({ ...key, plan: 'evacuate-east-now' })).toEqual([50]);
+    });
+
+    it('keeps the schedule and test that started a run, and none for a run an operator started', async () => {
+      const s = await fresh();
+      const origin = { schedule: 'weekly', test: 'test-1', phase: 'drain' } as const;
+      await s.createRun(runRecord('r1', { origin }), []);
+      await s.createRun(runRecord('r2'), []);
+      expect((await s.getRun('r1'))!.origin).toEqual(origin);
+      expect((await s.getRun('r2'))!.origin).toBeUndefined();
+      expect((await s.listRuns()).map((r) => r.origin?.test ?? null)).toEqual([null, 'test-1']);
+      await s.commit({ runId: 'r1', run: { state: 'aborting', stopIntent: 'aborted', handedOverTo: 'r2' } });
+      expect(await s.getRun('r1')).toMatchObject({ state: 'aborting', handedOverTo: 'r2', origin });
+    });
+
+    it('keeps drain tests, patches them, and lists them newest first, by schedule, datacenter and activity', async () => {
+      const s = await fresh();
+      const test = (id: string, startedAt: number, over: Partial<TestRecord> = {}): TestRecord => ({
+        id,
+        schedule: 'weekly',
+        datacenter: 'east',
+        drain: 'evacuate-east',
+        restore: 'restore-east',
+        dueAt: startedAt,
+        startedAt,
+        phase: 'draining',
+        ...over,
+      });
+      await s.createTest(test('t1', 100, { drainRunId: 'r1' }));
+      await s.createTest(test('t2', 200, { datacenter: 'west', drain: 'evacuate-west', restore: 'restore-west' }));
+      await s.createTest(test('t3', 300, { schedule: 'other' }));
+      expect(await code(s.createTest(test('t1', 5)))).toBe('E_CONFLICT');
+      await s.updateTest('t1', { phase: 'holding', holdUntil: 900, drainMs: 1234.5, reason: 'x' });
+      await s.updateTest('t1', {
+        phase: 'done',
+        outcome: 'succeeded',
+        restoreRunId: 'r2',
+        restoreMs: 600,
+        finishedAt: 1500,
+        stuckTasks: 0,
+        reason: undefined,
+      });
+      expect(await code(s.updateTest('nope', { phase: 'done' }))).toBe('E_NOT_FOUND');
+      expect(await s.getTest('t1')).toEqual(
+        test('t1', 100, {
+          drainRunId: 'r1',
+          phase: 'done',
+          holdUntil: 900,
+          drainMs: 1234.5,
+          outcome: 'succeeded',
+          restoreRunId: 'r2',
+          restoreMs: 600,
+          finishedAt: 1500,
+          stuckTasks: 0,
+        }),
+      );
+      expect(await s.getTest('nope')).toBeUndefined();
+      expect((await s.listTests()).map((t) => t.id)).toEqual(['t3', 't2', 't1']);
+      expect((await s.listTests({ schedule: 'weekly' })).map((t) => t.id)).toEqual(['t2', 't1']);
+      expect((await s.listTests({ datacenter: 'east' })).map((t) => t.id)).toEqual(['t3', 't1']);
+      expect((await s.listTests({ active: true })).map((t) => t.id)).toEqual(['t3', 't2']);
+      expect((await s.listTests({ active: false })).map((t) => t.id)).toEqual(['t1']);
+      expect((await s.listTests({ limit: 1 })).map((t) => t.id)).toEqual(['t3']);
+    });
+
+    it("keeps skipped tests with their reasons, newest first, and the tests' kill switch", async () => {
+      const s = await fresh();
+      const a = await s.recordSkip({ schedule: 'weekly', at: 10, datacenter: 'east', reason: 'window freeze' });
+      const b = await s.recordSkip({ schedule: 'weekly', at: 20, reason: 'tests are halted' });
+      await s.recordSkip({ schedule: 'other', at: 30, reason: 'guard' });
+      expect(b).toBeGreaterThan(a);
+      expect(await s.listSkips({ schedule: 'weekly' })).toEqual([
+        { id: b, schedule: 'weekly', at: 20, reason: 'tests are halted' },
+        { id: a, schedule: 'weekly', at: 10, datacenter: 'east', reason: 'window freeze' },
+      ]);
+      expect((await s.listSkips({ limit: 1 })).map((x) => x.at)).toEqual([30]);
+      expect(await s.testsHalt()).toBeUndefined();
+      await s.setTestsHalt({ halted: true, since: 5, actor: 'ana (operator)', reason: 'incident' });
+      expect(await s.testsHalt()).toEqual({ halted: true, since: 5, actor: 'ana (operator)', reason: 'incident' });
+      await s.setTestsHalt({ halted: false, since: 9, actor: 'bob (operator)' });
+      expect(await s.testsHalt()).toEqual({ halted: false, since: 9, actor: 'bob (operator)' });
     });
 
     it('stores tokens by hash, finds, lists and revokes them', async () => {
@@ -473,7 +555,8 @@ export function storeConformance(
           tasks: [{ id: 'a', patch: { state: 'running', stageState: { p: 0.5 } } }],
           events: [stateEvent('r1', 'a', 5)],
         });
-        await s.recordDuration({ template: 't', service: 's', datacenter: 'd' }, 42, 1);
+        await s.recordDuration({ template: 't', service: 's', datacenter: 'd', plan: 'p' }, 42, 1);
+        await s.setTestsHalt({ halted: true, since: 1, actor: 'alice', reason: 'freeze' });
         await s.appendAudit({ time: 1, actor: 'alice', action: 'start' });
         const pending = await s.recordRequest({
           time: 2,
@@ -490,7 +573,8 @@ export function storeConformance(
         expect((await again.getRun('r1'))!.state).toBe('running');
         expect((await again.getTasks('r1'))[0]!.stageState).toEqual({ p: 0.5 });
         expect(await again.listEvents({ runId: 'r1' })).toEqual(first);
-        expect(await again.durations({ template: 't', service: 's', datacenter: 'd' })).toEqual([42]);
+        expect(await again.durations({ template: 't', service: 's', datacenter: 'd', plan: 'p' })).toEqual([42]);
+        expect(await again.testsHalt()).toMatchObject({ halted: true, reason: 'freeze' });
         expect(await again.listAudit()).toHaveLength(1);
         expect((await again.pendingRequests()).map((r) => r.id)).toEqual([pending]);
         expect(

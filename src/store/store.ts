@@ -10,7 +10,8 @@ import type { Approval, Delivery, DeliveryState, Proposal } from '../model/api.j
 import type { CompiledPlan } from '../model/compiled.js';
 import type { EngineEvent } from '../model/events.js';
 import type { Role } from '../model/roles.js';
-import type { RunState, StopIntent, TaskState } from '../model/states.js';
+import type { RunOrigin } from '../model/api.js';
+import type { RunState, StopIntent, TaskState, TestOutcome, TestPhase } from '../model/states.js';
 
 export type { Role } from '../model/roles.js';
 
@@ -68,6 +69,10 @@ export interface RunRecord {
   readonly actor?: string;
   /** How a run being stopped ends (aborted or halted), written in the same commit as its `aborting` state. */
   readonly stopIntent?: StopIntent;
+  /** The schedule and test that started it; absent for a run an operator started (an incident, for the schedules). */
+  readonly origin?: RunOrigin;
+  /** A drain test's run stopped for an incident: the incident's run, which took the datacenter over. */
+  readonly handedOverTo?: string;
   /** The trigger that made the run (an alert proposed or started it), kept in its own column for minInterval. */
   readonly trigger?: string;
   /** The trigger's alerts and, for a proposed run, when it lapses and who approved it. */
@@ -97,16 +102,25 @@ export interface TaskRecord {
 export type RunPatch = Partial<
   Pick<
     RunRecord,
-    'state' | 'startedAt' | 'finishedAt' | 'reason' | 'criticalPath' | 'analysis' | 'stopIntent' | 'proposal'
+    | 'state'
+    | 'startedAt'
+    | 'finishedAt'
+    | 'reason'
+    | 'criticalPath'
+    | 'analysis'
+    | 'stopIntent'
+    | 'handedOverTo'
+    | 'proposal'
   >
 >;
 export type TaskPatch = Partial<Omit<TaskRecord, 'runId' | 'id'>>;
 
-/** Identifies task durations for stuck detection. */
+/** Identifies task durations for stuck detection: a template's task for a service, in a datacenter, in a plan. */
 export interface DurationKey {
   readonly template: string;
   readonly service: string;
   readonly datacenter: string;
+  readonly plan: string;
 }
 
 export interface RunStore {
@@ -216,6 +230,92 @@ export interface RequestStore {
   ): Promise<boolean>;
 }
 
+// ----------------------------------------------------------------------------------------------- Drain tests
+
+/** One drain test of a schedule: its drain run, the hold, its restore run. Written by the schedule runner. */
+export interface TestRecord {
+  readonly id: string;
+  readonly schedule: string;
+  readonly datacenter: string;
+  /** The drain and restore plans. */
+  readonly drain: string;
+  readonly restore: string;
+  /** When the test was due (the cadence's time) and when it started. */
+  readonly dueAt: number;
+  readonly startedAt: number;
+  readonly phase: TestPhase;
+  readonly drainRunId?: string;
+  readonly restoreRunId?: string;
+  /** When the hold ends: set as the drain succeeds. */
+  readonly holdUntil?: number;
+  readonly finishedAt?: number;
+  /** Set when the phase is `done`. */
+  readonly outcome?: TestOutcome;
+  /** Why it ended as it did (the abort condition, the incident, the halt), or why it is being stopped. */
+  readonly reason?: string;
+  /** How long the drain and the restore runs took. */
+  readonly drainMs?: number;
+  readonly restoreMs?: number;
+  /** Tasks of its runs flagged stuck. */
+  readonly stuckTasks?: number;
+}
+
+export type TestPatch = Partial<
+  Pick<
+    TestRecord,
+    | 'phase'
+    | 'drainRunId'
+    | 'restoreRunId'
+    | 'holdUntil'
+    | 'finishedAt'
+    | 'outcome'
+    | 'reason'
+    | 'drainMs'
+    | 'restoreMs'
+    | 'stuckTasks'
+  >
+>;
+
+/** A due test that did not start, and why (a blocked window, a guard, an incident, the halt). */
+export interface TestSkip {
+  readonly id?: number;
+  readonly schedule: string;
+  /** When the test was due. */
+  readonly at: number;
+  /** The datacenter the schedule would have tested, when it got as far as picking one. */
+  readonly datacenter?: string;
+  readonly reason: string;
+}
+
+/** The tests' kill switch: while halted, no test starts. */
+export interface TestsHalt {
+  readonly halted: boolean;
+  /** When it was last switched, by whom, and why. */
+  readonly since: number;
+  readonly actor: string;
+  readonly reason?: string;
+}
+
+export interface TestStore {
+  createTest(test: TestRecord): Promise<void>;
+  /** E_NOT_FOUND for an unknown test. */
+  updateTest(id: string, patch: TestPatch): Promise<void>;
+  getTest(id: string): Promise<TestRecord | undefined>;
+  /** Newest first (by start). */
+  listTests(options?: {
+    readonly schedule?: string;
+    readonly datacenter?: string;
+    readonly active?: boolean;
+    readonly limit?: number;
+  }): Promise<readonly TestRecord[]>;
+  recordSkip(skip: Omit<TestSkip, 'id'>): Promise<number>;
+  /** Newest first (by due time). */
+  listSkips(options?: { readonly schedule?: string; readonly limit?: number }): Promise<readonly TestSkip[]>;
+  /** The kill switch as last set, if ever. */
+  testsHalt(): Promise<TestsHalt | undefined>;
+  setTestsHalt(halt: TestsHalt): Promise<void>;
+}
+
 // ------------------------------------------------------------------------------------------ Notifications
 
 /** A message to a notifier as the store keeps it: the delivery as the API shows it, with the exact body sent. */
@@ -243,7 +343,7 @@ export interface NotificationStore {
   }): Promise<readonly DeliveryRecord[]>;
 }
 
-export interface Store extends RunStore, TokenStore, AuditLog, LeaseStore, RequestStore, NotificationStore {
+export interface Store extends RunStore, TokenStore, AuditLog, LeaseStore, RequestStore, TestStore, NotificationStore {
   /**
    * True when every call is answered in this process within the turn it was made in (embedded SQLite): a virtual
    * clock need not wait for it. A store that answers over the network leaves it unset.

@@ -136,6 +136,56 @@ export const sqliteMigrations: readonly Migration[] = [
     ],
   },
   {
+    version: 6,
+    name: 'drain tests',
+    statements: [
+      // The schedule and test that started a run (JSON); none for a run an operator started.
+      'ALTER TABLE runs ADD COLUMN origin TEXT',
+      // A drain test's run stopped for an incident: the incident's run.
+      'ALTER TABLE runs ADD COLUMN handed_over_to TEXT',
+      // Stuck detection counts durations per plan too; rows from before have none and no longer count.
+      'ALTER TABLE durations ADD COLUMN plan TEXT',
+      'CREATE INDEX durations_plan_key ON durations (template, service, datacenter, plan, at)',
+      `CREATE TABLE tests (
+        id TEXT PRIMARY KEY,
+        schedule TEXT NOT NULL,
+        datacenter TEXT NOT NULL,
+        drain_plan TEXT NOT NULL,
+        restore_plan TEXT NOT NULL,
+        due_at INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        phase TEXT NOT NULL,
+        drain_run_id TEXT,
+        restore_run_id TEXT,
+        hold_until INTEGER,
+        finished_at INTEGER,
+        outcome TEXT,
+        reason TEXT,
+        drain_ms REAL,
+        restore_ms REAL,
+        stuck_tasks INTEGER
+      )`,
+      'CREATE INDEX tests_datacenter ON tests (datacenter, started_at)',
+      'CREATE INDEX tests_schedule ON tests (schedule, started_at)',
+      `CREATE TABLE test_skips (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        schedule TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        datacenter TEXT,
+        reason TEXT NOT NULL
+      )`,
+      'CREATE INDEX test_skips_at ON test_skips (schedule, at)',
+      // The tests' kill switch: one row at most.
+      `CREATE TABLE tests_halt (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        halted INTEGER NOT NULL,
+        since INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT
+      )`,
+    ],
+  },
+  {
     version: 9,
     name: 'people in the loop',
     statements: [

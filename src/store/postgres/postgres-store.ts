@@ -48,6 +48,7 @@ import {
 } from '../codec.js';
 import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
 import { postgresMigrations } from '../migrations/postgres.js';
+import { sqlTestStore } from '../tests-sql.js';
 
 export const PostgresStoreConfig = z.strictObject({
   /** A connection string: postgres://user:password@host:port/database */
@@ -163,6 +164,11 @@ export function createPostgresStore(
   };
 
   return {
+    ...sqlTestStore(
+      (sql, args) => read((q) => q(sql, args)),
+      (sql, args) => tx((q) => q(sql, args)),
+    ),
+
     async init() {
       if (pool) return;
       const p = new pg.Pool({ connectionString: url, max: poolSize });
@@ -291,10 +297,11 @@ export function createPostgresStore(
 
     async recordDuration(key: DurationKey, ms: number, at: number) {
       await tx((q) =>
-        q('INSERT INTO durations (template, service, datacenter, ms, at) VALUES (?, ?, ?, ?, ?)', [
+        q('INSERT INTO durations (template, service, datacenter, plan, ms, at) VALUES (?, ?, ?, ?, ?, ?)', [
           key.template,
           key.service,
           key.datacenter,
+          key.plan,
           ms,
           at,
         ]),
@@ -305,8 +312,9 @@ export function createPostgresStore(
       read(async (q) =>
         (
           await q(
-            'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? ORDER BY at DESC, id DESC LIMIT ?',
-            [key.template, key.service, key.datacenter, limit],
+            'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? AND plan = ? ' +
+              'ORDER BY at DESC, id DESC LIMIT ?',
+            [key.template, key.service, key.datacenter, key.plan, limit],
           )
         ).map((r) => Number(r.ms)),
       ),

@@ -46,6 +46,7 @@ import {
 } from '../codec.js';
 import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
+import { sqlTestStore, type Statement } from '../tests-sql.js';
 
 export const SqliteStoreConfig = z.strictObject({
   /** A file path, or `:memory:`. */
@@ -148,8 +149,20 @@ export function createSqliteStore(
     );
   };
 
+  // One statement at a time; a statement that returns rows (a SELECT, a RETURNING) answers them.
+  const statement =
+    (run: typeof tx): Statement =>
+    async (sql, args = []) =>
+      run((d) => {
+        const st = d.prepare(sql);
+        if (st.reader) return st.all(...args) as Row[];
+        st.run(...args);
+        return [];
+      });
+
   const store: SqliteStore = {
     inProcess: true,
+    ...sqlTestStore(statement(read), statement(tx)),
 
     async init() {
       if (db) return;
@@ -274,8 +287,8 @@ export function createSqliteStore(
     async recordDuration(key: DurationKey, ms: number, at: number) {
       tx((d) =>
         d
-          .prepare('INSERT INTO durations (template, service, datacenter, ms, at) VALUES (?, ?, ?, ?, ?)')
-          .run(key.template, key.service, key.datacenter, ms, at),
+          .prepare('INSERT INTO durations (template, service, datacenter, plan, ms, at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(key.template, key.service, key.datacenter, key.plan, ms, at),
       );
     },
 
@@ -284,9 +297,10 @@ export function createSqliteStore(
         (
           d
             .prepare(
-              'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? ORDER BY at DESC, id DESC LIMIT ?',
+              'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? AND plan = ? ' +
+                'ORDER BY at DESC, id DESC LIMIT ?',
             )
-            .all(key.template, key.service, key.datacenter, limit) as Row[]
+            .all(key.template, key.service, key.datacenter, key.plan, limit) as Row[]
         ).map((r) => Number(r.ms)),
       );
     },
