@@ -2,6 +2,7 @@
 import type { EngineEvent, HistoryRun, PlanPreview } from './api';
 import type { HealthEvent } from './useDashboard';
 import { clock, duration, pct, rps } from './api';
+import { controllerText } from '../../src/model/events';
 
 export function Preflight({ preview }: { preview: PlanPreview }) {
   const pf = preview.preflight;
@@ -100,6 +101,8 @@ function describe(e: EngineEvent): string {
       return `${e.severity}: ${e.message}`;
     case 'operator':
       return `${e.actor} ${e.action}${e.target ? ` ${e.target}` : ''}${e.reason ? ` — "${e.reason}"` : ''}`;
+    case 'controller':
+      return `controller ${e.controller} ${controllerText(e)}`;
   }
 }
 
