@@ -12,9 +12,20 @@ export type { Actor, OperatorCommand, RunView, TaskView } from '../model/api.js'
  * startRun, command and halt each record the action in the audit log once, with who acted (and their role) and its
  * outcome (`ok`, `refused` for an actor without the role, `failed` with the error code), whether it succeeds or not.
  */
+/** How a run is started, beyond its plan. */
+export interface StartOptions {
+  /** The run's id, chosen by the caller (a start handed to another controller names its run in advance). */
+  readonly id?: string;
+  /**
+   * A drain of the leading controller's own datacenter started here as an emergency, with the reason, instead of
+   * the lease going to a standby elsewhere first; recorded in the audit log and the journal.
+   */
+  readonly emergency?: string;
+}
+
 export interface Controller {
   /** Compiles and starts a plan; refuses (E_PREFLIGHT, E_CONFLICT) with figures rather than starting an unsafe run. */
-  startRun(plan: string, actor: Actor): Promise<RunView>;
+  startRun(plan: string, actor: Actor, options?: StartOptions): Promise<RunView>;
   /** Compiles a plan without running it. */
   preview(plan: string): Promise<CompiledPlan>;
   getRun(id: string): Promise<RunView>;

@@ -17,7 +17,7 @@ import type { StageLibrary } from '../stages/stage.js';
 import type { AuditLog, RequestStore, RunRecord, RunStore, TaskRecord } from '../store/store.js';
 import type { Pacer } from '../pacing/pacer.js';
 import { auditEntry, failureOf, type ActionRecord } from './audit.js';
-import type { Actor, Controller, OperatorCommand, RunView } from './controller.js';
+import type { Actor, Controller, OperatorCommand, RunView, StartOptions } from './controller.js';
 import { settledClock } from './clock.js';
 import { driveRun } from './driver.js';
 import { applyCommand, finishStop, stopRun } from './operator.js';
@@ -49,6 +49,11 @@ export interface CreateEngineOptions {
   readonly logger?: Logger;
   readonly pacer?: Pacer;
   readonly engine?: Partial<EngineOptions>;
+  /**
+   * Asked before a run is created, after the plan passed its checks: may refuse the start by throwing (the
+   * composition root refuses a drain of the controller's own datacenter here unless it is an emergency).
+   */
+  readonly beforeStart?: (compiled: CompiledPlan, options: StartOptions) => void | Promise<void>;
 }
 
 export interface Engine extends Controller {
@@ -200,10 +205,11 @@ export function createEngine(options: CreateEngineOptions): Engine {
     return value;
   };
 
-  const startRunNow = async (planName: string, actor: Actor): Promise<RunView> => {
+  const startRunNow = async (planName: string, actor: Actor, startOptions: StartOptions): Promise<RunView> => {
     const compiled = compile(definitions, planName);
     checkPreflight(compiled);
     checkSupport(compiled, backend, stageActions);
+    await options.beforeStart?.(compiled, startOptions);
     const mine = servicesOf(compiled);
     for (const other of await store.listRuns({ active: true })) {
       if (other.datacenter !== compiled.datacenter) continue;
@@ -219,7 +225,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
       }
     }
     const time = clock.now();
-    const id = newId();
+    const id = startOptions.id ?? newId();
     const run: RunRecord = {
       id,
       plan: planName,
@@ -238,7 +244,15 @@ export function createEngine(options: CreateEngineOptions): Engine {
       attempt: 1,
     }));
     const saved = await store.createRun(run, tasks, [
-      { type: 'operator', time, runId: id, action: 'start', actor: actor.name, target: planName },
+      {
+        type: 'operator',
+        time,
+        runId: id,
+        action: 'start',
+        actor: actor.name,
+        target: planName,
+        ...(startOptions.emergency !== undefined ? { reason: `emergency: ${startOptions.emergency}` } : {}),
+      },
       { type: 'run.state', time, runId: id, plan: planName, state: 'pending' },
     ]);
     deps.publish(saved);
@@ -308,6 +322,13 @@ export function createEngine(options: CreateEngineOptions): Engine {
     try {
       if (!r.body) throw new MaelstromError('E_BAD_REQUEST', `request ${r.id} is not a command this controller knows`);
       if (r.body.kind === 'halt') await halt(r.actor, r.body.reason, r.id);
+      else if (r.body.kind === 'start')
+        await start(
+          r.body.plan,
+          r.actor,
+          { id: r.body.runId, ...(r.body.emergency !== undefined ? { emergency: r.body.emergency } : {}) },
+          r.id,
+        );
       else await command(r.body.runId, r.body.command, r.actor, r.id);
       return { at: clock.now(), outcome: 'ok' };
     } catch (e) {
@@ -333,19 +354,28 @@ export function createEngine(options: CreateEngineOptions): Engine {
   };
   let polls: Promise<number> = Promise.resolve(0);
 
+  function start(plan: string, actor: Actor, startOptions: StartOptions = {}, requestId?: number): Promise<RunView> {
+    // One start at a time, so two starts cannot both pass the conflict check.
+    const next = starting.then(() =>
+      audited(
+        {
+          actor,
+          action: 'start',
+          target: plan,
+          request: { plan, ...startOptions },
+          ...(startOptions.emergency !== undefined ? { reason: `emergency: ${startOptions.emergency}` } : {}),
+          ...(requestId !== undefined ? { requestId } : {}),
+        },
+        () => startRunNow(plan, actor, startOptions),
+        (v) => ({ run: v.id }),
+      ),
+    );
+    starting = next.catch(() => undefined);
+    return next;
+  }
+
   const engine: Engine = {
-    startRun: (plan, actor) => {
-      // One start at a time, so two starts cannot both pass the conflict check.
-      const next = starting.then(() =>
-        audited(
-          { actor, action: 'start', target: plan, request: { plan } },
-          () => startRunNow(plan, actor),
-          (v) => ({ run: v.id }),
-        ),
-      );
-      starting = next.catch(() => undefined);
-      return next;
-    },
+    startRun: (plan, actor, startOptions) => start(plan, actor, startOptions),
     preview: async (plan) => compile(definitions, plan),
     getRun: view,
     listRuns: async (opts) => {

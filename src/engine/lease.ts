@@ -52,6 +52,11 @@ export interface HeldLease {
   readonly lost: Promise<string>;
   /** Whether it was lost. */
   readonly isLost: boolean;
+  /**
+   * Why it was lost: `taken` by another controller (or refused as fenced), or `unrenewed` (the store did not take
+   * the renewals in time: no other controller need have it, and this one may take it again once the store answers).
+   */
+  readonly lostKind: LostKind | undefined;
   /** Renews now; false once the lease is lost. Called every third of the time to live by itself. */
   renew(): Promise<boolean>;
   /**
@@ -65,7 +70,7 @@ export interface HeldLease {
    */
   ensure(): Promise<void>;
   /** Marks the lease lost (a write or an action was refused as fenced): the controller stops acting. */
-  lose(reason: string): void;
+  lose(reason: string, kind?: LostKind): void;
   /**
    * Hands the lease to the standby `to` and stops renewing: from now on this holder acts no more, and only `to` may
    * take the lease before it runs out. False when the lease was no longer this holder's.
@@ -74,6 +79,8 @@ export interface HeldLease {
   /** Stops renewing and gives the lease up. */
   release(): Promise<void>;
 }
+
+export type LostKind = 'taken' | 'unrenewed';
 
 export type LeaseAttempt =
   | { readonly ok: true; readonly lease: HeldLease }
@@ -172,6 +179,7 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
   let expiresAt = lease.expiresAt;
   let done = false;
   let lostReason: string | undefined;
+  let lostKind: LostKind | undefined;
   let markLost!: (reason: string) => void;
   const lost = new Promise<string>((resolve) => {
     markLost = resolve;
@@ -181,9 +189,10 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
     done = true;
     clearInterval(timer);
   };
-  const lose = (reason: string): void => {
+  const lose = (reason: string, kind: LostKind = 'taken'): void => {
     if (lostReason !== undefined) return;
     lostReason = reason;
+    lostKind = kind;
     stop();
     markLost(reason);
   };
@@ -212,7 +221,7 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
       options.onRenewError?.(err);
       // Unable to renew: keep acting only while the lease surely still stands, stopping a third of its time early.
       if (now() >= expiresAt - ttl / 3) {
-        lose(`the lease could not be renewed: ${err.message}`);
+        lose(`the lease could not be renewed: ${err.message}`, 'unrenewed');
         return false;
       }
       return true;
@@ -241,6 +250,9 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
       lost,
       get isLost() {
         return lostReason !== undefined;
+      },
+      get lostKind() {
+        return lostKind;
       },
       renew,
       valid,

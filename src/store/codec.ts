@@ -7,11 +7,9 @@
  */
 import type { EngineEvent } from '../model/events.js';
 import type { RunState, StopIntent, TaskState } from '../model/states.js';
-import { MaelstromError } from '../model/errors.js';
 import type {
   AuditEntry,
   ControllerRecord,
-  Fence,
   Lease,
   NewOperatorRequest,
   OperatorRequest,
@@ -303,19 +301,4 @@ export function rowController(row: Row): ControllerRecord {
     startedAt: num(row.started_at) ?? 0,
     seenAt: num(row.seen_at) ?? 0,
   });
-}
-
-/** The refusal of a write (or an action) from a controller whose lease moved on. */
-export function fencedError(fence: Fence, current: Lease | undefined): MaelstromError {
-  const now = current ? `${current.holder} holds it at epoch ${current.epoch}` : 'nobody holds it';
-  return new MaelstromError(
-    'E_FENCED',
-    `fenced: ${fence.holder} wrote at lease epoch ${fence.epoch}, but ${now}: it commits nothing more and stands by`,
-    { details: { epoch: fence.epoch, current: current?.epoch ?? null, holder: current?.holder ?? null } },
-  );
-}
-
-/** Whether the fence still stands against the lease as the store has it. */
-export function fenceHolds(fence: Fence, current: Lease | undefined): boolean {
-  return current !== undefined && current.holder === fence.holder && current.epoch === fence.epoch;
 }

@@ -341,7 +341,7 @@ export function storeConformance(
       expect(new Set(contenders.map((l) => l.holder)).size).toBe(1);
     });
 
-    it('raises the lease epoch at every change of holder, never at a renewal, and keeps it when the lease is released', async () => {
+    it('raises the lease epoch at every change of holder, never for the same holder, and keeps it when the lease is released', async () => {
       const s = await fresh();
       expect((await s.acquireLease('controller', 'a', { now: 0, until: 100 })).epoch).toBe(1);
       expect((await s.acquireLease('controller', 'a', { now: 50, until: 150 })).epoch).toBe(1);
@@ -349,10 +349,13 @@ export function storeConformance(
       expect([b.holder, b.epoch]).toEqual(['b', 2]);
       await s.releaseLease('controller', 'b');
       expect(await s.getLease('controller')).toMatchObject({ holder: 'b', epoch: 2, expiresAt: 0 });
-      // Even the same holder, taking it again after giving it up, gets a new epoch: its old writes are fenced.
-      expect((await s.acquireLease('controller', 'b', { now: 160, until: 260 })).epoch).toBe(3);
-      // Its own lease run out: a new epoch too.
-      expect((await s.acquireLease('controller', 'b', { now: 300, until: 400 })).epoch).toBe(4);
+      // Nobody held it meanwhile: the same holder taking it again keeps its epoch, after a release or a lapse.
+      expect((await s.acquireLease('controller', 'b', { now: 160, until: 260 })).epoch).toBe(2);
+      expect((await s.acquireLease('controller', 'b', { now: 300, until: 400 })).epoch).toBe(2);
+      // Anyone else takes it with the next epoch, whether released or run out.
+      expect((await s.acquireLease('controller', 'c', { now: 400, until: 500 })).epoch).toBe(3);
+      await s.releaseLease('controller', 'c');
+      expect((await s.acquireLease('controller', 'b', { now: 410, until: 510 })).epoch).toBe(4);
       expect(await s.getLease('nothing')).toBeUndefined();
     });
 

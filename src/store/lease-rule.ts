@@ -2,7 +2,8 @@
  * The lease rule both SQL stores apply inside their transaction, written once so that they cannot differ: who may
  * take a lease, and when taking it raises the epoch.
  */
-import type { Lease } from './store.js';
+import { MaelstromError } from '../model/errors.js';
+import type { Fence, Lease } from './store.js';
 
 export interface LeaseRequest {
   readonly holder: string;
@@ -22,13 +23,28 @@ export function decideLease(name: string, current: Lease | undefined, r: LeaseRe
     lease: { name, holder, expiresAt: until, epoch, renewedAt: now, ...(handoverTo ? { handoverTo } : {}) },
   });
   if (!current) return taken(1);
-  // A renewal keeps the epoch: nobody else can have acted since this holder's lease began.
-  if (current.holder === holder && current.expiresAt > now) return taken(current.epoch, current.handoverTo);
+  // The same holder keeps its epoch, even after its lease ran out or was given up: the row still naming it means
+  // nobody else held it meanwhile, so nobody else can have acted under a later epoch.
+  if (current.holder === holder) return taken(current.epoch, current.expiresAt > now ? current.handoverTo : undefined);
   const next = current.epoch + 1;
-  if (current.holder === holder) return taken(next);
   if (current.handoverTo === holder) return taken(next);
   if (r.takeFrom !== undefined && current.holder === r.takeFrom) return taken(next);
   // Another holder's lease counts as running a little longer: its clock may be behind ours.
   if (current.expiresAt + (r.skewMs ?? 0) <= now) return taken(next);
   return { take: false };
+}
+
+/** The refusal of a write (or an action) from a controller whose lease moved on. */
+export function fencedError(fence: Fence, current: Lease | undefined): MaelstromError {
+  const now = current ? `${current.holder} holds it at epoch ${current.epoch}` : 'nobody holds it';
+  return new MaelstromError(
+    'E_FENCED',
+    `fenced: ${fence.holder} wrote at lease epoch ${fence.epoch}, but ${now}: it commits nothing more and stands by`,
+    { details: { epoch: fence.epoch, current: current?.epoch ?? null, holder: current?.holder ?? null } },
+  );
+}
+
+/** Whether the fence still stands against the lease as the store has it. */
+export function fenceHolds(fence: Fence, current: Lease | undefined): boolean {
+  return current !== undefined && current.holder === fence.holder && current.epoch === fence.epoch;
 }

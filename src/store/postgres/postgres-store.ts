@@ -29,8 +29,6 @@ import {
   LEASE_COLUMNS,
   REQUEST_COLUMNS,
   controllerRow,
-  fenceHolds,
-  fencedError,
   leaseRow,
   rowController,
   rowLease,
@@ -54,7 +52,7 @@ import {
 } from '../codec.js';
 import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
 import { postgresMigrations } from '../migrations/postgres.js';
-import { decideLease } from '../lease-rule.js';
+import { decideLease, fenceHolds, fencedError } from '../lease-rule.js';
 
 export const PostgresStoreConfig = z.strictObject({
   /** A connection string: postgres://user:password@host:port/database */
@@ -137,14 +135,14 @@ export function createPostgresStore(
   };
 
   /** The store, or (given a fence) its view whose writes check the fence first. */
-  const make = (fence: Fence | undefined): PostgresStore => {
+  const make = (fence: Fence | undefined, check: boolean): PostgresStore => {
     /**
      * One write transaction under the write lock. A fenced view checks its lease epoch first, under the same lock and
      * in the same transaction as the write, so nothing of a controller whose lease moved on is committed.
      */
     const tx = <T>(fn: (q: Query) => Promise<T>, lock = WRITE_LOCK): Promise<T> =>
       plainTx(async (q) => {
-        if (fence && lock === WRITE_LOCK) {
+        if (fence && check && lock === WRITE_LOCK) {
           const current = await leaseOf(q, fence.lease);
           if (!fenceHolds(fence, current)) throw fencedError(fence, current);
         }
@@ -191,7 +189,7 @@ export function createPostgresStore(
     };
 
     return {
-      fenced: (f) => make(f),
+      fenced: (f, o) => make(f, o?.check ?? true),
 
       async init() {
         if (pool) return;
@@ -488,7 +486,7 @@ export function createPostgresStore(
         }),
     };
   };
-  return make(undefined);
+  return make(undefined, false);
 }
 
 /** SQLSTATE classes and codes of a server that is away, restarting, read-only or full: worth trying again later. */

@@ -27,8 +27,6 @@ import {
   LEASE_COLUMNS,
   REQUEST_COLUMNS,
   controllerRow,
-  fenceHolds,
-  fencedError,
   leaseRow,
   rowController,
   rowLease,
@@ -52,7 +50,7 @@ import {
 } from '../codec.js';
 import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
-import { decideLease } from '../lease-rule.js';
+import { decideLease, fenceHolds, fencedError } from '../lease-rule.js';
 
 export const SqliteStoreConfig = z.strictObject({
   /** A file path, or `:memory:`. */
@@ -94,7 +92,7 @@ export function createSqliteStore(
   };
 
   /** The store, or (given a fence) its view whose writes check the fence first. */
-  const make = (fence: Fence | undefined): SqliteStore => {
+  const make = (fence: Fence | undefined, check: boolean): SqliteStore => {
     /**
      * Runs `fn` in a transaction, turning driver errors into E_STORE and keeping MaelstromErrors as they are. A fenced
      * view checks its lease epoch first, in the same transaction, so nothing of a stale controller is written.
@@ -104,7 +102,7 @@ export function createSqliteStore(
       try {
         return d
           .transaction(() => {
-            if (fence) {
+            if (fence && check) {
               const current = leaseOf(d, fence.lease);
               if (!fenceHolds(fence, current)) throw fencedError(fence, current);
             }
@@ -165,7 +163,7 @@ export function createSqliteStore(
     const store: SqliteStore = {
       inProcess: true,
 
-      fenced: (f) => make(f),
+      fenced: (f, o) => make(f, o?.check ?? true),
 
       async init() {
         if (db) return;
@@ -462,7 +460,7 @@ export function createSqliteStore(
     };
     return store;
   };
-  return make(undefined);
+  return make(undefined, false);
 }
 
 function currentVersion(d: Database.Database): number {
