@@ -1,15 +1,20 @@
 /**
  * `maelstrom serve -f PATH… [--store sqlite:FILE | postgres://…]
- * [--backend sim | sim+http://HOST:PORT | haproxy:MAPPING.yaml] [--prometheus URL] [--port P]`: the controller as a
- * server: the HTTP API, live events, the dashboard and /metrics. The in-process simulator runs in wall-clock time
- * scaled by --speed.
+ * [--backend sim | sim+http://HOST:PORT | haproxy:MAPPING.yaml] [--prometheus URL] [--port P]
+ * [--datacenter DC] [--advertise URL]`: the controller as a server: the HTTP API, live events, the dashboard and
+ * /metrics. The in-process simulator runs in wall-clock time scaled by --speed.
+ *
+ * Several `serve` on one PostgreSQL store: one leads, the others stand by, serving reads and refusing writes with
+ * E_NOT_LEADER naming the leader; a standby takes over within seconds when the leader stops, and a leader that loses
+ * its lease stands by again rather than exit (see src/compose/replica.ts).
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
 import { createSimBackend } from '../backends/sim/backend.js';
 import { scaledClock } from '../backends/sim/server.js';
-import { createController, type EngineController, type LeasePolicy } from '../compose/controller.js';
+import type { LeasePolicy } from '../compose/controller.js';
+import { createReplica, type Replica } from '../compose/replica.js';
 import { loadOrFail } from '../load/check.js';
 import type { Definitions, Fleet, Scenario } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
@@ -23,14 +28,19 @@ import { openStore, STORE_HELP, storeLabel } from './run-options.js';
 
 export interface Serving {
   readonly server: RunningServer;
-  readonly controller: EngineController;
+  /** The controller process: leading or standing by (`replica.onStatus` tells of every change). */
+  readonly replica: Replica;
   close(): Promise<void>;
 }
 
+/** Set to 1 by the HA test only: commits unchecked by the lease epoch, to show that the test's checks can fail. */
+export const UNFENCED_FOR_TESTS = 'MAELSTROM_UNFENCED_FOR_TESTS';
+
 /**
- * Builds a controller over the backend and store (taking the store's lease as `lease` says: by default it stands
- * by while another controller holds it) and serves it; close() stops everything it started and closes the backend
- * and the store.
+ * Serves a replica over the backend and store: it leads when it can take the store's lease and stands by
+ * otherwise, answering the API either way (a standby's writes are refused with E_NOT_LEADER). Listening begins once
+ * the first attempt at the lease is decided, so a lone controller answers as the leader from the first request;
+ * close() stops everything it started and closes the backend and the store.
  */
 export async function startServing(options: {
   readonly definitions: Definitions;
@@ -40,29 +50,39 @@ export async function startServing(options: {
   readonly host?: string;
   readonly corsOrigins?: readonly string[];
   readonly warn?: (message: string) => void;
-  readonly lease?: LeasePolicy;
+  readonly info?: (message: string) => void;
+  readonly lease?: Omit<LeasePolicy, 'whenHeld' | 'holder'>;
+  /** The datacenter this controller runs in: a drain of it is handed to a standby elsewhere first. */
+  readonly datacenter?: string;
+  /** The URL other controllers and clients reach this one's API at; by default the one it listens on. */
+  readonly advertise?: string;
+  readonly unfenced?: boolean;
 }): Promise<Serving> {
   const { definitions, backend, store } = options;
-  const controller = await createController({
+  await backend.init();
+  const replica = createReplica({
     definitions,
     backend,
     store,
     clock: backend.clock,
-    logger: { info: () => undefined, warn: options.warn ?? (() => undefined) },
-    lease: { whenHeld: 'wait', ...options.lease },
+    logger: { info: options.info ?? (() => undefined), warn: options.warn ?? (() => undefined) },
+    ...(options.lease ? { lease: options.lease } : {}),
+    ...(options.datacenter !== undefined ? { datacenter: options.datacenter } : {}),
+    ...(options.unfenced ? { unfenced: true } : {}),
   });
   let api: ReturnType<typeof createServerApp> | undefined;
   let server: RunningServer;
   try {
-    await backend.init();
-    await controller.start();
+    replica.start();
+    await replica.ready();
     api = createServerApp({
-      controller,
+      controller: replica,
       store,
       definitions,
       metrics: backend,
       clock: backend.clock,
       planView: planJson,
+      health: () => replica.health(),
       ...(isSeriesSource(backend) ? { series: backend } : {}),
       webRoot: join(packageRoot(), 'web', 'dist'),
       ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
@@ -71,22 +91,23 @@ export async function startServing(options: {
       port: options.port,
       ...(options.host !== undefined ? { host: options.host } : {}),
     });
+    replica.setUrl(options.advertise ?? server.url);
   } catch (e) {
     // Nothing is served: give the lease up at once rather than leave a standby waiting for it to run out.
     api?.close();
-    await controller.close();
+    await replica.close();
     throw e;
   }
   const app = api;
   let closing: Promise<void> | undefined;
   return {
     server,
-    controller,
+    replica,
     close: () =>
       (closing ??= (async () => {
         app.close();
         await server.close();
-        await controller.close();
+        await replica.close();
         await backend.close().catch(() => undefined);
         await store.close();
       })()),
@@ -128,6 +149,8 @@ interface ServeOptions {
   readonly port: string;
   readonly host: string;
   readonly cors?: string[];
+  readonly datacenter?: string;
+  readonly advertise?: string;
 }
 
 /** The fleet a server carries: the scenario's, else the first plan's, else the only one defined. */
@@ -169,6 +192,11 @@ export function registerServe(program: Command): void {
     .option('--port <p>', 'port to listen on (0: any free port)', '8080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--cors <origin>', 'allow browser calls from this origin (repeatable; none by default)', collect)
+    .option(
+      '--datacenter <dc>',
+      'the datacenter this controller runs in: before a plan drains it, the lease goes to a standby elsewhere',
+    )
+    .option('--advertise <url>', 'the URL other controllers name for this one (default: the address it listens on)')
     .action(async (opts: ServeOptions) => {
       const port = parsePort(opts.port);
       const speed = Number(opts.speed);
@@ -178,56 +206,53 @@ export function registerServe(program: Command): void {
       const backend = await makeBackend(definitions, opts, speed);
       const store = await openStore(opts.store);
       const signalled = untilSignal();
-      const stop = new AbortController();
-      void signalled.then(() => {
-        stop.abort();
+      const unfenced = process.env[UNFENCED_FOR_TESTS] === '1';
+      if (unfenced)
+        process.stderr.write(
+          `warning: ${UNFENCED_FOR_TESTS}=1: commits are not fenced by the lease epoch; for tests only, never in use\n`,
+        );
+      const say = (m: string): void => {
+        process.stdout.write(`maelstrom serve: ${m}\n`);
+      };
+      const serving = await startServing({
+        definitions,
+        backend,
+        store,
+        port,
+        host: opts.host,
+        ...(opts.cors ? { corsOrigins: opts.cors } : {}),
+        ...(opts.datacenter !== undefined ? { datacenter: opts.datacenter } : {}),
+        ...(opts.advertise !== undefined ? { advertise: opts.advertise } : {}),
+        ...(unfenced ? { unfenced } : {}),
+        warn: (m) => {
+          process.stderr.write(`warning: ${m}\n`);
+        },
+        // A second controller on the store stands by, and takes over when the one driving it stops.
+        lease: {
+          onStandby: (holder, expiresAt) => {
+            const until = new Date(expiresAt).toISOString();
+            say(`standing by: ${holder} drives this store (lease until ${until}); taking over when it stops`);
+          },
+          onTakeover: (previous) => {
+            say(`taking over from ${previous}`);
+          },
+        },
       });
-      let serving: Serving;
-      try {
-        serving = await startServing({
-          definitions,
-          backend,
-          store,
-          port,
-          host: opts.host,
-          ...(opts.cors ? { corsOrigins: opts.cors } : {}),
-          warn: (m) => {
-            process.stderr.write(`warning: ${m}\n`);
-          },
-          // A second controller on the store stands by, and takes over when the one driving it stops.
-          lease: {
-            whenHeld: 'wait',
-            signal: stop.signal,
-            onStandby: (holder, expiresAt) => {
-              const until = new Date(expiresAt).toISOString();
-              process.stdout.write(
-                `maelstrom serve: standing by: ${holder} drives this store (lease until ${until}); taking over when it stops\n`,
-              );
-            },
-            onTakeover: (previous) => {
-              process.stdout.write(`maelstrom serve: taking over from ${previous}\n`);
-            },
-          },
-        });
-      } catch (e) {
-        if (!(e instanceof MaelstromError && e.code === 'E_ABORTED' && stop.signal.aborted)) throw e;
-        await store.close();
-        process.stdout.write('maelstrom serve: stopped\n');
-        return;
-      }
+      const { replica } = serving;
+      say(`controller ${replica.id}${opts.datacenter !== undefined ? ` in ${opts.datacenter}` : ''}`);
+      replica.onStatus((s) => {
+        if (s.state === 'leading') say(`leading (epoch ${s.epoch ?? '?'})`);
+        else if (s.state === 'held') say(`holding the runs: ${s.storeError ?? 'the store fails'}`);
+        else if (s.state === 'standby') say('standing by');
+      });
+      if (replica.isLeader()) say(`leading (epoch ${replica.status().epoch ?? '?'})`);
       process.stdout.write(
         `maelstrom serve: ${serving.server.url} (API ${serving.server.url}/api/v1, metrics ${serving.server.url}/metrics); ` +
           `create a token with \`maelstrom token create --role operator` +
           `${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`,
       );
-      const lost = await Promise.race([signalled.then(() => undefined), serving.controller.lost]);
+      await signalled;
       await serving.close();
-      if (lost !== undefined) {
-        // Another controller may act from now on: this one stops rather than act beside it; a supervisor restarts it.
-        process.stderr.write(`maelstrom serve: stopped acting: ${lost}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      process.stdout.write('maelstrom serve: stopped\n');
+      say('stopped');
     });
 }

@@ -263,25 +263,12 @@ function watched<S extends object>(store: S, onError: (e: MaelstromError) => voi
  * applying requests) or startRun(). The caller owns the backend and the store: it initialises and closes them.
  */
 export async function createController(options: ControllerOptions): Promise<EngineController> {
-  let report: ((e: MaelstromError) => void) | undefined;
-  const policy: LeasePolicy = {
-    ...options.lease,
-    onRenewError: (e) => {
-      options.lease?.onRenewError?.(e);
-      report?.(e);
-    },
-  };
-  const lease = await takeLease(options.store, policy);
-  const controller = controllerOnLease(lease, { ...options, lease: policy });
-  report = (e) => controller.reportStoreError(e);
-  return controller;
+  const lease = await takeLease(options.store, options.lease ?? {});
+  return controllerOnLease(lease, options);
 }
 
 /** A controller over a lease already taken (`createController` takes it first; a standby takes it when it can). */
-export function controllerOnLease(
-  first: HeldLease,
-  options: ControllerOptions,
-): EngineController & { reportStoreError(e: MaelstromError): void } {
+export function controllerOnLease(first: HeldLease, options: ControllerOptions): EngineController {
   const { definitions, backend, store } = options;
   const clock = options.clock ?? backend.clock;
   const logger = options.logger ?? silent;
@@ -396,6 +383,10 @@ export function controllerOnLease(
   };
 
   const watchLease = (l: HeldLease): void => {
+    // A renewal the store refused is the first sign of its failure, even before the engine writes.
+    l.onRenewError((e) => {
+      if (l === lease && e.code === 'E_STORE') hold(e);
+    });
     void l.lost.then((reason) => {
       if (l !== lease || state === 'closed') return;
       // Not renewed in time because the store failed: no other controller need have it; hold and try to retake it.
@@ -545,9 +536,6 @@ export function controllerOnLease(
       return storeError;
     },
     lost,
-    reportStoreError: (e) => {
-      if (e.code === 'E_STORE') hold(e);
-    },
     onStateChange: (listener) => {
       stateListeners.add(listener);
       return () => {

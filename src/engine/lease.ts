@@ -78,6 +78,8 @@ export interface HeldLease {
   handOver(to: string): Promise<boolean>;
   /** Stops renewing and gives the lease up. */
   release(): Promise<void>;
+  /** Tells `listener` of each renewal that failed (as `onRenewError` does); returns the way to stop. */
+  onRenewError(listener: (error: MaelstromError) => void): () => void;
 }
 
 export type LostKind = 'taken' | 'unrenewed';
@@ -199,6 +201,7 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
   /** Acting is safe until two thirds of the lease's time to live after the last renewal. */
   const valid = (): boolean => lostReason === undefined && !done && now() < renewedAt + (2 * ttl) / 3;
   let renewing: Promise<boolean> | undefined;
+  const renewErrors = new Set<(error: MaelstromError) => void>();
   const renewNow = async (): Promise<boolean> => {
     if (done) return false;
     const at = now();
@@ -219,6 +222,7 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
     } catch (e) {
       const err = toMaelstromError(e);
       options.onRenewError?.(err);
+      for (const l of renewErrors) l(err);
       // Unable to renew: keep acting only while the lease surely still stands, stopping a third of its time early.
       if (now() >= expiresAt - ttl / 3) {
         lose(`the lease could not be renewed: ${err.message}`, 'unrenewed');
@@ -274,6 +278,12 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
       release: async () => {
         stop();
         await store.releaseLease(CONTROLLER_LEASE, holder).catch(() => undefined);
+      },
+      onRenewError: (listener) => {
+        renewErrors.add(listener);
+        return () => {
+          renewErrors.delete(listener);
+        };
       },
     },
   };
