@@ -32,6 +32,8 @@ interface RunOptions {
   readonly as?: string;
   readonly plain?: boolean;
   readonly limit?: string;
+  readonly datacenter?: string;
+  readonly emergency?: string;
 }
 
 async function makeBackend(opts: RunOptions, definitions: Definitions, planName: string): Promise<Backend> {
@@ -100,7 +102,11 @@ export function registerRun(program: Command): void {
       '--limit <duration>',
       'with --backend sim: give up after this much simulated time (default: the scenario, or 48h)',
     )
+    .option('--datacenter <dc>', 'the datacenter this controller runs in: a drain of it is refused unless --emergency')
+    .option('--emergency <reason>', 'start a drain of --datacenter from here anyway; the reason is recorded')
     .action(async (planName: string, opts: RunOptions) => {
+      if (opts.emergency !== undefined && opts.emergency.trim() === '')
+        throw new MaelstromError('E_BAD_REQUEST', '--emergency needs a reason (it is recorded for the postmortem)');
       const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
       const backend = await makeBackend(opts, definitions, planName);
       const store = await openStore(opts.store);
@@ -116,6 +122,17 @@ export function registerRun(program: Command): void {
           backend,
           store,
           clock,
+          ...(opts.datacenter !== undefined ? { datacenter: opts.datacenter } : {}),
+          lease: {
+            // A holder that stopped renewing (killed, frozen) is waited out rather than refused.
+            onWaitForStale: (holder, expiresAt) => {
+              const secs = Math.max(0, Math.ceil((expiresAt - Date.now()) / 1000));
+              out(
+                `waiting for the lease of ${holder}, which stopped renewing: it runs out in about ${secs} s ` +
+                  `(${new Date(expiresAt).toISOString()})`,
+              );
+            },
+          },
           // The event stream already says what the engine logs; its log is for debugging.
           logger: {
             info: () => undefined,
@@ -151,7 +168,11 @@ export function registerRun(program: Command): void {
           if (opts.backend === 'sim')
             out('note: the in-process simulator starts a fresh world; the run re-reads it and carries on');
         } else {
-          const view = await controller.startRun(planName, actorOf(opts.as));
+          const view = await controller.startRun(
+            planName,
+            actorOf(opts.as),
+            opts.emergency !== undefined ? { emergency: opts.emergency } : {},
+          );
           runId = view.id;
           out(`started run ${runId} of ${planName}: ${view.tasks.length} tasks on ${backend.name}`);
         }

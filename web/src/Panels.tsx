@@ -2,7 +2,6 @@
 import type { EngineEvent, HistoryRun, PlanPreview } from './api';
 import type { HealthEvent } from './useDashboard';
 import { clock, duration, pct, rps } from './api';
-import { controllerText } from '../../src/model/events';
 
 export function Preflight({ preview }: { preview: PlanPreview }) {
   const pf = preview.preflight;
@@ -102,7 +101,7 @@ function describe(e: EngineEvent): string {
     case 'operator':
       return `${e.actor} ${e.action}${e.target ? ` ${e.target}` : ''}${e.reason ? ` — "${e.reason}"` : ''}`;
     case 'controller':
-      return `controller ${e.controller} ${controllerText(e)}`;
+      return `controller ${e.controller} ${e.change}${e.to ? ` to ${e.to}` : ''}${e.epoch !== undefined ? ` (epoch ${e.epoch})` : ''}${detail(e.detail)}`;
   }
 }
 
