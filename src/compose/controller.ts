@@ -396,9 +396,17 @@ export function controllerOnLease(first: HeldLease, options: ControllerOptions):
   };
   watchLease(first);
 
+  /** Stores the events decided while the store failed; a hold with the error that lasted, when not the first. */
   const storeLater = async (): Promise<void> => {
     if (unstored.length === 0) return;
-    await writes.appendEvents(unstored);
+    const last = storeError;
+    await writes.appendEvents(
+      unstored.map((e) =>
+        e.type === 'controller' && e.change === 'held' && last !== undefined && e.detail !== last
+          ? { ...e, detail: `${e.detail ?? ''}; then ${last}` }
+          : e,
+      ),
+    );
     unstored.length = 0;
   };
 

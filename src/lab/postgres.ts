@@ -5,20 +5,31 @@
  * on the same data (a database restarted under a drain), and made read-only; stop() ends it and removes the folder.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MaelstromError } from '../model/errors.js';
 import { freePort } from './processes.js';
 
+export interface SmallDisk {
+  readonly path: string;
+  fill(): Promise<void>;
+  unfill(): Promise<void>;
+}
+
 export interface PostgresServer {
   /** `postgres://maelstrom@127.0.0.1:PORT` (append `/DATABASE`). */
   readonly base: string;
   readonly port: number;
   readonly dir: string;
-  /** Creates a database and answers its connection string. */
-  createDatabase(name: string): Promise<string>;
+  /** Creates a database (in `tablespace`, if given) and answers its connection string. */
+  createDatabase(name: string, tablespace?: string): Promise<string>;
+  /**
+   * Creates tablespace `name` on a tmpfs of `sizeMb` mounted for it (root only), whose disk `fill` fills up and
+   * `unfill` frees again; undefined where mounting is not permitted.
+   */
+  smallDisk(name: string, sizeMb: number): Promise<SmallDisk | undefined>;
   /** Runs one statement as the superuser on database `db` (default `postgres`). */
   query(sql: string, db?: string): Promise<pg.QueryResult>;
   /** Stops the server (fast shutdown: connections are cut), keeping its data. */
@@ -96,6 +107,7 @@ export async function startPostgres(options: { readonly startTimeoutMs?: number 
   const base = `postgres://maelstrom@127.0.0.1:${port}`;
   let server: ChildProcess | undefined;
   let admin: pg.Client | undefined;
+  const mounts: string[] = [];
 
   const launch = async (): Promise<void> => {
     server = spawn(
@@ -140,9 +152,30 @@ export async function startPostgres(options: { readonly startTimeoutMs?: number 
     base,
     port,
     dir,
-    createDatabase: async (name) => {
-      await query(`CREATE DATABASE ${name}`);
+    createDatabase: async (name, tablespace) => {
+      await query(`CREATE DATABASE ${name}${tablespace !== undefined ? ` TABLESPACE ${tablespace}` : ''}`);
       return `${base}/${name}`;
+    },
+    smallDisk: async (name, sizeMb) => {
+      if (process.getuid?.() !== 0) return undefined;
+      const path = join(dir, name);
+      mkdirSync(path);
+      const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', path], { encoding: 'utf8' });
+      if (mounted.status !== 0) return undefined;
+      mounts.push(path);
+      if (user) chownSync(path, user.uid, user.gid);
+      await query(`CREATE TABLESPACE ${name} LOCATION '${path}'`);
+      const filler = join(path, 'filler');
+      return {
+        path,
+        // Writes until the disk refuses: what is left for the tablespace is nothing.
+        fill: async () => {
+          spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'], { stdio: 'ignore' });
+        },
+        unfill: async () => {
+          rmSync(filler, { force: true });
+        },
+      };
     },
     query,
     halt,
@@ -156,6 +189,7 @@ export async function startPostgres(options: { readonly startTimeoutMs?: number 
     },
     stop: async () => {
       await halt();
+      for (const m of mounts) spawnSync('umount', [m], { stdio: 'ignore' });
       rmSync(dir, { recursive: true, force: true });
     },
   };

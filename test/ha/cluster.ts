@@ -14,7 +14,7 @@ import type { JournalEntry } from '../../src/backends/sim/backend.js';
 import { createToken } from '../../src/cli/token.js';
 import type { Health } from '../../src/model/api.js';
 import type { EngineEvent } from '../../src/model/events.js';
-import { startPostgres, type PostgresServer } from '../../src/lab/postgres.js';
+import { startPostgres, type PostgresServer, type SmallDisk } from '../../src/lab/postgres.js';
 import { createPostgresStore, type PostgresStore } from '../../src/store/postgres/postgres-store.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -57,6 +57,8 @@ export interface Serve {
 
 export interface Cluster {
   readonly pg: PostgresServer;
+  /** The store's disk, when `smallDiskMb` was asked for and could be mounted. */
+  readonly disk: SmallDisk | undefined;
   readonly storeUrl: string;
   readonly store: PostgresStore;
   readonly simUrl: string;
@@ -77,6 +79,8 @@ export interface ClusterOptions {
   readonly speed: number;
   readonly seed?: number;
   readonly log?: (message: string) => void;
+  /** Puts the store's database on a disk of this many MB that the test can fill (where mounting is permitted). */
+  readonly smallDiskMb?: number;
 }
 
 function tsx(args: readonly string[]): string[] {
@@ -107,7 +111,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const children: ChildProcess[] = [];
   const pids: number[] = [];
   const pg = await startPostgres();
-  const storeUrl = await pg.createDatabase('maelstrom');
+  const disk = options.smallDiskMb !== undefined ? await pg.smallDisk('small', options.smallDiskMb) : undefined;
+  const storeUrl = await pg.createDatabase('maelstrom', disk ? 'small' : undefined);
   const store = createPostgresStore({ url: storeUrl, poolSize: 2 });
   await store.init();
   const token = await createToken(store, 'operator', 'ha-test');
@@ -129,8 +134,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   );
   children.push(sim);
   let simOut = '';
-  sim.stdout!.on('data', (d: Buffer) => (simOut += d.toString()));
-  sim.stderr!.on('data', (d: Buffer) => (simOut += d.toString()));
+  sim.stdout.on('data', (d: Buffer) => (simOut += d.toString()));
+  sim.stderr.on('data', (d: Buffer) => (simOut += d.toString()));
   const simUrl = (await waitOutput(() => simOut, /on (http:\/\/127\.0\.0\.1:\d+)/, 60_000, 'the simulator'))[1]!;
   log(`sim ${simUrl}, store ${storeUrl}`);
 
@@ -161,8 +166,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     );
     children.push(parent);
     let out = '';
-    parent.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    parent.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    parent.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const pid = Number((await waitOutput(() => out, /maelstrom-pid (\d+)/, 30_000, `${name}'s pid`))[1]);
     pids.push(pid);
     const url = (await waitOutput(() => out, /maelstrom serve: (http:\/\/\S+) \(API/, 90_000, `${name} to listen`))[1]!;
@@ -210,6 +215,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   return {
     pg,
+    disk,
     storeUrl,
     store,
     simUrl,

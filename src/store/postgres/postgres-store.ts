@@ -111,11 +111,16 @@ export function createPostgresStore(
     } catch (e) {
       throw storeError(e);
     }
+    // A connection cut while checked out (the server restarting) emits an error the pool no longer listens for:
+    // without a listener that would end the process. The query under way fails with it, which is what reports it.
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [lock]);
       const result = await fn(runner(client));
       await client.query('COMMIT');
+      client.off('error', ignore);
       client.release();
       return result;
     } catch (e) {
@@ -124,6 +129,7 @@ export function createPostgresStore(
         () => false,
         () => true,
       );
+      client.off('error', ignore);
       client.release(broken ? (e as Error) : undefined);
       throw storeError(e);
     }
