@@ -65,6 +65,8 @@ export type PostgresStoreConfig = z.input<typeof PostgresStoreConfig>;
 /** Keys of the advisory locks: one serialises writes, one serialises migrations. */
 const WRITE_LOCK = 7_311_001;
 const MIGRATE_LOCK = 7_311_002;
+/** Well under the lease's time to live, and far over any transaction of the store's (a few statements). */
+const IDLE_IN_TRANSACTION_MS = 3_000;
 const TERMINAL = RunState.filter(isTerminalRun);
 
 type Query = (sql: string, args?: readonly SqlValue[]) => Promise<Row[]>;
@@ -206,6 +208,9 @@ export function createPostgresStore(
           max: poolSize,
           connectionTimeoutMillis: 5_000,
           query_timeout: 20_000,
+          // A controller frozen inside a transaction (SIGSTOP, a VM paused) would hold the write lock for as long as
+          // it is frozen, and no standby could take over: the server ends such a session, and its transaction, first.
+          idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
           keepAlive: true,
         });
         // An idle connection that breaks (the server restarted) must not crash the process; the next query reports it.
@@ -499,6 +504,8 @@ export function createPostgresStore(
 const READ_ONLY = new Set(['25006']);
 const FULL = new Set(['53100', '53000', '53200', '54000']);
 const AWAY = /^(08|57P)/;
+/** idle_in_transaction_session_timeout ended the session. */
+const IDLE_ENDED = '25P03';
 const SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 function storeError(e: unknown): MaelstromError {
@@ -513,7 +520,9 @@ function storeError(e: unknown): MaelstromError {
       ? 'the store is full'
       : AWAY.test(code) || SOCKET.has(code) || broken
         ? 'the store does not answer'
-        : undefined;
+        : code === IDLE_ENDED
+          ? 'the store ended a transaction this controller left idle (was it frozen?)'
+          : undefined;
   // Serialisation conflicts may succeed on a second try too.
   const retryable = kind !== undefined || code === '40001' || code === '40P01';
   return new MaelstromError('E_STORE', kind ? `store: ${kind}: ${message}` : `store: ${message}`, {
