@@ -9,7 +9,7 @@ import { registerOperate } from './operate.js';
 import { registerDrainTest } from './drain-test.js';
 import { registerServe } from './serve.js';
 import { registerDemo } from './demo.js';
-import { registerLab } from './lab.js';
+import { registerLab, registerLabController } from './lab.js';
 import { registerToken } from './token.js';
 
 export function buildProgram(): Command {
@@ -27,6 +27,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerDemo(program);
   registerLab(program);
+  registerLabController(program);
   registerToken(program);
   return program;
 }

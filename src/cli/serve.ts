@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
 import { createSimBackend } from '../backends/sim/backend.js';
 import { scaledClock } from '../backends/sim/server.js';
-import type { LeasePolicy } from '../compose/controller.js';
+import type { ControllerOptions, LeasePolicy } from '../compose/controller.js';
 import { createReplica, type Replica } from '../compose/replica.js';
 import { loadOrFail } from '../load/check.js';
 import type { Definitions, Fleet, Scenario } from '../model/definitions.js';
@@ -57,6 +57,8 @@ export async function startServing(options: {
   /** The URL other controllers and clients reach this one's API at; by default the one it listens on. */
   readonly advertise?: string;
   readonly unfenced?: boolean;
+  /** Engine tuning (the lab's controllers poll faster than a fleet's). */
+  readonly engine?: ControllerOptions['engine'];
 }): Promise<Serving> {
   const { definitions, backend, store } = options;
   await backend.init();
@@ -69,6 +71,7 @@ export async function startServing(options: {
     ...(options.lease ? { lease: options.lease } : {}),
     ...(options.datacenter !== undefined ? { datacenter: options.datacenter } : {}),
     ...(options.unfenced ? { unfenced: true } : {}),
+    ...(options.engine ? { engine: options.engine } : {}),
   });
   let api: ReturnType<typeof createServerApp> | undefined;
   let server: RunningServer;
