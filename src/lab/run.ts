@@ -119,6 +119,8 @@ function aborted(signal: AbortSignal | undefined): Promise<never> {
   });
 }
 
+const WARM_TIMEOUT_MS = 45_000;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** What the lab drives its plans through: a controller in process, or replicated controller processes. */
@@ -289,9 +291,11 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
         await sleep(1000);
       }
     })();
-    const warmBy = Date.now() + 20_000;
+    // Generous: on a busy machine the load generator and Prometheus take a while to reach the steady rate.
+    const warmBy = Date.now() + WARM_TIMEOUT_MS;
     while (!warm) {
-      if (Date.now() > warmBy) throw new MaelstromError('E_TIMEOUT', 'Prometheus did not see the load within 20 s');
+      if (Date.now() > warmBy)
+        throw new MaelstromError('E_TIMEOUT', `Prometheus did not see the load within ${WARM_TIMEOUT_MS / 1000} s`);
       await guard(sleep(200));
     }
     const plans = [...s.definitions.plans.values()];
