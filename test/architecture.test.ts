@@ -295,9 +295,20 @@ const rules: readonly Rule[] = [
     forbids: (t) => !['model', 'expr'].includes(layerOf(t)),
   },
   {
+    name: 'src/link imports only src/model',
+    appliesTo: (f) => layerOf(f) === 'link',
+    forbids: (t) => !['model', 'link'].includes(layerOf(t)),
+  },
+  {
     name: 'src/stages never imports src/engine',
     appliesTo: (f) => layerOf(f) === 'stages',
     forbids: (t) => layerOf(t) === 'engine',
+  },
+  {
+    name: 'src/alerts and src/notify talk to the engine through its Controller interface: no server, cli, sim, backend or concrete store',
+    appliesTo: (f) => ['alerts', 'notify'].includes(layerOf(f)),
+    forbids: (t) =>
+      ['server', 'cli', 'compose', 'sim', 'backends', 'stages', 'plan'].includes(layerOf(t)) || isConcreteStore(t),
   },
   {
     name: 'src/report reads plain data: it never imports drill, backends, store or stages',

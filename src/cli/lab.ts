@@ -1,6 +1,6 @@
 /**
- * `maelstrom lab [--datacenters N] [--rps R] [--controllers C] [--duration D] [--report FILE]`: a real lab on
- * loopback (HAProxy, one service process per datacenter, Prometheus, a steady load), where the engine drains and
+ * `maelstrom lab [--datacenters N] [--rps R] [--controllers C] [--duration D] [--report FILE] [--link]`: a real lab
+ * on loopback (HAProxy, one service process per datacenter, Prometheus, a steady load), where the engine drains and
  * restores the first datacenter; prints the report (and writes it with --report). Ctrl-C stops everything the lab
  * started. With `--controllers 2` or more, the controllers are processes on a PostgreSQL store of the lab's own
  * (`maelstrom lab-controller`, a hidden command), and the leading one is killed with SIGKILL mid-drain.
@@ -20,6 +20,7 @@ interface LabOptions {
   readonly settle: string;
   readonly report?: string;
   readonly quiet?: boolean;
+  readonly link?: boolean;
 }
 
 function wholeNumber(text: string, what: string, min: number): number {
@@ -46,6 +47,7 @@ export function registerLab(program: Command): void {
     .option('--settle <d>', 'observation window after each traffic step', '1s')
     .option('--report <file>', 'also write the report JSON to this file')
     .option('-q, --quiet', 'print only the report')
+    .option('--link', 'also replicate a stream between two datacenters across an emulated lossy long-haul link')
     .action(async (opts: LabOptions) => {
       const datacenters = wholeNumber(opts.datacenters, '--datacenters', 2);
       const rps = wholeNumber(opts.rps, '--rps', 1);
@@ -82,15 +84,15 @@ export function registerLab(program: Command): void {
               }
             : {}),
           signal: abort.signal,
+          link: opts.link === true,
           log: opts.quiet ? undefined : (m) => process.stderr.write(`lab: ${m}\n`),
         });
         const json = `${JSON.stringify(report, null, 2)}\n`;
         if (opts.report) await writeFile(opts.report, json);
         process.stdout.write(json);
         if (report.outcome !== 'succeeded') {
-          process.stderr.write(
-            `maelstrom lab: ${report.failedRequests} failed request(s); plans: ${report.plans.map((p) => `${p.name} ${p.outcome}`).join(', ')}\n`,
-          );
+          const plans = report.plans.map((p) => `${p.name} ${p.outcome}`).join(', ');
+          process.stderr.write(`maelstrom lab: ${report.failedRequests} failed request(s); plans: ${plans}\n`);
           process.exitCode = 3;
         }
       } finally {

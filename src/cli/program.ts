@@ -11,6 +11,7 @@ import { registerServe } from './serve.js';
 import { registerDemo } from './demo.js';
 import { registerLab, registerLabController } from './lab.js';
 import { registerToken } from './token.js';
+import { registerLink } from './link.js';
 
 export function buildProgram(): Command {
   const program = new Command('maelstrom')
@@ -29,5 +30,6 @@ export function buildProgram(): Command {
   registerLab(program);
   registerLabController(program);
   registerToken(program);
+  registerLink(program);
   return program;
 }

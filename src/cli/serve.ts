@@ -1,8 +1,9 @@
 /**
  * `maelstrom serve -f PATH… [--store sqlite:FILE | postgres://…]
- * [--backend sim | sim+http://HOST:PORT | haproxy:MAPPING.yaml] [--prometheus URL] [--port P]
+ * [--backend sim | sim+http://HOST:PORT | haproxy:MAPPING.yaml] [--prometheus URL] [--port P] [--public-url URL]
  * [--datacenter DC] [--advertise URL]`: the controller as a server: the HTTP API, live events, the dashboard and
- * /metrics. The in-process simulator runs in wall-clock time scaled by --speed.
+ * /metrics, Alertmanager's alerts in and the notifiers' messages out (their links on --public-url). The in-process
+ * simulator runs in wall-clock time scaled by --speed.
  *
  * Several `serve` on one PostgreSQL store: one leads, the others stand by, serving reads and refusing writes with
  * E_NOT_LEADER naming the leader; a standby takes over within seconds when the leader stops, and a leader that loses
@@ -14,6 +15,7 @@ import type { Backend } from '../backends/backend.js';
 import { createSimBackend } from '../backends/sim/backend.js';
 import { scaledClock } from '../backends/sim/server.js';
 import type { ControllerOptions, LeasePolicy } from '../compose/controller.js';
+import { createPeopleLoop, type PeopleLoop } from '../compose/loop.js';
 import { createReplica, type Replica } from '../compose/replica.js';
 import { loadOrFail } from '../load/check.js';
 import type { Definitions, Fleet, Scenario } from '../model/definitions.js';
@@ -30,6 +32,10 @@ export interface Serving {
   readonly server: RunningServer;
   /** The controller process: leading or standing by (`replica.onStatus` tells of every change). */
   readonly replica: Replica;
+  /** The alert intake and the notifiers. */
+  readonly loop: PeopleLoop;
+  /** Where the dashboard's links point: --public-url, else the address served. */
+  readonly publicUrl: string;
   close(): Promise<void>;
 }
 
@@ -59,6 +65,10 @@ export async function startServing(options: {
   readonly unfenced?: boolean;
   /** Engine tuning (the lab's controllers poll faster than a fleet's). */
   readonly engine?: ControllerOptions['engine'];
+  /** The dashboard's address as people reach it, for the notifiers' links; by default the address served. */
+  readonly publicUrl?: string;
+  /** Where notifiers read their URL and secret variables; by default the process's environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }): Promise<Serving> {
   const { definitions, backend, store } = options;
   await backend.init();
@@ -74,8 +84,31 @@ export async function startServing(options: {
     ...(options.engine ? { engine: options.engine } : {}),
   });
   let api: ReturnType<typeof createServerApp> | undefined;
+  let loop: PeopleLoop | undefined;
   let server: RunningServer;
+  let publicUrl = options.publicUrl?.replace(/\/+$/, '') ?? '';
   try {
+    // Before the replica starts, so that the runs it resumes are followed from their first event. The notifiers
+    // follow only what this replica does while it leads: a standby relays others' events, which their leader tells.
+    loop = await createPeopleLoop({
+      definitions,
+      controller: {
+        proposeRun: (plan, request, actor) => replica.proposeRun(plan, request, actor),
+        recordAlerts: (runId, alerts) => replica.recordAlerts(runId, alerts),
+        listRuns: (o) => replica.listRuns(o),
+        getRun: (runId) => replica.getRun(runId),
+        subscribe: (listener) =>
+          replica.subscribe((e) => {
+            if (replica.isLeader()) listener(e);
+          }),
+      },
+      store,
+      clock: backend.clock,
+      publicUrl: () => publicUrl,
+      ...(options.env ? { env: options.env } : {}),
+      log: options.warn ?? (() => undefined),
+    });
+    for (const w of loop.warnings) options.warn?.(w);
     replica.start();
     await replica.ready();
     api = createServerApp({
@@ -89,27 +122,35 @@ export async function startServing(options: {
       ...(isSeriesSource(backend) ? { series: backend } : {}),
       webRoot: join(packageRoot(), 'web', 'dist'),
       ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+      alerts: loop.alerts,
+      notifications: loop.notifications,
     });
     server = await listen(api.app, {
       port: options.port,
       ...(options.host !== undefined ? { host: options.host } : {}),
     });
     replica.setUrl(options.advertise ?? server.url);
+    if (!publicUrl) publicUrl = server.url;
   } catch (e) {
     // Nothing is served: give the lease up at once rather than leave a standby waiting for it to run out.
     api?.close();
+    await loop?.close();
     await replica.close();
     throw e;
   }
   const app = api;
+  const people = loop;
   let closing: Promise<void> | undefined;
   return {
     server,
     replica,
+    loop: people,
+    publicUrl,
     close: () =>
       (closing ??= (async () => {
         app.close();
         await server.close();
+        await people.close();
         await replica.close();
         await backend.close().catch(() => undefined);
         await store.close();
@@ -127,6 +168,25 @@ export function parsePort(text: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new MaelstromError('E_BAD_REQUEST', `--port must be a whole number from 0 to 65535, got "${text}"`);
   return port;
+}
+
+/** `--public-url`: an http(s) URL, kept without a trailing slash. */
+export function parsePublicUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `--public-url must be an http(s) URL such as https://maelstrom.example.com, got "${text}"`,
+    );
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash)
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `--public-url must be an http(s) URL without a query or fragment, got "${text}"`,
+    );
+  return url.toString().replace(/\/+$/, '');
 }
 
 /** Resolves on SIGINT or SIGTERM. */
@@ -154,6 +214,7 @@ interface ServeOptions {
   readonly cors?: string[];
   readonly datacenter?: string;
   readonly advertise?: string;
+  readonly publicUrl?: string;
 }
 
 /** The fleet a server carries: the scenario's, else the first plan's, else the only one defined. */
@@ -200,8 +261,13 @@ export function registerServe(program: Command): void {
       'the datacenter this controller runs in: before a plan drains it, the lease goes to a standby elsewhere',
     )
     .option('--advertise <url>', 'the URL other controllers name for this one (default: the address it listens on)')
+    .option(
+      '--public-url <url>',
+      "the dashboard's address as people reach it, for the links in notifications (default: the address served)",
+    )
     .action(async (opts: ServeOptions) => {
       const port = parsePort(opts.port);
+      const publicUrl = opts.publicUrl !== undefined ? parsePublicUrl(opts.publicUrl) : undefined;
       const speed = Number(opts.speed);
       if (!Number.isFinite(speed) || speed <= 0)
         throw new MaelstromError('E_BAD_REQUEST', `--speed must be a positive number, got "${opts.speed}"`);
@@ -224,6 +290,7 @@ export function registerServe(program: Command): void {
         port,
         host: opts.host,
         ...(opts.cors ? { corsOrigins: opts.cors } : {}),
+        ...(publicUrl !== undefined ? { publicUrl } : {}),
         ...(opts.datacenter !== undefined ? { datacenter: opts.datacenter } : {}),
         ...(opts.advertise !== undefined ? { advertise: opts.advertise } : {}),
         ...(unfenced ? { unfenced } : {}),
@@ -254,6 +321,11 @@ export function registerServe(program: Command): void {
           `create a token with \`maelstrom token create --role operator` +
           `${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`,
       );
+      if (definitions.triggers.size > 0)
+        process.stdout.write(
+          `maelstrom serve: Alertmanager delivers to ${serving.server.url}/api/v1/alerts ` +
+            `(webhook_configs, with a token of --role alerts); links in notifications open ${serving.publicUrl}\n`,
+        );
       await signalled;
       await serving.close();
       say('stopped');

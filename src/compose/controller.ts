@@ -554,6 +554,8 @@ export function controllerOnLease(first: HeldLease, options: ControllerOptions):
     preview: (plan) => reading().preview(plan),
     getRun: (id) => reading().getRun(id),
     listRuns: (o) => reading().listRuns(o),
+    proposeRun: (plan, request, actor) => driving().proposeRun(plan, request, actor),
+    recordAlerts: (runId, alerts) => driving().recordAlerts(runId, alerts),
     command: (runId, cmd, actor) => driving().command(runId, cmd, actor),
     halt: (actor, reason) => driving().halt(actor, reason),
     subscribe: (listener) => {

@@ -429,6 +429,8 @@ export function createReplica(options: ReplicaOptions): Replica {
     preview: (plan) => reading().preview(plan),
     getRun: (runId) => reading().getRun(runId),
     listRuns: (o) => reading().listRuns(o),
+    proposeRun: (plan, request, actor) => leading().proposeRun(plan, request, actor),
+    recordAlerts: (runId, alerts) => leading().recordAlerts(runId, alerts),
     command: (runId: string, cmd: OperatorCommand, actor: Actor) => leading().command(runId, cmd, actor),
     halt: (actor, reason) => leading().halt(actor, reason),
     subscribe: (listener) => {

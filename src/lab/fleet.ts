@@ -82,7 +82,9 @@ export function labDefinitions(options: LabFleetOptions): Definitions {
       ],
       pre: [
         {
-          expr: 'params.direction == "restore" || headroom(params.service, others(params.datacenter)) >= load(params.service, params.datacenter)',
+          expr:
+            'params.direction == "restore" || ' +
+            'headroom(params.service, others(params.datacenter)) >= load(params.service, params.datacenter)',
           message: "the other datacenters cannot absorb this service's load",
         },
       ],
@@ -127,6 +129,8 @@ export function labDefinitions(options: LabFleetOptions): Definitions {
     runbooks: new Map(runbooks.map((r) => [r.metadata.name, r])),
     plans: new Map(plans.map((p) => [p.metadata.name, p])),
     scenarios: new Map(),
+    triggers: new Map(),
+    notifiers: new Map(),
     locate: () => undefined,
   };
 }

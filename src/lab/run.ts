@@ -15,6 +15,7 @@ import { LAB_SERVICE } from './fleet.js';
 import { startLoad, type LoadGenerator, type LoadResult } from './load.js';
 import { startLabControllers } from './controllers.js';
 import { createLabSession, labBackend, type LabSession } from './session.js';
+import { startReplicationStream, type ReplicationReport, type ReplicationStream } from './replication.js';
 
 export interface LabRunOptions {
   readonly datacenters: number;
@@ -30,6 +31,8 @@ export interface LabRunOptions {
   readonly controllers?: { readonly count: number; readonly command: readonly string[] };
   readonly log?: (message: string) => void;
   readonly signal?: AbortSignal;
+  /** Replicate a stream from the drained datacenter to the next across an emulated long-haul link (--link). */
+  readonly link?: boolean;
 }
 
 /** A leader killed mid-drain, and how long the standbys took to lead and to resume the run. */
@@ -109,6 +112,8 @@ export interface LabReport {
   /** With --controllers N > 1: the controllers and the leader killed mid-drain. */
   readonly controllers?: { readonly count: number; readonly kills: readonly LabKill[] };
   readonly issues: readonly { readonly at: number; readonly message: string }[];
+  /** With --link: the replication stream across the emulated link during the drain and restore. */
+  readonly replication?: ReplicationReport;
 }
 
 function aborted(signal: AbortSignal | undefined): Promise<never> {
@@ -150,7 +155,7 @@ function inProcess(session: LabSession): LabDriver {
  * still to move, the leader is killed with SIGKILL, and the kill records how long a standby took to lead and to
  * resume the run. The lab keeps its own HAProxy backend, reading only, for its utilisation samples.
  */
-async function replicated(
+async function replicatedControllers(
   env: LabEnvironment,
   options: LabRunOptions & { readonly controllers: NonNullable<LabRunOptions['controllers']> },
   log: (message: string) => void,
@@ -253,12 +258,13 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   let sampling = true;
   let sampler: Promise<void> | undefined;
   let t0 = Date.now();
+  let replication: ReplicationStream | undefined;
   try {
     env = await guard(startLab({ datacenters: options.datacenters, rps: options.rps, log }));
     const { controllers } = options;
     const starting =
       controllers !== undefined && controllers.count > 1
-        ? replicated(env, { ...options, controllers }, log, () => t0)
+        ? replicatedControllers(env, { ...options, controllers }, log, () => t0)
         : undefined;
     // Interrupted while the controllers start, they are stopped as soon as they have.
     starting?.catch(() => undefined);
@@ -315,6 +321,11 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
         return undefined;
       }
     };
+    if (options.link) {
+      const [from, to] = [drainPlan.spec.datacenter, env.datacenters.find((d) => d !== drainPlan.spec.datacenter)!];
+      replication = await guard(startReplicationStream({ from, to }));
+      log(`replicating ${from} → ${to} across an emulated link (25 ms one way, 1 % loss)`);
+    }
     const drained = await runPlan(drainPlan.metadata.name);
     if (drained?.state === 'succeeded') {
       log(`${drainPlan.spec.datacenter} drained; restoring in ${options.drainedSeconds} s`);
@@ -325,9 +336,11 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     await guard(sleep(1000));
     const result = await load.stop();
     load = undefined;
+    const replicated = await replication?.stop();
+    replication = undefined;
     sampling = false;
     await sampler;
-    return buildReport({
+    const report = buildReport({
       datacenters: env.datacenters,
       views,
       events: await s.events(),
@@ -341,7 +354,9 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       planOf: (n) => s.definitions.plans.get(n)!.spec,
       ...(s.kills ? { controllers: { count: controllers!.count, kills: s.kills } } : {}),
     });
+    return replicated ? { ...report, replication: replicated } : report;
   } finally {
+    await replication?.stop().catch(() => undefined);
     sampling = false;
     await load?.stop().catch(() => undefined);
     await sampler?.catch(() => undefined);

@@ -98,11 +98,10 @@ export const trafficShift: StageFn = async (ctx) => {
     );
 
   let state = resumable(ctx.state, shift) ? ctx.state : await begin(shift);
-  if (state === undefined)
-    return {
-      outcome: 'success',
-      detail: `${shift.service} already ${shift.direction === 'drain' ? 'drained from' : 'at its baseline in'} ${shift.datacenter} (${layer})`,
-    };
+  if (state === undefined) {
+    const where = shift.direction === 'drain' ? 'drained from' : 'at its baseline in';
+    return { outcome: 'success', detail: `${shift.service} already ${where} ${shift.datacenter} (${layer})` };
+  }
   let lastHold = '';
 
   for (;;) {
@@ -118,11 +117,13 @@ export const trafficShift: StageFn = async (ctx) => {
       await sleepWithin(ctx, state.waitUntil - ctx.clock.now(), ctx.deadline);
       if (state.waitUntil > ctx.clock.now()) return timedOut(state);
     }
-    if (done)
+    if (done) {
+      const did = shift.direction === 'drain' ? 'drained' : 'restored';
       return {
         outcome: 'success',
-        detail: `${shift.direction === 'drain' ? 'drained' : 'restored'} ${shift.service} in ${shift.datacenter} (${layer}) in ${state.steps} steps`,
+        detail: `${did} ${shift.service} in ${shift.datacenter} (${layer}) in ${state.steps} steps`,
       };
+    }
     if (ctx.deadline !== undefined && ctx.clock.now() >= ctx.deadline) return timedOut(state);
 
     const world = await read(shift, state);
