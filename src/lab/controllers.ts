@@ -174,11 +174,10 @@ export async function startLabControllers(options: LabControllersOptions): Promi
       );
       const leading = answers.filter((a) => a.health?.state === 'leading');
       if (leading.length === 1) return leading[0] as { controller: LabController; health: Health };
-      if (Date.now() > deadline)
-        throw new MaelstromError(
-          'E_TIMEOUT',
-          `no single leading controller after ${timeoutMs} ms: ${answers.map((a) => `${a.controller.name} ${a.health?.state ?? 'silent'}`).join(', ')}`,
-        );
+      if (Date.now() > deadline) {
+        const states = answers.map((a) => `${a.controller.name} ${a.health?.state ?? 'silent'}`).join(', ');
+        throw new MaelstromError('E_TIMEOUT', `no single leading controller after ${timeoutMs} ms: ${states}`);
+      }
       await sleep(100);
     }
   };
