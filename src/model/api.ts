@@ -202,11 +202,17 @@ export type RunList = z.infer<typeof RunList>;
 
 export const StartRunBody = z.strictObject({
   plan: PlanName,
-  emergency: z.string().trim().min(1, 'an emergency start needs its reason').max(2000).optional().meta({
-    description:
-      "Start a drain of the leading controller's own datacenter here, without handing the lease to a standby elsewhere; " +
-      'the reason is recorded in the audit log and the journal',
-  }),
+  emergency: z
+    .string()
+    .trim()
+    .min(1, 'an emergency start needs its reason')
+    .max(2000)
+    .optional()
+    .meta({
+      description:
+        "Start a drain of the leading controller's own datacenter here, without handing the lease to a standby elsewhere; " +
+        'the reason is recorded in the audit log and the journal',
+    }),
 });
 export type StartRunBody = z.infer<typeof StartRunBody>;
 export const StartedRun = z.strictObject({ id: z.string() });
