@@ -34,6 +34,17 @@ export interface ActionOrigin {
 
 export interface ActOptions extends CallOptions {
   readonly origin?: ActionOrigin;
+  /**
+   * The lease epoch of the controller sending the action. A backend that can keep it refuses an action carrying a
+   * smaller epoch than one it already accepted (E_FENCED): a controller that lost its lease sends nothing more. The
+   * simulator keeps it; an action without one counts as epoch 0.
+   */
+  readonly epoch?: number;
+  /**
+   * Resolves when the sender still holds its lease at `epoch`, throws E_FENCED otherwise (it asks the store). A
+   * backend that cannot keep an epoch itself (HAProxy) calls it before each command it sends.
+   */
+  readonly checkLease?: (signal?: AbortSignal) => Promise<void>;
 }
 
 /**

@@ -9,7 +9,7 @@ import { registerOperate } from './operate.js';
 import { registerDrainTest } from './drain-test.js';
 import { registerServe } from './serve.js';
 import { registerDemo } from './demo.js';
-import { registerLab } from './lab.js';
+import { registerLab, registerLabController } from './lab.js';
 import { registerToken } from './token.js';
 import { registerWorker } from './worker.js';
 import { registerSchedule } from './schedule.js';
@@ -33,6 +33,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerDemo(program);
   registerLab(program);
+  registerLabController(program);
   registerToken(program);
   registerWorker(program);
   registerSchedule(program);

@@ -6,7 +6,7 @@
 import pc from 'picocolors';
 import type { RunView, TaskView } from '../engine/controller.js';
 import { formatDuration } from '../model/duration.js';
-import type { EngineEvent } from '../model/events.js';
+import { controllerText, type EngineEvent } from '../model/events.js';
 import { isDoneTask, isTerminalTask, type TaskState } from '../model/states.js';
 
 /** What the live view remembers from the event stream beyond the run view. */
@@ -137,5 +137,7 @@ export function plainLine(e: EngineEvent): string | undefined {
       return `${at} alert (${e.severity}): ${e.message}`;
     case 'operator':
       return `${at} operator ${e.actor}: ${e.action}${e.target ? ` ${e.target}` : ''}${e.reason ? ` (${e.reason})` : ''}`;
+    case 'controller':
+      return `${at} controller ${e.controller}: ${controllerText(e)}`;
   }
 }

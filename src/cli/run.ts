@@ -33,6 +33,8 @@ interface RunOptions {
   readonly as?: string;
   readonly plain?: boolean;
   readonly limit?: string;
+  readonly datacenter?: string;
+  readonly emergency?: string;
 }
 
 async function makeBackend(opts: RunOptions, definitions: Definitions, planName: string): Promise<Backend> {
@@ -109,7 +111,11 @@ export function registerRun(program: Command): void {
       '--limit <duration>',
       'with --backend sim: give up after this much simulated time (default: the scenario, or 48h)',
     )
+    .option('--datacenter <dc>', 'the datacenter this controller runs in: a drain of it is refused unless --emergency')
+    .option('--emergency <reason>', 'start a drain of --datacenter from here anyway; the reason is recorded')
     .action(async (planName: string, opts: RunOptions) => {
+      if (opts.emergency !== undefined && opts.emergency.trim() === '')
+        throw new MaelstromError('E_BAD_REQUEST', '--emergency needs a reason (it is recorded for the postmortem)');
       const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
       const backend = await makeBackend(opts, definitions, planName);
       const store = await openStore(opts.store);
@@ -125,6 +131,17 @@ export function registerRun(program: Command): void {
           backend,
           store,
           clock,
+          ...(opts.datacenter !== undefined ? { datacenter: opts.datacenter } : {}),
+          lease: {
+            // A holder that stopped renewing (killed, frozen) is waited out rather than refused.
+            onWaitForStale: (holder, expiresAt) => {
+              const secs = Math.max(0, Math.ceil((expiresAt - Date.now()) / 1000));
+              out(
+                `waiting for the lease of ${holder}, which stopped renewing: it runs out in about ${secs} s ` +
+                  `(${new Date(expiresAt).toISOString()})`,
+              );
+            },
+          },
           // The event stream already says what the engine logs; its log is for debugging.
           logger: {
             info: () => undefined,
@@ -162,7 +179,11 @@ export function registerRun(program: Command): void {
         } else {
           let view;
           try {
-            view = await controller.startRun(planName, actorOf(opts.as));
+            view = await controller.startRun(
+              planName,
+              actorOf(opts.as),
+              opts.emergency !== undefined ? { emergency: opts.emergency } : {},
+            );
           } catch (e) {
             // Refused (a pre-flight check, a conflicting run…): the plan's name, the code and the reason, on one line.
             const err = toMaelstromError(e);

@@ -23,8 +23,15 @@ export interface ProposalRequest {
  * startRun, command and halt each record the action in the audit log once, with who acted (and their role) and its
  * outcome (`ok`, `refused` for an actor without the role, `failed` with the error code), whether it succeeds or not.
  */
-/** How a run is started. */
+/** How a run is started, beyond its plan. */
 export interface StartOptions {
+  /** The run's id, chosen by the caller (a start handed to another controller names its run in advance). */
+  readonly id?: string;
+  /**
+   * A drain of the leading controller's own datacenter started here as an emergency, with the reason, instead of
+   * the lease going to a standby elsewhere first; recorded in the audit log and the journal.
+   */
+  readonly emergency?: string;
   /**
    * The drain test starting it (the schedule runner's runs). A run without one is an operator's, an incident as the
    * schedules see it: it takes over a datacenter from a drain test acting there rather than be refused.

@@ -58,6 +58,11 @@ export interface CreateEngineOptions {
   readonly logger?: Logger;
   readonly pacer?: Pacer;
   readonly engine?: Partial<EngineOptions>;
+  /**
+   * Asked before a run is created, after the plan passed its checks: may refuse the start by throwing (the
+   * composition root refuses a drain of the controller's own datacenter here unless it is an emergency).
+   */
+  readonly beforeStart?: (compiled: CompiledPlan, options: StartOptions) => void | Promise<void>;
 }
 
 export interface Engine extends Controller {
@@ -180,17 +185,18 @@ export function createEngine(options: CreateEngineOptions): Engine {
   const startRunNow = async (
     planName: string,
     actor: Actor,
-    options: StartOptions,
+    startOptions: StartOptions,
   ): Promise<{ view: RunView; handedOver: string[] }> => {
     const compiled = compile(definitions, planName);
     checkPreflight(compiled);
     checkSupport(compiled, backend, stageActions);
+    await options.beforeStart?.(compiled, startOptions);
     const conflicts = await conflictsOf(store, compiled);
     // Incidents beat tests: an operator's run takes the datacenter over from drain tests acting there.
-    const takeOver = options.origin === undefined && conflicts.every((c) => c.run.origin !== undefined);
+    const takeOver = startOptions.origin === undefined && conflicts.every((c) => c.run.origin !== undefined);
     const refused = takeOver ? undefined : (conflicts.find((c) => c.run.origin === undefined) ?? conflicts[0]);
     if (refused) throw conflictError(refused, compiled);
-    const id = newId();
+    const id = startOptions.id ?? newId();
     const handedOver: string[] = [];
     for (const { run: test } of conflicts) {
       const rt = await runtimeOf(test.id);
@@ -211,7 +217,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
       compiled,
       createdAt: time,
       actor: actor.name,
-      ...(options.origin ? { origin: options.origin } : {}),
+      ...(startOptions.origin ? { origin: startOptions.origin } : {}),
     };
     const tasks: TaskRecord[] = compiled.tasks.map((t) => ({
       runId: id,
@@ -221,7 +227,15 @@ export function createEngine(options: CreateEngineOptions): Engine {
       attempt: 1,
     }));
     const saved = await store.createRun(run, tasks, [
-      { type: 'operator', time, runId: id, action: 'start', actor: actor.name, target: planName },
+      {
+        type: 'operator',
+        time,
+        runId: id,
+        action: 'start',
+        actor: actor.name,
+        target: planName,
+        ...(startOptions.emergency !== undefined ? { reason: `emergency: ${startOptions.emergency}` } : {}),
+      },
       { type: 'run.state', time, runId: id, plan: planName, state: 'pending' },
     ]);
     deps.publish(saved);
@@ -343,6 +357,13 @@ export function createEngine(options: CreateEngineOptions): Engine {
     try {
       if (!r.body) throw new MaelstromError('E_BAD_REQUEST', `request ${r.id} is not a command this controller knows`);
       if (r.body.kind === 'halt') await halt(r.actor, r.body.reason, r.id);
+      else if (r.body.kind === 'start')
+        await start(
+          r.body.plan,
+          r.actor,
+          { id: r.body.runId, ...(r.body.emergency !== undefined ? { emergency: r.body.emergency } : {}) },
+          r.id,
+        );
       else await command(r.body.runId, r.body.command, r.actor, r.id);
       return { at: clock.now(), outcome: 'ok' };
     } catch (e) {
@@ -368,21 +389,26 @@ export function createEngine(options: CreateEngineOptions): Engine {
   };
   let polls: Promise<number> = Promise.resolve(0);
 
+  function start(plan: string, actor: Actor, startOptions: StartOptions = {}, requestId?: number): Promise<RunView> {
+    // One start at a time, so two starts cannot both pass the conflict check.
+    return oneAtATime(() =>
+      audited(
+        {
+          actor,
+          action: 'start',
+          target: plan,
+          request: { plan, ...startOptions },
+          ...(startOptions.emergency !== undefined ? { reason: `emergency: ${startOptions.emergency}` } : {}),
+          ...(requestId !== undefined ? { requestId } : {}),
+        },
+        () => startRunNow(plan, actor, startOptions),
+        (v) => ({ run: v.view.id, ...(v.handedOver.length > 0 ? { handedOver: v.handedOver } : {}) }),
+      ),
+    ).then((v) => v.view);
+  }
+
   const engine: Engine = {
-    startRun: (plan, actor, options = {}) =>
-      // One start at a time, so two starts cannot both pass the conflict check.
-      oneAtATime(() =>
-        audited(
-          {
-            actor,
-            action: 'start',
-            target: plan,
-            request: { plan, ...(options.origin ? { origin: options.origin } : {}) },
-          },
-          () => startRunNow(plan, actor, options),
-          (v) => ({ run: v.view.id, ...(v.handedOver.length > 0 ? { handedOver: v.handedOver } : {}) }),
-        ),
-      ).then((v) => v.view),
+    startRun: (plan, actor, startOptions) => start(plan, actor, startOptions),
     proposeRun: (plan, request, actor) =>
       oneAtATime(() =>
         audited(

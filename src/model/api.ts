@@ -221,7 +221,20 @@ export type RunList = z.infer<typeof RunList>;
 
 // ----------------------------------------------------------------------------------- other requests
 
-export const StartRunBody = z.strictObject({ plan: PlanName });
+export const StartRunBody = z.strictObject({
+  plan: PlanName,
+  emergency: z
+    .string()
+    .trim()
+    .min(1, 'an emergency start needs its reason')
+    .max(2000)
+    .optional()
+    .meta({
+      description:
+        "Start a drain of the leading controller's own datacenter here, without handing the lease to a standby elsewhere; " +
+        'the reason is recorded in the audit log and the journal',
+    }),
+});
 export type StartRunBody = z.infer<typeof StartRunBody>;
 export const StartedRun = z.strictObject({ id: z.string() });
 export type StartedRun = z.infer<typeof StartedRun>;
@@ -250,7 +263,35 @@ export type Diagnostic = z.infer<typeof Diagnostic>;
 export const Validation = z.strictObject({ ok: z.boolean(), diagnostics: z.array(Diagnostic) });
 export type Validation = z.infer<typeof Validation>;
 
-export const Health = z.strictObject({ ok: z.literal(true) });
+/** A controller on the store, as the health answer names the leader. */
+export const ControllerInfo = z.strictObject({
+  /** `host/pid/nonce`. */
+  controller: z.string(),
+  datacenter: z.string().optional(),
+  /** Where its API answers, as it announced it. */
+  url: z.string().optional(),
+});
+export type ControllerInfo = z.infer<typeof ControllerInfo>;
+
+export const Health = z.strictObject({
+  /** False while the store fails (the runs are held); a standby is ok. */
+  ok: z.boolean(),
+  /** Whether this controller leads (holds the store's lease and drives the runs). */
+  leader: z.boolean(),
+  /** This controller, `host/pid/nonce`. */
+  controller: z.string(),
+  /** The lease epoch this controller leads under, or the current leader's as last seen; null when none is known. */
+  epoch: z.number().int().nullable(),
+  state: z.enum(['leading', 'standby', 'held', 'starting']).meta({
+    description: 'leading; standing by; held (leading, but the store fails, so the runs wait); starting',
+  }),
+  datacenter: z.string().optional(),
+  /** The leader, when another controller leads and is known. */
+  leaderInfo: ControllerInfo.optional(),
+  /** The store's last error, while it fails. */
+  storeError: z.string().optional(),
+});
+export type Health = z.infer<typeof Health>;
 
 // ------------------------------------------------------------------------------------------ alerts in
 

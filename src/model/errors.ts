@@ -36,6 +36,10 @@ export const ErrorCode = [
   'E_TIMEOUT',
   'E_ABORTED',
   'E_STORE',
+  // several controllers on one store
+  'E_FENCED',
+  'E_NOT_LEADER',
+  'E_NO_STANDBY',
   'E_INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ErrorCode)[number];
@@ -76,6 +80,12 @@ export const errorMapping: Record<ErrorCode, ErrorMapping> = {
   E_TIMEOUT: { http: 504, exit: 6 },
   E_ABORTED: { http: 409, exit: 7 },
   E_STORE: { http: 500, exit: 8 },
+  // A controller whose lease went to another: what it tried was refused, and it stands by.
+  E_FENCED: { http: 409, exit: 9 },
+  // A standby's answer to a write: the leader (named in the message and details) takes it.
+  E_NOT_LEADER: { http: 421, exit: 9 },
+  // A drain of the leader's own datacenter with no healthy standby elsewhere to hand the lease to.
+  E_NO_STANDBY: { http: 409, exit: 3 },
   E_INTERNAL: { http: 500, exit: 70 },
 };
 

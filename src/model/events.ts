@@ -10,7 +10,20 @@ interface EventBase {
   /** Time of the event on the run's clock, ms since the epoch. */
   readonly time: number;
   readonly runId?: string;
+  /**
+   * The lease epoch of the controller that committed the event (see the store's fencing): along the journal it never
+   * decreases. Absent on events committed before epochs existed, and on events not yet stored.
+   */
+  readonly epoch?: number;
 }
+
+/**
+ * What happened to a controller on a shared store: it began leading (`leading`, with its epoch), stood by, handed
+ * the lease to a standby in another datacenter (`handover`), held its runs because the store failed (`held`, with
+ * the error and the runs held) and resumed them (`resumed`), or started a drain of its own datacenter as an
+ * emergency (`override`, with the reason).
+ */
+export type ControllerChange = 'leading' | 'standby' | 'handover' | 'held' | 'resumed' | 'override';
 
 /** An operator action as the journal records it (see states.ts). */
 export type OperatorActionKind = OperatorAction;
@@ -83,6 +96,39 @@ export type EngineEvent =
       readonly actor: string;
       readonly reason?: string;
       readonly target?: string;
+    })
+  | (EventBase & {
+      readonly type: 'controller';
+      readonly change: ControllerChange;
+      /** The controller, `host/pid/nonce`. */
+      readonly controller: string;
+      readonly datacenter?: string;
+      /** For `handover`: the standby the lease went to. */
+      readonly to?: string;
+      /** Runs held (`held`) or resumed (`resumed`). */
+      readonly runs?: readonly string[];
+      /** The store's error (`held`), or an override's reason. */
+      readonly detail?: string;
     });
 
 export type EngineEventType = EngineEvent['type'];
+
+/** A controller event in words: `held 2 run(s): store: connection refused`, `handed the lease to …`. */
+export function controllerText(e: Extract<EngineEvent, { type: 'controller' }>): string {
+  const runs = e.runs?.length ? ` ${e.runs.length} run(s)` : '';
+  const detail = e.detail ? `: ${e.detail}` : '';
+  switch (e.change) {
+    case 'leading':
+      return `leading${e.epoch !== undefined ? ` (epoch ${e.epoch})` : ''}`;
+    case 'standby':
+      return `standing by${detail}`;
+    case 'handover':
+      return `handed the lease to ${e.to ?? 'a standby'}${detail}`;
+    case 'held':
+      return `holding${runs} while the store fails${detail}`;
+    case 'resumed':
+      return `the store answers again: resumed${runs}`;
+    case 'override':
+      return `emergency start in its own datacenter${detail}`;
+  }
+}

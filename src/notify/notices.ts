@@ -79,6 +79,7 @@ export function classify(e: EngineEvent, previous: RunState | undefined): Classi
     case 'condition.blocked':
     case 'alert':
     case 'operator':
+    case 'controller':
       return undefined;
   }
 }

@@ -23,6 +23,7 @@ import {
   type ErrorAnswer,
   type FleetView,
   type Halted,
+  type Health,
   type HistoryList,
   type HistoryRun,
   type PlanPreview,
@@ -84,6 +85,8 @@ export interface ServerOptions {
   readonly planView?: (compiled: CompiledPlan) => PlanPreview;
   /** Origins allowed to call the API from a browser; none by default. */
   readonly corsOrigins?: readonly string[];
+  /** The answer of `/api/v1/health`: whether this controller leads, its epoch; by default a lone leader's. */
+  readonly health?: () => Health;
   /** Where `POST /api/v1/alerts` hands Alertmanager's deliveries; none: the route answers E_NOT_FOUND. */
   readonly alerts?: AlertIntake;
   /** The notifiers' deliveries, for `GET /api/v1/notifications`. */
@@ -162,7 +165,12 @@ export function createServerApp(options: ServerOptions): ServerApp {
     c.text(await metrics.render(controller), 200, { 'content-type': 'text/plain; version=0.0.4' }),
   );
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument));
-  app.get('/api/v1/health', (c) => c.json({ ok: true as const }));
+  app.get('/api/v1/health', (c) =>
+    c.json(
+      options.health?.() ??
+        ({ ok: true, leader: true, controller: 'local', epoch: null, state: 'leading' } satisfies Health),
+    ),
+  );
 
   const auth = bearerAuth(store);
   app.use('/api/v1/*', async (c, next) => {
@@ -318,8 +326,9 @@ export function createServerApp(options: ServerOptions): ServerApp {
 
   app.post('/api/v1/runs', async (c) => {
     const body = parse(StartRunBody, await jsonBody(c), 'body');
-    const view = await mutate(c, 'start', body.plan, undefined, { plan: body.plan }, (actor) =>
-      controller.startRun(body.plan, actor),
+    const request = { plan: body.plan, ...(body.emergency !== undefined ? { emergency: body.emergency } : {}) };
+    const view = await mutate(c, 'start', body.plan, body.emergency, request, (actor) =>
+      controller.startRun(body.plan, actor, body.emergency !== undefined ? { emergency: body.emergency } : {}),
     );
     return c.json({ id: view.id } satisfies StartedRun, 201);
   });

@@ -11,6 +11,8 @@ import type { Approval, DeliveryState, Proposal } from '../model/api.js';
 import type { NotifyEvent } from '../model/definitions.js';
 import type {
   AuditEntry,
+  ControllerRecord,
+  Lease,
   DeliveryPatch,
   DeliveryRecord,
   NewOperatorRequest,
@@ -226,9 +228,10 @@ export const taskPatchColumns = (p: TaskPatch): [string, SqlValue][] => patchCol
 // ----------------------------------------------------------------------------------------------- events
 
 /** The event as stored: everything but its sequence number, which is the row's key. */
-export function eventBody(e: EngineEvent): string {
+/** The stored body: the event less its sequence number, with the epoch it was committed at when fenced. */
+export function eventBody(e: EngineEvent, epoch?: number): string {
   const { seq: _seq, ...rest } = e;
-  return JSON.stringify(rest);
+  return JSON.stringify(epoch === undefined ? rest : { ...rest, epoch });
 }
 
 export function rowEvent(row: Row): EngineEvent {
@@ -286,6 +289,42 @@ export function rowRequest(row: Row): OperatorRequest {
   });
 }
 
+// ------------------------------------------------------------------------------------------ leases, controllers
+
+export function rowLease(row: Row): Lease {
+  return compact({
+    name: String(row.name),
+    holder: String(row.holder),
+    expiresAt: num(row.expires_at) ?? 0,
+    epoch: num(row.epoch) ?? 0,
+    renewedAt: num(row.renewed_at),
+    handoverTo: str(row.handover_to),
+  });
+}
+
+export const LEASE_COLUMNS = ['name', 'holder', 'expires_at', 'epoch', 'renewed_at', 'handover_to'] as const;
+
+export function leaseRow(l: Lease): SqlValue[] {
+  return [l.name, l.holder, l.expiresAt, l.epoch, opt(l.renewedAt), opt(l.handoverTo)];
+}
+
+export const CONTROLLER_COLUMNS = ['id', 'datacenter', 'url', 'role', 'epoch', 'started_at', 'seen_at'] as const;
+
+export function controllerRow(c: ControllerRecord): SqlValue[] {
+  return [c.id, opt(c.datacenter), opt(c.url), c.role, opt(c.epoch), c.startedAt, c.seenAt];
+}
+
+export function rowController(row: Row): ControllerRecord {
+  return compact({
+    id: String(row.id),
+    datacenter: str(row.datacenter),
+    url: str(row.url),
+    role: row.role as ControllerRecord['role'],
+    epoch: num(row.epoch),
+    startedAt: num(row.started_at) ?? 0,
+    seenAt: num(row.seen_at) ?? 0,
+  });
+}
 // ---------------------------------------------------------------------------------------------- deliveries
 
 export const DELIVERY_COLUMNS = [

@@ -473,11 +473,15 @@ export function storeConformance(
         name: 'controller',
         holder: 'a',
         expiresAt: 100,
+        epoch: 1,
+        renewedAt: 0,
       });
       expect(await s.acquireLease('controller', 'b', { now: 50, until: 150 })).toEqual({
         name: 'controller',
         holder: 'a',
         expiresAt: 100,
+        epoch: 1,
+        renewedAt: 0,
       });
       expect((await s.acquireLease('controller', 'a', { now: 60, until: 160 })).expiresAt).toBe(160);
       expect((await s.acquireLease('other', 'b', { now: 60, until: 160 })).holder).toBe('b');
@@ -492,6 +496,93 @@ export function storeConformance(
         ['x', 'y', 'z'].map((h) => s.acquireLease('race', h, { now: 0, until: 100 })),
       );
       expect(new Set(contenders.map((l) => l.holder)).size).toBe(1);
+    });
+
+    it('raises the lease epoch at every change of holder, never for the same holder, and keeps it when the lease is released', async () => {
+      const s = await fresh();
+      expect((await s.acquireLease('controller', 'a', { now: 0, until: 100 })).epoch).toBe(1);
+      expect((await s.acquireLease('controller', 'a', { now: 50, until: 150 })).epoch).toBe(1);
+      const b = await s.acquireLease('controller', 'b', { now: 150, until: 250 });
+      expect([b.holder, b.epoch]).toEqual(['b', 2]);
+      await s.releaseLease('controller', 'b');
+      expect(await s.getLease('controller')).toMatchObject({ holder: 'b', epoch: 2, expiresAt: 0 });
+      // Nobody held it meanwhile: the same holder taking it again keeps its epoch, after a release or a lapse.
+      expect((await s.acquireLease('controller', 'b', { now: 160, until: 260 })).epoch).toBe(2);
+      expect((await s.acquireLease('controller', 'b', { now: 300, until: 400 })).epoch).toBe(2);
+      // Anyone else takes it with the next epoch, whether released or run out.
+      expect((await s.acquireLease('controller', 'c', { now: 400, until: 500 })).epoch).toBe(3);
+      await s.releaseLease('controller', 'c');
+      expect((await s.acquireLease('controller', 'b', { now: 410, until: 510 })).epoch).toBe(4);
+      expect(await s.getLease('nothing')).toBeUndefined();
+    });
+
+    it("counts another holder's lease as running skewMs longer", async () => {
+      const s = await fresh();
+      await s.acquireLease('controller', 'a', { now: 0, until: 100 });
+      expect((await s.acquireLease('controller', 'b', { now: 100, until: 200, skewMs: 20 })).holder).toBe('a');
+      expect((await s.acquireLease('controller', 'b', { now: 120, until: 220, skewMs: 20 })).holder).toBe('b');
+    });
+
+    it('hands a lease over: only the standby named may take it before it runs out', async () => {
+      const s = await fresh();
+      await s.acquireLease('controller', 'a', { now: 0, until: 100 });
+      expect(await s.handOverLease('controller', 'x', 'b')).toMatchObject({ holder: 'a' });
+      expect((await s.getLease('controller'))?.handoverTo).toBeUndefined();
+      expect(await s.handOverLease('controller', 'a', 'b')).toMatchObject({ holder: 'a', handoverTo: 'b' });
+      expect((await s.acquireLease('controller', 'c', { now: 10, until: 110 })).holder).toBe('a');
+      const taken = await s.acquireLease('controller', 'b', { now: 10, until: 110 });
+      expect(taken).toMatchObject({ holder: 'b', epoch: 2 });
+      expect(taken.handoverTo).toBeUndefined();
+    });
+
+    it('refuses every write of a fenced view once its lease moved to a later epoch, and stamps the epoch on its events', async () => {
+      const s = await fresh();
+      const a = await s.acquireLease('controller', 'a', { now: 0, until: 100 });
+      const mine = s.fenced({ lease: 'controller', holder: 'a', epoch: a.epoch });
+      await mine.createRun(runRecord('r1'), [taskRecord('r1', 't1')]);
+      const [saved] = await mine.commit({ runId: 'r1', events: [stateEvent('r1', 't1', 1)] });
+      expect(saved?.epoch).toBe(1);
+      expect((await s.listEvents({ runId: 'r1' }))[0]?.epoch).toBe(1);
+      // Another controller takes over (a was stalled past its lease).
+      const b = await s.acquireLease('controller', 'b', { now: 200, until: 300 });
+      const theirs = s.fenced({ lease: 'controller', holder: 'b', epoch: b.epoch });
+      expect(await code(mine.commit({ runId: 'r1', tasks: [{ id: 't1', patch: { state: 'failed' } }] }))).toBe(
+        'E_FENCED',
+      );
+      expect(await code(mine.appendEvents([stateEvent('r1', 't1', 2)]))).toBe('E_FENCED');
+      expect(await code(mine.createRun(runRecord('r2'), []))).toBe('E_FENCED');
+      const key = { template: 't', service: 's', datacenter: 'd', plan: 'p' };
+      expect(await code(mine.recordDuration(key, 1, 1))).toBe('E_FENCED');
+      expect(await code(mine.appendAudit({ time: 1, actor: 'a', action: 'pause' }))).toBe('E_FENCED');
+      expect((await s.getTasks('r1'))[0]?.state).toBe('pending');
+      expect(await s.getRun('r2')).toBeUndefined();
+      const [next] = await theirs.commit({ runId: 'r1', events: [stateEvent('r1', 't1', 3)] });
+      expect(next?.epoch).toBe(2);
+      // Reads are never fenced; the plain store is not either.
+      expect((await mine.listEvents({ runId: 'r1' })).map((e) => e.epoch)).toEqual([1, 2]);
+      await s.appendEvents([stateEvent('r1', 't1', 4)]);
+    });
+
+    it('keeps a registry of controllers, each as last announced', async () => {
+      const s = await fresh();
+      await s.announceController({
+        id: 'a',
+        datacenter: 'east',
+        url: 'http://a',
+        role: 'leader',
+        epoch: 1,
+        startedAt: 1,
+        seenAt: 10,
+      });
+      await s.announceController({ id: 'b', role: 'standby', startedAt: 2, seenAt: 5 });
+      await s.announceController({ id: 'b', datacenter: 'west', role: 'standby', startedAt: 2, seenAt: 12 });
+      expect(await s.listControllers()).toEqual([
+        { id: 'a', datacenter: 'east', url: 'http://a', role: 'leader', epoch: 1, startedAt: 1, seenAt: 10 },
+        { id: 'b', datacenter: 'west', role: 'standby', startedAt: 2, seenAt: 12 },
+      ]);
+      expect((await s.listControllers({ seenSince: 11 })).map((c) => c.id)).toEqual(['b']);
+      await s.removeController('a');
+      expect((await s.listControllers()).map((c) => c.id)).toEqual(['b']);
     });
 
     it('keeps operator requests pending, oldest first, until one is marked applied with its outcome, once', async () => {

@@ -166,21 +166,77 @@ export interface Lease {
   readonly name: string;
   readonly holder: string;
   readonly expiresAt: number;
+  /**
+   * Grows by one each time the lease is taken by a holder that did not hold it a moment before (another controller,
+   * or the same one after its lease ran out or was given up); unchanged by renewals. Writes and backend actions carry
+   * it, and anything carrying a smaller one than the store's is refused: a controller that stalled and woke after
+   * its lease moved on can no longer commit or act.
+   */
+  readonly epoch: number;
+  /** When the holder last took or renewed it; a holder that stopped renewing is dead or stalled. */
+  readonly renewedAt?: number;
+  /** The standby the holder is handing the lease to: only it may take the lease before it runs out. */
+  readonly handoverTo?: string;
 }
 
 export interface LeaseStore {
   /**
-   * Takes or renews lease `name` for `holder` until `until`, when it is free, expired at `now`, already `holder`'s,
-   * or held by `takeFrom` (a holder known to be dead). Answers the lease as it stands afterwards, which names
-   * `holder` exactly when it was taken; decided and written in one transaction.
+   * Takes or renews lease `name` for `holder` until `until`, when it is free, expired at `now` (another holder's
+   * lease counts as running `skewMs` longer, for the clocks of two hosts differ), already `holder`'s, handed over
+   * to `holder`, or held by `takeFrom` (a holder known to be dead). Answers the lease as it stands afterwards,
+   * which names `holder` exactly when it was taken; decided and written in one transaction, which raises the epoch
+   * when the holder changes or the lease had run out.
    */
   acquireLease(
     name: string,
     holder: string,
-    options: { readonly now: number; readonly until: number; readonly takeFrom?: string },
+    options: { readonly now: number; readonly until: number; readonly takeFrom?: string; readonly skewMs?: number },
   ): Promise<Lease>;
-  /** Gives the lease up, if `holder` has it. */
+  /** Gives the lease up, if `holder` has it (its epoch stays, so the next holder's is larger). */
   releaseLease(name: string, holder: string): Promise<void>;
+  /**
+   * Hands the lease `holder` has to `to`: from now on only `to` may take it before it runs out. Answers the lease as
+   * it stands (unchanged, naming another holder, when `holder` no longer has it).
+   */
+  handOverLease(name: string, holder: string, to: string): Promise<Lease | undefined>;
+  /** The lease as it stands, if it was ever taken. */
+  getLease(name: string): Promise<Lease | undefined>;
+}
+
+/**
+ * A holder's claim on a lease at an epoch: a store view made with `fenced(fence)` checks it in the same transaction
+ * as every write, and refuses the write with E_FENCED when the lease has moved to a later epoch; the events it
+ * writes record the epoch.
+ */
+export interface Fence {
+  readonly lease: string;
+  readonly holder: string;
+  readonly epoch: number;
+}
+
+// ------------------------------------------------------------------------------------------ Controllers
+
+/** A controller process on a shared store, as it announces itself every few seconds. */
+export interface ControllerRecord {
+  /** Its lease holder name, `host/pid/nonce`. */
+  readonly id: string;
+  /** The datacenter it runs in, when declared (`--datacenter`). */
+  readonly datacenter?: string;
+  /** Where its API answers. */
+  readonly url?: string;
+  readonly role: 'leader' | 'standby' | 'held';
+  readonly epoch?: number;
+  readonly startedAt: number;
+  /** When it last announced itself: one silent for a few seconds is not a healthy standby. */
+  readonly seenAt: number;
+}
+
+export interface ControllerRegistry {
+  /** Records (or refreshes) a controller. */
+  announceController(record: ControllerRecord): Promise<void>;
+  /** Controllers seen at `seenSince` or later (all by default), oldest first. */
+  listControllers(options?: { readonly seenSince?: number }): Promise<readonly ControllerRecord[]>;
+  removeController(id: string): Promise<void>;
 }
 
 // ------------------------------------------------------------------------------------------ Operator requests
@@ -343,7 +399,8 @@ export interface NotificationStore {
   }): Promise<readonly DeliveryRecord[]>;
 }
 
-export interface Store extends RunStore, TokenStore, AuditLog, LeaseStore, RequestStore, TestStore, NotificationStore {
+export interface Store
+  extends RunStore, TokenStore, AuditLog, LeaseStore, RequestStore, ControllerRegistry, TestStore, NotificationStore {
   /**
    * True when every call is answered in this process within the turn it was made in (embedded SQLite): a virtual
    * clock need not wait for it. A store that answers over the network leaves it unset.
@@ -351,4 +408,13 @@ export interface Store extends RunStore, TokenStore, AuditLog, LeaseStore, Reque
   readonly inProcess?: boolean;
   init(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The same store, whose every write first checks, in its own transaction, that `fence.holder` still holds
+   * `fence.lease` at `fence.epoch` (E_FENCED otherwise), and records that epoch on the events it appends. It shares
+   * the connection: init() and close() are the store's own.
+   *
+   * `check: false` is for tests only: the epoch is recorded on events but not checked, the unfenced commit path a test
+   * uses to show that its checks catch a controller committing after its lease moved on.
+   */
+  fenced(fence: Fence, options?: { readonly check?: boolean }): Store;
 }

@@ -2,6 +2,7 @@
 import { isDoneTask } from '../../src/model/states';
 import { clock } from './api';
 import type { Pending } from './Confirm';
+import { RoleBadge } from './RoleBadge';
 import type { DashboardData } from './useDashboard';
 
 interface Props {
@@ -16,6 +17,7 @@ export function Header({ data, confirm, onLogout }: Props) {
   return (
     <header>
       <h1 className="brand">MAELSTROM</h1>
+      <RoleBadge />
       <span className={`live ${live ? 'on' : 'off'}`} title="event stream">
         {live ? '● live' : '○ reconnecting'}
       </span>

@@ -125,6 +125,11 @@ function describe(e: EngineEvent): string {
       return `${e.severity}: ${e.message}`;
     case 'operator':
       return `${e.actor} ${e.action}${e.target ? ` ${e.target}` : ''}${e.reason ? ` — "${e.reason}"` : ''}`;
+    case 'controller':
+      return (
+        `controller ${e.controller} ${e.change}${e.to ? ` to ${e.to}` : ''}` +
+        `${e.epoch !== undefined ? ` (epoch ${e.epoch})` : ''}${detail(e.detail)}`
+      );
   }
 }
 

@@ -185,6 +185,29 @@ export const postgresMigrations: readonly Migration[] = [
     ],
   },
   {
+    version: 7,
+    name: 'lease epoch and fencing',
+    statements: [
+      // The epoch grows at every change of holder; writes and backend actions carry it and a stale one is refused.
+      'ALTER TABLE leases ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0',
+      // When the holder last renewed (a holder that stopped renewing is dead or stalled), and whom it hands over to.
+      'ALTER TABLE leases ADD COLUMN renewed_at BIGINT',
+      'ALTER TABLE leases ADD COLUMN handover_to TEXT',
+      // The epoch of the controller that committed each event: along the journal it never decreases.
+      'ALTER TABLE events ADD COLUMN epoch BIGINT',
+      // Every controller on the store, as it announces itself: where it runs and answers, and whether it leads.
+      `CREATE TABLE controllers (
+        id TEXT PRIMARY KEY,
+        datacenter TEXT,
+        url TEXT,
+        role TEXT NOT NULL,
+        epoch BIGINT,
+        started_at BIGINT NOT NULL,
+        seen_at BIGINT NOT NULL
+      )`,
+    ],
+  },
+  {
     version: 9,
     name: 'people in the loop',
     statements: [

@@ -186,6 +186,29 @@ export const sqliteMigrations: readonly Migration[] = [
     ],
   },
   {
+    version: 7,
+    name: 'lease epoch and fencing',
+    statements: [
+      // The epoch grows at every change of holder; writes and backend actions carry it and a stale one is refused.
+      'ALTER TABLE leases ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0',
+      // When the holder last renewed (a holder that stopped renewing is dead or stalled), and whom it hands over to.
+      'ALTER TABLE leases ADD COLUMN renewed_at INTEGER',
+      'ALTER TABLE leases ADD COLUMN handover_to TEXT',
+      // The epoch of the controller that committed each event: along the journal it never decreases.
+      'ALTER TABLE events ADD COLUMN epoch INTEGER',
+      // Every controller on the store, as it announces itself: where it runs and answers, and whether it leads.
+      `CREATE TABLE controllers (
+        id TEXT PRIMARY KEY,
+        datacenter TEXT,
+        url TEXT,
+        role TEXT NOT NULL,
+        epoch INTEGER,
+        started_at INTEGER NOT NULL,
+        seen_at INTEGER NOT NULL
+      )`,
+    ],
+  },
+  {
     version: 9,
     name: 'people in the loop',
     statements: [

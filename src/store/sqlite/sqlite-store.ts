@@ -13,6 +13,8 @@ import { RunState, isTerminalRun } from '../../model/states.js';
 import type {
   AuditEntry,
   DurationKey,
+  Fence,
+  Lease,
   RunRecord,
   Store,
   TaskPatch,
@@ -21,8 +23,14 @@ import type {
   RunPatch,
 } from '../store.js';
 import {
+  CONTROLLER_COLUMNS,
+  LEASE_COLUMNS,
   DELIVERY_COLUMNS,
   REQUEST_COLUMNS,
+  controllerRow,
+  leaseRow,
+  rowController,
+  rowLease,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
@@ -47,6 +55,7 @@ import {
 import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
 import { sqlTestStore, type Statement } from '../tests-sql.js';
+import { decideLease, fenceHolds, fencedError } from '../lease-rule.js';
 
 export const SqliteStoreConfig = z.strictObject({
   /** A file path, or `:memory:`. */
@@ -95,373 +104,444 @@ export function createSqliteStore(
   const { path, busyTimeoutMs, durability } = SqliteStoreConfig.parse(config);
   checkMigrations(migrations);
   let db: Database.Database | undefined;
-  /** One transaction function for every transaction: better-sqlite3 builds its wrappers once, not per commit. */
-  let inTransaction: Database.Transaction<(fn: (db: Database.Database) => unknown) => unknown> | undefined;
 
   const open = (): Database.Database => {
     if (!db) throw new MaelstromError('E_STORE', 'the store is not open (call init() first)');
     return db;
   };
-
-  /** Runs `fn` in a transaction, turning driver errors into E_STORE and keeping MaelstromErrors as they are. */
-  const tx = <T>(fn: (d: Database.Database) => T): T => {
-    open();
-    try {
-      return inTransaction!.immediate(fn) as T;
-    } catch (e) {
-      throw storeError(e);
-    }
-  };
-  const read = <T>(fn: (d: Database.Database) => T): T => {
-    try {
-      return fn(open());
-    } catch (e) {
-      throw storeError(e);
-    }
+  const leaseOf = (d: Database.Database, name: string): Lease | undefined => {
+    const row = d.prepare('SELECT * FROM leases WHERE name = ?').get(name) as Row | undefined;
+    return row ? rowLease(row) : undefined;
   };
 
-  const insertEvents = (d: Database.Database, events: readonly EngineEvent[], runId?: string): EngineEvent[] => {
-    const stmt = d.prepare('INSERT INTO events (run_id, type, time, body) VALUES (?, ?, ?, ?)');
-    return events.map((e) => {
-      const info = stmt.run(e.runId ?? runId ?? null, e.type, e.time, eventBody(e));
-      return { ...e, seq: Number(info.lastInsertRowid) };
-    });
-  };
-
-  const applyRunPatch = (d: Database.Database, runId: string, patch: RunPatch): void => {
-    const cols = runPatchColumns(patch);
-    if (cols.length === 0) return;
-    d.prepare(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
-      ...cols.map(([, v]) => v),
-      runId,
-    );
-  };
-
-  const applyTaskPatch = (d: Database.Database, runId: string, id: string, patch: TaskPatch): void => {
-    const cols = taskPatchColumns(patch);
-    const exists = d.prepare('SELECT 1 FROM tasks WHERE run_id = ? AND id = ?').get(runId, id);
-    if (!exists) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
-    if (cols.length === 0) return;
-    d.prepare(`UPDATE tasks SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE run_id = ? AND id = ?`).run(
-      ...cols.map(([, v]) => v),
-      runId,
-      id,
-    );
-  };
-
-  // One statement at a time; a statement that returns rows (a SELECT, a RETURNING) answers them.
-  const statement =
-    (run: typeof tx): Statement =>
-    async (sql, args = []) =>
-      run((d) => {
-        const st = d.prepare(sql);
-        if (st.reader) return st.all(...args) as Row[];
-        st.run(...args);
-        return [];
-      });
-
-  const store: SqliteStore = {
-    inProcess: true,
-    ...sqlTestStore(statement(read), statement(tx)),
-
-    async init() {
-      if (db) return;
-      let d: Database.Database;
+  /** The store, or (given a fence) its view whose writes check the fence first. */
+  const make = (fence: Fence | undefined, check: boolean): SqliteStore => {
+    /**
+     * Runs `fn` in a transaction, turning driver errors into E_STORE and keeping MaelstromErrors as they are. A fenced
+     * view checks its lease epoch first, in the same transaction, so nothing of a stale controller is written.
+     */
+    const tx = <T>(fn: (d: Database.Database) => T): T => {
+      const d = open();
       try {
-        d = new Database(path);
-        d.pragma('journal_mode = WAL');
-        // In WAL mode NORMAL syncs at checkpoints only: the WAL is in the OS's cache, safe from a killed process.
-        d.pragma(durability === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
-        d.pragma('foreign_keys = ON');
-        d.pragma(`busy_timeout = ${busyTimeoutMs}`);
+        return d
+          .transaction(() => {
+            if (fence && check) {
+              const current = leaseOf(d, fence.lease);
+              if (!fenceHolds(fence, current)) throw fencedError(fence, current);
+            }
+            return fn(d);
+          })
+          .immediate();
       } catch (e) {
-        throw new MaelstromError('E_STORE', `cannot open the store at ${path}: ${(e as Error).message}`, { cause: e });
-      }
-      try {
-        migrate(d, migrations);
-      } catch (e) {
-        d.close();
         throw storeError(e);
       }
-      reuseStatements(d);
-      db = d;
-      inTransaction = d.transaction((fn: (db: Database.Database) => unknown) => fn(d));
-    },
+    };
+    /** Lease operations decide by the lease itself, never by a fence. */
+    const leaseTx = <T>(fn: (d: Database.Database) => T): T => {
+      const d = open();
+      try {
+        return d.transaction(() => fn(d)).immediate();
+      } catch (e) {
+        throw storeError(e);
+      }
+    };
+    const read = <T>(fn: (d: Database.Database) => T): T => {
+      try {
+        return fn(open());
+      } catch (e) {
+        throw storeError(e);
+      }
+    };
 
-    async close() {
-      db?.close();
-      db = undefined;
-    },
-
-    schemaVersion: () => read((d) => currentVersion(d)),
-
-    async createRun(run: RunRecord, tasks: readonly TaskRecord[], events: readonly EngineEvent[] = []) {
-      return tx((d) => {
-        if (d.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.id)) {
-          throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
-        }
-        d.prepare(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`).run(
-          ...runRow(run),
-        );
-        const insert = d.prepare(
-          `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`,
-        );
-        tasks.forEach((t, i) => {
-          if (t.runId !== run.id)
-            throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
-          insert.run(...taskRow(t, i));
-        });
-        return insertEvents(d, events, run.id);
+    const insertEvents = (d: Database.Database, events: readonly EngineEvent[], runId?: string): EngineEvent[] => {
+      const stmt = d.prepare('INSERT INTO events (run_id, type, time, body, epoch) VALUES (?, ?, ?, ?, ?)');
+      const epoch = fence?.epoch;
+      return events.map((e) => {
+        const info = stmt.run(e.runId ?? runId ?? null, e.type, e.time, eventBody(e, epoch), epoch ?? null);
+        return { ...e, seq: Number(info.lastInsertRowid), ...(epoch !== undefined ? { epoch } : {}) };
       });
-    },
+    };
 
-    async commit(change) {
-      return tx((d) => {
-        if (!d.prepare('SELECT 1 FROM runs WHERE id = ?').get(change.runId)) {
-          throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
-        }
-        if (change.run) applyRunPatch(d, change.runId, change.run);
-        for (const t of change.tasks ?? []) applyTaskPatch(d, change.runId, t.id, t.patch);
-        return insertEvents(d, change.events ?? [], change.runId);
-      });
-    },
-
-    async getRun(id) {
-      return read((d) => {
-        const row = d.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
-        return row ? rowRun(row) : undefined;
-      });
-    },
-
-    async listRuns(options = {}) {
-      return read((d) => {
-        const where: string[] = [];
-        const args: SqlValue[] = [];
-        if (options.active !== undefined) {
-          where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
-          args.push(...TERMINAL);
-        }
-        if (options.plan !== undefined) {
-          where.push('plan = ?');
-          args.push(options.plan);
-        }
-        if (options.trigger !== undefined) {
-          where.push('trigger_name = ?');
-          args.push(options.trigger);
-        }
-        const sql =
-          `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC` +
-          (options.limit !== undefined ? ' LIMIT ?' : '');
-        if (options.limit !== undefined) args.push(options.limit);
-        return (d.prepare(sql).all(...args) as Row[]).map(rowRun);
-      });
-    },
-
-    async getTasks(runId) {
-      return read((d) =>
-        (d.prepare('SELECT * FROM tasks WHERE run_id = ? ORDER BY position').all(runId) as Row[]).map(rowTask),
-      );
-    },
-
-    async appendEvents(events) {
-      return tx((d) => insertEvents(d, events));
-    },
-
-    async listEvents(options = {}) {
-      return read((d) => {
-        const where = ['seq > ?'];
-        const args: SqlValue[] = [options.afterSeq ?? 0];
-        if (options.runId !== undefined) {
-          where.push('run_id = ?');
-          args.push(options.runId);
-        }
-        let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        return (d.prepare(sql).all(...args) as Row[]).map(rowEvent);
-      });
-    },
-
-    async recordDuration(key: DurationKey, ms: number, at: number) {
-      tx((d) =>
-        d
-          .prepare('INSERT INTO durations (template, service, datacenter, plan, ms, at) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(key.template, key.service, key.datacenter, key.plan, ms, at),
-      );
-    },
-
-    async durations(key, limit = 100) {
-      return read((d) =>
-        (
-          d
-            .prepare(
-              'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? AND plan = ? ' +
-                'ORDER BY at DESC, id DESC LIMIT ?',
-            )
-            .all(key.template, key.service, key.datacenter, key.plan, limit) as Row[]
-        ).map((r) => Number(r.ms)),
-      );
-    },
-
-    async createToken(record: TokenRecord) {
-      tx((d) => {
-        if (d.prepare('SELECT 1 FROM tokens WHERE id = ? OR hash = ?').get(record.id, record.hash)) {
-          throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
-        }
-        d.prepare('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-          record.id,
-          record.name,
-          record.role,
-          record.hash,
-          record.createdAt,
-          record.revokedAt ?? null,
-        );
-      });
-    },
-
-    async findTokenByHash(hash) {
-      return read((d) => {
-        const row = d.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
-        return row ? rowToken(row) : undefined;
-      });
-    },
-
-    async listTokens() {
-      return read((d) => (d.prepare('SELECT * FROM tokens ORDER BY created_at, id').all() as Row[]).map(rowToken));
-    },
-
-    async revokeToken(id, at) {
-      tx((d) => {
-        const info = d.prepare('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id);
-        if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no token ${id}`);
-      });
-    },
-
-    async acquireLease(name, holder, { now, until, takeFrom }) {
-      return tx((d) => {
-        const row = d.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(name) as
-          { holder: string; expires_at: number } | undefined;
-        if (row && row.holder !== holder && row.expires_at > now && row.holder !== takeFrom)
-          return { name, holder: row.holder, expiresAt: row.expires_at };
-        d.prepare(
-          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
-            'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
-        ).run(name, holder, until);
-        return { name, holder, expiresAt: until };
-      });
-    },
-
-    async releaseLease(name, holder) {
-      tx((d) => {
-        d.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder);
-      });
-    },
-
-    async appendAudit(entry: AuditEntry) {
-      return tx((d) =>
-        Number(
-          d
-            .prepare('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?)')
-            .run(...auditRow(entry)).lastInsertRowid,
-        ),
-      );
-    },
-
-    async listAudit(options = {}) {
-      return read((d) => {
-        const args: SqlValue[] = [options.afterId ?? 0];
-        let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        return (d.prepare(sql).all(...args) as Row[]).map(rowAudit);
-      });
-    },
-
-    async recordRequest(request) {
-      return tx((d) =>
-        Number(
-          d
-            .prepare(
-              `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')})`,
-            )
-            .run(...requestRow(request)).lastInsertRowid,
-        ),
-      );
-    },
-
-    async pendingRequests(options = {}) {
-      return read((d) => {
-        const args: SqlValue[] = [options.afterId ?? 0];
-        let sql = 'SELECT * FROM requests WHERE applied_at IS NULL AND id > ? ORDER BY id';
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        return (d.prepare(sql).all(...args) as Row[]).map(rowRequest);
-      });
-    },
-
-    async getRequest(id) {
-      return read((d) => {
-        const row = d.prepare('SELECT * FROM requests WHERE id = ?').get(id) as Row | undefined;
-        return row ? rowRequest(row) : undefined;
-      });
-    },
-
-    async markRequestApplied(id, { at, outcome, error }) {
-      return tx(
-        (d) =>
-          d
-            .prepare('UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL')
-            .run(at, outcome, error ?? null, id).changes > 0,
-      );
-    },
-
-    async recordDelivery(delivery) {
-      return tx((d) =>
-        Number(
-          d
-            .prepare(
-              `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')})`,
-            )
-            .run(...deliveryRow(delivery)).lastInsertRowid,
-        ),
-      );
-    },
-
-    async updateDelivery(id, patch) {
-      const cols = deliveryPatchColumns(patch);
+    const applyRunPatch = (d: Database.Database, runId: string, patch: RunPatch): void => {
+      const cols = runPatchColumns(patch);
       if (cols.length === 0) return;
-      tx((d) => {
-        const info = d
-          .prepare(`UPDATE deliveries SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
-          .run(...cols.map(([, v]) => v), id);
-        if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
-      });
-    },
+      d.prepare(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
+        ...cols.map(([, v]) => v),
+        runId,
+      );
+    };
 
-    async listDeliveries(options = {}) {
-      return read((d) => {
-        const args: SqlValue[] = [];
-        let sql = 'SELECT * FROM deliveries';
-        if (options.state !== undefined) {
-          sql += ' WHERE state = ?';
-          args.push(options.state);
+    const applyTaskPatch = (d: Database.Database, runId: string, id: string, patch: TaskPatch): void => {
+      const cols = taskPatchColumns(patch);
+      const exists = d.prepare('SELECT 1 FROM tasks WHERE run_id = ? AND id = ?').get(runId, id);
+      if (!exists) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
+      if (cols.length === 0) return;
+      d.prepare(`UPDATE tasks SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE run_id = ? AND id = ?`).run(
+        ...cols.map(([, v]) => v),
+        runId,
+        id,
+      );
+    };
+
+    // One statement at a time; a statement that returns rows (a SELECT, a RETURNING) answers them.
+    const statement =
+      (run: typeof tx): Statement =>
+      async (sql, args = []) =>
+        run((d) => {
+          const st = d.prepare(sql);
+          if (st.reader) return st.all(...args) as Row[];
+          st.run(...args);
+          return [];
+        });
+
+    const store: SqliteStore = {
+      inProcess: true,
+      ...sqlTestStore(statement(read), statement(tx)),
+
+      fenced: (f, o) => make(f, o?.check ?? true),
+
+      async init() {
+        if (db) return;
+        let d: Database.Database;
+        try {
+          d = new Database(path);
+          d.pragma('journal_mode = WAL');
+          // In WAL mode NORMAL syncs at checkpoints only: the WAL is in the OS's cache, safe from a killed process.
+          d.pragma(durability === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
+          d.pragma('foreign_keys = ON');
+          d.pragma(`busy_timeout = ${busyTimeoutMs}`);
+        } catch (e) {
+          throw new MaelstromError('E_STORE', `cannot open the store at ${path}: ${(e as Error).message}`, {
+            cause: e,
+          });
         }
-        sql += ' ORDER BY id DESC';
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
+        try {
+          migrate(d, migrations);
+        } catch (e) {
+          d.close();
+          throw storeError(e);
         }
-        return (d.prepare(sql).all(...args) as Row[]).map(rowDelivery);
-      });
-    },
+        reuseStatements(d);
+        db = d;
+      },
+
+      async close() {
+        db?.close();
+        db = undefined;
+      },
+
+      schemaVersion: () => read((d) => currentVersion(d)),
+
+      async createRun(run: RunRecord, tasks: readonly TaskRecord[], events: readonly EngineEvent[] = []) {
+        return tx((d) => {
+          if (d.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.id)) {
+            throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
+          }
+          d.prepare(
+            `INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`,
+          ).run(...runRow(run));
+          const insert = d.prepare(
+            `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`,
+          );
+          tasks.forEach((t, i) => {
+            if (t.runId !== run.id)
+              throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
+            insert.run(...taskRow(t, i));
+          });
+          return insertEvents(d, events, run.id);
+        });
+      },
+
+      async commit(change) {
+        return tx((d) => {
+          if (!d.prepare('SELECT 1 FROM runs WHERE id = ?').get(change.runId)) {
+            throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
+          }
+          if (change.run) applyRunPatch(d, change.runId, change.run);
+          for (const t of change.tasks ?? []) applyTaskPatch(d, change.runId, t.id, t.patch);
+          return insertEvents(d, change.events ?? [], change.runId);
+        });
+      },
+
+      async getRun(id) {
+        return read((d) => {
+          const row = d.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+          return row ? rowRun(row) : undefined;
+        });
+      },
+
+      async listRuns(options = {}) {
+        return read((d) => {
+          const where: string[] = [];
+          const args: SqlValue[] = [];
+          if (options.active !== undefined) {
+            where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
+            args.push(...TERMINAL);
+          }
+          if (options.plan !== undefined) {
+            where.push('plan = ?');
+            args.push(options.plan);
+          }
+          if (options.trigger !== undefined) {
+            where.push('trigger_name = ?');
+            args.push(options.trigger);
+          }
+          const sql =
+            `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC` +
+            (options.limit !== undefined ? ' LIMIT ?' : '');
+          if (options.limit !== undefined) args.push(options.limit);
+          return (d.prepare(sql).all(...args) as Row[]).map(rowRun);
+        });
+      },
+
+      async getTasks(runId) {
+        return read((d) =>
+          (d.prepare('SELECT * FROM tasks WHERE run_id = ? ORDER BY position').all(runId) as Row[]).map(rowTask),
+        );
+      },
+
+      async appendEvents(events) {
+        return tx((d) => insertEvents(d, events));
+      },
+
+      async listEvents(options = {}) {
+        return read((d) => {
+          const where = ['seq > ?'];
+          const args: SqlValue[] = [options.afterSeq ?? 0];
+          if (options.runId !== undefined) {
+            where.push('run_id = ?');
+            args.push(options.runId);
+          }
+          let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (d.prepare(sql).all(...args) as Row[]).map(rowEvent);
+        });
+      },
+
+      async recordDuration(key: DurationKey, ms: number, at: number) {
+        tx((d) =>
+          d
+            .prepare('INSERT INTO durations (template, service, datacenter, plan, ms, at) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(key.template, key.service, key.datacenter, key.plan, ms, at),
+        );
+      },
+
+      async durations(key, limit = 100) {
+        return read((d) =>
+          (
+            d
+              .prepare(
+                'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? AND plan = ? ' +
+                  'ORDER BY at DESC, id DESC LIMIT ?',
+              )
+              .all(key.template, key.service, key.datacenter, key.plan, limit) as Row[]
+          ).map((r) => Number(r.ms)),
+        );
+      },
+
+      async createToken(record: TokenRecord) {
+        tx((d) => {
+          if (d.prepare('SELECT 1 FROM tokens WHERE id = ? OR hash = ?').get(record.id, record.hash)) {
+            throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
+          }
+          d.prepare('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+            record.id,
+            record.name,
+            record.role,
+            record.hash,
+            record.createdAt,
+            record.revokedAt ?? null,
+          );
+        });
+      },
+
+      async findTokenByHash(hash) {
+        return read((d) => {
+          const row = d.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
+          return row ? rowToken(row) : undefined;
+        });
+      },
+
+      async listTokens() {
+        return read((d) => (d.prepare('SELECT * FROM tokens ORDER BY created_at, id').all() as Row[]).map(rowToken));
+      },
+
+      async revokeToken(id, at) {
+        tx((d) => {
+          const info = d.prepare('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id);
+          if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no token ${id}`);
+        });
+      },
+
+      async acquireLease(name, holder, options) {
+        return leaseTx((d) => {
+          const current = leaseOf(d, name);
+          const decision = decideLease(name, current, { holder, ...options });
+          if (!decision.take) return current!;
+          d.prepare(
+            `INSERT INTO leases (${LEASE_COLUMNS.join(', ')}) VALUES (${LEASE_COLUMNS.map(() => '?').join(', ')}) ` +
+              'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, ' +
+              'epoch = excluded.epoch, renewed_at = excluded.renewed_at, handover_to = excluded.handover_to',
+          ).run(...leaseRow(decision.lease));
+          return decision.lease;
+        });
+      },
+
+      async releaseLease(name, holder) {
+        leaseTx((d) => {
+          // The row stays, with its epoch, so the next holder's epoch is larger.
+          d.prepare('UPDATE leases SET expires_at = 0, handover_to = NULL WHERE name = ? AND holder = ?').run(
+            name,
+            holder,
+          );
+        });
+      },
+
+      async handOverLease(name, holder, to) {
+        return leaseTx((d) => {
+          d.prepare('UPDATE leases SET handover_to = ? WHERE name = ? AND holder = ?').run(to, name, holder);
+          return leaseOf(d, name);
+        });
+      },
+
+      async getLease(name) {
+        return read((d) => leaseOf(d, name));
+      },
+
+      async announceController(record) {
+        tx((d) => {
+          d.prepare(
+            `INSERT INTO controllers (${CONTROLLER_COLUMNS.join(', ')}) VALUES (${CONTROLLER_COLUMNS.map(() => '?').join(', ')}) ` +
+              'ON CONFLICT (id) DO UPDATE SET datacenter = excluded.datacenter, url = excluded.url, role = excluded.role, ' +
+              'epoch = excluded.epoch, seen_at = excluded.seen_at',
+          ).run(...controllerRow(record));
+        });
+      },
+
+      async listControllers(options = {}) {
+        return read((d) =>
+          (
+            d
+              .prepare('SELECT * FROM controllers WHERE seen_at >= ? ORDER BY started_at, id')
+              .all(options.seenSince ?? 0) as Row[]
+          ).map(rowController),
+        );
+      },
+
+      async removeController(id) {
+        tx((d) => {
+          d.prepare('DELETE FROM controllers WHERE id = ?').run(id);
+        });
+      },
+
+      async appendAudit(entry: AuditEntry) {
+        return tx((d) =>
+          Number(
+            d
+              .prepare('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?)')
+              .run(...auditRow(entry)).lastInsertRowid,
+          ),
+        );
+      },
+
+      async listAudit(options = {}) {
+        return read((d) => {
+          const args: SqlValue[] = [options.afterId ?? 0];
+          let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (d.prepare(sql).all(...args) as Row[]).map(rowAudit);
+        });
+      },
+
+      async recordRequest(request) {
+        return tx((d) =>
+          Number(
+            d
+              .prepare(
+                `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')})`,
+              )
+              .run(...requestRow(request)).lastInsertRowid,
+          ),
+        );
+      },
+
+      async pendingRequests(options = {}) {
+        return read((d) => {
+          const args: SqlValue[] = [options.afterId ?? 0];
+          let sql = 'SELECT * FROM requests WHERE applied_at IS NULL AND id > ? ORDER BY id';
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (d.prepare(sql).all(...args) as Row[]).map(rowRequest);
+        });
+      },
+
+      async getRequest(id) {
+        return read((d) => {
+          const row = d.prepare('SELECT * FROM requests WHERE id = ?').get(id) as Row | undefined;
+          return row ? rowRequest(row) : undefined;
+        });
+      },
+
+      async markRequestApplied(id, { at, outcome, error }) {
+        return tx(
+          (d) =>
+            d
+              .prepare('UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL')
+              .run(at, outcome, error ?? null, id).changes > 0,
+        );
+      },
+
+      async recordDelivery(delivery) {
+        return tx((d) =>
+          Number(
+            d
+              .prepare(
+                `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')})`,
+              )
+              .run(...deliveryRow(delivery)).lastInsertRowid,
+          ),
+        );
+      },
+
+      async updateDelivery(id, patch) {
+        const cols = deliveryPatchColumns(patch);
+        if (cols.length === 0) return;
+        tx((d) => {
+          const info = d
+            .prepare(`UPDATE deliveries SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
+            .run(...cols.map(([, v]) => v), id);
+          if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
+        });
+      },
+
+      async listDeliveries(options = {}) {
+        return read((d) => {
+          const args: SqlValue[] = [];
+          let sql = 'SELECT * FROM deliveries';
+          if (options.state !== undefined) {
+            sql += ' WHERE state = ?';
+            args.push(options.state);
+          }
+          sql += ' ORDER BY id DESC';
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (d.prepare(sql).all(...args) as Row[]).map(rowDelivery);
+        });
+      },
+    };
+    return store;
   };
-  return store;
+  return make(undefined, false);
 }
 
 function currentVersion(d: Database.Database): number {
@@ -495,8 +575,18 @@ function migrate(d: Database.Database, migrations: readonly Migration[]): void {
 function storeError(e: unknown): MaelstromError {
   if (e instanceof MaelstromError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new MaelstromError('E_STORE', `store: ${message}`, {
+  const code = (e as { code?: string }).code ?? '';
+  // A read-only or full file, or one the disk fails under, may be writable again later: the controller holds its
+  // runs and tries again.
+  const kind = /^SQLITE_READONLY/.test(code)
+    ? 'the store is read-only'
+    : /^SQLITE_FULL/.test(code)
+      ? 'the store is full'
+      : /^SQLITE_(IOERR|CANTOPEN)/.test(code)
+        ? 'the store cannot be written'
+        : undefined;
+  return new MaelstromError('E_STORE', kind ? `store: ${kind}: ${message}` : `store: ${message}`, {
     cause: e,
-    retryable: /SQLITE_BUSY|locked/i.test(message),
+    retryable: kind !== undefined || /SQLITE_BUSY|locked/i.test(message),
   });
 }
