@@ -11,6 +11,7 @@ import { PacingMode } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import { isTerminalTask } from '../model/states.js';
+import { failureLines, failuresByCause } from '../report/failures.js';
 import { renderHtml } from '../report/html.js';
 import type { Report } from '../report/report.js';
 import { collect } from './collect.js';
@@ -171,6 +172,17 @@ export function registerDrainTest(program: Command): void {
       };
       out(`drain test of ${scenario}`);
       for (const line of summaryTable(reports)) out(`  ${line}`);
+      const main = reports[0];
+      if (main) {
+        out(`${main.pacing}: ${failureLines(main.failures, main.failedRequests)[0]}`);
+        for (const line of failureLines(main.failures, main.failedRequests).slice(1)) out(line);
+        for (const other of reports.slice(1)) {
+          const causes = failuresByCause(other.failures).map((c) => `${c.cause} ${c.requests.toLocaleString('en')}`);
+          out(
+            `${other.pacing}: ${other.failedRequests.toLocaleString('en')} failed requests${causes.length ? ` (${causes.join(', ')})` : ''}`,
+          );
+        }
+      }
       for (const w of reports[0]?.whatIf ?? []) out(`  ${w.sentence}`);
       if (opts.report !== undefined) out(`report: ${opts.report}`);
       if (opts.html !== undefined) out(`html: ${opts.html}`);

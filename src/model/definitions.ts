@@ -275,15 +275,35 @@ export const LoadCurve = z.strictObject({
 });
 export type LoadCurve = z.infer<typeof LoadCurve>;
 
-export const FaultKind = z.enum(['datacenter-lost', 'capacity', 'backbone', 'mechanism', 'metrics-missing']);
+export const FaultKind = z.enum([
+  'datacenter-lost',
+  'capacity',
+  'backbone',
+  'mechanism',
+  'metrics-missing',
+  'receiver-slow',
+  'metrics-lag',
+  'cold-cache',
+]);
 export type FaultKind = z.infer<typeof FaultKind>;
 
 export const Fault = z.strictObject({
   at: Duration,
   kind: FaultKind,
   datacenter: Name.optional(),
+  /** receiver-slow: the one cluster of the datacenter that slows down (default: its first). */
+  cluster: Name.optional(),
   service: Name.optional(),
+  /** capacity, backbone: what is left (default 0.5); receiver-slow: the cluster's capacity left (default 0.5). */
   capacityFraction: z.number().min(0).max(1).optional(),
+  /** receiver-slow: the cluster's latency is this many times what its load alone gives (default 3). */
+  latencyFactor: z.number().min(1).optional(),
+  /** metrics-lag: readings show the world as it was this long ago (default 1m). */
+  delay: Duration.optional(),
+  /** cold-cache: a cold request costs this many warm ones (the model's cold-cache factor, normally 2; default 4). */
+  coldFactor: z.number().min(1).optional(),
+  /** cold-cache: the caches' warm-up time constant (normally 60s; default 10m). */
+  warmUp: Duration.optional(),
   /** mechanism faults: which mechanism (edge, cluster, sessions, jobs, replication, promote, shards, config). */
   mechanism: z.string().optional(),
   mode: z.enum(['error', 'hang']).optional(),

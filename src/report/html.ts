@@ -2,6 +2,7 @@
  * The HTML report: one self-contained page (inline SVG and CSS, no external assets) that answers at a glance how
  * fast and how safe each pacer was, and what bounded the drain.
  */
+import { CAUSE_TEXT, failuresByCause } from './failures.js';
 import type { Report } from './report.js';
 import { PACER_COLOR, PALETTE, esc, gantt, lineChart, type GanttBar } from './svg.js';
 
@@ -184,6 +185,44 @@ function steps(report: Report): string {
   return `<details><summary>Shift steps (${rows.length}) — ${esc(report.pacing)}</summary><table><tr><th>at</th><th>task</th><th>layer</th><th>step</th><th>decision</th><th>moved</th><th>left</th><th>why</th></tr>${rows.join('')}</table></details>`;
 }
 
+/** Failed requests by cause and place: every red figure with its answer (the detailed pacer's rows, all pacers' causes). */
+function failures(reports: readonly Report[]): string {
+  const main = reports[0]!;
+  const total = main.failedRequests;
+  const share = (n: number): string => (total > 0 ? `${((n / total) * 100).toFixed(1)} %` : '—');
+  const rows = main.failures
+    .slice(0, 20)
+    .map(
+      (f) =>
+        `<tr><td class="bad">${f.requests.toLocaleString('en')}</td><td>${share(f.requests)}</td><td>${esc(f.service)}</td>` +
+        `<td>${esc(f.datacenter ?? 'the edge')}</td><td>${esc(f.cause)}</td><td>${esc(CAUSE_TEXT[f.cause])}</td></tr>`,
+    );
+  const rest = main.failures.slice(20);
+  if (rest.length > 0) {
+    const n = rest.reduce((a, f) => a + f.requests, 0);
+    rows.push(
+      `<tr><td>${n.toLocaleString('en')}</td><td>${share(n)}</td><td colspan="4">${rest.length} more</td></tr>`,
+    );
+  }
+  const table = rows.length
+    ? `<table><tr><th>requests</th><th>share</th><th>service</th><th>where</th><th>cause</th><th>what happened</th></tr>${rows.join('')}</table>`
+    : '<p class="good">No request failed.</p>';
+  const byPacer =
+    reports.length > 1
+      ? `<p class="note">By cause, each pacer: ${reports
+          .map(
+            (r) =>
+              `<b>${esc(r.pacing)}</b> ${
+                failuresByCause(r.failures)
+                  .map((c) => `${esc(c.cause)} ${c.requests.toLocaleString('en')}`)
+                  .join(', ') || 'none'
+              }`,
+          )
+          .join('; ')}</p>`
+      : '';
+  return `<h2>Failed requests by cause and place (${esc(main.pacing)}: ${total.toLocaleString('en')})</h2>${table}${byPacer}`;
+}
+
 function health(report: Report): string {
   const bad = report.health.filter((h) => h.ok !== true);
   const rows = bad.map(
@@ -206,6 +245,7 @@ export function renderHtml(reports: readonly Report[]): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Drain test: ${esc(main.scenario)}</title><style>${CSS}</style></head><body>
 <h1>Drain test of ${esc(main.scenario)}</h1><p class="note">Simulated from ${esc(main.start)}; times are minutes from the scenario's start.${main.drainedDatacenter ? ` Drained datacenter: <b>${esc(main.drainedDatacenter)}</b>.` : ''}</p>
 ${headline(reports)}${summaryTable(reports)}
+${failures(reports)}
 <h2>Traffic and load</h2>${charts(reports)}
 <h2>Tasks (${esc(main.pacing)})</h2>${gantts(main)}${whatIfs(main)}
 <h2>Steps and health</h2>${steps(main)}${health(main)}

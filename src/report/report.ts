@@ -6,6 +6,7 @@
 import { criticalPath, type CriticalStage, type TimedStage } from '../analysis/critical-path.js';
 import type { SeriesMetric } from '../sim/types.js';
 import { isDoneTask } from '../model/states.js';
+import { failureBreakdown, type FailureReport } from './failures.js';
 import type { DrillRecord } from './input.js';
 
 export interface StepReport {
@@ -93,6 +94,8 @@ export interface Report {
   readonly overloadSeconds: number;
   readonly maxUtilization: number;
   readonly failedRequests: number;
+  /** Failed requests by service, place and cause, largest first, summing to failedRequests. */
+  readonly failures: readonly FailureReport[];
   readonly crossDatacenterRpcSeconds: number;
   readonly criticalPath: readonly string[];
   readonly tasks: readonly TaskReport[];
@@ -339,6 +342,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
     overloadSeconds: round(overload, 1),
     maxUtilization: round(maxUtil, 4),
     failedRequests: Math.round(counters.failedRequests),
+    failures: failureBreakdown(counters.failures, Math.round(counters.failedRequests)),
     crossDatacenterRpcSeconds: cross.seconds,
     criticalPath: (plans.find((p) => p.direction === 'drain') ?? plans[0])?.criticalPath ?? [],
     tasks,
