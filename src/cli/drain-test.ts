@@ -39,14 +39,14 @@ function pacersOf(opts: DrainTestCliOptions): PacingMode[] {
   for (const n of names) {
     const parsed = PacingMode.safeParse(n);
     if (!parsed.success)
-      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${n}": use closed-loop, fixed or oracle`);
+      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${n}": use self-regulating, closed-loop, fixed or oracle`);
     if (!out.includes(parsed.data)) out.push(parsed.data);
   }
   // --pacing with --compare: that pacer is the one detailed (first).
   if (opts.compare !== undefined && opts.pacing !== undefined) {
     const first = PacingMode.safeParse(opts.pacing);
     if (!first.success)
-      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${opts.pacing}": use closed-loop, fixed or oracle`);
+      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${opts.pacing}": use self-regulating, closed-loop, fixed or oracle`);
     return [first.data, ...out.filter((p) => p !== first.data)];
   }
   return out;
@@ -135,10 +135,10 @@ export function registerDrainTest(program: Command): void {
     .description("Run a scenario's drain test in process on virtual time; report how fast and how safe each pacer was.")
     .argument('<scenario>', 'name of the Scenario (its run: schedule says which plans run when)')
     .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
-    .option('--pacing <mode>', "closed-loop, fixed or oracle (default: each plan's own pacing)")
+    .option('--pacing <mode>', "self-regulating, closed-loop, fixed or oracle (default: each plan's own pacing)")
     .option(
       '--compare <modes>',
-      'comma-separated pacers to run one after another and overlay, e.g. closed-loop,fixed,oracle',
+      'comma-separated pacers to run one after another and overlay, e.g. self-regulating,closed-loop,oracle',
     )
     .option(
       '--report <file>',

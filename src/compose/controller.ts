@@ -32,8 +32,8 @@ import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import type { Pacer } from '../pacing/pacer.js';
 import { compilePlan } from '../plan/index.js';
-import { stageActions as libraryActions, stages as library } from '../stages/index.js';
-import type { StageLibrary } from '../stages/stage.js';
+import { stageActions as libraryActions, stages as library, watchers as libraryWatchers } from '../stages/index.js';
+import type { StageLibrary, WatchLibrary } from '../stages/stage.js';
 import { clockTracked } from '../store/clock-tracked.js';
 import type { LeaseStore, Store } from '../store/store.js';
 
@@ -65,6 +65,8 @@ export interface ControllerOptions {
   readonly clock?: Clock;
   /** By default the stage library of src/stages; tests and drills substitute or wrap stages. */
   readonly stages?: StageLibrary;
+  /** By default the stage library's watchers (what keeps a finished self-regulating shift regulated). */
+  readonly watchers?: WatchLibrary;
   /** The backend actions each stage may send; by default those of the stage library. */
   readonly stageActions?: StageActions;
   /** By default the plan compiler; a drill compiles variants (another pacing mode, no order between services). */
@@ -149,6 +151,7 @@ export async function createController(options: ControllerOptions): Promise<Engi
     store: clock instanceof VirtualClock && store.inProcess !== true ? clockTracked<EngineStore>(store, clock) : store,
     clock,
     stages: options.stages ?? library,
+    watchers: options.watchers ?? libraryWatchers,
     stageActions: options.stageActions ?? libraryActions,
     compile: options.compile ?? compilePlan,
     logger,

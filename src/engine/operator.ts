@@ -25,6 +25,7 @@ import {
 } from '../model/states.js';
 import type { TaskPatch, TaskRecord } from '../store/store.js';
 import { conditionKey } from './conditions.js';
+import { haltWatches } from './guard.js';
 import type { RunRuntime } from './runtime.js';
 
 function operatorEvent(
@@ -90,6 +91,7 @@ export async function stopRun(
     ],
   });
   await interrupt(rt, [...rt.executing.keys()], why);
+  await haltWatches(rt);
   await finishStop(rt, final, why);
 }
 
@@ -169,6 +171,7 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
       });
       // Stages stop where they are; resume continues them from their checkpoints, as after a crash.
       await interrupt(rt, [...rt.executing.keys()], 'paused');
+      await haltWatches(rt);
       return;
     }
     case 'resume': {

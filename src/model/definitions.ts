@@ -209,11 +209,16 @@ export type Runbook = z.infer<typeof Runbook>;
 
 // -------------------------------------------------------------------------------------------- Plan
 
-export const PacingMode = z.enum(['closed-loop', 'fixed', 'oracle']);
+/**
+ * How traffic shifts are paced: `self-regulating` (the default: the closed loop with a health manager that detects,
+ * diagnoses and resolves trouble at the receivers), `closed-loop` (headroom-sized steps, backing off a step when a
+ * receiver degrades), `fixed` (the classic schedule) or `oracle` (simulator only: knows the true capacities).
+ */
+export const PacingMode = z.enum(['self-regulating', 'closed-loop', 'fixed', 'oracle']);
 export type PacingMode = z.infer<typeof PacingMode>;
 
 export const Pacing = z.strictObject({
-  mode: PacingMode.default('closed-loop'),
+  mode: PacingMode.default('self-regulating'),
   /** Receivers are kept at or below this utilisation. */
   targetUtilization: z.number().gt(0).lte(1).default(0.85),
   /** Observe this long after each step (after propagation) before the next. */
@@ -225,6 +230,12 @@ export const Pacing = z.strictObject({
   /** Fixed: the fraction moved per step (default 0.1) and the interval between steps (default 5m). */
   step: z.number().gt(0).lte(1).optional(),
   interval: Duration.optional(),
+  /**
+   * Self-regulating: the datacenter is failing (an emergency evacuation). Traffic is never moved back to it, and
+   * receivers may run above the target (never past 100 %) rather than leave requests to fail there. Without it the
+   * health manager still treats a source whose own readings show it failing the same way.
+   */
+  emergency: z.boolean().optional(),
 });
 export type Pacing = z.infer<typeof Pacing>;
 
@@ -251,7 +262,7 @@ export const Plan = z.strictObject({
     services: z.union([z.literal('all'), z.array(Name)]).default('all'),
     runbooks: z.array(RunbookRule).min(1),
     concurrency: z.number().int().positive().default(8),
-    pacing: Pacing.default({ mode: 'closed-loop', targetUtilization: 0.85, settle: '60s' }),
+    pacing: Pacing.default({ mode: 'self-regulating', targetUtilization: 0.85, settle: '60s' }),
     stuck: z.strictObject({ percentile: z.number().gt(0).lte(100).default(75) }).optional(),
     /** The plan that undoes this one; by default the plan of the other direction for the same datacenter. */
     restorePlan: Name.optional(),

@@ -9,7 +9,7 @@ import { parseDuration } from '../model/duration.js';
 /** Propagation delays assumed when planning (the scenario or backend may differ). */
 export const PLANNING_PROPAGATION_MS = { edge: 30_000, cluster: 10_000 } as const;
 
-/** Steps a closed-loop shift typically takes: a small first step, then about a quarter of the traffic per step. */
+/** Steps a closed-loop (or healthy self-regulating) shift typically takes: a small first step, then about a quarter of the traffic per step. */
 export const CLOSED_LOOP_STEPS = 5;
 /** An oracle pacer knows the true capacities and moves in fewer, larger steps. */
 export const ORACLE_STEPS = 2;
@@ -53,6 +53,8 @@ export function shiftMs(pacing: Pacing, layer: 'edge' | 'cluster'): number {
   const propagation = PLANNING_PROPAGATION_MS[layer];
   const settle = parseDuration(pacing.settle) ?? 60_000;
   switch (pacing.mode) {
+    // A healthy self-regulating shift steps as the closed loop does.
+    case 'self-regulating':
     case 'closed-loop':
       return CLOSED_LOOP_STEPS * (propagation + settle);
     case 'oracle':

@@ -24,12 +24,18 @@ import type {
 } from '../store.js';
 import {
   REQUEST_COLUMNS,
+  RESOLUTION_COLUMNS,
+  RESOLVER_STATS_SQL,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
   eventBody,
   requestRow,
+  resolutionRow,
   rowAudit,
+  rowResolution,
+  rowStats,
+  sortStats,
   rowEvent,
   rowRequest,
   rowRun,
@@ -408,6 +414,33 @@ export function createPostgresStore(
           [at, outcome, error ?? null, id],
         );
         return rows.length > 0;
+      }),
+
+    recordResolution: (record) =>
+      tx(async (q) => {
+        await q(
+          `INSERT INTO resolver_records (${RESOLUTION_COLUMNS.join(', ')}) VALUES (${RESOLUTION_COLUMNS.map(() => '?').join(', ')})`,
+          resolutionRow(record),
+        );
+      }),
+
+    resolverStats: (options = {}) =>
+      read(async (q) => {
+        const where = options.service !== undefined ? ' WHERE service = ?' : '';
+        const args = options.service !== undefined ? [options.service] : [];
+        return sortStats((await q(`${RESOLVER_STATS_SQL}${where} GROUP BY diagnosis, resolver`, args)).map(rowStats));
+      }),
+
+    listResolutions: (options = {}) =>
+      read(async (q) => {
+        const where = options.runId !== undefined ? ' WHERE run_id = ?' : '';
+        const args: SqlValue[] = options.runId !== undefined ? [options.runId] : [];
+        let sql = `SELECT * FROM resolver_records${where} ORDER BY id DESC`;
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
+        return (await q(sql, args)).map(rowResolution).reverse();
       }),
   };
 }

@@ -1,0 +1,27 @@
+/**
+ * The self-regulating pacer (the default): the closed loop's headroom-sized steps while the receivers are healthy,
+ * and a health manager (health-manager.ts) that detects, diagnoses and resolves when they are not — backing off,
+ * moving traffic back to a healthy source, routing around a sick receiver, waiting out cold caches or lagging
+ * readings, starting jobs, or holding and paging — judging each resolution by its effect and not repeating one
+ * that did not help. A shift that reached its target keeps its manager while its run goes on (a watch).
+ *
+ * Without the health manager's input (a stage that does not provide it) it paces exactly as the closed loop.
+ */
+import { createClosedLoopPacer, type ClosedLoopConfig } from './closed-loop.js';
+import { isUrgent, manage, type Stepper } from './health-manager.js';
+import type { Pacer } from './pacer.js';
+
+export function createSelfRegulatingPacer(config: ClosedLoopConfig): Pacer {
+  const closed = createClosedLoopPacer(config);
+  const step: Stepper = (input, s) =>
+    createClosedLoopPacer({
+      ...config,
+      headroomShare: s.headroomShare,
+      maxStep: Math.min(config.maxStep, s.maxStep ?? 1),
+    }).next({ ...input, targetUtilization: s.target });
+  return {
+    mode: 'self-regulating',
+    next: (input) => (input.health ? manage(input, input.health, step) : closed.next(input)),
+    interrupt: (input) => (input.health ? isUrgent(input, input.health) : false),
+  };
+}
