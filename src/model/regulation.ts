@@ -26,6 +26,7 @@ export type SymptomKind = (typeof SYMPTOMS)[number];
 /** A cause a diagnoser names for a set of symptoms. */
 export const DIAGNOSES = [
   'receivers-lost-capacity',
+  'receivers-full',
   'slow-receiver',
   'step-too-large',
   'cold-caches',

@@ -88,7 +88,7 @@ function loadOf(r: ReceiverReading, input: PacerInput, h: HealthInput, mem: Heal
       severity: u - ceiling + 1,
       text: `${r.name} overloaded at ${pct(u)}${heading}`,
     });
-  else if (u !== undefined && u > ceiling + EPSILON)
+  else if (u !== undefined && u > ceiling + HEALTH.overBy)
     out.push({
       kind: 'over-target',
       at: r.name,
@@ -97,7 +97,9 @@ function loadOf(r: ReceiverReading, input: PacerInput, h: HealthInput, mem: Heal
     });
   // Risen clearly more than the step predicted (a step that moved next to nothing predicts nothing).
   const last = mem.lastMove;
-  const arrived = last !== undefined && h.now >= last.at + h.propagationMs;
+  // Judged from arrival until a couple of settle windows on; later rises are the world's, not the step's.
+  const arrived =
+    last !== undefined && h.now >= last.at + h.propagationMs && h.now <= last.at + h.propagationMs + 2 * h.settleMs;
   const predicted = arrived ? last.predicted[r.name] : undefined;
   const before = last?.before[r.name];
   if (
@@ -202,6 +204,7 @@ export function detect(input: PacerInput, h: HealthInput, mem: HealthMemory, fai
     h.direction === 'drain' &&
     h.source?.load !== undefined &&
     h.now >= last.at + h.propagationMs + h.settleMs / 2 &&
+    last.sourceLoad >= 0.5 * last.rps &&
     last.sourceLoad - h.source.load < 0.25 * last.rps
   )
     out.push({

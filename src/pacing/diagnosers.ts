@@ -9,7 +9,8 @@
  * manager holds); they are no cause to act on.
  */
 import type { DiagnosisKind, SymptomKind } from '../model/regulation.js';
-import type { Diagnosis, HealthInput, HealthMemory, Symptom } from './health.js';
+import { ceilingOf, loadedUtil } from './detectors.js';
+import { HEALTH, type Diagnosis, type HealthInput, type HealthMemory, type Symptom } from './health.js';
 import { capacityOf, pct } from './headroom.js';
 import type { PacerInput } from './pacer.js';
 
@@ -104,7 +105,15 @@ export function diagnose(
         `${cold.join(', ')} busier than ${cold.length > 1 ? 'their' : 'its'} load says: moved requests land on cold caches`,
         true,
       );
-    if (ownStep(h, mem))
+    // A step lands a little over the target now and then (noise, rising demand): only clearly more, or a rise the
+    // step did not predict, is the step's fault.
+    const clearly = hot.some((name) => {
+      const r = input.receivers.find((x) => x.name === name);
+      const u = r ? loadedUtil(r, h) : undefined;
+      return u !== undefined && u > ceilingOf(input, false) + 3 * HEALTH.overBy;
+    });
+    const unpredicted = symptoms.some((s) => s.kind === 'rising-faster');
+    if (ownStep(h, mem) && (clearly || unpredicted))
       return diagnosis(
         'step-too-large',
         hot,
@@ -112,7 +121,21 @@ export function diagnose(
         `the last step put more on ${hot.join(', ')} than ${hot.length > 1 ? 'they' : 'it'} could take`,
         true,
       );
-    // Pushed over by another shift's traffic: that one resolves it; this one only holds.
+    // Pushed over by demand or another shift's traffic: only well past the target a cause to act on (less, that
+    // shift resolves it, or it is the readings' noise), and this one only holds.
+    const full = hot.filter((name) => {
+      const r = input.receivers.find((x) => x.name === name);
+      const u = r ? loadedUtil(r, h) : undefined;
+      return u !== undefined && u > ceilingOf(input, false) + HEALTH.fullBy;
+    });
+    if (full.length > 0)
+      return diagnosis(
+        'receivers-full',
+        full,
+        of(full),
+        `${full.join(', ')} cannot take what ${full.length > 1 ? 'they carry' : 'it carries'} (demand rose, or other traffic arrived)`,
+        true,
+      );
     return undefined;
   }
 

@@ -233,15 +233,15 @@ function healthy(
   }
   if (unresolved)
     return hold(`${summary(base.symptoms)} → ${unresolved.text}: holding, nothing to resolve it with`, mem, outcome);
-  const caution = base.symptoms.filter((s) => CAUTION.has(s.kind));
-  if (caution.length > 0)
-    return hold(`${caution.map((s) => s.text).join('; ')}: not moving more while it lasts`, mem, base);
   if (!h.upstreamSettled)
     return hold(
       'a shift this one follows has moved traffic back: it moves again first (callers before callees)',
       mem,
       base,
     );
+  const caution = base.symptoms.filter((s) => CAUTION.has(s.kind));
+  if (caution.length > 0)
+    return hold(`${caution.map((s) => s.text).join('; ')}: not moving more while it lasts`, mem, base);
   if (h.layer === 'cluster' && h.direction === 'drain' && (h.sourceEdgeShare ?? 0) > 0.001)
     return hold(
       `the edge still sends ${pct(h.sourceEdgeShare!)} of ${h.service} to ${h.source?.name ?? 'the source'}: it is served there until the edge has drained`,
@@ -250,11 +250,15 @@ function healthy(
     );
   // Sessions arrive as they end and warm the caches as they come: most of the headroom can be promised to them.
   const share = h.arrival === 'gradual' ? 0.8 : 1 / Math.max(2, mem.cost);
-  const d = step(input, {
+  const sized = step(input, {
     headroomShare: share,
     ...(mem.stepCap !== undefined ? { maxStep: mem.stepCap } : {}),
     target: ceiling,
   });
+  // The closed loop backs off on anything over the target; here that is the manager's call (it found nothing to
+  // resolve): hold instead.
+  const d: Decision =
+    sized.kind === 'backoff' ? { kind: 'hold', step: 0, waitMs: HEALTH_POLL_MS, reason: sized.reason } : sized;
   const notes = [
     ...(failing
       ? [`source failing: receivers may run to ${pct(ceiling)}, fewer requests fail there than at the source`]

@@ -182,6 +182,13 @@ export const HEALTH = {
   staleMs: 15_000,
   /** Utilisation this much above the target is urgent: act without waiting for a pending judgement. */
   urgentAbove: 0.08,
+  /** Over the target by this much counts (less is landing on it, with the readings' noise). */
+  overBy: 0.01,
+  /**
+   * Over the target by this much, with no capacity lost and no step of its own to blame, the receivers are full
+   * (demand rose, another shift's traffic arrived): it calls for a resolution too. Less only stops the shift growing.
+   */
+  fullBy: 0.05,
   /** The source counts as failing with an error rate above this (and above its own before the shift). */
   sourceErrorRate: 0.05,
   /** A receiver's p99 this many times the other receivers' (and 50 ms above) is skewed. */

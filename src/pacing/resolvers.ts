@@ -42,6 +42,7 @@ export interface ResolverContext {
 /** The default order of resolvers per diagnosis: what to try first. */
 export const RESOLVER_ORDER: Readonly<Record<DiagnosisKind, readonly ResolverKind[]>> = {
   'receivers-lost-capacity': ['route-around', 'move-back', 'start-jobs', 'back-off', 'hold-and-page'],
+  'receivers-full': ['route-around', 'move-back', 'hold-and-page'],
   'slow-receiver': ['route-around', 'move-back', 'start-jobs', 'hold-and-page'],
   'step-too-large': ['back-off', 'shrink-step', 'hold-and-page'],
   'cold-caches': ['wait', 'back-off', 'shrink-step', 'hold-and-page'],

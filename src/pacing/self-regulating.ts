@@ -18,7 +18,9 @@ export function createSelfRegulatingPacer(config: ClosedLoopConfig): Pacer {
       ...config,
       headroomShare: s.headroomShare,
       maxStep: Math.min(config.maxStep, s.maxStep ?? 1),
-    }).next({ ...input, targetUtilization: s.target });
+      growthBy: 'receiving',
+      // The manager limits steps itself (stepCap) and resolves trouble itself: the closed loop only sizes steps.
+    }).next({ ...input, targetUtilization: s.target, backoffs: 0 });
   return {
     mode: 'self-regulating',
     next: (input) => (input.health ? manage(input, input.health, step) : closed.next(input)),

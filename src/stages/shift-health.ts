@@ -48,7 +48,7 @@ export function healthInputOf(shift: Shift, state: ShiftState, world: World): He
     totalLoad: (world.source?.load ?? 0) + world.receivers.reduce((a, r) => a + (r.load ?? 0), 0),
     upstreamSettled: ctx.upstreamSettled?.() ?? true,
     // New sessions follow the edge weights; the load moves only as established ones end.
-    arrival: svc?.type === 'sticky' && layer === 'edge' && shift.direction === 'drain' ? 'gradual' : 'immediate',
+    arrival: svc?.type === 'sticky' && layer === 'edge' ? 'gradual' : 'immediate',
     ...(layer === 'cluster' && svc?.userFacing && reading?.share?.edge !== undefined
       ? { sourceEdgeShare: reading.share.edge }
       : {}),
