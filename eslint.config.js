@@ -91,6 +91,7 @@ export default tseslint.config(
   ),
   layer('src/pacing/**', ['../*', '!../model', '!../model/**'], 'pacing is a pure layer: it imports only model'),
   layer('src/expr/**', ['../*', '!../model', '!../model/**'], 'expr is a pure layer: it imports only model'),
+  layer('src/link/**', ['../*', '!../model', '!../model/**'], 'link is its own layer: it imports only model'),
   layer(
     'src/report/**',
     ['**/drill/**', '**/backends/**', '**/store/**', '**/stages/**'],

@@ -295,6 +295,11 @@ const rules: readonly Rule[] = [
     forbids: (t) => !['model', 'expr'].includes(layerOf(t)),
   },
   {
+    name: 'src/link imports only src/model',
+    appliesTo: (f) => layerOf(f) === 'link',
+    forbids: (t) => !['model', 'link'].includes(layerOf(t)),
+  },
+  {
     name: 'src/stages never imports src/engine',
     appliesTo: (f) => layerOf(f) === 'stages',
     forbids: (t) => layerOf(t) === 'engine',

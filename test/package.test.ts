@@ -27,7 +27,7 @@ interface LockEntry {
 }
 
 function run(command: string, args: readonly string[], cwd: string): SpawnSyncReturns<string> {
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: 300_000 });
   if (r.error) throw r.error;
   return r;
 }
@@ -196,7 +196,7 @@ beforeAll(() => {
   writeFileSync(join(scratch, 'rehearse.ts'), docExample('rehearse.ts'));
   writeFileSync(join(scratch, 'definitions.ts'), docExample('definitions.ts'));
   compile = run(process.execPath, [TSC, '-p', '.', '--listFiles'], scratch);
-}, 180_000);
+}, 420_000);
 
 afterAll(() => {
   for (const d of [scratch, packDir]) if (d) rmSync(d, { recursive: true, force: true });

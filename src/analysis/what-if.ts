@@ -48,9 +48,10 @@ export function describeWhatIf(q: WhatIfQuestion, baseline: number | null, drain
     };
   }
   const saved = Math.round((baseline - drainSeconds) * 10) / 10;
+  const lost = `${saved >= 0 ? '' : '+'}${Math.round(-saved)} s`;
   const sentence =
     Math.abs(saved) < 30
-      ? `if ${q.task} took ${share}, ${q.plan} would end at about the same time (${saved >= 0 ? '' : '+'}${Math.round(-saved)} s): another chain or the receivers bound it`
+      ? `if ${q.task} took ${share}, ${q.plan} would end at about the same time (${lost}): another chain or the receivers bound it`
       : saved > 0
         ? `if ${q.task} took ${share}, ${q.plan} would end ${minutes(saved)} sooner`
         : `if ${q.task} took ${share}, ${q.plan} would end ${minutes(saved)} later (the pacer slows down elsewhere)`;

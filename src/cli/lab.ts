@@ -1,5 +1,5 @@
 /**
- * `maelstrom lab [--datacenters N] [--rps R] [--duration D] [--report FILE]`: a real lab on loopback (HAProxy,
+ * `maelstrom lab [--datacenters N] [--rps R] [--duration D] [--report FILE] [--link]`: a real lab on loopback (HAProxy,
  * one service process per datacenter, Prometheus, a steady load), where the engine drains and restores the first
  * datacenter; prints the report (and writes it with --report). Ctrl-C stops everything the lab started.
  */
@@ -16,6 +16,7 @@ interface LabOptions {
   readonly settle: string;
   readonly report?: string;
   readonly quiet?: boolean;
+  readonly link?: boolean;
 }
 
 function wholeNumber(text: string, what: string, min: number): number {
@@ -37,6 +38,7 @@ export function registerLab(program: Command): void {
     .option('--settle <d>', 'observation window after each traffic step', '1s')
     .option('--report <file>', 'also write the report JSON to this file')
     .option('-q, --quiet', 'print only the report')
+    .option('--link', 'also replicate a stream between two datacenters across an emulated lossy long-haul link')
     .action(async (opts: LabOptions) => {
       const datacenters = wholeNumber(opts.datacenters, '--datacenters', 2);
       const rps = wholeNumber(opts.rps, '--rps', 1);
@@ -67,15 +69,15 @@ export function registerLab(program: Command): void {
           settle: opts.settle,
           store,
           signal: abort.signal,
+          link: opts.link === true,
           log: opts.quiet ? undefined : (m) => process.stderr.write(`lab: ${m}\n`),
         });
         const json = `${JSON.stringify(report, null, 2)}\n`;
         if (opts.report) await writeFile(opts.report, json);
         process.stdout.write(json);
         if (report.outcome !== 'succeeded') {
-          process.stderr.write(
-            `maelstrom lab: ${report.failedRequests} failed request(s); plans: ${report.plans.map((p) => `${p.name} ${p.outcome}`).join(', ')}\n`,
-          );
+          const plans = report.plans.map((p) => `${p.name} ${p.outcome}`).join(', ');
+          process.stderr.write(`maelstrom lab: ${report.failedRequests} failed request(s); plans: ${plans}\n`);
           process.exitCode = 3;
         }
       } finally {

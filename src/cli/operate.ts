@@ -102,13 +102,8 @@ function waitOf(opts: ActOptions): number {
 
 export function registerOperate(program: Command): void {
   for (const action of ['pause', 'resume', 'abort'] as const) {
-    common(
-      program
-        .command(action)
-        .description(
-          `${action[0]!.toUpperCase()}${action.slice(1)} a run${action === 'abort' ? ' (its stages stop; the matching restore plan is named)' : ''}.`,
-        ),
-    )
+    const aside = action === 'abort' ? ' (its stages stop; the matching restore plan is named)' : '';
+    common(program.command(action).description(`${action[0]!.toUpperCase()}${action.slice(1)} a run${aside}.`))
       .argument('<run>', 'run id')
       .option('--reason <text>', 'why, for the record')
       .action(async (runId: string, opts: ActOptions) => {

@@ -11,6 +11,7 @@ import { registerServe } from './serve.js';
 import { registerDemo } from './demo.js';
 import { registerLab } from './lab.js';
 import { registerToken } from './token.js';
+import { registerLink } from './link.js';
 
 export function buildProgram(): Command {
   const program = new Command('maelstrom')
@@ -28,5 +29,6 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerLab(program);
   registerToken(program);
+  registerLink(program);
   return program;
 }

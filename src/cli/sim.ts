@@ -61,7 +61,8 @@ export function registerSim(program: Command): void {
       });
       const server = await startSimServer(backend, { speed, port, scenario: scenarioName });
       process.stdout.write(
-        `maelstrom sim: scenario ${scenarioName} at ${speed}x on ${server.url} (backend sim+${server.url}, metrics ${server.url}/metrics)\n`,
+        `maelstrom sim: scenario ${scenarioName} at ${speed}x on ${server.url} ` +
+          `(backend sim+${server.url}, metrics ${server.url}/metrics)\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = (): void => {

@@ -128,6 +128,7 @@ export async function tryAcquireLease(options: LeaseOptions): Promise<LeaseAttem
 export function leaseHeldError(attempt: Extract<LeaseAttempt, { ok: false }>): MaelstromError {
   return new MaelstromError(
     'E_INVALID_STATE',
-    `another controller (${attempt.holder}) drives the runs of this store, its lease running until ${new Date(attempt.expiresAt).toISOString()}: stop it first, or use another store`,
+    `another controller (${attempt.holder}) drives the runs of this store, ` +
+      `its lease running until ${new Date(attempt.expiresAt).toISOString()}: stop it first, or use another store`,
   );
 }

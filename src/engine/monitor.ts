@@ -189,7 +189,9 @@ export async function monitorTask(
             runId: rt.id,
             taskId,
             severity: 'warning',
-            message: `health ${r.key} of ${taskId} was failing before the task started${r.detail ? ` (${r.detail})` : ''}: it does not hold the task until it has been true once`,
+            message:
+              `health ${r.key} of ${taskId} was failing before the task started${r.detail ? ` (${r.detail})` : ''}: ` +
+              'it does not hold the task until it has been true once',
           });
         }
       }
@@ -216,9 +218,10 @@ export async function monitorTask(
       const healthy = allTrue(gating);
       const bad = gating.find((r) => r.verdict !== 'true');
       const wasHealthy = holds.health === undefined;
+      const verdict = bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false';
       holds.health = healthy
         ? undefined
-        : `health ${bad?.key ?? ''} is ${bad?.verdict === 'hold' ? 'unknown (missing data)' : 'false'}${bad?.detail ? `: ${bad.detail}` : ''}`;
+        : `health ${bad?.key ?? ''} is ${verdict}${bad?.detail ? `: ${bad.detail}` : ''}`;
       if (!healthy && (wasHealthy || !gate.open)) {
         events.push({
           type: 'condition.blocked',
@@ -241,7 +244,11 @@ export async function monitorTask(
       clock.now() - rec.startedAt > stuckAfterMs
     ) {
       const time = clock.now();
-      const message = `task ${taskId} has run ${Math.round((time - rec.startedAt) / 1000)}s, past the ${rt.compiled.stuckPercentile}th percentile of its history (${Math.round(stuckAfterMs / 1000)}s); its dependents wait for an operator (retry, skip, or override the dependency)`;
+      const ran = Math.round((time - rec.startedAt) / 1000);
+      const usual = `the ${rt.compiled.stuckPercentile}th percentile of its history (${Math.round(stuckAfterMs / 1000)}s)`;
+      const message =
+        `task ${taskId} has run ${ran}s, past ${usual}; ` +
+        'its dependents wait for an operator (retry, skip, or override the dependency)';
       await rt.commit({
         tasks: [{ id: taskId, patch: { stuck: true, state: 'stuck' } }],
         events: [

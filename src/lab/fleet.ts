@@ -82,7 +82,9 @@ export function labDefinitions(options: LabFleetOptions): Definitions {
       ],
       pre: [
         {
-          expr: 'params.direction == "restore" || headroom(params.service, others(params.datacenter)) >= load(params.service, params.datacenter)',
+          expr:
+            'params.direction == "restore" || ' +
+            'headroom(params.service, others(params.datacenter)) >= load(params.service, params.datacenter)',
           message: "the other datacenters cannot absorb this service's load",
         },
       ],

@@ -11,6 +11,7 @@ import type { ControllerStore } from '../compose/controller.js';
 import { startLab, type LabEnvironment } from './environment.js';
 import { LAB_SERVICE } from './fleet.js';
 import { startLoad, type LoadGenerator, type LoadResult } from './load.js';
+import { startReplicationStream, type ReplicationReport, type ReplicationStream } from './replication.js';
 import { createLabSession, type LabSession } from './session.js';
 
 export interface LabRunOptions {
@@ -22,6 +23,8 @@ export interface LabRunOptions {
   readonly store: ControllerStore;
   readonly log?: (message: string) => void;
   readonly signal?: AbortSignal;
+  /** Replicate a stream from the drained datacenter to the next across an emulated long-haul link (--link). */
+  readonly link?: boolean;
 }
 
 export interface LabStepReport {
@@ -85,6 +88,8 @@ export interface LabReport {
   }[];
   readonly load: LoadResult & { readonly targetRps: number };
   readonly issues: readonly { readonly at: number; readonly message: string }[];
+  /** With --link: the replication stream across the emulated link during the drain and restore. */
+  readonly replication?: ReplicationReport;
 }
 
 function aborted(signal: AbortSignal | undefined): Promise<never> {
@@ -107,6 +112,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   let load: LoadGenerator | undefined;
   let sampling = true;
   let sampler: Promise<void> | undefined;
+  let replication: ReplicationStream | undefined;
   try {
     env = await guard(startLab({ datacenters: options.datacenters, rps: options.rps, log }));
     session = await guard(
@@ -154,6 +160,11 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
         return undefined;
       }
     };
+    if (options.link) {
+      const [from, to] = [drainPlan.spec.datacenter, env.datacenters.find((d) => d !== drainPlan.spec.datacenter)!];
+      replication = await guard(startReplicationStream({ from, to }));
+      log(`replicating ${from} → ${to} across an emulated link (25 ms one way, 1 % loss)`);
+    }
     const drained = await runPlan(drainPlan.metadata.name);
     if (drained?.state === 'succeeded') {
       log(`${drainPlan.spec.datacenter} drained; restoring in ${options.drainedSeconds} s`);
@@ -164,9 +175,11 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     await guard(sleep(1000));
     const result = await load.stop();
     load = undefined;
+    const replicated = await replication?.stop();
+    replication = undefined;
     sampling = false;
     await sampler;
-    return buildReport({
+    const report = buildReport({
       datacenters: env.datacenters,
       views,
       events: s.events,
@@ -179,7 +192,9 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       issues: s.issues,
       planOf: (n) => s.definitions.plans.get(n)!.spec,
     });
+    return replicated ? { ...report, replication: replicated } : report;
   } finally {
+    await replication?.stop().catch(() => undefined);
     sampling = false;
     await load?.stop().catch(() => undefined);
     await sampler?.catch(() => undefined);

@@ -75,11 +75,10 @@ export async function createLabSession(env: LabEnvironment, options: LabSessionO
   const events: EngineEvent[] = [];
   const unsubscribe = controller.subscribe((e) => {
     events.push(e);
-    if (e.type === 'shift.step')
-      log(
-        `${e.taskId}: step ${e.step} ${e.decision}, ${Math.round(e.remaining * 1000) / 10}% left in ${e.datacenter}${e.reason ? ` (${e.reason})` : ''}`,
-      );
-    else if (e.type === 'task.state' || e.type === 'run.state')
+    if (e.type === 'shift.step') {
+      const left = `${Math.round(e.remaining * 1000) / 10}% left in ${e.datacenter}`;
+      log(`${e.taskId}: step ${e.step} ${e.decision}, ${left}${e.reason ? ` (${e.reason})` : ''}`);
+    } else if (e.type === 'task.state' || e.type === 'run.state')
       log(`${e.type === 'run.state' ? `run ${e.runId}` : e.taskId}: ${e.state}${e.reason ? ` — ${e.reason}` : ''}`);
     else if (e.type === 'health' && e.ok !== true)
       log(`${e.taskId}: health ${e.check} ${e.ok === null ? 'unknown' : 'failing'}${e.detail ? `: ${e.detail}` : ''}`);

@@ -48,6 +48,12 @@ export const Datacenter = z.strictObject({
   name: Name,
   clusters: z.array(Name).min(1),
   description: z.string().optional(),
+  /**
+   * Capacity of the backbone links into the datacenter (from the PoPs and the other datacenters), in request units
+   * per second: what user requests, cross-datacenter calls, replication and shard moves share. By default half the
+   * summed capacity of the services it runs.
+   */
+  backbone: z.number().positive().optional(),
 });
 export type Datacenter = z.infer<typeof Datacenter>;
 
@@ -61,7 +67,15 @@ export const Pop = z.strictObject({
 export type Pop = z.infer<typeof Pop>;
 
 export const Session = z.strictObject({ meanDuration: Duration });
-export const Replication = z.strictObject({ source: Name, applyDelay: Duration.optional() });
+export const Replication = z.strictObject({
+  source: Name,
+  applyDelay: Duration.optional(),
+  /**
+   * The long-haul link the replication traffic crosses (`maelstrom link … --name NAME`): its metrics carry
+   * `link="NAME"`, so a drain can be read against the link's recovered and unrecoverable packets.
+   */
+  link: Name.optional(),
+});
 export const Stateful = z.strictObject({
   primary: Name,
   replicas: z.array(Name),
@@ -131,6 +145,7 @@ export const StageKind = z.enum([
   'jobs.stop',
   'jobs.start',
   'replication.repoint',
+  'replication.replica',
   'stateful.promote',
   'shards.migrate',
   'config.set',

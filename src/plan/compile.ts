@@ -160,7 +160,10 @@ function expandService(defs: Definitions, fleet: Fleet, plan: Plan, service: Ser
   }
 }
 
-/** The plan that undoes `plan`: its explicit restorePlan, else the first (by name) of the other direction for the same fleet and datacenter. */
+/**
+ * The plan that undoes `plan`: its explicit restorePlan, else the first (by name) of the other direction for the
+ * same fleet and datacenter.
+ */
 export function oppositePlan(defs: Definitions, plan: Plan): string | undefined {
   if (plan.spec.restorePlan !== undefined) return plan.spec.restorePlan;
   const candidates = [...defs.plans.values()]
@@ -188,9 +191,10 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
   const fleet = lookup(defs.fleets, plan.spec.fleet, 'fleet', `plan "${planName}"`);
   const dc = plan.spec.datacenter;
   if (!fleet.spec.datacenters.some((d) => d.name === dc)) {
+    const names = fleet.spec.datacenters.map((d) => d.name).join(', ');
     throw new MaelstromError(
       'E_UNKNOWN_REF',
-      `plan "${planName}": "${dc}" is not a datacenter of fleet "${fleet.metadata.name}" (datacenters: ${fleet.spec.datacenters.map((d) => d.name).join(', ')})`,
+      `plan "${planName}": "${dc}" is not a datacenter of fleet "${fleet.metadata.name}" (datacenters: ${names})`,
     );
   }
   const services = fleet.spec.services;

@@ -159,7 +159,9 @@ export function checkService(service: Service, loads: Readonly<Record<string, nu
         headroom,
         utilizationAfter,
         ok,
-        reason: `needs ${Math.round(load)} req/s moved, the other datacenters have ${Math.round(headroom)} req/s of headroom at ${pct(target)}`,
+        reason:
+          `needs ${Math.round(load)} req/s moved, ` +
+          `the other datacenters have ${Math.round(headroom)} req/s of headroom at ${pct(target)}`,
       };
 }
 

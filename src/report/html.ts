@@ -3,25 +3,48 @@
  * fast and how safe each pacer was, and what bounded the drain.
  */
 import { CAUSE_TEXT, failuresByCause } from './failures.js';
-import type { Report } from './report.js';
+import type { Report, TaskReport } from './report.js';
 import { PACER_COLOR, PALETTE, esc, gantt, lineChart, type GanttBar } from './svg.js';
 
 const pct = (v: number): string => `${Math.round(v * 100)}%`;
 const mins = (s: number | null): string => (s === null ? '—' : `${(s / 60).toFixed(1)} min`);
+/** Simulated seconds as minutes to one decimal, for the tables. */
+const atMinutes = (s: number): string => `${Math.round(s / 6) / 10}m`;
+const overload = (r: Report): string => `${Math.round(r.overloadSeconds)} s of overload`;
+
+/** Table pieces; the cells' contents are markup, already escaped. */
+const th = (names: readonly string[]): string => `<tr>${names.map((n) => `<th>${n}</th>`).join('')}</tr>`;
+const td = (html: string, cls?: string): string => (cls ? `<td class="${cls}">${html}</td>` : `<td>${html}</td>`);
+const tr = (cells: readonly string[]): string => `<tr>${cells.join('')}</tr>`;
+const goodIf = (good: boolean): string => (good ? 'good' : 'bad');
 
 function summaryTable(reports: readonly Report[]): string {
-  const head =
-    '<tr><th>pacer</th><th>outcome</th><th>drain</th><th>user-facing out</th><th>overload</th><th>peak utilisation</th><th>failed requests</th><th>cross-dc RPC</th><th>critical path</th></tr>';
+  const head = th([
+    'pacer',
+    'outcome',
+    'drain',
+    'user-facing out',
+    'overload',
+    'peak utilisation',
+    'failed requests',
+    'cross-dc RPC',
+    'critical path',
+  ]);
   const rows = reports.map((r) => {
     const p = r.plans.find((x) => x.direction === 'drain') ?? r.plans[0];
-    const util = r.maxUtilization > 0.95 ? 'bad' : 'good';
-    return (
-      `<tr><td><span class="dot" style="background:${PACER_COLOR[r.pacing] ?? '#555'}"></span>${esc(r.pacing)}</td><td class="${r.outcome === 'succeeded' ? 'good' : 'bad'}">${esc(r.outcome)}</td>` +
-      `<td><b>${mins(p?.drainSeconds ?? null)}</b></td><td>${mins(p?.userFacingDrainSeconds ?? null)}</td>` +
-      `<td class="${r.overloadSeconds > 0 ? 'bad' : 'good'}">${Math.round(r.overloadSeconds)} s</td><td class="${util}">${pct(r.maxUtilization)}</td>` +
-      `<td class="${r.failedRequests > 0 ? 'bad' : 'good'}">${r.failedRequests.toLocaleString('en')}</td><td>${Math.round(r.crossDatacenterRpcSeconds)} s</td>` +
-      `<td>${esc(r.criticalPath.slice(0, 3).join(' → '))}${r.criticalPath.length > 3 ? ' …' : ''}</td></tr>`
-    );
+    const dot = `<span class="dot" style="background:${PACER_COLOR[r.pacing] ?? '#555'}"></span>`;
+    const path = `${esc(r.criticalPath.slice(0, 3).join(' → '))}${r.criticalPath.length > 3 ? ' …' : ''}`;
+    return tr([
+      td(`${dot}${esc(r.pacing)}`),
+      td(esc(r.outcome), goodIf(r.outcome === 'succeeded')),
+      td(`<b>${mins(p?.drainSeconds ?? null)}</b>`),
+      td(mins(p?.userFacingDrainSeconds ?? null)),
+      td(`${Math.round(r.overloadSeconds)} s`, goodIf(r.overloadSeconds <= 0)),
+      td(pct(r.maxUtilization), goodIf(r.maxUtilization <= 0.95)),
+      td(r.failedRequests.toLocaleString('en'), goodIf(r.failedRequests <= 0)),
+      td(`${Math.round(r.crossDatacenterRpcSeconds)} s`),
+      td(path),
+    ]);
   });
   return `<table class="summary">${head}${rows.join('')}</table>`;
 }
@@ -36,13 +59,11 @@ function headline(reports: readonly Report[]): string {
     const b = drain(other);
     if (a === null || b === null || a <= 0 || b <= 0) continue;
     const how = b >= a ? `${(b / a).toFixed(1)}× as fast as` : `${(a / b).toFixed(1)}× as long as`;
-    lines.push(
-      `${esc(main.pacing)} drained in ${mins(a)}: ${how} ${esc(other.pacing)} (${mins(b)}, ${Math.round(other.overloadSeconds)} s of overload, peak ${pct(other.maxUtilization)})`,
-    );
+    const theirs = `${mins(b)}, ${overload(other)}, peak ${pct(other.maxUtilization)}`;
+    lines.push(`${esc(main.pacing)} drained in ${mins(a)}: ${how} ${esc(other.pacing)} (${theirs})`);
   }
-  lines.push(
-    `${esc(main.pacing)}: ${Math.round(main.overloadSeconds)} s of overload, peak utilisation ${pct(main.maxUtilization)}, ${main.failedRequests.toLocaleString('en')} failed requests`,
-  );
+  const failed = `${main.failedRequests.toLocaleString('en')} failed requests`;
+  lines.push(`${esc(main.pacing)}: ${overload(main)}, peak utilisation ${pct(main.maxUtilization)}, ${failed}`);
   return `<ul class="headline">${lines.map((l) => `<li>${l}</li>`).join('')}</ul>`;
 }
 
@@ -128,6 +149,15 @@ function charts(reports: readonly Report[]): string {
   return out.join('\n');
 }
 
+/** A task bar's tooltip: its state, how long it took, its slack and each stage's time. */
+function taskDetail(t: TaskReport, end: number): string {
+  const slack = t.slack !== null ? `, slack ${Math.round(t.slack)} s` : '';
+  const stages = t.stages
+    .map((s) => `${s.uses} ${s.finishedAt !== null ? Math.round(s.finishedAt - s.startedAt) : '?'} s`)
+    .join(', ');
+  return `${t.id} (${t.state}): ${Math.round(end - t.startedAt!)} s${slack}; stages: ${stages}`;
+}
+
 function gantts(report: Report): string {
   const out: string[] = [];
   for (const plan of report.plans) {
@@ -148,7 +178,7 @@ function gantts(report: Report): string {
           at: s.at,
           label: `${s.layer} step ${s.step}: ${s.decision}, ${pct(s.remaining)} left${s.reason ? ` — ${s.reason}` : ''}`,
         })),
-        detail: `${t.id} (${t.state}): ${Math.round(end(t) - t.startedAt!)} s${t.slack !== null ? `, slack ${Math.round(t.slack)} s` : ''}; stages: ${t.stages.map((s) => `${s.uses} ${s.finishedAt !== null ? Math.round(s.finishedAt - s.startedAt) : '?'} s`).join(', ')}`,
+        detail: taskDetail(t, end(t)),
       }));
     const xMin = Math.min(...bars.map((b) => b.start));
     const xMax = Math.max(...bars.map((b) => b.end + (b.slack ?? 0)));
@@ -161,28 +191,42 @@ function gantts(report: Report): string {
         xMax,
       ),
     );
-    if (plan.criticalStages.length)
-      out.push(
-        `<p class="note">Bounded by: ${plan.criticalStages.map((s) => `${esc(s.task)} (${esc(s.uses)}, ${Math.round(s.seconds)} s)`).join(' → ')}</p>`,
-      );
+    if (plan.criticalStages.length) {
+      const bounds = plan.criticalStages.map((s) => `${esc(s.task)} (${esc(s.uses)}, ${Math.round(s.seconds)} s)`);
+      out.push(`<p class="note">Bounded by: ${bounds.join(' → ')}</p>`);
+    }
   }
   return out.join('\n');
 }
 
 function whatIfs(report: Report): string {
   if (!report.whatIf.length) return '';
-  return `<h2>What if</h2><p class="note">Each answer comes from running the scenario again with that task sped up.</p><ul>${report.whatIf.map((w) => `<li>${esc(w.sentence)}</li>`).join('')}</ul>`;
+  const note = '<p class="note">Each answer comes from running the scenario again with that task sped up.</p>';
+  const answers = report.whatIf.map((w) => `<li>${esc(w.sentence)}</li>`).join('');
+  return `<h2>What if</h2>${note}<ul>${answers}</ul>`;
 }
 
 function steps(report: Report): string {
   const rows = report.tasks.flatMap((t) =>
-    t.steps.map(
-      (s) =>
-        `<tr><td>${Math.round(s.at / 6) / 10}m</td><td>${esc(t.id)}</td><td>${s.layer}</td><td>${s.step}</td><td>${esc(s.decision)}</td><td>${pct(s.moved)}</td><td>${pct(s.remaining)}</td><td>${esc(s.reason ?? '')}</td></tr>`,
+    t.steps.map((s) =>
+      tr(
+        [
+          atMinutes(s.at),
+          esc(t.id),
+          s.layer,
+          `${s.step}`,
+          esc(s.decision),
+          pct(s.moved),
+          pct(s.remaining),
+          esc(s.reason ?? ''),
+        ].map((c) => td(c)),
+      ),
     ),
   );
   if (!rows.length) return '';
-  return `<details><summary>Shift steps (${rows.length}) — ${esc(report.pacing)}</summary><table><tr><th>at</th><th>task</th><th>layer</th><th>step</th><th>decision</th><th>moved</th><th>left</th><th>why</th></tr>${rows.join('')}</table></details>`;
+  const head = th(['at', 'task', 'layer', 'step', 'decision', 'moved', 'left', 'why']);
+  const summary = `Shift steps (${rows.length}) — ${esc(report.pacing)}`;
+  return `<details><summary>${summary}</summary><table>${head}${rows.join('')}</table></details>`;
 }
 
 /** Failed requests by cause and place: every red figure with its answer (the detailed pacer's rows, all pacers' causes). */
@@ -225,25 +269,55 @@ function failures(reports: readonly Report[]): string {
 
 function health(report: Report): string {
   const bad = report.health.filter((h) => h.ok !== true);
-  const rows = bad.map(
-    (h) =>
-      `<tr><td>${Math.round(h.at / 6) / 10}m</td><td>${esc(h.task)}</td><td>${esc(h.check)}</td><td class="bad">${h.ok === null ? 'no reading' : 'failing'}</td><td>${esc(h.detail ?? '')}</td></tr>`,
+  const rows = bad.map((h) =>
+    tr([
+      td(atMinutes(h.at)),
+      td(esc(h.task)),
+      td(esc(h.check)),
+      td(h.ok === null ? 'no reading' : 'failing', 'bad'),
+      td(esc(h.detail ?? '')),
+    ]),
   );
-  return `<details${bad.length ? ' open' : ''}><summary>Health events: ${bad.length} failing or unread of ${report.health.length} checks</summary>${rows.length ? `<table><tr><th>at</th><th>task</th><th>check</th><th>state</th><th>detail</th></tr>${rows.join('')}</table>` : '<p>Every health check passed.</p>'}</details>`;
+  const summary = `Health events: ${bad.length} failing or unread of ${report.health.length} checks`;
+  const table = `<table>${th(['at', 'task', 'check', 'state', 'detail'])}${rows.join('')}</table>`;
+  const body = rows.length ? table : '<p>Every health check passed.</p>';
+  return `<details${bad.length ? ' open' : ''}><summary>${summary}</summary>${body}</details>`;
 }
 
-const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:960px;color:#111}h1{font-size:22px}h2{font-size:17px;margin-top:28px}h3{font-size:15px}
-table{border-collapse:collapse;margin:8px 0}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;font-size:13px}.good{color:#15803d}.bad{color:#b91c1c;font-weight:600}
-.dot{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:6px}.chart{width:100%;height:auto;margin:8px 0}.title{font-weight:600;font-size:13px}.axis{font-size:11px;fill:#444}
-.grid{stroke:#eee}.mark{stroke:#999;stroke-dasharray:2 3}.bar{fill:#93c5fd}.bar.critical{fill:#dc2626}.bar.bad{fill:#fbbf24}.slack{fill:#cbd5e1}.tick{stroke:#1e3a8a;stroke-width:1}.crit{fill:#b91c1c;font-weight:600}
-.headline li{font-size:15px}.note{color:#444}details{margin:10px 0}summary{cursor:pointer;font-weight:600}`;
+/** The page's style, in groups of rules: page and headings, tables, charts, Gantt bars, the rest. */
+const CSS = [
+  [
+    'body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:960px;color:#111}',
+    'h1{font-size:22px}h2{font-size:17px;margin-top:28px}h3{font-size:15px}',
+  ],
+  [
+    'table{border-collapse:collapse;margin:8px 0}',
+    'td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;font-size:13px}',
+    '.good{color:#15803d}.bad{color:#b91c1c;font-weight:600}',
+  ],
+  [
+    '.dot{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:6px}',
+    '.chart{width:100%;height:auto;margin:8px 0}.title{font-weight:600;font-size:13px}.axis{font-size:11px;fill:#444}',
+  ],
+  [
+    '.grid{stroke:#eee}.mark{stroke:#999;stroke-dasharray:2 3}',
+    '.bar{fill:#93c5fd}.bar.critical{fill:#dc2626}.bar.bad{fill:#fbbf24}.slack{fill:#cbd5e1}',
+    '.tick{stroke:#1e3a8a;stroke-width:1}.crit{fill:#b91c1c;font-weight:600}',
+  ],
+  ['.headline li{font-size:15px}.note{color:#444}details{margin:10px 0}summary{cursor:pointer;font-weight:600}'],
+]
+  .map((rules) => rules.join(''))
+  .join('\n');
 
 /** The page for one or more reports of the same scenario; the first is the one detailed. */
 export function renderHtml(reports: readonly Report[]): string {
   const main = reports[0];
   if (!main) return '<!doctype html><title>maelstrom drain test</title><p>No runs.</p>';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Drain test: ${esc(main.scenario)}</title><style>${CSS}</style></head><body>
-<h1>Drain test of ${esc(main.scenario)}</h1><p class="note">Simulated from ${esc(main.start)}; times are minutes from the scenario's start.${main.drainedDatacenter ? ` Drained datacenter: <b>${esc(main.drainedDatacenter)}</b>.` : ''}</p>
+  const head = `<head><meta charset="utf-8"><title>Drain test: ${esc(main.scenario)}</title><style>${CSS}</style></head>`;
+  const dc = main.drainedDatacenter ? ` Drained datacenter: <b>${esc(main.drainedDatacenter)}</b>.` : '';
+  const note = `<p class="note">Simulated from ${esc(main.start)}; times are minutes from the scenario's start.${dc}</p>`;
+  return `<!doctype html><html lang="en">${head}<body>
+<h1>Drain test of ${esc(main.scenario)}</h1>${note}
 ${headline(reports)}${summaryTable(reports)}
 ${failures(reports)}
 <h2>Traffic and load</h2>${charts(reports)}

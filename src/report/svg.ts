@@ -7,6 +7,23 @@ export function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+type Attrs = Readonly<Record<string, string | number | undefined>>;
+
+/**
+ * One element: attributes in the order given (those undefined left out) and escaped; `body` is markup, already
+ * escaped. Without a body the element closes itself.
+ */
+function el(name: string, attrs: Attrs, body?: string): string {
+  const a = Object.entries(attrs)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` ${k}="${esc(String(v))}"`)
+    .join('');
+  return body === undefined ? `<${name}${a}/>` : `<${name}${a}>${body}</${name}>`;
+}
+
+/** The tooltip of an element. */
+const tip = (text: string): string => el('title', {}, esc(text));
+
 export const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#65a30d', '#db2777'];
 export const PACER_COLOR: Readonly<Record<string, string>> = {
   'self-regulating': '#9333ea',
@@ -61,26 +78,27 @@ export function lineChart(c: LineChart): string {
   for (let i = 0; i <= 4; i++) {
     const v = (c.yMax * i) / 4;
     parts.push(
-      `<line x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}" class="grid"/><text x="${L - 6}" y="${y(v) + 4}" class="axis" text-anchor="end">${esc(c.yFormat(v))}</text>`,
+      el('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: 'grid' }),
+      el('text', { x: L - 6, y: y(v) + 4, class: 'axis', 'text-anchor': 'end' }, esc(c.yFormat(v))),
     );
   }
   for (const t of minuteTicks(c.xMax))
-    parts.push(`<text x="${x(t)}" y="${H - 10}" class="axis" text-anchor="middle">${Math.round(t / 60)}m</text>`);
+    parts.push(el('text', { x: x(t), y: H - 10, class: 'axis', 'text-anchor': 'middle' }, `${Math.round(t / 60)}m`));
   for (const m of c.marks ?? [])
-    parts.push(
-      `<line x1="${x(m.x)}" x2="${x(m.x)}" y1="${T}" y2="${H - B}" class="mark"><title>${esc(m.label)}</title></line>`,
-    );
+    parts.push(el('line', { x1: x(m.x), x2: x(m.x), y1: T, y2: H - B, class: 'mark' }, tip(m.label)));
   for (const r of c.rules ?? [])
     parts.push(
-      `<line x1="${L}" x2="${W - R}" y1="${y(r.y)}" y2="${y(r.y)}" stroke="${r.color}" stroke-dasharray="6 4"/><text x="${W - R + 4}" y="${y(r.y) + 4}" class="axis" fill="${r.color}">${esc(r.label)}</text>`,
+      el('line', { x1: L, x2: W - R, y1: y(r.y), y2: y(r.y), stroke: r.color, 'stroke-dasharray': '6 4' }),
+      el('text', { x: W - R + 4, y: y(r.y) + 4, class: 'axis', fill: r.color }, esc(r.label)),
     );
   c.lines.forEach((l, i) => {
     const pts = l.xs.map((xv, j) => `${x(xv).toFixed(1)},${y(l.ys[j] ?? 0).toFixed(1)}`).join(' ');
+    const stroke = { stroke: l.color, 'stroke-width': 2, 'stroke-dasharray': l.dash ? '4 3' : undefined };
+    parts.push(el('polyline', { points: pts, fill: 'none', ...stroke }, tip(l.name)));
+    // The legend: a swatch and the line's name, one row per line, right of the plot.
     parts.push(
-      `<polyline points="${pts}" fill="none" stroke="${l.color}" stroke-width="2"${l.dash ? ' stroke-dasharray="4 3"' : ''}><title>${esc(l.name)}</title></polyline>`,
-    );
-    parts.push(
-      `<rect x="${W - R + 6}" y="${T + 14 * i}" width="10" height="3" fill="${l.color}"/><text x="${W - R + 20}" y="${T + 14 * i + 5}" class="axis">${esc(l.name)}</text>`,
+      el('rect', { x: W - R + 6, y: T + 14 * i, width: 10, height: 3, fill: l.color }),
+      el('text', { x: W - R + 20, y: T + 14 * i + 5, class: 'axis' }, esc(l.name)),
     );
   });
   parts.push('</svg>');
@@ -114,26 +132,24 @@ export function gantt(title: string, bars: readonly GanttBar[], xMin: number, xM
   const step = [60, 120, 300, 600, 900, 1800, 3600].find((s) => span / s <= 10) ?? 7200;
   for (let t = Math.ceil(xMin / step) * step; t <= xMax; t += step) {
     parts.push(
-      `<line x1="${x(t)}" x2="${x(t)}" y1="${T - 4}" y2="${H - 22}" class="grid"/><text x="${x(t)}" y="${H - 8}" class="axis" text-anchor="middle">${Math.round(t / 60)}m</text>`,
+      el('line', { x1: x(t), x2: x(t), y1: T - 4, y2: H - 22, class: 'grid' }),
+      el('text', { x: x(t), y: H - 8, class: 'axis', 'text-anchor': 'middle' }, `${Math.round(t / 60)}m`),
     );
   }
   bars.forEach((b, i) => {
     const yy = T + i * row;
     const cls = b.critical ? 'bar critical' : b.state === 'succeeded' ? 'bar' : 'bar bad';
-    parts.push(
-      `<text x="${L - 6}" y="${yy + 12}" class="axis${b.critical ? ' crit' : ''}" text-anchor="end">${esc(b.id)}</text>`,
-    );
-    if (b.slack !== null && b.slack > 0)
-      parts.push(
-        `<rect x="${x(b.end)}" y="${yy + 6}" width="${Math.max(0, x(b.end + b.slack) - x(b.end))}" height="4" class="slack"><title>slack ${Math.round(b.slack)} s</title></rect>`,
-      );
-    parts.push(
-      `<rect x="${x(b.start)}" y="${yy + 2}" width="${Math.max(2, x(b.end) - x(b.start))}" height="${row - 5}" class="${cls}"><title>${esc(b.detail)}</title></rect>`,
-    );
+    const label = b.critical ? 'axis crit' : 'axis';
+    parts.push(el('text', { x: L - 6, y: yy + 12, class: label, 'text-anchor': 'end' }, esc(b.id)));
+    if (b.slack !== null && b.slack > 0) {
+      const slackWidth = Math.max(0, x(b.end + b.slack) - x(b.end));
+      const slack = tip(`slack ${Math.round(b.slack)} s`);
+      parts.push(el('rect', { x: x(b.end), y: yy + 6, width: slackWidth, height: 4, class: 'slack' }, slack));
+    }
+    const width = Math.max(2, x(b.end) - x(b.start));
+    parts.push(el('rect', { x: x(b.start), y: yy + 2, width, height: row - 5, class: cls }, tip(b.detail)));
     for (const t of b.ticks)
-      parts.push(
-        `<line x1="${x(t.at)}" x2="${x(t.at)}" y1="${yy + 2}" y2="${yy + row - 3}" class="tick"><title>${esc(t.label)}</title></line>`,
-      );
+      parts.push(el('line', { x1: x(t.at), x2: x(t.at), y1: yy + 2, y2: yy + row - 3, class: 'tick' }, tip(t.label)));
   });
   parts.push('</svg>');
   return parts.join('');

@@ -161,11 +161,10 @@ async function runShift(ctx: StageContext | WatchContext, watching: boolean): Pr
   if (resumable(ctx.state, shift)) state = ctx.state;
   else {
     const begun = watching ? undefined : await begin(shift);
-    if (begun === undefined)
-      return {
-        outcome: 'success',
-        detail: `${shift.service} already ${shift.direction === 'drain' ? 'drained from' : 'at its baseline in'} ${shift.datacenter} (${layer})`,
-      };
+    if (begun === undefined) {
+      const where = shift.direction === 'drain' ? 'drained from' : 'at its baseline in';
+      return { outcome: 'success', detail: `${shift.service} already ${where} ${shift.datacenter} (${layer})` };
+    }
     state = begun;
   }
   let lastHold = '';
@@ -264,7 +263,8 @@ async function runShift(ctx: StageContext | WatchContext, watching: boolean): Pr
 
 /** The stage's result at its target; a self-regulating shift hands its state over to be watched. */
 function finished(shift: Shift, state: ShiftState): StageResult {
-  const detail = `${shift.direction === 'drain' ? 'drained' : 'restored'} ${shift.service} in ${shift.datacenter} (${shift.layer}) in ${state.steps} steps`;
+  const did = shift.direction === 'drain' ? 'drained' : 'restored';
+  const detail = `${did} ${shift.service} in ${shift.datacenter} (${shift.layer}) in ${state.steps} steps`;
   if (!shift.regulated) return { outcome: 'success', detail };
   const { waitUntil: _w, pending: _p, ...kept } = state;
   return { outcome: 'success', detail, watch: kept };

@@ -1,8 +1,8 @@
 /**
  * Where the controller keeps everything it must not lose: runs, task and stage progress, events, task-duration
- * history, API tokens, the audit log and operator requests from other processes. SQLite (embedded, the default) and PostgreSQL implement it and pass the
- * same conformance suite. Every write is committed before the call returns, so the engine can persist a state
- * change before acting on it.
+ * history, API tokens, the audit log and operator requests from other processes. SQLite (embedded, the default)
+ * and PostgreSQL implement it and pass the same conformance suite. Every write is committed before the call
+ * returns, so the engine can persist a state change before acting on it.
  *
  * The run-related part is defined by the engine's needs (see below); tokens and audit are used by the server.
  */

@@ -145,7 +145,8 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
       if (!s)
         throw new MaelstromError(
           'E_BACKEND',
-          `haproxy has no server ${m.backend}/${server} (mapped for ${m.service} ${m.layer} ${m.source} → ${dest}); check the mapping against haproxy.cfg`,
+          `haproxy has no server ${m.backend}/${server} (mapped for ${m.service} ${m.layer} ${m.source} → ${dest}); ` +
+            'check the mapping against haproxy.cfg',
         );
       ints[dest] = effectiveWeight(s);
     }

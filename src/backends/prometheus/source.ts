@@ -25,13 +25,16 @@ export const HEALTH_FUNCTIONS = [
 ] as const;
 export type HealthFunction = (typeof HEALTH_FUNCTIONS)[number];
 
+/** Requests per second per datacenter: all of them, and those answered with a 5xx. */
+const RATE_ALL = 'sum by (datacenter) (rate(http_requests_total{service="$service"}[$window]))';
+const RATE_5XX = 'sum by (datacenter) (rate(http_requests_total{service="$service",code=~"5.."}[$window]))';
+
 /** `$service` and `$window` are replaced; each query answers one value per `datacenter` label. */
 export const DEFAULT_QUERIES: Readonly<Record<HealthFunction, string>> = {
-  load: 'sum by (datacenter) (rate(http_requests_total{service="$service"}[$window]))',
+  load: RATE_ALL,
   traffic: 'sum by (datacenter) (rate(http_requests_total{service="$service",code!~"5.."}[$window]))',
   // Zero errors is a series-less numerator: `or … * 0` makes it 0 rather than no data.
-  errorRate:
-    '(sum by (datacenter) (rate(http_requests_total{service="$service",code=~"5.."}[$window])) or sum by (datacenter) (rate(http_requests_total{service="$service"}[$window])) * 0) / clamp_min(sum by (datacenter) (rate(http_requests_total{service="$service"}[$window])), 1e-9)',
+  errorRate: `(${RATE_5XX} or ${RATE_ALL} * 0) / clamp_min(${RATE_ALL}, 1e-9)`,
   latencyP99:
     'histogram_quantile(0.99, sum by (datacenter, le) (rate(http_request_duration_seconds_bucket{service="$service"}[$window])))',
   capacity: 'sum by (datacenter) (service_capacity_rps{service="$service"})',
@@ -121,11 +124,13 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
       });
     } catch (e) {
       if (signal?.aborted) throw new MaelstromError('E_ABORTED', 'prometheus query aborted');
-      throw new MaelstromError(
-        'E_BACKEND_UNAVAILABLE',
-        `prometheus at ${base} is unreachable (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})`,
-        { retryable: true, cause: e },
-      );
+      // fetch's own message is "fetch failed"; what went wrong (ECONNREFUSED…) is its cause's.
+      const { cause, message } = e as Error;
+      const why = cause instanceof Error ? cause.message : message;
+      throw new MaelstromError('E_BACKEND_UNAVAILABLE', `prometheus at ${base} is unreachable (${why})`, {
+        retryable: true,
+        cause: e,
+      });
     }
     const parsed = QueryAnswer.safeParse(await res.json().catch(() => undefined));
     if (!parsed.success)
@@ -163,10 +168,12 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
     signal?: AbortSignal,
   ): Promise<ServiceReading> {
     const fns = HEALTH_FUNCTIONS.filter((f) => queryFor(service, f) !== '');
+    const all = `rate(http_requests_total{service="${service}"}[${cfg.window}])`;
+    const errors = `rate(http_requests_total{service="${service}",code=~"5.."}[${cfg.window}])`;
     const freshness = [
       `max by (datacenter) (timestamp(up{service="${service}"}))`,
       `min by (datacenter) (up{service="${service}"})`,
-      `sum(rate(http_requests_total{service="${service}",code=~"5.."}[${cfg.window}]) or rate(http_requests_total{service="${service}"}[${cfg.window}]) * 0) / clamp_min(sum(rate(http_requests_total{service="${service}"}[${cfg.window}])), 1e-9)`,
+      `sum(${errors} or ${all} * 0) / clamp_min(sum(${all}), 1e-9)`,
     ];
     const answers = await Promise.all(
       [...fns.map((f) => queryFor(service, f)), ...freshness].map((q) =>

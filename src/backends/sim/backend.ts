@@ -73,6 +73,8 @@ export function targetOf(action: Action): string {
       return `${action.service}/${action.datacenter}${'cluster' in action && action.cluster ? `/${action.cluster}` : ''}`;
     case 'replication.source':
       return `${action.service}/${action.source}`;
+    case 'replication.replica':
+      return `${action.service}/${action.datacenter}`;
     case 'stateful.primary':
       return `${action.service}/${action.primary}`;
     case 'shards.place':
@@ -95,7 +97,8 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
   if (options.scenario && startMs !== undefined && startMs < Date.parse(options.scenario.spec.start)) {
     throw new MaelstromError(
       'E_BAD_REQUEST',
-      `the clock (${new Date(startMs).toISOString()}) is before the start of scenario ${options.scenario.metadata.name} (${options.scenario.spec.start})`,
+      `the clock (${new Date(startMs).toISOString()}) is before the start of ` +
+        `scenario ${options.scenario.metadata.name} (${options.scenario.spec.start})`,
     );
   }
   const sim = createSimulation({

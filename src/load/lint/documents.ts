@@ -213,10 +213,11 @@ export function lintPlan(r: Reporter, plan: Plan, defs: Definitions, invalid: Re
           `unknown plan "${spec.restorePlan}"${suggest(spec.restorePlan, defs.plans.keys())}`,
         );
     } else if (restore.spec.direction === spec.direction || restore.spec.datacenter !== spec.datacenter) {
+      const does = restore.spec.direction === 'drain' ? 'drains' : 'restores';
       err(
         'E_DIRECTION',
         ['restorePlan'],
-        `plan "${spec.restorePlan}" does not undo "${name}": it ${restore.spec.direction === 'drain' ? 'drains' : 'restores'} ${restore.spec.datacenter}`,
+        `plan "${spec.restorePlan}" does not undo "${name}": it ${does} ${restore.spec.datacenter}`,
       );
       restore = undefined;
     }
