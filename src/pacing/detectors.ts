@@ -4,7 +4,7 @@
  */
 import { CLOSED_LOOP_DEFAULTS } from './closed-loop.js';
 import { HEALTH, type HealthInput, type HealthMemory, type Symptom } from './health.js';
-import { capacityOf, missingReadings, pct, utilizationOf } from './headroom.js';
+import { capacityOf, headroomOf, missingReadings, pct, utilizationOf } from './headroom.js';
 import { EPSILON, type PacerInput, type ReceiverReading } from './pacer.js';
 
 /**
@@ -18,6 +18,18 @@ export function loadedUtil(r: ReceiverReading, h: HealthInput): number | undefin
   const c = capacityOf(r);
   if (c === undefined || c <= 0) return u;
   return Math.max(u ?? 0, (r.edgeShare * h.totalLoad) / c);
+}
+
+/**
+ * Requests per second a receiver can still take before `target`, as the manager weighs it: from where its load is
+ * heading (loadedUtil) when that is higher than the headroom the readings alone give.
+ */
+export function roomOf(r: ReceiverReading, h: HealthInput, target: number): number {
+  const room = headroomOf(r, target) ?? 0;
+  const u = loadedUtil(r, h);
+  const c = capacityOf(r);
+  if (u === undefined || c === undefined) return room;
+  return Math.min(room, Math.max(0, (target - u) * c));
 }
 
 /** The utilisation the receivers are held to: the target, or with a failing source the emergency ceiling. */

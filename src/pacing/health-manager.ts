@@ -12,7 +12,7 @@
  *
  * Pure and deterministic: the same input and memory give the same decision and memory.
  */
-import { ceilingOf, detect, loadedUtil, sourceFailing } from './detectors.js';
+import { ceilingOf, detect, loadedUtil, roomOf, sourceFailing } from './detectors.js';
 import { CAUTION, diagnose } from './diagnosers.js';
 import {
   EMPTY_MEMORY,
@@ -38,6 +38,11 @@ export interface Stepping {
   readonly headroomShare: number;
   readonly maxStep?: number;
   readonly target: number;
+  /**
+   * The receivers the step goes to (those with room; the stage splits a step by headroom, so a full receiver gets
+   * none of it); all when unset.
+   */
+  readonly only?: readonly string[];
 }
 
 export type Stepper = (input: PacerInput, stepping: Stepping) => Decision;
@@ -239,7 +244,14 @@ function healthy(
       mem,
       base,
     );
-  const caution = base.symptoms.filter((s) => CAUTION.has(s.kind));
+  // A receiver over the target with no room gets none of the next step (the stage splits a step by headroom): it
+  // only stops the shift while no other receiver has room. Found nothing to resolve (just over the target: the
+  // readings' noise, demand rising), it does not hold the others back.
+  const full = input.receivers.filter((r) => roomOf(r, h, ceiling) <= EPSILON).map((r) => r.name);
+  const taking = input.receivers.map((r) => r.name).filter((n) => !full.includes(n));
+  const passedBy = (s: Symptom): boolean =>
+    taking.length > 0 && s.kind === 'over-target' && s.at !== undefined && full.includes(s.at);
+  const caution = base.symptoms.filter((s) => CAUTION.has(s.kind) && !passedBy(s));
   if (caution.length > 0)
     return hold(`${caution.map((s) => s.text).join('; ')}: not moving more while it lasts`, mem, base);
   if (h.layer === 'cluster' && h.direction === 'drain' && (h.sourceEdgeShare ?? 0) > 0.001)
@@ -254,6 +266,7 @@ function healthy(
     headroomShare: share,
     ...(mem.stepCap !== undefined ? { maxStep: mem.stepCap } : {}),
     target: ceiling,
+    ...(full.length > 0 && taking.length > 0 ? { only: taking } : {}),
   });
   // The closed loop backs off on anything over the target; here that is the manager's call (it found nothing to
   // resolve): hold instead.
@@ -268,7 +281,13 @@ function healthy(
   const reason = notes.length ? `${d.reason}; ${notes.join('; ')}` : d.reason;
   // A closed-loop hold waits a settle window; the manager keeps looking meanwhile (the stage polls), so its own
   // holds are short.
-  return { ...d, reason, health: { memory: rememberMove(mem, input, h, d.step, ceiling), ...base } };
+  // A smaller step was a resolution for trouble seen then; with nothing wrong seen now, each step taken doubles the
+  // cap again until it is gone (the trouble passed: a receiver got its capacity back, the caches warmed).
+  const relaxed: HealthMemory =
+    mem.stepCap !== undefined && d.step > 0 && base.symptoms.length === 0
+      ? { ...mem, stepCap: mem.stepCap * 2 >= 1 ? undefined : mem.stepCap * 2 }
+      : mem;
+  return { ...d, reason, health: { memory: rememberMove(relaxed, input, h, d.step, ceiling), ...base } };
 }
 
 function resolve(

@@ -9,7 +9,17 @@
  */
 import { createClosedLoopPacer, type ClosedLoopConfig } from './closed-loop.js';
 import { isUrgent, manage, type Stepper } from './health-manager.js';
-import type { Pacer } from './pacer.js';
+import type { Pacer, PacerInput } from './pacer.js';
+
+/** The receivers (and their readings before the shift) a step goes to. */
+function receiversOf(
+  input: PacerInput,
+  only: readonly string[] | undefined,
+): Pick<PacerInput, 'receivers' | 'baseline'> {
+  if (only === undefined) return input;
+  const keep = (r: { readonly name: string }): boolean => only.includes(r.name);
+  return { receivers: input.receivers.filter(keep), baseline: input.baseline.filter(keep) };
+}
 
 export function createSelfRegulatingPacer(config: ClosedLoopConfig): Pacer {
   const closed = createClosedLoopPacer(config);
@@ -20,7 +30,7 @@ export function createSelfRegulatingPacer(config: ClosedLoopConfig): Pacer {
       maxStep: Math.min(config.maxStep, s.maxStep ?? 1),
       growthBy: 'receiving',
       // The manager limits steps itself (stepCap) and resolves trouble itself: the closed loop only sizes steps.
-    }).next({ ...input, targetUtilization: s.target, backoffs: 0 });
+    }).next({ ...input, ...receiversOf(input, s.only), targetUtilization: s.target, backoffs: 0 });
   return {
     mode: 'self-regulating',
     next: (input) => (input.health ? manage(input, input.health, step) : closed.next(input)),

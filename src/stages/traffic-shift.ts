@@ -19,6 +19,7 @@ import { DEFAULT_PROPAGATION_MS, createPacer } from '../pacing/index.js';
 import { HEALTH_POLL_MS } from '../pacing/health-manager.js';
 import type { HealthMemory } from '../pacing/health.js';
 import { headroomOf } from '../pacing/headroom.js';
+import { roomOf } from '../pacing/detectors.js';
 import { MaelstromError } from '../model/errors.js';
 import type { FleetSnapshot, Layer } from '../model/readings.js';
 import type { ResolverStats } from '../model/regulation.js';
@@ -455,7 +456,7 @@ async function plan(
     tables =
       decision.step < 0 && resolution?.takeBackFrom
         ? takeBackTables(state.start, current, own, to, destinationsOf(shift, resolution.takeBackFrom))
-        : drainTables(state.start, current, own, to, split(shift, world));
+        : drainTables(state.start, current, own, to, split(shift, state, world));
   } else {
     const baseline = toTables(await ctx.backend.baselineWeights(layer, service, { signal: ctx.signal }));
     tables = restoreTables(
@@ -490,10 +491,14 @@ export function destinationsOf(shift: Shift, datacenters: readonly string[]): st
  * pacer), or to their capacity when no headroom can be read; at the cluster layer spread over each receiver's
  * clusters.
  */
-function split(shift: Shift, world: World): Record<string, number> {
+function split(shift: Shift, state: ShiftState, world: World): Record<string, number> {
   const { ctx, layer, service } = shift;
   const svc = ctx.fleet.spec.services.find((s) => s.name === service);
-  const headroom = Object.fromEntries(world.receivers.map((r) => [r.name, headroomOf(r, ctx.targetUtilization) ?? 0]));
+  // A self-regulating shift weighs where a receiver's load is heading (sessions still arriving), as its manager does.
+  const h = shift.regulated ? healthInputOf(shift, state, world) : undefined;
+  const room = (r: ReceiverReading): number =>
+    h ? roomOf(r, h, ctx.targetUtilization) : (headroomOf(r, ctx.targetUtilization) ?? 0);
+  const headroom = Object.fromEntries(world.receivers.map((r) => [r.name, room(r)]));
   const capacity = Object.fromEntries(world.receivers.map((r) => [r.name, svc?.capacity[r.name] ?? 0]));
   const byDc = normalise(headroom, capacity);
   if (layer === 'edge') return byDc;
