@@ -5,7 +5,7 @@
 import { CLOSED_LOOP_DEFAULTS } from './closed-loop.js';
 import { HEALTH, type HealthInput, type HealthMemory, type Symptom } from './health.js';
 import { capacityOf, headroomOf, missingReadings, pct, utilizationOf } from './headroom.js';
-import { EPSILON, type PacerInput, type ReceiverReading } from './pacer.js';
+import type { PacerInput, ReceiverReading } from './pacer.js';
 
 /**
  * A receiver's utilisation as the manager weighs it: measured, or for traffic that arrives as sessions end (a
