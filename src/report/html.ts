@@ -229,6 +229,27 @@ function steps(report: Report): string {
   return `<details><summary>${summary}</summary><table>${head}${rows.join('')}</table></details>`;
 }
 
+/** The self-regulating pacer's actions: symptom → diagnosis → action → judged effect, one row each. */
+function regulation(report: Report): string {
+  if (!report.regulation.length) return '';
+  const rows = report.regulation.map((r) =>
+    tr([
+      td(atMinutes(r.at)),
+      td(esc(r.layer ? `${r.task} (${r.layer})` : r.task)),
+      td(esc(r.symptoms.join('; '))),
+      td(esc(r.diagnosis)),
+      td(`${esc(r.resolver)} #${r.action}: ${esc(r.did)}`),
+      td(
+        r.outcome ? `${esc(r.outcome)} at ${atMinutes(r.judgedAt ?? r.at)}: ${esc(r.judged ?? '')}` : 'not judged yet',
+        r.outcome === 'not-helped' ? 'bad' : '',
+      ),
+    ]),
+  );
+  const head = th(['at', 'task', 'symptoms', 'diagnosis', 'action', 'judged effect']);
+  const summary = `Self-regulation (${esc(report.pacing)}): ${rows.length} actions, why each was taken and what it did`;
+  return `<details open><summary>${summary}</summary><table>${head}${rows.join('')}</table></details>`;
+}
+
 /** Failed requests by cause and place: every red figure with its answer (the detailed pacer's rows, all pacers' causes). */
 function failures(reports: readonly Report[]): string {
   const main = reports[0]!;
@@ -322,6 +343,6 @@ ${headline(reports)}${summaryTable(reports)}
 ${failures(reports)}
 <h2>Traffic and load</h2>${charts(reports)}
 <h2>Tasks (${esc(main.pacing)})</h2>${gantts(main)}${whatIfs(main)}
-<h2>Steps and health</h2>${steps(main)}${health(main)}
+<h2>Steps and health</h2>${regulation(main)}${steps(main)}${health(main)}
 </body></html>`;
 }
