@@ -8,6 +8,7 @@ import { toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import {
   isPreBlocked,
+  isProposedRun,
   isResumable,
   isSchedulingRun,
   isStartableTask,
@@ -18,6 +19,7 @@ import {
 import { allTrue, snapshotFor, type ConditionResult } from './conditions.js';
 import { executeTask } from './executor.js';
 import { keepWatches, unsettledWatches } from './guard.js';
+import { expireProposal, expiryOf } from './proposals.js';
 import type { RunRuntime } from './runtime.js';
 import { allDone, freeSlots, readyTasks, waitingOn } from './scheduler.js';
 
@@ -170,6 +172,16 @@ export async function driveRun(rt: RunRuntime): Promise<void> {
     // Watches stop with the run (except a drain's, which keep its datacenter regulated until it is restored).
     keepWatches(rt);
     if (isTerminalRun(state) || rt.stopped) return;
+    if (isProposedRun(state)) {
+      // Nothing runs until an operator approves it (which wakes this loop), or its proposal lapses.
+      const expiresAt = expiryOf(rt);
+      if (expiresAt !== undefined && clock.now() >= expiresAt && !rt.deciding) {
+        await expireProposal(rt);
+        continue;
+      }
+      await rt.waitForWake(expiresAt === undefined ? options.pollMs : Math.max(1, expiresAt - clock.now()));
+      continue;
+    }
     if (!isSchedulingRun(state)) {
       // Paused or being stopped: nothing starts until an operator resumes it (or the stop completes).
       await rt.waitForWake(options.pollMs);

@@ -101,6 +101,8 @@ export class RunRuntime {
   unwatched = false;
   /** Set when the controller closes: the driver leaves its loop. */
   stopped = false;
+  /** A proposed run's approval is being decided: its proposal does not lapse meanwhile. */
+  deciding = false;
   /** The driver's loop, while it runs. */
   driving: Promise<void> | undefined;
   private readonly conditionsByTask = new Map<string, TaskConditions>();

@@ -21,12 +21,15 @@ import type {
   RunPatch,
 } from '../store.js';
 import {
+  DELIVERY_COLUMNS,
   REQUEST_COLUMNS,
   RESOLUTION_COLUMNS,
   RESOLVER_STATS_SQL,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
+  deliveryPatchColumns,
+  deliveryRow,
   eventBody,
   requestRow,
   resolutionRow,
@@ -34,6 +37,7 @@ import {
   rowResolution,
   rowStats,
   sortStats,
+  rowDelivery,
   rowEvent,
   rowRequest,
   rowRun,
@@ -211,6 +215,10 @@ export function createSqliteStore(
         if (options.plan !== undefined) {
           where.push('plan = ?');
           args.push(options.plan);
+        }
+        if (options.trigger !== undefined) {
+          where.push('trigger_name = ?');
+          args.push(options.trigger);
         }
         const sql =
           `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC` +
@@ -410,6 +418,46 @@ export function createSqliteStore(
           args.push(options.limit);
         }
         return (d.prepare(sql).all(...args) as Row[]).map(rowResolution).reverse();
+      });
+    },
+
+    async recordDelivery(delivery) {
+      return tx((d) =>
+        Number(
+          d
+            .prepare(
+              `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')})`,
+            )
+            .run(...deliveryRow(delivery)).lastInsertRowid,
+        ),
+      );
+    },
+
+    async updateDelivery(id, patch) {
+      const cols = deliveryPatchColumns(patch);
+      if (cols.length === 0) return;
+      tx((d) => {
+        const info = d
+          .prepare(`UPDATE deliveries SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
+          .run(...cols.map(([, v]) => v), id);
+        if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
+      });
+    },
+
+    async listDeliveries(options = {}) {
+      return read((d) => {
+        const args: SqlValue[] = [];
+        let sql = 'SELECT * FROM deliveries';
+        if (options.state !== undefined) {
+          sql += ' WHERE state = ?';
+          args.push(options.state);
+        }
+        sql += ' ORDER BY id DESC';
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
+        return (d.prepare(sql).all(...args) as Row[]).map(rowDelivery);
       });
     },
   };
