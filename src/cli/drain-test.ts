@@ -39,14 +39,20 @@ function pacersOf(opts: DrainTestCliOptions): PacingMode[] {
   for (const n of names) {
     const parsed = PacingMode.safeParse(n);
     if (!parsed.success)
-      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${n}": use self-regulating, closed-loop, fixed or oracle`);
+      throw new MaelstromError(
+        'E_BAD_REQUEST',
+        `unknown pacing "${n}": use self-regulating, closed-loop, fixed or oracle`,
+      );
     if (!out.includes(parsed.data)) out.push(parsed.data);
   }
   // --pacing with --compare: that pacer is the one detailed (first).
   if (opts.compare !== undefined && opts.pacing !== undefined) {
     const first = PacingMode.safeParse(opts.pacing);
     if (!first.success)
-      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${opts.pacing}": use self-regulating, closed-loop, fixed or oracle`);
+      throw new MaelstromError(
+        'E_BAD_REQUEST',
+        `unknown pacing "${opts.pacing}": use self-regulating, closed-loop, fixed or oracle`,
+      );
     return [first.data, ...out.filter((p) => p !== first.data)];
   }
   return out;
@@ -179,7 +185,8 @@ export function registerDrainTest(program: Command): void {
         for (const other of reports.slice(1)) {
           const causes = failuresByCause(other.failures).map((c) => `${c.cause} ${c.requests.toLocaleString('en')}`);
           out(
-            `${other.pacing}: ${other.failedRequests.toLocaleString('en')} failed requests${causes.length ? ` (${causes.join(', ')})` : ''}`,
+            `${other.pacing}: ${other.failedRequests.toLocaleString('en')} failed requests` +
+              (causes.length ? ` (${causes.join(', ')})` : ''),
           );
         }
       }

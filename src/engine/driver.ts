@@ -203,7 +203,8 @@ export async function driveRun(rt: RunRuntime): Promise<void> {
       await setRunState(
         rt,
         'running',
-        `regulating: ${unsettled.slice(0, 3).join(', ')}${more} moved traffic back while their receivers could not take it; done once it has moved again`,
+        `regulating: ${unsettled.slice(0, 3).join(', ')}${more} moved traffic back while their receivers could not take it; ` +
+          'done once it has moved again',
       );
       await rt.waitForWake(options.pollMs);
       continue;

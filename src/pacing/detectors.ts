@@ -151,7 +151,9 @@ function healthOf(r: ReceiverReading, input: PacerInput, b: ReceiverReading | un
       kind: underLoad ? 'errors-without-load' : 'errors-up',
       at: r.name,
       severity: r.errorRate,
-      text: `${r.name} error rate up from ${pct(e0)} to ${pct(r.errorRate)}${underLoad && u !== undefined ? ` at only ${pct(u)} utilisation` : ''}`,
+      text:
+        `${r.name} error rate up from ${pct(e0)} to ${pct(r.errorRate)}` +
+        (underLoad && u !== undefined ? ` at only ${pct(u)} utilisation` : ''),
     });
   }
   const l0 = b?.latencyP99;

@@ -256,7 +256,8 @@ function healthy(
     return hold(`${caution.map((s) => s.text).join('; ')}: not moving more while it lasts`, mem, base);
   if (h.layer === 'cluster' && h.direction === 'drain' && (h.sourceEdgeShare ?? 0) > 0.001)
     return hold(
-      `the edge still sends ${pct(h.sourceEdgeShare!)} of ${h.service} to ${h.source?.name ?? 'the source'}: it is served there until the edge has drained`,
+      `the edge still sends ${pct(h.sourceEdgeShare!)} of ${h.service} to ${h.source?.name ?? 'the source'}: ` +
+        'it is served there until the edge has drained',
       mem,
       base,
     );

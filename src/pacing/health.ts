@@ -15,7 +15,7 @@ import type {
   ResolverStats,
   SymptomKind,
 } from '../model/regulation.js';
-import type { ReceiverReading } from './pacer.js';
+import type { ReceiverReading } from './reading.js';
 
 export interface HealthInput {
   /** The time of the decision (the run's clock), ms. */

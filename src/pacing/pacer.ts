@@ -9,24 +9,9 @@
 import type { PacingMode } from '../model/definitions.js';
 import type { DatacenterReading } from '../model/readings.js';
 import type { HealthInput, HealthOutcome } from './health.js';
+import type { ReceiverReading } from './reading.js';
 
-/** What the pacer knows of one receiver of the moved traffic (a datacenter). Absent figures mean "not read". */
-export interface ReceiverReading {
-  readonly name: string;
-  /** Requests per second arriving. */
-  readonly load?: number;
-  /** Requests per second at 100 % utilisation. */
-  readonly capacity?: number;
-  readonly utilization?: number;
-  /** 0..1. */
-  readonly errorRate?: number;
-  /** Seconds. */
-  readonly latencyP99?: number;
-  /** How old the figures are, ms, when the readings lag behind the world (absent: fresh). */
-  readonly ageMs?: number;
-  /** Its share of the service's traffic at the edge, 0..1 (user-facing services; for the health manager). */
-  readonly edgeShare?: number;
-}
+export type { ReceiverReading } from './reading.js';
 
 /**
  * A receiver as the pacer sees it, from a datacenter's reading (only the figures that were read). With the

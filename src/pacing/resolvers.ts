@@ -137,7 +137,9 @@ function routeAround(ctx: ResolverContext): Proposal | undefined {
     resolver: 'route-around',
     kind: 'reroute',
     step: 0,
-    text: `re-weight ${rps(moved)} off ${sick.join(', ')} toward ${Object.keys(to).join(', ')} (${rps(total)} of room at ${pct(ctx.ceiling - HEALTH.margin)})`,
+    text:
+      `re-weight ${rps(moved)} off ${sick.join(', ')} toward ${Object.keys(to).join(', ')} ` +
+      `(${rps(total)} of room at ${pct(ctx.ceiling - HEALTH.margin)})`,
     expect: expectUnder(ctx, names, `${names.join(', ')} at or under ${pct(ctx.ceiling)}`),
     judgeAfterMs: moveWait(h),
     reroute: { from: fromScaled, to },

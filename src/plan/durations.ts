@@ -9,7 +9,10 @@ import { parseDuration } from '../model/duration.js';
 /** Propagation delays assumed when planning (the scenario or backend may differ). */
 export const PLANNING_PROPAGATION_MS = { edge: 30_000, cluster: 10_000 } as const;
 
-/** Steps a closed-loop (or healthy self-regulating) shift typically takes: a small first step, then about a quarter of the traffic per step. */
+/**
+ * Steps a closed-loop (or healthy self-regulating) shift typically takes: a small first step, then about a quarter
+ * of the traffic per step.
+ */
 export const CLOSED_LOOP_STEPS = 5;
 /** An oracle pacer knows the true capacities and moves in fewer, larger steps. */
 export const ORACLE_STEPS = 2;

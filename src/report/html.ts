@@ -270,7 +270,7 @@ function failures(reports: readonly Report[]): string {
     );
   }
   const table = rows.length
-    ? `<table><tr><th>requests</th><th>share</th><th>service</th><th>where</th><th>cause</th><th>what happened</th></tr>${rows.join('')}</table>`
+    ? `<table>${th(['requests', 'share', 'service', 'where', 'cause', 'what happened'])}${rows.join('')}</table>`
     : '<p class="good">No request failed.</p>';
   const byPacer =
     reports.length > 1

@@ -6,20 +6,9 @@
 import type { Decision } from '../pacing/pacer.js';
 import type { HealthInput } from '../pacing/health.js';
 import { durationMs } from '../model/duration.js';
-import type { DiagnosisKind, ResolverKind } from '../model/regulation.js';
 import { act } from './stage.js';
-import type { Shift, ShiftState, World } from './traffic-shift.js';
+import type { ActedNote, Shift, ShiftState, World } from './shift.js';
 import { clustersOf, movedShares, ownDestinations, rerouteTables, type Tables } from './weights.js';
-
-/** A resolution to announce (a `regulation` event, phase `acted`) once it is carried out. */
-export interface ActedNote {
-  readonly id: number;
-  readonly symptoms: readonly string[];
-  readonly diagnosis: DiagnosisKind;
-  readonly resolver: ResolverKind;
-  readonly detail: string;
-  readonly judgeAt: number;
-}
 
 /** Requests per second one unit of progress moves now: the volume at the start, scaled by demand since. */
 function volumeNow(state: ShiftState, world: World): number | undefined {

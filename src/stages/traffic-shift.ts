@@ -13,17 +13,14 @@
  * at its target the stage hands its state over as a watch (`watchShift`), which keeps the manager running while the
  * run goes on.
  */
-import type { Backend, WeightTable } from '../backends/backend.js';
+import type { WeightTable } from '../backends/backend.js';
 import { EPSILON, receiverReading, type Decision, type DecisionKind, type ReceiverReading } from '../pacing/pacer.js';
 import { DEFAULT_PROPAGATION_MS, createPacer } from '../pacing/index.js';
 import { HEALTH_POLL_MS } from '../pacing/health-manager.js';
-import type { HealthMemory } from '../pacing/health.js';
 import { headroomOf } from '../pacing/headroom.js';
 import { roomOf } from '../pacing/detectors.js';
 import { MaelstromError } from '../model/errors.js';
-import type { FleetSnapshot, Layer } from '../model/readings.js';
-import type { ResolverStats } from '../model/regulation.js';
-import type { Pacer } from '../pacing/pacer.js';
+import type { FleetSnapshot } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult, type WatchContext, type WatchFn } from './stage.js';
 import { readParams } from './params.js';
 import { sleepWithin } from './wait.js';
@@ -38,61 +35,8 @@ import {
   takeBackTables,
   type Tables,
 } from './weights.js';
-import { carryOut, healthInputOf, holdKey, reroutedTables, type ActedNote } from './shift-health.js';
-
-type Direction = 'drain' | 'restore';
-
-interface Pending {
-  readonly tables: Tables;
-  readonly applied: boolean;
-  readonly decision: DecisionKind;
-  readonly reason: string;
-  /** The health manager's action this step carries out, announced once the tables are set. */
-  readonly note?: ActedNote;
-}
-
-/** The checkpoint of a shift: enough to continue exactly where it was. */
-export interface ShiftState {
-  readonly v: 1;
-  readonly direction: Direction;
-  readonly layer: Layer;
-  /** The tables the shift changes, as they were when it started. */
-  readonly start: Tables;
-  /** Requests per second the whole move shifts, once known. */
-  readonly volume?: number;
-  readonly progress: number;
-  readonly steps: number;
-  readonly lastStep: number;
-  readonly lastDecision?: DecisionKind;
-  readonly backoffs?: number;
-  readonly baseline: readonly ReceiverReading[];
-  /** Restore: the datacenter's share under the baseline tables, which the shift returns to. */
-  readonly targetShare?: number;
-  readonly pending?: Pending;
-  /** No decision before this time (propagation and settle of the last step), clock ms. */
-  readonly waitUntil?: number;
-  /** Self-regulating: the datacenter's own reading before the shift, the health manager's memory, and what earlier
-   * runs' judged resolutions said when the shift began (kept, so that a resumed shift decides the same). */
-  readonly sourceBaseline?: ReceiverReading;
-  readonly health?: HealthMemory;
-  readonly preferences?: readonly ResolverStats[];
-}
-
-/** A shift being carried out: by its stage, or kept at its target by a watch. */
-export interface Shift {
-  readonly ctx: StageContext | WatchContext;
-  readonly backend: Backend;
-  readonly service: string;
-  readonly datacenter: string;
-  readonly layer: Layer;
-  readonly direction: Direction;
-  readonly oracle: boolean;
-  readonly pacer: Pacer;
-  readonly propagationMs: number;
-  /** The pacer has a health manager (self-regulating): feed it, carry its decisions out, hand over a watch. */
-  readonly regulated: boolean;
-  readonly watching: boolean;
-}
+import { carryOut, healthInputOf, holdKey, reroutedTables } from './shift-health.js';
+import type { ActedNote, Pending, Shift, ShiftState, World } from './shift.js';
 
 const toTables = (tables: readonly WeightTable[]): Record<string, Readonly<Record<string, number>>> =>
   Object.fromEntries(tables.map((t) => [t.source, t.weights]));
@@ -354,17 +298,6 @@ async function begin(shift: Shift): Promise<ShiftState | undefined> {
   };
   await save(shift, state);
   return state;
-}
-
-export interface World {
-  readonly receivers: readonly ReceiverReading[];
-  readonly volume: number | undefined;
-  /** The service's load still arriving in the datacenter, rps. */
-  readonly sourceLoad: number | undefined;
-  /** The datacenter's own reading, the snapshot and the tables as they are (self-regulating shifts). */
-  readonly source?: ReceiverReading;
-  readonly snapshot?: FleetSnapshot;
-  readonly tables?: Tables;
 }
 
 /** The receivers of the moved traffic (measured, or the truth for the oracle) and the volume to move. */

@@ -95,7 +95,8 @@ export function prometheusText(snap: FleetSnapshot, counters: SimCounters): stri
     '# TYPE maelstrom_sim_failures_total counter',
     ...counters.failures.map(
       (f) =>
-        `maelstrom_sim_failures_total{service="${label(f.service)}",datacenter="${label(f.datacenter ?? '')}",cause="${f.cause}"} ${num(f.requests)}`,
+        `maelstrom_sim_failures_total{service="${label(f.service)}",datacenter="${label(f.datacenter ?? '')}",` +
+        `cause="${f.cause}"} ${num(f.requests)}`,
     ),
     '# HELP maelstrom_sim_cross_datacenter_rpc_total Calls that left their datacenter.',
     '# TYPE maelstrom_sim_cross_datacenter_rpc_total counter',

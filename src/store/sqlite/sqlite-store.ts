@@ -392,7 +392,7 @@ export function createSqliteStore(
     },
 
     async recordResolution(record) {
-      await tx((d) => {
+      tx((d) => {
         d.prepare(
           `INSERT INTO resolver_records (${RESOLUTION_COLUMNS.join(', ')}) VALUES (${RESOLUTION_COLUMNS.map(() => '?').join(', ')})`,
         ).run(...resolutionRow(record));
