@@ -17,6 +17,8 @@ export interface ActionResult {
   /** False when the backend already was in the requested state (so nothing was changed). */
   readonly changed: boolean;
   readonly detail?: string;
+  /** True when a task's health gate held the action back (`unlessHeld`): it was not sent. */
+  readonly held?: boolean;
 }
 
 /** Options of every I/O call. */
@@ -45,6 +47,13 @@ export interface ActOptions extends CallOptions {
    * backend that cannot keep an epoch itself (HAProxy) calls it before each command it sends.
    */
   readonly checkLease?: (signal?: AbortSignal) => Promise<void>;
+  /**
+   * For the engine's health gate in front of a task's stages (backends ignore both): the action takes pressure off
+   * the receivers and passes a closed gate (`relief`), or is not sent at all while the gate is closed
+   * (`unlessHeld`, answered with `held: true`).
+   */
+  readonly relief?: boolean;
+  readonly unlessHeld?: boolean;
 }
 
 /**

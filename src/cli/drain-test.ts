@@ -11,6 +11,7 @@ import { PacingMode } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import { isTerminalTask } from '../model/states.js';
+import { failureLines, failuresByCause } from '../report/failures.js';
 import { renderHtml } from '../report/html.js';
 import type { Report } from '../report/report.js';
 import { collect } from './collect.js';
@@ -42,14 +43,20 @@ function pacersOf(opts: DrainTestCliOptions): PacingMode[] {
   for (const n of names) {
     const parsed = PacingMode.safeParse(n);
     if (!parsed.success)
-      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${n}": use closed-loop, fixed or oracle`);
+      throw new MaelstromError(
+        'E_BAD_REQUEST',
+        `unknown pacing "${n}": use self-regulating, closed-loop, fixed or oracle`,
+      );
     if (!out.includes(parsed.data)) out.push(parsed.data);
   }
   // --pacing with --compare: that pacer is the one detailed (first).
   if (opts.compare !== undefined && opts.pacing !== undefined) {
     const first = PacingMode.safeParse(opts.pacing);
     if (!first.success)
-      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${opts.pacing}": use closed-loop, fixed or oracle`);
+      throw new MaelstromError(
+        'E_BAD_REQUEST',
+        `unknown pacing "${opts.pacing}": use self-regulating, closed-loop, fixed or oracle`,
+      );
     return [first.data, ...out.filter((p) => p !== first.data)];
   }
   return out;
@@ -150,10 +157,10 @@ export function registerDrainTest(program: Command): void {
     .description("Run a scenario's drain test in process on virtual time; report how fast and how safe each pacer was.")
     .argument('<scenario>', 'name of the Scenario (its run: schedule says which plans run when)')
     .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
-    .option('--pacing <mode>', "closed-loop, fixed or oracle (default: each plan's own pacing)")
+    .option('--pacing <mode>', "self-regulating, closed-loop, fixed or oracle (default: each plan's own pacing)")
     .option(
       '--compare <modes>',
-      'comma-separated pacers to run one after another and overlay, e.g. closed-loop,fixed,oracle',
+      'comma-separated pacers to run one after another and overlay, e.g. self-regulating,closed-loop,oracle',
     )
     .option(
       '--report <file>',
@@ -217,6 +224,18 @@ export function registerDrainTest(program: Command): void {
       out(`drain test of ${scenario}`);
       for (const line of summaryTable(reports)) out(`  ${line}`);
       for (const line of outcomeLines(reports)) out(`  ${line}`);
+      const main = reports[0];
+      if (main) {
+        out(`${main.pacing}: ${failureLines(main.failures, main.failedRequests)[0]}`);
+        for (const line of failureLines(main.failures, main.failedRequests).slice(1)) out(line);
+        for (const other of reports.slice(1)) {
+          const causes = failuresByCause(other.failures).map((c) => `${c.cause} ${c.requests.toLocaleString('en')}`);
+          out(
+            `${other.pacing}: ${other.failedRequests.toLocaleString('en')} failed requests` +
+              (causes.length ? ` (${causes.join(', ')})` : ''),
+          );
+        }
+      }
       for (const w of reports[0]?.whatIf ?? []) out(`  ${w.sentence}`);
       if (opts.report !== undefined) out(`report: ${opts.report}`);
       if (opts.html !== undefined) out(`html: ${opts.html}`);

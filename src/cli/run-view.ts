@@ -127,6 +127,10 @@ export function plainLine(e: EngineEvent): string | undefined {
         `${at} shift ${e.service} ${e.layer} step ${e.step}: ${e.decision}, ` +
         `${Math.round(e.remaining * 1000) / 10}% left in ${e.datacenter}${e.reason ? ` (${e.reason})` : ''}`
       );
+    case 'regulation':
+      return e.phase === 'acted'
+        ? `${at} regulate ${e.taskId} #${e.action}: ${e.symptoms[0] ?? ''} → ${e.diagnosis} → ${e.resolver}: ${e.detail}`
+        : `${at} judged ${e.taskId} #${e.action} ${e.resolver} for ${e.diagnosis}: ${e.outcome ?? ''} (${e.detail})`;
     case 'health':
       return e.ok === true
         ? undefined

@@ -8,6 +8,7 @@
  * `sim+http://…` or a real fleet behind HAProxy it lives in the backend's time.
  */
 import type { Command } from 'commander';
+import { failureBreakdown, failureLines } from '../report/failures.js';
 import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
 import type { Backend } from '../backends/backend.js';
 import { createController, type EngineController } from '../compose/controller.js';
@@ -89,6 +90,10 @@ async function summary(run: RunView, backend: Backend): Promise<string[]> {
       `  simulator: ${formatDuration(overload * 1000)} of overload, peak utilisation ${Math.round(max * 1000) / 10}%, ` +
         `${Math.round(c.failedRequests)} failed requests`,
     );
+    // A remote simulator of an older version may not count them by cause.
+    const total = Math.round(c.failedRequests);
+    if (total > 0 && Array.isArray(c.failures))
+      for (const line of failureLines(failureBreakdown(c.failures, total), total).slice(1)) lines.push(`  ${line}`);
   }
   return lines;
 }

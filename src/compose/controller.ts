@@ -44,8 +44,8 @@ import { isTerminalRun } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import type { Pacer } from '../pacing/pacer.js';
 import { compilePlan } from '../plan/index.js';
-import { stageActions as libraryActions, stages as library } from '../stages/index.js';
-import type { StageLibrary } from '../stages/stage.js';
+import { stageActions as libraryActions, stages as library, watchers as libraryWatchers } from '../stages/index.js';
+import type { StageLibrary, WatchLibrary } from '../stages/stage.js';
 import { clockTracked } from '../store/clock-tracked.js';
 import { fenceHolds, fencedError } from '../store/lease-rule.js';
 import type { Fence, LeaseStore, Store } from '../store/store.js';
@@ -81,6 +81,8 @@ export interface ControllerOptions {
   readonly clock?: Clock;
   /** By default the stage library of src/stages; tests and drills substitute or wrap stages. */
   readonly stages?: StageLibrary;
+  /** By default the stage library's watchers (what keeps a finished self-regulating shift regulated). */
+  readonly watchers?: WatchLibrary;
   /** The backend actions each stage may send; by default those of the stage library. */
   readonly stageActions?: StageActions;
   /** By default the plan compiler; a drill compiles variants (another pacing mode, no order between services). */
@@ -331,6 +333,7 @@ export function controllerOnLease(first: HeldLease, options: ControllerOptions):
       store: track(s),
       clock,
       stages: options.stages ?? library,
+      watchers: options.watchers ?? libraryWatchers,
       stageActions: options.stageActions ?? libraryActions,
       compile: options.compile ?? compilePlan,
       logger,

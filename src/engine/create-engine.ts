@@ -14,8 +14,8 @@ import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import { hasRole } from '../model/roles.js';
 import { isTerminalRun } from '../model/states.js';
-import type { StageLibrary } from '../stages/stage.js';
-import type { AuditLog, RequestStore, RunRecord, RunStore, TaskRecord } from '../store/store.js';
+import type { StageLibrary, WatchLibrary } from '../stages/stage.js';
+import type { AuditLog, RequestStore, ResolverStore, RunRecord, RunStore, TaskRecord } from '../store/store.js';
 import type { Pacer } from '../pacing/pacer.js';
 import {
   checkConflict,
@@ -29,6 +29,7 @@ import { auditEntry, failureOf, type ActionRecord } from './audit.js';
 import type { Actor, Controller, OperatorCommand, ProposalRequest, RunView, StartOptions } from './controller.js';
 import { settledClock } from './clock.js';
 import { driveRun } from './driver.js';
+import { haltWatches } from './guard.js';
 import { applyCommand, finishStop, stopRun } from './operator.js';
 import { proposedRun, recordAlerts } from './proposals.js';
 import { pendingRequests, type PendingRequest } from './requests.js';
@@ -40,8 +41,8 @@ export type PlanCompiler = (definitions: Definitions, plan: string) => CompiledP
 
 export type { StageActions } from './admission.js';
 
-/** What the engine keeps in the store: runs, the audit log, and the requests it applies. */
-export type EngineStore = RunStore & AuditLog & RequestStore;
+/** What the engine keeps in the store: runs, the audit log, the requests it applies, and judged resolutions. */
+export type EngineStore = RunStore & AuditLog & RequestStore & ResolverStore;
 
 type RequestResult = Parameters<RequestStore['markRequestApplied']>[1];
 
@@ -52,6 +53,8 @@ export interface CreateEngineOptions {
   /** The time the engine lives in; the backend's clock (virtual for the in-process simulator). */
   readonly clock: Clock;
   readonly stages: StageLibrary;
+  /** Watchers of the stages that hand over a watch (self-regulating shifts keep regulating after they finish). */
+  readonly watchers?: WatchLibrary;
   readonly stageActions: StageActions;
   readonly compile: PlanCompiler;
   readonly idGenerator?: () => string;
@@ -117,6 +120,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
     clock,
     logger,
     stages: options.stages,
+    ...(options.watchers ? { watchers: options.watchers } : {}),
     ...(options.pacer ? { pacer: options.pacer } : {}),
     options: { ...defaultEngineOptions, ...options.engine },
     publish: (events) => {
@@ -239,6 +243,16 @@ export function createEngine(options: CreateEngineOptions): Engine {
       { type: 'run.state', time, runId: id, plan: planName, state: 'pending' },
     ]);
     deps.publish(saved);
+    // A restore takes over from the watches a drain of the datacenter left keeping it regulated.
+    if (compiled.direction === 'restore')
+      await Promise.all(
+        [...runtimes.values()]
+          .filter((o) => o.run.direction === 'drain' && o.run.datacenter === compiled.datacenter)
+          .map((o) => {
+            o.unwatched = true;
+            return haltWatches(o);
+          }),
+      );
     const rt = new RunRuntime(deps, run, tasks);
     runtimes.set(id, rt);
     logger.info(
@@ -465,6 +479,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
           e.abort.abort(new MaelstromError('E_ABORTED', 'the controller is closing'));
         rt.wake();
       }
+      await Promise.all([...runtimes.values()].map((rt) => haltWatches(rt)));
       await Promise.all(
         [...runtimes.values()].map(async (rt) => {
           await rt.driving;

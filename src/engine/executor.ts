@@ -16,6 +16,7 @@ import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import type { StageContext, StageResult } from '../stages/stage.js';
 import { allTrue, snapshotFor } from './conditions.js';
+import { upstreamSettled } from './guard.js';
 import { Gate, gatedBackend, monitorTask, refreshState, type Holds } from './monitor.js';
 import { consequenceOf, endOfThrow, type StageEnd } from './outcome.js';
 import type { RunRuntime } from './runtime.js';
@@ -220,12 +221,20 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
         return cond.verdict(expr, snap).verdict;
       },
       approved: () => rt.task(taskId).approved === true,
+      healthy: () => gate.open,
+      resolutions: rt.resolutions,
+      permits: rt.permits(planned.service),
+      upstreamSettled: () => upstreamSettled(rt, taskId),
     };
 
     let end: StageEnd;
+    let watch: unknown;
     try {
       const result: StageResult = await fn(ctx);
       end = { kind: result.outcome, ...(result.detail !== undefined ? { detail: result.detail } : {}) };
+      // A stage that hands over a watch keeps regulating its result while the run goes on (see guard.ts).
+      if (result.outcome === 'success' && result.watch !== undefined && rt.deps.watchers?.[stage.uses as StageKind])
+        watch = result.watch;
     } catch (e) {
       if (signal.aborted) return 'interrupted';
       const err = toMaelstromError(e);
@@ -263,10 +272,20 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
     };
     const next = consequenceOf(planned.stages, index, label, end);
     if (next.kind === 'fail') return fail(rt, taskId, index, next.reason, [endEvent]);
+    const watches =
+      watch === undefined
+        ? {}
+        : {
+            watches: {
+              ...rt.task(taskId).watches,
+              [String(index)]: { uses: stage.uses, with: values, state: watch, settled: true },
+            },
+          };
     await rt.commit({
-      tasks: [{ id: taskId, patch: { stage: next.stage, stageState: undefined } }],
+      tasks: [{ id: taskId, patch: { stage: next.stage, stageState: undefined, ...watches } }],
       events: [endEvent],
     });
+    if (watch !== undefined) rt.wake();
   }
 }
 

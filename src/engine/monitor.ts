@@ -69,7 +69,10 @@ export function gatedBackend(backend: Backend, gate: Gate): Backend {
     weights: (layer, service, o) => backend.weights(layer, service, o),
     baselineWeights: (layer, service, o) => backend.baselineWeights(layer, service, o),
     act: async (action, o) => {
-      if (!relieves(action)) await gate.wait(o?.signal);
+      if (!relieves(action) && o?.relief !== true) {
+        if (o?.unlessHeld === true && !gate.open) return { changed: false, held: true, detail: 'held by health' };
+        await gate.wait(o?.signal);
+      }
       if (action.kind === 'sessions.teardown') teardownRates.set(`${action.service}/${action.datacenter}`, action.rate);
       return backend.act(action, o);
     },

@@ -26,6 +26,7 @@ import {
 import type { RunPatch, TaskPatch, TaskRecord } from '../store/store.js';
 import { approveRun, taskApproval } from './approvals.js';
 import { conditionKey } from './conditions.js';
+import { haltWatches } from './guard.js';
 import type { RunRuntime } from './runtime.js';
 
 function operatorEvent(
@@ -93,6 +94,7 @@ export async function stopRun(
     ],
   });
   await interrupt(rt, [...rt.executing.keys()], why);
+  await haltWatches(rt);
   await finishStop(rt, final, why);
 }
 
@@ -177,6 +179,7 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
       });
       // Stages stop where they are; resume continues them from their checkpoints, as after a crash.
       await interrupt(rt, [...rt.executing.keys()], 'paused');
+      await haltWatches(rt);
       return;
     }
     case 'resume': {

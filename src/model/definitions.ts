@@ -225,11 +225,16 @@ export type Runbook = z.infer<typeof Runbook>;
 
 // -------------------------------------------------------------------------------------------- Plan
 
-export const PacingMode = z.enum(['closed-loop', 'fixed', 'oracle']);
+/**
+ * How traffic shifts are paced: `self-regulating` (the default: the closed loop with a health manager that detects,
+ * diagnoses and resolves trouble at the receivers), `closed-loop` (headroom-sized steps, backing off a step when a
+ * receiver degrades), `fixed` (the classic schedule) or `oracle` (simulator only: knows the true capacities).
+ */
+export const PacingMode = z.enum(['self-regulating', 'closed-loop', 'fixed', 'oracle']);
 export type PacingMode = z.infer<typeof PacingMode>;
 
 export const Pacing = z.strictObject({
-  mode: PacingMode.default('closed-loop'),
+  mode: PacingMode.default('self-regulating'),
   /** Receivers are kept at or below this utilisation. */
   targetUtilization: z.number().gt(0).lte(1).default(0.85),
   /** Observe this long after each step (after propagation) before the next. */
@@ -241,6 +246,12 @@ export const Pacing = z.strictObject({
   /** Fixed: the fraction moved per step (default 0.1) and the interval between steps (default 5m). */
   step: z.number().gt(0).lte(1).optional(),
   interval: Duration.optional(),
+  /**
+   * Self-regulating: the datacenter is failing (an emergency evacuation). Traffic is never moved back to it, and
+   * receivers may run above the target (never past 100 %) rather than leave requests to fail there. Without it the
+   * health manager still treats a source whose own readings show it failing the same way.
+   */
+  emergency: z.boolean().optional(),
 });
 export type Pacing = z.infer<typeof Pacing>;
 
@@ -267,7 +278,7 @@ export const Plan = z.strictObject({
     services: z.union([z.literal('all'), z.array(Name)]).default('all'),
     runbooks: z.array(RunbookRule).min(1),
     concurrency: z.number().int().positive().default(8),
-    pacing: Pacing.default({ mode: 'closed-loop', targetUtilization: 0.85, settle: '60s' }),
+    pacing: Pacing.default({ mode: 'self-regulating', targetUtilization: 0.85, settle: '60s' }),
     stuck: z.strictObject({ percentile: z.number().gt(0).lte(100).default(75) }).optional(),
     /** The plan that undoes this one; by default the plan of the other direction for the same datacenter. */
     restorePlan: Name.optional(),
@@ -292,8 +303,9 @@ export const LoadCurve = z.strictObject({
 export type LoadCurve = z.infer<typeof LoadCurve>;
 
 /**
- * Faults a scenario injects. The first five are of the world (the simulator models them); the stage and controller
- * faults act at the seam between the engine and its stages, or on the controller itself, and a drill injects them.
+ * Faults a scenario injects. Most are of the world (the simulator models them); the stage and controller faults
+ * (CONTROLLER_FAULT_KINDS) act at the seam between the engine and its stages, or on the controller itself, and a
+ * drill injects them.
  */
 export const FaultKind = z.enum([
   'datacenter-lost',
@@ -301,6 +313,9 @@ export const FaultKind = z.enum([
   'backbone',
   'mechanism',
   'metrics-missing',
+  'receiver-slow',
+  'metrics-lag',
+  'cold-cache',
   'stage-fail',
   'stage-hang',
   'controller-crash',
@@ -320,8 +335,19 @@ export const Fault = z.strictObject({
   at: Duration,
   kind: FaultKind,
   datacenter: Name.optional(),
+  /** receiver-slow: the one cluster of the datacenter that slows down (default: its first). */
+  cluster: Name.optional(),
   service: Name.optional(),
+  /** capacity, backbone: what is left (default 0.5); receiver-slow: the cluster's capacity left (default 0.5). */
   capacityFraction: z.number().min(0).max(1).optional(),
+  /** receiver-slow: the cluster's latency is this many times what its load alone gives (default 3). */
+  latencyFactor: z.number().min(1).optional(),
+  /** metrics-lag: readings show the world as it was this long ago (default 1m). */
+  delay: Duration.optional(),
+  /** cold-cache: a cold request costs this many warm ones (the model's cold-cache factor, normally 2; default 4). */
+  coldFactor: z.number().min(1).optional(),
+  /** cold-cache: the caches' warm-up time constant (normally 60s; default 10m). */
+  warmUp: Duration.optional(),
   /** mechanism faults: which mechanism (edge, cluster, sessions, jobs, replication, promote, shards, config). */
   mechanism: z.string().optional(),
   mode: z.enum(['error', 'hang']).optional(),

@@ -2,6 +2,7 @@
  * The typed stream of everything that happens in a run. The store journals it, the server streams it, the
  * dashboard and the terminal view render it, reports are built from it.
  */
+import type { DiagnosisKind, ResolutionOutcome, ResolverKind } from './regulation.js';
 import type { OperatorAction, RunState, TaskState } from './states.js';
 
 interface EventBase {
@@ -64,8 +65,38 @@ export type EngineEvent =
       /** Share of the service's traffic still in the datacenter at this layer after the step, 0..1. */
       readonly remaining: number;
       readonly moved: number;
-      readonly decision: 'grow' | 'hold' | 'shrink' | 'backoff' | 'fixed' | 'final';
+      readonly decision: 'grow' | 'hold' | 'shrink' | 'backoff' | 'fixed' | 'final' | 'move-back' | 'reroute';
       readonly reason?: string;
+      /** The health manager's action this step carries out (its `regulation` event), when one does. */
+      readonly action?: number;
+      /** True for a step of a shift kept at its target after it finished (a watch), not of the stage itself. */
+      readonly watch?: boolean;
+    })
+  | (EventBase & {
+      /**
+       * The health manager of a self-regulating shift or session teardown: a resolution it carried out (`acted`:
+       * the symptoms it saw, the cause it diagnosed, what it does and expects) or, once that had propagated and
+       * settled, how it was judged (`judged`).
+       */
+      readonly type: 'regulation';
+      readonly runId: string;
+      readonly taskId: string;
+      readonly service: string;
+      readonly datacenter: string;
+      /** The shift's layer; absent for a session teardown. */
+      readonly layer?: 'edge' | 'cluster';
+      /** The action's number within its shift or teardown, from 1. */
+      readonly action: number;
+      readonly phase: 'acted' | 'judged';
+      /** What was seen, in words, most severe first. */
+      readonly symptoms: readonly string[];
+      readonly diagnosis: DiagnosisKind;
+      readonly resolver: ResolverKind;
+      /** Acted: what it does and what it expects; judged: what was measured against that. */
+      readonly detail: string;
+      readonly outcome?: ResolutionOutcome;
+      /** Acted: when it will be judged, ms since the epoch. */
+      readonly judgeAt?: number;
     })
   | (EventBase & {
       readonly type: 'health';

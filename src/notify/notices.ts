@@ -80,6 +80,7 @@ export function classify(e: EngineEvent, previous: RunState | undefined): Classi
     case 'alert':
     case 'operator':
     case 'controller':
+    case 'regulation':
       return undefined;
   }
 }

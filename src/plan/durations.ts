@@ -9,7 +9,10 @@ import { parseDuration } from '../model/duration.js';
 /** Propagation delays assumed when planning (the scenario or backend may differ). */
 export const PLANNING_PROPAGATION_MS = { edge: 30_000, cluster: 10_000 } as const;
 
-/** Steps a closed-loop shift typically takes: a small first step, then about a quarter of the traffic per step. */
+/**
+ * Steps a closed-loop (or healthy self-regulating) shift typically takes: a small first step, then about a quarter
+ * of the traffic per step.
+ */
 export const CLOSED_LOOP_STEPS = 5;
 /**
  * A closed-loop restore moves into a datacenter whose capacity is all free: a small first step, then the rest (the
@@ -71,6 +74,8 @@ export function shiftMs(
   if (!trafficLeft && pacing.mode !== 'fixed') return propagation;
   const settle = parseDuration(pacing.settle) ?? 60_000;
   switch (pacing.mode) {
+    // A healthy self-regulating shift steps as the closed loop does.
+    case 'self-regulating':
     case 'closed-loop':
       return (direction === 'restore' ? CLOSED_LOOP_RESTORE_STEPS : CLOSED_LOOP_STEPS) * (propagation + settle);
     case 'oracle':

@@ -4,6 +4,7 @@
  */
 import { formatDuration } from '../model/duration.js';
 import { planOutcomeLine } from './plan-outcome.js';
+import { CAUSE_TEXT, failuresByCause } from './failures.js';
 import type { Report, TaskReport } from './report.js';
 import { PACER_COLOR, PALETTE, esc, gantt, lineChart, type GanttBar } from './svg.js';
 
@@ -239,6 +240,65 @@ function steps(report: Report): string {
   return `<details><summary>${summary}</summary><table>${head}${rows.join('')}</table></details>`;
 }
 
+/** The self-regulating pacer's actions: symptom → diagnosis → action → judged effect, one row each. */
+function regulation(report: Report): string {
+  if (!report.regulation.length) return '';
+  const rows = report.regulation.map((r) =>
+    tr([
+      td(atMinutes(r.at)),
+      td(esc(r.layer ? `${r.task} (${r.layer})` : r.task)),
+      td(esc(r.symptoms.join('; '))),
+      td(esc(r.diagnosis)),
+      td(`${esc(r.resolver)} #${r.action}: ${esc(r.did)}`),
+      td(
+        r.outcome ? `${esc(r.outcome)} at ${atMinutes(r.judgedAt ?? r.at)}: ${esc(r.judged ?? '')}` : 'not judged yet',
+        r.outcome === 'not-helped' ? 'bad' : '',
+      ),
+    ]),
+  );
+  const head = th(['at', 'task', 'symptoms', 'diagnosis', 'action', 'judged effect']);
+  const summary = `Self-regulation (${esc(report.pacing)}): ${rows.length} actions, why each was taken and what it did`;
+  return `<details open><summary>${summary}</summary><table>${head}${rows.join('')}</table></details>`;
+}
+
+/** Failed requests by cause and place: every red figure with its answer (the detailed pacer's rows, all pacers' causes). */
+function failures(reports: readonly Report[]): string {
+  const main = reports[0]!;
+  const total = main.failedRequests;
+  const share = (n: number): string => (total > 0 ? `${((n / total) * 100).toFixed(1)} %` : '—');
+  const rows = main.failures
+    .slice(0, 20)
+    .map(
+      (f) =>
+        `<tr><td class="bad">${f.requests.toLocaleString('en')}</td><td>${share(f.requests)}</td><td>${esc(f.service)}</td>` +
+        `<td>${esc(f.datacenter ?? 'the edge')}</td><td>${esc(f.cause)}</td><td>${esc(CAUSE_TEXT[f.cause])}</td></tr>`,
+    );
+  const rest = main.failures.slice(20);
+  if (rest.length > 0) {
+    const n = rest.reduce((a, f) => a + f.requests, 0);
+    rows.push(
+      `<tr><td>${n.toLocaleString('en')}</td><td>${share(n)}</td><td colspan="4">${rest.length} more</td></tr>`,
+    );
+  }
+  const table = rows.length
+    ? `<table>${th(['requests', 'share', 'service', 'where', 'cause', 'what happened'])}${rows.join('')}</table>`
+    : '<p class="good">No request failed.</p>';
+  const byPacer =
+    reports.length > 1
+      ? `<p class="note">By cause, each pacer: ${reports
+          .map(
+            (r) =>
+              `<b>${esc(r.pacing)}</b> ${
+                failuresByCause(r.failures)
+                  .map((c) => `${esc(c.cause)} ${c.requests.toLocaleString('en')}`)
+                  .join(', ') || 'none'
+              }`,
+          )
+          .join('; ')}</p>`
+      : '';
+  return `<h2>Failed requests by cause and place (${esc(main.pacing)}: ${total.toLocaleString('en')})</h2>${table}${byPacer}`;
+}
+
 function health(report: Report): string {
   const bad = report.health.filter((h) => h.ok !== true);
   const rows = bad.map((h) =>
@@ -321,9 +381,10 @@ export function renderHtml(reports: readonly Report[]): string {
   return `<!doctype html><html lang="en">${head}<body>
 <h1>Drain test of ${esc(main.scenario)}</h1>${note}
 ${headline(reports)}${summaryTable(reports)}
+${failures(reports)}
 <h2>Traffic and load</h2>${charts(reports)}
 <h2>Tasks (${esc(main.pacing)})</h2>${gantts(main)}${whatIfs(main)}
-<h2>Steps and health</h2>${steps(main)}${health(main)}
+<h2>Steps and health</h2>${regulation(main)}${steps(main)}${health(main)}
 ${faultSearch(main)}
 </body></html>`;
 }

@@ -4,11 +4,13 @@
  * additions a reader may ignore.
  */
 import { criticalPath, type CriticalStage, type TimedStage } from '../analysis/critical-path.js';
+import type { DiagnosisKind, ResolutionOutcome, ResolverKind } from '../model/regulation.js';
 import type { SeriesMetric } from '../sim/types.js';
 import type { Fault } from '../model/definitions.js';
 import { isDoneTask } from '../model/states.js';
 import { healthReads } from '../faults/lineage.js';
 import { checkProperties, violationsOf, type PropertyName } from '../faults/properties.js';
+import { failureBreakdown, type FailureReport } from './failures.js';
 import type { DrillRecord } from './input.js';
 
 export interface StepReport {
@@ -59,6 +61,29 @@ export interface PlanReport {
   readonly errorCode?: string;
   /** Why the run ended, or stopped, without succeeding (the run's own reason). */
   readonly reason?: string;
+}
+
+/**
+ * One action of a self-regulating shift's health manager, with how it was judged: what it saw, the cause it
+ * diagnosed, what it did and expected, and (once settled) what was measured against that.
+ */
+export interface RegulationReport {
+  readonly at: number;
+  readonly plan: string;
+  readonly task: string;
+  /** The shift's layer; absent for a session teardown. */
+  readonly layer?: 'edge' | 'cluster';
+  /** The action's number within its shift. */
+  readonly action: number;
+  readonly symptoms: readonly string[];
+  readonly diagnosis: DiagnosisKind;
+  readonly resolver: ResolverKind;
+  /** What it did and expected. */
+  readonly did: string;
+  /** Seconds from the start when it was judged, with the outcome and what was measured; absent before. */
+  readonly judgedAt?: number;
+  readonly outcome?: ResolutionOutcome;
+  readonly judged?: string;
 }
 
 export interface HealthEventReport {
@@ -136,6 +161,8 @@ export interface Report {
   readonly overloadSeconds: number;
   readonly maxUtilization: number;
   readonly failedRequests: number;
+  /** Failed requests by service, place and cause, largest first, summing to failedRequests. */
+  readonly failures: readonly FailureReport[];
   readonly crossDatacenterRpcSeconds: number;
   readonly criticalPath: readonly string[];
   readonly tasks: readonly TaskReport[];
@@ -154,6 +181,8 @@ export interface Report {
   readonly drainedDatacenter: string | null;
   readonly receivers: readonly string[];
   readonly health: readonly HealthEventReport[];
+  /** The self-regulating pacer's actions, each with its judged effect, in order (empty for the other pacers). */
+  readonly regulation: readonly RegulationReport[];
   readonly whatIf: readonly WhatIf[];
   readonly series: SeriesReport;
   /** Present on the report of a fault search. */
@@ -248,6 +277,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
   const plans: PlanReport[] = [];
   const tasks: TaskReport[] = [];
   const health: HealthEventReport[] = [];
+  const regulation: RegulationReport[] = [];
   const firstDrain = result.runs.find((r) => r.compiled?.direction === 'drain');
   const drained = firstDrain?.compiled?.datacenter ?? result.runs.find((r) => r.compiled)?.compiled?.datacenter ?? null;
 
@@ -299,6 +329,32 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
           decision: e.decision,
           ...(e.reason ? { reason: e.reason } : {}),
         });
+      } else if (e.type === 'regulation') {
+        const at = round((e.time - s0) / 1000);
+        if (e.phase === 'acted')
+          regulation.push({
+            at,
+            plan: run.plan,
+            task: e.taskId,
+            ...(e.layer ? { layer: e.layer } : {}),
+            action: e.action,
+            symptoms: e.symptoms,
+            diagnosis: e.diagnosis,
+            resolver: e.resolver,
+            did: e.detail,
+          });
+        else {
+          const i = regulation.findIndex(
+            (r) => r.plan === run.plan && r.task === e.taskId && r.layer === e.layer && r.action === e.action,
+          );
+          if (i >= 0)
+            regulation[i] = {
+              ...regulation[i]!,
+              judgedAt: at,
+              ...(e.outcome ? { outcome: e.outcome } : {}),
+              judged: e.detail,
+            };
+        }
       } else if (e.type === 'health') {
         health.push({
           at: round((e.time - s0) / 1000),
@@ -397,6 +453,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
     overloadSeconds: round(overload, 1),
     maxUtilization: round(maxUtil, 4),
     failedRequests: Math.round(counters.failedRequests),
+    failures: failureBreakdown(counters.failures, Math.round(counters.failedRequests)),
     crossDatacenterRpcSeconds: cross.seconds,
     criticalPath: (plans.find((p) => p.direction === 'drain') ?? plans[0])?.criticalPath ?? [],
     tasks,
@@ -409,6 +466,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
     drainedDatacenter: drained,
     receivers: dcs.filter((d) => d !== drained),
     health,
+    regulation,
     whatIf,
     series: chartSeries(result, dcs),
   };

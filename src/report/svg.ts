@@ -27,6 +27,7 @@ const tip = (text: string): string => el('title', {}, esc(text));
 
 export const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#65a30d', '#db2777'];
 export const PACER_COLOR: Readonly<Record<string, string>> = {
+  'self-regulating': '#9333ea',
   'closed-loop': '#2563eb',
   fixed: '#ea580c',
   oracle: '#16a34a',

@@ -69,6 +69,34 @@ export interface Series {
   readonly values: readonly number[];
 }
 
+/**
+ * Why a request failed, as the simulator counts it where it happens:
+ * - `overload`: it queued in a cluster past the client timeout (the cluster served less than arrived);
+ * - `write-outage`: a write to a stateful service during a promotion's write outage;
+ * - `unrouted`: no route took it anywhere (every edge weight zero, no cluster weight, nowhere the service runs);
+ * - `datacenter-lost`: it was sent to a lost datacenter (or its writes to a primary there);
+ * - `teardown`: it was in flight on a sticky session when the session was torn down;
+ * - `backbone`: the links into the datacenter did not carry it.
+ */
+export const FAILURE_CAUSES = [
+  'overload',
+  'write-outage',
+  'unrouted',
+  'datacenter-lost',
+  'teardown',
+  'backbone',
+] as const;
+export type FailureCause = (typeof FAILURE_CAUSES)[number];
+
+/** Failed requests of one service in one place for one cause, since the start. */
+export interface FailureCount {
+  readonly service: string;
+  /** Where they failed; null when they never reached a datacenter (unrouted at the edge). */
+  readonly datacenter: string | null;
+  readonly cause: FailureCause;
+  readonly requests: number;
+}
+
 /** Aggregate counters since the start, for drain-test reports. */
 export interface SimCounters {
   readonly time: number;
@@ -91,4 +119,6 @@ export interface SimCounters {
   readonly overloadSeconds: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly maxUtilization: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly failedByService: Readonly<Record<string, number>>;
+  /** Failed requests by service, datacenter and cause (only those with failures), summing to failedRequests. */
+  readonly failures: readonly FailureCount[];
 }

@@ -27,6 +27,13 @@ import type {
 } from './store.js';
 import type { CompiledPlan } from '../model/compiled.js';
 import type { RunOrigin } from '../model/api.js';
+import type {
+  DiagnosisKind,
+  ResolutionOutcome,
+  ResolverKind,
+  ResolverRecord,
+  ResolverStats,
+} from '../model/regulation.js';
 
 export type SqlValue = string | number | null;
 export type Row = Readonly<Record<string, unknown>>;
@@ -152,6 +159,7 @@ export const TASK_COLUMNS = [
   'stuck',
   'approved',
   'overrides',
+  'watches',
   'approvals',
 ] as const;
 
@@ -170,6 +178,7 @@ export function taskRow(t: TaskRecord, position: number): SqlValue[] {
     bool(t.stuck),
     bool(t.approved),
     json(t.overrides),
+    json(t.watches),
     json(t.approvals),
   ];
 }
@@ -188,6 +197,7 @@ export function rowTask(row: Row): TaskRecord {
     stuck: flag(row.stuck),
     approved: flag(row.approved),
     overrides: parseJson(row.overrides) as TaskRecord['overrides'],
+    watches: parseJson(row.watches) as TaskRecord['watches'],
     approvals: parseJson(row.approvals) as readonly Approval[] | undefined,
   });
 }
@@ -203,6 +213,7 @@ const TASK_PATCH: Record<keyof Required<TaskPatch>, [string, (v: never) => SqlVa
   stuck: ['stuck', bool],
   approved: ['approved', bool],
   overrides: ['overrides', json],
+  watches: ['watches', json],
   approvals: ['approvals', json],
 };
 
@@ -325,6 +336,60 @@ export function rowController(row: Row): ControllerRecord {
     seenAt: num(row.seen_at) ?? 0,
   });
 }
+// ------------------------------------------------------------------------------------------ resolver records
+
+export const RESOLUTION_COLUMNS = [
+  'time',
+  'run_id',
+  'task_id',
+  'service',
+  'datacenter',
+  'diagnosis',
+  'resolver',
+  'outcome',
+  'detail',
+] as const;
+
+export function resolutionRow(r: ResolverRecord): SqlValue[] {
+  return [r.time, r.runId, r.taskId, r.service, r.datacenter, r.diagnosis, r.resolver, r.outcome, opt(r.detail)];
+}
+
+export function rowResolution(row: Row): ResolverRecord {
+  return compact({
+    time: num(row.time) ?? 0,
+    runId: String(row.run_id),
+    taskId: String(row.task_id),
+    service: String(row.service),
+    datacenter: String(row.datacenter),
+    diagnosis: row.diagnosis as DiagnosisKind,
+    resolver: row.resolver as ResolverKind,
+    outcome: row.outcome as ResolutionOutcome,
+    detail: str(row.detail),
+  });
+}
+
+/** Statistics per diagnosis and resolver, in a stable order (SQL `GROUP BY` orders differently per dialect). */
+export const RESOLVER_STATS_SQL = `SELECT diagnosis, resolver, COUNT(*) AS tried,
+    SUM(CASE WHEN outcome = 'helped' THEN 1 ELSE 0 END) AS helped,
+    SUM(CASE WHEN outcome = 'partly' THEN 1 ELSE 0 END) AS partly
+  FROM resolver_records`;
+
+export function rowStats(row: Row): ResolverStats {
+  return {
+    diagnosis: row.diagnosis as DiagnosisKind,
+    resolver: row.resolver as ResolverKind,
+    tried: num(row.tried) ?? 0,
+    helped: num(row.helped) ?? 0,
+    partly: num(row.partly) ?? 0,
+  };
+}
+
+export function sortStats(stats: ResolverStats[]): ResolverStats[] {
+  return stats.sort((a, b) =>
+    a.diagnosis === b.diagnosis ? (a.resolver < b.resolver ? -1 : 1) : a.diagnosis < b.diagnosis ? -1 : 1,
+  );
+}
+
 // ---------------------------------------------------------------------------------------------- deliveries
 
 export const DELIVERY_COLUMNS = [

@@ -620,6 +620,67 @@ export function storeConformance(
       expect(await s.listAudit()).toEqual([]);
     });
 
+    it("keeps a task's watches (finished stages still regulated) and clears them with a patch", async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), [taskRecord('r1', 'web/edge')]);
+      const watches = {
+        '0': {
+          uses: 'traffic.shift',
+          with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' },
+          state: { v: 1, progress: 0.6, memory: { pending: [] } },
+          settled: false,
+        },
+      };
+      await s.commit({ runId: 'r1', tasks: [{ id: 'web/edge', patch: { state: 'succeeded', watches } }] });
+      expect((await s.getTasks('r1'))[0]!.watches).toEqual(watches);
+      await s.commit({ runId: 'r1', tasks: [{ id: 'web/edge', patch: { watches: undefined } }] });
+      expect((await s.getTasks('r1'))[0]!.watches).toBeUndefined();
+    });
+
+    it('keeps judged resolutions and counts, per diagnosis and resolver, how often each was tried and helped', async () => {
+      const s = await fresh();
+      const base = {
+        runId: 'r1',
+        taskId: 'web/edge',
+        service: 'web',
+        datacenter: 'east',
+        diagnosis: 'receivers-lost-capacity',
+      } as const;
+      await s.recordResolution({
+        ...base,
+        time: 1,
+        resolver: 'route-around',
+        outcome: 'not-helped',
+        detail: 'no room',
+      });
+      await s.recordResolution({ ...base, time: 2, resolver: 'move-back', outcome: 'helped' });
+      await s.recordResolution({ ...base, time: 3, resolver: 'move-back', outcome: 'partly', runId: 'r2' });
+      await s.recordResolution({
+        ...base,
+        time: 4,
+        resolver: 'wait',
+        diagnosis: 'cold-caches',
+        outcome: 'helped',
+        service: 'api',
+      });
+      expect(await s.resolverStats()).toEqual([
+        { diagnosis: 'cold-caches', resolver: 'wait', tried: 1, helped: 1, partly: 0 },
+        { diagnosis: 'receivers-lost-capacity', resolver: 'move-back', tried: 2, helped: 1, partly: 1 },
+        { diagnosis: 'receivers-lost-capacity', resolver: 'route-around', tried: 1, helped: 0, partly: 0 },
+      ]);
+      expect(await s.resolverStats({ service: 'api' })).toEqual([
+        { diagnosis: 'cold-caches', resolver: 'wait', tried: 1, helped: 1, partly: 0 },
+      ]);
+      const r1 = await s.listResolutions({ runId: 'r1' });
+      expect(r1.map((r) => [r.time, r.resolver, r.outcome])).toEqual([
+        [1, 'route-around', 'not-helped'],
+        [2, 'move-back', 'helped'],
+        [4, 'wait', 'helped'],
+      ]);
+      expect(r1[0]).toEqual({ ...base, time: 1, resolver: 'route-around', outcome: 'not-helped', detail: 'no room' });
+      expect((await s.listResolutions({ limit: 2 })).map((r) => r.time)).toEqual([3, 4]);
+    });
+
     it('marks a request applied for exactly one of several controllers that try at once', async () => {
       const s = await fresh();
       const id = await s.recordRequest({
@@ -649,6 +710,16 @@ export function storeConformance(
         await s.recordDuration({ template: 't', service: 's', datacenter: 'd', plan: 'p' }, 42, 1);
         await s.setTestsHalt({ halted: true, since: 1, actor: 'alice', reason: 'freeze' });
         await s.appendAudit({ time: 1, actor: 'alice', action: 'start' });
+        await s.recordResolution({
+          time: 1,
+          runId: 'r1',
+          taskId: 't',
+          service: 's',
+          datacenter: 'd',
+          diagnosis: 'cold-caches',
+          resolver: 'wait',
+          outcome: 'helped',
+        });
         const pending = await s.recordRequest({
           time: 2,
           actor: 'alice',
@@ -667,6 +738,9 @@ export function storeConformance(
         expect(await again.durations({ template: 't', service: 's', datacenter: 'd', plan: 'p' })).toEqual([42]);
         expect(await again.testsHalt()).toMatchObject({ halted: true, reason: 'freeze' });
         expect(await again.listAudit()).toHaveLength(1);
+        expect(await again.resolverStats()).toEqual([
+          { diagnosis: 'cold-caches', resolver: 'wait', tried: 1, helped: 1, partly: 0 },
+        ]);
         expect((await again.pendingRequests()).map((r) => r.id)).toEqual([pending]);
         expect(
           await again.recordRequest({ time: 3, actor: 'bob', role: 'operator', body: { kind: 'halt', reason: 'x' } }),

@@ -9,6 +9,7 @@
 import type { Approval, Delivery, DeliveryState, Proposal } from '../model/api.js';
 import type { CompiledPlan } from '../model/compiled.js';
 import type { EngineEvent } from '../model/events.js';
+import type { ResolverRecord, ResolverStats } from '../model/regulation.js';
 import type { Role } from '../model/roles.js';
 import type { RunOrigin } from '../model/api.js';
 import type { RunState, StopIntent, TaskState, TestOutcome, TestPhase } from '../model/states.js';
@@ -97,6 +98,20 @@ export interface TaskRecord {
   readonly approvals?: readonly Approval[];
   /** Conditions (by name or expression) and dependencies (task ids) an operator overrode. */
   readonly overrides?: { readonly conditions: readonly string[]; readonly dependencies: readonly string[] };
+  /** Finished stages still kept regulated while the run goes on (self-regulating shifts), by stage index. */
+  readonly watches?: Readonly<Record<string, WatchRecord>>;
+}
+
+/** A finished stage kept regulated by its kind's watcher: what it needs to carry on after a restart. */
+export interface WatchRecord {
+  /** The stage kind whose watcher keeps it (`traffic.shift`). */
+  readonly uses: string;
+  /** The stage's resolved `with`. */
+  readonly with: Readonly<Record<string, unknown>>;
+  /** The watcher's own progress (JSON). */
+  readonly state: unknown;
+  /** At its target: the run may finish. False while it has moved traffic back. */
+  readonly settled: boolean;
 }
 
 export type RunPatch = Partial<
@@ -372,6 +387,20 @@ export interface TestStore {
   setTestsHalt(halt: TestsHalt): Promise<void>;
 }
 
+// ---------------------------------------------------------------------------------------- resolver records
+
+/**
+ * The judged resolutions of self-regulating stages (which resolution helped for which diagnosis), kept across runs
+ * so that later runs try first what worked.
+ */
+export interface ResolverStore {
+  recordResolution(record: ResolverRecord): Promise<void>;
+  /** Tried, helped and partly per diagnosis and resolver, over every run (or one service's records). */
+  resolverStats(options?: { readonly service?: string }): Promise<readonly ResolverStats[]>;
+  /** Records oldest first, of one run or of all, at most `limit` (the most recent ones). */
+  listResolutions(options?: { readonly runId?: string; readonly limit?: number }): Promise<readonly ResolverRecord[]>;
+}
+
 // ------------------------------------------------------------------------------------------ Notifications
 
 /** A message to a notifier as the store keeps it: the delivery as the API shows it, with the exact body sent. */
@@ -400,7 +429,16 @@ export interface NotificationStore {
 }
 
 export interface Store
-  extends RunStore, TokenStore, AuditLog, LeaseStore, RequestStore, ControllerRegistry, TestStore, NotificationStore {
+  extends
+    RunStore,
+    TokenStore,
+    AuditLog,
+    LeaseStore,
+    RequestStore,
+    ControllerRegistry,
+    TestStore,
+    NotificationStore,
+    ResolverStore {
   /**
    * True when every call is answered in this process within the turn it was made in (embedded SQLite): a virtual
    * clock need not wait for it. A store that answers over the network leaves it unset.

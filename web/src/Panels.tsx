@@ -117,6 +117,10 @@ function describe(e: EngineEvent): string {
       return `${e.taskId} stage ${e.stage + 1} ${e.outcome ?? ''}${detail(e.detail)}`;
     case 'shift.step':
       return `${e.taskId} step ${e.step} ${e.decision}: ${pct(e.remaining, 1)} left in ${e.datacenter}`;
+    case 'regulation':
+      return e.phase === 'acted'
+        ? `${e.taskId} #${e.action}: ${e.symptoms[0] ?? ''} → ${e.diagnosis} → ${e.resolver}: ${e.detail}`
+        : `${e.taskId} #${e.action} ${e.resolver} ${e.outcome ?? ''}: ${e.detail}`;
     case 'health':
       return `${e.taskId} health ${e.check} ${e.ok === null ? 'unknown' : e.ok ? 'ok' : 'FAILING'}${detail(e.detail)}`;
     case 'condition.blocked':

@@ -136,6 +136,30 @@ export const sqliteMigrations: readonly Migration[] = [
     ],
   },
   {
+    version: 5,
+    name: 'self-regulation',
+    statements: [
+      // Finished stages a self-regulating run keeps regulated (its shifts at their target), by stage index.
+      'ALTER TABLE tasks ADD COLUMN watches TEXT',
+      // Which resolution helped for which diagnosis, judged after it propagated and settled: later runs try first
+      // what worked.
+      `CREATE TABLE resolver_records (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        service TEXT NOT NULL,
+        datacenter TEXT NOT NULL,
+        diagnosis TEXT NOT NULL,
+        resolver TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT
+      )`,
+      'CREATE INDEX resolver_records_kind ON resolver_records (diagnosis, resolver)',
+      'CREATE INDEX resolver_records_run ON resolver_records (run_id, id)',
+    ],
+  },
+  {
     version: 6,
     name: 'drain tests',
     statements: [

@@ -33,6 +33,8 @@ import {
   leaseRow,
   rowController,
   rowLease,
+  RESOLUTION_COLUMNS,
+  RESOLVER_STATS_SQL,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
@@ -40,7 +42,11 @@ import {
   deliveryRow,
   eventBody,
   requestRow,
+  resolutionRow,
   rowAudit,
+  rowResolution,
+  rowStats,
+  sortStats,
   rowDelivery,
   rowEvent,
   rowRequest,
@@ -431,6 +437,33 @@ export function createPostgresStore(
         plainTx(async (q) => {
           await q('UPDATE leases SET handover_to = ? WHERE name = ? AND holder = ?', [to, name, holder]);
           return leaseOf(q, name);
+        }),
+
+      recordResolution: (record) =>
+        tx(async (q) => {
+          await q(
+            `INSERT INTO resolver_records (${RESOLUTION_COLUMNS.join(', ')}) VALUES (${RESOLUTION_COLUMNS.map(() => '?').join(', ')})`,
+            resolutionRow(record),
+          );
+        }),
+
+      resolverStats: (options = {}) =>
+        read(async (q) => {
+          const where = options.service !== undefined ? ' WHERE service = ?' : '';
+          const args = options.service !== undefined ? [options.service] : [];
+          return sortStats((await q(`${RESOLVER_STATS_SQL}${where} GROUP BY diagnosis, resolver`, args)).map(rowStats));
+        }),
+
+      listResolutions: (options = {}) =>
+        read(async (q) => {
+          const where = options.runId !== undefined ? ' WHERE run_id = ?' : '';
+          const args: SqlValue[] = options.runId !== undefined ? [options.runId] : [];
+          let sql = `SELECT * FROM resolver_records${where} ORDER BY id DESC`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (await q(sql, args)).map(rowResolution).reverse();
         }),
 
       getLease: (name) => read((q) => leaseOf(q, name)),

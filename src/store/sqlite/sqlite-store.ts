@@ -31,6 +31,8 @@ import {
   leaseRow,
   rowController,
   rowLease,
+  RESOLUTION_COLUMNS,
+  RESOLVER_STATS_SQL,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
@@ -38,7 +40,11 @@ import {
   deliveryRow,
   eventBody,
   requestRow,
+  resolutionRow,
   rowAudit,
+  rowResolution,
+  rowStats,
+  sortStats,
   rowDelivery,
   rowEvent,
   rowRequest,
@@ -497,6 +503,36 @@ export function createSqliteStore(
               .prepare('UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL')
               .run(at, outcome, error ?? null, id).changes > 0,
         );
+      },
+
+      async recordResolution(record) {
+        tx((d) => {
+          d.prepare(
+            `INSERT INTO resolver_records (${RESOLUTION_COLUMNS.join(', ')}) VALUES (${RESOLUTION_COLUMNS.map(() => '?').join(', ')})`,
+          ).run(...resolutionRow(record));
+        });
+      },
+
+      async resolverStats(options = {}) {
+        return read((d) => {
+          const where = options.service !== undefined ? ' WHERE service = ?' : '';
+          const args = options.service !== undefined ? [options.service] : [];
+          const rows = d.prepare(`${RESOLVER_STATS_SQL}${where} GROUP BY diagnosis, resolver`).all(...args) as Row[];
+          return sortStats(rows.map(rowStats));
+        });
+      },
+
+      async listResolutions(options = {}) {
+        return read((d) => {
+          const where = options.runId !== undefined ? ' WHERE run_id = ?' : '';
+          const args: SqlValue[] = options.runId !== undefined ? [options.runId] : [];
+          let sql = `SELECT * FROM resolver_records${where} ORDER BY id DESC`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (d.prepare(sql).all(...args) as Row[]).map(rowResolution).reverse();
+        });
       },
 
       async recordDelivery(delivery) {
