@@ -275,13 +275,21 @@ describe('engine: operator actions', () => {
       w.fake.durationMs = 60_000;
       // A store that dies right after the `aborting` commit, as a controller killed at that moment would.
       let dead = false;
-      const dying: SqliteStore = {
-        ...w.store,
-        commit: async (change) => {
+      // The controller commits through the store's fenced view: the view dies too.
+      const dyingCommit =
+        (commit: SqliteStore['commit']): SqliteStore['commit'] =>
+        async (change) => {
           if (dead) throw new MaelstromError('E_STORE', 'the controller died');
-          const saved = await w.store.commit(change);
+          const saved = await commit(change);
           if (change.run?.state === 'aborting') dead = true;
           return saved;
+        };
+      const dying: SqliteStore = {
+        ...w.store,
+        commit: dyingCommit((change) => w.store.commit(change)),
+        fenced: (fence, options) => {
+          const view = w.store.fenced(fence, options);
+          return { ...view, commit: dyingCommit((change) => view.commit(change)) };
         },
       };
       const first = await w.newController({ store: dying });
@@ -328,7 +336,7 @@ describe('engine: operator actions', () => {
     // p75 10 s, IQR 0: the fence is p75 + max(3 × IQR, p75, one propagation and settle of 30 s + 60 s) = 100 s.
     const alert = w.events.find((e) => e.type === 'alert' && e.taskId === 'front/step');
     expect(alert?.type === 'alert' ? alert.message : '').toMatch(
-      /past its stuck fence of 100s \(the 75th percentile of its last 5 runs is 10s, their IQR 0s\)/,
+      /past its stuck fence of 1m40s \(the 75th percentile of its last 5 runs is 10s, their IQR 0s\)/,
     );
     // It finishes, but back stays put.
     await w.until(() => false, 3600_000);
