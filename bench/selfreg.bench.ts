@@ -4,6 +4,10 @@
  * fault (receiver-slow, metrics-lag, cold-cache) on a generated five-datacenter fleet, self-regulating against the
  * closed loop. Figures are simulated seconds, requests and ratios, so they hold on any machine; `met` says whether
  * each target of the self-regulation issue holds. Run alone with `npx tsx bench/selfreg.bench.ts` (JSON on stdout).
+ *
+ * `SELFREG_CASES` selects scenarios (comma-separated, e.g. `receiver-degrades,five-cold-cache`): the whole bench
+ * takes minutes, one case a fraction of that; `SELFREG_PACERS` the pacers (e.g. `self-regulating` alone, while the
+ * closed loop's figures do not change). Targets of scenarios or pacers not run are left out.
  */
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,8 +20,18 @@ import { buildReport, type Report } from '../src/report/report.js';
 import { generateFleetDocuments } from './generate-fleet.js';
 
 const EXAMPLES = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'examples');
-const PACERS: readonly PacingMode[] = ['self-regulating', 'closed-loop', 'oracle'];
+/** The pacers to run (`SELFREG_PACERS`, comma-separated); all three when unset. Targets against one not run are left out. */
+const PACERS: readonly PacingMode[] = process.env.SELFREG_PACERS
+  ? (process.env.SELFREG_PACERS.split(',').map((x) => x.trim()) as PacingMode[])
+  : ['self-regulating', 'closed-loop', 'oracle'];
 const RESOLUTION_MS = 10_000;
+
+/** The scenarios to run (`SELFREG_CASES`); all when unset. */
+const CASES = (process.env.SELFREG_CASES ?? '')
+  .split(',')
+  .map((x) => x.trim())
+  .filter((x) => x.length > 0);
+const selected = (name: string): boolean => CASES.length === 0 || CASES.includes(name);
 
 interface Target {
   readonly value: unknown;
@@ -91,22 +105,15 @@ function firstUnder(h: { at: number[]; max: number[] }, limit: number, from: num
 
 const ms = (text: string): number => parseDuration(text) ?? 0;
 
-async function referenceFigures(definitions: Definitions): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  const reports: Record<string, Partial<Record<PacingMode, Report>>> = {};
-  const drills: Record<string, DrillResult> = {};
-  for (const scenario of ['receiver-degrades', 'drain-test-east', 'fibre-cut-east']) {
-    reports[scenario] = {};
-    for (const pacing of PACERS) {
-      const d = await runDrill({ definitions, scenario, pacing });
-      reports[scenario][pacing] = buildReport(d);
-      if (pacing === 'self-regulating') drills[scenario] = d;
-    }
-    out[scenario] = Object.fromEntries(PACERS.map((p) => [p, figures(reports[scenario]![p]!)]));
-  }
-  const targets: Record<string, Target> = {};
+type Reports = Record<string, Partial<Record<PacingMode, Report>>>;
 
-  // receiver-degrades: the fault's window, the drain's start and end, the hottest receiver over time.
+/** receiver-degrades: the fault's window, the drain's start and end, the hottest receiver over time. */
+function receiverDegradesTargets(
+  definitions: Definitions,
+  reports: Reports,
+  drills: Record<string, DrillResult>,
+): Record<string, Target> {
+  const targets: Record<string, Target> = {};
   const rd = reports['receiver-degrades']!['self-regulating']!;
   const scenario = definitions.scenarios.get('receiver-degrades')!;
   const fault = scenario.spec.faults?.[0];
@@ -161,11 +168,31 @@ async function referenceFigures(definitions: Definitions): Promise<Record<string
     },
   });
 
+  return targets;
+}
+
+async function referenceFigures(definitions: Definitions): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const reports: Record<string, Partial<Record<PacingMode, Report>>> = {};
+  const drills: Record<string, DrillResult> = {};
+  for (const scenario of ['receiver-degrades', 'drain-test-east', 'fibre-cut-east'].filter(selected)) {
+    reports[scenario] = {};
+    for (const pacing of PACERS) {
+      const d = await runDrill({ definitions, scenario, pacing });
+      reports[scenario][pacing] = buildReport(d);
+      if (pacing === 'self-regulating') drills[scenario] = d;
+    }
+    out[scenario] = Object.fromEntries(PACERS.map((p) => [p, figures(reports[scenario]![p]!)]));
+  }
+  const targets: Record<string, Target> = {};
+  if (selected('receiver-degrades') && drills['receiver-degrades'])
+    Object.assign(targets, receiverDegradesTargets(definitions, reports, drills));
   // drain-test-east and fibre-cut-east: no regression against today's closed loop, zero overload.
-  for (const s of ['drain-test-east', 'fibre-cut-east']) {
-    const sr = reports[s]!['self-regulating']!;
-    const cl = reports[s]!['closed-loop']!;
-    const or = reports[s]!.oracle!;
+  for (const s of ['drain-test-east', 'fibre-cut-east'].filter(selected)) {
+    const sr = reports[s]!['self-regulating'];
+    const cl = reports[s]!['closed-loop'];
+    const or = reports[s]!.oracle;
+    if (!sr || !cl || !or) continue;
     targets[`${s}OverloadSeconds`] = { value: sr.overloadSeconds, target: '= 0', met: sr.overloadSeconds === 0 };
     targets[`${s}DrainOverClosedLoop`] = {
       value: ratio(drainOf(sr).drainSeconds, drainOf(cl).drainSeconds),
@@ -184,7 +211,7 @@ async function referenceFigures(definitions: Definitions): Promise<Record<string
 }
 
 /** The generated five-datacenter fleet with one scenario per new fault, draining dc0 at a fixed start. */
-function generatedDocuments(): DefinitionSource[] {
+export function generatedDocuments(): DefinitionSource[] {
   const docs = generateFleetDocuments({ services: 24, datacenters: 5, seed: 5, userFacing: 4, name: 'five' });
   const scenario = (name: string, fault: Record<string, unknown>): Record<string, unknown> => ({
     apiVersion: 'maelstrom/v1',
@@ -226,12 +253,15 @@ async function generatedFigures(): Promise<Record<string, unknown>> {
   const definitions = await loadOrFail(generatedDocuments(), { warn: () => {} });
   const out: Record<string, unknown> = {};
   const targets: Record<string, Target> = {};
-  for (const name of ['five-receiver-slow', 'five-metrics-lag', 'five-cold-cache']) {
+  for (const name of ['five-receiver-slow', 'five-metrics-lag', 'five-cold-cache'].filter(selected)) {
     const fault = definitions.scenarios.get(name)!.spec.faults![0]!;
     const faultAt = ms(String(fault.at));
     const sr = await runDrill({ definitions, scenario: name, pacing: 'self-regulating' });
     const srReport = buildReport(sr);
-    const cl = buildReport(await runDrill({ definitions, scenario: name, pacing: 'closed-loop' }));
+    const withClosedLoop = PACERS.includes('closed-loop');
+    const cl = withClosedLoop
+      ? buildReport(await runDrill({ definitions, scenario: name, pacing: 'closed-loop' }))
+      : undefined;
     // Overload-seconds after the first 3 minutes of the fault: receivers over 100 %, summed over services, per
     // recorded interval.
     const h = { late: 0 };
@@ -248,14 +278,15 @@ async function generatedFigures(): Promise<Record<string, unknown>> {
           if (t - sr.startMs > faultAt + 180_000 && (s.values[i] ?? 0) > 1) h.late += RESOLUTION_MS / 1000;
         });
       }
-    const overloadShare = cl.overloadSeconds > 0 ? round(srReport.overloadSeconds / cl.overloadSeconds) : null;
-    const failedShare = cl.failedRequests > 0 ? round(srReport.failedRequests / cl.failedRequests) : null;
     out[name] = {
       'self-regulating': figures(srReport),
-      'closed-loop': figures(cl),
+      ...(cl ? { 'closed-loop': figures(cl) } : {}),
       overloadSecondsAfter3Minutes: h.late,
     };
     targets[`${name}OverloadAfter3Minutes`] = { value: h.late, target: '= 0', met: h.late === 0 };
+    if (!cl) continue;
+    const overloadShare = cl.overloadSeconds > 0 ? round(srReport.overloadSeconds / cl.overloadSeconds) : null;
+    const failedShare = cl.failedRequests > 0 ? round(srReport.failedRequests / cl.failedRequests) : null;
     targets[`${name}OverloadOverClosedLoop`] = {
       value: overloadShare,
       target: '<= 0.03',
@@ -272,8 +303,12 @@ async function generatedFigures(): Promise<Record<string, unknown>> {
 
 export async function bench(): Promise<Record<string, unknown>> {
   const wall = Date.now();
-  const reference = await referenceFigures(await loadOrFail([EXAMPLES]));
-  const generated = await generatedFigures();
+  const reference = ['receiver-degrades', 'drain-test-east', 'fibre-cut-east'].some(selected)
+    ? await referenceFigures(await loadOrFail([EXAMPLES]))
+    : { targets: {} };
+  const generated = ['five-receiver-slow', 'five-metrics-lag', 'five-cold-cache'].some(selected)
+    ? await generatedFigures()
+    : { targets: {} };
   const all = [reference, generated].flatMap((v) => Object.values((v as { targets: Record<string, Target> }).targets));
   return {
     reference,

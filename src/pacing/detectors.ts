@@ -32,6 +32,37 @@ export function roomOf(r: ReceiverReading, h: HealthInput, target: number): numb
   return Math.min(room, Math.max(0, (target - u) * c));
 }
 
+/**
+ * The share of a receiver's requests failing beyond what failed before the shift (0 while no more than the closed
+ * loop's allowed rise): requests it gets but cannot serve, whatever its utilisation says (one slow cluster of it
+ * overflows while the datacenter's average looks fine).
+ */
+export function failingShare(r: ReceiverReading, b: ReceiverReading | undefined): number {
+  const e0 = b?.errorRate ?? 0;
+  if (r.errorRate === undefined || r.errorRate <= e0 + CLOSED_LOOP_DEFAULTS.errorRateRise) return 0;
+  return r.errorRate - e0;
+}
+
+/**
+ * The room a caller's step has at a receiver: its own, or less where a callee has less there (over the fanout: a
+ * request moved there calls the callee there). A receiver whose callees bound it reads as busier (its load raised
+ * to what leaves only that room), so that anything sized by its headroom sees the bound.
+ */
+export function withCallees(r: ReceiverReading, h: HealthInput, target: number): ReceiverReading {
+  const c = capacityOf(r);
+  const own = headroomOf(r, target);
+  if (c === undefined || c <= 0 || own === undefined) return r;
+  let room = own;
+  for (const k of h.callees ?? []) {
+    const at = k.receivers.find((x) => x.name === r.name);
+    const kRoom = at ? headroomOf(at, target) : undefined;
+    if (kRoom !== undefined && k.fanout > 0) room = Math.min(room, kRoom / k.fanout);
+  }
+  if (room >= own) return r;
+  const load = c * target - room;
+  return { ...r, load, utilization: load / c };
+}
+
 /** The utilisation the receivers are held to: the target, or with a failing source the emergency ceiling. */
 export function ceilingOf(input: PacerInput, failing: boolean): number {
   return failing ? Math.max(input.targetUtilization, HEALTH.emergencyCeiling) : input.targetUtilization;
@@ -190,6 +221,43 @@ function healthOf(r: ReceiverReading, input: PacerInput, b: ReceiverReading | un
   return out;
 }
 
+/**
+ * A callee over the target at one of the receivers: the callers' traffic there (this shift's among them) calls it.
+ * Its excess is in its own requests per second; `fanout` converts.
+ */
+function calleesOf(h: HealthInput, ceiling: number): Symptom[] {
+  const out: Symptom[] = [];
+  for (const c of h.callees ?? [])
+    for (const r of c.receivers) {
+      const u = utilizationOf(r);
+      const cap = capacityOf(r);
+      if (u === undefined || cap === undefined || u <= ceiling + HEALTH.overBy) continue;
+      out.push({
+        kind: u > 1 ? 'overloaded' : 'over-target',
+        at: r.name,
+        severity: u - ceiling,
+        text: `${c.service} (called by ${h.service}) at ${pct(u)} in ${r.name}`,
+        callee: {
+          service: c.service,
+          fanout: c.fanout,
+          utilization: u,
+          excess: Math.max(0, (u - (ceiling - HEALTH.margin)) * cap),
+        },
+      });
+    }
+  return out;
+}
+
+/**
+ * The utilisation that counts at a receiver: this service's (loadedUtil), or a callee's there when higher (its
+ * callers' traffic, this shift's among them, put it there).
+ */
+export function hottestAt(r: ReceiverReading, h: HealthInput, symptoms: readonly Symptom[]): number | undefined {
+  const own = loadedUtil(r, h);
+  const callees = symptoms.filter((s) => s.at === r.name && s.callee).map((s) => s.callee!.utilization);
+  return callees.length ? Math.max(own ?? 0, ...callees) : own;
+}
+
 /** Every symptom of the receivers and readings now, most severe first. */
 export function detect(input: PacerInput, h: HealthInput, mem: HealthMemory, failing: boolean): Symptom[] {
   const out: Symptom[] = [];
@@ -226,6 +294,8 @@ export function detect(input: PacerInput, h: HealthInput, mem: HealthMemory, fai
       severity: 0.5,
       text: `${h.source.name} still reads ${Math.round(h.source.load)} rps, ${Math.round(last.rps)} rps after the step was to move`,
     });
+
+  out.push(...calleesOf(h, ceiling));
 
   const failingSource = sourceFailing(h);
   if (failingSource) out.push(failingSource);

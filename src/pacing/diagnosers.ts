@@ -9,7 +9,7 @@
  * manager holds); they are no cause to act on.
  */
 import type { DiagnosisKind, SymptomKind } from '../model/regulation.js';
-import { ceilingOf, loadedUtil } from './detectors.js';
+import { ceilingOf, hottestAt } from './detectors.js';
 import { HEALTH, type Diagnosis, type HealthInput, type HealthMemory, type Symptom } from './health.js';
 import { capacityOf, pct } from './headroom.js';
 import type { PacerInput } from './pacer.js';
@@ -21,6 +21,8 @@ const HOT: ReadonlySet<SymptomKind> = new Set(['overloaded', 'over-target', 'ris
 const SLOW: ReadonlySet<SymptomKind> = new Set(['skewed', 'latency-up']);
 const LOST: ReadonlySet<SymptomKind> = new Set(['capacity-down']);
 const LINKS: ReadonlySet<SymptomKind> = new Set(['errors-without-load']);
+/** Symptoms of a receiver sick in itself (failing requests, slow): it gets none of the next step. */
+export const SICK: ReadonlySet<SymptomKind> = new Set(['errors-up', 'errors-without-load', 'latency-up', 'skewed']);
 /** Symptoms that stop a shift from growing without calling for a resolution. */
 export const CAUTION: ReadonlySet<SymptomKind> = new Set([
   'errors-up',
@@ -109,7 +111,7 @@ export function diagnose(
     // step did not predict, is the step's fault.
     const clearly = hot.some((name) => {
       const r = input.receivers.find((x) => x.name === name);
-      const u = r ? loadedUtil(r, h) : undefined;
+      const u = r ? hottestAt(r, h, symptoms) : undefined;
       return u !== undefined && u > ceilingOf(input, false) + 3 * HEALTH.overBy;
     });
     const unpredicted = symptoms.some((s) => s.kind === 'rising-faster');
@@ -125,7 +127,7 @@ export function diagnose(
     // shift resolves it, or it is the readings' noise), and this one only holds.
     const full = hot.filter((name) => {
       const r = input.receivers.find((x) => x.name === name);
-      const u = r ? loadedUtil(r, h) : undefined;
+      const u = r ? hottestAt(r, h, symptoms) : undefined;
       return u !== undefined && u > ceilingOf(input, false) + HEALTH.fullBy;
     });
     if (full.length > 0)

@@ -12,8 +12,8 @@
  *
  * Pure and deterministic: the same input and memory give the same decision and memory.
  */
-import { ceilingOf, detect, loadedUtil, roomOf, sourceFailing } from './detectors.js';
-import { CAUTION, diagnose } from './diagnosers.js';
+import { ceilingOf, detect, hottestAt, loadedUtil, roomOf, sourceFailing, withCallees } from './detectors.js';
+import { CAUTION, SICK, diagnose } from './diagnosers.js';
 import {
   EMPTY_MEMORY,
   HEALTH,
@@ -132,6 +132,18 @@ function judgeOne(p: Pending, input: PacerInput, h: HealthInput): Judgement {
       improved += Math.max(0, u0 - u);
     }
   }
+  // A receiver failing requests when it acted is helped only once it no longer fails them.
+  for (const [n, bound] of Object.entries(p.expect.errorsBelow ?? {})) {
+    const e = find(n)?.errorRate;
+    const e0 = p.expect.errorsBefore?.[n] ?? bound;
+    if (e === undefined || e <= bound) continue;
+    resolved = false;
+    parts.push(`${n} failing ${pct(e0)} → ${pct(e)} of its requests (expected ≤ ${pct(bound)})`);
+    if (e0 > bound) {
+      expected += e0 - bound;
+      improved += Math.max(0, e0 - e);
+    }
+  }
   const text = parts.join('; ') || 'every receiver where it was expected';
   if (resolved) return { ...base, outcome: 'helped', text };
   if (expected > 0 && improved >= HEALTH.partly * expected) return { ...base, outcome: 'partly', text };
@@ -139,9 +151,15 @@ function judgeOne(p: Pending, input: PacerInput, h: HealthInput): Judgement {
 }
 
 /** Requests per second each receiver gains from a step of `step`, split by headroom as the stage splits it. */
-function gains(input: PacerInput, h: HealthInput, step: number, target: number): Record<string, number> {
+function gains(
+  input: PacerInput,
+  h: HealthInput,
+  step: number,
+  target: number,
+  skip: readonly string[],
+): Record<string, number> {
   const volume = h.volumeNow ?? input.volume ?? 0;
-  const room = input.receivers.map((r) => [r.name, headroomOf(r, target) ?? 0] as const);
+  const room = input.receivers.map((r) => [r.name, skip.includes(r.name) ? 0 : (headroomOf(r, target) ?? 0)] as const);
   const total = room.reduce((a, [, v]) => a + v, 0);
   return Object.fromEntries(
     room.map(([n, v]) => [n, total > 0 ? (step * volume * v) / total : (step * volume) / Math.max(1, room.length)]),
@@ -155,9 +173,10 @@ function rememberMove(
   h: HealthInput,
   step: number,
   target: number,
+  skip: readonly string[] = [],
 ): HealthMemory {
   if (step <= 0) return { ...mem, lastMove: undefined };
-  const gain = gains(input, h, step, target);
+  const gain = gains(input, h, step, target, skip);
   const before: Record<string, number> = {};
   const predicted: Record<string, number> = {};
   for (const r of input.receivers) {
@@ -236,7 +255,9 @@ function healthy(
     if (h.watching) return hold('at the target; watching the receivers', mem, outcome);
     return { kind: 'final', step: 0, waitMs: 0, reason: 'nothing left to move', health: { memory: mem, ...outcome } };
   }
-  if (unresolved)
+  // A sick receiver under the target (slow, failing requests) that nothing resolves gets none of the next step; the
+  // others go on. Something hot that nothing resolves stops the shift.
+  if (unresolved?.hot)
     return hold(`${summary(base.symptoms)} → ${unresolved.text}: holding, nothing to resolve it with`, mem, outcome);
   if (!h.upstreamSettled)
     return hold(
@@ -247,10 +268,19 @@ function healthy(
   // A receiver over the target with no room gets none of the next step (the stage splits a step by headroom): it
   // only stops the shift while no other receiver has room. Found nothing to resolve (just over the target: the
   // readings' noise, demand rising), it does not hold the others back.
-  const full = input.receivers.filter((r) => roomOf(r, h, ceiling) <= EPSILON).map((r) => r.name);
+  // A receiver failing requests or slow gets none of it either (its utilisation may read fine while a slow cluster
+  // of it overflows).
+  const sick = new Set([
+    ...base.symptoms.filter((s) => (SICK.has(s.kind) || s.callee) && s.at !== undefined).map((s) => s.at!),
+    ...(unresolved?.receivers ?? []),
+  ]);
+  const full = input.receivers.filter((r) => roomOf(r, h, ceiling) <= EPSILON || sick.has(r.name)).map((r) => r.name);
   const taking = input.receivers.map((r) => r.name).filter((n) => !full.includes(n));
   const passedBy = (s: Symptom): boolean =>
-    taking.length > 0 && s.kind === 'over-target' && s.at !== undefined && full.includes(s.at);
+    taking.length > 0 &&
+    (s.kind === 'over-target' || SICK.has(s.kind) || s.callee !== undefined) &&
+    s.at !== undefined &&
+    full.includes(s.at);
   const caution = base.symptoms.filter((s) => CAUTION.has(s.kind) && !passedBy(s));
   if (caution.length > 0)
     return hold(`${caution.map((s) => s.text).join('; ')}: not moving more while it lasts`, mem, base);
@@ -263,12 +293,16 @@ function healthy(
     );
   // Sessions arrive as they end and warm the caches as they come: most of the headroom can be promised to them.
   const share = h.arrival === 'gradual' ? 0.8 : 1 / Math.max(2, mem.cost);
-  const sized = step(input, {
-    headroomShare: share,
-    ...(mem.stepCap !== undefined ? { maxStep: mem.stepCap } : {}),
-    target: ceiling,
-    ...(full.length > 0 && taking.length > 0 ? { only: taking } : {}),
-  });
+  // A caller's step moves its callees' load as well: each receiver's room is also bounded by its callees' there.
+  const sized = step(
+    { ...input, receivers: input.receivers.map((r) => withCallees(r, h, ceiling)) },
+    {
+      headroomShare: share,
+      ...(mem.stepCap !== undefined ? { maxStep: mem.stepCap } : {}),
+      target: ceiling,
+      ...(full.length > 0 && taking.length > 0 ? { only: taking } : {}),
+    },
+  );
   // The closed loop backs off on anything over the target; here that is the manager's call (it found nothing to
   // resolve): hold instead.
   const d: Decision =
@@ -279,7 +313,8 @@ function healthy(
       : []),
     ...(mem.cost > 2 ? [`a moved request costs ${ratio(mem.cost)} at the receivers`] : []),
   ];
-  const reason = notes.length ? `${d.reason}; ${notes.join('; ')}` : d.reason;
+  const skipped = full.length > 0 && taking.length > 0 && d.step > 0 ? [`none of it to ${full.join(', ')}`] : [];
+  const reason = [d.reason, ...skipped, ...notes].join('; ');
   // A closed-loop hold waits a settle window; the manager keeps looking meanwhile (the stage polls), so its own
   // holds are short.
   // A smaller step was a resolution for trouble seen then; with nothing wrong seen now, each step taken doubles the
@@ -288,7 +323,12 @@ function healthy(
     mem.stepCap !== undefined && d.step > 0 && base.symptoms.length === 0
       ? { ...mem, stepCap: mem.stepCap * 2 >= 1 ? undefined : mem.stepCap * 2 }
       : mem;
-  return { ...d, reason, health: { memory: rememberMove(relaxed, input, h, d.step, ceiling), ...base } };
+  return {
+    ...d,
+    reason,
+    ...(full.length > 0 && taking.length > 0 && d.step > 0 ? { only: taking } : {}),
+    health: { memory: rememberMove(relaxed, input, h, d.step, ceiling, full), ...outcome },
+  };
 }
 
 function resolve(
@@ -305,7 +345,7 @@ function resolve(
     0,
     ...diagnosis.receivers.map((n) => {
       const r = input.receivers.find((x) => x.name === n);
-      return (r && loadedUtil(r, h)) ?? 0;
+      return (r && hottestAt(r, h, base.symptoms)) ?? 0;
     }),
   );
   const urgent = worst > 1 || worst > ceiling + HEALTH.urgentAbove;

@@ -56,6 +56,20 @@ export interface HealthInput {
   readonly preferences: readonly ResolverStats[];
   /** The manager's memory as the last decision left it; undefined before the first. */
   readonly memory?: HealthMemory;
+  /**
+   * The services this one calls (directly or through others), read at the same receivers: a caller's step moves its
+   * callees' load with its own (callers there call callees there), so a callee over the target there is this
+   * shift's to relieve too.
+   */
+  readonly callees?: readonly CalleeReading[];
+}
+
+/** A callee of the shift's service, at the shift's receivers. */
+export interface CalleeReading {
+  readonly service: string;
+  /** Its requests per request of the shift's service (the fanouts along the way multiplied). */
+  readonly fanout: number;
+  readonly receivers: readonly ReceiverReading[];
 }
 
 export interface Symptom {
@@ -65,6 +79,14 @@ export interface Symptom {
   /** How bad, for ordering: utilisation points above the target, or a ratio. */
   readonly severity: number;
   readonly text: string;
+  /** A callee's symptom at the receiver (its callers' traffic, this shift's among them, put it there). */
+  readonly callee?: {
+    readonly service: string;
+    readonly fanout: number;
+    readonly utilization: number;
+    /** Its requests per second (effective) over a margin under the ceiling. */
+    readonly excess: number;
+  };
 }
 
 export interface Diagnosis {
@@ -86,6 +108,13 @@ export interface Expectation {
   readonly below: Readonly<Record<string, number>>;
   /** Utilisation of the same receivers when it acted, to judge a partial improvement. */
   readonly before: Readonly<Record<string, number>>;
+  /**
+   * Receivers that were failing requests when it acted: the error rate each must be back under (its own before the
+   * shift, plus the allowed rise), and what it was. A receiver under the target that still fails requests is not
+   * helped.
+   */
+  readonly errorsBelow?: Readonly<Record<string, number>>;
+  readonly errorsBefore?: Readonly<Record<string, number>>;
   /** What a `wait` or `start-jobs` watches instead of utilisation. */
   readonly watch?: 'utilization' | 'capacity' | 'freshness';
   readonly text: string;

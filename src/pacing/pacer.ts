@@ -75,6 +75,11 @@ export interface Decision {
   readonly reason: string;
   /** The self-regulating pacer's health manager: what it saw, diagnosed, did and judged, and its memory. */
   readonly health?: HealthOutcome;
+  /**
+   * The receivers a growth step goes to (the others are full or sick: failing requests, slow); all when unset. The
+   * stage splits the step over these alone.
+   */
+  readonly only?: readonly string[];
 }
 
 export interface Pacer {

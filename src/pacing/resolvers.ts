@@ -5,7 +5,8 @@
  * does (sized from the readings) and what it expects; the manager takes the first that applies.
  */
 import type { DiagnosisKind, ResolverKind, ResolverStats } from '../model/regulation.js';
-import { loadedUtil } from './detectors.js';
+import { CLOSED_LOOP_DEFAULTS } from './closed-loop.js';
+import { failingShare, hottestAt, loadedUtil } from './detectors.js';
 import { HEALTH, type Diagnosis, type Expectation, type HealthInput, type HealthMemory } from './health.js';
 import { capacityOf, headroomOf, pct } from './headroom.js';
 import { EPSILON, type DecisionKind, type PacerInput } from './pacer.js';
@@ -86,20 +87,51 @@ function utilOf(ctx: ResolverContext, name: string): number {
   return (r && loadedUtil(r, ctx.health)) ?? 0;
 }
 
-/** Requests per second (effective) a sick receiver must shed to land a margin under the ceiling. */
+function failingOf(ctx: ResolverContext, name: string): number {
+  const r = ctx.input.receivers.find((x) => x.name === name);
+  return r
+    ? failingShare(
+        r,
+        ctx.input.baseline.find((b) => b.name === name),
+      )
+    : 0;
+}
+
+/**
+ * Requests per second (effective) a sick receiver must shed to land a margin under the ceiling. One that fails
+ * requests serves no more than it serves now, whatever its utilisation reads (a slow cluster of it overflows while
+ * the others idle): what it serves is taken as its capacity.
+ */
 function excessOf(ctx: ResolverContext, name: string): number {
   const r = ctx.input.receivers.find((x) => x.name === name);
   const u = r ? loadedUtil(r, ctx.health) : undefined;
   const c = r ? capacityOf(r) : undefined;
   if (u === undefined || c === undefined) return 0;
-  return Math.max(0, (u - (ctx.ceiling - HEALTH.margin)) * c);
+  const byUtilization = Math.max(0, (u - (ctx.ceiling - HEALTH.margin)) * c);
+  const e = failingOf(ctx, name);
+  const load = r?.load ?? u * c;
+  const byServed = e > 0 ? Math.max(0, load - (ctx.ceiling - HEALTH.margin) * load * (1 - e)) : 0;
+  // A callee over the target there: this service's requests that call it, its excess over the fanout.
+  const byCallees = ctx.diagnosis.symptoms
+    .filter((s) => s.at === name && s.callee)
+    .map((s) => s.callee!.excess / Math.max(EPSILON, s.callee!.fanout));
+  return Math.max(byUtilization, byServed, ...byCallees);
 }
 
 function expectUnder(ctx: ResolverContext, names: readonly string[], text: string): Expectation {
+  const failing = names.filter((n) => failingOf(ctx, n) > 0);
+  const e0 = (n: string): number => ctx.input.baseline.find((b) => b.name === n)?.errorRate ?? 0;
+  const e = (n: string): number => ctx.input.receivers.find((r) => r.name === n)?.errorRate ?? 0;
   return {
     below: Object.fromEntries(names.map((n) => [n, ctx.ceiling])),
     before: Object.fromEntries(names.map((n) => [n, utilOf(ctx, n)])),
-    text,
+    ...(failing.length > 0
+      ? {
+          errorsBelow: Object.fromEntries(failing.map((n) => [n, e0(n) + CLOSED_LOOP_DEFAULTS.errorRateRise])),
+          errorsBefore: Object.fromEntries(failing.map((n) => [n, e(n)])),
+        }
+      : {}),
+    text: failing.length > 0 ? `${text}, ${failing.join(', ')} no longer failing requests` : text,
   };
 }
 
@@ -241,8 +273,14 @@ function wait(ctx: ResolverContext): Proposal | undefined {
       judgeAfterMs: age + h.settleMs,
     };
   }
-  // Cold caches: fine to wait while the receivers stay under 100 %; well past the target, back off instead.
-  const worst = Math.max(...diagnosis.receivers.map((n) => utilOf(ctx, n)));
+  // Cold caches: fine to wait while the receivers (and their callees there) stay under 100 %; well past the target,
+  // back off instead.
+  const worst = Math.max(
+    ...diagnosis.receivers.map((n) => {
+      const r = input.receivers.find((x) => x.name === n);
+      return (r && hottestAt(r, h, diagnosis.symptoms)) ?? 0;
+    }),
+  );
   if (worst > Math.min(1, ctx.ceiling + HEALTH.urgentAbove)) return undefined;
   const names = diagnosis.receivers;
   return {

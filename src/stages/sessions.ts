@@ -7,11 +7,18 @@
  * degraded (above the target, errors or latency up). Whatever the ramp says, the rate never exceeds what the
  * receivers' measured headroom at the target can absorb until the next poll: each torn-down session costs a
  * reconnect there at once and then carries its share of load for good.
+ *
+ * Under self-regulating pacing the teardown has its own health manager (src/pacing/teardown.ts) instead of the
+ * halving: a reconnect storm at the receivers is diagnosed and resolved (`slow-teardown`, then `hold-and-page`),
+ * each resolution announced with what it expects and judged once it has settled (`regulation` events, resolver
+ * records in the store, so later runs prefer what worked).
  */
 import { CLOSED_LOOP_DEFAULTS, degradation } from '../pacing/closed-loop.js';
 import { receiverReading, type ReceiverReading } from '../pacing/pacer.js';
 import { headroomOf } from '../pacing/headroom.js';
-import { HEALTH } from '../pacing/health.js';
+import { manageTeardown, type TeardownDecision, type TeardownMemory } from '../pacing/teardown.js';
+import type { ResolverStats } from '../model/regulation.js';
+import { durationMs } from '../model/duration.js';
 import type { DatacenterReading, ServiceReading } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult } from './stage.js';
 import { readParams } from './params.js';
@@ -65,6 +72,9 @@ interface DrainState {
    * drain the few sessions left would share load that does not follow them (overheads, stragglers) and look dear.
    */
   readonly perSession?: number;
+  /** Self-regulating: the teardown's health manager's memory, and what earlier runs' judged resolutions said. */
+  readonly health?: TeardownMemory;
+  readonly preferences?: readonly ResolverStats[];
 }
 
 export async function serviceReading(ctx: StageContext, service: string): Promise<ServiceReading | undefined> {
@@ -81,6 +91,56 @@ export function receiversOf(reading: ServiceReading | undefined, except: string)
 function perSessionLoad(r: DatacenterReading | undefined): number | undefined {
   if (r?.sessions === undefined || r.load === undefined) return undefined;
   return r.sessions > 0 ? r.load / r.sessions : 0;
+}
+
+const regulated = (ctx: StageContext): boolean => ctx.pacing.mode === 'self-regulating';
+
+/** The teardown manager's judgements and resolution: `regulation` events, resolver records, a page. */
+async function regulation(ctx: StageContext, service: string, datacenter: string, d: TeardownDecision): Promise<void> {
+  const now = ctx.clock.now();
+  const base = { time: now, runId: ctx.runId, taskId: ctx.taskId, service, datacenter } as const;
+  for (const j of d.judged) {
+    await ctx.emit({
+      type: 'regulation',
+      ...base,
+      action: j.id,
+      phase: 'judged',
+      symptoms: [],
+      diagnosis: j.diagnosis,
+      resolver: j.resolver,
+      detail: j.text,
+      outcome: j.outcome,
+    });
+    await ctx.resolutions?.record({
+      ...base,
+      diagnosis: j.diagnosis,
+      resolver: j.resolver,
+      outcome: j.outcome,
+      detail: j.text,
+    });
+  }
+  const r = d.resolution;
+  if (!r || !d.diagnosis) return;
+  await ctx.emit({
+    type: 'regulation',
+    ...base,
+    action: r.id,
+    phase: 'acted',
+    symptoms: d.symptoms.map((s) => s.text),
+    diagnosis: d.diagnosis.kind,
+    resolver: r.resolver,
+    detail: `${r.text}; expects ${r.expect}`,
+    judgeAt: r.judgeAt,
+  });
+  if (r.page)
+    await ctx.emit({
+      type: 'alert',
+      time: now,
+      runId: ctx.runId,
+      taskId: ctx.taskId,
+      severity: 'critical',
+      message: r.page,
+    });
 }
 
 export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
@@ -104,10 +164,12 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
   if (state?.graceUntil === undefined) {
     const reading = await serviceReading(ctx, service);
     const perSession = perSessionLoad(reading?.datacenters[datacenter]);
+    const preferences = regulated(ctx) ? await ctx.resolutions?.stats({ service }) : undefined;
     state = {
       graceUntil: ctx.clock.now() + grace,
       baseline: receiversOf(reading, datacenter),
       ...(perSession !== undefined ? { perSession } : {}),
+      ...(preferences ? { preferences } : {}),
     };
     await ctx.checkpoint(state);
   }
@@ -133,23 +195,64 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
       // A drain resumed from a checkpoint of an older version lacks the figure: read it now.
       const perSession = state.perSession ?? perSessionLoad(reading?.datacenters[datacenter]);
       const absorbable = absorbableRate(receivers, perSession, ctx.targetUtilization);
-      // Unreadable headroom is never room to grow: it counts as degraded. A self-regulating plan's shifts keep their
-      // receivers at the target themselves (routing around one that is full): a receiver only landing on it, within
-      // the readings' noise, does not slow the teardown (the absorbable rate, from the headroom, bounds it).
-      const limit =
-        ctx.pacing.mode === 'self-regulating' ? ctx.targetUtilization + HEALTH.overBy : ctx.targetUtilization;
-      const degraded =
-        absorbable === undefined ||
-        receivers.some((r) => degradation(r, baseline.get(r.name), limit, CLOSED_LOOP_DEFAULTS) !== undefined);
       const current: number | undefined = state.rate;
-      const ramp: number =
-        current === undefined ? asked * START_RATE_FRACTION : degraded ? current / 2 : Math.min(asked, current * 2);
-      const rate: number = Math.max(Math.min(asked, MIN_RATE), Math.min(ramp, absorbable ?? ramp));
+      const minRate = Math.min(asked, MIN_RATE);
+      let rate: number;
+      let managed: TeardownDecision | undefined;
+      let degraded = false;
+      if (regulated(ctx)) {
+        // The healthy ramp, bounded by what the receivers absorb (unreadable headroom is never room to grow); the
+        // manager decides what a reconnect storm calls for.
+        const healthy =
+          current === undefined
+            ? asked * START_RATE_FRACTION
+            : absorbable === undefined
+              ? current / 2
+              : Math.min(asked, current * 2);
+        const ramp = Math.max(minRate, Math.min(healthy, absorbable ?? healthy));
+        managed = manageTeardown({
+          now,
+          service,
+          receivers,
+          baseline: state.baseline ?? [],
+          target: ctx.targetUtilization,
+          rate: current,
+          ramp,
+          minRate,
+          settleMs: POLL_MS + durationMs(ctx.pacing.settle),
+          preferences: state.preferences ?? [],
+          ...(state.health ? { memory: state.health } : {}),
+        });
+        rate = managed.rate;
+        state = { ...state, health: managed.memory };
+        await regulation(ctx, service, datacenter, managed);
+      } else {
+        // Unreadable headroom is never room to grow: it counts as degraded.
+        degraded =
+          absorbable === undefined ||
+          receivers.some(
+            (r) => degradation(r, baseline.get(r.name), ctx.targetUtilization, CLOSED_LOOP_DEFAULTS) !== undefined,
+          );
+        const ramp: number =
+          current === undefined ? asked * START_RATE_FRACTION : degraded ? current / 2 : Math.min(asked, current * 2);
+        rate = Math.max(minRate, Math.min(ramp, absorbable ?? ramp));
+      }
+      if (managed) await ctx.checkpoint(state);
       if (current === undefined || rate < current || rate > current * (1 + MIN_RAISE)) {
         state = { ...state, rate };
         await ctx.checkpoint(state);
         await act(ctx, { kind: 'sessions.teardown', service, datacenter, rate });
-        if (current !== undefined && rate < current) {
+        if (managed && current !== undefined && rate < current && !managed.resolution) {
+          // Held to what the receivers can absorb: said once per change, as before.
+          await ctx.emit({
+            type: 'alert',
+            time: ctx.clock.now(),
+            runId: ctx.runId,
+            taskId: ctx.taskId,
+            severity: 'info',
+            message: `receivers of ${service} near the target: session teardown slowed to ${rate.toFixed(1)}/s`,
+          });
+        } else if (!managed && current !== undefined && rate < current) {
           const why = degraded ? `receivers of ${service} degraded` : `receivers of ${service} near the target`;
           await ctx.emit({
             type: 'alert',

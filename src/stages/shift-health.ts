@@ -4,7 +4,9 @@
  * jobs are started; a person is paged; every resolution is announced with what it saw, diagnosed and expects.
  */
 import type { Decision } from '../pacing/pacer.js';
-import type { HealthInput } from '../pacing/health.js';
+import type { CalleeReading, HealthInput } from '../pacing/health.js';
+import { receiverReading } from '../pacing/pacer.js';
+import type { Fleet } from '../model/definitions.js';
 import { durationMs } from '../model/duration.js';
 import { act } from './stage.js';
 import type { ActedNote, Shift, ShiftState, World } from './shift.js';
@@ -16,6 +18,40 @@ function volumeNow(state: ShiftState, world: World): number | undefined {
   const before = state.volume + state.baseline.reduce((a, r) => a + (r.load ?? 0), 0);
   const now = (world.sourceLoad ?? 0) + world.receivers.reduce((a, r) => a + (r.load ?? 0), 0);
   return before > 0 && now > 0 ? (state.volume * now) / before : state.volume;
+}
+
+/**
+ * The services `service` calls, directly or through others (rpc and state dependencies), each with the calls per
+ * request of `service` along the way; the nearest path counts once.
+ */
+export function calleesOf(fleet: Fleet, service: string): { readonly service: string; readonly fanout: number }[] {
+  const byName = new Map(fleet.spec.services.map((s) => [s.name, s]));
+  const out = new Map<string, number>();
+  let frontier: [string, number][] = [[service, 1]];
+  while (frontier.length > 0) {
+    const next: [string, number][] = [];
+    for (const [name, f] of frontier)
+      for (const dep of byName.get(name)?.dependsOn ?? []) {
+        if (dep.kind === 'bootstrap' || dep.service === service || out.has(dep.service)) continue;
+        const fanout = f * (dep.fanout ?? 1);
+        out.set(dep.service, fanout);
+        next.push([dep.service, fanout]);
+      }
+    frontier = next;
+  }
+  return [...out].map(([s, fanout]) => ({ service: s, fanout }));
+}
+
+/** The callees' readings at the shift's receivers, from the snapshot the shift read. */
+function calleeReadings(shift: Shift, world: World): CalleeReading[] {
+  const snap = world.snapshot;
+  if (!snap) return [];
+  const names = world.receivers.map((r) => r.name);
+  return calleesOf(shift.ctx.fleet, shift.service).flatMap((c) => {
+    const dcs = snap.services[c.service]?.datacenters ?? {};
+    const receivers = names.filter((n) => dcs[n] !== undefined).map((n) => receiverReading(n, dcs[n]!));
+    return receivers.length > 0 ? [{ ...c, receivers }] : [];
+  });
 }
 
 /** The health manager's input for the shift as it stands. */
@@ -47,6 +83,7 @@ export function healthInputOf(shift: Shift, state: ShiftState, world: World): He
     settleMs: durationMs(ctx.pacing.settle),
     preferences: state.preferences ?? [],
     ...(state.health ? { memory: state.health } : {}),
+    callees: calleeReadings(shift, world),
   };
 }
 

@@ -18,7 +18,7 @@ import { EPSILON, receiverReading, type Decision, type DecisionKind, type Receiv
 import { DEFAULT_PROPAGATION_MS, createPacer } from '../pacing/index.js';
 import { HEALTH_POLL_MS } from '../pacing/health-manager.js';
 import { headroomOf } from '../pacing/headroom.js';
-import { roomOf } from '../pacing/detectors.js';
+import { roomOf, withCallees } from '../pacing/detectors.js';
 import { MaelstromError } from '../model/errors.js';
 import type { FleetSnapshot } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult, type WatchContext, type WatchFn } from './stage.js';
@@ -389,7 +389,7 @@ async function plan(
     tables =
       decision.step < 0 && resolution?.takeBackFrom
         ? takeBackTables(state.start, current, own, to, destinationsOf(shift, resolution.takeBackFrom))
-        : drainTables(state.start, current, own, to, split(shift, state, world));
+        : drainTables(state.start, current, own, to, split(shift, state, world, decision.only));
   } else {
     const baseline = toTables(await ctx.backend.baselineWeights(layer, service, { signal: ctx.signal }));
     tables = restoreTables(
@@ -422,17 +422,21 @@ export function destinationsOf(shift: Shift, datacenters: readonly string[]): st
 /**
  * Where moved weight goes: to the receivers in proportion to their headroom at the target (the same for every
  * pacer), or to their capacity when no headroom can be read; at the cluster layer spread over each receiver's
- * clusters.
+ * clusters. With `only` (the health manager's: the others are full or sick), to those receivers alone.
  */
-function split(shift: Shift, state: ShiftState, world: World): Record<string, number> {
+function split(shift: Shift, state: ShiftState, world: World, only?: readonly string[]): Record<string, number> {
   const { ctx, layer, service } = shift;
   const svc = ctx.fleet.spec.services.find((s) => s.name === service);
   // A self-regulating shift weighs where a receiver's load is heading (sessions still arriving), as its manager does.
   const h = shift.regulated ? healthInputOf(shift, state, world) : undefined;
+  // And a caller's step moves its callees' load too: a receiver's room is bounded by its callees' there.
   const room = (r: ReceiverReading): number =>
-    h ? roomOf(r, h, ctx.targetUtilization) : (headroomOf(r, ctx.targetUtilization) ?? 0);
-  const headroom = Object.fromEntries(world.receivers.map((r) => [r.name, room(r)]));
-  const capacity = Object.fromEntries(world.receivers.map((r) => [r.name, svc?.capacity[r.name] ?? 0]));
+    h
+      ? roomOf(withCallees(r, h, ctx.targetUtilization), h, ctx.targetUtilization)
+      : (headroomOf(r, ctx.targetUtilization) ?? 0);
+  const receivers = only ? world.receivers.filter((r) => only.includes(r.name)) : world.receivers;
+  const headroom = Object.fromEntries(receivers.map((r) => [r.name, room(r)]));
+  const capacity = Object.fromEntries(receivers.map((r) => [r.name, svc?.capacity[r.name] ?? 0]));
   const byDc = normalise(headroom, capacity);
   if (layer === 'edge') return byDc;
   const clusters = clustersOf(ctx.fleet);
