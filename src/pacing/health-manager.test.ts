@@ -179,4 +179,59 @@ describe('the health manager', () => {
     const i = input([receiver('west', 8200, 7000), receiver('central', 8500, 10_000)], { health: health() });
     expect(pacer.next(i)).toEqual(pacer.next(i));
   });
+
+  it('sheds what a receiver failing requests under the target cannot serve, and judges it on its errors', () => {
+    // West lost a quarter of its capacity in one slow cluster: it reads 82 % but fails 10 % of its requests.
+    const west = receiver('west', 6150, 7500, { errorRate: 0.1, latencyP99: 9 });
+    const central = receiver('central', 3000, 10_000);
+    const base = [receiver('west', 4000, 10_000), central];
+    const d = manage(input([west, central], { baseline: base }), health(), recordingStepper().step);
+    expect(d.health?.diagnosis?.kind).toBe('slow-receiver');
+    expect(d.kind).toBe('reroute');
+    // What it serves (90 %) is what it can serve: it lands a margin under the target of that, not of its reading.
+    expect(d.health!.resolution!.reroute!.from.west).toBeGreaterThan(0.2 * 6150);
+    expect(d.health!.resolution!.expect.errorsBelow?.west).toBeCloseTo(0.003, 5);
+    // Under the target but still failing requests when judged: not helped.
+    const later = manage(
+      input([receiver('west', 5000, 7500, { errorRate: 0.08, latencyP99: 9 }), central], { baseline: base }),
+      health({ now: d.health!.resolution!.judgeAt + 1, memory: d.health!.memory }),
+      recordingStepper().step,
+    );
+    expect(later.health?.judged[0]?.outcome).not.toBe('helped');
+    expect(later.health?.judged[0]?.text).toMatch(/west failing 10\.0 % → 8\.0 %/);
+  });
+
+  it('sends a slow receiver none of the next step, and goes on toward the others', () => {
+    const west = receiver('west', 3000, 10_000, { latencyP99: 2 });
+    const central = receiver('central', 3000, 10_000);
+    const s = recordingStepper();
+    const d = manage(input([west, central], { baseline: [receiver('west', 3000, 10_000), central] }), health(), s.step);
+    expect(d.kind).toBe('grow');
+    expect(s.calls[0]?.stepping.only).toEqual(['central']);
+    expect(d.only).toEqual(['central']);
+  });
+
+  it('bounds its steps by the room of its callees at the receivers, and relieves a callee over the target', () => {
+    const west = receiver('west', 3000, 10_000);
+    const central = receiver('central', 3000, 10_000);
+    const s = recordingStepper();
+    // The callee has 500 rps of room at west; two calls per request leave the caller 250 rps there.
+    const callees = [
+      {
+        service: 'db',
+        fanout: 2,
+        receivers: [receiver('west', 8000, 10_000), receiver('central', 2000, 10_000)],
+      },
+    ];
+    manage(input([west, central], { baseline: [west, central] }), health({ callees }), s.step);
+    const seen = s.calls[0]!.input.receivers.find((r) => r.name === 'west')!;
+    expect(10_000 * 0.85 - seen.load!).toBeCloseTo(250, 0);
+    // The callee over the target at west: west gets none of the next step.
+    const hot = [{ ...callees[0]!, receivers: [receiver('west', 9000, 10_000), receiver('central', 2000, 10_000)] }];
+    const s2 = recordingStepper();
+    const d = manage(input([west, central], { baseline: [west, central] }), health({ callees: hot }), s2.step);
+    expect(d.health?.symptoms.some((x) => x.callee?.service === 'db' && x.at === 'west')).toBe(true);
+    expect(d.step).toBeGreaterThanOrEqual(0);
+    if (d.kind === 'grow') expect(d.only).toEqual(['central']);
+  });
 });
