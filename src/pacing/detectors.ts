@@ -231,6 +231,23 @@ function calleesOf(h: HealthInput, ceiling: number): Symptom[] {
     for (const r of c.receivers) {
       const u = utilizationOf(r);
       const cap = capacityOf(r);
+      // Failing requests there (one slow cluster of it overflowing): it serves no more than it serves now.
+      const e = failingShare(r, c.baseline?.find((b) => b.name === r.name) ?? { name: r.name, errorRate: 0 });
+      if (e > 0 && r.load !== undefined && u !== undefined && u <= ceiling + HEALTH.overBy) {
+        out.push({
+          kind: 'errors-up',
+          at: r.name,
+          severity: e,
+          text: `${c.service} (called by ${h.service}) fails ${pct(e)} of its requests in ${r.name}`,
+          callee: {
+            service: c.service,
+            fanout: c.fanout,
+            utilization: u,
+            excess: Math.max(0, r.load * (1 - (ceiling - HEALTH.margin) * (1 - e))),
+          },
+        });
+        continue;
+      }
       if (u === undefined || cap === undefined || u <= ceiling + HEALTH.overBy) continue;
       out.push({
         kind: u > 1 ? 'overloaded' : 'over-target',

@@ -224,8 +224,10 @@ export function manage(input: PacerInput, h: HealthInput, step: Stepper): Decisi
   const failing = h.emergency || sourceFailing(h) !== undefined;
   const ceiling = ceilingOf(input, failing);
   const learned = learn(h.memory ?? EMPTY_MEMORY, input, h);
-  const { memory: mem, judged } = judge(learned, input, h);
-  const symptoms = detect(input, h, mem, failing);
+  const judgedMem = judge(learned, input, h);
+  const judged = judgedMem.judged;
+  const symptoms = detect(input, h, judgedMem.memory, failing);
+  const mem = judgedMem.memory;
   const base = { symptoms, judged };
 
   const missing = symptoms.find((s) => s.kind === 'missing');

@@ -70,6 +70,8 @@ export interface CalleeReading {
   /** Its requests per request of the shift's service (the fanouts along the way multiplied). */
   readonly fanout: number;
   readonly receivers: readonly ReceiverReading[];
+  /** Its readings at the same receivers before the shift, when they were read. */
+  readonly baseline?: readonly ReceiverReading[];
 }
 
 export interface Symptom {

@@ -93,7 +93,9 @@ function detectStorm(input: TeardownInput): Symptom[] {
     const u = utilizationOf(r);
     const b = base.get(r.name);
     const e0 = b?.errorRate ?? 0;
-    if (u !== undefined && u > input.target + HEALTH.overBy)
+    // Landing within the judgement's tolerance of the target is where a slowed teardown is judged to have helped:
+    // only more is a storm.
+    if (u !== undefined && u > input.target + HEALTH.tolerance)
       out.push({
         kind: u > 1 ? 'overloaded' : 'over-target',
         at: r.name,
@@ -214,12 +216,15 @@ export function manageTeardown(input: TeardownInput): TeardownDecision {
   for (const resolver of rankResolvers('reconnect-storm', input.preferences, failedOf(mem))) {
     if (resolver === 'slow-teardown') {
       const rate = Math.max(input.minRate, Math.min(current, input.ramp) / 2);
-      if (rate >= current) continue;
+      // Already as slow as it goes (or nearly): slowing down is no longer a resolution.
+      if (rate > current * 0.9) continue;
       const id = mem.nextId;
       const expect = `${receivers.join(', ')} at or under ${pct(input.target)}`;
       return {
         rate,
-        reason: `${seen} → ${diagnosis.text} → slow-teardown #${id}: ${current.toFixed(1)}/s → ${rate.toFixed(1)}/s; expects ${expect} by ${clock(judgeAt)}`,
+        reason:
+          `${seen} → ${diagnosis.text} → slow-teardown #${id}: ${current.toFixed(1)}/s → ${rate.toFixed(1)}/s; ` +
+          `expects ${expect} by ${clock(judgeAt)}`,
         symptoms,
         diagnosis,
         resolution: {
@@ -239,7 +244,9 @@ export function manageTeardown(input: TeardownInput): TeardownDecision {
     }
     if (resolver === 'hold-and-page' && !mem.paged) {
       const id = mem.nextId;
-      const page = `${input.service} session teardown: ${diagnosis.text}, even at ${current.toFixed(1)}/s — holding at ${input.minRate}/s`;
+      const page =
+        `${input.service} session teardown: ${diagnosis.text}, even at ${current.toFixed(1)}/s — ` +
+        `holding at ${input.minRate}/s`;
       const expect = `${receivers.join(', ')} back under ${pct(input.target)}`;
       return {
         rate: input.minRate,

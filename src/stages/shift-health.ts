@@ -43,14 +43,15 @@ export function calleesOf(fleet: Fleet, service: string): { readonly service: st
 }
 
 /** The callees' readings at the shift's receivers, from the snapshot the shift read. */
-function calleeReadings(shift: Shift, world: World): CalleeReading[] {
+export function calleeReadings(shift: Shift, world: World, state?: ShiftState): CalleeReading[] {
   const snap = world.snapshot;
   if (!snap) return [];
   const names = world.receivers.map((r) => r.name);
   return calleesOf(shift.ctx.fleet, shift.service).flatMap((c) => {
     const dcs = snap.services[c.service]?.datacenters ?? {};
     const receivers = names.filter((n) => dcs[n] !== undefined).map((n) => receiverReading(n, dcs[n]!));
-    return receivers.length > 0 ? [{ ...c, receivers }] : [];
+    const baseline = state?.calleeBaseline?.find((b) => b.service === c.service)?.receivers;
+    return receivers.length > 0 ? [{ ...c, receivers, ...(baseline ? { baseline } : {}) }] : [];
   });
 }
 
@@ -83,7 +84,7 @@ export function healthInputOf(shift: Shift, state: ShiftState, world: World): He
     settleMs: durationMs(ctx.pacing.settle),
     preferences: state.preferences ?? [],
     ...(state.health ? { memory: state.health } : {}),
-    callees: calleeReadings(shift, world),
+    callees: calleeReadings(shift, world, state),
   };
 }
 

@@ -5,7 +5,7 @@
 import type { Backend } from '../backends/backend.js';
 import type { DiagnosisKind, ResolverKind, ResolverStats } from '../model/regulation.js';
 import type { FleetSnapshot, Layer } from '../model/readings.js';
-import type { HealthMemory } from '../pacing/health.js';
+import type { CalleeReading, HealthMemory } from '../pacing/health.js';
 import type { DecisionKind, Pacer, ReceiverReading } from '../pacing/pacer.js';
 import type { StageContext, WatchContext } from './stage.js';
 import type { Tables } from './weights.js';
@@ -57,6 +57,8 @@ export interface ShiftState {
   readonly sourceBaseline?: ReceiverReading;
   readonly health?: HealthMemory;
   readonly preferences?: readonly ResolverStats[];
+  /** Self-regulating: the callees' readings at the receivers before the shift (their error rates then). */
+  readonly calleeBaseline?: readonly CalleeReading[];
 }
 
 /** A shift being carried out: by its stage, or kept at its target by a watch. */

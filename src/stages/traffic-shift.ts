@@ -35,7 +35,7 @@ import {
   takeBackTables,
   type Tables,
 } from './weights.js';
-import { carryOut, healthInputOf, holdKey, reroutedTables } from './shift-health.js';
+import { calleeReadings, carryOut, healthInputOf, holdKey, reroutedTables } from './shift-health.js';
 import type { ActedNote, Pending, Shift, ShiftState, World } from './shift.js';
 
 const toTables = (tables: readonly WeightTable[]): Record<string, Readonly<Record<string, number>>> =>
@@ -294,6 +294,7 @@ async function begin(shift: Shift): Promise<ShiftState | undefined> {
     baseline: world.receivers,
     ...(world.volume !== undefined ? { volume: world.volume } : {}),
     ...(shift.regulated && world.source ? { sourceBaseline: world.source } : {}),
+    ...(shift.regulated && world.snapshot ? { calleeBaseline: calleeReadings(shift, world) } : {}),
     ...(preferences ? { preferences } : {}),
   };
   await save(shift, state);

@@ -117,6 +117,7 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
               confirm={setPending}
               selected={selected}
               onSelect={(task) => setSelection({ run: run.id, task })}
+              events={data.events}
             />
           )}
           {data.tests && (

@@ -3,6 +3,8 @@ import { Actions } from './Actions';
 import { clock, duration, pct, type OperatorCommand, type RunView } from './api';
 import type { Pending } from './Confirm';
 import { Dag } from './Dag';
+import { regulationOf } from './regulation';
+import type { EngineEvent } from './api';
 
 interface Props {
   readonly run: RunView;
@@ -13,10 +15,13 @@ interface Props {
   /** The selected task (a deep link may have chosen it), and how to choose another. */
   readonly selected: string | undefined;
   readonly onSelect: (taskId: string) => void;
+  /** The run's events: the selected task's self-regulation is read from them. */
+  readonly events?: readonly EngineEvent[];
 }
 
-export function RunPanel({ run, canOperate, blockedOn, send, confirm, selected, onSelect }: Props) {
+export function RunPanel({ run, canOperate, blockedOn, send, confirm, selected, onSelect, events = [] }: Props) {
   const task = run.tasks.find((t) => t.id === selected);
+  const regulation = task ? regulationOf(events, task.id) : [];
   const critical = new Set(run.criticalPath ?? []);
   return (
     <div className="panel" data-testid="run">
@@ -55,6 +60,16 @@ export function RunPanel({ run, canOperate, blockedOn, send, confirm, selected, 
           {task.progress !== undefined ? ` · shift ${pct(task.progress)}` : ''} · stages {task.stages.join(' → ')}
           {task.reason ? ` · ${task.reason}` : ''}
         </p>
+      )}
+      {regulation.length > 0 && (
+        <ol className="regulation small" data-testid="regulation" aria-label="Self-regulation of the selected task">
+          {regulation.map((r) => (
+            <li key={r.key} data-outcome={r.outcome ?? 'pending'}>
+              <span className="symptom">{r.symptom}</span> → <span className="diagnosis">{r.diagnosis}</span> →{' '}
+              <span className="action">{r.action}</span> → <span className="effect">{r.effect}</span>
+            </li>
+          ))}
+        </ol>
       )}
     </div>
   );
