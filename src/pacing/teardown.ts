@@ -93,9 +93,8 @@ function detectStorm(input: TeardownInput): Symptom[] {
     const u = utilizationOf(r);
     const b = base.get(r.name);
     const e0 = b?.errorRate ?? 0;
-    // Landing within the judgement's tolerance of the target is where a slowed teardown is judged to have helped:
-    // only more is a storm.
-    if (u !== undefined && u > input.target + HEALTH.tolerance)
+    // Over the target as a shift counts it (past the readings' noise).
+    if (u !== undefined && u > input.target + HEALTH.overBy)
       out.push({
         kind: u > 1 ? 'overloaded' : 'over-target',
         at: r.name,
@@ -216,8 +215,8 @@ export function manageTeardown(input: TeardownInput): TeardownDecision {
   for (const resolver of rankResolvers('reconnect-storm', input.preferences, failedOf(mem))) {
     if (resolver === 'slow-teardown') {
       const rate = Math.max(input.minRate, Math.min(current, input.ramp) / 2);
-      // Already as slow as it goes (or nearly): slowing down is no longer a resolution.
-      if (rate > current * 0.9) continue;
+      // Already as slow as it goes: slowing down is no longer a resolution.
+      if (rate >= current) continue;
       const id = mem.nextId;
       const expect = `${receivers.join(', ')} at or under ${pct(input.target)}`;
       return {
