@@ -319,10 +319,11 @@ function healthy(
   const reason = [d.reason, ...skipped, ...notes].join('; ');
   // A closed-loop hold waits a settle window; the manager keeps looking meanwhile (the stage polls), so its own
   // holds are short.
-  // A smaller step was a resolution for trouble seen then; with nothing wrong seen now, each step taken doubles the
-  // cap again until it is gone (the trouble passed: a receiver got its capacity back, the caches warmed).
+  // A smaller step was a resolution for trouble seen then; with nothing wrong seen now where the step goes, each step
+  // taken doubles the cap again until it is gone (the trouble passed: a receiver got its capacity back, the caches
+  // warmed). Trouble at a receiver that gets none of the step does not keep it small.
   const relaxed: HealthMemory =
-    mem.stepCap !== undefined && d.step > 0 && base.symptoms.length === 0
+    mem.stepCap !== undefined && d.step > 0 && !base.symptoms.some((s) => s.at === undefined || !full.includes(s.at))
       ? { ...mem, stepCap: mem.stepCap * 2 >= 1 ? undefined : mem.stepCap * 2 }
       : mem;
   return {
