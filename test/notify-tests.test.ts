@@ -89,7 +89,9 @@ describe('drain tests told to chat', () => {
       await serving.schedules.resume(operator, 'east is fine again');
       const [, , resumed] = await messages(3);
       expect(resumed?.event).toBe('tests.halted');
-      expect(resumed?.body.text).toMatch(/^Tests resumed: Drain tests resumed by ana: east is fine again/);
+      expect(resumed?.body.text).toMatch(
+        /^Tests resumed: Drain tests resumed by ana \(east is fine again\): they start again/,
+      );
 
       // Thrown by another process (`maelstrom tests halt` writes the store): the controller tells it within a minute.
       await store.setTestsHalt({ halted: true, since: clock.now(), actor: 'bo (operator)', reason: 'change freeze' });

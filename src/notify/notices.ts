@@ -292,7 +292,7 @@ export function switchNotice(sw: TestsSwitch, base: string): Notice {
     title: sw.halted ? 'Tests halted' : 'Tests resumed',
     text: sw.halted
       ? `Drain tests halted by ${sw.actor}${why}. No test starts until they are resumed.${running}`
-      : `Drain tests resumed by ${sw.actor}${why}: they start again as they fall due.`,
+      : `Drain tests resumed by ${sw.actor}${sw.reason ? ` (${sw.reason})` : ''}: they start again as they fall due.`,
     action: 'tests',
     link: testsLink(base),
   };

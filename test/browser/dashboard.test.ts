@@ -206,7 +206,7 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
       /^Tests halted: Drain tests halted by .*: incident in east\. No test starts until they are resumed\./,
     );
     expect(halt).toContain('/#tests');
-    expect(resume).toMatch(/^Tests resumed: Drain tests resumed by .*: incident over/);
+    expect(resume).toMatch(/^Tests resumed: Drain tests resumed by .* \(incident over\): they start again/);
     expect(consoleErrors).toEqual([]);
     // The next test opens the dashboard afresh, with the token in the link.
     await page.goto('about:blank');
