@@ -265,6 +265,25 @@ describe('the schedule runner', () => {
     await w.close();
   }, 300_000);
 
+  it("a proposal for the test's datacenter that nobody approves holds its restore until it lapses, then the test ends", async () => {
+    const w = await world('2026-12-15T09:50:00Z');
+    await w.until(async () => (await w.store.listTests()).length > 0);
+    await w.clock.advanceTo(w.clock.now() + 10 * 60_000);
+    const intake = createAlertIntake({ definitions, controller: w.controller, clock: w.clock });
+    const proposalId = (await intake.receive(eastFailing(), alertmanager)).results[0]!.run!;
+    const lapses = (await w.controller.getRun(proposalId)).proposal!.expiresAt!;
+    await w.until(async () => (await onlyTest(w)).phase === 'done');
+    const test = await onlyTest(w);
+    expect(test.outcome).toBe('succeeded');
+    const proposal = await w.controller.getRun(proposalId);
+    expect(proposal.state).toBe('aborted');
+    // The hold was over at 10:55; the restore waited for the proposal to lapse (11:10), not into an alerting east.
+    const restore = await w.controller.getRun(test.restoreRunId!);
+    expect(restore.createdAt).toBeGreaterThanOrEqual(lapses);
+    expect(restore.state).toBe('succeeded');
+    await w.close();
+  }, 300_000);
+
   it('a trigger in start mode starts at once over a drain test of its datacenter, which is handed over', async () => {
     const w = await world('2026-12-15T09:50:00Z');
     await w.until(async () => (await w.store.listTests()).length > 0);
