@@ -35,6 +35,8 @@ export const ErrorCode = [
   'E_TIMEOUT',
   'E_ABORTED',
   'E_STORE',
+  // a message from a process whose clock is too far ahead (hybrid logical clocks)
+  'E_CLOCK_SKEW',
   'E_INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ErrorCode)[number];
@@ -74,6 +76,8 @@ export const errorMapping: Record<ErrorCode, ErrorMapping> = {
   E_TIMEOUT: { http: 504, exit: 6 },
   E_ABORTED: { http: 409, exit: 7 },
   E_STORE: { http: 500, exit: 8 },
+  // The message was refused and nothing changed; fixing the clocks (NTP) is the way on, not retrying.
+  E_CLOCK_SKEW: { http: 409, exit: 6 },
   E_INTERNAL: { http: 500, exit: 70 },
 };
 
