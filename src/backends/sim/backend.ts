@@ -8,6 +8,7 @@ import type { Fleet, Scenario } from '../../model/definitions.js';
 import { MaelstromError } from '../../model/errors.js';
 import type { FleetSnapshot, Layer } from '../../model/readings.js';
 import { VirtualClock } from '../../model/virtual-clock.js';
+import { processHybridClock, type HybridClock, type Stamp } from '../../model/hlc.js';
 import { createSimulation, type Simulation } from '../../sim/simulation.js';
 import {
   SIM_COMMAND_KINDS,
@@ -43,6 +44,9 @@ export interface JournalEntry {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
+/** A journal entry with the simulator's HLC and wall clock when it received the call (the retrospective timeline). */
+export type StampedJournalEntry = JournalEntry & Stamp;
+
 export interface SimBackendOptions {
   readonly fleet: Fleet;
   readonly scenario?: Scenario;
@@ -51,6 +55,8 @@ export interface SimBackendOptions {
   readonly seed?: number;
   readonly seriesResolutionMs?: number;
   readonly name?: string;
+  /** The simulator process's hybrid logical clock (by default the process's one), stamping each journal entry. */
+  readonly hybridClock?: HybridClock;
 }
 
 export interface SimBackend extends Backend {
@@ -58,6 +64,9 @@ export interface SimBackend extends Backend {
   readonly simulation: Simulation;
   /** Every act() call received, in order. */
   journal(): readonly JournalEntry[];
+  /** The same entries, each with the HLC and wall-clock reading of its receipt: what `/journal` serves. */
+  stampedJournal(): readonly StampedJournalEntry[];
+  readonly hybridClock: HybridClock;
   series(metric: SeriesMetric, query?: SeriesQuery): Series;
   counters(): SimCounters;
 }
@@ -117,6 +126,9 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
   }
   const sync = (): void => sim.advanceTo(vclock.now());
   const entries: JournalEntry[] = [];
+  // Kept apart from the entries, which stay exactly as replayed by the golden tests.
+  const stamps: Stamp[] = [];
+  const hybridClock = options.hybridClock ?? processHybridClock();
   let closed = false;
   const open = (): void => {
     if (closed) throw new MaelstromError('E_BACKEND_UNAVAILABLE', 'the simulator backend is closed');
@@ -173,6 +185,7 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
       open();
       sync();
       const time = vclock.now();
+      stamps.push(hybridClock.stamp());
       const base = {
         seq: entries.length + 1,
         time,
@@ -224,6 +237,8 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
       }
     },
     journal: () => entries.slice(),
+    stampedJournal: () => entries.map((e, i) => ({ ...e, ...stamps[i]! })),
+    hybridClock,
     series: (metric, query) => {
       sync();
       return sim.series(metric, query);

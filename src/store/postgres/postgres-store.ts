@@ -43,6 +43,22 @@ import {
   type SqlValue,
 } from '../codec.js';
 import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
+import {
+  JOURNAL_COLUMNS,
+  JOURNAL_MIGRATION,
+  createJournal,
+  entryOf,
+  eventEntry,
+  journalRange,
+  journalRow,
+  padHlc,
+  requestEntry,
+  rowJournal,
+  runCreatedEntry,
+  unpadHlc,
+  type JournalOptions,
+} from '../journal.js';
+import type { TimelineEvent } from '../../model/timeline.js';
 import { postgresMigrations } from '../migrations/postgres.js';
 
 export const PostgresStoreConfig = z.strictObject({
@@ -73,9 +89,14 @@ export interface PostgresStore extends Store {
 export function createPostgresStore(
   config: PostgresStoreConfig,
   migrations: readonly Migration[] = postgresMigrations,
+  journalOptions: JournalOptions = {},
 ): PostgresStore {
   const { url, poolSize } = PostgresStoreConfig.parse(config);
   checkMigrations(migrations);
+  const journal = createJournal(journalOptions);
+  const journaling = migrations.some((m) => m.version === JOURNAL_MIGRATION);
+  // The requester's HLC has its column from the journal's migration on.
+  const requestColumns = journaling ? REQUEST_COLUMNS : REQUEST_COLUMNS.filter((c) => c !== 'hlc');
   let pool: pg.Pool | undefined;
 
   const open = (): pg.Pool => {
@@ -116,8 +137,20 @@ export function createPostgresStore(
     }
   };
 
+  const journalled = async (q: Query, entries: readonly TimelineEvent[]): Promise<void> => {
+    if (entries.length === 0 || !journaling) return;
+    const width = JOURNAL_COLUMNS.length;
+    await q(
+      `INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')}) VALUES ` +
+        entries.map(() => `(${new Array<string>(width).fill('?').join(', ')})`).join(', '),
+      entries.flatMap(journalRow),
+    );
+    if (journal.due(entries.length)) await q('DELETE FROM journal WHERE hlc < ?', [journal.horizon()]);
+  };
+
   const insertEvents = async (q: Query, events: readonly EngineEvent[], runId?: string): Promise<EngineEvent[]> => {
     const out: EngineEvent[] = [];
+    const entries: TimelineEvent[] = [];
     for (const e of events) {
       const [row] = await q('INSERT INTO events (run_id, type, time, body) VALUES (?, ?, ?, ?) RETURNING seq', [
         e.runId ?? runId ?? null,
@@ -125,9 +158,19 @@ export function createPostgresStore(
         e.time,
         eventBody(e),
       ]);
-      out.push({ ...e, seq: Number(row?.seq) });
+      const saved = { ...e, seq: Number(row?.seq) } as EngineEvent;
+      out.push(saved);
+      entries.push(eventEntry({ ...saved, runId: e.runId ?? runId } as EngineEvent, journal.stamp(), journal.source));
     }
+    await journalled(q, entries);
     return out;
+  };
+
+  /** The latest HLC any process wrote to the journal: reading it is a receive from that process. */
+  const absorbJournal = async (q: Query, from: string): Promise<void> => {
+    if (!journaling) return;
+    const [row] = await q('SELECT MAX(hlc) AS h FROM journal');
+    if (typeof row?.h === 'string') journal.receive(unpadHlc(row.h), from);
   };
 
   const applyRunPatch = async (q: Query, runId: string, patch: RunPatch): Promise<void> => {
@@ -186,6 +229,7 @@ export function createPostgresStore(
         }
         // A store with no migration to apply still refuses to open when it records a version this one does not know.
         pendingMigrations(migrations, await appliedVersions(runner(p)));
+        if (journaling) await runner(p)('DELETE FROM journal WHERE hlc < ?', [journal.horizon()]);
       } catch (e) {
         pool = undefined;
         await p.end().catch(() => undefined);
@@ -218,6 +262,7 @@ export function createPostgresStore(
             taskRow(t, i),
           );
         }
+        await journalled(q, [runCreatedEntry(run, tasks, journal.stamp(), journal.source)]);
         return insertEvents(q, events, run.id);
       });
     },
@@ -339,8 +384,18 @@ export function createPostgresStore(
       tx(async (q) => {
         const [row] = await q('SELECT holder, expires_at FROM leases WHERE name = ?', [name]);
         const current = row ? { holder: String(row.holder), expiresAt: Number(row.expires_at) } : undefined;
+        // Whoever wrote last (a controller that held the lease before) is heard from: a receive.
+        await absorbJournal(q, 'the store');
         if (current && current.holder !== holder && current.expiresAt > now && current.holder !== takeFrom)
           return { name, ...current };
+        if (current?.holder !== holder || current.expiresAt <= now)
+          await journalled(q, [
+            entryOf(
+              { type: 'lease', name, holder, expiresAt: until, ...(current ? { previous: current.holder } : {}) },
+              journal.stamp(),
+              journal.source,
+            ),
+          ]);
         await q(
           'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
             'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
@@ -351,7 +406,9 @@ export function createPostgresStore(
 
     releaseLease: async (name, holder) => {
       await tx(async (q) => {
-        await q('DELETE FROM leases WHERE name = ? AND holder = ?', [name, holder]);
+        const gone = await q('DELETE FROM leases WHERE name = ? AND holder = ? RETURNING name', [name, holder]);
+        if (gone.length > 0)
+          await journalled(q, [entryOf({ type: 'lease.released', name, holder }, journal.stamp(), journal.source)]);
       });
     },
 
@@ -377,11 +434,14 @@ export function createPostgresStore(
 
     recordRequest: (request) =>
       tx(async (q) => {
+        const stamp = journal.stamp();
         const [row] = await q(
-          `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')}) RETURNING id`,
-          requestRow(request),
+          `INSERT INTO requests (${requestColumns.join(', ')}) VALUES (${requestColumns.map(() => '?').join(', ')}) RETURNING id`,
+          requestRow(request, stamp.hlc).slice(0, requestColumns.length),
         );
-        return Number(row?.id);
+        const id = Number(row?.id);
+        await journalled(q, [requestEntry(id, request, stamp, journal.source)]);
+        return id;
       }),
 
     pendingRequests: (options = {}) =>
@@ -392,7 +452,10 @@ export function createPostgresStore(
           sql += ' LIMIT ?';
           args.push(options.limit);
         }
-        return (await q(sql, args)).map(rowRequest);
+        const rows = await q(sql, args);
+        for (const r of rows)
+          journal.receive(typeof r.hlc === 'string' ? r.hlc : undefined, `the request of ${String(r.actor)}`);
+        return rows.map(rowRequest);
       }),
 
     getRequest: (id) =>
@@ -409,6 +472,34 @@ export function createPostgresStore(
         );
         return rows.length > 0;
       }),
+
+    appendJournal: (entries) =>
+      tx(async (q) => {
+        const out = entries.map((e) => entryOf(e, journal.stamp(), journal.source));
+        await journalled(q, out);
+        return out;
+      }),
+
+    listJournal: (options = {}) =>
+      read(async (q) => {
+        const { where, args } = journalRange(options);
+        let sql = `SELECT body FROM journal ${where} ORDER BY hlc, id`;
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
+        return (await q(sql, args)).map(rowJournal);
+      }),
+
+    pruneJournal: (beforeHlc) =>
+      tx(
+        async (q) =>
+          (
+            await q('DELETE FROM journal WHERE hlc < ? RETURNING id', [
+              beforeHlc ? padHlc(beforeHlc) : journal.horizon(),
+            ])
+          ).length,
+      ),
   };
 }
 

@@ -42,6 +42,22 @@ import {
 } from '../codec.js';
 import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
+import {
+  JOURNAL_COLUMNS,
+  JOURNAL_MIGRATION,
+  createJournal,
+  entryOf,
+  eventEntry,
+  journalRange,
+  journalRow,
+  padHlc,
+  rowJournal,
+  requestEntry,
+  runCreatedEntry,
+  unpadHlc,
+  type JournalOptions,
+} from '../journal.js';
+import type { TimelineEvent } from '../../model/timeline.js';
 
 export const SqliteStoreConfig = z.strictObject({
   /** A file path, or `:memory:`. */
@@ -68,9 +84,14 @@ export interface SqliteStore extends Store {
 export function createSqliteStore(
   config: SqliteStoreConfig,
   migrations: readonly Migration[] = sqliteMigrations,
+  journalOptions: JournalOptions = {},
 ): SqliteStore {
   const { path, busyTimeoutMs, durability } = SqliteStoreConfig.parse(config);
   checkMigrations(migrations);
+  const journal = createJournal(journalOptions);
+  const journaling = migrations.some((m) => m.version === JOURNAL_MIGRATION);
+  // The requester's HLC has its column from the journal's migration on.
+  const requestColumns = journaling ? REQUEST_COLUMNS : REQUEST_COLUMNS.filter((c) => c !== 'hlc');
   let db: Database.Database | undefined;
 
   const open = (): Database.Database => {
@@ -95,12 +116,37 @@ export function createSqliteStore(
     }
   };
 
+  const journalled = (d: Database.Database, entries: readonly TimelineEvent[]): void => {
+    if (entries.length === 0 || !journaling) return;
+    const stmt = d.prepare(
+      `INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')}) VALUES (${JOURNAL_COLUMNS.map(() => '?').join(', ')})`,
+    );
+    for (const e of entries) stmt.run(...journalRow(e));
+    if (journal.due(entries.length)) d.prepare('DELETE FROM journal WHERE hlc < ?').run(journal.horizon());
+  };
+
   const insertEvents = (d: Database.Database, events: readonly EngineEvent[], runId?: string): EngineEvent[] => {
     const stmt = d.prepare('INSERT INTO events (run_id, type, time, body) VALUES (?, ?, ?, ?)');
-    return events.map((e) => {
+    // The event's HLC is the journal's business: the events themselves (replayed exactly by reports and tests) stay
+    // as the engine wrote them.
+    const out = events.map((e) => {
       const info = stmt.run(e.runId ?? runId ?? null, e.type, e.time, eventBody(e));
-      return { ...e, seq: Number(info.lastInsertRowid) };
+      const saved = { ...e, seq: Number(info.lastInsertRowid) } as EngineEvent;
+      const entry = eventEntry({ ...saved, runId: e.runId ?? runId } as EngineEvent, journal.stamp(), journal.source);
+      return { saved, entry };
     });
+    journalled(
+      d,
+      out.map((o) => o.entry),
+    );
+    return out.map((o) => o.saved);
+  };
+
+  /** The latest HLC any process wrote to the journal: reading it is a receive from that process. */
+  const absorbJournal = (d: Database.Database, from: string): void => {
+    if (!journaling) return;
+    const row = d.prepare('SELECT MAX(hlc) AS h FROM journal').get() as { h: string | null };
+    if (row.h) journal.receive(unpadHlc(row.h), from);
   };
 
   const applyRunPatch = (d: Database.Database, runId: string, patch: RunPatch): void => {
@@ -142,6 +188,7 @@ export function createSqliteStore(
       }
       try {
         migrate(d, migrations);
+        if (journaling) d.prepare('DELETE FROM journal WHERE hlc < ?').run(journal.horizon());
       } catch (e) {
         d.close();
         throw storeError(e);
@@ -172,6 +219,7 @@ export function createSqliteStore(
             throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
           insert.run(...taskRow(t, i));
         });
+        journalled(d, [runCreatedEntry(run, tasks, journal.stamp(), journal.source)]);
         return insertEvents(d, events, run.id);
       });
     },
@@ -299,8 +347,18 @@ export function createSqliteStore(
       return tx((d) => {
         const row = d.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(name) as
           { holder: string; expires_at: number } | undefined;
+        // Whoever wrote last (a controller that held the lease before) is heard from: a receive.
+        absorbJournal(d, 'the store');
         if (row && row.holder !== holder && row.expires_at > now && row.holder !== takeFrom)
           return { name, holder: row.holder, expiresAt: row.expires_at };
+        if (row?.holder !== holder || row.expires_at <= now)
+          journalled(d, [
+            entryOf(
+              { type: 'lease', name, holder, expiresAt: until, ...(row ? { previous: row.holder } : {}) },
+              journal.stamp(),
+              journal.source,
+            ),
+          ]);
         d.prepare(
           'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
             'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
@@ -311,7 +369,9 @@ export function createSqliteStore(
 
     async releaseLease(name, holder) {
       tx((d) => {
-        d.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder);
+        const info = d.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder);
+        if (info.changes > 0)
+          journalled(d, [entryOf({ type: 'lease.released', name, holder }, journal.stamp(), journal.source)]);
       });
     },
 
@@ -338,15 +398,18 @@ export function createSqliteStore(
     },
 
     async recordRequest(request) {
-      return tx((d) =>
-        Number(
+      return tx((d) => {
+        const stamp = journal.stamp();
+        const id = Number(
           d
             .prepare(
-              `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')})`,
+              `INSERT INTO requests (${requestColumns.join(', ')}) VALUES (${requestColumns.map(() => '?').join(', ')})`,
             )
-            .run(...requestRow(request)).lastInsertRowid,
-        ),
-      );
+            .run(...requestRow(request, stamp.hlc).slice(0, requestColumns.length)).lastInsertRowid,
+        );
+        journalled(d, [requestEntry(id, request, stamp, journal.source)]);
+        return id;
+      });
     },
 
     async pendingRequests(options = {}) {
@@ -357,7 +420,10 @@ export function createSqliteStore(
           sql += ' LIMIT ?';
           args.push(options.limit);
         }
-        return (d.prepare(sql).all(...args) as Row[]).map(rowRequest);
+        const rows = d.prepare(sql).all(...args) as Row[];
+        for (const r of rows)
+          journal.receive(typeof r.hlc === 'string' ? r.hlc : undefined, `the request of ${String(r.actor)}`);
+        return rows.map(rowRequest);
       });
     },
 
@@ -374,6 +440,33 @@ export function createSqliteStore(
           d
             .prepare('UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL')
             .run(at, outcome, error ?? null, id).changes > 0,
+      );
+    },
+
+    async appendJournal(entries) {
+      return tx((d) => {
+        const out = entries.map((e) => entryOf(e, journal.stamp(), journal.source));
+        journalled(d, out);
+        return out;
+      });
+    },
+
+    async listJournal(options = {}) {
+      return read((d) => {
+        const { where, args } = journalRange(options);
+        let sql = `SELECT body FROM journal ${where} ORDER BY hlc, id`;
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
+        return (d.prepare(sql).all(...args) as Row[]).map(rowJournal);
+      });
+    },
+
+    async pruneJournal(beforeHlc) {
+      return tx(
+        (d) =>
+          d.prepare('DELETE FROM journal WHERE hlc < ?').run(beforeHlc ? padHlc(beforeHlc) : journal.horizon()).changes,
       );
     },
   };
