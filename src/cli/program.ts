@@ -12,6 +12,7 @@ import { registerDemo } from './demo.js';
 import { registerLab } from './lab.js';
 import { registerToken } from './token.js';
 import { registerLink } from './link.js';
+import { registerTimeline } from './timeline.js';
 
 export function buildProgram(): Command {
   const program = new Command('maelstrom')
@@ -30,5 +31,6 @@ export function buildProgram(): Command {
   registerLab(program);
   registerToken(program);
   registerLink(program);
+  registerTimeline(program);
   return program;
 }

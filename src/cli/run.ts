@@ -20,10 +20,11 @@ import { VirtualClock } from '../model/virtual-clock.js';
 import type { Definitions } from '../model/definitions.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
 import { collect } from './collect.js';
+import { addClockOptions, applyClockOptions, type ClockOffsetOptions } from './clock-offset.js';
 import { actorOf, openStore, STORE_HELP, storeLabel } from './run-options.js';
 import { LiveState, plainLine, renderLive } from './run-view.js';
 
-interface RunOptions {
+interface RunOptions extends ClockOffsetOptions {
   readonly file?: string[];
   readonly backend: string;
   readonly prometheus?: string;
@@ -83,8 +84,9 @@ async function summary(run: RunView, backend: Backend): Promise<string[]> {
 }
 
 export function registerRun(program: Command): void {
-  program
-    .command('run')
+  const command = program.command('run');
+  addClockOptions(command);
+  command
     .description(
       "Carry out a plan against a backend, with a live view; resumes the plan's unfinished run on the same store.",
     )
@@ -101,6 +103,7 @@ export function registerRun(program: Command): void {
       'with --backend sim: give up after this much simulated time (default: the scenario, or 48h)',
     )
     .action(async (planName: string, opts: RunOptions) => {
+      applyClockOptions(opts);
       const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
       const backend = await makeBackend(opts, definitions, planName);
       const store = await openStore(opts.store);

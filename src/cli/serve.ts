@@ -4,6 +4,7 @@
  * server: the HTTP API, live events, the dashboard and /metrics. The in-process simulator runs in wall-clock time
  * scaled by --speed.
  */
+import { addClockOptions, applyClockOptions, type ClockOffsetOptions } from './clock-offset.js';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
@@ -118,7 +119,7 @@ export function untilSignal(): Promise<void> {
   });
 }
 
-interface ServeOptions {
+interface ServeOptions extends ClockOffsetOptions {
   readonly file?: string[];
   readonly store?: string;
   readonly backend: string;
@@ -157,8 +158,9 @@ async function makeBackend(definitions: Definitions, opts: ServeOptions, speed: 
 }
 
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
+  const command = program.command('serve');
+  addClockOptions(command);
+  command
     .description('Serve the controller: HTTP API under /api/v1, live events, the dashboard and /metrics.')
     .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
     .option('--store <store>', STORE_HELP)
@@ -170,6 +172,7 @@ export function registerServe(program: Command): void {
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--cors <origin>', 'allow browser calls from this origin (repeatable; none by default)', collect)
     .action(async (opts: ServeOptions) => {
+      applyClockOptions(opts);
       const port = parsePort(opts.port);
       const speed = Number(opts.speed);
       if (!Number.isFinite(speed) || speed <= 0)

@@ -8,7 +8,7 @@
  * cuts folded here, so all of them show the same past.
  */
 import { MaelstromError } from './errors.js';
-import { compareHlc, hlcAtTime, parseHlc } from './hlc.js';
+import { compareHlc, hlcAtTime, hlcOf, parseHlc } from './hlc.js';
 
 /** One change as the timeline keeps it: the fields of the change (`runId`, `taskId`, `stage`…) kept as they were. */
 export interface TimelineEvent {
@@ -77,7 +77,7 @@ export interface Cut {
   /** Every operator action (and request) up to the instant, oldest first. */
   readonly operator: readonly CutOperatorAction[];
   /** How many events the cut holds, and the last of them. */
-  readonly events: number;
+  readonly eventCount: number;
   readonly last?: TimelineEvent;
 }
 
@@ -93,19 +93,21 @@ export function mergeTimelines(...sources: readonly (readonly TimelineEvent[])[]
 
 /**
  * Reads `--at` / `?at=`: an HLC (a decimal number of more than 13 digits), or a time — ISO 8601 or ms since the
- * epoch — meaning the end of that millisecond. E_BAD_REQUEST otherwise.
+ * epoch — meaning the end of that millisecond (its start with `edge: 'start'`, for the start of a range).
+ * E_BAD_REQUEST otherwise.
  */
-export function parseInstant(text: string, what = '--at'): bigint {
+export function parseInstant(text: string, what = '--at', edge: 'start' | 'end' = 'end'): bigint {
   const t = text.trim();
+  const ofTime = (ms: number): bigint => (edge === 'end' ? hlcAtTime(ms) : hlcOf(Math.floor(ms), 0));
   if (/^\d{14,20}$/.test(t)) return parseHlc(t, what);
-  if (/^\d{1,13}$/.test(t)) return hlcAtTime(Number(t));
+  if (/^\d{1,13}$/.test(t)) return ofTime(Number(t));
   const ms = Date.parse(t);
   if (!Number.isFinite(ms))
     throw new MaelstromError(
       'E_BAD_REQUEST',
       `${what} must be a time (ISO 8601 such as 2026-03-02T16:00:00Z, or ms since the epoch) or an HLC, got "${text}"`,
     );
-  return hlcAtTime(ms);
+  return ofTime(ms);
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -241,7 +243,7 @@ export function cutAt(events: readonly TimelineEvent[], at: bigint): Cut {
     backendWeights,
     health: [...health.values()],
     operator,
-    events: count,
+    eventCount: count,
     ...(last ? { last } : {}),
   };
 }
