@@ -8,7 +8,9 @@ import { addClockOptions, applyClockOptions, type ClockOffsetOptions } from './c
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
-import { createSimBackend } from '../backends/sim/backend.js';
+import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
+import type { RemoteSimBackend } from '../backends/sim/remote.js';
+import type { TimelineSources } from '../timeline/sources.js';
 import { scaledClock } from '../backends/sim/server.js';
 import { createController, type EngineController, type LeasePolicy } from '../compose/controller.js';
 import { loadOrFail } from '../load/check.js';
@@ -67,6 +69,7 @@ export async function startServing(options: {
       ...(isSeriesSource(backend) ? { series: backend } : {}),
       webRoot: join(packageRoot(), 'web', 'dist'),
       ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+      timeline: { store, ...simJournalOf(backend) },
     });
     server = await listen(api.app, {
       port: options.port,
@@ -233,4 +236,18 @@ export function registerServe(program: Command): void {
       }
       process.stdout.write('maelstrom serve: stopped\n');
     });
+}
+
+/** The simulator's journal for the timeline: the in-process one's, or a remote one's over HTTP; none for a fleet. */
+function simJournalOf(backend: Backend): Pick<TimelineSources, 'sim'> {
+  const b = backend as Partial<Pick<SimBackend, 'stampedJournal'>> & Partial<Pick<RemoteSimBackend, 'journal' | 'url'>>;
+  if (typeof b.stampedJournal === 'function') {
+    const stamped = b.stampedJournal.bind(backend);
+    return { sim: { journal: async () => stamped() } };
+  }
+  if (typeof b.journal === 'function' && typeof b.url === 'string') {
+    const remote = b.journal.bind(backend);
+    return { sim: { journal: () => remote() } };
+  }
+  return {};
 }

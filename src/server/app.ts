@@ -25,8 +25,13 @@ import {
   type PlanPreview,
   type RunView,
   type StartedRun,
+  type TimelineCut,
+  type TimelineEvents,
   type Validation,
 } from '../model/api.js';
+import { hlcOf } from '../model/hlc.js';
+import { cutAt, parseInstant } from '../model/timeline.js';
+import { timelineEvents, type TimelineSources } from '../timeline/sources.js';
 import { loadAndLint } from '../load/check.js';
 import type { Clock } from '../model/clock.js';
 import type { CompiledPlan } from '../model/compiled.js';
@@ -51,6 +56,8 @@ import {
   RunsQuery,
   SeriesQuery,
   StartRunBody,
+  TimelineEventsQuery,
+  TimelineQuery,
   ValidateBody,
   jsonBody,
   parse,
@@ -75,6 +82,8 @@ export interface ServerOptions {
   readonly planView?: (compiled: CompiledPlan) => PlanPreview;
   /** Origins allowed to call the API from a browser; none by default. */
   readonly corsOrigins?: readonly string[];
+  /** The journals of the retrospective timeline (the store's, and the simulator's when there is one). */
+  readonly timeline?: TimelineSources;
 }
 
 export interface ServerApp {
@@ -328,6 +337,32 @@ export function createServerApp(options: ServerOptions): ServerApp {
       ...(q.run !== undefined ? { runId: q.run } : {}),
       ...(afterSeq !== undefined ? { afterSeq } : {}),
     });
+  });
+
+  const timeline = (): TimelineSources => {
+    if (!options.timeline) throw new MaelstromError('E_NOT_FOUND', 'this server keeps no timeline');
+    return options.timeline;
+  };
+
+  app.get('/api/v1/timeline', async (c) => {
+    const q = parse(TimelineQuery, c.req.query(), 'query');
+    const at = q.at !== undefined ? parseInstant(q.at, 'at') : hlcOf(Date.now() + 3_600_000, 0);
+    // The model's cut is the API's TimelineCut (readonly arrays aside).
+    const cut = cutAt(await timelineEvents(timeline(), { to: at }), at) as unknown as TimelineCut;
+    return c.json(cut);
+  });
+
+  app.get('/api/v1/timeline/events', async (c) => {
+    const q = parse(TimelineEventsQuery, c.req.query(), 'query');
+    const from = q.from !== undefined ? parseInstant(q.from, 'from', 'start') : undefined;
+    const to = q.to !== undefined ? parseInstant(q.to, 'to') : undefined;
+    if (from !== undefined && to !== undefined && from > to)
+      throw new MaelstromError('E_BAD_REQUEST', 'from is after to');
+    const events = await timelineEvents(timeline(), {
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+    });
+    return c.json({ events } satisfies TimelineEvents);
   });
 
   if (options.webRoot !== undefined) serveWeb(app, options.webRoot);

@@ -16,7 +16,17 @@ import {
   namedSchemas,
 } from '../model/api.js';
 import { CommandAction } from '../model/states.js';
-import { EventsQuery, FleetQuery, HistoryQuery, PlanName, RunId, RunsQuery, SeriesQuery } from './schemas.js';
+import {
+  EventsQuery,
+  FleetQuery,
+  HistoryQuery,
+  PlanName,
+  RunId,
+  RunsQuery,
+  SeriesQuery,
+  TimelineEventsQuery,
+  TimelineQuery,
+} from './schemas.js';
 
 export type SchemaName = keyof typeof namedSchemas;
 type JsonSchema = Record<string, unknown>;
@@ -231,6 +241,30 @@ export const routes: readonly Route[] = [
     status: 200,
     answer: 'text/event-stream of `engine` events (JSON EngineEvent, see src/model/events.ts)',
     schema: { mediaType: 'text/event-stream' },
+    errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/timeline',
+    summary:
+      'The retrospective timeline: the consistent cut at `at` (ISO 8601, ms since the epoch or an HLC; default now) ' +
+      "of the controller's journal and the simulator's: every run and task state, weights, health, operator actions",
+    tags: ['timeline'],
+    query: TimelineQuery,
+    status: 200,
+    answer: 'The cut',
+    schema: 'TimelineCut',
+    errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/timeline/events',
+    summary: 'The merged events of every source between `from` and `to` (both optional, inclusive), in HLC order',
+    tags: ['timeline'],
+    query: TimelineEventsQuery,
+    status: 200,
+    answer: 'The events',
+    schema: 'TimelineEvents',
     errors: [400, 401],
   },
 ];
