@@ -47,7 +47,7 @@ afterAll(async () => {
 
 async function get(path: string): Promise<{ status: number; json: unknown }> {
   const res = await server.app.request(path, { headers: { authorization: `Bearer ${token}` } });
-  return { status: res.status, json: (await res.json()) as unknown };
+  return { status: res.status, json: await res.json() };
 }
 
 describe('the timeline API', () => {
