@@ -17,6 +17,14 @@ export interface FleetShape {
   readonly services: number;
   readonly datacenters: number;
   readonly seed?: number;
+  /** User-facing services, the first ones in the list (default 5 % of them, at least one). */
+  readonly userFacing?: number;
+  /** Most dependencies a service draws (default 3; each draw may repeat an earlier one or fall off the end). */
+  readonly maxDependencies?: number;
+  /** How far ahead in the list a dependency may point (default 60 services). */
+  readonly window?: number;
+  /** Name of the fleet (default "generated"). */
+  readonly name?: string;
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -100,11 +108,18 @@ function sizeCapacities(
 }
 
 /** Every document of the generated fleet: the Fleet, the reference templates and runbooks, and two plans. */
-export function generateFleetDocuments({ services, datacenters, seed = 1 }: FleetShape): Record<string, unknown>[] {
+export function generateFleetDocuments({
+  services,
+  datacenters,
+  seed = 1,
+  userFacing = Math.max(1, Math.floor(services * 0.05)),
+  maxDependencies = 3,
+  window = 60,
+  name: fleetName = 'generated',
+}: FleetShape): Record<string, unknown>[] {
   const rnd = random(seed);
   const dcs = Array.from({ length: datacenters }, (_, i) => `dc${i}`);
   const names = Array.from({ length: services }, (_, i) => `svc-${String(i).padStart(4, '0')}`);
-  const userFacing = Math.max(1, Math.floor(services * 0.05));
   const list = names.map((name, i) => {
     const roll = rnd();
     const isUser = i < userFacing;
@@ -122,10 +137,10 @@ export function generateFleetDocuments({ services, datacenters, seed = 1 }: Flee
     const demand = isUser ? Math.round(1000 + rnd() * 9000) : undefined;
     // Dependencies only point forward in the list, so the graph is acyclic; a service near the end has few.
     const deps: Record<string, unknown>[] = [];
-    const count = i + 1 < services ? Math.floor(rnd() * 4) : 0;
+    const count = i + 1 < services ? Math.floor(rnd() * (maxDependencies + 1)) : 0;
     const seen = new Set<number>();
     for (let d = 0; d < count; d++) {
-      const j = i + 1 + Math.floor(rnd() * Math.min(60, services - i - 1));
+      const j = i + 1 + Math.floor(rnd() * Math.min(window, services - i - 1));
       if (j >= services || seen.has(j)) continue;
       seen.add(j);
       deps.push({ service: names[j], kind: rnd() < 0.1 ? 'bootstrap' : 'rpc', fanout: Math.round(rnd() * 20) / 10 });
@@ -161,7 +176,7 @@ export function generateFleetDocuments({ services, datacenters, seed = 1 }: Flee
   const fleet = {
     apiVersion: 'maelstrom/v1',
     kind: 'Fleet',
-    metadata: { name: 'generated' },
+    metadata: { name: fleetName },
     spec: {
       datacenters: dcs.map((name) => ({ name, clusters: [`${name}-a`, `${name}-b`] })),
       pops,
@@ -177,7 +192,7 @@ export function generateFleetDocuments({ services, datacenters, seed = 1 }: Flee
     kind: 'Plan',
     metadata: { name },
     spec: {
-      fleet: 'generated',
+      fleet: fleetName,
       direction,
       datacenter: 'dc0',
       services: 'all',

@@ -305,6 +305,12 @@ const rules: readonly Rule[] = [
     forbids: (t) => layerOf(t) === 'engine',
   },
   {
+    name: 'src/alerts and src/notify talk to the engine through its Controller interface: no server, cli, sim, backend or concrete store',
+    appliesTo: (f) => ['alerts', 'notify'].includes(layerOf(f)),
+    forbids: (t) =>
+      ['server', 'cli', 'compose', 'sim', 'backends', 'stages', 'plan'].includes(layerOf(t)) || isConcreteStore(t),
+  },
+  {
     name: 'src/report reads plain data: it never imports drill, backends, store or stages',
     appliesTo: (f) => layerOf(f) === 'report',
     forbids: (t) => ['drill', 'backends', 'store', 'stages'].includes(layerOf(t)),

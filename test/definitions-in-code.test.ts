@@ -231,7 +231,7 @@ describe('a definitions module', () => {
     );
     const { diagnostics } = await loadDefinitions(['examples', mjs]);
     expect(diagnostics.map((d) => d.message)).toEqual([
-      'document 1: kind "Runbok" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario; did you mean "Runbook"?',
+      'document 1: kind "Runbok" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Trigger, Notifier; did you mean "Runbook"?',
     ]);
   });
 

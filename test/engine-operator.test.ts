@@ -134,9 +134,9 @@ describe('engine: operator actions', () => {
     await w.until(() => false, 600_000);
     expect(await stateOf(w, run.id, 'front/gate')).toBe('running');
     expect(w.fake.calls).toHaveLength(0);
-    expect(await code(w.controller.command(run.id, { action: 'approve', task: 'nope/gate' }, operator))).toBe(
-      'E_NOT_FOUND',
-    );
+    expect(
+      await code(w.controller.command(run.id, { action: 'approve', task: 'nope/gate', reason: 'go' }, operator)),
+    ).toBe('E_NOT_FOUND');
     await w.controller.command(run.id, { action: 'approve', task: 'front/gate', reason: 'go' }, operator);
     await reach(w, run.id, 'succeeded');
     expect(w.fake.calls.map((c) => c.taskId)).toEqual(['front/gate']);

@@ -87,7 +87,11 @@ describe('the OpenAPI document', () => {
     expect(run.required).toContain('allowedActions');
     expect(run.properties.allowedActions).toEqual({
       type: 'array',
-      items: { type: 'string', enum: ['pause', 'resume', 'abort'], description: 'An operator action on a whole run' },
+      items: {
+        type: 'string',
+        enum: ['approve', 'pause', 'resume', 'abort'],
+        description: 'An operator action on a whole run',
+      },
       description: 'What an operator may do to this run now',
     });
   });

@@ -84,4 +84,48 @@ describe('operator requests from another process', () => {
     expect(ops.map((e) => (e.type === 'operator' ? `${e.action}:${e.actor}` : ''))).toEqual(['start:ana', 'pause:bob']);
     await store.close();
   }, 60_000);
+
+  it('approve RUN, with no task, approves a proposed run (a reason is required), and it starts', async () => {
+    const path = join(dir, 'proposed.db');
+    const store = createSqliteStore({ path });
+    await store.init();
+    const w = await makeWorld({ defs: await loadMini(), store, controller: { requestPollMs: 50 } });
+    await w.controller.start();
+    const alert = {
+      fingerprint: 'f1',
+      status: 'firing' as const,
+      labels: { alertname: 'DatacenterErrorRateHigh' },
+      annotations: {},
+      startsAt: '2026-03-02T11:59:00Z',
+      receivedAt: w.clock.now(),
+    };
+    const run = await w.controller.proposeRun(
+      'mini-drain',
+      { trigger: 't', mode: 'propose', alerts: [alert], expireAfterMs: 3600_000 },
+      { name: 'alertmanager', role: 'alerts' },
+    );
+    const spec = `sqlite:${path}`;
+    const bare = await cli('approve', run.id, '--store', spec, '--wait', '0');
+    expect(bare.code).toBe(2);
+    expect(bare.err).toContain('E_BAD_REQUEST: approve needs --reason');
+    const ok = await cli(
+      'approve',
+      run.id,
+      '--reason',
+      'east is failing',
+      '--as',
+      'bob',
+      '--store',
+      spec,
+      '--wait',
+      '30',
+    );
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toContain(`approve of ${run.id}: applied`);
+    const view = await w.controller.getRun(run.id);
+    expect(view.state).not.toBe('proposed');
+    expect(view.proposal).toMatchObject({ approvedBy: 'bob', approvalReason: 'east is failing' });
+    await w.controller.close();
+    await store.close();
+  }, 60_000);
 });

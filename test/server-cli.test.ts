@@ -76,7 +76,7 @@ describe('server commands', () => {
     expect(dump).toContain(hashTokenSecret(secret));
     const bad = cli('token', 'create', '--role', 'root', '--store', store);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/E_BAD_REQUEST: --role must be viewer, operator or admin/);
+    expect(bad.stderr).toMatch(/E_BAD_REQUEST: --role must be viewer, operator, admin or alerts/);
   });
 
   it('token list shows tokens without secrets; token revoke revokes one and is audited', () => {

@@ -92,10 +92,10 @@ describe('kind and apiVersion errors', () => {
     const file = join(dir, 'kind.yaml');
     const { diagnostics } = await loadAndLint(['examples', file]);
     expect(diagnostics.map((d) => `${d.line}: ${d.message}`)).toEqual([
-      '2: kind "Runbok" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario; did you mean "Runbook"?',
+      '2: kind "Runbok" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Trigger, Notifier; did you mean "Runbook"?',
       '6: apiVersion "mealstrom/v1" is not maelstrom/v1; did you mean "maelstrom/v1"?',
-      '12: kind "Pipeline" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario',
-      '16: kind is missing: it must be one of Fleet, TaskTemplate, Runbook, Plan, Scenario',
+      '12: kind "Pipeline" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Trigger, Notifier',
+      '16: kind is missing: it must be one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Trigger, Notifier',
     ]);
   });
 

@@ -121,6 +121,7 @@ export function backendConformance(name: string, make: () => Promise<Conformance
         'jobs.stop',
         'jobs.start',
         'replication.source',
+        'replication.replica',
         'stateful.primary',
         'shards.place',
         'config.set',

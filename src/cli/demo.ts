@@ -32,7 +32,13 @@ export interface Demo {
 }
 
 export async function startDemo(
-  options: { readonly port?: number; readonly speed?: number; readonly host?: string } = {},
+  options: {
+    readonly port?: number;
+    readonly speed?: number;
+    readonly host?: string;
+    /** Where the reference notifier reads MAELSTROM_CHAT_WEBHOOK from; by default the process's environment. */
+    readonly env?: Readonly<Record<string, string | undefined>>;
+  } = {},
 ): Promise<Demo> {
   const definitions = await loadOrFail([join(packageRoot(), 'examples')]);
   const plan = definitions.plans.get(DEMO_PLAN);
@@ -55,6 +61,7 @@ export async function startDemo(
     store,
     port: options.port ?? 8080,
     ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.env ? { env: options.env } : {}),
   });
   const url = serving.server.url;
   return {

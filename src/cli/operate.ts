@@ -1,6 +1,7 @@
 /**
  * The operator actions as commands: `maelstrom pause RUN`, `resume RUN`, `abort RUN`, `retry RUN TASK`,
- * `skip RUN TASK --reason …`, `approve RUN TASK`, `override RUN TASK --condition C | --dependency T --reason …`,
+ * `skip RUN TASK --reason …`, `approve RUN [TASK] --reason …` (a proposed run, or a task's approval stage),
+ * `override RUN TASK --condition C | --dependency T --reason …`,
  * `halt --reason …`.
  *
  * The controller driving a run lives in another process (`maelstrom run`, `maelstrom serve`), so a command is
@@ -11,6 +12,7 @@
 import type { Command } from 'commander';
 import type { Actor, OperatorCommand } from '../engine/controller.js';
 import { recordRequest, type RequestBody } from '../engine/requests.js';
+import { commandTask } from '../model/api.js';
 import { ErrorCode, MaelstromError } from '../model/errors.js';
 import { isTerminalRun } from '../model/states.js';
 import type { Store } from '../store/store.js';
@@ -37,8 +39,9 @@ async function check(store: Store, runId: string, command: OperatorCommand): Pro
   if (!run) throw new MaelstromError('E_NOT_FOUND', `no run "${runId}" in the store`);
   if (isTerminalRun(run.state))
     throw new MaelstromError('E_INVALID_STATE', `run ${runId} is ${run.state}: there is nothing to ${command.action}`);
-  if ('task' in command && !run.compiled.tasks.some((t) => t.id === command.task)) {
-    throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task "${command.task}"`);
+  const task = commandTask(command);
+  if (task !== undefined && !run.compiled.tasks.some((t) => t.id === task)) {
+    throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task "${task}"`);
   }
 }
 
@@ -66,7 +69,7 @@ async function submit(
     const id = await recordRequest(store, actor, body, Date.now());
     const what =
       body.kind === 'command'
-        ? `${body.command.action} of ${body.runId}${'task' in body.command ? ` task ${body.command.task}` : ''}`
+        ? `${body.command.action} of ${body.runId}${commandTask(body.command) !== undefined ? ` task ${commandTask(body.command)}` : ''}`
         : 'halt of every run';
     const deadline = Date.now() + waitSeconds * 1000;
     while (Date.now() < deadline) {
@@ -111,28 +114,35 @@ export function registerOperate(program: Command): void {
         await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command }, waitOf(opts));
       });
   }
-  for (const action of ['retry', 'approve'] as const) {
-    common(
-      program
-        .command(action)
-        .description(
-          action === 'retry'
-            ? 'Run a failed, blocked or stuck task again from the stage it stopped at.'
-            : "Approve a task's approval stage.",
-        ),
-    )
-      .argument('<run>', 'run id')
-      .argument('<task>', 'task id, as service/task')
-      .option('--reason <text>', 'why, for the record')
-      .action(async (runId: string, task: string, opts: ActOptions) => {
-        const command: OperatorCommand = {
-          action,
-          task,
-          ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
-        };
-        await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command }, waitOf(opts));
-      });
-  }
+  common(
+    program.command('retry').description('Run a failed, blocked or stuck task again from the stage it stopped at.'),
+  )
+    .argument('<run>', 'run id')
+    .argument('<task>', 'task id, as service/task')
+    .option('--reason <text>', 'why, for the record')
+    .action(async (runId: string, task: string, opts: ActOptions) => {
+      const command: OperatorCommand = {
+        action: 'retry',
+        task,
+        ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+      };
+      await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command }, waitOf(opts));
+    });
+  common(
+    program
+      .command('approve')
+      .description(
+        "Approve a proposed run (it starts), or, with a task, that task's approval stage. A reason is required.",
+      ),
+  )
+    .argument('<run>', 'run id')
+    .argument('[task]', 'task id, as service/task; none: the proposed run itself')
+    .option('--reason <text>', 'why, for the record (required)')
+    .action(async (runId: string, task: string | undefined, opts: ActOptions) => {
+      const reason = needReason('approve', opts.reason);
+      const command: OperatorCommand = { action: 'approve', ...(task !== undefined ? { task } : {}), reason };
+      await submit(opts.store, actorOf(opts.as), { kind: 'command', runId, command }, waitOf(opts));
+    });
   common(program.command('skip').description('Skip a task (its dependents may then start). A reason is required.'))
     .argument('<run>', 'run id')
     .argument('<task>', 'task id, as service/task')

@@ -1,7 +1,8 @@
 /**
  * `maelstrom serve -f PATH… [--store sqlite:FILE | postgres://…]
- * [--backend sim | sim+http://HOST:PORT | haproxy:MAPPING.yaml] [--prometheus URL] [--port P]`: the controller as a
- * server: the HTTP API, live events, the dashboard and /metrics. The in-process simulator runs in wall-clock time
+ * [--backend sim | sim+http://HOST:PORT | haproxy:MAPPING.yaml] [--prometheus URL] [--port P] [--public-url URL]`:
+ * the controller as a server: the HTTP API, live events, the dashboard and /metrics, Alertmanager's alerts in and
+ * the notifiers' messages out (their links on --public-url). The in-process simulator runs in wall-clock time
  * scaled by --speed.
  */
 import { addClockOptions, applyClockOptions, type ClockOffsetOptions } from './clock-offset.js';
@@ -13,6 +14,7 @@ import type { RemoteSimBackend } from '../backends/sim/remote.js';
 import type { TimelineSources } from '../timeline/sources.js';
 import { scaledClock } from '../backends/sim/server.js';
 import { createController, type EngineController, type LeasePolicy } from '../compose/controller.js';
+import { createPeopleLoop, type PeopleLoop } from '../compose/loop.js';
 import { loadOrFail } from '../load/check.js';
 import type { Definitions, Fleet, Scenario } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
@@ -27,6 +29,10 @@ import { openStore, STORE_HELP, storeLabel } from './run-options.js';
 export interface Serving {
   readonly server: RunningServer;
   readonly controller: EngineController;
+  /** The alert intake and the notifiers. */
+  readonly loop: PeopleLoop;
+  /** Where the dashboard's links point: --public-url, else the address served. */
+  readonly publicUrl: string;
   close(): Promise<void>;
 }
 
@@ -44,6 +50,10 @@ export async function startServing(options: {
   readonly corsOrigins?: readonly string[];
   readonly warn?: (message: string) => void;
   readonly lease?: LeasePolicy;
+  /** The dashboard's address as people reach it, for the notifiers' links; by default the address served. */
+  readonly publicUrl?: string;
+  /** Where notifiers read their URL and secret variables; by default the process's environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }): Promise<Serving> {
   const { definitions, backend, store } = options;
   const controller = await createController({
@@ -55,9 +65,22 @@ export async function startServing(options: {
     lease: { whenHeld: 'wait', ...options.lease },
   });
   let api: ReturnType<typeof createServerApp> | undefined;
+  let loop: PeopleLoop | undefined;
   let server: RunningServer;
+  let publicUrl = options.publicUrl?.replace(/\/+$/, '') ?? '';
   try {
     await backend.init();
+    // Before the controller starts, so that the runs it resumes are followed from their first event.
+    loop = await createPeopleLoop({
+      definitions,
+      controller,
+      store,
+      clock: backend.clock,
+      publicUrl: () => publicUrl,
+      ...(options.env ? { env: options.env } : {}),
+      log: options.warn ?? (() => undefined),
+    });
+    for (const w of loop.warnings) options.warn?.(w);
     await controller.start();
     api = createServerApp({
       controller,
@@ -70,26 +93,34 @@ export async function startServing(options: {
       webRoot: join(packageRoot(), 'web', 'dist'),
       ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
       timeline: { store, ...simJournalOf(backend) },
+      alerts: loop.alerts,
+      notifications: loop.notifications,
     });
     server = await listen(api.app, {
       port: options.port,
       ...(options.host !== undefined ? { host: options.host } : {}),
     });
+    if (!publicUrl) publicUrl = server.url;
   } catch (e) {
     // Nothing is served: give the lease up at once rather than leave a standby waiting for it to run out.
     api?.close();
+    await loop?.close();
     await controller.close();
     throw e;
   }
   const app = api;
+  const people = loop;
   let closing: Promise<void> | undefined;
   return {
     server,
     controller,
+    loop: people,
+    publicUrl,
     close: () =>
       (closing ??= (async () => {
         app.close();
         await server.close();
+        await people.close();
         await controller.close();
         await backend.close().catch(() => undefined);
         await store.close();
@@ -107,6 +138,25 @@ export function parsePort(text: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new MaelstromError('E_BAD_REQUEST', `--port must be a whole number from 0 to 65535, got "${text}"`);
   return port;
+}
+
+/** `--public-url`: an http(s) URL, kept without a trailing slash. */
+export function parsePublicUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `--public-url must be an http(s) URL such as https://maelstrom.example.com, got "${text}"`,
+    );
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash)
+    throw new MaelstromError(
+      'E_BAD_REQUEST',
+      `--public-url must be an http(s) URL without a query or fragment, got "${text}"`,
+    );
+  return url.toString().replace(/\/+$/, '');
 }
 
 /** Resolves on SIGINT or SIGTERM. */
@@ -132,6 +182,7 @@ interface ServeOptions extends ClockOffsetOptions {
   readonly port: string;
   readonly host: string;
   readonly cors?: string[];
+  readonly publicUrl?: string;
 }
 
 /** The fleet a server carries: the scenario's, else the first plan's, else the only one defined. */
@@ -174,9 +225,14 @@ export function registerServe(program: Command): void {
     .option('--port <p>', 'port to listen on (0: any free port)', '8080')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--cors <origin>', 'allow browser calls from this origin (repeatable; none by default)', collect)
+    .option(
+      '--public-url <url>',
+      "the dashboard's address as people reach it, for the links in notifications (default: the address served)",
+    )
     .action(async (opts: ServeOptions) => {
       applyClockOptions(opts);
       const port = parsePort(opts.port);
+      const publicUrl = opts.publicUrl !== undefined ? parsePublicUrl(opts.publicUrl) : undefined;
       const speed = Number(opts.speed);
       if (!Number.isFinite(speed) || speed <= 0)
         throw new MaelstromError('E_BAD_REQUEST', `--speed must be a positive number, got "${opts.speed}"`);
@@ -197,6 +253,7 @@ export function registerServe(program: Command): void {
           port,
           host: opts.host,
           ...(opts.cors ? { corsOrigins: opts.cors } : {}),
+          ...(publicUrl !== undefined ? { publicUrl } : {}),
           warn: (m) => {
             process.stderr.write(`warning: ${m}\n`);
           },
@@ -226,6 +283,11 @@ export function registerServe(program: Command): void {
           `create a token with \`maelstrom token create --role operator` +
           `${opts.store ? ` --store ${storeLabel(opts.store)}` : ''}\`\n`,
       );
+      if (definitions.triggers.size > 0)
+        process.stdout.write(
+          `maelstrom serve: Alertmanager delivers to ${serving.server.url}/api/v1/alerts ` +
+            `(webhook_configs, with a token of --role alerts); links in notifications open ${serving.publicUrl}\n`,
+        );
       const lost = await Promise.race([signalled.then(() => undefined), serving.controller.lost]);
       await serving.close();
       if (lost !== undefined) {

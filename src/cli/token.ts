@@ -21,13 +21,18 @@ export function registerToken(program: Command): void {
   const token = program.command('token').description('Manage API tokens of the controller server.');
   token
     .command('create')
-    .description('Create a token with a role (viewer, operator or admin); prints the secret once.')
-    .requiredOption('--role <role>', 'viewer, operator or admin')
+    .description(
+      "Create a token with a role (viewer, operator or admin; alerts for Alertmanager's webhook); prints the secret once.",
+    )
+    .requiredOption('--role <role>', 'viewer, operator, admin, or alerts (may only deliver alerts)')
     .option('--name <name>', 'who the token is for, as shown in the audit log', 'api')
     .option('--store <store>', STORE_HELP)
     .action(async (opts: { role: string; name: string; store?: string }) => {
       if (!ROLES.includes(opts.role as Role))
-        throw new MaelstromError('E_BAD_REQUEST', `--role must be viewer, operator or admin, got "${opts.role}"`);
+        throw new MaelstromError(
+          'E_BAD_REQUEST',
+          `--role must be viewer, operator, admin or alerts, got "${opts.role}"`,
+        );
       if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/.test(opts.name))
         throw new MaelstromError(
           'E_BAD_REQUEST',

@@ -29,6 +29,9 @@ export function summarize(defs: Definitions): string {
     plural(defs.runbooks.size, 'runbook'),
     plural(defs.plans.size, 'plan'),
     plural(defs.scenarios.size, 'scenario'),
+    // Alerting documents are named only where there are some, so a definitions set without them reads as before.
+    ...(defs.triggers.size > 0 ? [plural(defs.triggers.size, 'trigger')] : []),
+    ...(defs.notifiers.size > 0 ? [plural(defs.notifiers.size, 'notifier')] : []),
   ].join(', ');
 }
 

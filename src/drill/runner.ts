@@ -37,6 +37,11 @@ export interface DrillOptions {
   /** Drops the cross-service edges of every compiled plan: the same tasks, run with no order between services. */
   readonly unordered?: boolean;
   /**
+   * Plans (by name) whose cross-service order is turned round: the same tasks in the wrong order, such as a restore
+   * that brings callers back before their callees. A what-if for drain tests of the order itself.
+   */
+  readonly reversed?: readonly string[];
+  /**
    * Where the drill's runs are kept, initialised; the caller closes it. By default a fresh in-memory SQLite store,
    * closed at the end. The drill's controller holds its lease while the drill runs, as any controller does.
    */
@@ -66,6 +71,54 @@ function durationOf(text: string | undefined, what: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) throw new MaelstromError('E_BAD_REQUEST', `${what}: "${text}" is not a duration such as 5m`);
   return ms;
+}
+
+/**
+ * The compiled plan with the order between services turned round (the order within each service kept): where
+ * service A moved before service B, B's last tasks now come before A's first.
+ */
+export function withReversedServiceOrder(compiled: CompiledPlan): CompiledPlan {
+  const serviceOf = new Map(compiled.tasks.map((t) => [t.id, t.service]));
+  const sameService = (t: { service: string }, id: string): boolean => serviceOf.get(id) === t.service;
+  const hasLocalSuccessor = new Set(compiled.tasks.flatMap((t) => t.after.filter((id) => sameService(t, id))));
+  const firsts = new Map<string, string[]>();
+  const lasts = new Map<string, string[]>();
+  const add = (map: Map<string, string[]>, key: string, id: string): void => {
+    const list = map.get(key);
+    if (list) list.push(id);
+    else map.set(key, [id]);
+  };
+  for (const t of compiled.tasks) {
+    if (!t.after.some((id) => sameService(t, id))) add(firsts, t.service, t.id);
+    if (!hasLocalSuccessor.has(t.id)) add(lasts, t.service, t.id);
+  }
+  // Service pairs (before → after) and whether every edge behind the pair is weak.
+  const pairs = new Map<string, boolean>();
+  for (const t of compiled.tasks)
+    for (const id of t.after) {
+      if (sameService(t, id)) continue;
+      const key = `${serviceOf.get(id)!}\n${t.service}`;
+      pairs.set(key, (pairs.get(key) ?? true) && t.weakAfter.includes(id));
+    }
+  const extra = new Map<string, { after: string[]; weak: string[] }>();
+  for (const [key, weak] of pairs) {
+    const [before, later] = key.split('\n') as [string, string];
+    for (const first of firsts.get(before) ?? []) {
+      let e = extra.get(first);
+      if (!e) extra.set(first, (e = { after: [], weak: [] }));
+      for (const last of lasts.get(later) ?? []) {
+        if (e.after.includes(last)) continue;
+        e.after.push(last);
+        if (weak) e.weak.push(last);
+      }
+    }
+  }
+  const tasks = compiled.tasks.map((t) => ({
+    ...t,
+    after: [...t.after.filter((id) => sameService(t, id)), ...(extra.get(t.id)?.after ?? [])],
+    weakAfter: [...t.weakAfter.filter((id) => sameService(t, id)), ...(extra.get(t.id)?.weak ?? [])],
+  }));
+  return { ...compiled, tasks };
 }
 
 /** The compiled plan without edges between tasks of different services (and with a pacing mode forced). */
@@ -132,6 +185,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     let compiled = compilePlan(defs, plan);
     if (options.pacing) compiled = { ...compiled, pacing: { ...compiled.pacing, mode: options.pacing } };
     if (options.unordered) compiled = withoutServiceOrder(compiled);
+    if (options.reversed?.includes(plan)) compiled = withReversedServiceOrder(compiled);
     return compiled;
   };
   let ids = 0;

@@ -3,10 +3,21 @@
  */
 import type { CompiledPlan } from '../model/compiled.js';
 import type { EngineEvent } from '../model/events.js';
-import type { Actor, OperatorCommand, RunView } from '../model/api.js';
+import type { Actor, AlertView, OperatorCommand, RunView } from '../model/api.js';
+import type { TriggerMode } from '../model/definitions.js';
 
 // The shapes are the API's, written once as zod schemas in model/api.ts.
 export type { Actor, OperatorCommand, RunView, TaskView } from '../model/api.js';
+
+/** What a trigger asks of the engine when an alert matches it. */
+export interface ProposalRequest {
+  readonly trigger: string;
+  readonly mode: TriggerMode;
+  /** The alert (or alerts) that matched. */
+  readonly alerts: readonly AlertView[];
+  /** How long a proposal waits for an approval before it lapses. */
+  readonly expireAfterMs: number;
+}
 
 /**
  * startRun, command and halt each record the action in the audit log once, with who acted (and their role) and its
@@ -15,10 +26,23 @@ export type { Actor, OperatorCommand, RunView, TaskView } from '../model/api.js'
 export interface Controller {
   /** Compiles and starts a plan; refuses (E_PREFLIGHT, E_CONFLICT) with figures rather than starting an unsafe run. */
   startRun(plan: string, actor: Actor): Promise<RunView>;
+  /**
+   * Creates a run that an alert's trigger asks for: `proposed` (with its pre-flight, for an operator to approve, or
+   * to lapse), or started at once in the trigger's `start` mode when its pre-flight passes. Needs the alerts (or
+   * operator) role; refused (E_CONFLICT) when another run acts on its services. Audited once, like startRun.
+   */
+  proposeRun(plan: string, request: ProposalRequest, actor: Actor): Promise<RunView>;
+  /** Records alerts (firing again, resolved, another of the trigger's) on a run a trigger made. */
+  recordAlerts(runId: string, alerts: readonly AlertView[]): Promise<RunView>;
   /** Compiles a plan without running it. */
   preview(plan: string): Promise<CompiledPlan>;
   getRun(id: string): Promise<RunView>;
-  listRuns(options?: { readonly limit?: number; readonly active?: boolean }): Promise<readonly RunView[]>;
+  listRuns(options?: {
+    readonly limit?: number;
+    readonly active?: boolean;
+    /** Only the runs this trigger made. */
+    readonly trigger?: string;
+  }): Promise<readonly RunView[]>;
   command(runId: string, command: OperatorCommand, actor: Actor): Promise<RunView>;
   /** Stops every active run at once. */
   halt(actor: Actor, reason: string): Promise<void>;

@@ -5,10 +5,11 @@
  * chooses them and adds what a controller process needs around it (the store's lease, request polling).
  */
 import { randomUUID } from 'node:crypto';
-import type { ActionKind, Backend } from '../backends/backend.js';
+import type { Backend } from '../backends/backend.js';
 import type { Clock } from '../model/clock.js';
 import type { CompiledPlan } from '../model/compiled.js';
-import type { Definitions, StageKind } from '../model/definitions.js';
+import { commandTask } from '../model/api.js';
+import type { Definitions } from '../model/definitions.js';
 import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import { hasRole } from '../model/roles.js';
@@ -16,11 +17,13 @@ import { isTerminalRun } from '../model/states.js';
 import type { StageLibrary } from '../stages/stage.js';
 import type { AuditLog, RequestStore, RunRecord, RunStore, TaskRecord } from '../store/store.js';
 import type { Pacer } from '../pacing/pacer.js';
+import { checkConflict, checkPreflight, checkSupport, type StageActions } from './admission.js';
 import { auditEntry, failureOf, type ActionRecord } from './audit.js';
-import type { Actor, Controller, OperatorCommand, RunView } from './controller.js';
+import type { Actor, Controller, OperatorCommand, ProposalRequest, RunView } from './controller.js';
 import { settledClock } from './clock.js';
 import { driveRun } from './driver.js';
 import { applyCommand, finishStop, stopRun } from './operator.js';
+import { proposedRun, recordAlerts } from './proposals.js';
 import { pendingRequests, type PendingRequest } from './requests.js';
 import { RunRuntime, defaultEngineOptions, type EngineDeps, type EngineOptions, type Logger } from './runtime.js';
 import { toRunView } from './view.js';
@@ -28,8 +31,7 @@ import { toRunView } from './view.js';
 /** Compiles a plan of the definitions (the plan compiler, or a variant of it such as a drill's). */
 export type PlanCompiler = (definitions: Definitions, plan: string) => CompiledPlan;
 
-/** The backend actions each stage may send, so a plan whose backend lacks one is refused before it starts. */
-export type StageActions = Readonly<Record<StageKind, readonly ActionKind[]>>;
+export type { StageActions } from './admission.js';
 
 /** What the engine keeps in the store: runs, the audit log, and the requests it applies. */
 export type EngineStore = RunStore & AuditLog & RequestStore;
@@ -70,50 +72,17 @@ function mayOperate(actor: Actor): void {
   if (!hasRole(actor.role, 'operator'))
     throw new MaelstromError(
       'E_FORBIDDEN',
-      `${actor.name} is a viewer: operator actions need the operator or admin role`,
+      `${actor.name} has the ${actor.role} role: operator actions need the operator or admin role`,
     );
 }
 
-function pct(x: number): string {
-  return `${Math.round(x * 1000) / 10}%`;
-}
-
-/** Refuses a plan whose pre-flight check fails, with the figures. */
-function checkPreflight(compiled: CompiledPlan): void {
-  if (compiled.preflight.ok) return;
-  const bad = compiled.preflight.services.filter((s) => !s.ok);
-  const lines = bad.map(
-    (s) =>
-      `${s.service}: load ${Math.round(s.load)} rps to move, ` +
-      `headroom ${Math.round(s.headroom)} rps at ${pct(compiled.preflight.targetUtilization)} target, ` +
-      `receivers would reach ${pct(s.utilizationAfter)}${s.reason ? ` (${s.reason})` : ''}`,
-  );
-  throw new MaelstromError(
-    'E_PREFLIGHT',
-    `plan "${compiled.plan}" fails the pre-flight check: ` +
-      `the other datacenters cannot absorb ${compiled.datacenter}'s load — ${lines.join('; ')}`,
-    { details: compiled.preflight },
-  );
-}
-
-function checkSupport(compiled: CompiledPlan, backend: Backend, stageActions: StageActions): void {
-  const missing = new Set<string>();
-  for (const t of compiled.tasks)
-    for (const s of t.stages) {
-      const actions: readonly ActionKind[] = Object.hasOwn(stageActions, s.uses)
-        ? stageActions[s.uses as StageKind]
-        : [];
-      for (const a of actions) if (!backend.supports.has(a)) missing.add(`${s.uses} needs ${a}`);
-    }
-  if (missing.size > 0)
+/** Proposing a run (an alert's trigger does) needs the alerts role, or an operator's. */
+function mayPropose(actor: Actor): void {
+  if (!hasRole(actor.role, 'alerts') && !hasRole(actor.role, 'operator'))
     throw new MaelstromError(
-      'E_BAD_REQUEST',
-      `backend ${backend.name} cannot run plan "${compiled.plan}": ${[...missing].join(', ')}`,
+      'E_FORBIDDEN',
+      `${actor.name} is a viewer: proposing a run needs the alerts or operator role`,
     );
-}
-
-function servicesOf(compiled: CompiledPlan): Set<string> {
-  return new Set(compiled.tasks.map((t) => t.service));
 }
 
 /** An engine over the definitions, backend and store it is given; nothing runs until start() or startRun(). */
@@ -185,10 +154,11 @@ export function createEngine(options: CreateEngineOptions): Engine {
     record: Omit<ActionRecord, 'time'>,
     act: () => Promise<T>,
     result?: (value: T) => Readonly<Record<string, unknown>>,
+    may: (actor: Actor) => void = mayOperate,
   ): Promise<T> => {
     let value: T;
     try {
-      mayOperate(record.actor);
+      may(record.actor);
       value = await act();
     } catch (e) {
       await store.appendAudit(auditEntry({ ...record, time: clock.now() }, failureOf(e))).catch((err: unknown) => {
@@ -204,20 +174,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
     const compiled = compile(definitions, planName);
     checkPreflight(compiled);
     checkSupport(compiled, backend, stageActions);
-    const mine = servicesOf(compiled);
-    for (const other of await store.listRuns({ active: true })) {
-      if (other.datacenter !== compiled.datacenter) continue;
-      const overlap = [...servicesOf(other.compiled)].filter((s) => mine.has(s));
-      if (overlap.length > 0) {
-        throw new MaelstromError(
-          'E_CONFLICT',
-          `run ${other.id} (${other.plan}, ${other.state}) is already acting on ${overlap.slice(0, 5).join(', ')}` +
-            `${overlap.length > 5 ? ` and ${overlap.length - 5} more` : ''} in ${compiled.datacenter}; ` +
-            'finish or abort it first',
-          { details: { run: other.id, services: overlap } },
-        );
-      }
-    }
+    await checkConflict(store, compiled);
     const time = clock.now();
     const id = newId();
     const run: RunRecord = {
@@ -251,6 +208,50 @@ export function createEngine(options: CreateEngineOptions): Engine {
     return view(id);
   };
 
+  /** A run an alert's trigger makes: proposed (or, in start mode with a passing pre-flight, started). */
+  const proposeRunNow = async (planName: string, request: ProposalRequest, actor: Actor): Promise<RunView> => {
+    const compiled = compile(definitions, planName);
+    checkSupport(compiled, backend, stageActions);
+    // A proposal for services another run is acting on could never start: it is refused now, saying by whom.
+    await checkConflict(store, compiled);
+    const time = clock.now();
+    const id = newId();
+    const made = proposedRun(compiled, request, actor, time, id);
+    const run: RunRecord = {
+      id,
+      plan: planName,
+      datacenter: compiled.datacenter,
+      direction: compiled.direction,
+      state: made.state,
+      compiled,
+      createdAt: time,
+      actor: actor.name,
+      reason: made.reason,
+      trigger: request.trigger,
+      proposal: made.proposal,
+    };
+    const tasks: TaskRecord[] = compiled.tasks.map((t) => ({
+      runId: id,
+      id: t.id,
+      state: 'pending',
+      stage: 0,
+      attempt: 1,
+    }));
+    deps.publish(await store.createRun(run, tasks, made.events));
+    const rt = new RunRuntime(deps, run, tasks);
+    runtimes.set(id, rt);
+    logger.info(`run ${id} of ${planName} ${made.state === 'proposed' ? 'proposed' : 'started'}: ${made.reason}`);
+    drive(rt);
+    return view(id);
+  };
+
+  /** One start (or approval of a proposal) at a time, so that two cannot both pass the conflict check. */
+  const oneAtATime = <T>(act: () => Promise<T>): Promise<T> => {
+    const next = starting.then(act);
+    starting = next.catch(() => undefined);
+    return next;
+  };
+
   const commandNow = async (runId: string, cmd: OperatorCommand, actor: Actor, target: string): Promise<RunView> => {
     const rt = await runtimeOf(runId);
     await applyCommand(rt, cmd, actor);
@@ -260,7 +261,15 @@ export function createEngine(options: CreateEngineOptions): Engine {
   };
 
   const command = (runId: string, cmd: OperatorCommand, actor: Actor, requestId?: number): Promise<RunView> => {
-    const target = 'task' in cmd ? `${runId}/${cmd.task}` : runId;
+    const task = commandTask(cmd);
+    const target = task !== undefined ? `${runId}/${task}` : runId;
+    // Approving a proposed run lets it start: it waits its turn with the other starts.
+    if (cmd.action === 'approve' && task === undefined)
+      return oneAtATime(() =>
+        audited({ actor, action: cmd.action, target, reason: cmd.reason, request: cmd }, () =>
+          commandNow(runId, cmd, actor, target),
+        ),
+      );
     return audited(
       {
         actor,
@@ -334,23 +343,35 @@ export function createEngine(options: CreateEngineOptions): Engine {
   let polls: Promise<number> = Promise.resolve(0);
 
   const engine: Engine = {
-    startRun: (plan, actor) => {
+    startRun: (plan, actor) =>
       // One start at a time, so two starts cannot both pass the conflict check.
-      const next = starting.then(() =>
+      oneAtATime(() =>
         audited(
           { actor, action: 'start', target: plan, request: { plan } },
           () => startRunNow(plan, actor),
           (v) => ({ run: v.id }),
         ),
-      );
-      starting = next.catch(() => undefined);
-      return next;
+      ),
+    proposeRun: (plan, request, actor) =>
+      oneAtATime(() =>
+        audited(
+          { actor, action: 'propose', target: plan, request: { plan, trigger: request.trigger, mode: request.mode } },
+          () => proposeRunNow(plan, request, actor),
+          (v) => ({ run: v.id, state: v.state }),
+          mayPropose,
+        ),
+      ),
+    recordAlerts: async (runId, alerts) => {
+      const rt = await runtimeOf(runId);
+      await recordAlerts(rt, alerts);
+      return view(runId);
     },
     preview: async (plan) => compile(definitions, plan),
     getRun: view,
     listRuns: async (opts) => {
       const runs = await store.listRuns({
         ...(opts?.active !== undefined ? { active: opts.active } : {}),
+        ...(opts?.trigger !== undefined ? { trigger: opts.trigger } : {}),
         ...(opts?.limit !== undefined ? { limit: opts.limit } : {}),
       });
       return Promise.all(runs.map((r) => view(r.id)));

@@ -8,6 +8,7 @@ import { toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import {
   isPreBlocked,
+  isProposedRun,
   isResumable,
   isSchedulingRun,
   isStartableTask,
@@ -17,6 +18,7 @@ import {
 } from '../model/states.js';
 import { allTrue, snapshotFor, type ConditionResult } from './conditions.js';
 import { executeTask } from './executor.js';
+import { expireProposal, expiryOf } from './proposals.js';
 import type { RunRuntime } from './runtime.js';
 import { allDone, freeSlots, readyTasks, waitingOn } from './scheduler.js';
 
@@ -167,6 +169,16 @@ export async function driveRun(rt: RunRuntime): Promise<void> {
   for (;;) {
     const state = rt.run.state;
     if (isTerminalRun(state) || rt.stopped) return;
+    if (isProposedRun(state)) {
+      // Nothing runs until an operator approves it (which wakes this loop), or its proposal lapses.
+      const expiresAt = expiryOf(rt);
+      if (expiresAt !== undefined && clock.now() >= expiresAt && !rt.deciding) {
+        await expireProposal(rt);
+        continue;
+      }
+      await rt.waitForWake(expiresAt === undefined ? options.pollMs : Math.max(1, expiresAt - clock.now()));
+      continue;
+    }
     if (!isSchedulingRun(state)) {
       // Paused or being stopped: nothing starts until an operator resumes it (or the stop completes).
       await rt.waitForWake(options.pollMs);

@@ -5,13 +5,13 @@
  * Tasks that an action changes are held away from the scheduler while it interrupts them, so the scheduler never
  * restarts a task between the interruption and the committed change.
  */
+import { commandTask } from '../model/api.js';
 import type { Actor, OperatorCommand } from './controller.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent, OperatorActionKind } from '../model/events.js';
 import {
   acceptsTaskActions,
   canAbort,
-  canApprove,
   canOverride,
   canPause,
   canResume,
@@ -24,6 +24,7 @@ import {
   type StopIntent,
 } from '../model/states.js';
 import type { TaskPatch, TaskRecord } from '../store/store.js';
+import { approveRun, taskApproval } from './approvals.js';
 import { conditionKey } from './conditions.js';
 import type { RunRuntime } from './runtime.js';
 
@@ -155,8 +156,13 @@ async function changeTask(
 export async function applyCommand(rt: RunRuntime, command: OperatorCommand, actor: Actor): Promise<void> {
   const state = rt.run.state;
   if (isTerminalRun(state)) throw invalid(rt, `${command.action} is not possible on a finished run`);
-  if ('task' in command && !acceptsTaskActions(state))
-    throw invalid(rt, 'it is being stopped; its tasks are left alone');
+  if (commandTask(command) !== undefined && !acceptsTaskActions(state))
+    throw invalid(
+      rt,
+      state === 'proposed'
+        ? 'approve the run first; its tasks are not acted on before'
+        : 'it is being stopped; its tasks are left alone',
+    );
   switch (command.action) {
     case 'pause': {
       if (!canPause(state)) throw invalid(rt, 'only a pending, running or blocked run can be paused');
@@ -232,22 +238,12 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
       return;
     }
     case 'approve': {
-      const planned = rt.plannedTask(command.task);
-      if (!planned.stages.some((s) => s.uses === 'approval')) {
-        throw new MaelstromError('E_BAD_REQUEST', `task ${command.task} has no approval stage`);
+      if (command.task === undefined) {
+        await approveRun(rt, actor, command.reason);
+        return;
       }
-      const rec = rt.task(command.task);
-      if (!canApprove(rec, { hasApproval: true })) {
-        const why = rec.approved ? 'it is approved already' : `it is ${rec.state}`;
-        throw new MaelstromError('E_INVALID_STATE', `task ${command.task} cannot be approved: ${why}`);
-      }
-      await changeTask(
-        rt,
-        command.task,
-        { approved: true },
-        operatorEvent(rt, 'approve', actor, command.reason, command.task),
-        false,
-      );
+      const { patch, event } = taskApproval(rt, command.task, actor, command.reason);
+      await changeTask(rt, command.task, patch, event, false);
       return;
     }
     case 'override-condition': {

@@ -85,6 +85,8 @@ export class RunRuntime {
   readonly held = new Set<string>();
   /** Set when the controller closes: the driver leaves its loop. */
   stopped = false;
+  /** A proposed run's approval is being decided: its proposal does not lapse meanwhile. */
+  deciding = false;
   /** The driver's loop, while it runs. */
   driving: Promise<void> | undefined;
   private readonly conditionsByTask = new Map<string, TaskConditions>();

@@ -8,10 +8,12 @@ import {
   allowedRunActions,
   allowedTaskActions,
   isExecutingTask,
+  isProposedRun,
   type RunState,
   type TaskShape,
 } from '../model/states.js';
 import type { RunRecord, TaskRecord } from '../store/store.js';
+import { approversNeeded, hasApprovalStage } from './approvals.js';
 import { parentSatisfied } from './scheduler.js';
 
 /** What the state rules need to know of a task's plan and parents. */
@@ -27,7 +29,7 @@ export function taskShape(
     return planned.weakAfter.includes(p) || parent?.stuck === true;
   });
   return {
-    hasApproval: planned.stages.some((s) => s.uses === 'approval'),
+    hasApproval: hasApprovalStage(planned),
     hasConditions: planned.pre.length + planned.health.length + planned.post.length > 0,
     overridableDependencies: overridable.length,
   };
@@ -60,6 +62,8 @@ function taskView(
     ...(t?.reason !== undefined ? { reason: t.reason } : {}),
     ...(t?.stuck ? { stuck: true } : {}),
     ...(t?.approved ? { approved: true } : {}),
+    ...(hasApprovalStage(p) ? { approvers: approversNeeded(p) } : {}),
+    ...(t?.approvals?.length ? { approvals: [...t.approvals] } : {}),
     allowedActions: allowedTaskActions(runState, facts, taskShape(p, t, records)),
   };
 }
@@ -82,6 +86,8 @@ export function toRunView(
     tasks: run.compiled.tasks.map((p) => taskView(run.state, p, byId.get(p.id), byId, progress?.get(p.id))),
     ...(run.reason !== undefined ? { reason: run.reason } : {}),
     ...(run.criticalPath !== undefined ? { criticalPath: [...run.criticalPath] } : {}),
+    ...(run.proposal !== undefined ? { proposal: run.proposal } : {}),
+    ...(isProposedRun(run.state) ? { preflight: run.compiled.preflight } : {}),
     allowedActions: allowedRunActions(run.state),
   };
 }

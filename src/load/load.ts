@@ -171,6 +171,8 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
     Runbook: new Map<string, Document>(),
     Plan: new Map<string, Document>(),
     Scenario: new Map<string, Document>(),
+    Trigger: new Map<string, Document>(),
+    Notifier: new Map<string, Document>(),
   } satisfies Record<Kind, Map<string, Document>>;
   const where = new Map<string, Origin>();
   const invalid = new Set<string>();
@@ -313,6 +315,8 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
     runbooks: maps.Runbook as Definitions['runbooks'],
     plans: maps.Plan as Definitions['plans'],
     scenarios: maps.Scenario as Definitions['scenarios'],
+    triggers: maps.Trigger as Definitions['triggers'],
+    notifiers: maps.Notifier as Definitions['notifiers'],
     locate: (kind, name, path = []) => where.get(`${kind}/${name}`)?.at(path),
     locateText: (kind, name, path, offset) => where.get(`${kind}/${name}`)?.atText(path, offset),
   };

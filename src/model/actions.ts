@@ -44,6 +44,19 @@ export type Action =
   | { readonly kind: 'jobs.start'; readonly service: string; readonly datacenter: string; readonly cluster?: string }
   /** Make `source` the replication source of the service (taking effect after the apply delay). */
   | { readonly kind: 'replication.source'; readonly service: string; readonly source: string }
+  /**
+   * Whether the service's replica in `datacenter` receives the replication stream (a replication service's replica,
+   * or a stateful service's standby). A stopped replica falls behind; started again, it catches up on what it missed
+   * at up to ten times the stream (`catchUp: 'unpaced'`, the default) or with only what the links into its
+   * datacenter have to spare under their planned utilisation (`catchUp: 'network'`).
+   */
+  | {
+      readonly kind: 'replication.replica';
+      readonly service: string;
+      readonly datacenter: string;
+      readonly enabled: boolean;
+      readonly catchUp?: 'unpaced' | 'network';
+    }
   /** Make `primary` the primary of the service (a write outage while it is promoted). */
   | {
       readonly kind: 'stateful.primary';

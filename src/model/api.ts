@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { Preflight } from './compiled.js';
-import { Direction, ParamValue, TrafficType } from './definitions.js';
+import { Direction, NotifyEvent, ParamValue, TrafficType, TriggerMode } from './definitions.js';
 import { ErrorCode } from './errors.js';
 import { ServiceReading } from './readings.js';
 import { ROLES } from './roles.js';
@@ -26,7 +26,9 @@ export const OperatorActionSchema = z.enum(OperatorAction);
 export const ErrorCodeSchema = z.enum(ErrorCode);
 
 export const Role = z.enum(ROLES).meta({
-  description: 'viewer reads; operator also starts runs and acts on them; admin also reads the audit log',
+  description:
+    'viewer reads; operator also starts runs and acts on them; admin also reads the audit log; ' +
+    'alerts (Alertmanager) delivers alerts and may do nothing else',
 });
 export type Role = z.infer<typeof Role>;
 
@@ -61,7 +63,10 @@ export const CommandBodies = {
   abort: z.strictObject({ reason: OptionalReason }),
   retry: z.strictObject({ task: TaskId, reason: OptionalReason }),
   skip: z.strictObject({ task: TaskId, reason: Reason }),
-  approve: z.strictObject({ task: TaskId, reason: OptionalReason }),
+  approve: z.strictObject({
+    task: TaskId.optional().meta({ description: 'The task whose approval stage to approve; none: the proposed run' }),
+    reason: Reason,
+  }),
   'override-condition': z.strictObject({
     task: TaskId,
     condition: z.string().min(1).max(2000).meta({ description: 'The condition by name, or its expression' }),
@@ -98,12 +103,51 @@ const everyAction: Record<CommandAction, OperatorCommand['action']> = {
 };
 void everyAction;
 
+/** The task a command acts on; none for a command on the whole run (an `approve` of a proposed run among them). */
+export function commandTask(command: { readonly action: CommandAction; readonly task?: string }): string | undefined {
+  return command.task;
+}
+
 /** Whether command `A` must carry a reason; the dashboard's dialogs are typed by it, so they cannot disagree. */
 export type ReasonRequired<A extends CommandAction> = undefined extends z.input<(typeof CommandBodies)[A]>['reason']
   ? false
   : true;
 
 // --------------------------------------------------------------------------------------------- views
+
+/** One operator's approval of a task's approval stage. */
+export const Approval = z.strictObject({ actor: z.string(), at: z.number(), reason: z.string().optional() });
+export type Approval = z.infer<typeof Approval>;
+
+/** An alert as a proposed (or triggered) run keeps it: what Alertmanager sent, and when it came and resolved. */
+export const AlertView = z.strictObject({
+  fingerprint: z.string(),
+  status: z.enum(['firing', 'resolved']),
+  labels: z.record(z.string(), z.string()),
+  annotations: z.record(z.string(), z.string()),
+  /** When the alert began firing, as Alertmanager said (RFC 3339). */
+  startsAt: z.string(),
+  generatorURL: z.string().optional(),
+  /** When the controller first received it firing (its clock, ms). */
+  receivedAt: z.number(),
+  /** When the controller was told it resolved. */
+  resolvedAt: z.number().optional(),
+});
+export type AlertView = z.infer<typeof AlertView>;
+
+/** Why a run exists when an alert made it: the trigger, its alerts, and (proposed runs) when it lapses. */
+export const Proposal = z.strictObject({
+  trigger: z.string(),
+  mode: TriggerMode,
+  /** The alert that proposed it first, then any others matching the same trigger while it was open. */
+  alerts: z.array(AlertView),
+  /** A proposed run not approved by then ends aborted. */
+  expiresAt: z.number().optional(),
+  approvedBy: z.string().optional(),
+  approvedAt: z.number().optional(),
+  approvalReason: z.string().optional(),
+});
+export type Proposal = z.infer<typeof Proposal>;
 
 export const TaskView = z.strictObject({
   /** `service/task`. */
@@ -122,6 +166,10 @@ export const TaskView = z.strictObject({
   reason: z.string().optional(),
   stuck: z.boolean().optional(),
   approved: z.boolean().optional(),
+  /** Tasks with an approval stage: how many different operators must approve it (`approvers`, default 1)... */
+  approvers: z.number().int().positive().optional(),
+  /** ...and who has, so far. */
+  approvals: z.array(Approval).optional(),
   allowedActions: z.array(TaskActionSchema).meta({ description: 'What an operator may do to this task now' }),
 });
 export type TaskView = z.infer<typeof TaskView>;
@@ -139,6 +187,10 @@ export const RunView = z.strictObject({
   reason: z.string().optional(),
   /** After the run: the chain of task ids that determined its duration. */
   criticalPath: z.array(z.string()).optional(),
+  /** A run an alert's trigger made: the trigger and the alerts. */
+  proposal: Proposal.optional(),
+  /** A proposed run: its pre-flight check, for the operator deciding whether to approve it. */
+  preflight: Preflight.optional(),
   allowedActions: z.array(RunActionSchema).meta({ description: 'What an operator may do to this run now' }),
 });
 export type RunView = z.infer<typeof RunView>;
@@ -178,6 +230,91 @@ export const Validation = z.strictObject({ ok: z.boolean(), diagnostics: z.array
 export type Validation = z.infer<typeof Validation>;
 
 export const Health = z.strictObject({ ok: z.literal(true) });
+
+// ------------------------------------------------------------------------------------------ alerts in
+
+const LabelSet = z.record(z.string().max(1024), z.string().max(64 * 1024));
+const Firing = z.enum(['firing', 'resolved']);
+
+/**
+ * One alert of Alertmanager's webhook. Keys Alertmanager may add in later versions are ignored, not refused: the
+ * payload is another program's, and a firing alert must not bounce because it grew a field.
+ */
+export const AlertmanagerAlert = z.object({
+  status: Firing,
+  labels: LabelSet,
+  annotations: LabelSet.default({}),
+  startsAt: z.iso.datetime({ offset: true }),
+  endsAt: z.string().max(64).optional(),
+  generatorURL: z.string().max(8192).optional(),
+  fingerprint: z.string().min(1).max(256),
+});
+export type AlertmanagerAlert = z.infer<typeof AlertmanagerAlert>;
+
+/** Prometheus Alertmanager's webhook payload, version 4 (`webhook_configs` with the controller's URL). */
+export const AlertmanagerWebhook = z.object({
+  version: z.literal('4'),
+  groupKey: z.string().max(8192),
+  truncatedAlerts: z.number().int().min(0).default(0),
+  status: Firing,
+  receiver: z.string().max(1024),
+  groupLabels: LabelSet.default({}),
+  commonLabels: LabelSet.default({}),
+  commonAnnotations: LabelSet.default({}),
+  externalURL: z.string().max(8192).default(''),
+  alerts: z.array(AlertmanagerAlert).min(1).max(1000),
+});
+export type AlertmanagerWebhook = z.infer<typeof AlertmanagerWebhook>;
+
+/**
+ * What became of one alert of a delivery, for each trigger it matched: `proposed` or `started` a run; `recorded`
+ * on the open run of its trigger (a repeat, or a second alert); `resolved` recorded on it; `suppressed` by the
+ * trigger's minInterval; `refused` (the plan cannot run: the reason says why); `unmatched` by every trigger.
+ */
+export const AlertOutcome = z.strictObject({
+  fingerprint: z.string(),
+  alertname: z.string().optional(),
+  status: Firing,
+  outcome: z.enum(['proposed', 'started', 'recorded', 'resolved', 'suppressed', 'refused', 'unmatched']),
+  trigger: z.string().optional(),
+  run: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type AlertOutcome = z.infer<typeof AlertOutcome>;
+
+export const AlertsReceived = z.strictObject({ results: z.array(AlertOutcome) });
+export type AlertsReceived = z.infer<typeof AlertsReceived>;
+
+// ---------------------------------------------------------------------------------------- messages out
+
+export const DeliveryState = z.enum(['pending', 'delivered', 'failed']);
+export type DeliveryState = z.infer<typeof DeliveryState>;
+
+/** One message to one notifier, and how its delivery went. */
+export const Delivery = z.strictObject({
+  id: z.number().int(),
+  notifier: z.string(),
+  event: NotifyEvent,
+  runId: z.string().optional(),
+  taskId: z.string().optional(),
+  /** The message in a line. */
+  summary: z.string(),
+  state: DeliveryState,
+  attempts: z.number().int(),
+  createdAt: z.number(),
+  lastAttemptAt: z.number().optional(),
+  deliveredAt: z.number().optional(),
+  /** The last failure: the sink's HTTP status and answer, or the network error. */
+  error: z.string().optional(),
+});
+export type Delivery = z.infer<typeof Delivery>;
+
+export const DeliveryList = z.strictObject({
+  deliveries: z.array(Delivery),
+  /** The notifiers that send (a notifier whose URL variable is unset sends nothing, and is not here). */
+  notifiers: z.array(z.string()),
+});
+export type DeliveryList = z.infer<typeof DeliveryList>;
 
 // ------------------------------------------------------------------------------------------- answers
 
@@ -388,5 +525,12 @@ export const namedSchemas = {
   AuditList,
   TimelineEvents,
   TimelineCut,
+  Approval,
+  AlertView,
+  Proposal,
+  AlertmanagerWebhook,
+  AlertsReceived,
+  Delivery,
+  DeliveryList,
   Error: ErrorAnswer,
 } as const;

@@ -1,5 +1,6 @@
 /**
- * The definition format, `apiVersion: maelstrom/v1`: Fleet, TaskTemplate, Runbook, Plan and Scenario.
+ * The definition format, `apiVersion: maelstrom/v1`: Fleet, TaskTemplate, Runbook, Plan and Scenario; Trigger and
+ * Notifier (people in the loop: alerts in, messages out).
  * Objects are strict so that a misspelt key is an error at its own line rather than a silent default.
  * Durations stay strings here (see duration.ts); expressions stay strings and are compiled by load/.
  */
@@ -48,6 +49,12 @@ export const Datacenter = z.strictObject({
   name: Name,
   clusters: z.array(Name).min(1),
   description: z.string().optional(),
+  /**
+   * Capacity of the backbone links into the datacenter (from the PoPs and the other datacenters), in request units
+   * per second: what user requests, cross-datacenter calls, replication and shard moves share. By default half the
+   * summed capacity of the services it runs.
+   */
+  backbone: z.number().positive().optional(),
 });
 export type Datacenter = z.infer<typeof Datacenter>;
 
@@ -139,6 +146,7 @@ export const StageKind = z.enum([
   'jobs.stop',
   'jobs.start',
   'replication.repoint',
+  'replication.replica',
   'stateful.promote',
   'shards.migrate',
   'config.set',
@@ -327,9 +335,90 @@ export const Scenario = z.strictObject({
 });
 export type Scenario = z.infer<typeof Scenario>;
 
+// ------------------------------------------------------------------------------- Trigger, Notifier
+
+/** An alert label's name, as Prometheus allows it. */
+export const LabelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a label name such as alertname or datacenter');
+
+/**
+ * One condition on a firing alert's labels, as Alertmanager writes them: `=` equal, `!=` not equal, `=~` matches,
+ * `!~` does not match (regular expressions are anchored at both ends, as Prometheus anchors them). A label the
+ * alert lacks is the empty string.
+ */
+export const LabelMatcher = z.strictObject({
+  label: LabelName,
+  op: z.enum(['=', '!=', '=~', '!~']).default('='),
+  value: z.string(),
+});
+export type LabelMatcher = z.infer<typeof LabelMatcher>;
+
+export const TriggerMode = z.enum(['propose', 'start']);
+export type TriggerMode = z.infer<typeof TriggerMode>;
+
+/** A firing alert whose labels match `when` proposes (or starts) `plan`. */
+export const Trigger = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Trigger'),
+  metadata: Metadata,
+  spec: z.strictObject({
+    fleet: Name,
+    /** Every matcher must hold for one firing alert. */
+    when: z.array(LabelMatcher).min(1),
+    plan: Name,
+    /** propose: the run waits for an operator's approval; start: it starts at once (if its pre-flight passes). */
+    mode: TriggerMode.default('propose'),
+    /** No second run from this trigger within this time of the last one. */
+    minInterval: Duration.optional(),
+    /** A proposal nobody approved lapses after this long. */
+    expireAfter: Duration.default('1h'),
+  }),
+});
+export type Trigger = z.infer<typeof Trigger>;
+
+/**
+ * What a notifier may be told: a run proposed, started, blocked or finished (succeeded or failed), aborted (or
+ * halted, or its proposal lapsed); a task waiting for an approval, or stuck; a scheduled drain test skipped, or
+ * every test halted.
+ */
+export const NotifyEvent = z.enum([
+  'run.proposed',
+  'run.started',
+  'run.blocked',
+  'approval.needed',
+  'task.stuck',
+  'run.finished',
+  'run.aborted',
+  'test.skipped',
+  'tests.halted',
+]);
+export type NotifyEvent = z.infer<typeof NotifyEvent>;
+
+/** The name of an environment variable. */
+export const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as CHAT_URL');
+
+/**
+ * Where messages go. Exactly one of `url` and `urlEnv` (webhook URLs are secrets: keep them in the environment);
+ * a signing secret is only ever named, never written here.
+ */
+export const Notifier = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Notifier'),
+  metadata: Metadata,
+  spec: z.strictObject({
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    urlEnv: EnvName.optional(),
+    /** slack: Slack's incoming-webhook JSON (text and blocks); json: Maelstrom's own notice. */
+    format: z.enum(['slack', 'json']).default('json'),
+    events: z.array(NotifyEvent).min(1),
+    /** The environment variable holding the HMAC-SHA256 key; the signature goes in X-Maelstrom-Signature. */
+    signingSecretEnv: EnvName.optional(),
+  }),
+});
+export type Notifier = z.infer<typeof Notifier>;
+
 // ----------------------------------------------------------------------------------------- Any doc
 
-export const Kind = z.enum(['Fleet', 'TaskTemplate', 'Runbook', 'Plan', 'Scenario']);
+export const Kind = z.enum(['Fleet', 'TaskTemplate', 'Runbook', 'Plan', 'Scenario', 'Trigger', 'Notifier']);
 export type Kind = z.infer<typeof Kind>;
 
 export const documentSchemas = {
@@ -338,9 +427,11 @@ export const documentSchemas = {
   Runbook,
   Plan,
   Scenario,
+  Trigger,
+  Notifier,
 } as const satisfies Record<Kind, z.ZodType>;
 
-export type Document = Fleet | TaskTemplate | Runbook | Plan | Scenario;
+export type Document = Fleet | TaskTemplate | Runbook | Plan | Scenario | Trigger | Notifier;
 
 /** Where a definition came from, so that later analyses (lint, plan) can point at its line. */
 export interface SourceRef {
@@ -362,6 +453,8 @@ export interface Definitions {
   readonly runbooks: ReadonlyMap<string, Runbook>;
   readonly plans: ReadonlyMap<string, Plan>;
   readonly scenarios: ReadonlyMap<string, Scenario>;
+  readonly triggers: ReadonlyMap<string, Trigger>;
+  readonly notifiers: ReadonlyMap<string, Notifier>;
   /**
    * Position of any node by its path from the document, e.g. `Plan/evacuate-east` + `spec.runbooks.0.runbook`.
    * Returns the document's own position when the path is not found.

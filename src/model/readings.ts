@@ -24,6 +24,8 @@ export const DatacenterReading = z.strictObject({
   sessions: z.number().optional(),
   /** Seconds behind the source or primary. */
   replicationLag: z.number().optional(),
+  /** Shards of a sharded stateful service held here (fractional while a move is under way). */
+  shards: z.number().optional(),
   /** This datacenter's share of the service's traffic at each layer, 0..1. */
   share: z.strictObject({ edge: z.number().optional(), cluster: z.number().optional() }).optional(),
 });

@@ -4,6 +4,7 @@ import {
   TaskState,
   allowedRunActions,
   allowedTaskActions,
+  isActingRun,
   isResumable,
   isSchedulingRun,
   isTerminalRun,
@@ -13,6 +14,17 @@ import {
 const plain: TaskShape = { hasApproval: false, hasConditions: false, overridableDependencies: 0 };
 
 describe('states', () => {
+  it('offers approve and abort on a proposed run, nothing on its tasks, and schedules none of it', () => {
+    expect(allowedRunActions('proposed')).toEqual(['approve', 'abort']);
+    for (const state of TaskState)
+      expect(allowedTaskActions('proposed', { state }, { ...plain, hasApproval: true })).toEqual([]);
+    expect(isSchedulingRun('proposed')).toBe(false);
+    expect(isTerminalRun('proposed')).toBe(false);
+    // It acts on nothing: another run may take its services meanwhile.
+    expect(RunState.filter(isActingRun)).toEqual(['pending', 'running', 'paused', 'blocked', 'aborting']);
+    for (const s of RunState.filter((x) => x !== 'proposed')) expect(allowedRunActions(s)).not.toContain('approve');
+  });
+
   it('offers pause on a moving run, resume on a paused one, abort until it stops, nothing once finished', () => {
     expect(allowedRunActions('running')).toEqual(['pause', 'abort']);
     expect(allowedRunActions('blocked')).toEqual(['pause', 'abort']);

@@ -7,6 +7,7 @@
  * This module imports nothing, so that the dashboard can ask it too.
  */
 export const RunState = [
+  'proposed',
   'pending',
   'running',
   'paused',
@@ -32,20 +33,40 @@ export const TaskState = [
 ] as const;
 export type TaskState = (typeof TaskState)[number];
 
-/** Operator actions on a whole run. */
-export const RunAction = ['pause', 'resume', 'abort'] as const;
+/** Operator actions on a whole run (`approve`: let a proposed run start). */
+export const RunAction = ['approve', 'pause', 'resume', 'abort'] as const;
 export type RunAction = (typeof RunAction)[number];
 
 /** Operator actions on one task of a run. */
 export const TaskAction = ['retry', 'skip', 'approve', 'override-condition', 'override-dependency'] as const;
 export type TaskAction = (typeof TaskAction)[number];
 
-/** Every command an operator may give a run: `POST /api/v1/runs/:id/:action`, `maelstrom pause RUN`… */
-export const CommandAction = [...RunAction, ...TaskAction] as const;
+/**
+ * Every command an operator may give a run: `POST /api/v1/runs/:id/:action`, `maelstrom pause RUN`… `approve` is
+ * both a run action (a proposed run, no task) and a task action (an approval stage): one command, the task optional.
+ */
+export const CommandAction = [
+  'pause',
+  'resume',
+  'abort',
+  'retry',
+  'skip',
+  'approve',
+  'override-condition',
+  'override-dependency',
+] as const;
 export type CommandAction = (typeof CommandAction)[number];
 
-/** Every operator action the journal and the audit log record: the commands, starting a run, and the global halt. */
-export const OperatorAction = ['start', ...RunAction, 'halt', ...TaskAction] as const;
+/** Compile-time proof that the commands are exactly the run and task actions. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const commandsAreTheActions: Same<CommandAction, RunAction | TaskAction> = true;
+void commandsAreTheActions;
+
+/**
+ * Every operator action the journal and the audit log record: the commands, starting a run, proposing one (an
+ * alert's trigger), and the global halt.
+ */
+export const OperatorAction = ['start', 'propose', 'pause', 'resume', 'abort', 'halt', ...TaskAction] as const;
 export type OperatorAction = (typeof OperatorAction)[number];
 
 /**
@@ -56,6 +77,25 @@ export const StopIntent = ['aborted', 'halted'] as const;
 export type StopIntent = (typeof StopIntent)[number];
 
 // ------------------------------------------------------------------------------------------------- runs
+
+/**
+ * Proposed: created by an alert's trigger, showing its pre-flight, and waiting for an operator to approve it (then
+ * it is pending) or for its proposal to lapse (then it is aborted). Nothing of it runs, and it holds no services:
+ * another run may act on them meanwhile.
+ */
+export function isProposedRun(s: RunState): boolean {
+  return s === 'proposed';
+}
+
+/** Approve a run: only a proposed one (approving it lets it start). */
+export function canApproveRun(s: RunState): boolean {
+  return s === 'proposed';
+}
+
+/** Acting on its services (or about to): unfinished and no longer a mere proposal. Two such runs may not overlap. */
+export function isActingRun(s: RunState): boolean {
+  return !isTerminalRun(s) && !isProposedRun(s);
+}
 
 export function isTerminalRun(s: RunState): boolean {
   return s === 'succeeded' || s === 'failed' || s === 'aborted' || s === 'halted';
@@ -83,14 +123,19 @@ export function canAbort(s: RunState): boolean {
   return !isTerminalRun(s) && s !== 'aborting';
 }
 
-/** Operator actions on the tasks of a run in this state: none once it stops or has finished. */
+/** Operator actions on the tasks of a run in this state: none before it is approved, once it stops, or has finished. */
 export function acceptsTaskActions(s: RunState): boolean {
-  return !isTerminalRun(s) && s !== 'aborting';
+  return !isTerminalRun(s) && s !== 'aborting' && !isProposedRun(s);
 }
 
 /** What an operator may do to a run in this state, in the order the dashboard shows it. */
 export function allowedRunActions(s: RunState): RunAction[] {
-  const can: Record<RunAction, boolean> = { pause: canPause(s), resume: canResume(s), abort: canAbort(s) };
+  const can: Record<RunAction, boolean> = {
+    approve: canApproveRun(s),
+    pause: canPause(s),
+    resume: canResume(s),
+    abort: canAbort(s),
+  };
   return RunAction.filter((a) => can[a]);
 }
 

@@ -5,6 +5,8 @@
  * headroom allows, and near the target it grows no more than the headroom left allows. After each step it waits for
  * propagation plus the settle window, then:
  * - missing readings → hold (missing data is never healthy);
+ * - under one request per second left to move → the last step, whatever the receivers read (a degraded receiver is
+ *   not loaded by this move, so holding it back cannot help);
  * - a receiver degraded (above the target, error rate or latency up against the readings before the drain)
  *   → back off one step (move the last step back), then hold until it recovers;
  * - otherwise grow, or shrink when the remaining headroom no longer allows the previous step.
@@ -114,6 +116,17 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       if (input.volume === undefined) missing.unshift('the load to move');
       if (missing.length > 0) return hold(`missing readings: ${missing.join(', ')}`);
 
+      const volume = input.volume ?? 0;
+      // Under one request per second left to move (its callers are already gone, say): nothing to pace, and holding
+      // cannot help a degraded receiver (what loads it is not this move).
+      if (volume * remaining < 1) {
+        return {
+          kind: 'final',
+          step: clampStep(input.progress, remaining),
+          waitMs: lastWait,
+          reason: `${(volume * remaining).toFixed(1)} rps left to move`,
+        };
+      }
       const degraded = input.receivers
         .map((r) => degradation(r, baseline.get(r.name), target, config))
         .filter((d) => d !== undefined);
@@ -130,16 +143,6 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
         return hold(`receiver degraded: ${degraded.join('; ')}`);
       }
 
-      const volume = input.volume ?? 0;
-      // Under one request per second left to move (its callers are already gone, say): nothing to pace.
-      if (volume * remaining < 1) {
-        return {
-          kind: 'final',
-          step: clampStep(input.progress, remaining),
-          waitMs: lastWait,
-          reason: `${(volume * remaining).toFixed(1)} rps left to move`,
-        };
-      }
       const headroom = Math.max(
         0,
         input.receivers.reduce((sum, r) => sum + (headroomOf(r, target) ?? 0), 0) - (input.inFlight ?? 0),

@@ -117,6 +117,12 @@ describe('closed-loop pacer', () => {
     expect(again).toMatchObject({ kind: 'hold', step: 0 });
   });
 
+  it('finishes a move with nothing left to move even when a receiver is above the target (it cannot help)', () => {
+    const hot = [recv('west', 950, 1000), recv('central', 500, 1000)];
+    const d = closed.next(input({ volume: 0.5, receivers: hot }));
+    expect(d).toMatchObject({ kind: 'final', step: 1 });
+  });
+
   it('backs off when the error rate or the latency of a receiver rises', () => {
     const errors = [recv('west', 500, 1000, { errorRate: 0.01 }), recv('central', 500, 1000)];
     expect(

@@ -22,6 +22,7 @@ export const STAGE_DEFAULT_MS: Readonly<Record<StageKind, number>> = {
   'jobs.stop': 60_000,
   'jobs.start': 120_000,
   'replication.repoint': 0, // computed from the service's apply delay
+  'replication.replica': 300_000, // a restarted replica catching up
   'stateful.promote': 0, // computed from catch-up and write outage
   'shards.migrate': 600_000,
   'config.set': 30_000,
@@ -94,6 +95,7 @@ export function stageMs(
     case 'wait.for':
       return durationOf(arg('duration')) ?? 60_000;
     case 'wait.until':
+    case 'replication.replica':
     case 'jobs.restart':
     case 'jobs.stop':
     case 'jobs.start':

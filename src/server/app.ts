@@ -10,11 +10,14 @@ import { join } from 'node:path';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import type { AlertIntake } from '../alerts/intake.js';
 import type { MetricsSource } from '../backends/backend.js';
 import { auditEntry, failureOf } from '../engine/audit.js';
 import type { Controller } from '../engine/controller.js';
 import {
+  AlertmanagerWebhook,
   OperatorCommand,
+  commandTask,
   type Actor,
   type DefinitionList,
   type ErrorAnswer,
@@ -28,6 +31,7 @@ import {
   type TimelineCut,
   type TimelineEvents,
   type Validation,
+  type DeliveryList,
 } from '../model/api.js';
 import { hlcOf } from '../model/hlc.js';
 import { cutAt, parseInstant } from '../model/timeline.js';
@@ -51,6 +55,7 @@ import {
   FleetQuery,
   HaltBody,
   HistoryQuery,
+  NotificationsQuery,
   PlanName,
   RunId,
   RunsQuery,
@@ -84,6 +89,10 @@ export interface ServerOptions {
   readonly corsOrigins?: readonly string[];
   /** The journals of the retrospective timeline (the store's, and the simulator's when there is one). */
   readonly timeline?: TimelineSources;
+  /** Where `POST /api/v1/alerts` hands Alertmanager's deliveries; none: the route answers E_NOT_FOUND. */
+  readonly alerts?: AlertIntake;
+  /** The notifiers' deliveries, for `GET /api/v1/notifications`. */
+  readonly notifications?: { list(limit?: number): Promise<DeliveryList> };
 }
 
 export interface ServerApp {
@@ -166,6 +175,12 @@ export function createServerApp(options: ServerOptions): ServerApp {
     await next();
   });
   app.use('/api/v1/*', auth);
+  // Alertmanager's token delivers alerts and does nothing else: every other route needs a person's role.
+  const peopleOnly: MiddlewareHandler<AuthEnv> = async (c, next) => {
+    if (!(c.req.method === 'POST' && c.req.path === '/api/v1/alerts')) requireRole(actorOf(c), 'viewer');
+    await next();
+  };
+  app.use('/api/v1/*', peopleOnly);
   // Larger than any body the API accepts (definitions to validate are at most 2 MB), so nothing big is buffered.
   // Only requests that may carry a body pass through it: asking a GET for its body builds a whole Request object, which
   // was a fifth of the server's work under status polling.
@@ -210,6 +225,27 @@ export function createServerApp(options: ServerOptions): ServerApp {
   }
 
   app.get('/api/v1/me', (c) => c.json(actorOf(c)));
+
+  app.post('/api/v1/alerts', async (c) => {
+    const actor = actorOf(c);
+    try {
+      requireRole(actor, 'alerts');
+    } catch (e) {
+      await store.appendAudit(auditEntry({ time: Date.now(), actor, action: 'alerts' }, failureOf(e)));
+      throw e;
+    }
+    const payload = parse(AlertmanagerWebhook, await jsonBody(c), 'Alertmanager payload (webhook version 4)');
+    if (!options.alerts) throw new MaelstromError('E_NOT_FOUND', 'this controller takes no alerts');
+    return c.json(await options.alerts.receive(payload, actor));
+  });
+
+  app.get('/api/v1/notifications', async (c) => {
+    const q = parse(NotificationsQuery, c.req.query(), 'query');
+    const list = options.notifications
+      ? await options.notifications.list(q.limit ?? 50)
+      : { deliveries: [], notifiers: [] };
+    return c.json(list satisfies DeliveryList);
+  });
 
   app.get('/api/v1/definitions', (c) => {
     const names = (m: ReadonlyMap<string, unknown>): string[] => [...m.keys()].sort();
@@ -303,7 +339,8 @@ export function createServerApp(options: ServerOptions): ServerApp {
     const action = parse(ActionName, c.req.param('action'), 'action');
     const body = parse(ActionBodies[action], await jsonBody(c), 'body');
     const command = OperatorCommand.parse({ ...body, action });
-    const target = 'task' in body ? `${id}/${body.task}` : id;
+    const task = commandTask(command);
+    const target = task !== undefined ? `${id}/${task}` : id;
     const view = await mutate(c, action, target, body.reason, command, (actor) =>
       controller.command(id, command, actor),
     );

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import {
+  AlertmanagerWebhook,
   CommandBodies,
   HaltBody,
   Halted,
@@ -20,6 +21,7 @@ import {
   EventsQuery,
   FleetQuery,
   HistoryQuery,
+  NotificationsQuery,
   PlanName,
   RunId,
   RunsQuery,
@@ -38,8 +40,8 @@ export interface Route {
   readonly path: string;
   readonly summary: string;
   readonly tags?: readonly string[];
-  /** The least role it needs; a viewer's token reads everything else. */
-  readonly role?: 'operator' | 'admin';
+  /** The least role it needs; a viewer's token reads everything else (an alerts token reads nothing). */
+  readonly role?: 'operator' | 'admin' | 'alerts';
   /** Answered without a token. */
   readonly open?: boolean;
   readonly params?: Readonly<Record<string, z.ZodType>>;
@@ -61,7 +63,9 @@ const commandSummaries: Record<CommandAction, string> = {
   abort: 'Abort: stop, leaving traffic where it is',
   retry: 'Retry a failed, blocked or stuck task',
   skip: 'Skip a task (a reason is required)',
-  approve: 'Approve the approval stage of a task',
+  approve:
+    'Approve a proposed run (no task: it starts, if its pre-flight passes), or the approval stage of a task; ' +
+    'a reason is required',
   'override-condition': 'Override a blocking condition of a task (a reason is required)',
   'override-dependency': 'Let a task start without one of its weak (or stuck) dependencies (a reason is required)',
 };
@@ -210,6 +214,31 @@ export const routes: readonly Route[] = [
     errors: [400, 401, 403],
   },
   {
+    method: 'post',
+    path: '/alerts',
+    summary:
+      "Prometheus Alertmanager's webhook (version 4): each firing alert that a Trigger matches proposes (or starts) " +
+      "its plan; a repeat or a resolution is recorded on the trigger's open run. Needs an alerts (or admin) token.",
+    tags: ['alerts'],
+    role: 'alerts',
+    body: AlertmanagerWebhook,
+    status: 200,
+    answer: 'What became of each alert',
+    schema: 'AlertsReceived',
+    errors: [400, 401, 403, 404, 500],
+  },
+  {
+    method: 'get',
+    path: '/notifications',
+    summary: "The notifiers' latest deliveries, newest first: pending, delivered, or failed with the last error",
+    tags: ['alerts'],
+    query: NotificationsQuery,
+    status: 200,
+    answer: 'Deliveries, and the notifiers that send',
+    schema: 'DeliveryList',
+    errors: [400, 401, 403],
+  },
+  {
     method: 'get',
     path: '/history',
     summary: 'Finished runs with their duration and critical path (task ids with their durations)',
@@ -353,7 +382,7 @@ function buildDocument(): JsonSchema {
         bearer: {
           type: 'http',
           scheme: 'bearer',
-          description: 'A token from `maelstrom token create --role viewer|operator|admin`.',
+          description: 'A token from `maelstrom token create --role viewer|operator|admin|alerts`.',
         },
       },
       responses: {

@@ -29,6 +29,7 @@ export const RunsQuery = z.strictObject({
 });
 export const FleetQuery = z.object({ name: z.string().min(1).max(200).optional() });
 export const HistoryQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() });
+export const NotificationsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).optional() });
 export const EventsQuery = z.strictObject({
   run: RunId.optional(),
   after: z.coerce.number().int().min(0).optional(),

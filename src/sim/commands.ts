@@ -201,6 +201,29 @@ export function applyCommand(
       st.repoints.set(svc.index, { to: d, at: at + svc.applyDelayMs });
       return { changed: true, detail: `effective after the apply delay (${svc.applyDelayMs / 1000}s)` };
     }
+    case 'replication.replica': {
+      const svc = serviceOf(st, cmd.service);
+      if (svc.type !== 'replication' && svc.type !== 'stateful')
+        throw bad(`service ${svc.name} is ${svc.type}: it has no replicas`);
+      const d = runningDc(st, svc, cmd.datacenter);
+      if (typeof cmd.enabled !== 'boolean') throw bad('replication.replica says whether the replica is enabled');
+      const pace = cmd.catchUp ?? 'unpaced';
+      if (pace !== 'unpaced' && pace !== 'network')
+        throw bad(`catchUp must be unpaced or network, got ${JSON.stringify(cmd.catchUp)}`);
+      const source = svc.type === 'replication' ? st.replicationSource[svc.index]! : st.primary[svc.index]!;
+      if (d === source && !cmd.enabled)
+        throw new MaelstromError(
+          'E_INVALID_STATE',
+          `${cmd.datacenter} is the ${svc.type === 'replication' ? 'source' : 'primary'} of ${svc.name}: move it first`,
+        );
+      const j = svc.index * st.D + d;
+      const stopped = cmd.enabled ? 0 : 1;
+      const paced = pace === 'network' ? 1 : 0;
+      if (st.replicaStopped[j] === stopped && st.networkPaced[j] === paced) return { changed: false };
+      st.replicaStopped[j] = stopped;
+      st.networkPaced[j] = paced;
+      return { changed: true };
+    }
     case 'stateful.primary': {
       const svc = serviceOf(st, cmd.service);
       if (svc.type !== 'stateful') throw bad(`service ${svc.name} is ${svc.type}: it has no primary`);

@@ -24,6 +24,11 @@ export const CROSS_DC_RTT_S = 0.04;
 export const WRITE_FRACTION = 0.2;
 /** Backbone capacity into a datacenter, as a fraction of the capacity of every service it runs (request units). */
 export const LINK_FACTOR = 0.5;
+/**
+ * Utilisation the backbone links are planned for: transfers paced by the network (shard moves, a replica's
+ * network-paced catch-up) use only what the links have to spare below it, leaving the rest for requests and calls.
+ */
+export const LINK_PLANNED_UTILIZATION = 0.75;
 /** Replication stream, as a fraction of the service's capacity at the source (request units per second). */
 export const STREAM_FRACTION = 0.1;
 /** A catching-up replica pulls at most this many times the stream rate. */

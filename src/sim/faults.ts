@@ -58,6 +58,7 @@ export function mechanismOf(kind: string, layer?: string): string {
     case 'jobs.start':
       return 'jobs';
     case 'replication.source':
+    case 'replication.replica':
       return 'replication';
     case 'stateful.primary':
       return 'promote';

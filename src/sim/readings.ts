@@ -104,6 +104,7 @@ export function snapshot(st: WorldState): FleetSnapshot {
       } else if (off === 0) reading.utilization = 0;
       if (svc.type === 'sticky') reading.sessions = st.sessions[j]!;
       if (svc.type === 'replication' || svc.type === 'stateful') reading.replicationLag = st.lag[j]!;
+      if (svc.shards > 0) reading.shards = st.shards[j]!;
       datacenters[name] = reading;
     }
     const reading: { -readonly [K in keyof ServiceReading]: ServiceReading[K] } = { datacenters };

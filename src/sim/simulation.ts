@@ -150,8 +150,12 @@ export function createSimulation(options: SimulationOptions): Simulation {
     },
     counters() {
       const backbone: Record<string, number> = {};
+      const backboneSaturatedSeconds: Record<string, number> = {};
+      const backbonePeakUtilization: Record<string, number> = {};
       world.datacenters.forEach((n, d) => {
         backbone[n] = st.backboneTotal[d]!;
+        backboneSaturatedSeconds[n] = st.linkSaturatedSeconds[d]!;
+        backbonePeakUtilization[n] = st.linkPeak[d]!;
       });
       const failedByService: Record<string, number> = {};
       for (const svc of world.services) failedByService[svc.name] = st.failedByService[svc.index]!;
@@ -161,6 +165,8 @@ export function createSimulation(options: SimulationOptions): Simulation {
         servedRequests: st.servedTotal,
         crossDatacenterRpc: st.crossRpcTotal,
         backbone,
+        backboneSaturatedSeconds,
+        backbonePeakUtilization,
         overloadSeconds: byDc(st.overloadSeconds),
         maxUtilization: byDc(st.maxUtilization),
         failedByService,
@@ -217,6 +223,8 @@ function prime(st: WorldState): void {
   st.overloadSeconds.fill(0);
   st.maxUtilization.fill(0);
   st.backboneTotal.fill(0);
+  st.linkSaturatedSeconds.fill(0);
+  st.linkPeak.fill(0);
   st.faultCaps.clear();
   st.activeFaultKey = '#'; // recomputed on the first tick
 }

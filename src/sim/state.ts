@@ -107,6 +107,9 @@ export class WorldState {
   readonly inbound: Float64Array;
   readonly linkCapacity: Float64Array;
   readonly backboneCap: Float64Array;
+  /** Per service × datacenter: the replica receives no stream (1), and catches up paced by the network (1). */
+  readonly replicaStopped: Uint8Array;
+  readonly networkPaced: Uint8Array;
 
   // state machines
   readonly replicationSource: Int32Array;
@@ -134,6 +137,12 @@ export class WorldState {
   readonly overloadSeconds: Float64Array;
   readonly maxUtilization: Float64Array;
   readonly backboneTotal: Float64Array;
+  /**
+   * Per datacenter: seconds its links were asked for more than they carry, and the most they were asked for (as a
+   * multiple of what they carry).
+   */
+  readonly linkSaturatedSeconds: Float64Array;
+  readonly linkPeak: Float64Array;
 
   constructor(
     readonly world: World,
@@ -217,6 +226,8 @@ export class WorldState {
     this.inbound = new Float64Array(D);
     this.linkCapacity = new Float64Array(D);
     this.backboneCap = new Float64Array(D).fill(Number.POSITIVE_INFINITY);
+    this.replicaStopped = new Uint8Array(SD);
+    this.networkPaced = new Uint8Array(SD);
     this.replicationSource = new Int32Array(S);
     this.primary = new Int32Array(S);
     this.failedByService = new Float64Array(S);
@@ -225,6 +236,8 @@ export class WorldState {
     this.overloadSeconds = new Float64Array(SD);
     this.maxUtilization = new Float64Array(SD);
     this.backboneTotal = new Float64Array(D);
+    this.linkSaturatedSeconds = new Float64Array(D);
+    this.linkPeak = new Float64Array(D);
     for (const svc of world.services) {
       const s = svc.index;
       this.replicationSource[s] = svc.replicationSource;
@@ -239,6 +252,7 @@ export class WorldState {
         for (let d = 0; d < D; d++) if (svc.deployed[d]) this.shards[s * D + d] = svc.shards / deployedCount;
       }
     }
+    for (let d = 0; d < D; d++) if (world.backbone[d]! > 0) this.linkCapacity[d] = world.backbone[d]!;
   }
 
   /** Makes a PoP's edge weights effective: normalised fractions (all zero when every weight is zero). */

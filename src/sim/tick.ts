@@ -26,6 +26,7 @@ import {
   SHARD_UNITS,
 } from './constants.js';
 import { gaussian } from './demand.js';
+import { plannedSpare, settleLinks } from './links.js';
 import { applyDue } from './schedule.js';
 import { internalSessions, stickySessions } from './sessions.js';
 import type { WorldState } from './state.js';
@@ -82,13 +83,7 @@ export function tick(st: WorldState): void {
   for (let k = 0; k < S; k++) flowService(st, fl, order[k]!, f);
   replicate(st);
   moveShards(st);
-  for (let d = 0; d < D; d++) {
-    const cap = Math.min(st.linkCapacity[d]!, st.backboneCap[d]!);
-    const inb = st.inbound[d]!;
-    // Links are judged on this tick's demand and throttle the next tick: a one-tick lag, no oscillation in practice.
-    st.passFraction[d] = inb > cap ? cap / inb : 1;
-    st.backboneTotal[d] = st.backboneTotal[d]! + Math.min(inb, cap) * DT;
-  }
+  settleLinks(st);
   st.crossRpcTotal += st.crossRpcRate * DT;
   st.time = T;
   st.tickNo++;
@@ -190,8 +185,8 @@ function edgeDemand(st: WorldState, fl: Flow, f: number): void {
 }
 
 /**
- * A stateful service's writes go to the primary's datacenter, over the links into it; during the write outage of
- * a promotion, and with the primary's datacenter lost, every write fails.
+ * A stateful service's writes go to the primary's datacenter, over the links into it (and their replies over the
+ * links back); during the write outage of a promotion, and with the primary's datacenter lost, every write fails.
  */
 function writesToPrimary(st: WorldState, fl: Flow): void {
   const { D, lost, inbound, passFraction } = st;
@@ -210,7 +205,8 @@ function writesToPrimary(st: WorldState, fl: Flow): void {
     }
     st.crossRpcRate += wr;
     inbound[pm] = inbound[pm]! + wr;
-    const pass = wr * passFraction[pm]!;
+    inbound[d] = inbound[d]! + wr; // the reply
+    const pass = wr * passFraction[pm]! * passFraction[d]!;
     fail(st, fl, pm, wr - pass);
     rpc[pm] = rpc[pm]! + pass;
     fl.offered -= pass; // counted again below as an arrival at the primary
@@ -255,7 +251,8 @@ function routeArrivals(st: WorldState, fl: Flow): void {
 
 /**
  * The service does not run in `from`: the call goes to the datacenters that run it, in proportion to capacity,
- * and on through that datacenter's cluster table (so a drained datacenter forwards it again).
+ * and on through that datacenter's cluster table (so a drained datacenter forwards it again). Its reply comes back
+ * over the links into `from`.
  */
 function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: number): void {
   const { D, inbound, lost, passFraction, deployed, nominal, capFraction } = st;
@@ -272,8 +269,9 @@ function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: n
     const flow = (src * nominal[base + to]! * capFraction[base + to]!) / total;
     if (flow === 0) continue;
     inbound[to] = inbound[to]! + flow;
+    inbound[from] = inbound[from]! + flow; // the reply
     st.crossRpcRate += flow * rpcPart;
-    const pass = flow * passFraction[to]!;
+    const pass = flow * passFraction[to]! * passFraction[from]!;
     if (flow > pass) fail(st, fl, to, flow, pass);
     routeToClusters(st, fl, to, pass, rpcPart);
   }
@@ -281,8 +279,9 @@ function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: n
 
 /**
  * `src` requests per second in datacenter `from` go to clusters by its cluster table. A share bound for another
- * datacenter crosses the links into it (cross-datacenter RPC for the part `rpcPart` that came from callers) and
- * loses what they do not carry; with no route at all, everything fails where it is.
+ * datacenter crosses the links into it (cross-datacenter RPC for the part `rpcPart` that came from callers), its
+ * reply the links back into `from`, and a round trip that either link does not carry fails; with no route at all,
+ * everything fails where it is.
  */
 function routeToClusters(st: WorldState, fl: Flow, from: number, src: number, rpcPart: number): void {
   const { C, world, inbound, lost, passFraction, failed, offered, clusterLoad, routeCl, routeFr, routeLen } = st;
@@ -301,8 +300,9 @@ function routeToClusters(st: WorldState, fl: Flow, from: number, src: number, rp
     let pass = flow;
     if (to !== from) {
       inbound[to] = inbound[to]! + flow;
+      inbound[from] = inbound[from]! + flow; // the reply
       st.crossRpcRate += flow * rpcPart;
-      pass = lost[to] ? 0 : flow * passFraction[to]!;
+      pass = lost[to] ? 0 : flow * passFraction[to]! * passFraction[from]!;
       if (flow > pass) {
         // Lost on the links: failed here; offered in full just below, with what passed.
         fl.failed += flow - pass;
@@ -414,7 +414,11 @@ function callDependencies(st: WorldState, fl: Flow): void {
   if (svc.type === 'sticky' && !svc.userFacing) internalSessions(st, s);
 }
 
-/** Replication streams and the catch-up of replicas, which share the links into the replica's datacenter. */
+/**
+ * Replication streams and the catch-up of replicas, which share the links into the replica's datacenter. A stopped
+ * replica receives nothing and falls behind by the stream; a network-paced one catches up with only what the links
+ * have to spare below their planned utilisation.
+ */
 function replicate(st: WorldState): void {
   const { D } = st;
   for (const svc of st.world.services) {
@@ -429,7 +433,13 @@ function replicate(st: WorldState): void {
       // With its source lost a replica keeps what it had received: its lag (what a promotion would lose) stays.
       if (st.lost[src] || st.lost[d] || stream === 0) continue;
       const behind = st.catchUp[base + d]!;
-      const pull = Math.min(behind / DT, CATCH_UP_FACTOR * stream);
+      if (st.replicaStopped[base + d]) {
+        st.catchUp[base + d] = behind + stream * DT;
+        st.lag[base + d] = BASE_LAG_S + st.catchUp[base + d]! / stream;
+        continue;
+      }
+      let pull = Math.min(behind / DT, CATCH_UP_FACTOR * stream);
+      if (pull > 0 && st.networkPaced[base + d]) pull = Math.min(pull, Math.max(0, plannedSpare(st, d) - stream));
       st.inbound[d] = st.inbound[d]! + stream + pull;
       const pass = st.passFraction[d]!;
       // What the link does not carry of the stream falls behind; what it carries of the catch-up is applied.
@@ -440,16 +450,14 @@ function replicate(st: WorldState): void {
   }
 }
 
-/** Shard moves, paced by their rate and by what the link into the receiving datacenter has to spare. */
+/** Shard moves, paced by their rate and by what the links into the receiving datacenter have to spare (planned). */
 function moveShards(st: WorldState): void {
   for (const [s, moves] of st.shardMoves) {
     const base = s * st.D;
     for (const mv of moves) {
       if (mv.remainingUnits <= 0) continue;
       if (st.lost[mv.from] || st.lost[mv.to]) continue;
-      const cap = Math.min(st.linkCapacity[mv.to]!, st.backboneCap[mv.to]!);
-      const spare = Math.max(0, cap - st.inbound[mv.to]!);
-      const rate = Math.min(mv.unitsPerSecond, spare, mv.remainingUnits / DT);
+      const rate = Math.min(mv.unitsPerSecond, plannedSpare(st, mv.to), mv.remainingUnits / DT);
       st.inbound[mv.to] = st.inbound[mv.to]! + rate;
       const units = rate * DT;
       mv.remainingUnits -= units;

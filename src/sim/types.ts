@@ -15,6 +15,7 @@ export const SIM_COMMAND_KINDS: readonly SimCommandKind[] = [
   'jobs.stop',
   'jobs.start',
   'replication.source',
+  'replication.replica',
   'stateful.primary',
   'shards.place',
   'config.set',
@@ -75,6 +76,10 @@ export interface SimCounters {
   readonly crossDatacenterRpc: number;
   /** Request-units carried over backbone links into each datacenter. */
   readonly backbone: Readonly<Record<string, number>>;
+  /** Seconds the links into each datacenter were asked for more than they carry (what they could not carry failed). */
+  readonly backboneSaturatedSeconds: Readonly<Record<string, number>>;
+  /** The most the links into each datacenter were asked for, as a multiple of what they carry (1 = saturated). */
+  readonly backbonePeakUtilization: Readonly<Record<string, number>>;
   /** Seconds each service spent above 100 % utilisation in each datacenter. */
   readonly overloadSeconds: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly maxUtilization: Readonly<Record<string, Readonly<Record<string, number>>>>;

@@ -42,6 +42,8 @@ export interface World {
   readonly clusterDc: Int32Array;
   /** Cluster indices of each datacenter. */
   readonly dcClusters: readonly (readonly number[])[];
+  /** Backbone capacity into each datacenter as the fleet declares it, request units per second; 0 when it does not. */
+  readonly backbone: Float64Array;
   readonly pops: readonly string[];
   readonly popShare: Float64Array;
   /** Default edge weights, pop × datacenter. */
@@ -97,6 +99,7 @@ export function compileWorld(fleet: Fleet): World {
     clusters,
     clusterDc: Int32Array.from(clusterDcList),
     dcClusters,
+    backbone: Float64Array.from(spec.datacenters, (d) => d.backbone ?? 0),
     pops,
     popShare,
     popWeights,

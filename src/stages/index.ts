@@ -9,7 +9,7 @@ import { commandRun, httpCall } from './external.js';
 import { jobsRestart, jobsStart, jobsStop } from './jobs.js';
 import { sessionsDrain } from './sessions.js';
 import { alertsSuppress, configSet } from './settings.js';
-import { replicationRepoint, shardsMigrate, statefulPromote } from './state-moves.js';
+import { replicationReplica, replicationRepoint, shardsMigrate, statefulPromote } from './state-moves.js';
 import { trafficShift } from './traffic-shift.js';
 import { approval, waitFor, waitUntil } from './wait.js';
 
@@ -20,6 +20,7 @@ export const stages: StageLibrary = {
   'jobs.stop': jobsStop,
   'jobs.start': jobsStart,
   'replication.repoint': replicationRepoint,
+  'replication.replica': replicationReplica,
   'stateful.promote': statefulPromote,
   'shards.migrate': shardsMigrate,
   'config.set': configSet,
@@ -39,6 +40,7 @@ export const stageActions: Readonly<Record<StageKind, readonly ActionKind[]>> = 
   'jobs.stop': ['jobs.stop'],
   'jobs.start': ['jobs.start'],
   'replication.repoint': ['replication.source'],
+  'replication.replica': ['replication.replica'],
   'stateful.promote': ['stateful.primary'],
   'shards.migrate': ['shards.place'],
   'config.set': ['config.set'],

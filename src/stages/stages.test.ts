@@ -264,6 +264,45 @@ describe('replication.repoint', () => {
   });
 });
 
+describe('replication.replica', () => {
+  it('stops the replica in the datacenter at once', async () => {
+    const b = await world();
+    const { first, changedAgain } = await twice(stages['replication.replica'], b, {
+      with: { service: 'index', datacenter: 'west', enabled: false },
+    });
+    expect(first.result?.outcome).toBe('success');
+    expect(b.journal[0]!.action).toMatchObject({ kind: 'replication.replica', datacenter: 'west', enabled: false });
+    expect(changedAgain).toEqual([]);
+  });
+
+  it('starts it network-paced by default and waits until it is within maxLag', async () => {
+    const b = await world();
+    b.readings.index!.datacenters.west!.replicationLag = 600;
+    const run = runStage(
+      stages['replication.replica'],
+      ctxFor(b, { with: { service: 'index', datacenter: 'west', maxLag: '30s' } }),
+      b.clock,
+    );
+    await b.clock.advanceTo(b.clock.now() + 60_000);
+    expect(b.journal[0]!.action).toMatchObject({ enabled: true, catchUp: 'network' });
+    b.readings.index!.datacenters.west!.replicationLag = 20;
+    const { result } = await run;
+    expect(result?.outcome).toBe('success');
+    expect(result?.detail).toContain('20.0s behind');
+  });
+
+  it('refuses a catch-up mode it does not know with E_PARAM', async () => {
+    const b = await world();
+    const { error } = await runStage(
+      stages['replication.replica'],
+      ctxFor(b, { with: { service: 'index', datacenter: 'west', catchUp: 'fast' } }),
+      b.clock,
+    );
+    expect(code(error)).toBe('E_PARAM');
+    expect(b.journal).toEqual([]);
+  });
+});
+
 describe('stateful.promote', () => {
   it('waits for a replica within maxLag, promotes it, and is harmless twice', async () => {
     const b = await world();
@@ -314,6 +353,33 @@ describe('shards.migrate', () => {
       { kind: 'shards.place', service: 'db', from: 'east', to: 'west', count: 2, rate: 0.5 },
     ]);
     expect(changedAgain).toEqual([]);
+  });
+
+  it('waits until the shards have left the datacenter, unless told not to', async () => {
+    const b = await world();
+    const east = b.readings.db!.datacenters.east! as { shards?: number };
+    east.shards = 5;
+    const run = runStage(
+      stages['shards.migrate'],
+      ctxFor(b, { with: { service: 'db', from: 'east', count: 5 } }),
+      b.clock,
+    );
+    await b.clock.advanceTo(b.clock.now() + 60_000);
+    east.shards = 0.5;
+    await b.clock.advanceTo(b.clock.now() + 60_000);
+    east.shards = 0;
+    const { result } = await run;
+    expect(result?.outcome).toBe('success');
+    expect(result?.detail).toContain('and moved');
+    east.shards = 5;
+    const t0 = b.clock.now();
+    const quick = await runStage(
+      stages['shards.migrate'],
+      ctxFor(b, { with: { service: 'db', from: 'east', count: 5, to: 'west', wait: false } }),
+      b.clock,
+    );
+    expect(quick.result?.outcome).toBe('success');
+    expect(b.clock.now()).toBe(t0);
   });
 });
 

@@ -1,9 +1,10 @@
 /**
- * Stages that move state out of a datacenter: replication.repoint, stateful.promote and shards.migrate.
+ * Stages that move state out of a datacenter (and back): replication.repoint, replication.replica, stateful.promote
+ * and shards.migrate.
  * Each reads where the state is now, does nothing when it is already away, and checkpoints its choice of
  * destination before acting, so a re-run after a crash sends the same target (which the backend sees as no change).
  */
-import { isMaelstromError } from '../model/errors.js';
+import { MaelstromError, isMaelstromError } from '../model/errors.js';
 import type { ServiceReading } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult } from './stage.js';
 import { readParams } from './params.js';
@@ -57,6 +58,37 @@ export const replicationRepoint: StageFn = async (ctx): Promise<StageResult> => 
     outcome: 'success',
     detail: `${service} replicates from ${to}${result.detail ? ` (${result.detail})` : ''}`,
   };
+};
+
+/**
+ * replication.replica: stop the service's replica in the datacenter (`enabled: false`; it falls behind), or start it
+ * again and wait until it has caught up to within `maxLag` (default 60s). A started replica catches up paced by the
+ * network (`catchUp: network`, the default: only what the links into its datacenter have to spare below their
+ * planned utilisation) or as fast as the source sends (`catchUp: unpaced`), which can saturate the links.
+ */
+export const replicationReplica: StageFn = async (ctx): Promise<StageResult> => {
+  const p = readParams('replication.replica', ctx.with);
+  const service = p.string('service', ctx.service);
+  const datacenter = p.string('datacenter', ctx.datacenter);
+  const enabled = p.boolean('enabled', true);
+  const catchUp = p.string('catchUp', 'network');
+  if (catchUp !== 'network' && catchUp !== 'unpaced')
+    throw new MaelstromError('E_PARAM', `replication.replica: catchUp must be network or unpaced, got ${catchUp}`);
+  const maxLagMs = p.duration('maxLag', '60s');
+  await act(ctx, { kind: 'replication.replica', service, datacenter, enabled, catchUp });
+  if (!enabled) return { outcome: 'success', detail: `replication of ${service} into ${datacenter} stopped` };
+  for (;;) {
+    const lag = (await serviceReading(ctx, service))?.datacenters[datacenter]?.replicationLag;
+    if (lag !== undefined && lag * 1000 <= maxLagMs)
+      return { outcome: 'success', detail: `the replica of ${service} in ${datacenter} is ${lag.toFixed(1)}s behind` };
+    if (ctx.deadline !== undefined && ctx.clock.now() >= ctx.deadline) {
+      return {
+        outcome: 'timeout',
+        detail: `the replica of ${service} in ${datacenter} is ${lag === undefined ? 'an unknown time' : `${lag.toFixed(0)}s`} behind`,
+      };
+    }
+    await sleepWithin(ctx, POLL_MS, ctx.deadline);
+  }
 };
 
 export const statefulPromote: StageFn = async (ctx): Promise<StageResult> => {
@@ -120,7 +152,9 @@ export const statefulPromote: StageFn = async (ctx): Promise<StageResult> => {
 
 /**
  * shards.migrate: place `count` shards of the service from `from` (default: the datacenter) into `to`, or spread
- * over the other datacenters where it runs, moved at `rate` shards per second (paced by network capacity).
+ * over the other datacenters where it runs, moved at `rate` shards per second (paced by network capacity), then wait
+ * until they have arrived (`wait: false` returns once they are placed). A backend that does not read shards is
+ * taken at its word.
  */
 export const shardsMigrate: StageFn = async (ctx): Promise<StageResult> => {
   const p = readParams('shards.migrate', ctx.with);
@@ -138,6 +172,16 @@ export const shardsMigrate: StageFn = async (ctx): Promise<StageResult> => {
   const parts = targets
     .map((to, i) => ({ to, count: Math.floor(count / targets.length) + (i < count % targets.length ? 1 : 0) }))
     .filter((x) => x.count > 0);
+  const held = async (): Promise<number | undefined> => (await serviceReading(ctx, service))?.datacenters[from]?.shards;
+  // What `from` will hold once the shards have left, read before they start to (kept for a re-run after a crash).
+  let left = (ctx.state as { left?: number } | undefined)?.left;
+  if (left === undefined) {
+    const before = await held();
+    if (before !== undefined) {
+      left = Math.max(0, before - count);
+      await ctx.checkpoint({ left });
+    }
+  }
   let changed = 0;
   for (const part of parts) {
     const r = await act(ctx, {
@@ -151,8 +195,17 @@ export const shardsMigrate: StageFn = async (ctx): Promise<StageResult> => {
     if (r.changed) changed++;
   }
   const to = parts.map((x) => `${x.to} (${x.count})`).join(', ');
-  return {
-    outcome: 'success',
-    detail: `${count} shards of ${service} placed from ${from} to ${to}${changed === 0 ? ', already under way' : ''}`,
-  };
+  const placed = `${count} shards of ${service} placed from ${from} to ${to}`;
+  const detail = `${placed}${changed === 0 ? ', already under way' : ''}`;
+  if (!p.boolean('wait', true) || left === undefined) return { outcome: 'success', detail };
+  for (;;) {
+    const now = await held();
+    if (now === undefined || now <= left + SHARD_EPSILON) return { outcome: 'success', detail: `${placed}, and moved` };
+    if (ctx.deadline !== undefined && ctx.clock.now() >= ctx.deadline)
+      return { outcome: 'timeout', detail: `${placed}; ${now.toFixed(1)} shards still in ${from}` };
+    await sleepWithin(ctx, POLL_MS, ctx.deadline);
+  }
 };
+
+/** A shard in flight is counted fractionally; this much of one left is arrival. */
+const SHARD_EPSILON = 1e-6;

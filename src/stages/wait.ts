@@ -3,6 +3,7 @@
  * Each keeps its deadline in its checkpoint, so a controller restarted midway waits only for what is left.
  */
 import type { StageContext, StageFn, StageResult } from './stage.js';
+import { MaelstromError } from '../model/errors.js';
 import { readParams } from './params.js';
 
 const DEFAULT_POLL_MS = 10_000;
@@ -66,8 +67,18 @@ export const waitUntil: StageFn = async (ctx): Promise<StageResult> => {
   }
 };
 
+/**
+ * Waits for the task's approval: given once as many different operators as `approvers` (default 1) approved it
+ * (the engine counts them), or before `timeout`, whose outcome the runbook routes with `next: { timeout: … }`.
+ */
 export const approval: StageFn = async (ctx): Promise<StageResult> => {
   const p = readParams('approval', ctx.with);
+  const approvers = p.optionalNumber('approvers');
+  if (approvers !== undefined && (!Number.isInteger(approvers) || approvers < 1))
+    throw new MaelstromError(
+      'E_PARAM',
+      `approval: \`approvers\` must be a whole number of at least 1, got ${approvers}`,
+    );
   const deadline = await savedDeadline(ctx, p.optionalDuration('timeout'));
   for (;;) {
     if (ctx.approved()) return { outcome: 'success', detail: 'approved' };

@@ -7,8 +7,12 @@
  */
 import type { EngineEvent } from '../model/events.js';
 import type { RunState, StopIntent, TaskState } from '../model/states.js';
+import type { Approval, DeliveryState, Proposal } from '../model/api.js';
+import type { NotifyEvent } from '../model/definitions.js';
 import type {
   AuditEntry,
+  DeliveryPatch,
+  DeliveryRecord,
   NewOperatorRequest,
   OperatorRequest,
   RequestOutcome,
@@ -65,6 +69,8 @@ export const RUN_COLUMNS = [
   'analysis',
   'actor',
   'stop_intent',
+  'trigger_name',
+  'proposal',
 ] as const;
 
 export function runRow(r: RunRecord): SqlValue[] {
@@ -83,6 +89,8 @@ export function runRow(r: RunRecord): SqlValue[] {
     json(r.analysis),
     opt(r.actor),
     opt(r.stopIntent),
+    opt(r.trigger),
+    json(r.proposal),
   ];
 }
 
@@ -102,6 +110,8 @@ export function rowRun(row: Row): RunRecord {
     analysis: parseJson(row.analysis),
     actor: str(row.actor),
     stopIntent: str(row.stop_intent) as StopIntent | undefined,
+    trigger: str(row.trigger_name),
+    proposal: parseJson(row.proposal) as Proposal | undefined,
   });
 }
 
@@ -113,6 +123,7 @@ const RUN_PATCH: Record<keyof Required<RunPatch>, [string, (v: never) => SqlValu
   criticalPath: ['critical_path', json],
   analysis: ['analysis', json],
   stopIntent: ['stop_intent', opt],
+  proposal: ['proposal', json],
 };
 
 // ------------------------------------------------------------------------------------------------ tasks
@@ -131,6 +142,7 @@ export const TASK_COLUMNS = [
   'stuck',
   'approved',
   'overrides',
+  'approvals',
 ] as const;
 
 export function taskRow(t: TaskRecord, position: number): SqlValue[] {
@@ -148,6 +160,7 @@ export function taskRow(t: TaskRecord, position: number): SqlValue[] {
     bool(t.stuck),
     bool(t.approved),
     json(t.overrides),
+    json(t.approvals),
   ];
 }
 
@@ -165,6 +178,7 @@ export function rowTask(row: Row): TaskRecord {
     stuck: flag(row.stuck),
     approved: flag(row.approved),
     overrides: parseJson(row.overrides) as TaskRecord['overrides'],
+    approvals: parseJson(row.approvals) as readonly Approval[] | undefined,
   });
 }
 
@@ -179,6 +193,7 @@ const TASK_PATCH: Record<keyof Required<TaskPatch>, [string, (v: never) => SqlVa
   stuck: ['stuck', bool],
   approved: ['approved', bool],
   overrides: ['overrides', json],
+  approvals: ['approvals', json],
 };
 
 /** Column assignments of a patch: [column, value] for every key the patch names. */
@@ -262,3 +277,68 @@ export function rowRequest(row: Row): OperatorRequest {
     error: str(row.error),
   });
 }
+
+// ---------------------------------------------------------------------------------------------- deliveries
+
+export const DELIVERY_COLUMNS = [
+  'notifier',
+  'event',
+  'run_id',
+  'task_id',
+  'summary',
+  'state',
+  'attempts',
+  'created_at',
+  'last_attempt_at',
+  'delivered_at',
+  'error',
+  'body',
+  'content_type',
+] as const;
+
+export function deliveryRow(d: DeliveryRecord): SqlValue[] {
+  return [
+    d.notifier,
+    d.event,
+    opt(d.runId),
+    opt(d.taskId),
+    d.summary,
+    d.state,
+    d.attempts,
+    d.createdAt,
+    opt(d.lastAttemptAt),
+    opt(d.deliveredAt),
+    opt(d.error),
+    d.body,
+    d.contentType,
+  ];
+}
+
+export function rowDelivery(row: Row): DeliveryRecord {
+  return compact({
+    id: num(row.id),
+    notifier: String(row.notifier),
+    event: row.event as NotifyEvent,
+    runId: str(row.run_id),
+    taskId: str(row.task_id),
+    summary: String(row.summary),
+    state: row.state as DeliveryState,
+    attempts: num(row.attempts) ?? 0,
+    createdAt: num(row.created_at) ?? 0,
+    lastAttemptAt: num(row.last_attempt_at),
+    deliveredAt: num(row.delivered_at),
+    error: str(row.error),
+    body: String(row.body),
+    contentType: String(row.content_type),
+  });
+}
+
+const DELIVERY_PATCH: Record<keyof Required<DeliveryPatch>, [string, (v: never) => SqlValue]> = {
+  state: ['state', (v: string) => v],
+  attempts: ['attempts', (v: number) => v],
+  lastAttemptAt: ['last_attempt_at', opt],
+  deliveredAt: ['delivered_at', opt],
+  error: ['error', opt],
+};
+
+export const deliveryPatchColumns = (p: DeliveryPatch): [string, SqlValue][] => patchColumns(p, DELIVERY_PATCH);

@@ -226,6 +226,81 @@ export function storeConformance(
       expect((await s.listRuns({ limit: 1 })).map((r) => r.id)).toEqual(['r3']);
     });
 
+    it('keeps the trigger and proposal of a run an alert made, and lists the runs of a trigger', async () => {
+      const s = await fresh();
+      const proposal = {
+        trigger: 'east-unhealthy',
+        mode: 'propose' as const,
+        alerts: [
+          {
+            fingerprint: 'f1',
+            status: 'firing' as const,
+            labels: { alertname: 'DatacenterErrorRateHigh', datacenter: 'east' },
+            annotations: {},
+            startsAt: '2026-03-02T11:59:00Z',
+            receivedAt: 5,
+          },
+        ],
+        expiresAt: 3_600_005,
+      };
+      await s.createRun(runRecord('r1', { createdAt: 1, state: 'proposed', trigger: 'east-unhealthy', proposal }), []);
+      await s.createRun(runRecord('r2', { createdAt: 2 }), []);
+      await s.createRun(runRecord('r3', { createdAt: 3, state: 'proposed', trigger: 'west-unhealthy', proposal }), []);
+      expect(await s.getRun('r1')).toEqual(
+        runRecord('r1', { createdAt: 1, state: 'proposed', trigger: 'east-unhealthy', proposal }),
+      );
+      expect((await s.listRuns({ trigger: 'east-unhealthy' })).map((r) => r.id)).toEqual(['r1']);
+      expect((await s.listRuns({ trigger: 'nobody' })).map((r) => r.id)).toEqual([]);
+      // A proposed run is an active one: the engine resumes it (to let it lapse) after a restart.
+      expect((await s.listRuns({ active: true })).map((r) => r.id)).toEqual(['r3', 'r2', 'r1']);
+      const approved = { ...proposal, approvedBy: 'ana', approvedAt: 9, approvalReason: 'go' };
+      await s.commit({ runId: 'r1', run: { state: 'pending', proposal: approved } });
+      expect(await s.getRun('r1')).toMatchObject({ state: 'pending', trigger: 'east-unhealthy', proposal: approved });
+    });
+
+    it("keeps each operator's approval of a task", async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), [taskRecord('r1', 'a')]);
+      const approvals = [{ actor: 'ana', at: 1, reason: 'fine' }];
+      await s.commit({ runId: 'r1', tasks: [{ id: 'a', patch: { approvals } }] });
+      expect((await s.getTasks('r1'))[0]).toEqual(taskRecord('r1', 'a', { approvals }));
+      const two = [...approvals, { actor: 'bo', at: 2, reason: 'agreed' }];
+      await s.commit({ runId: 'r1', tasks: [{ id: 'a', patch: { approvals: two, approved: true } }] });
+      expect((await s.getTasks('r1'))[0]).toMatchObject({ approved: true, approvals: two });
+    });
+
+    it('records deliveries, updates them, and lists them newest first, by state', async () => {
+      const s = await fresh();
+      const delivery = {
+        notifier: 'sre-chat',
+        event: 'run.proposed' as const,
+        runId: 'r1',
+        summary: 'Proposed: evacuate-east-now',
+        state: 'pending' as const,
+        attempts: 0,
+        createdAt: 10,
+        body: '{"text":"x"}',
+        contentType: 'application/json',
+      };
+      const first = await s.recordDelivery(delivery);
+      const second = await s.recordDelivery({
+        ...delivery,
+        event: 'approval.needed',
+        taskId: 'db/approve',
+        createdAt: 11,
+      });
+      expect(second).toBeGreaterThan(first);
+      await s.updateDelivery(first, { attempts: 2, lastAttemptAt: 12, error: 'HTTP 500' });
+      await s.updateDelivery(first, { state: 'delivered', attempts: 3, deliveredAt: 14, error: undefined });
+      expect(await s.listDeliveries()).toEqual([
+        { ...delivery, id: second, event: 'approval.needed', taskId: 'db/approve', createdAt: 11 },
+        { ...delivery, id: first, state: 'delivered', attempts: 3, lastAttemptAt: 12, deliveredAt: 14 },
+      ]);
+      expect((await s.listDeliveries({ state: 'pending' })).map((d) => d.id)).toEqual([second]);
+      expect((await s.listDeliveries({ limit: 1 })).map((d) => d.id)).toEqual([second]);
+      expect(await code(s.updateDelivery(999, { state: 'failed' }))).toBe('E_NOT_FOUND');
+    });
+
     it('numbers events in one increasing sequence across commits and free-standing events', async () => {
       const s = await fresh();
       await s.createRun(runRecord('r1'), [taskRecord('r1', 'a')]);

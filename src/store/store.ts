@@ -6,6 +6,7 @@
  *
  * The run-related part is defined by the engine's needs (see below); tokens and audit are used by the server.
  */
+import type { Approval, Delivery, DeliveryState, Proposal } from '../model/api.js';
 import type { CompiledPlan } from '../model/compiled.js';
 import type { EngineEvent } from '../model/events.js';
 import type { Role } from '../model/roles.js';
@@ -68,6 +69,10 @@ export interface RunRecord {
   readonly actor?: string;
   /** How a run being stopped ends (aborted or halted), written in the same commit as its `aborting` state. */
   readonly stopIntent?: StopIntent;
+  /** The trigger that made the run (an alert proposed or started it), kept in its own column for minInterval. */
+  readonly trigger?: string;
+  /** The trigger's alerts and, for a proposed run, when it lapses and who approved it. */
+  readonly proposal?: Proposal;
 }
 
 export interface TaskRecord {
@@ -84,12 +89,17 @@ export interface TaskRecord {
   readonly reason?: string;
   readonly stuck?: boolean;
   readonly approved?: boolean;
+  /** Each operator's approval of its approval stage; `approved` is set once enough different operators gave one. */
+  readonly approvals?: readonly Approval[];
   /** Conditions (by name or expression) and dependencies (task ids) an operator overrode. */
   readonly overrides?: { readonly conditions: readonly string[]; readonly dependencies: readonly string[] };
 }
 
 export type RunPatch = Partial<
-  Pick<RunRecord, 'state' | 'startedAt' | 'finishedAt' | 'reason' | 'criticalPath' | 'analysis' | 'stopIntent'>
+  Pick<
+    RunRecord,
+    'state' | 'startedAt' | 'finishedAt' | 'reason' | 'criticalPath' | 'analysis' | 'stopIntent' | 'proposal'
+  >
 >;
 export type TaskPatch = Partial<Omit<TaskRecord, 'runId' | 'id'>>;
 
@@ -121,6 +131,8 @@ export interface RunStore {
   listRuns(options?: {
     readonly active?: boolean;
     readonly plan?: string;
+    /** Only the runs this trigger made. */
+    readonly trigger?: string;
     readonly limit?: number;
   }): Promise<readonly RunRecord[]>;
   getTasks(runId: string): Promise<readonly TaskRecord[]>;
@@ -228,7 +240,35 @@ export interface JournalStore {
   pruneJournal(beforeHlc?: string): Promise<number>;
 }
 
-export interface Store extends RunStore, TokenStore, AuditLog, LeaseStore, RequestStore, JournalStore {
+// ------------------------------------------------------------------------------------------ Notifications
+
+/** A message to a notifier as the store keeps it: the delivery as the API shows it, with the exact body sent. */
+export interface DeliveryRecord extends Omit<Delivery, 'id'> {
+  readonly id?: number;
+  /** The request body, exactly as sent (and signed) on every attempt. */
+  readonly body: string;
+  /** The body's media type. */
+  readonly contentType: string;
+}
+
+export type DeliveryPatch = Partial<
+  Pick<DeliveryRecord, 'state' | 'attempts' | 'lastAttemptAt' | 'deliveredAt' | 'error'>
+>;
+
+/** Notifications and their deliveries: what was sent where, and how it went (the notifier writes, the API reads). */
+export interface NotificationStore {
+  /** Records a new delivery; returns its id. */
+  recordDelivery(delivery: DeliveryRecord): Promise<number>;
+  updateDelivery(id: number, patch: DeliveryPatch): Promise<void>;
+  /** Newest first, at most `limit`; only those in `state` when given. */
+  listDeliveries(options?: {
+    readonly state?: DeliveryState;
+    readonly limit?: number;
+  }): Promise<readonly DeliveryRecord[]>;
+}
+
+export interface Store
+  extends RunStore, TokenStore, AuditLog, LeaseStore, RequestStore, NotificationStore, JournalStore {
   /**
    * True when every call is answered in this process within the turn it was made in (embedded SQLite): a virtual
    * clock need not wait for it. A store that answers over the network leaves it unset.

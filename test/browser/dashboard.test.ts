@@ -1,10 +1,14 @@
 /**
  * The newcomer's path through the dashboard, in Debian's Chromium: open the demo with the printed link, start
  * evacuate-east-approved after the pre-flight table, watch tasks progress and east's traffic fall, pause and resume,
- * approve each promotion when the plan waits for it, reach the end, then restore east with restore-east, without a
- * console error. Screenshots go to test-results/.
+ * approve each promotion from the link of the chat message that asks for it, reach the end, then restore east with
+ * restore-east, without a console error. Then an alert proposes the emergency evacuation: it shows at the top with its pre-flight and the
+ * alert, the chat sink gets the Slack message, its link opens the approval dialog, and approving starts it.
+ * Screenshots go to test-results/.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -25,6 +29,9 @@ let context: BrowserContext;
 let page: Page;
 let profile: string;
 const consoleErrors: string[] = [];
+let chat: Server;
+/** What the chat sink received: Slack incoming-webhook bodies. */
+const messages: { text: string; blocks: { type: string; elements?: { url?: string }[] }[] }[] = [];
 
 async function ensureDashboardBuilt(): Promise<void> {
   if (existsSync(join(ROOT, 'web', 'dist', 'index.html'))) return;
@@ -57,8 +64,9 @@ const runTasks = () => page.getByTestId('run').locator('[data-testid=task]');
 const succeeded = () => page.getByTestId('run').locator('[data-testid=task][data-state=succeeded]').count();
 
 /**
- * Waits for the shown run to succeed, acting as an operator would: a task waiting in its approval stage is selected
- * and approved; a task held by a post-condition is selected and overridden, with a reason. Returns the approvals.
+ * Waits for the shown run to succeed, acting as an operator would: a task waiting in its approval stage is approved
+ * through the link of the chat message that asks for it (which selects the task); a task held by a post-condition is
+ * selected and overridden, with a reason. Returns the approvals.
  */
 async function runToEnd(name: string): Promise<string[]> {
   const deadline = Date.now() + 150_000;
@@ -71,8 +79,16 @@ async function runToEnd(name: string): Promise<string[]> {
     const gate = runTasks().and(page.locator('[data-state=running][data-task$="/approve"]')).first();
     const gateId = (await gate.count()) > 0 ? await gate.getAttribute('data-task') : null;
     if (gateId !== null && !approved.includes(gateId)) {
-      await gate.click();
-      await page.getByTestId('approve').click();
+      // Chat was told the task waits for an approval; its link opens the run, selects the task and asks.
+      const task = `task=${encodeURIComponent(gateId)}`;
+      const link = async () =>
+        messages
+          .filter((m) => m.text.startsWith('Needs approval'))
+          .map((m) => m.blocks.find((b) => b.type === 'actions')?.elements?.[0]?.url ?? '')
+          .find((u) => u.includes(task));
+      await expect.poll(link, { timeout: 15_000 }).toBeDefined();
+      await page.goto((await link())!);
+      expect(await page.getByTestId('confirm').locator('h3').textContent()).toBe(`Approve ${gateId}`);
       await confirm('replicas caught up, go');
       await expect.poll(() => page.getByTestId('task-detail').textContent()).toContain('approved');
       approved.push(gateId);
@@ -104,7 +120,17 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
   beforeAll(async () => {
     await ensureDashboardBuilt();
     mkdirSync(SHOTS, { recursive: true });
-    demo = await startDemo({ port: 0, speed: SPEED });
+    chat = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        messages.push(JSON.parse(body) as (typeof messages)[number]);
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => chat.listen(0, '127.0.0.1', r));
+    const chatUrl = `http://127.0.0.1:${(chat.address() as AddressInfo).port}/services/T0/B0/demo`;
+    demo = await startDemo({ port: 0, speed: SPEED, env: { MAELSTROM_CHAT_WEBHOOK: chatUrl } });
     profile = mkdtempSync(join(tmpdir(), 'maelstrom-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -130,6 +156,7 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
   afterAll(async () => {
     await context?.close();
     await demo?.close();
+    await new Promise<void>((r) => (chat ? chat.close(() => r()) : r()));
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
@@ -175,7 +202,8 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     expect((await runToEnd('drain')).sort()).toEqual(['message-store/approve', 'user-db/approve']);
     const total = await runTasks().count();
     expect(total).toBe(20);
-    expect(await succeeded()).toBe(total);
+    // The run's end can reach the page a moment before its last task's state does.
+    await expect.poll(succeeded, { timeout: 15_000 }).toBe(total);
     await expect.poll(eastShare, { timeout: 15_000 }).toBeLessThan(before * 0.2);
     await page.getByTestId('history').getByText('evacuate-east-approved').first().waitFor();
     await page.screenshot({ path: join(SHOTS, '4-drained.png'), fullPage: true });
@@ -188,10 +216,79 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await confirm();
     await expect.poll(() => page.getByTestId('run').textContent(), { timeout: 15_000 }).toContain('restore-east');
     expect(await runToEnd('restore')).toEqual([]);
-    expect(await succeeded()).toBe(await runTasks().count());
+    await expect.poll(succeeded, { timeout: 15_000 }).toBe(await runTasks().count());
     await expect.poll(eastShare, { timeout: 15_000 }).toBeGreaterThan(before * 0.8);
     await page.getByTestId('history').getByText('restore-east').first().waitFor();
     await page.screenshot({ path: join(SHOTS, '5-restored.png'), fullPage: true });
     expect(consoleErrors).toEqual([]);
   }, 400_000);
+
+  it('an alert proposes the emergency evacuation; the Slack message’s link opens its approval; approved, it runs', async () => {
+    const alert = {
+      version: '4',
+      groupKey: '{}:{alertname="DatacenterErrorRateHigh"}',
+      truncatedAlerts: 0,
+      status: 'firing',
+      receiver: 'maelstrom',
+      groupLabels: { alertname: 'DatacenterErrorRateHigh' },
+      commonLabels: { datacenter: 'east' },
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager:9093',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'DatacenterErrorRateHigh', datacenter: 'east', severity: 'critical' },
+          annotations: { summary: 'east answers 12% errors' },
+          startsAt: new Date().toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: 'http://prometheus:9090/graph',
+          fingerprint: 'b10cbeef',
+        },
+      ],
+    };
+    const res = await fetch(`${demo.url}/api/v1/alerts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${demo.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(alert),
+    });
+    expect(res.status).toBe(200);
+    const { results } = (await res.json()) as { results: { outcome: string; run: string }[] };
+    expect(results[0]!.outcome).toBe('proposed');
+    const runId = results[0]!.run;
+
+    // At the top of the page: the proposal, its alert and its pre-flight.
+    const proposal = page.getByTestId('proposal');
+    await proposal.waitFor({ timeout: 15_000 });
+    expect(await proposal.textContent()).toContain('evacuate-east-now');
+    expect(await proposal.getByTestId('proposal-alert').textContent()).toContain('DatacenterErrorRateHigh');
+    await proposal.getByTestId('proposal-preflight').waitFor();
+    await page.screenshot({ path: join(SHOTS, '6-proposed.png'), fullPage: true });
+
+    // Chat hears of it, with the deep link first.
+    await expect.poll(() => messages.filter((m) => m.text.startsWith('Proposed')).length, { timeout: 15_000 }).toBe(1);
+    const message = messages.find((m) => m.text.startsWith('Proposed'))!;
+    const link = message.blocks.find((b) => b.type === 'actions')!.elements![0]!.url!;
+    expect(link).toBe(`${demo.url}/#run=${runId}`);
+
+    // The link lands on the approval dialog, which needs a reason.
+    await page.goto(link);
+    const dialog = page.getByTestId('confirm');
+    await dialog.waitFor({ timeout: 15_000 });
+    expect(await dialog.locator('h3').textContent()).toBe('Approve evacuate-east-now: drain east');
+    expect(await page.getByTestId('confirm-ok').isDisabled()).toBe(true);
+    await page.screenshot({ path: join(SHOTS, '7-approve-from-link.png'), fullPage: true });
+    await confirm('east error rate confirmed on the graphs');
+    await page.getByTestId('proposals').waitFor({ state: 'detached', timeout: 15_000 });
+    await expect.poll(() => page.getByTestId('run').textContent(), { timeout: 15_000 }).toContain('evacuate-east-now');
+    const before = await eastShare();
+    expect(await runToEnd('emergency')).toEqual([]);
+    await expect.poll(eastShare, { timeout: 15_000 }).toBeLessThan(before * 0.2);
+
+    // The deliveries panel shows what was sent.
+    await expect
+      .poll(async () => page.getByTestId('deliveries').locator('tr[data-state=delivered]').count(), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: join(SHOTS, '8-emergency-drained.png'), fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  }, 300_000);
 });

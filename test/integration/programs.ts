@@ -1,12 +1,18 @@
 /**
- * Integration tests run against the real HAProxy and Prometheus. Under CI=true a missing program fails the test;
- * on a developer's machine without them the tests are skipped.
+ * Integration tests run against the real HAProxy, Prometheus and Alertmanager. Under CI=true a missing program fails
+ * the test; on a developer's machine without them the tests are skipped.
  */
-import { labPrograms } from '../../src/lab/environment.js';
+import { PROMETHEUS_BIN, labPrograms } from '../../src/lab/environment.js';
+import { executable } from '../../src/lab/processes.js';
 
-const programs = await labPrograms();
+/** Debian's package `prometheus-alertmanager` installs Alertmanager under this name. */
+export const ALERTMANAGER_BIN = process.env.MAELSTROM_ALERTMANAGER ?? '/usr/bin/prometheus-alertmanager';
+export { PROMETHEUS_BIN };
+
+const programs = { ...(await labPrograms()), alertmanager: await executable(ALERTMANAGER_BIN) };
 export const haveHaproxy = programs.haproxy || process.env.CI === 'true';
 export const haveLab = (programs.haproxy && programs.prometheus) || process.env.CI === 'true';
+export const haveAlerting = (programs.prometheus && programs.alertmanager) || process.env.CI === 'true';
 
 /** Polls `check` until it holds, failing with `what` at the deadline. */
 export async function eventually(

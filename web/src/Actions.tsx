@@ -15,6 +15,12 @@ interface Look<A extends RunAction | TaskAction> {
 }
 
 const RUN: { readonly [A in RunAction]: Look<A> } = {
+  approve: {
+    label: 'Approve…',
+    detail: 'Starts the proposed run, if its pre-flight still passes.',
+    needsReason: true,
+    tone: 'primary',
+  },
   pause: { label: 'Pause', detail: 'No new step or task starts; traffic stays where it is.', needsReason: false },
   resume: {
     label: 'Resume',
@@ -32,7 +38,7 @@ const RUN: { readonly [A in RunAction]: Look<A> } = {
 
 const TASK: { readonly [A in TaskAction]: Look<A> } = {
   retry: { label: 'Retry', detail: 'Runs the task again from its current stage.', needsReason: false },
-  approve: { label: 'Approve', detail: 'Lets the task go on past its approval stage.', needsReason: false },
+  approve: { label: 'Approve…', detail: 'Lets the task go on past its approval stage.', needsReason: true },
   skip: {
     label: 'Skip…',
     detail: 'Marks the task done without doing it; its dependents may start.',
@@ -53,6 +59,58 @@ const TASK: { readonly [A in TaskAction]: Look<A> } = {
   },
 };
 
+/** The command a run action sends. */
+function runCommand(action: RunAction, reason: string): OperatorCommand {
+  const withReason = reason ? { reason } : {};
+  switch (action) {
+    case 'approve':
+      return { action, reason };
+    case 'pause':
+    case 'resume':
+    case 'abort':
+      return { action, ...withReason };
+  }
+}
+
+/** Who has approved a task so far, and how many more it needs, for its dialog. */
+function approvalsSoFar(task: TaskView): string {
+  const need = task.approvers ?? 1;
+  const given = task.approvals ?? [];
+  if (need <= 1 && given.length === 0) return '';
+  const who = given.map((a) => a.actor).join(', ');
+  return ` It needs ${need} different operators${who ? `; approved so far by ${who}` : ''}.`;
+}
+
+/**
+ * The approval dialog of a proposed run (no task) or of a task's approval stage: what a deep link opens, and what
+ * the Approve buttons open.
+ */
+export function approvalDialog(
+  run: RunView,
+  task: TaskView | undefined,
+  send: (command: OperatorCommand) => Promise<void>,
+): Pending {
+  if (!task) {
+    const alerts = [...new Set((run.proposal?.alerts ?? []).map((a) => a.labels.alertname ?? a.fingerprint))];
+    const pf = run.preflight;
+    return {
+      title: `Approve ${run.plan}: ${run.direction} ${run.datacenter}`,
+      detail:
+        `${RUN.approve.detail} Proposed by trigger ${run.proposal?.trigger ?? '?'}` +
+        `${alerts.length ? ` (${alerts.join(', ')} firing)` : ''}; ${run.tasks.length} tasks` +
+        `${pf ? `; pre-flight ${pf.ok ? 'passes' : 'FAILS'}` : ''}.`,
+      needsReason: RUN.approve.needsReason,
+      run: (reason) => send(runCommand('approve', reason)),
+    };
+  }
+  return {
+    title: `Approve ${task.id}`,
+    detail: `${TASK.approve.detail}${approvalsSoFar(task)}`,
+    needsReason: TASK.approve.needsReason,
+    run: (reason) => send({ action: 'approve', task: task.id, reason }),
+  };
+}
+
 /** The command a task action sends, or undefined when the dashboard cannot name what it acts on. */
 function taskCommand(
   action: TaskAction,
@@ -65,7 +123,7 @@ function taskCommand(
     case 'retry':
       return { action, task: task.id, ...withReason };
     case 'approve':
-      return { action, task: task.id, ...withReason };
+      return { action, task: task.id, reason };
     case 'skip':
       return { action, task: task.id, reason };
     case 'override-condition':
@@ -101,13 +159,17 @@ export function Actions({ run, task, blockedOn, send, confirm }: Props) {
             className={look.tone}
             data-testid={action}
             onClick={() =>
-              confirm({
-                title: `${look.label.replace('…', '')} the run`,
-                detail: look.detail,
-                needsReason: look.needsReason,
-                danger: look.tone === 'danger',
-                run: (reason) => send({ action, ...(reason ? { reason } : {}) }),
-              })
+              confirm(
+                action === 'approve'
+                  ? approvalDialog(run, undefined, send)
+                  : {
+                      title: `${look.label.replace('…', '')} the run`,
+                      detail: look.detail,
+                      needsReason: look.needsReason,
+                      danger: look.tone === 'danger',
+                      run: (reason) => send(runCommand(action, reason)),
+                    },
+              )
             }
           >
             {look.label}
@@ -125,16 +187,20 @@ export function Actions({ run, task, blockedOn, send, confirm }: Props) {
               className={look.tone === 'danger' ? undefined : look.tone}
               data-testid={action === 'override-condition' ? 'override' : action}
               onClick={() =>
-                confirm({
-                  title: `${look.label.replace('…', '')} ${what}`,
-                  detail: look.detail,
-                  needsReason: look.needsReason,
-                  danger: look.tone === 'danger',
-                  run: async (reason) => {
-                    const command = taskCommand(action, task, reason, blockedOn);
-                    if (command) await send(command);
-                  },
-                })
+                confirm(
+                  action === 'approve'
+                    ? approvalDialog(run, task, send)
+                    : {
+                        title: `${look.label.replace('…', '')} ${what}`,
+                        detail: look.detail,
+                        needsReason: look.needsReason,
+                        danger: look.tone === 'danger',
+                        run: async (reason) => {
+                          const command = taskCommand(action, task, reason, blockedOn);
+                          if (command) await send(command);
+                        },
+                      },
+                )
               }
             >
               {look.label}

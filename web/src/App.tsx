@@ -1,15 +1,19 @@
 /**
- * The dashboard: fleet and traffic on the right, the plan (pre-flight) or the live run on the left, history below.
- * `useDashboard` holds the data; the panels draw it.
+ * The dashboard: runs that alerts proposed at the top, fleet, traffic and deliveries on the right, the plan
+ * (pre-flight) or the live run on the left, history below. A deep link (`/#run=ID&task=T`, as notifications send
+ * it) opens that run and task with its approval dialog, when there is something to approve. `useDashboard` holds
+ * the data; the panels draw it.
  */
 import { useState } from 'react';
 import { forgetToken, readToken, saveToken } from './api';
 import { DC_COLOURS, TrafficChart } from './Chart';
+import { approvalDialog } from './Actions';
 import { Confirm, type Pending } from './Confirm';
 import { Fleet } from './Fleet';
 import { Header } from './Header';
-import { EventLog, HealthList, History } from './Panels';
+import { Deliveries, EventLog, HealthList, History } from './Panels';
 import { PlanPanel } from './PlanPanel';
+import { Proposals } from './Proposals';
 import { RunPanel } from './RunPanel';
 import { useDashboard } from './useDashboard';
 
@@ -68,8 +72,28 @@ export function App() {
 function Dashboard({ token, onLogout }: { token: string; onLogout: () => void }) {
   const data = useDashboard(token, onLogout);
   const [pending, setPending] = useState<Pending>();
-  const { run, active, fleet, series, error } = data;
+  const [selection, setSelection] = useState<{ run: string; task: string }>();
+  const { run, active, fleet, series, error, linked } = data;
   const dcs = fleet?.datacenters.map((d) => d.name) ?? [];
+  // A deep link selects its task and, when it names something to approve, opens the approval dialog on it.
+  const linkedTask = linked?.task;
+  const approvable =
+    linked &&
+    (linkedTask ? linkedTask.allowedActions.includes('approve') : linked.run.allowedActions.includes('approve'));
+  const linkDialog =
+    linked && approvable && data.canOperate
+      ? approvalDialog(linked.run, linkedTask, (c) => data.command(linked.run.id, c))
+      : undefined;
+  const dialog = pending ?? linkDialog;
+  const selected =
+    run && selection?.run === run.id ? selection.task : run && linked?.run.id === run.id ? linkedTask?.id : undefined;
+  const closeDialog = (): void => {
+    if (!pending && linked) {
+      if (linkedTask) setSelection({ run: linked.run.id, task: linkedTask.id });
+      data.followedLink();
+    }
+    setPending(undefined);
+  };
   return (
     <div className="app">
       <Header data={data} confirm={setPending} onLogout={onLogout} />
@@ -78,6 +102,7 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
           {error}
         </div>
       )}
+      <Proposals proposals={data.proposals} canOperate={data.canOperate} send={data.command} confirm={setPending} />
       <main>
         <section className="left">
           {!active && <PlanPanel data={data} confirm={setPending} />}
@@ -89,6 +114,8 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
               blockedOn={data.blockedOn}
               send={data.command}
               confirm={setPending}
+              selected={selected}
+              onSelect={(task) => setSelection({ run: run.id, task })}
             />
           )}
           <div className="panel">
@@ -123,12 +150,16 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
             )}
           </div>
           <div className="panel">
+            <h2>Notifications</h2>
+            <Deliveries list={data.deliveries} />
+          </div>
+          <div className="panel">
             <h2>Events</h2>
             <EventLog events={data.events} />
           </div>
         </section>
       </main>
-      {pending && <Confirm pending={pending} onClose={() => setPending(undefined)} />}
+      {dialog && <Confirm key={dialog.title} pending={dialog} onClose={closeDialog} />}
     </div>
   );
 }

@@ -1,20 +1,45 @@
-/** The pre-flight table, the run history with critical paths, the event log and the health checks. */
-import type { EngineEvent, HistoryRun, PlanPreview } from './api';
+/** The pre-flight table, the run history with critical paths, the event log, the health checks, the deliveries. */
+import type { DeliveryList, EngineEvent, HistoryRun, PlanPreview, PreflightView } from './api';
 import type { HealthEvent } from './useDashboard';
 import { clock, duration, pct, rps } from './api';
 
 export function Preflight({ preview }: { preview: PlanPreview }) {
-  const pf = preview.preflight;
-  // A drain asks whether the others absorb the datacenter's load; a restore whether the datacenter carries it again.
-  const restore = preview.direction === 'restore';
-  const claim = restore
-    ? `${preview.datacenter} ${pf.ok ? 'can' : 'cannot'} take its load back`
-    : `the other datacenters ${pf.ok ? 'can' : 'cannot'} absorb ${preview.datacenter}'s load`;
   return (
-    <div data-testid="preflight">
+    <PreflightTable
+      preflight={preview.preflight}
+      direction={preview.direction}
+      datacenter={preview.datacenter}
+      summary={`${preview.tasks.length} tasks, predicted ${duration(preview.predictedMs)}.`}
+    />
+  );
+}
+
+interface PreflightProps {
+  readonly preflight: PreflightView;
+  readonly direction: PlanPreview['direction'];
+  readonly datacenter: string;
+  readonly summary?: string;
+  readonly testId?: string;
+}
+
+/** The pre-flight check of a plan, or of a proposed run. */
+export function PreflightTable({
+  preflight: pf,
+  direction,
+  datacenter,
+  summary,
+  testId = 'preflight',
+}: PreflightProps) {
+  // A drain asks whether the others absorb the datacenter's load; a restore whether the datacenter carries it again.
+  const restore = direction === 'restore';
+  const claim = restore
+    ? `${datacenter} ${pf.ok ? 'can' : 'cannot'} take its load back`
+    : `the other datacenters ${pf.ok ? 'can' : 'cannot'} absorb ${datacenter}'s load`;
+  return (
+    <div data-testid={testId}>
       <p className={pf.ok ? 'ok' : 'bad'}>
-        Pre-flight {pf.ok ? 'passes' : 'FAILS'}: {claim} at {pct(pf.targetUtilization)} target utilisation.{' '}
-        {preview.tasks.length} tasks, predicted {duration(preview.predictedMs)}.
+        Pre-flight {pf.ok ? 'passes' : 'FAILS'}: {claim} at {pct(pf.targetUtilization)} target utilisation.
+        {summary ? ` ${summary}` : ''}
       </p>
       <table className="grid-table">
         <thead>
@@ -22,7 +47,7 @@ export function Preflight({ preview }: { preview: PlanPreview }) {
             <th>service</th>
             <th>load to move</th>
             <th>{restore ? 'capacity at target' : 'headroom'}</th>
-            <th>{restore ? `${preview.datacenter} after` : 'receivers after'}</th>
+            <th>{restore ? `${datacenter} after` : 'receivers after'}</th>
             <th />
           </tr>
         </thead>
@@ -134,5 +159,36 @@ export function HealthList({ health, hasRun }: { health: readonly HealthEvent[];
         </li>
       ))}
     </ul>
+  );
+}
+
+/** The notifiers' latest deliveries: what was told to whom, and what failed (with the last error). */
+export function Deliveries({ list }: { list: DeliveryList | undefined }) {
+  if (!list) return <p className="muted small">Loading…</p>;
+  if (list.notifiers.length === 0)
+    return <p className="muted small">No notifier sends (define a Notifier and set its URL variable).</p>;
+  if (list.deliveries.length === 0)
+    return <p className="muted small">Nothing sent yet to {list.notifiers.join(', ')}.</p>;
+  return (
+    <table className="grid-table" data-testid="deliveries">
+      <tbody>
+        {list.deliveries.map((d) => (
+          <tr key={d.id} data-state={d.state} className={d.state === 'failed' ? 'row-bad' : ''}>
+            <td className="muted" title="wall-clock time (UTC)">
+              {clock(d.createdAt)}
+            </td>
+            <td>{d.notifier}</td>
+            <td>{d.event}</td>
+            <td className={d.state === 'delivered' ? 'ok' : d.state === 'failed' ? 'bad' : 'warn'}>
+              {d.state}
+              {d.attempts > 1 ? ` (${d.attempts} tries)` : ''}
+            </td>
+            <td className="small summary" title={d.error ? `${d.summary}\n${d.error}` : d.summary}>
+              {d.state === 'delivered' ? d.summary : (d.error ?? d.summary)}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

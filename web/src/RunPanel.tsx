@@ -1,5 +1,4 @@
 /** The shown run: its state and reason, the operator's buttons, its task DAG, and the selected task. */
-import { useState } from 'react';
 import { Actions } from './Actions';
 import { clock, duration, pct, type OperatorCommand, type RunView } from './api';
 import type { Pending } from './Confirm';
@@ -11,10 +10,12 @@ interface Props {
   readonly blockedOn: ReadonlyMap<string, string>;
   readonly send: (runId: string, command: OperatorCommand) => Promise<void>;
   readonly confirm: (pending: Pending) => void;
+  /** The selected task (a deep link may have chosen it), and how to choose another. */
+  readonly selected: string | undefined;
+  readonly onSelect: (taskId: string) => void;
 }
 
-export function RunPanel({ run, canOperate, blockedOn, send, confirm }: Props) {
-  const [selected, setSelected] = useState<string>();
+export function RunPanel({ run, canOperate, blockedOn, send, confirm, selected, onSelect }: Props) {
   const task = run.tasks.find((t) => t.id === selected);
   const critical = new Set(run.criticalPath ?? []);
   return (
@@ -41,13 +42,16 @@ export function RunPanel({ run, canOperate, blockedOn, send, confirm }: Props) {
         tasks={run.tasks}
         critical={critical}
         selected={selected}
-        onSelect={setSelected}
+        onSelect={onSelect}
         held={run.state === 'paused'}
       />
       {task && (
         <p className="small" data-testid="task-detail">
           {task.id} · {task.template} · {task.state}
           {task.approved ? ' · approved' : ''}
+          {!task.approved && task.approvals?.length
+            ? ` · approved by ${task.approvals.map((a) => a.actor).join(', ')} of ${task.approvers ?? 1} needed`
+            : ''}
           {task.progress !== undefined ? ` · shift ${pct(task.progress)}` : ''} · stages {task.stages.join(' → ')}
           {task.reason ? ` · ${task.reason}` : ''}
         </p>

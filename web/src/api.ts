@@ -7,6 +7,7 @@
 import type {
   Actor,
   DefinitionList,
+  DeliveryList,
   FleetView,
   HistoryList,
   OperatorCommand,
@@ -21,6 +22,9 @@ import type { EngineEvent } from '../../src/model/events';
 
 export type {
   Actor,
+  AlertView,
+  Delivery,
+  DeliveryList,
   OperatorCommand,
   ReasonRequired,
   FleetView,
@@ -33,17 +37,41 @@ export type {
 } from '../../src/model/api';
 export type { EngineEvent } from '../../src/model/events';
 export type { CommandAction, RunAction, RunState, TaskAction, TaskState } from '../../src/model/states';
+/** A run's pre-flight check, as a proposed run shows it. */
+export type PreflightView = NonNullable<RunView['preflight']>;
 
 const KEY = 'maelstrom.token';
 
 export function readToken(): string | null {
-  const m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
-  if (m?.[1]) {
-    sessionStorage.setItem(KEY, decodeURIComponent(m[1]));
-    // Keep the secret out of the address bar and history.
-    history.replaceState(null, '', window.location.pathname + window.location.search);
+  const params = new URLSearchParams(window.location.hash.replace(/^#/, ''));
+  const token = params.get('token');
+  if (token) {
+    sessionStorage.setItem(KEY, token);
+    // Keep the secret out of the address bar and history; the rest of the fragment (a deep link) stays.
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', window.location.pathname + window.location.search + (rest ? `#${rest}` : ''));
   }
   return sessionStorage.getItem(KEY);
+}
+
+/** What a deep link (`/#run=ID&task=T`, as notifications send it) asks to open. */
+export interface DeepLink {
+  readonly run: string;
+  readonly task?: string;
+}
+
+export function readDeepLink(): DeepLink | undefined {
+  const params = new URLSearchParams(window.location.hash.replace(/^#/, ''));
+  const run = params.get('run');
+  if (!run) return undefined;
+  const task = params.get('task');
+  return task ? { run, task } : { run };
+}
+
+/** Forgets the deep link once it has been followed, so a reload does not open its dialog again. */
+export function clearDeepLink(): void {
+  if (readDeepLink()) history.replaceState(null, '', window.location.pathname + window.location.search);
 }
 export function saveToken(t: string): void {
   sessionStorage.setItem(KEY, t);
@@ -92,6 +120,7 @@ export function api(token: string) {
       call<RunView>('POST', `/runs/${encodeURIComponent(id)}/${action}`, body),
     halt: (reason: string) => call<Halted>('POST', '/halt', { reason }),
     history: () => call<HistoryList>('GET', '/history?limit=20'),
+    notifications: () => call<DeliveryList>('GET', '/notifications?limit=12'),
   };
 }
 export type Api = ReturnType<typeof api>;

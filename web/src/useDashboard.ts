@@ -5,11 +5,15 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { hasRole } from '../../src/model/roles';
-import { isTerminalRun } from '../../src/model/states';
+import { isActingRun, isProposedRun, isTerminalRun } from '../../src/model/states';
 import {
   api,
+  clearDeepLink,
   followEvents,
+  readDeepLink,
   type Actor,
+  type DeepLink,
+  type DeliveryList,
   type EngineEvent,
   type FleetView,
   type HistoryRun,
@@ -18,6 +22,7 @@ import {
   type PlanPreview,
   type RunView,
   type SeriesView,
+  type TaskView,
 } from './api';
 
 /** The latest health result of each (task, check) of the shown run. */
@@ -34,8 +39,16 @@ export interface DashboardData {
   readonly preview?: PlanPreview;
   readonly fleet?: FleetView;
   readonly series: Readonly<Record<string, SeriesView | undefined>>;
-  /** The active run, else the last one this page started or watched. */
+  /** The run a deep link opened, else the active run, else the last one this page started or watched. */
   readonly run?: RunView;
+  /** Runs that alerts proposed, waiting for an operator's approval. */
+  readonly proposals: readonly RunView[];
+  /** A deep link (`/#run=ID&task=T`) not yet followed: the run and task it names, once they are loaded. */
+  readonly linked?: { readonly run: RunView; readonly task?: TaskView };
+  /** Marks the deep link followed (its dialog was shown), so it is not opened again. */
+  readonly followedLink: () => void;
+  /** The notifiers' latest deliveries. */
+  readonly deliveries?: DeliveryList;
   /** The shown run has not finished. */
   readonly active: boolean;
   readonly history: readonly HistoryRun[];
@@ -80,7 +93,11 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
   const [history, setHistory] = useState<HistoryRun[]>([]);
   const [events, setEvents] = useState<EngineEvent[]>([]);
   const [live, setLive] = useState(false);
-  const runId = useRef<string>(undefined);
+  const [proposals, setProposals] = useState<RunView[]>([]);
+  const [deliveries, setDeliveries] = useState<DeliveryList>();
+  const [link, setLink] = useState<DeepLink | undefined>(() => readDeepLink());
+  const linkRef = useRef(link);
+  const runId = useRef<string>(link?.run);
   const plan = chosen ?? plans[0]?.name ?? '';
 
   const fail = useCallback(
@@ -114,14 +131,38 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
   const refreshRun = useCallback(async () => {
     try {
       const { runs } = await client.runs();
-      const active = runs.find((r) => !isTerminalRun(r.state));
-      const current = active ?? (runId.current ? runs.find((r) => r.id === runId.current) : undefined);
-      runId.current = current?.id;
-      setRun(current);
+      setProposals(runs.filter((r) => isProposedRun(r.state)));
+      // A deep link shows its run; else the run acting now; else the one this page last showed.
+      const linkedId = linkRef.current?.run;
+      let linked = linkedId !== undefined ? runs.find((r) => r.id === linkedId) : undefined;
+      if (linkedId !== undefined && !linked) linked = await client.run(linkedId).catch(() => undefined);
+      const active = runs.find((r) => isActingRun(r.state));
+      const shown =
+        linked && !isProposedRun(linked.state)
+          ? linked
+          : (active ??
+            (runId.current ? runs.find((r) => r.id === runId.current && !isProposedRun(r.state)) : undefined));
+      runId.current = shown?.id;
+      setRun(shown);
+      if (linked && isProposedRun(linked.state))
+        setProposals((list) => (list.some((r) => r.id === linked.id) ? list : [linked, ...list]));
     } catch (e) {
       fail(e);
     }
   }, [client, fail]);
+
+  // A deep link followed while the page is open (a second message's link) arrives as a change of the fragment.
+  useEffect(() => {
+    const onHash = (): void => {
+      const next = readDeepLink();
+      if (!next) return;
+      linkRef.current = next;
+      setLink(next);
+      void refreshRun();
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, [refreshRun]);
 
   const refreshHistory = useCallback(() => {
     client
@@ -131,6 +172,12 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
   }, [client, fail]);
 
   useInterval(() => void refreshRun(), 3000);
+  useInterval(() => {
+    client
+      .notifications()
+      .then(setDeliveries)
+      .catch(() => undefined);
+  }, 5000);
   useInterval(refreshHistory, 15000);
   useInterval(() => {
     client
@@ -188,6 +235,14 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
     return m;
   }, [events]);
 
+  const linked = useMemo(() => {
+    if (!link) return undefined;
+    const target = [...proposals, ...(run ? [run] : [])].find((r) => r.id === link.run);
+    if (!target) return undefined;
+    const task = link.task !== undefined ? target.tasks.find((t) => t.id === link.task) : undefined;
+    return task ? { run: target, task } : { run: target };
+  }, [link, proposals, run]);
+
   // After a drain has succeeded, the way back is the next thing an operator needs: offer the restore of that datacenter.
   const last = history[0];
   const nextRestore =
@@ -205,6 +260,15 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
     ...(fleet ? { fleet } : {}),
     series,
     ...(run ? { run } : {}),
+    proposals,
+    ...(linked ? { linked } : {}),
+    followedLink: () => {
+      if (linkRef.current) runId.current = linkRef.current.run;
+      linkRef.current = undefined;
+      setLink(undefined);
+      clearDeepLink();
+    },
+    ...(deliveries ? { deliveries } : {}),
     active: run !== undefined && !isTerminalRun(run.state),
     history,
     ...(nextRestore ? { nextRestore } : {}),

@@ -82,6 +82,8 @@ export function targetOf(action: Action): string {
       return `${action.service}/${action.datacenter}${'cluster' in action && action.cluster ? `/${action.cluster}` : ''}`;
     case 'replication.source':
       return `${action.service}/${action.source}`;
+    case 'replication.replica':
+      return `${action.service}/${action.datacenter}`;
     case 'stateful.primary':
       return `${action.service}/${action.primary}`;
     case 'shards.place':

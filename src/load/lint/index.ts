@@ -4,6 +4,7 @@
  */
 import type { Definitions, Kind } from '../../model/definitions.js';
 import type { Diagnostic } from '../diagnostic.js';
+import { lintNotifier, lintTrigger } from './alerting.js';
 import { lintPlan, lintRunbook, lintScenario, lintTemplate } from './documents.js';
 import { lintFleet } from './fleet.js';
 import { Reporter } from './report.js';
@@ -49,6 +50,14 @@ export function lintDefinitions(defs: Definitions, options: LintOptions = {}): D
   for (const sc of defs.scenarios.values())
     guarded('Scenario', sc.metadata.name, () => {
       lintScenario(r, sc, defs, invalid);
+    });
+  for (const t of defs.triggers.values())
+    guarded('Trigger', t.metadata.name, () => {
+      lintTrigger(r, t, defs, invalid);
+    });
+  for (const n of defs.notifiers.values())
+    guarded('Notifier', n.metadata.name, () => {
+      lintNotifier(r, n);
     });
   return r.diagnostics;
 }

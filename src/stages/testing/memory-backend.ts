@@ -147,6 +147,11 @@ export function createMemoryBackend(startMs = Date.parse('2026-03-02T19:30:00Z')
         r.replicationSource = action.source;
         return { changed: true };
       }
+      case 'replication.replica':
+        return setState(`replica:${action.service}/${action.datacenter}`, {
+          enabled: action.enabled,
+          catchUp: action.catchUp ?? 'unpaced',
+        });
       case 'stateful.primary': {
         const r = readings[action.service];
         if (!r || r.primary === action.primary) return { changed: false };

@@ -154,4 +154,33 @@ export const sqliteMigrations: readonly Migration[] = [
       'ALTER TABLE requests ADD COLUMN hlc TEXT',
     ],
   },
+  {
+    version: 9,
+    name: 'people in the loop',
+    statements: [
+      // The trigger that made a run (for its minInterval) and its proposal: the alerts, when it lapses, who approved.
+      'ALTER TABLE runs ADD COLUMN trigger_name TEXT',
+      'ALTER TABLE runs ADD COLUMN proposal TEXT',
+      'CREATE INDEX runs_trigger ON runs (trigger_name, created_at)',
+      // Each operator's approval of a task's approval stage (approvers: N needs N different ones).
+      'ALTER TABLE tasks ADD COLUMN approvals TEXT',
+      `CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        notifier TEXT NOT NULL,
+        event TEXT NOT NULL,
+        run_id TEXT,
+        task_id TEXT,
+        summary TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_attempt_at INTEGER,
+        delivered_at INTEGER,
+        error TEXT,
+        body TEXT NOT NULL,
+        content_type TEXT NOT NULL
+      )`,
+      'CREATE INDEX deliveries_state ON deliveries (state, id)',
+    ],
+  },
 ];

@@ -23,13 +23,17 @@ import type {
   TokenRecord,
 } from '../store.js';
 import {
+  DELIVERY_COLUMNS,
   REQUEST_COLUMNS,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
+  deliveryPatchColumns,
+  deliveryRow,
   eventBody,
   requestRow,
   rowAudit,
+  rowDelivery,
   rowEvent,
   rowRequest,
   rowRun,
@@ -72,6 +76,8 @@ export type PostgresStoreConfig = z.input<typeof PostgresStoreConfig>;
 /** Keys of the advisory locks: one serialises writes, one serialises migrations. */
 const WRITE_LOCK = 7_311_001;
 const MIGRATE_LOCK = 7_311_002;
+/** Deliveries take their own lock: a notifier's bookkeeping never waits for, or holds up, a run's commit. */
+const DELIVERY_LOCK = 7_311_003;
 const TERMINAL = RunState.filter(isTerminalRun);
 
 type Query = (sql: string, args?: readonly SqlValue[]) => Promise<Row[]>;
@@ -295,6 +301,10 @@ export function createPostgresStore(
           where.push('plan = ?');
           args.push(options.plan);
         }
+        if (options.trigger !== undefined) {
+          where.push('trigger_name = ?');
+          args.push(options.trigger);
+        }
         let sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, ord DESC`;
         if (options.limit !== undefined) {
           sql += ' LIMIT ?';
@@ -500,6 +510,43 @@ export function createPostgresStore(
             ])
           ).length,
       ),
+
+    recordDelivery: (delivery) =>
+      tx(async (q) => {
+        const [row] = await q(
+          `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')}) RETURNING id`,
+          deliveryRow(delivery),
+        );
+        return Number(row?.id);
+      }, DELIVERY_LOCK),
+
+    updateDelivery: async (id, patch) => {
+      const cols = deliveryPatchColumns(patch);
+      if (cols.length === 0) return;
+      await tx(async (q) => {
+        const rows = await q(
+          `UPDATE deliveries SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ? RETURNING id`,
+          [...cols.map(([, v]) => v), id],
+        );
+        if (rows.length === 0) throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
+      }, DELIVERY_LOCK);
+    },
+
+    listDeliveries: (options = {}) =>
+      read(async (q) => {
+        const args: SqlValue[] = [];
+        let sql = 'SELECT * FROM deliveries';
+        if (options.state !== undefined) {
+          sql += ' WHERE state = ?';
+          args.push(options.state);
+        }
+        sql += ' ORDER BY id DESC';
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
+        return (await q(sql, args)).map(rowDelivery);
+      }),
   };
 }
 

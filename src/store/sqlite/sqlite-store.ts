@@ -21,13 +21,17 @@ import type {
   RunPatch,
 } from '../store.js';
 import {
+  DELIVERY_COLUMNS,
   REQUEST_COLUMNS,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
+  deliveryPatchColumns,
+  deliveryRow,
   eventBody,
   requestRow,
   rowAudit,
+  rowDelivery,
   rowEvent,
   rowRequest,
   rowRun,
@@ -253,6 +257,10 @@ export function createSqliteStore(
           where.push('plan = ?');
           args.push(options.plan);
         }
+        if (options.trigger !== undefined) {
+          where.push('trigger_name = ?');
+          args.push(options.trigger);
+        }
         const sql =
           `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC` +
           (options.limit !== undefined ? ' LIMIT ?' : '');
@@ -473,6 +481,46 @@ export function createSqliteStore(
         (d) =>
           d.prepare('DELETE FROM journal WHERE hlc < ?').run(beforeHlc ? padHlc(beforeHlc) : journal.horizon()).changes,
       );
+    },
+
+    async recordDelivery(delivery) {
+      return tx((d) =>
+        Number(
+          d
+            .prepare(
+              `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')})`,
+            )
+            .run(...deliveryRow(delivery)).lastInsertRowid,
+        ),
+      );
+    },
+
+    async updateDelivery(id, patch) {
+      const cols = deliveryPatchColumns(patch);
+      if (cols.length === 0) return;
+      tx((d) => {
+        const info = d
+          .prepare(`UPDATE deliveries SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
+          .run(...cols.map(([, v]) => v), id);
+        if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
+      });
+    },
+
+    async listDeliveries(options = {}) {
+      return read((d) => {
+        const args: SqlValue[] = [];
+        let sql = 'SELECT * FROM deliveries';
+        if (options.state !== undefined) {
+          sql += ' WHERE state = ?';
+          args.push(options.state);
+        }
+        sql += ' ORDER BY id DESC';
+        if (options.limit !== undefined) {
+          sql += ' LIMIT ?';
+          args.push(options.limit);
+        }
+        return (d.prepare(sql).all(...args) as Row[]).map(rowDelivery);
+      });
     },
   };
   return store;
