@@ -108,9 +108,19 @@ export default tseslint.config(
   layer('src/expr/**', ['../*', '!../model', '!../model/**'], 'expr is a pure layer: it imports only model'),
   layer('src/link/**', ['../*', '!../model', '!../model/**'], 'link is its own layer: it imports only model'),
   layer(
+    'src/faults/**',
+    ['../*', '!../model', '!../model/**', '!../expr', '!../expr/**', '!../sim', '!../sim/**'],
+    'faults (properties, lineage, hypotheses, the search) is pure: it imports only model, expr and sim',
+  ),
+  layer(
     'src/report/**',
     ['**/drill/**', '**/backends/**', '**/store/**', '**/stages/**'],
     'the report reads plain data, never a live backend or the drill',
+  ),
+  layer(
+    'src/schedule/**',
+    ['**/server/**', '**/cli/**', '**/main*', '**/load/**'],
+    'the schedules run on a controller: the server and the CLI call them, never the other way round',
   ),
   layer(
     'src/sim/**',

@@ -53,7 +53,7 @@ export async function bench(): Promise<Record<string, unknown>> {
         waves: compiled.waves.length,
         hccs: compiled.hccs.length,
         criticalPathTasks: compiled.criticalPath.length,
-        predictedMinutes: round(compiled.predictedMs / 60_000),
+        estimateMinutes: round(compiled.estimateMs / 60_000),
         preflightOk: compiled.preflight.ok,
         // The generated fleet is sized for the load its call graph delivers, so this should be 0.
         preflightFailures: compiled.preflight.services.filter((s) => !s.ok).length,

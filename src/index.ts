@@ -11,6 +11,7 @@ export {
   definePlan,
   defineRunbook,
   defineScenario,
+  defineSchedule,
   defineTemplate,
   type DefineInput,
   type DefinitionDocument,
@@ -18,6 +19,7 @@ export {
   type PlanDocument,
   type RunbookDocument,
   type ScenarioDocument,
+  type ScheduleDocument,
   type TaskTemplateDocument,
 } from './model/define.js';
 
@@ -29,6 +31,7 @@ export { formatDiagnostic, type Diagnostic, type Severity } from './load/diagnos
 
 // The definitions as parsed (defaults applied), as the loader gives them.
 export type {
+  BlockedWindow,
   Condition,
   Datacenter,
   Definitions,
@@ -47,7 +50,11 @@ export type {
   Runbook,
   RunbookRule,
   RunbookTask,
+  NamedCondition,
   Scenario,
+  Schedule,
+  SchedulePick,
+  ScheduleTest,
   Service,
   SourceRef,
   Stage,

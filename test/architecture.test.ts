@@ -295,6 +295,11 @@ const rules: readonly Rule[] = [
     forbids: (t) => !['model', 'expr'].includes(layerOf(t)),
   },
   {
+    name: 'src/faults is pure: it imports only src/model, src/expr and src/sim',
+    appliesTo: (f) => layerOf(f) === 'faults',
+    forbids: (t) => !['model', 'expr', 'sim', 'faults'].includes(layerOf(t)),
+  },
+  {
     name: 'src/link imports only src/model',
     appliesTo: (f) => layerOf(f) === 'link',
     forbids: (t) => !['model', 'link'].includes(layerOf(t)),
@@ -303,6 +308,11 @@ const rules: readonly Rule[] = [
     name: 'src/stages never imports src/engine',
     appliesTo: (f) => layerOf(f) === 'stages',
     forbids: (t) => layerOf(t) === 'engine',
+  },
+  {
+    name: 'src/schedule runs on a controller: it never imports server, cli or load',
+    appliesTo: (f) => layerOf(f) === 'schedule',
+    forbids: (t) => ['server', 'cli', 'main', 'load'].includes(layerOf(t)),
   },
   {
     name: 'src/alerts and src/notify talk to the engine through its Controller interface: no server, cli, sim, backend or concrete store',

@@ -231,7 +231,7 @@ describe('a definitions module', () => {
     );
     const { diagnostics } = await loadDefinitions(['examples', mjs]);
     expect(diagnostics.map((d) => d.message)).toEqual([
-      'document 1: kind "Runbok" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Trigger, Notifier; did you mean "Runbook"?',
+      'document 1: kind "Runbok" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Schedule, Trigger, Notifier; did you mean "Runbook"?',
     ]);
   });
 
@@ -291,7 +291,7 @@ describe('maelstrom validate -f MODULE', () => {
       expect.stringMatching(
         /^missing\.mts:1:1: error E_MODULE: an import of the module cannot be found: .*'maelstrom'.* \(install it where the module is: npm install maelstrom\)$/,
       ),
-      'schema.mts:3:3: error E_SCHEMA: Runbook/drain-x spec.direction: Invalid option: expected one of "drain"|"restore"',
+      'schema.mts:3:3: error E_SCHEMA: Runbook/drain-x spec.direction: "sideways" is not one of drain, restore',
       expect.stringMatching(/^schema\.mts:3:3: error E_SCHEMA: Runbook\/drain-x spec\.tasks: .*1/),
       expect.stringMatching(/^syntax-js\.mjs:2:20: error E_MODULE: syntax error: (Unexpected identifier|Expected "]")/),
       'syntax-ts.mts:2:20: error E_MODULE: syntax error: Expected "]" but found "b"',

@@ -33,10 +33,10 @@ describe('maelstrom drain-test', () => {
       html,
     );
     expect(stdout).toMatch(
-      /pacer\s+outcome\s+drainSeconds\s+userFacingDrainSeconds\s+overloadSeconds\s+maxUtilization\s+failedRequests\s+criticalPath/,
+      /pacer\s+outcome\s+drain\s+userFacingDrain\s+overload\s+maxUtilization\s+failedRequests\s+criticalPath/,
     );
-    expect(stdout).toMatch(/^ {2}closed-loop\s+succeeded\s+\d+/m);
-    expect(stdout).toMatch(/^ {2}oracle\s+succeeded\s+\d+/m);
+    expect(stdout).toMatch(/^ {2}closed-loop\s+succeeded\s+(\d+h)?(\d+m)?\d+s\s/m);
+    expect(stdout).toMatch(/^ {2}oracle\s+succeeded\s+(\d+h)?(\d+m)?\d+s\s/m);
     // Not a terminal: plain progress lines on stderr.
     expect(stderr).toMatch(/\[closed-loop\] \d\d:\d\d:\d\d evacuate-east: succeeded/);
     const report = JSON.parse(readFileSync(json, 'utf8')) as {

@@ -29,7 +29,7 @@ describe('maelstrom run, status and the operator commands', () => {
     expect(r.out).toMatch(/^started run run-\w+ of evacuate-east: 18 tasks on sim/m);
     expect(r.out).toMatch(/task web\/edge succeeded/);
     expect(r.out).toMatch(/run run-\w+ of evacuate-east: succeeded/);
-    expect(r.out).toMatch(/simulator: 0 s of overload/);
+    expect(r.out).toMatch(/simulator: 0s of overload/);
   });
 
   it('status lists the run; operator commands check their input against the store', () => {

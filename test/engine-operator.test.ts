@@ -275,13 +275,21 @@ describe('engine: operator actions', () => {
       w.fake.durationMs = 60_000;
       // A store that dies right after the `aborting` commit, as a controller killed at that moment would.
       let dead = false;
-      const dying: SqliteStore = {
-        ...w.store,
-        commit: async (change) => {
+      // The controller commits through the store's fenced view: the view dies too.
+      const dyingCommit =
+        (commit: SqliteStore['commit']): SqliteStore['commit'] =>
+        async (change) => {
           if (dead) throw new MaelstromError('E_STORE', 'the controller died');
-          const saved = await w.store.commit(change);
+          const saved = await commit(change);
           if (change.run?.state === 'aborting') dead = true;
           return saved;
+        };
+      const dying: SqliteStore = {
+        ...w.store,
+        commit: dyingCommit((change) => w.store.commit(change)),
+        fenced: (fence, options) => {
+          const view = w.store.fenced(fence, options);
+          return { ...view, commit: dyingCommit((change) => view.commit(change)) };
         },
       };
       const first = await w.newController({ store: dying });
@@ -314,15 +322,21 @@ describe('engine: operator actions', () => {
     await w.controller.close();
   });
 
-  it('a task past the stuck percentile is flagged, alerts, and stalls its dependents until an operator acts', async () => {
+  it('a task past its stuck fence is flagged, alerts, and stalls its dependents until an operator acts', async () => {
     const w = await makeWorld();
-    for (let i = 0; i < 4; i++)
-      await w.store.recordDuration({ template: 'step', service: 'front', datacenter: 'east' }, 10_000, i);
+    for (let i = 0; i < 5; i++)
+      await w.store.recordDuration(
+        { template: 'step', service: 'front', datacenter: 'east', plan: 'mini-drain' },
+        10_000,
+        i,
+      );
     w.fake.durationMs = 300_000;
     const run = await w.controller.startRun('mini-drain', operator);
     await reach(w, run.id, 'stuck', 'front/step');
-    expect(w.events.some((e) => e.type === 'alert' && e.taskId === 'front/step' && /percentile/.test(e.message))).toBe(
-      true,
+    // p75 10 s, IQR 0: the fence is p75 + max(3 × IQR, p75, one propagation and settle of 30 s + 60 s) = 100 s.
+    const alert = w.events.find((e) => e.type === 'alert' && e.taskId === 'front/step');
+    expect(alert?.type === 'alert' ? alert.message : '').toMatch(
+      /past its stuck fence of 1m40s \(the 75th percentile of its last 5 runs is 10s, their IQR 0s\)/,
     );
     // It finishes, but back stays put.
     await w.until(() => false, 3600_000);
@@ -332,6 +346,41 @@ describe('engine: operator actions', () => {
     expect(v.state).toBe('blocked');
     await w.controller.command(run.id, { action: 'retry', task: 'front/step', reason: 'slow but fine' }, operator);
     await reach(w, run.id, 'succeeded');
+  });
+
+  it("an operator's run takes a datacenter over from a drain test's run, which stops without its restore", async () => {
+    const w = await makeWorld();
+    w.fake.durationMs = 60_000;
+    const origin = { schedule: 'weekly', test: 'test-1', phase: 'drain' } as const;
+    const test = await w.controller.startRun('mini-drain', operator, { origin });
+    expect(test.origin).toEqual(origin);
+    await reach(w, test.id, 'running', 'front/step');
+    // Another test, or a test over an operator's run, is refused as any conflict is.
+    expect(await code(w.controller.startRun('mini-drain-again', operator, { origin }))).toBe('E_CONFLICT');
+    const incident = await w.controller.startRun('mini-drain-again', { name: 'oncall', role: 'operator' });
+    const stopped = await w.controller.getRun(test.id);
+    expect(stopped).toMatchObject({ state: 'aborted', handedOverTo: incident.id });
+    expect(stopped.reason).toMatch(/^aborted by oncall: handed over to mini-drain-again/);
+    expect(incident.origin).toBeUndefined();
+    expect(await code(w.controller.startRun('mini-drain', operator, { origin }))).toBe('E_CONFLICT');
+    const started = (await w.store.listAudit()).filter(
+      (a) => a.action === 'start' && (a.details as { outcome: string }).outcome === 'ok',
+    );
+    expect(started.map((a) => a.target)).toEqual(['mini-drain', 'mini-drain-again']);
+    expect((started[1]!.details as { handedOver?: string[] }).handedOver).toEqual([test.id]);
+    await reach(w, incident.id, 'succeeded');
+  });
+
+  it('durations of another plan, or too few of them, never flag a task', async () => {
+    const w = await makeWorld();
+    const key = { template: 'step', service: 'front', datacenter: 'east' };
+    for (let i = 0; i < 10; i++) await w.store.recordDuration({ ...key, plan: 'mini-drain-again' }, 10_000, i);
+    for (let i = 0; i < 4; i++) await w.store.recordDuration({ ...key, plan: 'mini-drain' }, 10_000, i);
+    w.fake.durationMs = 300_000;
+    const run = await w.controller.startRun('mini-drain', operator);
+    await reach(w, run.id, 'succeeded');
+    expect((await w.controller.getRun(run.id)).tasks.some((t) => t.stuck)).toBe(false);
+    expect(await w.store.durations({ ...key, plan: 'mini-drain' })).toHaveLength(5);
   });
 
   it('a request the controller cannot read is marked failed, not guessed at', async () => {

@@ -192,7 +192,7 @@ describe('engine: proposed runs', () => {
     });
     expect(refusal).toBeInstanceOf(MaelstromError);
     expect((refusal as MaelstromError).code).toBe('E_PREFLIGHT');
-    expect((refusal as MaelstromError).message).toContain('front: load 500 rps to move');
+    expect((refusal as MaelstromError).message).toContain('front: needs 500 req/s moved');
     expect((await w.controller.getRun(tight.id)).state).toBe('proposed');
   });
 

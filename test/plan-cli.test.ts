@@ -22,7 +22,37 @@ describe('maelstrom plan', () => {
     expect(r.stdout).toMatch(/Highly connected components:\n\s+auth/);
     expect(r.stdout).toMatch(/Pre-flight capacity check at 85\.0 % target utilisation: ok/);
     expect(r.stdout).toMatch(/web\s+8500\s+8900\s+83\.5 %\s+ok/);
-    expect(r.stdout).toMatch(/Predicted critical path: \d/);
+    expect(r.stdout).toMatch(/Estimated critical path: 30m15s \(an estimate[^\n]*not a bound/);
+  });
+
+  it('explains with --explain, for every task, what it waits for and why', () => {
+    const r = maelstrom('plan', 'evacuate-east', '-f', 'examples/', '--explain');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('  web/edge: waits for nothing');
+    expect(lines).toContain('  web/clusters ← web/edge: the order of runbook drain-user-facing');
+    expect(lines).toContain('  feed/clusters ← web/clusters: web → feed rpc, drain callers first');
+    expect(lines).toContain(
+      '  chat-proxy/sessions ← messenger/sessions: messenger → chat-proxy state, drain callers first',
+    );
+    expect(lines).toContain(
+      '      expected 45s: nothing left to move when it starts: its callers (chat-proxy) have left east before it',
+    );
+    // Every task is explained, and every one of its waits.
+    const json = maelstrom('plan', 'evacuate-east', '-f', 'examples/', '--json');
+    const plan = JSON.parse(json.stdout) as { tasks: { id: string; after: string[] }[] };
+    for (const t of plan.tasks) {
+      if (t.after.length === 0) expect(lines).toContain(`  ${t.id}: waits for nothing`);
+      for (const a of t.after) expect(lines.some((l) => l.startsWith(`  ${t.id} ← ${a}: `))).toBe(true);
+    }
+
+    const restore = maelstrom('plan', 'restore-east', '-f', 'examples/', '--explain').stdout.split('\n');
+    expect(restore).toContain('  feed/clusters ← cache/edge: feed → cache rpc, restore callees first');
+    expect(
+      restore.some((l) =>
+        /^ {2}web\/clusters ← config\/\w+: web → config bootstrap, restore what a service needs/.test(l),
+      ),
+    ).toBe(true);
   });
 
   it('prints one JSON object with --json', () => {

@@ -18,6 +18,7 @@ export function definitionsOf(docs: {
     runbooks: new Map(runbooks.map((r) => [r.metadata.name, r])),
     plans: new Map(plans.map((p) => [p.metadata.name, p])),
     scenarios: new Map(),
+    schedules: new Map(),
     triggers: new Map(),
     notifiers: new Map(),
     locate: () => undefined,

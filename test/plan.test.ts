@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../src/load/load.js';
 import type { CompiledPlan, PlannedTask } from '../src/model/compiled.js';
 import type { Definitions, Fleet } from '../src/model/definitions.js';
 import { MaelstromError } from '../src/model/errors.js';
-import { compilePlan } from '../src/plan/index.js';
+import { compilePlan, describeWait } from '../src/plan/index.js';
 import { definitionsOf, meta, service, smallFleet, smallPlan, smallRunbook, smallTemplate } from './plan-fixtures.js';
 
 let examples: Definitions;
@@ -150,13 +151,45 @@ describe('plan compiler on the reference examples', () => {
     expect(preflight.services.every((s) => s.ok)).toBe(true);
   });
 
+  it('estimates the reference drain within 25 % of the recorded drain test, following the callers that have left', () => {
+    const plan = compilePlan(examples, 'evacuate-east');
+    // The golden recording of drain-test-east: the real time of the same plan in the simulator.
+    const report = JSON.parse(
+      readFileSync(new URL('golden/drain-test-east/drain-report.json', import.meta.url), 'utf8'),
+    ) as { plans: { name: string; drainSeconds: number }[] };
+    const real = report.plans.find((p) => p.name === 'evacuate-east')!.drainSeconds * 1000;
+    expect(Math.abs(plan.estimateMs - real) / real).toBeLessThan(0.25);
+    const byId = new Map(plan.tasks.map((t) => [t.id, t] as const));
+    // A callee whose callers have all left is one final step; a shift with traffic to move keeps its full length.
+    expect(byId.get('cache/clusters')).toMatchObject({ expectedMs: 10_000 });
+    expect(byId.get('cache/clusters')!.expectedNote).toContain('its callers (feed, ranking, profile) have left east');
+    expect(byId.get('web/edge')!.expectedMs).toBe(450_000);
+    expect(byId.get('chat-proxy/sessions')!.expectedMs).toBe(660_000);
+  });
+
+  it('records why each task waits for each of the tasks before it', () => {
+    const plan = compilePlan(examples, 'evacuate-east');
+    for (const t of plan.tasks) expect(t.waits?.map((w) => w.after)).toEqual(t.after);
+    const feed = plan.tasks.find((t) => t.id === 'feed/clusters')!;
+    expect(feed.waits).toEqual([
+      {
+        after: 'web/clusters',
+        weak: false,
+        because: { kind: 'dependency', chain: [{ caller: 'web', callee: 'feed', kind: 'rpc', weak: false }] },
+      },
+    ]);
+    expect(plan.tasks.find((t) => t.id === 'web/clusters')!.waits).toEqual([
+      { after: 'web/edge', weak: false, because: { kind: 'runbook', runbook: 'drain-user-facing' } },
+    ]);
+  });
+
   it('predicts a critical path along dependencies', () => {
     const plan = compilePlan(examples, 'evacuate-east');
     expect(plan.criticalPath.length).toBeGreaterThan(0);
     const byId = new Map(plan.tasks.map((t) => [t.id, t] as const));
     for (let i = 1; i < plan.criticalPath.length; i++)
       expect(byId.get(plan.criticalPath[i]!)!.after).toContain(plan.criticalPath[i - 1]);
-    expect(plan.predictedMs).toBe(plan.criticalPath.reduce((s, id) => s + byId.get(id)!.expectedMs, 0));
+    expect(plan.estimateMs).toBe(plan.criticalPath.reduce((s, id) => s + byId.get(id)!.expectedMs, 0));
   });
 
   it('finds the plan that undoes each plan', () => {
@@ -222,6 +255,12 @@ describe('plan compiler on small worlds', () => {
     expect(byId.get('c/go')!.after).toEqual(['a/go']);
     expect(byId.get('c/go')!.weakAfter).toEqual([]);
     expect(byId.has('hidden/go')).toBe(false);
+    // And says why: the chain through the service the plan leaves out, and the weak edge as weak.
+    const why = (id: string) => (byId.get(id)!.waits ?? []).map((w) => `${w.after}: ${describeWait(w, 'drain')}`);
+    expect(why('c/go')).toEqual([
+      'a/go: a → hidden rpc → c rpc (through hidden, not moved by this plan), drain callers first',
+    ]);
+    expect(why('b/go')).toEqual(['a/go: a → b rpc, drain callers first; weak: an operator may override it']);
   });
 
   it('reports a service no rule matches, and a missing mandatory parameter, with their codes', () => {

@@ -135,12 +135,15 @@ describe('server commands', () => {
     expect(run.stdout).not.toContain('started run');
     const second = await start(
       ['serve', '-f', 'examples', '--store', shared, '--port', '0'],
-      /standing by: (\S+) drives this store/,
+      /standing by: (\S+) drives this store[\s\S]*maelstrom serve: (http:\/\/\S+) /,
     );
     expect(second.match[1]).toContain(`/${first.child.pid}/`);
+    // The standby serves too, and says it does not lead.
+    const health = (await (await fetch(`${second.match[2]!}/api/v1/health`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ ok: true, leader: false, state: 'standby' });
     expect(await stop(first.child)).toBe(0);
     const deadline = Date.now() + 20_000;
-    while (!/taking over from .*\n.*maelstrom serve: http:\/\//s.test(second.output())) {
+    while (!/taking over from [\s\S]*leading \(epoch 2\)/.test(second.output())) {
       if (Date.now() > deadline) throw new Error(`the standby did not take over: ${second.output()}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -50,6 +50,7 @@ describe('cuts of a day of journal', () => {
     const sim: StampedJournalEntry[] = Array.from({ length: 1000 }, (_, i) => ({
       seq: i + 1,
       time: i,
+      epoch: 1,
       kind: 'weights.set',
       target: 'edge/web/nyc',
       action: {

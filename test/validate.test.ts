@@ -87,15 +87,61 @@ describe('validate reports each rule at its file and line', () => {
   });
 });
 
+describe('messages that teach', () => {
+  const messages = async (fixture: string): Promise<string[]> => {
+    const file = join(dir, fixture);
+    const { diagnostics } = await loadAndLint(['examples', file]);
+    return diagnostics.filter((d) => d.file === file).map((d) => `${d.line}:${d.column} ${d.code} ${d.message}`);
+  };
+
+  it('explains YAML mistakes in plain words at the line to change, with the indentation to use', async () => {
+    expect(await messages('yaml-indentation.yaml')).toEqual([
+      '8:5 E_YAML this line is indented more than "fleet" on line 7, which already has a value: ' +
+        'line it up with "fleet" (column 3), or take the value off "fleet" to nest it there',
+      '15:16 E_YAML the value of "description" holds ": ", which YAML reads as another key on the same line: ' +
+        "quote the value ('…')",
+      '20:1 E_YAML a tab indents this line: YAML indents with spaces only (replace the tab with spaces)',
+      '28:7 E_YAML this "{" is never closed: end it with "}" on the same line ' +
+        '(or write its entries as indented lines, without "{")',
+      '39:6 E_YAML this line starts at column 6, but "type" on line 38 starts at column 7: ' +
+        'indent it the same to belong to the same item, or start it with "- " to begin a new one',
+    ]);
+  });
+
+  it('reports a document that does not parse once, and nothing that names what it would have defined', async () => {
+    const { diagnostics } = await loadAndLint(['examples', join(dir, 'yaml-knock-on.yaml')]);
+    expect(diagnostics.map((d) => `${d.file}:${d.line} ${d.code}`)).toEqual([
+      'test/fixtures/bad/yaml-knock-on.yaml:11 E_YAML',
+    ]);
+  });
+
+  it('says where a misplaced or misspelt key belongs', async () => {
+    expect(await messages('unknown-key.yaml')).toEqual([
+      '6:3 E_SCHEMA metadata.descripton: unknown key "descripton"; did you mean "description"?',
+      '15:3 E_SCHEMA spec.targetUtilization: unknown key "targetUtilization"; did you mean pacing.targetUtilization?',
+    ]);
+  });
+
+  it('suggests the catalogue function a misspelt one was meant to be', async () => {
+    expect(await messages('expression.yaml')).toContain(
+      '18:13 E_EXPR unknown function utilisation(); did you mean utilization()?',
+    );
+  });
+
+  it("names the value found and what was expected instead of the validator's words", async () => {
+    expect(await messages('schema.yaml')).toContain('12:16 E_SCHEMA spec.concurrency: is too large a number');
+  });
+});
+
 describe('kind and apiVersion errors', () => {
   it('name the value they got and suggest the closest allowed one', async () => {
     const file = join(dir, 'kind.yaml');
     const { diagnostics } = await loadAndLint(['examples', file]);
     expect(diagnostics.map((d) => `${d.line}: ${d.message}`)).toEqual([
-      '2: kind "Runbok" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Trigger, Notifier; did you mean "Runbook"?',
+      '2: kind "Runbok" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Schedule, Trigger, Notifier; did you mean "Runbook"?',
       '6: apiVersion "mealstrom/v1" is not maelstrom/v1; did you mean "maelstrom/v1"?',
-      '12: kind "Pipeline" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Trigger, Notifier',
-      '16: kind is missing: it must be one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Trigger, Notifier',
+      '12: kind "Pipeline" is not one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Schedule, Trigger, Notifier',
+      '16: kind is missing: it must be one of Fleet, TaskTemplate, Runbook, Plan, Scenario, Schedule, Trigger, Notifier',
     ]);
   });
 

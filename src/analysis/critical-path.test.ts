@@ -76,11 +76,13 @@ describe('what-ifs', () => {
     expect(q.map((x) => x.task)).toEqual(['b', 'a']);
   });
 
-  it('says how many minutes sooner, or that another chain bounds it', () => {
+  it('says how much sooner, as a duration, or that another chain bounds it', () => {
     expect(describeWhatIf({ plan: 'p', task: 'b', factor: 0.5 }, 900, 600).sentence).toBe(
-      'if b took half as long, p would end 5 minutes sooner',
+      'if b took half as long, p would end 5m sooner',
     );
-    expect(describeWhatIf({ plan: 'p', task: 'b', factor: 0.5 }, 900, 890).sentence).toMatch(/about the same time/);
+    expect(describeWhatIf({ plan: 'p', task: 'b', factor: 0.5 }, 900, 890).sentence).toMatch(
+      /about the same time \(10s sooner\)/,
+    );
     expect(describeWhatIf({ plan: 'p', task: 'b', factor: 0.5 }, 900, null).savedSeconds).toBeNull();
   });
 });

@@ -2,7 +2,7 @@
  * Critical-path analysis of a finished run: which chain of tasks (and, inside them, which stages) determined how
  * long it took, and how much each task could have slipped without making the run longer (its slack).
  *
- * It works on what happened, not on the plan's predictions: durations are the tasks' actual ones, and the chain is
+ * It works on what happened, not on the plan's estimate: durations are the tasks' actual ones, and the chain is
  * followed backwards from the task that finished last through the dependency that finished last before it.
  */
 

@@ -1,9 +1,10 @@
 /**
- * What-ifs for the tasks that matter: "if X took half as long, the drain would end N minutes sooner". Answered by
+ * What-ifs for the tasks that matter: "if X took half as long, the drain would end 5m30s sooner". Answered by
  * running the simulation again with that task sped up (the caller supplies the re-run), not by subtracting on the
  * critical path: a faster task can put more load on the receivers and make the pacer slow down elsewhere, or
  * another chain can be nearly as long.
  */
+import { formatDuration } from '../model/duration.js';
 
 export interface WhatIfQuestion {
   readonly plan: string;
@@ -32,9 +33,9 @@ export function whatIfCandidates(
     .map((task) => ({ plan, task, factor }));
 }
 
-function minutes(seconds: number): string {
-  const m = Math.round(Math.abs(seconds) / 6) / 10;
-  return `${m} minute${m === 1 ? '' : 's'}`;
+/** How much sooner or later, as every terminal shows a duration: 5m30s. */
+function amount(seconds: number): string {
+  return formatDuration(Math.abs(seconds) * 1000);
 }
 
 export function describeWhatIf(q: WhatIfQuestion, baseline: number | null, drainSeconds: number | null): WhatIfAnswer {
@@ -48,13 +49,13 @@ export function describeWhatIf(q: WhatIfQuestion, baseline: number | null, drain
     };
   }
   const saved = Math.round((baseline - drainSeconds) * 10) / 10;
-  const lost = `${saved >= 0 ? '' : '+'}${Math.round(-saved)} s`;
   const sentence =
     Math.abs(saved) < 30
-      ? `if ${q.task} took ${share}, ${q.plan} would end at about the same time (${lost}): another chain or the receivers bound it`
+      ? `if ${q.task} took ${share}, ${q.plan} would end at about the same time ` +
+        `(${amount(saved)} ${saved >= 0 ? 'sooner' : 'later'}): another chain or the receivers bound it`
       : saved > 0
-        ? `if ${q.task} took ${share}, ${q.plan} would end ${minutes(saved)} sooner`
-        : `if ${q.task} took ${share}, ${q.plan} would end ${minutes(saved)} later (the pacer slows down elsewhere)`;
+        ? `if ${q.task} took ${share}, ${q.plan} would end ${amount(saved)} sooner`
+        : `if ${q.task} took ${share}, ${q.plan} would end ${amount(saved)} later (the pacer slows down elsewhere)`;
   return { ...q, drainSeconds, savedSeconds: saved, sentence };
 }
 

@@ -17,6 +17,8 @@ export interface ActionResult {
   /** False when the backend already was in the requested state (so nothing was changed). */
   readonly changed: boolean;
   readonly detail?: string;
+  /** True when a task's health gate held the action back (`unlessHeld`): it was not sent. */
+  readonly held?: boolean;
 }
 
 /** Options of every I/O call. */
@@ -34,6 +36,24 @@ export interface ActionOrigin {
 
 export interface ActOptions extends CallOptions {
   readonly origin?: ActionOrigin;
+  /**
+   * The lease epoch of the controller sending the action. A backend that can keep it refuses an action carrying a
+   * smaller epoch than one it already accepted (E_FENCED): a controller that lost its lease sends nothing more. The
+   * simulator keeps it; an action without one counts as epoch 0.
+   */
+  readonly epoch?: number;
+  /**
+   * Resolves when the sender still holds its lease at `epoch`, throws E_FENCED otherwise (it asks the store). A
+   * backend that cannot keep an epoch itself (HAProxy) calls it before each command it sends.
+   */
+  readonly checkLease?: (signal?: AbortSignal) => Promise<void>;
+  /**
+   * For the engine's health gate in front of a task's stages (backends ignore both): the action takes pressure off
+   * the receivers and passes a closed gate (`relief`), or is not sent at all while the gate is closed
+   * (`unlessHeld`, answered with `held: true`).
+   */
+  readonly relief?: boolean;
+  readonly unlessHeld?: boolean;
 }
 
 /**

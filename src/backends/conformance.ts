@@ -169,6 +169,24 @@ export function backendConformance(name: string, make: () => Promise<Conformance
       }
     });
 
+    it('refuses an action from a controller fenced off (a stale epoch, a lease check that fails) and changes nothing', async () => {
+      const { backend, service, layer } = await open();
+      const [t] = await backend.weights(layer, service);
+      if (!t) throw new Error('no weight table');
+      const current = async (): Promise<void> => undefined;
+      const stale = async (): Promise<void> => {
+        throw new MaelstromError('E_FENCED', 'fenced: the lease moved on');
+      };
+      const target = another(t);
+      await backend.act(weightsAction(t, target), { epoch: 5, checkLease: current });
+      const [after] = await backend.weights(layer, service);
+      const err = await rejection(backend.act(weightsAction(t, t.weights), { epoch: 4, checkLease: stale }));
+      expect(err.code).toBe('E_FENCED');
+      expect((await backend.weights(layer, service))[0]?.weights).toEqual(after?.weights);
+      // The current epoch still acts.
+      expect((await backend.act(weightsAction(t, t.weights), { epoch: 5, checkLease: current })).changed).toBe(true);
+    });
+
     it('rejects a call whose signal is already aborted', async () => {
       const { backend, service, layer } = await open();
       const controller = new AbortController();

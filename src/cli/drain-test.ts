@@ -11,11 +11,16 @@ import { PacingMode } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import { isTerminalTask } from '../model/states.js';
+import { failureLines, failuresByCause } from '../report/failures.js';
 import { renderHtml } from '../report/html.js';
 import type { Report } from '../report/report.js';
 import { collect } from './collect.js';
+import { runFaultSearchCli, type FaultSearchCliOptions } from './fault-search.js';
+import { planOutcomeLine } from '../report/plan-outcome.js';
+import { formatDuration } from '../model/duration.js';
 
-interface DrainTestCliOptions {
+interface DrainTestCliOptions extends FaultSearchCliOptions {
+  readonly searchFaults?: boolean;
   readonly file?: string[];
   readonly pacing?: string;
   readonly compare?: string;
@@ -38,28 +43,35 @@ function pacersOf(opts: DrainTestCliOptions): PacingMode[] {
   for (const n of names) {
     const parsed = PacingMode.safeParse(n);
     if (!parsed.success)
-      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${n}": use closed-loop, fixed or oracle`);
+      throw new MaelstromError(
+        'E_BAD_REQUEST',
+        `unknown pacing "${n}": use self-regulating, closed-loop, fixed or oracle`,
+      );
     if (!out.includes(parsed.data)) out.push(parsed.data);
   }
   // --pacing with --compare: that pacer is the one detailed (first).
   if (opts.compare !== undefined && opts.pacing !== undefined) {
     const first = PacingMode.safeParse(opts.pacing);
     if (!first.success)
-      throw new MaelstromError('E_BAD_REQUEST', `unknown pacing "${opts.pacing}": use closed-loop, fixed or oracle`);
+      throw new MaelstromError(
+        'E_BAD_REQUEST',
+        `unknown pacing "${opts.pacing}": use self-regulating, closed-loop, fixed or oracle`,
+      );
     return [first.data, ...out.filter((p) => p !== first.data)];
   }
   return out;
 }
 
-const fmt = (s: number | null): string => (s === null ? '—' : `${Math.round(s)}`);
+/** Seconds as the terminal shows every duration: 21m18s. */
+const fmt = (s: number | null): string => (s === null ? '—' : formatDuration(s * 1000));
 
 export function summaryTable(reports: readonly Report[]): string[] {
   const header = [
     'pacer',
     'outcome',
-    'drainSeconds',
-    'userFacingDrainSeconds',
-    'overloadSeconds',
+    'drain',
+    'userFacingDrain',
+    'overload',
     'maxUtilization',
     'failedRequests',
     'criticalPath',
@@ -84,6 +96,17 @@ export function summaryTable(reports: readonly Report[]): string[] {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)];
+}
+
+/** Why each plan that did not succeed did not, per pacer when there are several. */
+export function outcomeLines(reports: readonly Report[]): string[] {
+  const out: string[] = [];
+  for (const r of reports)
+    for (const p of r.plans) {
+      const line = planOutcomeLine(p);
+      if (line !== undefined) out.push(reports.length > 1 ? `${r.pacing}: ${line}` : line);
+    }
+  return out;
 }
 
 /** Progress on stderr: a line redrawn in place on a terminal, plain lines otherwise. */
@@ -134,10 +157,10 @@ export function registerDrainTest(program: Command): void {
     .description("Run a scenario's drain test in process on virtual time; report how fast and how safe each pacer was.")
     .argument('<scenario>', 'name of the Scenario (its run: schedule says which plans run when)')
     .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
-    .option('--pacing <mode>', "closed-loop, fixed or oracle (default: each plan's own pacing)")
+    .option('--pacing <mode>', "self-regulating, closed-loop, fixed or oracle (default: each plan's own pacing)")
     .option(
       '--compare <modes>',
-      'comma-separated pacers to run one after another and overlay, e.g. closed-loop,fixed,oracle',
+      'comma-separated pacers to run one after another and overlay, e.g. self-regulating,closed-loop,oracle',
     )
     .option(
       '--report <file>',
@@ -145,7 +168,36 @@ export function registerDrainTest(program: Command): void {
     )
     .option('--html <file>', 'write the self-contained HTML report here')
     .option('--what-if <count>', 'critical tasks to re-run sped up by half, for the what-ifs (0: none)', '3')
+    .option('--search-faults', 'search for the smallest sets of faults that break the runbook (docs/fault-search.md)')
+    .option('--max-faults <k>', 'with --search-faults: faults injected together at most (default 2)')
+    .option('--budget <n>', 'with --search-faults: executions at most, the fault-free one included (default 200)')
+    .option('--strategy <name>', 'with --search-faults: lineage (default) or random')
+    .option('--seed <s>', 'with --search-faults: seeds the search (not the world, which the scenario seeds)')
+    .option('--workers <n>', 'with --search-faults: executions at once on worker threads (default: the cores)')
+    .option(
+      '--queue <url>',
+      'with --search-faults: run executions on a Redis queue (redis://HOST:PORT) served by `maelstrom worker`',
+    )
+    .option('--faults <kinds>', `with --search-faults: the fault kinds to search, comma-separated (default all)`)
     .action(async (scenario: string, opts: DrainTestCliOptions) => {
+      if (opts.searchFaults === true) {
+        if (opts.compare !== undefined)
+          throw new MaelstromError(
+            'E_BAD_REQUEST',
+            '--search-faults runs one pacer: give --pacing rather than --compare',
+          );
+        const [pacing] = pacersOf(opts);
+        const sources = opts.file?.length ? opts.file : ['.'];
+        await runFaultSearchCli(scenario, sources, await loadOrFail(sources), pacing, opts);
+        return;
+      }
+      const searchOnly = ['maxFaults', 'budget', 'strategy', 'seed', 'workers', 'queue', 'faults'] as const;
+      const stray = searchOnly.find((k) => opts[k] !== undefined);
+      if (stray !== undefined)
+        throw new MaelstromError(
+          'E_BAD_REQUEST',
+          `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --search-faults`,
+        );
       const whatIfs = Number(opts.whatIf);
       if (!Number.isInteger(whatIfs) || whatIfs < 0)
         throw new MaelstromError('E_BAD_REQUEST', `--what-if must be a whole number, got "${opts.whatIf}"`);
@@ -171,6 +223,19 @@ export function registerDrainTest(program: Command): void {
       };
       out(`drain test of ${scenario}`);
       for (const line of summaryTable(reports)) out(`  ${line}`);
+      for (const line of outcomeLines(reports)) out(`  ${line}`);
+      const main = reports[0];
+      if (main) {
+        out(`${main.pacing}: ${failureLines(main.failures, main.failedRequests)[0]}`);
+        for (const line of failureLines(main.failures, main.failedRequests).slice(1)) out(line);
+        for (const other of reports.slice(1)) {
+          const causes = failuresByCause(other.failures).map((c) => `${c.cause} ${c.requests.toLocaleString('en')}`);
+          out(
+            `${other.pacing}: ${other.failedRequests.toLocaleString('en')} failed requests` +
+              (causes.length ? ` (${causes.join(', ')})` : ''),
+          );
+        }
+      }
       for (const w of reports[0]?.whatIf ?? []) out(`  ${w.sentence}`);
       if (opts.report !== undefined) out(`report: ${opts.report}`);
       if (opts.html !== undefined) out(`html: ${opts.html}`);

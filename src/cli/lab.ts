@@ -1,16 +1,21 @@
 /**
- * `maelstrom lab [--datacenters N] [--rps R] [--duration D] [--report FILE] [--link]`: a real lab on loopback (HAProxy,
- * one service process per datacenter, Prometheus, a steady load), where the engine drains and restores the first
- * datacenter; prints the report (and writes it with --report). Ctrl-C stops everything the lab started.
+ * `maelstrom lab [--datacenters N] [--rps R] [--controllers C] [--duration D] [--report FILE] [--link]`: a real lab
+ * on loopback (HAProxy, one service process per datacenter, Prometheus, a steady load), where the engine drains and
+ * restores the first datacenter; prints the report (and writes it with --report). Ctrl-C stops everything the lab
+ * started. With `--controllers 2` or more, the controllers are processes on a PostgreSQL store of the lab's own
+ * (`maelstrom lab-controller`, a hidden command), and the leading one is killed with SIGKILL mid-drain.
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseDuration } from '../model/duration.js';
+import { formatDuration, parseDuration } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { planOutcomeLine } from '../report/plan-outcome.js';
+import { openStore } from './run-options.js';
 
 interface LabOptions {
   readonly datacenters: string;
+  readonly controllers: string;
   readonly rps: string;
   readonly duration: string;
   readonly settle: string;
@@ -34,6 +39,11 @@ export function registerLab(program: Command): void {
     )
     .option('--datacenters <n>', 'number of datacenters (service processes)', '3')
     .option('--rps <r>', 'steady load, requests per second', '1000')
+    .option(
+      '--controllers <n>',
+      'controller processes on a PostgreSQL store of the lab; with 2 or more, the leader is killed mid-drain',
+      '1',
+    )
     .option('--duration <d>', 'how long the datacenter stays drained before the restore', '5s')
     .option('--settle <d>', 'observation window after each traffic step', '1s')
     .option('--report <file>', 'also write the report JSON to this file')
@@ -42,6 +52,7 @@ export function registerLab(program: Command): void {
     .action(async (opts: LabOptions) => {
       const datacenters = wholeNumber(opts.datacenters, '--datacenters', 2);
       const rps = wholeNumber(opts.rps, '--rps', 1);
+      const controllers = wholeNumber(opts.controllers, '--controllers', 1);
       const drainedMs = parseDuration(opts.duration);
       if (drainedMs === undefined)
         throw new MaelstromError(
@@ -68,6 +79,11 @@ export function registerLab(program: Command): void {
           drainedSeconds: drainedMs / 1000,
           settle: opts.settle,
           store,
+          ...(controllers > 1
+            ? {
+                controllers: { count: controllers, command: [process.execPath, ...process.execArgv, process.argv[1]!] },
+              }
+            : {}),
           signal: abort.signal,
           link: opts.link === true,
           log: opts.quiet ? undefined : (m) => process.stderr.write(`lab: ${m}\n`),
@@ -75,15 +91,80 @@ export function registerLab(program: Command): void {
         const json = `${JSON.stringify(report, null, 2)}\n`;
         if (opts.report) await writeFile(opts.report, json);
         process.stdout.write(json);
-        if (report.outcome !== 'succeeded') {
-          const plans = report.plans.map((p) => `${p.name} ${p.outcome}`).join(', ');
-          process.stderr.write(`maelstrom lab: ${report.failedRequests} failed request(s); plans: ${plans}\n`);
-          process.exitCode = 3;
-        }
+        // The JSON is for scripts; people read the summary beside it.
+        for (const p of report.plans)
+          process.stderr.write(
+            `maelstrom lab: ${planOutcomeLine(p) ?? `${p.name} succeeded in ${formatDuration((p.drainSeconds ?? 0) * 1000)}`}\n`,
+          );
+        process.stderr.write(`maelstrom lab: ${report.failedRequests} failed request(s)\n`);
+        if (report.outcome !== 'succeeded') process.exitCode = 3;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         await store.close();
       }
+    });
+}
+
+interface LabControllerOptions {
+  readonly store: string;
+  readonly socket: string;
+  readonly prometheus: string;
+  readonly datacenters: string;
+  readonly rps: string;
+  readonly settle?: string;
+  readonly datacenter?: string;
+}
+
+/**
+ * `maelstrom lab-controller` (hidden): one of the lab's replicated controllers, started by `maelstrom lab
+ * --controllers N`: a `serve` replica on the lab's HAProxy and Prometheus, its API on a free loopback port.
+ */
+export function registerLabController(program: Command): void {
+  program
+    .command('lab-controller', { hidden: true })
+    .description('One controller of `maelstrom lab --controllers N` (started by the lab).')
+    .requiredOption('--store <url>', "the lab's PostgreSQL store")
+    .requiredOption('--socket <path>', "HAProxy's runtime socket")
+    .requiredOption('--prometheus <url>', "the lab's Prometheus")
+    .requiredOption('--datacenters <n>', "the lab's datacenters")
+    .requiredOption('--rps <r>', "the lab's load")
+    .option('--settle <d>', 'observation window after each traffic step')
+    .option('--datacenter <dc>', 'the datacenter this controller runs in')
+    .action(async (opts: LabControllerOptions) => {
+      const [{ labBackend, LAB_ENGINE_OPTIONS }, { startServing, untilSignal }] = await Promise.all([
+        import('../lab/session.js'),
+        import('./serve.js'),
+      ]);
+      const say = (m: string): void => {
+        process.stdout.write(`lab-controller: ${m}\n`);
+      };
+      const { definitions, backend } = labBackend(
+        {
+          datacenters: wholeNumber(opts.datacenters, '--datacenters', 2),
+          rps: wholeNumber(opts.rps, '--rps', 1),
+          settle: opts.settle,
+          socket: opts.socket,
+          prometheusUrl: opts.prometheus,
+        },
+        (m) => say(`warning: ${m}`),
+      );
+      const store = await openStore(opts.store);
+      const signalled = untilSignal();
+      const serving = await startServing({
+        definitions,
+        backend,
+        store,
+        port: 0,
+        engine: LAB_ENGINE_OPTIONS,
+        ...(opts.datacenter !== undefined ? { datacenter: opts.datacenter } : {}),
+        warn: (m) => say(`warning: ${m}`),
+        info: (m) => say(m),
+      });
+      const { replica } = serving;
+      replica.onStatus((s) => say(`${s.state} (epoch ${s.epoch ?? '?'})`));
+      say(`${serving.server.url} ${replica.id} ${replica.status().state}`);
+      await signalled;
+      await serving.close();
     });
 }

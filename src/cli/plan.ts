@@ -1,8 +1,8 @@
 /**
- * `maelstrom plan NAME -f PATH… [--json]`: compiles a plan and shows its task DAG by waves, the highly connected
- * components, the pre-flight capacity check and the predicted critical path. Exit codes: 0 when the plan compiles
- * and passes its pre-flight check, 1 for invalid definitions, 3 when the pre-flight check fails (the plan is still
- * shown, with the figures), 4 for an unknown plan.
+ * `maelstrom plan NAME -f PATH… [--json] [--explain]`: compiles a plan and shows its task DAG by waves, the highly
+ * connected components, the pre-flight capacity check and the estimated critical path; with --explain, why each task
+ * waits for what. Exit codes: 0 when the plan compiles and passes its pre-flight check, 1 for invalid definitions, 3
+ * when the pre-flight check fails (the plan is still shown, with the figures), 4 for an unknown plan.
  */
 import type { Command } from 'commander';
 import type { CompiledPlan } from '../model/compiled.js';
@@ -10,20 +10,21 @@ import { formatDuration } from '../model/duration.js';
 import { errorMapping } from '../model/errors.js';
 import { formatDiagnostic } from '../load/diagnostic.js';
 import { loadAndLint } from '../load/check.js';
-import { compilePlan, planJson } from '../plan/index.js';
+import { compilePlan, describeWait, planJson } from '../plan/index.js';
 import { collect } from './collect.js';
 
 interface PlanOptions {
   readonly file?: string[];
   readonly json?: boolean;
+  readonly explain?: boolean;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function pct(x: number): string {
-  return Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '—';
+function pct(x: number | null): string {
+  return x !== null && Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '—';
 }
 
 function table(rows: readonly (readonly string[])[], rightAligned: readonly boolean[]): string[] {
@@ -52,7 +53,7 @@ function wrap(ids: readonly string[], indent: number, width: number): string {
 }
 
 /** The human form. */
-export function formatPlan(c: CompiledPlan, width = 100): string {
+export function formatPlan(c: CompiledPlan, width = 100, explain = false): string {
   const out: string[] = [];
   const byId = new Map(c.tasks.map((t) => [t.id, t] as const));
   const edges = c.tasks.reduce((s, t) => s + t.after.length, 0);
@@ -97,24 +98,47 @@ export function formatPlan(c: CompiledPlan, width = 100): string {
   }
   for (const line of table(rows, [false, true, true, true, false])) out.push(`  ${line}`);
 
-  out.push('', `Predicted critical path: ${formatDuration(c.predictedMs)} (expected durations, unlimited concurrency)`);
+  out.push(
+    '',
+    `Estimated critical path: ${formatDuration(c.estimateMs)} ` +
+      '(an estimate from expected durations with unlimited concurrency, not a bound: a run can beat it)',
+  );
   const cpWidth = Math.max(0, ...c.criticalPath.map((id) => id.length));
   for (const id of c.criticalPath) {
     const t = byId.get(id);
     out.push(`  ${id.padEnd(cpWidth)}  ${t ? formatDuration(t.expectedMs) : ''}`);
   }
+  if (explain) out.push('', ...explanation(c));
   return `${out.join('\n')}\n`;
+}
+
+/** `--explain`: for every task, what it waits for and why, and how long it is expected to take. */
+export function explanation(c: CompiledPlan): string[] {
+  const out = ['Why each task waits (in the order a run with unlimited concurrency would start them):'];
+  for (const t of c.tasks) {
+    const waits = t.waits ?? t.after.map((after) => ({ after, weak: t.weakAfter.includes(after), because: undefined }));
+    if (waits.length === 0) out.push(`  ${t.id}: waits for nothing`);
+    for (const w of waits)
+      out.push(
+        `  ${t.id} ← ${w.after}: ${w.because ? describeWait({ ...w, because: w.because }, c.direction) : 'its dependency'}`,
+      );
+    out.push(
+      `      expected ${formatDuration(t.expectedMs)}${t.expectedNote !== undefined ? `: ${t.expectedNote}` : ''}`,
+    );
+  }
+  return out;
 }
 
 export function registerPlan(program: Command): void {
   program
     .command('plan')
     .description(
-      'compile a plan: the task DAG by waves, highly connected components, pre-flight capacity check, predicted critical path',
+      'compile a plan: the task DAG by waves, highly connected components, pre-flight capacity check, estimated critical path',
     )
     .argument('<name>', 'the plan to compile')
     .option('-f, --file <path>', 'a definitions file or directory (repeatable)', collect)
     .option('--json', 'print one JSON object instead of the human form')
+    .option('--explain', 'for every task, what it waits for and why, and its expected duration')
     .action(async (name: string, options: PlanOptions) => {
       const files = options.file ?? [];
       if (files.length === 0) {
@@ -138,7 +162,7 @@ export function registerPlan(program: Command): void {
       process.stdout.write(
         options.json
           ? `${JSON.stringify(planJson(compiled), null, 2)}\n`
-          : formatPlan(compiled, process.stdout.columns ?? 100),
+          : formatPlan(compiled, process.stdout.columns ?? 100, options.explain === true),
       );
       if (!compiled.preflight.ok) {
         const failed = compiled.preflight.services.filter((s) => !s.ok).map((s) => s.service);

@@ -9,16 +9,21 @@ import { registerOperate } from './operate.js';
 import { registerDrainTest } from './drain-test.js';
 import { registerServe } from './serve.js';
 import { registerDemo } from './demo.js';
-import { registerLab } from './lab.js';
+import { registerLab, registerLabController } from './lab.js';
 import { registerToken } from './token.js';
+import { registerWorker } from './worker.js';
+import { registerSchedule } from './schedule.js';
+import { registerTests } from './tests.js';
 import { registerLink } from './link.js';
 import { registerTimeline } from './timeline.js';
+import { registerInit } from './init.js';
 
 export function buildProgram(): Command {
   const program = new Command('maelstrom')
     .description('Drain traffic out of a failing datacenter safely and fast, restore it, and rehearse it every week.')
     .version('0.1.0')
     .showHelpAfterError();
+  registerInit(program);
   registerValidate(program);
   registerPlan(program);
   registerSim(program);
@@ -29,7 +34,11 @@ export function buildProgram(): Command {
   registerServe(program);
   registerDemo(program);
   registerLab(program);
+  registerLabController(program);
   registerToken(program);
+  registerWorker(program);
+  registerSchedule(program);
+  registerTests(program);
   registerLink(program);
   registerTimeline(program);
   return program;

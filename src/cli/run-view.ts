@@ -5,7 +5,8 @@
  */
 import pc from 'picocolors';
 import type { RunView, TaskView } from '../engine/controller.js';
-import type { EngineEvent } from '../model/events.js';
+import { formatDuration } from '../model/duration.js';
+import { controllerText, type EngineEvent } from '../model/events.js';
 import { isDoneTask, isTerminalTask, type TaskState } from '../model/states.js';
 
 /** What the live view remembers from the event stream beyond the run view. */
@@ -67,18 +68,11 @@ function clockText(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
 }
 
-function durationText(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600),
-    m = Math.floor((s % 3600) / 60),
-    sec = s % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
-}
-
 /** The live view as lines of text. */
 export function renderLive(run: RunView, live: LiveState, now: number, rows = 40): string[] {
   const done = run.tasks.filter((t) => isDoneTask(t.state)).length;
-  const elapsed = run.startedAt !== undefined ? durationText((run.finishedAt ?? now) - run.startedAt) : '-';
+  const elapsed =
+    run.startedAt !== undefined ? formatDuration(Math.max(0, (run.finishedAt ?? now) - run.startedAt)) : '-';
   const lines = [
     `${pc.bold(run.plan)}  ${run.id}  ${pc.bold(run.state)}  ${run.direction} ${run.datacenter}  ` +
       `${done}/${run.tasks.length} tasks  elapsed ${elapsed}  at ${clockText(now)}`,
@@ -133,6 +127,10 @@ export function plainLine(e: EngineEvent): string | undefined {
         `${at} shift ${e.service} ${e.layer} step ${e.step}: ${e.decision}, ` +
         `${Math.round(e.remaining * 1000) / 10}% left in ${e.datacenter}${e.reason ? ` (${e.reason})` : ''}`
       );
+    case 'regulation':
+      return e.phase === 'acted'
+        ? `${at} regulate ${e.taskId} #${e.action}: ${e.symptoms[0] ?? ''} → ${e.diagnosis} → ${e.resolver}: ${e.detail}`
+        : `${at} judged ${e.taskId} #${e.action} ${e.resolver} for ${e.diagnosis}: ${e.outcome ?? ''} (${e.detail})`;
     case 'health':
       return e.ok === true
         ? undefined
@@ -143,5 +141,7 @@ export function plainLine(e: EngineEvent): string | undefined {
       return `${at} alert (${e.severity}): ${e.message}`;
     case 'operator':
       return `${at} operator ${e.actor}: ${e.action}${e.target ? ` ${e.target}` : ''}${e.reason ? ` (${e.reason})` : ''}`;
+    case 'controller':
+      return `${at} controller ${e.controller}: ${controllerText(e)}`;
   }
 }

@@ -8,19 +8,21 @@
  * `sim+http://…` or a real fleet behind HAProxy it lives in the backend's time.
  */
 import type { Command } from 'commander';
+import { failureBreakdown, failureLines } from '../report/failures.js';
 import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
 import type { Backend } from '../backends/backend.js';
 import { createController, type EngineController } from '../compose/controller.js';
 import type { RunView } from '../engine/controller.js';
 import { loadOrFail } from '../load/check.js';
-import { parseDuration } from '../model/duration.js';
-import { MaelstromError } from '../model/errors.js';
+import { formatDuration, parseDuration } from '../model/duration.js';
+import { errorMapping, MaelstromError, toMaelstromError } from '../model/errors.js';
 import { isDoneTask, isStoppedRun, isTerminalRun } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import type { Definitions } from '../model/definitions.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
 import { collect } from './collect.js';
 import { addClockOptions, applyClockOptions, type ClockOffsetOptions } from './clock-offset.js';
+import { planOutcomeLine } from '../report/plan-outcome.js';
 import { actorOf, openStore, STORE_HELP, storeLabel } from './run-options.js';
 import { LiveState, plainLine, renderLive } from './run-view.js';
 
@@ -33,6 +35,8 @@ interface RunOptions extends ClockOffsetOptions {
   readonly as?: string;
   readonly plain?: boolean;
   readonly limit?: string;
+  readonly datacenter?: string;
+  readonly emergency?: string;
 }
 
 async function makeBackend(opts: RunOptions, definitions: Definitions, planName: string): Promise<Backend> {
@@ -62,8 +66,16 @@ async function makeBackend(opts: RunOptions, definitions: Definitions, planName:
 async function summary(run: RunView, backend: Backend): Promise<string[]> {
   const lines = [`run ${run.id} of ${run.plan}: ${run.state}${run.reason ? ` (${run.reason})` : ''}`];
   if (run.startedAt !== undefined && run.finishedAt !== undefined)
-    lines.push(`  took ${Math.round((run.finishedAt - run.startedAt) / 1000)} s of ${backend.name} time`);
-  if (run.criticalPath?.length) lines.push(`  critical path: ${run.criticalPath.join(' → ')}`);
+    lines.push(`  took ${formatDuration(run.finishedAt - run.startedAt)} of ${backend.name} time`);
+  if (run.criticalPath?.length) {
+    const took = (id: string): string => {
+      const t = run.tasks.find((x) => x.id === id);
+      return t?.startedAt !== undefined && t.finishedAt !== undefined
+        ? ` (${formatDuration(t.finishedAt - t.startedAt)})`
+        : '';
+    };
+    lines.push(`  critical path: ${run.criticalPath.map((id) => `${id}${took(id)}`).join(' → ')}`);
+  }
   // The simulator (in process or remote) counts overload; a real fleet does not say.
   const sim = backend as {
     counters?: () => ReturnType<SimBackend['counters']> | Promise<ReturnType<SimBackend['counters']>>;
@@ -76,9 +88,13 @@ async function summary(run: RunView, backend: Backend): Promise<string[]> {
     for (const byDc of Object.values(c.overloadSeconds)) for (const s of Object.values(byDc)) overload += s;
     for (const byDc of Object.values(c.maxUtilization)) for (const u of Object.values(byDc)) max = Math.max(max, u);
     lines.push(
-      `  simulator: ${Math.round(overload)} s of overload, peak utilisation ${Math.round(max * 1000) / 10}%, ` +
+      `  simulator: ${formatDuration(overload * 1000)} of overload, peak utilisation ${Math.round(max * 1000) / 10}%, ` +
         `${Math.round(c.failedRequests)} failed requests`,
     );
+    // A remote simulator of an older version may not count them by cause.
+    const total = Math.round(c.failedRequests);
+    if (total > 0 && Array.isArray(c.failures))
+      for (const line of failureLines(failureBreakdown(c.failures, total), total).slice(1)) lines.push(`  ${line}`);
   }
   return lines;
 }
@@ -102,8 +118,12 @@ export function registerRun(program: Command): void {
       '--limit <duration>',
       'with --backend sim: give up after this much simulated time (default: the scenario, or 48h)',
     )
+    .option('--datacenter <dc>', 'the datacenter this controller runs in: a drain of it is refused unless --emergency')
+    .option('--emergency <reason>', 'start a drain of --datacenter from here anyway; the reason is recorded')
     .action(async (planName: string, opts: RunOptions) => {
       applyClockOptions(opts);
+      if (opts.emergency !== undefined && opts.emergency.trim() === '')
+        throw new MaelstromError('E_BAD_REQUEST', '--emergency needs a reason (it is recorded for the postmortem)');
       const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);
       const backend = await makeBackend(opts, definitions, planName);
       const store = await openStore(opts.store);
@@ -119,6 +139,17 @@ export function registerRun(program: Command): void {
           backend,
           store,
           clock,
+          ...(opts.datacenter !== undefined ? { datacenter: opts.datacenter } : {}),
+          lease: {
+            // A holder that stopped renewing (killed, frozen) is waited out rather than refused.
+            onWaitForStale: (holder, expiresAt) => {
+              const secs = Math.max(0, Math.ceil((expiresAt - Date.now()) / 1000));
+              out(
+                `waiting for the lease of ${holder}, which stopped renewing: it runs out in about ${secs} s ` +
+                  `(${new Date(expiresAt).toISOString()})`,
+              );
+            },
+          },
           // The event stream already says what the engine logs; its log is for debugging.
           logger: {
             info: () => undefined,
@@ -154,7 +185,22 @@ export function registerRun(program: Command): void {
           if (opts.backend === 'sim')
             out('note: the in-process simulator starts a fresh world; the run re-reads it and carries on');
         } else {
-          const view = await controller.startRun(planName, actorOf(opts.as));
+          let view;
+          try {
+            view = await controller.startRun(
+              planName,
+              actorOf(opts.as),
+              opts.emergency !== undefined ? { emergency: opts.emergency } : {},
+            );
+          } catch (e) {
+            // Refused (a pre-flight check, a conflicting run…): the plan's name, the code and the reason, on one line.
+            const err = toMaelstromError(e);
+            process.stderr.write(
+              `${planOutcomeLine({ name: planName, outcome: 'not-started', error: err.message, errorCode: err.code })}\n`,
+            );
+            process.exitCode = errorMapping[err.code].exit;
+            return;
+          }
           runId = view.id;
           out(`started run ${runId} of ${planName}: ${view.tasks.length} tasks on ${backend.name}`);
         }

@@ -29,6 +29,8 @@ export function summarize(defs: Definitions): string {
     plural(defs.runbooks.size, 'runbook'),
     plural(defs.plans.size, 'plan'),
     plural(defs.scenarios.size, 'scenario'),
+    // Schedules are named only when there are some, so that a set without them reads as it always did.
+    ...(defs.schedules.size > 0 ? [plural(defs.schedules.size, 'schedule')] : []),
     // Alerting documents are named only where there are some, so a definitions set without them reads as before.
     ...(defs.triggers.size > 0 ? [plural(defs.triggers.size, 'trigger')] : []),
     ...(defs.notifiers.size > 0 ? [plural(defs.notifiers.size, 'notifier')] : []),

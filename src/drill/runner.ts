@@ -8,14 +8,13 @@
  * what `maelstrom drain-test` and the benchmarks call.
  */
 import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
-import type { RunView } from '../engine/controller.js';
-import { createController, type ControllerStore } from '../compose/controller.js';
+import { createController, type ControllerStore, type EngineController } from '../compose/controller.js';
 import type { CompiledPlan } from '../model/compiled.js';
-import type { Definitions, PacingMode, Scenario } from '../model/definitions.js';
-import { parseDuration } from '../model/duration.js';
-import { MaelstromError } from '../model/errors.js';
+import type { Definitions, Fleet, PacingMode, Scenario } from '../model/definitions.js';
+import { durationMs, parseDuration } from '../model/duration.js';
+import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
-import { isTerminalRun } from '../model/states.js';
+import { isTerminalRun, type RunState } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import { compilePlan } from '../plan/index.js';
 import { stages as defaultStages } from '../stages/index.js';
@@ -23,6 +22,7 @@ import type { StageLibrary } from '../stages/stage.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { DrillPlanRun, DrillRecord } from '../report/input.js';
 import { scaleStages } from './scale.js';
+import { injectStageFaults, stageFaultWindows, type StageFaultWindow } from './stage-faults.js';
 
 export interface DrillOptions {
   readonly definitions: Definitions;
@@ -154,6 +154,54 @@ export function findScenario(definitions: Definitions, name: string): Scenario {
   return scenario;
 }
 
+/** The drained share of a datacenter: its part of all the load the fleet's services receive, 0..1. */
+function loadShares(backend: SimBackend, fleet: Fleet): Record<string, number> {
+  const byDc: Record<string, number> = Object.fromEntries(fleet.spec.datacenters.map((d) => [d.name, 0]));
+  let total = 0;
+  for (const s of fleet.spec.services) {
+    for (const [dc, load] of Object.entries(backend.simulation.truth(s.name).load)) {
+      byDc[dc] = (byDc[dc] ?? 0) + load;
+      total += load;
+    }
+  }
+  for (const dc of Object.keys(byDc)) byDc[dc] = total > 0 ? byDc[dc]! / total : 0;
+  return byDc;
+}
+
+/** Every task id of the scheduled plans, to refuse a stage fault that names none of them. */
+function checkStageFaults(
+  definitions: Definitions,
+  scenario: Scenario,
+  windows: readonly StageFaultWindow[],
+  compile: (defs: Definitions, plan: string) => CompiledPlan,
+): void {
+  if (windows.length === 0) return;
+  const plans = [...new Set((scenario.spec.run ?? []).map((r) => r.plan))];
+  const tasks = new Map(plans.map((p) => [p, new Set(compile(definitions, p).tasks.map((t) => t.id))]));
+  for (const w of windows) {
+    const where = w.plan === undefined ? plans : [w.plan];
+    if (w.plan !== undefined && !tasks.has(w.plan))
+      throw new MaelstromError(
+        'E_UNKNOWN_REF',
+        `scenario ${scenario.metadata.name}: a ${w.kind} fault names plan "${w.plan}", which the schedule never runs`,
+      );
+    if (!where.some((p) => tasks.get(p)?.has(w.task)))
+      throw new MaelstromError(
+        'E_UNKNOWN_REF',
+        `scenario ${scenario.metadata.name}: a ${w.kind} fault names task "${w.task}", which no plan of its ` +
+          `schedule has (${where.join(', ')})`,
+      );
+  }
+}
+
+/** The controller crashes of a scenario: when the controller is killed, and how long it stays down. */
+function crashesOf(scenario: Scenario, startMs: number): { at: number; downMs: number }[] {
+  return (scenario.spec.faults ?? [])
+    .filter((f) => f.kind === 'controller-crash')
+    .map((f) => ({ at: startMs + durationMs(f.at), downMs: f.duration === undefined ? 0 : durationMs(f.duration) }))
+    .sort((a, b) => a.at - b.at);
+}
+
 /** Runs a scenario to its end (or until every scheduled plan is over) on virtual time. */
 export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const { definitions } = options;
@@ -169,6 +217,15 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     startMs +
     durationOf(scenario.spec.duration, `scenario ${scenario.metadata.name} duration`) +
     Math.max(0, options.overtimeMs ?? 0);
+  const compile = (defs: Definitions, plan: string): CompiledPlan => {
+    let compiled = compilePlan(defs, plan);
+    if (options.pacing) compiled = { ...compiled, pacing: { ...compiled.pacing, mode: options.pacing } };
+    if (options.unordered) compiled = withoutServiceOrder(compiled);
+    if (options.reversed?.includes(plan)) compiled = withReversedServiceOrder(compiled);
+    return compiled;
+  };
+  const windows = stageFaultWindows(scenario.spec.faults ?? [], startMs);
+  checkStageFaults(definitions, scenario, windows, compile);
   const clock = new VirtualClock(startMs);
   const backend = createSimBackend({
     fleet,
@@ -181,51 +238,93 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   await own?.init();
   const store: ControllerStore = options.store ?? own!;
 
-  const compile = (defs: Definitions, plan: string): CompiledPlan => {
-    let compiled = compilePlan(defs, plan);
-    if (options.pacing) compiled = { ...compiled, pacing: { ...compiled.pacing, mode: options.pacing } };
-    if (options.unordered) compiled = withoutServiceOrder(compiled);
-    if (options.reversed?.includes(plan)) compiled = withReversedServiceOrder(compiled);
-    return compiled;
-  };
+  const schedule = scenario.spec.run ?? [];
+  const runs = new Map<string, DrillPlanRun>(schedule.map((r) => [r.plan, { plan: r.plan }]));
+  const planOfRun = new Map<string, string>();
+  const stageLibrary = scaleStages(
+    injectStageFaults(options.stages ?? defaultStages, windows, (runId) => planOfRun.get(runId)),
+    options.taskScale ?? {},
+  );
   let ids = 0;
-  const controller = await createController({
-    definitions,
-    backend,
-    store,
-    clock,
-    compile,
-    stages: scaleStages(options.stages ?? defaultStages, options.taskScale ?? {}),
-    idGenerator: () => `drill-${++ids}`,
-    // The drill's runs live in its virtual time and nothing outside asks anything of them: no requests to wait for.
-    requestPollMs: false,
-  }).catch(async (e: unknown) => {
+  const events: EngineEvent[] = [];
+  /** Terminal state of each run, from its run.state event (the same whichever controller drove it). */
+  const ended = new Map<string, { state: RunState; resolve: () => void; done: Promise<void> }>();
+  const endOf = (runId: string): { state: RunState; resolve: () => void; done: Promise<void> } => {
+    let e = ended.get(runId);
+    if (!e) {
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => (resolve = r));
+      e = { state: 'pending', resolve, done };
+      ended.set(runId, e);
+    }
+    return e;
+  };
+  const drainedShares: Record<string, Record<string, number>> = {};
+  const onEvent = (e: EngineEvent): void => {
+    events.push(e);
+    if (e.type === 'run.state' && isTerminalRun(e.state)) {
+      // The world as the run left it, read now, while the simulator stands at the run's end.
+      drainedShares[e.runId] = loadShares(backend, fleet);
+      const end = endOf(e.runId);
+      end.state = e.state;
+      end.resolve();
+    }
+    options.onEvent?.(e);
+  };
+  const build = async (): Promise<EngineController> => {
+    const c = await createController({
+      definitions,
+      backend,
+      store,
+      clock,
+      compile,
+      stages: stageLibrary,
+      idGenerator: () => `drill-${++ids}`,
+      // The drill's runs live in its virtual time and nothing outside asks anything of them: no requests to wait for.
+      requestPollMs: false,
+    });
+    c.subscribe(onEvent);
+    return c;
+  };
+  let controller = await build().catch(async (e: unknown) => {
     await own?.close();
     throw e;
   });
-  const events: EngineEvent[] = [];
-  const finished = new Map<string, Promise<RunView>>();
-  controller.subscribe((e) => {
-    events.push(e);
-    options.onEvent?.(e);
-  });
+  /** While the controller is down (a controller-crash fault), what would reach it waits for it to be back. */
+  let up: Promise<void> = Promise.resolve();
 
-  const schedule = scenario.spec.run ?? [];
-  const runs = new Map<string, DrillPlanRun>(schedule.map((r) => [r.plan, { plan: r.plan }]));
-  const started = new Map<string, Promise<string | undefined>>();
+  const crashes = crashesOf(scenario, startMs);
+  const crashing = (async () => {
+    for (const crash of crashes) {
+      if (crash.at >= limitMs) return;
+      await clock.sleep(crash.at - clock.now());
+      if (allOver()) return;
+      let back!: () => void;
+      up = new Promise<void>((r) => (back = r));
+      // Killed: nothing more is driven or committed; the store keeps what was committed, as after a real kill.
+      await controller.close();
+      if (crash.downMs > 0) await clock.sleep(crash.downMs);
+      controller = await build();
+      await controller.start();
+      back();
+    }
+  })();
+
   let pendingEntries = schedule.length;
   const actor = { name: 'drill', role: 'operator' as const };
+  const started = new Map<string, Promise<string | undefined>>();
+  const deadlines: Promise<void>[] = [];
 
   const startOne = async (index: number): Promise<string | undefined> => {
     const entry = schedule[index]!;
     try {
       if (entry.after !== undefined) {
         const before = await started.get(entry.after);
-        const view = before !== undefined ? await finished.get(before) : undefined;
-        if (!view || view.state !== 'succeeded') {
+        const state = before !== undefined ? (await endOf(before).done, endOf(before).state) : undefined;
+        if (state !== 'succeeded') {
           runs.set(entry.plan, {
             plan: entry.plan,
-            error: `not started: ${entry.after} did not succeed${view ? ` (${view.state})` : ''}`,
+            error: state ? `${entry.after} did not succeed (${state})` : `${entry.after} did not start`,
           });
           return undefined;
         }
@@ -233,31 +332,64 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       const at = entry.after === undefined ? startMs + durationOf(entry.at, `run of ${entry.plan}: at`) : clock.now();
       const delay = at - clock.now() + durationOf(entry.wait, `run of ${entry.plan}: wait`);
       if (delay > 0) await clock.sleep(delay);
+      await up;
       const view = await controller.startRun(entry.plan, actor);
+      planOfRun.set(view.id, entry.plan);
       runs.set(entry.plan, { plan: entry.plan, runId: view.id });
-      finished.set(view.id, controller.wait(view.id));
+      endOf(view.id);
+      if (entry.deadline !== undefined) {
+        const deadlineMs = durationOf(entry.deadline, `run of ${entry.plan}: deadline`);
+        deadlines.push(haltAtDeadline(view.id, entry.plan, entry.deadline, clock.now() + deadlineMs));
+      }
       return view.id;
     } catch (e) {
-      runs.set(entry.plan, { plan: entry.plan, error: e instanceof Error ? e.message : String(e) });
+      const err = toMaelstromError(e);
+      runs.set(entry.plan, { plan: entry.plan, error: err.message, errorCode: err.code });
       return undefined;
     } finally {
       pendingEntries--;
     }
   };
+
+  /** Past its deadline a run still going is aborted where it stands, as an operator ends an overrunning test. */
+  const haltAtDeadline = async (runId: string, plan: string, text: string, at: number): Promise<void> => {
+    const end = endOf(runId);
+    const timer = new AbortController();
+    void end.done.then(() => timer.abort());
+    try {
+      await clock.sleep(at - clock.now(), timer.signal);
+    } catch {
+      return;
+    }
+    await up;
+    if (isTerminalRun(end.state)) return;
+    try {
+      await controller.command(
+        runId,
+        { action: 'abort', reason: `the drill's deadline for ${plan} (${text}) passed` },
+        actor,
+      );
+    } catch {
+      // Already ending: nothing to stop.
+    }
+  };
+
   schedule.forEach((entry, i) => {
     started.set(entry.plan, startOne(i));
   });
 
-  const allOver = (): boolean =>
-    pendingEntries === 0 &&
-    [...runs.values()].every((r) => r.error !== undefined || (r.runId !== undefined && doneRuns.has(r.runId)));
-  const doneRuns = new Set<string>();
-  controller.subscribe((e) => {
-    if (e.type === 'run.state' && isTerminalRun(e.state)) doneRuns.add(e.runId);
-  });
+  function allOver(): boolean {
+    return (
+      pendingEntries === 0 &&
+      [...runs.values()].every(
+        (r) => r.error !== undefined || (r.runId !== undefined && isTerminalRun(endOf(r.runId).state)),
+      )
+    );
+  }
   try {
     await clock.runUntil(allOver, limitMs);
   } finally {
+    await up;
     await controller.close();
   }
   const endMs = clock.now();
@@ -272,6 +404,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     out.push({ ...r, view, ...(record ? { compiled: record.compiled } : {}) });
   }
   await own?.close();
+  void crashing;
+  void deadlines;
   return {
     scenario,
     fleet,
@@ -284,5 +418,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     backend,
     counters: backend.counters(),
     series: (metric, query) => backend.series(metric, query),
+    journal: backend.journal(),
+    drainedShares,
   };
 }

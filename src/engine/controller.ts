@@ -3,7 +3,7 @@
  */
 import type { CompiledPlan } from '../model/compiled.js';
 import type { EngineEvent } from '../model/events.js';
-import type { Actor, AlertView, OperatorCommand, RunView } from '../model/api.js';
+import type { Actor, AlertView, OperatorCommand, RunOrigin, RunView } from '../model/api.js';
 import type { TriggerMode } from '../model/definitions.js';
 
 // The shapes are the API's, written once as zod schemas in model/api.ts.
@@ -23,9 +23,29 @@ export interface ProposalRequest {
  * startRun, command and halt each record the action in the audit log once, with who acted (and their role) and its
  * outcome (`ok`, `refused` for an actor without the role, `failed` with the error code), whether it succeeds or not.
  */
+/** How a run is started, beyond its plan. */
+export interface StartOptions {
+  /** The run's id, chosen by the caller (a start handed to another controller names its run in advance). */
+  readonly id?: string;
+  /**
+   * A drain of the leading controller's own datacenter started here as an emergency, with the reason, instead of
+   * the lease going to a standby elsewhere first; recorded in the audit log and the journal.
+   */
+  readonly emergency?: string;
+  /**
+   * The drain test starting it (the schedule runner's runs). A run without one is an operator's, an incident as the
+   * schedules see it: it takes over a datacenter from a drain test acting there rather than be refused.
+   */
+  readonly origin?: RunOrigin;
+}
+
 export interface Controller {
-  /** Compiles and starts a plan; refuses (E_PREFLIGHT, E_CONFLICT) with figures rather than starting an unsafe run. */
-  startRun(plan: string, actor: Actor): Promise<RunView>;
+  /**
+   * Compiles and starts a plan; refuses (E_PREFLIGHT, E_CONFLICT) with figures rather than starting an unsafe run.
+   * A run of an operator's whose services a drain test's runs are acting on in the same datacenter stops those runs
+   * first (aborted, without their restore: the datacenter is handed over to the incident, on the record).
+   */
+  startRun(plan: string, actor: Actor, options?: StartOptions): Promise<RunView>;
   /**
    * Creates a run that an alert's trigger asks for: `proposed` (with its pre-flight, for an operator to approve, or
    * to lapse), or started at once in the trigger's `start` mode when its pre-flight passes. Needs the alerts (or

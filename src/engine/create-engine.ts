@@ -14,14 +14,22 @@ import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import { hasRole } from '../model/roles.js';
 import { isTerminalRun } from '../model/states.js';
-import type { StageLibrary } from '../stages/stage.js';
-import type { AuditLog, RequestStore, RunRecord, RunStore, TaskRecord } from '../store/store.js';
+import type { StageLibrary, WatchLibrary } from '../stages/stage.js';
+import type { AuditLog, RequestStore, ResolverStore, RunRecord, RunStore, TaskRecord } from '../store/store.js';
 import type { Pacer } from '../pacing/pacer.js';
-import { checkConflict, checkPreflight, checkSupport, type StageActions } from './admission.js';
+import {
+  checkConflict,
+  checkPreflight,
+  checkSupport,
+  conflictError,
+  conflictsOf,
+  type StageActions,
+} from './admission.js';
 import { auditEntry, failureOf, type ActionRecord } from './audit.js';
-import type { Actor, Controller, OperatorCommand, ProposalRequest, RunView } from './controller.js';
+import type { Actor, Controller, OperatorCommand, ProposalRequest, RunView, StartOptions } from './controller.js';
 import { settledClock } from './clock.js';
 import { driveRun } from './driver.js';
+import { haltWatches } from './guard.js';
 import { applyCommand, finishStop, stopRun } from './operator.js';
 import { proposedRun, recordAlerts } from './proposals.js';
 import { pendingRequests, type PendingRequest } from './requests.js';
@@ -33,8 +41,8 @@ export type PlanCompiler = (definitions: Definitions, plan: string) => CompiledP
 
 export type { StageActions } from './admission.js';
 
-/** What the engine keeps in the store: runs, the audit log, and the requests it applies. */
-export type EngineStore = RunStore & AuditLog & RequestStore;
+/** What the engine keeps in the store: runs, the audit log, the requests it applies, and judged resolutions. */
+export type EngineStore = RunStore & AuditLog & RequestStore & ResolverStore;
 
 type RequestResult = Parameters<RequestStore['markRequestApplied']>[1];
 
@@ -45,12 +53,19 @@ export interface CreateEngineOptions {
   /** The time the engine lives in; the backend's clock (virtual for the in-process simulator). */
   readonly clock: Clock;
   readonly stages: StageLibrary;
+  /** Watchers of the stages that hand over a watch (self-regulating shifts keep regulating after they finish). */
+  readonly watchers?: WatchLibrary;
   readonly stageActions: StageActions;
   readonly compile: PlanCompiler;
   readonly idGenerator?: () => string;
   readonly logger?: Logger;
   readonly pacer?: Pacer;
   readonly engine?: Partial<EngineOptions>;
+  /**
+   * Asked before a run is created, after the plan passed its checks: may refuse the start by throwing (the
+   * composition root refuses a drain of the controller's own datacenter here unless it is an emergency).
+   */
+  readonly beforeStart?: (compiled: CompiledPlan, options: StartOptions) => void | Promise<void>;
 }
 
 export interface Engine extends Controller {
@@ -105,6 +120,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
     clock,
     logger,
     stages: options.stages,
+    ...(options.watchers ? { watchers: options.watchers } : {}),
     ...(options.pacer ? { pacer: options.pacer } : {}),
     options: { ...defaultEngineOptions, ...options.engine },
     publish: (events) => {
@@ -170,13 +186,32 @@ export function createEngine(options: CreateEngineOptions): Engine {
     return value;
   };
 
-  const startRunNow = async (planName: string, actor: Actor): Promise<RunView> => {
+  const startRunNow = async (
+    planName: string,
+    actor: Actor,
+    startOptions: StartOptions,
+  ): Promise<{ view: RunView; handedOver: string[] }> => {
     const compiled = compile(definitions, planName);
     checkPreflight(compiled);
     checkSupport(compiled, backend, stageActions);
-    await checkConflict(store, compiled);
+    await options.beforeStart?.(compiled, startOptions);
+    const conflicts = await conflictsOf(store, compiled);
+    // Incidents beat tests: an operator's run takes the datacenter over from drain tests acting there.
+    const takeOver = startOptions.origin === undefined && conflicts.every((c) => c.run.origin !== undefined);
+    const refused = takeOver ? undefined : (conflicts.find((c) => c.run.origin === undefined) ?? conflicts[0]);
+    if (refused) throw conflictError(refused, compiled);
+    const id = startOptions.id ?? newId();
+    const handedOver: string[] = [];
+    for (const { run: test } of conflicts) {
+      const rt = await runtimeOf(test.id);
+      if (isTerminalRun(rt.run.state) || rt.run.state === 'aborting') continue;
+      // Stopped where it is, without its restore: traffic must not return into a datacenter an incident drains.
+      const why = `handed over to ${planName} (an incident beats a drain test)`;
+      await stopRun(rt, 'aborted', actor, why, 'abort', { handedOverTo: id });
+      handedOver.push(test.id);
+      logger.warn(`run ${test.id} of ${test.plan} (a drain test) ${why}`);
+    }
     const time = clock.now();
-    const id = newId();
     const run: RunRecord = {
       id,
       plan: planName,
@@ -186,6 +221,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
       compiled,
       createdAt: time,
       actor: actor.name,
+      ...(startOptions.origin ? { origin: startOptions.origin } : {}),
     };
     const tasks: TaskRecord[] = compiled.tasks.map((t) => ({
       runId: id,
@@ -195,17 +231,35 @@ export function createEngine(options: CreateEngineOptions): Engine {
       attempt: 1,
     }));
     const saved = await store.createRun(run, tasks, [
-      { type: 'operator', time, runId: id, action: 'start', actor: actor.name, target: planName },
+      {
+        type: 'operator',
+        time,
+        runId: id,
+        action: 'start',
+        actor: actor.name,
+        target: planName,
+        ...(startOptions.emergency !== undefined ? { reason: `emergency: ${startOptions.emergency}` } : {}),
+      },
       { type: 'run.state', time, runId: id, plan: planName, state: 'pending' },
     ]);
     deps.publish(saved);
+    // A restore takes over from the watches a drain of the datacenter left keeping it regulated.
+    if (compiled.direction === 'restore')
+      await Promise.all(
+        [...runtimes.values()]
+          .filter((o) => o.run.direction === 'drain' && o.run.datacenter === compiled.datacenter)
+          .map((o) => {
+            o.unwatched = true;
+            return haltWatches(o);
+          }),
+      );
     const rt = new RunRuntime(deps, run, tasks);
     runtimes.set(id, rt);
     logger.info(
       `run ${id} of ${planName} started: ${compiled.tasks.length} tasks, concurrency ${compiled.concurrency}`,
     );
     drive(rt);
-    return view(id);
+    return { view: await view(id), handedOver };
   };
 
   /** A run an alert's trigger makes: proposed (or, in start mode with a passing pre-flight, started). */
@@ -317,6 +371,13 @@ export function createEngine(options: CreateEngineOptions): Engine {
     try {
       if (!r.body) throw new MaelstromError('E_BAD_REQUEST', `request ${r.id} is not a command this controller knows`);
       if (r.body.kind === 'halt') await halt(r.actor, r.body.reason, r.id);
+      else if (r.body.kind === 'start')
+        await start(
+          r.body.plan,
+          r.actor,
+          { id: r.body.runId, ...(r.body.emergency !== undefined ? { emergency: r.body.emergency } : {}) },
+          r.id,
+        );
       else await command(r.body.runId, r.body.command, r.actor, r.id);
       return { at: clock.now(), outcome: 'ok' };
     } catch (e) {
@@ -342,16 +403,26 @@ export function createEngine(options: CreateEngineOptions): Engine {
   };
   let polls: Promise<number> = Promise.resolve(0);
 
-  const engine: Engine = {
-    startRun: (plan, actor) =>
-      // One start at a time, so two starts cannot both pass the conflict check.
-      oneAtATime(() =>
-        audited(
-          { actor, action: 'start', target: plan, request: { plan } },
-          () => startRunNow(plan, actor),
-          (v) => ({ run: v.id }),
-        ),
+  function start(plan: string, actor: Actor, startOptions: StartOptions = {}, requestId?: number): Promise<RunView> {
+    // One start at a time, so two starts cannot both pass the conflict check.
+    return oneAtATime(() =>
+      audited(
+        {
+          actor,
+          action: 'start',
+          target: plan,
+          request: { plan, ...startOptions },
+          ...(startOptions.emergency !== undefined ? { reason: `emergency: ${startOptions.emergency}` } : {}),
+          ...(requestId !== undefined ? { requestId } : {}),
+        },
+        () => startRunNow(plan, actor, startOptions),
+        (v) => ({ run: v.view.id, ...(v.handedOver.length > 0 ? { handedOver: v.handedOver } : {}) }),
       ),
+    ).then((v) => v.view);
+  }
+
+  const engine: Engine = {
+    startRun: (plan, actor, startOptions) => start(plan, actor, startOptions),
     proposeRun: (plan, request, actor) =>
       oneAtATime(() =>
         audited(
@@ -408,6 +479,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
           e.abort.abort(new MaelstromError('E_ABORTED', 'the controller is closing'));
         rt.wake();
       }
+      await Promise.all([...runtimes.values()].map((rt) => haltWatches(rt)));
       await Promise.all(
         [...runtimes.values()].map(async (rt) => {
           await rt.driving;

@@ -18,6 +18,7 @@ import {
 } from '../model/states.js';
 import { allTrue, snapshotFor, type ConditionResult } from './conditions.js';
 import { executeTask } from './executor.js';
+import { keepWatches, unsettledWatches } from './guard.js';
 import { expireProposal, expiryOf } from './proposals.js';
 import type { RunRuntime } from './runtime.js';
 import { allDone, freeSlots, readyTasks, waitingOn } from './scheduler.js';
@@ -168,6 +169,8 @@ export async function driveRun(rt: RunRuntime): Promise<void> {
   const { clock, options } = rt.deps;
   for (;;) {
     const state = rt.run.state;
+    // Watches stop with the run (except a drain's, which keep its datacenter regulated until it is restored).
+    keepWatches(rt);
     if (isTerminalRun(state) || rt.stopped) return;
     if (isProposedRun(state)) {
       // Nothing runs until an operator approves it (which wakes this loop), or its proposal lapses.
@@ -193,6 +196,19 @@ export async function driveRun(rt: RunRuntime): Promise<void> {
     await startReady(rt, freeSlots(rt.compiled.concurrency, rt.executing.size));
     if (!isSchedulingRun(rt.run.state)) continue;
 
+    const unsettled = allDone(rt.tasks) && rt.executing.size === 0 ? unsettledWatches(rt) : [];
+    if (unsettled.length > 0) {
+      // Every task is done, but a watch moved traffic back: the drain is over once it has moved it again.
+      const more = unsettled.length > 3 ? ` and ${unsettled.length - 3} more` : '';
+      await setRunState(
+        rt,
+        'running',
+        `regulating: ${unsettled.slice(0, 3).join(', ')}${more} moved traffic back while their receivers could not take it; ` +
+          'done once it has moved again',
+      );
+      await rt.waitForWake(options.pollMs);
+      continue;
+    }
     if (allDone(rt.tasks) && rt.executing.size === 0) {
       const time = clock.now();
       const criticalPath = actualCriticalPath(rt);

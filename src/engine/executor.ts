@@ -10,15 +10,17 @@
  * was committed, is never run again.
  */
 import { parseDuration } from '../model/duration.js';
+import { DEFAULT_PROPAGATION_MS } from '../pacing/index.js';
 import type { Stage, StageKind } from '../model/definitions.js';
 import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import type { StageContext, StageResult } from '../stages/stage.js';
 import { allTrue, snapshotFor } from './conditions.js';
+import { upstreamSettled } from './guard.js';
 import { Gate, gatedBackend, monitorTask, refreshState, type Holds } from './monitor.js';
 import { consequenceOf, endOfThrow, type StageEnd } from './outcome.js';
 import type { RunRuntime } from './runtime.js';
-import { percentile } from './stuck.js';
+import { HISTORY_LIMIT, stuckFence, type StuckFence } from './stuck.js';
 
 /** What the executor keeps in TaskRecord.stageState: when the stage began, and the stage's own progress. */
 interface Envelope {
@@ -43,8 +45,13 @@ export type ExecutionEnd = 'succeeded' | 'failed' | 'interrupted';
 export async function executeTask(rt: RunRuntime, taskId: string, signal: AbortSignal): Promise<ExecutionEnd> {
   const { clock, store } = rt.deps;
   const planned = rt.plannedTask(taskId);
-  const key = { template: planned.template, service: planned.service, datacenter: rt.compiled.datacenter };
-  const stuckAfterMs = percentile(await store.durations(key, 50), rt.compiled.stuckPercentile);
+  const key = {
+    template: planned.template,
+    service: planned.service,
+    datacenter: rt.compiled.datacenter,
+    plan: rt.run.plan,
+  };
+  const fence = stuckFenceOf(rt, await store.durations(key, HISTORY_LIMIT));
   const gate = new Gate();
   const holds: Holds = {};
   const monitorStop = new AbortController();
@@ -53,7 +60,7 @@ export async function executeTask(rt: RunRuntime, taskId: string, signal: AbortS
   };
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) onAbort();
-  const monitor = monitorTask(rt, taskId, gate, holds, stuckAfterMs, monitorStop.signal).catch((e: unknown) => {
+  const monitor = monitorTask(rt, taskId, gate, holds, fence, monitorStop.signal).catch((e: unknown) => {
     rt.deps.logger.warn(`health monitor of ${taskId}: ${toMaelstromError(e).message}`);
   });
   try {
@@ -81,6 +88,13 @@ export async function executeTask(rt: RunRuntime, taskId: string, signal: AbortS
     monitorStop.abort();
     await monitor;
   }
+}
+
+/** The stuck fence of a task with these earlier durations: above the percentile by at least one step of the world. */
+function stuckFenceOf(rt: RunRuntime, history: readonly number[]): StuckFence | undefined {
+  const propagationMs = rt.deps.backend.oracle?.propagationMs('edge') ?? DEFAULT_PROPAGATION_MS.edge;
+  const settleMs = parseDuration(rt.compiled.pacing.settle) ?? 0;
+  return stuckFence(history, { percentile: rt.compiled.stuckPercentile, marginMs: propagationMs + settleMs });
 }
 
 async function fail(
@@ -207,12 +221,20 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
         return cond.verdict(expr, snap).verdict;
       },
       approved: () => rt.task(taskId).approved === true,
+      healthy: () => gate.open,
+      resolutions: rt.resolutions,
+      permits: rt.permits(planned.service),
+      upstreamSettled: () => upstreamSettled(rt, taskId),
     };
 
     let end: StageEnd;
+    let watch: unknown;
     try {
       const result: StageResult = await fn(ctx);
       end = { kind: result.outcome, ...(result.detail !== undefined ? { detail: result.detail } : {}) };
+      // A stage that hands over a watch keeps regulating its result while the run goes on (see guard.ts).
+      if (result.outcome === 'success' && result.watch !== undefined && rt.deps.watchers?.[stage.uses as StageKind])
+        watch = result.watch;
     } catch (e) {
       if (signal.aborted) return 'interrupted';
       const err = toMaelstromError(e);
@@ -250,10 +272,20 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
     };
     const next = consequenceOf(planned.stages, index, label, end);
     if (next.kind === 'fail') return fail(rt, taskId, index, next.reason, [endEvent]);
+    const watches =
+      watch === undefined
+        ? {}
+        : {
+            watches: {
+              ...rt.task(taskId).watches,
+              [String(index)]: { uses: stage.uses, with: values, state: watch, settled: true },
+            },
+          };
     await rt.commit({
-      tasks: [{ id: taskId, patch: { stage: next.stage, stageState: undefined } }],
+      tasks: [{ id: taskId, patch: { stage: next.stage, stageState: undefined, ...watches } }],
       events: [endEvent],
     });
+    if (watch !== undefined) rt.wake();
   }
 }
 

@@ -6,11 +6,13 @@
  * keeps its place and carries on when health returns.
  */
 import type { Action, Backend } from '../backends/backend.js';
+import { formatDuration } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import type { TaskState } from '../model/states.js';
 import { allTrue, snapshotFor, type ConditionResult } from './conditions.js';
 import type { RunRuntime } from './runtime.js';
+import type { StuckFence } from './stuck.js';
 
 /** Opens and closes the way to the backend for one task's actions. */
 export class Gate {
@@ -67,7 +69,10 @@ export function gatedBackend(backend: Backend, gate: Gate): Backend {
     weights: (layer, service, o) => backend.weights(layer, service, o),
     baselineWeights: (layer, service, o) => backend.baselineWeights(layer, service, o),
     act: async (action, o) => {
-      if (!relieves(action)) await gate.wait(o?.signal);
+      if (!relieves(action) && o?.relief !== true) {
+        if (o?.unlessHeld === true && !gate.open) return { changed: false, held: true, detail: 'held by health' };
+        await gate.wait(o?.signal);
+      }
       if (action.kind === 'sessions.teardown') teardownRates.set(`${action.service}/${action.datacenter}`, action.rate);
       return backend.act(action, o);
     },
@@ -128,14 +133,14 @@ function okOf(r: ConditionResult): boolean | null {
 
 /**
  * Runs until `stop` aborts: evaluates health every `healthPollMs`, opens or closes the gate, emits a health event
- * when a check changes, and flags the task stuck once it runs past `stuckAfterMs`.
+ * when a check changes, and flags the task stuck once it runs past the stuck fence (see stuck.ts).
  */
 export async function monitorTask(
   rt: RunRuntime,
   taskId: string,
   gate: Gate,
   holds: Holds,
-  stuckAfterMs: number | undefined,
+  fence: StuckFence | undefined,
   stop: AbortSignal,
 ): Promise<void> {
   const planned = rt.plannedTask(taskId);
@@ -235,16 +240,18 @@ export async function monitorTask(
     }
     const rec = rt.task(taskId);
     if (
-      stuckAfterMs !== undefined &&
+      fence !== undefined &&
       !rec.stuck &&
       rec.startedAt !== undefined &&
-      clock.now() - rec.startedAt > stuckAfterMs
+      clock.now() - rec.startedAt > fence.afterMs
     ) {
       const time = clock.now();
-      const ran = Math.round((time - rec.startedAt) / 1000);
-      const usual = `the ${rt.compiled.stuckPercentile}th percentile of its history (${Math.round(stuckAfterMs / 1000)}s)`;
+      const history =
+        `the ${rt.compiled.stuckPercentile}th percentile of its last ${fence.samples} runs is ` +
+        `${formatDuration(fence.percentileMs)}, their IQR ${formatDuration(fence.iqrMs)}`;
       const message =
-        `task ${taskId} has run ${ran}s, past ${usual}; ` +
+        `task ${taskId} has run ${formatDuration(time - rec.startedAt)}, past its stuck fence of ` +
+        `${formatDuration(fence.afterMs)} (${history}); ` +
         'its dependents wait for an operator (retry, skip, or override the dependency)';
       await rt.commit({
         tasks: [{ id: taskId, patch: { stuck: true, state: 'stuck' } }],

@@ -23,9 +23,10 @@ import {
   type RunState,
   type StopIntent,
 } from '../model/states.js';
-import type { TaskPatch, TaskRecord } from '../store/store.js';
+import type { RunPatch, TaskPatch, TaskRecord } from '../store/store.js';
 import { approveRun, taskApproval } from './approvals.js';
 import { conditionKey } from './conditions.js';
+import { haltWatches } from './guard.js';
 import type { RunRuntime } from './runtime.js';
 
 function operatorEvent(
@@ -70,7 +71,8 @@ async function interrupt(rt: RunRuntime, taskIds: readonly string[], why: string
 
 /**
  * Ends the run as aborted or halted: records the intent first (so a crash mid-way finishes the job on restart),
- * stops every stage, then cancels every unfinished task.
+ * stops every stage, then cancels every unfinished task. `also` is written with the intent (the run an incident
+ * handed a drain test's datacenter over to).
  */
 export async function stopRun(
   rt: RunRuntime,
@@ -78,19 +80,21 @@ export async function stopRun(
   actor: Actor,
   reason: string | undefined,
   action: OperatorActionKind,
+  also: Pick<RunPatch, 'handedOverTo'> = {},
 ): Promise<void> {
   const restore = rt.compiled.restorePlan;
   const undo = restore ? `; to undo what was done, run the restore plan "${restore}"` : '';
   const why = `${final} by ${actor.name}${reason ? `: ${reason}` : ''}${undo}`;
   await rt.commit({
     // The intent goes with the state, in the same commit: a controller restarted mid-stop finishes it the same way.
-    run: { state: 'aborting', stopIntent: final, reason: why },
+    run: { state: 'aborting', stopIntent: final, reason: why, ...also },
     events: [
       operatorEvent(rt, action, actor, reason, rt.id),
       { type: 'run.state', time: rt.deps.clock.now(), runId: rt.id, plan: rt.run.plan, state: 'aborting', reason: why },
     ],
   });
   await interrupt(rt, [...rt.executing.keys()], why);
+  await haltWatches(rt);
   await finishStop(rt, final, why);
 }
 
@@ -175,6 +179,7 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
       });
       // Stages stop where they are; resume continues them from their checkpoints, as after a crash.
       await interrupt(rt, [...rt.executing.keys()], 'paused');
+      await haltWatches(rt);
       return;
     }
     case 'resume': {

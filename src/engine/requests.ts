@@ -9,7 +9,9 @@ import type { OperatorRequest, RequestStore } from '../store/store.js';
 
 export type RequestBody =
   | { readonly kind: 'command'; readonly runId: string; readonly command: OperatorCommand }
-  | { readonly kind: 'halt'; readonly reason: string };
+  | { readonly kind: 'halt'; readonly reason: string }
+  /** A start handed over with the lease: the controller that takes the lease starts the run under this id. */
+  | { readonly kind: 'start'; readonly plan: string; readonly runId: string; readonly emergency?: string };
 
 export interface PendingRequest {
   readonly id: number;
@@ -29,15 +31,29 @@ export async function recordRequest(
     time,
     actor: actor.name,
     role: actor.role,
-    ...(body.kind === 'command' ? { runId: body.runId } : {}),
+    ...(body.kind !== 'halt' ? { runId: body.runId } : {}),
     body,
   });
 }
 
 function parseBody(v: unknown): RequestBody | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
-  const b = v as { kind?: unknown; runId?: unknown; command?: unknown; reason?: unknown };
+  const b = v as {
+    kind?: unknown;
+    runId?: unknown;
+    command?: unknown;
+    reason?: unknown;
+    plan?: unknown;
+    emergency?: unknown;
+  };
   if (b.kind === 'halt' && typeof b.reason === 'string') return { kind: 'halt', reason: b.reason };
+  if (b.kind === 'start' && typeof b.plan === 'string' && typeof b.runId === 'string')
+    return {
+      kind: 'start',
+      plan: b.plan,
+      runId: b.runId,
+      ...(typeof b.emergency === 'string' ? { emergency: b.emergency } : {}),
+    };
   const action = (b.command as { action?: unknown } | null | undefined)?.action;
   if (b.kind === 'command' && typeof b.runId === 'string' && typeof action === 'string')
     // The command's fields are checked where it is applied, as those of a command from the API are.

@@ -11,8 +11,18 @@ import type { CompiledPlan, PlannedTask } from '../model/compiled.js';
 import type { Definitions, Fleet } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
-import type { StageLibrary } from '../stages/stage.js';
-import type { AuditLog, RequestStore, RunPatch, RunRecord, RunStore, TaskPatch, TaskRecord } from '../store/store.js';
+import type { ResolverRecords } from '../model/regulation.js';
+import type { StageLibrary, WatchLibrary } from '../stages/stage.js';
+import type {
+  AuditLog,
+  RequestStore,
+  ResolverStore,
+  RunPatch,
+  RunRecord,
+  RunStore,
+  TaskPatch,
+  TaskRecord,
+} from '../store/store.js';
 import { TaskConditions } from './conditions.js';
 
 export interface Logger {
@@ -48,9 +58,11 @@ export const defaultEngineOptions: EngineOptions = {
 export interface EngineDeps {
   readonly definitions: Definitions;
   readonly backend: Backend;
-  readonly store: RunStore & AuditLog & RequestStore;
+  readonly store: RunStore & AuditLog & RequestStore & ResolverStore;
   readonly clock: Clock;
   readonly stages: StageLibrary;
+  /** Watchers of the stage kinds that hand over a watch (self-regulating shifts); none: nothing is watched. */
+  readonly watchers?: WatchLibrary;
   /** A pacer to use instead of the one each paced stage makes from the plan's pacing (tests, benchmarks). */
   readonly pacer?: Pacer;
   readonly logger: Logger;
@@ -83,6 +95,10 @@ export class RunRuntime {
   readonly preFalseSince = new Map<string, number>();
   /** Tasks an operator action is changing: the scheduler leaves them alone until the action is committed. */
   readonly held = new Set<string>();
+  /** Watches being kept (see guard.ts), by `taskId#stage`. */
+  readonly watching = new Map<string, Execution>();
+  /** Set when the run's watches must stop for good (the controller closes, its datacenter is being restored). */
+  unwatched = false;
   /** Set when the controller closes: the driver leaves its loop. */
   stopped = false;
   /** A proposed run's approval is being decided: its proposal does not lapse meanwhile. */
@@ -116,6 +132,22 @@ export class RunRuntime {
 
   get id(): string {
     return this.run.id;
+  }
+
+  /** The store's resolver records, for self-regulating stages: what they judged, and what worked before. */
+  get resolutions(): ResolverRecords {
+    const store = this.deps.store;
+    return {
+      record: (r) => store.recordResolution(r),
+      stats: (o) => store.resolverStats(o),
+    };
+  }
+
+  /** The stage kinds the service's tasks use in this run's plan (its runbook). */
+  permits(service: string): ReadonlySet<string> {
+    return new Set(
+      this.compiled.tasks.filter((t) => t.service === service).flatMap((t) => t.stages.map((s) => s.uses)),
+    );
   }
 
   conditions(taskId: string): TaskConditions {

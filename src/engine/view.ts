@@ -89,5 +89,7 @@ export function toRunView(
     ...(run.proposal !== undefined ? { proposal: run.proposal } : {}),
     ...(isProposedRun(run.state) ? { preflight: run.compiled.preflight } : {}),
     allowedActions: allowedRunActions(run.state),
+    ...(run.origin ? { origin: run.origin } : {}),
+    ...(run.handedOverTo !== undefined ? { handedOverTo: run.handedOverTo } : {}),
   };
 }

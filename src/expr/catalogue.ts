@@ -65,6 +65,15 @@ function strings(list: CelList): string[] {
   return out;
 }
 
+/**
+ * Where the fleet places the state of a service: the primary of a stateful one, the replication source of a
+ * replicated one; "" for a service with no state to place (so that `home(s) == dc` is false for it).
+ */
+function homeOf(name: string): string {
+  const svc = state().context.fleet.spec.services.find((s) => s.name === name);
+  return svc?.stateful?.primary ?? svc?.replication?.source ?? '';
+}
+
 function fleetDatacenters(): string[] {
   return state().context.fleet.spec.datacenters.map((d) => d.name);
 }
@@ -103,6 +112,8 @@ export const catalogueFuncs: CelFunc[] = [
     (svc) => service(svc, 'replicationSource').replicationSource ?? missing(`replicationSource(${svc})`),
   ),
   celFunc('primary', [S], S, (svc) => service(svc, 'primary').primary ?? missing(`primary(${svc})`)),
+  // The fleet's placement, not a reading: where the state of a service lives when nothing has been moved.
+  celFunc('home', [S], S, (svc) => homeOf(svc)),
   celFunc('others', [S], listType(S), (dc) => fleetDatacenters().filter((d) => d !== dc)),
   celFunc('datacenters', [], listType(S), () => fleetDatacenters()),
   celFunc(
@@ -130,6 +141,7 @@ export const catalogueSignatures: Signatures = {
     ['replicationLag', [sig([T.string, T.string], T.duration)]],
     ['replicationSource', [sig([T.string], T.string)]],
     ['primary', [sig([T.string], T.string)]],
+    ['home', [sig([T.string], T.string)]],
     ['others', [sig([T.string], T.list(T.string))]],
     ['datacenters', [sig([], T.list(T.string))]],
     ['prom', [sig([T.string], T.double)]],

@@ -4,6 +4,7 @@
  * does not exist, so we check the parsed tree ourselves against the catalogue's signatures.
  */
 import type { parse } from '@bufbuild/cel';
+import { closest } from '../model/suggest.js';
 
 type ParsedExpr = ReturnType<typeof parse>;
 export type CelAst = ParsedExpr['expr'];
@@ -194,6 +195,23 @@ function standard(fn: string, args: readonly CelT[], id: bigint): CelT | undefin
 
 const STRING_METHODS = new Set(['contains', 'startsWith', 'endsWith', 'matches']);
 const DURATION_METHODS = new Set(['getHours', 'getMinutes', 'getSeconds', 'getMilliseconds']);
+/** The standard functions `standard()` types, named as a person writes them (for "did you mean"). */
+const STANDARD_FUNCTIONS = ['size', 'int', 'uint', 'double', 'string', 'bool', 'duration', 'timestamp', 'dyn'];
+/** Macros are expanded by the parser; a misspelt one arrives here as an unknown call. */
+const MACROS = ['has', 'all', 'exists', 'exists_one', 'map', 'filter'];
+
+/** Methods the checker types besides the catalogue's. */
+const METHODS = ['size', ...STRING_METHODS, ...DURATION_METHODS];
+
+function knownMethod(fn: string, signatures: Signatures): boolean {
+  return signatures.methods.has(fn) || METHODS.includes(fn);
+}
+
+/** `; did you mean utilization()?` when a known name is close to the misspelt one. */
+function didYouMean(name: string, known: Iterable<string>, form: (n: string) => string): string {
+  const best = closest(name, known);
+  return best !== undefined ? `; did you mean ${form(best)}?` : '';
+}
 
 export interface CheckOptions {
   readonly signatures: Signatures;
@@ -254,7 +272,12 @@ export function checkAst(root: CelAst, options: CheckOptions): CelT {
       }
       case 'identExpr': {
         const t = lookup(kind.value.name);
-        if (!t) throw new CelTypeError(`unknown name "${kind.value.name}"`, e.id);
+        if (!t)
+          throw new CelTypeError(
+            `unknown name "${kind.value.name}"` +
+              didYouMean(kind.value.name, new Set(scopes.flatMap((s) => [...s.keys()])), (n) => `"${n}"`),
+            e.id,
+          );
         return t;
       }
       case 'selectExpr': {
@@ -277,6 +300,14 @@ export function checkAst(root: CelAst, options: CheckOptions): CelT {
       case 'callExpr': {
         const { target, function: fn, args } = kind.value;
         options.onCall?.(fn, args, e.id);
+        // A misspelt method is named before its arguments are checked: `.al(dc, …)` would otherwise be reported as
+        // an unknown `dc`, the variable the intended macro would have declared.
+        if (target && !knownMethod(fn, options.signatures))
+          throw new CelTypeError(
+            `unknown method .${fn}() on ${show(visit(target))}` +
+              didYouMean(fn, [...options.signatures.methods.keys(), ...METHODS, ...MACROS], (n) => `.${n}()`),
+            e.id,
+          );
         const argTypes = args.map(visit);
         if (target) {
           const recv = visit(target);
@@ -296,7 +327,7 @@ export function checkAst(root: CelAst, options: CheckOptions): CelT {
           throw new CelTypeError(
             custom
               ? `no overload of ${describe(`.${fn}`, custom)} accepts ${show(recv)}.${fn}(${argTypes.map(show).join(', ')})`
-              : `unknown method .${fn}() on ${show(recv)}`,
+              : `no overload of .${fn}() accepts ${show(recv)}.${fn}(${argTypes.map(show).join(', ')})`,
             e.id,
           );
         }
@@ -311,7 +342,11 @@ export function checkAst(root: CelAst, options: CheckOptions): CelT {
         }
         const std = standard(fn, argTypes, e.id);
         if (std) return std;
-        throw new CelTypeError(`unknown function ${fn}()`, e.id);
+        throw new CelTypeError(
+          `unknown function ${fn}()` +
+            didYouMean(fn, [...options.signatures.functions.keys(), ...STANDARD_FUNCTIONS, ...MACROS], (n) => `${n}()`),
+          e.id,
+        );
       }
       case 'listExpr': {
         let elem: CelT | undefined;

@@ -51,6 +51,15 @@ function snapshot(): FleetSnapshot {
   return { time: 0, services, queries: { 'up{job="web"}': 1 } };
 }
 
+/** The same world after a restore: the state whose home is east is back there. */
+function restored(): FleetSnapshot {
+  const snap = snapshot();
+  const services = Object.fromEntries(
+    Object.entries(snap.services).map(([name, r]) => [name, { ...r, primary: 'east', replicationSource: 'east' }]),
+  );
+  return { ...snap, services };
+}
+
 function ctx(params: Record<string, ParamValue>, snap: FleetSnapshot = snapshot()): EvalContext {
   return { snapshot: snap, params, fleet, targetUtilization: 0.85 };
 }
@@ -90,7 +99,9 @@ describe('the reference templates', () => {
       for (const c of conditions) {
         const compiled = compile(c.expr, scopeOf(t));
         expect(expressionType(compiled)).toBe('bool');
-        const r = evaluate(compiled, ctx(defaults(t, 'message-store')));
+        // The templates that bring state home are checked against a world where it is home again.
+        const world = t.metadata.name.startsWith('return-') ? restored() : snapshot();
+        const r = evaluate(compiled, ctx(defaults(t, 'message-store'), world));
         expect(r, c.expr).toEqual({ kind: 'value', value: true });
       }
     });
@@ -187,6 +198,13 @@ describe('evaluation', () => {
     expect(r.kind).toBe('error');
   });
 
+  it('names the home of a service\'s state from the fleet, and "" for a service with none', () => {
+    const home = (svc: string) => evaluate(compile(`home("${svc}")`), ctx({}));
+    expect(home('user-db')).toEqual({ kind: 'value', value: 'east' });
+    expect(home('search-index')).toEqual({ kind: 'value', value: 'east' });
+    expect(home('web')).toEqual({ kind: 'value', value: '' });
+  });
+
   it('reads the fleet', () => {
     expect(evaluate(compile('fleet.spec.datacenters[0].name'), ctx({}))).toEqual({ kind: 'value', value: 'east' });
   });
@@ -194,9 +212,18 @@ describe('evaluation', () => {
 
 describe('type checking at compile time', () => {
   const bad: [string, RegExp, number?][] = [
-    ['utilisation(params.service, "east") < 0.9', /unknown function utilisation/, 0],
+    [
+      'utilisation(params.service, "east") < 0.9',
+      /^unknown function utilisation\(\); did you mean utilization\(\)\?$/,
+      0,
+    ],
+    ['sesions(params.service, "east") == 0', /did you mean sessions\(\)\?$/, 0],
+    ['others(params.datacenter).al(dc, true)', /^unknown method \.al\(\) on list<string>; did you mean \.all\(\)\?$/],
+    ['params.service.startWith("w")', /did you mean \.startsWith\(\)\?$/],
+    ['parms.service == "web"', /^unknown name "parms"; did you mean "params"\?$/],
+    ['teleport(params.service)', /^unknown function teleport\(\)$/],
     ['utilization(1, "east") < 0.9', /does not match utilization\(string, string\)/],
-    ['params.datacentre == "east"', /unknown parameter "datacentre"/, 7],
+    ['params.datacentre == "east"', /unknown parameter "datacentre" .*did you mean "datacenter"/, 7],
     ['load(params.service, params.datacenter) * 2', /convert with double/],
     ['errorRate(params.service) < "x"', /cannot order double, string/],
     ['headroom(params.service, params.datacenter) > 0.0', /does not match headroom/],

@@ -10,6 +10,7 @@
  */
 import { celEnv, isCelError, isCelList, isCelMap, isCelUint, parse, plan, type CelValue } from '@bufbuild/cel';
 import type { Fleet, ParamValue } from '../model/definitions.js';
+import { suggest } from '../model/suggest.js';
 import { catalogueFuncs, catalogueSignatures, runWith, type EvalState } from './catalogue.js';
 import { CelTypeError, checkAst, show, T, type CelAst, type CelT } from './cel-types.js';
 
@@ -130,7 +131,8 @@ function compileUncached(source: string, scope: ExpressionScope): CompiledExpres
         if (declared === undefined) {
           const known = Object.keys(scope.params);
           throw new CelTypeError(
-            `unknown parameter "${field}" (declared: ${known.length > 0 ? known.join(', ') : 'none'})`,
+            `unknown parameter "${field}" (declared: ${known.length > 0 ? known.join(', ') : 'none'})` +
+              suggest(field, known),
             id,
             1,
           );

@@ -129,6 +129,7 @@ export function labDefinitions(options: LabFleetOptions): Definitions {
     runbooks: new Map(runbooks.map((r) => [r.metadata.name, r])),
     plans: new Map(plans.map((p) => [p.metadata.name, p])),
     scenarios: new Map(),
+    schedules: new Map(),
     triggers: new Map(),
     notifiers: new Map(),
     locate: () => undefined,

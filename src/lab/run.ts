@@ -5,14 +5,18 @@
  * whether the lab succeeded, failed or was interrupted.
  */
 import type { RunView } from '../engine/controller.js';
-import { MaelstromError } from '../model/errors.js';
+import { formatDuration } from '../model/duration.js';
+import { MaelstromError, toMaelstromError } from '../model/errors.js';
+import type { Definitions } from '../model/definitions.js';
 import type { EngineEvent } from '../model/events.js';
+import type { FleetSnapshot } from '../model/readings.js';
 import type { ControllerStore } from '../compose/controller.js';
 import { startLab, type LabEnvironment } from './environment.js';
 import { LAB_SERVICE } from './fleet.js';
 import { startLoad, type LoadGenerator, type LoadResult } from './load.js';
+import { startLabControllers } from './controllers.js';
+import { createLabSession, labBackend, type LabSession } from './session.js';
 import { startReplicationStream, type ReplicationReport, type ReplicationStream } from './replication.js';
-import { createLabSession, type LabSession } from './session.js';
 
 export interface LabRunOptions {
   readonly datacenters: number;
@@ -21,10 +25,29 @@ export interface LabRunOptions {
   readonly drainedSeconds: number;
   readonly settle?: string;
   readonly store: ControllerStore;
+  /**
+   * Controllers as processes on a PostgreSQL store of the lab's own instead of one in process (`store` is then
+   * unused): the leading one is killed with SIGKILL mid-drain, and a standby must finish the drain.
+   */
+  readonly controllers?: { readonly count: number; readonly command: readonly string[] };
   readonly log?: (message: string) => void;
   readonly signal?: AbortSignal;
   /** Replicate a stream from the drained datacenter to the next across an emulated long-haul link (--link). */
   readonly link?: boolean;
+}
+
+/** A leader killed mid-drain, and how long the standbys took to lead and to resume the run. */
+export interface LabKill {
+  /** Seconds from the load's start. */
+  readonly at: number;
+  readonly controller: string;
+  readonly epoch: number | null;
+  readonly next: string;
+  readonly nextEpoch: number | null;
+  /** From the kill until a standby said it leads. */
+  readonly takeoverSeconds: number;
+  /** From the kill until the new leader committed the run's first event. */
+  readonly resumedSeconds: number | null;
 }
 
 export interface LabStepReport {
@@ -61,6 +84,7 @@ export interface LabReport {
     readonly targetUtilization: number;
     readonly criticalPath: readonly string[];
     readonly error?: string;
+    readonly errorCode?: string;
   }[];
   readonly overloadSeconds: number;
   readonly maxUtilization: number | null;
@@ -87,6 +111,8 @@ export interface LabReport {
     readonly steps: readonly LabStepReport[];
   }[];
   readonly load: LoadResult & { readonly targetRps: number };
+  /** With --controllers N > 1: the controllers and the leader killed mid-drain. */
+  readonly controllers?: { readonly count: number; readonly kills: readonly LabKill[] };
   readonly issues: readonly { readonly at: number; readonly message: string }[];
   /** With --link: the replication stream across the emulated link during the drain and restore. */
   readonly replication?: ReplicationReport;
@@ -100,7 +126,128 @@ function aborted(signal: AbortSignal | undefined): Promise<never> {
   });
 }
 
+const WARM_TIMEOUT_MS = 45_000;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** What the lab drives its plans through: a controller in process, or replicated controller processes. */
+interface LabDriver {
+  readonly definitions: Definitions;
+  readonly issues: { time: number; message: string }[];
+  snapshot(): Promise<FleetSnapshot>;
+  run(plan: string): Promise<RunView>;
+  events(): Promise<readonly EngineEvent[]>;
+  readonly kills?: readonly LabKill[];
+  close(): Promise<void>;
+}
+
+function inProcess(session: LabSession): LabDriver {
+  return {
+    definitions: session.definitions,
+    issues: session.issues,
+    snapshot: () => session.snapshot(),
+    run: (plan) => session.run(plan),
+    events: () => Promise.resolve(session.events),
+    close: () => session.close(),
+  };
+}
+
+/**
+ * Replicated controllers: the plans go to the leader's API; the first time a drain has made a step with traffic
+ * still to move, the leader is killed with SIGKILL, and the kill records how long a standby took to lead and to
+ * resume the run. The lab keeps its own HAProxy backend, reading only, for its utilisation samples.
+ */
+async function replicatedControllers(
+  env: LabEnvironment,
+  options: LabRunOptions & { readonly controllers: NonNullable<LabRunOptions['controllers']> },
+  log: (message: string) => void,
+  t0: () => number,
+): Promise<LabDriver> {
+  const issues: { time: number; message: string }[] = [];
+  const address = {
+    datacenters: env.datacenters.length,
+    rps: options.rps,
+    settle: options.settle,
+    socket: env.socket,
+    prometheusUrl: env.prometheusUrl,
+    mapping: env.mapping,
+  };
+  const { definitions, backend } = labBackend(address, (message) => {
+    issues.push({ time: Date.now(), message });
+    log(message);
+  });
+  await backend.init();
+  const controllers = await startLabControllers({
+    count: options.controllers.count,
+    address,
+    command: options.controllers.command,
+    log,
+  });
+  const kills: LabKill[] = [];
+  const killMidDrain = async (runId: string, done: () => boolean): Promise<void> => {
+    while (!done()) {
+      const events = await controllers.events().catch(() => []);
+      const stepped = events.some(
+        (e) => e.type === 'shift.step' && e.runId === runId && e.remaining > 0 && e.remaining < 0.8,
+      );
+      if (stepped) break;
+      await sleep(100);
+    }
+    if (done()) return;
+    const { controller, health } = await controllers.leader(10_000);
+    const killedAt = Date.now();
+    controller.kill();
+    log(`killed ${controller.name} (${health.controller}, epoch ${health.epoch ?? '?'}) with SIGKILL mid-drain`);
+    const next = await controllers.leader(30_000, [controller]);
+    const takeoverMs = Date.now() - killedAt;
+    let resumedMs: number | null = null;
+    const deadline = Date.now() + 30_000;
+    while (resumedMs === null && Date.now() < deadline && !done()) {
+      const events = await controllers.events().catch(() => []);
+      const first = events.find((e) => e.runId === runId && (e.epoch ?? 0) > (health.epoch ?? 0));
+      if (first) resumedMs = Math.max(0, first.time - killedAt);
+      else await sleep(100);
+    }
+    log(
+      `${next.controller.name} leads (epoch ${next.health.epoch ?? '?'}) ${takeoverMs} ms after the kill` +
+        `${resumedMs !== null ? `, resumed the drain after ${resumedMs} ms` : ''}`,
+    );
+    kills.push({
+      at: Math.round((killedAt - t0()) / 100) / 10,
+      controller: health.controller,
+      epoch: health.epoch,
+      next: next.health.controller,
+      nextEpoch: next.health.epoch,
+      takeoverSeconds: Math.round(takeoverMs / 100) / 10,
+      resumedSeconds: resumedMs === null ? null : Math.round(resumedMs / 100) / 10,
+    });
+  };
+  return {
+    definitions,
+    issues,
+    kills,
+    snapshot: () => backend.snapshot(),
+    async run(plan) {
+      const id = await controllers.start(plan);
+      const drain = definitions.plans.get(plan)?.spec.direction === 'drain';
+      let finished = false;
+      const killer = drain && kills.length === 0 ? killMidDrain(id, () => finished) : Promise.resolve();
+      try {
+        return await controllers.wait(id, options.signal);
+      } finally {
+        finished = true;
+        await killer.catch((e: unknown) => {
+          issues.push({ time: Date.now(), message: `killing the leader: ${(e as Error).message}` });
+        });
+      }
+    },
+    events: () => controllers.events(),
+    async close() {
+      await controllers.stop();
+      await backend.close();
+    },
+  };
+}
 
 export async function runLab(options: LabRunOptions): Promise<LabReport> {
   const log = options.log ?? (() => undefined);
@@ -108,18 +255,32 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   interrupt.catch(() => undefined);
   const guard = <T>(p: Promise<T>): Promise<T> => Promise.race([p, interrupt]);
   let env: LabEnvironment | undefined;
-  let session: LabSession | undefined;
+  let session: LabDriver | undefined;
   let load: LoadGenerator | undefined;
   let sampling = true;
   let sampler: Promise<void> | undefined;
+  let t0 = Date.now();
   let replication: ReplicationStream | undefined;
   try {
     env = await guard(startLab({ datacenters: options.datacenters, rps: options.rps, log }));
-    session = await guard(
-      createLabSession(env, { store: options.store, rps: options.rps, settle: options.settle, log }),
-    );
+    const { controllers } = options;
+    const starting =
+      controllers !== undefined && controllers.count > 1
+        ? replicatedControllers(env, { ...options, controllers }, log, () => t0)
+        : undefined;
+    // Interrupted while the controllers start, they are stopped as soon as they have.
+    starting?.catch(() => undefined);
+    session =
+      starting !== undefined
+        ? await guard(starting).catch((e: unknown) => {
+            void starting.then((d) => d.close()).catch(() => undefined);
+            throw e;
+          })
+        : inProcess(
+            await guard(createLabSession(env, { store: options.store, rps: options.rps, settle: options.settle, log })),
+          );
     const s = session;
-    const t0 = Date.now();
+    t0 = Date.now();
     const at = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round((ms - t0) / 100) / 10);
     load = startLoad(env.url, options.rps);
     log(`load: ${options.rps} rps on ${env.url}`);
@@ -138,15 +299,17 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
         await sleep(1000);
       }
     })();
-    const warmBy = Date.now() + 20_000;
+    // Generous: on a busy machine the load generator and Prometheus take a while to reach the steady rate.
+    const warmBy = Date.now() + WARM_TIMEOUT_MS;
     while (!warm) {
-      if (Date.now() > warmBy) throw new MaelstromError('E_TIMEOUT', 'Prometheus did not see the load within 20 s');
+      if (Date.now() > warmBy)
+        throw new MaelstromError('E_TIMEOUT', `Prometheus did not see the load within ${WARM_TIMEOUT_MS / 1000} s`);
       await guard(sleep(200));
     }
     const plans = [...s.definitions.plans.values()];
     const drainPlan = plans.find((p) => p.spec.direction === 'drain')!;
     const restorePlan = plans.find((p) => p.spec.direction === 'restore')!;
-    const views: { plan: string; view?: RunView; error?: string }[] = [];
+    const views: { plan: string; view?: RunView; error?: string; errorCode?: string }[] = [];
     const runPlan = async (name: string): Promise<RunView | undefined> => {
       log(`starting ${name}`);
       try {
@@ -156,7 +319,8 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
         return view;
       } catch (e) {
         if (e instanceof MaelstromError && e.code === 'E_ABORTED') throw e;
-        views.push({ plan: name, error: (e as Error).message });
+        const err = toMaelstromError(e);
+        views.push({ plan: name, error: err.message, errorCode: err.code });
         return undefined;
       }
     };
@@ -167,7 +331,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     }
     const drained = await runPlan(drainPlan.metadata.name);
     if (drained?.state === 'succeeded') {
-      log(`${drainPlan.spec.datacenter} drained; restoring in ${options.drainedSeconds} s`);
+      log(`${drainPlan.spec.datacenter} drained; restoring in ${formatDuration(options.drainedSeconds * 1000)}`);
       await guard(sleep(options.drainedSeconds * 1000));
       await runPlan(restorePlan.metadata.name);
     }
@@ -182,7 +346,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     const report = buildReport({
       datacenters: env.datacenters,
       views,
-      events: s.events,
+      events: await s.events(),
       t0,
       at,
       result,
@@ -191,6 +355,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       overloadSeconds,
       issues: s.issues,
       planOf: (n) => s.definitions.plans.get(n)!.spec,
+      ...(s.kills ? { controllers: { count: controllers!.count, kills: s.kills } } : {}),
     });
     return replicated ? { ...report, replication: replicated } : report;
   } finally {
@@ -204,7 +369,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
 }
 
 interface ReportInput {
-  readonly views: readonly { plan: string; view?: RunView; error?: string }[];
+  readonly views: readonly { plan: string; view?: RunView; error?: string; errorCode?: string }[];
   readonly events: readonly EngineEvent[];
   readonly t0: number;
   readonly at: (ms: number | undefined) => number | null;
@@ -219,11 +384,12 @@ interface ReportInput {
     pacing: { mode: string; targetUtilization: number };
   };
   readonly datacenters: readonly string[];
+  readonly controllers?: { readonly count: number; readonly kills: readonly LabKill[] };
 }
 
 function buildReport(r: ReportInput): LabReport {
   const { at } = r;
-  const plans = r.views.map(({ plan, view, error }) => {
+  const plans = r.views.map(({ plan, view, error, errorCode }) => {
     const spec = r.planOf(plan);
     const started = view?.startedAt ?? view?.createdAt;
     const secs =
@@ -241,7 +407,7 @@ function buildReport(r: ReportInput): LabReport {
     return {
       name: plan,
       runId: view?.id ?? null,
-      outcome: view?.state ?? 'failed',
+      outcome: view?.state ?? 'not-started',
       direction: spec.direction,
       datacenter: spec.datacenter,
       startedAt: at(started),
@@ -251,6 +417,7 @@ function buildReport(r: ReportInput): LabReport {
       criticalPath: view?.criticalPath ?? [],
       userFacingDrainSeconds: out && started !== undefined ? Math.round((out.time - started) / 100) / 10 : null,
       ...(error ? { error } : view?.reason && view.state !== 'succeeded' ? { error: view.reason } : {}),
+      ...(errorCode ? { errorCode } : {}),
     };
   });
   const tasks = r.views.flatMap(({ plan, view }) =>
@@ -294,7 +461,10 @@ function buildReport(r: ReportInput): LabReport {
       })),
   );
   const drainPlan = plans.find((p) => p.direction === 'drain');
-  const ok = plans.length === 2 && plans.every((p) => p.outcome === 'succeeded') && r.result.failedRequests === 0;
+  // With replicated controllers the lab proves a takeover: a drain whose leader was never killed proves nothing.
+  const killed = r.controllers === undefined || r.controllers.kills.length > 0;
+  const ok =
+    plans.length === 2 && plans.every((p) => p.outcome === 'succeeded') && r.result.failedRequests === 0 && killed;
   return {
     version: 1,
     scenario: 'lab',
@@ -314,6 +484,7 @@ function buildReport(r: ReportInput): LabReport {
     health,
     tasks,
     load: { ...r.result, targetRps: r.rps },
+    ...(r.controllers ? { controllers: r.controllers } : {}),
     issues: r.issues.map((i) => ({ at: at(i.time)!, message: i.message })),
   };
 }

@@ -4,6 +4,7 @@
  * the backends report (a lost runtime socket, absent readings), for the report and for tests.
  */
 import { createHaproxyBackend, type HaproxyBackend } from '../backends/haproxy/backend.js';
+import type { HaproxyConfig } from '../backends/haproxy/config.js';
 import { createPrometheusSource } from '../backends/prometheus/source.js';
 import { createController, type ControllerStore, type EngineController } from '../compose/controller.js';
 import type { RunView } from '../engine/controller.js';
@@ -12,8 +13,8 @@ import { systemClock } from '../model/clock.js';
 import type { Definitions } from '../model/definitions.js';
 import type { EngineEvent } from '../model/events.js';
 import type { FleetSnapshot } from '../model/readings.js';
-import type { LabEnvironment } from './environment.js';
-import { labDefinitions } from './fleet.js';
+import { labMapping, type LabEnvironment } from './environment.js';
+import { labDatacenters, labDefinitions } from './fleet.js';
 
 export const LAB_ENGINE_OPTIONS: Partial<EngineOptions> = {
   pollMs: 250,
@@ -47,17 +48,54 @@ export interface LabSession {
   close(): Promise<void>;
 }
 
+/** Where a lab's controller finds it: enough for a controller in another process to act on the same lab. */
+export interface LabAddress {
+  readonly datacenters: number;
+  readonly rps: number;
+  readonly settle?: string | undefined;
+  readonly socket: string;
+  readonly prometheusUrl: string;
+  /** The HAProxy mapping, when already built (by default the lab's, from the socket). */
+  readonly mapping?: HaproxyConfig;
+}
+
+/** The lab's definitions and a HAProxy backend on its runtime socket, with readings from its Prometheus. */
+export function labBackend(
+  address: LabAddress,
+  onIssue: (message: string) => void,
+): { definitions: Definitions; backend: HaproxyBackend } {
+  const definitions = labDefinitions({ datacenters: address.datacenters, rps: address.rps, settle: address.settle });
+  const fleet = definitions.fleets.get('lab')!;
+  const metrics = createPrometheusSource({
+    url: address.prometheusUrl,
+    fleet,
+    staleAfterMs: 5_000,
+    window: '3s',
+    onIssue,
+  });
+  const config = address.mapping ?? labMapping(address.socket, labDatacenters(address.datacenters));
+  const backend = createHaproxyBackend({ config, metrics, fleet, clock: systemClock, onIssue });
+  return { definitions, backend };
+}
+
 export async function createLabSession(env: LabEnvironment, options: LabSessionOptions): Promise<LabSession> {
   const log = options.log ?? (() => undefined);
-  const definitions = labDefinitions({ datacenters: env.datacenters.length, rps: options.rps, settle: options.settle });
-  const fleet = definitions.fleets.get('lab')!;
   const issues: { time: number; message: string }[] = [];
   const onIssue = (message: string): void => {
     issues.push({ time: Date.now(), message });
     log(message);
   };
-  const metrics = createPrometheusSource({ url: env.prometheusUrl, fleet, staleAfterMs: 5_000, window: '3s', onIssue });
-  const backend = createHaproxyBackend({ config: env.mapping, metrics, fleet, clock: systemClock, onIssue });
+  const { definitions, backend } = labBackend(
+    {
+      datacenters: env.datacenters.length,
+      rps: options.rps,
+      settle: options.settle,
+      socket: env.socket,
+      prometheusUrl: env.prometheusUrl,
+      mapping: env.mapping,
+    },
+    onIssue,
+  );
   const controller = await createController({
     definitions,
     backend,

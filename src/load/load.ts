@@ -6,7 +6,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, type Document as YamlDocument } from 'yaml';
 import { definedAt, type DefinedAt, type DefinitionDocument } from '../model/define.js';
 import {
   API_VERSION,
@@ -18,8 +18,11 @@ import {
 } from '../model/definitions.js';
 import { diagnosticAt, type Diagnostic } from './diagnostic.js';
 import { displayPath, filePath, importDefinitions, isDefinitionsModule } from './module.js';
-import { closest } from './suggest.js';
-import { LineIndex, nodeAt, positionInText, positionOf, type Located } from './yaml-position.js';
+import { closest } from '../model/suggest.js';
+import { explainYamlError } from './yaml-errors.js';
+import { unknownKeyHint } from './key-hints.js';
+import { schemaMessage, valueAt } from './schema-messages.js';
+import { keyNodeAt, LineIndex, nodeAt, positionInText, positionOf, type Located } from './yaml-position.js';
 
 /**
  * What the loader reads: a path (a YAML file, a directory of them, or a `.ts`/`.mjs` definitions module), or a
@@ -44,6 +47,8 @@ interface Origin {
   /** The document was built in code: its nodes have no lines, so messages carry a pointer to the node instead. */
   readonly inCode: boolean;
   at(path: Path): SourceRef;
+  /** The key of the pair at `path` rather than its value (where an unknown key is). */
+  atKey(path: Path): SourceRef;
   atText(path: Path, offset: number): SourceRef;
 }
 
@@ -51,6 +56,7 @@ function yamlOrigin(located: Located): Origin {
   return {
     inCode: false,
     at: (path) => positionOf(located, nodeAt(located.doc, path)),
+    atKey: (path) => positionOf(located, keyNodeAt(located.doc, path)),
     atText: (path, offset) => positionInText(located, nodeAt(located.doc, path), offset),
   };
 }
@@ -64,7 +70,7 @@ function codeOrigin(file: string, made: DefinedAt | undefined, label: string): O
     ? { file: displayPath(filePath(made.file)), line: made.line, column: made.column }
     : { file, line: 1, column: 1 };
   const at = (path: Path): SourceRef => ({ ...place, pointer: path.length > 0 ? `${label} ${path.join('.')}` : label });
-  return { inCode: true, at, atText: (path) => at(path) };
+  return { inCode: true, at, atKey: at, atText: (path) => at(path) };
 }
 
 /** Expands directories into every `.yaml`/`.yml` below them, sorted so that output is stable. */
@@ -107,6 +113,8 @@ export async function expandPaths(paths: readonly string[]): Promise<{ files: st
         const child = join(p, e);
         // A broken link or an unreadable entry below a directory is skipped, as any other non-YAML file.
         const cs = await stat(child).catch(() => undefined);
+        // Installed packages and hidden folders (.git, .github) hold other tools' YAML, never definitions.
+        if (cs?.isDirectory() === true && (e === 'node_modules' || e.startsWith('.'))) continue;
         if (cs?.isDirectory() === true || (cs?.isFile() === true && /\.ya?ml$/.test(e))) await walk(child);
         else if (cs?.isFile() === true && isDefinitionsModule(e)) modulesSkipped++;
       }
@@ -171,6 +179,7 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
     Runbook: new Map<string, Document>(),
     Plan: new Map<string, Document>(),
     Scenario: new Map<string, Document>(),
+    Schedule: new Map<string, Document>(),
     Trigger: new Map<string, Document>(),
     Notifier: new Map<string, Document>(),
   } satisfies Record<Kind, Map<string, Document>>;
@@ -224,13 +233,12 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
           // Point at each misspelt key rather than at the mapping holding it.
           for (const key of issue.keys) {
             const keyPath = [...path, key];
-            diagnostics.push(
-              diagnosticAt('E_SCHEMA', 'error', origin.at(keyPath), pathed(keyPath, `unknown key "${key}"`)),
-            );
+            const message = `unknown key "${key}"${unknownKeyHint(kind.data, path, key)}`;
+            diagnostics.push(diagnosticAt('E_SCHEMA', 'error', origin.atKey(keyPath), pathed(keyPath, message)));
           }
           continue;
         }
-        const message = /received undefined$/.test(issue.message) ? 'missing' : issue.message;
+        const message = schemaMessage(issue, valueAt(js, path));
         diagnostics.push(diagnosticAt('E_SCHEMA', 'error', origin.at(path), pathed(path, message)));
       }
       return;
@@ -268,7 +276,7 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
       });
       documents = loaded.documents.length;
     } else {
-      const read = await readYaml(file, shown, diagnostics);
+      const read = await readYaml(file, shown, diagnostics, invalid);
       for (const located of read) {
         let js: unknown;
         try {
@@ -315,6 +323,7 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
     runbooks: maps.Runbook as Definitions['runbooks'],
     plans: maps.Plan as Definitions['plans'],
     scenarios: maps.Scenario as Definitions['scenarios'],
+    schedules: maps.Schedule as Definitions['schedules'],
     triggers: maps.Trigger as Definitions['triggers'],
     notifiers: maps.Notifier as Definitions['notifiers'],
     locate: (kind, name, path = []) => where.get(`${kind}/${name}`)?.at(path),
@@ -324,10 +333,15 @@ export async function loadDefinitions(sources: readonly DefinitionSource[]): Pro
 }
 
 /**
- * The YAML documents of one file that parsed (syntax errors are added to `diagnostics`), or none when the file
- * cannot be read or is not text.
+ * The YAML documents of one file that parsed, or none when the file cannot be read or is not text. A document that
+ * does not parse adds its first syntax error to `diagnostics` and what it would have defined to `invalid`.
  */
-async function readYaml(file: string, shown: string, diagnostics: Diagnostic[]): Promise<Located[]> {
+async function readYaml(
+  file: string,
+  shown: string,
+  diagnostics: Diagnostic[],
+  invalid: Set<string>,
+): Promise<Located[]> {
   let text: string;
   try {
     const bytes = await readFile(file);
@@ -367,13 +381,40 @@ async function readYaml(file: string, shown: string, diagnostics: Diagnostic[]):
   const out: Located[] = [];
   // parseAllDocuments gives an empty list for an empty file, and a lone document otherwise.
   for (const doc of Array.isArray(parsedDocs) ? parsedDocs : [parsedDocs]) {
-    for (const err of doc.errors) {
-      const { line, col } = lines.linePos(err.pos[0]);
-      const message = err.message.split('\n')[0] ?? err.message;
-      diagnostics.push({ code: 'E_YAML', severity: 'error', message, file: shown, line, column: col });
+    // One mistake makes the parser stumble several times after it; the first error is the one to fix.
+    const first = doc.errors[0];
+    if (first) {
+      const problem = explainYamlError(first, text, lines);
+      diagnostics.push({ code: 'E_YAML', severity: 'error', file: shown, ...problem });
+      // What the document would have defined is not missing: references to it are not reported as unknown.
+      const would = wouldDefine(doc, text);
+      if (would !== undefined) invalid.add(would);
+      continue;
     }
-    if (doc.errors.length > 0 || doc.contents === null) continue;
+    if (doc.contents === null) continue;
     out.push({ file: shown, doc, lines, text });
   }
   return out;
+}
+
+/**
+ * `Kind/name` of a document that did not parse, read from what the parser recovered or else from its text, so that
+ * a broken fleet file is reported once instead of once more at every plan and scenario that names the fleet.
+ */
+function wouldDefine(doc: YamlDocument.Parsed, text: string): string | undefined {
+  let kind: unknown;
+  let name: unknown;
+  try {
+    kind = doc.get('kind');
+    name = doc.getIn(['metadata', 'name']);
+  } catch {
+    // A document too broken to read: fall back to its text.
+  }
+  const source = text.slice(doc.range[0], doc.range[2]);
+  if (typeof kind !== 'string') kind = /^kind:\s*["']?([A-Za-z]+)/m.exec(source)?.[1];
+  if (typeof name !== 'string')
+    name =
+      /^metadata:\s*\{[^}]*?\bname:\s*["']?([a-z0-9][a-z0-9.-]*)/m.exec(source)?.[1] ??
+      /^metadata:[^\S\n]*(?:#.*)?\n(?:[^\S\n]+.*\n)*?[^\S\n]+name:\s*["']?([a-z0-9][a-z0-9.-]*)/m.exec(source)?.[1];
+  return Kind.safeParse(kind).success && typeof name === 'string' ? `${String(kind)}/${name}` : undefined;
 }

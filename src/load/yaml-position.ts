@@ -85,3 +85,14 @@ export function nodeAt(doc: YamlDocument.Parsed, path: readonly (string | number
   }
   return node as YamlNode | undefined;
 }
+
+/** The key node of the pair at `path` (a mapping's key), or the deepest node along it when there is no such pair. */
+export function keyNodeAt(doc: YamlDocument.Parsed, path: readonly (string | number)[]): YamlNode | undefined {
+  const parent = nodeAt(doc, path.slice(0, -1));
+  const last = path[path.length - 1];
+  if (isMap(parent)) {
+    const pair = parent.items.find((it) => (it.key as { value?: unknown } | null)?.value === last);
+    if (pair && pair.key) return pair.key as YamlNode;
+  }
+  return nodeAt(doc, path);
+}

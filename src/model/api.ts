@@ -12,7 +12,16 @@ import { Direction, NotifyEvent, ParamValue, TrafficType, TriggerMode } from './
 import { ErrorCode } from './errors.js';
 import { ServiceReading } from './readings.js';
 import { ROLES } from './roles.js';
-import { CommandAction, OperatorAction, RunAction, RunState, TaskAction, TaskState } from './states.js';
+import {
+  CommandAction,
+  OperatorAction,
+  RunAction,
+  RunState,
+  TaskAction,
+  TaskState,
+  TestOutcome,
+  TestPhase,
+} from './states.js';
 
 // --------------------------------------------------------------------------------------------- names
 
@@ -174,6 +183,14 @@ export const TaskView = z.strictObject({
 });
 export type TaskView = z.infer<typeof TaskView>;
 
+/** A run a schedule started: which schedule, which of its tests, and which half of the test. */
+export const RunOrigin = z.strictObject({
+  schedule: z.string(),
+  test: z.string(),
+  phase: z.enum(['drain', 'restore']),
+});
+export type RunOrigin = z.infer<typeof RunOrigin>;
+
 export const RunView = z.strictObject({
   id: z.string(),
   plan: z.string(),
@@ -192,6 +209,10 @@ export const RunView = z.strictObject({
   /** A proposed run: its pre-flight check, for the operator deciding whether to approve it. */
   preflight: Preflight.optional(),
   allowedActions: z.array(RunActionSchema).meta({ description: 'What an operator may do to this run now' }),
+  /** Set when a schedule started the run (a drain test); absent for a run an operator started. */
+  origin: RunOrigin.optional(),
+  /** A drain test's run stopped for an incident: the incident's run, which took its datacenter over. */
+  handedOverTo: z.string().optional(),
 });
 export type RunView = z.infer<typeof RunView>;
 
@@ -200,7 +221,20 @@ export type RunList = z.infer<typeof RunList>;
 
 // ----------------------------------------------------------------------------------- other requests
 
-export const StartRunBody = z.strictObject({ plan: PlanName });
+export const StartRunBody = z.strictObject({
+  plan: PlanName,
+  emergency: z
+    .string()
+    .trim()
+    .min(1, 'an emergency start needs its reason')
+    .max(2000)
+    .optional()
+    .meta({
+      description:
+        "Start a drain of the leading controller's own datacenter here, without handing the lease to a standby elsewhere; " +
+        'the reason is recorded in the audit log and the journal',
+    }),
+});
 export type StartRunBody = z.infer<typeof StartRunBody>;
 export const StartedRun = z.strictObject({ id: z.string() });
 export type StartedRun = z.infer<typeof StartedRun>;
@@ -229,7 +263,35 @@ export type Diagnostic = z.infer<typeof Diagnostic>;
 export const Validation = z.strictObject({ ok: z.boolean(), diagnostics: z.array(Diagnostic) });
 export type Validation = z.infer<typeof Validation>;
 
-export const Health = z.strictObject({ ok: z.literal(true) });
+/** A controller on the store, as the health answer names the leader. */
+export const ControllerInfo = z.strictObject({
+  /** `host/pid/nonce`. */
+  controller: z.string(),
+  datacenter: z.string().optional(),
+  /** Where its API answers, as it announced it. */
+  url: z.string().optional(),
+});
+export type ControllerInfo = z.infer<typeof ControllerInfo>;
+
+export const Health = z.strictObject({
+  /** False while the store fails (the runs are held); a standby is ok. */
+  ok: z.boolean(),
+  /** Whether this controller leads (holds the store's lease and drives the runs). */
+  leader: z.boolean(),
+  /** This controller, `host/pid/nonce`. */
+  controller: z.string(),
+  /** The lease epoch this controller leads under, or the current leader's as last seen; null when none is known. */
+  epoch: z.number().int().nullable(),
+  state: z.enum(['leading', 'standby', 'held', 'starting']).meta({
+    description: 'leading; standing by; held (leading, but the store fails, so the runs wait); starting',
+  }),
+  datacenter: z.string().optional(),
+  /** The leader, when another controller leads and is known. */
+  leaderInfo: ControllerInfo.optional(),
+  /** The store's last error, while it fails. */
+  storeError: z.string().optional(),
+});
+export type Health = z.infer<typeof Health>;
 
 // ------------------------------------------------------------------------------------------ alerts in
 
@@ -349,20 +411,27 @@ export const PlanPreview = z.strictObject({
       weakAfter: z.array(z.string()),
       priority: z.number().int(),
       expectedMs: z.number(),
+      /** Why the expected duration is short (its callers have left first…), when it is. */
+      expectedNote: z.string().optional(),
       params: z.record(z.string(), ParamValue),
+      /** Each task of `after` and why this one waits for it. */
+      waits: z.array(z.strictObject({ after: z.string(), weak: z.boolean(), why: z.string() })),
     }),
   ),
   /** Task ids grouped by the earliest wave in which they can run. */
   waves: z.array(z.array(z.string())),
   hccs: z.array(z.string()),
   preflight: Preflight,
-  /** Predicted critical path (task ids) from expected durations. */
+  /** Estimated critical path (task ids) from expected durations. */
   criticalPath: z.array(z.string()),
   fleet: z.string(),
   direction: Direction,
   datacenter: z.string(),
   concurrency: z.number().int(),
-  predictedMs: z.number(),
+  /** The estimate: the length of the critical path with unlimited concurrency (not a bound: runs may beat it). */
+  estimateMs: z.number(),
+  /** The estimate under its earlier name, kept for scripts that read it. */
+  predictedMs: z.number().meta({ deprecated: true }),
   hccGroups: z.array(z.array(z.string())),
   restorePlan: z.string().optional(),
 });
@@ -489,6 +558,86 @@ export const TimelineCut = z.strictObject({
 });
 export type TimelineCut = z.infer<typeof TimelineCut>;
 
+// --------------------------------------------------------------------------------------------- drain tests
+
+export const TestPhaseSchema = z.enum(TestPhase).meta({ description: 'Where a drain test is: drain, hold, restore' });
+export const TestOutcomeSchema = z.enum(TestOutcome).meta({ description: 'How a drain test ended' });
+
+/** One drain test of a schedule: its drain run, the hold, its restore run. Times in ms since the epoch. */
+export const TestView = z.strictObject({
+  id: z.string(),
+  schedule: z.string(),
+  datacenter: z.string(),
+  drain: z.string(),
+  restore: z.string(),
+  dueAt: z.number(),
+  startedAt: z.number(),
+  finishedAt: z.number().optional(),
+  phase: TestPhaseSchema,
+  /** Set once the test's fate is decided (while it restores after being cut short, already). */
+  outcome: TestOutcomeSchema.optional(),
+  reason: z.string().optional(),
+  drainRunId: z.string().optional(),
+  restoreRunId: z.string().optional(),
+  drainSeconds: z.number().optional(),
+  restoreSeconds: z.number().optional(),
+  stuckTasks: z.number().int().optional(),
+});
+export type TestView = z.infer<typeof TestView>;
+
+export const TestSkipView = z.strictObject({
+  at: z.number(),
+  schedule: z.string(),
+  datacenter: z.string().optional(),
+  reason: z.string(),
+});
+export type TestSkipView = z.infer<typeof TestSkipView>;
+
+/** The tests' kill switch as last set. */
+export const TestsHaltView = z.strictObject({
+  halted: z.boolean(),
+  since: z.number(),
+  actor: z.string(),
+  reason: z.string().optional(),
+});
+export type TestsHaltView = z.infer<typeof TestsHaltView>;
+
+/** `GET /api/v1/tests` and `maelstrom tests --json`: the drain-test practice at a glance. */
+export const TestsView = z.strictObject({
+  /** The kill switch, when it was ever set. */
+  halt: TestsHaltView.optional(),
+  schedules: z.array(z.strictObject({ name: z.string(), cadence: z.string(), timeZone: z.string(), pick: z.string() })),
+  /** Per datacenter a schedule tests: its last test and the next one due (if no test or skip intervenes). */
+  datacenters: z.array(
+    z.strictObject({
+      datacenter: z.string(),
+      last: TestView.optional(),
+      next: z.strictObject({ at: z.number(), schedule: z.string(), drain: z.string() }).optional(),
+    }),
+  ),
+  running: z.array(TestView),
+  /** The most recent tests, newest first. */
+  recent: z.array(TestView),
+  /** Due tests that did not start, newest first, with why. */
+  skips: z.array(TestSkipView),
+  /** Per drain plan, the drain time of its last succeeded tests, oldest first. */
+  trends: z.array(
+    z.strictObject({
+      plan: z.string(),
+      datacenter: z.string(),
+      points: z.array(z.strictObject({ at: z.number(), drainSeconds: z.number() })),
+    }),
+  ),
+});
+export type TestsView = z.infer<typeof TestsView>;
+
+export const ResumeTestsBody = z.strictObject({ reason: OptionalReason });
+export type ResumeTestsBody = z.infer<typeof ResumeTestsBody>;
+
+/** The answer of halting or resuming the tests: the switch, and the running tests being aborted and restored. */
+export const TestsSwitched = TestsHaltView.extend({ stopping: z.array(z.string()) });
+export type TestsSwitched = z.infer<typeof TestsSwitched>;
+
 export const ErrorAnswer = z.strictObject({
   error: z.strictObject({
     code: ErrorCodeSchema,
@@ -525,6 +674,9 @@ export const namedSchemas = {
   AuditList,
   TimelineEvents,
   TimelineCut,
+  TestView,
+  TestsView,
+  TestsSwitched,
   Approval,
   AlertView,
   Proposal,

@@ -3,7 +3,33 @@
  * Everything here is plain data (JSON-serialisable) so that it can be stored with a run and sent over the API.
  */
 import { z } from 'zod';
-import type { Condition, Direction, Pacing, ParamValue, Stage, TrafficType } from './definitions.js';
+import type { Condition, DependencyKind, Direction, Pacing, ParamValue, Stage, TrafficType } from './definitions.js';
+
+/** One dependency of the fleet: `caller` depends on `callee` (`web → feed rpc`). */
+export interface DependencyLink {
+  readonly caller: string;
+  readonly callee: string;
+  readonly kind: DependencyKind;
+  readonly weak: boolean;
+}
+
+/** Why a task waits for another: a step of its own runbook, or the dependencies between their services. */
+export type WaitReason =
+  | { readonly kind: 'runbook'; readonly runbook: string }
+  | {
+      readonly kind: 'dependency';
+      /** A chain of links from the earlier task's service to the later one's (several when carried across others). */
+      readonly chain: readonly DependencyLink[];
+      /** The two services move as one unit with others (a dependency cycle): the link is between its members. */
+      readonly unit?: boolean;
+    };
+
+/** One task a task waits for, and why. */
+export interface TaskWait {
+  readonly after: string;
+  readonly weak: boolean;
+  readonly because: WaitReason;
+}
 
 /** A task of a compiled plan, named `<service>/<task>`. */
 export interface PlannedTask {
@@ -23,8 +49,12 @@ export interface PlannedTask {
   readonly health: readonly Condition[];
   readonly pre: readonly Condition[];
   readonly post: readonly Condition[];
-  /** Expected duration in ms, for the predicted critical path before history exists. */
+  /** Expected duration in ms, for the estimated critical path before history exists. */
   readonly expectedMs: number;
+  /** Why the expected duration is shorter than its stages' defaults (e.g. its callers have left first). */
+  readonly expectedNote?: string;
+  /** For each task of `after`, why this one waits for it (what `maelstrom plan --explain` prints). */
+  readonly waits?: readonly TaskWait[];
   /** Priority class among ready tasks: lower runs first (user-facing 0, sticky 1, replication 2, stateful 3, other 4). */
   readonly priority: number;
   readonly trafficType: TrafficType;
@@ -40,8 +70,14 @@ export const PreflightService = z.strictObject({
   headroom: z
     .number()
     .meta({ description: 'Capacity of the receivers at the target utilisation, less their own load' }),
-  /** Utilisation the receivers would reach at peak with the datacenter drained (load spread by headroom). */
-  utilizationAfter: z.number(),
+  /**
+   * Utilisation the receivers would reach at peak with the datacenter drained (load spread by headroom); `null`
+   * when no other datacenter runs the service, so that there is no receiver to name a figure for.
+   */
+  utilizationAfter: z
+    .number()
+    .nullable()
+    .meta({ description: 'Peak utilisation of the receivers afterwards; null when no other datacenter runs it' }),
   ok: z.boolean(),
   reason: z.string().optional(),
 });
@@ -71,9 +107,13 @@ export interface CompiledPlan {
   /** The same, grouped: one group per dependency cycle (moved as one unit), one per widely shared service. */
   readonly hccGroups?: readonly (readonly string[])[];
   readonly preflight: Preflight;
-  /** Predicted critical path (task ids) from expected durations. */
+  /** Estimated critical path (task ids) from expected durations. */
   readonly criticalPath: readonly string[];
-  readonly predictedMs: number;
+  /**
+   * The estimate of how long the plan takes with unlimited concurrency: the length of that path. An estimate, not a
+   * bound: a pacer that finds more headroom, or sessions that end before their grace, make a run faster.
+   */
+  readonly estimateMs: number;
   /** The plan that undoes this one, when the definitions have it. */
   readonly restorePlan?: string;
 }

@@ -16,6 +16,7 @@ import {
   type Plan,
   type Runbook,
   type Scenario,
+  type Schedule,
   type TaskTemplate,
 } from './definitions.js';
 
@@ -29,9 +30,11 @@ export type RunbookDocument = z.input<typeof Runbook>;
 export type PlanDocument = z.input<typeof Plan>;
 /** A Scenario document as written. */
 export type ScenarioDocument = z.input<typeof Scenario>;
+/** A Schedule document as written. */
+export type ScheduleDocument = z.input<typeof Schedule>;
 /** Any definition document as written: what a `.ts` or `.mjs` definitions module's default export lists. */
 export type DefinitionDocument =
-  FleetDocument | TaskTemplateDocument | RunbookDocument | PlanDocument | ScenarioDocument;
+  FleetDocument | TaskTemplateDocument | RunbookDocument | PlanDocument | ScenarioDocument | ScheduleDocument;
 
 /** What a `define…` helper takes: the document without its `apiVersion` and `kind`, which may still be given. */
 export type DefineInput<D extends { apiVersion: string; kind: string }> = Omit<D, 'apiVersion' | 'kind'> &
@@ -100,4 +103,9 @@ export function definePlan(doc: DefineInput<PlanDocument>): PlanDocument {
 /** A Scenario for the simulator: load, faults and the plans to run. */
 export function defineScenario(doc: DefineInput<ScenarioDocument>): ScenarioDocument {
   return define('Scenario', doc, callerOfDefine());
+}
+
+/** A Schedule of routine drain tests: cadence, which datacenter, blocked windows, guards and abort conditions. */
+export function defineSchedule(doc: DefineInput<ScheduleDocument>): ScheduleDocument {
+  return define('Schedule', doc, callerOfDefine());
 }

@@ -1,6 +1,6 @@
 /**
- * The definition format, `apiVersion: maelstrom/v1`: Fleet, TaskTemplate, Runbook, Plan and Scenario; Trigger and
- * Notifier (people in the loop: alerts in, messages out).
+ * The definition format, `apiVersion: maelstrom/v1`: Fleet, TaskTemplate, Runbook, Plan, Scenario and Schedule (drain
+ * tests as a practice); Trigger and Notifier (people in the loop: alerts in, messages out).
  * Objects are strict so that a misspelt key is an error at its own line rather than a silent default.
  * Durations stay strings here (see duration.ts); expressions stay strings and are compiled by load/.
  */
@@ -191,7 +191,7 @@ export const TaskTemplate = z.strictObject({
     health: z.array(Condition).optional(),
     pre: z.array(Condition).optional(),
     post: z.array(Condition).optional(),
-    /** Used to predict the critical path before any history exists. */
+    /** Used for the estimated critical path before any history exists. */
     expectedDuration: Duration.optional(),
   }),
 });
@@ -225,11 +225,16 @@ export type Runbook = z.infer<typeof Runbook>;
 
 // -------------------------------------------------------------------------------------------- Plan
 
-export const PacingMode = z.enum(['closed-loop', 'fixed', 'oracle']);
+/**
+ * How traffic shifts are paced: `self-regulating` (the default: the closed loop with a health manager that detects,
+ * diagnoses and resolves trouble at the receivers), `closed-loop` (headroom-sized steps, backing off a step when a
+ * receiver degrades), `fixed` (the classic schedule) or `oracle` (simulator only: knows the true capacities).
+ */
+export const PacingMode = z.enum(['self-regulating', 'closed-loop', 'fixed', 'oracle']);
 export type PacingMode = z.infer<typeof PacingMode>;
 
 export const Pacing = z.strictObject({
-  mode: PacingMode.default('closed-loop'),
+  mode: PacingMode.default('self-regulating'),
   /** Receivers are kept at or below this utilisation. */
   targetUtilization: z.number().gt(0).lte(1).default(0.85),
   /** Observe this long after each step (after propagation) before the next. */
@@ -241,6 +246,12 @@ export const Pacing = z.strictObject({
   /** Fixed: the fraction moved per step (default 0.1) and the interval between steps (default 5m). */
   step: z.number().gt(0).lte(1).optional(),
   interval: Duration.optional(),
+  /**
+   * Self-regulating: the datacenter is failing (an emergency evacuation). Traffic is never moved back to it, and
+   * receivers may run above the target (never past 100 %) rather than leave requests to fail there. Without it the
+   * health manager still treats a source whose own readings show it failing the same way.
+   */
+  emergency: z.boolean().optional(),
 });
 export type Pacing = z.infer<typeof Pacing>;
 
@@ -267,7 +278,7 @@ export const Plan = z.strictObject({
     services: z.union([z.literal('all'), z.array(Name)]).default('all'),
     runbooks: z.array(RunbookRule).min(1),
     concurrency: z.number().int().positive().default(8),
-    pacing: Pacing.default({ mode: 'closed-loop', targetUtilization: 0.85, settle: '60s' }),
+    pacing: Pacing.default({ mode: 'self-regulating', targetUtilization: 0.85, settle: '60s' }),
     stuck: z.strictObject({ percentile: z.number().gt(0).lte(100).default(75) }).optional(),
     /** The plan that undoes this one; by default the plan of the other direction for the same datacenter. */
     restorePlan: Name.optional(),
@@ -291,19 +302,72 @@ export const LoadCurve = z.strictObject({
 });
 export type LoadCurve = z.infer<typeof LoadCurve>;
 
-export const FaultKind = z.enum(['datacenter-lost', 'capacity', 'backbone', 'mechanism', 'metrics-missing']);
+/**
+ * Faults a scenario injects. Most are of the world (the simulator models them); the stage and controller faults
+ * (CONTROLLER_FAULT_KINDS) act at the seam between the engine and its stages, or on the controller itself, and a
+ * drill injects them.
+ */
+export const FaultKind = z.enum([
+  'datacenter-lost',
+  'capacity',
+  'backbone',
+  'mechanism',
+  'metrics-missing',
+  'receiver-slow',
+  'metrics-lag',
+  'cold-cache',
+  'stage-fail',
+  'stage-hang',
+  'controller-crash',
+  'propagation-slow',
+]);
 export type FaultKind = z.infer<typeof FaultKind>;
+
+/** The fault kinds a drill injects itself rather than the simulated world (see src/drill/stage-faults.ts). */
+export const CONTROLLER_FAULT_KINDS = [
+  'stage-fail',
+  'stage-hang',
+  'controller-crash',
+] as const satisfies readonly FaultKind[];
+export type ControllerFaultKind = (typeof CONTROLLER_FAULT_KINDS)[number];
 
 export const Fault = z.strictObject({
   at: Duration,
   kind: FaultKind,
   datacenter: Name.optional(),
+  /** receiver-slow: the one cluster of the datacenter that slows down (default: its first). */
+  cluster: Name.optional(),
   service: Name.optional(),
+  /** capacity, backbone: what is left (default 0.5); receiver-slow: the cluster's capacity left (default 0.5). */
   capacityFraction: z.number().min(0).max(1).optional(),
+  /** receiver-slow: the cluster's latency is this many times what its load alone gives (default 3). */
+  latencyFactor: z.number().min(1).optional(),
+  /** metrics-lag: readings show the world as it was this long ago (default 1m). */
+  delay: Duration.optional(),
+  /** cold-cache: a cold request costs this many warm ones (the model's cold-cache factor, normally 2; default 4). */
+  coldFactor: z.number().min(1).optional(),
+  /** cold-cache: the caches' warm-up time constant (normally 60s; default 10m). */
+  warmUp: Duration.optional(),
   /** mechanism faults: which mechanism (edge, cluster, sessions, jobs, replication, promote, shards, config). */
   mechanism: z.string().optional(),
   mode: z.enum(['error', 'hang']).optional(),
-  /** How long the fault lasts; for ever when absent. */
+  /** stage-fail and stage-hang: the task (`service/task`, as in plans and reports) whose stages fail or hang. */
+  task: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]*\/[a-z0-9][a-z0-9.-]*$/, 'a task id such as web/edge')
+    .optional(),
+  /** stage-fail and stage-hang: only the task in this plan (by default in every plan that has it). */
+  plan: Name.optional(),
+  /** stage-fail and stage-hang: only this stage of the task, by index from 0 (by default any of its stages). */
+  stage: z.number().int().nonnegative().optional(),
+  /** propagation-slow: the layer whose weight changes propagate slower (by default both). */
+  layer: z.enum(['edge', 'cluster']).optional(),
+  /** propagation-slow: how many times longer weight changes take to take effect (default 4). */
+  factor: z.number().min(1).optional(),
+  /**
+   * How long the fault lasts; for ever when absent. controller-crash: how long the controller stays down before
+   * it is restarted from its store (at once when absent).
+   */
   duration: Duration.optional(),
 });
 export type Fault = z.infer<typeof Fault>;
@@ -313,6 +377,11 @@ export const ScenarioRun = z.strictObject({
   after: Name.optional(),
   wait: Duration.optional(),
   plan: Name,
+  /**
+   * How long the plan may take from its start. Past it the drill halts the run (as an operator ends a drain test
+   * that overran its window) and the plan counts as failed. By default the scenario's end is its deadline.
+   */
+  deadline: Duration.optional(),
 });
 export type ScenarioRun = z.infer<typeof ScenarioRun>;
 
@@ -331,9 +400,83 @@ export const Scenario = z.strictObject({
       .default({ edge: '30s', cluster: '10s' }),
     faults: z.array(Fault).optional(),
     run: z.array(ScenarioRun).optional(),
+    /** What a good outcome of the drill allows (the properties a drain-test report checks, docs/report.md). */
+    expect: z
+      .strictObject({
+        /** Failed requests over the whole drill; by default 0.1 % of all requests. */
+        failedRequests: z.number().nonnegative().optional(),
+      })
+      .optional(),
   }),
 });
 export type Scenario = z.infer<typeof Scenario>;
+
+// ---------------------------------------------------------------------------------------- Schedule
+
+/** One drain test a schedule may pick: the datacenter, the plan that drains it and the plan that restores it. */
+export const ScheduleTest = z.strictObject({
+  datacenter: Name,
+  drain: Name,
+  restore: Name,
+});
+export type ScheduleTest = z.infer<typeof ScheduleTest>;
+
+/**
+ * A time when no test may run: a cron start and a duration (every Friday at 16:00 for 64 hours), or a from/to range
+ * (a freeze). Lint says when a window is neither or both.
+ */
+export const BlockedWindow = z.strictObject({
+  name: Name,
+  /** Cron (minute hour day-of-month month day-of-week), in the schedule's time zone: when the window opens. */
+  cron: z.string().min(1).optional(),
+  /** How long it stays open after each cron start. */
+  duration: Duration.optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  description: z.string().optional(),
+});
+export type BlockedWindow = z.infer<typeof BlockedWindow>;
+
+/** A named condition of a schedule (a guard, or an abort condition). */
+export const NamedCondition = z.strictObject({
+  name: Name,
+  expr: Expr,
+  message: z.string().optional(),
+});
+export type NamedCondition = z.infer<typeof NamedCondition>;
+
+export const SchedulePick = z.enum(['least-recently-tested', 'in-order']);
+export type SchedulePick = z.infer<typeof SchedulePick>;
+
+/**
+ * Routine drain tests: on a cron cadence, the datacenter tested least recently (or the next in order) is drained with
+ * its drain plan, kept drained for `holdDrained`, then restored, unless a blocked window, a guard, an incident or the
+ * tests' kill switch says otherwise.
+ */
+export const Schedule = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Schedule'),
+  metadata: Metadata,
+  spec: z.strictObject({
+    fleet: Name,
+    /** Cron (minute hour day-of-month month day-of-week): when a test is due. */
+    cadence: z.string().min(1),
+    /** An IANA time zone (`Europe/Paris`) that the cadence and the cron windows are read in. */
+    timeZone: z.string().min(1).default('UTC'),
+    pick: SchedulePick.default('least-recently-tested'),
+    tests: z.array(ScheduleTest).min(1),
+    /** How long a drained datacenter stays drained before its restore starts. */
+    holdDrained: Duration.default('30m'),
+    /** The longest a test may take, drain to restored: one that would not end before a blocked window does not start. */
+    maxDuration: Duration.default('4h'),
+    blocked: z.array(BlockedWindow).optional(),
+    /** All must hold when a test is due (missing data fails a guard); otherwise the test is skipped. */
+    guards: z.array(NamedCondition).optional(),
+    /** Watched while a test drains and holds: the first to come true aborts the drain and restores the datacenter. */
+    abortWhen: z.array(NamedCondition).optional(),
+  }),
+});
+export type Schedule = z.infer<typeof Schedule>;
 
 // ------------------------------------------------------------------------------- Trigger, Notifier
 
@@ -418,7 +561,7 @@ export type Notifier = z.infer<typeof Notifier>;
 
 // ----------------------------------------------------------------------------------------- Any doc
 
-export const Kind = z.enum(['Fleet', 'TaskTemplate', 'Runbook', 'Plan', 'Scenario', 'Trigger', 'Notifier']);
+export const Kind = z.enum(['Fleet', 'TaskTemplate', 'Runbook', 'Plan', 'Scenario', 'Schedule', 'Trigger', 'Notifier']);
 export type Kind = z.infer<typeof Kind>;
 
 export const documentSchemas = {
@@ -427,11 +570,12 @@ export const documentSchemas = {
   Runbook,
   Plan,
   Scenario,
+  Schedule,
   Trigger,
   Notifier,
 } as const satisfies Record<Kind, z.ZodType>;
 
-export type Document = Fleet | TaskTemplate | Runbook | Plan | Scenario | Trigger | Notifier;
+export type Document = Fleet | TaskTemplate | Runbook | Plan | Scenario | Schedule | Trigger | Notifier;
 
 /** Where a definition came from, so that later analyses (lint, plan) can point at its line. */
 export interface SourceRef {
@@ -453,6 +597,7 @@ export interface Definitions {
   readonly runbooks: ReadonlyMap<string, Runbook>;
   readonly plans: ReadonlyMap<string, Plan>;
   readonly scenarios: ReadonlyMap<string, Scenario>;
+  readonly schedules: ReadonlyMap<string, Schedule>;
   readonly triggers: ReadonlyMap<string, Trigger>;
   readonly notifiers: ReadonlyMap<string, Notifier>;
   /**

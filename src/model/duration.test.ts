@@ -16,5 +16,14 @@ describe('durations', () => {
   it('formats for people', () => {
     expect(formatDuration(90_000)).toBe('1m30s');
     expect(formatDuration(3_600_000)).toBe('1h');
+    expect(formatDuration(1_278_000)).toBe('21m18s');
+    expect(formatDuration(3_725_000)).toBe('1h2m5s');
+    expect(formatDuration(250)).toBe('250ms');
+    expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(-90_000)).toBe('-1m30s');
+  });
+  it('never prints NaN or Infinity', () => {
+    expect(formatDuration(Number.NaN)).toBe('—');
+    expect(formatDuration(Number.POSITIVE_INFINITY)).toBe('—');
   });
 });

@@ -22,9 +22,14 @@ export function durationMs(text: string): number {
   return ms;
 }
 
-/** A short human form: 90000 → "1m30s". */
+/**
+ * A short human form, the one every terminal output and report uses: 90000 → "1m30s", 1278000 → "21m18s". A figure
+ * that is not a number (a duration that does not exist) is "—", never NaN or Infinity.
+ */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (!Number.isFinite(ms)) return '—';
+  if (ms < 0) return `-${formatDuration(-ms)}`;
+  if (ms < 999.5) return ms === 0 ? '0s' : `${Math.round(ms)}ms`;
   let s = Math.round(ms / 1000);
   const h = Math.floor(s / 3600);
   s -= h * 3600;

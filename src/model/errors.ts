@@ -20,6 +20,7 @@ export const ErrorCode = [
   'E_POP_SHARES',
   'E_CAPACITY',
   'E_PLACEMENT',
+  'E_CRON',
   // definitions, warnings: reported, never fatal
   'W_NO_RESTORE',
   // planning and running
@@ -37,6 +38,10 @@ export const ErrorCode = [
   'E_STORE',
   // a message from a process whose clock is too far ahead (hybrid logical clocks)
   'E_CLOCK_SKEW',
+  // several controllers on one store
+  'E_FENCED',
+  'E_NOT_LEADER',
+  'E_NO_STANDBY',
   'E_INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ErrorCode)[number];
@@ -63,6 +68,7 @@ export const errorMapping: Record<ErrorCode, ErrorMapping> = {
   E_POP_SHARES: { http: 400, exit: 1 },
   E_CAPACITY: { http: 400, exit: 1 },
   E_PLACEMENT: { http: 400, exit: 1 },
+  E_CRON: { http: 400, exit: 1 },
   W_NO_RESTORE: { http: 400, exit: 1 },
   E_PREFLIGHT: { http: 409, exit: 3 },
   E_CONFLICT: { http: 409, exit: 3 },
@@ -78,6 +84,12 @@ export const errorMapping: Record<ErrorCode, ErrorMapping> = {
   E_STORE: { http: 500, exit: 8 },
   // The message was refused and nothing changed; fixing the clocks (NTP) is the way on, not retrying.
   E_CLOCK_SKEW: { http: 409, exit: 6 },
+  // A controller whose lease went to another: what it tried was refused, and it stands by.
+  E_FENCED: { http: 409, exit: 9 },
+  // A standby's answer to a write: the leader (named in the message and details) takes it.
+  E_NOT_LEADER: { http: 421, exit: 9 },
+  // A drain of the leader's own datacenter with no healthy standby elsewhere to hand the lease to.
+  E_NO_STANDBY: { http: 409, exit: 3 },
   E_INTERNAL: { http: 500, exit: 70 },
 };
 

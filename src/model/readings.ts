@@ -28,6 +28,11 @@ export const DatacenterReading = z.strictObject({
   shards: z.number().optional(),
   /** This datacenter's share of the service's traffic at each layer, 0..1. */
   share: z.strictObject({ edge: z.number().optional(), cluster: z.number().optional() }).optional(),
+  /**
+   * When these figures were measured (ms since the epoch), when that is earlier than the snapshot's time: readings
+   * that lag behind the world (a slow scrape, a delayed pipeline). Absent: measured at the snapshot's time.
+   */
+  sampledAt: z.number().optional(),
 });
 export type DatacenterReading = z.infer<typeof DatacenterReading>;
 

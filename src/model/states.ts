@@ -226,3 +226,30 @@ export function allowedTaskActions(run: RunState, t: TaskFacts, shape: TaskShape
   };
   return TaskAction.filter((a) => can[a]);
 }
+
+// ------------------------------------------------------------------------------------------------ tests
+
+/**
+ * A drain test of a schedule goes through its drain run, the hold (the datacenter kept drained), its restore run,
+ * and is then done, with an outcome.
+ */
+export const TestPhase = ['draining', 'holding', 'restoring', 'done'] as const;
+export type TestPhase = (typeof TestPhase)[number];
+
+/**
+ * How a drain test ended: `succeeded` (drained, held, restored); `aborted` (stopped early — an abort condition, its
+ * time budget, an operator, an incident in another datacenter — and restored); `halted` (the tests' kill switch,
+ * and restored); `handed-over` (an incident took its datacenter: stopped without a restore, so that traffic does not
+ * return into a failing datacenter); `failed` (a run of it could not start or its restore did not succeed).
+ */
+export const TestOutcome = ['succeeded', 'aborted', 'halted', 'handed-over', 'failed'] as const;
+export type TestOutcome = (typeof TestOutcome)[number];
+
+export function isTerminalTestPhase(p: TestPhase): boolean {
+  return p === 'done';
+}
+
+/** A test in this phase may still be cut short: its drain is running or its datacenter is held drained. */
+export function canStopTest(p: TestPhase): boolean {
+  return p === 'draining' || p === 'holding';
+}

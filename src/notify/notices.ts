@@ -79,6 +79,8 @@ export function classify(e: EngineEvent, previous: RunState | undefined): Classi
     case 'condition.blocked':
     case 'alert':
     case 'operator':
+    case 'controller':
+    case 'regulation':
       return undefined;
   }
 }

@@ -33,12 +33,20 @@ export interface ClosedLoopConfig {
   /** p99 latency counts as up when above this multiple of the baseline and by more than `latencyRise` seconds. */
   readonly latencyRatio: number;
   readonly latencyRise: number;
+  /**
+   * Which receivers decide whether a step may grow fourfold: all of them (the closed loop: the hottest receiver
+   * anywhere), or only those taking a real share of the step (the self-regulating pacer: a full receiver that the
+   * headroom split leaves out does not slow the others down).
+   */
+  readonly growthBy?: 'all' | 'receiving';
 }
 
 /** The first step takes this share of what the measured headroom allows: a probe of how the receivers respond. */
 const FIRST_OF_ALLOWED = 1 / 4;
 /** While every receiver is at least this far under the target, a step may grow this much over the previous one. */
 const WELL_UNDER = 0.1;
+/** A receiver takes a real share of a step when it has at least this share of the headroom (it gets that much). */
+const RECEIVING_SHARE = 0.1;
 const FAST_GROWTH = 4;
 const SLOW_GROWTH = 1;
 
@@ -150,7 +158,13 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       const safe = volume <= EPSILON ? 1 : (headroom * config.headroomShare) / volume;
       // Sized from the headroom: a probe first, then fast growth toward what the headroom allows while the receivers
       // are well under the target (they responded as predicted), no growth near it (the headroom left still limits).
-      const hottest = Math.max(0, ...input.receivers.map((r) => utilizationOf(r) ?? 0));
+      const room = input.receivers.map((r) => headroomOf(r, target) ?? 0);
+      const totalRoom = room.reduce((a, b) => a + b, 0);
+      const deciding =
+        config.growthBy === 'receiving' && totalRoom > 0
+          ? input.receivers.filter((_, i) => room[i]! >= RECEIVING_SHARE * totalRoom)
+          : input.receivers;
+      const hottest = Math.max(0, ...deciding.map((r) => utilizationOf(r) ?? 0));
       const growth = hottest <= target - WELL_UNDER ? FAST_GROWTH : SLOW_GROWTH;
       const wanted =
         input.lastStep > 0

@@ -1,6 +1,7 @@
 /**
- * Pacers for paced stages: `closed-loop` (the default), `fixed` (the classic schedule) and `oracle` (the
- * simulator's yardstick). See pacer.ts for the contract.
+ * Pacers for paced stages: `self-regulating` (the default: the closed loop with a health manager), `closed-loop`,
+ * `fixed` (the classic schedule) and `oracle` (the simulator's yardstick). See pacer.ts for the contract and
+ * README.md for how they decide.
  */
 import type { Pacing } from '../model/definitions.js';
 import { durationMs } from '../model/duration.js';
@@ -8,6 +9,7 @@ import { CLOSED_LOOP_DEFAULTS, createClosedLoopPacer } from './closed-loop.js';
 import { FIXED_DEFAULTS, createFixedPacer } from './fixed.js';
 import { ORACLE_DEFAULTS, createOraclePacer } from './oracle.js';
 import type { Pacer } from './pacer.js';
+import { createSelfRegulatingPacer } from './self-regulating.js';
 
 export interface PacerTiming {
   /** How long a weight change takes to reach its mechanism (edge or cluster), ms. */
@@ -18,6 +20,14 @@ export interface PacerTiming {
 export function createPacer(pacing: Pacing, timing: PacerTiming): Pacer {
   const settleMs = durationMs(pacing.settle);
   switch (pacing.mode) {
+    case 'self-regulating':
+      return createSelfRegulatingPacer({
+        ...CLOSED_LOOP_DEFAULTS,
+        firstStep: pacing.firstStep ?? CLOSED_LOOP_DEFAULTS.firstStep,
+        maxStep: pacing.maxStep ?? CLOSED_LOOP_DEFAULTS.maxStep,
+        propagationMs: timing.propagationMs,
+        settleMs,
+      });
     case 'closed-loop':
       return createClosedLoopPacer({
         ...CLOSED_LOOP_DEFAULTS,
@@ -40,4 +50,4 @@ export function createPacer(pacing: Pacing, timing: PacerTiming): Pacer {
 export const DEFAULT_PROPAGATION_MS = { edge: 60_000, cluster: 15_000 } as const;
 
 export type { Decision, DecisionKind, Pacer, PacerInput, ReceiverReading } from './pacer.js';
-export { createClosedLoopPacer, createFixedPacer, createOraclePacer };
+export { createClosedLoopPacer, createFixedPacer, createOraclePacer, createSelfRegulatingPacer };

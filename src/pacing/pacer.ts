@@ -6,24 +6,19 @@
  * Where the moved traffic goes (to the receivers with the most headroom) is decided by the stage, the same way for
  * every pacer; pacers differ only in how much moves per step and when.
  */
+import type { PacingMode } from '../model/definitions.js';
 import type { DatacenterReading } from '../model/readings.js';
+import type { HealthInput, HealthOutcome } from './health.js';
+import type { ReceiverReading } from './reading.js';
 
-/** What the pacer knows of one receiver of the moved traffic (a datacenter). Absent figures mean "not read". */
-export interface ReceiverReading {
-  readonly name: string;
-  /** Requests per second arriving. */
-  readonly load?: number;
-  /** Requests per second at 100 % utilisation. */
-  readonly capacity?: number;
-  readonly utilization?: number;
-  /** 0..1. */
-  readonly errorRate?: number;
-  /** Seconds. */
-  readonly latencyP99?: number;
-}
+export type { ReceiverReading } from './reading.js';
 
-/** A receiver as the pacer sees it, from a datacenter's reading (only the figures that were read). */
-export function receiverReading(name: string, r: DatacenterReading): ReceiverReading {
+/**
+ * A receiver as the pacer sees it, from a datacenter's reading (only the figures that were read). With the
+ * snapshot's `time`, also how old the figures are and the edge share (what the health manager reads besides).
+ */
+export function receiverReading(name: string, r: DatacenterReading, time?: number): ReceiverReading {
+  const age = r.sampledAt !== undefined && time !== undefined ? time - r.sampledAt : undefined;
   return {
     name,
     ...(r.load !== undefined ? { load: r.load } : {}),
@@ -31,10 +26,12 @@ export function receiverReading(name: string, r: DatacenterReading): ReceiverRea
     ...(r.utilization !== undefined ? { utilization: r.utilization } : {}),
     ...(r.errorRate !== undefined ? { errorRate: r.errorRate } : {}),
     ...(r.latencyP99 !== undefined ? { latencyP99: r.latencyP99 } : {}),
+    ...(age !== undefined && age > 0 ? { ageMs: age } : {}),
+    ...(time !== undefined && r.share?.edge !== undefined ? { edgeShare: r.share.edge } : {}),
   };
 }
 
-export type DecisionKind = 'grow' | 'hold' | 'shrink' | 'backoff' | 'fixed' | 'final';
+export type DecisionKind = 'grow' | 'hold' | 'shrink' | 'backoff' | 'fixed' | 'final' | 'move-back' | 'reroute';
 
 export interface PacerInput {
   /** Fraction of the whole move already done, 0..1. */
@@ -61,6 +58,8 @@ export interface PacerInput {
   /** The receivers as measured before the first step: the reference for "error rate up" and "latency up". */
   readonly baseline: readonly ReceiverReading[];
   readonly targetUtilization: number;
+  /** What the self-regulating pacer's health manager reads besides (the other pacers ignore it). */
+  readonly health?: HealthInput;
 }
 
 export interface Decision {
@@ -74,11 +73,18 @@ export interface Decision {
   readonly waitMs: number;
   /** Why, in words an operator reads in the event stream. */
   readonly reason: string;
+  /** The self-regulating pacer's health manager: what it saw, diagnosed, did and judged, and its memory. */
+  readonly health?: HealthOutcome;
 }
 
 export interface Pacer {
-  readonly mode: 'closed-loop' | 'fixed' | 'oracle';
+  readonly mode: PacingMode;
   next(input: PacerInput): Decision;
+  /**
+   * Whether the readings call for a decision before the current wait ends (a receiver tipping over); pacers that
+   * only decide at the end of each wait leave it out.
+   */
+  readonly interrupt?: (input: PacerInput) => boolean;
 }
 
 /** Fractions below this are treated as zero, so that float noise never leaves a drain at 99.9999 %. */

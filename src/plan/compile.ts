@@ -6,14 +6,15 @@
  * Anything that cannot be compiled is a MaelstromError with a code; nothing is half-built.
  */
 import type { Definitions, Fleet, ParamValue, Plan, Runbook, RunbookRule, Service } from '../model/definitions.js';
-import type { CompiledPlan, PlannedTask } from '../model/compiled.js';
+import type { CompiledPlan, PlannedTask, TaskWait, WaitReason } from '../model/compiled.js';
 import { parseDuration } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
 import { asParamValue, bindParams, resolveValue } from './bind.js';
-import { stageMs } from './durations.js';
+import { stageMs, type StageValueResolver } from './durations.js';
+import { trafficLeft, unitAncestors, type TrafficLeft } from './estimate.js';
 import { criticalPath, predecessors, topologicalOrder, waves as layer } from './graph.js';
 import { peakLoads, preflight } from './preflight.js';
-import { orderServices, priorityOf, runsIn } from './services.js';
+import { orderServices, priorityOf, runsIn, type ServiceEdge } from './services.js';
 
 const PARAM_REF = /^\$\{\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/;
 
@@ -47,10 +48,14 @@ interface Draft {
   readonly params: Record<string, ParamValue>;
   readonly base: Omit<
     PlannedTask,
-    'after' | 'weakAfter' | 'id' | 'service' | 'runbook' | 'task' | 'template' | 'params'
+    'after' | 'weakAfter' | 'id' | 'service' | 'runbook' | 'task' | 'template' | 'params' | 'expectedMs'
   >;
   /** Indices of drafts within the same runbook that precede this one. */
   readonly local: number[];
+  /** The template's `expectedDuration`, which wins over the stages' estimate. */
+  readonly expectedDuration: number | undefined;
+  /** Resolves a stage's `with` value for the estimate, where it is a plain parameter reference. */
+  readonly resolveStage: StageValueResolver;
 }
 
 /** Binds one service's runbook into task drafts, appended to `drafts`. */
@@ -133,11 +138,8 @@ function expandService(defs: Definitions, fleet: Fleet, plan: Plan, service: Ser
       if (ref) return params[ref[1]!];
       return plain.includes('${{') ? undefined : plain;
     };
-    const expected =
+    const expectedDuration =
       template.spec.expectedDuration === undefined ? undefined : parseDuration(template.spec.expectedDuration);
-    const expectedMs =
-      expected ??
-      template.spec.stages.reduce((sum, st) => sum + stageMs(st, plan.spec.pacing, service, resolveStage), 0);
     drafts.push({
       id,
       service,
@@ -146,18 +148,91 @@ function expandService(defs: Definitions, fleet: Fleet, plan: Plan, service: Ser
       template: template.metadata.name,
       params,
       local,
+      expectedDuration,
+      resolveStage,
       base: {
         stages: template.spec.stages,
         health: template.spec.health ?? [],
         pre: template.spec.pre ?? [],
         post: template.spec.post ?? [],
-        expectedMs,
         priority,
         trafficType: service.type,
         userFacing: service.userFacing ?? false,
       },
     });
   }
+}
+
+/**
+ * Why task `b` waits for task `a` of another service: the chain of dependencies behind the service edge that runs
+ * from `a`'s service to `b`'s (drain: `a` calls `b`, directly or through services the plan does not move; restore:
+ * `b` needs `a`). A unit of several services (a dependency cycle) may be ordered by a link between other members.
+ */
+function dependencyReason(e: ServiceEdge, a: Draft, b: Draft, plan: Plan): WaitReason {
+  const from = a.service.name;
+  const to = b.service.name;
+  const drain = plan.spec.direction === 'drain';
+  const fits = e.because.find((chain) => {
+    const first = chain[0];
+    const last = chain[chain.length - 1];
+    if (!first || !last) return false;
+    return drain ? first.caller === from && last.callee === to : first.callee === from && last.caller === to;
+  });
+  if (fits) return { kind: 'dependency', chain: fits };
+  return { kind: 'dependency', chain: e.because[0] ?? [], unit: true };
+}
+
+/** Whether a stage shifts traffic at the edge layer (the default layer of traffic.shift). */
+function shiftsEdge(d: Draft): boolean {
+  return d.base.stages.some((st) => st.uses === 'traffic.shift' && d.resolveStage(st.with?.layer) !== 'cluster');
+}
+
+/**
+ * The expected duration of a task, following what is left to move when each of its stages starts: in a drain, a
+ * service's edge share is gone once a task of its own runbook before it (or an earlier stage) shifted the edge, and
+ * its callers' load once their services have left before it.
+ */
+function estimateTask(
+  drafts: readonly Draft[],
+  i: number,
+  plan: Plan,
+  left: TrafficLeft,
+): { ms: number; note?: string } {
+  const d = drafts[i]!;
+  if (d.expectedDuration !== undefined) return { ms: d.expectedDuration };
+  const drain = plan.spec.direction === 'drain';
+  // Tasks of the same runbook before this one, transitively.
+  const before = new Set<number>();
+  const stack = [...d.local];
+  while (stack.length > 0) {
+    const j = stack.pop()!;
+    if (before.has(j)) continue;
+    before.add(j);
+    stack.push(...drafts[j]!.local);
+  }
+  let edgeGone = drain && [...before].some((j) => shiftsEdge(drafts[j]!));
+  let ms = 0;
+  let note: string | undefined;
+  for (const st of d.base.stages) {
+    let moving = true;
+    if (st.uses === 'traffic.shift') {
+      const layer = d.resolveStage(st.with?.layer) === 'cluster' ? 'cluster' : 'edge';
+      if (layer === 'edge') {
+        moving = left.edge(d.service) && !edgeGone;
+        if (!moving)
+          note ??= edgeGone
+            ? 'nothing left to move at the edge when it starts'
+            : `no user traffic enters ${plan.spec.datacenter} for ${d.service.name} at the edge: nothing to shift there`;
+        if (drain) edgeGone = true;
+      } else if (drain) {
+        const r = left.cluster(d.service, edgeGone);
+        moving = r.left;
+        if (!moving) note ??= r.why;
+      }
+    }
+    ms += stageMs(st, plan.spec.pacing, d.service, d.resolveStage, moving, plan.spec.direction);
+  }
+  return note !== undefined ? { ms, note } : { ms };
 }
 
 /**
@@ -235,7 +310,8 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
   const succ: number[][] = Array.from({ length: n }, () => []);
   const weakEdges = new Set<number>();
   const edgeSeen = new Set<number>();
-  const addEdge = (a: number, b: number, weak: boolean): void => {
+  const reasons = new Map<number, WaitReason>();
+  const addEdge = (a: number, b: number, weak: boolean, why: WaitReason): void => {
     const key = a * n + b;
     if (edgeSeen.has(key)) {
       if (!weak) weakEdges.delete(key);
@@ -243,10 +319,11 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
     }
     edgeSeen.add(key);
     succ[a]!.push(b);
+    reasons.set(key, why);
     if (weak) weakEdges.add(key);
   };
   drafts.forEach((d, b) => {
-    for (const a of d.local) addEdge(a, b, false);
+    for (const a of d.local) addEdge(a, b, false, { kind: 'runbook', runbook: d.runbook });
   });
 
   // Cross-service edges: the last tasks of the earlier unit before the first tasks of the later one.
@@ -257,7 +334,8 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
   const sinks = unitTasks.map((ts) => ts.filter((t) => !localSucc.has(t)));
   const sources = unitTasks.map((ts) => ts.filter((t) => drafts[t]!.local.length === 0));
   for (const e of order.edges) {
-    for (const a of sinks[e.from]!) for (const b of sources[e.to]!) addEdge(a, b, e.weak);
+    for (const a of sinks[e.from]!)
+      for (const b of sources[e.to]!) addEdge(a, b, e.weak, dependencyReason(e, drafts[a]!, drafts[b]!, plan));
   }
 
   const topo = topologicalOrder(n, succ, (a, b) => {
@@ -277,10 +355,19 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
     position[t] = p;
   });
   const wave = layer(topo.order, pred);
+  const loads = peakLoads(fleet);
+  const left = trafficLeft({
+    fleet,
+    datacenter: dc,
+    loads,
+    unitOf: new Map(services.map((s, i) => [s.name, order.unitOf[i]!] as const)),
+    ancestors: unitAncestors(order.units.length, order.edges),
+  });
+  const estimates = drafts.map((d, i) => estimateTask(drafts, i, plan, left));
   const cp = criticalPath(
     topo.order,
     pred,
-    drafts.map((d) => d.base.expectedMs),
+    estimates.map((e) => e.ms),
   );
 
   const tasks: PlannedTask[] = topo.order.map((t) => {
@@ -296,6 +383,13 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
       weakAfter: before.filter((p) => weakEdges.has(p * n + t)).map((p) => drafts[p]!.id),
       params: d.params,
       ...d.base,
+      expectedMs: estimates[t]!.ms,
+      ...(estimates[t]!.note !== undefined ? { expectedNote: estimates[t]!.note } : {}),
+      waits: before.map((p): TaskWait => ({
+        after: drafts[p]!.id,
+        weak: weakEdges.has(p * n + t),
+        because: reasons.get(p * n + t) ?? { kind: 'runbook', runbook: d.runbook },
+      })),
     };
   });
   const waveLists: string[][] = [];
@@ -315,9 +409,9 @@ export function compilePlan(defs: Definitions, planName: string): CompiledPlan {
     waves: waveLists,
     hccs: order.hccs.flat(),
     hccGroups: order.hccs,
-    preflight: preflight(fleet, plan, moved, peakLoads(fleet)),
+    preflight: preflight(fleet, plan, moved, loads),
     criticalPath: cp.path.map((t) => drafts[t]!.id),
-    predictedMs: cp.length,
+    estimateMs: cp.length,
   };
   return restorePlan === undefined ? compiled : { ...compiled, restorePlan };
 }

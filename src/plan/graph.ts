@@ -175,7 +175,7 @@ export function waves(order: readonly number[], pred: readonly (readonly number[
 export interface CriticalPath {
   /** Nodes of the longest weighted chain, first to last. */
   readonly path: number[];
-  /** Its length: the predicted duration with unlimited concurrency. */
+  /** Its length: the estimated duration with unlimited concurrency. */
   readonly length: number;
   /** Earliest finish of every node. */
   readonly finish: number[];

@@ -3,3 +3,4 @@ export { compilePlan, oppositePlan, ruleMatches } from './compile.js';
 export { peakLoads, preflight, checkService, type PeakLoads } from './preflight.js';
 export { orderServices, priorityOf, runsIn, HCC_MIN_DEPENDENTS } from './services.js';
 export { planJson } from './json.js';
+export { describeReason, describeWait } from './explain.js';

@@ -4,6 +4,7 @@
  */
 import type { PlanPreview } from '../model/api.js';
 import type { CompiledPlan } from '../model/compiled.js';
+import { describeWait } from './explain.js';
 
 /** The fields of the documented shape first, then the rest of the compiled plan. */
 export function planJson(c: CompiledPlan): PlanPreview {
@@ -19,7 +20,9 @@ export function planJson(c: CompiledPlan): PlanPreview {
       weakAfter: [...t.weakAfter],
       priority: t.priority,
       expectedMs: t.expectedMs,
+      ...(t.expectedNote !== undefined ? { expectedNote: t.expectedNote } : {}),
       params: { ...t.params },
+      waits: (t.waits ?? []).map((w) => ({ after: w.after, weak: w.weak, why: describeWait(w, c.direction) })),
     })),
     waves: c.waves.map((w) => [...w]),
     hccs: [...c.hccs],
@@ -29,7 +32,8 @@ export function planJson(c: CompiledPlan): PlanPreview {
     direction: c.direction,
     datacenter: c.datacenter,
     concurrency: c.concurrency,
-    predictedMs: c.predictedMs,
+    estimateMs: c.estimateMs,
+    predictedMs: c.estimateMs,
     hccGroups: (c.hccGroups ?? c.hccs.map((h) => [h])).map((g) => [...g]),
     ...(c.restorePlan === undefined ? {} : { restorePlan: c.restorePlan }),
   };

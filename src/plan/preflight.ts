@@ -125,7 +125,7 @@ export function checkService(service: Service, loads: Readonly<Record<string, nu
       service: service.name,
       load,
       headroom: 0,
-      utilizationAfter: Number.POSITIVE_INFINITY,
+      utilizationAfter: null,
       ok: false,
       reason: `no other datacenter runs ${service.name}`,
     };
@@ -141,7 +141,7 @@ export function checkService(service: Service, loads: Readonly<Record<string, nu
       headroom: 0,
       utilizationAfter,
       ok: false,
-      reason: `the other datacenters have no headroom at ${pct(target)}`,
+      reason: `needs ${Math.round(load)} req/s moved, and the other datacenters have no headroom at ${pct(target)}`,
     };
   }
   // Moved load goes where the headroom is, as the engine sends it.

@@ -8,6 +8,7 @@
  * children. A service that many others depend on directly is also reported as highly connected; the ordinary
  * edges already drain all its parents before it and its children after it.
  */
+import type { DependencyLink } from '../model/compiled.js';
 import type { Direction, Fleet, Service } from '../model/definitions.js';
 import { stronglyConnectedComponents } from './graph.js';
 
@@ -20,6 +21,11 @@ export interface ServiceEdge {
   readonly to: number;
   /** Every dependency behind the edge is weak. */
   readonly weak: boolean;
+  /**
+   * Why: the dependencies behind the edge, each a chain of links from a service of `from` to one of `to` (one link
+   * when they depend on each other directly; more when the order is carried across services the plan does not move).
+   */
+  readonly because: readonly (readonly DependencyLink[])[];
 }
 
 export interface ServiceOrder {
@@ -45,7 +51,9 @@ export function orderServices(fleet: Fleet, direction: Direction, included: read
   const succ: number[][] = Array.from({ length: n }, () => []);
   const strong = new Set<number>();
   const seen = new Set<number>();
-  const add = (a: number, b: number, weak: boolean): void => {
+  /** The dependencies behind each ordered pair `a * n + b`. */
+  const linksOf = new Map<number, DependencyLink[]>();
+  const add = (a: number, b: number, weak: boolean, link: DependencyLink): void => {
     if (a === b) return;
     const key = a * n + b;
     if (!seen.has(key)) {
@@ -53,6 +61,9 @@ export function orderServices(fleet: Fleet, direction: Direction, included: read
       succ[a]!.push(b);
     }
     if (!weak) strong.add(key);
+    const links = linksOf.get(key);
+    if (links) links.push(link);
+    else linksOf.set(key, [link]);
   };
   const dependents = new Array<Set<number>>(n);
   for (const [a, s] of services.entries()) {
@@ -61,10 +72,11 @@ export function orderServices(fleet: Fleet, direction: Direction, included: read
       if (b === undefined || b === a) continue;
       (dependents[b] ??= new Set()).add(a);
       const weak = dep.weak === true;
+      const link: DependencyLink = { caller: s.name, callee: dep.service, kind: dep.kind, weak };
       if (direction === 'drain') {
-        if (dep.kind !== 'bootstrap') add(a, b, weak);
+        if (dep.kind !== 'bootstrap') add(a, b, weak, link);
       } else {
-        add(b, a, weak);
+        add(b, a, weak, link);
       }
     }
   }
@@ -78,15 +90,23 @@ export function orderServices(fleet: Fleet, direction: Direction, included: read
   });
 
   const unitIncluded = units.map((members) => members.some((m) => included[m]));
-  const unitSucc: Map<number, boolean>[] = units.map(() => new Map<number, boolean>());
+  interface UnitEdge {
+    weak: boolean;
+    readonly links: DependencyLink[];
+  }
+  const unitSucc: Map<number, UnitEdge>[] = units.map(() => new Map<number, UnitEdge>());
   for (let a = 0; a < n; a++) {
     for (const b of succ[a]!) {
       const ua = unitOf[a]!,
         ub = unitOf[b]!;
       if (ua === ub) continue;
       const weak = !strong.has(a * n + b);
+      const links = linksOf.get(a * n + b) ?? [];
       const prev = unitSucc[ua]!.get(ub);
-      unitSucc[ua]!.set(ub, prev === undefined ? weak : prev && weak);
+      if (prev) {
+        prev.weak &&= weak;
+        prev.links.push(...links);
+      } else unitSucc[ua]!.set(ub, { weak, links: [...links] });
     }
   }
 
@@ -94,23 +114,32 @@ export function orderServices(fleet: Fleet, direction: Direction, included: read
   const edges: ServiceEdge[] = [];
   for (let u = 0; u < units.length; u++) {
     if (!unitIncluded[u]) continue;
-    const reached = new Map<number, boolean>();
-    const stack: [number, boolean][] = [...unitSucc[u]!].map(([v, w]) => [v, w]);
+    const reached = new Map<number, { weak: boolean; because: DependencyLink[][] }>();
+    // Each entry: the unit reached, whether the way there is weak, and the links along it (the first of each hop).
+    const stack: [number, boolean, DependencyLink[]][] = [...unitSucc[u]!].map(([v, e]) => [v, e.weak, []]);
     const visited = new Map<number, boolean>();
+    const direct = unitSucc[u]!;
     while (stack.length > 0) {
-      const [v, weak] = stack.pop()!;
+      const [v, weak, via] = stack.pop()!;
       const before = visited.get(v);
       // Revisit only when this path is stronger than the one seen before.
       if (before !== undefined && (before === false || weak)) continue;
       visited.set(v, weak);
       if (unitIncluded[v]) {
         const prev = reached.get(v);
-        reached.set(v, prev === undefined ? weak : prev && weak);
+        // A direct edge is explained by every dependency behind it; a carried one by the way it was found.
+        const because = via.length === 0 ? (direct.get(v)?.links ?? []).map((l) => [l]) : [via];
+        if (prev) {
+          prev.weak &&= weak;
+          if (via.length === 0) prev.because.unshift(...because);
+        } else reached.set(v, { weak, because });
         continue;
       }
-      for (const [x, w] of unitSucc[v]!) stack.push([x, weak || w]);
+      const into = via.length === 0 ? direct.get(v)?.links[0] : undefined;
+      const lead = into ? [into] : via;
+      for (const [x, e] of unitSucc[v]!) stack.push([x, weak || e.weak, [...lead, ...e.links.slice(0, 1)]]);
     }
-    for (const [v, weak] of reached) edges.push({ from: u, to: v, weak });
+    for (const [v, r] of reached) edges.push({ from: u, to: v, weak: r.weak, because: r.because });
   }
 
   const hccs: string[][] = [];

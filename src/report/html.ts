@@ -2,14 +2,18 @@
  * The HTML report: one self-contained page (inline SVG and CSS, no external assets) that answers at a glance how
  * fast and how safe each pacer was, and what bounded the drain.
  */
+import { formatDuration } from '../model/duration.js';
+import { planOutcomeLine } from './plan-outcome.js';
+import { CAUSE_TEXT, failuresByCause } from './failures.js';
 import type { Report, TaskReport } from './report.js';
 import { PACER_COLOR, PALETTE, esc, gantt, lineChart, type GanttBar } from './svg.js';
 
 const pct = (v: number): string => `${Math.round(v * 100)}%`;
-const mins = (s: number | null): string => (s === null ? '—' : `${(s / 60).toFixed(1)} min`);
+/** Seconds as every duration is shown, on the terminal as here: 21m18s. */
+const dur = (s: number | null): string => (s === null ? '—' : formatDuration(s * 1000));
 /** Simulated seconds as minutes to one decimal, for the tables. */
-const atMinutes = (s: number): string => `${Math.round(s / 6) / 10}m`;
-const overload = (r: Report): string => `${Math.round(r.overloadSeconds)} s of overload`;
+const atMinutes = (s: number): string => dur(s);
+const overload = (r: Report): string => `${dur(r.overloadSeconds)} of overload`;
 
 /** Table pieces; the cells' contents are markup, already escaped. */
 const th = (names: readonly string[]): string => `<tr>${names.map((n) => `<th>${n}</th>`).join('')}</tr>`;
@@ -27,6 +31,7 @@ function summaryTable(reports: readonly Report[]): string {
     'peak utilisation',
     'failed requests',
     'cross-dc RPC',
+    'cross-dc calls',
     'critical path',
   ]);
   const rows = reports.map((r) => {
@@ -36,12 +41,14 @@ function summaryTable(reports: readonly Report[]): string {
     return tr([
       td(`${dot}${esc(r.pacing)}`),
       td(esc(r.outcome), goodIf(r.outcome === 'succeeded')),
-      td(`<b>${mins(p?.drainSeconds ?? null)}</b>`),
-      td(mins(p?.userFacingDrainSeconds ?? null)),
-      td(`${Math.round(r.overloadSeconds)} s`, goodIf(r.overloadSeconds <= 0)),
+      td(`<b>${dur(p?.drainSeconds ?? null)}</b>`),
+      td(dur(p?.userFacingDrainSeconds ?? null)),
+      td(dur(r.overloadSeconds), goodIf(r.overloadSeconds <= 0)),
       td(pct(r.maxUtilization), goodIf(r.maxUtilization <= 0.95)),
       td(r.failedRequests.toLocaleString('en'), goodIf(r.failedRequests <= 0)),
-      td(`${Math.round(r.crossDatacenterRpcSeconds)} s`),
+      td(dur(r.crossDatacenterRpcSeconds)),
+      // Calls to a callee not served where the caller is: what the order decides (the rest is writes to primaries).
+      td(dur(r.crossDatacenterCallSeconds)),
       td(path),
     ]);
   });
@@ -58,11 +65,16 @@ function headline(reports: readonly Report[]): string {
     const b = drain(other);
     if (a === null || b === null || a <= 0 || b <= 0) continue;
     const how = b >= a ? `${(b / a).toFixed(1)}× as fast as` : `${(a / b).toFixed(1)}× as long as`;
-    const theirs = `${mins(b)}, ${overload(other)}, peak ${pct(other.maxUtilization)}`;
-    lines.push(`${esc(main.pacing)} drained in ${mins(a)}: ${how} ${esc(other.pacing)} (${theirs})`);
+    const theirs = `${dur(b)}, ${overload(other)}, peak ${pct(other.maxUtilization)}`;
+    lines.push(`${esc(main.pacing)} drained in ${dur(a)}: ${how} ${esc(other.pacing)} (${theirs})`);
   }
   const failed = `${main.failedRequests.toLocaleString('en')} failed requests`;
   lines.push(`${esc(main.pacing)}: ${overload(main)}, peak utilisation ${pct(main.maxUtilization)}, ${failed}`);
+  // A plan that did not succeed says why, with the engine's code when it refused to start it.
+  for (const p of main.plans) {
+    const line = planOutcomeLine(p);
+    if (line !== undefined) lines.push(`<span class="bad">${esc(line)}</span>`);
+  }
   return `<ul class="headline">${lines.map((l) => `<li>${l}</li>`).join('')}</ul>`;
 }
 
@@ -150,11 +162,11 @@ function charts(reports: readonly Report[]): string {
 
 /** A task bar's tooltip: its state, how long it took, its slack and each stage's time. */
 function taskDetail(t: TaskReport, end: number): string {
-  const slack = t.slack !== null ? `, slack ${Math.round(t.slack)} s` : '';
+  const slack = t.slack !== null ? `, slack ${dur(t.slack)}` : '';
   const stages = t.stages
-    .map((s) => `${s.uses} ${s.finishedAt !== null ? Math.round(s.finishedAt - s.startedAt) : '?'} s`)
+    .map((s) => `${s.uses} ${s.finishedAt !== null ? dur(s.finishedAt - s.startedAt) : '?'}`)
     .join(', ');
-  return `${t.id} (${t.state}): ${Math.round(end - t.startedAt!)} s${slack}; stages: ${stages}`;
+  return `${t.id} (${t.state}): ${dur(end - t.startedAt!)}${slack}; stages: ${stages}`;
 }
 
 function gantts(report: Report): string {
@@ -181,7 +193,7 @@ function gantts(report: Report): string {
       }));
     const xMin = Math.min(...bars.map((b) => b.start));
     const xMax = Math.max(...bars.map((b) => b.end + (b.slack ?? 0)));
-    out.push(`<h3>${esc(plan.name)} — ${esc(plan.outcome)}, ${mins(plan.drainSeconds)}</h3>`);
+    out.push(`<h3>${esc(plan.name)} — ${esc(plan.outcome)}, ${dur(plan.drainSeconds)}</h3>`);
     out.push(
       gantt(
         `Tasks of ${plan.name}: critical path in red, slack as a thin line, shift steps as ticks`,
@@ -191,7 +203,7 @@ function gantts(report: Report): string {
       ),
     );
     if (plan.criticalStages.length) {
-      const bounds = plan.criticalStages.map((s) => `${esc(s.task)} (${esc(s.uses)}, ${Math.round(s.seconds)} s)`);
+      const bounds = plan.criticalStages.map((s) => `${esc(s.task)} (${esc(s.uses)}, ${dur(s.seconds)})`);
       out.push(`<p class="note">Bounded by: ${bounds.join(' → ')}</p>`);
     }
   }
@@ -226,6 +238,65 @@ function steps(report: Report): string {
   const head = th(['at', 'task', 'layer', 'step', 'decision', 'moved', 'left', 'why']);
   const summary = `Shift steps (${rows.length}) — ${esc(report.pacing)}`;
   return `<details><summary>${summary}</summary><table>${head}${rows.join('')}</table></details>`;
+}
+
+/** The self-regulating pacer's actions: symptom → diagnosis → action → judged effect, one row each. */
+function regulation(report: Report): string {
+  if (!report.regulation.length) return '';
+  const rows = report.regulation.map((r) =>
+    tr([
+      td(atMinutes(r.at)),
+      td(esc(r.layer ? `${r.task} (${r.layer})` : r.task)),
+      td(esc(r.symptoms.join('; '))),
+      td(esc(r.diagnosis)),
+      td(`${esc(r.resolver)} #${r.action}: ${esc(r.did)}`),
+      td(
+        r.outcome ? `${esc(r.outcome)} at ${atMinutes(r.judgedAt ?? r.at)}: ${esc(r.judged ?? '')}` : 'not judged yet',
+        r.outcome === 'not-helped' ? 'bad' : '',
+      ),
+    ]),
+  );
+  const head = th(['at', 'task', 'symptoms', 'diagnosis', 'action', 'judged effect']);
+  const summary = `Self-regulation (${esc(report.pacing)}): ${rows.length} actions, why each was taken and what it did`;
+  return `<details open><summary>${summary}</summary><table>${head}${rows.join('')}</table></details>`;
+}
+
+/** Failed requests by cause and place: every red figure with its answer (the detailed pacer's rows, all pacers' causes). */
+function failures(reports: readonly Report[]): string {
+  const main = reports[0]!;
+  const total = main.failedRequests;
+  const share = (n: number): string => (total > 0 ? `${((n / total) * 100).toFixed(1)} %` : '—');
+  const rows = main.failures
+    .slice(0, 20)
+    .map(
+      (f) =>
+        `<tr><td class="bad">${f.requests.toLocaleString('en')}</td><td>${share(f.requests)}</td><td>${esc(f.service)}</td>` +
+        `<td>${esc(f.datacenter ?? 'the edge')}</td><td>${esc(f.cause)}</td><td>${esc(CAUSE_TEXT[f.cause])}</td></tr>`,
+    );
+  const rest = main.failures.slice(20);
+  if (rest.length > 0) {
+    const n = rest.reduce((a, f) => a + f.requests, 0);
+    rows.push(
+      `<tr><td>${n.toLocaleString('en')}</td><td>${share(n)}</td><td colspan="4">${rest.length} more</td></tr>`,
+    );
+  }
+  const table = rows.length
+    ? `<table>${th(['requests', 'share', 'service', 'where', 'cause', 'what happened'])}${rows.join('')}</table>`
+    : '<p class="good">No request failed.</p>';
+  const byPacer =
+    reports.length > 1
+      ? `<p class="note">By cause, each pacer: ${reports
+          .map(
+            (r) =>
+              `<b>${esc(r.pacing)}</b> ${
+                failuresByCause(r.failures)
+                  .map((c) => `${esc(c.cause)} ${c.requests.toLocaleString('en')}`)
+                  .join(', ') || 'none'
+              }`,
+          )
+          .join('; ')}</p>`
+      : '';
+  return `<h2>Failed requests by cause and place (${esc(main.pacing)}: ${total.toLocaleString('en')})</h2>${table}${byPacer}`;
 }
 
 function health(report: Report): string {
@@ -270,6 +341,36 @@ const CSS = [
   .map((rules) => rules.join(''))
   .join('\n');
 
+/** The fault search's section: what it tried, whether it certified the runbook, the fault sets that broke it. */
+function faultSearch(r: Report): string {
+  const f = r.faultSearch;
+  if (!f) return '';
+  const verdict = f.certified
+    ? `<p class="good">Certified: no set of at most ${f.maxFaults} faults of the vocabulary breaks the runbook.</p>`
+    : f.counterexamples.length === 0
+      ? `<p>No counterexample within ${f.executions} executions (not certified: the budget ended first).</p>`
+      : '';
+  const about =
+    `<p class="note">${esc(f.strategy)} strategy, ${f.executions} executions (budget ${f.budget}, seed ${f.seed}), ` +
+    `at most ${f.maxFaults} faults from ${f.vocabularySize} (${esc(f.kinds.join(', '))}, windows of ` +
+    `${Math.round(f.windowSeconds / 60)} min), run on ${esc(f.ranOn)} in ${Math.round(f.wallSeconds)} s.</p>`;
+  const props = `<table>${th(['property', 'what it asks', 'fault-free run'])}${f.properties
+    .map((p) =>
+      tr([td(esc(p.name)), td(esc(p.description)), td(r.violations.includes(p.name as never) ? 'broken' : 'held')]),
+    )
+    .join('')}</table>`;
+  const rows = f.counterexamples.map((c) =>
+    tr([
+      td(String(c.execution)),
+      td(esc(c.keys.join(' + ') || 'none')),
+      td(esc(c.violated.join(', ')), 'bad'),
+      td(`<code>${esc(c.replay)}</code>`),
+    ]),
+  );
+  const table = rows.length ? `<table>${th(['execution', 'faults', 'broke', 'replay'])}${rows.join('')}</table>` : '';
+  return `<h2>Fault search</h2>${about}${verdict}${table}<h3>Properties</h3>${props}`;
+}
+
 /** The page for one or more reports of the same scenario; the first is the one detailed. */
 export function renderHtml(reports: readonly Report[]): string {
   const main = reports[0];
@@ -280,8 +381,10 @@ export function renderHtml(reports: readonly Report[]): string {
   return `<!doctype html><html lang="en">${head}<body>
 <h1>Drain test of ${esc(main.scenario)}</h1>${note}
 ${headline(reports)}${summaryTable(reports)}
+${failures(reports)}
 <h2>Traffic and load</h2>${charts(reports)}
 <h2>Tasks (${esc(main.pacing)})</h2>${gantts(main)}${whatIfs(main)}
-<h2>Steps and health</h2>${steps(main)}${health(main)}
+<h2>Steps and health</h2>${regulation(main)}${steps(main)}${health(main)}
+${faultSearch(main)}
 </body></html>`;
 }

@@ -4,8 +4,13 @@
  * additions a reader may ignore.
  */
 import { criticalPath, type CriticalStage, type TimedStage } from '../analysis/critical-path.js';
+import type { DiagnosisKind, ResolutionOutcome, ResolverKind } from '../model/regulation.js';
 import type { SeriesMetric } from '../sim/types.js';
+import type { Fault } from '../model/definitions.js';
 import { isDoneTask } from '../model/states.js';
+import { healthReads } from '../faults/lineage.js';
+import { checkProperties, violationsOf, type PropertyName } from '../faults/properties.js';
+import { failureBreakdown, type FailureReport } from './failures.js';
 import type { DrillRecord } from './input.js';
 
 export interface StepReport {
@@ -50,7 +55,35 @@ export interface PlanReport {
   readonly targetUtilization: number | null;
   readonly criticalPath: readonly string[];
   readonly criticalStages: readonly CriticalStage[];
+  /** Why the plan did not start. */
   readonly error?: string;
+  /** The code of that reason when the engine refused the plan (`E_PREFLIGHT`…). */
+  readonly errorCode?: string;
+  /** Why the run ended, or stopped, without succeeding (the run's own reason). */
+  readonly reason?: string;
+}
+
+/**
+ * One action of a self-regulating shift's health manager, with how it was judged: what it saw, the cause it
+ * diagnosed, what it did and expected, and (once settled) what was measured against that.
+ */
+export interface RegulationReport {
+  readonly at: number;
+  readonly plan: string;
+  readonly task: string;
+  /** The shift's layer; absent for a session teardown. */
+  readonly layer?: 'edge' | 'cluster';
+  /** The action's number within its shift. */
+  readonly action: number;
+  readonly symptoms: readonly string[];
+  readonly diagnosis: DiagnosisKind;
+  readonly resolver: ResolverKind;
+  /** What it did and expected. */
+  readonly did: string;
+  /** Seconds from the start when it was judged, with the outcome and what was measured; absent before. */
+  readonly judgedAt?: number;
+  readonly outcome?: ResolutionOutcome;
+  readonly judged?: string;
 }
 
 export interface HealthEventReport {
@@ -84,15 +117,52 @@ export interface SeriesReport {
   readonly crossDatacenterRpc: readonly number[];
 }
 
+/** One counterexample of a fault search: the faults injected, what broke, and the file that replays it. */
+export interface CounterexampleReport {
+  readonly faults: readonly Fault[];
+  readonly violated: readonly string[];
+  /** Absolute path of the replay file: one Scenario, run with `drain-test NAME -f PATH… -f REPLAY`. */
+  readonly replay: string;
+  /** The execution that found it, from 1 (0: the fault-free run). */
+  readonly execution: number;
+  /** The faults as the search names them, e.g. `stage-fail evacuate-east:web/edge @20m`. */
+  readonly keys: readonly string[];
+  /** The replay file's scenario name. */
+  readonly scenario: string;
+}
+
+/** What a fault search did (`drain-test --search-faults`), docs/report.md. */
+export interface FaultSearchReport {
+  readonly strategy: string;
+  readonly executions: number;
+  /** No hypothesis of at most maxFaults faults of the vocabulary remained (lineage strategy only). */
+  readonly certified: boolean;
+  readonly maxFaults: number;
+  readonly counterexamples: readonly CounterexampleReport[];
+  readonly seed: number;
+  readonly budget: number;
+  readonly kinds: readonly string[];
+  readonly vocabularySize: number;
+  readonly windowSeconds: number;
+  readonly properties: readonly { readonly name: string; readonly description: string }[];
+  /** Where the executions ran: `process`, `threads:N` or the queue's URL. */
+  readonly ranOn: string;
+  readonly wallSeconds: number;
+}
+
 export interface Report {
   readonly version: 1;
   readonly scenario: string;
   readonly pacing: string;
   readonly outcome: string;
+  /** Properties of a good outcome this drill broke (docs/report.md); empty for a good outcome. */
+  readonly violations: readonly PropertyName[];
   readonly plans: readonly PlanReport[];
   readonly overloadSeconds: number;
   readonly maxUtilization: number;
   readonly failedRequests: number;
+  /** Failed requests by service, place and cause, largest first, summing to failedRequests. */
+  readonly failures: readonly FailureReport[];
   readonly crossDatacenterRpcSeconds: number;
   readonly criticalPath: readonly string[];
   readonly tasks: readonly TaskReport[];
@@ -102,11 +172,21 @@ export interface Report {
   readonly crossDatacenterRpc: number;
   /** Cross-datacenter RPC requests above the pre-plan level while the plans ran. */
   readonly crossDatacenterRpcExcess: number;
+  /**
+   * The same for the cross-datacenter calls alone (a callee not served in its caller's datacenter), without the writes
+   * to a primary in another datacenter: what the order of a plan decides.
+   */
+  readonly crossDatacenterCallSeconds: number;
+  readonly crossDatacenterCallExcess: number;
   readonly drainedDatacenter: string | null;
   readonly receivers: readonly string[];
   readonly health: readonly HealthEventReport[];
+  /** The self-regulating pacer's actions, each with its judged effect, in order (empty for the other pacers). */
+  readonly regulation: readonly RegulationReport[];
   readonly whatIf: readonly WhatIf[];
   readonly series: SeriesReport;
+  /** Present on the report of a fault search. */
+  readonly faultSearch?: FaultSearchReport;
 }
 
 const round = (x: number, digits = 3): number => {
@@ -158,18 +238,19 @@ function userFacingGoneAt(
 }
 
 /**
- * Cross-datacenter RPC caused by the plans: the requests above the level just before the first plan (scaled by user
- * demand, which moves it too) between the first plan's start and the last plan's end; and the same expressed in
- * seconds of the fleet's user traffic at the first plan's start (requests ÷ user requests per second), so that the
- * figure compares across fleets and never divides by a baseline of zero.
+ * Cross-datacenter RPC caused by the plans (`metric`: all of it, or the calls alone): the requests above the level
+ * just before the first plan (scaled by user demand, which moves it too) between the first plan's start and the last
+ * plan's end; and the same expressed in seconds of the fleet's user traffic at the first plan's start (requests ÷
+ * user requests per second), so that the figure compares across fleets and never divides by a baseline of zero.
  */
 function crossRpcExcess(
   result: DrillRecord,
+  metric: 'crossDatacenterRpc' | 'crossDatacenterCalls',
   fromMs: number,
   toMs: number,
   baseRes: number,
 ): { seconds: number; requests: number } {
-  const rpc = seriesOf(result, 'crossDatacenterRpc', undefined, undefined, baseRes);
+  const rpc = seriesOf(result, metric, undefined, undefined, baseRes);
   const users = result.fleet.spec.services
     .filter((s) => s.userFacing)
     .map((s) => seriesOf(result, 'demand', s.name, undefined, baseRes).values);
@@ -196,6 +277,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
   const plans: PlanReport[] = [];
   const tasks: TaskReport[] = [];
   const health: HealthEventReport[] = [];
+  const regulation: RegulationReport[] = [];
   const firstDrain = result.runs.find((r) => r.compiled?.direction === 'drain');
   const drained = firstDrain?.compiled?.datacenter ?? result.runs.find((r) => r.compiled)?.compiled?.datacenter ?? null;
 
@@ -217,6 +299,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
         criticalPath: [],
         criticalStages: [],
         ...(run.error ? { error: run.error } : {}),
+        ...(run.errorCode ? { errorCode: run.errorCode } : {}),
       });
       continue;
     }
@@ -246,6 +329,32 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
           decision: e.decision,
           ...(e.reason ? { reason: e.reason } : {}),
         });
+      } else if (e.type === 'regulation') {
+        const at = round((e.time - s0) / 1000);
+        if (e.phase === 'acted')
+          regulation.push({
+            at,
+            plan: run.plan,
+            task: e.taskId,
+            ...(e.layer ? { layer: e.layer } : {}),
+            action: e.action,
+            symptoms: e.symptoms,
+            diagnosis: e.diagnosis,
+            resolver: e.resolver,
+            did: e.detail,
+          });
+        else {
+          const i = regulation.findIndex(
+            (r) => r.plan === run.plan && r.task === e.taskId && r.layer === e.layer && r.action === e.action,
+          );
+          if (i >= 0)
+            regulation[i] = {
+              ...regulation[i]!,
+              judgedAt: at,
+              ...(e.outcome ? { outcome: e.outcome } : {}),
+              judged: e.detail,
+            };
+        }
       } else if (e.type === 'health') {
         health.push({
           at: round((e.time - s0) / 1000),
@@ -311,6 +420,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
       criticalPath: cp.tasks,
       criticalStages: cp.stages,
       ...(run.error ? { error: run.error } : {}),
+      ...(view.state !== 'succeeded' && view.reason ? { reason: view.reason } : {}),
     });
   }
 
@@ -326,19 +436,24 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
       : (plans.find((p) => p.outcome !== 'succeeded')?.outcome ?? 'failed');
   const firstStart = Math.min(...result.runs.map((r) => r.view?.startedAt ?? Infinity));
   const lastEnd = Math.max(...result.runs.map((r) => r.view?.finishedAt ?? result.endMs));
-  const cross = Number.isFinite(firstStart)
-    ? crossRpcExcess(result, firstStart, lastEnd, baseRes)
-    : { seconds: 0, requests: 0 };
+  const excessOf = (metric: 'crossDatacenterRpc' | 'crossDatacenterCalls') =>
+    Number.isFinite(firstStart)
+      ? crossRpcExcess(result, metric, firstStart, lastEnd, baseRes)
+      : { seconds: 0, requests: 0 };
+  const cross = excessOf('crossDatacenterRpc');
+  const calls = excessOf('crossDatacenterCalls');
 
   return {
     version: 1,
     scenario: result.scenario.metadata.name,
     pacing: result.pacing,
     outcome,
+    violations: violationsOf(checkProperties(result, healthReads(result))),
     plans,
     overloadSeconds: round(overload, 1),
     maxUtilization: round(maxUtil, 4),
     failedRequests: Math.round(counters.failedRequests),
+    failures: failureBreakdown(counters.failures, Math.round(counters.failedRequests)),
     crossDatacenterRpcSeconds: cross.seconds,
     criticalPath: (plans.find((p) => p.direction === 'drain') ?? plans[0])?.criticalPath ?? [],
     tasks,
@@ -346,9 +461,12 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
     durationSeconds: round((result.endMs - s0) / 1000),
     crossDatacenterRpc: Math.round(counters.crossDatacenterRpc),
     crossDatacenterRpcExcess: cross.requests,
+    crossDatacenterCallSeconds: calls.seconds,
+    crossDatacenterCallExcess: calls.requests,
     drainedDatacenter: drained,
     receivers: dcs.filter((d) => d !== drained),
     health,
+    regulation,
     whatIf,
     series: chartSeries(result, dcs),
   };

@@ -2,6 +2,7 @@
  * Small SVG chart primitives for the HTML report: a line chart and a Gantt chart, rendered to strings so that the
  * report is one file with no scripts or styles fetched from anywhere.
  */
+import { formatDuration } from '../model/duration.js';
 
 export function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -26,6 +27,7 @@ const tip = (text: string): string => el('title', {}, esc(text));
 
 export const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#65a30d', '#db2777'];
 export const PACER_COLOR: Readonly<Record<string, string>> = {
+  'self-regulating': '#9333ea',
   'closed-loop': '#2563eb',
   fixed: '#ea580c',
   oracle: '#16a34a',
@@ -142,7 +144,7 @@ export function gantt(title: string, bars: readonly GanttBar[], xMin: number, xM
     parts.push(el('text', { x: L - 6, y: yy + 12, class: label, 'text-anchor': 'end' }, esc(b.id)));
     if (b.slack !== null && b.slack > 0) {
       const slackWidth = Math.max(0, x(b.end + b.slack) - x(b.end));
-      const slack = tip(`slack ${Math.round(b.slack)} s`);
+      const slack = tip(`slack ${formatDuration(b.slack * 1000)}`);
       parts.push(el('rect', { x: x(b.end), y: yy + 6, width: slackWidth, height: 4, class: 'slack' }, slack));
     }
     const width = Math.max(2, x(b.end) - x(b.start));

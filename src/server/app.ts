@@ -23,6 +23,7 @@ import {
   type ErrorAnswer,
   type FleetView,
   type Halted,
+  type Health,
   type HistoryList,
   type HistoryRun,
   type PlanPreview,
@@ -44,6 +45,7 @@ import { MaelstromError, errorMapping, toMaelstromError } from '../model/errors.
 import { isTerminalRun } from '../model/states.js';
 import { planJson } from '../plan/index.js';
 import type { AuditLog, TokenStore } from '../store/store.js';
+import type { TestsControl } from '../schedule/runner.js';
 import { actorOf, bearerAuth, requireRole, type AuthEnv } from './auth.js';
 import { streamEvents } from './events.js';
 import { ServerMetrics } from './metrics.js';
@@ -69,10 +71,13 @@ import {
 } from './schemas.js';
 import { readSeries, type SeriesSource } from './series.js';
 import { securityHeaders } from './security.js';
+import { registerTestRoutes } from './tests.js';
 import { serveWeb } from './static.js';
 
 export interface ServerOptions {
   readonly controller: Controller;
+  /** The schedules' drain tests (`/api/v1/tests`); without them those routes answer E_NOT_FOUND. */
+  readonly tests?: TestsControl;
   readonly store: TokenStore & AuditLog;
   readonly definitions: Definitions;
   /** The backend's readings, for the fleet view. */
@@ -89,6 +94,8 @@ export interface ServerOptions {
   readonly corsOrigins?: readonly string[];
   /** The journals of the retrospective timeline (the store's, and the simulator's when there is one). */
   readonly timeline?: TimelineSources;
+  /** The answer of `/api/v1/health`: whether this controller leads, its epoch; by default a lone leader's. */
+  readonly health?: () => Health;
   /** Where `POST /api/v1/alerts` hands Alertmanager's deliveries; none: the route answers E_NOT_FOUND. */
   readonly alerts?: AlertIntake;
   /** The notifiers' deliveries, for `GET /api/v1/notifications`. */
@@ -167,7 +174,12 @@ export function createServerApp(options: ServerOptions): ServerApp {
     c.text(await metrics.render(controller), 200, { 'content-type': 'text/plain; version=0.0.4' }),
   );
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument));
-  app.get('/api/v1/health', (c) => c.json({ ok: true as const }));
+  app.get('/api/v1/health', (c) =>
+    c.json(
+      options.health?.() ??
+        ({ ok: true, leader: true, controller: 'local', epoch: null, state: 'leading' } satisfies Health),
+    ),
+  );
 
   const auth = bearerAuth(store);
   app.use('/api/v1/*', async (c, next) => {
@@ -323,8 +335,9 @@ export function createServerApp(options: ServerOptions): ServerApp {
 
   app.post('/api/v1/runs', async (c) => {
     const body = parse(StartRunBody, await jsonBody(c), 'body');
-    const view = await mutate(c, 'start', body.plan, undefined, { plan: body.plan }, (actor) =>
-      controller.startRun(body.plan, actor),
+    const request = { plan: body.plan, ...(body.emergency !== undefined ? { emergency: body.emergency } : {}) };
+    const view = await mutate(c, 'start', body.plan, body.emergency, request, (actor) =>
+      controller.startRun(body.plan, actor, body.emergency !== undefined ? { emergency: body.emergency } : {}),
     );
     return c.json({ id: view.id } satisfies StartedRun, 201);
   });
@@ -364,6 +377,8 @@ export function createServerApp(options: ServerOptions): ServerApp {
     const q = parse(HistoryQuery, c.req.query(), 'query');
     return c.json({ entries: await store.listAudit({ limit: q.limit ?? 100 }) });
   });
+
+  registerTestRoutes(app, options.tests, mutate);
 
   app.get('/api/v1/events', (c) => {
     const q = parse(EventsQuery, c.req.query(), 'query');

@@ -5,6 +5,7 @@
 import type { Layer } from '../model/readings.js';
 import { MaelstromError } from '../model/errors.js';
 import { RESTART_SECONDS, SHARD_UNITS } from './constants.js';
+import { propagationFactor } from './faults.js';
 import type { WorldState } from './state.js';
 import type { CommandResult, SimCommand, WeightTableData } from './types.js';
 import type { ServiceModel } from './world.js';
@@ -119,7 +120,7 @@ function setWeights(st: WorldState, cmd: Extract<SimCommand, { kind: 'weights.se
   if (same) return { changed: false };
   current.set(target);
   const change = {
-    at: at + st.propagation[cmd.layer],
+    at: at + st.propagation[cmd.layer] * propagationFactor(st.faults, cmd.layer, s, at),
     seq: st.pendingSeq++,
     layer: cmd.layer,
     service: s,

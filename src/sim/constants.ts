@@ -18,6 +18,11 @@ export const WARM_SLACK = 1.05;
 export const QUEUE_TIMEOUT_S = 1;
 /** p99 latency of an idle service, seconds. */
 export const BASE_LATENCY_S = 0.02;
+/**
+ * Requests in flight on a session when it is torn down, which fail: its request rate × the idle p99 latency (a
+ * session torn down mid-request loses that request; the client retries it once it has reconnected).
+ */
+export const TEARDOWN_LOSS = SESSION_RPS * BASE_LATENCY_S;
 /** Round trip between two datacenters, seconds. */
 export const CROSS_DC_RTT_S = 0.04;
 /** Fraction of a stateful service's requests that are writes (served by the primary). */

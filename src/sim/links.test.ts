@@ -65,6 +65,85 @@ describe('the backbone', () => {
     expect(c.failedByService.back).toBeGreaterThan(0);
     expect(lastBackbone(sim, 'a')).toBeCloseTo(1500, 0);
   });
+
+  it("fails a reply the links into the caller's datacenter drop there, not as an error of the callee's", () => {
+    const sim = world({ a: 1500 });
+    sim.advanceTo(sim.startMs + 120_000);
+    const back = sim.snapshot().services.back!.datacenters;
+    // The calls reach b and are answered; the links into a drop part of the replies: b is healthy, a reads the loss.
+    expect(sim.counters().backboneSaturatedSeconds.b).toBe(0);
+    expect(back.b!.errorRate).toBe(0);
+    expect(back.a!.errorRate).toBeGreaterThan(0.05);
+  });
+});
+
+/**
+ * Users enter both datacenters; `front` runs in both and calls `db`, whose primary is in `b`: the writes from `a` cross
+ * into `b` whatever the order of a drain, and a call crosses only once `db` is drained out of the caller's datacenter.
+ */
+function withPrimary(): Simulation {
+  const fleet = Fleet.parse({
+    apiVersion: 'maelstrom/v1',
+    kind: 'Fleet',
+    metadata: { name: 'primary' },
+    spec: {
+      datacenters: [
+        { name: 'a', clusters: ['a-1'] },
+        { name: 'b', clusters: ['b-1'] },
+      ],
+      pops: [{ name: 'p', share: 1, weights: { a: 1, b: 1 } }],
+      services: [
+        {
+          name: 'front',
+          type: 'stateless',
+          userFacing: true,
+          demand: 1000,
+          capacity: { a: 5000, b: 5000 },
+          dependsOn: [{ service: 'db', kind: 'rpc', fanout: 1 }],
+        },
+        {
+          name: 'db',
+          type: 'stateful',
+          capacity: { a: 5000, b: 5000 },
+          stateful: { primary: 'b', replicas: ['a'], catchUp: '30s', writeOutage: '5s' },
+        },
+      ],
+    },
+  });
+  const scenario = Scenario.parse({
+    apiVersion: 'maelstrom/v1',
+    kind: 'Scenario',
+    metadata: { name: 'flat' },
+    spec: { fleet: 'primary', start: '2026-03-02T12:00:00Z', duration: '2h', load: { curve: 'flat' } },
+  });
+  return createSimulation({ fleet, scenario });
+}
+
+const lastOf = (sim: Simulation, metric: 'crossDatacenterRpc' | 'crossDatacenterCalls'): number =>
+  sim.series(metric, { resolutionMs: 60_000 }).values.at(-1)!;
+
+describe('cross-datacenter RPC and the calls among it', () => {
+  it('counts the writes to a primary in another datacenter as cross-datacenter RPC, not as calls', () => {
+    const sim = withPrimary();
+    sim.advanceTo(sim.startMs + 120_000);
+    // 500 calls a second to db in a, a fifth of them writes, sent to the primary in b.
+    expect(lastOf(sim, 'crossDatacenterRpc')).toBeCloseTo(100, 6);
+    expect(lastOf(sim, 'crossDatacenterCalls')).toBe(0);
+    expect(sim.counters().crossDatacenterCalls).toBe(0);
+  });
+
+  it("counts the calls a callee drained out of the caller's datacenter sends away among the calls", () => {
+    const sim = withPrimary();
+    sim.advanceTo(sim.startMs + 60_000);
+    sim.apply({ kind: 'weights.set', layer: 'cluster', service: 'db', source: 'a', weights: { 'b-1': 1 } });
+    sim.advanceTo(sim.startMs + 180_000);
+    // The writes still cross as before; the 400 reads a second that db in a served now cross too.
+    expect(lastOf(sim, 'crossDatacenterCalls')).toBeCloseTo(400, 6);
+    expect(lastOf(sim, 'crossDatacenterRpc')).toBeCloseTo(500, 6);
+    const c = sim.counters();
+    expect(c.crossDatacenterCalls).toBeGreaterThan(0);
+    expect(c.crossDatacenterCalls).toBeLessThan(c.crossDatacenterRpc);
+  });
 });
 
 describe('replicas stopped and started again', () => {

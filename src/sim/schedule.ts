@@ -1,5 +1,5 @@
 /** Everything that takes effect at a time: propagated weights, faults, promotions, repoints, restarts. */
-import { STREAM_FRACTION } from './constants.js';
+import { COLD_FACTOR, STREAM_FRACTION, TICK_MS, WARM_TAU_S } from './constants.js';
 import { isActive } from './faults.js';
 import type { WorldState } from './state.js';
 
@@ -51,10 +51,14 @@ function applyFaults(st: WorldState, T: number): void {
   });
   if (key === st.activeFaultKey) return;
   st.activeFaultKey = key;
-  const { D, S } = st;
+  const { D, S, C } = st;
   st.lost.fill(0);
   st.capFraction.fill(1);
   st.backboneCap.fill(Number.POSITIVE_INFINITY);
+  st.clusterCap.fill(1);
+  st.latencyScale.fill(1);
+  st.coldFactor.fill(COLD_FACTOR);
+  st.warmRate.fill(TICK_MS / 1000 / WARM_TAU_S);
   st.faults.forEach((f, i) => {
     if (!isActive(f, T)) {
       st.faultCaps.delete(i);
@@ -81,8 +85,34 @@ function applyFaults(st: WorldState, T: number): void {
         st.backboneCap[f.dc] = Math.min(st.backboneCap[f.dc]!, cap);
         break;
       }
+      case 'receiver-slow':
+        for (let s = 0; s < S; s++) {
+          if (f.service >= 0 && f.service !== s) continue;
+          const i = s * C + f.cluster;
+          st.clusterCap[i] = st.clusterCap[i]! * f.fraction;
+          st.latencyScale[i] = st.latencyScale[i]! * f.latencyFactor;
+        }
+        break;
+      case 'cold-cache': {
+        // The model's own cold-cache mechanism, raised: the larger factor and the slower warm-up win.
+        const rate = TICK_MS / f.warmUpMs;
+        for (let s = 0; s < S; s++) {
+          if (f.service >= 0 && f.service !== s) continue;
+          for (let d = 0; d < D; d++) {
+            if (f.dc >= 0 && f.dc !== d) continue;
+            const j = s * D + d;
+            st.coldFactor[j] = Math.max(st.coldFactor[j]!, f.coldFactor);
+            st.warmRate[j] = Math.min(st.warmRate[j]!, rate);
+          }
+        }
+        break;
+      }
       case 'mechanism':
       case 'metrics-missing':
+      case 'metrics-lag':
+        break;
+      case 'propagation-slow':
+        // Read when a weight change is set (commands.ts), not a state of the world between ticks.
         break;
     }
   });

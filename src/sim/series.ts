@@ -41,8 +41,8 @@ export class SeriesRecorder {
     readonly resolutionMs: number,
   ) {
     this.sd = st.S * st.D;
-    // frame: SD slots, then demand per service, cross-datacenter RPC, backbone per datacenter
-    this.frameSize = this.sd * NSLOT + st.S + 1 + st.D;
+    // frame: SD slots, then demand per service, cross-datacenter RPC, backbone per datacenter, cross-datacenter calls
+    this.frameSize = this.sd * NSLOT + st.S + 1 + st.D + 1;
     this.acc = new Float64Array(this.frameSize);
     this.chunkFrames = Math.max(1, Math.floor(CHUNK_BYTES / 4 / this.frameSize));
   }
@@ -69,6 +69,7 @@ export class SeriesRecorder {
       const o = tail + S + 1 + d;
       a[o] = a[o]! + Math.min(st.inbound[d]!, st.linkCapacity[d]!, st.backboneCap[d]!);
     }
+    a[tail + S + 1 + D] = a[tail + S + 1 + D]! + st.crossCallRate;
     this.ticks++;
     if ((st.time - st.startMs) % this.resolutionMs !== 0) return;
     const lat = latencies(st);
@@ -151,6 +152,9 @@ export class SeriesRecorder {
         break;
       case 'crossDatacenterRpc':
         sample = (f) => this.value(f, sd * NSLOT + S);
+        break;
+      case 'crossDatacenterCalls':
+        sample = (f) => this.value(f, sd * NSLOT + S + 1 + D);
         break;
       case 'backbone':
         need('a datacenter', d >= 0);

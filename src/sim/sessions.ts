@@ -3,10 +3,33 @@
  * until they end, are torn down or lose their datacenter, and every teardown reconnects at once (the reconnect
  * storm). Part of a tick's flow (tick.ts), for the sticky services.
  */
-import { CONNECT_COST, SESSION_RPS, TICK_MS } from './constants.js';
-import type { WorldState } from './state.js';
+import { CONNECT_COST, SESSION_RPS, TEARDOWN_LOSS, TICK_MS } from './constants.js';
+import { CAUSE, NCAUSE, type WorldState } from './state.js';
 
 const DT = TICK_MS / 1000;
+const TEARDOWN = CAUSE.teardown;
+
+/** Adds failed requests of service `s` in datacenter `d` (D: at the edge, before any datacenter) for `cause`. */
+export function countFailure(st: WorldState, s: number, d: number, cause: number, requests: number): void {
+  const k = (s * (st.D + 1) + d) * NCAUSE + cause;
+  st.failedByCause[k] = st.failedByCause[k]! + requests;
+}
+
+/**
+ * The requests in flight on `sessions` torn down in datacenter `d` fail (the clients retry them after they
+ * reconnect): counted there as offered and failed, and in the service's totals.
+ */
+function teardownLoss(st: WorldState, s: number, d: number, sessions: number): void {
+  const lost = sessions * TEARDOWN_LOSS;
+  const j = s * st.D + d;
+  st.failed[j] = st.failed[j]! + lost / DT;
+  st.offered[j] = st.offered[j]! + lost / DT;
+  st.failedByService[s] = st.failedByService[s]! + lost;
+  st.failedTotal += lost;
+  st.offeredByService[s] = st.offeredByService[s]! + lost;
+  st.offeredTotal += lost;
+  countFailure(st, s, d, TEARDOWN, lost);
+}
 
 /**
  * Sessions of a user-facing sticky service: new ones follow the edge weights, established ones stay where they
@@ -37,6 +60,7 @@ export function stickySessions(
     const td = Math.min(sess, st.teardownRate[base + d]! * DT);
     st.sessions[base + d] = wholeSessions(sess - td);
     reconnects += td;
+    if (td > 0) teardownLoss(st, s, d, td);
   }
   const connecting = newSessions + reconnects;
   for (let d = 0; d < D; d++) {
@@ -53,6 +77,7 @@ export function stickySessions(
     st.failedTotal += unrouted * DT;
     st.offeredByService[s] = st.offeredByService[s]! + unrouted * DT;
     st.offeredTotal += unrouted * DT;
+    countFailure(st, s, D, CAUSE.unrouted, unrouted * DT);
   }
 }
 
@@ -79,6 +104,9 @@ export function internalSessions(st: WorldState, s: number): void {
     sess += (target - sess) * Math.min(1, DT / life);
     const td = Math.min(sess, st.teardownRate[base + d]! * DT);
     st.sessions[base + d] = wholeSessions(sess - td);
-    if (td > 0) st.rpcIn[base + d] = st.rpcIn[base + d]! + (td * CONNECT_COST) / DT;
+    if (td > 0) {
+      st.rpcIn[base + d] = st.rpcIn[base + d]! + (td * CONNECT_COST) / DT;
+      teardownLoss(st, s, d, td);
+    }
   }
 }

@@ -12,18 +12,21 @@ import { applyCommand, readWeights, serviceOf } from './commands.js';
 import { DEFAULT_CLUSTER_PROPAGATION_MS, DEFAULT_EDGE_PROPAGATION_MS, SESSION_RPS, TICK_MS } from './constants.js';
 import { compileCurve } from './demand.js';
 import { compileFaults, isActive, mechanismOf, type ActiveFault } from './faults.js';
+import { ReadingHistory } from './lag.js';
 import { snapshot, truth } from './readings.js';
 import { SeriesRecorder } from './series.js';
-import { WorldState } from './state.js';
+import { NCAUSE, WorldState } from './state.js';
 import { tick } from './tick.js';
-import type {
-  CommandResult,
-  SeriesMetric,
-  SeriesQuery,
-  Series,
-  SimCommand,
-  SimCounters,
-  WeightTableData,
+import {
+  FAILURE_CAUSES,
+  type CommandResult,
+  type FailureCount,
+  type SeriesMetric,
+  type SeriesQuery,
+  type Series,
+  type SimCommand,
+  type SimCounters,
+  type WeightTableData,
 } from './types.js';
 import { compileWorld, type World } from './world.js';
 
@@ -94,6 +97,13 @@ export function createSimulation(options: SimulationOptions): Simulation {
   if (resolution < 0 || resolution % TICK_MS !== 0)
     throw new MaelstromError('E_BAD_REQUEST', `series resolution must be a multiple of ${TICK_MS} ms`);
   const recorder = resolution > 0 ? new SeriesRecorder(st, resolution) : undefined;
+  const history = faults.some((f) => f.kind === 'metrics-lag')
+    ? new ReadingHistory(
+        faults,
+        world.datacenters,
+        world.services.map((s) => s.name),
+      )
+    : undefined;
   const generations = new Map<number, string>();
   const byDc = (arr: Float64Array): Record<string, Record<string, number>> => {
     const out: Record<string, Record<string, number>> = {};
@@ -116,6 +126,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
       while (st.time + TICK_MS <= t) {
         tick(st);
         recorder?.record();
+        if (history?.wants(st.time)) history.record(snapshot(st));
       }
     },
     apply(command, at = st.time) {
@@ -141,7 +152,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
     },
     weights: (layer, service) => readWeights(st, layer, service, false),
     baselineWeights: (layer, service) => readWeights(st, layer, service, true),
-    snapshot: () => snapshot(st),
+    snapshot: () => (history ? history.apply(snapshot(st)) : snapshot(st)),
     truth: (service) => truth(st, serviceOf(st, service).index),
     propagationMs: (layer) => propagation[layer],
     series(metric, query) {
@@ -164,12 +175,14 @@ export function createSimulation(options: SimulationOptions): Simulation {
         failedRequests: st.failedTotal,
         servedRequests: st.servedTotal,
         crossDatacenterRpc: st.crossRpcTotal,
+        crossDatacenterCalls: st.crossCallTotal,
         backbone,
         backboneSaturatedSeconds,
         backbonePeakUtilization,
         overloadSeconds: byDc(st.overloadSeconds),
         maxUtilization: byDc(st.maxUtilization),
         failedByService,
+        failures: failuresOf(st),
       };
     },
     conservation() {
@@ -214,10 +227,12 @@ function prime(st: WorldState): void {
   st.backlog.fill(0);
   st.rpcIn.fill(0);
   st.crossRpcTotal = 0;
+  st.crossCallTotal = 0;
   st.failedTotal = 0;
   st.servedTotal = 0;
   st.offeredTotal = 0;
   st.failedByService.fill(0);
+  st.failedByCause.fill(0);
   st.offeredByService.fill(0);
   st.servedByService.fill(0);
   st.overloadSeconds.fill(0);
@@ -227,4 +242,25 @@ function prime(st: WorldState): void {
   st.linkPeak.fill(0);
   st.faultCaps.clear();
   st.activeFaultKey = '#'; // recomputed on the first tick
+}
+
+/** Failed requests by service, place and cause, in the fleet's order of services, datacenters and causes. */
+function failuresOf(st: WorldState): FailureCount[] {
+  const { D, world } = st;
+  const out: FailureCount[] = [];
+  for (const svc of world.services) {
+    for (let d = 0; d <= D; d++) {
+      for (let k = 0; k < NCAUSE; k++) {
+        const requests = st.failedByCause[(svc.index * (D + 1) + d) * NCAUSE + k]!;
+        if (requests <= 0) continue;
+        out.push({
+          service: svc.name,
+          datacenter: d < D ? world.datacenters[d]! : null,
+          cause: FAILURE_CAUSES[k]!,
+          requests,
+        });
+      }
+    }
+  }
+  return out;
 }

@@ -6,8 +6,13 @@ import type { Layer } from '../model/readings.js';
 import type { ActiveFault } from './faults.js';
 import type { Curve } from './demand.js';
 import type { World } from './world.js';
-import { LINK_FACTOR } from './constants.js';
+import { COLD_FACTOR, LINK_FACTOR, TICK_MS, WARM_TAU_S } from './constants.js';
 import { gaussian } from './demand.js';
+import { FAILURE_CAUSES, type FailureCause } from './types.js';
+
+/** Index of each failure cause in `WorldState.failedByCause`. */
+export const CAUSE = Object.fromEntries(FAILURE_CAUSES.map((c, i) => [c, i])) as Record<FailureCause, number>;
+export const NCAUSE = FAILURE_CAUSES.length;
 
 export interface PendingWeights {
   readonly at: number;
@@ -75,6 +80,9 @@ export class WorldState {
   readonly stopped: Uint8Array;
   readonly ownLatency: Float64Array;
   readonly clusterLoad: Float64Array;
+  /** receiver-slow faults: what is left of a cluster's capacity, and the factor on its latency. */
+  readonly clusterCap: Float64Array;
+  readonly latencyScale: Float64Array;
   readonly restarts = new Map<number, Restart>();
 
   // per service × datacenter, figures of the last tick (rates per second)
@@ -94,6 +102,12 @@ export class WorldState {
   readonly catchUp: Float64Array;
   readonly shards: Float64Array;
   readonly capFraction: Float64Array;
+  /**
+   * What a cold request costs, in warm ones, and the share of the gap to the load a cluster's warm level closes per
+   * tick (1 s / the warm-up time constant): the model's constants, raised by a cold-cache fault.
+   */
+  readonly coldFactor: Float64Array;
+  readonly warmRate: Float64Array;
   /** Per service: demand offered at the edge in the last tick, and failures not attributable to a datacenter. */
   readonly demand: Float64Array;
   /** Per service: the demand noise process (a unit-variance AR(1) series), and where it starts. */
@@ -126,8 +140,16 @@ export class WorldState {
   priming = false;
 
   // counters since the start
+  /** Cross-datacenter RPC this tick, requests per second: calls sent to another datacenter, writes to a primary there. */
   crossRpcRate = 0;
   crossRpcTotal = 0;
+  /**
+   * The calls among them (requests per second this tick): sent to another datacenter because the callee is not
+   * served in the caller's (its cluster table routes the call away, or it does not run there). Writes to a primary
+   * elsewhere are not among them: every datacenter but the primary's sends its writes across, whatever the order.
+   */
+  crossCallRate = 0;
+  crossCallTotal = 0;
   failedTotal = 0;
   servedTotal = 0;
   offeredTotal = 0;
@@ -137,6 +159,11 @@ export class WorldState {
   readonly overloadSeconds: Float64Array;
   readonly maxUtilization: Float64Array;
   readonly backboneTotal: Float64Array;
+  /**
+   * Failed requests by service, place and cause: index ((s · (D + 1)) + d) · NCAUSE + cause, with d = D for requests
+   * that never reached a datacenter (unrouted at the edge).
+   */
+  readonly failedByCause: Float64Array;
   /**
    * Per datacenter: seconds its links were asked for more than they carry, and the most they were asked for (as a
    * multiple of what they carry).
@@ -201,6 +228,8 @@ export class WorldState {
     this.stopped = new Uint8Array(S * C);
     this.ownLatency = new Float64Array(S * C);
     this.clusterLoad = new Float64Array(S * C);
+    this.clusterCap = new Float64Array(S * C).fill(1);
+    this.latencyScale = new Float64Array(S * C).fill(1);
     const SD = S * D;
     this.load = new Float64Array(SD);
     this.served = new Float64Array(SD);
@@ -217,6 +246,8 @@ export class WorldState {
     this.catchUp = new Float64Array(SD);
     this.shards = new Float64Array(SD);
     this.capFraction = new Float64Array(SD).fill(1);
+    this.coldFactor = new Float64Array(SD).fill(COLD_FACTOR);
+    this.warmRate = new Float64Array(SD).fill(TICK_MS / 1000 / WARM_TAU_S);
     this.demand = new Float64Array(S);
     this.noiseStart = Float64Array.from({ length: S }, (_, s) => gaussian(seed, s, -1));
     this.noiseState = this.noiseStart.slice();
@@ -236,6 +267,7 @@ export class WorldState {
     this.overloadSeconds = new Float64Array(SD);
     this.maxUtilization = new Float64Array(SD);
     this.backboneTotal = new Float64Array(D);
+    this.failedByCause = new Float64Array(S * (D + 1) * NCAUSE);
     this.linkSaturatedSeconds = new Float64Array(D);
     this.linkPeak = new Float64Array(D);
     for (const svc of world.services) {

@@ -14,13 +14,11 @@
 import {
   BASE_LATENCY_S,
   CATCH_UP_FACTOR,
-  COLD_FACTOR,
   QUEUE_TIMEOUT_S,
   STREAM_FRACTION,
   TICK_MS,
   WARM_SLACK,
   NOISE_TAU_S,
-  WARM_TAU_S,
   WRITE_FRACTION,
   BASE_LAG_S,
   SHARD_UNITS,
@@ -28,10 +26,12 @@ import {
 import { gaussian } from './demand.js';
 import { plannedSpare, settleLinks } from './links.js';
 import { applyDue } from './schedule.js';
-import { internalSessions, stickySessions } from './sessions.js';
-import type { WorldState } from './state.js';
+import { countFailure, internalSessions, stickySessions } from './sessions.js';
+import { CAUSE, type WorldState } from './state.js';
 
 const DT = TICK_MS / 1000;
+const { overload: OVERLOAD, 'write-outage': WRITE_OUTAGE, unrouted: UNROUTED, backbone: BACKBONE } = CAUSE;
+const LOST = CAUSE['datacenter-lost'];
 const NOISE_RHO = Math.exp(-DT / NOISE_TAU_S);
 const NOISE_INNOVATION = Math.sqrt(1 - NOISE_RHO * NOISE_RHO);
 
@@ -79,12 +79,14 @@ export function tick(st: WorldState): void {
   const f = st.curve.factor(T);
   st.inbound.fill(0);
   st.crossRpcRate = 0;
+  st.crossCallRate = 0;
   const order = st.world.order;
   for (let k = 0; k < S; k++) flowService(st, fl, order[k]!, f);
   replicate(st);
   moveShards(st);
   settleLinks(st);
   st.crossRpcTotal += st.crossRpcRate * DT;
+  st.crossCallTotal += st.crossCallRate * DT;
   st.time = T;
   st.tickNo++;
 }
@@ -131,14 +133,15 @@ function beginFlow(st: WorldState, fl: Flow, s: number): void {
 }
 
 /**
- * Requests of the flow that fail in datacenter `d`: `sent − passed` of them (all of `sent` when nothing passed),
- * counted there as offered and failed, and in the service's totals as failed.
+ * Requests of the flow that fail in datacenter `d` for `cause`: `sent − passed` of them (all of `sent` when nothing
+ * passed), counted there as offered and failed, and in the service's totals as failed.
  */
-function fail(st: WorldState, fl: Flow, d: number, sent: number, passed = 0): void {
+function fail(st: WorldState, fl: Flow, d: number, cause: number, sent: number, passed = 0): void {
   const j = fl.base + d;
   fl.failed += sent - passed;
   st.failed[j] = st.failed[j]! + sent - passed;
   st.offered[j] = st.offered[j]! + sent - passed;
+  countFailure(st, fl.s, d, cause, (sent - passed) * DT);
 }
 
 /** User demand at the edge (user-facing services): per datacenter by the effective edge fractions of the PoPs. */
@@ -181,6 +184,7 @@ function edgeDemand(st: WorldState, fl: Flow, f: number): void {
     st.unrouted[s] = lostDemand;
     fl.failed += lostDemand;
     fl.offered += lostDemand;
+    countFailure(st, s, D, UNROUTED, lostDemand * DT);
   }
 }
 
@@ -200,14 +204,17 @@ function writesToPrimary(st: WorldState, fl: Flow): void {
     rpc[d] = rpc[d]! - wr;
     fl.offered += wr;
     if (outage || lost[pm]) {
-      fail(st, fl, d, wr);
+      fail(st, fl, d, outage ? WRITE_OUTAGE : LOST, wr);
       continue;
     }
     st.crossRpcRate += wr;
     inbound[pm] = inbound[pm]! + wr;
     inbound[d] = inbound[d]! + wr; // the reply
-    const pass = wr * passFraction[pm]! * passFraction[d]!;
-    fail(st, fl, pm, wr - pass);
+    // What the links into the primary's datacenter drop fails there; a reply the links back drop, in the writer's.
+    const crossed = wr * passFraction[pm]!;
+    const pass = crossed * passFraction[d]!;
+    fail(st, fl, pm, BACKBONE, wr - crossed);
+    fail(st, fl, d, BACKBONE, crossed - pass);
     rpc[pm] = rpc[pm]! + pass;
     fl.offered -= pass; // counted again below as an arrival at the primary
   }
@@ -215,7 +222,7 @@ function writesToPrimary(st: WorldState, fl: Flow): void {
     const wr = rpc[pm]! * WRITE_FRACTION;
     rpc[pm] = rpc[pm]! - wr;
     fl.offered += wr;
-    fail(st, fl, pm, wr);
+    fail(st, fl, pm, WRITE_OUTAGE, wr);
   }
 }
 
@@ -235,12 +242,12 @@ function routeArrivals(st: WorldState, fl: Flow): void {
     if (e > 0) {
       inbound[d] = inbound[d]! + e;
       const pass = lost[d] ? 0 : e * passFraction[d]!;
-      if (e > pass) fail(st, fl, d, e, pass);
+      if (e > pass) fail(st, fl, d, lost[d] ? LOST : BACKBONE, e, pass);
       src += pass;
     }
     if (src === 0) continue;
     if (lost[d]) {
-      fail(st, fl, d, src);
+      fail(st, fl, d, LOST, src);
       continue;
     }
     const rpcPart = src > 0 ? r / src : 0;
@@ -261,7 +268,7 @@ function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: n
   for (let to = 0; to < D; to++)
     if (deployed[base + to] && !lost[to]) total += nominal[base + to]! * capFraction[base + to]!;
   if (total === 0) {
-    fail(st, fl, from, src);
+    fail(st, fl, from, UNROUTED, src);
     return;
   }
   for (let to = 0; to < D; to++) {
@@ -271,8 +278,11 @@ function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: n
     inbound[to] = inbound[to]! + flow;
     inbound[from] = inbound[from]! + flow; // the reply
     st.crossRpcRate += flow * rpcPart;
-    const pass = flow * passFraction[to]! * passFraction[from]!;
-    if (flow > pass) fail(st, fl, to, flow, pass);
+    st.crossCallRate += flow * rpcPart;
+    const crossed = flow * passFraction[to]!;
+    const pass = crossed * passFraction[from]!;
+    if (flow > crossed) fail(st, fl, to, BACKBONE, flow, crossed);
+    if (crossed > pass) fail(st, fl, from, BACKBONE, crossed, pass); // the reply, lost on the links back into `from`
     routeToClusters(st, fl, to, pass, rpcPart);
   }
 }
@@ -288,7 +298,7 @@ function routeToClusters(st: WorldState, fl: Flow, from: number, src: number, rp
   const { base } = fl;
   const n = routeLen[base + from]!;
   if (n === 0) {
-    fail(st, fl, from, src);
+    fail(st, fl, from, UNROUTED, src);
     return;
   }
   const ro = (base + from) * C;
@@ -298,18 +308,29 @@ function routeToClusters(st: WorldState, fl: Flow, from: number, src: number, rp
     const flow = src * routeFr[k]!;
     const to = world.clusterDc[c]!;
     let pass = flow;
+    let replyLost = 0;
     if (to !== from) {
       inbound[to] = inbound[to]! + flow;
       inbound[from] = inbound[from]! + flow; // the reply
       st.crossRpcRate += flow * rpcPart;
-      pass = lost[to] ? 0 : flow * passFraction[to]! * passFraction[from]!;
+      st.crossCallRate += flow * rpcPart;
+      const crossed = lost[to] ? 0 : flow * passFraction[to]!;
+      pass = crossed * passFraction[from]!;
       if (flow > pass) {
-        // Lost on the links: failed here; offered in full just below, with what passed.
+        // Lost on the links: what the links into `to` drop fails there (offered in full just below, with what
+        // passed); a reply the links back into `from` drop fails in `from`, where the call waits for it.
+        replyLost = crossed - pass;
         fl.failed += flow - pass;
-        failed[base + to] = failed[base + to]! + flow - pass;
+        failed[base + to] = failed[base + to]! + flow - crossed;
+        if (flow > crossed) countFailure(st, fl.s, to, lost[to] ? LOST : BACKBONE, (flow - crossed) * DT);
+        if (replyLost > 0) {
+          failed[base + from] = failed[base + from]! + replyLost;
+          offered[base + from] = offered[base + from]! + replyLost;
+          countFailure(st, fl.s, from, BACKBONE, replyLost * DT);
+        }
       }
     }
-    offered[base + to] = offered[base + to]! + flow;
+    offered[base + to] = offered[base + to]! + flow - replyLost;
     clusterLoad[row + c] = clusterLoad[row + c]! + pass;
   }
 }
@@ -329,6 +350,10 @@ function serve(st: WorldState, fl: Flow): void {
     capFraction: a_capFraction,
     deployed: a_deployed,
     jobFactor: a_jobFactor,
+    clusterCap: a_clusterCap,
+    latencyScale: a_latencyScale,
+    coldFactor: a_coldFactor,
+    warmRate: a_warmRate,
     warm: a_warm,
     backlog: a_backlog,
     ownLatency: a_ownLatency,
@@ -346,6 +371,8 @@ function serve(st: WorldState, fl: Flow): void {
     if (!a_deployed[base + d]) continue;
     const cls = world.dcClusters[d]!;
     const kDc = a_lost[d] ? 0 : (a_nominal[base + d]! * a_capFraction[base + d]!) / cls.length;
+    const coldCost = a_coldFactor[base + d]! - 1;
+    const warmRate = a_warmRate[base + d]!;
     let load = 0,
       served = 0,
       failed = 0,
@@ -356,11 +383,11 @@ function serve(st: WorldState, fl: Flow): void {
       const i = s * C + c;
       const L = a_clusterLoad[i]!;
       a_clusterLoad[i] = 0;
-      const K = kDc * a_jobFactor[i]!;
+      const K = kDc * a_jobFactor[i]! * a_clusterCap[i]!;
       const w = st.priming ? L : a_warm[i]!;
       const cold = L > WARM_SLACK * w ? L - WARM_SLACK * w : 0;
-      const E = L + (COLD_FACTOR - 1) * cold;
-      a_warm[i] = w + (L - w) * (DT / WARM_TAU_S);
+      const E = L + coldCost * cold;
+      a_warm[i] = w + (L - w) * warmRate;
       const cost = L > 0 ? E / L : 1;
       const work = a_backlog[i]! + L * DT;
       const rate = K / cost;
@@ -373,7 +400,10 @@ function serve(st: WorldState, fl: Flow): void {
       const rho = K > 0 ? E / K : 0;
       const r4 = rho * rho * rho * rho;
       a_ownLatency[i] =
-        K > 0 ? BASE_LATENCY_S * (1 + (2 * r4) / (1 - Math.min(rho, 0.95))) + (rate > 0 ? bl / rate : 0) : 0;
+        K > 0
+          ? (BASE_LATENCY_S * (1 + (2 * r4) / (1 - Math.min(rho, 0.95))) + (rate > 0 ? bl / rate : 0)) *
+            a_latencyScale[i]!
+          : 0;
       load += L;
       served += srv;
       failed += timedOut;
@@ -390,6 +420,7 @@ function serve(st: WorldState, fl: Flow): void {
     a_inflight[j] = inflight;
     fl.served += served;
     fl.failed += failed;
+    if (failed > 0) countFailure(st, s, d, OVERLOAD, failed);
     const util = cap > 0 ? eff / cap : load > 0 ? Number.POSITIVE_INFINITY : 0;
     if (util > 1) a_overloadSeconds[j] = a_overloadSeconds[j]! + DT;
     if (util > a_maxUtilization[j]! && Number.isFinite(util)) a_maxUtilization[j] = util;

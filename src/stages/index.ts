@@ -4,13 +4,13 @@
  */
 import type { ActionKind } from '../backends/backend.js';
 import { StageKind } from '../model/definitions.js';
-import type { StageLibrary } from './stage.js';
+import type { StageLibrary, WatchLibrary } from './stage.js';
 import { commandRun, httpCall } from './external.js';
 import { jobsRestart, jobsStart, jobsStop } from './jobs.js';
 import { sessionsDrain } from './sessions.js';
 import { alertsSuppress, configSet } from './settings.js';
 import { replicationReplica, replicationRepoint, shardsMigrate, statefulPromote } from './state-moves.js';
-import { trafficShift } from './traffic-shift.js';
+import { trafficShift, watchShift } from './traffic-shift.js';
 import { approval, waitFor, waitUntil } from './wait.js';
 
 export const stages: StageLibrary = {
@@ -31,6 +31,9 @@ export const stages: StageLibrary = {
   'http.call': httpCall,
   'command.run': commandRun,
 };
+
+/** What keeps a finished stage regulated while its run goes on: a self-regulating shift's watch. */
+export const watchers: WatchLibrary = { 'traffic.shift': watchShift };
 
 /** The backend actions each stage may send, so a plan whose backend lacks one is refused before it starts. */
 export const stageActions: Readonly<Record<StageKind, readonly ActionKind[]>> = {
@@ -56,5 +59,14 @@ export function isStageKind(uses: string): uses is StageKind {
   return StageKind.safeParse(uses).success;
 }
 
-export type { StageContext, StageFn, StageResult, StageWith, ConditionVerdict } from './stage.js';
+export type {
+  StageContext,
+  StageFn,
+  StageResult,
+  StageWith,
+  ConditionVerdict,
+  WatchContext,
+  WatchFn,
+  WatchLibrary,
+} from './stage.js';
 export { act } from './stage.js';

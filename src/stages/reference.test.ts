@@ -118,6 +118,38 @@ describe('reference templates against the simulator', () => {
     expect(changedAgain).toEqual([]);
   });
 
+  it('return-primary: brings the user-db primary home to east once caught up, and leaves another home alone', async () => {
+    const { b } = await twice('user-db', [
+      { uses: 'stateful.promote', with: { service: 'user-db', away: 'east', maxLag: '5s' } },
+    ]);
+    expect((await b.snapshot()).services['user-db']!.primary).toBe('central');
+    const home: Step[] = [{ uses: 'stateful.promote', with: { service: 'user-db', home: 'east', maxLag: '5s' } }];
+    const back = await runTemplate(b, 'user-db', home);
+    expect(back.map((r) => r.outcome)).toEqual(['success']);
+    expect((await b.snapshot()).services['user-db']!.primary).toBe('east');
+    const before = b.journal().length;
+    expect((await runTemplate(b, 'user-db', home))[0]!.detail).toContain('primary of user-db is in east');
+    const elsewhere = await runTemplate(b, 'user-db', [
+      { uses: 'stateful.promote', with: { service: 'user-db', home: 'west', maxLag: '5s' } },
+    ]);
+    expect(elsewhere[0]!.detail).toBe('the primary of user-db lives in east, not west: nothing to bring back');
+    expect(b.journal().slice(before)).toEqual([]);
+  });
+
+  it('return-replication-source: points search-index replication back to east, its home', async () => {
+    const { b } = await twice('search-index', [
+      { uses: 'replication.repoint', with: { service: 'search-index', away: 'east' } },
+      { uses: 'wait.for', with: { duration: '3m' } },
+    ]);
+    expect((await b.snapshot()).services['search-index']!.replicationSource).not.toBe('east');
+    const back = await runTemplate(b, 'search-index', [
+      { uses: 'replication.repoint', with: { service: 'search-index', home: 'east', maxLag: '30s' } },
+      { uses: 'wait.for', with: { duration: '3m' } },
+    ]);
+    expect(back.map((r) => r.outcome)).toEqual(['success', 'success']);
+    expect((await b.snapshot()).services['search-index']!.replicationSource).toBe('east');
+  });
+
   it('shift-traffic: drains and restores the internal feed service at the cluster layer', async () => {
     const { b, first, changedAgain } = await twice('feed', [
       { uses: 'traffic.shift', with: { layer: 'cluster', service: 'feed', datacenter: 'east', target: 'zero' } },

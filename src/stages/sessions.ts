@@ -11,6 +11,7 @@
 import { CLOSED_LOOP_DEFAULTS, degradation } from '../pacing/closed-loop.js';
 import { receiverReading, type ReceiverReading } from '../pacing/pacer.js';
 import { headroomOf } from '../pacing/headroom.js';
+import { HEALTH } from '../pacing/health.js';
 import type { DatacenterReading, ServiceReading } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult } from './stage.js';
 import { readParams } from './params.js';
@@ -132,12 +133,14 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
       // A drain resumed from a checkpoint of an older version lacks the figure: read it now.
       const perSession = state.perSession ?? perSessionLoad(reading?.datacenters[datacenter]);
       const absorbable = absorbableRate(receivers, perSession, ctx.targetUtilization);
-      // Unreadable headroom is never room to grow: it counts as degraded.
+      // Unreadable headroom is never room to grow: it counts as degraded. A self-regulating plan's shifts keep their
+      // receivers at the target themselves (routing around one that is full): a receiver only landing on it, within
+      // the readings' noise, does not slow the teardown (the absorbable rate, from the headroom, bounds it).
+      const limit =
+        ctx.pacing.mode === 'self-regulating' ? ctx.targetUtilization + HEALTH.overBy : ctx.targetUtilization;
       const degraded =
         absorbable === undefined ||
-        receivers.some(
-          (r) => degradation(r, baseline.get(r.name), ctx.targetUtilization, CLOSED_LOOP_DEFAULTS) !== undefined,
-        );
+        receivers.some((r) => degradation(r, baseline.get(r.name), limit, CLOSED_LOOP_DEFAULTS) !== undefined);
       const current: number | undefined = state.rate;
       const ramp: number =
         current === undefined ? asked * START_RATE_FRACTION : degraded ? current / 2 : Math.min(asked, current * 2);

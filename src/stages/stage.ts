@@ -15,6 +15,7 @@ import type { Action, ActionResult, Backend } from '../backends/backend.js';
 import type { Clock } from '../model/clock.js';
 import type { Fleet, Pacing, ParamValue, StageKind, StageOutcome } from '../model/definitions.js';
 import type { EngineEvent } from '../model/events.js';
+import type { ResolverRecords } from '../model/regulation.js';
 import type { Pacer } from '../pacing/pacer.js';
 
 /** A stage's resolved `with` values. */
@@ -62,20 +63,68 @@ export interface StageContext {
   evaluate(expr: string): Promise<ConditionVerdict>;
   /** Whether an operator approved this task's approval stage. */
   approved(): boolean;
+  /**
+   * Whether the task's health checks pass now (its health gate is open): a self-regulating shift makes no growth
+   * step while they fail. Absent: always.
+   */
+  readonly healthy?: () => boolean;
+  /** Where judged resolutions of self-regulating stages are kept, and what earlier runs say worked. */
+  readonly resolutions?: ResolverRecords;
+  /** The stage kinds the service's runbook uses in this plan (a resolver may start jobs where it has jobs.start). */
+  readonly permits?: ReadonlySet<string>;
+  /**
+   * Whether every task this one follows in the plan has its traffic where it put it (no watch of theirs has moved
+   * traffic back): a self-regulating shift moves on only then, callers before callees as in the drain. Absent: yes.
+   */
+  readonly upstreamSettled?: () => boolean;
 }
 
 export interface StageResult {
   readonly outcome: StageOutcome;
   readonly detail?: string;
+  /**
+   * A stage that keeps regulating what it did once it is over (a self-regulating traffic shift at its target)
+   * hands its state over here: the engine keeps it watched by the library's watcher of that stage kind until the
+   * run ends, and the run does not finish while a watch has moved traffic back.
+   */
+  readonly watch?: unknown;
 }
 
 export type StageFn = (ctx: StageContext) => Promise<StageResult>;
 
+/**
+ * What a watch sees: a stage's context without the stage's own bookkeeping. Its backend is the engine's, not the
+ * task's gated one (a watch carries out the regulation that health calls for), and it checkpoints its state with
+ * whether it is settled: at its target, so that the run may finish.
+ */
+export interface WatchContext extends Omit<
+  StageContext,
+  'checkpoint' | 'deadline' | 'evaluate' | 'approved' | 'healthy'
+> {
+  checkpoint(state: unknown, settled: boolean): Promise<void>;
+}
+
+/** Keeps a finished stage's result regulated until its signal aborts (the run ended, or the controller stops). */
+export type WatchFn = (ctx: WatchContext) => Promise<void>;
+
+/** The watchers of the stage kinds whose stages hand over a watch. */
+export type WatchLibrary = Readonly<Partial<Record<StageKind, WatchFn>>>;
+
+/** How an action meets the task's health gate. */
+export interface ActMode {
+  /** It takes pressure off the receivers (traffic moved back or around them): it passes a closed gate. */
+  readonly relief?: boolean;
+  /** Rather than wait at a closed gate, do not send it (the answer says it was held). */
+  readonly unlessHeld?: boolean;
+}
+
 /** Sends an action to the backend with the stage's origin, so the journal shows who sent it. */
-export function act(ctx: StageContext, action: Action): Promise<ActionResult> {
+export function act(ctx: StageContext | WatchContext, action: Action, mode: ActMode = {}): Promise<ActionResult> {
   return ctx.backend.act(action, {
     signal: ctx.signal,
     origin: { runId: ctx.runId, taskId: ctx.taskId, stage: ctx.stageIndex, attempt: ctx.attempt },
+    ...(mode.relief ? { relief: true } : {}),
+    ...(mode.unlessHeld ? { unlessHeld: true } : {}),
   });
 }
 

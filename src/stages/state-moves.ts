@@ -1,8 +1,10 @@
 /**
- * Stages that move state out of a datacenter (and back): replication.repoint, replication.replica, stateful.promote
- * and shards.migrate.
- * Each reads where the state is now, does nothing when it is already away, and checkpoints its choice of
- * destination before acting, so a re-run after a crash sends the same target (which the backend sees as no change).
+ * Stages that move state: replication.repoint, replication.replica, stateful.promote and shards.migrate. In a drain
+ * they move it out of a datacenter (`away`); in a restore, with `home: DC`, replication.repoint and stateful.promote
+ * bring back the source or the primary whose home (the fleet's placement) is that datacenter, once the replica there
+ * has caught up, and do nothing for a service whose home is elsewhere. Each reads where the state is now, does nothing
+ * when it is already where it should be, and checkpoints its choice of destination before acting, so a re-run after a
+ * crash sends the same target (which the backend sees as no change).
  */
 import { MaelstromError, isMaelstromError } from '../model/errors.js';
 import type { ServiceReading } from '../model/readings.js';
@@ -35,16 +37,70 @@ function mostCaughtUp(
   return ranked[0];
 }
 
+/** Where the fleet places the state of a service: the replication source or the primary. */
+function homeOf(ctx: StageContext, service: string): string | undefined {
+  const svc = ctx.fleet.spec.services.find((s) => s.name === service);
+  return svc?.stateful?.primary ?? svc?.replication?.source;
+}
+
+/**
+ * `home: DC`: whether there is anything to bring back. A service whose home is another datacenter is none of this
+ * restore's business: moving it would undo a choice made elsewhere.
+ */
+function notHome(ctx: StageContext, service: string, home: string, what: string): StageResult | undefined {
+  const placed = homeOf(ctx, service);
+  if (placed === home) return undefined;
+  return {
+    outcome: 'success',
+    detail: `the ${what} of ${service} lives in ${placed ?? 'no datacenter'}, not ${home}: nothing to bring back`,
+  };
+}
+
+/**
+ * Waits until the replica in `dc` is at most `maxLagMs` behind (when given): a source or primary moved back before
+ * its new home has caught up would serve stale data. Undefined when it has; a timeout result when the deadline passes.
+ */
+async function caughtUp(
+  ctx: StageContext,
+  service: string,
+  dc: string,
+  maxLagMs: number | undefined,
+): Promise<StageResult | undefined> {
+  if (maxLagMs === undefined) return undefined;
+  for (;;) {
+    const lag = (await serviceReading(ctx, service))?.datacenters[dc]?.replicationLag;
+    if (lag !== undefined && lag * 1000 <= maxLagMs) return undefined;
+    if (ctx.deadline !== undefined && ctx.clock.now() >= ctx.deadline)
+      return {
+        outcome: 'timeout',
+        detail: `the replica of ${service} in ${dc} did not catch up within ${maxLagMs / 1000}s of lag`,
+      };
+    await sleepWithin(ctx, POLL_MS, ctx.deadline);
+  }
+}
+
 export const replicationRepoint: StageFn = async (ctx): Promise<StageResult> => {
   const p = readParams('replication.repoint', ctx.with);
   const service = p.string('service', ctx.service);
-  const away = p.string('away', ctx.datacenter);
-  const wanted = p.optionalString('to');
-  const reading = await serviceReading(ctx, service);
-  const source = reading?.replicationSource;
+  const home = p.optionalString('home');
+  if (home !== undefined) {
+    const none = notHome(ctx, service, home, 'replication source');
+    if (none) return none;
+  }
+  // Bringing the source home moves it away from wherever it is now, not away from its home.
+  const away = home !== undefined ? '' : p.string('away', ctx.datacenter);
+  const wanted = home ?? p.optionalString('to');
   const saved = (ctx.state as Choice | undefined)?.to;
+  let reading = await serviceReading(ctx, service);
+  const source = reading?.replicationSource;
   if (saved === undefined && source !== undefined && source !== away && (wanted === undefined || source === wanted)) {
     return { outcome: 'success', detail: `${service} already replicates from ${source}` };
+  }
+  if (home !== undefined && saved === undefined) {
+    // Paced like a drain's promotion: the replica at home catches up before it becomes the source again.
+    const waited = await caughtUp(ctx, service, home, p.optionalDuration('maxLag'));
+    if (waited) return waited;
+    reading = await serviceReading(ctx, service);
   }
   let to = saved ?? wanted;
   if (to === undefined) {
@@ -94,8 +150,14 @@ export const replicationReplica: StageFn = async (ctx): Promise<StageResult> => 
 export const statefulPromote: StageFn = async (ctx): Promise<StageResult> => {
   const p = readParams('stateful.promote', ctx.with);
   const service = p.string('service', ctx.service);
-  const away = p.string('away', ctx.datacenter);
-  const wanted = p.optionalString('to');
+  const home = p.optionalString('home');
+  if (home !== undefined) {
+    const none = notHome(ctx, service, home, 'primary');
+    if (none) return none;
+  }
+  // Bringing the primary home moves it away from wherever it is now, not away from its home.
+  const away = home !== undefined ? '' : p.string('away', ctx.datacenter);
+  const wanted = home ?? p.optionalString('to');
   const maxLagMs = p.optionalDuration('maxLag');
   let choice = ctx.state as Choice | undefined;
 
@@ -143,7 +205,9 @@ export const statefulPromote: StageFn = async (ctx): Promise<StageResult> => {
         outcome: 'timeout',
         detail: choice
           ? `${service} was still being promoted in ${choice.to}`
-          : `no replica of ${service} outside ${away} caught up within ${maxLagMs ?? 0} ms`,
+          : wanted !== undefined
+            ? `the replica of ${service} in ${wanted} did not catch up within ${(maxLagMs ?? 0) / 1000}s of lag`
+            : `no replica of ${service} outside ${away} caught up within ${(maxLagMs ?? 0) / 1000}s of lag`,
       };
     }
     await sleepWithin(ctx, POLL_MS, ctx.deadline);

@@ -6,14 +6,22 @@
  * Each step: decide (pacer) → compute the tables → checkpoint them → set them (only those that differ from what the
  * backend has) → emit `shift.step` → wait for propagation and settle → read the world → decide again. A restarted
  * stage finds its pending tables in the checkpoint and sets them again, which changes nothing if they were set.
+ *
+ * Self-regulating (the default pacing): the pacer's health manager also judges, detects, diagnoses and resolves
+ * (shift-health.ts carries its decisions out: a move back is a targeted negative step, a route-around re-weights
+ * the tables, jobs start, people are paged); waits are cut short when a receiver tips over; and once the shift is
+ * at its target the stage hands its state over as a watch (`watchShift`), which keeps the manager running while the
+ * run goes on.
  */
-import type { Backend, WeightTable } from '../backends/backend.js';
+import type { WeightTable } from '../backends/backend.js';
 import { EPSILON, receiverReading, type Decision, type DecisionKind, type ReceiverReading } from '../pacing/pacer.js';
 import { DEFAULT_PROPAGATION_MS, createPacer } from '../pacing/index.js';
+import { HEALTH_POLL_MS } from '../pacing/health-manager.js';
 import { headroomOf } from '../pacing/headroom.js';
+import { roomOf } from '../pacing/detectors.js';
 import { MaelstromError } from '../model/errors.js';
-import type { FleetSnapshot, Layer } from '../model/readings.js';
-import { act, type StageContext, type StageFn, type StageResult } from './stage.js';
+import type { FleetSnapshot } from '../model/readings.js';
+import { act, type StageContext, type StageFn, type StageResult, type WatchContext, type WatchFn } from './stage.js';
 import { readParams } from './params.js';
 import { sleepWithin } from './wait.js';
 import {
@@ -24,54 +32,16 @@ import {
   ownShare,
   restoreTables,
   sameWeights,
+  takeBackTables,
   type Tables,
 } from './weights.js';
-
-type Direction = 'drain' | 'restore';
-
-interface Pending {
-  readonly tables: Tables;
-  readonly applied: boolean;
-  readonly decision: DecisionKind;
-  readonly reason: string;
-}
-
-/** The checkpoint of a shift: enough to continue exactly where it was. */
-interface ShiftState {
-  readonly v: 1;
-  readonly direction: Direction;
-  readonly layer: Layer;
-  /** The tables the shift changes, as they were when it started. */
-  readonly start: Tables;
-  /** Requests per second the whole move shifts, once known. */
-  readonly volume?: number;
-  readonly progress: number;
-  readonly steps: number;
-  readonly lastStep: number;
-  readonly lastDecision?: DecisionKind;
-  readonly backoffs?: number;
-  readonly baseline: readonly ReceiverReading[];
-  /** Restore: the datacenter's share under the baseline tables, which the shift returns to. */
-  readonly targetShare?: number;
-  readonly pending?: Pending;
-  /** No decision before this time (propagation and settle of the last step), clock ms. */
-  readonly waitUntil?: number;
-}
-
-interface Shift {
-  readonly ctx: StageContext;
-  readonly backend: Backend;
-  readonly service: string;
-  readonly datacenter: string;
-  readonly layer: Layer;
-  readonly direction: Direction;
-  readonly oracle: boolean;
-}
+import { carryOut, healthInputOf, holdKey, reroutedTables } from './shift-health.js';
+import type { ActedNote, Pending, Shift, ShiftState, World } from './shift.js';
 
 const toTables = (tables: readonly WeightTable[]): Record<string, Readonly<Record<string, number>>> =>
   Object.fromEntries(tables.map((t) => [t.source, t.weights]));
 
-export const trafficShift: StageFn = async (ctx) => {
+function shiftOf(ctx: StageContext | WatchContext, watching: boolean): Shift {
   const p = readParams('traffic.shift', ctx.with);
   const layer = p.string('layer', 'edge');
   if (layer !== 'edge' && layer !== 'cluster')
@@ -90,45 +60,106 @@ export const trafficShift: StageFn = async (ctx) => {
     datacenter: p.string('datacenter', ctx.datacenter),
     direction: targetName === 'zero' ? 'drain' : 'restore',
     oracle: pacer.mode === 'oracle',
+    pacer,
+    propagationMs,
+    regulated: pacer.mode === 'self-regulating',
+    watching,
   };
   if (shift.oracle && !ctx.backend.oracle)
     throw new MaelstromError(
       'E_BAD_REQUEST',
       `pacing mode oracle needs the simulator; backend ${ctx.backend.name} has no oracle`,
     );
+  return shift;
+}
 
-  let state = resumable(ctx.state, shift) ? ctx.state : await begin(shift);
-  if (state === undefined) {
-    const where = shift.direction === 'drain' ? 'drained from' : 'at its baseline in';
-    return { outcome: 'success', detail: `${shift.service} already ${where} ${shift.datacenter} (${layer})` };
+// The stage's promise is the loop's own (no wrapper in between): concurrent stages interleave exactly as they did
+// before watches existed, which the golden replay checks.
+export const trafficShift: StageFn = (ctx) => runShift(ctx, false);
+
+/**
+ * The watch of a self-regulating shift that reached its target: the same loop, the health manager deciding, never
+ * ending by itself. It settles at the target; it is unsettled while it has moved traffic back.
+ */
+export const watchShift: WatchFn = async (ctx) => {
+  await runShift(ctx, true);
+};
+
+function isStage(ctx: StageContext | WatchContext): ctx is StageContext {
+  return 'evaluate' in ctx;
+}
+
+const deadlineOf = (shift: Shift): number | undefined => (isStage(shift.ctx) ? shift.ctx.deadline : undefined);
+
+/** Saves the shift's progress: the stage's checkpoint, or the watch's (with whether it is at its target). */
+function save(shift: Shift, state: ShiftState): Promise<void> {
+  const ctx = shift.ctx;
+  return isStage(ctx)
+    ? ctx.checkpoint(state)
+    : ctx.checkpoint(state, state.progress >= 1 - EPSILON && (state.pending?.applied ?? true));
+}
+
+async function runShift(ctx: StageContext | WatchContext, watching: boolean): Promise<StageResult> {
+  const shift = shiftOf(ctx, watching);
+  const { layer } = shift;
+  let state: ShiftState;
+  if (resumable(ctx.state, shift)) state = ctx.state;
+  else {
+    const begun = watching ? undefined : await begin(shift);
+    if (begun === undefined) {
+      const where = shift.direction === 'drain' ? 'drained from' : 'at its baseline in';
+      return { outcome: 'success', detail: `${shift.service} already ${where} ${shift.datacenter} (${layer})` };
+    }
+    state = begun;
   }
   let lastHold = '';
+  // The state before a growth step was planned: restored when the health gate holds the step back.
+  let beforePlan: ShiftState | undefined;
 
   for (;;) {
     if (state.pending && !state.pending.applied) {
-      await apply(shift, state.pending.tables);
-      await emitStep(shift, state, state.pending.decision, state.pending.reason, state.pending.tables);
-      state = { ...state, pending: { ...state.pending, applied: true } };
-      await ctx.checkpoint(state);
+      const pending = state.pending;
+      const held = await apply(shift, pending, beforePlan !== undefined);
+      if (held && beforePlan) {
+        // The task's health checks fail: no growth until they pass; the manager looks again at the next poll.
+        state = { ...beforePlan, lastDecision: 'hold', waitUntil: ctx.clock.now() + HEALTH_POLL_MS };
+        beforePlan = undefined;
+        await save(shift, state);
+        continue;
+      }
+      beforePlan = undefined;
+      await emitStep(shift, state, pending.decision, pending.reason, pending.tables, pending.note?.id);
+      if (pending.note) await carryOut.announce(shift, pending.note);
+      state = { ...state, pending: { ...pending, applied: true } };
+      await save(shift, state);
     }
     const done = state.progress >= 1 - EPSILON;
+    const deadline = deadlineOf(shift);
     if (state.waitUntil !== undefined && state.waitUntil > ctx.clock.now()) {
-      if (ctx.deadline !== undefined && ctx.deadline <= ctx.clock.now()) return timedOut(state);
-      await sleepWithin(ctx, state.waitUntil - ctx.clock.now(), ctx.deadline);
-      if (state.waitUntil > ctx.clock.now()) return timedOut(state);
+      if (deadline !== undefined && deadline <= ctx.clock.now()) return timedOut(state);
+      if (shift.regulated) {
+        // Wait in polls: a receiver that tips over does not wait for the end of the step's settle window.
+        while (state.waitUntil !== undefined && state.waitUntil > ctx.clock.now()) {
+          if (deadline !== undefined && deadline <= ctx.clock.now()) return timedOut(state);
+          const left = state.waitUntil - ctx.clock.now();
+          await sleepFor(shift, Math.min(left, HEALTH_POLL_MS), deadline);
+          if (state.waitUntil <= ctx.clock.now()) break;
+          if (await urgent(shift, state)) {
+            state = { ...state, waitUntil: ctx.clock.now() };
+            break;
+          }
+        }
+      } else {
+        await sleepFor(shift, state.waitUntil - ctx.clock.now(), deadline);
+        if (state.waitUntil > ctx.clock.now()) return timedOut(state);
+      }
     }
-    if (done) {
-      const did = shift.direction === 'drain' ? 'drained' : 'restored';
-      return {
-        outcome: 'success',
-        detail: `${did} ${shift.service} in ${shift.datacenter} (${layer}) in ${state.steps} steps`,
-      };
-    }
-    if (ctx.deadline !== undefined && ctx.clock.now() >= ctx.deadline) return timedOut(state);
+    if (done && !shift.watching) return finished(shift, state);
+    if (deadline !== undefined && ctx.clock.now() >= deadline) return timedOut(state);
 
     const world = await read(shift, state);
     if (state.volume === undefined && world.volume !== undefined) state = { ...state, volume: world.volume };
-    const decision = pacer.next({
+    const input = {
       progress: state.progress,
       steps: state.steps,
       lastStep: state.lastStep,
@@ -139,25 +170,71 @@ export const trafficShift: StageFn = async (ctx) => {
       receivers: world.receivers,
       baseline: state.baseline,
       targetUtilization: ctx.targetUtilization,
-    });
+      ...(shift.regulated ? { health: healthInputOf(shift, state, world) } : {}),
+    };
+    const decision = shift.pacer.next(input);
+    let note: ActedNote | undefined;
+    if (shift.regulated && decision.health) {
+      state = { ...state, health: decision.health.memory };
+      note = await carryOut.decided(shift, decision, world);
+    }
 
-    if (decision.step === 0) {
+    if (decision.step === 0 && decision.kind !== 'reroute') {
       if (decision.kind === 'final') {
         state = { ...state, progress: 1 };
+        if (shift.watching) {
+          state = { ...state, lastDecision: 'final', waitUntil: ctx.clock.now() + HEALTH_POLL_MS };
+          await save(shift, state);
+        }
         continue;
       }
       // One event when the shift starts holding (and when the reason changes in kind), not one per poll.
-      const why = decision.reason.split(';')[0] ?? '';
-      if (why !== lastHold) await emitStep(shift, state, 'hold', decision.reason, undefined);
+      const why = shift.regulated ? holdKey(decision) : (decision.reason.split(';')[0] ?? '');
+      if (why !== lastHold) await emitStep(shift, state, 'hold', decision.reason, undefined, note?.id);
+      if (note) await carryOut.announce(shift, note);
       lastHold = why;
       state = { ...state, lastDecision: 'hold', waitUntil: ctx.clock.now() + decision.waitMs };
+      if (shift.regulated) await save(shift, state);
       continue;
     }
     lastHold = '';
-    state = await plan(shift, state, decision, world);
-    await ctx.checkpoint(state);
+    const growth = decision.step > 0 && decision.kind !== 'final' ? state : undefined;
+    state = await plan(shift, state, decision, world, note);
+    // A growth step of a self-regulating shift is not sent while the task's health checks fail.
+    beforePlan = shift.regulated && growth ? growth : undefined;
+    await save(shift, state);
   }
-};
+}
+
+/** The stage's result at its target; a self-regulating shift hands its state over to be watched. */
+function finished(shift: Shift, state: ShiftState): StageResult {
+  const did = shift.direction === 'drain' ? 'drained' : 'restored';
+  const detail = `${did} ${shift.service} in ${shift.datacenter} (${shift.layer}) in ${state.steps} steps`;
+  if (!shift.regulated) return { outcome: 'success', detail };
+  const { waitUntil: _w, pending: _p, ...kept } = state;
+  return { outcome: 'success', detail, watch: kept };
+}
+
+function sleepFor(shift: Shift, ms: number, deadline: number | undefined): Promise<void> {
+  const ctx = shift.ctx;
+  return isStage(ctx) ? sleepWithin(ctx, ms, deadline) : ctx.clock.sleep(Math.max(0, ms), ctx.signal);
+}
+
+/** Whether what the receivers show now cannot wait for the end of the current wait. */
+async function urgent(shift: Shift, state: ShiftState): Promise<boolean> {
+  if (!shift.pacer.interrupt) return false;
+  const world = await read(shift, state);
+  return shift.pacer.interrupt({
+    progress: state.progress,
+    steps: state.steps,
+    lastStep: state.lastStep,
+    ...(state.volume !== undefined ? { volume: state.volume } : {}),
+    receivers: world.receivers,
+    baseline: state.baseline,
+    targetUtilization: shift.ctx.targetUtilization,
+    health: healthInputOf(shift, state, world),
+  });
+}
 
 /**
  * Drain: load the weights already send elsewhere but that has not left the datacenter yet (sessions that stay until
@@ -211,20 +288,16 @@ async function begin(shift: Shift): Promise<ShiftState | undefined> {
     ...(targetShare !== undefined ? { targetShare } : {}),
   };
   const world = await read(shift, partial);
+  const preferences = shift.regulated ? await ctx.resolutions?.stats({ service }) : undefined;
   const state: ShiftState = {
     ...partial,
     baseline: world.receivers,
     ...(world.volume !== undefined ? { volume: world.volume } : {}),
+    ...(shift.regulated && world.source ? { sourceBaseline: world.source } : {}),
+    ...(preferences ? { preferences } : {}),
   };
-  await ctx.checkpoint(state);
+  await save(shift, state);
   return state;
-}
-
-interface World {
-  readonly receivers: readonly ReceiverReading[];
-  readonly volume: number | undefined;
-  /** The service's load still arriving in the datacenter, rps. */
-  readonly sourceLoad: number | undefined;
 }
 
 /** The receivers of the moved traffic (measured, or the truth for the oracle) and the volume to move. */
@@ -238,6 +311,7 @@ async function read(shift: Shift, state: ShiftState): Promise<World> {
     .map(([dc]) => dc);
   const names = shift.direction === 'drain' ? deployed.filter((dc) => dc !== datacenter) : [datacenter];
   let byDc: Record<string, ReceiverReading>;
+  let snap: FleetSnapshot | undefined;
   if (shift.oracle && ctx.backend.oracle) {
     const truth = await ctx.backend.oracle.truth(service);
     // The simulator's utilisation reading is exact (effective load, cold caches included): part of the truth.
@@ -251,12 +325,21 @@ async function read(shift: Shift, state: ShiftState): Promise<World> {
       }),
     );
   } else {
-    const snap: FleetSnapshot = await ctx.backend.snapshot({ signal: ctx.signal });
+    snap = await ctx.backend.snapshot({ signal: ctx.signal });
     const readings = snap.services[service]?.datacenters ?? {};
-    byDc = Object.fromEntries(Object.entries(readings).map(([dc, r]) => [dc, receiverReading(dc, r)]));
+    const time = shift.regulated ? snap.time : undefined;
+    byDc = Object.fromEntries(Object.entries(readings).map(([dc, r]) => [dc, receiverReading(dc, r, time)]));
   }
   const receivers = names.map((n) => byDc[n] ?? { name: n });
-  return { receivers, volume: volumeOf(shift, state, byDc, deployed), sourceLoad: byDc[datacenter]?.load };
+  return {
+    receivers,
+    volume: volumeOf(shift, state, byDc, deployed),
+    sourceLoad: byDc[datacenter]?.load,
+    ...(shift.regulated
+      ? { source: byDc[datacenter] ?? { name: datacenter }, tables: await currentTables(shift) }
+      : {}),
+    ...(snap ? { snapshot: snap } : {}),
+  };
 }
 
 function volumeOf(
@@ -281,14 +364,32 @@ function volumeOf(
   return caps > 0 ? ((total * (svc?.capacity[datacenter] ?? 0)) / caps) * returning : 0;
 }
 
+/** The tables the shift owns as the backend has them now. */
+export async function currentTables(shift: Shift): Promise<Tables> {
+  return toTables(await shift.ctx.backend.weights(shift.layer, shift.service, { signal: shift.ctx.signal }));
+}
+
 /** The tables for the decided step, and the state that records them as pending. */
-async function plan(shift: Shift, state: ShiftState, decision: Decision, world: World): Promise<ShiftState> {
+async function plan(
+  shift: Shift,
+  state: ShiftState,
+  decision: Decision,
+  world: World,
+  note: ActedNote | undefined,
+): Promise<ShiftState> {
   const { ctx, layer, datacenter, service } = shift;
   const to = Math.min(1, Math.max(0, state.progress + decision.step));
+  const resolution = decision.health?.resolution;
   let tables: Tables;
-  if (shift.direction === 'drain') {
+  if (decision.kind === 'reroute' && resolution?.reroute) {
+    tables = reroutedTables(shift, state, await currentTables(shift), resolution.reroute, world);
+  } else if (shift.direction === 'drain') {
     const current = toTables(await ctx.backend.weights(layer, service, { signal: ctx.signal }));
-    tables = drainTables(state.start, current, ownDestinations(layer, datacenter, ctx.fleet), to, split(shift, world));
+    const own = ownDestinations(layer, datacenter, ctx.fleet);
+    tables =
+      decision.step < 0 && resolution?.takeBackFrom
+        ? takeBackTables(state.start, current, own, to, destinationsOf(shift, resolution.takeBackFrom))
+        : drainTables(state.start, current, own, to, split(shift, state, world));
   } else {
     const baseline = toTables(await ctx.backend.baselineWeights(layer, service, { signal: ctx.signal }));
     tables = restoreTables(
@@ -297,17 +398,25 @@ async function plan(shift: Shift, state: ShiftState, decision: Decision, world: 
       to,
     );
   }
-  const kind = to >= 1 - EPSILON ? 'final' : decision.kind;
+  const kind = to >= 1 - EPSILON && decision.step > 0 ? 'final' : decision.kind;
+  const moved = decision.step !== 0;
   return {
     ...state,
     progress: to >= 1 - EPSILON ? 1 : to,
     steps: state.steps + 1,
     lastStep: decision.step > 0 ? decision.step : state.lastStep,
-    lastDecision: decision.kind,
+    lastDecision: moved || decision.kind === 'reroute' ? decision.kind : state.lastDecision,
     backoffs: (state.backoffs ?? 0) + (decision.kind === 'backoff' ? 1 : 0),
-    pending: { tables, applied: false, decision: kind, reason: decision.reason },
+    pending: { tables, applied: false, decision: kind, reason: decision.reason, ...(note ? { note } : {}) },
     waitUntil: ctx.clock.now() + decision.waitMs,
   };
+}
+
+/** The destinations of the given receiver datacenters at the shift's layer (their clusters, at the cluster layer). */
+export function destinationsOf(shift: Shift, datacenters: readonly string[]): string[] {
+  if (shift.layer === 'edge') return [...datacenters];
+  const clusters = clustersOf(shift.ctx.fleet);
+  return datacenters.flatMap((dc) => clusters.get(dc) ?? []);
 }
 
 /**
@@ -315,10 +424,14 @@ async function plan(shift: Shift, state: ShiftState, decision: Decision, world: 
  * pacer), or to their capacity when no headroom can be read; at the cluster layer spread over each receiver's
  * clusters.
  */
-function split(shift: Shift, world: World): Record<string, number> {
+function split(shift: Shift, state: ShiftState, world: World): Record<string, number> {
   const { ctx, layer, service } = shift;
   const svc = ctx.fleet.spec.services.find((s) => s.name === service);
-  const headroom = Object.fromEntries(world.receivers.map((r) => [r.name, headroomOf(r, ctx.targetUtilization) ?? 0]));
+  // A self-regulating shift weighs where a receiver's load is heading (sessions still arriving), as its manager does.
+  const h = shift.regulated ? healthInputOf(shift, state, world) : undefined;
+  const room = (r: ReceiverReading): number =>
+    h ? roomOf(r, h, ctx.targetUtilization) : (headroomOf(r, ctx.targetUtilization) ?? 0);
+  const headroom = Object.fromEntries(world.receivers.map((r) => [r.name, room(r)]));
   const capacity = Object.fromEntries(world.receivers.map((r) => [r.name, svc?.capacity[r.name] ?? 0]));
   const byDc = normalise(headroom, capacity);
   if (layer === 'edge') return byDc;
@@ -331,14 +444,25 @@ function split(shift: Shift, world: World): Record<string, number> {
   return out;
 }
 
-/** Sets each table that differs from what the backend has; a table already in place is not sent again. */
-async function apply(shift: Shift, tables: Tables): Promise<void> {
+/**
+ * Sets each table that differs from what the backend has; a table already in place is not sent again. Answers
+ * whether the task's health gate held it back (only asked when `mayBeHeld`: a self-regulating growth step).
+ */
+async function apply(shift: Shift, pending: Pending, mayBeHeld: boolean): Promise<boolean> {
   const { ctx, layer, service } = shift;
   const current = toTables(await ctx.backend.weights(layer, service, { signal: ctx.signal }));
-  for (const [source, weights] of Object.entries(tables)) {
+  // Moving traffic back or around sick receivers takes pressure off them: it passes a closed health gate.
+  const relief = pending.decision === 'move-back' || pending.decision === 'backoff' || pending.decision === 'reroute';
+  for (const [source, weights] of Object.entries(pending.tables)) {
     if (sameWeights(current[source], weights)) continue;
-    await act(ctx, { kind: 'weights.set', layer, service, source, weights });
+    const r = await act(
+      ctx,
+      { kind: 'weights.set', layer, service, source, weights },
+      shift.regulated ? { relief, unlessHeld: mayBeHeld && !relief } : {},
+    );
+    if (r.held) return true;
   }
+  return false;
 }
 
 async function emitStep(
@@ -347,6 +471,7 @@ async function emitStep(
   decision: DecisionKind,
   reason: string,
   tables: Tables | undefined,
+  action: number | undefined,
 ): Promise<void> {
   const { ctx, layer, service, datacenter } = shift;
   const remaining = tables
@@ -365,9 +490,7 @@ async function emitStep(
     moved: state.progress,
     decision,
     reason,
+    ...(action !== undefined ? { action } : {}),
+    ...(shift.watching ? { watch: true } : {}),
   });
-}
-
-async function currentTables(shift: Shift): Promise<Tables> {
-  return toTables(await shift.ctx.backend.weights(shift.layer, shift.service, { signal: shift.ctx.signal }));
 }

@@ -128,3 +128,122 @@ export function ownShare(tables: Tables, layer: Layer, datacenter: string, fleet
   }
   return weight > 0 ? share / weight : 0;
 }
+
+/** Takes `amount` of weight off `dests` of `now` (in place), in proportion to `by` of each, never below zero. */
+function takeWeight(
+  now: Record<string, number>,
+  dests: readonly string[],
+  amount: number,
+  by: (d: string) => number,
+): number {
+  const total = dests.reduce((a, d) => a + Math.max(0, by(d)), 0);
+  if (!(total > 0) || amount <= DUST) return 0;
+  let taken = 0;
+  for (const d of dests) {
+    const share = (amount * Math.max(0, by(d))) / total;
+    const t = Math.min(now[d] ?? 0, share);
+    now[d] = round((now[d] ?? 0) - t);
+    taken += t;
+  }
+  return taken;
+}
+
+/**
+ * A targeted step back toward the source (move-back): each source's own destinations go back to
+ * `start × (1 − to)` of their weight, as in drainTables, and the weight comes first off the `prefer` destinations
+ * (the sick receivers, up to what they gained during the drain), then off the other receivers by what they gained,
+ * then off any receiver by its weight.
+ */
+export function takeBackTables(
+  start: Tables,
+  current: Tables,
+  own: readonly string[],
+  to: number,
+  prefer: readonly string[],
+): Tables {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [source, startWeights] of Object.entries(start)) {
+    const now = { ...(current[source] ?? startWeights) };
+    let back = 0;
+    for (const d of own) {
+      const target = (startWeights[d] ?? 0) * (1 - to);
+      back += target - (now[d] ?? 0);
+      if (d in now || target > 0) now[d] = round(target);
+    }
+    if (back > DUST) {
+      const others = Object.keys(now).filter((d) => !own.includes(d));
+      const gained = (d: string): number => Math.max(0, (now[d] ?? 0) - (startWeights[d] ?? 0));
+      const first = others.filter((d) => prefer.includes(d));
+      let left = back - takeWeight(now, first, back, gained);
+      left -= takeWeight(
+        now,
+        others.filter((d) => !first.includes(d)),
+        left,
+        gained,
+      );
+      takeWeight(now, others, left, (d) => now[d] ?? 0);
+    }
+    out[source] = now;
+  }
+  return out;
+}
+
+/**
+ * Route around: in each table, `shed[d]` (0..1) of the weight on destination `d` moves to the destinations of
+ * `to` (fractions summing to 1). The datacenter's own share is untouched, so the drain's progress is too.
+ */
+export function rerouteTables(
+  current: Tables,
+  shed: Readonly<Record<string, number>>,
+  to: Readonly<Record<string, number>>,
+): Tables {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [source, weights] of Object.entries(current)) {
+    const now = { ...weights };
+    let moved = 0;
+    for (const [d, f] of Object.entries(shed)) {
+      const w = now[d] ?? 0;
+      if (w <= 0 || f <= 0) continue;
+      const m = w * Math.min(1, f);
+      now[d] = round(w - m);
+      moved += m;
+    }
+    if (moved > DUST) for (const [d, f] of Object.entries(to)) now[d] = round((now[d] ?? 0) + moved * f);
+    out[source] = now;
+  }
+  return out;
+}
+
+/**
+ * Where the moved traffic sits: the share of it on each receiver datacenter, from how far each destination's
+ * weight is above its start (at the edge weighted by each PoP's share of demand).
+ */
+export function movedShares(
+  start: Tables,
+  current: Tables,
+  layer: Layer,
+  datacenter: string,
+  fleet: Fleet,
+): Record<string, number> {
+  const dcOf = new Map<string, string>();
+  for (const d of fleet.spec.datacenters) {
+    dcOf.set(d.name, d.name);
+    for (const c of d.clusters) dcOf.set(c, d.name);
+  }
+  const pop = new Map(fleet.spec.pops.map((p) => [p.name, p.share]));
+  const sums: Record<string, number> = {};
+  for (const [source, s0] of Object.entries(start)) {
+    const now = current[source] ?? s0;
+    const total = Object.values(now).reduce((a, b) => a + b, 0);
+    const total0 = Object.values(s0).reduce((a, b) => a + b, 0);
+    if (!(total > 0) || !(total0 > 0)) continue;
+    const weight = layer === 'edge' ? (pop.get(source) ?? 0) : 1;
+    for (const [d, w] of Object.entries(now)) {
+      const dc = layer === 'edge' ? d : dcOf.get(d);
+      if (dc === undefined || dc === datacenter) continue;
+      const gain = w / total - (s0[d] ?? 0) / total0;
+      if (gain > 0) sums[dc] = (sums[dc] ?? 0) + weight * gain;
+    }
+  }
+  return normalise(sums, {});
+}

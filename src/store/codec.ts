@@ -11,6 +11,8 @@ import type { Approval, DeliveryState, Proposal } from '../model/api.js';
 import type { NotifyEvent } from '../model/definitions.js';
 import type {
   AuditEntry,
+  ControllerRecord,
+  Lease,
   DeliveryPatch,
   DeliveryRecord,
   NewOperatorRequest,
@@ -24,6 +26,14 @@ import type {
   TokenRecord,
 } from './store.js';
 import type { CompiledPlan } from '../model/compiled.js';
+import type { RunOrigin } from '../model/api.js';
+import type {
+  DiagnosisKind,
+  ResolutionOutcome,
+  ResolverKind,
+  ResolverRecord,
+  ResolverStats,
+} from '../model/regulation.js';
 
 export type SqlValue = string | number | null;
 export type Row = Readonly<Record<string, unknown>>;
@@ -69,6 +79,8 @@ export const RUN_COLUMNS = [
   'analysis',
   'actor',
   'stop_intent',
+  'origin',
+  'handed_over_to',
   'trigger_name',
   'proposal',
 ] as const;
@@ -89,6 +101,8 @@ export function runRow(r: RunRecord): SqlValue[] {
     json(r.analysis),
     opt(r.actor),
     opt(r.stopIntent),
+    json(r.origin),
+    opt(r.handedOverTo),
     opt(r.trigger),
     json(r.proposal),
   ];
@@ -110,6 +124,8 @@ export function rowRun(row: Row): RunRecord {
     analysis: parseJson(row.analysis),
     actor: str(row.actor),
     stopIntent: str(row.stop_intent) as StopIntent | undefined,
+    origin: parseJson(row.origin) as RunOrigin | undefined,
+    handedOverTo: str(row.handed_over_to),
     trigger: str(row.trigger_name),
     proposal: parseJson(row.proposal) as Proposal | undefined,
   });
@@ -123,6 +139,7 @@ const RUN_PATCH: Record<keyof Required<RunPatch>, [string, (v: never) => SqlValu
   criticalPath: ['critical_path', json],
   analysis: ['analysis', json],
   stopIntent: ['stop_intent', opt],
+  handedOverTo: ['handed_over_to', opt],
   proposal: ['proposal', json],
 };
 
@@ -142,6 +159,7 @@ export const TASK_COLUMNS = [
   'stuck',
   'approved',
   'overrides',
+  'watches',
   'approvals',
 ] as const;
 
@@ -160,6 +178,7 @@ export function taskRow(t: TaskRecord, position: number): SqlValue[] {
     bool(t.stuck),
     bool(t.approved),
     json(t.overrides),
+    json(t.watches),
     json(t.approvals),
   ];
 }
@@ -178,6 +197,7 @@ export function rowTask(row: Row): TaskRecord {
     stuck: flag(row.stuck),
     approved: flag(row.approved),
     overrides: parseJson(row.overrides) as TaskRecord['overrides'],
+    watches: parseJson(row.watches) as TaskRecord['watches'],
     approvals: parseJson(row.approvals) as readonly Approval[] | undefined,
   });
 }
@@ -193,6 +213,7 @@ const TASK_PATCH: Record<keyof Required<TaskPatch>, [string, (v: never) => SqlVa
   stuck: ['stuck', bool],
   approved: ['approved', bool],
   overrides: ['overrides', json],
+  watches: ['watches', json],
   approvals: ['approvals', json],
 };
 
@@ -218,9 +239,10 @@ export const taskPatchColumns = (p: TaskPatch): [string, SqlValue][] => patchCol
 // ----------------------------------------------------------------------------------------------- events
 
 /** The event as stored: everything but its sequence number, which is the row's key. */
-export function eventBody(e: EngineEvent): string {
+/** The stored body: the event less its sequence number, with the epoch it was committed at when fenced. */
+export function eventBody(e: EngineEvent, epoch?: number): string {
   const { seq: _seq, ...rest } = e;
-  return JSON.stringify(rest);
+  return JSON.stringify(epoch === undefined ? rest : { ...rest, epoch });
 }
 
 export function rowEvent(row: Row): EngineEvent {
@@ -276,6 +298,96 @@ export function rowRequest(row: Row): OperatorRequest {
     outcome: str(row.outcome) as RequestOutcome | undefined,
     error: str(row.error),
   });
+}
+
+// ------------------------------------------------------------------------------------------ leases, controllers
+
+export function rowLease(row: Row): Lease {
+  return compact({
+    name: String(row.name),
+    holder: String(row.holder),
+    expiresAt: num(row.expires_at) ?? 0,
+    epoch: num(row.epoch) ?? 0,
+    renewedAt: num(row.renewed_at),
+    handoverTo: str(row.handover_to),
+  });
+}
+
+export const LEASE_COLUMNS = ['name', 'holder', 'expires_at', 'epoch', 'renewed_at', 'handover_to'] as const;
+
+export function leaseRow(l: Lease): SqlValue[] {
+  return [l.name, l.holder, l.expiresAt, l.epoch, opt(l.renewedAt), opt(l.handoverTo)];
+}
+
+export const CONTROLLER_COLUMNS = ['id', 'datacenter', 'url', 'role', 'epoch', 'started_at', 'seen_at'] as const;
+
+export function controllerRow(c: ControllerRecord): SqlValue[] {
+  return [c.id, opt(c.datacenter), opt(c.url), c.role, opt(c.epoch), c.startedAt, c.seenAt];
+}
+
+export function rowController(row: Row): ControllerRecord {
+  return compact({
+    id: String(row.id),
+    datacenter: str(row.datacenter),
+    url: str(row.url),
+    role: row.role as ControllerRecord['role'],
+    epoch: num(row.epoch),
+    startedAt: num(row.started_at) ?? 0,
+    seenAt: num(row.seen_at) ?? 0,
+  });
+}
+// ------------------------------------------------------------------------------------------ resolver records
+
+export const RESOLUTION_COLUMNS = [
+  'time',
+  'run_id',
+  'task_id',
+  'service',
+  'datacenter',
+  'diagnosis',
+  'resolver',
+  'outcome',
+  'detail',
+] as const;
+
+export function resolutionRow(r: ResolverRecord): SqlValue[] {
+  return [r.time, r.runId, r.taskId, r.service, r.datacenter, r.diagnosis, r.resolver, r.outcome, opt(r.detail)];
+}
+
+export function rowResolution(row: Row): ResolverRecord {
+  return compact({
+    time: num(row.time) ?? 0,
+    runId: String(row.run_id),
+    taskId: String(row.task_id),
+    service: String(row.service),
+    datacenter: String(row.datacenter),
+    diagnosis: row.diagnosis as DiagnosisKind,
+    resolver: row.resolver as ResolverKind,
+    outcome: row.outcome as ResolutionOutcome,
+    detail: str(row.detail),
+  });
+}
+
+/** Statistics per diagnosis and resolver, in a stable order (SQL `GROUP BY` orders differently per dialect). */
+export const RESOLVER_STATS_SQL = `SELECT diagnosis, resolver, COUNT(*) AS tried,
+    SUM(CASE WHEN outcome = 'helped' THEN 1 ELSE 0 END) AS helped,
+    SUM(CASE WHEN outcome = 'partly' THEN 1 ELSE 0 END) AS partly
+  FROM resolver_records`;
+
+export function rowStats(row: Row): ResolverStats {
+  return {
+    diagnosis: row.diagnosis as DiagnosisKind,
+    resolver: row.resolver as ResolverKind,
+    tried: num(row.tried) ?? 0,
+    helped: num(row.helped) ?? 0,
+    partly: num(row.partly) ?? 0,
+  };
+}
+
+export function sortStats(stats: ResolverStats[]): ResolverStats[] {
+  return stats.sort((a, b) =>
+    a.diagnosis === b.diagnosis ? (a.resolver < b.resolver ? -1 : 1) : a.diagnosis < b.diagnosis ? -1 : 1,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- deliveries

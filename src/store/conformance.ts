@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CompiledPlan } from '../model/compiled.js';
 import type { EngineEvent } from '../model/events.js';
 import { MaelstromError } from '../model/errors.js';
-import type { RunRecord, Store, TaskRecord } from './store.js';
+import type { RunRecord, Store, TaskRecord, TestRecord } from './store.js';
 import { hashTokenSecret } from './tokens.js';
 
 export interface ConformanceOptions {
@@ -31,7 +31,7 @@ const compiled: CompiledPlan = {
   hccs: [],
   preflight: { ok: true, targetUtilization: 0.85, services: [] },
   criticalPath: [],
-  predictedMs: 0,
+  estimateMs: 0,
 };
 
 export function runRecord(id: string, over: Partial<RunRecord> = {}): RunRecord {
@@ -332,16 +332,98 @@ export function storeConformance(
       expect(await s.listEvents({ runId: 'r1' })).toHaveLength(50);
     });
 
-    it('keeps task durations per template, service and datacenter, most recent first', async () => {
+    it('keeps task durations per template, service, datacenter and plan, most recent first', async () => {
       const s = await fresh();
-      const key = { template: 'shift-traffic', service: 'web', datacenter: 'east' };
+      const key = { template: 'shift-traffic', service: 'web', datacenter: 'east', plan: 'evacuate-east' };
       await s.recordDuration(key, 100, 1);
       await s.recordDuration(key, 300, 3);
       await s.recordDuration(key, 200, 2);
       await s.recordDuration({ ...key, service: 'api' }, 999, 4);
+      await s.recordDuration({ ...key, plan: 'evacuate-east-now' }, 50, 5);
       expect(await s.durations(key)).toEqual([300, 200, 100]);
       expect(await s.durations(key, 2)).toEqual([300, 200]);
       expect(await s.durations({ ...key, datacenter: 'west' })).toEqual([]);
+      expect(await s.durations({ ...key, plan: 'evacuate-east-now' })).toEqual([50]);
+    });
+
+    it('keeps the schedule and test that started a run, and none for a run an operator started', async () => {
+      const s = await fresh();
+      const origin = { schedule: 'weekly', test: 'test-1', phase: 'drain' } as const;
+      await s.createRun(runRecord('r1', { origin }), []);
+      await s.createRun(runRecord('r2'), []);
+      expect((await s.getRun('r1'))!.origin).toEqual(origin);
+      expect((await s.getRun('r2'))!.origin).toBeUndefined();
+      expect((await s.listRuns()).map((r) => r.origin?.test ?? null)).toEqual([null, 'test-1']);
+      await s.commit({ runId: 'r1', run: { state: 'aborting', stopIntent: 'aborted', handedOverTo: 'r2' } });
+      expect(await s.getRun('r1')).toMatchObject({ state: 'aborting', handedOverTo: 'r2', origin });
+    });
+
+    it('keeps drain tests, patches them, and lists them newest first, by schedule, datacenter and activity', async () => {
+      const s = await fresh();
+      const test = (id: string, startedAt: number, over: Partial<TestRecord> = {}): TestRecord => ({
+        id,
+        schedule: 'weekly',
+        datacenter: 'east',
+        drain: 'evacuate-east',
+        restore: 'restore-east',
+        dueAt: startedAt,
+        startedAt,
+        phase: 'draining',
+        ...over,
+      });
+      await s.createTest(test('t1', 100, { drainRunId: 'r1' }));
+      await s.createTest(test('t2', 200, { datacenter: 'west', drain: 'evacuate-west', restore: 'restore-west' }));
+      await s.createTest(test('t3', 300, { schedule: 'other' }));
+      expect(await code(s.createTest(test('t1', 5)))).toBe('E_CONFLICT');
+      await s.updateTest('t1', { phase: 'holding', holdUntil: 900, drainMs: 1234.5, reason: 'x' });
+      await s.updateTest('t1', {
+        phase: 'done',
+        outcome: 'succeeded',
+        restoreRunId: 'r2',
+        restoreMs: 600,
+        finishedAt: 1500,
+        stuckTasks: 0,
+        reason: undefined,
+      });
+      expect(await code(s.updateTest('nope', { phase: 'done' }))).toBe('E_NOT_FOUND');
+      expect(await s.getTest('t1')).toEqual(
+        test('t1', 100, {
+          drainRunId: 'r1',
+          phase: 'done',
+          holdUntil: 900,
+          drainMs: 1234.5,
+          outcome: 'succeeded',
+          restoreRunId: 'r2',
+          restoreMs: 600,
+          finishedAt: 1500,
+          stuckTasks: 0,
+        }),
+      );
+      expect(await s.getTest('nope')).toBeUndefined();
+      expect((await s.listTests()).map((t) => t.id)).toEqual(['t3', 't2', 't1']);
+      expect((await s.listTests({ schedule: 'weekly' })).map((t) => t.id)).toEqual(['t2', 't1']);
+      expect((await s.listTests({ datacenter: 'east' })).map((t) => t.id)).toEqual(['t3', 't1']);
+      expect((await s.listTests({ active: true })).map((t) => t.id)).toEqual(['t3', 't2']);
+      expect((await s.listTests({ active: false })).map((t) => t.id)).toEqual(['t1']);
+      expect((await s.listTests({ limit: 1 })).map((t) => t.id)).toEqual(['t3']);
+    });
+
+    it("keeps skipped tests with their reasons, newest first, and the tests' kill switch", async () => {
+      const s = await fresh();
+      const a = await s.recordSkip({ schedule: 'weekly', at: 10, datacenter: 'east', reason: 'window freeze' });
+      const b = await s.recordSkip({ schedule: 'weekly', at: 20, reason: 'tests are halted' });
+      await s.recordSkip({ schedule: 'other', at: 30, reason: 'guard' });
+      expect(b).toBeGreaterThan(a);
+      expect(await s.listSkips({ schedule: 'weekly' })).toEqual([
+        { id: b, schedule: 'weekly', at: 20, reason: 'tests are halted' },
+        { id: a, schedule: 'weekly', at: 10, datacenter: 'east', reason: 'window freeze' },
+      ]);
+      expect((await s.listSkips({ limit: 1 })).map((x) => x.at)).toEqual([30]);
+      expect(await s.testsHalt()).toBeUndefined();
+      await s.setTestsHalt({ halted: true, since: 5, actor: 'ana (operator)', reason: 'incident' });
+      expect(await s.testsHalt()).toEqual({ halted: true, since: 5, actor: 'ana (operator)', reason: 'incident' });
+      await s.setTestsHalt({ halted: false, since: 9, actor: 'bob (operator)' });
+      expect(await s.testsHalt()).toEqual({ halted: false, since: 9, actor: 'bob (operator)' });
     });
 
     it('stores tokens by hash, finds, lists and revokes them', async () => {
@@ -391,11 +473,15 @@ export function storeConformance(
         name: 'controller',
         holder: 'a',
         expiresAt: 100,
+        epoch: 1,
+        renewedAt: 0,
       });
       expect(await s.acquireLease('controller', 'b', { now: 50, until: 150 })).toEqual({
         name: 'controller',
         holder: 'a',
         expiresAt: 100,
+        epoch: 1,
+        renewedAt: 0,
       });
       expect((await s.acquireLease('controller', 'a', { now: 60, until: 160 })).expiresAt).toBe(160);
       expect((await s.acquireLease('other', 'b', { now: 60, until: 160 })).holder).toBe('b');
@@ -410,6 +496,93 @@ export function storeConformance(
         ['x', 'y', 'z'].map((h) => s.acquireLease('race', h, { now: 0, until: 100 })),
       );
       expect(new Set(contenders.map((l) => l.holder)).size).toBe(1);
+    });
+
+    it('raises the lease epoch at every change of holder, never for the same holder, and keeps it when the lease is released', async () => {
+      const s = await fresh();
+      expect((await s.acquireLease('controller', 'a', { now: 0, until: 100 })).epoch).toBe(1);
+      expect((await s.acquireLease('controller', 'a', { now: 50, until: 150 })).epoch).toBe(1);
+      const b = await s.acquireLease('controller', 'b', { now: 150, until: 250 });
+      expect([b.holder, b.epoch]).toEqual(['b', 2]);
+      await s.releaseLease('controller', 'b');
+      expect(await s.getLease('controller')).toMatchObject({ holder: 'b', epoch: 2, expiresAt: 0 });
+      // Nobody held it meanwhile: the same holder taking it again keeps its epoch, after a release or a lapse.
+      expect((await s.acquireLease('controller', 'b', { now: 160, until: 260 })).epoch).toBe(2);
+      expect((await s.acquireLease('controller', 'b', { now: 300, until: 400 })).epoch).toBe(2);
+      // Anyone else takes it with the next epoch, whether released or run out.
+      expect((await s.acquireLease('controller', 'c', { now: 400, until: 500 })).epoch).toBe(3);
+      await s.releaseLease('controller', 'c');
+      expect((await s.acquireLease('controller', 'b', { now: 410, until: 510 })).epoch).toBe(4);
+      expect(await s.getLease('nothing')).toBeUndefined();
+    });
+
+    it("counts another holder's lease as running skewMs longer", async () => {
+      const s = await fresh();
+      await s.acquireLease('controller', 'a', { now: 0, until: 100 });
+      expect((await s.acquireLease('controller', 'b', { now: 100, until: 200, skewMs: 20 })).holder).toBe('a');
+      expect((await s.acquireLease('controller', 'b', { now: 120, until: 220, skewMs: 20 })).holder).toBe('b');
+    });
+
+    it('hands a lease over: only the standby named may take it before it runs out', async () => {
+      const s = await fresh();
+      await s.acquireLease('controller', 'a', { now: 0, until: 100 });
+      expect(await s.handOverLease('controller', 'x', 'b')).toMatchObject({ holder: 'a' });
+      expect((await s.getLease('controller'))?.handoverTo).toBeUndefined();
+      expect(await s.handOverLease('controller', 'a', 'b')).toMatchObject({ holder: 'a', handoverTo: 'b' });
+      expect((await s.acquireLease('controller', 'c', { now: 10, until: 110 })).holder).toBe('a');
+      const taken = await s.acquireLease('controller', 'b', { now: 10, until: 110 });
+      expect(taken).toMatchObject({ holder: 'b', epoch: 2 });
+      expect(taken.handoverTo).toBeUndefined();
+    });
+
+    it('refuses every write of a fenced view once its lease moved to a later epoch, and stamps the epoch on its events', async () => {
+      const s = await fresh();
+      const a = await s.acquireLease('controller', 'a', { now: 0, until: 100 });
+      const mine = s.fenced({ lease: 'controller', holder: 'a', epoch: a.epoch });
+      await mine.createRun(runRecord('r1'), [taskRecord('r1', 't1')]);
+      const [saved] = await mine.commit({ runId: 'r1', events: [stateEvent('r1', 't1', 1)] });
+      expect(saved?.epoch).toBe(1);
+      expect((await s.listEvents({ runId: 'r1' }))[0]?.epoch).toBe(1);
+      // Another controller takes over (a was stalled past its lease).
+      const b = await s.acquireLease('controller', 'b', { now: 200, until: 300 });
+      const theirs = s.fenced({ lease: 'controller', holder: 'b', epoch: b.epoch });
+      expect(await code(mine.commit({ runId: 'r1', tasks: [{ id: 't1', patch: { state: 'failed' } }] }))).toBe(
+        'E_FENCED',
+      );
+      expect(await code(mine.appendEvents([stateEvent('r1', 't1', 2)]))).toBe('E_FENCED');
+      expect(await code(mine.createRun(runRecord('r2'), []))).toBe('E_FENCED');
+      const key = { template: 't', service: 's', datacenter: 'd', plan: 'p' };
+      expect(await code(mine.recordDuration(key, 1, 1))).toBe('E_FENCED');
+      expect(await code(mine.appendAudit({ time: 1, actor: 'a', action: 'pause' }))).toBe('E_FENCED');
+      expect((await s.getTasks('r1'))[0]?.state).toBe('pending');
+      expect(await s.getRun('r2')).toBeUndefined();
+      const [next] = await theirs.commit({ runId: 'r1', events: [stateEvent('r1', 't1', 3)] });
+      expect(next?.epoch).toBe(2);
+      // Reads are never fenced; the plain store is not either.
+      expect((await mine.listEvents({ runId: 'r1' })).map((e) => e.epoch)).toEqual([1, 2]);
+      await s.appendEvents([stateEvent('r1', 't1', 4)]);
+    });
+
+    it('keeps a registry of controllers, each as last announced', async () => {
+      const s = await fresh();
+      await s.announceController({
+        id: 'a',
+        datacenter: 'east',
+        url: 'http://a',
+        role: 'leader',
+        epoch: 1,
+        startedAt: 1,
+        seenAt: 10,
+      });
+      await s.announceController({ id: 'b', role: 'standby', startedAt: 2, seenAt: 5 });
+      await s.announceController({ id: 'b', datacenter: 'west', role: 'standby', startedAt: 2, seenAt: 12 });
+      expect(await s.listControllers()).toEqual([
+        { id: 'a', datacenter: 'east', url: 'http://a', role: 'leader', epoch: 1, startedAt: 1, seenAt: 10 },
+        { id: 'b', datacenter: 'west', role: 'standby', startedAt: 2, seenAt: 12 },
+      ]);
+      expect((await s.listControllers({ seenSince: 11 })).map((c) => c.id)).toEqual(['b']);
+      await s.removeController('a');
+      expect((await s.listControllers()).map((c) => c.id)).toEqual(['b']);
     });
 
     it('keeps operator requests pending, oldest first, until one is marked applied with its outcome, once', async () => {
@@ -445,6 +618,67 @@ export function storeConformance(
       expect(await s.markRequestApplied(c + 100, { at: 13, outcome: 'ok' })).toBe(false);
       // Requests are not audit entries: the audit log holds what was done, once, by whoever applied it.
       expect(await s.listAudit()).toEqual([]);
+    });
+
+    it("keeps a task's watches (finished stages still regulated) and clears them with a patch", async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), [taskRecord('r1', 'web/edge')]);
+      const watches = {
+        '0': {
+          uses: 'traffic.shift',
+          with: { layer: 'edge', service: 'web', datacenter: 'east', target: 'zero' },
+          state: { v: 1, progress: 0.6, memory: { pending: [] } },
+          settled: false,
+        },
+      };
+      await s.commit({ runId: 'r1', tasks: [{ id: 'web/edge', patch: { state: 'succeeded', watches } }] });
+      expect((await s.getTasks('r1'))[0]!.watches).toEqual(watches);
+      await s.commit({ runId: 'r1', tasks: [{ id: 'web/edge', patch: { watches: undefined } }] });
+      expect((await s.getTasks('r1'))[0]!.watches).toBeUndefined();
+    });
+
+    it('keeps judged resolutions and counts, per diagnosis and resolver, how often each was tried and helped', async () => {
+      const s = await fresh();
+      const base = {
+        runId: 'r1',
+        taskId: 'web/edge',
+        service: 'web',
+        datacenter: 'east',
+        diagnosis: 'receivers-lost-capacity',
+      } as const;
+      await s.recordResolution({
+        ...base,
+        time: 1,
+        resolver: 'route-around',
+        outcome: 'not-helped',
+        detail: 'no room',
+      });
+      await s.recordResolution({ ...base, time: 2, resolver: 'move-back', outcome: 'helped' });
+      await s.recordResolution({ ...base, time: 3, resolver: 'move-back', outcome: 'partly', runId: 'r2' });
+      await s.recordResolution({
+        ...base,
+        time: 4,
+        resolver: 'wait',
+        diagnosis: 'cold-caches',
+        outcome: 'helped',
+        service: 'api',
+      });
+      expect(await s.resolverStats()).toEqual([
+        { diagnosis: 'cold-caches', resolver: 'wait', tried: 1, helped: 1, partly: 0 },
+        { diagnosis: 'receivers-lost-capacity', resolver: 'move-back', tried: 2, helped: 1, partly: 1 },
+        { diagnosis: 'receivers-lost-capacity', resolver: 'route-around', tried: 1, helped: 0, partly: 0 },
+      ]);
+      expect(await s.resolverStats({ service: 'api' })).toEqual([
+        { diagnosis: 'cold-caches', resolver: 'wait', tried: 1, helped: 1, partly: 0 },
+      ]);
+      const r1 = await s.listResolutions({ runId: 'r1' });
+      expect(r1.map((r) => [r.time, r.resolver, r.outcome])).toEqual([
+        [1, 'route-around', 'not-helped'],
+        [2, 'move-back', 'helped'],
+        [4, 'wait', 'helped'],
+      ]);
+      expect(r1[0]).toEqual({ ...base, time: 1, resolver: 'route-around', outcome: 'not-helped', detail: 'no room' });
+      expect((await s.listResolutions({ limit: 2 })).map((r) => r.time)).toEqual([3, 4]);
     });
 
     it('marks a request applied for exactly one of several controllers that try at once', async () => {
@@ -506,8 +740,19 @@ export function storeConformance(
           tasks: [{ id: 'a', patch: { state: 'running', stageState: { p: 0.5 } } }],
           events: [stateEvent('r1', 'a', 5)],
         });
-        await s.recordDuration({ template: 't', service: 's', datacenter: 'd' }, 42, 1);
+        await s.recordDuration({ template: 't', service: 's', datacenter: 'd', plan: 'p' }, 42, 1);
+        await s.setTestsHalt({ halted: true, since: 1, actor: 'alice', reason: 'freeze' });
         await s.appendAudit({ time: 1, actor: 'alice', action: 'start' });
+        await s.recordResolution({
+          time: 1,
+          runId: 'r1',
+          taskId: 't',
+          service: 's',
+          datacenter: 'd',
+          diagnosis: 'cold-caches',
+          resolver: 'wait',
+          outcome: 'helped',
+        });
         const pending = await s.recordRequest({
           time: 2,
           actor: 'alice',
@@ -523,8 +768,12 @@ export function storeConformance(
         expect((await again.getRun('r1'))!.state).toBe('running');
         expect((await again.getTasks('r1'))[0]!.stageState).toEqual({ p: 0.5 });
         expect(await again.listEvents({ runId: 'r1' })).toEqual(first);
-        expect(await again.durations({ template: 't', service: 's', datacenter: 'd' })).toEqual([42]);
+        expect(await again.durations({ template: 't', service: 's', datacenter: 'd', plan: 'p' })).toEqual([42]);
+        expect(await again.testsHalt()).toMatchObject({ halted: true, reason: 'freeze' });
         expect(await again.listAudit()).toHaveLength(1);
+        expect(await again.resolverStats()).toEqual([
+          { diagnosis: 'cold-caches', resolver: 'wait', tried: 1, helped: 1, partly: 0 },
+        ]);
         expect((await again.pendingRequests()).map((r) => r.id)).toEqual([pending]);
         expect(
           await again.recordRequest({ time: 3, actor: 'bob', role: 'operator', body: { kind: 'halt', reason: 'x' } }),

@@ -13,7 +13,7 @@ import { processHybridClock, type HybridClock, type Stamp } from '../model/hlc.j
 import { MaelstromError } from '../model/errors.js';
 import type { TimelineEvent } from '../model/timeline.js';
 import type { Row, SqlValue } from './codec.js';
-import type { RunRecord, TaskRecord } from './store.js';
+import type { Lease, RunRecord, TaskRecord } from './store.js';
 
 /** The store migration that creates the journal: a store opened with fewer migrations (tests of them) journals nothing. */
 export const JOURNAL_MIGRATION = 8;
@@ -126,6 +126,46 @@ export function entryOf(
 ): TimelineEvent {
   const { runId, ...rest } = fields;
   return { ...rest, ...(runId !== undefined ? { runId } : {}), hlc: stamp.hlc, wall: stamp.wall, source };
+}
+
+/**
+ * The journal entry of a lease taken (by a new holder, at a new epoch, or after it ran out), or none for a renewal:
+ * a controller renews every few seconds, and a renewal changes nobody's view of who leads.
+ */
+export function leaseEntry(
+  current: Lease | undefined,
+  next: Lease,
+  now: number,
+  journal: Pick<Journal, 'stamp' | 'source'>,
+): TimelineEvent | undefined {
+  const renewal = current !== undefined && current.holder === next.holder && current.epoch === next.epoch;
+  if (renewal && current.expiresAt > now) return undefined;
+  return entryOf(
+    {
+      type: 'lease',
+      name: next.name,
+      holder: next.holder,
+      expiresAt: next.expiresAt,
+      epoch: next.epoch,
+      ...(current && current.holder !== next.holder ? { previous: current.holder } : {}),
+    },
+    journal.stamp(),
+    journal.source,
+  );
+}
+
+/** The journal entry of a lease given up by its holder while it held it, or none. */
+export function releasedEntry(
+  before: Lease | undefined,
+  holder: string,
+  journal: Pick<Journal, 'stamp' | 'source'>,
+): TimelineEvent | undefined {
+  if (!before || before.holder !== holder || before.expiresAt === 0) return undefined;
+  return entryOf(
+    { type: 'lease.released', name: before.name, holder, epoch: before.epoch },
+    journal.stamp(),
+    journal.source,
+  );
 }
 
 export function journalRow(e: TimelineEvent): SqlValue[] {

@@ -9,8 +9,10 @@
 import type { Approval, Delivery, DeliveryState, Proposal } from '../model/api.js';
 import type { CompiledPlan } from '../model/compiled.js';
 import type { EngineEvent } from '../model/events.js';
+import type { ResolverRecord, ResolverStats } from '../model/regulation.js';
 import type { Role } from '../model/roles.js';
-import type { RunState, StopIntent, TaskState } from '../model/states.js';
+import type { RunOrigin } from '../model/api.js';
+import type { RunState, StopIntent, TaskState, TestOutcome, TestPhase } from '../model/states.js';
 import type { TimelineEvent } from '../model/timeline.js';
 
 export type { Role } from '../model/roles.js';
@@ -69,6 +71,10 @@ export interface RunRecord {
   readonly actor?: string;
   /** How a run being stopped ends (aborted or halted), written in the same commit as its `aborting` state. */
   readonly stopIntent?: StopIntent;
+  /** The schedule and test that started it; absent for a run an operator started (an incident, for the schedules). */
+  readonly origin?: RunOrigin;
+  /** A drain test's run stopped for an incident: the incident's run, which took the datacenter over. */
+  readonly handedOverTo?: string;
   /** The trigger that made the run (an alert proposed or started it), kept in its own column for minInterval. */
   readonly trigger?: string;
   /** The trigger's alerts and, for a proposed run, when it lapses and who approved it. */
@@ -93,21 +99,44 @@ export interface TaskRecord {
   readonly approvals?: readonly Approval[];
   /** Conditions (by name or expression) and dependencies (task ids) an operator overrode. */
   readonly overrides?: { readonly conditions: readonly string[]; readonly dependencies: readonly string[] };
+  /** Finished stages still kept regulated while the run goes on (self-regulating shifts), by stage index. */
+  readonly watches?: Readonly<Record<string, WatchRecord>>;
+}
+
+/** A finished stage kept regulated by its kind's watcher: what it needs to carry on after a restart. */
+export interface WatchRecord {
+  /** The stage kind whose watcher keeps it (`traffic.shift`). */
+  readonly uses: string;
+  /** The stage's resolved `with`. */
+  readonly with: Readonly<Record<string, unknown>>;
+  /** The watcher's own progress (JSON). */
+  readonly state: unknown;
+  /** At its target: the run may finish. False while it has moved traffic back. */
+  readonly settled: boolean;
 }
 
 export type RunPatch = Partial<
   Pick<
     RunRecord,
-    'state' | 'startedAt' | 'finishedAt' | 'reason' | 'criticalPath' | 'analysis' | 'stopIntent' | 'proposal'
+    | 'state'
+    | 'startedAt'
+    | 'finishedAt'
+    | 'reason'
+    | 'criticalPath'
+    | 'analysis'
+    | 'stopIntent'
+    | 'handedOverTo'
+    | 'proposal'
   >
 >;
 export type TaskPatch = Partial<Omit<TaskRecord, 'runId' | 'id'>>;
 
-/** Identifies task durations for stuck detection. */
+/** Identifies task durations for stuck detection: a template's task for a service, in a datacenter, in a plan. */
 export interface DurationKey {
   readonly template: string;
   readonly service: string;
   readonly datacenter: string;
+  readonly plan: string;
 }
 
 export interface RunStore {
@@ -153,21 +182,77 @@ export interface Lease {
   readonly name: string;
   readonly holder: string;
   readonly expiresAt: number;
+  /**
+   * Grows by one each time the lease is taken by a holder that did not hold it a moment before (another controller,
+   * or the same one after its lease ran out or was given up); unchanged by renewals. Writes and backend actions carry
+   * it, and anything carrying a smaller one than the store's is refused: a controller that stalled and woke after
+   * its lease moved on can no longer commit or act.
+   */
+  readonly epoch: number;
+  /** When the holder last took or renewed it; a holder that stopped renewing is dead or stalled. */
+  readonly renewedAt?: number;
+  /** The standby the holder is handing the lease to: only it may take the lease before it runs out. */
+  readonly handoverTo?: string;
 }
 
 export interface LeaseStore {
   /**
-   * Takes or renews lease `name` for `holder` until `until`, when it is free, expired at `now`, already `holder`'s,
-   * or held by `takeFrom` (a holder known to be dead). Answers the lease as it stands afterwards, which names
-   * `holder` exactly when it was taken; decided and written in one transaction.
+   * Takes or renews lease `name` for `holder` until `until`, when it is free, expired at `now` (another holder's
+   * lease counts as running `skewMs` longer, for the clocks of two hosts differ), already `holder`'s, handed over
+   * to `holder`, or held by `takeFrom` (a holder known to be dead). Answers the lease as it stands afterwards,
+   * which names `holder` exactly when it was taken; decided and written in one transaction, which raises the epoch
+   * when the holder changes or the lease had run out.
    */
   acquireLease(
     name: string,
     holder: string,
-    options: { readonly now: number; readonly until: number; readonly takeFrom?: string },
+    options: { readonly now: number; readonly until: number; readonly takeFrom?: string; readonly skewMs?: number },
   ): Promise<Lease>;
-  /** Gives the lease up, if `holder` has it. */
+  /** Gives the lease up, if `holder` has it (its epoch stays, so the next holder's is larger). */
   releaseLease(name: string, holder: string): Promise<void>;
+  /**
+   * Hands the lease `holder` has to `to`: from now on only `to` may take it before it runs out. Answers the lease as
+   * it stands (unchanged, naming another holder, when `holder` no longer has it).
+   */
+  handOverLease(name: string, holder: string, to: string): Promise<Lease | undefined>;
+  /** The lease as it stands, if it was ever taken. */
+  getLease(name: string): Promise<Lease | undefined>;
+}
+
+/**
+ * A holder's claim on a lease at an epoch: a store view made with `fenced(fence)` checks it in the same transaction
+ * as every write, and refuses the write with E_FENCED when the lease has moved to a later epoch; the events it
+ * writes record the epoch.
+ */
+export interface Fence {
+  readonly lease: string;
+  readonly holder: string;
+  readonly epoch: number;
+}
+
+// ------------------------------------------------------------------------------------------ Controllers
+
+/** A controller process on a shared store, as it announces itself every few seconds. */
+export interface ControllerRecord {
+  /** Its lease holder name, `host/pid/nonce`. */
+  readonly id: string;
+  /** The datacenter it runs in, when declared (`--datacenter`). */
+  readonly datacenter?: string;
+  /** Where its API answers. */
+  readonly url?: string;
+  readonly role: 'leader' | 'standby' | 'held';
+  readonly epoch?: number;
+  readonly startedAt: number;
+  /** When it last announced itself: one silent for a few seconds is not a healthy standby. */
+  readonly seenAt: number;
+}
+
+export interface ControllerRegistry {
+  /** Records (or refreshes) a controller. */
+  announceController(record: ControllerRecord): Promise<void>;
+  /** Controllers seen at `seenSince` or later (all by default), oldest first. */
+  listControllers(options?: { readonly seenSince?: number }): Promise<readonly ControllerRecord[]>;
+  removeController(id: string): Promise<void>;
 }
 
 // ------------------------------------------------------------------------------------------ Operator requests
@@ -240,6 +325,106 @@ export interface JournalStore {
   pruneJournal(beforeHlc?: string): Promise<number>;
 }
 
+// ----------------------------------------------------------------------------------------------- Drain tests
+
+/** One drain test of a schedule: its drain run, the hold, its restore run. Written by the schedule runner. */
+export interface TestRecord {
+  readonly id: string;
+  readonly schedule: string;
+  readonly datacenter: string;
+  /** The drain and restore plans. */
+  readonly drain: string;
+  readonly restore: string;
+  /** When the test was due (the cadence's time) and when it started. */
+  readonly dueAt: number;
+  readonly startedAt: number;
+  readonly phase: TestPhase;
+  readonly drainRunId?: string;
+  readonly restoreRunId?: string;
+  /** When the hold ends: set as the drain succeeds. */
+  readonly holdUntil?: number;
+  readonly finishedAt?: number;
+  /** Set when the phase is `done`. */
+  readonly outcome?: TestOutcome;
+  /** Why it ended as it did (the abort condition, the incident, the halt), or why it is being stopped. */
+  readonly reason?: string;
+  /** How long the drain and the restore runs took. */
+  readonly drainMs?: number;
+  readonly restoreMs?: number;
+  /** Tasks of its runs flagged stuck. */
+  readonly stuckTasks?: number;
+}
+
+export type TestPatch = Partial<
+  Pick<
+    TestRecord,
+    | 'phase'
+    | 'drainRunId'
+    | 'restoreRunId'
+    | 'holdUntil'
+    | 'finishedAt'
+    | 'outcome'
+    | 'reason'
+    | 'drainMs'
+    | 'restoreMs'
+    | 'stuckTasks'
+  >
+>;
+
+/** A due test that did not start, and why (a blocked window, a guard, an incident, the halt). */
+export interface TestSkip {
+  readonly id?: number;
+  readonly schedule: string;
+  /** When the test was due. */
+  readonly at: number;
+  /** The datacenter the schedule would have tested, when it got as far as picking one. */
+  readonly datacenter?: string;
+  readonly reason: string;
+}
+
+/** The tests' kill switch: while halted, no test starts. */
+export interface TestsHalt {
+  readonly halted: boolean;
+  /** When it was last switched, by whom, and why. */
+  readonly since: number;
+  readonly actor: string;
+  readonly reason?: string;
+}
+
+export interface TestStore {
+  createTest(test: TestRecord): Promise<void>;
+  /** E_NOT_FOUND for an unknown test. */
+  updateTest(id: string, patch: TestPatch): Promise<void>;
+  getTest(id: string): Promise<TestRecord | undefined>;
+  /** Newest first (by start). */
+  listTests(options?: {
+    readonly schedule?: string;
+    readonly datacenter?: string;
+    readonly active?: boolean;
+    readonly limit?: number;
+  }): Promise<readonly TestRecord[]>;
+  recordSkip(skip: Omit<TestSkip, 'id'>): Promise<number>;
+  /** Newest first (by due time). */
+  listSkips(options?: { readonly schedule?: string; readonly limit?: number }): Promise<readonly TestSkip[]>;
+  /** The kill switch as last set, if ever. */
+  testsHalt(): Promise<TestsHalt | undefined>;
+  setTestsHalt(halt: TestsHalt): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------- resolver records
+
+/**
+ * The judged resolutions of self-regulating stages (which resolution helped for which diagnosis), kept across runs
+ * so that later runs try first what worked.
+ */
+export interface ResolverStore {
+  recordResolution(record: ResolverRecord): Promise<void>;
+  /** Tried, helped and partly per diagnosis and resolver, over every run (or one service's records). */
+  resolverStats(options?: { readonly service?: string }): Promise<readonly ResolverStats[]>;
+  /** Records oldest first, of one run or of all, at most `limit` (the most recent ones). */
+  listResolutions(options?: { readonly runId?: string; readonly limit?: number }): Promise<readonly ResolverRecord[]>;
+}
+
 // ------------------------------------------------------------------------------------------ Notifications
 
 /** A message to a notifier as the store keeps it: the delivery as the API shows it, with the exact body sent. */
@@ -268,7 +453,17 @@ export interface NotificationStore {
 }
 
 export interface Store
-  extends RunStore, TokenStore, AuditLog, LeaseStore, RequestStore, NotificationStore, JournalStore {
+  extends
+    RunStore,
+    TokenStore,
+    AuditLog,
+    LeaseStore,
+    RequestStore,
+    ControllerRegistry,
+    TestStore,
+    NotificationStore,
+    ResolverStore,
+    JournalStore {
   /**
    * True when every call is answered in this process within the turn it was made in (embedded SQLite): a virtual
    * clock need not wait for it. A store that answers over the network leaves it unset.
@@ -276,4 +471,13 @@ export interface Store
   readonly inProcess?: boolean;
   init(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * The same store, whose every write first checks, in its own transaction, that `fence.holder` still holds
+   * `fence.lease` at `fence.epoch` (E_FENCED otherwise), and records that epoch on the events it appends. It shares
+   * the connection: init() and close() are the store's own.
+   *
+   * `check: false` is for tests only: the epoch is recorded on events but not checked, the unfenced commit path a test
+   * uses to show that its checks catch a controller committing after its lease moved on.
+   */
+  fenced(fence: Fence, options?: { readonly check?: boolean }): Store;
 }

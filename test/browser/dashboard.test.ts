@@ -23,6 +23,11 @@ if (!available && process.env.CI === 'true') throw new Error(`${CHROMIUM} is mis
 
 /** Simulated seconds per wall second: evacuate-east (about 35 simulated minutes) in about forty seconds. */
 const SPEED = 60;
+/**
+ * A Monday evening: the reference schedule's next test is due on Tuesday at 10:00, more than fourteen simulated hours
+ * (wall minutes) away, so that no test starts by itself while this one drives the dashboard.
+ */
+const START_MS = Date.parse('2026-03-02T19:30:00Z');
 
 let demo: Demo;
 let context: BrowserContext;
@@ -58,6 +63,13 @@ async function confirm(reason?: string): Promise<void> {
       .catch(() => null);
     throw new Error(`the confirmation did not complete${shown ? `: ${shown}` : ''}`, { cause: e });
   }
+}
+
+/** The tests' switches in the audit log, in order. */
+async function auditActions(): Promise<string[]> {
+  const res = await fetch(`${demo.url}/api/v1/audit`, { headers: { authorization: `Bearer ${demo.token}` } });
+  const body = (await res.json()) as { entries: { action: string }[] };
+  return body.entries.map((e) => e.action).filter((a) => a.startsWith('tests.'));
 }
 
 const runTasks = () => page.getByTestId('run').locator('[data-testid=task]');
@@ -130,7 +142,7 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     });
     await new Promise<void>((r) => chat.listen(0, '127.0.0.1', r));
     const chatUrl = `http://127.0.0.1:${(chat.address() as AddressInfo).port}/services/T0/B0/demo`;
-    demo = await startDemo({ port: 0, speed: SPEED, env: { MAELSTROM_CHAT_WEBHOOK: chatUrl } });
+    demo = await startDemo({ port: 0, speed: SPEED, startMs: START_MS, env: { MAELSTROM_CHAT_WEBHOOK: chatUrl } });
     profile = mkdtempSync(join(tmpdir(), 'maelstrom-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -159,6 +171,37 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await new Promise<void>((r) => (chat ? chat.close(() => r()) : r()));
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
+
+  it('shows the drain tests per datacenter with the next due, and halts and resumes them with confirmation', async () => {
+    await page.goto(demo.dashboardUrl);
+    const tests = page.getByTestId('tests');
+    await tests.waitFor({ timeout: 30_000 });
+    for (const dc of ['east', 'west', 'central']) await page.getByTestId(`tests-row-${dc}`).waitFor();
+    // Least recently tested first, never tested in the schedule's order: east on Tuesday, west on Thursday.
+    expect(await page.getByTestId('tests-next-east').textContent()).toBe('Tue 3 Mar 10:00');
+    expect(await page.getByTestId('tests-next-west').textContent()).toBe('Thu 5 Mar 10:00');
+    await page.screenshot({ path: join(SHOTS, '0-tests.png'), fullPage: true });
+
+    await page.getByTestId('halt-tests').click();
+    // The halt needs a reason: Confirm stays disabled without one.
+    await page.getByTestId('confirm').waitFor();
+    expect(await page.getByTestId('confirm-ok').isDisabled()).toBe(true);
+    await page.getByTestId('reason').fill('incident in east');
+    await page.getByTestId('confirm-ok').click();
+    await page.getByTestId('tests-halted').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('tests-halted').textContent()).toContain('incident in east');
+    expect(await page.getByTestId('tests-next-east').textContent()).toBe('halted');
+    await page.screenshot({ path: join(SHOTS, '0-tests-halted.png'), fullPage: true });
+
+    await page.getByTestId('resume-tests').click();
+    await confirm('incident over');
+    await page.getByTestId('tests-halted').waitFor({ state: 'detached', timeout: 15_000 });
+    await page.getByTestId('halt-tests').waitFor();
+    expect(await auditActions()).toEqual(['tests.halt', 'tests.resume']);
+    expect(consoleErrors).toEqual([]);
+    // The next test opens the dashboard afresh, with the token in the link.
+    await page.goto('about:blank');
+  }, 120_000);
 
   it('drains east from the dashboard (start, progress, pause, resume, approve, end), then restores it', async () => {
     await page.goto(demo.dashboardUrl);

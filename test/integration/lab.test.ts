@@ -13,6 +13,7 @@ import { RuntimeApi } from '../../src/backends/haproxy/runtime-api.js';
 import { startLab, type LabEnvironment } from '../../src/lab/environment.js';
 import { writeLabFiles } from '../../src/lab/files.js';
 import { labDefinitions } from '../../src/lab/fleet.js';
+import { postgresBin } from '../../src/lab/postgres.js';
 import { startLoad, type LoadGenerator } from '../../src/lab/load.js';
 import { createLabSession, type LabSession } from '../../src/lab/session.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -350,6 +351,46 @@ describe.skipIf(!haveLab)('maelstrom lab', () => {
     expect(existsSync(dir)).toBe(false);
     expect(await processesUsing(dir)).toBe(0);
   }, 120_000);
+
+  it.runIf(postgresBin() !== undefined || process.env.CI === 'true')(
+    'with two controllers on a PostgreSQL store, the leader SIGKILLed mid-drain, the standby finishes: no failed request, no step undone or skipped',
+    async () => {
+      const run = cli(['lab', '--datacenters', '3', '--rps', '600', '--duration', '1s', '--controllers', '2']);
+      expect(await run.exited, run.stderr.slice(-3000)).toBe(0);
+      const report = JSON.parse(run.stdout) as {
+        outcome: string;
+        failedRequests: number;
+        plans: { outcome: string; direction: string }[];
+        tasks: { plan: string; steps: { step: number; remaining: number }[] }[];
+        controllers: { count: number; kills: { takeoverSeconds: number; resumedSeconds: number | null }[] };
+      };
+      expect(report.outcome).toBe('succeeded');
+      expect(report.failedRequests).toBe(0);
+      expect(report.plans.map((p) => [p.direction, p.outcome])).toEqual([
+        ['drain', 'succeeded'],
+        ['restore', 'succeeded'],
+      ]);
+      expect(report.controllers.count).toBe(2);
+      expect(report.controllers.kills).toHaveLength(1);
+      expect(report.controllers.kills[0]!.takeoverSeconds).toBeLessThan(10);
+      expect(report.controllers.kills[0]!.resumedSeconds).not.toBeNull();
+      expect(run.stderr).toMatch(/killed controller-\d .* with SIGKILL mid-drain/);
+      // Steps in order across the takeover. The standby resumes the shift from its checkpoint: the step under way
+      // when the leader died is set again (changing nothing) and told again, with the same number and effect.
+      for (const t of report.tasks) {
+        const numbers = t.steps.map((x) => x.step);
+        expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+        for (const [i, x] of t.steps.entries()) {
+          const prev = t.steps[i - 1];
+          if (prev?.step === x.step) expect(x.remaining).toBeCloseTo(prev.remaining, 6);
+        }
+      }
+      const dir = labDir(run.stderr)!;
+      expect(existsSync(dir)).toBe(false);
+      expect(await processesUsing(dir)).toBe(0);
+    },
+    240_000,
+  );
 
   it('stops everything it started on Ctrl-C', async () => {
     const run = cli(['lab', '--rps', '300']);

@@ -15,6 +15,7 @@ import { Deliveries, EventLog, HealthList, History } from './Panels';
 import { PlanPanel } from './PlanPanel';
 import { Proposals } from './Proposals';
 import { RunPanel } from './RunPanel';
+import { Tests } from './Tests';
 import { useDashboard } from './useDashboard';
 
 function Login({ onToken }: { onToken: (t: string) => void }) {
@@ -117,6 +118,18 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
               selected={selected}
               onSelect={(task) => setSelection({ run: run.id, task })}
             />
+          )}
+          {data.tests && (
+            <div className="panel">
+              <h2>Drain tests</h2>
+              <Tests
+                tests={data.tests}
+                canOperate={data.canOperate}
+                confirm={setPending}
+                halt={data.haltTests}
+                resume={data.resumeTests}
+              />
+            </div>
           )}
           <div className="panel">
             <h2>History</h2>

@@ -15,19 +15,15 @@ export function Fleet({ fleet, draining }: { fleet: FleetView; draining?: string
     <table className="grid-table fleet" data-testid="fleet">
       <thead>
         <tr>
-          <th>service</th>
+          <th rowSpan={2}>service</th>
           {dcs.map((dc) => (
             <th key={dc} colSpan={2} className={dc === draining ? 'draining' : ''}>
               {dc}
             </th>
           ))}
-          <th>err</th>
+          <th rowSpan={2}>err</th>
         </tr>
-        <tr className="sub">
-          <th />
-          {dcs.map((dc) => [<th key={`${dc}s`}>share</th>, <th key={`${dc}u`}>util</th>])}
-          <th />
-        </tr>
+        <tr className="sub">{dcs.map((dc) => [<th key={`${dc}s`}>share</th>, <th key={`${dc}u`}>util</th>])}</tr>
       </thead>
       <tbody>
         <tr className="total">

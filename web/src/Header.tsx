@@ -2,6 +2,7 @@
 import { isDoneTask } from '../../src/model/states';
 import { clock } from './api';
 import type { Pending } from './Confirm';
+import { RoleBadge } from './RoleBadge';
 import type { DashboardData } from './useDashboard';
 
 interface Props {
@@ -15,7 +16,8 @@ export function Header({ data, confirm, onLogout }: Props) {
   const done = run?.tasks.filter((t) => isDoneTask(t.state)).length ?? 0;
   return (
     <header>
-      <strong className="brand">MAELSTROM</strong>
+      <h1 className="brand">MAELSTROM</h1>
+      <RoleBadge />
       <span className={`live ${live ? 'on' : 'off'}`} title="event stream">
         {live ? '● live' : '○ reconnecting'}
       </span>

@@ -9,7 +9,7 @@ export function Preflight({ preview }: { preview: PlanPreview }) {
       preflight={preview.preflight}
       direction={preview.direction}
       datacenter={preview.datacenter}
-      summary={`${preview.tasks.length} tasks, predicted ${duration(preview.predictedMs)}.`}
+      summary={`${preview.tasks.length} tasks, estimated ${duration(preview.estimateMs)}.`}
     />
   );
 }
@@ -48,7 +48,7 @@ export function PreflightTable({
             <th>load to move</th>
             <th>{restore ? 'capacity at target' : 'headroom'}</th>
             <th>{restore ? `${datacenter} after` : 'receivers after'}</th>
-            <th />
+            <th>check</th>
           </tr>
         </thead>
         <tbody>
@@ -57,8 +57,8 @@ export function PreflightTable({
               <td>{s.service}</td>
               <td className="num">{rps(s.load)}</td>
               <td className="num">{rps(s.headroom)}</td>
-              <td className={`num ${s.utilizationAfter > pf.targetUtilization ? 'bad' : ''}`}>
-                {pct(s.utilizationAfter, 1)}
+              <td className={`num ${(s.utilizationAfter ?? Infinity) > pf.targetUtilization ? 'bad' : ''}`}>
+                {pct(s.utilizationAfter ?? undefined, 1)}
               </td>
               <td className={s.ok ? 'ok' : 'bad'}>{s.ok ? 'ok' : (s.reason ?? 'no room')}</td>
             </tr>
@@ -117,6 +117,10 @@ function describe(e: EngineEvent): string {
       return `${e.taskId} stage ${e.stage + 1} ${e.outcome ?? ''}${detail(e.detail)}`;
     case 'shift.step':
       return `${e.taskId} step ${e.step} ${e.decision}: ${pct(e.remaining, 1)} left in ${e.datacenter}`;
+    case 'regulation':
+      return e.phase === 'acted'
+        ? `${e.taskId} #${e.action}: ${e.symptoms[0] ?? ''} → ${e.diagnosis} → ${e.resolver}: ${e.detail}`
+        : `${e.taskId} #${e.action} ${e.resolver} ${e.outcome ?? ''}: ${e.detail}`;
     case 'health':
       return `${e.taskId} health ${e.check} ${e.ok === null ? 'unknown' : e.ok ? 'ok' : 'FAILING'}${detail(e.detail)}`;
     case 'condition.blocked':
@@ -125,12 +129,18 @@ function describe(e: EngineEvent): string {
       return `${e.severity}: ${e.message}`;
     case 'operator':
       return `${e.actor} ${e.action}${e.target ? ` ${e.target}` : ''}${e.reason ? ` — "${e.reason}"` : ''}`;
+    case 'controller':
+      return (
+        `controller ${e.controller} ${e.change}${e.to ? ` to ${e.to}` : ''}` +
+        `${e.epoch !== undefined ? ` (epoch ${e.epoch})` : ''}${detail(e.detail)}`
+      );
   }
 }
 
+/** The latest events; focusable, so that a keyboard can scroll it. */
 export function EventLog({ events }: { events: readonly EngineEvent[] }) {
   return (
-    <ol className="events" data-testid="events">
+    <ol className="events" data-testid="events" tabIndex={0} aria-label="Events">
       {events
         .slice(-80)
         .reverse()

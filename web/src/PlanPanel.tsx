@@ -17,7 +17,7 @@ export function PlanPanel({ data, confirm }: Props) {
     <div className="panel">
       <h2>Plan</h2>
       <div className="row">
-        <select value={plan} onChange={(e) => data.choosePlan(e.target.value)} data-testid="plan">
+        <select value={plan} onChange={(e) => data.choosePlan(e.target.value)} aria-label="Plan" data-testid="plan">
           {plans.map((p) => (
             <option key={p.name} value={p.name}>
               {p.name} — {p.direction} {p.datacenter}
@@ -34,7 +34,7 @@ export function PlanPanel({ data, confirm }: Props) {
                 title: `Start ${plan}`,
                 detail: preview
                   ? `${preview.direction} ${preview.datacenter}: ${preview.tasks.length} tasks, ` +
-                    `predicted ${duration(preview.predictedMs)}. Pre-flight ${preview.preflight.ok ? 'passes' : 'fails'}.`
+                    `estimated ${duration(preview.estimateMs)}. Pre-flight ${preview.preflight.ok ? 'passes' : 'fails'}.`
                   : '',
                 needsReason: false,
                 run: () => data.start(plan),

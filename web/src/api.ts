@@ -17,6 +17,8 @@ import type {
   SeriesView,
   StartedRun,
   Halted,
+  TestsSwitched,
+  TestsView,
 } from '../../src/model/api';
 import type { EngineEvent } from '../../src/model/events';
 
@@ -34,6 +36,8 @@ export type {
   RunView,
   SeriesView,
   TaskView,
+  TestView,
+  TestsView,
 } from '../../src/model/api';
 export type { EngineEvent } from '../../src/model/events';
 export type { CommandAction, RunAction, RunState, TaskAction, TaskState } from '../../src/model/states';
@@ -120,6 +124,9 @@ export function api(token: string) {
       call<RunView>('POST', `/runs/${encodeURIComponent(id)}/${action}`, body),
     halt: (reason: string) => call<Halted>('POST', '/halt', { reason }),
     history: () => call<HistoryList>('GET', '/history?limit=20'),
+    tests: () => call<TestsView>('GET', '/tests'),
+    haltTests: (reason: string) => call<TestsSwitched>('POST', '/tests/halt', { reason }),
+    resumeTests: (reason: string) => call<TestsSwitched>('POST', '/tests/resume', reason ? { reason } : {}),
     notifications: () => call<DeliveryList>('GET', '/notifications?limit=12'),
   };
 }

@@ -22,6 +22,7 @@ import {
   type PlanPreview,
   type RunView,
   type SeriesView,
+  type TestsView,
   type TaskView,
 } from './api';
 
@@ -65,6 +66,10 @@ export interface DashboardData {
   readonly start: (plan: string) => Promise<void>;
   readonly command: (runId: string, command: OperatorCommand) => Promise<void>;
   readonly halt: (reason: string) => Promise<void>;
+  /** The schedules' drain tests, when the server runs schedules. */
+  readonly tests?: TestsView;
+  readonly haltTests: (reason: string) => Promise<void>;
+  readonly resumeTests: (reason: string) => Promise<void>;
 }
 
 /** Calls `fn` now and every `ms`, always the latest `fn`; starts over when `restart` changes. */
@@ -93,6 +98,7 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
   const [history, setHistory] = useState<HistoryRun[]>([]);
   const [events, setEvents] = useState<EngineEvent[]>([]);
   const [live, setLive] = useState(false);
+  const [tests, setTests] = useState<TestsView>();
   const [proposals, setProposals] = useState<RunView[]>([]);
   const [deliveries, setDeliveries] = useState<DeliveryList>();
   const [link, setLink] = useState<DeepLink | undefined>(() => readDeepLink());
@@ -171,7 +177,16 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
       .catch(fail);
   }, [client, fail]);
 
+  const refreshTests = useCallback(() => {
+    client
+      .tests()
+      .then(setTests)
+      // A server without schedules answers 404: the panel is simply not shown.
+      .catch(() => setTests(undefined));
+  }, [client]);
+
   useInterval(() => void refreshRun(), 3000);
+  useInterval(refreshTests, 5000);
   useInterval(() => {
     client
       .notifications()
@@ -290,6 +305,15 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
     halt: async (reason) => {
       await client.halt(reason);
       await refreshRun();
+    },
+    ...(tests ? { tests } : {}),
+    haltTests: async (reason) => {
+      await client.haltTests(reason);
+      refreshTests();
+    },
+    resumeTests: async (reason) => {
+      await client.resumeTests(reason);
+      refreshTests();
     },
   };
 }

@@ -165,7 +165,11 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
     return mine.map((m) => readTable(m, st).table);
   }
 
-  async function setWeights(a: Extract<Action, { kind: 'weights.set' }>, signal?: AbortSignal): Promise<ActionResult> {
+  async function setWeights(
+    a: Extract<Action, { kind: 'weights.set' }>,
+    signal: AbortSignal | undefined,
+    checkLease: ActOptions['checkLease'],
+  ): Promise<ActionResult> {
     const m = byKey.get(key(a.layer, a.service, a.source));
     if (!m)
       throw new MaelstromError(
@@ -206,6 +210,8 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
     lastSet.set(key(m.layer, m.service, m.source), { logical: full, ints: target });
     if (commands.length === 0) return { changed: false, detail: 'already in place' };
     checkSignal(signal, 'setting weights');
+    // HAProxy keeps no epoch: the sender's lease is checked with the store right before the command goes out.
+    await checkLease?.(signal);
     // One connection, commands separated by `;`: HAProxy applies them together.
     await api.set(commands.join(';'), signal);
     return { changed: true, detail: commands.join('; ') };
@@ -213,7 +219,8 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
 
   async function teardown(
     a: Extract<Action, { kind: 'sessions.teardown' }>,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    checkLease: ActOptions['checkLease'],
   ): Promise<ActionResult> {
     const s = config.spec.services.find((x) => x.service === a.service)?.sessions;
     const server = s?.servers[a.datacenter];
@@ -225,6 +232,7 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
     if (!Number.isFinite(a.rate) || a.rate < 0)
       throw new MaelstromError('E_BAD_REQUEST', `sessions.teardown: rate must be a non-negative number, got ${a.rate}`);
     if (a.rate === 0) return { changed: false, detail: 'rate 0: nothing to tear down' };
+    await checkLease?.(signal);
     // HAProxy cannot pace a teardown: every remaining session of the server ends at once.
     await api.set(`shutdown sessions server ${s.backend}/${server}`, signal);
     return { changed: true, detail: `shutdown sessions server ${s.backend}/${server}` };
@@ -316,8 +324,8 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
     async act(action: Action, opts?: ActOptions): Promise<ActionResult> {
       if (closed) throw new MaelstromError('E_INVALID_STATE', 'haproxy backend is closed');
       checkSignal(opts?.signal, `${action.kind}`);
-      if (action.kind === 'weights.set') return setWeights(action, opts?.signal);
-      if (action.kind === 'sessions.teardown') return teardown(action, opts?.signal);
+      if (action.kind === 'weights.set') return setWeights(action, opts?.signal, opts?.checkLease);
+      if (action.kind === 'sessions.teardown') return teardown(action, opts?.signal, opts?.checkLease);
       throw new MaelstromError(
         'E_BAD_REQUEST',
         `haproxy backend does not support ${(action as { kind: string }).kind}`,

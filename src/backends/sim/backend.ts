@@ -40,7 +40,11 @@ export interface JournalEntry {
   readonly action: Action;
   readonly origin?: ActionOrigin;
   readonly changed: boolean;
-  /** Present when the call failed (an invalid action, or a mechanism fault). */
+  /** The sender's lease epoch (0 when it sent none): along the journal, accepted calls' epochs never decrease. */
+  readonly epoch: number;
+  /** Set when the call carried an epoch older than one already accepted: it was refused, and changed nothing. */
+  readonly refused?: true;
+  /** Present when the call failed (an invalid action, a stale epoch, or a mechanism fault). */
   readonly error?: { readonly code: string; readonly message: string };
 }
 
@@ -131,6 +135,8 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
   // Kept apart from the entries, which stay exactly as replayed by the golden tests.
   const stamps: Stamp[] = [];
   const hybridClock = options.hybridClock ?? processHybridClock();
+  /** The highest epoch of an accepted call: a call with a smaller one comes from a controller fenced off. */
+  let epochSeen = 0;
   let closed = false;
   const open = (): void => {
     if (closed) throw new MaelstromError('E_BACKEND_UNAVAILABLE', 'the simulator backend is closed');
@@ -188,6 +194,7 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
       sync();
       const time = vclock.now();
       stamps.push(hybridClock.stamp());
+      const epoch = actOptions?.epoch ?? 0;
       const base = {
         seq: entries.length + 1,
         time,
@@ -195,7 +202,18 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
         target: targetOf(action),
         action,
         ...(actOptions?.origin ? { origin: actOptions.origin } : {}),
+        epoch,
       };
+      if (epoch < epochSeen) {
+        const error = new MaelstromError(
+          'E_FENCED',
+          `fenced: the simulator accepted actions of lease epoch ${epochSeen}; this one carries epoch ${epoch}`,
+          { details: { epoch, current: epochSeen } },
+        );
+        entries.push({ ...base, changed: false, refused: true, error: { code: error.code, message: error.message } });
+        throw error;
+      }
+      epochSeen = epoch;
       const fault = sim.faultFor(action, time);
       if (fault) {
         const error =

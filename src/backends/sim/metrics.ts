@@ -91,9 +91,19 @@ export function prometheusText(snap: FleetSnapshot, counters: SimCounters): stri
     '# HELP maelstrom_sim_failed_requests_total Requests failed since the start.',
     '# TYPE maelstrom_sim_failed_requests_total counter',
     `maelstrom_sim_failed_requests_total ${num(counters.failedRequests)}`,
+    '# HELP maelstrom_sim_failures_total Requests failed since the start, by service, datacenter and cause.',
+    '# TYPE maelstrom_sim_failures_total counter',
+    ...counters.failures.map(
+      (f) =>
+        `maelstrom_sim_failures_total{service="${label(f.service)}",datacenter="${label(f.datacenter ?? '')}",` +
+        `cause="${f.cause}"} ${num(f.requests)}`,
+    ),
     '# HELP maelstrom_sim_cross_datacenter_rpc_total Calls that left their datacenter.',
     '# TYPE maelstrom_sim_cross_datacenter_rpc_total counter',
     `maelstrom_sim_cross_datacenter_rpc_total ${num(counters.crossDatacenterRpc)}`,
+    '# HELP maelstrom_sim_cross_datacenter_calls_total Calls sent away because the callee is not served where the caller is.',
+    '# TYPE maelstrom_sim_cross_datacenter_calls_total counter',
+    `maelstrom_sim_cross_datacenter_calls_total ${num(counters.crossDatacenterCalls)}`,
     '# HELP maelstrom_sim_time_seconds Simulated time.',
     '# TYPE maelstrom_sim_time_seconds gauge',
     `maelstrom_sim_time_seconds ${snap.time / 1000}`,

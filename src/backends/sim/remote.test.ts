@@ -62,6 +62,34 @@ describe('remote sim backend', () => {
     expect(truth.capacity.east).toBe(14000);
   });
 
+  it('journals the epoch of every call, refuses one older than an accepted epoch with refused: true, over HTTP', async () => {
+    const own = await serve(60);
+    try {
+      const backend = createRemoteSimBackend(`sim+${own.url}`);
+      await backend.init();
+      const origin = { runId: 'r1', taskId: 'web/shift', stage: 0, attempt: 1 };
+      const set = (value: number) => ({ kind: 'config.set', key: 'k', value }) as const;
+      await backend.act(set(1), { origin, epoch: 1 });
+      await backend.act(set(2), { origin, epoch: 2 });
+      await expect(backend.act(set(3), { origin, epoch: 1 })).rejects.toMatchObject({ code: 'E_FENCED' });
+      await backend.act(set(4), { origin, epoch: 2 });
+      const journal = (await (await fetch(`${own.url}/journal`)).json()) as Record<string, unknown>[];
+      expect(journal.map((e) => [e.seq, e.epoch, e.changed, e.refused ?? false])).toEqual([
+        [1, 1, true, false],
+        [2, 2, true, false],
+        [3, 1, false, true],
+        [4, 2, true, false],
+      ]);
+      // The contract's fields, whatever else an entry holds.
+      for (const e of journal)
+        for (const k of ['seq', 'kind', 'action', 'origin', 'changed', 'epoch']) expect(e).toHaveProperty(k);
+      const accepted = journal.filter((e) => e.refused !== true).map((e) => e.epoch as number);
+      expect(accepted).toEqual([...accepted].sort((a, b) => a - b));
+    } finally {
+      await own.close();
+    }
+  });
+
   it('serves Prometheus gauges per service and datacenter on /metrics', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).toContain('# TYPE maelstrom_sim_utilization gauge');

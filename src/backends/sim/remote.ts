@@ -169,7 +169,11 @@ export function createRemoteSimBackend(url: string, hybridClock: HybridClock = p
       call<WeightTable[]>('GET', `/baseline/${enc(layer)}/${enc(service)}`, { signal: options?.signal }),
     act: (action, options) =>
       call<ActionResult>('POST', '/act', {
-        body: { action, ...(options?.origin ? { origin: options.origin } : {}) },
+        body: {
+          action,
+          ...(options?.origin ? { origin: options.origin } : {}),
+          ...(options?.epoch !== undefined ? { epoch: options.epoch } : {}),
+        },
         signal: options?.signal,
       }),
     journal: (options) => call<StampedJournalEntry[]>('GET', '/journal', { signal: options?.signal }),

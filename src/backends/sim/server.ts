@@ -46,6 +46,7 @@ const Origin = z.strictObject({ runId: z.string(), taskId: z.string(), stage: z.
 const ActBody = z.strictObject({
   action: z.looseObject({ kind: z.string() }),
   origin: Origin.optional(),
+  epoch: z.number().int().nonnegative().optional(),
 });
 const SnapshotBody = z.strictObject({ queries: z.array(z.string()).optional() });
 const LayerParam = z.enum(['edge', 'cluster']);
@@ -174,6 +175,7 @@ export function createSimApp(backend: SimBackend, options: SimServerOptions): Ho
       const result = await backend.act(b.action as unknown as Action, {
         signal: c.req.raw.signal,
         ...(b.origin ? { origin: b.origin } : {}),
+        ...(b.epoch !== undefined ? { epoch: b.epoch } : {}),
       });
       return c.json(result);
     }),

@@ -1,7 +1,7 @@
 /** Triggers and notifiers: what a trigger proposes exists and fits its fleet; a notifier knows where to send. */
 import type { Definitions, Notifier, Trigger } from '../../model/definitions.js';
 import { matcherRegex } from '../../model/labels.js';
-import { suggest } from '../suggest.js';
+import { suggest } from '../../model/suggest.js';
 import type { Reporter } from './report.js';
 
 export function lintTrigger(r: Reporter, t: Trigger, defs: Definitions, invalid: ReadonlySet<string>): void {

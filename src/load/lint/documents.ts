@@ -12,7 +12,7 @@ import { findCycles } from './cycles.js';
 import { lintConditions, lintStageValues } from './expressions.js';
 import { lintBinding, lintDeclarations, scopeOf, type Universe } from './params.js';
 import { repeats, type Reporter } from './report.js';
-import { suggest } from '../suggest.js';
+import { suggest } from '../../model/suggest.js';
 
 /** Words a stage's `next` may use besides another stage's name: the task ends in success, or fails. */
 export const NEXT_END = 'end';
@@ -294,6 +294,17 @@ export function lintScenario(r: Reporter, sc: Scenario, defs: Definitions, inval
         'E_UNKNOWN_REF',
         ['faults', i, 'service'],
         `unknown service "${f.service}" in fleet "${spec.fleet}"${suggest(f.service, universe.service ?? [])}`,
+      );
+    if ((f.kind === 'datacenter-lost' || f.kind === 'backbone' || f.kind === 'receiver-slow') && !f.datacenter)
+      err('E_SCHEMA', ['faults', i], `a ${f.kind} fault names its datacenter`);
+    if (f.cluster !== undefined && f.kind !== 'receiver-slow')
+      err('E_SCHEMA', ['faults', i, 'cluster'], `only a receiver-slow fault names a cluster (this one is ${f.kind})`);
+    const own = fleet?.spec.datacenters.find((d) => d.name === f.datacenter)?.clusters;
+    if (f.kind === 'receiver-slow' && f.cluster !== undefined && own && !own.includes(f.cluster))
+      err(
+        'E_UNKNOWN_REF',
+        ['faults', i, 'cluster'],
+        `"${f.cluster}" is not a cluster of datacenter "${f.datacenter}" (it has ${own.join(', ')})${suggest(f.cluster, own)}`,
       );
   });
   const runs = spec.run ?? [];

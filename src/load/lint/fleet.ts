@@ -2,7 +2,7 @@
 import type { Fleet } from '../../model/definitions.js';
 import { findCycles } from './cycles.js';
 import { repeats, type Reporter } from './report.js';
-import { suggest } from '../suggest.js';
+import { suggest } from '../../model/suggest.js';
 
 /**
  * PoP shares are fractions written by hand, and authors round: three PoPs of a third each are written 0.3333 and sum

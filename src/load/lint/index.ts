@@ -8,6 +8,7 @@ import { lintNotifier, lintTrigger } from './alerting.js';
 import { lintPlan, lintRunbook, lintScenario, lintTemplate } from './documents.js';
 import { lintFleet } from './fleet.js';
 import { Reporter } from './report.js';
+import { lintSchedule } from './schedule.js';
 
 export interface LintOptions {
   /** `Kind/name` of documents that failed their schema: references to them are not reported again. */
@@ -50,6 +51,10 @@ export function lintDefinitions(defs: Definitions, options: LintOptions = {}): D
   for (const sc of defs.scenarios.values())
     guarded('Scenario', sc.metadata.name, () => {
       lintScenario(r, sc, defs, invalid);
+    });
+  for (const s of defs.schedules.values())
+    guarded('Schedule', s.metadata.name, () => {
+      lintSchedule(r, s, defs, invalid);
     });
   for (const t of defs.triggers.values())
     guarded('Trigger', t.metadata.name, () => {

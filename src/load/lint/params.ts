@@ -11,7 +11,7 @@ import {
   type ExpressionScope,
 } from '../../expr/expressions.js';
 import type { Path, Reporter } from './report.js';
-import { suggest } from '../suggest.js';
+import { suggest } from '../../model/suggest.js';
 
 /** The names a literal may take, per entity type; undefined when no fleet is known (nothing to check against). */
 export interface Universe {

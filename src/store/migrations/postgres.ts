@@ -135,6 +135,103 @@ export const postgresMigrations: readonly Migration[] = [
     ],
   },
   {
+    version: 5,
+    name: 'self-regulation',
+    statements: [
+      // Finished stages a self-regulating run keeps regulated (its shifts at their target), by stage index.
+      'ALTER TABLE tasks ADD COLUMN watches TEXT',
+      // Which resolution helped for which diagnosis, judged after it propagated and settled: later runs try first
+      // what worked.
+      `CREATE TABLE resolver_records (
+        id BIGSERIAL PRIMARY KEY,
+        time BIGINT NOT NULL,
+        run_id TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        service TEXT NOT NULL,
+        datacenter TEXT NOT NULL,
+        diagnosis TEXT NOT NULL,
+        resolver TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT
+      )`,
+      'CREATE INDEX resolver_records_kind ON resolver_records (diagnosis, resolver)',
+      'CREATE INDEX resolver_records_run ON resolver_records (run_id, id)',
+    ],
+  },
+  {
+    version: 6,
+    name: 'drain tests',
+    statements: [
+      // The schedule and test that started a run (JSON); none for a run an operator started.
+      'ALTER TABLE runs ADD COLUMN origin TEXT',
+      // A drain test's run stopped for an incident: the incident's run.
+      'ALTER TABLE runs ADD COLUMN handed_over_to TEXT',
+      // Stuck detection counts durations per plan too; rows from before have none and no longer count.
+      'ALTER TABLE durations ADD COLUMN plan TEXT',
+      'CREATE INDEX durations_plan_key ON durations (template, service, datacenter, plan, at)',
+      `CREATE TABLE tests (
+        id TEXT PRIMARY KEY,
+        schedule TEXT NOT NULL,
+        datacenter TEXT NOT NULL,
+        drain_plan TEXT NOT NULL,
+        restore_plan TEXT NOT NULL,
+        due_at BIGINT NOT NULL,
+        started_at BIGINT NOT NULL,
+        phase TEXT NOT NULL,
+        drain_run_id TEXT,
+        restore_run_id TEXT,
+        hold_until BIGINT,
+        finished_at BIGINT,
+        outcome TEXT,
+        reason TEXT,
+        drain_ms DOUBLE PRECISION,
+        restore_ms DOUBLE PRECISION,
+        stuck_tasks INTEGER
+      )`,
+      'CREATE INDEX tests_datacenter ON tests (datacenter, started_at)',
+      'CREATE INDEX tests_schedule ON tests (schedule, started_at)',
+      `CREATE TABLE test_skips (
+        id BIGSERIAL PRIMARY KEY,
+        schedule TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        datacenter TEXT,
+        reason TEXT NOT NULL
+      )`,
+      'CREATE INDEX test_skips_at ON test_skips (schedule, at)',
+      // The tests' kill switch: one row at most.
+      `CREATE TABLE tests_halt (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        halted INTEGER NOT NULL,
+        since BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT
+      )`,
+    ],
+  },
+  {
+    version: 7,
+    name: 'lease epoch and fencing',
+    statements: [
+      // The epoch grows at every change of holder; writes and backend actions carry it and a stale one is refused.
+      'ALTER TABLE leases ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0',
+      // When the holder last renewed (a holder that stopped renewing is dead or stalled), and whom it hands over to.
+      'ALTER TABLE leases ADD COLUMN renewed_at BIGINT',
+      'ALTER TABLE leases ADD COLUMN handover_to TEXT',
+      // The epoch of the controller that committed each event: along the journal it never decreases.
+      'ALTER TABLE events ADD COLUMN epoch BIGINT',
+      // Every controller on the store, as it announces itself: where it runs and answers, and whether it leads.
+      `CREATE TABLE controllers (
+        id TEXT PRIMARY KEY,
+        datacenter TEXT,
+        url TEXT,
+        role TEXT NOT NULL,
+        epoch BIGINT,
+        started_at BIGINT NOT NULL,
+        seen_at BIGINT NOT NULL
+      )`,
+    ],
+  },
+  {
     version: 8,
     name: 'journal',
     statements: [

@@ -15,6 +15,8 @@ import { RunState, isTerminalRun } from '../../model/states.js';
 import type {
   AuditEntry,
   DurationKey,
+  Fence,
+  Lease,
   RunPatch,
   RunRecord,
   Store,
@@ -23,8 +25,16 @@ import type {
   TokenRecord,
 } from '../store.js';
 import {
+  CONTROLLER_COLUMNS,
+  LEASE_COLUMNS,
   DELIVERY_COLUMNS,
   REQUEST_COLUMNS,
+  controllerRow,
+  leaseRow,
+  rowController,
+  rowLease,
+  RESOLUTION_COLUMNS,
+  RESOLVER_STATS_SQL,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
@@ -32,7 +42,11 @@ import {
   deliveryRow,
   eventBody,
   requestRow,
+  resolutionRow,
   rowAudit,
+  rowResolution,
+  rowStats,
+  sortStats,
   rowDelivery,
   rowEvent,
   rowRequest,
@@ -47,6 +61,9 @@ import {
   type SqlValue,
 } from '../codec.js';
 import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
+import { postgresMigrations } from '../migrations/postgres.js';
+import { sqlTestStore } from '../tests-sql.js';
+import { decideLease, fenceHolds, fencedError } from '../lease-rule.js';
 import {
   JOURNAL_COLUMNS,
   JOURNAL_MIGRATION,
@@ -55,7 +72,9 @@ import {
   eventEntry,
   journalRange,
   journalRow,
+  leaseEntry,
   padHlc,
+  releasedEntry,
   requestEntry,
   rowJournal,
   runCreatedEntry,
@@ -63,7 +82,6 @@ import {
   type JournalOptions,
 } from '../journal.js';
 import type { TimelineEvent } from '../../model/timeline.js';
-import { postgresMigrations } from '../migrations/postgres.js';
 
 export const PostgresStoreConfig = z.strictObject({
   /** A connection string: postgres://user:password@host:port/database */
@@ -76,6 +94,8 @@ export type PostgresStoreConfig = z.input<typeof PostgresStoreConfig>;
 /** Keys of the advisory locks: one serialises writes, one serialises migrations. */
 const WRITE_LOCK = 7_311_001;
 const MIGRATE_LOCK = 7_311_002;
+/** Well under the lease's time to live, and far over any transaction of the store's (a few statements). */
+const IDLE_IN_TRANSACTION_MS = 3_000;
 /** Deliveries take their own lock: a notifier's bookkeeping never waits for, or holds up, a run's commit. */
 const DELIVERY_LOCK = 7_311_003;
 const TERMINAL = RunState.filter(isTerminalRun);
@@ -122,25 +142,40 @@ export function createPostgresStore(
     }
   };
 
-  const tx = async <T>(fn: (q: Query) => Promise<T>, lock = WRITE_LOCK): Promise<T> => {
+  const plainTx = async <T>(fn: (q: Query) => Promise<T>, lock = WRITE_LOCK): Promise<T> => {
     let client: pg.PoolClient;
     try {
       client = await open().connect();
     } catch (e) {
       throw storeError(e);
     }
+    // A connection cut while checked out (the server restarting) emits an error the pool no longer listens for:
+    // without a listener that would end the process. The query under way fails with it, which is what reports it.
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [lock]);
       const result = await fn(runner(client));
       await client.query('COMMIT');
+      client.off('error', ignore);
+      client.release();
       return result;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that cannot even roll back is broken: it leaves the pool rather than fail the next caller.
+      const broken = await client.query('ROLLBACK').then(
+        () => false,
+        () => true,
+      );
+      client.off('error', ignore);
+      client.release(broken ? (e as Error) : undefined);
       throw storeError(e);
-    } finally {
-      client.release();
     }
+  };
+
+  const leaseOf = async (q: Query, name: string): Promise<Lease | undefined> => {
+    const [row] = await q('SELECT * FROM leases WHERE name = ?', [name]);
+    return row ? rowLease(row) : undefined;
   };
 
   const journalled = async (q: Query, entries: readonly TimelineEvent[]): Promise<void> => {
@@ -154,24 +189,6 @@ export function createPostgresStore(
     if (journal.due(entries.length)) await q('DELETE FROM journal WHERE hlc < ?', [journal.horizon()]);
   };
 
-  const insertEvents = async (q: Query, events: readonly EngineEvent[], runId?: string): Promise<EngineEvent[]> => {
-    const out: EngineEvent[] = [];
-    const entries: TimelineEvent[] = [];
-    for (const e of events) {
-      const [row] = await q('INSERT INTO events (run_id, type, time, body) VALUES (?, ?, ?, ?) RETURNING seq', [
-        e.runId ?? runId ?? null,
-        e.type,
-        e.time,
-        eventBody(e),
-      ]);
-      const saved = { ...e, seq: Number(row?.seq) } as EngineEvent;
-      out.push(saved);
-      entries.push(eventEntry({ ...saved, runId: e.runId ?? runId } as EngineEvent, journal.stamp(), journal.source));
-    }
-    await journalled(q, entries);
-    return out;
-  };
-
   /** The latest HLC any process wrote to the journal: reading it is a receive from that process. */
   const absorbJournal = async (q: Query, from: string): Promise<void> => {
     if (!journaling) return;
@@ -179,382 +196,514 @@ export function createPostgresStore(
     if (typeof row?.h === 'string') journal.receive(unpadHlc(row.h), from);
   };
 
-  const applyRunPatch = async (q: Query, runId: string, patch: RunPatch): Promise<void> => {
-    const cols = runPatchColumns(patch);
-    if (cols.length > 0)
-      await q(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`, [
-        ...cols.map(([, v]) => v),
-        runId,
-      ]);
-  };
-
-  const applyTaskPatch = async (q: Query, runId: string, id: string, patch: TaskPatch): Promise<void> => {
-    const cols = taskPatchColumns(patch);
-    const found = await q(
-      `UPDATE tasks SET ${[...cols.map(([c]) => `${c} = ?`), 'run_id = run_id'].join(', ')} WHERE run_id = ? AND id = ? RETURNING id`,
-      [...cols.map(([, v]) => v), runId, id],
-    );
-    if (found.length === 0) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
-  };
-
-  const appliedVersions = async (q: Query): Promise<number[]> =>
-    (await q('SELECT version FROM schema_version ORDER BY version')).map((r) => Number(r.version));
-
-  const currentVersion = async (q: Query): Promise<number> => {
-    const [row] = await q('SELECT MAX(version) AS v FROM schema_version');
-    return row?.v === null || row?.v === undefined ? 0 : Number(row.v);
-  };
-
-  return {
-    async init() {
-      if (pool) return;
-      const p = new pg.Pool({ connectionString: url, max: poolSize });
-      // An idle connection that breaks (the server restarted) must not crash the process; the next query reports it.
-      p.on('error', () => undefined);
-      pool = p;
-      try {
-        // Under the migration lock: two controllers starting together must not race to create it.
-        await tx(
-          (q) =>
-            q(
-              'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-            ),
-          MIGRATE_LOCK,
-        );
-        for (const m of migrations) {
-          // Each under the lock, deciding afresh: another controller may have applied it meanwhile.
-          await tx(async (q) => {
-            if (!pendingMigrations(migrations, await appliedVersions(q)).includes(m)) return;
-            for (const sql of m.statements) await q(sql);
-            await q('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)', [
-              m.version,
-              m.name,
-              Date.now(),
-            ]);
-          }, MIGRATE_LOCK);
+  /** The store, or (given a fence) its view whose writes check the fence first. */
+  const make = (fence: Fence | undefined, check: boolean): PostgresStore => {
+    /**
+     * One write transaction under the write lock. A fenced view checks its lease epoch first, under the same lock and
+     * in the same transaction as the write, so nothing of a controller whose lease moved on is committed.
+     */
+    const tx = <T>(fn: (q: Query) => Promise<T>, lock = WRITE_LOCK): Promise<T> =>
+      plainTx(async (q) => {
+        if (fence && check && lock === WRITE_LOCK) {
+          const current = await leaseOf(q, fence.lease);
+          if (!fenceHolds(fence, current)) throw fencedError(fence, current);
         }
-        // A store with no migration to apply still refuses to open when it records a version this one does not know.
-        pendingMigrations(migrations, await appliedVersions(runner(p)));
-        if (journaling) await runner(p)('DELETE FROM journal WHERE hlc < ?', [journal.horizon()]);
-      } catch (e) {
-        pool = undefined;
-        await p.end().catch(() => undefined);
-        throw storeError(e);
+        return fn(q);
+      }, lock);
+
+    const insertEvents = async (q: Query, events: readonly EngineEvent[], runId?: string): Promise<EngineEvent[]> => {
+      const out: EngineEvent[] = [];
+      const entries: TimelineEvent[] = [];
+      const epoch = fence?.epoch;
+      for (const e of events) {
+        const [row] = await q(
+          'INSERT INTO events (run_id, type, time, body, epoch) VALUES (?, ?, ?, ?, ?) RETURNING seq',
+          [e.runId ?? runId ?? null, e.type, e.time, eventBody(e, epoch), epoch ?? null],
+        );
+        const saved = { ...e, seq: Number(row?.seq), ...(epoch !== undefined ? { epoch } : {}) };
+        out.push(saved);
+        entries.push(eventEntry({ ...saved, runId: e.runId ?? runId } as EngineEvent, journal.stamp(), journal.source));
       }
-    },
+      // The event's HLC is the journal's business: the events themselves stay as the engine wrote them.
+      await journalled(q, entries);
+      return out;
+    };
 
-    async close() {
-      const p = pool;
-      pool = undefined;
-      await p?.end();
-    },
+    const applyRunPatch = async (q: Query, runId: string, patch: RunPatch): Promise<void> => {
+      const cols = runPatchColumns(patch);
+      if (cols.length > 0)
+        await q(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`, [
+          ...cols.map(([, v]) => v),
+          runId,
+        ]);
+    };
 
-    schemaVersion: () => read(currentVersion),
-
-    async createRun(run: RunRecord, tasks: readonly TaskRecord[], events: readonly EngineEvent[] = []) {
-      return tx(async (q) => {
-        if ((await q('SELECT 1 FROM runs WHERE id = ?', [run.id])).length > 0) {
-          throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
-        }
-        await q(
-          `INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`,
-          runRow(run),
-        );
-        for (const [i, t] of tasks.entries()) {
-          if (t.runId !== run.id)
-            throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
-          await q(
-            `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`,
-            taskRow(t, i),
-          );
-        }
-        await journalled(q, [runCreatedEntry(run, tasks, journal.stamp(), journal.source)]);
-        return insertEvents(q, events, run.id);
-      });
-    },
-
-    async commit(change) {
-      return tx(async (q) => {
-        if ((await q('SELECT 1 FROM runs WHERE id = ?', [change.runId])).length === 0)
-          throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
-        if (change.run) await applyRunPatch(q, change.runId, change.run);
-        for (const t of change.tasks ?? []) await applyTaskPatch(q, change.runId, t.id, t.patch);
-        return insertEvents(q, change.events ?? [], change.runId);
-      });
-    },
-
-    getRun: (id) =>
-      read(async (q) => {
-        const [row] = await q('SELECT * FROM runs WHERE id = ?', [id]);
-        return row ? rowRun(row) : undefined;
-      }),
-
-    listRuns: (options = {}) =>
-      read(async (q) => {
-        const where: string[] = [];
-        const args: SqlValue[] = [];
-        if (options.active !== undefined) {
-          where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
-          args.push(...TERMINAL);
-        }
-        if (options.plan !== undefined) {
-          where.push('plan = ?');
-          args.push(options.plan);
-        }
-        if (options.trigger !== undefined) {
-          where.push('trigger_name = ?');
-          args.push(options.trigger);
-        }
-        let sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, ord DESC`;
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        return (await q(sql, args)).map(rowRun);
-      }),
-
-    getTasks: (runId) =>
-      read(async (q) => (await q('SELECT * FROM tasks WHERE run_id = ? ORDER BY position', [runId])).map(rowTask)),
-
-    appendEvents: (events) => tx((q) => insertEvents(q, events)),
-
-    listEvents: (options = {}) =>
-      read(async (q) => {
-        const where = ['seq > ?'];
-        const args: SqlValue[] = [options.afterSeq ?? 0];
-        if (options.runId !== undefined) {
-          where.push('run_id = ?');
-          args.push(options.runId);
-        }
-        let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        return (await q(sql, args)).map(rowEvent);
-      }),
-
-    async recordDuration(key: DurationKey, ms: number, at: number) {
-      await tx((q) =>
-        q('INSERT INTO durations (template, service, datacenter, ms, at) VALUES (?, ?, ?, ?, ?)', [
-          key.template,
-          key.service,
-          key.datacenter,
-          ms,
-          at,
-        ]),
+    const applyTaskPatch = async (q: Query, runId: string, id: string, patch: TaskPatch): Promise<void> => {
+      const cols = taskPatchColumns(patch);
+      const found = await q(
+        `UPDATE tasks SET ${[...cols.map(([c]) => `${c} = ?`), 'run_id = run_id'].join(', ')} WHERE run_id = ? AND id = ? RETURNING id`,
+        [...cols.map(([, v]) => v), runId, id],
       );
-    },
+      if (found.length === 0) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
+    };
 
-    durations: (key, limit = 100) =>
-      read(async (q) =>
-        (
+    const appliedVersions = async (q: Query): Promise<number[]> =>
+      (await q('SELECT version FROM schema_version ORDER BY version')).map((r) => Number(r.version));
+
+    const currentVersion = async (q: Query): Promise<number> => {
+      const [row] = await q('SELECT MAX(version) AS v FROM schema_version');
+      return row?.v === null || row?.v === undefined ? 0 : Number(row.v);
+    };
+
+    return {
+      ...sqlTestStore(
+        (sql, args) => read((q) => q(sql, args)),
+        (sql, args) => tx((q) => q(sql, args)),
+      ),
+
+      fenced: (f, o) => make(f, o?.check ?? true),
+
+      async init() {
+        if (pool) return;
+        // Bounded waits: a server that went away fails a call within seconds (the controller then holds its runs and
+        // reconnects) instead of leaving it hanging; a query waits at most for another controller's transaction.
+        const p = new pg.Pool({
+          connectionString: url,
+          max: poolSize,
+          connectionTimeoutMillis: 5_000,
+          query_timeout: 20_000,
+          // A controller frozen inside a transaction (SIGSTOP, a VM paused) would hold the write lock for as long as
+          // it is frozen, and no standby could take over: the server ends such a session, and its transaction, first.
+          idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+          keepAlive: true,
+        });
+        // An idle connection that breaks (the server restarted) must not crash the process; the next query reports it.
+        p.on('error', () => undefined);
+        pool = p;
+        try {
+          // Under the migration lock: two controllers starting together must not race to create it.
+          await tx(
+            (q) =>
+              q(
+                'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+              ),
+            MIGRATE_LOCK,
+          );
+          for (const m of migrations) {
+            // Each under the lock, deciding afresh: another controller may have applied it meanwhile.
+            await tx(async (q) => {
+              if (!pendingMigrations(migrations, await appliedVersions(q)).includes(m)) return;
+              for (const sql of m.statements) await q(sql);
+              await q('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)', [
+                m.version,
+                m.name,
+                Date.now(),
+              ]);
+            }, MIGRATE_LOCK);
+          }
+          // A store with no migration to apply still refuses to open when it records a version this one does not know.
+          pendingMigrations(migrations, await appliedVersions(runner(p)));
+          if (journaling) await runner(p)('DELETE FROM journal WHERE hlc < ?', [journal.horizon()]);
+        } catch (e) {
+          pool = undefined;
+          await p.end().catch(() => undefined);
+          throw storeError(e);
+        }
+      },
+
+      async close() {
+        const p = pool;
+        pool = undefined;
+        await p?.end();
+      },
+
+      schemaVersion: () => read(currentVersion),
+
+      async createRun(run: RunRecord, tasks: readonly TaskRecord[], events: readonly EngineEvent[] = []) {
+        return tx(async (q) => {
+          if ((await q('SELECT 1 FROM runs WHERE id = ?', [run.id])).length > 0) {
+            throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
+          }
           await q(
-            'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? ORDER BY at DESC, id DESC LIMIT ?',
-            [key.template, key.service, key.datacenter, limit],
-          )
-        ).map((r) => Number(r.ms)),
-      ),
+            `INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`,
+            runRow(run),
+          );
+          for (const [i, t] of tasks.entries()) {
+            if (t.runId !== run.id)
+              throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
+            await q(
+              `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`,
+              taskRow(t, i),
+            );
+          }
+          await journalled(q, [runCreatedEntry(run, tasks, journal.stamp(), journal.source)]);
+          return insertEvents(q, events, run.id);
+        });
+      },
 
-    async createToken(record: TokenRecord) {
-      await tx(async (q) => {
-        if ((await q('SELECT 1 FROM tokens WHERE id = ? OR hash = ?', [record.id, record.hash])).length > 0) {
-          throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
-        }
-        await q('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)', [
-          record.id,
-          record.name,
-          record.role,
-          record.hash,
-          record.createdAt,
-          record.revokedAt ?? null,
-        ]);
-      });
-    },
+      async commit(change) {
+        return tx(async (q) => {
+          if ((await q('SELECT 1 FROM runs WHERE id = ?', [change.runId])).length === 0)
+            throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
+          if (change.run) await applyRunPatch(q, change.runId, change.run);
+          for (const t of change.tasks ?? []) await applyTaskPatch(q, change.runId, t.id, t.patch);
+          return insertEvents(q, change.events ?? [], change.runId);
+        });
+      },
 
-    findTokenByHash: (hash) =>
-      read(async (q) => {
-        const [row] = await q('SELECT * FROM tokens WHERE hash = ?', [hash]);
-        return row ? rowToken(row) : undefined;
-      }),
+      getRun: (id) =>
+        read(async (q) => {
+          const [row] = await q('SELECT * FROM runs WHERE id = ?', [id]);
+          return row ? rowRun(row) : undefined;
+        }),
 
-    listTokens: () => read(async (q) => (await q('SELECT * FROM tokens ORDER BY created_at, id')).map(rowToken)),
+      listRuns: (options = {}) =>
+        read(async (q) => {
+          const where: string[] = [];
+          const args: SqlValue[] = [];
+          if (options.active !== undefined) {
+            where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
+            args.push(...TERMINAL);
+          }
+          if (options.plan !== undefined) {
+            where.push('plan = ?');
+            args.push(options.plan);
+          }
+          if (options.trigger !== undefined) {
+            where.push('trigger_name = ?');
+            args.push(options.trigger);
+          }
+          let sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, ord DESC`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (await q(sql, args)).map(rowRun);
+        }),
 
-    async revokeToken(id, at) {
-      await tx(async (q) => {
-        const rows = await q('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING id', [
-          at,
-          id,
-        ]);
-        if (rows.length === 0) throw new MaelstromError('E_NOT_FOUND', `no token ${id}`);
-      });
-    },
+      getTasks: (runId) =>
+        read(async (q) => (await q('SELECT * FROM tasks WHERE run_id = ? ORDER BY position', [runId])).map(rowTask)),
 
-    acquireLease: (name, holder, { now, until, takeFrom }) =>
-      tx(async (q) => {
-        const [row] = await q('SELECT holder, expires_at FROM leases WHERE name = ?', [name]);
-        const current = row ? { holder: String(row.holder), expiresAt: Number(row.expires_at) } : undefined;
-        // Whoever wrote last (a controller that held the lease before) is heard from: a receive.
-        await absorbJournal(q, 'the store');
-        if (current && current.holder !== holder && current.expiresAt > now && current.holder !== takeFrom)
-          return { name, ...current };
-        if (current?.holder !== holder || current.expiresAt <= now)
-          await journalled(q, [
-            entryOf(
-              { type: 'lease', name, holder, expiresAt: until, ...(current ? { previous: current.holder } : {}) },
-              journal.stamp(),
-              journal.source,
-            ),
-          ]);
-        await q(
-          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
-            'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
-          [name, holder, until],
+      appendEvents: (events) => tx((q) => insertEvents(q, events)),
+
+      listEvents: (options = {}) =>
+        read(async (q) => {
+          const where = ['seq > ?'];
+          const args: SqlValue[] = [options.afterSeq ?? 0];
+          if (options.runId !== undefined) {
+            where.push('run_id = ?');
+            args.push(options.runId);
+          }
+          let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (await q(sql, args)).map(rowEvent);
+        }),
+
+      async recordDuration(key: DurationKey, ms: number, at: number) {
+        await tx((q) =>
+          q('INSERT INTO durations (template, service, datacenter, plan, ms, at) VALUES (?, ?, ?, ?, ?, ?)', [
+            key.template,
+            key.service,
+            key.datacenter,
+            key.plan,
+            ms,
+            at,
+          ]),
         );
-        return { name, holder, expiresAt: until };
-      }),
+      },
 
-    releaseLease: async (name, holder) => {
-      await tx(async (q) => {
-        const gone = await q('DELETE FROM leases WHERE name = ? AND holder = ? RETURNING name', [name, holder]);
-        if (gone.length > 0)
-          await journalled(q, [entryOf({ type: 'lease.released', name, holder }, journal.stamp(), journal.source)]);
-      });
-    },
-
-    appendAudit: (entry: AuditEntry) =>
-      tx(async (q) => {
-        const [row] = await q(
-          'INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
-          auditRow(entry),
-        );
-        return Number(row?.id);
-      }),
-
-    listAudit: (options = {}) =>
-      read(async (q) => {
-        const args: SqlValue[] = [options.afterId ?? 0];
-        let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        return (await q(sql, args)).map(rowAudit);
-      }),
-
-    recordRequest: (request) =>
-      tx(async (q) => {
-        const stamp = journal.stamp();
-        const [row] = await q(
-          `INSERT INTO requests (${requestColumns.join(', ')}) VALUES (${requestColumns.map(() => '?').join(', ')}) RETURNING id`,
-          requestRow(request, stamp.hlc).slice(0, requestColumns.length),
-        );
-        const id = Number(row?.id);
-        await journalled(q, [requestEntry(id, request, stamp, journal.source)]);
-        return id;
-      }),
-
-    pendingRequests: (options = {}) =>
-      read(async (q) => {
-        const args: SqlValue[] = [options.afterId ?? 0];
-        let sql = 'SELECT * FROM requests WHERE applied_at IS NULL AND id > ? ORDER BY id';
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        const rows = await q(sql, args);
-        for (const r of rows)
-          journal.receive(typeof r.hlc === 'string' ? r.hlc : undefined, `the request of ${String(r.actor)}`);
-        return rows.map(rowRequest);
-      }),
-
-    getRequest: (id) =>
-      read(async (q) => {
-        const [row] = await q('SELECT * FROM requests WHERE id = ?', [id]);
-        return row ? rowRequest(row) : undefined;
-      }),
-
-    markRequestApplied: (id, { at, outcome, error }) =>
-      tx(async (q) => {
-        const rows = await q(
-          'UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL RETURNING id',
-          [at, outcome, error ?? null, id],
-        );
-        return rows.length > 0;
-      }),
-
-    appendJournal: (entries) =>
-      tx(async (q) => {
-        const out = entries.map((e) => entryOf(e, journal.stamp(), journal.source));
-        await journalled(q, out);
-        return out;
-      }),
-
-    listJournal: (options = {}) =>
-      read(async (q) => {
-        const { where, args } = journalRange(options);
-        let sql = `SELECT body FROM journal ${where} ORDER BY hlc, id`;
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        return (await q(sql, args)).map(rowJournal);
-      }),
-
-    pruneJournal: (beforeHlc) =>
-      tx(
-        async (q) =>
+      durations: (key, limit = 100) =>
+        read(async (q) =>
           (
-            await q('DELETE FROM journal WHERE hlc < ? RETURNING id', [
-              beforeHlc ? padHlc(beforeHlc) : journal.horizon(),
-            ])
-          ).length,
-      ),
+            await q(
+              'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? AND plan = ? ' +
+                'ORDER BY at DESC, id DESC LIMIT ?',
+              [key.template, key.service, key.datacenter, key.plan, limit],
+            )
+          ).map((r) => Number(r.ms)),
+        ),
 
-    recordDelivery: (delivery) =>
-      tx(async (q) => {
-        const [row] = await q(
-          `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')}) RETURNING id`,
-          deliveryRow(delivery),
-        );
-        return Number(row?.id);
-      }, DELIVERY_LOCK),
+      async createToken(record: TokenRecord) {
+        await tx(async (q) => {
+          if ((await q('SELECT 1 FROM tokens WHERE id = ? OR hash = ?', [record.id, record.hash])).length > 0) {
+            throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
+          }
+          await q('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)', [
+            record.id,
+            record.name,
+            record.role,
+            record.hash,
+            record.createdAt,
+            record.revokedAt ?? null,
+          ]);
+        });
+      },
 
-    updateDelivery: async (id, patch) => {
-      const cols = deliveryPatchColumns(patch);
-      if (cols.length === 0) return;
-      await tx(async (q) => {
-        const rows = await q(
-          `UPDATE deliveries SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ? RETURNING id`,
-          [...cols.map(([, v]) => v), id],
-        );
-        if (rows.length === 0) throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
-      }, DELIVERY_LOCK);
-    },
+      findTokenByHash: (hash) =>
+        read(async (q) => {
+          const [row] = await q('SELECT * FROM tokens WHERE hash = ?', [hash]);
+          return row ? rowToken(row) : undefined;
+        }),
 
-    listDeliveries: (options = {}) =>
-      read(async (q) => {
-        const args: SqlValue[] = [];
-        let sql = 'SELECT * FROM deliveries';
-        if (options.state !== undefined) {
-          sql += ' WHERE state = ?';
-          args.push(options.state);
-        }
-        sql += ' ORDER BY id DESC';
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        return (await q(sql, args)).map(rowDelivery);
-      }),
+      listTokens: () => read(async (q) => (await q('SELECT * FROM tokens ORDER BY created_at, id')).map(rowToken)),
+
+      async revokeToken(id, at) {
+        await tx(async (q) => {
+          const rows = await q('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING id', [
+            at,
+            id,
+          ]);
+          if (rows.length === 0) throw new MaelstromError('E_NOT_FOUND', `no token ${id}`);
+        });
+      },
+
+      acquireLease: (name, holder, options) =>
+        plainTx(async (q) => {
+          const current = await leaseOf(q, name);
+          // Whoever wrote last (a controller that held the lease before) is heard from: a receive.
+          await absorbJournal(q, 'the store');
+          const decision = decideLease(name, current, { holder, ...options });
+          if (!decision.take) return current!;
+          const entry = leaseEntry(current, decision.lease, options.now, journal);
+          if (entry) await journalled(q, [entry]);
+          await q(
+            `INSERT INTO leases (${LEASE_COLUMNS.join(', ')}) VALUES (${LEASE_COLUMNS.map(() => '?').join(', ')}) ` +
+              'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, ' +
+              'epoch = excluded.epoch, renewed_at = excluded.renewed_at, handover_to = excluded.handover_to',
+            leaseRow(decision.lease),
+          );
+          return decision.lease;
+        }),
+
+      releaseLease: async (name, holder) => {
+        await plainTx(async (q) => {
+          // The row stays, with its epoch, so the next holder's epoch is larger.
+          const before = await leaseOf(q, name);
+          await q('UPDATE leases SET expires_at = 0, handover_to = NULL WHERE name = ? AND holder = ?', [name, holder]);
+          const entry = releasedEntry(before, holder, journal);
+          if (entry) await journalled(q, [entry]);
+        });
+      },
+
+      handOverLease: (name, holder, to) =>
+        plainTx(async (q) => {
+          await q('UPDATE leases SET handover_to = ? WHERE name = ? AND holder = ?', [to, name, holder]);
+          return leaseOf(q, name);
+        }),
+
+      recordResolution: (record) =>
+        tx(async (q) => {
+          await q(
+            `INSERT INTO resolver_records (${RESOLUTION_COLUMNS.join(', ')}) VALUES (${RESOLUTION_COLUMNS.map(() => '?').join(', ')})`,
+            resolutionRow(record),
+          );
+        }),
+
+      resolverStats: (options = {}) =>
+        read(async (q) => {
+          const where = options.service !== undefined ? ' WHERE service = ?' : '';
+          const args = options.service !== undefined ? [options.service] : [];
+          return sortStats((await q(`${RESOLVER_STATS_SQL}${where} GROUP BY diagnosis, resolver`, args)).map(rowStats));
+        }),
+
+      listResolutions: (options = {}) =>
+        read(async (q) => {
+          const where = options.runId !== undefined ? ' WHERE run_id = ?' : '';
+          const args: SqlValue[] = options.runId !== undefined ? [options.runId] : [];
+          let sql = `SELECT * FROM resolver_records${where} ORDER BY id DESC`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (await q(sql, args)).map(rowResolution).reverse();
+        }),
+
+      getLease: (name) => read((q) => leaseOf(q, name)),
+
+      async announceController(record) {
+        await plainTx(async (q) => {
+          await q(
+            `INSERT INTO controllers (${CONTROLLER_COLUMNS.join(', ')}) VALUES (${CONTROLLER_COLUMNS.map(() => '?').join(', ')}) ` +
+              'ON CONFLICT (id) DO UPDATE SET datacenter = excluded.datacenter, url = excluded.url, role = excluded.role, ' +
+              'epoch = excluded.epoch, seen_at = excluded.seen_at',
+            controllerRow(record),
+          );
+        });
+      },
+
+      listControllers: (options = {}) =>
+        read(async (q) =>
+          (
+            await q('SELECT * FROM controllers WHERE seen_at >= ? ORDER BY started_at, id', [options.seenSince ?? 0])
+          ).map(rowController),
+        ),
+
+      async removeController(id) {
+        await plainTx(async (q) => {
+          await q('DELETE FROM controllers WHERE id = ?', [id]);
+        });
+      },
+
+      appendAudit: (entry: AuditEntry) =>
+        tx(async (q) => {
+          const [row] = await q(
+            'INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+            auditRow(entry),
+          );
+          return Number(row?.id);
+        }),
+
+      listAudit: (options = {}) =>
+        read(async (q) => {
+          const args: SqlValue[] = [options.afterId ?? 0];
+          let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (await q(sql, args)).map(rowAudit);
+        }),
+
+      recordRequest: (request) =>
+        tx(async (q) => {
+          const stamp = journal.stamp();
+          const [row] = await q(
+            `INSERT INTO requests (${requestColumns.join(', ')}) VALUES (${requestColumns.map(() => '?').join(', ')}) RETURNING id`,
+            requestRow(request, stamp.hlc).slice(0, requestColumns.length),
+          );
+          const id = Number(row?.id);
+          await journalled(q, [requestEntry(id, request, stamp, journal.source)]);
+          return id;
+        }),
+
+      pendingRequests: (options = {}) =>
+        read(async (q) => {
+          const args: SqlValue[] = [options.afterId ?? 0];
+          let sql = 'SELECT * FROM requests WHERE applied_at IS NULL AND id > ? ORDER BY id';
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          const rows = await q(sql, args);
+          for (const r of rows)
+            journal.receive(typeof r.hlc === 'string' ? r.hlc : undefined, `the request of ${String(r.actor)}`);
+          return rows.map(rowRequest);
+        }),
+
+      getRequest: (id) =>
+        read(async (q) => {
+          const [row] = await q('SELECT * FROM requests WHERE id = ?', [id]);
+          return row ? rowRequest(row) : undefined;
+        }),
+
+      markRequestApplied: (id, { at, outcome, error }) =>
+        tx(async (q) => {
+          const rows = await q(
+            'UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL RETURNING id',
+            [at, outcome, error ?? null, id],
+          );
+          return rows.length > 0;
+        }),
+
+      appendJournal: (entries) =>
+        tx(async (q) => {
+          const out = entries.map((e) => entryOf(e, journal.stamp(), journal.source));
+          await journalled(q, out);
+          return out;
+        }),
+
+      listJournal: (options = {}) =>
+        read(async (q) => {
+          const { where, args } = journalRange(options);
+          let sql = `SELECT body FROM journal ${where} ORDER BY hlc, id`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (await q(sql, args)).map(rowJournal);
+        }),
+
+      pruneJournal: (beforeHlc) =>
+        tx(
+          async (q) =>
+            (
+              await q('DELETE FROM journal WHERE hlc < ? RETURNING id', [
+                beforeHlc ? padHlc(beforeHlc) : journal.horizon(),
+              ])
+            ).length,
+        ),
+
+      recordDelivery: (delivery) =>
+        tx(async (q) => {
+          const [row] = await q(
+            `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')}) RETURNING id`,
+            deliveryRow(delivery),
+          );
+          return Number(row?.id);
+        }, DELIVERY_LOCK),
+
+      updateDelivery: async (id, patch) => {
+        const cols = deliveryPatchColumns(patch);
+        if (cols.length === 0) return;
+        await tx(async (q) => {
+          const rows = await q(
+            `UPDATE deliveries SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ? RETURNING id`,
+            [...cols.map(([, v]) => v), id],
+          );
+          if (rows.length === 0) throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
+        }, DELIVERY_LOCK);
+      },
+
+      listDeliveries: (options = {}) =>
+        read(async (q) => {
+          const args: SqlValue[] = [];
+          let sql = 'SELECT * FROM deliveries';
+          if (options.state !== undefined) {
+            sql += ' WHERE state = ?';
+            args.push(options.state);
+          }
+          sql += ' ORDER BY id DESC';
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (await q(sql, args)).map(rowDelivery);
+        }),
+    };
   };
+  return make(undefined, false);
 }
+
+/** SQLSTATE classes and codes of a server that is away, restarting, read-only or full: worth trying again later. */
+const READ_ONLY = new Set(['25006']);
+const FULL = new Set(['53100', '53000', '53200', '54000']);
+const AWAY = /^(08|57P)/;
+/** idle_in_transaction_session_timeout ended the session. */
+const IDLE_ENDED = '25P03';
+const SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 function storeError(e: unknown): MaelstromError {
   if (e instanceof MaelstromError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  const code = (e as { code?: string }).code;
-  // Connection failures and serialisation conflicts may succeed on a second try.
-  const retryable = code === 'ECONNREFUSED' || code === '40001' || code === '40P01' || code === '57P01';
-  return new MaelstromError('E_STORE', `store: ${message}`, { cause: e, retryable });
+  const code = (e as { code?: string }).code ?? '';
+  // A connection that broke mid-query has no code: pg says so in words.
+  const broken = /Connection terminated|connection timeout|timeout exceeded|not queryable|ended/i.test(message);
+  const kind = READ_ONLY.has(code)
+    ? 'the store is read-only'
+    : FULL.has(code)
+      ? 'the store is full'
+      : AWAY.test(code) || SOCKET.has(code) || broken
+        ? 'the store does not answer'
+        : code === IDLE_ENDED
+          ? 'the store ended a transaction this controller left idle (was it frozen?)'
+          : undefined;
+  // Serialisation conflicts may succeed on a second try too.
+  const retryable = kind !== undefined || code === '40001' || code === '40P01';
+  return new MaelstromError('E_STORE', kind ? `store: ${kind}: ${message}` : `store: ${message}`, {
+    cause: e,
+    retryable,
+  });
 }

@@ -13,6 +13,8 @@ import { RunState, isTerminalRun } from '../../model/states.js';
 import type {
   AuditEntry,
   DurationKey,
+  Fence,
+  Lease,
   RunRecord,
   Store,
   TaskPatch,
@@ -21,8 +23,16 @@ import type {
   RunPatch,
 } from '../store.js';
 import {
+  CONTROLLER_COLUMNS,
+  LEASE_COLUMNS,
   DELIVERY_COLUMNS,
   REQUEST_COLUMNS,
+  controllerRow,
+  leaseRow,
+  rowController,
+  rowLease,
+  RESOLUTION_COLUMNS,
+  RESOLVER_STATS_SQL,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
@@ -30,7 +40,11 @@ import {
   deliveryRow,
   eventBody,
   requestRow,
+  resolutionRow,
   rowAudit,
+  rowResolution,
+  rowStats,
+  sortStats,
   rowDelivery,
   rowEvent,
   rowRequest,
@@ -46,6 +60,8 @@ import {
 } from '../codec.js';
 import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
+import { sqlTestStore, type Statement } from '../tests-sql.js';
+import { decideLease, fenceHolds, fencedError } from '../lease-rule.js';
 import {
   JOURNAL_COLUMNS,
   JOURNAL_MIGRATION,
@@ -54,6 +70,8 @@ import {
   eventEntry,
   journalRange,
   journalRow,
+  leaseEntry,
+  releasedEntry,
   padHlc,
   requestEntry,
   runCreatedEntry,
@@ -83,6 +101,24 @@ export interface SqliteStore extends Store {
   schemaVersion(): number;
 }
 
+/**
+ * Makes `prepare` answer the statement already compiled for the same SQL text: the store's statements are few, and
+ * compiling one on every commit was most of a commit's cost. Statements are only run, never iterated, so one
+ * compiled statement serves every caller.
+ */
+function reuseStatements(d: Database.Database): void {
+  const compile = d.prepare.bind(d);
+  const compiled = new Map<string, Database.Statement>();
+  d.prepare = ((sql: string) => {
+    let stmt = compiled.get(sql);
+    if (stmt === undefined) {
+      stmt = compile(sql);
+      compiled.set(sql, stmt);
+    }
+    return stmt;
+  }) as Database.Database['prepare'];
+}
+
 /** Creates a store over the file; call init() before use (it opens the file and applies migrations). */
 export function createSqliteStore(
   config: SqliteStoreConfig,
@@ -101,22 +137,9 @@ export function createSqliteStore(
     if (!db) throw new MaelstromError('E_STORE', 'the store is not open (call init() first)');
     return db;
   };
-
-  /** Runs `fn` in a transaction, turning driver errors into E_STORE and keeping MaelstromErrors as they are. */
-  const tx = <T>(fn: (d: Database.Database) => T): T => {
-    const d = open();
-    try {
-      return d.transaction(() => fn(d)).immediate();
-    } catch (e) {
-      throw storeError(e);
-    }
-  };
-  const read = <T>(fn: (d: Database.Database) => T): T => {
-    try {
-      return fn(open());
-    } catch (e) {
-      throw storeError(e);
-    }
+  const leaseOf = (d: Database.Database, name: string): Lease | undefined => {
+    const row = d.prepare('SELECT * FROM leases WHERE name = ?').get(name) as Row | undefined;
+    return row ? rowLease(row) : undefined;
   };
 
   const journalled = (d: Database.Database, entries: readonly TimelineEvent[]): void => {
@@ -128,23 +151,6 @@ export function createSqliteStore(
     if (journal.due(entries.length)) d.prepare('DELETE FROM journal WHERE hlc < ?').run(journal.horizon());
   };
 
-  const insertEvents = (d: Database.Database, events: readonly EngineEvent[], runId?: string): EngineEvent[] => {
-    const stmt = d.prepare('INSERT INTO events (run_id, type, time, body) VALUES (?, ?, ?, ?)');
-    // The event's HLC is the journal's business: the events themselves (replayed exactly by reports and tests) stay
-    // as the engine wrote them.
-    const out = events.map((e) => {
-      const info = stmt.run(e.runId ?? runId ?? null, e.type, e.time, eventBody(e));
-      const saved = { ...e, seq: Number(info.lastInsertRowid) } as EngineEvent;
-      const entry = eventEntry({ ...saved, runId: e.runId ?? runId } as EngineEvent, journal.stamp(), journal.source);
-      return { saved, entry };
-    });
-    journalled(
-      d,
-      out.map((o) => o.entry),
-    );
-    return out.map((o) => o.saved);
-  };
-
   /** The latest HLC any process wrote to the journal: reading it is a receive from that process. */
   const absorbJournal = (d: Database.Database, from: string): void => {
     if (!journaling) return;
@@ -152,378 +158,522 @@ export function createSqliteStore(
     if (row.h) journal.receive(unpadHlc(row.h), from);
   };
 
-  const applyRunPatch = (d: Database.Database, runId: string, patch: RunPatch): void => {
-    const cols = runPatchColumns(patch);
-    if (cols.length === 0) return;
-    d.prepare(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
-      ...cols.map(([, v]) => v),
-      runId,
-    );
-  };
-
-  const applyTaskPatch = (d: Database.Database, runId: string, id: string, patch: TaskPatch): void => {
-    const cols = taskPatchColumns(patch);
-    const exists = d.prepare('SELECT 1 FROM tasks WHERE run_id = ? AND id = ?').get(runId, id);
-    if (!exists) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
-    if (cols.length === 0) return;
-    d.prepare(`UPDATE tasks SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE run_id = ? AND id = ?`).run(
-      ...cols.map(([, v]) => v),
-      runId,
-      id,
-    );
-  };
-
-  const store: SqliteStore = {
-    inProcess: true,
-
-    async init() {
-      if (db) return;
-      let d: Database.Database;
+  /** The store, or (given a fence) its view whose writes check the fence first. */
+  const make = (fence: Fence | undefined, check: boolean): SqliteStore => {
+    /**
+     * Runs `fn` in a transaction, turning driver errors into E_STORE and keeping MaelstromErrors as they are. A fenced
+     * view checks its lease epoch first, in the same transaction, so nothing of a stale controller is written.
+     */
+    const tx = <T>(fn: (d: Database.Database) => T): T => {
+      const d = open();
       try {
-        d = new Database(path);
-        d.pragma('journal_mode = WAL');
-        // In WAL mode NORMAL syncs at checkpoints only: the WAL is in the OS's cache, safe from a killed process.
-        d.pragma(durability === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
-        d.pragma('foreign_keys = ON');
-        d.pragma(`busy_timeout = ${busyTimeoutMs}`);
+        return d
+          .transaction(() => {
+            if (fence && check) {
+              const current = leaseOf(d, fence.lease);
+              if (!fenceHolds(fence, current)) throw fencedError(fence, current);
+            }
+            return fn(d);
+          })
+          .immediate();
       } catch (e) {
-        throw new MaelstromError('E_STORE', `cannot open the store at ${path}: ${(e as Error).message}`, { cause: e });
-      }
-      try {
-        migrate(d, migrations);
-        if (journaling) d.prepare('DELETE FROM journal WHERE hlc < ?').run(journal.horizon());
-      } catch (e) {
-        d.close();
         throw storeError(e);
       }
-      db = d;
-    },
+    };
+    /** Lease operations decide by the lease itself, never by a fence. */
+    const leaseTx = <T>(fn: (d: Database.Database) => T): T => {
+      const d = open();
+      try {
+        return d.transaction(() => fn(d)).immediate();
+      } catch (e) {
+        throw storeError(e);
+      }
+    };
+    const read = <T>(fn: (d: Database.Database) => T): T => {
+      try {
+        return fn(open());
+      } catch (e) {
+        throw storeError(e);
+      }
+    };
 
-    async close() {
-      db?.close();
-      db = undefined;
-    },
-
-    schemaVersion: () => read((d) => currentVersion(d)),
-
-    async createRun(run: RunRecord, tasks: readonly TaskRecord[], events: readonly EngineEvent[] = []) {
-      return tx((d) => {
-        if (d.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.id)) {
-          throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
-        }
-        d.prepare(`INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`).run(
-          ...runRow(run),
-        );
-        const insert = d.prepare(
-          `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`,
-        );
-        tasks.forEach((t, i) => {
-          if (t.runId !== run.id)
-            throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
-          insert.run(...taskRow(t, i));
-        });
-        journalled(d, [runCreatedEntry(run, tasks, journal.stamp(), journal.source)]);
-        return insertEvents(d, events, run.id);
+    const insertEvents = (d: Database.Database, events: readonly EngineEvent[], runId?: string): EngineEvent[] => {
+      const stmt = d.prepare('INSERT INTO events (run_id, type, time, body, epoch) VALUES (?, ?, ?, ?, ?)');
+      const epoch = fence?.epoch;
+      // The event's HLC is the journal's business: the events themselves (replayed exactly by reports and tests)
+      // stay as the engine wrote them.
+      const out = events.map((e) => {
+        const info = stmt.run(e.runId ?? runId ?? null, e.type, e.time, eventBody(e, epoch), epoch ?? null);
+        const saved = { ...e, seq: Number(info.lastInsertRowid), ...(epoch !== undefined ? { epoch } : {}) };
+        const entry = eventEntry({ ...saved, runId: e.runId ?? runId } as EngineEvent, journal.stamp(), journal.source);
+        return { saved, entry };
       });
-    },
-
-    async commit(change) {
-      return tx((d) => {
-        if (!d.prepare('SELECT 1 FROM runs WHERE id = ?').get(change.runId)) {
-          throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
-        }
-        if (change.run) applyRunPatch(d, change.runId, change.run);
-        for (const t of change.tasks ?? []) applyTaskPatch(d, change.runId, t.id, t.patch);
-        return insertEvents(d, change.events ?? [], change.runId);
-      });
-    },
-
-    async getRun(id) {
-      return read((d) => {
-        const row = d.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
-        return row ? rowRun(row) : undefined;
-      });
-    },
-
-    async listRuns(options = {}) {
-      return read((d) => {
-        const where: string[] = [];
-        const args: SqlValue[] = [];
-        if (options.active !== undefined) {
-          where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
-          args.push(...TERMINAL);
-        }
-        if (options.plan !== undefined) {
-          where.push('plan = ?');
-          args.push(options.plan);
-        }
-        if (options.trigger !== undefined) {
-          where.push('trigger_name = ?');
-          args.push(options.trigger);
-        }
-        const sql =
-          `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC` +
-          (options.limit !== undefined ? ' LIMIT ?' : '');
-        if (options.limit !== undefined) args.push(options.limit);
-        return (d.prepare(sql).all(...args) as Row[]).map(rowRun);
-      });
-    },
-
-    async getTasks(runId) {
-      return read((d) =>
-        (d.prepare('SELECT * FROM tasks WHERE run_id = ? ORDER BY position').all(runId) as Row[]).map(rowTask),
+      journalled(
+        d,
+        out.map((o) => o.entry),
       );
-    },
+      return out.map((o) => o.saved);
+    };
 
-    async appendEvents(events) {
-      return tx((d) => insertEvents(d, events));
-    },
-
-    async listEvents(options = {}) {
-      return read((d) => {
-        const where = ['seq > ?'];
-        const args: SqlValue[] = [options.afterSeq ?? 0];
-        if (options.runId !== undefined) {
-          where.push('run_id = ?');
-          args.push(options.runId);
-        }
-        let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        return (d.prepare(sql).all(...args) as Row[]).map(rowEvent);
-      });
-    },
-
-    async recordDuration(key: DurationKey, ms: number, at: number) {
-      tx((d) =>
-        d
-          .prepare('INSERT INTO durations (template, service, datacenter, ms, at) VALUES (?, ?, ?, ?, ?)')
-          .run(key.template, key.service, key.datacenter, ms, at),
-      );
-    },
-
-    async durations(key, limit = 100) {
-      return read((d) =>
-        (
-          d
-            .prepare(
-              'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? ORDER BY at DESC, id DESC LIMIT ?',
-            )
-            .all(key.template, key.service, key.datacenter, limit) as Row[]
-        ).map((r) => Number(r.ms)),
-      );
-    },
-
-    async createToken(record: TokenRecord) {
-      tx((d) => {
-        if (d.prepare('SELECT 1 FROM tokens WHERE id = ? OR hash = ?').get(record.id, record.hash)) {
-          throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
-        }
-        d.prepare('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-          record.id,
-          record.name,
-          record.role,
-          record.hash,
-          record.createdAt,
-          record.revokedAt ?? null,
-        );
-      });
-    },
-
-    async findTokenByHash(hash) {
-      return read((d) => {
-        const row = d.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
-        return row ? rowToken(row) : undefined;
-      });
-    },
-
-    async listTokens() {
-      return read((d) => (d.prepare('SELECT * FROM tokens ORDER BY created_at, id').all() as Row[]).map(rowToken));
-    },
-
-    async revokeToken(id, at) {
-      tx((d) => {
-        const info = d.prepare('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id);
-        if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no token ${id}`);
-      });
-    },
-
-    async acquireLease(name, holder, { now, until, takeFrom }) {
-      return tx((d) => {
-        const row = d.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(name) as
-          { holder: string; expires_at: number } | undefined;
-        // Whoever wrote last (a controller that held the lease before) is heard from: a receive.
-        absorbJournal(d, 'the store');
-        if (row && row.holder !== holder && row.expires_at > now && row.holder !== takeFrom)
-          return { name, holder: row.holder, expiresAt: row.expires_at };
-        if (row?.holder !== holder || row.expires_at <= now)
-          journalled(d, [
-            entryOf(
-              { type: 'lease', name, holder, expiresAt: until, ...(row ? { previous: row.holder } : {}) },
-              journal.stamp(),
-              journal.source,
-            ),
-          ]);
-        d.prepare(
-          'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ' +
-            'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
-        ).run(name, holder, until);
-        return { name, holder, expiresAt: until };
-      });
-    },
-
-    async releaseLease(name, holder) {
-      tx((d) => {
-        const info = d.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder);
-        if (info.changes > 0)
-          journalled(d, [entryOf({ type: 'lease.released', name, holder }, journal.stamp(), journal.source)]);
-      });
-    },
-
-    async appendAudit(entry: AuditEntry) {
-      return tx((d) =>
-        Number(
-          d
-            .prepare('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?)')
-            .run(...auditRow(entry)).lastInsertRowid,
-        ),
-      );
-    },
-
-    async listAudit(options = {}) {
-      return read((d) => {
-        const args: SqlValue[] = [options.afterId ?? 0];
-        let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        return (d.prepare(sql).all(...args) as Row[]).map(rowAudit);
-      });
-    },
-
-    async recordRequest(request) {
-      return tx((d) => {
-        const stamp = journal.stamp();
-        const id = Number(
-          d
-            .prepare(
-              `INSERT INTO requests (${requestColumns.join(', ')}) VALUES (${requestColumns.map(() => '?').join(', ')})`,
-            )
-            .run(...requestRow(request, stamp.hlc).slice(0, requestColumns.length)).lastInsertRowid,
-        );
-        journalled(d, [requestEntry(id, request, stamp, journal.source)]);
-        return id;
-      });
-    },
-
-    async pendingRequests(options = {}) {
-      return read((d) => {
-        const args: SqlValue[] = [options.afterId ?? 0];
-        let sql = 'SELECT * FROM requests WHERE applied_at IS NULL AND id > ? ORDER BY id';
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        const rows = d.prepare(sql).all(...args) as Row[];
-        for (const r of rows)
-          journal.receive(typeof r.hlc === 'string' ? r.hlc : undefined, `the request of ${String(r.actor)}`);
-        return rows.map(rowRequest);
-      });
-    },
-
-    async getRequest(id) {
-      return read((d) => {
-        const row = d.prepare('SELECT * FROM requests WHERE id = ?').get(id) as Row | undefined;
-        return row ? rowRequest(row) : undefined;
-      });
-    },
-
-    async markRequestApplied(id, { at, outcome, error }) {
-      return tx(
-        (d) =>
-          d
-            .prepare('UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL')
-            .run(at, outcome, error ?? null, id).changes > 0,
-      );
-    },
-
-    async appendJournal(entries) {
-      return tx((d) => {
-        const out = entries.map((e) => entryOf(e, journal.stamp(), journal.source));
-        journalled(d, out);
-        return out;
-      });
-    },
-
-    async listJournal(options = {}) {
-      return read((d) => {
-        const { where, args } = journalRange(options);
-        let sql = `SELECT body FROM journal ${where} ORDER BY hlc, id`;
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
-        }
-        // The bodies only, parsed straight from their text: a cut reads thousands of them.
-        return (
-          d
-            .prepare(sql)
-            .pluck()
-            .all(...args) as string[]
-        ).map((body) => JSON.parse(body) as TimelineEvent);
-      });
-    },
-
-    async pruneJournal(beforeHlc) {
-      return tx(
-        (d) =>
-          d.prepare('DELETE FROM journal WHERE hlc < ?').run(beforeHlc ? padHlc(beforeHlc) : journal.horizon()).changes,
-      );
-    },
-
-    async recordDelivery(delivery) {
-      return tx((d) =>
-        Number(
-          d
-            .prepare(
-              `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')})`,
-            )
-            .run(...deliveryRow(delivery)).lastInsertRowid,
-        ),
-      );
-    },
-
-    async updateDelivery(id, patch) {
-      const cols = deliveryPatchColumns(patch);
+    const applyRunPatch = (d: Database.Database, runId: string, patch: RunPatch): void => {
+      const cols = runPatchColumns(patch);
       if (cols.length === 0) return;
-      tx((d) => {
-        const info = d
-          .prepare(`UPDATE deliveries SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
-          .run(...cols.map(([, v]) => v), id);
-        if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
-      });
-    },
+      d.prepare(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
+        ...cols.map(([, v]) => v),
+        runId,
+      );
+    };
 
-    async listDeliveries(options = {}) {
-      return read((d) => {
-        const args: SqlValue[] = [];
-        let sql = 'SELECT * FROM deliveries';
-        if (options.state !== undefined) {
-          sql += ' WHERE state = ?';
-          args.push(options.state);
+    const applyTaskPatch = (d: Database.Database, runId: string, id: string, patch: TaskPatch): void => {
+      const cols = taskPatchColumns(patch);
+      const exists = d.prepare('SELECT 1 FROM tasks WHERE run_id = ? AND id = ?').get(runId, id);
+      if (!exists) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
+      if (cols.length === 0) return;
+      d.prepare(`UPDATE tasks SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE run_id = ? AND id = ?`).run(
+        ...cols.map(([, v]) => v),
+        runId,
+        id,
+      );
+    };
+
+    // One statement at a time; a statement that returns rows (a SELECT, a RETURNING) answers them.
+    const statement =
+      (run: typeof tx): Statement =>
+      async (sql, args = []) =>
+        run((d) => {
+          const st = d.prepare(sql);
+          if (st.reader) return st.all(...args) as Row[];
+          st.run(...args);
+          return [];
+        });
+
+    const store: SqliteStore = {
+      inProcess: true,
+      ...sqlTestStore(statement(read), statement(tx)),
+
+      fenced: (f, o) => make(f, o?.check ?? true),
+
+      async init() {
+        if (db) return;
+        let d: Database.Database;
+        try {
+          d = new Database(path);
+          d.pragma('journal_mode = WAL');
+          // In WAL mode NORMAL syncs at checkpoints only: the WAL is in the OS's cache, safe from a killed process.
+          d.pragma(durability === 'full' ? 'synchronous = FULL' : 'synchronous = NORMAL');
+          d.pragma('foreign_keys = ON');
+          d.pragma(`busy_timeout = ${busyTimeoutMs}`);
+        } catch (e) {
+          throw new MaelstromError('E_STORE', `cannot open the store at ${path}: ${(e as Error).message}`, {
+            cause: e,
+          });
         }
-        sql += ' ORDER BY id DESC';
-        if (options.limit !== undefined) {
-          sql += ' LIMIT ?';
-          args.push(options.limit);
+        try {
+          migrate(d, migrations);
+          if (journaling) d.prepare('DELETE FROM journal WHERE hlc < ?').run(journal.horizon());
+        } catch (e) {
+          d.close();
+          throw storeError(e);
         }
-        return (d.prepare(sql).all(...args) as Row[]).map(rowDelivery);
-      });
-    },
+        reuseStatements(d);
+        db = d;
+      },
+
+      async close() {
+        db?.close();
+        db = undefined;
+      },
+
+      schemaVersion: () => read((d) => currentVersion(d)),
+
+      async createRun(run: RunRecord, tasks: readonly TaskRecord[], events: readonly EngineEvent[] = []) {
+        return tx((d) => {
+          if (d.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.id)) {
+            throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
+          }
+          d.prepare(
+            `INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`,
+          ).run(...runRow(run));
+          const insert = d.prepare(
+            `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`,
+          );
+          tasks.forEach((t, i) => {
+            if (t.runId !== run.id)
+              throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
+            insert.run(...taskRow(t, i));
+          });
+          journalled(d, [runCreatedEntry(run, tasks, journal.stamp(), journal.source)]);
+          return insertEvents(d, events, run.id);
+        });
+      },
+
+      async commit(change) {
+        return tx((d) => {
+          if (!d.prepare('SELECT 1 FROM runs WHERE id = ?').get(change.runId)) {
+            throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
+          }
+          if (change.run) applyRunPatch(d, change.runId, change.run);
+          for (const t of change.tasks ?? []) applyTaskPatch(d, change.runId, t.id, t.patch);
+          return insertEvents(d, change.events ?? [], change.runId);
+        });
+      },
+
+      async getRun(id) {
+        return read((d) => {
+          const row = d.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+          return row ? rowRun(row) : undefined;
+        });
+      },
+
+      async listRuns(options = {}) {
+        return read((d) => {
+          const where: string[] = [];
+          const args: SqlValue[] = [];
+          if (options.active !== undefined) {
+            where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
+            args.push(...TERMINAL);
+          }
+          if (options.plan !== undefined) {
+            where.push('plan = ?');
+            args.push(options.plan);
+          }
+          if (options.trigger !== undefined) {
+            where.push('trigger_name = ?');
+            args.push(options.trigger);
+          }
+          const sql =
+            `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC` +
+            (options.limit !== undefined ? ' LIMIT ?' : '');
+          if (options.limit !== undefined) args.push(options.limit);
+          return (d.prepare(sql).all(...args) as Row[]).map(rowRun);
+        });
+      },
+
+      async getTasks(runId) {
+        return read((d) =>
+          (d.prepare('SELECT * FROM tasks WHERE run_id = ? ORDER BY position').all(runId) as Row[]).map(rowTask),
+        );
+      },
+
+      async appendEvents(events) {
+        return tx((d) => insertEvents(d, events));
+      },
+
+      async listEvents(options = {}) {
+        return read((d) => {
+          const where = ['seq > ?'];
+          const args: SqlValue[] = [options.afterSeq ?? 0];
+          if (options.runId !== undefined) {
+            where.push('run_id = ?');
+            args.push(options.runId);
+          }
+          let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (d.prepare(sql).all(...args) as Row[]).map(rowEvent);
+        });
+      },
+
+      async recordDuration(key: DurationKey, ms: number, at: number) {
+        tx((d) =>
+          d
+            .prepare('INSERT INTO durations (template, service, datacenter, plan, ms, at) VALUES (?, ?, ?, ?, ?, ?)')
+            .run(key.template, key.service, key.datacenter, key.plan, ms, at),
+        );
+      },
+
+      async durations(key, limit = 100) {
+        return read((d) =>
+          (
+            d
+              .prepare(
+                'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? AND plan = ? ' +
+                  'ORDER BY at DESC, id DESC LIMIT ?',
+              )
+              .all(key.template, key.service, key.datacenter, key.plan, limit) as Row[]
+          ).map((r) => Number(r.ms)),
+        );
+      },
+
+      async createToken(record: TokenRecord) {
+        tx((d) => {
+          if (d.prepare('SELECT 1 FROM tokens WHERE id = ? OR hash = ?').get(record.id, record.hash)) {
+            throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
+          }
+          d.prepare('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+            record.id,
+            record.name,
+            record.role,
+            record.hash,
+            record.createdAt,
+            record.revokedAt ?? null,
+          );
+        });
+      },
+
+      async findTokenByHash(hash) {
+        return read((d) => {
+          const row = d.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
+          return row ? rowToken(row) : undefined;
+        });
+      },
+
+      async listTokens() {
+        return read((d) => (d.prepare('SELECT * FROM tokens ORDER BY created_at, id').all() as Row[]).map(rowToken));
+      },
+
+      async revokeToken(id, at) {
+        tx((d) => {
+          const info = d.prepare('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id);
+          if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no token ${id}`);
+        });
+      },
+
+      async acquireLease(name, holder, options) {
+        return leaseTx((d) => {
+          const current = leaseOf(d, name);
+          // Whoever wrote last (a controller that held the lease before) is heard from: a receive.
+          absorbJournal(d, 'the store');
+          const decision = decideLease(name, current, { holder, ...options });
+          if (!decision.take) return current!;
+          const entry = leaseEntry(current, decision.lease, options.now, journal);
+          if (entry) journalled(d, [entry]);
+          d.prepare(
+            `INSERT INTO leases (${LEASE_COLUMNS.join(', ')}) VALUES (${LEASE_COLUMNS.map(() => '?').join(', ')}) ` +
+              'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, ' +
+              'epoch = excluded.epoch, renewed_at = excluded.renewed_at, handover_to = excluded.handover_to',
+          ).run(...leaseRow(decision.lease));
+          return decision.lease;
+        });
+      },
+
+      async releaseLease(name, holder) {
+        leaseTx((d) => {
+          // The row stays, with its epoch, so the next holder's epoch is larger.
+          const before = leaseOf(d, name);
+          d.prepare('UPDATE leases SET expires_at = 0, handover_to = NULL WHERE name = ? AND holder = ?').run(
+            name,
+            holder,
+          );
+          const entry = releasedEntry(before, holder, journal);
+          if (entry) journalled(d, [entry]);
+        });
+      },
+
+      async handOverLease(name, holder, to) {
+        return leaseTx((d) => {
+          d.prepare('UPDATE leases SET handover_to = ? WHERE name = ? AND holder = ?').run(to, name, holder);
+          return leaseOf(d, name);
+        });
+      },
+
+      async getLease(name) {
+        return read((d) => leaseOf(d, name));
+      },
+
+      async announceController(record) {
+        tx((d) => {
+          d.prepare(
+            `INSERT INTO controllers (${CONTROLLER_COLUMNS.join(', ')}) VALUES (${CONTROLLER_COLUMNS.map(() => '?').join(', ')}) ` +
+              'ON CONFLICT (id) DO UPDATE SET datacenter = excluded.datacenter, url = excluded.url, role = excluded.role, ' +
+              'epoch = excluded.epoch, seen_at = excluded.seen_at',
+          ).run(...controllerRow(record));
+        });
+      },
+
+      async listControllers(options = {}) {
+        return read((d) =>
+          (
+            d
+              .prepare('SELECT * FROM controllers WHERE seen_at >= ? ORDER BY started_at, id')
+              .all(options.seenSince ?? 0) as Row[]
+          ).map(rowController),
+        );
+      },
+
+      async removeController(id) {
+        tx((d) => {
+          d.prepare('DELETE FROM controllers WHERE id = ?').run(id);
+        });
+      },
+
+      async appendAudit(entry: AuditEntry) {
+        return tx((d) =>
+          Number(
+            d
+              .prepare('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?)')
+              .run(...auditRow(entry)).lastInsertRowid,
+          ),
+        );
+      },
+
+      async listAudit(options = {}) {
+        return read((d) => {
+          const args: SqlValue[] = [options.afterId ?? 0];
+          let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (d.prepare(sql).all(...args) as Row[]).map(rowAudit);
+        });
+      },
+
+      async recordRequest(request) {
+        return tx((d) => {
+          const stamp = journal.stamp();
+          const id = Number(
+            d
+              .prepare(
+                `INSERT INTO requests (${requestColumns.join(', ')}) VALUES (${requestColumns.map(() => '?').join(', ')})`,
+              )
+              .run(...requestRow(request, stamp.hlc).slice(0, requestColumns.length)).lastInsertRowid,
+          );
+          journalled(d, [requestEntry(id, request, stamp, journal.source)]);
+          return id;
+        });
+      },
+
+      async pendingRequests(options = {}) {
+        return read((d) => {
+          const args: SqlValue[] = [options.afterId ?? 0];
+          let sql = 'SELECT * FROM requests WHERE applied_at IS NULL AND id > ? ORDER BY id';
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          const rows = d.prepare(sql).all(...args) as Row[];
+          for (const r of rows)
+            journal.receive(typeof r.hlc === 'string' ? r.hlc : undefined, `the request of ${String(r.actor)}`);
+          return rows.map(rowRequest);
+        });
+      },
+
+      async getRequest(id) {
+        return read((d) => {
+          const row = d.prepare('SELECT * FROM requests WHERE id = ?').get(id) as Row | undefined;
+          return row ? rowRequest(row) : undefined;
+        });
+      },
+
+      async markRequestApplied(id, { at, outcome, error }) {
+        return tx(
+          (d) =>
+            d
+              .prepare('UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL')
+              .run(at, outcome, error ?? null, id).changes > 0,
+        );
+      },
+
+      async recordResolution(record) {
+        tx((d) => {
+          d.prepare(
+            `INSERT INTO resolver_records (${RESOLUTION_COLUMNS.join(', ')}) VALUES (${RESOLUTION_COLUMNS.map(() => '?').join(', ')})`,
+          ).run(...resolutionRow(record));
+        });
+      },
+
+      async resolverStats(options = {}) {
+        return read((d) => {
+          const where = options.service !== undefined ? ' WHERE service = ?' : '';
+          const args = options.service !== undefined ? [options.service] : [];
+          const rows = d.prepare(`${RESOLVER_STATS_SQL}${where} GROUP BY diagnosis, resolver`).all(...args) as Row[];
+          return sortStats(rows.map(rowStats));
+        });
+      },
+
+      async listResolutions(options = {}) {
+        return read((d) => {
+          const where = options.runId !== undefined ? ' WHERE run_id = ?' : '';
+          const args: SqlValue[] = options.runId !== undefined ? [options.runId] : [];
+          let sql = `SELECT * FROM resolver_records${where} ORDER BY id DESC`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (d.prepare(sql).all(...args) as Row[]).map(rowResolution).reverse();
+        });
+      },
+
+      async appendJournal(entries) {
+        return tx((d) => {
+          const out = entries.map((e) => entryOf(e, journal.stamp(), journal.source));
+          journalled(d, out);
+          return out;
+        });
+      },
+
+      async listJournal(options = {}) {
+        return read((d) => {
+          const { where, args } = journalRange(options);
+          let sql = `SELECT body FROM journal ${where} ORDER BY hlc, id`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          // The bodies only, parsed straight from their text: a cut reads thousands of them.
+          return (
+            d
+              .prepare(sql)
+              .pluck()
+              .all(...args) as string[]
+          ).map((body) => JSON.parse(body) as TimelineEvent);
+        });
+      },
+
+      async pruneJournal(beforeHlc) {
+        return tx(
+          (d) =>
+            d.prepare('DELETE FROM journal WHERE hlc < ?').run(beforeHlc ? padHlc(beforeHlc) : journal.horizon())
+              .changes,
+        );
+      },
+
+      async recordDelivery(delivery) {
+        return tx((d) =>
+          Number(
+            d
+              .prepare(
+                `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')})`,
+              )
+              .run(...deliveryRow(delivery)).lastInsertRowid,
+          ),
+        );
+      },
+
+      async updateDelivery(id, patch) {
+        const cols = deliveryPatchColumns(patch);
+        if (cols.length === 0) return;
+        tx((d) => {
+          const info = d
+            .prepare(`UPDATE deliveries SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
+            .run(...cols.map(([, v]) => v), id);
+          if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
+        });
+      },
+
+      async listDeliveries(options = {}) {
+        return read((d) => {
+          const args: SqlValue[] = [];
+          let sql = 'SELECT * FROM deliveries';
+          if (options.state !== undefined) {
+            sql += ' WHERE state = ?';
+            args.push(options.state);
+          }
+          sql += ' ORDER BY id DESC';
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (d.prepare(sql).all(...args) as Row[]).map(rowDelivery);
+        });
+      },
+    };
+    return store;
   };
-  return store;
+  return make(undefined, false);
 }
 
 function currentVersion(d: Database.Database): number {
@@ -557,8 +707,18 @@ function migrate(d: Database.Database, migrations: readonly Migration[]): void {
 function storeError(e: unknown): MaelstromError {
   if (e instanceof MaelstromError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new MaelstromError('E_STORE', `store: ${message}`, {
+  const code = (e as { code?: string }).code ?? '';
+  // A read-only or full file, or one the disk fails under, may be writable again later: the controller holds its
+  // runs and tries again.
+  const kind = /^SQLITE_READONLY/.test(code)
+    ? 'the store is read-only'
+    : /^SQLITE_FULL/.test(code)
+      ? 'the store is full'
+      : /^SQLITE_(IOERR|CANTOPEN)/.test(code)
+        ? 'the store cannot be written'
+        : undefined;
+  return new MaelstromError('E_STORE', kind ? `store: ${kind}: ${message}` : `store: ${message}`, {
     cause: e,
-    retryable: /SQLITE_BUSY|locked/i.test(message),
+    retryable: kind !== undefined || /SQLITE_BUSY|locked/i.test(message),
   });
 }

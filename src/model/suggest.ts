@@ -1,6 +1,6 @@
 /**
  * "Did you mean" for a misspelt name: the one implementation every message that names an unknown value uses
- * (references in lint, `kind` and `apiVersion` in the loader).
+ * (references in lint, `kind`, `apiVersion` and keys in the loader, functions in expressions).
  */
 
 /** The known name closest to `name`, when it is close enough to be the likely intent; otherwise undefined. */
@@ -23,19 +23,20 @@ export function suggest(name: string, known: Iterable<string>): string {
   return best !== undefined ? ` (did you mean "${best}"?)` : '';
 }
 
+/** Edits between two names (insertions, deletions, substitutions, and swaps of two neighbours: `wiht` is 1 from `with`). */
 function distance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 3) return Infinity;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (cur[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min((rows[i - 1]?.[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (rows[i - 1]?.[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, (rows[i - 2]?.[j - 2] ?? 0) + 1);
+      cur[j] = d;
     }
-    prev = cur;
+    rows.push(cur);
   }
-  return prev[b.length] ?? Infinity;
+  return rows[a.length]?.[b.length] ?? Infinity;
 }

@@ -1,0 +1,163 @@
+/**
+ * The fault search's figures: executions to the first counterexample, lineage against random (the mean of five
+ * random seeds), summed over drain-test-east, fibre-cut-east and a generated five-datacenter fleet; the wall time of
+ * 200 executions of drain-test-east on two worker threads; and the speed-up from one worker to two. The machine's
+ * load average is reported beside them, since it is shared, and so is the CPU time, which depends on it much less.
+ * FAULT_BENCH_PARTS=first|throughput and FAULT_BENCH_TARGETS=label,… measure only some of the figures.
+ */
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { searchFaults, type SearchSettings, type Strategy } from '../src/faults/search.js';
+import { SEARCH_KINDS } from '../src/faults/vocabulary.js';
+import { loadOrFail } from '../src/load/check.js';
+import type { DefinitionDocument } from '../src/model/define.js';
+import type { Definitions } from '../src/model/definitions.js';
+import { createThreadPool } from '../src/search/threads.js';
+import { generateFleetDocuments } from './generate-fleet.js';
+
+const examples = fileURLToPath(new URL('../examples', import.meta.url));
+/** Executions at most in the search for a first counterexample (a search that finds none counts as this many). */
+const FIRST_BUDGET = Number(process.env.FAULT_BENCH_FIRST_BUDGET ?? 80);
+const THROUGHPUT = Number(process.env.FAULT_BENCH_EXECUTIONS ?? 200);
+const WORKERS = 2;
+/** Which figures to measure (comma-separated; default all): first, throughput. */
+const PARTS = new Set((process.env.FAULT_BENCH_PARTS ?? 'first,throughput').split(','));
+/** Which targets of the first-counterexample figure (comma-separated labels; default all three). */
+const TARGETS = process.env.FAULT_BENCH_TARGETS?.split(',');
+
+async function generated(): Promise<Definitions> {
+  const docs = generateFleetDocuments({ services: 12, datacenters: 5 }) as DefinitionDocument[];
+  const scenario = {
+    apiVersion: 'maelstrom/v1',
+    kind: 'Scenario',
+    metadata: { name: 'drain-test-dc0' },
+    spec: {
+      fleet: 'generated',
+      seed: 5,
+      // In the afternoon: at the evening peak the fault-free drain of this fleet already overloads a receiver
+      // (svc-0010 in dc4), which leaves nothing to search for (both strategies stop at execution 0).
+      start: '2026-03-02T14:00:00Z',
+      duration: '6h',
+      load: { curve: 'diurnal', peak: '20:00', trough: 0.45, noise: 0.02 },
+      run: [{ at: '5m', plan: 'evacuate-dc0' }],
+    },
+  } as DefinitionDocument;
+  return loadOrFail([...docs, scenario], { warn: () => undefined });
+}
+
+async function firstCounterexample(definitions: Definitions, scenario: string, strategy: Strategy, seed: number) {
+  const pool = createThreadPool({ definitions, workers: WORKERS });
+  const settings: SearchSettings = {
+    strategy,
+    maxFaults: 2,
+    budget: FIRST_BUDGET,
+    seed,
+    kinds: SEARCH_KINDS,
+    stopAfter: 1,
+  };
+  try {
+    const r = await searchFaults(definitions.scenarios.get(scenario)!, settings, pool.run);
+    const out = {
+      first: r.firstCounterexample ?? FIRST_BUDGET,
+      found: r.firstCounterexample !== null,
+      faults: r.counterexamples[0]?.keys ?? [],
+      violated: r.counterexamples[0]?.violated ?? [],
+    };
+    note(`${scenario} ${strategy} seed ${seed}: ${JSON.stringify(out)}`);
+    return out;
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Seconds to one decimal. */
+const seconds = (ms: number): number => Math.round(ms / 100) / 10;
+
+/**
+ * Wall time, and the CPU time of the process (its worker threads included): on a shared machine the wall time
+ * depends on what else runs, the CPU time much less, and CPU seconds ÷ workers is what an idle machine would take.
+ */
+async function throughput(definitions: Definitions, executions: number, workers: number) {
+  const pool = createThreadPool({ definitions, workers });
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  try {
+    const r = await searchFaults(
+      definitions.scenarios.get('drain-test-east')!,
+      { strategy: 'random', maxFaults: 2, budget: executions, seed: 1, kinds: SEARCH_KINDS },
+      pool.run,
+    );
+    const cpu = process.cpuUsage(cpu0);
+    const out = {
+      executions: r.executions,
+      seconds: seconds(performance.now() - t0),
+      cpuSeconds: seconds((cpu.user + cpu.system) / 1000),
+      loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
+    };
+    note(`throughput on ${workers} worker(s): ${JSON.stringify(out)}`);
+    return out;
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Each figure as it is measured, on stderr: a long bench on a busy machine shows where it stands. */
+function note(text: string): void {
+  process.stderr.write(`fault-search: ${text}\n`);
+}
+
+export async function bench(): Promise<Record<string, unknown>> {
+  const load = [loadavg()[0]!];
+  const reference = await loadOrFail([examples], { warn: () => undefined });
+  const targets: [string, Definitions, string][] = [
+    ['drain-test-east', reference, 'drain-test-east'],
+    ['fibre-cut-east', reference, 'fibre-cut-east'],
+    ['generated-5dc', await generated(), 'drain-test-dc0'],
+  ];
+  const perScenario: Record<string, unknown> = {};
+  let lineageSum = 0;
+  let randomSum = 0;
+  const first = () => ({
+    perScenario,
+    lineageSum,
+    randomMeanSum: randomSum,
+    ratio: lineageSum > 0 ? Math.round((randomSum / lineageSum) * 10) / 10 : null,
+    note: `random searches that found none within ${FIRST_BUDGET} executions count as ${FIRST_BUDGET}`,
+  });
+  for (const [label, defs, scenario] of targets) {
+    if (!PARTS.has('first') || (TARGETS && !TARGETS.includes(label))) continue;
+    const lineage = await firstCounterexample(defs, scenario, 'lineage', 1);
+    const random = [];
+    for (let seed = 1; seed <= 5; seed++) random.push(await firstCounterexample(defs, scenario, 'random', seed));
+    const randomMean = random.reduce((a, r) => a + r.first, 0) / random.length;
+    lineageSum += lineage.first;
+    randomSum += randomMean;
+    perScenario[label] = { lineage, randomMean, random: random.map((r) => r.first) };
+    load.push(loadavg()[0]!);
+  }
+  if (!PARTS.has('throughput'))
+    return { firstCounterexample: first(), loadAverage1m: load.map((l) => Math.round(l * 10) / 10) };
+  const one = await throughput(reference, 16, 1);
+  const two = await throughput(reference, 16, 2);
+  load.push(loadavg()[0]!);
+  const big = await throughput(reference, THROUGHPUT, WORKERS);
+  load.push(loadavg()[0]!);
+  return {
+    firstCounterexample: first(),
+    throughput: {
+      ...big,
+      workers: WORKERS,
+      goalSeconds: 180,
+      // What an idle machine would take: the CPU seconds shared by the workers' cores.
+      projectedIdleSeconds: seconds((big.cpuSeconds * 1000) / WORKERS),
+    },
+    speedUp: {
+      oneWorker: one,
+      twoWorkers: two,
+      ratio: Math.round((one.seconds / two.seconds) * 100) / 100,
+      cpuRatio: Math.round((two.cpuSeconds / one.cpuSeconds) * 100) / 100,
+    },
+    loadAverage1m: load.map((l) => Math.round(l * 10) / 10),
+    cores: (await import('node:os')).availableParallelism(),
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * Symptom detectors: each looks at the readings (against the readings before the shift and what the last step
+ * predicted) and says what it sees, where, and how badly. They do not decide anything; diagnosers.ts does.
+ */
+import { CLOSED_LOOP_DEFAULTS } from './closed-loop.js';
+import { HEALTH, type HealthInput, type HealthMemory, type Symptom } from './health.js';
+import { capacityOf, headroomOf, missingReadings, pct, utilizationOf } from './headroom.js';
+import type { PacerInput, ReceiverReading } from './pacer.js';
+
+/**
+ * A receiver's utilisation as the manager weighs it: measured, or for traffic that arrives as sessions end (a
+ * sticky service's new sessions follow the edge weights, its load only as established ones end) where it is
+ * heading: its share of the edge's new arrivals times the service's whole load.
+ */
+export function loadedUtil(r: ReceiverReading, h: HealthInput): number | undefined {
+  const u = utilizationOf(r);
+  if (h.arrival !== 'gradual' || r.edgeShare === undefined || h.totalLoad === undefined) return u;
+  const c = capacityOf(r);
+  if (c === undefined || c <= 0) return u;
+  return Math.max(u ?? 0, (r.edgeShare * h.totalLoad) / c);
+}
+
+/**
+ * Requests per second a receiver can still take before `target`, as the manager weighs it: from where its load is
+ * heading (loadedUtil) when that is higher than the headroom the readings alone give.
+ */
+export function roomOf(r: ReceiverReading, h: HealthInput, target: number): number {
+  const room = headroomOf(r, target) ?? 0;
+  const u = loadedUtil(r, h);
+  const c = capacityOf(r);
+  if (u === undefined || c === undefined) return room;
+  return Math.min(room, Math.max(0, (target - u) * c));
+}
+
+/** The utilisation the receivers are held to: the target, or with a failing source the emergency ceiling. */
+export function ceilingOf(input: PacerInput, failing: boolean): number {
+  return failing ? Math.max(input.targetUtilization, HEALTH.emergencyCeiling) : input.targetUtilization;
+}
+
+const ms = (x: number): string => `${Math.round(x * 1000)} ms`;
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Whether the datacenter being drained is itself failing: errors well above its own, capacity or readings gone. */
+export function sourceFailing(h: HealthInput): Symptom | undefined {
+  const s = h.source;
+  if (h.direction !== 'drain' || !s) return undefined;
+  const base = h.sourceBaseline;
+  const e0 = base?.errorRate ?? 0;
+  if (s.errorRate !== undefined && s.errorRate > Math.max(HEALTH.sourceErrorRate, e0 + 0.02))
+    return {
+      kind: 'source-failing',
+      at: s.name,
+      severity: s.errorRate,
+      text: `${s.name} itself failing: ${pct(s.errorRate)} of its requests fail`,
+    };
+  const c0 = base ? capacityOf(base) : undefined;
+  const c = capacityOf(s);
+  if (c0 !== undefined && c0 > 0 && (c ?? 0) < c0 * (1 - 3 * HEALTH.capacityLoss))
+    return {
+      kind: 'source-failing',
+      at: s.name,
+      severity: 1 - (c ?? 0) / c0,
+      text: `${s.name} itself failing: ${pct((c ?? 0) / c0)} of its capacity left`,
+    };
+  return undefined;
+}
+
+/** Readings a decision needs that are missing: never healthy. */
+function missingOf(input: PacerInput): Symptom | undefined {
+  const baseline = new Map(input.baseline.map((b) => [b.name, b]));
+  const missing = missingReadings(input.receivers, input.targetUtilization);
+  for (const r of input.receivers) {
+    const b = baseline.get(r.name);
+    if (b?.errorRate !== undefined && r.errorRate === undefined) missing.push(`${r.name} error rate`);
+    if (b?.latencyP99 !== undefined && r.latencyP99 === undefined) missing.push(`${r.name} latency`);
+  }
+  if (input.volume === undefined) missing.unshift('the load to move');
+  return missing.length > 0
+    ? { kind: 'missing', severity: 1, text: `readings missing: ${missing.join(', ')}` }
+    : undefined;
+}
+
+/** Symptoms of load: over the target (or where it is heading), overloaded, risen more than the last step said. */
+function loadOf(r: ReceiverReading, input: PacerInput, h: HealthInput, mem: HealthMemory, ceiling: number): Symptom[] {
+  const out: Symptom[] = [];
+  const u = loadedUtil(r, h);
+  const now = utilizationOf(r);
+  const heading =
+    u !== undefined && now !== undefined && u > now + 0.005 ? ` (heading there as sessions move; now ${pct(now)})` : '';
+  const what = ceiling > input.targetUtilization ? 'emergency ceiling' : 'target';
+  if (u !== undefined && u > 1)
+    out.push({
+      kind: 'overloaded',
+      at: r.name,
+      severity: u - ceiling + 1,
+      text: `${r.name} overloaded at ${pct(u)}${heading}`,
+    });
+  else if (u !== undefined && u > ceiling + HEALTH.overBy)
+    out.push({
+      kind: 'over-target',
+      at: r.name,
+      severity: u - ceiling,
+      text: `${r.name} at ${pct(u)}, above the ${what} ${pct(ceiling)}${heading}`,
+    });
+  // Risen clearly more than the step predicted (a step that moved next to nothing predicts nothing).
+  const last = mem.lastMove;
+  // Judged from arrival until a couple of settle windows on; later rises are the world's, not the step's.
+  const arrived =
+    last !== undefined && h.now >= last.at + h.propagationMs && h.now <= last.at + h.propagationMs + 2 * h.settleMs;
+  const predicted = arrived ? last.predicted[r.name] : undefined;
+  const before = last?.before[r.name];
+  if (
+    u !== undefined &&
+    predicted !== undefined &&
+    before !== undefined &&
+    predicted - before >= 0.01 &&
+    u - before > 1.5 * (predicted - before) &&
+    u > predicted + HEALTH.risingBy
+  )
+    out.push({
+      kind: 'rising-faster',
+      at: r.name,
+      severity: u - predicted,
+      text: `${r.name} at ${pct(u)}, the step predicted ${pct(predicted)}`,
+    });
+  return out;
+}
+
+/** Symptoms of health against the readings before the shift and the other receivers: capacity, errors, latency. */
+function healthOf(r: ReceiverReading, input: PacerInput, b: ReceiverReading | undefined): Symptom[] {
+  const out: Symptom[] = [];
+  const u = utilizationOf(r);
+  const c0 = b ? capacityOf(b) : undefined;
+  const c = capacityOf(r);
+  if (c0 !== undefined && c !== undefined && c0 > 0 && c < c0 * (1 - HEALTH.capacityLoss))
+    out.push({
+      kind: 'capacity-down',
+      at: r.name,
+      severity: 1 - c / c0,
+      text: `${r.name} lost ${pct(1 - c / c0)} of its capacity (${Math.round(c)} of ${Math.round(c0)} rps)`,
+    });
+  const e0 = b?.errorRate ?? 0;
+  if (r.errorRate !== undefined && r.errorRate > e0 + CLOSED_LOOP_DEFAULTS.errorRateRise && r.errorRate > e0 * 1.5) {
+    const underLoad = u === undefined || u <= input.targetUtilization;
+    out.push({
+      kind: underLoad ? 'errors-without-load' : 'errors-up',
+      at: r.name,
+      severity: r.errorRate,
+      text:
+        `${r.name} error rate up from ${pct(e0)} to ${pct(r.errorRate)}` +
+        (underLoad && u !== undefined ? ` at only ${pct(u)} utilisation` : ''),
+    });
+  }
+  const l0 = b?.latencyP99;
+  if (
+    r.latencyP99 !== undefined &&
+    l0 !== undefined &&
+    l0 > 0 &&
+    r.latencyP99 > l0 * CLOSED_LOOP_DEFAULTS.latencyRatio &&
+    r.latencyP99 - l0 > CLOSED_LOOP_DEFAULTS.latencyRise
+  )
+    out.push({
+      kind: 'latency-up',
+      at: r.name,
+      severity: r.latencyP99 / l0,
+      text: `${r.name} p99 latency up from ${ms(l0)} to ${ms(r.latencyP99)}`,
+    });
+  const others = input.receivers
+    .filter((o) => o.name !== r.name && o.latencyP99 !== undefined)
+    .map((o) => o.latencyP99!);
+  const m = others.length ? median(others) : undefined;
+  if (
+    r.latencyP99 !== undefined &&
+    m !== undefined &&
+    m > 0 &&
+    r.latencyP99 > m * HEALTH.skewRatio &&
+    r.latencyP99 - m > 0.05
+  )
+    out.push({
+      kind: 'skewed',
+      at: r.name,
+      severity: r.latencyP99 / m,
+      text: `${r.name} p99 ${ms(r.latencyP99)}, ${(r.latencyP99 / m).toFixed(1)}× the other receivers'`,
+    });
+  return out;
+}
+
+/** Every symptom of the receivers and readings now, most severe first. */
+export function detect(input: PacerInput, h: HealthInput, mem: HealthMemory, failing: boolean): Symptom[] {
+  const out: Symptom[] = [];
+  const ceiling = ceilingOf(input, failing);
+  const baseline = new Map(input.baseline.map((b) => [b.name, b]));
+  const missing = missingOf(input);
+  if (missing) out.push(missing);
+
+  const age = Math.max(0, ...[...input.receivers, ...(h.source ? [h.source] : [])].map((r) => r.ageMs ?? 0));
+  if (age > HEALTH.staleMs)
+    out.push({ kind: 'stale', severity: age / 60_000, text: `readings ${Math.round(age / 1000)} s old` });
+
+  for (const r of input.receivers) {
+    out.push(...loadOf(r, input, h, mem, ceiling));
+    out.push(...healthOf(r, input, baseline.get(r.name)));
+  }
+
+  // A step whose traffic never left: the readings have not caught up with the world (or the weights did not apply).
+  const last = mem.lastMove;
+  if (
+    last !== undefined &&
+    last.rps > 0 &&
+    h.now < last.at + h.propagationMs + 3 * h.settleMs &&
+    last.sourceLoad !== undefined &&
+    h.arrival === 'immediate' &&
+    h.direction === 'drain' &&
+    h.source?.load !== undefined &&
+    h.now >= last.at + h.propagationMs + h.settleMs / 2 &&
+    last.sourceLoad >= 0.5 * last.rps &&
+    last.sourceLoad - h.source.load < 0.25 * last.rps
+  )
+    out.push({
+      kind: 'no-response',
+      severity: 0.5,
+      text: `${h.source.name} still reads ${Math.round(h.source.load)} rps, ${Math.round(last.rps)} rps after the step was to move`,
+    });
+
+  const failingSource = sourceFailing(h);
+  if (failingSource) out.push(failingSource);
+  return out.sort((a, b) => b.severity - a.severity);
+}

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_MEMORY, type HealthInput, type HealthMemory } from './health.js';
+import { manage, type Stepping } from './health-manager.js';
+import { createSelfRegulatingPacer } from './self-regulating.js';
+import { CLOSED_LOOP_DEFAULTS } from './closed-loop.js';
+import type { Decision, PacerInput, ReceiverReading } from './pacer.js';
+import { rankResolvers } from './resolvers.js';
+
+const T0 = Date.UTC(2026, 2, 2, 20, 0, 0);
+
+const receiver = (name: string, load: number, capacity: number, extra: Partial<ReceiverReading> = {}) => ({
+  name,
+  load,
+  capacity,
+  utilization: load / capacity,
+  errorRate: 0.001,
+  latencyP99: 0.08,
+  ...extra,
+});
+
+function health(over: Partial<HealthInput> = {}): HealthInput {
+  return {
+    now: T0,
+    direction: 'drain',
+    layer: 'edge',
+    service: 'web',
+    source: receiver('east', 2000, 10_000),
+    sourceBaseline: receiver('east', 6000, 10_000),
+    watching: false,
+    movedTo: { west: 0.5, central: 0.5 },
+    volumeNow: 6000,
+    upstreamSettled: true,
+    arrival: 'immediate',
+    emergency: false,
+    canStartJobs: false,
+    propagationMs: 30_000,
+    settleMs: 60_000,
+    preferences: [],
+    ...over,
+  };
+}
+
+function input(receivers: ReceiverReading[], over: Partial<PacerInput> = {}): PacerInput {
+  return {
+    progress: 0.6,
+    steps: 4,
+    lastStep: 0.1,
+    lastDecision: 'grow',
+    volume: 6000,
+    receivers,
+    baseline: [receiver('west', 4000, 10_000), receiver('central', 4000, 10_000)],
+    targetUtilization: 0.85,
+    ...over,
+  };
+}
+
+/** A stepper that records what it was asked and moves a fixed 5 %. */
+function recordingStepper(): {
+  calls: { input: PacerInput; stepping: Stepping }[];
+  step: (i: PacerInput, s: Stepping) => Decision;
+} {
+  const calls: { input: PacerInput; stepping: Stepping }[] = [];
+  return {
+    calls,
+    step: (i, s) => {
+      calls.push({ input: i, stepping: s });
+      return { kind: 'grow', step: 0.05, waitMs: 90_000, reason: 'headroom-sized step' };
+    },
+  };
+}
+
+describe('the health manager', () => {
+  it('moves traffic back to a healthy source when a receiver lost capacity and the others cannot take its excess', () => {
+    // West lost 30 % and is overloaded; central is at the target: no room to route around.
+    const west = receiver('west', 8200, 7000);
+    const central = receiver('central', 8500, 10_000);
+    const s = recordingStepper();
+    const d = manage(input([west, central], { baseline: [receiver('west', 4000, 10_000), central] }), health(), s.step);
+    expect(d.kind).toBe('move-back');
+    expect(d.step).toBeLessThan(0);
+    expect(d.health?.diagnosis?.kind).toBe('receivers-lost-capacity');
+    expect(d.health?.resolution?.resolver).toBe('move-back');
+    expect(d.health?.resolution?.takeBackFrom).toEqual(['west']);
+    // The reason reads symptom → diagnosis → action → what it expects.
+    expect(d.reason).toMatch(/west lost 30\.0 % of its capacity.*→.*move-back #1.*expects west at or under 85\.0 %/);
+  });
+
+  it('routes around a receiver that lost capacity when the others have room for its excess', () => {
+    const west = receiver('west', 8000, 7000);
+    const central = receiver('central', 3000, 10_000);
+    const s = recordingStepper();
+    const d = manage(input([west, central], { baseline: [receiver('west', 4000, 10_000), central] }), health(), s.step);
+    expect(d.kind).toBe('reroute');
+    expect(d.health?.resolution?.reroute?.from.west).toBeGreaterThan(0);
+    expect(d.health?.resolution?.reroute?.to.central).toBeGreaterThan(0);
+  });
+
+  it('never moves traffic back to a failing source: it keeps the receivers under the emergency ceiling instead', () => {
+    const west = receiver('west', 8200, 7000);
+    const central = receiver('central', 8500, 10_000);
+    const s = recordingStepper();
+    const d = manage(
+      input([west, central], { baseline: [receiver('west', 4000, 10_000), central] }),
+      health({ emergency: true }),
+      s.step,
+    );
+    expect(d.kind).not.toBe('move-back');
+    expect(d.step).toBeGreaterThanOrEqual(0);
+  });
+
+  it('judges a resolution once it has settled, and does not try one that did not help again for that diagnosis', () => {
+    const west = receiver('west', 8200, 7000);
+    const central = receiver('central', 8500, 10_000);
+    const base = [receiver('west', 4000, 10_000), central];
+    const first = manage(input([west, central], { baseline: base }), health(), recordingStepper().step);
+    const memory = first.health!.memory;
+    const judgeAt = first.health!.resolution!.judgeAt;
+    // Still as hot when it is judged: not helped, and ruled out for the rest of the shift.
+    const later = manage(
+      input([west, central], { baseline: base, progress: 0.6 + first.step }),
+      health({ now: judgeAt + 1, memory }),
+      recordingStepper().step,
+    );
+    expect(later.health?.judged.map((j) => [j.resolver, j.outcome])).toEqual([['move-back', 'not-helped']]);
+    expect(later.health?.memory.failed).toContainEqual({ diagnosis: 'receivers-lost-capacity', resolver: 'move-back' });
+    expect(rankResolvers('receivers-lost-capacity', [], later.health!.memory.failed)).not.toContain('move-back');
+  });
+
+  it('prefers the resolver that helped in earlier runs (the store’s records)', () => {
+    const stats = [
+      {
+        diagnosis: 'receivers-lost-capacity' as const,
+        resolver: 'move-back' as const,
+        tried: 10,
+        helped: 9,
+        partly: 1,
+      },
+    ];
+    expect(rankResolvers('receivers-lost-capacity', stats, [])[0]).toBe('move-back');
+    expect(rankResolvers('receivers-lost-capacity', [], [])[0]).toBe('route-around');
+  });
+
+  it('keeps moving toward the receivers with room when one is just over the target, and sends it none of the step', () => {
+    const west = receiver('west', 3000, 10_000);
+    const central = receiver('central', 8600, 10_000);
+    const s = recordingStepper();
+    const d = manage(input([west, central], { baseline: [west, central] }), health(), s.step);
+    expect(d.kind).toBe('grow');
+    expect(s.calls[0]?.stepping.only).toEqual(['west']);
+  });
+
+  it('holds while no receiver has room', () => {
+    const west = receiver('west', 8700, 10_000);
+    const central = receiver('central', 8700, 10_000);
+    const s = recordingStepper();
+    const d = manage(input([west, central], { baseline: [west, central] }), health(), s.step);
+    expect(d.kind).toBe('hold');
+    expect(s.calls).toHaveLength(0);
+  });
+
+  it('lifts a smaller step cap again, doubling it with each step taken while nothing is wrong', () => {
+    const west = receiver('west', 3000, 10_000);
+    const central = receiver('central', 3000, 10_000);
+    const memory: HealthMemory = { ...EMPTY_MEMORY, stepCap: 0.3 };
+    const s = recordingStepper();
+    const d = manage(input([west, central], { baseline: [west, central] }), health({ memory }), s.step);
+    expect(s.calls[0]?.stepping.maxStep).toBe(0.3);
+    expect(d.health?.memory.stepCap).toBe(0.6);
+    const again = manage(
+      input([west, central], { baseline: [west, central] }),
+      health({ memory: d.health!.memory }),
+      s.step,
+    );
+    expect(again.health?.memory.stepCap).toBeUndefined();
+  });
+
+  it('is deterministic: the same input and memory give the same decision', () => {
+    const pacer = createSelfRegulatingPacer({ ...CLOSED_LOOP_DEFAULTS, propagationMs: 30_000, settleMs: 60_000 });
+    const i = input([receiver('west', 8200, 7000), receiver('central', 8500, 10_000)], { health: health() });
+    expect(pacer.next(i)).toEqual(pacer.next(i));
+  });
+});

@@ -1,0 +1,322 @@
+/**
+ * Resolvers: for a diagnosis, the resolutions that may help, in a default order that encodes what an operator would
+ * try first, re-ranked by what helped in earlier runs (the store's judged records) and without those that already
+ * failed for that diagnosis in this shift. Each resolver says whether it applies now and, if so, exactly what it
+ * does (sized from the readings) and what it expects; the manager takes the first that applies.
+ */
+import type { DiagnosisKind, ResolverKind, ResolverStats } from '../model/regulation.js';
+import { loadedUtil } from './detectors.js';
+import { HEALTH, type Diagnosis, type Expectation, type HealthInput, type HealthMemory } from './health.js';
+import { capacityOf, headroomOf, pct } from './headroom.js';
+import { EPSILON, type DecisionKind, type PacerInput } from './pacer.js';
+
+/** What a resolver proposes; the manager numbers it and schedules its judgement. */
+export interface Proposal {
+  readonly resolver: ResolverKind;
+  readonly kind: DecisionKind;
+  /** Fraction of the move to make now (negative: back to the source); 0 for no traffic move. */
+  readonly step: number;
+  readonly text: string;
+  readonly expect: Expectation;
+  /** How long after acting it is judged (propagation and settle of what it changes), ms. */
+  readonly judgeAfterMs: number;
+  readonly reroute?: { readonly from: Readonly<Record<string, number>>; readonly to: Readonly<Record<string, number>> };
+  readonly takeBackFrom?: readonly string[];
+  readonly startJobsAt?: readonly string[];
+  readonly page?: string;
+  /** The memory as the resolution leaves it (a smaller step allowed from now on, say). */
+  readonly memory?: Partial<HealthMemory>;
+}
+
+export interface ResolverContext {
+  readonly input: PacerInput;
+  readonly health: HealthInput;
+  readonly memory: HealthMemory;
+  readonly diagnosis: Diagnosis;
+  /** The source is failing (an emergency plan, or its own readings say so): never move traffic back to it. */
+  readonly failing: boolean;
+  /** The utilisation the receivers are held to (the target, or the emergency ceiling). */
+  readonly ceiling: number;
+}
+
+/** The default order of resolvers per diagnosis: what to try first. */
+export const RESOLVER_ORDER: Readonly<Record<DiagnosisKind, readonly ResolverKind[]>> = {
+  'receivers-lost-capacity': ['route-around', 'move-back', 'start-jobs', 'back-off', 'hold-and-page'],
+  'receivers-full': ['route-around', 'move-back', 'hold-and-page'],
+  'slow-receiver': ['route-around', 'move-back', 'start-jobs', 'hold-and-page'],
+  'step-too-large': ['back-off', 'shrink-step', 'hold-and-page'],
+  'cold-caches': ['wait', 'back-off', 'shrink-step', 'hold-and-page'],
+  'metric-lag': ['wait', 'hold-and-page'],
+  'backbone-saturated': ['shrink-step', 'move-back', 'hold-and-page'],
+  'reconnect-storm': ['slow-teardown', 'hold-and-page'],
+};
+
+/**
+ * How well a resolver did for a diagnosis in earlier runs: (helped + ½ partly + 1) / (tried + 2), so an untried one
+ * scores ½, one that always helped approaches 1 and one that never did approaches 0.
+ */
+export function score(stats: readonly ResolverStats[], diagnosis: DiagnosisKind, resolver: ResolverKind): number {
+  const s = stats.find((x) => x.diagnosis === diagnosis && x.resolver === resolver);
+  return s ? (s.helped + s.partly / 2 + 1) / (s.tried + 2) : 0.5;
+}
+
+/**
+ * The resolvers to try for a diagnosis, best first: the default order, re-ranked by score (stable, so equal scores
+ * keep it), without those that failed for it in this shift; hold-and-page always last, never ruled out.
+ */
+export function rankResolvers(
+  diagnosis: DiagnosisKind,
+  stats: readonly ResolverStats[],
+  failed: HealthMemory['failed'],
+): ResolverKind[] {
+  const order = RESOLVER_ORDER[diagnosis].filter(
+    (r) => r !== 'hold-and-page' && !failed.some((f) => f.diagnosis === diagnosis && f.resolver === r),
+  );
+  const ranked = order
+    .map((r, i) => ({ r, i, s: score(stats, diagnosis, r) }))
+    .sort((a, b) => b.s - a.s || a.i - b.i)
+    .map((x) => x.r);
+  return [...ranked, 'hold-and-page'];
+}
+
+const rps = (x: number): string => `${Math.round(x)} rps`;
+
+function utilOf(ctx: ResolverContext, name: string): number {
+  const r = ctx.input.receivers.find((x) => x.name === name);
+  return (r && loadedUtil(r, ctx.health)) ?? 0;
+}
+
+/** Requests per second (effective) a sick receiver must shed to land a margin under the ceiling. */
+function excessOf(ctx: ResolverContext, name: string): number {
+  const r = ctx.input.receivers.find((x) => x.name === name);
+  const u = r ? loadedUtil(r, ctx.health) : undefined;
+  const c = r ? capacityOf(r) : undefined;
+  if (u === undefined || c === undefined) return 0;
+  return Math.max(0, (u - (ctx.ceiling - HEALTH.margin)) * c);
+}
+
+function expectUnder(ctx: ResolverContext, names: readonly string[], text: string): Expectation {
+  return {
+    below: Object.fromEntries(names.map((n) => [n, ctx.ceiling])),
+    before: Object.fromEntries(names.map((n) => [n, utilOf(ctx, n)])),
+    text,
+  };
+}
+
+const moveWait = (h: HealthInput): number => h.propagationMs + h.settleMs;
+
+/** Re-weight the sick receivers' traffic toward the other receivers, within their headroom. */
+function routeAround(ctx: ResolverContext): Proposal | undefined {
+  const { input, health: h, diagnosis, memory } = ctx;
+  const sick = diagnosis.receivers;
+  const others = input.receivers.filter((r) => !sick.includes(r.name));
+  if (others.length === 0) return undefined;
+  const room = Object.fromEntries(
+    others.map((o) => [o.name, (headroomOf(o, ctx.ceiling - HEALTH.margin) ?? 0) / memory.cost]),
+  );
+  const total = Object.values(room).reduce((a, b) => a + b, 0);
+  const from: Record<string, number> = {};
+  for (const s of sick) {
+    const r = input.receivers.find((x) => x.name === s);
+    // At the edge the shift owns every PoP's table: all of the receiver's traffic can be re-weighted; at the cluster
+    // layer only the source's table, i.e. the traffic moved there.
+    const reroutable = h.layer === 'edge' ? (r?.load ?? 0) : (h.volumeNow ?? 0) * input.progress * (h.movedTo[s] ?? 0);
+    const shed = Math.min(excessOf(ctx, s), reroutable);
+    if (shed > 0) from[s] = shed;
+  }
+  const need = Object.values(from).reduce((a, b) => a + b, 0);
+  if (need < 1 || total < 1) return undefined;
+  // Only when the others can take it all; with a failing source, whatever they can take is better than nothing.
+  if (total < need && !ctx.failing) return undefined;
+  const scale = Math.min(1, total / need);
+  const fromScaled = Object.fromEntries(Object.entries(from).map(([k, v]) => [k, v * scale]));
+  const moved = need * scale;
+  const to = Object.fromEntries(Object.entries(room).map(([k, v]) => [k, (moved * v) / total]));
+  const names = [...sick, ...others.map((o) => o.name)];
+  return {
+    resolver: 'route-around',
+    kind: 'reroute',
+    step: 0,
+    text:
+      `re-weight ${rps(moved)} off ${sick.join(', ')} toward ${Object.keys(to).join(', ')} ` +
+      `(${rps(total)} of room at ${pct(ctx.ceiling - HEALTH.margin)})`,
+    expect: expectUnder(ctx, names, `${names.join(', ')} at or under ${pct(ctx.ceiling)}`),
+    judgeAfterMs: moveWait(h),
+    reroute: { from: fromScaled, to },
+  };
+}
+
+/** Move traffic back to the source (healthy, in a routine drain), off the sick receivers first. */
+function moveBack(ctx: ResolverContext): Proposal | undefined {
+  const { input, health: h, diagnosis, memory } = ctx;
+  if (h.direction !== 'drain' || ctx.failing || input.progress <= EPSILON) return undefined;
+  const sick = diagnosis.receivers;
+  const need = sick.reduce((a, s) => a + excessOf(ctx, s), 0) * (1 + HEALTH.margin);
+  if (need < 1 && diagnosis.kind !== 'backbone-saturated') return undefined;
+  const volume = h.volumeNow ?? input.volume ?? 0;
+  // At the cluster layer what arrives at the source is served at home again, all of it: nothing arrives there but
+  // what the edge (or the callers) send back, which is exactly what should stay there.
+  let x = h.layer === 'cluster' || volume <= EPSILON ? input.progress : Math.min(input.progress, need / volume);
+  const src = h.source;
+  const srcRoom = src ? (headroomOf(src, input.targetUtilization) ?? 0) / memory.cost : 0;
+  if (h.layer === 'edge' && volume > EPSILON) x = Math.min(x, srcRoom / volume);
+  if (x < 0.005) return undefined;
+  const names = [...sick];
+  // Nothing arrives at the source yet (its callers still send their traffic elsewhere): the move takes effect as
+  // they move back, so it is judged once they have had time to (an edge propagation and a settle more).
+  const now = x * volume;
+  const later = now < 1 ? 30_000 + h.settleMs : 0;
+  return {
+    resolver: 'move-back',
+    kind: 'move-back',
+    step: -x,
+    text:
+      now < 1
+        ? `serve at ${src?.name ?? 'the source'} again what arrives there (its callers' traffic), off ${sick.join(', ')}`
+        : `move ${pct(x)} of the drain (${rps(now)}) back to ${src?.name ?? 'the source'}, off ${sick.join(', ')}`,
+    expect: expectUnder(ctx, names, `${names.join(', ')} at or under ${pct(ctx.ceiling)}`),
+    judgeAfterMs: moveWait(h) + later,
+    takeBackFrom: sick,
+  };
+}
+
+/** Move the last step back: it put more on the receivers than they could take. */
+function backOff(ctx: ResolverContext): Proposal | undefined {
+  const { input, health: h, memory, diagnosis } = ctx;
+  const last = memory.lastMove;
+  if (!last || last.step <= 0 || input.progress <= EPSILON) return undefined;
+  // Only a recent step can be to blame.
+  if (ctx.failing || h.now - last.at > h.propagationMs + 2 * h.settleMs) return undefined;
+  const step = -Math.min(last.step, input.progress);
+  const names = diagnosis.receivers;
+  const before = Object.fromEntries(names.map((n) => [n, utilOf(ctx, n)]));
+  const below = Object.fromEntries(
+    names.map((n) => [n, Math.min(ctx.ceiling, (last.before[n] ?? ctx.ceiling) + HEALTH.tolerance)]),
+  );
+  return {
+    resolver: 'back-off',
+    kind: 'backoff',
+    step,
+    text: `move the last step (${pct(last.step)}) back`,
+    expect: { below, before, text: `${names.join(', ')} back to where they were before it` },
+    judgeAfterMs: moveWait(h),
+    memory: { stepCap: Math.max(0.01, last.step / 2) },
+  };
+}
+
+/** Smaller steps from now on: half the last one at most. */
+function shrinkStep(ctx: ResolverContext): Proposal | undefined {
+  const { memory, input, health: h, diagnosis } = ctx;
+  const last = memory.lastMove?.step ?? input.lastStep;
+  const cap = Math.max(0.01, (memory.stepCap ?? last) / 2);
+  if (last <= 0 && memory.stepCap === undefined) return undefined;
+  const names = diagnosis.receivers;
+  const now = Object.fromEntries(names.map((n) => [n, utilOf(ctx, n)]));
+  return {
+    resolver: 'shrink-step',
+    kind: 'hold',
+    step: 0,
+    text: `hold, then steps of at most ${pct(cap)}`,
+    expect: {
+      below: Object.fromEntries(names.map((n) => [n, Math.max(now[n]!, ctx.ceiling)])),
+      before: now,
+      text: `${names.join(', ')} no higher`,
+    },
+    judgeAfterMs: moveWait(h),
+    memory: { stepCap: cap },
+  };
+}
+
+/** Hold while the cause passes: caches warm up, lagging readings catch up. */
+function wait(ctx: ResolverContext): Proposal | undefined {
+  const { diagnosis, health: h, input } = ctx;
+  if (diagnosis.kind === 'metric-lag') {
+    const age = Math.max(0, ...input.receivers.map((r) => r.ageMs ?? 0), h.source?.ageMs ?? 0);
+    return {
+      resolver: 'wait',
+      kind: 'hold',
+      step: 0,
+      text: `hold until the readings show the last step (they are ${Math.round(age / 1000)} s old)`,
+      expect: { below: {}, before: {}, watch: 'freshness', text: 'readings that show the world after the last step' },
+      judgeAfterMs: age + h.settleMs,
+    };
+  }
+  // Cold caches: fine to wait while the receivers stay under 100 %; well past the target, back off instead.
+  const worst = Math.max(...diagnosis.receivers.map((n) => utilOf(ctx, n)));
+  if (worst > Math.min(1, ctx.ceiling + HEALTH.urgentAbove)) return undefined;
+  const names = diagnosis.receivers;
+  return {
+    resolver: 'wait',
+    kind: 'hold',
+    step: 0,
+    text: `hold while the caches at ${names.join(', ')} warm up`,
+    expect: expectUnder(ctx, names, `${names.join(', ')} back under ${pct(ctx.ceiling)} as the caches warm`),
+    judgeAfterMs: Math.max(2 * h.settleMs, 120_000),
+  };
+}
+
+/** Start more jobs at the sick receivers, where the runbook allows it. */
+function startJobs(ctx: ResolverContext): Proposal | undefined {
+  const { health: h, diagnosis, input } = ctx;
+  if (!h.canStartJobs) return undefined;
+  const names = diagnosis.receivers;
+  const caps = Object.fromEntries(
+    names.map((n) => {
+      const r = input.receivers.find((x) => x.name === n);
+      return [n, (r && capacityOf(r)) ?? 0];
+    }),
+  );
+  return {
+    resolver: 'start-jobs',
+    kind: 'hold',
+    step: 0,
+    text: `start the stopped jobs of ${h.service} in ${names.join(', ')}`,
+    expect: { below: {}, before: caps, watch: 'capacity', text: `more capacity in ${names.join(', ')}` },
+    judgeAfterMs: moveWait(h),
+    startJobsAt: names,
+  };
+}
+
+/**
+ * Stop moving and page a person, once per diagnosis: nothing else is left to try for a receiver over the target.
+ * Already paged (or nothing hot): no new resolution; the manager just holds.
+ */
+function holdAndPage(ctx: ResolverContext): Proposal | undefined {
+  const { diagnosis, memory, health: h, input } = ctx;
+  if (!diagnosis.hot || memory.paged.includes(diagnosis.kind)) return undefined;
+  // Only the shifts with traffic of their own on the sick receivers page: the others cannot change anything there.
+  const own = diagnosis.receivers.reduce((a, r) => a + (h.movedTo[r] ?? 0), 0) * input.progress;
+  if (own <= EPSILON) return undefined;
+  const names = diagnosis.receivers;
+  return {
+    resolver: 'hold-and-page',
+    kind: 'hold',
+    step: 0,
+    text: 'hold and page: no resolution left to try',
+    expect: expectUnder(ctx, names, `${names.join(', ')} back under ${pct(ctx.ceiling)}`),
+    judgeAfterMs: moveWait(h),
+    page: `${h.service} ${h.layer} shift: ${diagnosis.text}; no resolution left to try — holding`,
+    memory: { paged: [...memory.paged, diagnosis.kind] },
+  };
+}
+
+const RESOLVE: Readonly<Record<ResolverKind, (ctx: ResolverContext) => Proposal | undefined>> = {
+  'route-around': routeAround,
+  'move-back': moveBack,
+  'back-off': backOff,
+  'shrink-step': shrinkStep,
+  wait,
+  'start-jobs': startJobs,
+  'hold-and-page': holdAndPage,
+  // Session teardowns pace their own rate (src/stages/sessions.ts); a shift never proposes it.
+  'slow-teardown': () => undefined,
+};
+
+/** The first resolver that applies, in the ranked order; none: the manager holds. */
+export function propose(ctx: ResolverContext): Proposal | undefined {
+  for (const r of rankResolvers(ctx.diagnosis.kind, ctx.health.preferences, ctx.memory.failed)) {
+    const p = RESOLVE[r](ctx);
+    if (p) return p;
+  }
+  return undefined;
+}

@@ -1,0 +1,42 @@
+/**
+ * Where a fault search's executions run: in this process, on worker threads (Piscina), or on a BullMQ queue served
+ * by `maelstrom worker` processes on any number of hosts. Each pool runs a batch and answers its outcomes in the
+ * order of the jobs, so the search reads the same results wherever they ran.
+ */
+import type { Definitions, PacingMode } from '../model/definitions.js';
+import type { RunBatch } from '../faults/search.js';
+import { bundleOf, runJob, type DefinitionBundle } from './jobs.js';
+
+export interface ExecutionPool {
+  readonly run: RunBatch;
+  /** How many executions it runs at once (for the progress line). */
+  readonly parallelism: number;
+  close(): Promise<void>;
+}
+
+export interface PoolOptions {
+  readonly definitions: Definitions;
+  readonly pacing?: PacingMode;
+}
+
+/** One execution after another, in this process. */
+export function createInProcessPool(options: PoolOptions): ExecutionPool {
+  const definitions: DefinitionBundle = bundleOf(options.definitions);
+  return {
+    parallelism: 1,
+    run: async (jobs) => {
+      const out = [];
+      for (const j of jobs)
+        out.push(
+          await runJob({
+            definitions,
+            scenario: j.scenario,
+            index: j.index,
+            ...(options.pacing ? { pacing: options.pacing } : {}),
+          }),
+        );
+      return out;
+    },
+    close: async () => undefined,
+  };
+}
