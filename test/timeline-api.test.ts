@@ -87,6 +87,11 @@ describe('the timeline API', () => {
     const ours = events.filter((e) => ['run.created', 'act', 'task.state'].includes(e.type));
     expect(ours.map((e) => e.type)).toEqual(['run.created', 'act', 'task.state']);
 
+    // One run's changes only: the dashboard's time slider over that run.
+    const one = api.TimelineEvents.parse((await get('/api/v1/timeline/events?runId=r1')).json).events;
+    expect(one.map((e) => e.type)).toEqual(['run.created', 'task.state']);
+    expect(one.every((e) => e.runId === 'r1')).toBe(true);
+
     // The cut at the first entry holds only it.
     const first = await get(`/api/v1/timeline?at=${ours[0]!.hlc}`);
     expect(api.TimelineCut.parse(first.json).runs[0]!.tasks[0]!.state).toBe('pending');

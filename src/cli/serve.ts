@@ -419,14 +419,17 @@ export function registerServe(program: Command): void {
 
 /** The simulator's journal for the timeline: the in-process one's, or a remote one's over HTTP; none for a fleet. */
 function simJournalOf(backend: Backend): Pick<TimelineSources, 'sim'> {
-  const b = backend as Partial<Pick<SimBackend, 'stampedJournal'>> & Partial<Pick<RemoteSimBackend, 'journal' | 'url'>>;
+  const b = backend as Partial<Pick<SimBackend, 'stampedJournal' | 'worldJournal'>> &
+    Partial<Pick<RemoteSimBackend, 'journal' | 'worldJournal' | 'url'>>;
   if (typeof b.stampedJournal === 'function') {
     const stamped = b.stampedJournal.bind(backend);
-    return { sim: { journal: async () => stamped() } };
+    const world = (backend as SimBackend).worldJournal.bind(backend);
+    return { sim: { journal: async () => stamped(), world: async () => world() } };
   }
   if (typeof b.journal === 'function' && typeof b.url === 'string') {
     const remote = b.journal.bind(backend);
-    return { sim: { journal: () => remote() } };
+    const world = (backend as RemoteSimBackend).worldJournal.bind(backend);
+    return { sim: { journal: () => remote(), world: () => world() } };
   }
   return {};
 }

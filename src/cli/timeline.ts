@@ -43,16 +43,20 @@ export function cutLines(cut: Cut): string[] {
           .map(([dc, share]) => `${dc} ${pct(share)}`)
           .join(', ')}`,
       );
-  const backend = Object.keys(cut.backendWeights).sort();
-  if (backend.length > 0) lines.push('weights as the backend has them:');
-  for (const s of backend)
-    for (const [layer, bySource] of Object.entries(cut.backendWeights[s]!))
-      for (const [source, table] of Object.entries(bySource))
-        lines.push(
-          `  ${s.padEnd(20)} ${layer.padEnd(8)} from ${source}: ${Object.entries(table)
-            .map(([dest, w]) => `${dest} ${Math.round(w * 1000) / 1000}`)
-            .join(', ')}`,
-        );
+  const tables = (title: string, weights: Cut['backendWeights']): void => {
+    const services = Object.keys(weights).sort();
+    if (services.length > 0) lines.push(title);
+    for (const s of services)
+      for (const [layer, bySource] of Object.entries(weights[s]!))
+        for (const [source, table] of Object.entries(bySource))
+          lines.push(
+            `  ${s.padEnd(20)} ${layer.padEnd(8)} from ${source}: ${Object.entries(table)
+              .map(([dest, w]) => `${dest} ${Math.round(w * 1000) / 1000}`)
+              .join(', ')}`,
+          );
+  };
+  tables('weights as the backend received them:', cut.backendWeights);
+  tables('weights in effect (propagated):', cut.effectiveWeights);
   const failing = cut.health.filter((h) => h.ok !== true);
   lines.push(`health: ${cut.health.length} checks, ${failing.length} not passing`);
   for (const h of failing) lines.push(`  ${h.runId} ${h.taskId} ${h.check}: ${h.ok === null ? 'no data' : 'failing'}`);
@@ -136,7 +140,10 @@ export function registerTimeline(program: Command): void {
         throw new MaelstromError('E_BAD_REQUEST', '--from is after --to');
       const sim = opts.backend !== undefined ? createRemoteSimBackend(`sim+${parseSimUrl(opts.backend)}`) : undefined;
       const store = await openStore(opts.store, { source: 'cli' });
-      const sources: TimelineSources = { store, ...(sim ? { sim } : {}) };
+      const sources: TimelineSources = {
+        store,
+        ...(sim ? { sim: { journal: () => sim.journal(), world: () => sim.worldJournal() } } : {}),
+      };
       const out = (line: string): void => {
         process.stdout.write(`${line}\n`);
       };

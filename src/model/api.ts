@@ -532,6 +532,7 @@ export const TimelineCut = z.strictObject({
   ),
   weights: z.record(z.string(), layerTable(z.record(z.string(), z.number()))),
   backendWeights: z.record(z.string(), layerTable(z.record(z.string(), z.record(z.string(), z.number())))),
+  effectiveWeights: z.record(z.string(), layerTable(z.record(z.string(), z.record(z.string(), z.number())))),
   health: z.array(
     z.strictObject({
       runId: z.string(),

@@ -64,6 +64,9 @@ export type CutBackendWeights = Record<
   Partial<Record<'edge' | 'cluster', Record<string, Record<string, number>>>>
 >;
 
+/** service → layer → source → destination → weight, as in effect in the simulated world (propagated). */
+export type CutEffectiveWeights = CutBackendWeights;
+
 /** The state of the whole system at one instant. */
 export interface Cut {
   /** The instant asked for, ISO 8601 (the physical part of `hlc`). */
@@ -72,6 +75,8 @@ export interface Cut {
   readonly runs: readonly CutRun[];
   readonly weights: CutWeights;
   readonly backendWeights: CutBackendWeights;
+  /** The weight tables in effect in the simulated world (received, then propagated); empty without a simulator. */
+  readonly effectiveWeights: CutEffectiveWeights;
   /** The last verdict of each health check of each task. */
   readonly health: readonly CutHealth[];
   /** Every operator action (and request) up to the instant, oldest first. */
@@ -128,6 +133,7 @@ export function cutAt(events: readonly TimelineEvent[], at: bigint): Cut {
   const runs = new Map<string, MutableRun>();
   const weights: CutWeights = {};
   const backendWeights: CutBackendWeights = {};
+  const effectiveWeights: CutEffectiveWeights = {};
   const health = new Map<string, CutHealth>();
   const operator: CutOperatorAction[] = [];
   let count = 0;
@@ -204,6 +210,15 @@ export function cutAt(events: readonly TimelineEvent[], at: bigint): Cut {
         ((backendWeights[service] ??= {})[layer] ??= {})[source] = { ...(action.weights as Record<string, number>) };
         break;
       }
+      case 'weights.effective': {
+        // The simulator's own record of a weight change taking effect, once propagated.
+        const service = str(e.service);
+        const source = str(e.source);
+        const layer = e.layer === 'edge' || e.layer === 'cluster' ? e.layer : undefined;
+        if (!service || !source || !layer || typeof e.weights !== 'object' || e.weights === null) break;
+        ((effectiveWeights[service] ??= {})[layer] ??= {})[source] = { ...(e.weights as Record<string, number>) };
+        break;
+      }
       case 'health': {
         const taskId = str(e.taskId);
         const check = str(e.check);
@@ -241,6 +256,7 @@ export function cutAt(events: readonly TimelineEvent[], at: bigint): Cut {
     runs: [...runs.values()].map((r) => ({ id: r.id, plan: r.plan, state: r.state, tasks: [...r.tasks.values()] })),
     weights,
     backendWeights,
+    effectiveWeights,
     health: [...health.values()],
     operator,
     eventCount: count,

@@ -413,6 +413,7 @@ export function createServerApp(options: ServerOptions): ServerApp {
     const events = await timelineEvents(timeline(), {
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
+      ...(q.runId !== undefined ? { runId: q.runId } : {}),
     });
     return c.json({ events } satisfies TimelineEvents);
   });

@@ -325,7 +325,9 @@ export const routes: readonly Route[] = [
   {
     method: 'get',
     path: '/timeline/events',
-    summary: 'The merged events of every source between `from` and `to` (both optional, inclusive), in HLC order',
+    summary:
+      'The merged events of every source between `from` and `to` (both optional, inclusive), in HLC order; ' +
+      "with `runId`, that run's only",
     tags: ['timeline'],
     query: TimelineEventsQuery,
     status: 200,

@@ -9,7 +9,7 @@ import { MaelstromError } from '../../model/errors.js';
 import type { FleetSnapshot, Layer } from '../../model/readings.js';
 import { VirtualClock } from '../../model/virtual-clock.js';
 import { processHybridClock, type HybridClock, type Stamp } from '../../model/hlc.js';
-import { createSimulation, type Simulation } from '../../sim/simulation.js';
+import { createSimulation, type SimChange, type Simulation } from '../../sim/simulation.js';
 import {
   SIM_COMMAND_KINDS,
   type Series,
@@ -51,6 +51,12 @@ export interface JournalEntry {
 /** A journal entry with the simulator's HLC and wall clock when it received the call (the retrospective timeline). */
 export type StampedJournalEntry = JournalEntry & Stamp;
 
+/**
+ * A change the simulated world made by itself (a weight change taking effect once propagated, a fault starting or
+ * ending), with the simulator's HLC and wall clock when it computed it: the simulator's own journal.
+ */
+export type StampedSimChange = SimChange & Stamp;
+
 export interface SimBackendOptions {
   readonly fleet: Fleet;
   readonly scenario?: Scenario;
@@ -70,6 +76,8 @@ export interface SimBackend extends Backend {
   journal(): readonly JournalEntry[];
   /** The same entries, each with the HLC and wall-clock reading of its receipt: what `/journal` serves. */
   stampedJournal(): readonly StampedJournalEntry[];
+  /** The world's own changes, stamped, in order: what `/journal/world` serves. */
+  worldJournal(): readonly StampedSimChange[];
   readonly hybridClock: HybridClock;
   series(metric: SeriesMetric, query?: SeriesQuery): Series;
   counters(): SimCounters;
@@ -135,6 +143,8 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
   // Kept apart from the entries, which stay exactly as replayed by the golden tests.
   const stamps: Stamp[] = [];
   const hybridClock = options.hybridClock ?? processHybridClock();
+  const changes: StampedSimChange[] = [];
+  sim.onChange((c) => changes.push({ ...c, ...hybridClock.stamp() }));
   /** The highest epoch of an accepted call: a call with a smaller one comes from a controller fenced off. */
   let epochSeen = 0;
   let closed = false;
@@ -258,6 +268,10 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
     },
     journal: () => entries.slice(),
     stampedJournal: () => entries.map((e, i) => ({ ...e, ...stamps[i]! })),
+    worldJournal: () => {
+      sync();
+      return changes.slice();
+    },
     hybridClock,
     series: (metric, query) => {
       sync();

@@ -14,13 +14,15 @@ import {
   type SimCounters,
 } from '../../sim/types.js';
 import type { ActionKind, ActionResult, Backend, CallOptions, Oracle, WeightTable } from '../backend.js';
-import type { StampedJournalEntry } from './backend.js';
+import type { StampedJournalEntry, StampedSimChange } from './backend.js';
 
 export interface RemoteSimBackend extends Backend {
   readonly oracle: Oracle;
   readonly url: string;
   /** The simulator's journal, each entry with the simulator's HLC of its receipt. */
   journal(options?: CallOptions): Promise<readonly StampedJournalEntry[]>;
+  /** The simulated world's own changes (weights taking effect, faults), each with the simulator's HLC. */
+  worldJournal(options?: CallOptions): Promise<readonly StampedSimChange[]>;
   series(metric: SeriesMetric, query?: SeriesQuery, options?: CallOptions): Promise<Series>;
   counters(options?: CallOptions): Promise<SimCounters>;
 }
@@ -177,6 +179,7 @@ export function createRemoteSimBackend(url: string, hybridClock: HybridClock = p
         signal: options?.signal,
       }),
     journal: (options) => call<StampedJournalEntry[]>('GET', '/journal', { signal: options?.signal }),
+    worldJournal: (options) => call<StampedSimChange[]>('GET', '/journal/world', { signal: options?.signal }),
     counters: (options) => call<SimCounters>('GET', '/counters', { signal: options?.signal }),
     series: (metric, query = {}, options) => {
       const qs = new URLSearchParams();

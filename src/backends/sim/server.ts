@@ -189,6 +189,10 @@ export function createSimApp(backend: SimBackend, options: SimServerOptions): Ho
     wrap(async (c) => c.json(backend.stampedJournal())),
   );
   app.get(
+    '/journal/world',
+    wrap(async (c) => c.json(backend.worldJournal())),
+  );
+  app.get(
     '/counters',
     wrap(async (c) => c.json(backend.counters())),
   );

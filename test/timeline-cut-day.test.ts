@@ -1,7 +1,8 @@
 /**
- * A cut at any instant of a day's journal in under 100 ms: the store's journal of 2,000 changes (several times what a
- * day of the reference fleet holds: a drain of evacuate-east journals about 150, the simulator about 100 calls) plus
- * the simulator's 1,000 calls, cut at random instants, each read from the store by HLC range and folded.
+ * A cut at any instant of a day's journal: the store's journal of 2,000 changes plus the simulator's 1,000 calls, cut
+ * at random instants, each read from the store by HLC range and folded, holds every task and exactly the changes up
+ * to the instant. How fast that is (under 100 ms for a day of the reference fleet) is bench/timeline.bench.ts's
+ * figure: speed goals are checked there, never by timed assertions in tests.
  */
 import { describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -13,7 +14,7 @@ import type { StampedJournalEntry } from '../src/backends/sim/backend.js';
 const TASKS = Array.from({ length: 60 }, (_, i) => `service-${i}/edge`);
 
 describe('cuts of a day of journal', () => {
-  it('are folded in under 100 ms at any instant', async () => {
+  it('hold every task and exactly the changes up to the instant, at any instant', async () => {
     const store = createSqliteStore({ path: ':memory:' });
     await store.init();
     const random = seededRandom(7);
@@ -65,24 +66,17 @@ describe('cuts of a day of journal', () => {
       wall: 0,
     }));
     const simTimeline = simEvents(sim);
-    const times: number[] = [];
     for (let i = 0; i < 10; i++) {
       const at = BigInt(all[Math.floor(random() * all.length)]!.hlc);
-      const started = performance.now();
       const events: TimelineEvent[] = mergeTimelines(
         await store.listJournal({ toHlc: at.toString() }),
         simTimeline.filter((e) => BigInt(e.hlc) <= at),
       );
       const cut = cutAt(events, at);
-      times.push(performance.now() - started);
       expect(cut.runs[0]!.tasks).toHaveLength(TASKS.length);
+      const upTo = (e: { hlc: string }): boolean => BigInt(e.hlc) <= at;
+      expect(cut.eventCount).toBe(all.filter(upTo).length + simTimeline.filter(upTo).length);
     }
-    times.sort((a, b) => a - b);
-    const median = times[Math.floor(times.length / 2)]!;
-    process.stdout.write(
-      `timeline cut of 3,000 entries: median ${median.toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms\n`,
-    );
-    expect(median).toBeLessThan(100);
     await store.close();
   });
 });
