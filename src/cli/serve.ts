@@ -417,8 +417,15 @@ export function registerServe(program: Command): void {
     });
 }
 
-/** The simulator's journal for the timeline: the in-process one's, or a remote one's over HTTP; none for a fleet. */
-function simJournalOf(backend: Backend): Pick<TimelineSources, 'sim'> {
+/**
+ * The backend's part of the timeline: the simulator's journals (the in-process one's, or a remote one's over HTTP),
+ * or the stamped calls of the HAProxy and Prometheus adapters driving a real fleet.
+ */
+function simJournalOf(backend: Backend): Pick<TimelineSources, 'sim' | 'adapters'> {
+  if (typeof backend.stampedCalls === 'function') {
+    const calls = backend.stampedCalls.bind(backend);
+    return { adapters: { calls: async () => calls() } };
+  }
   const b = backend as Partial<Pick<SimBackend, 'stampedJournal' | 'worldJournal'>> &
     Partial<Pick<RemoteSimBackend, 'journal' | 'worldJournal' | 'url'>>;
   if (typeof b.stampedJournal === 'function') {

@@ -66,7 +66,20 @@ export function cutLines(cut: Cut): string[] {
   return lines;
 }
 
-const DETAIL_KEYS = ['taskId', 'state', 'stage', 'uses', 'service', 'layer', 'remaining', 'check', 'ok', 'action'];
+const DETAIL_KEYS = [
+  'taskId',
+  'state',
+  'stage',
+  'uses',
+  'service',
+  'layer',
+  'from',
+  'fault',
+  'remaining',
+  'check',
+  'ok',
+  'action',
+];
 
 /** One event on one line: its HLC's time, its source and type, and its main fields. */
 export function eventLine(e: TimelineEvent): string {

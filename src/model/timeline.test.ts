@@ -97,6 +97,21 @@ describe('the cut of the timeline at an instant', () => {
     expect(cut.backendWeights).toEqual({ web: { edge: { nyc: { east: 1, west: 3 } } } });
   });
 
+  it('takes the weights in effect from the simulator’s own journal, once propagated, not before', () => {
+    const effective = ev(60, {
+      source: 'sim',
+      type: 'weights.effective',
+      layer: 'edge',
+      service: 'web',
+      from: 'nyc',
+      weights: { east: 0, west: 1 },
+    });
+    expect(cutAt([effective], hlcAtTime(T0 + 59)).effectiveWeights).toEqual({});
+    expect(cutAt([effective], hlcAtTime(T0 + 60)).effectiveWeights).toEqual({
+      web: { edge: { nyc: { east: 0, west: 1 } } },
+    });
+  });
+
   it('merges sources in HLC order, ties by source', () => {
     const a = { ...ev(5, { type: 'x' }), source: 'sim' };
     const b = { ...ev(5, { type: 'y' }), source: 'controller' };

@@ -211,9 +211,9 @@ export function cutAt(events: readonly TimelineEvent[], at: bigint): Cut {
         break;
       }
       case 'weights.effective': {
-        // The simulator's own record of a weight change taking effect, once propagated.
+        // The simulator's own record of a weight change taking effect, once propagated (`from`: the table's source).
         const service = str(e.service);
-        const source = str(e.source);
+        const source = str(e.from);
         const layer = e.layer === 'edge' || e.layer === 'cluster' ? e.layer : undefined;
         if (!service || !source || !layer || typeof e.weights !== 'object' || e.weights === null) break;
         ((effectiveWeights[service] ??= {})[layer] ??= {})[source] = { ...(e.weights as Record<string, number>) };
