@@ -254,7 +254,7 @@ export async function bench(parts: readonly string[] = []): Promise<Record<strin
   const want = (p: string): boolean => parts.length === 0 || parts.includes(p);
   const out: Record<string, unknown> = { loadAverageAtStart: load() };
   try {
-    if (want('journaling')) out.journaling = await journaling(definitions, dir, 3);
+    if (want('journaling')) out.journaling = await journaling(definitions, dir, 7);
     if (want('cut')) out.cut = await cut(definitions, dir);
     if (want('causality')) out.causality = await causality(definitions, 20);
   } finally {
