@@ -181,6 +181,10 @@ describe('the timeline of skewed processes', () => {
       if (compareHlc(cause!.hlc, a.hlc) >= 0) hlcViolations.push(`${o.taskId}#${o.stage}: ${String(a.kind)}`);
       if (cause!.wall >= a.wall) wallViolations++;
     }
+    process.stdout.write(
+      `skewed drain: ${acts.length} actions, ${hlcViolations.length} before their cause in HLC order, ` +
+        `${wallViolations} in wall-clock order\n`,
+    );
     expect(hlcViolations).toEqual([]);
     expect(wallViolations).toBeGreaterThan(0);
 
