@@ -8,6 +8,7 @@
  */
 import type { Clock } from '../model/clock.js';
 import type { FleetSnapshot, Layer } from '../model/readings.js';
+import type { Stamp } from '../model/hlc.js';
 
 import type { Action, ActionKind, WeightTable } from '../model/actions.js';
 
@@ -75,8 +76,29 @@ export interface SnapshotOptions extends CallOptions {
 }
 
 /** Where the health readings come from: the simulator, or Prometheus. */
+/** One call of an adapter to a program without HLC, stamped as sent and as read (see call-journal.ts). */
+export interface StampedCall {
+  /** `haproxy`, `prometheus`. */
+  readonly adapter: string;
+  /** What was called: an action's kind (`weights.set`…), `snapshot`. */
+  readonly call: string;
+  /** The call's own fields (the action, the number of services read…). */
+  readonly detail?: Readonly<Record<string, unknown>>;
+  readonly origin?: ActionOrigin;
+  /** This process's clock as the call went out, and as its answer (or its failure) was read. */
+  readonly sent: Stamp;
+  readonly read: Stamp;
+  /** Set when the call failed. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
 export interface MetricsSource {
   snapshot(options?: SnapshotOptions): Promise<FleetSnapshot>;
+  /**
+   * An adapter to a program that carries no HLC (HAProxy, Prometheus): its recent calls, each stamped with this
+   * process's clock on sending and on reading the answer (call-journal.ts), for the retrospective timeline.
+   */
+  stampedCalls?(): readonly StampedCall[];
 }
 
 export interface Backend extends MetricsSource {

@@ -60,7 +60,7 @@ async function submit(
   body: RequestBody,
   waitSeconds: number,
 ): Promise<void> {
-  const store = await openStore(storeSpec);
+  const store = await openStore(storeSpec, { source: 'cli' });
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };

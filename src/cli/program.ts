@@ -15,6 +15,7 @@ import { registerWorker } from './worker.js';
 import { registerSchedule } from './schedule.js';
 import { registerTests } from './tests.js';
 import { registerLink } from './link.js';
+import { registerTimeline } from './timeline.js';
 import { registerInit } from './init.js';
 
 export function buildProgram(): Command {
@@ -39,5 +40,6 @@ export function buildProgram(): Command {
   registerSchedule(program);
   registerTests(program);
   registerLink(program);
+  registerTimeline(program);
   return program;
 }

@@ -10,16 +10,20 @@ import type { Actor } from '../engine/controller.js';
 import { MaelstromError } from '../model/errors.js';
 import { createPostgresStore } from '../store/postgres/postgres-store.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { JournalOptions } from '../store/journal.js';
 import type { Store } from '../store/store.js';
 
 export const DEFAULT_STORE = `sqlite:${join('.maelstrom', 'maelstrom.db')}`;
 export const STORE_HELP = `sqlite:FILE (default ${DEFAULT_STORE}) or postgres://USER@HOST:PORT/DATABASE`;
 
-/** Opens (and migrates) the store named by `sqlite:FILE` or `postgres://USER@HOST:PORT/DATABASE`. */
-export async function openStore(spec: string | undefined): Promise<Store> {
+/**
+ * Opens (and migrates) the store named by `sqlite:FILE` or `postgres://USER@HOST:PORT/DATABASE`. `journal.source`
+ * names this process in the journal of changes (`controller` by default; an operator's command says `cli`).
+ */
+export async function openStore(spec: string | undefined, journal: JournalOptions = {}): Promise<Store> {
   const s = spec ?? DEFAULT_STORE;
   if (/^postgres(ql)?:\/\//.test(s)) {
-    const store = createPostgresStore({ url: s });
+    const store = createPostgresStore({ url: s }, undefined, journal);
     await store.init();
     return store;
   }
@@ -31,7 +35,7 @@ export async function openStore(spec: string | undefined): Promise<Store> {
     );
   const path = m[1]!;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const store = createSqliteStore({ path });
+  const store = createSqliteStore({ path }, undefined, journal);
   await store.init();
   return store;
 }

@@ -21,11 +21,12 @@ import { VirtualClock } from '../model/virtual-clock.js';
 import type { Definitions } from '../model/definitions.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
 import { collect } from './collect.js';
+import { addClockOptions, applyClockOptions, type ClockOffsetOptions } from './clock-offset.js';
 import { planOutcomeLine } from '../report/plan-outcome.js';
 import { actorOf, openStore, STORE_HELP, storeLabel } from './run-options.js';
 import { LiveState, plainLine, renderLive } from './run-view.js';
 
-interface RunOptions {
+interface RunOptions extends ClockOffsetOptions {
   readonly file?: string[];
   readonly backend: string;
   readonly prometheus?: string;
@@ -99,8 +100,9 @@ async function summary(run: RunView, backend: Backend): Promise<string[]> {
 }
 
 export function registerRun(program: Command): void {
-  program
-    .command('run')
+  const command = program.command('run');
+  addClockOptions(command);
+  command
     .description(
       "Carry out a plan against a backend, with a live view; resumes the plan's unfinished run on the same store.",
     )
@@ -119,6 +121,7 @@ export function registerRun(program: Command): void {
     .option('--datacenter <dc>', 'the datacenter this controller runs in: a drain of it is refused unless --emergency')
     .option('--emergency <reason>', 'start a drain of --datacenter from here anyway; the reason is recorded')
     .action(async (planName: string, opts: RunOptions) => {
+      applyClockOptions(opts);
       if (opts.emergency !== undefined && opts.emergency.trim() === '')
         throw new MaelstromError('E_BAD_REQUEST', '--emergency needs a reason (it is recorded for the postmortem)');
       const definitions = await loadOrFail(opts.file?.length ? opts.file : ['.']);

@@ -9,11 +9,14 @@
  * E_NOT_LEADER naming the leader; a standby takes over within seconds when the leader stops, and a leader that loses
  * its lease stands by again rather than exit (see src/compose/replica.ts).
  */
+import { addClockOptions, applyClockOptions, type ClockOffsetOptions } from './clock-offset.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
-import { createSimBackend } from '../backends/sim/backend.js';
+import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
+import type { RemoteSimBackend } from '../backends/sim/remote.js';
+import type { TimelineSources } from '../timeline/sources.js';
 import { scaledClock } from '../backends/sim/server.js';
 import type { ControllerOptions, LeasePolicy } from '../compose/controller.js';
 import { createPeopleLoop, type PeopleLoop } from '../compose/loop.js';
@@ -180,6 +183,7 @@ export async function startServing(options: {
       ...(isSeriesSource(backend) ? { series: backend } : {}),
       webRoot: join(packageRoot(), 'web', 'dist'),
       ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+      timeline: { store, ...simJournalOf(backend) },
       alerts: loop.alerts,
       notifications: loop.notifications,
     });
@@ -289,7 +293,7 @@ export function untilSignal(options: UntilSignalOptions = {}): Promise<void> {
   });
 }
 
-interface ServeOptions {
+interface ServeOptions extends ClockOffsetOptions {
   readonly file?: string[];
   readonly store?: string;
   readonly backend: string;
@@ -331,8 +335,9 @@ async function makeBackend(definitions: Definitions, opts: ServeOptions, speed: 
 }
 
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
+  const command = program.command('serve');
+  addClockOptions(command);
+  command
     .description('Serve the controller: HTTP API under /api/v1, live events, the dashboard and /metrics.')
     .option('-f, --file <path>', 'definition file or directory (repeatable)', collect)
     .option('--store <store>', STORE_HELP)
@@ -353,6 +358,7 @@ export function registerServe(program: Command): void {
       "the dashboard's address as people reach it, for the links in notifications (default: the address served)",
     )
     .action(async (opts: ServeOptions) => {
+      applyClockOptions(opts);
       const port = parsePort(opts.port);
       const publicUrl = opts.publicUrl !== undefined ? parsePublicUrl(opts.publicUrl) : undefined;
       const speed = Number(opts.speed);
@@ -417,4 +423,28 @@ export function registerServe(program: Command): void {
       await serving.close();
       say('stopped');
     });
+}
+
+/**
+ * The backend's part of the timeline: the simulator's journals (the in-process one's, or a remote one's over HTTP),
+ * or the stamped calls of the HAProxy and Prometheus adapters driving a real fleet.
+ */
+function simJournalOf(backend: Backend): Pick<TimelineSources, 'sim' | 'adapters'> {
+  if (typeof backend.stampedCalls === 'function') {
+    const calls = backend.stampedCalls.bind(backend);
+    return { adapters: { calls: async () => calls() } };
+  }
+  const b = backend as Partial<Pick<SimBackend, 'stampedJournal' | 'worldJournal'>> &
+    Partial<Pick<RemoteSimBackend, 'journal' | 'worldJournal' | 'url'>>;
+  if (typeof b.stampedJournal === 'function') {
+    const stamped = b.stampedJournal.bind(backend);
+    const world = (backend as SimBackend).worldJournal.bind(backend);
+    return { sim: { journal: async () => stamped(), world: async () => world() } };
+  }
+  if (typeof b.journal === 'function' && typeof b.url === 'string') {
+    const remote = b.journal.bind(backend);
+    const world = (backend as RemoteSimBackend).worldJournal.bind(backend);
+    return { sim: { journal: () => remote(), world: () => world() } };
+  }
+  return {};
 }

@@ -5,8 +5,9 @@ import { scaledClock, startSimServer } from '../backends/sim/server.js';
 import { loadOrFail } from '../load/check.js';
 import { MaelstromError } from '../model/errors.js';
 import { collect } from './collect.js';
+import { addClockOptions, applyClockOptions, type ClockOffsetOptions } from './clock-offset.js';
 
-interface SimOptions {
+interface SimOptions extends ClockOffsetOptions {
   readonly file?: string[];
   readonly speed: string;
   readonly port: string;
@@ -24,8 +25,9 @@ function positiveNumber(text: string, what: string, allowZero = false): number {
 }
 
 export function registerSim(program: Command): void {
-  program
-    .command('sim')
+  const command = program.command('sim');
+  addClockOptions(command);
+  command
     .description(
       'Run a simulated fleet as its own process, serving the backend interface and /metrics over HTTP on 127.0.0.1.',
     )
@@ -35,6 +37,7 @@ export function registerSim(program: Command): void {
     .option('--port <p>', 'port on 127.0.0.1 (0: any free port)', '7070')
     .option('--seed <n>', "override the scenario's seed")
     .action(async (scenarioName: string, opts: SimOptions) => {
+      applyClockOptions(opts);
       const speed = positiveNumber(opts.speed, '--speed');
       const port = positiveNumber(opts.port, '--port', true);
       if (!Number.isInteger(port) || port > 65535)

@@ -7,6 +7,7 @@
  * controller through the composition root (src/compose), which takes the store's lease as for any controller: it is
  * what `maelstrom drain-test` and the benchmarks call.
  */
+import type { Backend } from '../backends/backend.js';
 import { createSimBackend, type SimBackend } from '../backends/sim/backend.js';
 import { createController, type ControllerStore, type EngineController } from '../compose/controller.js';
 import type { CompiledPlan } from '../model/compiled.js';
@@ -14,6 +15,7 @@ import type { Definitions, Fleet, PacingMode, Scenario } from '../model/definiti
 import { durationMs, parseDuration } from '../model/duration.js';
 import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
+import type { HybridClock } from '../model/hlc.js';
 import { isTerminalRun, type RunState } from '../model/states.js';
 import { VirtualClock } from '../model/virtual-clock.js';
 import { compilePlan } from '../plan/index.js';
@@ -57,6 +59,13 @@ export interface DrillOptions {
    * pacer (the fixed schedule) can then be compared on a scenario sized for the fast ones. Default 0.
    */
   readonly overtimeMs?: number;
+  /** The simulator's hybrid logical clock; by default the process's (one process, one clock). */
+  readonly simClock?: HybridClock;
+  /**
+   * How the controller reaches the simulator: directly by default. The timeline's bench puts a link between them that
+   * trades HLCs as `maelstrom sim`'s header does, to run the two as if they were processes with skewed clocks.
+   */
+  readonly connect?: (backend: SimBackend) => Backend;
 }
 
 /** A finished drill: the record a report is built from, and the simulator it ran in (for what-ifs and tests). */
@@ -233,7 +242,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     clock,
     name: 'sim',
     ...(options.seriesResolutionMs !== undefined ? { seriesResolutionMs: options.seriesResolutionMs } : {}),
+    ...(options.simClock ? { hybridClock: options.simClock } : {}),
   });
+  const reached = options.connect ? options.connect(backend) : backend;
   const own = options.store === undefined ? createSqliteStore({ path: ':memory:' }) : undefined;
   await own?.init();
   const store: ControllerStore = options.store ?? own!;
@@ -274,7 +285,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const build = async (): Promise<EngineController> => {
     const c = await createController({
       definitions,
-      backend,
+      backend: reached,
       store,
       clock,
       compile,

@@ -504,6 +504,61 @@ export type AuditRecord = z.infer<typeof AuditRecord>;
 export const AuditList = z.strictObject({ entries: z.array(AuditRecord) });
 export type AuditList = z.infer<typeof AuditList>;
 
+/** One change of the retrospective timeline (see timeline.ts): its HLC, source and type, and its own fields. */
+export const TimelineEventSchema = z.looseObject({
+  hlc: z.string().regex(/^\d+$/),
+  source: z.string(),
+  type: z.string(),
+  wall: z.number(),
+  runId: z.string().optional(),
+});
+export const TimelineEvents = z.strictObject({ events: z.array(TimelineEventSchema) });
+export type TimelineEvents = z.infer<typeof TimelineEvents>;
+
+const layerTable = <T extends z.ZodType>(value: T) =>
+  z.strictObject({ edge: value.optional(), cluster: value.optional() });
+
+/** The consistent cut at an instant: every run and task state, the weights, the last health verdicts, operators. */
+export const TimelineCut = z.strictObject({
+  at: z.string(),
+  hlc: z.string(),
+  runs: z.array(
+    z.strictObject({
+      id: z.string(),
+      plan: z.string(),
+      state: z.string(),
+      tasks: z.array(z.strictObject({ id: z.string(), state: z.string(), stage: z.number().int() })),
+    }),
+  ),
+  weights: z.record(z.string(), layerTable(z.record(z.string(), z.number()))),
+  backendWeights: z.record(z.string(), layerTable(z.record(z.string(), z.record(z.string(), z.number())))),
+  effectiveWeights: z.record(z.string(), layerTable(z.record(z.string(), z.record(z.string(), z.number())))),
+  health: z.array(
+    z.strictObject({
+      runId: z.string(),
+      taskId: z.string(),
+      check: z.string(),
+      ok: z.boolean().nullable(),
+      hlc: z.string(),
+      detail: z.string().optional(),
+    }),
+  ),
+  operator: z.array(
+    z.strictObject({
+      hlc: z.string(),
+      source: z.string(),
+      action: z.string(),
+      actor: z.string(),
+      runId: z.string().optional(),
+      reason: z.string().optional(),
+      target: z.string().optional(),
+    }),
+  ),
+  eventCount: z.number().int(),
+  last: TimelineEventSchema.optional(),
+});
+export type TimelineCut = z.infer<typeof TimelineCut>;
+
 // --------------------------------------------------------------------------------------------- drain tests
 
 export const TestPhaseSchema = z.enum(TestPhase).meta({ description: 'Where a drain test is: drain, hold, restore' });
@@ -618,6 +673,8 @@ export const namedSchemas = {
   HistoryList,
   AuditRecord,
   AuditList,
+  TimelineEvents,
+  TimelineCut,
   TestView,
   TestsView,
   TestsSwitched,

@@ -36,6 +36,8 @@ export const ErrorCode = [
   'E_TIMEOUT',
   'E_ABORTED',
   'E_STORE',
+  // a message from a process whose clock is too far ahead (hybrid logical clocks)
+  'E_CLOCK_SKEW',
   // several controllers on one store
   'E_FENCED',
   'E_NOT_LEADER',
@@ -80,6 +82,8 @@ export const errorMapping: Record<ErrorCode, ErrorMapping> = {
   E_TIMEOUT: { http: 504, exit: 6 },
   E_ABORTED: { http: 409, exit: 7 },
   E_STORE: { http: 500, exit: 8 },
+  // The message was refused and nothing changed; fixing the clocks (NTP) is the way on, not retrying.
+  E_CLOCK_SKEW: { http: 409, exit: 6 },
   // A controller whose lease went to another: what it tried was refused, and it stands by.
   E_FENCED: { http: 409, exit: 9 },
   // A standby's answer to a write: the leader (named in the message and details) takes it.

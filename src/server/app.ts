@@ -29,9 +29,14 @@ import {
   type PlanPreview,
   type RunView,
   type StartedRun,
+  type TimelineCut,
+  type TimelineEvents,
   type Validation,
   type DeliveryList,
 } from '../model/api.js';
+import { hlcOf } from '../model/hlc.js';
+import { cutAt, parseInstant } from '../model/timeline.js';
+import { timelineEvents, type TimelineSources } from '../timeline/sources.js';
 import { loadAndLint } from '../load/check.js';
 import type { Clock } from '../model/clock.js';
 import type { CompiledPlan } from '../model/compiled.js';
@@ -58,6 +63,8 @@ import {
   RunsQuery,
   SeriesQuery,
   StartRunBody,
+  TimelineEventsQuery,
+  TimelineQuery,
   ValidateBody,
   jsonBody,
   parse,
@@ -85,6 +92,8 @@ export interface ServerOptions {
   readonly planView?: (compiled: CompiledPlan) => PlanPreview;
   /** Origins allowed to call the API from a browser; none by default. */
   readonly corsOrigins?: readonly string[];
+  /** The journals of the retrospective timeline (the store's, and the simulator's when there is one). */
+  readonly timeline?: TimelineSources;
   /** The answer of `/api/v1/health`: whether this controller leads, its epoch; by default a lone leader's. */
   readonly health?: () => Health;
   /** Where `POST /api/v1/alerts` hands Alertmanager's deliveries; none: the route answers E_NOT_FOUND. */
@@ -380,6 +389,33 @@ export function createServerApp(options: ServerOptions): ServerApp {
       ...(q.run !== undefined ? { runId: q.run } : {}),
       ...(afterSeq !== undefined ? { afterSeq } : {}),
     });
+  });
+
+  const timeline = (): TimelineSources => {
+    if (!options.timeline) throw new MaelstromError('E_NOT_FOUND', 'this server keeps no timeline');
+    return options.timeline;
+  };
+
+  app.get('/api/v1/timeline', async (c) => {
+    const q = parse(TimelineQuery, c.req.query(), 'query');
+    const at = q.at !== undefined ? parseInstant(q.at, 'at') : hlcOf(Date.now() + 3_600_000, 0);
+    // The model's cut is the API's TimelineCut (readonly arrays aside).
+    const cut = cutAt(await timelineEvents(timeline(), { to: at }), at) as unknown as TimelineCut;
+    return c.json(cut);
+  });
+
+  app.get('/api/v1/timeline/events', async (c) => {
+    const q = parse(TimelineEventsQuery, c.req.query(), 'query');
+    const from = q.from !== undefined ? parseInstant(q.from, 'from', 'start') : undefined;
+    const to = q.to !== undefined ? parseInstant(q.to, 'to') : undefined;
+    if (from !== undefined && to !== undefined && from > to)
+      throw new MaelstromError('E_BAD_REQUEST', 'from is after to');
+    const events = await timelineEvents(timeline(), {
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+      ...(q.runId !== undefined ? { runId: q.runId } : {}),
+    });
+    return c.json({ events } satisfies TimelineEvents);
   });
 
   if (options.webRoot !== undefined) serveWeb(app, options.webRoot);

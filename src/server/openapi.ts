@@ -27,6 +27,8 @@ import {
   RunId,
   RunsQuery,
   SeriesQuery,
+  TimelineEventsQuery,
+  TimelineQuery,
 } from './schemas.js';
 
 export type SchemaName = keyof typeof namedSchemas;
@@ -305,6 +307,32 @@ export const routes: readonly Route[] = [
     status: 200,
     answer: 'text/event-stream of `engine` events (JSON EngineEvent, see src/model/events.ts)',
     schema: { mediaType: 'text/event-stream' },
+    errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/timeline',
+    summary:
+      'The retrospective timeline: the consistent cut at `at` (ISO 8601, ms since the epoch or an HLC; default now) ' +
+      "of the controller's journal and the simulator's: every run and task state, weights, health, operator actions",
+    tags: ['timeline'],
+    query: TimelineQuery,
+    status: 200,
+    answer: 'The cut',
+    schema: 'TimelineCut',
+    errors: [400, 401],
+  },
+  {
+    method: 'get',
+    path: '/timeline/events',
+    summary:
+      'The merged events of every source between `from` and `to` (both optional, inclusive), in HLC order; ' +
+      "with `runId`, that run's only",
+    tags: ['timeline'],
+    query: TimelineEventsQuery,
+    status: 200,
+    answer: 'The events',
+    schema: 'TimelineEvents',
     errors: [400, 401],
   },
 ];

@@ -34,6 +34,15 @@ export const EventsQuery = z.strictObject({
   run: RunId.optional(),
   after: z.coerce.number().int().min(0).optional(),
 });
+/** An instant of the timeline: ISO 8601, ms since the epoch, or an HLC (parsed by model/timeline.ts). */
+const Instant = z.string().min(1).max(40);
+export const TimelineQuery = z.strictObject({ at: Instant.optional() });
+export const TimelineEventsQuery = z.strictObject({
+  from: Instant.optional(),
+  to: Instant.optional(),
+  /** One run's events only (the dashboard's time slider over the selected run). */
+  runId: z.string().min(1).max(200).optional(),
+});
 export const SeriesQuery = z.strictObject({
   metric: z
     .string()

@@ -11,6 +11,7 @@ export function applyDue(st: WorldState, T: number): void {
       const ch = st.pending[n]!;
       if (ch.layer === 'edge') st.applyEdge(ch.service, ch.source, ch.weights);
       else st.applyCluster(ch.service, ch.source, ch.weights);
+      st.onChange?.({ kind: 'weights.effective', at: ch.at, change: ch });
       n++;
     }
     st.pending.splice(0, n);
@@ -50,6 +51,14 @@ function applyFaults(st: WorldState, T: number): void {
     if (isActive(f, T)) key += `${i},`;
   });
   if (key === st.activeFaultKey) return;
+  if (st.onChange) {
+    // The key lists the active faults' indexes ('#' before the first tick, when none has been told yet).
+    const indexes = (k: string): Set<string> => new Set(k.split(',').filter((i) => /^\d+$/.test(i)));
+    const before = indexes(st.activeFaultKey);
+    const after = indexes(key);
+    for (const i of after) if (!before.has(i)) st.onChange({ kind: 'fault.start', at: T, fault: Number(i) });
+    for (const i of before) if (!after.has(i)) st.onChange({ kind: 'fault.end', at: T, fault: Number(i) });
+  }
   st.activeFaultKey = key;
   const { D, S, C } = st;
   st.lost.fill(0);

@@ -15,7 +15,7 @@ import { compileFaults, isActive, mechanismOf, type ActiveFault } from './faults
 import { ReadingHistory } from './lag.js';
 import { snapshot, truth } from './readings.js';
 import { SeriesRecorder } from './series.js';
-import { NCAUSE, WorldState } from './state.js';
+import { NCAUSE, WorldState, type WorldChange } from './state.js';
 import { tick } from './tick.js';
 import {
   FAILURE_CAUSES,
@@ -72,7 +72,28 @@ export interface Simulation {
   seriesBytes(): number;
   /** The raw state, for tests and the metrics endpoint. */
   readonly state: WorldState;
+  /** Tells `listener` of every change that takes effect by itself from now on (one listener; undefined: none). */
+  onChange(listener: ((change: SimChange) => void) | undefined): void;
 }
+
+/** A change of the simulated world that no call made at that instant: the simulator's own journal. */
+export type SimChange =
+  | {
+      readonly kind: 'weights.effective';
+      /** Simulated time it took effect. */
+      readonly time: number;
+      readonly layer: Layer;
+      readonly service: string;
+      readonly source: string;
+      readonly weights: Readonly<Record<string, number>>;
+    }
+  | {
+      readonly kind: 'fault.start' | 'fault.end';
+      readonly time: number;
+      readonly fault: string;
+      readonly datacenter?: string;
+      readonly service?: string;
+    };
 
 export function createSimulation(options: SimulationOptions): Simulation {
   const { fleet, scenario } = options;
@@ -192,7 +213,37 @@ export function createSimulation(options: SimulationOptions): Simulation {
       return { offered: st.offeredTotal, served: st.servedTotal, failed: st.failedTotal, inflight };
     },
     seriesBytes: () => recorder?.bytes() ?? 0,
+    onChange(listener) {
+      st.onChange = listener && ((c) => listener(namedChange(c)));
+    },
   };
+
+  function namedChange(c: WorldChange): SimChange {
+    if (c.kind === 'weights.effective') {
+      const { layer, service, source, weights } = c.change;
+      const names = layer === 'edge' ? world.datacenters : world.clusters;
+      const table: Record<string, number> = {};
+      weights.forEach((w, i) => {
+        if (w > 0 || layer === 'edge') table[names[i]!] = w;
+      });
+      return {
+        kind: c.kind,
+        time: c.at,
+        layer,
+        service: world.services[service]!.name,
+        source: (layer === 'edge' ? world.pops : world.datacenters)[source]!,
+        weights: table,
+      };
+    }
+    const f = faults[c.fault]!;
+    return {
+      kind: c.kind,
+      time: c.at,
+      fault: f.kind,
+      ...(f.dc >= 0 ? { datacenter: world.datacenters[f.dc]! } : {}),
+      ...(f.service >= 0 ? { service: world.services[f.service]!.name } : {}),
+    };
+  }
 }
 
 /**

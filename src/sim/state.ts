@@ -23,6 +23,11 @@ export interface PendingWeights {
   readonly weights: Float64Array;
 }
 
+/** A change of the world that takes effect by itself: a weight change propagated, a fault starting or ending. */
+export type WorldChange =
+  | { readonly kind: 'weights.effective'; readonly at: number; readonly change: PendingWeights }
+  | { readonly kind: 'fault.start' | 'fault.end'; readonly at: number; readonly fault: number };
+
 export interface Promotion {
   readonly to: number;
   readonly catchUpEnd: number;
@@ -72,6 +77,8 @@ export class WorldState {
   readonly nominal: Float64Array;
   readonly deployed: Uint8Array;
   pending: PendingWeights[] = [];
+  /** Told of every change that takes effect by itself (the simulator's own journal); nothing by default. */
+  onChange: ((change: WorldChange) => void) | undefined = undefined;
 
   // per service × cluster
   readonly backlog: Float64Array;

@@ -280,10 +280,10 @@ export function auditRow(e: AuditEntry): SqlValue[] {
 
 // ------------------------------------------------------------------------------------------------ requests
 
-export const REQUEST_COLUMNS = ['time', 'actor', 'role', 'run_id', 'body'] as const;
+export const REQUEST_COLUMNS = ['time', 'actor', 'role', 'run_id', 'body', 'hlc'] as const;
 
-export function requestRow(r: NewOperatorRequest): SqlValue[] {
-  return [r.time, r.actor, r.role, opt(r.runId), JSON.stringify(r.body ?? null)];
+export function requestRow(r: NewOperatorRequest, hlc?: string): SqlValue[] {
+  return [r.time, r.actor, r.role, opt(r.runId), JSON.stringify(r.body ?? null), opt(hlc)];
 }
 
 export function rowRequest(row: Row): OperatorRequest {

@@ -696,6 +696,39 @@ export function storeConformance(
       expect(await s.pendingRequests()).toEqual([]);
     });
 
+    it('journals every event, run, lease change and request with an increasing HLC, read back by HLC range', async () => {
+      const s = await fresh();
+      await s.createRun(runRecord('r1'), [taskRecord('r1', 'a'), taskRecord('r1', 'b')]);
+      const [saved] = await s.commit({ runId: 'r1', events: [stateEvent('r1', 'a', 2000)] });
+      await s.appendEvents([{ type: 'alert', severity: 'warning', message: 'slow', time: 2100 }]);
+      await s.acquireLease('controller', 'c1', { now: 1, until: 100 });
+      await s.acquireLease('controller', 'c1', { now: 2, until: 101 });
+      const request = await s.recordRequest({
+        time: 3,
+        actor: 'bob',
+        role: 'operator',
+        runId: 'r1',
+        body: { kind: 'command', runId: 'r1', command: { action: 'pause' } },
+      });
+      await s.appendJournal([{ type: 'clock.skew', detail: 'x' }]);
+      const all = await s.listJournal();
+      expect(all.map((e) => e.type)).toEqual(['run.created', 'task.state', 'alert', 'lease', 'request', 'clock.skew']);
+      const hlcs = all.map((e) => BigInt(e.hlc));
+      for (let i = 1; i < hlcs.length; i++) expect(hlcs[i]! > hlcs[i - 1]!).toBe(true);
+      expect(all[0]).toMatchObject({ runId: 'r1', plan: 'evacuate-east', tasks: [{ id: 'a' }, { id: 'b' }] });
+      expect(all[1]).toMatchObject({ runId: 'r1', taskId: 'a', state: 'running', seq: saved!.seq });
+      expect(all[4]).toMatchObject({ requestId: request, action: 'pause', actor: 'bob', runId: 'r1' });
+      expect(all.every((e) => typeof e.source === 'string' && typeof e.wall === 'number')).toBe(true);
+      // Inclusive bounds, in HLC order.
+      const middle = await s.listJournal({ fromHlc: all[1]!.hlc, toHlc: all[3]!.hlc });
+      expect(middle.map((e) => e.type)).toEqual(['task.state', 'alert', 'lease']);
+      expect(await s.listJournal({ toHlc: all[0]!.hlc, limit: 5 })).toHaveLength(1);
+      // Nothing is past a 14-day window yet; an explicit horizon drops what is before it.
+      expect(await s.pruneJournal()).toBe(0);
+      expect(await s.pruneJournal(all[2]!.hlc)).toBe(2);
+      expect((await s.listJournal()).map((e) => e.type)).toEqual(['alert', 'lease', 'request', 'clock.skew']);
+    });
+
     if (options.reopen) {
       const reopen = options.reopen;
       it('keeps everything committed across a close and reopen, and numbers on from there', async () => {

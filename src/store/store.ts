@@ -13,6 +13,7 @@ import type { ResolverRecord, ResolverStats } from '../model/regulation.js';
 import type { Role } from '../model/roles.js';
 import type { RunOrigin } from '../model/api.js';
 import type { RunState, StopIntent, TaskState, TestOutcome, TestPhase } from '../model/states.js';
+import type { TimelineEvent } from '../model/timeline.js';
 
 export type { Role } from '../model/roles.js';
 
@@ -301,6 +302,29 @@ export interface RequestStore {
   ): Promise<boolean>;
 }
 
+// ------------------------------------------------------------------------------------------ Journal of changes
+
+/**
+ * The controller's part of the retrospective timeline (src/store/journal.ts): the store journals every event it
+ * persists, every run it creates, lease changes and operator requests by itself, each stamped with this process's
+ * HLC; other changes are appended here. Kept for the retention window, read by HLC range.
+ */
+export interface JournalStore {
+  /** Stamps and records changes that are not a run's event; returns them as journalled. */
+  appendJournal(
+    entries: readonly { readonly type: string; readonly runId?: string; readonly [field: string]: unknown }[],
+  ): Promise<readonly TimelineEvent[]>;
+  /** Entries in HLC order with `fromHlc ≤ hlc ≤ toHlc` (both optional), at most `limit`. */
+  listJournal(options?: {
+    readonly fromHlc?: string;
+    readonly toHlc?: string;
+    readonly runId?: string;
+    readonly limit?: number;
+  }): Promise<readonly TimelineEvent[]>;
+  /** Drops the entries past the retention window (or stamped before `beforeHlc`); returns how many. */
+  pruneJournal(beforeHlc?: string): Promise<number>;
+}
+
 // ----------------------------------------------------------------------------------------------- Drain tests
 
 /** One drain test of a schedule: its drain run, the hold, its restore run. Written by the schedule runner. */
@@ -438,7 +462,8 @@ export interface Store
     ControllerRegistry,
     TestStore,
     NotificationStore,
-    ResolverStore {
+    ResolverStore,
+    JournalStore {
   /**
    * True when every call is answered in this process within the turn it was made in (embedded SQLite): a virtual
    * clock need not wait for it. A store that answers over the network leaves it unset.

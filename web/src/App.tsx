@@ -9,7 +9,7 @@ import { forgetToken, readToken, saveToken } from './api';
 import { DC_COLOURS, TrafficChart } from './Chart';
 import { approvalDialog } from './Actions';
 import { Confirm, type Pending } from './Confirm';
-import { Fleet } from './Fleet';
+import { Fleet, fleetAt } from './Fleet';
 import { Header } from './Header';
 import { Deliveries, EventLog, HealthList, History } from './Panels';
 import { PlanPanel } from './PlanPanel';
@@ -86,6 +86,8 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
       ? approvalDialog(linked.run, linkedTask, (c) => data.command(linked.run.id, c))
       : undefined;
   const dialog = pending ?? linkDialog;
+  const past = data.past;
+  const fleetThen = past?.cut ? fleetAt(past.cut, series, past.time, dcs) : undefined;
   const selected =
     run && selection?.run === run.id ? selection.task : run && linked?.run.id === run.id ? linkedTask?.id : undefined;
   const closeDialog = (): void => {
@@ -118,6 +120,9 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
               selected={selected}
               onSelect={(task) => setSelection({ run: run.id, task })}
               events={data.events}
+              steps={data.steps}
+              {...(past ? { past } : {})}
+              travel={data.travel}
             />
           )}
           {data.tests && (
@@ -149,7 +154,7 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
                 ))}
               </span>
             </h2>
-            <TrafficChart series={series} names={dcs} />
+            <TrafficChart series={series} names={dcs} cursor={past?.time} />
           </div>
           <div className="panel">
             <h2>Health</h2>
@@ -158,7 +163,11 @@ function Dashboard({ token, onLogout }: { token: string; onLogout: () => void })
           <div className="panel">
             <h2>Fleet</h2>
             {fleet ? (
-              <Fleet fleet={fleet} draining={active ? run?.datacenter : undefined} />
+              <Fleet
+                fleet={fleet}
+                draining={active || past ? run?.datacenter : undefined}
+                {...(fleetThen ? { then: fleetThen } : {})}
+              />
             ) : (
               <p className="muted">Loading…</p>
             )}

@@ -9,11 +9,14 @@ export function TrafficChart({
   names,
   width = 520,
   height = 150,
+  cursor,
 }: {
   series: Readonly<Record<string, SeriesView | undefined>>;
   names: string[];
   width?: number;
   height?: number;
+  /** The time slider's instant (the series' clock): a vertical line there. */
+  cursor?: number | undefined;
 }) {
   const pad = { l: 40, r: 8, t: 8, b: 18 };
   const all = names.flatMap((n) => series[n]?.times ?? []);
@@ -42,6 +45,17 @@ export function TrafficChart({
         <text x={width - pad.r} y={height - 4} textAnchor="end" className="axis">
           {new Date(t1).toISOString().slice(11, 16)}
         </text>
+      )}
+      {cursor !== undefined && all.length > 0 && cursor >= t0 && cursor <= t1 && (
+        <rect
+          x={x(cursor) - 1}
+          width={2}
+          y={pad.t}
+          height={height - pad.t - pad.b}
+          className="cursor"
+          data-testid="chart-cursor"
+          data-time={cursor}
+        />
       )}
       {names.map((n, i) => {
         const s = series[n];

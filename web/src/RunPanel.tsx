@@ -1,10 +1,23 @@
-/** The shown run: its state and reason, the operator's buttons, its task DAG, and the selected task. */
+/**
+ * The shown run: its state and reason, the operator's buttons, its task DAG, the selected task, and the time slider
+ * over its timeline (which redraws the DAG as it was).
+ */
 import { Actions } from './Actions';
-import { clock, duration, pct, type OperatorCommand, type RunView } from './api';
+import {
+  clock,
+  duration,
+  pct,
+  type EngineEvent,
+  type OperatorCommand,
+  type RunView,
+  type TaskView,
+  type TimelineCut,
+} from './api';
 import type { Pending } from './Confirm';
 import { Dag } from './Dag';
 import { regulationOf } from './regulation';
-import type { EngineEvent } from './api';
+import { TimeSlider } from './TimeSlider';
+import type { PastView } from './useDashboard';
 
 interface Props {
   readonly run: RunView;
@@ -17,16 +30,39 @@ interface Props {
   readonly onSelect: (taskId: string) => void;
   /** The run's events: the selected task's self-regulation is read from them. */
   readonly events?: readonly EngineEvent[];
+  /** The time slider: how many changes the run's timeline has, where it stands, how to move it. */
+  readonly steps?: number;
+  readonly past?: PastView;
+  readonly travel?: (index: number | undefined) => void;
 }
 
-export function RunPanel({ run, canOperate, blockedOn, send, confirm, selected, onSelect, events = [] }: Props) {
-  const task = run.tasks.find((t) => t.id === selected);
+/** The run's tasks as the cut has them: each one's state and stage then (pending when the cut has none yet). */
+function tasksAt(run: RunView, cut: TimelineCut): { state: RunView['state']; tasks: TaskView[] } {
+  const then = cut.runs.find((r) => r.id === run.id);
+  const byId = new Map(then?.tasks.map((t) => [t.id, t]));
+  const tasks = run.tasks.map((t): TaskView => {
+    const was = byId.get(t.id);
+    const { progress: _progress, stuck: _stuck, ...rest } = t;
+    return { ...rest, state: (was?.state ?? 'pending') as TaskView['state'], stage: was?.stage ?? 0 };
+  });
+  return { state: (then?.state ?? 'pending') as RunView['state'], tasks };
+}
+
+export function RunPanel(props: Props) {
+  const { run, canOperate, blockedOn, send, confirm, selected, onSelect, events = [] } = props;
+  const then = props.past?.cut ? tasksAt(run, props.past.cut) : undefined;
+  const tasks = then?.tasks ?? run.tasks;
+  const state = then?.state ?? run.state;
+  const task = tasks.find((t) => t.id === selected);
   const regulation = task ? regulationOf(events, task.id) : [];
   const critical = new Set(run.criticalPath ?? []);
   return (
     <div className="panel" data-testid="run">
       <h2>
-        Run {run.plan} <span className={`badge b-${run.state}`}>{run.state}</span>
+        Run {run.plan}{' '}
+        <span className={`badge b-${state}`} data-testid="run-badge">
+          {state}
+        </span>
         <span className="muted small">
           {' '}
           started {clock(run.startedAt)}
@@ -43,13 +79,8 @@ export function RunPanel({ run, canOperate, blockedOn, send, confirm, selected, 
           confirm={confirm}
         />
       )}
-      <Dag
-        tasks={run.tasks}
-        critical={critical}
-        selected={selected}
-        onSelect={onSelect}
-        held={run.state === 'paused'}
-      />
+      {props.travel && <TimeSlider steps={props.steps ?? 0} past={props.past} travel={props.travel} />}
+      <Dag tasks={tasks} critical={critical} selected={selected} onSelect={onSelect} held={state === 'paused'} />
       {task && (
         <p className="small" data-testid="task-detail">
           {task.id} · {task.template} · {task.state}

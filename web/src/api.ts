@@ -19,6 +19,8 @@ import type {
   Halted,
   TestsSwitched,
   TestsView,
+  TimelineCut,
+  TimelineEvents,
 } from '../../src/model/api';
 import type { EngineEvent } from '../../src/model/events';
 
@@ -38,6 +40,8 @@ export type {
   TaskView,
   TestView,
   TestsView,
+  TimelineCut,
+  TimelineEvents,
 } from '../../src/model/api';
 export type { EngineEvent } from '../../src/model/events';
 export type { CommandAction, RunAction, RunState, TaskAction, TaskState } from '../../src/model/states';
@@ -128,6 +132,11 @@ export function api(token: string) {
     haltTests: (reason: string) => call<TestsSwitched>('POST', '/tests/halt', { reason }),
     resumeTests: (reason: string) => call<TestsSwitched>('POST', '/tests/resume', reason ? { reason } : {}),
     notifications: () => call<DeliveryList>('GET', '/notifications?limit=12'),
+    /** The run's changes in HLC order: the steps of the time slider. */
+    timelineEvents: (runId: string) =>
+      call<TimelineEvents>('GET', `/timeline/events?runId=${encodeURIComponent(runId)}`),
+    /** The consistent cut at an HLC: every run and task as it was, the weights, the health verdicts. */
+    timelineCut: (hlc: string) => call<TimelineCut>('GET', `/timeline?at=${encodeURIComponent(hlc)}`),
   };
 }
 export type Api = ReturnType<typeof api>;

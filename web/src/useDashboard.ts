@@ -24,7 +24,24 @@ import {
   type SeriesView,
   type TestsView,
   type TaskView,
+  type TimelineCut,
+  type TimelineEvents,
 } from './api';
+
+/** One change of the retrospective timeline: a step of the time slider. */
+export type TimelineStep = TimelineEvents['events'][number];
+
+/** The shown run as it was at a past step of its timeline (the time slider moved off "now"). */
+export interface PastView {
+  /** The step shown, 0-based, of `count`. */
+  readonly index: number;
+  readonly count: number;
+  readonly step: TimelineStep;
+  /** The consistent cut at the step's HLC, once it arrived. */
+  readonly cut?: TimelineCut;
+  /** The latest engine (or simulated) time up to the step: where the traffic chart's cursor stands. */
+  readonly time?: number;
+}
 
 /** The latest health result of each (task, check) of the shown run. */
 export type HealthEvent = Extract<EngineEvent, { type: 'health' }>;
@@ -70,6 +87,22 @@ export interface DashboardData {
   readonly tests?: TestsView;
   readonly haltTests: (reason: string) => Promise<void>;
   readonly resumeTests: (reason: string) => Promise<void>;
+  /** The shown run's timeline: how many steps the time slider has (none when the server keeps no timeline). */
+  readonly steps: number;
+  /** Set while the time slider is off "now": the run as it was. */
+  readonly past?: PastView;
+  /** Moves the time slider to a step, or back to now (`undefined`). */
+  readonly travel: (index: number | undefined) => void;
+}
+
+/** The latest `time` (the engine's clock, the simulated one against the simulator) of the steps up to `index`. */
+function timeAt(steps: readonly TimelineStep[], index: number): number | undefined {
+  let latest: number | undefined;
+  for (let i = 0; i <= index && i < steps.length; i++) {
+    const t = steps[i]?.time;
+    if (typeof t === 'number' && Number.isFinite(t) && (latest === undefined || t > latest)) latest = t;
+  }
+  return latest;
 }
 
 /** Calls `fn` now and every `ms`, always the latest `fn`; starts over when `restart` changes. */
@@ -102,6 +135,9 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
   const [proposals, setProposals] = useState<RunView[]>([]);
   const [deliveries, setDeliveries] = useState<DeliveryList>();
   const [link, setLink] = useState<DeepLink | undefined>(() => readDeepLink());
+  const [timeline, setTimeline] = useState<{ runId: string; steps: TimelineStep[] }>();
+  const [travelled, setTravelled] = useState<{ runId: string; index: number }>();
+  const [cuts, setCuts] = useState<ReadonlyMap<string, TimelineCut>>(new Map());
   const linkRef = useRef(link);
   const runId = useRef<string>(link?.run);
   const plan = chosen ?? plans[0]?.name ?? '';
@@ -216,6 +252,40 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
     dcNames,
   );
 
+  // The shown run's timeline, kept current while the slider is at now; in the past it holds still under the slider.
+  const shownId = run?.id;
+  const shownActive = run !== undefined && !isTerminalRun(run.state);
+  const inPast = travelled !== undefined && travelled.runId === shownId;
+  const refreshTimeline = useCallback(() => {
+    if (!shownId || inPast) return;
+    client
+      .timelineEvents(shownId)
+      .then((t) => setTimeline({ runId: shownId, steps: t.events }))
+      // A server that keeps no timeline answers 404: the slider is simply not shown.
+      .catch(() => setTimeline(undefined));
+  }, [client, shownId, inPast]);
+  useInterval(refreshTimeline, shownActive ? 3000 : 30000, `${shownId ?? ''}${String(shownActive)}`);
+  const steps = timeline && timeline.runId === shownId ? timeline.steps : [];
+  const step = inPast ? steps[travelled.index] : undefined;
+  const stepHlc = step?.hlc;
+  useEffect(() => {
+    if (stepHlc === undefined || cuts.has(stepHlc)) return;
+    client
+      .timelineCut(stepHlc)
+      .then((cut) => setCuts((m) => new Map(m).set(stepHlc, cut)))
+      .catch(fail);
+  }, [client, stepHlc, cuts, fail]);
+  const past: PastView | undefined =
+    inPast && step
+      ? {
+          index: travelled.index,
+          count: steps.length,
+          step,
+          ...(cuts.has(step.hlc) ? { cut: cuts.get(step.hlc)! } : {}),
+          ...(timeAt(steps, travelled.index) !== undefined ? { time: timeAt(steps, travelled.index)! } : {}),
+        }
+      : undefined;
+
   // Live events: refresh the run at most every 250 ms while they arrive.
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -314,6 +384,12 @@ export function useDashboard(token: string, onLogout: () => void): DashboardData
     resumeTests: async (reason) => {
       await client.resumeTests(reason);
       refreshTests();
+    },
+    steps: steps.length,
+    ...(past ? { past } : {}),
+    travel: (index) => {
+      if (index === undefined || !shownId || index >= steps.length - 1) setTravelled(undefined);
+      else setTravelled({ runId: shownId, index: Math.max(0, index) });
     },
   };
 }

@@ -24,6 +24,7 @@ import type {
 import type { HaproxyConfig, ServiceMapping } from './config.js';
 import { RuntimeApi, type ServerState } from './runtime-api.js';
 import { sameIntegers, toHaproxyWeights } from './weights.js';
+import { createCallJournal } from '../call-journal.js';
 
 export interface HaproxyBackendOptions {
   readonly config: HaproxyConfig;
@@ -122,6 +123,8 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
   const { config, metrics, fleet } = options;
   const clock = options.clock ?? systemClock;
   const api = new RuntimeApi({ socket: config.spec.socket, timeoutMs: config.spec.timeout });
+  // HAProxy carries no HLC: each action is stamped with this process's clock as sent and as its answer is read.
+  const calls = createCallJournal('haproxy');
   const maps = config.spec.services.flatMap(tablesOf);
   const key = (layer: Layer, service: string, source: string): string => `${layer}/${service}/${source}`;
   const byKey = new Map(maps.map((m) => [key(m.layer, m.service, m.source), m]));
@@ -324,13 +327,22 @@ export function createHaproxyBackend(options: HaproxyBackendOptions): HaproxyBac
     async act(action: Action, opts?: ActOptions): Promise<ActionResult> {
       if (closed) throw new MaelstromError('E_INVALID_STATE', 'haproxy backend is closed');
       checkSignal(opts?.signal, `${action.kind}`);
-      if (action.kind === 'weights.set') return setWeights(action, opts?.signal, opts?.checkLease);
-      if (action.kind === 'sessions.teardown') return teardown(action, opts?.signal, opts?.checkLease);
+      if (action.kind === 'weights.set')
+        return calls.record(action.kind, () => setWeights(action, opts?.signal, opts?.checkLease), {
+          detail: { action },
+          origin: opts?.origin,
+        });
+      if (action.kind === 'sessions.teardown')
+        return calls.record(action.kind, () => teardown(action, opts?.signal, opts?.checkLease), {
+          detail: { action },
+          origin: opts?.origin,
+        });
       throw new MaelstromError(
         'E_BAD_REQUEST',
         `haproxy backend does not support ${(action as { kind: string }).kind}`,
       );
     },
+    stampedCalls: () => [...calls.calls(), ...(metrics?.stampedCalls?.() ?? [])],
     snapshot,
     async setServerState(backend, server, state, opts) {
       const st = await states(opts?.signal);

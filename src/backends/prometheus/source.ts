@@ -12,6 +12,7 @@ import type { Fleet } from '../../model/definitions.js';
 import { MaelstromError } from '../../model/errors.js';
 import type { DatacenterReading, FleetSnapshot, ServiceReading } from '../../model/readings.js';
 import type { MetricsSource, SnapshotOptions } from '../backend.js';
+import { createCallJournal } from '../call-journal.js';
 
 export const HEALTH_FUNCTIONS = [
   'load',
@@ -237,38 +238,47 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
     lastIssues = issues;
   }
 
+  // Prometheus carries no HLC: each reading of the fleet is stamped with this process's clock as sent and as read.
+  const calls = createCallJournal('prometheus');
+
   return {
     query,
-    async snapshot(opts?: SnapshotOptions): Promise<FleetSnapshot> {
-      if (opts?.signal?.aborted) throw new MaelstromError('E_ABORTED', 'prometheus snapshot aborted');
-      const issues = new Set<string>();
-      const services: Record<string, ServiceReading> = {};
+    stampedCalls: () => calls.calls(),
+    snapshot: (opts?: SnapshotOptions) =>
+      calls.record('snapshot', () => snapshot(opts), {
+        detail: { services: options.fleet.spec.services.length, queries: opts?.queries?.length ?? 0 },
+      }),
+  };
+
+  async function snapshot(opts?: SnapshotOptions): Promise<FleetSnapshot> {
+    if (opts?.signal?.aborted) throw new MaelstromError('E_ABORTED', 'prometheus snapshot aborted');
+    const issues = new Set<string>();
+    const services: Record<string, ServiceReading> = {};
+    await Promise.all(
+      options.fleet.spec.services.map(async (s) => {
+        services[s.name] = await serviceReading(s.name, Object.keys(s.capacity), issues, opts?.signal);
+      }),
+    );
+    let queries: Record<string, number | undefined> | undefined;
+    if (opts?.queries && opts.queries.length > 0) {
+      queries = {};
       await Promise.all(
-        options.fleet.spec.services.map(async (s) => {
-          services[s.name] = await serviceReading(s.name, Object.keys(s.capacity), issues, opts?.signal);
+        opts.queries.map(async (q) => {
+          try {
+            const r = await query(q, opts.signal);
+            if (r.length !== 1) issues.add(`prom("${q}") gave ${r.length} values, not one`);
+            queries![q] = r.length === 1 ? r[0]!.value : undefined;
+          } catch (e) {
+            if (e instanceof MaelstromError && e.code === 'E_ABORTED') throw e;
+            issues.add(`prom("${q}"): ${(e as Error).message}`);
+            queries![q] = undefined;
+          }
         }),
       );
-      let queries: Record<string, number | undefined> | undefined;
-      if (opts?.queries && opts.queries.length > 0) {
-        queries = {};
-        await Promise.all(
-          opts.queries.map(async (q) => {
-            try {
-              const r = await query(q, opts.signal);
-              if (r.length !== 1) issues.add(`prom("${q}") gave ${r.length} values, not one`);
-              queries![q] = r.length === 1 ? r[0]!.value : undefined;
-            } catch (e) {
-              if (e instanceof MaelstromError && e.code === 'E_ABORTED') throw e;
-              issues.add(`prom("${q}"): ${(e as Error).message}`);
-              queries![q] = undefined;
-            }
-          }),
-        );
-      }
-      // One unreachable Prometheus is one message, not one per query.
-      const unreachable = [...issues].find((m) => m.includes('is unreachable'));
-      report(unreachable ? new Set([unreachable.replace(/^[^:]+: /, '')]) : issues);
-      return { time: now(), services, ...(queries ? { queries } : {}) };
-    },
-  };
+    }
+    // One unreachable Prometheus is one message, not one per query.
+    const unreachable = [...issues].find((m) => m.includes('is unreachable'));
+    report(unreachable ? new Set([unreachable.replace(/^[^:]+: /, '')]) : issues);
+    return { time: now(), services, ...(queries ? { queries } : {}) };
+  }
 }

@@ -146,4 +146,37 @@ describe('sim backend', () => {
     expect(snap.queries).toEqual({ up: undefined });
     expect(Object.keys(snap.services)).toHaveLength(fleet.spec.services.length);
   });
+
+  it('journals its own changes with the HLC: a weight change taking effect after the call, a fault starting and ending', async () => {
+    const scenario = withFaults([
+      { at: '1m', duration: '2m', kind: 'capacity', datacenter: 'west', capacityFraction: 0.5 },
+    ]);
+    const clock = new VirtualClock(Date.parse(scenario.spec.start));
+    const backend = createSimBackend({ fleet, scenario, clock });
+    await backend.init();
+    const [table] = await backend.weights('edge', 'web');
+    await backend.act({
+      kind: 'weights.set',
+      layer: 'edge',
+      service: 'web',
+      source: table!.source,
+      weights: { ...table!.weights, east: 0 },
+    });
+    await clock.advanceTo(clock.now() + 5 * 60_000);
+    const world = backend.worldJournal();
+    const act = backend.stampedJournal()[0]!;
+    const effective = world.find((c) => c.kind === 'weights.effective')!;
+    expect(effective).toMatchObject({ layer: 'edge', service: 'web', source: table!.source });
+    expect(effective.kind === 'weights.effective' && effective.weights.east).toBe(0);
+    // Caused by the call, and after it in HLC order; in simulated time, one propagation delay later.
+    expect(BigInt(effective.hlc)).toBeGreaterThan(BigInt(act.hlc));
+    expect(effective.time).toBe(act.time + backend.oracle.propagationMs('edge'));
+    const faults = world.flatMap((c) => (c.kind === 'weights.effective' ? [] : [[c.kind, c.fault]]));
+    expect(faults).toEqual([
+      ['fault.start', 'capacity'],
+      ['fault.end', 'capacity'],
+    ]);
+    // The journal of calls is as it was: one entry per call.
+    expect(backend.journal()).toHaveLength(1);
+  });
 });

@@ -8,7 +8,8 @@ import type { Fleet, Scenario } from '../../model/definitions.js';
 import { MaelstromError } from '../../model/errors.js';
 import type { FleetSnapshot, Layer } from '../../model/readings.js';
 import { VirtualClock } from '../../model/virtual-clock.js';
-import { createSimulation, type Simulation } from '../../sim/simulation.js';
+import { processHybridClock, type HybridClock, type Stamp } from '../../model/hlc.js';
+import { createSimulation, type SimChange, type Simulation } from '../../sim/simulation.js';
 import {
   SIM_COMMAND_KINDS,
   type Series,
@@ -47,6 +48,15 @@ export interface JournalEntry {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
+/** A journal entry with the simulator's HLC and wall clock when it received the call (the retrospective timeline). */
+export type StampedJournalEntry = JournalEntry & Stamp;
+
+/**
+ * A change the simulated world made by itself (a weight change taking effect once propagated, a fault starting or
+ * ending), with the simulator's HLC and wall clock when it computed it: the simulator's own journal.
+ */
+export type StampedSimChange = SimChange & Stamp;
+
 export interface SimBackendOptions {
   readonly fleet: Fleet;
   readonly scenario?: Scenario;
@@ -55,6 +65,8 @@ export interface SimBackendOptions {
   readonly seed?: number;
   readonly seriesResolutionMs?: number;
   readonly name?: string;
+  /** The simulator process's hybrid logical clock (by default the process's one), stamping each journal entry. */
+  readonly hybridClock?: HybridClock;
 }
 
 export interface SimBackend extends Backend {
@@ -62,6 +74,11 @@ export interface SimBackend extends Backend {
   readonly simulation: Simulation;
   /** Every act() call received, in order. */
   journal(): readonly JournalEntry[];
+  /** The same entries, each with the HLC and wall-clock reading of its receipt: what `/journal` serves. */
+  stampedJournal(): readonly StampedJournalEntry[];
+  /** The world's own changes, stamped, in order: what `/journal/world` serves. */
+  worldJournal(): readonly StampedSimChange[];
+  readonly hybridClock: HybridClock;
   series(metric: SeriesMetric, query?: SeriesQuery): Series;
   counters(): SimCounters;
 }
@@ -123,6 +140,11 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
   }
   const sync = (): void => sim.advanceTo(vclock.now());
   const entries: JournalEntry[] = [];
+  // Kept apart from the entries, which stay exactly as replayed by the golden tests.
+  const stamps: Stamp[] = [];
+  const hybridClock = options.hybridClock ?? processHybridClock();
+  const changes: StampedSimChange[] = [];
+  sim.onChange((c) => changes.push({ ...c, ...hybridClock.stamp() }));
   /** The highest epoch of an accepted call: a call with a smaller one comes from a controller fenced off. */
   let epochSeen = 0;
   let closed = false;
@@ -181,6 +203,7 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
       open();
       sync();
       const time = vclock.now();
+      stamps.push(hybridClock.stamp());
       const epoch = actOptions?.epoch ?? 0;
       const base = {
         seq: entries.length + 1,
@@ -244,6 +267,12 @@ export function createSimBackend(options: SimBackendOptions): SimBackend {
       }
     },
     journal: () => entries.slice(),
+    stampedJournal: () => entries.map((e, i) => ({ ...e, ...stamps[i]! })),
+    worldJournal: () => {
+      sync();
+      return changes.slice();
+    },
+    hybridClock,
     series: (metric, query) => {
       sync();
       return sim.series(metric, query);

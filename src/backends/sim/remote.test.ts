@@ -60,6 +60,10 @@ describe('remote sim backend', () => {
     expect(await backend.journal()).toEqual(journal);
     const truth = await backend.oracle.truth('web');
     expect(truth.capacity.east).toBe(14000);
+    // The world's own changes, stamped, are served apart: GET /journal/world, read by the remote as worldJournal().
+    const world = (await (await fetch(`${server.url}/journal/world`)).json()) as unknown[];
+    expect(Array.isArray(world)).toBe(true);
+    expect((await backend.worldJournal()).length).toBeGreaterThanOrEqual(world.length);
   });
 
   it('journals the epoch of every call, refuses one older than an accepted epoch with refused: true, over HTTP', async () => {

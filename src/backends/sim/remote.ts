@@ -4,6 +4,7 @@
  */
 import type { Clock } from '../../model/clock.js';
 import { ErrorCode, MaelstromError } from '../../model/errors.js';
+import { HLC_HEADER, processHybridClock, type HybridClock } from '../../model/hlc.js';
 import type { FleetSnapshot, Layer } from '../../model/readings.js';
 import {
   SIM_COMMAND_KINDS,
@@ -13,12 +14,15 @@ import {
   type SimCounters,
 } from '../../sim/types.js';
 import type { ActionKind, ActionResult, Backend, CallOptions, Oracle, WeightTable } from '../backend.js';
-import type { JournalEntry } from './backend.js';
+import type { StampedJournalEntry, StampedSimChange } from './backend.js';
 
 export interface RemoteSimBackend extends Backend {
   readonly oracle: Oracle;
   readonly url: string;
-  journal(options?: CallOptions): Promise<readonly JournalEntry[]>;
+  /** The simulator's journal, each entry with the simulator's HLC of its receipt. */
+  journal(options?: CallOptions): Promise<readonly StampedJournalEntry[]>;
+  /** The simulated world's own changes (weights taking effect, faults), each with the simulator's HLC. */
+  worldJournal(options?: CallOptions): Promise<readonly StampedSimChange[]>;
   series(metric: SeriesMetric, query?: SeriesQuery, options?: CallOptions): Promise<Series>;
   counters(options?: CallOptions): Promise<SimCounters>;
 }
@@ -30,7 +34,11 @@ export function parseSimUrl(url: string): string {
   return m[1]!;
 }
 
-export function createRemoteSimBackend(url: string): RemoteSimBackend {
+/**
+ * `hybridClock`: this process's clock (by default the process's one). Each request carries it (a send) and each
+ * answer's is absorbed (a receive); an answer from a simulator whose clock is too far ahead fails with E_CLOCK_SKEW.
+ */
+export function createRemoteSimBackend(url: string, hybridClock: HybridClock = processHybridClock()): RemoteSimBackend {
   const base = parseSimUrl(url);
   let speed = 1;
   let simAtInit = Date.now();
@@ -68,11 +76,15 @@ export function createRemoteSimBackend(url: string): RemoteSimBackend {
   ): Promise<T> {
     let res: Response;
     try {
+      const sent = hybridClock.now().toString();
       res = await fetch(`${base}${path}`, {
         method,
         ...(options.body === undefined
-          ? {}
-          : { body: JSON.stringify(options.body), headers: { 'content-type': 'application/json' } }),
+          ? { headers: { [HLC_HEADER]: sent } }
+          : {
+              body: JSON.stringify(options.body),
+              headers: { 'content-type': 'application/json', [HLC_HEADER]: sent },
+            }),
         ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (e) {
@@ -85,6 +97,16 @@ export function createRemoteSimBackend(url: string): RemoteSimBackend {
       );
     }
     const text = await res.text();
+    const remote = res.headers.get(HLC_HEADER);
+    if (remote !== null) {
+      try {
+        hybridClock.update(remote);
+      } catch (e) {
+        if (e instanceof MaelstromError && e.code === 'E_CLOCK_SKEW')
+          throw new MaelstromError('E_CLOCK_SKEW', `the simulator at ${base}: ${e.message}`, { details: e.details });
+        throw e;
+      }
+    }
     let json: unknown;
     try {
       json = text === '' ? undefined : JSON.parse(text);
@@ -156,7 +178,8 @@ export function createRemoteSimBackend(url: string): RemoteSimBackend {
         },
         signal: options?.signal,
       }),
-    journal: (options) => call<JournalEntry[]>('GET', '/journal', { signal: options?.signal }),
+    journal: (options) => call<StampedJournalEntry[]>('GET', '/journal', { signal: options?.signal }),
+    worldJournal: (options) => call<StampedSimChange[]>('GET', '/journal/world', { signal: options?.signal }),
     counters: (options) => call<SimCounters>('GET', '/counters', { signal: options?.signal }),
     series: (metric, query = {}, options) => {
       const qs = new URLSearchParams();

@@ -8,6 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { z } from 'zod';
 import type { Clock } from '../../model/clock.js';
 import { errorMapping, MaelstromError, toMaelstromError } from '../../model/errors.js';
+import { HLC_HEADER } from '../../model/hlc.js';
 import type { Layer } from '../../model/readings.js';
 import { SERIES_METRICS, type SeriesMetric } from '../../sim/types.js';
 import type { Action } from '../backend.js';
@@ -83,6 +84,8 @@ async function body<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
 
 export interface SimServerOptions {
   readonly speed: number;
+  /** Told of a caller's timestamp refused as too far ahead; by default a line on stderr. */
+  readonly onSkew?: (error: MaelstromError) => void;
   /** Name of the scenario served, shown by /info. */
   readonly scenario?: string;
 }
@@ -99,6 +102,30 @@ export function createSimApp(backend: SimBackend, options: SimServerOptions): Ho
         return errorResponse(c, e);
       }
     };
+  const onSkew =
+    options.onSkew ??
+    ((e: MaelstromError) => {
+      process.stderr.write(`maelstrom sim: refused a request: ${e.message}\n`);
+    });
+  // Every request is a receive and every answer a send of the simulator's hybrid logical clock: a caller's clock
+  // too far ahead is refused (and nothing of the request is done), not absorbed.
+  app.use(async (c, next) => {
+    const remote = c.req.header(HLC_HEADER);
+    if (remote !== undefined) {
+      try {
+        backend.hybridClock.update(remote);
+      } catch (e) {
+        const err = toMaelstromError(e);
+        if (err.code === 'E_CLOCK_SKEW') onSkew(err);
+        const res = errorResponse(c, err);
+        res.headers.set(HLC_HEADER, backend.hybridClock.now().toString());
+        return res;
+      }
+    }
+    await next();
+    c.header(HLC_HEADER, backend.hybridClock.now().toString());
+    return undefined;
+  });
   const layerOf = (c: Context): Layer => {
     const p = LayerParam.safeParse(c.req.param('layer'));
     if (!p.success) throw new MaelstromError('E_BAD_REQUEST', 'layer must be edge or cluster');
@@ -159,7 +186,11 @@ export function createSimApp(backend: SimBackend, options: SimServerOptions): Ho
   );
   app.get(
     '/journal',
-    wrap(async (c) => c.json(backend.journal())),
+    wrap(async (c) => c.json(backend.stampedJournal())),
+  );
+  app.get(
+    '/journal/world',
+    wrap(async (c) => c.json(backend.worldJournal())),
   );
   app.get(
     '/counters',

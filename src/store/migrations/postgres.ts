@@ -232,6 +232,25 @@ export const postgresMigrations: readonly Migration[] = [
     ],
   },
   {
+    version: 8,
+    name: 'journal',
+    statements: [
+      // The journal of changes of the retrospective timeline: HLCs as 20-digit text (text order is number order).
+      `CREATE TABLE journal (
+        id BIGSERIAL PRIMARY KEY,
+        hlc TEXT NOT NULL,
+        wall BIGINT NOT NULL,
+        source TEXT NOT NULL,
+        type TEXT NOT NULL,
+        run_id TEXT,
+        body TEXT NOT NULL
+      )`,
+      'CREATE INDEX journal_hlc ON journal (hlc, id)',
+      // The requesting process's clock, absorbed by the controller that reads the request.
+      'ALTER TABLE requests ADD COLUMN hlc TEXT',
+    ],
+  },
+  {
     version: 9,
     name: 'people in the loop',
     statements: [

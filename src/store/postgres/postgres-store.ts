@@ -64,6 +64,24 @@ import { checkMigrations, pendingMigrations, type Migration } from '../migration
 import { postgresMigrations } from '../migrations/postgres.js';
 import { sqlTestStore } from '../tests-sql.js';
 import { decideLease, fenceHolds, fencedError } from '../lease-rule.js';
+import {
+  JOURNAL_COLUMNS,
+  JOURNAL_MIGRATION,
+  createJournal,
+  entryOf,
+  eventEntry,
+  journalRange,
+  journalRow,
+  leaseEntry,
+  padHlc,
+  releasedEntry,
+  requestEntry,
+  rowJournal,
+  runCreatedEntry,
+  unpadHlc,
+  type JournalOptions,
+} from '../journal.js';
+import type { TimelineEvent } from '../../model/timeline.js';
 
 export const PostgresStoreConfig = z.strictObject({
   /** A connection string: postgres://user:password@host:port/database */
@@ -97,9 +115,14 @@ export interface PostgresStore extends Store {
 export function createPostgresStore(
   config: PostgresStoreConfig,
   migrations: readonly Migration[] = postgresMigrations,
+  journalOptions: JournalOptions = {},
 ): PostgresStore {
   const { url, poolSize } = PostgresStoreConfig.parse(config);
   checkMigrations(migrations);
+  const journal = createJournal(journalOptions);
+  const journaling = migrations.some((m) => m.version === JOURNAL_MIGRATION);
+  // The requester's HLC has its column from the journal's migration on.
+  const requestColumns = journaling ? REQUEST_COLUMNS : REQUEST_COLUMNS.filter((c) => c !== 'hlc');
   let pool: pg.Pool | undefined;
 
   const open = (): pg.Pool => {
@@ -155,6 +178,24 @@ export function createPostgresStore(
     return row ? rowLease(row) : undefined;
   };
 
+  const journalled = async (q: Query, entries: readonly TimelineEvent[]): Promise<void> => {
+    if (entries.length === 0 || !journaling) return;
+    const width = JOURNAL_COLUMNS.length;
+    await q(
+      `INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')}) VALUES ` +
+        entries.map(() => `(${new Array<string>(width).fill('?').join(', ')})`).join(', '),
+      entries.flatMap(journalRow),
+    );
+    if (journal.due(entries.length)) await q('DELETE FROM journal WHERE hlc < ?', [journal.horizon()]);
+  };
+
+  /** The latest HLC any process wrote to the journal: reading it is a receive from that process. */
+  const absorbJournal = async (q: Query, from: string): Promise<void> => {
+    if (!journaling) return;
+    const [row] = await q('SELECT MAX(hlc) AS h FROM journal');
+    if (typeof row?.h === 'string') journal.receive(unpadHlc(row.h), from);
+  };
+
   /** The store, or (given a fence) its view whose writes check the fence first. */
   const make = (fence: Fence | undefined, check: boolean): PostgresStore => {
     /**
@@ -172,14 +213,19 @@ export function createPostgresStore(
 
     const insertEvents = async (q: Query, events: readonly EngineEvent[], runId?: string): Promise<EngineEvent[]> => {
       const out: EngineEvent[] = [];
+      const entries: TimelineEvent[] = [];
       const epoch = fence?.epoch;
       for (const e of events) {
         const [row] = await q(
           'INSERT INTO events (run_id, type, time, body, epoch) VALUES (?, ?, ?, ?, ?) RETURNING seq',
           [e.runId ?? runId ?? null, e.type, e.time, eventBody(e, epoch), epoch ?? null],
         );
-        out.push({ ...e, seq: Number(row?.seq), ...(epoch !== undefined ? { epoch } : {}) });
+        const saved = { ...e, seq: Number(row?.seq), ...(epoch !== undefined ? { epoch } : {}) };
+        out.push(saved);
+        entries.push(eventEntry({ ...saved, runId: e.runId ?? runId } as EngineEvent, journal.stamp(), journal.source));
       }
+      // The event's HLC is the journal's business: the events themselves stay as the engine wrote them.
+      await journalled(q, entries);
       return out;
     };
 
@@ -257,6 +303,7 @@ export function createPostgresStore(
           }
           // A store with no migration to apply still refuses to open when it records a version this one does not know.
           pendingMigrations(migrations, await appliedVersions(runner(p)));
+          if (journaling) await runner(p)('DELETE FROM journal WHERE hlc < ?', [journal.horizon()]);
         } catch (e) {
           pool = undefined;
           await p.end().catch(() => undefined);
@@ -289,6 +336,7 @@ export function createPostgresStore(
               taskRow(t, i),
             );
           }
+          await journalled(q, [runCreatedEntry(run, tasks, journal.stamp(), journal.source)]);
           return insertEvents(q, events, run.id);
         });
       },
@@ -415,8 +463,12 @@ export function createPostgresStore(
       acquireLease: (name, holder, options) =>
         plainTx(async (q) => {
           const current = await leaseOf(q, name);
+          // Whoever wrote last (a controller that held the lease before) is heard from: a receive.
+          await absorbJournal(q, 'the store');
           const decision = decideLease(name, current, { holder, ...options });
           if (!decision.take) return current!;
+          const entry = leaseEntry(current, decision.lease, options.now, journal);
+          if (entry) await journalled(q, [entry]);
           await q(
             `INSERT INTO leases (${LEASE_COLUMNS.join(', ')}) VALUES (${LEASE_COLUMNS.map(() => '?').join(', ')}) ` +
               'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, ' +
@@ -429,7 +481,10 @@ export function createPostgresStore(
       releaseLease: async (name, holder) => {
         await plainTx(async (q) => {
           // The row stays, with its epoch, so the next holder's epoch is larger.
+          const before = await leaseOf(q, name);
           await q('UPDATE leases SET expires_at = 0, handover_to = NULL WHERE name = ? AND holder = ?', [name, holder]);
+          const entry = releasedEntry(before, holder, journal);
+          if (entry) await journalled(q, [entry]);
         });
       },
 
@@ -514,11 +569,14 @@ export function createPostgresStore(
 
       recordRequest: (request) =>
         tx(async (q) => {
+          const stamp = journal.stamp();
           const [row] = await q(
-            `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')}) RETURNING id`,
-            requestRow(request),
+            `INSERT INTO requests (${requestColumns.join(', ')}) VALUES (${requestColumns.map(() => '?').join(', ')}) RETURNING id`,
+            requestRow(request, stamp.hlc).slice(0, requestColumns.length),
           );
-          return Number(row?.id);
+          const id = Number(row?.id);
+          await journalled(q, [requestEntry(id, request, stamp, journal.source)]);
+          return id;
         }),
 
       pendingRequests: (options = {}) =>
@@ -529,7 +587,10 @@ export function createPostgresStore(
             sql += ' LIMIT ?';
             args.push(options.limit);
           }
-          return (await q(sql, args)).map(rowRequest);
+          const rows = await q(sql, args);
+          for (const r of rows)
+            journal.receive(typeof r.hlc === 'string' ? r.hlc : undefined, `the request of ${String(r.actor)}`);
+          return rows.map(rowRequest);
         }),
 
       getRequest: (id) =>
@@ -546,6 +607,34 @@ export function createPostgresStore(
           );
           return rows.length > 0;
         }),
+
+      appendJournal: (entries) =>
+        tx(async (q) => {
+          const out = entries.map((e) => entryOf(e, journal.stamp(), journal.source));
+          await journalled(q, out);
+          return out;
+        }),
+
+      listJournal: (options = {}) =>
+        read(async (q) => {
+          const { where, args } = journalRange(options);
+          let sql = `SELECT body FROM journal ${where} ORDER BY hlc, id`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          return (await q(sql, args)).map(rowJournal);
+        }),
+
+      pruneJournal: (beforeHlc) =>
+        tx(
+          async (q) =>
+            (
+              await q('DELETE FROM journal WHERE hlc < ? RETURNING id', [
+                beforeHlc ? padHlc(beforeHlc) : journal.horizon(),
+              ])
+            ).length,
+        ),
 
       recordDelivery: (delivery) =>
         tx(async (q) => {

@@ -62,6 +62,23 @@ import { checkMigrations, pendingMigrations, type Migration } from '../migration
 import { sqliteMigrations } from '../migrations/sqlite.js';
 import { sqlTestStore, type Statement } from '../tests-sql.js';
 import { decideLease, fenceHolds, fencedError } from '../lease-rule.js';
+import {
+  JOURNAL_COLUMNS,
+  JOURNAL_MIGRATION,
+  createJournal,
+  entryOf,
+  eventEntry,
+  journalRange,
+  journalRow,
+  leaseEntry,
+  releasedEntry,
+  padHlc,
+  requestEntry,
+  runCreatedEntry,
+  unpadHlc,
+  type JournalOptions,
+} from '../journal.js';
+import type { TimelineEvent } from '../../model/timeline.js';
 
 export const SqliteStoreConfig = z.strictObject({
   /** A file path, or `:memory:`. */
@@ -106,9 +123,14 @@ function reuseStatements(d: Database.Database): void {
 export function createSqliteStore(
   config: SqliteStoreConfig,
   migrations: readonly Migration[] = sqliteMigrations,
+  journalOptions: JournalOptions = {},
 ): SqliteStore {
   const { path, busyTimeoutMs, durability } = SqliteStoreConfig.parse(config);
   checkMigrations(migrations);
+  const journal = createJournal(journalOptions);
+  const journaling = migrations.some((m) => m.version === JOURNAL_MIGRATION);
+  // The requester's HLC has its column from the journal's migration on.
+  const requestColumns = journaling ? REQUEST_COLUMNS : REQUEST_COLUMNS.filter((c) => c !== 'hlc');
   let db: Database.Database | undefined;
 
   const open = (): Database.Database => {
@@ -118,6 +140,22 @@ export function createSqliteStore(
   const leaseOf = (d: Database.Database, name: string): Lease | undefined => {
     const row = d.prepare('SELECT * FROM leases WHERE name = ?').get(name) as Row | undefined;
     return row ? rowLease(row) : undefined;
+  };
+
+  const journalled = (d: Database.Database, entries: readonly TimelineEvent[]): void => {
+    if (entries.length === 0 || !journaling) return;
+    const stmt = d.prepare(
+      `INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')}) VALUES (${JOURNAL_COLUMNS.map(() => '?').join(', ')})`,
+    );
+    for (const e of entries) stmt.run(...journalRow(e));
+    if (journal.due(entries.length)) d.prepare('DELETE FROM journal WHERE hlc < ?').run(journal.horizon());
+  };
+
+  /** The latest HLC any process wrote to the journal: reading it is a receive from that process. */
+  const absorbJournal = (d: Database.Database, from: string): void => {
+    if (!journaling) return;
+    const row = d.prepare('SELECT MAX(hlc) AS h FROM journal').get() as { h: string | null };
+    if (row.h) journal.receive(unpadHlc(row.h), from);
   };
 
   /** The store, or (given a fence) its view whose writes check the fence first. */
@@ -162,10 +200,19 @@ export function createSqliteStore(
     const insertEvents = (d: Database.Database, events: readonly EngineEvent[], runId?: string): EngineEvent[] => {
       const stmt = d.prepare('INSERT INTO events (run_id, type, time, body, epoch) VALUES (?, ?, ?, ?, ?)');
       const epoch = fence?.epoch;
-      return events.map((e) => {
+      // The event's HLC is the journal's business: the events themselves (replayed exactly by reports and tests)
+      // stay as the engine wrote them.
+      const out = events.map((e) => {
         const info = stmt.run(e.runId ?? runId ?? null, e.type, e.time, eventBody(e, epoch), epoch ?? null);
-        return { ...e, seq: Number(info.lastInsertRowid), ...(epoch !== undefined ? { epoch } : {}) };
+        const saved = { ...e, seq: Number(info.lastInsertRowid), ...(epoch !== undefined ? { epoch } : {}) };
+        const entry = eventEntry({ ...saved, runId: e.runId ?? runId } as EngineEvent, journal.stamp(), journal.source);
+        return { saved, entry };
       });
+      journalled(
+        d,
+        out.map((o) => o.entry),
+      );
+      return out.map((o) => o.saved);
     };
 
     const applyRunPatch = (d: Database.Database, runId: string, patch: RunPatch): void => {
@@ -223,6 +270,7 @@ export function createSqliteStore(
         }
         try {
           migrate(d, migrations);
+          if (journaling) d.prepare('DELETE FROM journal WHERE hlc < ?').run(journal.horizon());
         } catch (e) {
           d.close();
           throw storeError(e);
@@ -254,6 +302,7 @@ export function createSqliteStore(
               throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
             insert.run(...taskRow(t, i));
           });
+          journalled(d, [runCreatedEntry(run, tasks, journal.stamp(), journal.source)]);
           return insertEvents(d, events, run.id);
         });
       },
@@ -385,8 +434,12 @@ export function createSqliteStore(
       async acquireLease(name, holder, options) {
         return leaseTx((d) => {
           const current = leaseOf(d, name);
+          // Whoever wrote last (a controller that held the lease before) is heard from: a receive.
+          absorbJournal(d, 'the store');
           const decision = decideLease(name, current, { holder, ...options });
           if (!decision.take) return current!;
+          const entry = leaseEntry(current, decision.lease, options.now, journal);
+          if (entry) journalled(d, [entry]);
           d.prepare(
             `INSERT INTO leases (${LEASE_COLUMNS.join(', ')}) VALUES (${LEASE_COLUMNS.map(() => '?').join(', ')}) ` +
               'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, ' +
@@ -399,10 +452,13 @@ export function createSqliteStore(
       async releaseLease(name, holder) {
         leaseTx((d) => {
           // The row stays, with its epoch, so the next holder's epoch is larger.
+          const before = leaseOf(d, name);
           d.prepare('UPDATE leases SET expires_at = 0, handover_to = NULL WHERE name = ? AND holder = ?').run(
             name,
             holder,
           );
+          const entry = releasedEntry(before, holder, journal);
+          if (entry) journalled(d, [entry]);
         });
       },
 
@@ -466,15 +522,18 @@ export function createSqliteStore(
       },
 
       async recordRequest(request) {
-        return tx((d) =>
-          Number(
+        return tx((d) => {
+          const stamp = journal.stamp();
+          const id = Number(
             d
               .prepare(
-                `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')})`,
+                `INSERT INTO requests (${requestColumns.join(', ')}) VALUES (${requestColumns.map(() => '?').join(', ')})`,
               )
-              .run(...requestRow(request)).lastInsertRowid,
-          ),
-        );
+              .run(...requestRow(request, stamp.hlc).slice(0, requestColumns.length)).lastInsertRowid,
+          );
+          journalled(d, [requestEntry(id, request, stamp, journal.source)]);
+          return id;
+        });
       },
 
       async pendingRequests(options = {}) {
@@ -485,7 +544,10 @@ export function createSqliteStore(
             sql += ' LIMIT ?';
             args.push(options.limit);
           }
-          return (d.prepare(sql).all(...args) as Row[]).map(rowRequest);
+          const rows = d.prepare(sql).all(...args) as Row[];
+          for (const r of rows)
+            journal.receive(typeof r.hlc === 'string' ? r.hlc : undefined, `the request of ${String(r.actor)}`);
+          return rows.map(rowRequest);
         });
       },
 
@@ -533,6 +595,40 @@ export function createSqliteStore(
           }
           return (d.prepare(sql).all(...args) as Row[]).map(rowResolution).reverse();
         });
+      },
+
+      async appendJournal(entries) {
+        return tx((d) => {
+          const out = entries.map((e) => entryOf(e, journal.stamp(), journal.source));
+          journalled(d, out);
+          return out;
+        });
+      },
+
+      async listJournal(options = {}) {
+        return read((d) => {
+          const { where, args } = journalRange(options);
+          let sql = `SELECT body FROM journal ${where} ORDER BY hlc, id`;
+          if (options.limit !== undefined) {
+            sql += ' LIMIT ?';
+            args.push(options.limit);
+          }
+          // The bodies only, parsed straight from their text: a cut reads thousands of them.
+          return (
+            d
+              .prepare(sql)
+              .pluck()
+              .all(...args) as string[]
+          ).map((body) => JSON.parse(body) as TimelineEvent);
+        });
+      },
+
+      async pruneJournal(beforeHlc) {
+        return tx(
+          (d) =>
+            d.prepare('DELETE FROM journal WHERE hlc < ?').run(beforeHlc ? padHlc(beforeHlc) : journal.horizon())
+              .changes,
+        );
       },
 
       async recordDelivery(delivery) {
