@@ -13,7 +13,7 @@ import type { FleetSnapshot } from '../model/readings.js';
 import type { ControllerStore } from '../compose/controller.js';
 import { startLab, type LabEnvironment } from './environment.js';
 import { LAB_SERVICE } from './fleet.js';
-import { startLoad, type LoadGenerator, type LoadResult } from './load.js';
+import { rateBetween, startLoad, type LoadGenerator, type LoadMark, type LoadResult } from './load.js';
 import { startLabControllers } from './controllers.js';
 import { createLabSession, labBackend, type LabSession } from './session.js';
 import { startReplicationStream, type ReplicationReport, type ReplicationStream } from './replication.js';
@@ -110,7 +110,14 @@ export interface LabReport {
     readonly finishedAt: number | null;
     readonly steps: readonly LabStepReport[];
   }[];
-  readonly load: LoadResult & { readonly targetRps: number };
+  readonly load: LoadResult & {
+    readonly targetRps: number;
+    /**
+     * The load while the plans ran, from the drain's start to the restore's end (seconds from `start`): the rate
+     * the lab sustained through the drain, the leader kill and the restore, without the ramp before them.
+     */
+    readonly duringPlans: LabLoadWindow | null;
+  };
   /** With --controllers N > 1: the controllers and the leader killed mid-drain. */
   readonly controllers?: { readonly count: number; readonly kills: readonly LabKill[] };
   readonly issues: readonly { readonly at: number; readonly message: string }[];
@@ -329,12 +336,15 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       replication = await guard(startReplicationStream({ from, to }));
       log(`replicating ${from} → ${to} across an emulated link (25 ms one way, 1 % loss)`);
     }
+    const from = load.mark();
     const drained = await runPlan(drainPlan.metadata.name);
     if (drained?.state === 'succeeded') {
       log(`${drainPlan.spec.datacenter} drained; restoring in ${formatDuration(options.drainedSeconds * 1000)}`);
       await guard(sleep(options.drainedSeconds * 1000));
       await runPlan(restorePlan.metadata.name);
     }
+    const window = { from, to: load.mark() };
+    log(`load while the plans ran: ${rateBetween(window.from, window.to) ?? '-'} requests/s`);
     // Let the last requests finish before counting.
     await guard(sleep(1000));
     const result = await load.stop();
@@ -350,6 +360,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       t0,
       at,
       result,
+      window,
       rps: options.rps,
       maxUtilization,
       overloadSeconds,
@@ -368,7 +379,15 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   }
 }
 
+export interface LabLoadWindow {
+  readonly from: number;
+  readonly to: number;
+  readonly requests: number;
+  readonly rps: number | null;
+}
+
 interface ReportInput {
+  readonly window?: { readonly from: LoadMark; readonly to: LoadMark };
   readonly views: readonly { plan: string; view?: RunView; error?: string; errorCode?: string }[];
   readonly events: readonly EngineEvent[];
   readonly t0: number;
@@ -483,7 +502,18 @@ function buildReport(r: ReportInput): LabReport {
     criticalPath: drainPlan?.criticalPath ?? [],
     health,
     tasks,
-    load: { ...r.result, targetRps: r.rps },
+    load: {
+      ...r.result,
+      targetRps: r.rps,
+      duringPlans: r.window
+        ? {
+            from: at(r.window.from.atMs)!,
+            to: at(r.window.to.atMs)!,
+            requests: r.window.to.responses - r.window.from.responses,
+            rps: rateBetween(r.window.from, r.window.to),
+          }
+        : null,
+    },
     ...(r.controllers ? { controllers: r.controllers } : {}),
     issues: r.issues.map((i) => ({ at: at(i.time)!, message: i.message })),
   };
