@@ -4,6 +4,7 @@
  * (docs/lab.md), with `failedRequests` counted by the load generator. Everything started is stopped on the way out,
  * whether the lab succeeded, failed or was interrupted.
  */
+import { loadavg } from 'node:os';
 import type { RunView } from '../engine/controller.js';
 import { formatDuration } from '../model/duration.js';
 import { MaelstromError, toMaelstromError } from '../model/errors.js';
@@ -13,6 +14,7 @@ import type { FleetSnapshot } from '../model/readings.js';
 import type { ControllerStore } from '../compose/controller.js';
 import { startLab, type LabEnvironment } from './environment.js';
 import { LAB_SERVICE } from './fleet.js';
+import { labCpuSeconds } from './cpu.js';
 import { rateBetween, startLoad, type LoadGenerator, type LoadMark, type LoadResult } from './load.js';
 import { startLabControllers } from './controllers.js';
 import { createLabSession, labBackend, type LabSession } from './session.js';
@@ -336,15 +338,15 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       replication = await guard(startReplicationStream({ from, to }));
       log(`replicating ${from} → ${to} across an emulated link (25 ms one way, 1 % loss)`);
     }
-    const from = load.mark();
+    const from = windowMark(load);
     const drained = await runPlan(drainPlan.metadata.name);
     if (drained?.state === 'succeeded') {
       log(`${drainPlan.spec.datacenter} drained; restoring in ${formatDuration(options.drainedSeconds * 1000)}`);
       await guard(sleep(options.drainedSeconds * 1000));
       await runPlan(restorePlan.metadata.name);
     }
-    const window = { from, to: load.mark() };
-    log(`load while the plans ran: ${rateBetween(window.from, window.to) ?? '-'} requests/s`);
+    const window = { from, to: windowMark(load) };
+    log(`load while the plans ran: ${rateBetween(window.from.load, window.to.load) ?? '-'} requests/s`);
     // Let the last requests finish before counting.
     await guard(sleep(1000));
     const result = await load.stop();
@@ -384,10 +386,30 @@ export interface LabLoadWindow {
   readonly to: number;
   readonly requests: number;
   readonly rps: number | null;
+  /**
+   * CPU seconds the lab spent meanwhile (this process and every one it started; Linux only, else null), and per
+   * request: on a machine others share, what the lab needs, where the rate says what it got.
+   */
+  readonly cpuSeconds: number | null;
+  readonly cpuMicrosecondsPerRequest: number | null;
+  /** The machine's 1-minute load average at the start and the end. */
+  readonly loadAverage1m: readonly [number, number];
 }
 
+interface WindowMark {
+  readonly load: LoadMark;
+  readonly cpuSeconds: number | undefined;
+  readonly loadAverage: number;
+}
+
+const windowMark = (load: LoadGenerator): WindowMark => ({
+  load: load.mark(),
+  cpuSeconds: labCpuSeconds(),
+  loadAverage: Math.round(loadavg()[0]! * 10) / 10,
+});
+
 interface ReportInput {
-  readonly window?: { readonly from: LoadMark; readonly to: LoadMark };
+  readonly window?: { readonly from: WindowMark; readonly to: WindowMark };
   readonly views: readonly { plan: string; view?: RunView; error?: string; errorCode?: string }[];
   readonly events: readonly EngineEvent[];
   readonly t0: number;
@@ -404,6 +426,23 @@ interface ReportInput {
   };
   readonly datacenters: readonly string[];
   readonly controllers?: { readonly count: number; readonly kills: readonly LabKill[] };
+}
+
+function loadWindow(from: WindowMark, to: WindowMark, at: (ms: number) => number | null): LabLoadWindow {
+  const requests = to.load.responses - from.load.responses;
+  const cpu =
+    from.cpuSeconds !== undefined && to.cpuSeconds !== undefined
+      ? Math.round((to.cpuSeconds - from.cpuSeconds) * 10) / 10
+      : null;
+  return {
+    from: at(from.load.atMs)!,
+    to: at(to.load.atMs)!,
+    requests,
+    rps: rateBetween(from.load, to.load),
+    cpuSeconds: cpu,
+    cpuMicrosecondsPerRequest: cpu !== null && requests > 0 ? Math.round((cpu * 1e6) / requests) : null,
+    loadAverage1m: [from.loadAverage, to.loadAverage],
+  };
 }
 
 function buildReport(r: ReportInput): LabReport {
@@ -505,14 +544,7 @@ function buildReport(r: ReportInput): LabReport {
     load: {
       ...r.result,
       targetRps: r.rps,
-      duringPlans: r.window
-        ? {
-            from: at(r.window.from.atMs)!,
-            to: at(r.window.to.atMs)!,
-            requests: r.window.to.responses - r.window.from.responses,
-            rps: rateBetween(r.window.from, r.window.to),
-          }
-        : null,
+      duringPlans: r.window ? loadWindow(r.window.from, r.window.to, at) : null,
     },
     ...(r.controllers ? { controllers: r.controllers } : {}),
     issues: r.issues.map((i) => ({ at: at(i.time)!, message: i.message })),
