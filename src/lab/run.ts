@@ -296,12 +296,17 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     let maxUtilization: number | null = null;
     let overloadSeconds = 0;
     let warm = false;
+    // The highest load Prometheus saw before the steady rate, for the message when it never comes.
+    let seen: number | undefined;
     sampler = (async () => {
       while (sampling) {
         const snap = await s.snapshot().catch(() => undefined);
         const dcs = Object.values(snap?.services[LAB_SERVICE]?.datacenters ?? {});
         const total = dcs.reduce((a, r) => a + (r.load ?? 0), 0);
-        if (dcs.length > 0 && dcs.every((r) => r.load !== undefined) && total > options.rps * 0.7) warm = true;
+        if (dcs.length > 0 && dcs.every((r) => r.load !== undefined)) {
+          seen = Math.max(seen ?? 0, total);
+          if (total > options.rps * 0.7) warm = true;
+        }
         const us = dcs.map((r) => r.utilization).filter((u): u is number => u !== undefined);
         if (us.length > 0) maxUtilization = Math.max(maxUtilization ?? 0, ...us);
         if (us.some((u) => u > 1)) overloadSeconds += 1;
@@ -312,7 +317,14 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     const warmBy = Date.now() + WARM_TIMEOUT_MS;
     while (!warm) {
       if (Date.now() > warmBy)
-        throw new MaelstromError('E_TIMEOUT', `Prometheus did not see the load within ${WARM_TIMEOUT_MS / 1000} s`);
+        throw new MaelstromError(
+          'E_TIMEOUT',
+          seen === undefined
+            ? `Prometheus did not see the load within ${WARM_TIMEOUT_MS / 1000} s`
+            : `the load reached ${Math.round(seen)} requests/s at most within ${WARM_TIMEOUT_MS / 1000} s, ` +
+                `short of the ${options.rps} asked (70 % of it are needed to start): this machine has too little ` +
+                `CPU free for that rate (try a lower --rps)`,
+        );
       await guard(sleep(200));
     }
     const plans = [...s.definitions.plans.values()];
