@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { CONNECTION_RPS, connectionsFor, rateBetween } from './load.js';
 
 describe('the lab load generator', () => {
-  it('opens a connection per CONNECTION_RPS requests a second, between 10 and 1,000', () => {
-    expect(connectionsFor(10_000)).toBe(10_000 / CONNECTION_RPS);
-    expect(connectionsFor(1_000)).toBe(40);
+  it('opens a connection per CONNECTION_RPS requests a second, between 10 and 100', () => {
+    expect(connectionsFor(500)).toBe(500 / CONNECTION_RPS);
+    expect(connectionsFor(10_000)).toBe(100);
     expect(connectionsFor(50)).toBe(10);
-    expect(connectionsFor(1_000_000)).toBe(1000);
   });
 
   it('gives the rate answered between two marks, and none for marks not apart', () => {
