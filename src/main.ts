@@ -7,7 +7,19 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';
 import { errorMapping, toMaelstromError } from './model/errors.js';
 
+/**
+ * A reader that goes away (`maelstrom … | head`) closes the pipe: the rest of the output has nobody to read it, so
+ * the command ends quietly, as Unix tools do, instead of dying of an unhandled EPIPE.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  endQuietlyOnClosedPipe(process.stdout);
   const program = buildProgram();
   program.exitOverride();
   try {

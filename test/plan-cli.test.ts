@@ -1,8 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { generateFleetDocuments } from '../bench/generate-fleet.js';
 
 function maelstrom(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], {
@@ -135,5 +137,25 @@ describe('maelstrom plan', () => {
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain('E_NOT_FOUND');
     expect(unknown.stderr).toContain('evacuate-east');
+  });
+
+  it('ends quietly when its reader goes away (`maelstrom plan … | head`)', async () => {
+    // A plan of a 300-service fleet prints far more than a pipe holds, so the writes after the reader left fail.
+    const dir = mkdtempSync(join(tmpdir(), 'maelstrom-pipe-'));
+    const docs = generateFleetDocuments({ services: 300, datacenters: 4 });
+    writeFileSync(join(dir, 'fleet.yaml'), docs.map((d) => stringify(d)).join('---\n'));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bin/dev.ts', 'plan', 'evacuate-dc0', '-f', dir, '--json'],
+      {
+        env: { ...process.env, MAELSTROM_DEBUG: '' },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });

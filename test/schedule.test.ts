@@ -6,9 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createSimBackend, type SimBackend } from '../src/backends/sim/backend.js';
+import { createAlertIntake } from '../src/alerts/intake.js';
 import { createController, type EngineController } from '../src/compose/controller.js';
 import { loadOrFail } from '../src/load/check.js';
-import type { Schedule } from '../src/model/definitions.js';
+import type { AlertmanagerWebhook } from '../src/model/api.js';
+import type { Definitions, Schedule } from '../src/model/definitions.js';
 import { VirtualClock } from '../src/model/virtual-clock.js';
 import { blockedAt, calendarOf } from '../src/schedule/calendar.js';
 import { createScheduleRunner, type ScheduleRunner } from '../src/schedule/runner.js';
@@ -104,6 +106,41 @@ async function world(startIso: string, schedule: Schedule = reference): Promise<
   };
 }
 
+/** Alertmanager's delivery of east failing, as the reference trigger east-unhealthy matches it. */
+function eastFailing(): AlertmanagerWebhook {
+  return {
+    version: '4',
+    groupKey: '{}:{alertname="DatacenterErrorRateHigh"}',
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'maelstrom',
+    groupLabels: { alertname: 'DatacenterErrorRateHigh' },
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'DatacenterErrorRateHigh', datacenter: 'east', severity: 'critical' },
+        annotations: { summary: 'east answers 12% errors' },
+        startsAt: '2026-12-15T10:09:00Z',
+        fingerprint: 'east-errors',
+      },
+    ],
+  };
+}
+
+/** The reference triggers, each in the mode given. */
+function triggersIn(mode: 'propose' | 'start'): Pick<Definitions, 'triggers'> {
+  return {
+    triggers: new Map(
+      [...definitions.triggers].map(([name, t]) => [name, { ...t, spec: { ...t.spec, mode } }] as const),
+    ),
+  };
+}
+
+const alertmanager = { name: 'alertmanager', role: 'alerts' } as const;
+
 const onlyTest = async (w: World): Promise<TestRecord> => (await w.store.listTests())[0]!;
 
 /** A copy of the reference schedule with its spec changed. */
@@ -190,6 +227,77 @@ describe('the schedule runner', () => {
     expect(test.restoreRunId).toBeUndefined();
     expect(await w.controller.getRun(test.drainRunId!)).toMatchObject({ state: 'aborted', handedOverTo: incident.id });
     expect((await w.controller.getRun(incident.id)).state).not.toBe('aborted');
+    await w.close();
+  }, 300_000);
+
+  it("an alert's proposal, approved, takes the test's datacenter over: the test's run is handed over, not restored", async () => {
+    const w = await world('2026-12-15T09:50:00Z');
+    await w.until(async () => (await w.store.listTests()).length > 0);
+    await w.clock.advanceTo(w.clock.now() + 10 * 60_000);
+    const intake = createAlertIntake({ definitions, controller: w.controller, clock: w.clock });
+    // The drain test holds east: the proposal is not refused for it.
+    const received = await intake.receive(eastFailing(), alertmanager);
+    expect(received.results).toEqual([expect.objectContaining({ outcome: 'proposed', trigger: 'east-unhealthy' })]);
+    const proposalId = received.results[0]!.run!;
+    expect((await w.controller.getRun(proposalId)).state).toBe('proposed');
+    // While it waits for a person, the test goes on as it was: neither cut short nor handed over.
+    await w.clock.advanceTo(w.clock.now() + 5 * 60_000);
+    const waiting = await onlyTest(w);
+    expect(waiting).toMatchObject({ phase: 'draining' });
+    expect(waiting.outcome).toBeUndefined();
+    expect((await w.controller.getRun(waiting.drainRunId!)).state).not.toBe('aborted');
+    // Approved, it takes east over as an operator's start does.
+    const approved = await w.controller.command(
+      proposalId,
+      { action: 'approve', reason: 'east errors confirmed on the graphs' },
+      operator,
+    );
+    expect(approved.state).not.toBe('proposed');
+    expect(approved.reason).toMatch(/takes east over from the drain test run run-1$/);
+    await w.until(async () => (await onlyTest(w)).phase === 'done');
+    const test = await onlyTest(w);
+    expect(test.outcome).toBe('handed-over');
+    expect(test.restoreRunId).toBeUndefined();
+    expect(await w.controller.getRun(test.drainRunId!)).toMatchObject({ state: 'aborted', handedOverTo: proposalId });
+    // The incident's run drives east to its end.
+    await w.until(async () => (await w.controller.getRun(proposalId)).state === 'succeeded');
+    expect(shareOf(w.backend, 'east')).toBeLessThan(0.01);
+    await w.close();
+  }, 300_000);
+
+  it("a proposal for the test's datacenter that nobody approves holds its restore until it lapses, then the test ends", async () => {
+    const w = await world('2026-12-15T09:50:00Z');
+    await w.until(async () => (await w.store.listTests()).length > 0);
+    await w.clock.advanceTo(w.clock.now() + 10 * 60_000);
+    const intake = createAlertIntake({ definitions, controller: w.controller, clock: w.clock });
+    const proposalId = (await intake.receive(eastFailing(), alertmanager)).results[0]!.run!;
+    const lapses = (await w.controller.getRun(proposalId)).proposal!.expiresAt!;
+    await w.until(async () => (await onlyTest(w)).phase === 'done');
+    const test = await onlyTest(w);
+    expect(test.outcome).toBe('succeeded');
+    const proposal = await w.controller.getRun(proposalId);
+    expect(proposal.state).toBe('aborted');
+    // The hold was over at 10:55; the restore waited for the proposal to lapse (11:10), not into an alerting east.
+    const restore = await w.controller.getRun(test.restoreRunId!);
+    expect(restore.createdAt).toBeGreaterThanOrEqual(lapses);
+    expect(restore.state).toBe('succeeded');
+    await w.close();
+  }, 300_000);
+
+  it('a trigger in start mode starts at once over a drain test of its datacenter, which is handed over', async () => {
+    const w = await world('2026-12-15T09:50:00Z');
+    await w.until(async () => (await w.store.listTests()).length > 0);
+    await w.clock.advanceTo(w.clock.now() + 10 * 60_000);
+    const intake = createAlertIntake({ definitions: triggersIn('start'), controller: w.controller, clock: w.clock });
+    const received = await intake.receive(eastFailing(), alertmanager);
+    expect(received.results).toEqual([expect.objectContaining({ outcome: 'started', trigger: 'east-unhealthy' })]);
+    const runId = received.results[0]!.run!;
+    await w.until(async () => (await onlyTest(w)).phase === 'done');
+    const test = await onlyTest(w);
+    expect(test.outcome).toBe('handed-over');
+    expect(test.restoreRunId).toBeUndefined();
+    expect(await w.controller.getRun(test.drainRunId!)).toMatchObject({ state: 'aborted', handedOverTo: runId });
+    await w.until(async () => (await w.controller.getRun(runId)).state === 'succeeded');
     await w.close();
   }, 300_000);
 

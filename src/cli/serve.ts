@@ -26,6 +26,7 @@ import { isSeriesSource } from '../server/series.js';
 import { listen, packageRoot, type RunningServer } from '../server/start.js';
 import type { Store } from '../store/store.js';
 import { BACKEND_HELP, externalBackend, parseBackendOption, scenarioFor } from './backend-option.js';
+import { skipNotice, switchNotice } from '../notify/notices.js';
 import { planJson } from '../plan/index.js';
 import { DEFAULT_TEST_POLL_MS } from '../schedule/deps.js';
 import { createScheduleRunner, type ScheduleRunner, type TestsControl } from '../schedule/runner.js';
@@ -103,6 +104,13 @@ export async function startServing(options: {
       logger: { info: () => undefined, warn: options.warn ?? (() => undefined) },
       pollMs: DEFAULT_TEST_POLL_MS,
       newId: () => `test-${randomUUID().slice(0, 8)}`,
+      // Told by the leader only: a standby's runner is closed, and the leader tells a switch another process threw.
+      onSkip: (skip) => {
+        if (replica.isLeader()) loop?.notifications.notify(skipNotice(skip, backend.clock.now(), publicUrl));
+      },
+      onSwitch: (halt, running) => {
+        if (replica.isLeader()) loop?.notifications.notify(switchNotice({ ...halt, stopping: running }, publicUrl));
+      },
     });
   let runner: ScheduleRunner = newRunner();
   let runnerLive = false;

@@ -86,10 +86,28 @@ export function taskApproval(
 }
 
 /**
- * Approves a proposed run: it needs a reason, a pre-flight that passes now and no other run acting on its services;
- * then it is pending, and the scheduler starts it.
+ * Makes room for a run about to act: refuses (E_CONFLICT) when another run is in the way, or takes the datacenter
+ * over from the drain tests acting there (incidents beat tests). Answers the runs handed over.
  */
-export async function approveRun(rt: RunRuntime, actor: Actor, reason: string | undefined): Promise<void> {
+export type Admit = (rt: RunRuntime, actor: Actor) => Promise<readonly string[]>;
+
+/** Without an engine to hand drain tests over: any run acting on the same services is in the way. */
+const refuseAnyConflict: Admit = async (rt) => {
+  await checkConflict(rt.deps.store, rt.compiled, rt.id);
+  return [];
+};
+
+/**
+ * Approves a proposed run: it needs a reason and a pre-flight that passes now; then `admit` makes room (an
+ * incident's run refuses it, a drain test's is handed over to it, as for an operator's start) and it is pending,
+ * and the scheduler starts it.
+ */
+export async function approveRun(
+  rt: RunRuntime,
+  actor: Actor,
+  reason: string | undefined,
+  admit: Admit = refuseAnyConflict,
+): Promise<void> {
   const why = requireReason('approving a proposed run', reason);
   if (!canApproveRun(rt.run.state)) {
     throw new MaelstromError(
@@ -101,15 +119,19 @@ export async function approveRun(rt: RunRuntime, actor: Actor, reason: string | 
   rt.deciding = true;
   try {
     checkPreflight(rt.compiled);
-    await checkConflict(rt.deps.store, rt.compiled, rt.id);
+    const handedOver = await admit(rt, actor);
     if (!canApproveRun(rt.run.state))
       throw new MaelstromError('E_INVALID_STATE', `run ${rt.id} is ${rt.run.state} now`);
     const time = rt.deps.clock.now();
+    const took =
+      handedOver.length > 0
+        ? `; it takes ${rt.run.datacenter} over from the drain test run ${handedOver.join(', ')}`
+        : '';
     const proposal = rt.run.proposal;
     await rt.commit({
       run: {
         state: 'pending',
-        reason: `approved by ${actor.name}: ${why}`,
+        reason: `approved by ${actor.name}: ${why}${took}`,
         ...(proposal
           ? { proposal: { ...proposal, approvedBy: actor.name, approvedAt: time, approvalReason: why } }
           : {}),

@@ -17,21 +17,14 @@ import { isTerminalRun } from '../model/states.js';
 import type { StageLibrary, WatchLibrary } from '../stages/stage.js';
 import type { AuditLog, RequestStore, ResolverStore, RunRecord, RunStore, TaskRecord } from '../store/store.js';
 import type { Pacer } from '../pacing/pacer.js';
-import {
-  checkConflict,
-  checkPreflight,
-  checkSupport,
-  conflictError,
-  conflictsOf,
-  type StageActions,
-} from './admission.js';
+import { checkPreflight, checkSupport, conflictError, conflictsOf, type StageActions } from './admission.js';
 import { auditEntry, failureOf, type ActionRecord } from './audit.js';
 import type { Actor, Controller, OperatorCommand, ProposalRequest, RunView, StartOptions } from './controller.js';
 import { settledClock } from './clock.js';
 import { driveRun } from './driver.js';
 import { haltWatches } from './guard.js';
 import { applyCommand, finishStop, stopRun } from './operator.js';
-import { proposedRun, recordAlerts } from './proposals.js';
+import { proposedRun, recordAlerts, startsAtOnce } from './proposals.js';
 import { pendingRequests, type PendingRequest } from './requests.js';
 import { RunRuntime, defaultEngineOptions, type EngineDeps, type EngineOptions, type Logger } from './runtime.js';
 import { toRunView } from './view.js';
@@ -186,6 +179,34 @@ export function createEngine(options: CreateEngineOptions): Engine {
     return value;
   };
 
+  /**
+   * Makes room for run `id` of `compiled` about to act. Another run acting on its services in its datacenter refuses
+   * it (E_CONFLICT, naming the run), unless `mayTakeOver` (a run no schedule started: an incident) and every such
+   * run is a drain test's: those are stopped where they are, without their restore, and recorded as handed over to
+   * `id` (traffic must not return into a datacenter an incident drains). Answers the runs handed over.
+   */
+  const takeOverFromTests = async (
+    compiled: CompiledPlan,
+    actor: Actor,
+    id: string,
+    mayTakeOver: boolean,
+  ): Promise<string[]> => {
+    const conflicts = await conflictsOf(store, compiled, id);
+    const takeOver = mayTakeOver && conflicts.every((c) => c.run.origin !== undefined);
+    const refused = takeOver ? undefined : (conflicts.find((c) => c.run.origin === undefined) ?? conflicts[0]);
+    if (refused) throw conflictError(refused, compiled);
+    const handedOver: string[] = [];
+    for (const { run: test } of conflicts) {
+      const rt = await runtimeOf(test.id);
+      if (isTerminalRun(rt.run.state) || rt.run.state === 'aborting') continue;
+      const why = `handed over to ${compiled.plan} (an incident beats a drain test)`;
+      await stopRun(rt, 'aborted', actor, why, 'abort', { handedOverTo: id });
+      handedOver.push(test.id);
+      logger.warn(`run ${test.id} of ${test.plan} (a drain test) ${why}`);
+    }
+    return handedOver;
+  };
+
   const startRunNow = async (
     planName: string,
     actor: Actor,
@@ -195,22 +216,9 @@ export function createEngine(options: CreateEngineOptions): Engine {
     checkPreflight(compiled);
     checkSupport(compiled, backend, stageActions);
     await options.beforeStart?.(compiled, startOptions);
-    const conflicts = await conflictsOf(store, compiled);
-    // Incidents beat tests: an operator's run takes the datacenter over from drain tests acting there.
-    const takeOver = startOptions.origin === undefined && conflicts.every((c) => c.run.origin !== undefined);
-    const refused = takeOver ? undefined : (conflicts.find((c) => c.run.origin === undefined) ?? conflicts[0]);
-    if (refused) throw conflictError(refused, compiled);
     const id = startOptions.id ?? newId();
-    const handedOver: string[] = [];
-    for (const { run: test } of conflicts) {
-      const rt = await runtimeOf(test.id);
-      if (isTerminalRun(rt.run.state) || rt.run.state === 'aborting') continue;
-      // Stopped where it is, without its restore: traffic must not return into a datacenter an incident drains.
-      const why = `handed over to ${planName} (an incident beats a drain test)`;
-      await stopRun(rt, 'aborted', actor, why, 'abort', { handedOverTo: id });
-      handedOver.push(test.id);
-      logger.warn(`run ${test.id} of ${test.plan} (a drain test) ${why}`);
-    }
+    // Incidents beat tests: an operator's run takes the datacenter over from drain tests acting there.
+    const handedOver = await takeOverFromTests(compiled, actor, id, startOptions.origin === undefined);
     const time = clock.now();
     const run: RunRecord = {
       id,
@@ -266,10 +274,14 @@ export function createEngine(options: CreateEngineOptions): Engine {
   const proposeRunNow = async (planName: string, request: ProposalRequest, actor: Actor): Promise<RunView> => {
     const compiled = compile(definitions, planName);
     checkSupport(compiled, backend, stageActions);
-    // A proposal for services another run is acting on could never start: it is refused now, saying by whom.
-    await checkConflict(store, compiled);
-    const time = clock.now();
+    // A proposal for services another incident's run is acting on could never start: it is refused now, saying by
+    // whom. A drain test in the way is no reason: incidents beat tests, and its approval takes the datacenter over.
+    const incident = (await conflictsOf(store, compiled)).find((c) => c.run.origin === undefined);
+    if (incident) throw conflictError(incident, compiled);
     const id = newId();
+    // Started at once (mode start): it takes the datacenter over from drain tests as an operator's start does.
+    const handedOver = startsAtOnce(compiled, request) ? await takeOverFromTests(compiled, actor, id, true) : [];
+    const time = clock.now();
     const made = proposedRun(compiled, request, actor, time, id);
     const run: RunRecord = {
       id,
@@ -294,7 +306,10 @@ export function createEngine(options: CreateEngineOptions): Engine {
     deps.publish(await store.createRun(run, tasks, made.events));
     const rt = new RunRuntime(deps, run, tasks);
     runtimes.set(id, rt);
-    logger.info(`run ${id} of ${planName} ${made.state === 'proposed' ? 'proposed' : 'started'}: ${made.reason}`);
+    const took = handedOver.length > 0 ? ` (drain test run ${handedOver.join(', ')} handed over to it)` : '';
+    logger.info(
+      `run ${id} of ${planName} ${made.state === 'proposed' ? 'proposed' : 'started'}: ${made.reason}${took}`,
+    );
     drive(rt);
     return view(id);
   };
@@ -308,7 +323,7 @@ export function createEngine(options: CreateEngineOptions): Engine {
 
   const commandNow = async (runId: string, cmd: OperatorCommand, actor: Actor, target: string): Promise<RunView> => {
     const rt = await runtimeOf(runId);
-    await applyCommand(rt, cmd, actor);
+    await applyCommand(rt, cmd, actor, (proposed, by) => takeOverFromTests(proposed.compiled, by, proposed.id, true));
     logger.info(`${actor.name}: ${cmd.action} ${target}${cmd.reason ? ` (${cmd.reason})` : ''}`);
     if (!isTerminalRun(rt.run.state) && !closed) drive(rt);
     return view(runId);

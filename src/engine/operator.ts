@@ -24,7 +24,7 @@ import {
   type StopIntent,
 } from '../model/states.js';
 import type { RunPatch, TaskPatch, TaskRecord } from '../store/store.js';
-import { approveRun, taskApproval } from './approvals.js';
+import { approveRun, taskApproval, type Admit } from './approvals.js';
 import { conditionKey } from './conditions.js';
 import { haltWatches } from './guard.js';
 import type { RunRuntime } from './runtime.js';
@@ -156,8 +156,16 @@ async function changeTask(
   }
 }
 
-/** Applies one operator command to a run this controller holds. */
-export async function applyCommand(rt: RunRuntime, command: OperatorCommand, actor: Actor): Promise<void> {
+/**
+ * Applies one operator command to a run this controller holds; `admit` makes room for a proposed run approved (the
+ * engine's: drain tests in the way are handed over to it).
+ */
+export async function applyCommand(
+  rt: RunRuntime,
+  command: OperatorCommand,
+  actor: Actor,
+  admit?: Admit,
+): Promise<void> {
   const state = rt.run.state;
   if (isTerminalRun(state)) throw invalid(rt, `${command.action} is not possible on a finished run`);
   if (commandTask(command) !== undefined && !acceptsTaskActions(state))
@@ -244,7 +252,7 @@ export async function applyCommand(rt: RunRuntime, command: OperatorCommand, act
     }
     case 'approve': {
       if (command.task === undefined) {
-        await approveRun(rt, actor, command.reason);
+        await approveRun(rt, actor, command.reason, admit);
         return;
       }
       const { patch, event } = taskApproval(rt, command.task, actor, command.reason);

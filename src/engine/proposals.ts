@@ -18,6 +18,11 @@ function alertName(a: AlertView): string {
   return a.labels.alertname ?? a.fingerprint;
 }
 
+/** Whether a trigger's run starts at once: in `start` mode, with a passing pre-flight (else a person decides). */
+export function startsAtOnce(compiled: CompiledPlan, request: Pick<ProposalRequest, 'mode'>): boolean {
+  return request.mode === 'start' && compiled.preflight.ok;
+}
+
 /** The state, proposal, reason and journal entries of a run an alert makes. */
 export function proposedRun(
   compiled: CompiledPlan,
@@ -26,7 +31,7 @@ export function proposedRun(
   time: number,
   runId: string,
 ): { readonly state: RunState; readonly proposal: Proposal; readonly reason: string; readonly events: EngineEvent[] } {
-  const starts = request.mode === 'start' && compiled.preflight.ok;
+  const starts = startsAtOnce(compiled, request);
   const state: RunState = starts ? 'pending' : 'proposed';
   const expiresAt = starts ? undefined : time + request.expireAfterMs;
   const names = [...new Set(request.alerts.map(alertName))].join(', ');

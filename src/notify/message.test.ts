@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderNotice, signature } from './message.js';
-import { classify, deepLink, RunStates, type Notice } from './notices.js';
+import { classify, deepLink, RunStates, skipNotice, switchNotice, type Notice } from './notices.js';
 
 const proposed: Notice = {
   event: 'run.proposed',
@@ -103,5 +103,55 @@ describe('which events are told', () => {
     expect(classify({ type: 'task.state', time: 1, runId: 'r', taskId: 't', state: 'stuck' }, 'running')?.event).toBe(
       'task.stuck',
     );
+  });
+
+  it('tell a skipped drain test and each throw of the kill switch, with the drain tests offered first', () => {
+    const base = 'https://maelstrom.example.com/';
+    const skip = skipNotice(
+      {
+        schedule: 'weekly-drain-tests',
+        at: Date.parse('2026-12-22T10:00:00Z'),
+        datacenter: 'central',
+        reason: 'blocked',
+      },
+      Date.parse('2026-12-22T10:00:01Z'),
+      base,
+    );
+    const json = JSON.parse(renderNotice(skip, 'json')) as Record<string, unknown>;
+    expect(json).toEqual({
+      event: 'test.skipped',
+      time: '2026-12-22T10:00:01.000Z',
+      title: 'Test skipped',
+      text: 'The drain test of central due at 10:00 UTC (schedule weekly-drain-tests) is skipped: blocked',
+      action: 'tests',
+      link: 'https://maelstrom.example.com/#tests',
+      schedule: 'weekly-drain-tests',
+      datacenter: 'central',
+    });
+    const slack = JSON.parse(renderNotice(skip, 'slack')) as {
+      blocks: { type: string; fields?: { text: string }[]; elements?: { text: { text: string }; style?: string }[] }[];
+    };
+    expect(slack.blocks[1]!.fields!.map((f) => f.text)).toEqual([
+      '*Schedule*\nweekly-drain-tests',
+      '*Datacenter*\ncentral',
+    ]);
+    expect(slack.blocks[2]!.elements).toHaveLength(1);
+    expect(slack.blocks[2]!.elements![0]).toMatchObject({ text: { text: 'Open the drain tests' } });
+    expect(slack.blocks[2]!.elements![0]!.style).toBeUndefined();
+
+    const halted = switchNotice(
+      { halted: true, since: 0, actor: 'ana (operator)', reason: 'incident in east', stopping: ['east'] },
+      base,
+    );
+    expect(halted.text).toBe(
+      'Drain tests halted by ana (operator): incident in east. No test starts until they are resumed. ' +
+        'The running test of east is aborted and restored.',
+    );
+    const resumed = switchNotice({ halted: false, since: 1, actor: 'ana (operator)' }, base);
+    expect([resumed.event, resumed.title, resumed.text]).toEqual([
+      'tests.halted',
+      'Tests resumed',
+      'Drain tests resumed by ana (operator): they start again as they fall due.',
+    ]);
   });
 });

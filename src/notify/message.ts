@@ -13,6 +13,7 @@ const ACTION_LABEL: Record<NoticeAction, string> = {
   approve: 'Approve…',
   review: 'Review the task',
   open: 'Open the run',
+  tests: 'Open the drain tests',
 };
 
 /** Slack's mrkdwn needs only these three escaped. */
@@ -25,6 +26,8 @@ function slackBody(n: Notice): unknown {
     ...(n.run ? [`*Run*\n<${n.runLink ?? n.link}|${esc(n.run.id)}>`, `*Plan*\n${esc(n.run.plan)}`] : []),
     ...(n.run ? [`*Datacenter*\n${esc(n.run.datacenter)} (${n.run.direction})`] : []),
     ...(n.task !== undefined ? [`*Task*\n${esc(n.task)}`] : []),
+    ...(n.schedule !== undefined ? [`*Schedule*\n${esc(n.schedule)}`] : []),
+    ...(!n.run && n.datacenter !== undefined ? [`*Datacenter*\n${esc(n.datacenter)}`] : []),
   ];
   const buttons = [
     {
@@ -32,7 +35,7 @@ function slackBody(n: Notice): unknown {
       text: { type: 'plain_text', text: ACTION_LABEL[n.action] },
       url: n.link,
       action_id: `maelstrom-${n.action}`,
-      ...(n.action === 'open' ? {} : { style: 'primary' }),
+      ...(n.action === 'open' || n.action === 'tests' ? {} : { style: 'primary' }),
     },
     ...(n.action !== 'open' && n.runLink !== undefined
       ? [
@@ -70,6 +73,8 @@ function jsonBody(n: Notice): unknown {
     ...(n.run ? { run: n.run } : {}),
     ...(n.task !== undefined ? { task: n.task } : {}),
     ...(n.alerts ? { alerts: n.alerts } : {}),
+    ...(n.schedule !== undefined ? { schedule: n.schedule } : {}),
+    ...(!n.run && n.datacenter !== undefined ? { datacenter: n.datacenter } : {}),
   };
 }
 

@@ -9,8 +9,11 @@ import { formatDuration } from '../model/duration.js';
 import type { EngineEvent } from '../model/events.js';
 import { isTerminalRun, type RunState } from '../model/states.js';
 
-/** The action a notice asks for, offered first in its message: approve, look at a task that waits, or just see. */
-export type NoticeAction = 'approve' | 'review' | 'open';
+/**
+ * The action a notice asks for, offered first in its message: approve, look at a task that waits, just see the run,
+ * or see the drain tests (a test skipped, the tests' kill switch).
+ */
+export type NoticeAction = 'approve' | 'review' | 'open' | 'tests';
 
 export interface Notice {
   readonly event: NotifyEvent;
@@ -29,6 +32,10 @@ export interface Notice {
   readonly runLink?: string;
   /** Names of the alerts behind a proposed run. */
   readonly alerts?: readonly string[];
+  /** The drain-test schedule a test notice is about. */
+  readonly schedule?: string;
+  /** The datacenter a notice without a run is about (the one a skipped test would have tested). */
+  readonly datacenter?: string;
 }
 
 /** What an engine event is to a notifier, if anything; `previous` is its run's state before the event. */
@@ -223,7 +230,70 @@ export function noticeOf(c: Classified, time: number, run: RunView | undefined, 
       };
     case 'test.skipped':
     case 'tests.halted':
-      // Told by the drain-test schedules (notify()), not derived from a run's events.
+      // Told by the drain-test schedules (skipNotice, switchNotice), not derived from a run's events.
       return undefined;
   }
+}
+
+/** The dashboard opened on its drain tests: the last and next test per datacenter, the skips, the kill switch. */
+export function testsLink(base: string): string {
+  return `${base.replace(/\/+$/, '')}/#tests`;
+}
+
+/** A due drain test that did not start, as the schedule runner recorded it. */
+export interface SkippedTest {
+  readonly schedule: string;
+  /** When it was due (ms since the epoch). */
+  readonly at: number;
+  readonly datacenter?: string;
+  readonly reason: string;
+}
+
+/** `test.skipped`: a due drain test did not start, and why (the window, the guard, the incident, the halt). */
+export function skipNotice(skip: SkippedTest, time: number, base: string): Notice {
+  const which = skip.datacenter !== undefined ? `The drain test of ${skip.datacenter}` : 'The drain test';
+  return {
+    event: 'test.skipped',
+    time,
+    title: 'Test skipped',
+    text: `${which} due at ${utc(skip.at)} (schedule ${skip.schedule}) is skipped: ${skip.reason}`,
+    action: 'tests',
+    link: testsLink(base),
+    schedule: skip.schedule,
+    ...(skip.datacenter !== undefined ? { datacenter: skip.datacenter } : {}),
+  };
+}
+
+/** The tests' kill switch as it was thrown, and the tests running then. */
+export interface TestsSwitch {
+  readonly halted: boolean;
+  readonly since: number;
+  readonly actor: string;
+  readonly reason?: string;
+  /** Datacenters of the tests running when the tests were halted: they are aborted and restored. */
+  readonly stopping?: readonly string[];
+}
+
+/**
+ * `tests.halted`: the kill switch, told both ways: halted (no test starts, running ones are aborted and restored)
+ * and resumed, so that whoever heard of the halt hears when tests start again.
+ */
+export function switchNotice(sw: TestsSwitch, base: string): Notice {
+  const why = sw.reason ? `: ${sw.reason}` : '';
+  const stopping = sw.stopping ?? [];
+  const running =
+    stopping.length > 0
+      ? ` The running test${stopping.length > 1 ? 's' : ''} of ${stopping.join(', ')} ${stopping.length > 1 ? 'are' : 'is'} ` +
+        'aborted and restored.'
+      : '';
+  return {
+    event: 'tests.halted',
+    time: sw.since,
+    title: sw.halted ? 'Tests halted' : 'Tests resumed',
+    text: sw.halted
+      ? `Drain tests halted by ${sw.actor}${why}. No test starts until they are resumed.${running}`
+      : `Drain tests resumed by ${sw.actor}${sw.reason ? ` (${sw.reason})` : ''}: they start again as they fall due.`,
+    action: 'tests',
+    link: testsLink(base),
+  };
 }

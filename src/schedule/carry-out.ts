@@ -10,12 +10,15 @@
  * - when an incident acts in the test's own datacenter (outcome `handed-over`): the drain is aborted (the engine
  *   does it itself when the incident's plan needs the same services) and the datacenter left to the incident, with
  *   no restore, so that traffic does not return into a failing datacenter.
+ * An alert's proposal for the test's own datacenter neither cuts the test short nor lets it restore while it waits
+ * for a person: approved, it takes the datacenter over (the engine hands the test's run over to it); rejected or
+ * lapsed, the test goes on.
  * The restore, once begun, runs to its end (an incident in the datacenter takes it over, as any test run).
  */
 import type { RunView } from '../engine/controller.js';
 import type { Schedule } from '../model/definitions.js';
 import { toMaelstromError } from '../model/errors.js';
-import { isTerminalRun, type TestOutcome } from '../model/states.js';
+import { isActingRun, isTerminalRun, type TestOutcome } from '../model/states.js';
 import type { TestPatch, TestRecord } from '../store/store.js';
 import { calendarOf } from './calendar.js';
 import { ScheduleConditions, firedAbort } from './conditions.js';
@@ -25,6 +28,12 @@ import { describeIncident, incidentsOf, startDrain } from './due.js';
 /** Why a test is being cut short, and how it will end. */
 interface Stop {
   readonly outcome: Extract<TestOutcome, 'halted' | 'aborted' | 'handed-over'>;
+  readonly reason: string;
+}
+
+/** Not cut short, but held where it is: a proposal for the test's datacenter waits for a person. */
+interface Wait {
+  readonly outcome: 'waiting';
   readonly reason: string;
 }
 
@@ -52,13 +61,13 @@ async function runOf(ctx: Context, test: TestRecord, phase: 'drain' | 'restore')
 }
 
 /** Whether the test must be cut short now, and how. */
-async function stopOf(ctx: Context, test: TestRecord): Promise<Stop | undefined> {
+async function stopOf(ctx: Context, test: TestRecord): Promise<Stop | Wait | undefined> {
   const { store, clock, readings } = ctx.deps;
   // The decision, once taken, is kept with the test: a restarted controller carries on with the same one.
   if (test.outcome === 'halted' || test.outcome === 'aborted' || test.outcome === 'handed-over')
     return { outcome: test.outcome, reason: test.reason ?? test.outcome };
   const incidents = incidentsOf(await store.listRuns({ active: true }));
-  const here = incidents.find((r) => r.datacenter === test.datacenter);
+  const here = incidents.find((r) => r.datacenter === test.datacenter && isActingRun(r.state));
   if (here)
     return {
       outcome: 'handed-over',
@@ -70,6 +79,9 @@ async function stopOf(ctx: Context, test: TestRecord): Promise<Stop | undefined>
       outcome: 'halted',
       reason: `tests halted by ${halt.actor}${halt.reason ? `: ${halt.reason}` : ''}`,
     };
+  // An alert's proposal for this datacenter waits for a person: the test keeps the datacenter as it is (neither cut
+  // short nor restored into a datacenter an alert calls failing); approved, it takes the datacenter over.
+  if (incidents.some((r) => r.datacenter === test.datacenter)) return { outcome: 'waiting', reason: '' };
   const elsewhere = incidents[0];
   if (elsewhere) return { outcome: 'aborted', reason: `an incident is on: ${describeIncident(elsewhere)}` };
   if (ctx.aborts) {
@@ -153,7 +165,7 @@ async function draining(ctx: Context, test: TestRecord): Promise<TestRecord> {
     });
   }
   const stop = await stopOf(ctx, test);
-  if (stop && run.state !== 'aborting') {
+  if (stop && stop.outcome !== 'waiting' && run.state !== 'aborting') {
     // The decision first, then the abort: a controller restarted in between aborts again, and ends the same way.
     test = await update(ctx, test, { outcome: stop.outcome, reason: stop.reason });
     deps.logger.warn(`test ${test.id} of ${test.datacenter} is cut short: ${stop.reason}`);
@@ -173,6 +185,10 @@ async function holding(ctx: Context, test: TestRecord): Promise<TestRecord> {
   const { clock, pollMs } = ctx.deps;
   const stop = await stopOf(ctx, test);
   if (stop?.outcome === 'handed-over') return finish(ctx, test, 'handed-over', stop.reason);
+  if (stop?.outcome === 'waiting') {
+    await ctx.waker.sleep(clock, pollMs, ctx.signal);
+    return test;
+  }
   if (stop) return update(ctx, test, { phase: 'restoring', outcome: stop.outcome, reason: stop.reason });
   const left = (test.holdUntil ?? 0) - clock.now();
   if (left <= 0) return update(ctx, test, { phase: 'restoring' });

@@ -9,7 +9,7 @@ import type { Logger } from '../engine/runtime.js';
 import type { Clock } from '../model/clock.js';
 import type { Definitions } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
-import type { AuditLog, RunStore, TestStore } from '../store/store.js';
+import type { AuditLog, RunStore, TestSkip, TestStore, TestsHalt } from '../store/store.js';
 
 /** The part of a store the runner reads and writes. */
 export type ScheduleStore = TestStore & AuditLog & Pick<RunStore, 'listRuns' | 'listEvents'>;
@@ -25,6 +25,13 @@ export interface ScheduleDeps {
   readonly pollMs: number;
   /** Ids of new tests. */
   readonly newId: () => string;
+  /** Told of every due test recorded as skipped, once (serve sends it to the notifiers as `test.skipped`). */
+  readonly onSkip?: (skip: TestSkip) => void;
+  /**
+   * Told once of each throw of the tests' kill switch, halt and resume, whichever process threw it (serve sends it
+   * as `tests.halted`), with the datacenters of the tests running when it was halted.
+   */
+  readonly onSwitch?: (halt: TestsHalt, running: readonly string[]) => void;
 }
 
 /** 10 s of the clock: as often as the engine reads a task's health. */

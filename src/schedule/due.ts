@@ -21,7 +21,11 @@ export function incidentsOf(active: readonly RunRecord[]): RunRecord[] {
 }
 
 export function describeIncident(r: RunRecord): string {
-  return `run ${r.id} (${r.plan}, ${r.direction === 'drain' ? 'draining' : 'restoring'} ${r.datacenter})`;
+  const doing =
+    r.state === 'proposed'
+      ? `proposed to ${r.direction} ${r.datacenter}`
+      : `${r.direction === 'drain' ? 'draining' : 'restoring'} ${r.datacenter}`;
+  return `run ${r.id} (${r.plan}, ${doing})`;
 }
 
 /** When each of the schedule's datacenters was last tested (by any schedule), and the schedule's last pick. */
@@ -48,6 +52,7 @@ export async function attemptDue(
     const record = { schedule: name, at: dueAt, ...(datacenter !== undefined ? { datacenter } : {}), reason };
     const id = await store.recordSkip(record);
     logger.info(`schedule ${name}: the test due at ${new Date(dueAt).toISOString()} is skipped: ${reason}`);
+    deps.onSkip?.({ id, ...record });
     return { kind: 'skipped', skip: { id, ...record } };
   };
 

@@ -8,7 +8,7 @@ import type { Actor } from '../engine/controller.js';
 import type { TestsView } from '../model/api.js';
 import type { Schedule } from '../model/definitions.js';
 import { toMaelstromError } from '../model/errors.js';
-import type { TestRecord } from '../store/store.js';
+import type { TestRecord, TestsHalt } from '../store/store.js';
 import { calendarOf, dueTimes, type Calendar } from './calendar.js';
 import { carryOut } from './carry-out.js';
 import { Waker, type ScheduleDeps } from './deps.js';
@@ -71,14 +71,37 @@ export function createScheduleRunner(
       const last = Math.max(test?.dueAt ?? -Infinity, skip?.at ?? -Infinity);
       if (!Number.isFinite(last)) continue;
       const missed = dueTimes(calendar, last + 1, now).slice(-MAX_MISSED);
-      for (const at of missed)
-        await store.recordSkip({ schedule: name, at, reason: 'no controller was driving the store when it was due' });
+      for (const at of missed) {
+        const skip = { schedule: name, at, reason: 'no controller was driving the store when it was due' };
+        const id = await store.recordSkip(skip);
+        deps.onSkip?.({ id, ...skip });
+      }
     }
+  };
+
+  /** The kill switch as last told (`halted@since`): each throw is told once, by whichever process it came from. */
+  let toldSwitch: string | undefined;
+  const switchKey = (h: TestsHalt | undefined): string | undefined => (h ? `${h.halted}@${h.since}` : undefined);
+  const tellSwitch = async (stopping?: readonly TestRecord[]): Promise<void> => {
+    if (!deps.onSwitch) return;
+    const halt = await store.testsHalt();
+    const key = switchKey(halt);
+    if (!halt || key === toldSwitch) return;
+    toldSwitch = key;
+    const running = halt.halted ? (stopping ?? (await store.listTests({ active: true }))) : [];
+    deps.onSwitch(
+      halt,
+      running.map((t) => t.datacenter),
+    );
   };
 
   const watch = async (from: number): Promise<void> => {
     const cursor = new Map<string, number>([...calendars.keys()].map((n) => [n, from]));
     while (!stop.signal.aborted) {
+      // A switch thrown by another process (`maelstrom tests halt`) is told within a minute of the clock.
+      await tellSwitch().catch((e: unknown) => {
+        logger.warn(`schedules: the tests' kill switch: ${toMaelstromError(e).message}`);
+      });
       const now = clock.now();
       let nextAt = now + MAX_SLEEP_MS;
       for (const [name, calendar] of calendars) {
@@ -108,6 +131,8 @@ export function createScheduleRunner(
     start: async () => {
       if (loop || calendars.size === 0) return;
       const now = clock.now();
+      // The switch as it stands was told by whoever drove the store when it was thrown.
+      toldSwitch = switchKey(await store.testsHalt());
       for (const t of await store.listTests({ active: true })) follow(t);
       await recordMissed(now);
       loop = watch(now).catch((e: unknown) => {
@@ -125,12 +150,14 @@ export function createScheduleRunner(
     halt: async (actor, reason) => {
       const result = await switchTests(store, actor, true, reason, clock.now());
       logger.warn(`tests halted by ${actor.name}: ${reason} (${result.stopping.length} running)`);
+      await tellSwitch(result.stopping);
       waker.wake();
       return result;
     },
     resume: async (actor, reason) => {
       const result = await switchTests(store, actor, false, reason, clock.now());
       logger.info(`tests resumed by ${actor.name}`);
+      await tellSwitch();
       return result;
     },
   };

@@ -198,6 +198,15 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await page.getByTestId('tests-halted').waitFor({ state: 'detached', timeout: 15_000 });
     await page.getByTestId('halt-tests').waitFor();
     expect(await auditActions()).toEqual(['tests.halt', 'tests.resume']);
+    // Chat heard of each throw of the switch once, with a link to the drain tests.
+    const told = async () => messages.filter((m) => /^Tests (halted|resumed)/.test(m.text)).map((m) => m.text);
+    await expect.poll(async () => (await told()).length, { timeout: 15_000 }).toBe(2);
+    const [halt, resume] = await told();
+    expect(halt).toMatch(
+      /^Tests halted: Drain tests halted by .*: incident in east\. No test starts until they are resumed\./,
+    );
+    expect(halt).toContain('/#tests');
+    expect(resume).toMatch(/^Tests resumed: Drain tests resumed by .* \(incident over\): they start again/);
     expect(consoleErrors).toEqual([]);
     // The next test opens the dashboard afresh, with the token in the link.
     await page.goto('about:blank');

@@ -72,7 +72,7 @@ interface Props {
 export function Tests({ tests, canOperate, confirm, halt, resume }: Props) {
   const halted = tests.halt?.halted === true;
   return (
-    <div data-testid="tests">
+    <div data-testid="tests" id="tests">
       {halted && (
         <p className="bad" data-testid="tests-halted">
           Tests halted since {when(tests.halt?.since)} by {tests.halt?.actor}
