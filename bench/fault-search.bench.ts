@@ -1,10 +1,15 @@
 /**
  * The fault search's figures: executions to the first counterexample, lineage against random (the mean of five
  * random seeds), summed over drain-test-east, fibre-cut-east and a generated five-datacenter fleet; the wall time of
- * 200 executions of drain-test-east on two worker threads; and the speed-up from one worker to two. The machine's
- * load average is reported beside them, since it is shared, and so is the CPU time, which depends on it much less.
- * FAULT_BENCH_PARTS=first|throughput and FAULT_BENCH_TARGETS=label,… measure only some of the figures.
+ * 200 executions of drain-test-east on two worker threads; and the speed-up from one worker to two, on pools whose
+ * threads have each run the fault-free execution once (started, code loaded and compiled, definitions loaded). The
+ * machine's load average is reported beside them, since it is shared, and so is the CPU time, which depends on it
+ * much less, split by thread (Linux): the search's own thread, the workers, and the rest (V8's compiler and garbage
+ * collector threads, libuv's).
+ * FAULT_BENCH_PARTS=first|throughput and FAULT_BENCH_TARGETS=label,… measure only some of the figures;
+ * FAULT_BENCH_SPEEDUP_EXECUTIONS (40) and FAULT_BENCH_REPEAT (1) size the speed-up figure.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { searchFaults, type SearchSettings, type Strategy } from '../src/faults/search.js';
@@ -20,6 +25,8 @@ const examples = fileURLToPath(new URL('../examples', import.meta.url));
 const FIRST_BUDGET = Number(process.env.FAULT_BENCH_FIRST_BUDGET ?? 80);
 const THROUGHPUT = Number(process.env.FAULT_BENCH_EXECUTIONS ?? 200);
 const WORKERS = 2;
+const SPEEDUP = Number(process.env.FAULT_BENCH_SPEEDUP_EXECUTIONS ?? 40);
+const REPEAT = Number(process.env.FAULT_BENCH_REPEAT ?? 1);
 /** Which figures to measure (comma-separated; default all): first, throughput. */
 const PARTS = new Set((process.env.FAULT_BENCH_PARTS ?? 'first,throughput').split(','));
 /** Which targets of the first-counterexample figure (comma-separated labels; default all three). */
@@ -73,26 +80,83 @@ async function firstCounterexample(definitions: Definitions, scenario: string, s
 /** Seconds to one decimal. */
 const seconds = (ms: number): number => Math.round(ms / 100) / 10;
 
+/** CPU milliseconds of each thread of this process, by thread id (Linux; empty elsewhere). */
+function threadCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime, in clock ticks of 10 ms.
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+    }
+  } catch {
+    // Not Linux: no split by thread.
+  }
+  return out;
+}
+
+/**
+ * CPU seconds between two readings, split: the search's own thread (the process's first), the `workers` threads
+ * that worked most among those started since `before` (the pool's), and the others.
+ */
+function cpuByThread(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  startedAfter: Set<number>,
+  workers: number,
+) {
+  if (after.size === 0) return undefined;
+  const delta = (tid: number): number => (after.get(tid) ?? 0) - (before.get(tid) ?? 0);
+  const main = delta(process.pid);
+  const pool = [...after.keys()]
+    .filter((t) => !startedAfter.has(t))
+    .map(delta)
+    .sort((a, b) => b - a)
+    .slice(0, workers);
+  const all = [...after.keys()].reduce((a, t) => a + delta(t), 0);
+  const inPool = pool.reduce((a, b) => a + b, 0);
+  return {
+    searchThread: seconds(main),
+    workers: pool.map(seconds),
+    others: seconds(all - main - inPool),
+  };
+}
+
 /**
  * Wall time, and the CPU time of the process (its worker threads included): on a shared machine the wall time
  * depends on what else runs, the CPU time much less, and CPU seconds ÷ workers is what an idle machine would take.
+ * The pool is warmed first: each thread runs the fault-free execution once, outside the measure.
  */
 async function throughput(definitions: Definitions, executions: number, workers: number) {
+  const existing = new Set(threadCpu().keys());
   const pool = createThreadPool({ definitions, workers });
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
+  const scenario = definitions.scenarios.get('drain-test-east')!;
   try {
+    await Promise.all(Array.from({ length: workers }, () => pool.run([{ index: 0, scenario, keys: [] }])));
+    const load0 = loadavg()[0]!;
+    const threads0 = threadCpu();
+    const elu0 = performance.eventLoopUtilization();
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const r = await searchFaults(
-      definitions.scenarios.get('drain-test-east')!,
-      { strategy: 'random', maxFaults: 2, budget: executions, seed: 1, kinds: SEARCH_KINDS },
+      scenario,
+      { strategy: 'lineage', maxFaults: 2, budget: executions, seed: 1, kinds: SEARCH_KINDS },
       pool.run,
     );
     const cpu = process.cpuUsage(cpu0);
+    const wall = performance.now() - t0;
+    const elu = performance.eventLoopUtilization(elu0);
+    const byThread = cpuByThread(threads0, threadCpu(), existing, workers);
     const out = {
+      workers,
       executions: r.executions,
-      seconds: seconds(performance.now() - t0),
+      seconds: seconds(wall),
       cpuSeconds: seconds((cpu.user + cpu.system) / 1000),
-      loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
+      ...(byThread ? { cpuSecondsByThread: byThread } : {}),
+      // How busy the search's own thread was: what it adds beside the workers.
+      searchThreadBusySeconds: seconds(elu.active),
+      loadAverage1m: [Math.round(load0 * 10) / 10, Math.round(loadavg()[0]! * 10) / 10],
     };
     note(`throughput on ${workers} worker(s): ${JSON.stringify(out)}`);
     return out;
@@ -137,26 +201,34 @@ export async function bench(): Promise<Record<string, unknown>> {
   }
   if (!PARTS.has('throughput'))
     return { firstCounterexample: first(), loadAverage1m: load.map((l) => Math.round(l * 10) / 10) };
-  const one = await throughput(reference, 16, 1);
-  const two = await throughput(reference, 16, 2);
-  load.push(loadavg()[0]!);
-  const big = await throughput(reference, THROUGHPUT, WORKERS);
-  load.push(loadavg()[0]!);
-  return {
-    firstCounterexample: first(),
-    throughput: {
-      ...big,
-      workers: WORKERS,
-      goalSeconds: 180,
-      // What an idle machine would take: the CPU seconds shared by the workers' cores.
-      projectedIdleSeconds: seconds((big.cpuSeconds * 1000) / WORKERS),
-    },
-    speedUp: {
+  // One worker, then two, REPEAT times: alternating spreads the others' load over both.
+  const trials = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const one = await throughput(reference, SPEEDUP, 1);
+    const two = await throughput(reference, SPEEDUP, 2);
+    trials.push({
       oneWorker: one,
       twoWorkers: two,
       ratio: Math.round((one.seconds / two.seconds) * 100) / 100,
       cpuRatio: Math.round((two.cpuSeconds / one.cpuSeconds) * 100) / 100,
-    },
+    });
+  }
+  load.push(loadavg()[0]!);
+  const big = THROUGHPUT > 0 ? await throughput(reference, THROUGHPUT, WORKERS) : undefined;
+  load.push(loadavg()[0]!);
+  return {
+    firstCounterexample: first(),
+    ...(big
+      ? {
+          throughput: {
+            ...big,
+            goalSeconds: 180,
+            // What an idle machine would take: the CPU seconds shared by the workers' cores.
+            projectedIdleSeconds: seconds((big.cpuSeconds * 1000) / WORKERS),
+          },
+        }
+      : {}),
+    speedUp: { executions: SPEEDUP, trials },
     loadAverage1m: load.map((l) => Math.round(l * 10) / 10),
     cores: (await import('node:os')).availableParallelism(),
   };

@@ -8,7 +8,8 @@ import { isStageKind, stageActions } from '../stages/index.js';
 import { mechanismOf } from '../sim/faults.js';
 import { healthReads, lineageOf } from '../faults/lineage.js';
 import { checkProperties, violationsOf } from '../faults/properties.js';
-import type { ExecutionOutcome } from '../faults/search.js';
+import { derivationsOf, vocabularyOf } from '../faults/derivations.js';
+import type { ExecutionOutcome, LineageAnswer } from '../faults/search.js';
 import type { VocabularyBase } from '../faults/vocabulary.js';
 import { runDrill, type DrillResult } from './runner.js';
 
@@ -60,12 +61,13 @@ function vocabularyBase(result: DrillResult): VocabularyBase {
   };
 }
 
-/** Runs one execution and says what it showed. */
+/** Runs one execution and says what it showed, with what `answer` asks of its lineage (see `LineageAnswer`). */
 export async function executeScenario(
   definitions: Definitions,
   scenario: Scenario,
   index: number,
   pacing?: PacingMode,
+  answer: LineageAnswer = { kind: 'lineage' },
 ): Promise<ExecutionOutcome> {
   const result = await runDrill({
     definitions: withScenario(definitions, scenario),
@@ -74,11 +76,15 @@ export async function executeScenario(
     ...(pacing ? { pacing } : {}),
   });
   const properties = checkProperties(result, healthReads(result));
+  const violated = violationsOf(properties);
   return {
     index,
-    violated: violationsOf(properties),
+    violated,
     properties,
-    lineage: lineageOf(result),
+    ...(answer.kind === 'lineage' ? { lineage: lineageOf(result) } : {}),
+    ...(answer.kind === 'derivations' && violated.length === 0
+      ? { derivations: derivationsOf(vocabularyOf(answer.vocabulary), lineageOf(result)) }
+      : {}),
     base: vocabularyBase(result),
     plans: result.runs.map((r) => ({
       plan: r.plan,

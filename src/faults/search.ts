@@ -13,17 +13,11 @@
 import type { Fault, Scenario } from '../model/definitions.js';
 import { formatDuration } from '../model/duration.js';
 import { seededRandom } from '../model/random.js';
+import { derivationsOf, type Derivations, type VocabularySpec } from './derivations.js';
 import { LineageHypotheses } from './hypotheses.js';
 import type { Lineage } from './lineage.js';
 import { PROPERTY_NAMES, type PropertyName, type PropertyResult } from './properties.js';
-import {
-  breaks,
-  buildVocabulary,
-  type Candidate,
-  type SearchKind,
-  type Vocabulary,
-  type VocabularyBase,
-} from './vocabulary.js';
+import { buildVocabulary, type Candidate, type SearchKind, type VocabularyBase } from './vocabulary.js';
 
 export type Strategy = 'lineage' | 'random';
 
@@ -37,14 +31,30 @@ export interface SearchJob {
   readonly scenario: Scenario;
   /** The injected faults, as vocabulary keys (for progress and the report). */
   readonly keys: readonly string[];
+  /** What the execution answers of its lineage (by default all of it: the fault-free run's). */
+  readonly answer?: LineageAnswer;
 }
+
+/**
+ * What an execution sends back of what it rested on: its whole lineage (the fault-free run), its derivations over
+ * the search's vocabulary (the lineage strategy; computed where it ran, and only for a run that kept every
+ * property, the only kind the search learns from), or nothing (the random strategy reads none). The outcome
+ * crosses a thread or the network, so it carries only what the search reads.
+ */
+export type LineageAnswer =
+  | { readonly kind: 'lineage' }
+  | { readonly kind: 'derivations'; readonly vocabulary: VocabularySpec }
+  | { readonly kind: 'none' };
 
 /** What an execution showed. */
 export interface ExecutionOutcome {
   readonly index: number;
   readonly violated: readonly PropertyName[];
   readonly properties: readonly PropertyResult[];
-  readonly lineage: Lineage;
+  /** With the `lineage` answer. */
+  readonly lineage?: Lineage;
+  /** With the `derivations` answer, when no property was violated. */
+  readonly derivations?: Derivations;
   /** The fleet's names, the schedule's plans and their tasks, and the span of the plans (s from the start). */
   readonly base: VocabularyBase;
   /** Each scheduled plan: its state and how long it took (s), when it ran. */
@@ -155,17 +165,6 @@ export function executionScenario(
   };
 }
 
-/** The faults of a hypothesis that break a support of the property's lineage (ids). */
-function clauseOf(
-  vocabulary: Vocabulary,
-  lineage: Lineage,
-  property: PropertyName,
-  except: ReadonlySet<number>,
-): number[] {
-  const supports = lineage[property];
-  return vocabulary.candidates.filter((c) => !except.has(c.id) && supports.some((s) => breaks(c, s))).map((c) => c.id);
-}
-
 /** A permutation of 0..n-1 from the seed (Fisher–Yates). */
 function shuffled(n: number, seed: number): number[] {
   const rng = seededRandom(seed);
@@ -226,11 +225,15 @@ export async function searchFaults(
     return done(false);
   }
   progress();
+  const answer: LineageAnswer =
+    settings.strategy === 'lineage'
+      ? { kind: 'derivations', vocabulary: { base: zero.base, kinds: settings.kinds } }
+      : { kind: 'none' };
   const jobOf = (index: number, ids: readonly number[]): SearchJob & { ids: readonly number[]; faults: Fault[] } => {
     const chosen = ids.map((id) => vocabulary.candidates[id]!);
     const faults = chosen.map((c) => c.fault);
     const keys = chosen.map((c) => c.key);
-    return { index, ids, faults, keys, scenario: executionScenario(base, faults, keys, derived) };
+    return { index, ids, faults, keys, scenario: executionScenario(base, faults, keys, derived), answer };
   };
   const record = (job: ReturnType<typeof jobOf>, outcome: ExecutionOutcome): boolean => {
     if (outcome.violated.length === 0) return false;
@@ -280,10 +283,15 @@ export async function searchFaults(
   const order = shuffled(vocabulary.candidates.length, settings.seed);
   const rank = new Map(order.map((id, r) => [id, r]));
   const hypotheses = new LineageHypotheses(settings.maxFaults, (id) => rank.get(id) ?? id);
-  const learn = (lineage: Lineage, except: ReadonlySet<number>): void => {
-    for (const p of PROPERTY_NAMES) hypotheses.addDerivation(p, clauseOf(vocabulary, lineage, p, except));
+  const learn = (derivations: Derivations, except: ReadonlySet<number>): void => {
+    for (const p of PROPERTY_NAMES)
+      hypotheses.addDerivation(
+        p,
+        derivations[p].filter((id) => !except.has(id)),
+      );
   };
-  learn(zero.lineage, new Set());
+  if (!zero.lineage) throw new Error('the fault-free execution returned no lineage');
+  learn(derivationsOf(vocabulary, zero.lineage), new Set());
   while (executions < settings.budget && counterexamples.length < (settings.stopAfter ?? Infinity)) {
     const next = hypotheses.next(Math.min(BATCH, settings.budget - executions));
     if (next.length === 0) return done(true);
@@ -294,7 +302,10 @@ export async function searchFaults(
       if (record(job, outcome)) hypotheses.blockSupersets(job.ids);
       else {
         // The runbook survived these faults: what it rested on this time is another derivation to break.
-        learn(outcome.lineage, new Set(job.ids));
+        const derivations =
+          outcome.derivations ?? (outcome.lineage ? derivationsOf(vocabulary, outcome.lineage) : undefined);
+        if (!derivations) throw new Error(`execution ${job.index} returned no derivations`);
+        learn(derivations, new Set(job.ids));
         hypotheses.blockExactly(job.ids);
       }
     });

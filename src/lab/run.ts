@@ -4,6 +4,7 @@
  * (docs/lab.md), with `failedRequests` counted by the load generator. Everything started is stopped on the way out,
  * whether the lab succeeded, failed or was interrupted.
  */
+import { loadavg } from 'node:os';
 import type { RunView } from '../engine/controller.js';
 import { formatDuration } from '../model/duration.js';
 import { MaelstromError, toMaelstromError } from '../model/errors.js';
@@ -13,7 +14,8 @@ import type { FleetSnapshot } from '../model/readings.js';
 import type { ControllerStore } from '../compose/controller.js';
 import { startLab, type LabEnvironment } from './environment.js';
 import { LAB_SERVICE } from './fleet.js';
-import { startLoad, type LoadGenerator, type LoadResult } from './load.js';
+import { labCpuSeconds } from './cpu.js';
+import { rateBetween, startLoad, type LoadGenerator, type LoadMark, type LoadResult } from './load.js';
 import { startLabControllers } from './controllers.js';
 import { createLabSession, labBackend, type LabSession } from './session.js';
 import { startReplicationStream, type ReplicationReport, type ReplicationStream } from './replication.js';
@@ -110,7 +112,14 @@ export interface LabReport {
     readonly finishedAt: number | null;
     readonly steps: readonly LabStepReport[];
   }[];
-  readonly load: LoadResult & { readonly targetRps: number };
+  readonly load: LoadResult & {
+    readonly targetRps: number;
+    /**
+     * The load while the plans ran, from the drain's start to the restore's end (seconds from `start`): the rate
+     * the lab sustained through the drain, the leader kill and the restore, without the ramp before them.
+     */
+    readonly duringPlans: LabLoadWindow | null;
+  };
   /** With --controllers N > 1: the controllers and the leader killed mid-drain. */
   readonly controllers?: { readonly count: number; readonly kills: readonly LabKill[] };
   readonly issues: readonly { readonly at: number; readonly message: string }[];
@@ -287,12 +296,17 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     let maxUtilization: number | null = null;
     let overloadSeconds = 0;
     let warm = false;
+    // The highest load Prometheus saw before the steady rate, for the message when it never comes.
+    let seen: number | undefined;
     sampler = (async () => {
       while (sampling) {
         const snap = await s.snapshot().catch(() => undefined);
         const dcs = Object.values(snap?.services[LAB_SERVICE]?.datacenters ?? {});
         const total = dcs.reduce((a, r) => a + (r.load ?? 0), 0);
-        if (dcs.length > 0 && dcs.every((r) => r.load !== undefined) && total > options.rps * 0.7) warm = true;
+        if (dcs.length > 0 && dcs.every((r) => r.load !== undefined)) {
+          seen = Math.max(seen ?? 0, total);
+          if (total > options.rps * 0.7) warm = true;
+        }
         const us = dcs.map((r) => r.utilization).filter((u): u is number => u !== undefined);
         if (us.length > 0) maxUtilization = Math.max(maxUtilization ?? 0, ...us);
         if (us.some((u) => u > 1)) overloadSeconds += 1;
@@ -303,7 +317,14 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     const warmBy = Date.now() + WARM_TIMEOUT_MS;
     while (!warm) {
       if (Date.now() > warmBy)
-        throw new MaelstromError('E_TIMEOUT', `Prometheus did not see the load within ${WARM_TIMEOUT_MS / 1000} s`);
+        throw new MaelstromError(
+          'E_TIMEOUT',
+          seen === undefined
+            ? `Prometheus did not see the load within ${WARM_TIMEOUT_MS / 1000} s`
+            : `the load reached ${Math.round(seen)} requests/s at most within ${WARM_TIMEOUT_MS / 1000} s, ` +
+                `short of the ${options.rps} asked (70 % of it are needed to start): this machine has too little ` +
+                `CPU free for that rate (try a lower --rps)`,
+        );
       await guard(sleep(200));
     }
     const plans = [...s.definitions.plans.values()];
@@ -329,12 +350,15 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       replication = await guard(startReplicationStream({ from, to }));
       log(`replicating ${from} → ${to} across an emulated link (25 ms one way, 1 % loss)`);
     }
+    const from = windowMark(load);
     const drained = await runPlan(drainPlan.metadata.name);
     if (drained?.state === 'succeeded') {
       log(`${drainPlan.spec.datacenter} drained; restoring in ${formatDuration(options.drainedSeconds * 1000)}`);
       await guard(sleep(options.drainedSeconds * 1000));
       await runPlan(restorePlan.metadata.name);
     }
+    const window = { from, to: windowMark(load) };
+    log(`load while the plans ran: ${rateBetween(window.from.load, window.to.load) ?? '-'} requests/s`);
     // Let the last requests finish before counting.
     await guard(sleep(1000));
     const result = await load.stop();
@@ -350,6 +374,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       t0,
       at,
       result,
+      window,
       rps: options.rps,
       maxUtilization,
       overloadSeconds,
@@ -368,7 +393,35 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
   }
 }
 
+export interface LabLoadWindow {
+  readonly from: number;
+  readonly to: number;
+  readonly requests: number;
+  readonly rps: number | null;
+  /**
+   * CPU seconds the lab spent meanwhile (this process and every one it started; Linux only, else null), and per
+   * request: on a machine others share, what the lab needs, where the rate says what it got.
+   */
+  readonly cpuSeconds: number | null;
+  readonly cpuMicrosecondsPerRequest: number | null;
+  /** The machine's 1-minute load average at the start and the end. */
+  readonly loadAverage1m: readonly [number, number];
+}
+
+interface WindowMark {
+  readonly load: LoadMark;
+  readonly cpuSeconds: number | undefined;
+  readonly loadAverage: number;
+}
+
+const windowMark = (load: LoadGenerator): WindowMark => ({
+  load: load.mark(),
+  cpuSeconds: labCpuSeconds(),
+  loadAverage: Math.round(loadavg()[0]! * 10) / 10,
+});
+
 interface ReportInput {
+  readonly window?: { readonly from: WindowMark; readonly to: WindowMark };
   readonly views: readonly { plan: string; view?: RunView; error?: string; errorCode?: string }[];
   readonly events: readonly EngineEvent[];
   readonly t0: number;
@@ -385,6 +438,23 @@ interface ReportInput {
   };
   readonly datacenters: readonly string[];
   readonly controllers?: { readonly count: number; readonly kills: readonly LabKill[] };
+}
+
+function loadWindow(from: WindowMark, to: WindowMark, at: (ms: number) => number | null): LabLoadWindow {
+  const requests = to.load.responses - from.load.responses;
+  const cpu =
+    from.cpuSeconds !== undefined && to.cpuSeconds !== undefined
+      ? Math.round((to.cpuSeconds - from.cpuSeconds) * 10) / 10
+      : null;
+  return {
+    from: at(from.load.atMs)!,
+    to: at(to.load.atMs)!,
+    requests,
+    rps: rateBetween(from.load, to.load),
+    cpuSeconds: cpu,
+    cpuMicrosecondsPerRequest: cpu !== null && requests > 0 ? Math.round((cpu * 1e6) / requests) : null,
+    loadAverage1m: [from.loadAverage, to.loadAverage],
+  };
 }
 
 function buildReport(r: ReportInput): LabReport {
@@ -483,7 +553,11 @@ function buildReport(r: ReportInput): LabReport {
     criticalPath: drainPlan?.criticalPath ?? [],
     health,
     tasks,
-    load: { ...r.result, targetRps: r.rps },
+    load: {
+      ...r.result,
+      targetRps: r.rps,
+      duringPlans: r.window ? loadWindow(r.window.from, r.window.to, at) : null,
+    },
     ...(r.controllers ? { controllers: r.controllers } : {}),
     issues: r.issues.map((i) => ({ at: at(i.time)!, message: i.message })),
   };

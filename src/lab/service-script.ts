@@ -12,10 +12,17 @@ const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const counts = new Map();
 const hist = new Array(BUCKETS.length).fill(0);
 let histSum = 0, histCount = 0, slowMs = 0, sessions = 0;
-const recent = [];
-function rate(now) {
-  while (recent.length > 0 && recent[0] < now - 1000) recent.shift();
-  return recent.length;
+// Requests over the last second, in twenty 50 ms slots (the last 950–1000 ms): O(1) a request, where an array of
+// the last second's timestamps trimmed with shift() cost a copy of thousands of entries per request at 10,000/s.
+const SLOT_MS = 50, SLOTS = 20;
+const slots = new Array(SLOTS).fill(0);
+let slotAt = 0, inWindow = 0;
+function count(now) {
+  const slot = Math.floor(now / SLOT_MS);
+  if (slot - slotAt >= SLOTS) { slots.fill(0); inWindow = 0; slotAt = slot; }
+  while (slotAt < slot) { slotAt += 1; inWindow -= slots[slotAt % SLOTS]; slots[slotAt % SLOTS] = 0; }
+  slots[slot % SLOTS] += 1; inWindow += 1;
+  return inWindow;
 }
 function observe(code, seconds) {
   counts.set(code, (counts.get(code) ?? 0) + 1);
@@ -43,8 +50,7 @@ const server = createServer((req, res) => {
   if (req.url === '/health') { res.end('ok\n'); return; }
   const start = process.hrtime.bigint();
   const now = Date.now();
-  recent.push(now);
-  const load = rate(now) / capacity;
+  const load = count(now) / capacity;
   const finish = (code) => {
     res.writeHead(code, { 'content-type': 'text/plain' });
     res.end(code === 200 ? 'ok ' + process.env.DATACENTER + '\n' : 'overloaded\n');

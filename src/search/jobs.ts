@@ -8,7 +8,7 @@ import { loadOrFail } from '../load/check.js';
 import type { DefinitionDocument } from '../model/define.js';
 import type { Definitions, PacingMode, Scenario } from '../model/definitions.js';
 import { executeScenario } from '../drill/execution.js';
-import type { ExecutionOutcome } from '../faults/search.js';
+import type { ExecutionOutcome, LineageAnswer } from '../faults/search.js';
 
 export interface DefinitionBundle {
   /** Hash of the documents: the key a worker caches them under. */
@@ -21,6 +21,7 @@ export interface ExecutionJobData {
   readonly scenario: Scenario;
   readonly index: number;
   readonly pacing?: PacingMode;
+  readonly answer?: LineageAnswer;
 }
 
 /** Every document a drill reads (triggers and notifiers play no part in one), in a stable order, with its hash. */
@@ -52,5 +53,5 @@ export function definitionsOf(bundle: DefinitionBundle): Promise<Definitions> {
 /** Runs one job: what every worker does. */
 export async function runJob(job: ExecutionJobData): Promise<ExecutionOutcome> {
   const definitions = await definitionsOf(job.definitions);
-  return executeScenario(definitions, job.scenario, job.index, job.pacing);
+  return executeScenario(definitions, job.scenario, job.index, job.pacing, job.answer);
 }

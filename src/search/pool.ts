@@ -33,6 +33,7 @@ export function createInProcessPool(options: PoolOptions): ExecutionPool {
             scenario: j.scenario,
             index: j.index,
             ...(options.pacing ? { pacing: options.pacing } : {}),
+            ...(j.answer ? { answer: j.answer } : {}),
           }),
         );
       return out;

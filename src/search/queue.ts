@@ -62,6 +62,7 @@ export function createQueuePool(options: PoolOptions & { readonly url: string })
             scenario: j.scenario,
             index: j.index,
             ...(options.pacing ? { pacing: options.pacing } : {}),
+            ...(j.answer ? { answer: j.answer } : {}),
           },
           opts: { removeOnComplete: { age: 3600 }, removeOnFail: { age: 24 * 3600 } },
         })),

@@ -46,6 +46,7 @@ export function createThreadPool(options: PoolOptions & { readonly workers: numb
               scenario: j.scenario,
               index: j.index,
               ...(options.pacing ? { pacing: options.pacing } : {}),
+              ...(j.answer ? { answer: j.answer } : {}),
             } satisfies ExecutionJobData) as Promise<ExecutionOutcome>,
         ),
       ),

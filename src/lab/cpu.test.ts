@@ -1,0 +1,20 @@
+import { platform } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { labCpuSeconds } from './cpu.js';
+
+describe.runIf(platform() === 'linux')('the lab CPU time', () => {
+  it('counts the CPU this process spends, and grows as it works', () => {
+    const before = labCpuSeconds()!;
+    // Until this process has spent 50 ms more of CPU (a /proc tick is 10 ms), however busy the machine is.
+    const cpu0 = process.cpuUsage();
+    let x = 0;
+    while (process.cpuUsage(cpu0).user < 50_000) for (let i = 0; i < 1000; i++) x += Math.sqrt(x + 1);
+    expect(x).toBeGreaterThan(0);
+    expect(before).toBeGreaterThanOrEqual(0);
+    expect(labCpuSeconds()!).toBeGreaterThan(before);
+  });
+
+  it('has no reading for a process that does not exist', () => {
+    expect(labCpuSeconds(2 ** 22 + 1)).toBeUndefined();
+  });
+});
