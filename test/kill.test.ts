@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../src/backends/sim/backend.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { seededRandom as prng } from '../src/model/random.js';
+import { PLAN, PLAN_YAML } from './quick-plan.js';
 
 const ROOT = join(import.meta.dirname, '..');
 // Slow enough that the drain outlasts every planned kill (each controller lives at most 1.2 s before its kill).
@@ -30,36 +31,12 @@ function cli(args: readonly string[]): ChildProcess {
 const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'maelstrom-kill-'));
 
-/**
- * The reference definitions plus one plan: evacuate-east restricted to thirteen of its services, every kind of
- * runbook among them (shifts at both layers, a sticky drain with a two-minute grace, a replication repoint, a
- * promotion; sixteen tasks, three of two stages), which keeps the test within a minute.
- */
-const PLAN = 'evacuate-east-quick';
+// The reference definitions plus the quick plan (test/quick-plan.ts), which keeps the test within a minute.
 const DEFS = join(dir, 'defs');
 mkdirSync(DEFS);
 for (const f of readdirSync(join(ROOT, 'examples'))) copyFileSync(join(ROOT, 'examples', f), join(DEFS, f));
-writeFileSync(
-  join(DEFS, 'kill-plan.yaml'),
-  `apiVersion: maelstrom/v1
-kind: Plan
-metadata: { name: ${PLAN} }
-spec:
-  fleet: example
-  direction: drain
-  datacenter: east
-  services: [web, api, photos, feed, ranking, profile, auth, cache, blob, config, messenger, search-index, user-db]
-  runbooks:
-    - { match: { type: stateless, userFacing: true }, runbook: drain-user-facing }
-    - { match: { type: stateless }, runbook: drain-internal }
-    - { match: { type: sticky }, runbook: drain-sticky, with: { grace: 2m } }
-    - { match: { type: replication }, runbook: drain-replication }
-    - { match: { type: stateful }, runbook: drain-stateful }
-  concurrency: 8
-  pacing: { mode: closed-loop, targetUtilization: 0.85, settle: 60s }
-  restorePlan: restore-east
-`,
-);
+writeFileSync(join(DEFS, 'kill-plan.yaml'), PLAN_YAML);
+
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
