@@ -108,6 +108,30 @@ describe('the health manager', () => {
     expect(d.step).toBeGreaterThanOrEqual(0);
   });
 
+  it('routes around a receiver that lost capacity only toward receivers healthy in themselves', () => {
+    // Two receivers with room; one of them slow (its p99 far above its own before the shift): it gets none.
+    const west = receiver('west', 8000, 7000);
+    const central = receiver('central', 3000, 10_000, { latencyP99: 2 });
+    const south = receiver('south', 3000, 10_000);
+    const baseline = [receiver('west', 4000, 10_000), receiver('central', 3000, 10_000), south];
+    const d = manage(input([west, central, south], { baseline }), health(), recordingStepper().step);
+    expect(d.kind).toBe('reroute');
+    expect(Object.keys(d.health!.resolution!.reroute!.to)).toEqual(['south']);
+  });
+
+  it('routes around only within the room of its callees at the other receivers', () => {
+    // Central has room for the caller but its callee there is at the target: the caller's excess cannot go there.
+    const west = receiver('west', 8000, 7000);
+    const central = receiver('central', 3000, 10_000);
+    const baseline = [receiver('west', 4000, 10_000), central];
+    const callees = [
+      { service: 'db', fanout: 1, receivers: [receiver('west', 5000, 10_000), receiver('central', 8400, 10_000)] },
+    ];
+    const d = manage(input([west, central], { baseline }), health({ callees }), recordingStepper().step);
+    expect(d.kind).not.toBe('reroute');
+    expect(d.health?.resolution?.resolver).toBe('move-back');
+  });
+
   it('judges a resolution once it has settled, and does not try one that did not help again for that diagnosis', () => {
     const west = receiver('west', 8200, 7000);
     const central = receiver('central', 8500, 10_000);

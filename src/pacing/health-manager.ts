@@ -364,7 +364,7 @@ function resolve(
         outcome,
       );
   }
-  const p = propose({ input, health: h, memory: mem, diagnosis, failing, ceiling });
+  const p = propose({ input, health: h, memory: mem, diagnosis, failing, ceiling, symptoms: base.symptoms });
   if (!p) return undefined;
   const id = mem.nextId;
   const judgeAt = h.now + p.judgeAfterMs;

@@ -6,8 +6,16 @@
  */
 import type { DiagnosisKind, ResolverKind, ResolverStats } from '../model/regulation.js';
 import { CLOSED_LOOP_DEFAULTS } from './closed-loop.js';
-import { failingShare, hottestAt, loadedUtil } from './detectors.js';
-import { HEALTH, type Diagnosis, type Expectation, type HealthInput, type HealthMemory } from './health.js';
+import { failingShare, hottestAt, loadedUtil, roomOf, withCallees } from './detectors.js';
+import { SICK } from './diagnosers.js';
+import {
+  HEALTH,
+  type Diagnosis,
+  type Expectation,
+  type HealthInput,
+  type HealthMemory,
+  type Symptom,
+} from './health.js';
 import { capacityOf, headroomOf, pct } from './headroom.js';
 import { EPSILON, type DecisionKind, type PacerInput } from './pacer.js';
 
@@ -38,6 +46,8 @@ export interface ResolverContext {
   readonly failing: boolean;
   /** The utilisation the receivers are held to (the target, or the emergency ceiling). */
   readonly ceiling: number;
+  /** Every symptom seen now (the diagnosis keeps only its own receivers'): where else is sick. */
+  readonly symptoms?: readonly Symptom[];
 }
 
 /** The default order of resolvers per diagnosis: what to try first. */
@@ -141,10 +151,19 @@ const moveWait = (h: HealthInput): number => h.propagationMs + h.settleMs;
 function routeAround(ctx: ResolverContext): Proposal | undefined {
   const { input, health: h, diagnosis, memory } = ctx;
   const sick = diagnosis.receivers;
-  const others = input.receivers.filter((r) => !sick.includes(r.name));
+  // Never toward a receiver sick in itself (failing requests, slow, skewed) or whose callees are in trouble there:
+  // a healthy step gives it none either, and what is re-weighted there only overflows it in turn.
+  const unwell = new Set(
+    (ctx.symptoms ?? []).filter((s) => (SICK.has(s.kind) || s.callee) && s.at !== undefined).map((s) => s.at!),
+  );
+  const others = input.receivers.filter((r) => !sick.includes(r.name) && !unwell.has(r.name));
   if (others.length === 0) return undefined;
+  // Each other receiver's room as a healthy step weighs it: from where its load is heading, and bounded by its
+  // callees' room there over the fanout (the re-weighted requests call them there too). A callee with no room takes
+  // none, or the route-around only moves the overload on to it.
+  const landing = ctx.ceiling - HEALTH.margin;
   const room = Object.fromEntries(
-    others.map((o) => [o.name, (headroomOf(o, ctx.ceiling - HEALTH.margin) ?? 0) / memory.cost]),
+    others.map((o) => [o.name, roomOf(withCallees(o, h, landing), h, landing) / memory.cost]),
   );
   const total = Object.values(room).reduce((a, b) => a + b, 0);
   const from: Record<string, number> = {};

@@ -52,6 +52,21 @@ describe('the session teardown’s health manager', () => {
     expect(judged.rate).toBe(80);
   });
 
+  it('goes on tearing down where a receiver over the target is no higher than where the edge weights take it', () => {
+    // Central at 87 %, and its share of new sessions takes it near there anyway (0.43 of 20,000 rps on 10,000): the
+    // sessions left would reconnect there as they end; tearing them down only brings that forward.
+    const receivers = [
+      { ...receiver('west', 5000, 10_000), edgeShare: 0.57 },
+      { ...receiver('central', 8700, 10_000), edgeShare: 0.43 },
+    ];
+    const d = manageTeardown(teardown({ receivers, totalLoad: 20_000 }));
+    expect(d.diagnosis).toBeUndefined();
+    expect(d.rate).toBe(80);
+    // Above where it is heading (the reconnects' own surge): a reconnect storm.
+    const surge = [receivers[0]!, { ...receivers[1]!, load: 9100, utilization: 0.91 }];
+    expect(manageTeardown(teardown({ receivers: surge, totalLoad: 20_000 })).diagnosis?.kind).toBe('reconnect-storm');
+  });
+
   it('pages once when slowing down did not help, and holds at the least rate', () => {
     const hot = [receiver('west', 9200, 10_000), receiver('central', 6000, 10_000)];
     const first = manageTeardown(teardown({ receivers: hot }));

@@ -15,7 +15,7 @@
 import type { ResolverStats } from '../model/regulation.js';
 import { CLOSED_LOOP_DEFAULTS } from './closed-loop.js';
 import { HEALTH, type Judgement, type Symptom } from './health.js';
-import { pct, utilizationOf } from './headroom.js';
+import { capacityOf, pct, utilizationOf } from './headroom.js';
 import type { ReceiverReading } from './reading.js';
 import { rankResolvers } from './resolvers.js';
 
@@ -30,6 +30,11 @@ export interface TeardownInput {
   readonly rate: number | undefined;
   /** What the healthy ramp would send next (bounded by what the receivers can absorb). */
   readonly ramp: number;
+  /**
+   * The service's load in every datacenter together, rps: with each receiver's edge share (its share of new
+   * sessions), where its load is heading as sessions end and reconnect, torn down or not.
+   */
+  readonly totalLoad?: number;
   /** The least rate the teardown goes down to (it must end). */
   readonly minRate: number;
   /** How long a change of rate takes to show at the receivers (a poll and a settle), ms. */
@@ -85,6 +90,16 @@ export interface TeardownDecision {
 
 const clock = (t: number): string => new Date(t).toISOString().slice(11, 19);
 
+/**
+ * Where a receiver's load is heading as the sessions left in the datacenter end, torn down or not: its share of new
+ * sessions (the edge weights) times the service's whole load. Undefined where the edge share is not read.
+ */
+export function headingOf(r: ReceiverReading, totalLoad: number | undefined): number | undefined {
+  const c = capacityOf(r);
+  if (r.edgeShare === undefined || totalLoad === undefined || c === undefined || c <= 0) return undefined;
+  return (r.edgeShare * totalLoad) / c;
+}
+
 /** The receivers in trouble while sessions reconnect there: over the target, failing requests, or slow. */
 function detectStorm(input: TeardownInput): Symptom[] {
   const base = new Map(input.baseline.map((b) => [b.name, b]));
@@ -93,8 +108,14 @@ function detectStorm(input: TeardownInput): Symptom[] {
     const u = utilizationOf(r);
     const b = base.get(r.name);
     const e0 = b?.errorRate ?? 0;
+    // A receiver over the target no higher than where the edge weights take its load anyway is not in a reconnect
+    // storm: the sessions left would end within their lifetime and reconnect there all the same, so the teardown
+    // only brings that forward and slowing it relieves nothing (the shift's watch re-weights the edge). Only the
+    // reconnects' own surge above it, or an overload, is the teardown's.
+    const heading = headingOf(r, input.totalLoad);
+    const weights = u !== undefined && heading !== undefined && u <= 1 && u <= heading + HEALTH.tolerance;
     // Over the target as a shift counts it (past the readings' noise).
-    if (u !== undefined && u > input.target + HEALTH.overBy)
+    if (u !== undefined && u > input.target + HEALTH.overBy && !weights)
       out.push({
         kind: u > 1 ? 'overloaded' : 'over-target',
         at: r.name,

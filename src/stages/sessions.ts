@@ -75,6 +75,11 @@ interface DrainState {
   /** Self-regulating: the teardown's health manager's memory, and what earlier runs' judged resolutions said. */
   readonly health?: TeardownMemory;
   readonly preferences?: readonly ResolverStats[];
+  /**
+   * Self-regulating: the teardown is paused because the edge sends new sessions to the datacenter again (the
+   * shift's watch moved traffic back); it ramps up afresh once the edge has drained it again.
+   */
+  readonly paused?: boolean;
 }
 
 export async function serviceReading(ctx: StageContext, service: string): Promise<ServiceReading | undefined> {
@@ -94,6 +99,12 @@ function perSessionLoad(r: DatacenterReading | undefined): number | undefined {
 }
 
 const regulated = (ctx: StageContext): boolean => ctx.pacing.mode === 'self-regulating';
+
+/** The points of presence whose edge table still sends the service's new sessions to the datacenter. */
+async function openAt(ctx: StageContext, service: string, datacenter: string): Promise<string[]> {
+  const edge = await ctx.backend.weights('edge', service, { signal: ctx.signal });
+  return edge.filter((t) => (t.weights[datacenter] ?? 0) > 0).map((t) => t.source);
+}
 
 /** The teardown manager's judgements and resolution: `regulation` events, resolver records, a page. */
 async function regulation(ctx: StageContext, service: string, datacenter: string, d: TeardownDecision): Promise<void> {
@@ -151,8 +162,7 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
   const asked = p.number('teardownRate', 200);
 
   // Reconnects must not land back in the datacenter: its edge weight has to be zero already.
-  const edge = await ctx.backend.weights('edge', service, { signal: ctx.signal });
-  const open = edge.filter((t) => (t.weights[datacenter] ?? 0) > 0).map((t) => t.source);
+  const open = await openAt(ctx, service, datacenter);
   if (open.length > 0) {
     return {
       outcome: 'failure',
@@ -189,7 +199,32 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
       };
     }
     const now = ctx.clock.now();
-    if (now >= state.graceUntil) {
+    // The shift's watch moved traffic back (its receivers could not take it): new sessions land here again, so a
+    // torn-down session would partly reconnect here and otherwise at receivers that were full. Pause until the
+    // edge has drained the datacenter again.
+    const reopened = regulated(ctx) && now >= state.graceUntil ? await openAt(ctx, service, datacenter) : [];
+    if (reopened.length > 0) {
+      if (!state.paused) {
+        const { rate: _rate, ...rest } = state;
+        state = { ...rest, paused: true };
+        await ctx.checkpoint(state);
+        await act(ctx, { kind: 'sessions.teardown', service, datacenter, rate: 0 });
+        await ctx.emit({
+          type: 'alert',
+          time: now,
+          runId: ctx.runId,
+          taskId: ctx.taskId,
+          severity: 'info',
+          message:
+            `${service}'s edge sends new sessions to ${datacenter} again (${reopened.join(', ')}): ` +
+            'session teardown paused until it has drained them again',
+        });
+      }
+    } else if (now >= state.graceUntil) {
+      if (state.paused) {
+        const { paused: _paused, ...rest } = state;
+        state = rest;
+      }
       const baseline = new Map((state.baseline ?? []).map((b) => [b.name, b]));
       const receivers = receiversOf(reading, datacenter);
       // A drain resumed from a checkpoint of an older version lacks the figure: read it now.
@@ -210,10 +245,17 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
               ? current / 2
               : Math.min(asked, current * 2);
         const ramp = Math.max(minRate, Math.min(healthy, absorbable ?? healthy));
+        // Each receiver's share of new sessions, with the service's whole load: where its load is heading.
+        const shares = receivers.map((r) => {
+          const edge = reading?.datacenters[r.name]?.share?.edge;
+          return edge !== undefined ? { ...r, edgeShare: edge } : r;
+        });
+        const totalLoad = Object.values(reading?.datacenters ?? {}).reduce((a, r) => a + (r.load ?? 0), 0);
         managed = manageTeardown({
           now,
           service,
-          receivers,
+          receivers: shares,
+          totalLoad,
           baseline: state.baseline ?? [],
           target: ctx.targetUtilization,
           rate: current,

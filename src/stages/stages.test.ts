@@ -174,6 +174,31 @@ describe('sessions.drain', () => {
     expect((await run).result?.outcome).toBe('success');
   });
 
+  it('pauses a self-regulating teardown while the edge sends new sessions to the datacenter again', async () => {
+    const b = await world();
+    for (const w of Object.values(b.tables.edge.chat!)) w.east = 0;
+    const ctx = ctxFor(b, {
+      with: { service: 'chat', datacenter: 'east', grace: '0s', teardownRate: 10 },
+      pacing: { mode: 'self-regulating' },
+    });
+    const run = runStage(stages['sessions.drain'], ctx, b.clock);
+    await b.clock.advanceTo(b.clock.now() + 15_000);
+    // The shift's watch moves traffic back to east: torn-down sessions would partly reconnect there.
+    const pop = Object.keys(b.tables.edge.chat!)[0]!;
+    b.tables.edge.chat![pop]!.east = 10;
+    await b.clock.advanceTo(b.clock.now() + 60_000);
+    const rate = (): number | undefined => {
+      const last = b.journal.filter((j) => j.action.kind === 'sessions.teardown').at(-1);
+      return last ? (last.action as { rate: number }).rate : undefined;
+    };
+    expect(rate()).toBe(0);
+    expect(ctx.events.some((e) => e.type === 'alert' && /teardown paused/.test(e.message))).toBe(true);
+    // Drained again: it ramps up afresh and ends.
+    b.tables.edge.chat![pop]!.east = 0;
+    expect((await run).result?.outcome).toBe('success');
+    expect(b.readings.chat!.datacenters.east!.sessions).toBe(0);
+  });
+
   it('slows the teardown while a receiver is degraded', async () => {
     const b = await world();
     for (const w of Object.values(b.tables.edge.chat!)) w.east = 0;
