@@ -173,6 +173,21 @@ describe('the health manager', () => {
     expect(s.calls[0]?.stepping.only).toEqual(['west']);
   });
 
+  it('fills to a margin under the target while a receiver is short of capacity', () => {
+    // West lost 30 % but is under the target: nothing to resolve, but a demand swing away from past it.
+    const west = receiver('west', 5000, 7000);
+    const central = receiver('central', 3000, 10_000);
+    const s = recordingStepper();
+    const d = manage(input([west, central], { baseline: [receiver('west', 4000, 10_000), central] }), health(), s.step);
+    expect(d.kind).toBe('grow');
+    expect(s.calls[0]?.stepping.target).toBeCloseTo(0.82, 5);
+    expect(d.reason).toMatch(/filling to 82\.0 % while a receiver is short of capacity/);
+    // Capacity back: the target again.
+    const s2 = recordingStepper();
+    manage(input([receiver('west', 5000, 10_000), central], { baseline: [west, central] }), health(), s2.step);
+    expect(s2.calls[0]?.stepping.target).toBe(0.85);
+  });
+
   it('holds while no receiver has room', () => {
     const west = receiver('west', 8700, 10_000);
     const central = receiver('central', 8700, 10_000);

@@ -276,7 +276,11 @@ function healthy(
     ...base.symptoms.filter((s) => (SICK.has(s.kind) || s.callee) && s.at !== undefined).map((s) => s.at!),
     ...(unresolved?.receivers ?? []),
   ]);
-  const full = input.receivers.filter((r) => roomOf(r, h, ceiling) <= EPSILON || sick.has(r.name)).map((r) => r.name);
+  // While a receiver has lost capacity the fleet runs short of room and every receiver near the target is one
+  // demand swing from past it: steps fill to a margin under the target (where resolutions land the sick ones).
+  const lost = !failing && base.symptoms.some((s) => s.kind === 'capacity-down');
+  const fill = lost ? ceiling - HEALTH.margin : ceiling;
+  const full = input.receivers.filter((r) => roomOf(r, h, fill) <= EPSILON || sick.has(r.name)).map((r) => r.name);
   const taking = input.receivers.map((r) => r.name).filter((n) => !full.includes(n));
   const passedBy = (s: Symptom): boolean =>
     taking.length > 0 &&
@@ -297,11 +301,11 @@ function healthy(
   const share = h.arrival === 'gradual' ? 0.8 : 1 / Math.max(2, mem.cost);
   // A caller's step moves its callees' load as well: each receiver's room is also bounded by its callees' there.
   const sized = step(
-    { ...input, receivers: input.receivers.map((r) => withCallees(r, h, ceiling)) },
+    { ...input, receivers: input.receivers.map((r) => withCallees(r, h, fill)) },
     {
       headroomShare: share,
       ...(mem.stepCap !== undefined ? { maxStep: mem.stepCap } : {}),
-      target: ceiling,
+      target: fill,
       ...(full.length > 0 && taking.length > 0 ? { only: taking } : {}),
     },
   );
@@ -314,6 +318,7 @@ function healthy(
       ? [`source failing: receivers may run to ${pct(ceiling)}, fewer requests fail there than at the source`]
       : []),
     ...(mem.cost > 2 ? [`a moved request costs ${ratio(mem.cost)} at the receivers`] : []),
+    ...(lost ? [`filling to ${pct(fill)} while a receiver is short of capacity`] : []),
   ];
   const skipped = full.length > 0 && taking.length > 0 && d.step > 0 ? [`none of it to ${full.join(', ')}`] : [];
   const reason = [d.reason, ...skipped, ...notes].join('; ');
@@ -330,7 +335,7 @@ function healthy(
     ...d,
     reason,
     ...(full.length > 0 && taking.length > 0 && d.step > 0 ? { only: taking } : {}),
-    health: { memory: rememberMove(relaxed, input, h, d.step, ceiling, full), ...outcome },
+    health: { memory: rememberMove(relaxed, input, h, d.step, fill, full), ...outcome },
   };
 }
 
