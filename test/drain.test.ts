@@ -16,6 +16,7 @@ let definitions: Definitions;
 const drain: Partial<Record<PacingMode, Report>> = {};
 let unordered: Report;
 let fibreCut: Report;
+let degraded: Report;
 
 const run = async (scenario: string, pacing: PacingMode, extra: { unordered?: boolean } = {}): Promise<Report> =>
   buildReport(await runDrill({ definitions, scenario, pacing, ...extra }));
@@ -26,6 +27,27 @@ beforeAll(async () => {
   for (const p of ['closed-loop', 'fixed', 'oracle'] as const) drain[p] = await run('small-drain', p);
   unordered = await run('small-drain', 'closed-loop', { unordered: true });
   fibreCut = await run('small-fibre-cut', 'closed-loop');
+  // West loses 70 % of its capacity once the drain has moved traffic there: the closed loop overloads it.
+  const withFault = await loadOrFail([
+    FIXTURE,
+    {
+      apiVersion: 'maelstrom/v1',
+      kind: 'Scenario',
+      metadata: { name: 'small-west-degrades' },
+      spec: {
+        fleet: 'small',
+        seed: 3,
+        start: '2026-03-02T19:30:00Z',
+        duration: '1h',
+        load: { curve: 'diurnal', peak: '20:00', trough: 0.5, noise: 0 },
+        faults: [{ at: '7m', kind: 'capacity', datacenter: 'west', capacityFraction: 0.3, duration: '10m' }],
+        run: [{ at: '5m', plan: 'evacuate-east' }],
+      },
+    },
+  ]);
+  degraded = buildReport(
+    await runDrill({ definitions: withFault, scenario: 'small-west-degrades', pacing: 'closed-loop' }),
+  );
 }, 120_000);
 
 describe('drain test on the small fleet', () => {
@@ -115,6 +137,23 @@ describe('drain test on the small fleet', () => {
           'userFacingDrainSeconds',
         ]),
       );
+  });
+
+  it('says where the overload was and for how long, summing to the overload-seconds', () => {
+    const reports = [drain['closed-loop']!, drain.fixed!, drain.oracle!, unordered, fibreCut, degraded];
+    expect(degraded.overloadByDatacenter.map((o) => o.datacenter)).toContain('west');
+    for (const r of reports) {
+      const summed = r.overloadByDatacenter.reduce((a, o) => a + o.serviceSeconds, 0);
+      expect(summed).toBeCloseTo(r.overloadSeconds, 0);
+      for (const o of r.overloadByDatacenter) {
+        expect(o.seconds).toBeGreaterThanOrEqual(o.longest.seconds);
+        expect(o.serviceSeconds).toBeGreaterThanOrEqual(o.longest.seconds);
+        expect(o.services).toBeGreaterThan(0);
+      }
+      const html = renderHtml([r]);
+      for (const o of r.overloadByDatacenter) expect(html).toContain(`${o.datacenter} overloaded for `);
+      if (r.overloadSeconds === 0) expect(html).not.toContain('overloaded for');
+    }
   });
 
   it('renders one self-contained page overlaying the pacers', () => {

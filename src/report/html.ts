@@ -70,6 +70,13 @@ function headline(reports: readonly Report[]): string {
   }
   const failed = `${main.failedRequests.toLocaleString('en')} failed requests`;
   lines.push(`${esc(main.pacing)}: ${overload(main)}, peak utilisation ${pct(main.maxUtilization)}, ${failed}`);
+  // Where, and for how long: "west overloaded for 50s" says more than a sum over services.
+  for (const o of main.overloadByDatacenter ?? [])
+    lines.push(
+      `${esc(o.datacenter)} overloaded for ${dur(o.seconds)} in all (${o.services} ` +
+        `${o.services === 1 ? 'service' : 'services'}, ${dur(o.serviceSeconds)} summed; longest ` +
+        `${esc(o.longest.service)}, ${dur(o.longest.seconds)})`,
+    );
   // A plan that did not succeed says why, with the engine's code when it refused to start it.
   for (const p of main.plans) {
     const line = planOutcomeLine(p);

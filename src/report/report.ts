@@ -150,6 +150,18 @@ export interface FaultSearchReport {
   readonly wallSeconds: number;
 }
 
+/** Where the overload was: one datacenter's, over the whole scenario. */
+export interface DatacenterOverload {
+  readonly datacenter: string;
+  /** Seconds in which some service there was above 100 % utilisation (the recorded series' intervals). */
+  readonly seconds: number;
+  /** Its services' overload-seconds summed (the simulator's counter), and how many of them were overloaded. */
+  readonly serviceSeconds: number;
+  readonly services: number;
+  /** The service overloaded longest there, and for how long (the counter). */
+  readonly longest: { readonly service: string; readonly seconds: number };
+}
+
 export interface Report {
   readonly version: 1;
   readonly scenario: string;
@@ -159,6 +171,8 @@ export interface Report {
   readonly violations: readonly PropertyName[];
   readonly plans: readonly PlanReport[];
   readonly overloadSeconds: number;
+  /** The same by datacenter, with how long each was overloaded at all; most overloaded first, none when none. */
+  readonly overloadByDatacenter: readonly DatacenterOverload[];
   readonly maxUtilization: number;
   readonly failedRequests: number;
   /** Failed requests by service, place and cause, largest first, summing to failedRequests. */
@@ -451,6 +465,7 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
     violations: violationsOf(checkProperties(result, healthReads(result))),
     plans,
     overloadSeconds: round(overload, 1),
+    overloadByDatacenter: overloadByDatacenter(result, counters.overloadSeconds, baseRes),
     maxUtilization: round(maxUtil, 4),
     failedRequests: Math.round(counters.failedRequests),
     failures: failureBreakdown(counters.failures, Math.round(counters.failedRequests)),
@@ -470,6 +485,45 @@ export function buildReport(result: DrillRecord, whatIf: readonly WhatIf[] = [])
     whatIf,
     series: chartSeries(result, dcs),
   };
+}
+
+/**
+ * Each datacenter with overload: its services' overload-seconds (the counter) and the seconds in which any of them
+ * was overloaded at all (the recorded intervals whose utilisation was above 100 %), so that a reader sees both how
+ * much and for how long.
+ */
+function overloadByDatacenter(
+  result: DrillRecord,
+  counter: Readonly<Record<string, Readonly<Record<string, number>>>>,
+  baseRes: number,
+): DatacenterOverload[] {
+  const out: DatacenterOverload[] = [];
+  for (const dc of result.fleet.spec.datacenters.map((d) => d.name)) {
+    const byService = Object.entries(counter)
+      .map(([service, byDc]) => [service, byDc[dc] ?? 0] as const)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    if (byService.length === 0) continue;
+    const over = new Set<number>();
+    for (const [service] of byService) {
+      const s = seriesOf(result, 'utilization', service, dc, baseRes);
+      s.values.forEach((v, i) => {
+        if (v > 1) over.add(i);
+      });
+    }
+    out.push({
+      datacenter: dc,
+      // A service's overload shorter than an interval may not show in its mean: never less than the longest's.
+      seconds: round(Math.max((over.size * baseRes) / 1000, byService[0]![1])),
+      serviceSeconds: round(
+        byService.reduce((a, [, v]) => a + v, 0),
+        1,
+      ),
+      services: byService.length,
+      longest: { service: byService[0]![0], seconds: round(byService[0]![1], 1) },
+    });
+  }
+  return out.sort((a, b) => b.serviceSeconds - a.serviceSeconds || a.datacenter.localeCompare(b.datacenter));
 }
 
 /** Series for the charts, at a resolution that keeps a few hundred points whatever the run's length. */
