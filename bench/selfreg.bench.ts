@@ -130,6 +130,7 @@ function receiverDegradesTargets(
   const underTarget = firstUnder(h, target, faultAt, faultEnd);
   const underTargetHeld = settledAfter(h, target + 0.01, faultAt, faultEnd);
   const afterFault = drainEnd === null ? null : round(drainEnd - faultEnd / 1000, 0);
+  const west = rd.overloadByDatacenter.find((o) => o.datacenter === 'west')?.seconds ?? 0;
   let hotAfter3m = 0;
   h.at.forEach((t, k) => {
     if (t > faultAt + 180_000 && t <= faultEnd) hotAfter3m = Math.max(hotAfter3m, h.max[k] ?? 0);
@@ -160,6 +161,11 @@ function receiverDegradesTargets(
       value: round(hotAfter3m),
       target: `<= ${target + 0.01} (for information: the hottest receiver from 3 minutes into the fault to its end)`,
       met: hotAfter3m <= target + 0.01,
+    },
+    receiverDegradesWestOverloadedSeconds: {
+      value: west,
+      target: '< 60 (how long west was overloaded at all, as the report says)',
+      met: west < 60,
     },
     receiverDegradesDrainEndAfterFaultEndSeconds: {
       value: afterFault,
@@ -253,6 +259,8 @@ async function generatedFigures(): Promise<Record<string, unknown>> {
   const definitions = await loadOrFail(generatedDocuments(), { warn: () => {} });
   const out: Record<string, unknown> = {};
   const targets: Record<string, Target> = {};
+  // The issue's figure is over the three variants together: summed here when all three ran against the closed loop.
+  const all = { sr: { overload: 0, failed: 0 }, cl: { overload: 0, failed: 0 }, variants: 0 };
   for (const name of ['five-receiver-slow', 'five-metrics-lag', 'five-cold-cache'].filter(selected)) {
     const fault = definitions.scenarios.get(name)!.spec.faults![0]!;
     const faultAt = ms(String(fault.at));
@@ -285,6 +293,11 @@ async function generatedFigures(): Promise<Record<string, unknown>> {
     };
     targets[`${name}OverloadAfter3Minutes`] = { value: h.late, target: '= 0', met: h.late === 0 };
     if (!cl) continue;
+    all.variants += 1;
+    all.sr.overload += srReport.overloadSeconds;
+    all.sr.failed += srReport.failedRequests;
+    all.cl.overload += cl.overloadSeconds;
+    all.cl.failed += cl.failedRequests;
     const overloadShare = cl.overloadSeconds > 0 ? round(srReport.overloadSeconds / cl.overloadSeconds) : null;
     const failedShare = cl.failedRequests > 0 ? round(srReport.failedRequests / cl.failedRequests) : null;
     targets[`${name}OverloadOverClosedLoop`] = {
@@ -296,6 +309,20 @@ async function generatedFigures(): Promise<Record<string, unknown>> {
       value: failedShare,
       target: '<= 0.05',
       met: cl.failedRequests === 0 ? srReport.failedRequests === 0 : failedShare! <= 0.05,
+    };
+  }
+  if (all.variants === 3) {
+    const overload = all.cl.overload > 0 ? round(all.sr.overload / all.cl.overload, 4) : null;
+    const failed = all.cl.failed > 0 ? round(all.sr.failed / all.cl.failed, 4) : null;
+    targets.fiveOverloadOverClosedLoopInAll = {
+      value: { share: overload, selfRegulating: all.sr.overload, closedLoop: all.cl.overload },
+      target: '<= 0.03 (the three variants together)',
+      met: overload !== null && overload <= 0.03,
+    };
+    targets.fiveFailedOverClosedLoopInAll = {
+      value: { share: failed, selfRegulating: all.sr.failed, closedLoop: all.cl.failed },
+      target: '<= 0.05 (the three variants together)',
+      met: failed !== null && failed <= 0.05,
     };
   }
   return { targets, scenarios: out };
