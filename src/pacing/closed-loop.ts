@@ -39,6 +39,12 @@ export interface ClosedLoopConfig {
    * headroom split leaves out does not slow the others down).
    */
   readonly growthBy?: 'all' | 'receiving';
+  /**
+   * Near the target a step grows no more than the last one (the closed loop, stepwise), or is sized from the headroom
+   * measured now (the self-regulating pacer, whose manager catches a step that lands heavier than predicted): after
+   * a back-off or a fault, steps then follow the room that opens instead of creeping from the smallest.
+   */
+  readonly nearTarget?: 'stepwise' | 'headroom';
 }
 
 /** The first step takes this share of what the measured headroom allows: a probe of how the receivers respond. */
@@ -168,7 +174,9 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       const growth = hottest <= target - WELL_UNDER ? FAST_GROWTH : SLOW_GROWTH;
       const wanted =
         input.lastStep > 0
-          ? input.lastStep * growth
+          ? growth === SLOW_GROWTH && config.nearTarget === 'headroom'
+            ? Math.max(input.lastStep, safe)
+            : input.lastStep * growth
           : Math.max(config.firstStep, Math.min(safe, remaining) * FIRST_OF_ALLOWED);
       // After a back-off, start again from half the step that hurt.
       const grown = input.lastDecision === 'backoff' ? input.lastStep / 2 : wanted;

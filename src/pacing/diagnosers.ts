@@ -17,7 +17,8 @@ import type { PacerInput } from './pacer.js';
 /** A receiver this much busier than its load alone says carries cold (dearer) requests. */
 const COLD_EXCESS = 1.15;
 
-const HOT: ReadonlySet<SymptomKind> = new Set(['overloaded', 'over-target', 'rising-faster']);
+/** Symptoms of a receiver carrying more than it should (over the target, or risen more than a step predicted). */
+export const HOT: ReadonlySet<SymptomKind> = new Set(['overloaded', 'over-target', 'rising-faster']);
 const SLOW: ReadonlySet<SymptomKind> = new Set(['skewed', 'latency-up']);
 const LOST: ReadonlySet<SymptomKind> = new Set(['capacity-down']);
 const LINKS: ReadonlySet<SymptomKind> = new Set(['errors-without-load']);
@@ -108,19 +109,23 @@ export function diagnose(
         true,
       );
     // A step lands a little over the target now and then (noise, rising demand): only clearly more, or a rise the
-    // step did not predict, is the step's fault.
-    const clearly = hot.some((name) => {
+    // step did not predict, is the step's fault; and only at the receivers it went to (one it gave none of it, say
+    // a receiver that session reconnects fill, is not).
+    const stepped = hot.filter((name) => (mem.lastMove?.gain[name] ?? 0) > 0);
+    const clearly = stepped.some((name) => {
       const r = input.receivers.find((x) => x.name === name);
       const u = r ? hottestAt(r, h, symptoms) : undefined;
       return u !== undefined && u > ceilingOf(input, false) + 3 * HEALTH.overBy;
     });
-    const unpredicted = symptoms.some((s) => s.kind === 'rising-faster');
+    const unpredicted = symptoms.some(
+      (s) => s.kind === 'rising-faster' && s.at !== undefined && stepped.includes(s.at),
+    );
     if (ownStep(h, mem) && (clearly || unpredicted))
       return diagnosis(
         'step-too-large',
-        hot,
-        of(hot),
-        `the last step put more on ${hot.join(', ')} than ${hot.length > 1 ? 'they' : 'it'} could take`,
+        stepped,
+        of(stepped),
+        `the last step put more on ${stepped.join(', ')} than ${stepped.length > 1 ? 'they' : 'it'} could take`,
         true,
       );
     // Pushed over by demand or another shift's traffic: only well past the target a cause to act on (less, that

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_MEMORY, type HealthInput, type HealthMemory } from './health.js';
-import { manage, type Stepping } from './health-manager.js';
+import { isUrgent, manage, type Stepping } from './health-manager.js';
 import { createSelfRegulatingPacer } from './self-regulating.js';
 import { CLOSED_LOOP_DEFAULTS } from './closed-loop.js';
 import type { Decision, PacerInput, ReceiverReading } from './pacer.js';
@@ -186,6 +186,46 @@ describe('the health manager', () => {
     const s2 = recordingStepper();
     manage(input([receiver('west', 5000, 10_000), central], { baseline: [west, central] }), health(), s2.step);
     expect(s2.calls[0]?.stepping.target).toBe(0.85);
+  });
+
+  it('acts at once on a receiver that tipped over after a resolution that did not see it hot, still arriving', () => {
+    // A back-off 4 s ago, for central and west at 88 %: then west lost capacity and is at 126 %.
+    const pending = {
+      id: 1,
+      at: T0 - 4_000,
+      judgeAt: T0 + 86_000,
+      diagnosis: 'step-too-large' as const,
+      resolver: 'back-off' as const,
+      expect: { below: { west: 0.85, central: 0.85 }, before: { west: 0.88, central: 0.88 }, text: '' },
+    };
+    const memory: HealthMemory = { ...EMPTY_MEMORY, nextId: 2, pending: [pending] };
+    const hot = input([receiver('west', 8820, 7000), receiver('central', 8800, 10_000)]);
+    expect(isUrgent(hot, health({ memory }))).toBe(true);
+    // Heat the arriving resolution saw: it waits for it.
+    const seen = { ...pending, expect: { ...pending.expect, before: { west: 1.26, central: 0.88 } } };
+    expect(isUrgent(hot, health({ memory: { ...memory, pending: [seen] } }))).toBe(false);
+  });
+
+  it('does not blame its last step for a receiver that got none of it', () => {
+    // The last step went to west alone; central rose past the target by itself (reconnects, demand).
+    const lastMove = {
+      at: T0 - 40_000,
+      step: 0.05,
+      rps: 300,
+      before: { west: 0.3, central: 0.84 },
+      predicted: { west: 0.33, central: 0.84 },
+      gain: { west: 300, central: 0 },
+    };
+    const memory: HealthMemory = { ...EMPTY_MEMORY, lastMove };
+    const west = receiver('west', 3300, 10_000);
+    const central = receiver('central', 8900, 10_000);
+    const d = manage(
+      input([west, central], { baseline: [west, central] }),
+      health({ memory }),
+      recordingStepper().step,
+    );
+    expect(d.health?.diagnosis?.kind).not.toBe('step-too-large');
+    expect(d.kind).not.toBe('backoff');
   });
 
   it('holds while no receiver has room', () => {

@@ -13,7 +13,7 @@
  * Pure and deterministic: the same input and memory give the same decision and memory.
  */
 import { ceilingOf, detect, hottestAt, loadedUtil, roomOf, sourceFailing, withCallees } from './detectors.js';
-import { CAUTION, SICK, diagnose } from './diagnosers.js';
+import { CAUTION, HOT, SICK, diagnose } from './diagnosers.js';
 import {
   EMPTY_MEMORY,
   HEALTH,
@@ -43,6 +43,8 @@ export interface Stepping {
    * none of it); all when unset.
    */
   readonly only?: readonly string[];
+  /** Near the target: steps from the headroom measured now, or (a smaller step still capped) no larger than the last. */
+  readonly nearTarget?: 'stepwise' | 'headroom';
 }
 
 export type Stepper = (input: PacerInput, stepping: Stepping) => Decision;
@@ -305,6 +307,8 @@ function healthy(
     {
       headroomShare: share,
       ...(mem.stepCap !== undefined ? { maxStep: mem.stepCap } : {}),
+      // A step cap still in force (a step too large, cold caches) keeps the growth stepwise near the target too.
+      nearTarget: mem.stepCap === undefined ? 'headroom' : 'stepwise',
       target: fill,
       ...(full.length > 0 && taking.length > 0 ? { only: taking } : {}),
     },
@@ -327,8 +331,12 @@ function healthy(
   // A smaller step was a resolution for trouble seen then; with nothing wrong seen now where the step goes, each step
   // taken doubles the cap again until it is gone (the trouble passed: a receiver got its capacity back, the caches
   // warmed). Trouble at a receiver that gets none of the step does not keep it small.
+  // Only a sign that steps land heavier than they should (a receiver the step goes to over the target, or risen more
+  // than predicted) keeps it small: a slow receiver elsewhere, lagging readings or lost capacity say nothing of the
+  // step's size, and kept it creeping at its smallest while the receivers had ample room.
+  const tooLarge = base.symptoms.some((s) => HOT.has(s.kind) && (s.at === undefined || !full.includes(s.at)));
   const relaxed: HealthMemory =
-    mem.stepCap !== undefined && d.step > 0 && !base.symptoms.some((s) => s.at === undefined || !full.includes(s.at))
+    mem.stepCap !== undefined && d.step > 0 && !tooLarge
       ? { ...mem, stepCap: mem.stepCap * 2 >= 1 ? undefined : mem.stepCap * 2 }
       : mem;
   return {
@@ -414,15 +422,18 @@ function resolve(
 
 /**
  * Whether what the readings show cannot wait for the current step's wait to end: a receiver overloaded or well past
- * the target, and no resolution of ours still on its way to it.
+ * the target, and no resolution of ours still on its way for that heat (one that saw it as hot when it acted).
  */
 export function isUrgent(input: PacerInput, h: HealthInput): boolean {
   const failing = h.emergency || sourceFailing(h) !== undefined;
   const ceiling = ceilingOf(input, failing);
   const mem = h.memory ?? EMPTY_MEMORY;
-  if (mem.pending.some((p) => h.now < p.at + h.propagationMs + HEALTH_POLL_MS)) return false;
+  const arriving = mem.pending.filter((p) => h.now < p.at + h.propagationMs + HEALTH_POLL_MS);
   return input.receivers.some((r) => {
     const u = loadedUtil(r, h);
-    return u !== undefined && (u > 1 || u > ceiling + HEALTH.urgentAbove);
+    if (u === undefined || !(u > 1 || u > ceiling + HEALTH.urgentAbove)) return false;
+    // A resolution of ours on its way for this very heat: acting again now would count it twice. Heat it did not
+    // see (a receiver that lost capacity since) cannot wait for it to arrive.
+    return !arriving.some((p) => (p.expect.before[r.name] ?? -Infinity) >= u - HEALTH.tolerance);
   });
 }

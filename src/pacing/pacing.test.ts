@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CLOSED_LOOP_DEFAULTS, createClosedLoopPacer } from './closed-loop.js';
 import { createPacer } from './index.js';
 import type { PacerInput, ReceiverReading } from './pacer.js';
 
@@ -296,5 +297,27 @@ describe('oracle pacer', () => {
   it('holds when the receivers are at the target', () => {
     const full = [recv('west', 850, 1000), recv('central', 850, 1000)];
     expect(oracle.next(input({ receivers: full })).kind).toBe('hold');
+  });
+});
+
+describe('near the target', () => {
+  it('the closed loop grows no more than the last step; the self-regulating sizing takes what the headroom allows', () => {
+    // 78 % at an 85 % target: 2 × 70 = 140 rps of headroom, half of it for a 1000 rps move (7 %); the last step 1 %.
+    const near = input({
+      progress: 0.5,
+      steps: 10,
+      lastStep: 0.01,
+      lastDecision: 'grow',
+      receivers: [recv('west', 780, 1000), recv('central', 780, 1000)],
+    });
+    const stepwise = createClosedLoopPacer({ ...CLOSED_LOOP_DEFAULTS, propagationMs: 30_000, settleMs: 60_000 });
+    expect(stepwise.next(near).step).toBeCloseTo(0.01);
+    const sized = createClosedLoopPacer({
+      ...CLOSED_LOOP_DEFAULTS,
+      propagationMs: 30_000,
+      settleMs: 60_000,
+      nearTarget: 'headroom',
+    });
+    expect(sized.next(near).step).toBeCloseTo(0.07);
   });
 });

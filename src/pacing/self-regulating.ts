@@ -29,6 +29,7 @@ export function createSelfRegulatingPacer(config: ClosedLoopConfig): Pacer {
       headroomShare: s.headroomShare,
       maxStep: Math.min(config.maxStep, s.maxStep ?? 1),
       growthBy: 'receiving',
+      nearTarget: s.nearTarget ?? 'stepwise',
       // The manager limits steps itself (stepCap) and resolves trouble itself: the closed loop only sizes steps.
     }).next({ ...input, ...receiversOf(input, s.only), targetUtilization: s.target, backoffs: 0 });
   return {
