@@ -1,6 +1,6 @@
 import { platform } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { labCpuSeconds } from './cpu.js';
+import { labCpuSeconds, processCpuSeconds } from './cpu.js';
 
 describe.runIf(platform() === 'linux')('the lab CPU time', () => {
   it('counts the CPU this process spends, and grows as it works', () => {
@@ -16,5 +16,12 @@ describe.runIf(platform() === 'linux')('the lab CPU time', () => {
 
   it('has no reading for a process that does not exist', () => {
     expect(labCpuSeconds(2 ** 22 + 1)).toBeUndefined();
+    expect(processCpuSeconds(2 ** 22 + 1)).toBeUndefined();
+  });
+
+  it("reads one process's own CPU time", () => {
+    const own = processCpuSeconds(process.pid)!;
+    expect(own).toBeGreaterThan(0);
+    expect(own).toBeLessThanOrEqual(labCpuSeconds()!);
   });
 });

@@ -50,3 +50,14 @@ export function labCpuSeconds(root: number = process.pid): number | undefined {
   }
   return ticks / TICKS;
 }
+
+/** CPU seconds spent so far by one process (its own threads; not its children); undefined without /proc or it. */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICKS;
+  } catch {
+    return undefined;
+  }
+}

@@ -292,7 +292,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     t0 = Date.now();
     const at = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round((ms - t0) / 100) / 10);
     load = startLoad(env.url, options.rps);
-    log(`load: ${options.rps} rps on ${env.url}`);
+    log(`load: ${options.rps} rps on ${env.url} (${load.generator})`);
     let maxUtilization: number | null = null;
     let overloadSeconds = 0;
     let warm = false;
