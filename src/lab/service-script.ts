@@ -14,7 +14,9 @@ export const SERVICE_SCRIPT = String.raw`
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-const REASONS = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 503: 'Service Unavailable' };
+const REASONS = {
+  200: 'OK', 400: 'Bad Request', 431: 'Request Header Fields Too Large', 501: 'Not Implemented', 503: 'Service Unavailable',
+};
 function answer(code, type, body, close) {
   const b = Buffer.from(body);
   return Buffer.concat([Buffer.from('HTTP/1.1 ' + code + ' ' + REASONS[code] + '\r\ncontent-type: ' + type +
@@ -90,7 +92,11 @@ function datacenterService({ datacenter, port, capacity, socket: path }) {
       if (url === '/health') return send(answer(200, 'text/plain', 'ok\n', close), close);
       const start = performance.now();
       const load = count(Date.now()) / capacity;
-      if (load > 1.5) { send(close ? answer(503, 'text/plain', 'overloaded\n', true) : OVERLOADED, close); observe('503', (performance.now() - start) / 1000); return; }
+      if (load > 1.5) {
+        send(close ? answer(503, 'text/plain', 'overloaded\n', true) : OVERLOADED, close);
+        observe('503', (performance.now() - start) / 1000);
+        return;
+      }
       const queueMs = load > 1 ? Math.min(2000, (load - 1) * 400) : 0;
       const delay = slowMs + queueMs;
       const ok = close ? answer(200, 'text/plain', 'ok ' + datacenter + '\n', true) : OK;
@@ -122,7 +128,11 @@ function datacenterService({ datacenter, port, capacity, socket: path }) {
         const url = line.slice(sp1 + 1, sp2), version = line.slice(sp2 + 1);
         // Headers are looked at only when there are any beyond the request line's own (HAProxy adds none).
         const fields = head.length > line.length ? head.slice(line.length).toLowerCase() : '';
-        if (fields.includes('\r\ntransfer-encoding:')) { closing = true; send(answer(501, 'text/plain', 'chunked bodies are not supported\n', true), true); break; }
+        if (fields.includes('\r\ntransfer-encoding:')) {
+          closing = true;
+          send(answer(501, 'text/plain', 'chunked bodies are not supported\n', true), true);
+          break;
+        }
         const length = /\r\ncontent-length:[ \t]*(\d+)/.exec(fields);
         if (length) skip = Number(length[1]);
         const close = version === 'HTTP/1.0' ? !/\r\nconnection:[^\r]*keep-alive/.test(fields) : /\r\nconnection:[^\r]*close/.test(fields);

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MaelstromError } from '../model/errors.js';
-import type { LoadGenerator, LoadResult } from './load.js';
+import type { LoadGenerator, LoadResult } from './generator.js';
 
 export const WRK_BIN = process.env.MAELSTROM_WRK ?? '/usr/bin/wrk';
 
