@@ -1,6 +1,6 @@
 /**
  * `maelstrom lab [--datacenters N] [--rps R] [--controllers C] [--duration D] [--report FILE] [--link]`: a real lab
- * on loopback (HAProxy, one service process per datacenter, Prometheus, a steady load), where the engine drains and
+ * on loopback (HAProxy, a service in each datacenter, Prometheus, a steady load), where the engine drains and
  * restores the first datacenter; prints the report (and writes it with --report). Ctrl-C stops everything the lab
  * started. With `--controllers 2` or more, the controllers are processes on a PostgreSQL store of the lab's own
  * (`maelstrom lab-controller`, a hidden command), and the leading one is killed with SIGKILL mid-drain.
@@ -35,9 +35,9 @@ export function registerLab(program: Command): void {
   program
     .command('lab')
     .description(
-      'Drain and restore a datacenter of a real lab on loopback (HAProxy, Prometheus, service processes) under steady load, and report.',
+      'Drain and restore a datacenter of a real lab on loopback (HAProxy, Prometheus, a service) under steady load, and report.',
     )
-    .option('--datacenters <n>', 'number of datacenters (service processes)', '3')
+    .option('--datacenters <n>', 'number of datacenters (each with its own service)', '3')
     .option('--rps <r>', 'steady load, requests per second', '1000')
     .option(
       '--controllers <n>',
