@@ -97,6 +97,14 @@ export function registerLab(program: Command): void {
             `maelstrom lab: ${planOutcomeLine(p) ?? `${p.name} succeeded in ${formatDuration((p.drainSeconds ?? 0) * 1000)}`}\n`,
           );
         process.stderr.write(`maelstrom lab: ${report.failedRequests} failed request(s)\n`);
+        const during = report.load.duringPlans;
+        if (during && during.rps !== null)
+          // Short of the rate asked, the machine's load says why: the lab got less CPU than it needs.
+          process.stderr.write(
+            `maelstrom lab: ${during.rps} requests/s while the plans ran (${rps} asked, ${report.load.generator}), ` +
+              `${during.cpuMicrosecondsPerRequest ?? '?'} µs of CPU a request, ` +
+              `load average ${during.loadAverage1m[0]} → ${during.loadAverage1m[1]}\n`,
+          );
         if (report.outcome !== 'succeeded') process.exitCode = 3;
       } finally {
         process.off('SIGINT', onSignal);
