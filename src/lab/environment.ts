@@ -63,8 +63,8 @@ function haproxyCfg(
     'global',
     `  stats socket ${socket} mode 600 level admin`,
     '  maxconn 4096',
-    // One thread: at 10,000 requests/s HAProxy needs under half a core, and a second thread cost more CPU a
-    // request (62 against 50 µs at 6,000/s) for nothing the lab needs.
+    // One thread: at 10,000 requests/s HAProxy needs under half a core, and two threads cost no less a request
+    // (48–52 against 50–54 µs at 6,000/s, alternated runs).
     '  nbthread 1',
     'defaults',
     '  mode http',
