@@ -1,6 +1,6 @@
 /**
  * `maelstrom lab [--datacenters N] [--rps R] [--controllers C] [--duration D] [--report FILE] [--link]`: a real lab
- * on loopback (HAProxy, one service process per datacenter, Prometheus, a steady load), where the engine drains and
+ * on loopback (HAProxy, a service in each datacenter, Prometheus, a steady load), where the engine drains and
  * restores the first datacenter; prints the report (and writes it with --report). Ctrl-C stops everything the lab
  * started. With `--controllers 2` or more, the controllers are processes on a PostgreSQL store of the lab's own
  * (`maelstrom lab-controller`, a hidden command), and the leading one is killed with SIGKILL mid-drain.
@@ -35,9 +35,9 @@ export function registerLab(program: Command): void {
   program
     .command('lab')
     .description(
-      'Drain and restore a datacenter of a real lab on loopback (HAProxy, Prometheus, service processes) under steady load, and report.',
+      'Drain and restore a datacenter of a real lab on loopback (HAProxy, Prometheus, a service) under steady load, and report.',
     )
-    .option('--datacenters <n>', 'number of datacenters (service processes)', '3')
+    .option('--datacenters <n>', 'number of datacenters (each with its own service)', '3')
     .option('--rps <r>', 'steady load, requests per second', '1000')
     .option(
       '--controllers <n>',
@@ -97,6 +97,14 @@ export function registerLab(program: Command): void {
             `maelstrom lab: ${planOutcomeLine(p) ?? `${p.name} succeeded in ${formatDuration((p.drainSeconds ?? 0) * 1000)}`}\n`,
           );
         process.stderr.write(`maelstrom lab: ${report.failedRequests} failed request(s)\n`);
+        const during = report.load.duringPlans;
+        if (during && during.rps !== null)
+          // Short of the rate asked, the machine's load says why: the lab got less CPU than it needs.
+          process.stderr.write(
+            `maelstrom lab: ${during.rps} requests/s while the plans ran (${rps} asked, ${report.load.generator}), ` +
+              `${during.cpuMicrosecondsPerRequest ?? '?'} µs of CPU a request, ` +
+              `load average ${during.loadAverage1m[0]} → ${during.loadAverage1m[1]}\n`,
+          );
         if (report.outcome !== 'succeeded') process.exitCode = 3;
       } finally {
         process.off('SIGINT', onSignal);

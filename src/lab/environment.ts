@@ -1,7 +1,7 @@
 /**
- * The lab's processes on loopback: one service process per datacenter, HAProxy in front of them (runtime socket
- * enabled), Prometheus scraping them every second. Everything lives in a temp dir removed on stop; stop() ends
- * every process started, and is safe to call more than once and after a partial start.
+ * The lab's processes on loopback: one service process serving every datacenter, HAProxy in front of it (runtime
+ * socket enabled), Prometheus scraping each datacenter every second. Everything lives in a temp dir removed on
+ * stop; stop() ends every process started, and is safe to call more than once and after a partial start.
  */
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,8 +25,10 @@ export interface LabEnvironmentOptions {
 
 export interface LabService {
   readonly datacenter: string;
+  /** Its port on 127.0.0.1: metrics, health, `/admin/slow`. */
   readonly port: number;
-  readonly child: Child;
+  /** Its Unix socket, where HAProxy sends the load. */
+  readonly socket: string;
 }
 
 export interface LabEnvironment {
@@ -38,7 +40,9 @@ export interface LabEnvironment {
   readonly prometheusUrl: string;
   readonly mapping: HaproxyConfig;
   readonly services: readonly LabService[];
-  /** Adds latency to every request of the datacenter's service process. */
+  /** The processes' ids (for their CPU time: bench/lab-path.bench.ts). */
+  readonly pids: { readonly services: number; readonly haproxy: number; readonly prometheus: number };
+  /** Adds latency to every request of the datacenter's service. */
   slow(datacenter: string, ms: number): Promise<void>;
   /** Moves the runtime socket away (HAProxy keeps serving), or back. */
   hideSocket(hidden: boolean): Promise<void>;
@@ -50,11 +54,18 @@ export async function labPrograms(): Promise<{ haproxy: boolean; prometheus: boo
   return { haproxy: await executable(HAPROXY_BIN), prometheus: await executable(PROMETHEUS_BIN) };
 }
 
-function haproxyCfg(socket: string, port: number, servers: readonly { name: string; port: number }[]): string {
+function haproxyCfg(
+  socket: string,
+  port: number,
+  servers: readonly { name: string; port: number; socket?: string }[],
+): string {
   return [
     'global',
     `  stats socket ${socket} mode 600 level admin`,
     '  maxconn 4096',
+    // One thread: at 10,000 requests/s HAProxy needs under half a core, and two threads cost no less a request
+    // (48–52 against 50–54 µs at 6,000/s, alternated runs).
+    '  nbthread 1',
     'defaults',
     '  mode http',
     '  timeout connect 1s',
@@ -68,7 +79,9 @@ function haproxyCfg(socket: string, port: number, servers: readonly { name: stri
     `  default_backend ${LAB_SERVICE}_${LAB_POP}`,
     `backend ${LAB_SERVICE}_${LAB_POP}`,
     '  balance roundrobin',
-    ...servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} weight 100`),
+    // Keep-alive on both sides (HAProxy's default) and any idle server connection reused for any request.
+    '  http-reuse always',
+    ...servers.map((s) => `  server ${s.name} ${s.socket ?? `127.0.0.1:${s.port}`} weight 100`),
     '',
   ].join('\n');
 }
@@ -93,7 +106,7 @@ function prometheusYml(services: readonly LabService[]): string {
  */
 export async function startHaproxy(
   dir: string,
-  servers: readonly { name: string; port: number }[],
+  servers: readonly { name: string; port: number; socket?: string }[],
   timeoutMs = 20_000,
 ): Promise<{ socket: string; port: number; child: Child }> {
   const socket = join(dir, 'haproxy.sock');
@@ -178,24 +191,22 @@ export async function startLab(options: LabEnvironmentOptions): Promise<LabEnvir
     const capacity = labCapacity(options.datacenters, options.rps);
     const script = join(dir, 'service.mjs');
     await writeFile(script, SERVICE_SCRIPT);
+    // One process serves every datacenter, each on a port of its own (Prometheus scrapes it, the lab slows it)
+    // and a Unix socket (HAProxy's traffic): cheaper than a process and a loopback TCP hop each (docs/lab.md).
     const services: LabService[] = [];
-    for (const dc of datacenters) {
-      const port = await freePort();
-      const child = startChild(`service ${dc}`, process.execPath, [script], {
-        PORT: String(port),
-        DATACENTER: dc,
-        CAPACITY: String(capacity),
-      });
-      children.push(child);
-      services.push({ datacenter: dc, port, child });
-    }
+    for (const dc of datacenters)
+      services.push({ datacenter: dc, port: await freePort(), socket: join(dir, `${dc}.sock`) });
+    const child = startChild('services', process.execPath, [script], {
+      LAB_SERVICES: JSON.stringify(services.map((s) => ({ ...s, capacity }))),
+    });
+    children.push(child);
     await Promise.all(
       services.map((s) =>
         waitFor(
           `service ${s.datacenter} on port ${s.port}`,
           async () => (await fetch(`http://127.0.0.1:${s.port}/health`)).ok,
           timeout,
-          s.child,
+          child,
         ),
       ),
     );
@@ -207,7 +218,7 @@ export async function startLab(options: LabEnvironmentOptions): Promise<LabEnvir
       child: haproxy,
     } = await startHaproxy(
       dir,
-      services.map((s) => ({ name: s.datacenter, port: s.port })),
+      services.map((s) => ({ name: s.datacenter, port: s.port, socket: s.socket })),
       timeout,
     );
     children.push(haproxy);
@@ -244,6 +255,11 @@ export async function startLab(options: LabEnvironmentOptions): Promise<LabEnvir
       prometheusUrl,
       mapping,
       services,
+      pids: {
+        services: child.process.pid ?? 0,
+        haproxy: haproxy.process.pid ?? 0,
+        prometheus: prometheus.process.pid ?? 0,
+      },
       async slow(datacenter, ms) {
         const s = services.find((x) => x.datacenter === datacenter);
         if (!s) throw new MaelstromError('E_NOT_FOUND', `no datacenter ${datacenter} in the lab`);

@@ -31,7 +31,7 @@ export function labDefinitions(options: LabFleetOptions): Definitions {
     metadata: { name, ...(description ? { description } : {}) },
   });
   const fleet = Fleet.parse({
-    ...meta('lab', 'The local lab: HAProxy in front of one service process per datacenter'),
+    ...meta('lab', 'The local lab: HAProxy in front of a service in each datacenter'),
     kind: 'Fleet',
     spec: {
       datacenters: dcs.map((name) => ({ name, clusters: [`${name}-a`] })),

@@ -14,7 +14,7 @@ import type { FleetSnapshot } from '../model/readings.js';
 import type { ControllerStore } from '../compose/controller.js';
 import { startLab, type LabEnvironment } from './environment.js';
 import { LAB_SERVICE } from './fleet.js';
-import { labCpuSeconds } from './cpu.js';
+import { cpuBetween, LabCpuTracker, type LabPart } from './cpu.js';
 import { rateBetween, startLoad, type LoadGenerator, type LoadMark, type LoadResult } from './load.js';
 import { startLabControllers } from './controllers.js';
 import { createLabSession, labBackend, type LabSession } from './session.js';
@@ -292,7 +292,9 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     t0 = Date.now();
     const at = (ms: number | undefined): number | null => (ms === undefined ? null : Math.round((ms - t0) / 100) / 10);
     load = startLoad(env.url, options.rps);
-    log(`load: ${options.rps} rps on ${env.url}`);
+    // Sampled every second, so that the leader killed mid-drain keeps the CPU it had spent.
+    const cpu = new LabCpuTracker();
+    log(`load: ${options.rps} rps on ${env.url} (${load.generator})`);
     let maxUtilization: number | null = null;
     let overloadSeconds = 0;
     let warm = false;
@@ -300,6 +302,7 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
     let seen: number | undefined;
     sampler = (async () => {
       while (sampling) {
+        cpu.sample();
         const snap = await s.snapshot().catch(() => undefined);
         const dcs = Object.values(snap?.services[LAB_SERVICE]?.datacenters ?? {});
         const total = dcs.reduce((a, r) => a + (r.load ?? 0), 0);
@@ -350,14 +353,14 @@ export async function runLab(options: LabRunOptions): Promise<LabReport> {
       replication = await guard(startReplicationStream({ from, to }));
       log(`replicating ${from} → ${to} across an emulated link (25 ms one way, 1 % loss)`);
     }
-    const from = windowMark(load);
+    const from = windowMark(load, cpu);
     const drained = await runPlan(drainPlan.metadata.name);
     if (drained?.state === 'succeeded') {
       log(`${drainPlan.spec.datacenter} drained; restoring in ${formatDuration(options.drainedSeconds * 1000)}`);
       await guard(sleep(options.drainedSeconds * 1000));
       await runPlan(restorePlan.metadata.name);
     }
-    const window = { from, to: windowMark(load) };
+    const window = { from, to: windowMark(load, cpu) };
     log(`load while the plans ran: ${rateBetween(window.from.load, window.to.load) ?? '-'} requests/s`);
     // Let the last requests finish before counting.
     await guard(sleep(1000));
@@ -403,6 +406,8 @@ export interface LabLoadWindow {
    * request: on a machine others share, what the lab needs, where the rate says what it got.
    */
   readonly cpuSeconds: number | null;
+  /** The same by process: the lab's own (autocannon runs there), wrk, HAProxy, the services, Prometheus… */
+  readonly cpuSecondsByProcess: Readonly<Record<LabPart, number>> | null;
   readonly cpuMicrosecondsPerRequest: number | null;
   /** The machine's 1-minute load average at the start and the end. */
   readonly loadAverage1m: readonly [number, number];
@@ -410,13 +415,13 @@ export interface LabLoadWindow {
 
 interface WindowMark {
   readonly load: LoadMark;
-  readonly cpuSeconds: number | undefined;
+  readonly cpu: ReturnType<LabCpuTracker['mark']>;
   readonly loadAverage: number;
 }
 
-const windowMark = (load: LoadGenerator): WindowMark => ({
+const windowMark = (load: LoadGenerator, cpu: LabCpuTracker): WindowMark => ({
   load: load.mark(),
-  cpuSeconds: labCpuSeconds(),
+  cpu: cpu.mark(),
   loadAverage: Math.round(loadavg()[0]! * 10) / 10,
 });
 
@@ -442,16 +447,15 @@ interface ReportInput {
 
 function loadWindow(from: WindowMark, to: WindowMark, at: (ms: number) => number | null): LabLoadWindow {
   const requests = to.load.responses - from.load.responses;
-  const cpu =
-    from.cpuSeconds !== undefined && to.cpuSeconds !== undefined
-      ? Math.round((to.cpuSeconds - from.cpuSeconds) * 10) / 10
-      : null;
+  const spent = from.cpu !== undefined && to.cpu !== undefined ? cpuBetween(from.cpu, to.cpu) : undefined;
+  const cpu = spent ? Math.round(spent.total * 10) / 10 : null;
   return {
     from: at(from.load.atMs)!,
     to: at(to.load.atMs)!,
     requests,
     rps: rateBetween(from.load, to.load),
     cpuSeconds: cpu,
+    cpuSecondsByProcess: spent?.byPart ?? null,
     cpuMicrosecondsPerRequest: cpu !== null && requests > 0 ? Math.round((cpu * 1e6) / requests) : null,
     loadAverage1m: [from.loadAverage, to.loadAverage],
   };
