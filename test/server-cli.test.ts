@@ -106,7 +106,8 @@ describe('server commands', () => {
     );
     db.close();
     expect(actions).toEqual(expect.arrayContaining(['token.create bob', `token.revoke ${bob.id}`]));
-  });
+    // Five CLI processes in a row, each compiling the sources on start: on a loaded machine that outlasts one minute.
+  }, 180_000);
 
   it('serve answers with a token from the same store and stops on Ctrl-C', async () => {
     const secret = cli('token', 'create', '--role', 'viewer', '--store', store).stdout.trim();
