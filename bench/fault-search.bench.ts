@@ -148,11 +148,13 @@ async function throughput(definitions: Definitions, executions: number, workers:
     const wall = performance.now() - t0;
     const elu = performance.eventLoopUtilization(elu0);
     const byThread = cpuByThread(threads0, threadCpu(), existing, workers);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     const out = {
       workers,
       executions: r.executions,
       seconds: seconds(wall),
-      cpuSeconds: seconds((cpu.user + cpu.system) / 1000),
+      cpuSeconds: seconds(cpuMs),
+      cpuMsPerExecution: Math.round(cpuMs / r.executions),
       ...(byThread ? { cpuSecondsByThread: byThread } : {}),
       // How busy the search's own thread was: what it adds beside the workers.
       searchThreadBusySeconds: seconds(elu.active),
@@ -163,6 +165,26 @@ async function throughput(definitions: Definitions, executions: number, workers:
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * What the CPU times say two workers would gain on two idle cores, whatever the machine's load did to the wall
+ * times: one worker keeps `coresPerWorker` busy (its own thread, plus the search's and V8's compiler and collector
+ * threads beside it, which an idle machine runs on the other core), so two on two cores run `2 / coresPerWorker`
+ * times as many executions at once, at most 2. From the one-worker run alone: on a loaded machine the two-worker
+ * run's CPU grows with the contention (`cpuRatio` shows it), which says nothing of the code.
+ */
+function expectedSpeedUp(one: { cpuSeconds: number; cpuSecondsByThread?: { workers: number[] } }): {
+  coresPerWorker?: number;
+  expectedOnIdleCores?: number;
+} {
+  const worker = one.cpuSecondsByThread?.workers[0];
+  if (!worker) return {};
+  const coresPerWorker = one.cpuSeconds / worker;
+  return {
+    coresPerWorker: Math.round(coresPerWorker * 100) / 100,
+    expectedOnIdleCores: Math.round(Math.min(2, 2 / coresPerWorker) * 100) / 100,
+  };
 }
 
 /** Each figure as it is measured, on stderr: a long bench on a busy machine shows where it stands. */
@@ -206,12 +228,18 @@ export async function bench(): Promise<Record<string, unknown>> {
   for (let i = 0; i < REPEAT; i++) {
     const one = await throughput(reference, SPEEDUP, 1);
     const two = await throughput(reference, SPEEDUP, 2);
-    trials.push({
+    const trial = {
       oneWorker: one,
       twoWorkers: two,
-      ratio: Math.round((one.seconds / two.seconds) * 100) / 100,
+      speedUp: Math.round((one.seconds / two.seconds) * 100) / 100,
       cpuRatio: Math.round((two.cpuSeconds / one.cpuSeconds) * 100) / 100,
-    });
+      ...expectedSpeedUp(one),
+    };
+    note(
+      `speed-up ${trial.speedUp} (one worker ${one.seconds} s, two ${two.seconds} s; CPU per execution ` +
+        `${one.cpuMsPerExecution} and ${two.cpuMsPerExecution} ms; on two idle cores ≈ ${trial.expectedOnIdleCores})`,
+    );
+    trials.push(trial);
   }
   load.push(loadavg()[0]!);
   const big = THROUGHPUT > 0 ? await throughput(reference, THROUGHPUT, WORKERS) : undefined;

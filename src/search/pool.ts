@@ -5,6 +5,7 @@
  */
 import type { Definitions, PacingMode } from '../model/definitions.js';
 import type { RunBatch } from '../faults/search.js';
+import { tuneForExecutions } from './jit.js';
 import { bundleOf, runJob, type DefinitionBundle } from './jobs.js';
 
 export interface ExecutionPool {
@@ -21,6 +22,7 @@ export interface PoolOptions {
 
 /** One execution after another, in this process. */
 export function createInProcessPool(options: PoolOptions): ExecutionPool {
+  tuneForExecutions();
   const definitions: DefinitionBundle = bundleOf(options.definitions);
   return {
     parallelism: 1,

@@ -6,6 +6,7 @@
 import { Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
 import { MaelstromError } from '../model/errors.js';
 import type { ExecutionOutcome } from '../faults/search.js';
+import { tuneForExecutions } from './jit.js';
 import { bundleOf, runJob, type ExecutionJobData } from './jobs.js';
 import type { ExecutionPool, PoolOptions } from './pool.js';
 
@@ -87,6 +88,7 @@ export async function startQueueWorker(options: {
   readonly concurrency?: number;
   readonly onJob?: (index: number, scenario: string, ms: number) => void;
 }): Promise<QueueWorker> {
+  tuneForExecutions();
   const worker = new Worker<ExecutionJobData, ExecutionOutcome>(
     QUEUE_NAME,
     async (job) => {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ExecutionOutcome } from '../faults/search.js';
 import { bundleOf, type ExecutionJobData } from './jobs.js';
+import { tuneForExecutions } from './jit.js';
 import type { ExecutionPool, PoolOptions } from './pool.js';
 
 /** The thread's module: compiled JavaScript beside this file, or the TypeScript source when run through tsx. */
@@ -26,6 +27,7 @@ export function defaultWorkers(): number {
 
 export function createThreadPool(options: PoolOptions & { readonly workers: number }): ExecutionPool {
   const { filename, execArgv } = workerFile();
+  tuneForExecutions(); // before the threads start: their isolates take the process's flags
   const pool = new Piscina({
     filename,
     minThreads: options.workers,

@@ -6,16 +6,19 @@ import type { WorldState } from './state.js';
 
 /**
  * p99 latency per service × datacenter: the slowest cluster serving there, plus the slowest dependency as called
- * from there (through that datacenter's cluster table, with a round trip for every call that leaves it).
+ * from there (through that datacenter's cluster table, with a round trip for every call that leaves it). The array
+ * is the state's own, overwritten by the next call: read it at once.
  */
 export function latencies(st: WorldState): Float64Array {
   const { D, C, S, world } = st;
-  const own = new Float64Array(S * D);
-  const full = new Float64Array(S * D);
+  const own = st.latencyOwn;
+  const full = st.latencyFull;
+  full.fill(0); // a callee across a dependency cycle's back edge is read before it is computed: as 0
   for (let s = 0; s < S; s++) {
     for (let d = 0; d < D; d++) {
       let worst = 0;
-      for (const c of world.dcClusters[d]!) worst = Math.max(worst, st.ownLatency[s * C + c]!);
+      const cls = world.dcClusters[d]!;
+      for (let k = 0; k < cls.length; k++) worst = Math.max(worst, st.ownLatency[s * C + cls[k]!]!);
       own[s * D + d] = worst;
     }
   }
@@ -54,7 +57,9 @@ export function latencies(st: WorldState): Float64Array {
 
 /** Whether a metrics-missing fault hides the service's readings in the datacenter (d = -1: fleet-wide figures). */
 export function metricsMissing(st: WorldState, s: number, d: number, t: number): boolean {
-  for (const f of st.faults) {
+  const faults = st.faults;
+  for (let i = 0; i < faults.length; i++) {
+    const f = faults[i]!;
     if (f.kind !== 'metrics-missing' || !isActive(f, t)) continue;
     if ((f.service < 0 || f.service === s) && (f.dc < 0 || d < 0 || f.dc === d)) return true;
   }
@@ -87,15 +92,14 @@ export function snapshot(st: WorldState): FleetSnapshot {
       }
       const cap = st.capacity[j]!;
       const off = st.offered[j]!;
+      const clusterShare = totalLoad > 0 ? st.load[j]! / totalLoad : 0;
       const reading: { -readonly [K in keyof DatacenterReading]: DatacenterReading[K] } = {
         load: off,
         capacity: cap,
         traffic: st.served[j]!,
         errorRate: off > 0 ? Math.min(1, st.failed[j]! / off) : 0,
-        share: {
-          ...(svc.userFacing ? { edge: st.edgeShare[j]! } : {}),
-          cluster: totalLoad > 0 ? st.load[j]! / totalLoad : 0,
-        },
+        // Two literals rather than a spread: the same keys in the same order, without a temporary object.
+        share: svc.userFacing ? { edge: st.edgeShare[j]!, cluster: clusterShare } : { cluster: clusterShare },
       };
       // A datacenter with no capacity (lost, or every job stopped) has no utilisation or latency to read.
       if (cap > 0) {

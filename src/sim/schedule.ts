@@ -3,8 +3,12 @@ import { COLD_FACTOR, STREAM_FRACTION, TICK_MS, WARM_TAU_S } from './constants.j
 import { isActive } from './faults.js';
 import type { WorldState } from './state.js';
 
-/** Applies every change due by the end of the tick ending at `T`. */
-export function applyDue(st: WorldState, T: number): void {
+/**
+ * Applies every change due by the end of the next tick (ending at `st.time + TICK_MS`). Allocates nothing when
+ * nothing is due: it runs every tick.
+ */
+export function applyDue(st: WorldState): void {
+  const T = st.time + TICK_MS;
   if (st.pending.length > 0 && st.pending[0]!.at <= T) {
     let n = 0;
     while (n < st.pending.length && st.pending[n]!.at <= T) {
@@ -16,7 +20,13 @@ export function applyDue(st: WorldState, T: number): void {
     }
     st.pending.splice(0, n);
   }
-  applyFaults(st, T);
+  applyFaults(st);
+  if (st.promotions.size > 0) promote(st, T);
+  if (st.repoints.size > 0) repoint(st, T);
+  if (st.restarts.size > 0) finishRestarts(st, T);
+}
+
+function promote(st: WorldState, T: number): void {
   for (const [s, p] of st.promotions) {
     if (T < p.outageEnd) continue;
     const old = st.primary[s]!;
@@ -25,6 +35,9 @@ export function applyDue(st: WorldState, T: number): void {
     if (old >= 0) st.catchUp[s * st.D + old] = 0;
     st.promotions.delete(s);
   }
+}
+
+function repoint(st: WorldState, T: number): void {
   for (const [s, r] of st.repoints) {
     if (T < r.at) continue;
     const svc = st.world.services[s]!;
@@ -38,6 +51,9 @@ export function applyDue(st: WorldState, T: number): void {
     st.catchUp[s * st.D + r.to] = 0;
     st.repoints.delete(s);
   }
+}
+
+function finishRestarts(st: WorldState, T: number): void {
   for (const [i, r] of st.restarts) {
     if (T < r.end) continue;
     st.jobFactor[i] = st.stopped[i] ? 0 : 1;
@@ -45,21 +61,25 @@ export function applyDue(st: WorldState, T: number): void {
   }
 }
 
-function applyFaults(st: WorldState, T: number): void {
-  let key = '';
-  st.faults.forEach((f, i) => {
-    if (isActive(f, T)) key += `${i},`;
-  });
-  if (key === st.activeFaultKey) return;
+/**
+ * Sets the world's fault state when the set of active faults changes (and on the first tick), telling the journal
+ * of each fault that starts or ends: the ones that start first, then the ones that end, each in the scenario's order.
+ */
+function applyFaults(st: WorldState): void {
+  const T = st.time + TICK_MS;
+  const { faults, faultActive } = st;
+  let changed = st.faultsUnsettled;
+  for (let i = 0; i < faults.length && !changed; i++)
+    if (isActive(faults[i]!, T) !== (faultActive[i] === 1)) changed = true;
+  if (!changed) return;
+  st.faultsUnsettled = false;
   if (st.onChange) {
-    // The key lists the active faults' indexes ('#' before the first tick, when none has been told yet).
-    const indexes = (k: string): Set<string> => new Set(k.split(',').filter((i) => /^\d+$/.test(i)));
-    const before = indexes(st.activeFaultKey);
-    const after = indexes(key);
-    for (const i of after) if (!before.has(i)) st.onChange({ kind: 'fault.start', at: T, fault: Number(i) });
-    for (const i of before) if (!after.has(i)) st.onChange({ kind: 'fault.end', at: T, fault: Number(i) });
+    for (let i = 0; i < faults.length; i++)
+      if (isActive(faults[i]!, T) && faultActive[i] === 0) st.onChange({ kind: 'fault.start', at: T, fault: i });
+    for (let i = 0; i < faults.length; i++)
+      if (!isActive(faults[i]!, T) && faultActive[i] === 1) st.onChange({ kind: 'fault.end', at: T, fault: i });
   }
-  st.activeFaultKey = key;
+  for (let i = 0; i < faults.length; i++) faultActive[i] = isActive(faults[i]!, T) ? 1 : 0;
   const { D, S, C } = st;
   st.lost.fill(0);
   st.capFraction.fill(1);

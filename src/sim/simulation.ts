@@ -136,6 +136,14 @@ export function createSimulation(options: SimulationOptions): Simulation {
     return out;
   };
 
+  /**
+   * The readings of the last tick, built once: a drill's tasks, health checks and stages read the world many times
+   * at one instant (about twice per tick read in a drain test), and a snapshot is plain data nobody changes.
+   * Forgotten at every tick and every command.
+   */
+  let current: FleetSnapshot | undefined;
+  const readings = (): FleetSnapshot => (current ??= snapshot(st));
+
   return {
     world,
     startMs,
@@ -145,12 +153,14 @@ export function createSimulation(options: SimulationOptions): Simulation {
     now: () => st.time,
     advanceTo(t) {
       while (st.time + TICK_MS <= t) {
+        current = undefined;
         tick(st);
         recorder?.record();
-        if (history?.wants(st.time)) history.record(snapshot(st));
+        if (history?.wants(st.time)) history.record(readings());
       }
     },
     apply(command, at = st.time) {
+      current = undefined;
       return applyCommand(st, command, at, generations);
     },
     faultFor(command, at) {
@@ -173,7 +183,7 @@ export function createSimulation(options: SimulationOptions): Simulation {
     },
     weights: (layer, service) => readWeights(st, layer, service, false),
     baselineWeights: (layer, service) => readWeights(st, layer, service, true),
-    snapshot: () => (history ? history.apply(snapshot(st)) : snapshot(st)),
+    snapshot: () => (history ? history.apply(readings()) : readings()),
     truth: (service) => truth(st, serviceOf(st, service).index),
     propagationMs: (layer) => propagation[layer],
     series(metric, query) {
@@ -292,7 +302,8 @@ function prime(st: WorldState): void {
   st.linkSaturatedSeconds.fill(0);
   st.linkPeak.fill(0);
   st.faultCaps.clear();
-  st.activeFaultKey = '#'; // recomputed on the first tick
+  st.faultActive.fill(0); // recomputed on the first tick, where the faults active from the start are told
+  st.faultsUnsettled = true;
 }
 
 /** Failed requests by service, place and cause, in the fleet's order of services, datacenters and causes. */

@@ -121,6 +121,9 @@ export class WorldState {
   readonly noiseState: Float64Array;
   readonly noiseStart: Float64Array;
   readonly unrouted: Float64Array;
+  /** Scratch of `latencies` (readings.ts), per service × datacenter: each cluster's worst, and the full p99. */
+  readonly latencyOwn: Float64Array;
+  readonly latencyFull: Float64Array;
 
   // per datacenter
   readonly lost: Uint8Array;
@@ -140,7 +143,10 @@ export class WorldState {
   readonly shardMoves = new Map<number, ShardMove[]>();
   readonly config = new Map<string, string>();
   readonly alerts = new Map<string, string>();
-  activeFaultKey = '';
+  /** Per fault of `faults`: whether it was active in the last tick (1), as the world's fault state reflects. */
+  readonly faultActive: Uint8Array;
+  /** Set when the fault state must be recomputed, and every active fault told as starting, on the next tick. */
+  faultsUnsettled = false;
   /** Backbone capacity captured when each backbone fault struck, by fault index. */
   readonly faultCaps = new Map<number, number>();
   /** While priming, caches are warm at whatever load arrives (the world starts in its steady state). */
@@ -191,6 +197,7 @@ export class WorldState {
     const C = (this.C = world.clusters.length);
     const P = (this.P = world.pops.length);
     this.time = startMs;
+    this.faultActive = new Uint8Array(faults.length);
     this.edgeDesired = new Float64Array(S * P * D);
     this.edgeFrac = new Float64Array(S * P * D);
     this.clusterDesired = new Float64Array(S * D * C);
@@ -259,6 +266,8 @@ export class WorldState {
     this.noiseStart = Float64Array.from({ length: S }, (_, s) => gaussian(seed, s, -1));
     this.noiseState = this.noiseStart.slice();
     this.unrouted = new Float64Array(S);
+    this.latencyOwn = new Float64Array(SD);
+    this.latencyFull = new Float64Array(SD);
     this.lost = new Uint8Array(D);
     this.passFraction = new Float64Array(D).fill(1);
     this.inbound = new Float64Array(D);

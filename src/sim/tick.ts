@@ -54,6 +54,13 @@ interface Flow {
   offered: number;
   failed: number;
   served: number;
+  /**
+   * What `routeToClusters` routes: requests per second, and the part of them that came from callers. Passed in the
+   * flow rather than as arguments: a double passed to a function the compiler does not inline is boxed on the
+   * heap, and this call is made for every service, datacenter and tick.
+   */
+  src: number;
+  rpcPart: number;
 }
 
 const flows = new Map<number, Flow>();
@@ -64,7 +71,8 @@ function flowFor(D: number): Flow {
     const edge = new Float64Array(D);
     const rpc = new Float64Array(D);
     const dist = new Float64Array(D);
-    fl = { s: 0, base: 0, edge, rpc, dist, offered: 0, failed: 0, served: 0 };
+    // Fractional starting values make the fields doubles from the start (never small integers first).
+    fl = { s: 0, base: 0, edge, rpc, dist, offered: 0.5, failed: 0.5, served: 0.5, src: 0.5, rpcPart: 0.5 };
     flows.set(D, fl);
   }
   return fl;
@@ -72,8 +80,8 @@ function flowFor(D: number): Flow {
 
 /** Steps the world by one tick (TICK_MS of simulated time). */
 export function tick(st: WorldState): void {
+  applyDue(st);
   const T = st.time + TICK_MS;
-  applyDue(st, T);
   const { S, D } = st;
   const fl = flowFor(D);
   const f = st.curve.factor(T);
@@ -250,9 +258,10 @@ function routeArrivals(st: WorldState, fl: Flow): void {
       fail(st, fl, d, LOST, src);
       continue;
     }
-    const rpcPart = src > 0 ? r / src : 0;
-    if (deployed[base + d]) routeToClusters(st, fl, d, src, rpcPart);
-    else forward(st, fl, d, src, rpcPart);
+    fl.src = src;
+    fl.rpcPart = src > 0 ? r / src : 0;
+    if (deployed[base + d]) routeToClusters(st, fl, d);
+    else forward(st, fl, d);
   }
 }
 
@@ -261,9 +270,9 @@ function routeArrivals(st: WorldState, fl: Flow): void {
  * and on through that datacenter's cluster table (so a drained datacenter forwards it again). Its reply comes back
  * over the links into `from`.
  */
-function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: number): void {
+function forward(st: WorldState, fl: Flow, from: number): void {
   const { D, inbound, lost, passFraction, deployed, nominal, capFraction } = st;
-  const { base } = fl;
+  const { base, src, rpcPart } = fl;
   let total = 0;
   for (let to = 0; to < D; to++)
     if (deployed[base + to] && !lost[to]) total += nominal[base + to]! * capFraction[base + to]!;
@@ -283,19 +292,20 @@ function forward(st: WorldState, fl: Flow, from: number, src: number, rpcPart: n
     const pass = crossed * passFraction[from]!;
     if (flow > crossed) fail(st, fl, to, BACKBONE, flow, crossed);
     if (crossed > pass) fail(st, fl, from, BACKBONE, crossed, pass); // the reply, lost on the links back into `from`
-    routeToClusters(st, fl, to, pass, rpcPart);
+    fl.src = pass;
+    routeToClusters(st, fl, to);
   }
 }
 
 /**
- * `src` requests per second in datacenter `from` go to clusters by its cluster table. A share bound for another
- * datacenter crosses the links into it (cross-datacenter RPC for the part `rpcPart` that came from callers), its
+ * The flow's `src` requests per second in datacenter `from` go to clusters by its cluster table. A share bound for
+ * another datacenter crosses the links into it (cross-datacenter RPC for the part `rpcPart` that came from callers), its
  * reply the links back into `from`, and a round trip that either link does not carry fails; with no route at all,
  * everything fails where it is.
  */
-function routeToClusters(st: WorldState, fl: Flow, from: number, src: number, rpcPart: number): void {
+function routeToClusters(st: WorldState, fl: Flow, from: number): void {
   const { C, world, inbound, lost, passFraction, failed, offered, clusterLoad, routeCl, routeFr, routeLen } = st;
-  const { base } = fl;
+  const { base, src, rpcPart } = fl;
   const n = routeLen[base + from]!;
   if (n === 0) {
     fail(st, fl, from, UNROUTED, src);
@@ -379,8 +389,8 @@ function serve(st: WorldState, fl: Flow): void {
       eff = 0,
       cap = 0,
       inflight = 0;
-    for (const c of cls) {
-      const i = s * C + c;
+    for (let k = 0; k < cls.length; k++) {
+      const i = s * C + cls[k]!;
       const L = a_clusterLoad[i]!;
       a_clusterLoad[i] = 0;
       const K = kDc * a_jobFactor[i]! * a_clusterCap[i]!;
@@ -435,7 +445,9 @@ function callDependencies(st: WorldState, fl: Flow): void {
   const { D, rpcIn, served } = st;
   const { s, base } = fl;
   const svc = st.world.services[s]!;
-  for (const callee of svc.callees) {
+  const callees = svc.callees;
+  for (let k = 0; k < callees.length; k++) {
+    const callee = callees[k]!;
     const cb = callee.service * D;
     for (let d = 0; d < D; d++) {
       const srv = served[base + d]!;
@@ -451,9 +463,10 @@ function callDependencies(st: WorldState, fl: Flow): void {
  * have to spare below their planned utilisation.
  */
 function replicate(st: WorldState): void {
-  const { D } = st;
-  for (const svc of st.world.services) {
-    const s = svc.index;
+  const { D, S } = st;
+  const services = st.world.services;
+  for (let s = 0; s < S; s++) {
+    const svc = services[s]!;
     const src = svc.type === 'replication' ? st.replicationSource[s]! : svc.type === 'stateful' ? st.primary[s]! : -1;
     if (src < 0) continue;
     const base = s * D;
@@ -483,6 +496,7 @@ function replicate(st: WorldState): void {
 
 /** Shard moves, paced by their rate and by what the links into the receiving datacenter have to spare (planned). */
 function moveShards(st: WorldState): void {
+  if (st.shardMoves.size === 0) return;
   for (const [s, moves] of st.shardMoves) {
     const base = s * st.D;
     for (const mv of moves) {
