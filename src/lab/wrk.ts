@@ -4,7 +4,7 @@
  * sends again as soon as it is answered); the script below paces it, giving every request the next slot of one
  * schedule at the rate asked (a thread's `delay()` before each request waits for its slot), so the rate stays the
  * rate asked whatever the latency, as long as the connections suffice. A generator that fell behind (a stalled
- * machine) catches up at most 100 ms worth: what it missed beyond that is not sent.
+ * machine) catches up at most one second's worth: what it missed beyond that is not sent.
  *
  * Counting: `response()` counts each answer and each non-2xx one, and prints the counts at most every 100 ms on
  * stdout (the lab's live view); at the end `done()` prints the totals with wrk's own error counts: connections
@@ -60,7 +60,7 @@ end
 
 function delay()
   local t = now_ms()
-  if slot == nil or slot < t - 100 then slot = t end
+  if slot == nil or slot < t - 1000 then slot = t end
   slot = slot + interval
   return math.max(0, slot - t)
 end
