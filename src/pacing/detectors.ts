@@ -162,6 +162,25 @@ function loadOf(r: ReceiverReading, input: PacerInput, h: HealthInput, mem: Heal
   return out;
 }
 
+/** A receiver's p99 latency clearly up against its reading before the shift (by ratio and by absolute rise). */
+export function latencyUp(r: ReceiverReading, b: ReceiverReading | undefined): Symptom | undefined {
+  const l0 = b?.latencyP99;
+  if (
+    r.latencyP99 === undefined ||
+    l0 === undefined ||
+    l0 <= 0 ||
+    r.latencyP99 <= l0 * CLOSED_LOOP_DEFAULTS.latencyRatio ||
+    r.latencyP99 - l0 <= CLOSED_LOOP_DEFAULTS.latencyRise
+  )
+    return undefined;
+  return {
+    kind: 'latency-up',
+    at: r.name,
+    severity: r.latencyP99 / l0,
+    text: `${r.name} p99 latency up from ${ms(l0)} to ${ms(r.latencyP99)}`,
+  };
+}
+
 /** Symptoms of health against the readings before the shift and the other receivers: capacity, errors, latency. */
 function healthOf(r: ReceiverReading, input: PacerInput, b: ReceiverReading | undefined): Symptom[] {
   const out: Symptom[] = [];
@@ -187,20 +206,8 @@ function healthOf(r: ReceiverReading, input: PacerInput, b: ReceiverReading | un
         (underLoad && u !== undefined ? ` at only ${pct(u)} utilisation` : ''),
     });
   }
-  const l0 = b?.latencyP99;
-  if (
-    r.latencyP99 !== undefined &&
-    l0 !== undefined &&
-    l0 > 0 &&
-    r.latencyP99 > l0 * CLOSED_LOOP_DEFAULTS.latencyRatio &&
-    r.latencyP99 - l0 > CLOSED_LOOP_DEFAULTS.latencyRise
-  )
-    out.push({
-      kind: 'latency-up',
-      at: r.name,
-      severity: r.latencyP99 / l0,
-      text: `${r.name} p99 latency up from ${ms(l0)} to ${ms(r.latencyP99)}`,
-    });
+  const latency = latencyUp(r, b);
+  if (latency) out.push(latency);
   const others = input.receivers
     .filter((o) => o.name !== r.name && o.latencyP99 !== undefined)
     .map((o) => o.latencyP99!);

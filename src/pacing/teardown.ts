@@ -14,6 +14,7 @@
  */
 import type { ResolverStats } from '../model/regulation.js';
 import { CLOSED_LOOP_DEFAULTS } from './closed-loop.js';
+import { latencyUp } from './detectors.js';
 import { HEALTH, type Judgement, type Symptom } from './health.js';
 import { capacityOf, pct, utilizationOf } from './headroom.js';
 import type { ReceiverReading } from './reading.js';
@@ -129,20 +130,8 @@ function detectStorm(input: TeardownInput): Symptom[] {
         severity: r.errorRate,
         text: `${r.name} error rate up from ${pct(e0)} to ${pct(r.errorRate)}`,
       });
-    const l0 = b?.latencyP99;
-    if (
-      r.latencyP99 !== undefined &&
-      l0 !== undefined &&
-      l0 > 0 &&
-      r.latencyP99 > l0 * CLOSED_LOOP_DEFAULTS.latencyRatio &&
-      r.latencyP99 - l0 > CLOSED_LOOP_DEFAULTS.latencyRise
-    )
-      out.push({
-        kind: 'latency-up',
-        at: r.name,
-        severity: r.latencyP99 / l0,
-        text: `${r.name} p99 latency up from ${Math.round(l0 * 1000)} ms to ${Math.round(r.latencyP99 * 1000)} ms`,
-      });
+    const latency = latencyUp(r, b);
+    if (latency) out.push(latency);
   }
   return out.sort((a, b) => b.severity - a.severity);
 }
