@@ -369,11 +369,6 @@ export function rowResolution(row: Row): ResolverRecord {
 }
 
 /** Statistics per diagnosis and resolver, in a stable order (SQL `GROUP BY` orders differently per dialect). */
-export const RESOLVER_STATS_SQL = `SELECT diagnosis, resolver, COUNT(*) AS tried,
-    SUM(CASE WHEN outcome = 'helped' THEN 1 ELSE 0 END) AS helped,
-    SUM(CASE WHEN outcome = 'partly' THEN 1 ELSE 0 END) AS partly
-  FROM resolver_records`;
-
 export function rowStats(row: Row): ResolverStats {
   return {
     diagnosis: row.diagnosis as DiagnosisKind,

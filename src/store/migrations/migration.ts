@@ -7,6 +7,7 @@
  * say) may land in either order, and a store that already has 4 still gets 3 when it arrives.
  */
 import { MaelstromError } from '../../model/errors.js';
+import type { Dialect } from '../dialect.js';
 
 export interface Migration {
   /** 1, 2, 3…: unique and ascending within a list. */
@@ -15,6 +16,17 @@ export interface Migration {
   /** Statements run in order inside the migration's transaction. */
   readonly statements: readonly string[];
 }
+
+/** The statements that keep a store's record of its applied migrations, as `d` spells them. */
+export const schemaVersionSql = (d: Dialect) =>
+  ({
+    create:
+      'CREATE TABLE IF NOT EXISTS schema_version ' +
+      `(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${d.bigint} NOT NULL)`,
+    applied: 'SELECT version FROM schema_version ORDER BY version',
+    current: 'SELECT MAX(version) AS v FROM schema_version',
+    record: 'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)',
+  }) as const;
 
 /** Checks that versions are positive integers in ascending order, so a mistake in the list fails the tests. */
 export function checkMigrations(list: readonly Migration[]): void {

@@ -11,7 +11,6 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { EngineEvent } from '../../model/events.js';
 import { MaelstromError } from '../../model/errors.js';
-import { RunState, isTerminalRun } from '../../model/states.js';
 import type {
   AuditEntry,
   DurationKey,
@@ -25,42 +24,57 @@ import type {
   TokenRecord,
 } from '../store.js';
 import {
-  CONTROLLER_COLUMNS,
-  LEASE_COLUMNS,
   DELIVERY_COLUMNS,
   REQUEST_COLUMNS,
-  controllerRow,
-  leaseRow,
-  rowController,
-  rowLease,
   RESOLUTION_COLUMNS,
-  RESOLVER_STATS_SQL,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
+  controllerRow,
   deliveryPatchColumns,
   deliveryRow,
   eventBody,
+  leaseRow,
   requestRow,
   resolutionRow,
   rowAudit,
-  rowResolution,
-  rowStats,
-  sortStats,
+  rowController,
   rowDelivery,
   rowEvent,
+  rowLease,
   rowRequest,
+  rowResolution,
   rowRun,
+  rowStats,
   rowTask,
   rowToken,
   runPatchColumns,
   runRow,
+  sortStats,
   taskPatchColumns,
   taskRow,
   type Row,
   type SqlValue,
 } from '../codec.js';
-import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
+import { postgresDialect as dialect } from '../dialect.js';
+import {
+  SQL,
+  durationArgs,
+  durationsArgs,
+  insertSql,
+  listAuditQuery,
+  listDeliveriesQuery,
+  listEventsQuery,
+  listJournalQuery,
+  listResolutionsQuery,
+  listRunsQuery,
+  pendingRequestsQuery,
+  resolverStatsQuery,
+  tokenArgs,
+  updateQuery,
+  type Query as Statement,
+} from '../queries.js';
+import { checkMigrations, pendingMigrations, schemaVersionSql, type Migration } from '../migrations/migration.js';
 import { postgresMigrations } from '../migrations/postgres.js';
 import { sqlTestStore } from '../tests-sql.js';
 import { decideLease, fenceHolds, fencedError } from '../lease-rule.js';
@@ -70,7 +84,6 @@ import {
   createJournal,
   entryOf,
   eventEntry,
-  journalRange,
   journalRow,
   leaseEntry,
   padHlc,
@@ -98,9 +111,11 @@ const MIGRATE_LOCK = 7_311_002;
 const IDLE_IN_TRANSACTION_MS = 3_000;
 /** Deliveries take their own lock: a notifier's bookkeeping never waits for, or holds up, a run's commit. */
 const DELIVERY_LOCK = 7_311_003;
-const TERMINAL = RunState.filter(isTerminalRun);
+const SCHEMA_VERSION = schemaVersionSql(dialect);
 
 type Query = (sql: string, args?: readonly SqlValue[]) => Promise<Row[]>;
+/** The rows of a built statement. */
+const runQuery = (q: Query, s: Statement): Promise<Row[]> => q(s.sql, s.args);
 
 /** `?` placeholders (as the SQLite store writes them) to PostgreSQL's `$1, $2…`. */
 function numbered(sql: string): string {
@@ -174,25 +189,26 @@ export function createPostgresStore(
   };
 
   const leaseOf = async (q: Query, name: string): Promise<Lease | undefined> => {
-    const [row] = await q('SELECT * FROM leases WHERE name = ?', [name]);
+    const [row] = await q(SQL.getLease, [name]);
     return row ? rowLease(row) : undefined;
   };
 
   const journalled = async (q: Query, entries: readonly TimelineEvent[]): Promise<void> => {
     if (entries.length === 0 || !journaling) return;
     const width = JOURNAL_COLUMNS.length;
+    // One statement for all of them: a round trip each would be most of a commit's time.
     await q(
       `INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')}) VALUES ` +
         entries.map(() => `(${new Array<string>(width).fill('?').join(', ')})`).join(', '),
       entries.flatMap(journalRow),
     );
-    if (journal.due(entries.length)) await q('DELETE FROM journal WHERE hlc < ?', [journal.horizon()]);
+    if (journal.due(entries.length)) await q(SQL.pruneJournal, [journal.horizon()]);
   };
 
   /** The latest HLC any process wrote to the journal: reading it is a receive from that process. */
   const absorbJournal = async (q: Query, from: string): Promise<void> => {
     if (!journaling) return;
-    const [row] = await q('SELECT MAX(hlc) AS h FROM journal');
+    const [row] = await q(SQL.latestHlc);
     if (typeof row?.h === 'string') journal.receive(unpadHlc(row.h), from);
   };
 
@@ -216,10 +232,13 @@ export function createPostgresStore(
       const entries: TimelineEvent[] = [];
       const epoch = fence?.epoch;
       for (const e of events) {
-        const [row] = await q(
-          'INSERT INTO events (run_id, type, time, body, epoch) VALUES (?, ?, ?, ?, ?) RETURNING seq',
-          [e.runId ?? runId ?? null, e.type, e.time, eventBody(e, epoch), epoch ?? null],
-        );
+        const [row] = await q(`${SQL.insertEvent} RETURNING seq`, [
+          e.runId ?? runId ?? null,
+          e.type,
+          e.time,
+          eventBody(e, epoch),
+          epoch ?? null,
+        ]);
         const saved = { ...e, seq: Number(row?.seq), ...(epoch !== undefined ? { epoch } : {}) };
         out.push(saved);
         entries.push(eventEntry({ ...saved, runId: e.runId ?? runId } as EngineEvent, journal.stamp(), journal.source));
@@ -231,14 +250,11 @@ export function createPostgresStore(
 
     const applyRunPatch = async (q: Query, runId: string, patch: RunPatch): Promise<void> => {
       const cols = runPatchColumns(patch);
-      if (cols.length > 0)
-        await q(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`, [
-          ...cols.map(([, v]) => v),
-          runId,
-        ]);
+      if (cols.length > 0) await runQuery(q, updateQuery('runs', cols, 'id = ?', [runId]));
     };
 
     const applyTaskPatch = async (q: Query, runId: string, id: string, patch: TaskPatch): Promise<void> => {
+      // One round trip: the update answers whether the task is there (with no column to set, it sets its key).
       const cols = taskPatchColumns(patch);
       const found = await q(
         `UPDATE tasks SET ${[...cols.map(([c]) => `${c} = ?`), 'run_id = run_id'].join(', ')} WHERE run_id = ? AND id = ? RETURNING id`,
@@ -248,10 +264,10 @@ export function createPostgresStore(
     };
 
     const appliedVersions = async (q: Query): Promise<number[]> =>
-      (await q('SELECT version FROM schema_version ORDER BY version')).map((r) => Number(r.version));
+      (await q(SCHEMA_VERSION.applied)).map((r) => Number(r.version));
 
     const currentVersion = async (q: Query): Promise<number> => {
-      const [row] = await q('SELECT MAX(version) AS v FROM schema_version');
+      const [row] = await q(SCHEMA_VERSION.current);
       return row?.v === null || row?.v === undefined ? 0 : Number(row.v);
     };
 
@@ -282,28 +298,18 @@ export function createPostgresStore(
         pool = p;
         try {
           // Under the migration lock: two controllers starting together must not race to create it.
-          await tx(
-            (q) =>
-              q(
-                'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-              ),
-            MIGRATE_LOCK,
-          );
+          await tx((q) => q(SCHEMA_VERSION.create), MIGRATE_LOCK);
           for (const m of migrations) {
             // Each under the lock, deciding afresh: another controller may have applied it meanwhile.
             await tx(async (q) => {
               if (!pendingMigrations(migrations, await appliedVersions(q)).includes(m)) return;
               for (const sql of m.statements) await q(sql);
-              await q('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)', [
-                m.version,
-                m.name,
-                Date.now(),
-              ]);
+              await q(SCHEMA_VERSION.record, [m.version, m.name, Date.now()]);
             }, MIGRATE_LOCK);
           }
           // A store with no migration to apply still refuses to open when it records a version this one does not know.
           pendingMigrations(migrations, await appliedVersions(runner(p)));
-          if (journaling) await runner(p)('DELETE FROM journal WHERE hlc < ?', [journal.horizon()]);
+          if (journaling) await runner(p)(SQL.pruneJournal, [journal.horizon()]);
         } catch (e) {
           pool = undefined;
           await p.end().catch(() => undefined);
@@ -321,20 +327,14 @@ export function createPostgresStore(
 
       async createRun(run: RunRecord, tasks: readonly TaskRecord[], events: readonly EngineEvent[] = []) {
         return tx(async (q) => {
-          if ((await q('SELECT 1 FROM runs WHERE id = ?', [run.id])).length > 0) {
+          if ((await q(SQL.runExists, [run.id])).length > 0) {
             throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
           }
-          await q(
-            `INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`,
-            runRow(run),
-          );
+          await q(insertSql('runs', RUN_COLUMNS), runRow(run));
           for (const [i, t] of tasks.entries()) {
             if (t.runId !== run.id)
               throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
-            await q(
-              `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`,
-              taskRow(t, i),
-            );
+            await q(insertSql('tasks', TASK_COLUMNS), taskRow(t, i));
           }
           await journalled(q, [runCreatedEntry(run, tasks, journal.stamp(), journal.source)]);
           return insertEvents(q, events, run.id);
@@ -343,7 +343,7 @@ export function createPostgresStore(
 
       async commit(change) {
         return tx(async (q) => {
-          if ((await q('SELECT 1 FROM runs WHERE id = ?', [change.runId])).length === 0)
+          if ((await q(SQL.runExists, [change.runId])).length === 0)
             throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
           if (change.run) await applyRunPatch(q, change.runId, change.run);
           for (const t of change.tasks ?? []) await applyTaskPatch(q, change.runId, t.id, t.patch);
@@ -353,109 +353,45 @@ export function createPostgresStore(
 
       getRun: (id) =>
         read(async (q) => {
-          const [row] = await q('SELECT * FROM runs WHERE id = ?', [id]);
+          const [row] = await q(SQL.getRun, [id]);
           return row ? rowRun(row) : undefined;
         }),
 
-      listRuns: (options = {}) =>
-        read(async (q) => {
-          const where: string[] = [];
-          const args: SqlValue[] = [];
-          if (options.active !== undefined) {
-            where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
-            args.push(...TERMINAL);
-          }
-          if (options.plan !== undefined) {
-            where.push('plan = ?');
-            args.push(options.plan);
-          }
-          if (options.trigger !== undefined) {
-            where.push('trigger_name = ?');
-            args.push(options.trigger);
-          }
-          let sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, ord DESC`;
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          return (await q(sql, args)).map(rowRun);
-        }),
+      listRuns: (options = {}) => read(async (q) => (await runQuery(q, listRunsQuery(dialect, options))).map(rowRun)),
 
-      getTasks: (runId) =>
-        read(async (q) => (await q('SELECT * FROM tasks WHERE run_id = ? ORDER BY position', [runId])).map(rowTask)),
+      getTasks: (runId) => read(async (q) => (await q(SQL.getTasks, [runId])).map(rowTask)),
 
       appendEvents: (events) => tx((q) => insertEvents(q, events)),
 
-      listEvents: (options = {}) =>
-        read(async (q) => {
-          const where = ['seq > ?'];
-          const args: SqlValue[] = [options.afterSeq ?? 0];
-          if (options.runId !== undefined) {
-            where.push('run_id = ?');
-            args.push(options.runId);
-          }
-          let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          return (await q(sql, args)).map(rowEvent);
-        }),
+      listEvents: (options = {}) => read(async (q) => (await runQuery(q, listEventsQuery(options))).map(rowEvent)),
 
       async recordDuration(key: DurationKey, ms: number, at: number) {
-        await tx((q) =>
-          q('INSERT INTO durations (template, service, datacenter, plan, ms, at) VALUES (?, ?, ?, ?, ?, ?)', [
-            key.template,
-            key.service,
-            key.datacenter,
-            key.plan,
-            ms,
-            at,
-          ]),
-        );
+        await tx((q) => q(SQL.insertDuration, durationArgs(key, ms, at)));
       },
 
       durations: (key, limit = 100) =>
-        read(async (q) =>
-          (
-            await q(
-              'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? AND plan = ? ' +
-                'ORDER BY at DESC, id DESC LIMIT ?',
-              [key.template, key.service, key.datacenter, key.plan, limit],
-            )
-          ).map((r) => Number(r.ms)),
-        ),
+        read(async (q) => (await q(SQL.durations, durationsArgs(key, limit))).map((r) => Number(r.ms))),
 
       async createToken(record: TokenRecord) {
         await tx(async (q) => {
-          if ((await q('SELECT 1 FROM tokens WHERE id = ? OR hash = ?', [record.id, record.hash])).length > 0) {
+          if ((await q(SQL.tokenExists, [record.id, record.hash])).length > 0) {
             throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
           }
-          await q('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)', [
-            record.id,
-            record.name,
-            record.role,
-            record.hash,
-            record.createdAt,
-            record.revokedAt ?? null,
-          ]);
+          await q(SQL.insertToken, tokenArgs(record));
         });
       },
 
       findTokenByHash: (hash) =>
         read(async (q) => {
-          const [row] = await q('SELECT * FROM tokens WHERE hash = ?', [hash]);
+          const [row] = await q(SQL.tokenByHash, [hash]);
           return row ? rowToken(row) : undefined;
         }),
 
-      listTokens: () => read(async (q) => (await q('SELECT * FROM tokens ORDER BY created_at, id')).map(rowToken)),
+      listTokens: () => read(async (q) => (await q(SQL.listTokens)).map(rowToken)),
 
       async revokeToken(id, at) {
         await tx(async (q) => {
-          const rows = await q('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING id', [
-            at,
-            id,
-          ]);
+          const rows = await q(`${SQL.revokeToken} RETURNING id`, [at, id]);
           if (rows.length === 0) throw new MaelstromError('E_NOT_FOUND', `no token ${id}`);
         });
       },
@@ -469,20 +405,14 @@ export function createPostgresStore(
           if (!decision.take) return current!;
           const entry = leaseEntry(current, decision.lease, options.now, journal);
           if (entry) await journalled(q, [entry]);
-          await q(
-            `INSERT INTO leases (${LEASE_COLUMNS.join(', ')}) VALUES (${LEASE_COLUMNS.map(() => '?').join(', ')}) ` +
-              'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, ' +
-              'epoch = excluded.epoch, renewed_at = excluded.renewed_at, handover_to = excluded.handover_to',
-            leaseRow(decision.lease),
-          );
+          await q(SQL.upsertLease, leaseRow(decision.lease));
           return decision.lease;
         }),
 
       releaseLease: async (name, holder) => {
         await plainTx(async (q) => {
-          // The row stays, with its epoch, so the next holder's epoch is larger.
           const before = await leaseOf(q, name);
-          await q('UPDATE leases SET expires_at = 0, handover_to = NULL WHERE name = ? AND holder = ?', [name, holder]);
+          await q(SQL.releaseLease, [name, holder]);
           const entry = releasedEntry(before, holder, journal);
           if (entry) await journalled(q, [entry]);
         });
@@ -490,88 +420,51 @@ export function createPostgresStore(
 
       handOverLease: (name, holder, to) =>
         plainTx(async (q) => {
-          await q('UPDATE leases SET handover_to = ? WHERE name = ? AND holder = ?', [to, name, holder]);
+          await q(SQL.handOverLease, [to, name, holder]);
           return leaseOf(q, name);
         }),
 
       recordResolution: (record) =>
         tx(async (q) => {
-          await q(
-            `INSERT INTO resolver_records (${RESOLUTION_COLUMNS.join(', ')}) VALUES (${RESOLUTION_COLUMNS.map(() => '?').join(', ')})`,
-            resolutionRow(record),
-          );
+          await q(insertSql('resolver_records', RESOLUTION_COLUMNS), resolutionRow(record));
         }),
 
       resolverStats: (options = {}) =>
-        read(async (q) => {
-          const where = options.service !== undefined ? ' WHERE service = ?' : '';
-          const args = options.service !== undefined ? [options.service] : [];
-          return sortStats((await q(`${RESOLVER_STATS_SQL}${where} GROUP BY diagnosis, resolver`, args)).map(rowStats));
-        }),
+        read(async (q) => sortStats((await runQuery(q, resolverStatsQuery(options))).map(rowStats))),
 
       listResolutions: (options = {}) =>
-        read(async (q) => {
-          const where = options.runId !== undefined ? ' WHERE run_id = ?' : '';
-          const args: SqlValue[] = options.runId !== undefined ? [options.runId] : [];
-          let sql = `SELECT * FROM resolver_records${where} ORDER BY id DESC`;
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          return (await q(sql, args)).map(rowResolution).reverse();
-        }),
+        read(async (q) => (await runQuery(q, listResolutionsQuery(options))).map(rowResolution).reverse()),
 
       getLease: (name) => read((q) => leaseOf(q, name)),
 
       async announceController(record) {
         await plainTx(async (q) => {
-          await q(
-            `INSERT INTO controllers (${CONTROLLER_COLUMNS.join(', ')}) VALUES (${CONTROLLER_COLUMNS.map(() => '?').join(', ')}) ` +
-              'ON CONFLICT (id) DO UPDATE SET datacenter = excluded.datacenter, url = excluded.url, role = excluded.role, ' +
-              'epoch = excluded.epoch, seen_at = excluded.seen_at',
-            controllerRow(record),
-          );
+          await q(SQL.upsertController, controllerRow(record));
         });
       },
 
       listControllers: (options = {}) =>
-        read(async (q) =>
-          (
-            await q('SELECT * FROM controllers WHERE seen_at >= ? ORDER BY started_at, id', [options.seenSince ?? 0])
-          ).map(rowController),
-        ),
+        read(async (q) => (await q(SQL.listControllers, [options.seenSince ?? 0])).map(rowController)),
 
       async removeController(id) {
         await plainTx(async (q) => {
-          await q('DELETE FROM controllers WHERE id = ?', [id]);
+          await q(SQL.removeController, [id]);
         });
       },
 
       appendAudit: (entry: AuditEntry) =>
         tx(async (q) => {
-          const [row] = await q(
-            'INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
-            auditRow(entry),
-          );
+          const [row] = await q(`${SQL.insertAudit} RETURNING id`, auditRow(entry));
           return Number(row?.id);
         }),
 
-      listAudit: (options = {}) =>
-        read(async (q) => {
-          const args: SqlValue[] = [options.afterId ?? 0];
-          let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          return (await q(sql, args)).map(rowAudit);
-        }),
+      listAudit: (options = {}) => read(async (q) => (await runQuery(q, listAuditQuery(options))).map(rowAudit)),
 
       recordRequest: (request) =>
         tx(async (q) => {
           const stamp = journal.stamp();
           const [row] = await q(
-            `INSERT INTO requests (${requestColumns.join(', ')}) VALUES (${requestColumns.map(() => '?').join(', ')}) RETURNING id`,
+            `${insertSql('requests', requestColumns)} RETURNING id`,
             requestRow(request, stamp.hlc).slice(0, requestColumns.length),
           );
           const id = Number(row?.id);
@@ -581,13 +474,7 @@ export function createPostgresStore(
 
       pendingRequests: (options = {}) =>
         read(async (q) => {
-          const args: SqlValue[] = [options.afterId ?? 0];
-          let sql = 'SELECT * FROM requests WHERE applied_at IS NULL AND id > ? ORDER BY id';
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          const rows = await q(sql, args);
+          const rows = await runQuery(q, pendingRequestsQuery(options));
           for (const r of rows)
             journal.receive(typeof r.hlc === 'string' ? r.hlc : undefined, `the request of ${String(r.actor)}`);
           return rows.map(rowRequest);
@@ -595,16 +482,13 @@ export function createPostgresStore(
 
       getRequest: (id) =>
         read(async (q) => {
-          const [row] = await q('SELECT * FROM requests WHERE id = ?', [id]);
+          const [row] = await q(SQL.getRequest, [id]);
           return row ? rowRequest(row) : undefined;
         }),
 
       markRequestApplied: (id, { at, outcome, error }) =>
         tx(async (q) => {
-          const rows = await q(
-            'UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL RETURNING id',
-            [at, outcome, error ?? null, id],
-          );
+          const rows = await q(`${SQL.markRequestApplied} RETURNING id`, [at, outcome, error ?? null, id]);
           return rows.length > 0;
         }),
 
@@ -615,33 +499,17 @@ export function createPostgresStore(
           return out;
         }),
 
-      listJournal: (options = {}) =>
-        read(async (q) => {
-          const { where, args } = journalRange(options);
-          let sql = `SELECT body FROM journal ${where} ORDER BY hlc, id`;
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          return (await q(sql, args)).map(rowJournal);
-        }),
+      listJournal: (options = {}) => read(async (q) => (await runQuery(q, listJournalQuery(options))).map(rowJournal)),
 
       pruneJournal: (beforeHlc) =>
         tx(
           async (q) =>
-            (
-              await q('DELETE FROM journal WHERE hlc < ? RETURNING id', [
-                beforeHlc ? padHlc(beforeHlc) : journal.horizon(),
-              ])
-            ).length,
+            (await q(`${SQL.pruneJournal} RETURNING id`, [beforeHlc ? padHlc(beforeHlc) : journal.horizon()])).length,
         ),
 
       recordDelivery: (delivery) =>
         tx(async (q) => {
-          const [row] = await q(
-            `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')}) RETURNING id`,
-            deliveryRow(delivery),
-          );
+          const [row] = await q(`${insertSql('deliveries', DELIVERY_COLUMNS)} RETURNING id`, deliveryRow(delivery));
           return Number(row?.id);
         }, DELIVERY_LOCK),
 
@@ -649,29 +517,14 @@ export function createPostgresStore(
         const cols = deliveryPatchColumns(patch);
         if (cols.length === 0) return;
         await tx(async (q) => {
-          const rows = await q(
-            `UPDATE deliveries SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ? RETURNING id`,
-            [...cols.map(([, v]) => v), id],
-          );
+          const update = updateQuery('deliveries', cols, 'id = ?', [id]);
+          const rows = await q(`${update.sql} RETURNING id`, update.args);
           if (rows.length === 0) throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
         }, DELIVERY_LOCK);
       },
 
       listDeliveries: (options = {}) =>
-        read(async (q) => {
-          const args: SqlValue[] = [];
-          let sql = 'SELECT * FROM deliveries';
-          if (options.state !== undefined) {
-            sql += ' WHERE state = ?';
-            args.push(options.state);
-          }
-          sql += ' ORDER BY id DESC';
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          return (await q(sql, args)).map(rowDelivery);
-        }),
+        read(async (q) => (await runQuery(q, listDeliveriesQuery(options))).map(rowDelivery)),
     };
   };
   return make(undefined, false);

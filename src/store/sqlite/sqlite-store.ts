@@ -9,7 +9,6 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { EngineEvent } from '../../model/events.js';
 import { MaelstromError } from '../../model/errors.js';
-import { RunState, isTerminalRun } from '../../model/states.js';
 import type {
   AuditEntry,
   DurationKey,
@@ -22,43 +21,61 @@ import type {
   TokenRecord,
   RunPatch,
 } from '../store.js';
+
+const SCHEMA_VERSION = schemaVersionSql(dialect);
+/** The rows of a query that reads. */
+const all = (d: Database.Database, q: Query): Row[] => d.prepare(q.sql).all(...q.args) as Row[];
 import {
-  CONTROLLER_COLUMNS,
-  LEASE_COLUMNS,
   DELIVERY_COLUMNS,
   REQUEST_COLUMNS,
-  controllerRow,
-  leaseRow,
-  rowController,
-  rowLease,
   RESOLUTION_COLUMNS,
-  RESOLVER_STATS_SQL,
   RUN_COLUMNS,
   TASK_COLUMNS,
   auditRow,
+  controllerRow,
   deliveryPatchColumns,
   deliveryRow,
   eventBody,
+  leaseRow,
   requestRow,
   resolutionRow,
   rowAudit,
-  rowResolution,
-  rowStats,
-  sortStats,
+  rowController,
   rowDelivery,
   rowEvent,
+  rowLease,
   rowRequest,
+  rowResolution,
   rowRun,
+  rowStats,
   rowTask,
   rowToken,
   runPatchColumns,
   runRow,
+  sortStats,
   taskPatchColumns,
   taskRow,
   type Row,
-  type SqlValue,
 } from '../codec.js';
-import { checkMigrations, pendingMigrations, type Migration } from '../migrations/migration.js';
+import { sqliteDialect as dialect } from '../dialect.js';
+import {
+  SQL,
+  durationArgs,
+  durationsArgs,
+  insertSql,
+  listAuditQuery,
+  listDeliveriesQuery,
+  listEventsQuery,
+  listJournalQuery,
+  listResolutionsQuery,
+  listRunsQuery,
+  pendingRequestsQuery,
+  resolverStatsQuery,
+  tokenArgs,
+  updateQuery,
+  type Query,
+} from '../queries.js';
+import { checkMigrations, pendingMigrations, schemaVersionSql, type Migration } from '../migrations/migration.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
 import { sqlTestStore, type Statement } from '../tests-sql.js';
 import { decideLease, fenceHolds, fencedError } from '../lease-rule.js';
@@ -68,7 +85,6 @@ import {
   createJournal,
   entryOf,
   eventEntry,
-  journalRange,
   journalRow,
   leaseEntry,
   releasedEntry,
@@ -93,8 +109,6 @@ export const SqliteStoreConfig = z.strictObject({
   durability: z.enum(['full', 'process']).default('full'),
 });
 export type SqliteStoreConfig = z.input<typeof SqliteStoreConfig>;
-
-const TERMINAL = RunState.filter(isTerminalRun);
 
 export interface SqliteStore extends Store {
   /** The schema version after init(). */
@@ -138,23 +152,21 @@ export function createSqliteStore(
     return db;
   };
   const leaseOf = (d: Database.Database, name: string): Lease | undefined => {
-    const row = d.prepare('SELECT * FROM leases WHERE name = ?').get(name) as Row | undefined;
+    const row = d.prepare(SQL.getLease).get(name) as Row | undefined;
     return row ? rowLease(row) : undefined;
   };
 
   const journalled = (d: Database.Database, entries: readonly TimelineEvent[]): void => {
     if (entries.length === 0 || !journaling) return;
-    const stmt = d.prepare(
-      `INSERT INTO journal (${JOURNAL_COLUMNS.join(', ')}) VALUES (${JOURNAL_COLUMNS.map(() => '?').join(', ')})`,
-    );
+    const stmt = d.prepare(insertSql('journal', JOURNAL_COLUMNS));
     for (const e of entries) stmt.run(...journalRow(e));
-    if (journal.due(entries.length)) d.prepare('DELETE FROM journal WHERE hlc < ?').run(journal.horizon());
+    if (journal.due(entries.length)) d.prepare(SQL.pruneJournal).run(journal.horizon());
   };
 
   /** The latest HLC any process wrote to the journal: reading it is a receive from that process. */
   const absorbJournal = (d: Database.Database, from: string): void => {
     if (!journaling) return;
-    const row = d.prepare('SELECT MAX(hlc) AS h FROM journal').get() as { h: string | null };
+    const row = d.prepare(SQL.latestHlc).get() as { h: string | null };
     if (row.h) journal.receive(unpadHlc(row.h), from);
   };
 
@@ -198,7 +210,7 @@ export function createSqliteStore(
     };
 
     const insertEvents = (d: Database.Database, events: readonly EngineEvent[], runId?: string): EngineEvent[] => {
-      const stmt = d.prepare('INSERT INTO events (run_id, type, time, body, epoch) VALUES (?, ?, ?, ?, ?)');
+      const stmt = d.prepare(SQL.insertEvent);
       const epoch = fence?.epoch;
       // The event's HLC is the journal's business: the events themselves (replayed exactly by reports and tests)
       // stay as the engine wrote them.
@@ -218,22 +230,18 @@ export function createSqliteStore(
     const applyRunPatch = (d: Database.Database, runId: string, patch: RunPatch): void => {
       const cols = runPatchColumns(patch);
       if (cols.length === 0) return;
-      d.prepare(`UPDATE runs SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
-        ...cols.map(([, v]) => v),
-        runId,
-      );
+      const q = updateQuery('runs', cols, 'id = ?', [runId]);
+      d.prepare(q.sql).run(...q.args);
     };
 
     const applyTaskPatch = (d: Database.Database, runId: string, id: string, patch: TaskPatch): void => {
       const cols = taskPatchColumns(patch);
-      const exists = d.prepare('SELECT 1 FROM tasks WHERE run_id = ? AND id = ?').get(runId, id);
-      if (!exists) throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
+      if (!d.prepare(SQL.taskExists).get(runId, id)) {
+        throw new MaelstromError('E_NOT_FOUND', `run ${runId} has no task ${id}`);
+      }
       if (cols.length === 0) return;
-      d.prepare(`UPDATE tasks SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE run_id = ? AND id = ?`).run(
-        ...cols.map(([, v]) => v),
-        runId,
-        id,
-      );
+      const q = updateQuery('tasks', cols, 'run_id = ? AND id = ?', [runId, id]);
+      d.prepare(q.sql).run(...q.args);
     };
 
     // One statement at a time; a statement that returns rows (a SELECT, a RETURNING) answers them.
@@ -270,7 +278,7 @@ export function createSqliteStore(
         }
         try {
           migrate(d, migrations);
-          if (journaling) d.prepare('DELETE FROM journal WHERE hlc < ?').run(journal.horizon());
+          if (journaling) d.prepare(SQL.pruneJournal).run(journal.horizon());
         } catch (e) {
           d.close();
           throw storeError(e);
@@ -288,15 +296,11 @@ export function createSqliteStore(
 
       async createRun(run: RunRecord, tasks: readonly TaskRecord[], events: readonly EngineEvent[] = []) {
         return tx((d) => {
-          if (d.prepare('SELECT 1 FROM runs WHERE id = ?').get(run.id)) {
+          if (d.prepare(SQL.runExists).get(run.id)) {
             throw new MaelstromError('E_CONFLICT', `a run with id ${run.id} already exists`);
           }
-          d.prepare(
-            `INSERT INTO runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})`,
-          ).run(...runRow(run));
-          const insert = d.prepare(
-            `INSERT INTO tasks (${TASK_COLUMNS.join(', ')}) VALUES (${TASK_COLUMNS.map(() => '?').join(', ')})`,
-          );
+          d.prepare(insertSql('runs', RUN_COLUMNS)).run(...runRow(run));
+          const insert = d.prepare(insertSql('tasks', TASK_COLUMNS));
           tasks.forEach((t, i) => {
             if (t.runId !== run.id)
               throw new MaelstromError('E_BAD_REQUEST', `task ${t.id} belongs to run ${t.runId}, not ${run.id}`);
@@ -309,7 +313,7 @@ export function createSqliteStore(
 
       async commit(change) {
         return tx((d) => {
-          if (!d.prepare('SELECT 1 FROM runs WHERE id = ?').get(change.runId)) {
+          if (!d.prepare(SQL.runExists).get(change.runId)) {
             throw new MaelstromError('E_NOT_FOUND', `no run ${change.runId}`);
           }
           if (change.run) applyRunPatch(d, change.runId, change.run);
@@ -320,39 +324,17 @@ export function createSqliteStore(
 
       async getRun(id) {
         return read((d) => {
-          const row = d.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+          const row = d.prepare(SQL.getRun).get(id) as Row | undefined;
           return row ? rowRun(row) : undefined;
         });
       },
 
       async listRuns(options = {}) {
-        return read((d) => {
-          const where: string[] = [];
-          const args: SqlValue[] = [];
-          if (options.active !== undefined) {
-            where.push(`state ${options.active ? 'NOT ' : ''}IN (${TERMINAL.map(() => '?').join(', ')})`);
-            args.push(...TERMINAL);
-          }
-          if (options.plan !== undefined) {
-            where.push('plan = ?');
-            args.push(options.plan);
-          }
-          if (options.trigger !== undefined) {
-            where.push('trigger_name = ?');
-            args.push(options.trigger);
-          }
-          const sql =
-            `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC` +
-            (options.limit !== undefined ? ' LIMIT ?' : '');
-          if (options.limit !== undefined) args.push(options.limit);
-          return (d.prepare(sql).all(...args) as Row[]).map(rowRun);
-        });
+        return read((d) => all(d, listRunsQuery(dialect, options)).map(rowRun));
       },
 
       async getTasks(runId) {
-        return read((d) =>
-          (d.prepare('SELECT * FROM tasks WHERE run_id = ? ORDER BY position').all(runId) as Row[]).map(rowTask),
-        );
+        return read((d) => (d.prepare(SQL.getTasks).all(runId) as Row[]).map(rowTask));
       },
 
       async appendEvents(events) {
@@ -360,73 +342,42 @@ export function createSqliteStore(
       },
 
       async listEvents(options = {}) {
-        return read((d) => {
-          const where = ['seq > ?'];
-          const args: SqlValue[] = [options.afterSeq ?? 0];
-          if (options.runId !== undefined) {
-            where.push('run_id = ?');
-            args.push(options.runId);
-          }
-          let sql = `SELECT seq, body FROM events WHERE ${where.join(' AND ')} ORDER BY seq`;
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          return (d.prepare(sql).all(...args) as Row[]).map(rowEvent);
-        });
+        return read((d) => all(d, listEventsQuery(options)).map(rowEvent));
       },
 
       async recordDuration(key: DurationKey, ms: number, at: number) {
-        tx((d) =>
-          d
-            .prepare('INSERT INTO durations (template, service, datacenter, plan, ms, at) VALUES (?, ?, ?, ?, ?, ?)')
-            .run(key.template, key.service, key.datacenter, key.plan, ms, at),
-        );
+        tx((d) => d.prepare(SQL.insertDuration).run(...durationArgs(key, ms, at)));
       },
 
       async durations(key, limit = 100) {
         return read((d) =>
-          (
-            d
-              .prepare(
-                'SELECT ms FROM durations WHERE template = ? AND service = ? AND datacenter = ? AND plan = ? ' +
-                  'ORDER BY at DESC, id DESC LIMIT ?',
-              )
-              .all(key.template, key.service, key.datacenter, key.plan, limit) as Row[]
-          ).map((r) => Number(r.ms)),
+          (d.prepare(SQL.durations).all(...durationsArgs(key, limit)) as Row[]).map((r) => Number(r.ms)),
         );
       },
 
       async createToken(record: TokenRecord) {
         tx((d) => {
-          if (d.prepare('SELECT 1 FROM tokens WHERE id = ? OR hash = ?').get(record.id, record.hash)) {
+          if (d.prepare(SQL.tokenExists).get(record.id, record.hash)) {
             throw new MaelstromError('E_CONFLICT', `a token with id ${record.id} or the same secret already exists`);
           }
-          d.prepare('INSERT INTO tokens (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-            record.id,
-            record.name,
-            record.role,
-            record.hash,
-            record.createdAt,
-            record.revokedAt ?? null,
-          );
+          d.prepare(SQL.insertToken).run(...tokenArgs(record));
         });
       },
 
       async findTokenByHash(hash) {
         return read((d) => {
-          const row = d.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
+          const row = d.prepare(SQL.tokenByHash).get(hash) as Row | undefined;
           return row ? rowToken(row) : undefined;
         });
       },
 
       async listTokens() {
-        return read((d) => (d.prepare('SELECT * FROM tokens ORDER BY created_at, id').all() as Row[]).map(rowToken));
+        return read((d) => (d.prepare(SQL.listTokens).all() as Row[]).map(rowToken));
       },
 
       async revokeToken(id, at) {
         tx((d) => {
-          const info = d.prepare('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id);
+          const info = d.prepare(SQL.revokeToken).run(at, id);
           if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no token ${id}`);
         });
       },
@@ -440,23 +391,15 @@ export function createSqliteStore(
           if (!decision.take) return current!;
           const entry = leaseEntry(current, decision.lease, options.now, journal);
           if (entry) journalled(d, [entry]);
-          d.prepare(
-            `INSERT INTO leases (${LEASE_COLUMNS.join(', ')}) VALUES (${LEASE_COLUMNS.map(() => '?').join(', ')}) ` +
-              'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, ' +
-              'epoch = excluded.epoch, renewed_at = excluded.renewed_at, handover_to = excluded.handover_to',
-          ).run(...leaseRow(decision.lease));
+          d.prepare(SQL.upsertLease).run(...leaseRow(decision.lease));
           return decision.lease;
         });
       },
 
       async releaseLease(name, holder) {
         leaseTx((d) => {
-          // The row stays, with its epoch, so the next holder's epoch is larger.
           const before = leaseOf(d, name);
-          d.prepare('UPDATE leases SET expires_at = 0, handover_to = NULL WHERE name = ? AND holder = ?').run(
-            name,
-            holder,
-          );
+          d.prepare(SQL.releaseLease).run(name, holder);
           const entry = releasedEntry(before, holder, journal);
           if (entry) journalled(d, [entry]);
         });
@@ -464,7 +407,7 @@ export function createSqliteStore(
 
       async handOverLease(name, holder, to) {
         return leaseTx((d) => {
-          d.prepare('UPDATE leases SET handover_to = ? WHERE name = ? AND holder = ?').run(to, name, holder);
+          d.prepare(SQL.handOverLease).run(to, name, holder);
           return leaseOf(d, name);
         });
       },
@@ -475,50 +418,26 @@ export function createSqliteStore(
 
       async announceController(record) {
         tx((d) => {
-          d.prepare(
-            `INSERT INTO controllers (${CONTROLLER_COLUMNS.join(', ')}) VALUES (${CONTROLLER_COLUMNS.map(() => '?').join(', ')}) ` +
-              'ON CONFLICT (id) DO UPDATE SET datacenter = excluded.datacenter, url = excluded.url, role = excluded.role, ' +
-              'epoch = excluded.epoch, seen_at = excluded.seen_at',
-          ).run(...controllerRow(record));
+          d.prepare(SQL.upsertController).run(...controllerRow(record));
         });
       },
 
       async listControllers(options = {}) {
-        return read((d) =>
-          (
-            d
-              .prepare('SELECT * FROM controllers WHERE seen_at >= ? ORDER BY started_at, id')
-              .all(options.seenSince ?? 0) as Row[]
-          ).map(rowController),
-        );
+        return read((d) => (d.prepare(SQL.listControllers).all(options.seenSince ?? 0) as Row[]).map(rowController));
       },
 
       async removeController(id) {
         tx((d) => {
-          d.prepare('DELETE FROM controllers WHERE id = ?').run(id);
+          d.prepare(SQL.removeController).run(id);
         });
       },
 
       async appendAudit(entry: AuditEntry) {
-        return tx((d) =>
-          Number(
-            d
-              .prepare('INSERT INTO audit (time, actor, action, target, reason, details) VALUES (?, ?, ?, ?, ?, ?)')
-              .run(...auditRow(entry)).lastInsertRowid,
-          ),
-        );
+        return tx((d) => Number(d.prepare(SQL.insertAudit).run(...auditRow(entry)).lastInsertRowid));
       },
 
       async listAudit(options = {}) {
-        return read((d) => {
-          const args: SqlValue[] = [options.afterId ?? 0];
-          let sql = 'SELECT * FROM audit WHERE id > ? ORDER BY id';
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          return (d.prepare(sql).all(...args) as Row[]).map(rowAudit);
-        });
+        return read((d) => all(d, listAuditQuery(options)).map(rowAudit));
       },
 
       async recordRequest(request) {
@@ -526,9 +445,7 @@ export function createSqliteStore(
           const stamp = journal.stamp();
           const id = Number(
             d
-              .prepare(
-                `INSERT INTO requests (${requestColumns.join(', ')}) VALUES (${requestColumns.map(() => '?').join(', ')})`,
-              )
+              .prepare(insertSql('requests', requestColumns))
               .run(...requestRow(request, stamp.hlc).slice(0, requestColumns.length)).lastInsertRowid,
           );
           journalled(d, [requestEntry(id, request, stamp, journal.source)]);
@@ -538,13 +455,7 @@ export function createSqliteStore(
 
       async pendingRequests(options = {}) {
         return read((d) => {
-          const args: SqlValue[] = [options.afterId ?? 0];
-          let sql = 'SELECT * FROM requests WHERE applied_at IS NULL AND id > ? ORDER BY id';
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          const rows = d.prepare(sql).all(...args) as Row[];
+          const rows = all(d, pendingRequestsQuery(options));
           for (const r of rows)
             journal.receive(typeof r.hlc === 'string' ? r.hlc : undefined, `the request of ${String(r.actor)}`);
           return rows.map(rowRequest);
@@ -553,48 +464,27 @@ export function createSqliteStore(
 
       async getRequest(id) {
         return read((d) => {
-          const row = d.prepare('SELECT * FROM requests WHERE id = ?').get(id) as Row | undefined;
+          const row = d.prepare(SQL.getRequest).get(id) as Row | undefined;
           return row ? rowRequest(row) : undefined;
         });
       },
 
       async markRequestApplied(id, { at, outcome, error }) {
-        return tx(
-          (d) =>
-            d
-              .prepare('UPDATE requests SET applied_at = ?, outcome = ?, error = ? WHERE id = ? AND applied_at IS NULL')
-              .run(at, outcome, error ?? null, id).changes > 0,
-        );
+        return tx((d) => d.prepare(SQL.markRequestApplied).run(at, outcome, error ?? null, id).changes > 0);
       },
 
       async recordResolution(record) {
         tx((d) => {
-          d.prepare(
-            `INSERT INTO resolver_records (${RESOLUTION_COLUMNS.join(', ')}) VALUES (${RESOLUTION_COLUMNS.map(() => '?').join(', ')})`,
-          ).run(...resolutionRow(record));
+          d.prepare(insertSql('resolver_records', RESOLUTION_COLUMNS)).run(...resolutionRow(record));
         });
       },
 
       async resolverStats(options = {}) {
-        return read((d) => {
-          const where = options.service !== undefined ? ' WHERE service = ?' : '';
-          const args = options.service !== undefined ? [options.service] : [];
-          const rows = d.prepare(`${RESOLVER_STATS_SQL}${where} GROUP BY diagnosis, resolver`).all(...args) as Row[];
-          return sortStats(rows.map(rowStats));
-        });
+        return read((d) => sortStats(all(d, resolverStatsQuery(options)).map(rowStats)));
       },
 
       async listResolutions(options = {}) {
-        return read((d) => {
-          const where = options.runId !== undefined ? ' WHERE run_id = ?' : '';
-          const args: SqlValue[] = options.runId !== undefined ? [options.runId] : [];
-          let sql = `SELECT * FROM resolver_records${where} ORDER BY id DESC`;
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          return (d.prepare(sql).all(...args) as Row[]).map(rowResolution).reverse();
-        });
+        return read((d) => all(d, listResolutionsQuery(options)).map(rowResolution).reverse());
       },
 
       async appendJournal(entries) {
@@ -607,39 +497,24 @@ export function createSqliteStore(
 
       async listJournal(options = {}) {
         return read((d) => {
-          const { where, args } = journalRange(options);
-          let sql = `SELECT body FROM journal ${where} ORDER BY hlc, id`;
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          // The bodies only, parsed straight from their text: a cut reads thousands of them.
+          const q = listJournalQuery(options);
+          // Parsed straight from their text: a cut reads thousands of them.
           return (
             d
-              .prepare(sql)
+              .prepare(q.sql)
               .pluck()
-              .all(...args) as string[]
+              .all(...q.args) as string[]
           ).map((body) => JSON.parse(body) as TimelineEvent);
         });
       },
 
       async pruneJournal(beforeHlc) {
-        return tx(
-          (d) =>
-            d.prepare('DELETE FROM journal WHERE hlc < ?').run(beforeHlc ? padHlc(beforeHlc) : journal.horizon())
-              .changes,
-        );
+        return tx((d) => d.prepare(SQL.pruneJournal).run(beforeHlc ? padHlc(beforeHlc) : journal.horizon()).changes);
       },
 
       async recordDelivery(delivery) {
         return tx((d) =>
-          Number(
-            d
-              .prepare(
-                `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')})`,
-              )
-              .run(...deliveryRow(delivery)).lastInsertRowid,
-          ),
+          Number(d.prepare(insertSql('deliveries', DELIVERY_COLUMNS)).run(...deliveryRow(delivery)).lastInsertRowid),
         );
       },
 
@@ -647,28 +522,15 @@ export function createSqliteStore(
         const cols = deliveryPatchColumns(patch);
         if (cols.length === 0) return;
         tx((d) => {
-          const info = d
-            .prepare(`UPDATE deliveries SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
-            .run(...cols.map(([, v]) => v), id);
-          if (info.changes === 0) throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
+          const q = updateQuery('deliveries', cols, 'id = ?', [id]);
+          if (d.prepare(q.sql).run(...q.args).changes === 0) {
+            throw new MaelstromError('E_NOT_FOUND', `no delivery ${id}`);
+          }
         });
       },
 
       async listDeliveries(options = {}) {
-        return read((d) => {
-          const args: SqlValue[] = [];
-          let sql = 'SELECT * FROM deliveries';
-          if (options.state !== undefined) {
-            sql += ' WHERE state = ?';
-            args.push(options.state);
-          }
-          sql += ' ORDER BY id DESC';
-          if (options.limit !== undefined) {
-            sql += ' LIMIT ?';
-            args.push(options.limit);
-          }
-          return (d.prepare(sql).all(...args) as Row[]).map(rowDelivery);
-        });
+        return read((d) => all(d, listDeliveriesQuery(options)).map(rowDelivery));
       },
     };
     return store;
@@ -677,29 +539,21 @@ export function createSqliteStore(
 }
 
 function currentVersion(d: Database.Database): number {
-  const row = d.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
+  const row = d.prepare(SCHEMA_VERSION.current).get() as { v: number | null };
   return row.v ?? 0;
 }
 
 function appliedVersions(d: Database.Database): number[] {
-  return (d.prepare('SELECT version FROM schema_version ORDER BY version').all() as { version: number }[]).map(
-    (r) => r.version,
-  );
+  return (d.prepare(SCHEMA_VERSION.applied).all() as { version: number }[]).map((r) => r.version);
 }
 
 /** Applies every migration the store does not record yet, in order, each in its own transaction. */
 function migrate(d: Database.Database, migrations: readonly Migration[]): void {
-  d.exec(
-    'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-  );
+  d.exec(SCHEMA_VERSION.create);
   for (const m of pendingMigrations(migrations, appliedVersions(d))) {
     d.transaction(() => {
       for (const sql of m.statements) d.exec(sql);
-      d.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(
-        m.version,
-        m.name,
-        Date.now(),
-      );
+      d.prepare(SCHEMA_VERSION.record).run(m.version, m.name, Date.now());
     }).immediate();
   }
 }
