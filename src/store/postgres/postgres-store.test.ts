@@ -2,107 +2,35 @@
  * The PostgreSQL store against a real PostgreSQL server that this test starts itself (initdb in a temporary
  * directory, a free loopback port) and stops afterwards.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../lab/processes.js';
+import { postgresBin, startPostgres, type PostgresServer } from '../../lab/postgres.js';
 import { storeConformance } from '../conformance.js';
-import type { Store } from '../store.js';
+import { postgresDialect } from '../dialect.js';
+import { migrationConformance } from '../migrations/conformance.js';
 import { postgresMigrations } from '../migrations/postgres.js';
-import { createPostgresStore } from './postgres-store.js';
+import type { Store } from '../store.js';
+import { createPostgresStore, numbered } from './postgres-store.js';
 
-function postgresBin(): string | undefined {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root)
-    .filter((v) => existsSync(join(root, v, 'bin', 'postgres')))
-    .sort((a, b) => Number(b) - Number(a));
-  return versions[0] ? join(root, versions[0], 'bin') : undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** PostgreSQL refuses to run as root: when the test runs as root, the server runs as the `postgres` user. */
-function runAs(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const r = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-  const g = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-  if (r.status !== 0 || g.status !== 0)
-    throw new Error('running as root and there is no postgres user to run PostgreSQL as');
-  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
-}
-
-const bin = postgresBin();
-const available = bin !== undefined || process.env.CI === 'true';
+const available = postgresBin() !== undefined || process.env.CI === 'true';
 
 describe.runIf(available)('postgres store', () => {
-  let server: ChildProcess | undefined;
-  let dir = '';
-  let base = '';
-  let admin: pg.Client;
+  let server: PostgresServer;
   let n = 0;
 
   beforeAll(async () => {
-    if (!bin) throw new Error('PostgreSQL is not installed under /usr/lib/postgresql');
-    dir = mkdtempSync(join(tmpdir(), 'maelstrom-pg-'));
-    const user = runAs();
-    if (user) chownSync(dir, user.uid, user.gid);
-    const data = join(dir, 'data');
-    const init = spawnSync(
-      join(bin, 'initdb'),
-      ['-D', data, '-U', 'maelstrom', '--auth=trust', '-E', 'UTF8', '--no-sync'],
-      { encoding: 'utf8', ...(user ?? {}) },
-    );
-    if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-    const port = await freePort();
-    server = spawn(
-      join(bin, 'postgres'),
-      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
-      { stdio: 'ignore', ...(user ?? {}) },
-    );
-    base = `postgres://maelstrom@127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      admin = new pg.Client({ connectionString: `${base}/postgres` });
-      try {
-        await admin.connect();
-        break;
-      } catch (e) {
-        await admin.end().catch(() => undefined);
-        if (Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    server = await startPostgres();
   });
 
   afterAll(async () => {
-    await admin?.end().catch(() => undefined);
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once('exit', r));
-      server.kill('SIGINT');
-      await exited;
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await server?.stop();
   });
 
   const urls = new WeakMap<Store, string>();
   async function fresh(): Promise<Store> {
-    const db = `conformance_${n++}`;
-    await admin.query(`CREATE DATABASE ${db}`);
-    const url = `${base}/${db}`;
+    const url = await server.createDatabase(`conformance_${n++}`);
     const store = createPostgresStore({ url });
     await store.init();
     urls.set(store, url);
@@ -119,10 +47,9 @@ describe.runIf(available)('postgres store', () => {
   });
 
   it('applies its migrations once, even when two controllers start together', async () => {
-    const db = 'migrate_twice';
-    await admin.query(`CREATE DATABASE ${db}`);
-    const a = createPostgresStore({ url: `${base}/${db}` });
-    const b = createPostgresStore({ url: `${base}/${db}` });
+    const url = await server.createDatabase('migrate_twice');
+    const a = createPostgresStore({ url });
+    const b = createPostgresStore({ url });
     await Promise.all([a.init(), b.init()]);
     expect(await a.schemaVersion()).toBe(postgresMigrations.at(-1)!.version);
     const rows = await b.listRuns();
@@ -130,75 +57,24 @@ describe.runIf(available)('postgres store', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('moves the requests still pending in the audit log of a version 2 store to the requests table', async () => {
-    await admin.query('CREATE DATABASE requests_v2');
-    const url = `${base}/requests_v2`;
-    const v2 = createPostgresStore({ url }, postgresMigrations.slice(0, 2));
-    await v2.init();
-    const command = { kind: 'command', runId: 'r1', command: { action: 'pause', reason: 'look' }, role: 'operator' };
-    const applied = await v2.appendAudit({
-      time: 1,
-      actor: 'alice',
-      action: 'request',
-      target: 'r1',
-      details: command,
-    });
-    await v2.appendAudit({ time: 2, actor: 'alice', action: 'request.applied', details: { requestId: applied } });
-    await v2.appendAudit({ time: 3, actor: 'bob', action: 'request', target: 'r1', details: command });
-    await v2.appendAudit({
-      time: 4,
-      actor: 'carol',
-      action: 'request',
-      details: { kind: 'halt', reason: 'x', role: 'admin' },
-    });
-    await v2.appendAudit({ time: 5, actor: 'dave', action: 'token.create', details: { role: 'viewer' } });
-    await v2.close();
-    const v3 = createPostgresStore({ url });
-    await v3.init();
-    const { role: _role, ...body } = command;
-    expect((await v3.pendingRequests()).map(({ id: _id, ...r }) => r)).toEqual([
-      { time: 3, actor: 'bob', role: 'operator', runId: 'r1', body },
-      { time: 4, actor: 'carol', role: 'admin', body: { kind: 'halt', reason: 'x' } },
-    ]);
-    expect(await v3.listAudit()).toHaveLength(5);
-    await v3.close();
-  });
-
-  it('keeps the abort or halt intent of runs stopped before the stop intent had a column', async () => {
-    const db = 'intent_backfill';
-    await admin.query(`CREATE DATABASE ${db}`);
-    const url = `${base}/${db}`;
-    const old = createPostgresStore(
-      { url },
-      postgresMigrations.filter((m) => m.name !== 'stop intent'),
-    );
-    await old.init();
-    await old.close();
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    const insert = (id: string, state: string, reason: string | null) =>
-      client.query(
-        'INSERT INTO runs (id, plan, datacenter, direction, state, compiled, created_at, reason) ' +
-          "VALUES ($1, 'p', 'east', 'drain', $2, '{}', 1, $3)",
-        [id, state, reason],
-      );
-    await insert('h', 'aborting', 'halted by ana: east is on fire');
-    await insert('a', 'aborting', 'aborted by ana: halted traffic looks wrong');
-    await insert('d', 'aborted', 'aborted by bob');
-    await insert('r', 'running', null);
-    await client.end();
-    const store = createPostgresStore({ url });
-    await store.init();
-    expect((await store.getRun('h'))!.stopIntent).toBe('halted');
-    expect((await store.getRun('a'))!.stopIntent).toBe('aborted');
-    expect((await store.getRun('d'))!.stopIntent).toBe('aborted');
-    expect((await store.getRun('r'))!.stopIntent).toBeUndefined();
-    await store.close();
+  migrationConformance({
+    dialect: postgresDialect,
+    migrations: postgresMigrations,
+    create: (name) => server.createDatabase(name),
+    open: (url, migrations, journal) => createPostgresStore({ url }, migrations, journal),
+    raw: async (url) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      return {
+        exec: async (sql, args = []) =>
+          (await client.query(numbered(sql), [...args])).rows as Record<string, unknown>[],
+        close: () => client.end(),
+      };
+    },
   });
 
   it('is the store of the command line too: token, run and status on postgres://', async () => {
-    await admin.query('CREATE DATABASE cli');
-    const url = `${base}/cli`;
+    const url = await server.createDatabase('cli');
     const cli = (...args: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], {
         cwd: process.cwd(),

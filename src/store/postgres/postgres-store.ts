@@ -118,7 +118,7 @@ type Query = (sql: string, args?: readonly SqlValue[]) => Promise<Row[]>;
 const runQuery = (q: Query, s: Statement): Promise<Row[]> => q(s.sql, s.args);
 
 /** `?` placeholders (as the SQLite store writes them) to PostgreSQL's `$1, $2…`. */
-function numbered(sql: string): string {
+export function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 }

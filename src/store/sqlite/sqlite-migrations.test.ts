@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MaelstromError } from '../../model/errors.js';
+import { migrationConformance } from '../migrations/conformance.js';
+import { sqliteDialect } from '../dialect.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
 import { createSqliteStore } from './sqlite-store.js';
 
@@ -20,6 +22,27 @@ async function code(p: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe('sqlite store migrations', () => {
+  migrationConformance({
+    dialect: sqliteDialect,
+    migrations: sqliteMigrations,
+    create: async (name) => join(dir, `${name}.db`),
+    open: (path, migrations, journal) => createSqliteStore({ path }, migrations, journal),
+    raw: async (path) => {
+      const db = new Database(path);
+      return {
+        exec: async (sql, args = []) => {
+          const st = db.prepare(sql);
+          if (st.reader) return st.all(...args) as Record<string, unknown>[];
+          st.run(...args);
+          return [];
+        },
+        close: async () => {
+          db.close();
+        },
+      };
+    },
+  });
+
   it('brings a new file to the latest version and records each migration', async () => {
     const path = join(dir, 'new.db');
     const store = createSqliteStore({ path });
@@ -81,48 +104,6 @@ describe('sqlite store migrations', () => {
     db.close();
   });
 
-  it('moves the requests still pending in the audit log of a version 2 store to the requests table', async () => {
-    const path = join(dir, 'requests.db');
-    const v2 = createSqliteStore({ path }, sqliteMigrations.slice(0, 2));
-    await v2.init();
-    const command = { kind: 'command', runId: 'r1', command: { action: 'pause', reason: 'look' }, role: 'operator' };
-    const applied = await v2.appendAudit({
-      time: 1,
-      actor: 'alice',
-      action: 'request',
-      target: 'r1',
-      details: command,
-    });
-    await v2.appendAudit({ time: 2, actor: 'alice', action: 'pause', target: 'r1', details: command.command });
-    await v2.appendAudit({
-      time: 3,
-      actor: 'alice',
-      action: 'request.applied',
-      reason: 'applied',
-      details: { requestId: applied },
-    });
-    await v2.appendAudit({ time: 4, actor: 'bob', action: 'request', target: 'r1', details: command });
-    await v2.appendAudit({
-      time: 5,
-      actor: 'carol',
-      action: 'request',
-      details: { kind: 'halt', reason: 'fire', role: 'admin' },
-    });
-    await v2.appendAudit({ time: 6, actor: 'dave', action: 'token.create', details: { role: 'viewer' } });
-    await v2.close();
-
-    const v3 = createSqliteStore({ path });
-    await v3.init();
-    const { role: _role, ...body } = command;
-    expect((await v3.pendingRequests()).map(({ id: _id, ...r }) => r)).toEqual([
-      { time: 4, actor: 'bob', role: 'operator', runId: 'r1', body },
-      { time: 5, actor: 'carol', role: 'admin', body: { kind: 'halt', reason: 'fire' } },
-    ]);
-    // The audit log is history: it keeps every row it had.
-    expect(await v3.listAudit()).toHaveLength(6);
-    await v3.close();
-  });
-
   it('applies a migration written beside a later one, whichever landed first', async () => {
     const path = join(dir, 'side-by-side.db');
     const later = sqliteMigrations.at(-1)!.version;
@@ -141,41 +122,6 @@ describe('sqlite store migrations', () => {
     ]);
     db.close();
     expect(() => createSqliteStore({ path }, [...sqliteMigrations, notes, pins])).toThrow(/expected more than/);
-  });
-
-  it('keeps the abort or halt intent of runs stopped before the stop intent had a column', async () => {
-    const path = join(dir, 'intent.db');
-    const before = sqliteMigrations.filter((m) => m.name !== 'stop intent');
-    const old = createSqliteStore({ path }, before);
-    await old.init();
-    await old.close();
-    const db = new Database(path);
-    const insert = db.prepare(
-      'INSERT INTO runs (id, plan, datacenter, direction, state, compiled, created_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    insert.run('h', 'p', 'east', 'drain', 'aborting', '{}', 1, 'halted by ana: east is on fire');
-    insert.run('a', 'p', 'east', 'drain', 'aborting', '{}', 2, 'aborted by ana: halted traffic looks wrong');
-    insert.run('d', 'p', 'east', 'drain', 'halted', '{}', 3, 'halted by bob');
-    insert.run('r', 'p', 'east', 'drain', 'running', '{}', 4, null);
-    db.close();
-    const store = createSqliteStore({ path });
-    await store.init();
-    expect((await store.getRun('h'))!.stopIntent).toBe('halted');
-    expect((await store.getRun('a'))!.stopIntent).toBe('aborted');
-    expect((await store.getRun('d'))!.stopIntent).toBe('halted');
-    expect((await store.getRun('r'))!.stopIntent).toBeUndefined();
-    await store.close();
-  });
-
-  it('refuses a store written by a newer version', async () => {
-    const path = join(dir, 'newer.db');
-    const store = createSqliteStore({ path });
-    await store.init();
-    await store.close();
-    const db = new Database(path);
-    db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(99, 'future', 0);
-    db.close();
-    expect(await code(createSqliteStore({ path }).init())).toBe('E_STORE');
   });
 
   it('reports a store that cannot be opened with E_STORE, not a stack trace', async () => {
