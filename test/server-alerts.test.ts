@@ -14,6 +14,7 @@ import type { Definitions } from '../src/model/definitions.js';
 import { VirtualClock } from '../src/model/virtual-clock.js';
 import { createServerApp, type ServerApp } from '../src/server/app.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { expectError, readReply, type Reply } from './server-fixture.js';
 
 let definitions: Definitions;
 let clock: VirtualClock;
@@ -78,9 +79,6 @@ afterAll(async () => {
   await store.close();
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Reply = { status: number; json: any; text: string };
-
 async function call(
   method: string,
   path: string,
@@ -91,25 +89,13 @@ async function call(
   const headers: Record<string, string> = {};
   if (role) headers.authorization = `Bearer ${tokens[role]}`;
   if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
-  const res = await server.app.request(path, {
-    method,
-    headers,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : raw !== undefined ? { body: raw } : {}),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
-}
-
-function expectError(r: Reply, status: number, code: string): void {
-  expect(r.status, r.text).toBe(status);
-  expect(r.json.error.code).toBe(code);
-  expect(r.text).not.toMatch(/\n\s+at |\.ts:\d+/);
+  return readReply(
+    await server.app.request(path, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : raw !== undefined ? { body: raw } : {}),
+    }),
+  );
 }
 
 interface AlertSpec {

@@ -6,41 +6,35 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSimBackend, type SimBackend } from '../src/backends/sim/backend.js';
 import { createToken } from '../src/cli/token.js';
-import { createController, type EngineController } from '../src/compose/controller.js';
-import { loadOrFail } from '../src/load/check.js';
-import { createServerApp, type ServerApp } from '../src/server/app.js';
-import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { ServerApp } from '../src/server/app.js';
+import { startServerWorld, type ServerWorld } from './server-fixture.js';
 
-let backend: SimBackend;
-let store: SqliteStore;
-let controller: EngineController;
+let world: ServerWorld;
 let server: ServerApp;
 let webRoot: string;
 let token: string;
 
 beforeAll(async () => {
-  const definitions = await loadOrFail(['examples']);
-  backend = createSimBackend({ fleet: definitions.fleets.get('example')!, name: 'sim' });
-  await backend.init();
-  store = createSqliteStore({ path: ':memory:' });
-  await store.init();
-  token = await createToken(store, 'viewer', 'viewer-1');
-  controller = await createController({ definitions, backend, store, clock: backend.clock, requestPollMs: false });
-  await controller.start();
   webRoot = mkdtempSync(join(tmpdir(), 'maelstrom-web-'));
   mkdirSync(join(webRoot, 'assets'));
   writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>Maelstrom</title>');
   writeFileSync(join(webRoot, 'assets', 'index.js'), 'export {};');
-  server = createServerApp({ controller, store, definitions, clock: backend.clock, webRoot });
+  world = await startServerWorld({
+    server: ({ controller, store, definitions, backend }) => ({
+      controller,
+      store,
+      definitions,
+      clock: backend.clock,
+      webRoot,
+    }),
+  });
+  server = world.server;
+  token = await createToken(world.store, 'viewer', 'viewer-1');
 });
 
 afterAll(async () => {
-  server.close();
-  await controller.close();
-  await backend.close();
-  await store.close();
+  await world.close();
   rmSync(webRoot, { recursive: true, force: true });
 });
 

@@ -4,43 +4,25 @@
  */
 import { request, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSimBackend, type SimBackend } from '../src/backends/sim/backend.js';
-import { planJson } from '../src/plan/index.js';
+import type { SimBackend } from '../src/backends/sim/backend.js';
 import { createToken } from '../src/cli/token.js';
-import { createController, type EngineController } from '../src/compose/controller.js';
-import { loadOrFail } from '../src/load/check.js';
+import type { EngineController } from '../src/compose/controller.js';
 import type { VirtualClock } from '../src/model/virtual-clock.js';
-import { createServerApp, type ServerApp } from '../src/server/app.js';
 import { listen, type RunningServer } from '../src/server/start.js';
-import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { startServerWorld, type ServerWorld } from './server-fixture.js';
 
+let world: ServerWorld;
 let backend: SimBackend;
-let store: SqliteStore;
 let controller: EngineController;
-let server: ServerApp;
 let running: RunningServer;
 let token = '';
 
 beforeAll(async () => {
-  const definitions = await loadOrFail(['examples']);
-  backend = createSimBackend({ fleet: definitions.fleets.get('example')!, name: 'sim' });
-  await backend.init();
-  store = createSqliteStore({ path: ':memory:' });
-  await store.init();
-  token = await createToken(store, 'viewer', 'viewer-1');
-  const operator = await createToken(store, 'operator', 'operator-1');
-  controller = await createController({ definitions, backend, store, clock: backend.clock, requestPollMs: false });
-  await controller.start();
-  server = createServerApp({
-    controller,
-    store,
-    definitions,
-    metrics: backend,
-    series: backend,
-    clock: backend.clock,
-    planView: planJson,
-  });
-  running = await listen(server.app, { port: 0 });
+  world = await startServerWorld();
+  ({ backend, controller } = world);
+  token = await createToken(world.store, 'viewer', 'viewer-1');
+  const operator = await createToken(world.store, 'operator', 'operator-1');
+  running = await listen(world.server.app, { port: 0 });
   // Some history before the clients connect, so that they also catch up.
   const res = await fetch(`${running.url}/api/v1/runs`, {
     method: 'POST',
@@ -53,10 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await running.close();
-  server.close();
-  await controller.close();
-  await backend.close();
-  await store.close();
+  await world.close();
 });
 
 interface Reader {

@@ -4,18 +4,18 @@
  * log, the event stream with Last-Event-ID catch-up, /metrics, the OpenAPI document and a run to its end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSimBackend, type SimBackend } from '../src/backends/sim/backend.js';
+import type { SimBackend } from '../src/backends/sim/backend.js';
 import { planJson } from '../src/plan/index.js';
 import { createToken } from '../src/cli/token.js';
-import { createController, type EngineController } from '../src/compose/controller.js';
-import { loadOrFail } from '../src/load/check.js';
+import type { EngineController } from '../src/compose/controller.js';
 import * as api from '../src/model/api.js';
 import type { Definitions } from '../src/model/definitions.js';
 import type { EngineEvent } from '../src/model/events.js';
 import { VirtualClock } from '../src/model/virtual-clock.js';
 import { compilePlan } from '../src/plan/index.js';
-import { createServerApp, type ServerApp } from '../src/server/app.js';
-import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { ServerApp } from '../src/server/app.js';
+import type { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { expectError, readReply, startServerWorld, type Reply, type ServerWorld } from './server-fixture.js';
 
 let definitions: Definitions;
 let backend: SimBackend;
@@ -24,37 +24,16 @@ let controller: EngineController;
 let server: ServerApp;
 const tokens: Record<'viewer' | 'operator' | 'admin', string> = { viewer: '', operator: '', admin: '' };
 
+let world: ServerWorld;
+
 beforeAll(async () => {
-  definitions = await loadOrFail(['examples']);
-  backend = createSimBackend({ fleet: definitions.fleets.get('example')!, name: 'sim' });
-  await backend.init();
-  store = createSqliteStore({ path: ':memory:' });
-  await store.init();
+  world = await startServerWorld();
+  ({ definitions, backend, store, controller, server } = world);
   for (const role of ['viewer', 'operator', 'admin'] as const)
     tokens[role] = await createToken(store, role, `${role}-1`);
-  controller = await createController({ definitions, backend, store, clock: backend.clock, requestPollMs: false });
-  await controller.start();
-  server = createServerApp({
-    controller,
-    store,
-    definitions,
-    metrics: backend,
-    series: backend,
-    clock: backend.clock,
-    planView: planJson,
-  });
 });
 
-afterAll(async () => {
-  server.close();
-  await controller.close();
-  await backend.close();
-  await store.close();
-});
-
-// Answers are read field by field in assertions; their shapes are checked by the assertions themselves.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Reply = { status: number; json: any; text: string };
+afterAll(() => world.close());
 
 async function call(
   method: string,
@@ -72,22 +51,7 @@ async function call(
     headers['content-type'] ??= 'application/json';
     body = options.raw;
   }
-  const res = await server.app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
-}
-
-function expectError(r: Reply, status: number, code: string): void {
-  expect(r.status, r.text).toBe(status);
-  expect(r.json.error.code).toBe(code);
-  expect(typeof r.json.error.message).toBe('string');
-  expect(r.text).not.toMatch(/\n\s+at |\.ts:\d+/);
+  return readReply(await server.app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) }));
 }
 
 /** Reads server-sent events from a streaming response until `count` arrived, then cancels the stream. */

@@ -3,47 +3,37 @@
  * events of the store's journal and the simulator's, shaped as the OpenAPI document says; bad instants are refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSimBackend, type SimBackend } from '../src/backends/sim/backend.js';
+import type { SimBackend } from '../src/backends/sim/backend.js';
 import { createToken } from '../src/cli/token.js';
-import { createController, type EngineController } from '../src/compose/controller.js';
-import { loadOrFail } from '../src/load/check.js';
 import * as api from '../src/model/api.js';
 import { planJson } from '../src/plan/index.js';
-import { createServerApp, type ServerApp } from '../src/server/app.js';
-import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { ServerApp } from '../src/server/app.js';
+import type { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { startServerWorld, type ServerWorld } from './server-fixture.js';
 
+let world: ServerWorld;
 let backend: SimBackend;
 let store: SqliteStore;
-let controller: EngineController;
 let server: ServerApp;
 let token = '';
 
 beforeAll(async () => {
-  const definitions = await loadOrFail(['examples']);
-  backend = createSimBackend({ fleet: definitions.fleets.get('example')!, name: 'sim' });
-  await backend.init();
-  store = createSqliteStore({ path: ':memory:' });
-  await store.init();
-  token = await createToken(store, 'viewer', 'viewer-1');
-  controller = await createController({ definitions, backend, store, clock: backend.clock, requestPollMs: false });
-  await controller.start();
-  server = createServerApp({
-    controller,
-    store,
-    definitions,
-    metrics: backend,
-    clock: backend.clock,
-    planView: planJson,
-    timeline: { store, sim: { journal: async () => backend.stampedJournal() } },
+  world = await startServerWorld({
+    server: ({ controller, store, definitions, backend }) => ({
+      controller,
+      store,
+      definitions,
+      metrics: backend,
+      clock: backend.clock,
+      planView: planJson,
+      timeline: { store, sim: { journal: async () => backend.stampedJournal() } },
+    }),
   });
+  ({ backend, store, server } = world);
+  token = await createToken(store, 'viewer', 'viewer-1');
 });
 
-afterAll(async () => {
-  server.close();
-  await controller.close();
-  await backend.close();
-  await store.close();
-});
+afterAll(() => world.close());
 
 async function get(path: string): Promise<{ status: number; json: unknown }> {
   const res = await server.app.request(path, { headers: { authorization: `Bearer ${token}` } });
