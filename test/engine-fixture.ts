@@ -17,6 +17,9 @@ import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-
 import { createController, type EngineController, type ControllerOptions } from '../src/compose/controller.js';
 import type { Actor } from '../src/engine/controller.js';
 import type { EngineEvent } from '../src/model/events.js';
+import { MaelstromError } from '../src/model/errors.js';
+import type { Backend } from '../src/backends/backend.js';
+import type { FleetSnapshot } from '../src/model/readings.js';
 
 export const MINI = `
 apiVersion: maelstrom/v1
@@ -178,6 +181,32 @@ export interface World {
 }
 
 export const operator: Actor = { name: 'ana', role: 'operator' };
+
+/** The code of the MaelstromError `p` rejects with (or says it rejected with something else, or did not reject). */
+export async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return e instanceof MaelstromError ? e.code : `not a MaelstromError: ${String(e)}`;
+  }
+  return 'no error';
+}
+
+/** `real`, except that its fleet reads as `read` turns the real reading (missing metrics, a datacenter full…). */
+export function readingAs(real: SimBackend, read: (real: FleetSnapshot) => FleetSnapshot): Backend {
+  return {
+    ...real,
+    name: real.name,
+    clock: real.clock,
+    supports: real.supports,
+    init: () => real.init(),
+    close: () => real.close(),
+    weights: (...a) => real.weights(...a),
+    baselineWeights: (...a) => real.baselineWeights(...a),
+    act: (...a) => real.act(...a),
+    snapshot: async (o) => read(await real.snapshot(o)),
+  };
+}
 
 export async function makeWorld(
   options: {

@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MaelstromError } from '../src/model/errors.js';
 import type { RunView } from '../src/engine/controller.js';
 import type { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { makeWorld, operator, type World } from './engine-fixture.js';
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof MaelstromError ? e.code : `not a MaelstromError: ${String(e)}`;
-  }
-  return 'no error';
-}
+import { code, makeWorld, operator, type World } from './engine-fixture.js';
 
 const taskOf = (v: RunView, id: string) => v.tasks.find((t) => t.id === id)!;
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Actor, ProposalRequest } from '../src/engine/controller.js';
 import type { AlertView } from '../src/model/api.js';
 import { MaelstromError } from '../src/model/errors.js';
-import { loadMini, makeWorld, operator, type World } from './engine-fixture.js';
+import { code, loadMini, makeWorld, operator, type World } from './engine-fixture.js';
 
 const EXTRA = `
 ---
@@ -80,15 +80,6 @@ function alert(name = 'DatacenterErrorRateHigh', fingerprint = 'f1'): AlertView 
 
 function request(over: Partial<ProposalRequest> = {}): ProposalRequest {
   return { trigger: 'east-unhealthy', mode: 'propose', alerts: [alert()], expireAfterMs: 3600_000, ...over };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof MaelstromError ? e.code : `not a MaelstromError: ${String(e)}`;
-  }
-  return 'no error';
 }
 
 async function world(): Promise<World> {

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MaelstromError } from '../src/model/errors.js';
-import type { Backend } from '../src/backends/backend.js';
-import type { FleetSnapshot } from '../src/model/readings.js';
-import { loadMini, makeWorld, operator } from './engine-fixture.js';
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return e instanceof MaelstromError ? e.code : `not a MaelstromError: ${String(e)}`;
-  }
-  return 'no error';
-}
+import { code, loadMini, makeWorld, operator, readingAs } from './engine-fixture.js';
 
 describe('engine: scheduling and execution', () => {
   it('runs a plan to the end, callers before callees, every stage once, state committed first', async () => {
@@ -145,24 +134,11 @@ spec: { fleet: tight, direction: drain, datacenter: east, runbooks: [ { match: {
 
   it('missing metrics hold a task (blocked, visibly) and never count as healthy; no action is sent', async () => {
     const w = await makeWorld();
-    const real = w.backend;
-    const blind: Backend = {
-      ...real,
-      name: real.name,
-      clock: real.clock,
-      supports: real.supports,
-      init: () => real.init(),
-      close: () => real.close(),
-      weights: (...a) => real.weights(...a),
-      baselineWeights: (...a) => real.baselineWeights(...a),
-      act: (...a) => real.act(...a),
-      snapshot: async (o) => {
-        const s: FleetSnapshot = await real.snapshot(o);
-        const front = s.services.front;
-        // front's error rate cannot be read.
-        return { ...s, services: { ...s.services, ...(front ? { front: { datacenters: front.datacenters } } : {}) } };
-      },
-    };
+    const blind = readingAs(w.backend, (s) => {
+      const front = s.services.front;
+      // front's error rate cannot be read.
+      return { ...s, services: { ...s.services, ...(front ? { front: { datacenters: front.datacenters } } : {}) } };
+    });
     const c = await w.newController({ backend: blind });
     const events: string[] = [];
     c.subscribe((e) => {
@@ -183,33 +159,20 @@ spec: { fleet: tight, direction: drain, datacenter: east, runbooks: [ { match: {
   });
   it('a false pre-condition holds the task visibly: an event at once, blocked after a while, never passed silently', async () => {
     const w = await makeWorld();
-    const real = w.backend;
-    const busy: Backend = {
-      ...real,
-      name: real.name,
-      clock: real.clock,
-      supports: real.supports,
-      init: () => real.init(),
-      close: () => real.close(),
-      weights: (...a) => real.weights(...a),
-      baselineWeights: (...a) => real.baselineWeights(...a),
-      act: (...a) => real.act(...a),
-      snapshot: async (o) => {
-        const s: FleetSnapshot = await real.snapshot(o);
-        const back = s.services.back!;
-        // west looks full for back, so its pre-condition (capacity-left) is false.
-        return {
-          ...s,
-          services: {
-            ...s.services,
-            back: {
-              ...back,
-              datacenters: { ...back.datacenters, west: { ...back.datacenters.west, utilization: 1.2 } },
-            },
+    const busy = readingAs(w.backend, (s) => {
+      const back = s.services.back!;
+      // west looks full for back, so its pre-condition (capacity-left) is false.
+      return {
+        ...s,
+        services: {
+          ...s.services,
+          back: {
+            ...back,
+            datacenters: { ...back.datacenters, west: { ...back.datacenters.west, utilization: 1.2 } },
           },
-        };
-      },
-    };
+        },
+      };
+    });
     const c = await w.newController({ backend: busy });
     const seen: string[] = [];
     c.subscribe((e) => {

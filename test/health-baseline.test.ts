@@ -5,35 +5,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../src/backends/backend.js';
-import type { FleetSnapshot } from '../src/model/readings.js';
-import { makeWorld, operator, type World } from './engine-fixture.js';
+import { makeWorld, operator, readingAs, type World } from './engine-fixture.js';
 
 /** The world with front's fleet-wide error rate under the test's control (undefined: it cannot be read). */
 function withFrontErrors(w: World, rate: () => number | undefined): Backend {
-  const real = w.backend;
-  return {
-    ...real,
-    name: real.name,
-    clock: real.clock,
-    supports: real.supports,
-    init: () => real.init(),
-    close: () => real.close(),
-    weights: (...a) => real.weights(...a),
-    baselineWeights: (...a) => real.baselineWeights(...a),
-    act: (...a) => real.act(...a),
-    snapshot: async (o) => {
-      const s: FleetSnapshot = await real.snapshot(o);
-      const front = s.services.front!;
-      const r = rate();
-      return {
-        ...s,
-        services: {
-          ...s.services,
-          front: { datacenters: front.datacenters, ...(r !== undefined ? { errorRate: r } : {}) },
-        },
-      };
-    },
-  };
+  return readingAs(w.backend, (s) => {
+    const front = s.services.front!;
+    const r = rate();
+    return {
+      ...s,
+      services: {
+        ...s.services,
+        front: { datacenters: front.datacenters, ...(r !== undefined ? { errorRate: r } : {}) },
+      },
+    };
+  });
 }
 
 const frontActions = (w: World): number => w.backend.journal().filter((j) => j.origin?.taskId === 'front/step').length;

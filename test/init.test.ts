@@ -11,9 +11,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { SimBackend } from '../src/backends/sim/backend.js';
 import { startDemo } from '../src/cli/demo.js';
 import { initStarter } from '../src/cli/init.js';
-import { runDrainTest } from '../src/drill/drain-test.js';
 import { loadAndLint } from '../src/load/check.js';
 import { isMaelstromError } from '../src/model/errors.js';
+import { drainTestOnSim } from './drain-test-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'maelstrom-init-'));
 afterAll(() => {
@@ -23,17 +23,7 @@ afterAll(() => {
 async function drill(dir: string, scenario: string): Promise<{ outcome: string; backend: SimBackend }> {
   const { definitions, diagnostics } = await loadAndLint([dir]);
   expect(diagnostics).toEqual([]);
-  let backend: SimBackend | undefined;
-  const [report] = await runDrainTest({
-    definitions,
-    scenario,
-    pacers: [],
-    whatIfs: 0,
-    onDrill: (_pacer, result) => {
-      backend = result.backend;
-    },
-  });
-  return { outcome: report!.outcome, backend: backend! };
+  return drainTestOnSim(definitions, scenario);
 }
 
 async function refusal(dir: string, options: Parameters<typeof initStarter>[1]): Promise<string> {

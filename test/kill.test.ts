@@ -5,61 +5,30 @@
  * completed stage afterwards (no completed stage repeated), and at the end every stage of every task completed
  * (none skipped).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../src/backends/sim/backend.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { seededRandom as prng } from '../src/model/random.js';
-import { PLAN, PLAN_YAML } from './quick-plan.js';
+import { cliProcesses } from './cli-processes.js';
+import { PLAN, quickDefinitions } from './quick-plan.js';
 
-const ROOT = join(import.meta.dirname, '..');
 // Slow enough that the drain outlasts every planned kill (each controller lives at most 1.2 s before its kill).
 const SPEED = 100;
 const KILLS = 6;
 
-function cli(args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
-}
-
-const children: ChildProcess[] = [];
+const { startSim, runController, killAll } = cliProcesses();
 const dir = mkdtempSync(join(tmpdir(), 'maelstrom-kill-'));
 
 // The reference definitions plus the quick plan (test/quick-plan.ts), which keeps the test within a minute.
-const DEFS = join(dir, 'defs');
-mkdirSync(DEFS);
-for (const f of readdirSync(join(ROOT, 'examples'))) copyFileSync(join(ROOT, 'examples', f), join(DEFS, f));
-writeFileSync(join(DEFS, 'kill-plan.yaml'), PLAN_YAML);
+const DEFS = quickDefinitions(dir, 'kill-plan.yaml');
 
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function startSim(): Promise<string> {
-  const sim = cli(['sim', 'drain-test-east', '-f', DEFS, '--speed', String(SPEED), '--port', '0']);
-  children.push(sim);
-  return new Promise<string>((resolve, reject) => {
-    let text = '';
-    sim.stdout!.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
-      if (m) resolve(m[1]!);
-    });
-    sim.stderr!.on('data', (d: Buffer) => {
-      text += d.toString();
-    });
-    sim.on('exit', (code) => {
-      reject(new Error(`the simulator exited (${code}): ${text}`));
-    });
-  });
-}
 
 async function journal(url: string): Promise<JournalEntry[]> {
   const res = await fetch(`${url}/journal`);
@@ -90,7 +59,7 @@ async function completedStages(
 
 describe('kill test', () => {
   it('a controller killed at random moments resumes the drain without repeating or skipping a completed stage', async () => {
-    const url = await startSim();
+    const url = await startSim(['drain-test-east', '-f', DEFS, '--speed', String(SPEED)]);
     const storePath = join(dir, 'store.db');
     const random = prng(20260302);
     const violations: string[] = [];
@@ -106,54 +75,12 @@ describe('kill test', () => {
       }));
       const lastSeq = Math.max(0, ...before.starts.map((s) => s.seq));
       const journalBefore = (await journal(url)).length;
-      const controller = cli([
-        'run',
-        PLAN,
-        '-f',
-        DEFS,
-        '--backend',
-        `sim+${url}`,
-        '--store',
-        `sqlite:${storePath}`,
-        '--plain',
-      ]);
-      children.push(controller);
-      let output = '';
-      controller.stdout!.on('data', (d: Buffer) => {
-        output += d.toString();
-      });
-      controller.stderr!.on('data', (d: Buffer) => {
-        output += d.toString();
-      });
-      const exited = new Promise<number | null>((resolve) => {
-        controller.on('exit', (code) => {
-          resolve(code);
-        });
-      });
-      let code: number | null;
-      if (kills < KILLS) {
-        // Once the controller has started or resumed the run, kill it at a random moment of the next 1.2 s.
-        const ready = new Promise<void>((resolve) => {
-          const check = (): void => {
-            if (/started run|resuming run/.test(output)) resolve();
-            else if (controller.exitCode === null) setTimeout(check, 20);
-          };
-          check();
-        });
-        const delay = random() * 1200;
-        const outcome = await Promise.race([
-          exited,
-          ready.then(() => new Promise<'kill'>((r) => setTimeout(() => r('kill'), delay))),
-        ]);
-        if (outcome === 'kill') {
-          controller.kill('SIGKILL');
-          await exited;
-          kills++;
-          code = null;
-        } else code = outcome;
-      } else {
-        code = await exited;
-      }
+      // Once the controller has started or resumed the run, kill it at a random moment of the next 1.2 s.
+      const { code, killed, output } = await runController(
+        ['run', PLAN, '-f', DEFS, '--backend', `sim+${url}`, '--store', `sqlite:${storePath}`, '--plain'],
+        kills < KILLS ? random() * 1200 : undefined,
+      );
+      if (killed) kills++;
       lastOutput = output;
       if (/resuming run/.test(output)) resumed++;
       // Every action sent by this controller came from a stage not completed before it started.

@@ -4,29 +4,13 @@
  * the fleet places in east. (The stages themselves, and a service whose home is elsewhere: src/stages/reference.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import type { SimBackend } from '../src/backends/sim/backend.js';
-import { runDrainTest } from '../src/drill/drain-test.js';
 import { loadOrFail } from '../src/load/check.js';
-import type { Definitions } from '../src/model/definitions.js';
-
-async function drill(definitions: Definitions, scenario: string): Promise<{ outcome: string; backend: SimBackend }> {
-  let backend: SimBackend | undefined;
-  const [report] = await runDrainTest({
-    definitions,
-    scenario,
-    pacers: [],
-    whatIfs: 0,
-    onDrill: (_pacer, result) => {
-      backend = result.backend;
-    },
-  });
-  return { outcome: report!.outcome, backend: backend! };
-}
+import { drainTestOnSim } from './drain-test-fixture.js';
 
 describe('a restore brings back the state whose home is the datacenter', () => {
   it('returns the primaries and the replication source to east after drain-test-east', async () => {
     const definitions = await loadOrFail(['examples']);
-    const { outcome, backend } = await drill(definitions, 'drain-test-east');
+    const { outcome, backend } = await drainTestOnSim(definitions, 'drain-test-east');
     expect(outcome).toBe('succeeded');
     const snap = await backend.snapshot();
     expect(snap.services['message-store']!.primary).toBe('east');

@@ -7,8 +7,8 @@
  * `maelstrom timeline --at` a minute in the middle shows exactly the tasks of that minute, and `--from/--to --json`
  * lists the merged events in HLC order.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,81 +19,25 @@ import { compareHlc, physicalOf } from '../src/model/hlc.js';
 import { cutAt, type TimelineEvent } from '../src/model/timeline.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { simEvents } from '../src/timeline/sources.js';
+import { cliProcesses } from './cli-processes.js';
+import { PLAN, quickDefinitions, quickPlanYaml } from './quick-plan.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const SPEED = 100;
 const KILLS = 2;
 const run = promisify(execFile);
 
-function cli(args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
-}
-
-const children: ChildProcess[] = [];
+const { startSim, runController, killAll } = cliProcesses();
 const dir = mkdtempSync(join(tmpdir(), 'maelstrom-timeline-'));
-const PLAN = 'evacuate-east-quick';
-const DEFS = join(dir, 'defs');
-mkdirSync(DEFS);
-for (const f of readdirSync(join(ROOT, 'examples'))) copyFileSync(join(ROOT, 'examples', f), join(DEFS, f));
-writeFileSync(
-  join(DEFS, 'quick-plan.yaml'),
-  `apiVersion: maelstrom/v1
-kind: Plan
-metadata: { name: ${PLAN} }
-spec:
-  fleet: example
-  direction: drain
-  datacenter: east
-  services: [web, api, photos, messenger, search-index, user-db]
-  runbooks:
-    - { match: { type: stateless, userFacing: true }, runbook: drain-user-facing }
-    - { match: { type: stateless }, runbook: drain-internal }
-    - { match: { type: sticky }, runbook: drain-sticky, with: { grace: 2m } }
-    - { match: { type: replication }, runbook: drain-replication }
-    - { match: { type: stateful }, runbook: drain-stateful }
-  concurrency: 8
-  pacing: { mode: closed-loop, targetUtilization: 0.85, settle: 60s }
-  restorePlan: restore-east
-`,
+const DEFS = quickDefinitions(
+  dir,
+  'quick-plan.yaml',
+  quickPlanYaml(['web', 'api', 'photos', 'messenger', 'search-index', 'user-db']),
 );
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function startSim(): Promise<string> {
-  const sim = cli([
-    'sim',
-    'drain-test-east',
-    '-f',
-    DEFS,
-    '--speed',
-    String(SPEED),
-    '--port',
-    '0',
-    '--clock-offset',
-    '-200',
-  ]);
-  children.push(sim);
-  return new Promise<string>((resolve, reject) => {
-    let text = '';
-    sim.stdout!.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
-      if (m) resolve(m[1]!);
-    });
-    sim.stderr!.on('data', (d: Buffer) => {
-      text += d.toString();
-    });
-    sim.on('exit', (code) => {
-      reject(new Error(`the simulator exited (${code}): ${text}`));
-    });
-  });
-}
 
 async function simJournal(url: string): Promise<StampedJournalEntry[]> {
   return (await (await fetch(`${url}/journal`)).json()) as StampedJournalEntry[];
@@ -104,47 +48,26 @@ async function drain(url: string, storePath: string): Promise<number> {
   const random = prng(20261201);
   let kills = 0;
   for (let attempt = 0; attempt < KILLS + 3; attempt++) {
-    const controller = cli([
-      'run',
-      PLAN,
-      '-f',
-      DEFS,
-      '--backend',
-      `sim+${url}`,
-      '--store',
-      `sqlite:${storePath}`,
-      '--plain',
-      '--clock-offset',
-      '200',
-    ]);
-    children.push(controller);
-    let output = '';
-    controller.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    controller.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => controller.on('exit', (code) => resolve(code)));
-    if (kills < KILLS) {
-      const ready = new Promise<void>((resolve) => {
-        const check = (): void => {
-          if (/started run|resuming run/.test(output)) resolve();
-          else if (controller.exitCode === null) setTimeout(check, 20);
-        };
-        check();
-      });
-      const delay = 300 + random() * 900;
-      const outcome = await Promise.race([
-        exited,
-        ready.then(() => new Promise<'kill'>((r) => setTimeout(() => r('kill'), delay))),
-      ]);
-      if (outcome === 'kill') {
-        controller.kill('SIGKILL');
-        await exited;
-        kills++;
-        continue;
-      }
-      if (outcome === 0) return kills;
-      throw new Error(`the controller exited with ${outcome}:\n${output}`);
+    const { code, killed, output } = await runController(
+      [
+        'run',
+        PLAN,
+        '-f',
+        DEFS,
+        '--backend',
+        `sim+${url}`,
+        '--store',
+        `sqlite:${storePath}`,
+        '--plain',
+        '--clock-offset',
+        '200',
+      ],
+      kills < KILLS ? 300 + random() * 900 : undefined,
+    );
+    if (killed) {
+      kills++;
+      continue;
     }
-    const code = await exited;
     if (code === 0) return kills;
     throw new Error(`the controller exited with ${code}:\n${output}`);
   }
@@ -153,7 +76,7 @@ async function drain(url: string, storePath: string): Promise<number> {
 
 describe('the timeline of skewed processes', () => {
   it('orders every simulator action after the stage.start that caused it in HLC order, not in wall-clock order', async () => {
-    const url = await startSim();
+    const url = await startSim(['drain-test-east', '-f', DEFS, '--speed', String(SPEED), '--clock-offset', '-200']);
     const storePath = join(dir, 'store.db');
     expect(await drain(url, storePath)).toBe(KILLS);
 

@@ -7,7 +7,7 @@
  * still see it gone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JournalEntry } from '../../src/backends/sim/backend.js';
@@ -16,7 +16,7 @@ import type { Health } from '../../src/model/api.js';
 import type { EngineEvent } from '../../src/model/events.js';
 import { startPostgres, type PostgresServer, type SmallDisk } from '../../src/lab/postgres.js';
 import { createPostgresStore, type PostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { PLAN_YAML } from '../quick-plan.js';
+import { quickDefinitions } from '../quick-plan.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -83,10 +83,7 @@ function waitOutput(get: () => string, pattern: RegExp, timeoutMs: number, what:
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const log = options.log ?? (() => undefined);
   const dir = mkdtempSync(join(tmpdir(), 'maelstrom-ha-'));
-  const defs = join(dir, 'defs');
-  mkdirSync(defs);
-  for (const f of readdirSync(join(ROOT, 'examples'))) copyFileSync(join(ROOT, 'examples', f), join(defs, f));
-  writeFileSync(join(defs, 'quick-plan.yaml'), PLAN_YAML);
+  const defs = quickDefinitions(dir, 'quick-plan.yaml');
   const children: ChildProcess[] = [];
   const pids: number[] = [];
   const pg = await startPostgres();
