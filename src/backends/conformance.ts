@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MaelstromError } from '../model/errors.js';
 import type { Layer } from '../model/readings.js';
 import type { Action, Backend, WeightTable } from './backend.js';
+import { SIM_COMMAND_KINDS } from '../sim/types.js';
 
 export interface ConformanceSubject {
   readonly backend: Backend;
@@ -114,20 +115,8 @@ export function backendConformance(name: string, make: () => Promise<Conformance
 
     it('refuses an action it does not support with a clear error', async () => {
       const { backend } = await open();
-      const kinds: Action['kind'][] = [
-        'weights.set',
-        'sessions.teardown',
-        'jobs.restart',
-        'jobs.stop',
-        'jobs.start',
-        'replication.source',
-        'replication.replica',
-        'stateful.primary',
-        'shards.place',
-        'config.set',
-        'alerts.suppress',
-      ];
-      const unsupported = kinds.find((k) => !backend.supports.has(k));
+      // Every action kind there is: the simulator's commands are exactly the actions.
+      const unsupported = SIM_COMMAND_KINDS.find((k) => !backend.supports.has(k));
       const action = (unsupported === undefined
         ? { kind: 'no.such.action' }
         : { kind: unsupported }) as unknown as Action;

@@ -2,7 +2,7 @@
  * A simulator running as its own process (`maelstrom sim`), driven over HTTP exactly as a real fleet would be.
  * Its clock is the server's: time and speed are fetched at init, and from then on derived from the wall clock.
  */
-import type { Clock } from '../../model/clock.js';
+import { wallSleep, type Clock } from '../../model/clock.js';
 import { ErrorCode, MaelstromError } from '../../model/errors.js';
 import { HLC_HEADER, processHybridClock, type HybridClock } from '../../model/hlc.js';
 import type { FleetSnapshot, Layer } from '../../model/readings.js';
@@ -48,25 +48,7 @@ export function createRemoteSimBackend(url: string, hybridClock: HybridClock = p
 
   const clock: Clock = {
     now: () => simAtInit + Math.floor((Date.now() - wallAtInit) * speed),
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) {
-          reject(signal.reason as Error);
-          return;
-        }
-        const timer = setTimeout(
-          () => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-          },
-          Math.max(0, ms / speed),
-        );
-        const onAbort = (): void => {
-          clearTimeout(timer);
-          reject(signal?.reason as Error);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
+    sleep: (ms, signal) => wallSleep(ms / speed, signal),
   };
 
   async function call<T>(

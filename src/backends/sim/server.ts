@@ -6,7 +6,7 @@
 import { Hono, type Context } from 'hono';
 import { serve, type ServerType } from '@hono/node-server';
 import { z } from 'zod';
-import type { Clock } from '../../model/clock.js';
+import { wallSleep, type Clock } from '../../model/clock.js';
 import { errorMapping, MaelstromError, toMaelstromError } from '../../model/errors.js';
 import { HLC_HEADER } from '../../model/hlc.js';
 import type { Layer } from '../../model/readings.js';
@@ -20,25 +20,7 @@ export function scaledClock(startMs: number, speed: number, wall: () => number =
   const w0 = wall();
   return {
     now: () => startMs + Math.floor((wall() - w0) * speed),
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) {
-          reject(signal.reason as Error);
-          return;
-        }
-        const timer = setTimeout(
-          () => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-          },
-          Math.max(0, ms / speed),
-        );
-        const onAbort = (): void => {
-          clearTimeout(timer);
-          reject(signal?.reason as Error);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
+    sleep: (ms, signal) => wallSleep(ms / speed, signal),
   };
 }
 
