@@ -16,7 +16,7 @@ import {
 } from './emulator.js';
 import { MetricsText } from './metrics.js';
 import type { RunningLink } from './tunnel.js';
-import { bufferWarning, closeSocket, connectSocket, countErrors, openSocket } from './udp.js';
+import { bufferWarning, closeSocket, openRelay } from './udp.js';
 
 export interface EmulateOptions {
   readonly listen: Address;
@@ -78,21 +78,11 @@ const describe = (s: EmulatorSettings): string =>
   ].join(', ');
 
 export async function startEmulate(options: EmulateOptions): Promise<RunningLink & { readonly model: Emulator }> {
-  const input = await openSocket(options.listen, '--listen', options.bufferBytes);
-  const output = await openSocket({ family: options.to.family }, '--to', options.bufferBytes)
-    .then(async (s) => {
-      await connectSocket(s.socket, options.to);
-      return s;
-    })
-    .catch(async (e) => {
-      await closeSocket(input.socket);
-      throw e;
-    });
+  let socketErrors = 0;
+  const { input, output } = await openRelay(options, () => socketErrors++);
   let settings = options.settings;
   const emulator = createEmulator(settings);
   let sendErrors = 0;
-  let socketErrors = 0;
-  for (const s of [input, output]) countErrors(s.socket, () => socketErrors++);
   const onSent = (e: Error | null): void => {
     if (e) sendErrors++;
   };

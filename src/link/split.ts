@@ -26,7 +26,7 @@ import {
   type Frame,
 } from './split-frames.js';
 import { ringFor, settingsText, type RunningLink } from './tunnel.js';
-import { bufferWarning, closeSocket, connectSocket, countErrors, openSocket } from './udp.js';
+import { bufferWarning, closeSocket, openRelay } from './udp.js';
 
 export interface SplitOptions {
   /** The FEC'd UDP path: where this side's frames come in, and where they go. */
@@ -87,11 +87,8 @@ export async function startSplit(options: SplitOptions): Promise<RunningLink & {
   if ((options.accept === undefined) === (options.connect === undefined))
     throw new MaelstromError('E_BAD_REQUEST', 'link tcp needs exactly one of --accept and --connect');
   const segment = options.segmentBytes ?? 1400;
-  const input = await openSocket(options.listen, '--listen');
-  const output = await openSocket({ family: options.to.family }, '--to');
-  await connectSocket(output.socket, options.to);
   let socketErrors = 0;
-  for (const s of [input, output]) countErrors(s.socket, () => socketErrors++);
+  const { input, output } = await openRelay(options, () => socketErrors++);
   const now = (): number => performance.now();
   const counters = { bytesIn: 0, bytesOut: 0, segments: 0, retransmits: 0, streamsOpened: 0, resets: 0 };
 

@@ -15,7 +15,7 @@ import { createDecoder, type Decoder } from './decoder.js';
 import { createEncoder, type Encoder } from './encoder.js';
 import { Histogram, MetricsText } from './metrics.js';
 import { describeSettings, parseSettings, type FecSettings, type SettingsText } from './settings.js';
-import { bufferWarning, closeSocket, connectSocket, countErrors, openSocket, type LinkSocket } from './udp.js';
+import { bufferWarning, closeSocket, openRelay, type LinkSocket } from './udp.js';
 
 /** A running link process, as the CLI and the admin endpoint see it. */
 export interface RunningLink {
@@ -104,19 +104,9 @@ function sender(socket: Socket, onError: () => void): (pieces: Uint8Array | Uint
 /** `maelstrom link send`: datagrams in on `listen`, link packets (data and repairs) out to `to`. */
 export async function startSend(options: TunnelOptions): Promise<RunningLink & { readonly encoder: Encoder }> {
   const now = options.now ?? defaultNow;
-  const input = await openSocket(options.listen, '--listen', options.bufferBytes);
-  const output = await openSocket({ family: options.to.family }, '--to', options.bufferBytes)
-    .then(async (s) => {
-      await connectSocket(s.socket, options.to);
-      return s;
-    })
-    .catch(async (e) => {
-      await closeSocket(input.socket);
-      throw e;
-    });
   let sendErrors = 0;
   let socketErrors = 0;
-  for (const s of [input, output]) countErrors(s.socket, () => socketErrors++);
+  const { input, output } = await openRelay(options, () => socketErrors++);
   let inPackets = 0;
   const send = sender(output.socket, () => sendErrors++);
   const encoder = createEncoder({
@@ -203,20 +193,10 @@ const DELAY_BOUNDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0
 /** `maelstrom link receive`: link packets in on `listen`, the original datagrams out to `to`. */
 export async function startReceive(options: TunnelOptions): Promise<RunningLink & { readonly decoder: Decoder }> {
   const now = options.now ?? defaultNow;
-  const input = await openSocket(options.listen, '--listen', options.bufferBytes);
-  const output = await openSocket({ family: options.to.family }, '--to', options.bufferBytes)
-    .then(async (s) => {
-      await connectSocket(s.socket, options.to);
-      return s;
-    })
-    .catch(async (e) => {
-      await closeSocket(input.socket);
-      throw e;
-    });
   let settings = options.settings;
   let sendErrors = 0;
   let socketErrors = 0;
-  for (const s of [input, output]) countErrors(s.socket, () => socketErrors++);
+  const { input, output } = await openRelay(options, () => socketErrors++);
   const send = sender(output.socket, () => sendErrors++);
   const delays = new Histogram(DELAY_BOUNDS);
   const decoder = createDecoder({

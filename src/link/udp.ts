@@ -79,6 +79,28 @@ export function countErrors(s: Socket, onError: (e: Error) => void): void {
   s.on('error', onError);
 }
 
+/**
+ * The two sockets of a relay: `input` bound to `listen`, `output` on an ephemeral port connected to `to` (`input`
+ * is closed again when `output` cannot be opened). Errors on either go to `onError` (see countErrors).
+ */
+export async function openRelay(
+  options: { readonly listen: Address; readonly to: Address; readonly bufferBytes?: number },
+  onError: (e: Error) => void,
+): Promise<{ readonly input: LinkSocket; readonly output: LinkSocket }> {
+  const input = await openSocket(options.listen, '--listen', options.bufferBytes);
+  const output = await openSocket({ family: options.to.family }, '--to', options.bufferBytes)
+    .then(async (s) => {
+      await connectSocket(s.socket, options.to);
+      return s;
+    })
+    .catch(async (e: unknown) => {
+      await closeSocket(input.socket);
+      throw e;
+    });
+  for (const s of [input, output]) countErrors(s.socket, onError);
+  return { input, output };
+}
+
 export function closeSocket(s: Socket): Promise<void> {
   return new Promise((resolve) => {
     try {
