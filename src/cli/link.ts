@@ -5,12 +5,12 @@
  */
 import type { Command } from 'commander';
 import { MaelstromError } from '../model/errors.js';
-import { parseAddress, formatAddress } from '../link/address.js';
+import { parseAddress, formatAddress, type Address } from '../link/address.js';
 import { readSettingsFile, reloadOnHangup, startAdmin } from '../link/admin.js';
 import { describeEmulator, parseEmulatorSettings, startEmulate } from '../link/emulate.js';
 import { parseBandwidth } from '../link/emulator.js';
 import { startSplit } from '../link/split.js';
-import { describeSettings, parseSettings } from '../link/settings.js';
+import { describeSettings, parseSettings, type FecSettings } from '../link/settings.js';
 import { startReceive, startSend, settingsText, type RunningLink } from '../link/tunnel.js';
 
 interface CommonOptions {
@@ -93,6 +93,22 @@ async function fileSettings(opts: CommonOptions, role: string): Promise<Record<s
   return opts.settings ? readSettingsFile(opts.settings, role) : {};
 }
 
+/** The addresses and FEC settings of `send`, `receive` and `tcp`: the flags over the settings file's `role` part. */
+async function fecSettings(
+  opts: FecOptions,
+  role: string,
+): Promise<{ listen: Address; to: Address; settings: FecSettings }> {
+  const listen = parseAddress(opts.listen, '--listen');
+  const to = parseAddress(opts.to, '--to');
+  const flags = parseSettings({
+    rate: opts.rate,
+    interleave: opts.interleave,
+    flush: opts.flush,
+    maxPacket: opts.maxPacket,
+  });
+  return { listen, to, settings: parseSettings(settingsText(await fileSettings(opts, role)), flags) };
+}
+
 export function registerLink(program: Command): void {
   const link = program
     .command('link')
@@ -108,15 +124,7 @@ export function registerLink(program: Command): void {
             : 'Forward link packets from --listen to --to as the original datagrams, rebuilding lost ones.',
         ),
     ).action(async (opts: FecOptions) => {
-      const listen = parseAddress(opts.listen, '--listen');
-      const to = parseAddress(opts.to, '--to');
-      const flags = parseSettings({
-        rate: opts.rate,
-        interleave: opts.interleave,
-        flush: opts.flush,
-        maxPacket: opts.maxPacket,
-      });
-      const settings = parseSettings(settingsText(await fileSettings(opts, role)), flags);
+      const { listen, to, settings } = await fecSettings(opts, role);
       const start = role === 'send' ? startSend : startReceive;
       const running = await start({ listen, to, settings, name: opts.name });
       await serve(running, opts, `${formatAddress(listen)} → ${formatAddress(to)}, ${describeSettings(settings)}`);
@@ -139,15 +147,7 @@ export function registerLink(program: Command): void {
     )
     .option('--window <bytes>', 'a fixed window per connection instead of bandwidth × round trip × 2')
     .action(async (opts: TcpOptions) => {
-      const listen = parseAddress(opts.listen, '--listen');
-      const to = parseAddress(opts.to, '--to');
-      const flags = parseSettings({
-        rate: opts.rate,
-        interleave: opts.interleave,
-        flush: opts.flush,
-        maxPacket: opts.maxPacket,
-      });
-      const settings = parseSettings(settingsText(await fileSettings(opts, 'tcp')), flags);
+      const { listen, to, settings } = await fecSettings(opts, 'tcp');
       const windowBytes = opts.window === undefined ? undefined : Number(opts.window);
       if (windowBytes !== undefined && !(Number.isInteger(windowBytes) && windowBytes >= 65_536))
         throw new MaelstromError(
