@@ -27,6 +27,11 @@ export const Metadata = z.strictObject({
 });
 export type Metadata = z.infer<typeof Metadata>;
 
+/** A definitions document of `kind`: the envelope every kind shares (apiVersion, kind, metadata) around its spec. */
+function definitionDocument<const K extends string, S extends z.ZodType>(kind: K, spec: S) {
+  return z.strictObject({ apiVersion: z.literal(API_VERSION), kind: z.literal(kind), metadata: Metadata, spec });
+}
+
 // ---------------------------------------------------------------------------------------------- Fleet
 
 export const TrafficType = z.enum(['stateless', 'sticky', 'replication', 'stateful']);
@@ -109,12 +114,7 @@ export const FleetSpec = z.strictObject({
   services: z.array(Service).min(1),
 });
 
-export const Fleet = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('Fleet'),
-  metadata: Metadata,
-  spec: FleetSpec,
-});
+export const Fleet = definitionDocument('Fleet', FleetSpec);
 export type Fleet = z.infer<typeof Fleet>;
 
 // ------------------------------------------------------------------------------------ TaskTemplate
@@ -181,11 +181,9 @@ export const Condition = z.strictObject({
 });
 export type Condition = z.infer<typeof Condition>;
 
-export const TaskTemplate = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('TaskTemplate'),
-  metadata: Metadata,
-  spec: z.strictObject({
+export const TaskTemplate = definitionDocument(
+  'TaskTemplate',
+  z.strictObject({
     params: Params.optional(),
     stages: z.array(Stage).min(1),
     health: z.array(Condition).optional(),
@@ -194,7 +192,7 @@ export const TaskTemplate = z.strictObject({
     /** Used for the estimated critical path before any history exists. */
     expectedDuration: Duration.optional(),
   }),
-});
+);
 export type TaskTemplate = z.infer<typeof TaskTemplate>;
 
 // ----------------------------------------------------------------------------------------- Runbook
@@ -211,16 +209,14 @@ export const RunbookTask = z.strictObject({
 });
 export type RunbookTask = z.infer<typeof RunbookTask>;
 
-export const Runbook = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('Runbook'),
-  metadata: Metadata,
-  spec: z.strictObject({
+export const Runbook = definitionDocument(
+  'Runbook',
+  z.strictObject({
     direction: Direction,
     params: Params.optional(),
     tasks: z.array(RunbookTask).min(1),
   }),
-});
+);
 export type Runbook = z.infer<typeof Runbook>;
 
 // -------------------------------------------------------------------------------------------- Plan
@@ -267,11 +263,9 @@ export const RunbookRule = z.strictObject({
 });
 export type RunbookRule = z.infer<typeof RunbookRule>;
 
-export const Plan = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('Plan'),
-  metadata: Metadata,
-  spec: z.strictObject({
+export const Plan = definitionDocument(
+  'Plan',
+  z.strictObject({
     fleet: Name,
     direction: Direction,
     datacenter: Name,
@@ -283,7 +277,7 @@ export const Plan = z.strictObject({
     /** The plan that undoes this one; by default the plan of the other direction for the same datacenter. */
     restorePlan: Name.optional(),
   }),
-});
+);
 export type Plan = z.infer<typeof Plan>;
 
 // ---------------------------------------------------------------------------------------- Scenario
@@ -385,11 +379,9 @@ export const ScenarioRun = z.strictObject({
 });
 export type ScenarioRun = z.infer<typeof ScenarioRun>;
 
-export const Scenario = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('Scenario'),
-  metadata: Metadata,
-  spec: z.strictObject({
+export const Scenario = definitionDocument(
+  'Scenario',
+  z.strictObject({
     fleet: Name,
     seed: z.number().int().default(1),
     start: z.iso.datetime({ offset: true }),
@@ -408,7 +400,7 @@ export const Scenario = z.strictObject({
       })
       .optional(),
   }),
-});
+);
 export type Scenario = z.infer<typeof Scenario>;
 
 // ---------------------------------------------------------------------------------------- Schedule
@@ -453,11 +445,9 @@ export type SchedulePick = z.infer<typeof SchedulePick>;
  * its drain plan, kept drained for `holdDrained`, then restored, unless a blocked window, a guard, an incident or the
  * tests' kill switch says otherwise.
  */
-export const Schedule = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('Schedule'),
-  metadata: Metadata,
-  spec: z.strictObject({
+export const Schedule = definitionDocument(
+  'Schedule',
+  z.strictObject({
     fleet: Name,
     /** Cron (minute hour day-of-month month day-of-week): when a test is due. */
     cadence: z.string().min(1),
@@ -475,7 +465,7 @@ export const Schedule = z.strictObject({
     /** Watched while a test drains and holds: the first to come true aborts the drain and restores the datacenter. */
     abortWhen: z.array(NamedCondition).optional(),
   }),
-});
+);
 export type Schedule = z.infer<typeof Schedule>;
 
 // ------------------------------------------------------------------------------- Trigger, Notifier
@@ -499,11 +489,9 @@ export const TriggerMode = z.enum(['propose', 'start']);
 export type TriggerMode = z.infer<typeof TriggerMode>;
 
 /** A firing alert whose labels match `when` proposes (or starts) `plan`. */
-export const Trigger = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('Trigger'),
-  metadata: Metadata,
-  spec: z.strictObject({
+export const Trigger = definitionDocument(
+  'Trigger',
+  z.strictObject({
     fleet: Name,
     /** Every matcher must hold for one firing alert. */
     when: z.array(LabelMatcher).min(1),
@@ -515,7 +503,7 @@ export const Trigger = z.strictObject({
     /** A proposal nobody approved lapses after this long. */
     expireAfter: Duration.default('1h'),
   }),
-});
+);
 export type Trigger = z.infer<typeof Trigger>;
 
 /**
@@ -543,11 +531,9 @@ export const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environm
  * Where messages go. Exactly one of `url` and `urlEnv` (webhook URLs are secrets: keep them in the environment);
  * a signing secret is only ever named, never written here.
  */
-export const Notifier = z.strictObject({
-  apiVersion: z.literal(API_VERSION),
-  kind: z.literal('Notifier'),
-  metadata: Metadata,
-  spec: z.strictObject({
+export const Notifier = definitionDocument(
+  'Notifier',
+  z.strictObject({
     url: z.url({ protocol: /^https?$/ }).optional(),
     urlEnv: EnvName.optional(),
     /** slack: Slack's incoming-webhook JSON (text and blocks); json: Maelstrom's own notice. */
@@ -556,7 +542,7 @@ export const Notifier = z.strictObject({
     /** The environment variable holding the HMAC-SHA256 key; the signature goes in X-Maelstrom-Signature. */
     signingSecretEnv: EnvName.optional(),
   }),
-});
+);
 export type Notifier = z.infer<typeof Notifier>;
 
 // ----------------------------------------------------------------------------------------- Any doc
