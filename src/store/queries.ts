@@ -6,8 +6,9 @@
  */
 import { RunState, isTerminalRun } from '../model/states.js';
 import type { Dialect } from './dialect.js';
-import { CONTROLLER_COLUMNS, LEASE_COLUMNS, type SqlValue } from './codec.js';
-import { journalRange } from './journal.js';
+import { CONTROLLER_COLUMNS, LEASE_COLUMNS, REQUEST_COLUMNS, type SqlValue } from './codec.js';
+import { JOURNAL_MIGRATION, journalRange } from './journal.js';
+import { checkMigrations, type Migration } from './migrations/migration.js';
 import type { DurationKey, Store, TokenRecord } from './store.js';
 
 /** A statement and its arguments. */
@@ -20,6 +21,19 @@ export interface Query {
 type Options<K extends keyof Store> = Store[K] extends (options?: infer O) => unknown ? NonNullable<O> : never;
 
 const TERMINAL = RunState.filter(isTerminalRun);
+
+/**
+ * What a store's list of migrations gives it (a store may be opened with an older list, as tests do): whether it
+ * has the journal, and the columns of `requests` it may write (the requester's HLC came with the journal).
+ */
+export function schemaOf(migrations: readonly Migration[]): {
+  readonly journaling: boolean;
+  readonly requestColumns: readonly string[];
+} {
+  checkMigrations(migrations);
+  const journaling = migrations.some((m) => m.version === JOURNAL_MIGRATION);
+  return { journaling, requestColumns: journaling ? REQUEST_COLUMNS : REQUEST_COLUMNS.filter((c) => c !== 'hlc') };
+}
 
 /** `INSERT INTO table (a, b…) VALUES (?, ?…)`. */
 export const insertSql = (table: string, columns: readonly string[]): string =>

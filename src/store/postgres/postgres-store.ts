@@ -25,7 +25,6 @@ import type {
 } from '../store.js';
 import {
   DELIVERY_COLUMNS,
-  REQUEST_COLUMNS,
   RESOLUTION_COLUMNS,
   RUN_COLUMNS,
   TASK_COLUMNS,
@@ -59,6 +58,7 @@ import {
 import { postgresDialect as dialect } from '../dialect.js';
 import {
   SQL,
+  schemaOf,
   durationArgs,
   durationsArgs,
   insertSql,
@@ -74,13 +74,12 @@ import {
   updateQuery,
   type Query as Statement,
 } from '../queries.js';
-import { checkMigrations, pendingMigrations, schemaVersionSql, type Migration } from '../migrations/migration.js';
+import { pendingMigrations, schemaVersionSql, type Migration } from '../migrations/migration.js';
 import { postgresMigrations } from '../migrations/postgres.js';
 import { sqlTestStore } from '../tests-sql.js';
 import { decideLease, fenceHolds, fencedError } from '../lease-rule.js';
 import {
   JOURNAL_COLUMNS,
-  JOURNAL_MIGRATION,
   createJournal,
   entryOf,
   eventEntry,
@@ -133,11 +132,8 @@ export function createPostgresStore(
   journalOptions: JournalOptions = {},
 ): PostgresStore {
   const { url, poolSize } = PostgresStoreConfig.parse(config);
-  checkMigrations(migrations);
+  const { journaling, requestColumns } = schemaOf(migrations);
   const journal = createJournal(journalOptions);
-  const journaling = migrations.some((m) => m.version === JOURNAL_MIGRATION);
-  // The requester's HLC has its column from the journal's migration on.
-  const requestColumns = journaling ? REQUEST_COLUMNS : REQUEST_COLUMNS.filter((c) => c !== 'hlc');
   let pool: pg.Pool | undefined;
 
   const open = (): pg.Pool => {

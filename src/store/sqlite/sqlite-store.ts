@@ -27,7 +27,6 @@ const SCHEMA_VERSION = schemaVersionSql(dialect);
 const all = (d: Database.Database, q: Query): Row[] => d.prepare(q.sql).all(...q.args) as Row[];
 import {
   DELIVERY_COLUMNS,
-  REQUEST_COLUMNS,
   RESOLUTION_COLUMNS,
   RUN_COLUMNS,
   TASK_COLUMNS,
@@ -60,6 +59,7 @@ import {
 import { sqliteDialect as dialect } from '../dialect.js';
 import {
   SQL,
+  schemaOf,
   durationArgs,
   durationsArgs,
   insertSql,
@@ -75,13 +75,12 @@ import {
   updateQuery,
   type Query,
 } from '../queries.js';
-import { checkMigrations, pendingMigrations, schemaVersionSql, type Migration } from '../migrations/migration.js';
+import { pendingMigrations, schemaVersionSql, type Migration } from '../migrations/migration.js';
 import { sqliteMigrations } from '../migrations/sqlite.js';
 import { sqlTestStore, type Statement } from '../tests-sql.js';
 import { decideLease, fenceHolds, fencedError } from '../lease-rule.js';
 import {
   JOURNAL_COLUMNS,
-  JOURNAL_MIGRATION,
   createJournal,
   entryOf,
   eventEntry,
@@ -140,11 +139,8 @@ export function createSqliteStore(
   journalOptions: JournalOptions = {},
 ): SqliteStore {
   const { path, busyTimeoutMs, durability } = SqliteStoreConfig.parse(config);
-  checkMigrations(migrations);
+  const { journaling, requestColumns } = schemaOf(migrations);
   const journal = createJournal(journalOptions);
-  const journaling = migrations.some((m) => m.version === JOURNAL_MIGRATION);
-  // The requester's HLC has its column from the journal's migration on.
-  const requestColumns = journaling ? REQUEST_COLUMNS : REQUEST_COLUMNS.filter((c) => c !== 'hlc');
   let db: Database.Database | undefined;
 
   const open = (): Database.Database => {
