@@ -116,43 +116,26 @@ describe('the timeline of skewed processes', () => {
     const end = controller.at(-1)!;
     const middle = Math.floor((physicalOf(starts[0]!.hlc) + physicalOf(end.hlc)) / 2);
     const at = new Date(middle).toISOString();
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'bin/dev.ts',
-        'timeline',
-        '--store',
-        `sqlite:${storePath}`,
-        '--backend',
-        `sim+${url}`,
-        '--at',
-        at,
-        '--json',
-      ],
-      { cwd: ROOT },
-    );
-    const cut = JSON.parse(stdout) as ReturnType<typeof cutAt>;
-    const { stdout: listed } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'bin/dev.ts',
-        'timeline',
-        '--store',
-        `sqlite:${storePath}`,
-        '--backend',
-        `sim+${url}`,
-        '--from',
-        '0',
-        '--to',
-        at,
-        '--json',
-      ],
-      { cwd: ROOT },
-    );
+    // `maelstrom timeline` over the run's store and the simulator, as a user would call it.
+    const timeline = async (...range: string[]): Promise<string> =>
+      (
+        await run(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'bin/dev.ts',
+            'timeline',
+            '--store',
+            `sqlite:${storePath}`,
+            '--backend',
+            `sim+${url}`,
+          ].concat(range, ['--json']),
+          { cwd: ROOT },
+        )
+      ).stdout;
+    const cut = JSON.parse(await timeline('--at', at)) as ReturnType<typeof cutAt>;
+    const listed = await timeline('--from', '0', '--to', at);
     const { events } = JSON.parse(listed) as { events: TimelineEvent[] };
     for (let i = 1; i < events.length; i++)
       expect(compareHlc(events[i - 1]!.hlc, events[i]!.hlc)).toBeLessThanOrEqual(0);
