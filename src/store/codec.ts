@@ -45,11 +45,13 @@ const opt = (v: string | number | undefined): SqlValue => (v === undefined ? nul
 function parseJson(v: unknown): unknown {
   return typeof v === 'string' ? (JSON.parse(v) as unknown) : undefined;
 }
-function num(v: unknown): number | undefined {
+/** A column's number, if it holds one (PostgreSQL answers BIGINT as text). */
+export function num(v: unknown): number | undefined {
   if (v === null || v === undefined) return undefined;
   return typeof v === 'number' ? v : Number(v);
 }
-function str(v: unknown): string | undefined {
+/** A column's text, if it holds text. */
+export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 function flag(v: unknown): boolean | undefined {
@@ -58,7 +60,7 @@ function flag(v: unknown): boolean | undefined {
 }
 
 /** Drops keys whose value is undefined, so records read back compare equal to what was written. */
-function compact<T extends object>(o: T): T {
+export function compact<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 

@@ -4,7 +4,7 @@
  * read alike (`?` placeholders, which the PostgreSQL store numbers). A store hands in how it reads and how it writes.
  */
 import { MaelstromError } from '../model/errors.js';
-import type { Row, SqlValue } from './codec.js';
+import { compact, num, str, type Row, type SqlValue } from './codec.js';
 import type { TestPatch, TestRecord, TestSkip, TestStore, TestsHalt } from './store.js';
 
 /** One statement, with its rows (a write without RETURNING answers none). */
@@ -46,11 +46,9 @@ const PATCHABLE = new Set<string>([
 ] satisfies (keyof TestPatch)[]);
 
 const value = (v: unknown): SqlValue => (v === undefined || v === null ? null : (v as string | number));
-const num = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function rowTest(row: Row): TestRecord {
-  const out: Record<string, unknown> = {
+  return compact({
     id: String(row.id),
     schedule: String(row.schedule),
     datacenter: String(row.datacenter),
@@ -68,8 +66,7 @@ function rowTest(row: Row): TestRecord {
     drainMs: num(row.drain_ms),
     restoreMs: num(row.restore_ms),
     stuckTasks: num(row.stuck_tasks),
-  };
-  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as unknown as TestRecord;
+  } as TestRecord);
 }
 
 /** The TestStore of a SQL store, over its read and write statements. */
