@@ -9,6 +9,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/model/events.js';
+import type { RunView } from '../../src/model/api.js';
 import { RuntimeApi } from '../../src/backends/haproxy/runtime-api.js';
 import { startLab, type LabEnvironment } from '../../src/lab/environment.js';
 import { writeLabFiles } from '../../src/lab/files.js';
@@ -53,6 +54,13 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
       },
       15_000,
     );
+  }
+  /** Once the readings are in, starts the drain of dc1 and waits for its first step. */
+  async function drainUnderway(s: LabSession): Promise<RunView> {
+    await warm(s);
+    const run = await s.start('lab-drain-dc1');
+    await eventually('the first step', () => steps(s, run.id).length >= 1, 15_000);
+    return run;
   }
   async function dc1Weight(s: LabSession): Promise<number> {
     return (await s.backend.weights('edge', 'web'))[0]!.weights.dc1!;
@@ -109,9 +117,7 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
   it('a slowed service in a receiving datacenter holds the drain until it recovers', async () => {
     const s = await session();
     try {
-      await warm(s);
-      const run = await s.start('lab-drain-dc1');
-      await eventually('the first step', () => steps(s, run.id).length >= 1, 15_000);
+      const run = await drainUnderway(s);
       await env.slow('dc2', 400);
       await eventually(
         'a failing latency check or a held step',
@@ -142,9 +148,7 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
   it('losing the HAProxy runtime socket midway holds the run with a clear message; it continues once the socket is back', async () => {
     const s = await session();
     try {
-      await warm(s);
-      const run = await s.start('lab-drain-dc1');
-      await eventually('the first step', () => steps(s, run.id).length >= 1, 15_000);
+      const run = await drainUnderway(s);
       await env.hideSocket(true);
       await eventually(
         'a message about the runtime socket',
@@ -255,9 +259,7 @@ describe.skipIf(!haveLab)('lab: HAProxy and Prometheus driven by the engine', ()
   it('losing Prometheus midway leaves the readings absent and holds the run with a clear message, never a crash', async () => {
     const s = await session();
     try {
-      await warm(s);
-      const run = await s.start('lab-drain-dc1');
-      await eventually('the first step', () => steps(s, run.id).length >= 1, 15_000);
+      const run = await drainUnderway(s);
       await env.stopPrometheus();
       await eventually(
         'a message about Prometheus',
