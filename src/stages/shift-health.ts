@@ -4,7 +4,7 @@
  * jobs are started; a person is paged; every resolution is announced with what it saw, diagnosed and expects.
  */
 import type { Decision } from '../pacing/pacer.js';
-import type { CalleeReading, HealthInput } from '../pacing/health.js';
+import type { CalleeReading, HealthInput, Reroute } from '../pacing/health.js';
 import { receiverReading } from '../pacing/pacer.js';
 import type { Fleet } from '../model/definitions.js';
 import { durationMs } from '../model/duration.js';
@@ -85,6 +85,10 @@ export function healthInputOf(shift: Shift, state: ShiftState, world: World): He
     preferences: state.preferences ?? [],
     ...(state.health ? { memory: state.health } : {}),
     callees: calleeReadings(shift, world, state),
+    ...(layer === 'cluster' ? { divertible: divertibleOf(shift, world) } : {}),
+    ...(state.diverted
+      ? { diverted: Object.fromEntries(Object.entries(state.diverted).map(([dc, d]) => [dc, d.rps])) }
+      : {}),
   };
 }
 
@@ -98,14 +102,15 @@ export function holdKey(decision: Decision): string {
 
 /**
  * The tables of a route-around: at the edge every PoP's table (all of the sick receiver's traffic can go
- * elsewhere), at the cluster layer the datacenter's own (the traffic moved there). `from` and `to` are requests
- * per second per receiver datacenter.
+ * elsewhere), at the cluster layer the datacenter's own (the traffic moved there) and, for `reroute.own`, the sick
+ * receiver's own table (what arrives there goes on to the others' clusters). `from`, `own` and `to` are requests per
+ * second per receiver datacenter.
  */
 export function reroutedTables(
   shift: Shift,
   state: ShiftState,
   current: Tables,
-  reroute: { readonly from: Readonly<Record<string, number>>; readonly to: Readonly<Record<string, number>> },
+  reroute: Reroute,
   world: World,
 ): Tables {
   const { layer, ctx } = shift;
@@ -113,12 +118,13 @@ export function reroutedTables(
     layer === 'edge' ? current : Object.fromEntries(Object.entries(current).filter(([s]) => s === shift.datacenter));
   const v = volumeNow(state, world) ?? 0;
   const moved = movedShares(state.start, current, layer, shift.datacenter, ctx.fleet);
+  const movedRps = (dc: string): number => v * state.progress * (moved[dc] ?? 0);
   const shed: Record<string, number> = {};
   const clusters = clustersOf(ctx.fleet);
   for (const [dc, rps] of Object.entries(reroute.from)) {
     const r = world.receivers.find((x) => x.name === dc);
-    const carried = layer === 'edge' ? (r?.load ?? 0) : v * state.progress * (moved[dc] ?? 0);
-    const f = carried > 0 ? Math.min(1, rps / carried) : 0;
+    const carried = layer === 'edge' ? (r?.load ?? 0) : movedRps(dc);
+    const f = carried > 0 ? Math.min(1, Math.max(0, rps - (reroute.own?.[dc] ?? 0)) / carried) : 0;
     if (layer === 'edge') shed[dc] = f;
     else for (const c of clusters.get(dc) ?? []) shed[c] = f;
   }
@@ -135,7 +141,33 @@ export function reroutedTables(
   // The datacenter's own destinations keep their weight: a route-around never moves drained traffic back.
   const own = new Set(ownDestinations(layer, shift.datacenter, ctx.fleet));
   for (const d of Object.keys(to)) if (own.has(d)) delete to[d];
-  return rerouteTables(owned, shed, to);
+  const out: Record<string, Readonly<Record<string, number>>> = { ...rerouteTables(owned, shed, to) };
+  // A sick receiver's own table: what arrives there and stays (all but what the shift moved there) sheds `own`.
+  for (const [dc, rps] of Object.entries(reroute.own ?? {})) {
+    const table = current[dc];
+    const r = world.receivers.find((x) => x.name === dc);
+    const arriving = Math.max(0, (r?.load ?? 0) - movedRps(dc));
+    if (!table || arriving <= 0 || layer !== 'cluster') continue;
+    const f = Math.min(1, rps / arriving);
+    const home = Object.fromEntries((clusters.get(dc) ?? []).map((c) => [c, f]));
+    out[dc] = rerouteTables({ [dc]: table }, home, to)[dc]!;
+  }
+  return out;
+}
+
+/**
+ * The receivers whose own cluster table the backend has with clusters of the other receivers among its
+ * destinations (a cluster-layer route-around may send on what arrives there); none at the edge.
+ */
+export function divertibleOf(shift: Shift, world: World): string[] {
+  if (shift.layer !== 'cluster' || !world.tables) return [];
+  const clusters = clustersOf(shift.ctx.fleet);
+  const names = world.receivers.map((r) => r.name);
+  return names.filter((dc) => {
+    const table = world.tables![dc];
+    if (!table) return false;
+    return names.some((o) => o !== dc && (clusters.get(o) ?? []).some((c) => c in table));
+  });
 }
 
 export const carryOut = {

@@ -59,6 +59,18 @@ export interface ShiftState {
   readonly preferences?: readonly ResolverStats[];
   /** Self-regulating: the callees' readings at the receivers before the shift (their error rates then). */
   readonly calleeBaseline?: readonly CalleeReading[];
+  /**
+   * Self-regulating, cluster layer: receivers whose own table a route-around re-weighted (what arrives there sent on
+   * to the others), with the table as it was before and the requests per second it sends on; given back once the
+   * receiver has room for them again.
+   */
+  readonly diverted?: Readonly<Record<string, Diversion>>;
+}
+
+/** A receiver's own cluster table as a route-around found it, and what it has sent on since, rps. */
+export interface Diversion {
+  readonly before: Readonly<Record<string, number>>;
+  readonly rps: number;
 }
 
 /** A shift being carried out: by its stage, or kept at its target by a watch. */
