@@ -24,6 +24,7 @@ import {
   type Judgement,
   type Pending,
   type Resolution,
+  type ResolutionEffects,
   type Symptom,
 } from './health.js';
 import { capacityOf, headroomOf, pct, utilizationOf } from './headroom.js';
@@ -447,10 +448,7 @@ function resolve(
     expect: p.expect,
     judgeAt,
     text: p.text,
-    ...(p.reroute ? { reroute: p.reroute } : {}),
-    ...(p.takeBackFrom ? { takeBackFrom: p.takeBackFrom } : {}),
-    ...(p.startJobsAt ? { startJobsAt: p.startJobsAt } : {}),
-    ...(p.page ? { page: p.page } : {}),
+    ...effectsOf(p),
   };
   const moves = p.step !== 0 || p.reroute !== undefined;
   return {
@@ -460,6 +458,16 @@ function resolve(
     waitMs: moves ? h.propagationMs + 1000 : HEALTH_POLL_MS,
     reason: `${seen} → ${diagnosis.text} → ${p.resolver} #${id}: ${p.text}; expects ${p.expect.text} by ${clock(judgeAt)}`,
     health: { memory, ...outcome, resolution },
+  };
+}
+
+/** The effects a proposal carries, those it has only. */
+function effectsOf(p: ResolutionEffects): ResolutionEffects {
+  return {
+    ...(p.reroute ? { reroute: p.reroute } : {}),
+    ...(p.takeBackFrom ? { takeBackFrom: p.takeBackFrom } : {}),
+    ...(p.startJobsAt ? { startJobsAt: p.startJobsAt } : {}),
+    ...(p.page ? { page: p.page } : {}),
   };
 }
 

@@ -142,19 +142,9 @@ export interface Reroute {
   readonly own?: Readonly<Record<string, number>>;
 }
 
-/** A resolution the manager carries out, with what it expects; the decision's step carries the traffic move. */
-export interface Resolution {
-  readonly id: number;
-  readonly diagnosis: DiagnosisKind;
-  readonly resolver: ResolverKind;
-  readonly expect: Expectation;
-  readonly judgeAt: number;
-  /** In words: what it does. */
-  readonly text: string;
-  /**
-   * route-around: requests per second to take off each sick receiver (`from`) and where they go (`to`, requests
-   * per second per receiver).
-   */
+/** What a resolution does besides the decision's step, for the stage to carry out (each resolver its own part). */
+export interface ResolutionEffects {
+  /** route-around: requests per second off each sick receiver and where they go. */
   readonly reroute?: Reroute;
   /** move-back: the receivers to take the weight back from first. */
   readonly takeBackFrom?: readonly string[];
@@ -162,6 +152,17 @@ export interface Resolution {
   readonly startJobsAt?: readonly string[];
   /** hold-and-page: the page's message. */
   readonly page?: string;
+}
+
+/** A resolution the manager carries out, with what it expects; the decision's step carries the traffic move. */
+export interface Resolution extends ResolutionEffects {
+  readonly id: number;
+  readonly diagnosis: DiagnosisKind;
+  readonly resolver: ResolverKind;
+  readonly expect: Expectation;
+  readonly judgeAt: number;
+  /** In words: what it does. */
+  readonly text: string;
 }
 
 export interface Judgement {

@@ -14,14 +14,14 @@ import {
   type Expectation,
   type HealthInput,
   type HealthMemory,
-  type Reroute,
+  type ResolutionEffects,
   type Symptom,
 } from './health.js';
 import { capacityOf, headroomOf, pct } from './headroom.js';
 import { EPSILON, type DecisionKind, type PacerInput } from './pacer.js';
 
 /** What a resolver proposes; the manager numbers it and schedules its judgement. */
-export interface Proposal {
+export interface Proposal extends ResolutionEffects {
   readonly resolver: ResolverKind;
   readonly kind: DecisionKind;
   /** Fraction of the move to make now (negative: back to the source); 0 for no traffic move. */
@@ -30,10 +30,6 @@ export interface Proposal {
   readonly expect: Expectation;
   /** How long after acting it is judged (propagation and settle of what it changes), ms. */
   readonly judgeAfterMs: number;
-  readonly reroute?: Reroute;
-  readonly takeBackFrom?: readonly string[];
-  readonly startJobsAt?: readonly string[];
-  readonly page?: string;
   /** The memory as the resolution leaves it (a smaller step allowed from now on, say). */
   readonly memory?: Partial<HealthMemory>;
 }

@@ -9,6 +9,7 @@ import { receiverReading } from '../pacing/pacer.js';
 import type { Fleet } from '../model/definitions.js';
 import { durationMs } from '../model/duration.js';
 import { act } from './stage.js';
+import { announceActed, page, recordJudged, type RegulationPlace } from './regulation.js';
 import type { ActedNote, Shift, ShiftState, World } from './shift.js';
 import { clustersOf, movedShares, ownDestinations, rerouteTables, type Tables } from './weights.js';
 
@@ -176,52 +177,15 @@ export const carryOut = {
    * jobs, page, hold) is carried out now. Answers the resolution to announce, if there is one.
    */
   async decided(shift: Shift, decision: Decision, _world: World): Promise<ActedNote | undefined> {
-    const { ctx, service, datacenter, layer } = shift;
+    const { ctx, service } = shift;
     const h = decision.health;
     if (!h) return undefined;
-    const now = ctx.clock.now();
-    for (const j of h.judged) {
-      await ctx.emit({
-        type: 'regulation',
-        time: now,
-        runId: ctx.runId,
-        taskId: ctx.taskId,
-        service,
-        datacenter,
-        layer,
-        action: j.id,
-        phase: 'judged',
-        symptoms: [],
-        diagnosis: j.diagnosis,
-        resolver: j.resolver,
-        detail: j.text,
-        outcome: j.outcome,
-      });
-      await ctx.resolutions?.record({
-        time: now,
-        runId: ctx.runId,
-        taskId: ctx.taskId,
-        service,
-        datacenter,
-        diagnosis: j.diagnosis,
-        resolver: j.resolver,
-        outcome: j.outcome,
-        detail: j.text,
-      });
-    }
+    await recordJudged(ctx, placeOf(shift), h.judged);
     const r = h.resolution;
     if (!r || !h.diagnosis) return undefined;
     if (r.startJobsAt)
       for (const dc of r.startJobsAt) await act(ctx, { kind: 'jobs.start', service, datacenter: dc }, { relief: true });
-    if (r.page)
-      await ctx.emit({
-        type: 'alert',
-        time: now,
-        runId: ctx.runId,
-        taskId: ctx.taskId,
-        severity: 'critical',
-        message: r.page,
-      });
+    if (r.page) await page(ctx, r.page);
     return {
       id: r.id,
       symptoms: h.diagnosis.symptoms.map((s) => s.text),
@@ -234,22 +198,12 @@ export const carryOut = {
 
   /** Announces a resolution once carried out: what was seen, the cause, what it does and what it expects. */
   async announce(shift: Shift, note: ActedNote): Promise<void> {
-    const { ctx, service, datacenter, layer } = shift;
-    await ctx.emit({
-      type: 'regulation',
-      time: ctx.clock.now(),
-      runId: ctx.runId,
-      taskId: ctx.taskId,
-      service,
-      datacenter,
-      layer,
-      action: note.id,
-      phase: 'acted',
-      symptoms: note.symptoms,
-      diagnosis: note.diagnosis,
-      resolver: note.resolver,
-      detail: note.detail,
-      judgeAt: note.judgeAt,
-    });
+    await announceActed(shift.ctx, placeOf(shift), note);
   },
 };
+
+const placeOf = (shift: Shift): RegulationPlace => ({
+  service: shift.service,
+  datacenter: shift.datacenter,
+  layer: shift.layer,
+});

@@ -3,24 +3,18 @@
  * (shift-health.ts): the shift, its checkpoint, what it read of the world, and a resolution to announce.
  */
 import type { Backend } from '../backends/backend.js';
-import type { DiagnosisKind, ResolverKind, ResolverStats } from '../model/regulation.js';
+import type { ResolverStats } from '../model/regulation.js';
 import type { FleetSnapshot, Layer } from '../model/readings.js';
 import type { CalleeReading, HealthMemory } from '../pacing/health.js';
 import type { DecisionKind, Pacer, ReceiverReading } from '../pacing/pacer.js';
+import type { ActedResolution } from './regulation.js';
 import type { StageContext, WatchContext } from './stage.js';
 import type { Tables } from './weights.js';
 
 export type Direction = 'drain' | 'restore';
 
 /** A resolution to announce (a `regulation` event, phase `acted`) once it is carried out. */
-export interface ActedNote {
-  readonly id: number;
-  readonly symptoms: readonly string[];
-  readonly diagnosis: DiagnosisKind;
-  readonly resolver: ResolverKind;
-  readonly detail: string;
-  readonly judgeAt: number;
-}
+export type ActedNote = ActedResolution;
 
 /** A step decided and being carried out. */
 export interface Pending {
