@@ -166,21 +166,13 @@ function routeAround(ctx: ResolverContext): Proposal | undefined {
   const from: Record<string, number> = {};
   const own: Record<string, number> = {};
   let ownNeed = 0;
-  // What arrives at a receiver is sent on only as a bridge while the slower mechanisms (the edge, moving back) land:
-  // down to a margin under 100 % (no longer overloaded), not to the landing, so that the others (whose callers'
-  // and callees' shifts may be sending them theirs at the same time) get no more of it than that.
-  const bridge = Math.max(ctx.ceiling, 1 - HEALTH.margin);
   for (const s of sick) {
     const r = input.receivers.find((x) => x.name === s);
     // At the edge the shift owns every PoP's table: all of the receiver's traffic can be re-weighted; at the cluster
     // layer the source's table, i.e. the traffic moved there, and where the backend has it, the receiver's own
     // table: what arrives there (from the edge, from its own callers) goes on to the others' clusters.
     const moved = (h.volumeNow ?? 0) * input.progress * (h.movedTo[s] ?? 0);
-    const u = r ? loadedUtil(r, h) : undefined;
-    const c = r ? capacityOf(r) : undefined;
-    const urgent = u !== undefined && c !== undefined ? Math.max(0, (u - bridge) * c) : 0;
-    const arriving =
-      h.layer === 'cluster' && h.divertible?.includes(s) ? Math.min(urgent, Math.max(0, (r?.load ?? 0) - moved)) : 0;
+    const arriving = h.layer === 'cluster' && h.divertible?.includes(s) ? Math.max(0, (r?.load ?? 0) - moved) : 0;
     const reroutable = h.layer === 'edge' ? (r?.load ?? 0) : moved + arriving;
     const shed = Math.min(excessOf(ctx, s), reroutable);
     if (shed <= 0) continue;
