@@ -7,7 +7,8 @@
  * much less, split by thread (Linux): the search's own thread, the workers, and the rest (V8's compiler and garbage
  * collector threads, libuv's).
  * FAULT_BENCH_PARTS=first|throughput and FAULT_BENCH_TARGETS=label,… measure only some of the figures;
- * FAULT_BENCH_SPEEDUP_EXECUTIONS (40) and FAULT_BENCH_REPEAT (1) size the speed-up figure.
+ * FAULT_BENCH_SPEEDUP_EXECUTIONS (40) and FAULT_BENCH_REPEAT (1) size the speed-up figure; FAULT_BENCH_EXECUTIONS (200)
+ * sizes the whole search, run on the pools FAULT_BENCH_THROUGHPUT_WORKERS names (2; `1,2`: the speed-up over it).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -25,6 +26,11 @@ const examples = fileURLToPath(new URL('../examples', import.meta.url));
 const FIRST_BUDGET = Number(process.env.FAULT_BENCH_FIRST_BUDGET ?? 80);
 const THROUGHPUT = Number(process.env.FAULT_BENCH_EXECUTIONS ?? 200);
 const WORKERS = 2;
+/**
+ * The pools the whole search runs on (comma-separated worker counts; default 2). `1,2` measures the speed-up over
+ * the whole search too, one worker against two, as the compiler's share fades.
+ */
+const THROUGHPUT_WORKERS = (process.env.FAULT_BENCH_THROUGHPUT_WORKERS ?? String(WORKERS)).split(',').map(Number);
 const SPEEDUP = Number(process.env.FAULT_BENCH_SPEEDUP_EXECUTIONS ?? 40);
 const REPEAT = Number(process.env.FAULT_BENCH_REPEAT ?? 1);
 /** Which figures to measure (comma-separated; default all): first, throughput. */
@@ -242,7 +248,10 @@ export async function bench(): Promise<Record<string, unknown>> {
     trials.push(trial);
   }
   load.push(loadavg()[0]!);
-  const big = THROUGHPUT > 0 ? await throughput(reference, THROUGHPUT, WORKERS) : undefined;
+  const whole = [];
+  if (THROUGHPUT > 0) for (const w of THROUGHPUT_WORKERS) whole.push(await throughput(reference, THROUGHPUT, w));
+  const big = whole.find((r) => r.workers === WORKERS) ?? whole[whole.length - 1];
+  const one = whole.find((r) => r.workers === 1);
   load.push(loadavg()[0]!);
   return {
     firstCounterexample: first(),
@@ -253,6 +262,17 @@ export async function bench(): Promise<Record<string, unknown>> {
             goalSeconds: 180,
             // What an idle machine would take: the CPU seconds shared by the workers' cores.
             projectedIdleSeconds: seconds((big.cpuSeconds * 1000) / WORKERS),
+          },
+        }
+      : {}),
+    ...(one && big && one !== big
+      ? {
+          wholeSearchSpeedUp: {
+            executions: THROUGHPUT,
+            oneWorker: one,
+            speedUp: Math.round((one.seconds / big.seconds) * 100) / 100,
+            cpuRatio: Math.round((big.cpuSeconds / one.cpuSeconds) * 100) / 100,
+            ...expectedSpeedUp(one),
           },
         }
       : {}),

@@ -80,7 +80,9 @@ export class TaskConditions {
   }
 
   /** One expression's verdict. */
-  verdict(expr: string, snapshot: FleetSnapshot): { verdict: Verdict; detail?: string } {
+  verdict(expr: string, snapshot: FleetSnapshot): { verdict: Verdict; detail: string | undefined } {
+    // Every answer has both fields (detail undefined when there is none): one shape for the code that reads them,
+    // whichever way a condition goes (see the shapes note in runtime.ts).
     const c = this.compile(expr);
     if (typeof c === 'string') return { verdict: 'false', detail: c };
     const r = evaluate(c, this.context(snapshot));
@@ -90,8 +92,8 @@ export class TaskConditions {
       case 'error':
         return { verdict: 'false', detail: r.message };
       case 'value':
-        if (r.value === true) return { verdict: 'true' };
-        if (r.value === false) return { verdict: 'false' };
+        if (r.value === true) return { verdict: 'true', detail: undefined };
+        if (r.value === false) return { verdict: 'false', detail: undefined };
         return { verdict: 'false', detail: `${expr} is not a condition (it gave ${JSON.stringify(r.value)})` };
     }
   }
@@ -100,13 +102,12 @@ export class TaskConditions {
   check(conditions: readonly Condition[], snapshot: FleetSnapshot, overrides: readonly string[]): ConditionResult[] {
     return conditions.map((c) => {
       const key = conditionKey(c);
-      if (overrides.includes(key) || overrides.includes(c.expr)) return { key, verdict: 'true', overridden: true };
+      if (overrides.includes(key) || overrides.includes(c.expr))
+        return { key, verdict: 'true', detail: undefined, overridden: true };
       const v = this.verdict(c.expr, snapshot);
       const detail =
         v.verdict === 'true' ? undefined : [c.message, v.detail].filter((s) => s !== undefined).join(': ') || undefined;
-      return detail === undefined
-        ? { key, verdict: v.verdict, overridden: false }
-        : { key, verdict: v.verdict, detail, overridden: false };
+      return { key, verdict: v.verdict, detail, overridden: false };
     });
   }
 

@@ -22,6 +22,12 @@ import { consequenceOf, endOfThrow, type StageEnd } from './outcome.js';
 import type { RunRuntime } from './runtime.js';
 import { HISTORY_LIMIT, stuckFence, type StuckFence } from './stuck.js';
 
+/**
+ * The reason a task's health monitor or a stage's timer is stopped with once it is no longer needed: nobody reads
+ * it, and one made once spares a DOMException (and its stack) per task and stage.
+ */
+const OVER = new MaelstromError('E_ABORTED', 'no longer needed');
+
 /** What the executor keeps in TaskRecord.stageState: when the stage began, and the stage's own progress. */
 interface Envelope {
   readonly startedAt: number;
@@ -68,7 +74,7 @@ export async function executeTask(rt: RunRuntime, taskId: string, signal: AbortS
     if (end !== 'succeeded') return end;
     const done = await awaitPost(rt, taskId, holds, signal);
     if (!done) return 'interrupted';
-    monitorStop.abort();
+    monitorStop.abort(OVER);
     await monitor;
     const rec = rt.task(taskId);
     const time = clock.now();
@@ -85,7 +91,7 @@ export async function executeTask(rt: RunRuntime, taskId: string, signal: AbortS
     throw e;
   } finally {
     signal.removeEventListener('abort', onAbort);
-    monitorStop.abort();
+    monitorStop.abort(OVER);
     await monitor;
   }
 }
@@ -254,7 +260,7 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
       end = endOfThrow(err, timedOut);
     } finally {
       signal.removeEventListener('abort', relay);
-      timer.abort();
+      timer.abort(OVER);
     }
     if (signal.aborted) return 'interrupted';
     retries = 0;

@@ -12,6 +12,7 @@ import type { Definitions, Fleet } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import type { ResolverRecords } from '../model/regulation.js';
+import { RunState, TaskState } from '../model/states.js';
 import type { StageLibrary, WatchLibrary } from '../stages/stage.js';
 import type {
   AuditLog,
@@ -81,6 +82,64 @@ export interface Change {
   readonly events?: readonly EngineEvent[];
 }
 
+/** The literal of each state: a state read from the store is an equal string of another kind (see `shaped`). */
+const runStates = new Map<string, RunState>(RunState.map((s) => [s, s]));
+const taskStates = new Map<string, TaskState>(TaskState.map((s) => [s, s]));
+
+/**
+ * The task record with every field, in one order: the engine's hot code reads these records at every poll, and V8
+ * optimises that code for the shapes (hidden classes) it has seen. Records built from patches by spreading, with
+ * the keys each patch happened to carry, or decoded from the store after a restart, took a shape per history, and
+ * a new one (a task that failed, was retried, got stuck…) threw the optimised code away ("wrong map"), to be
+ * compiled again. The same for the state: a string decoded from the store is not the literal the code compares it
+ * with. Absent fields are `undefined`, as they read.
+ */
+function shapedTask(t: TaskRecord): TaskRecord {
+  return {
+    runId: t.runId,
+    id: t.id,
+    state: taskStates.get(t.state) ?? t.state,
+    stage: t.stage,
+    stageState: t.stageState,
+    attempt: t.attempt,
+    startedAt: t.startedAt,
+    finishedAt: t.finishedAt,
+    reason: t.reason,
+    stuck: t.stuck,
+    approved: t.approved,
+    approvals: t.approvals,
+    overrides: t.overrides,
+    watches: t.watches,
+  };
+}
+
+/** The run record with every field, in one order (see `shapedTask`). */
+function shapedRun(r: RunRecord): RunRecord {
+  return {
+    id: r.id,
+    plan: r.plan,
+    datacenter: r.datacenter,
+    direction: r.direction === 'drain' ? 'drain' : 'restore',
+    state: runStates.get(r.state) ?? r.state,
+    compiled: r.compiled,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    reason: r.reason,
+    criticalPath: r.criticalPath,
+    analysis: r.analysis,
+    actor: r.actor,
+    stopIntent: r.stopIntent,
+    origin: r.origin,
+    handedOverTo: r.handedOverTo,
+    trigger: r.trigger,
+    proposal: r.proposal,
+  };
+}
+
+/** Why a driver's poll ended early (see `waitForWake`); nobody reads it, the sleep it ends is waited out quietly. */
+const WOKEN = new MaelstromError('E_ABORTED', 'woken');
+
 export class RunRuntime {
   run: RunRecord;
   readonly tasks = new Map<string, TaskRecord>();
@@ -114,8 +173,10 @@ export class RunRuntime {
     run: RunRecord,
     tasks: readonly TaskRecord[],
   ) {
-    this.run = run;
-    for (const t of tasks) this.tasks.set(t.id, t);
+    // The plan as the store keeps it (JSON): a run resumed after a restart reads it back from there, so a run started
+    // here executes an equal plan of the same shapes, and the hot code sees one set of them whichever it is.
+    this.run = shapedRun({ ...run, compiled: JSON.parse(JSON.stringify(run.compiled)) as CompiledPlan });
+    for (const t of tasks) this.tasks.set(t.id, shapedTask(t));
     for (const t of run.compiled.tasks) this.planned.set(t.id, t);
     const fleet = deps.definitions.fleets.get(run.compiled.fleet);
     if (!fleet)
@@ -185,10 +246,10 @@ export class RunRuntime {
         ...(change.tasks ? { tasks: change.tasks } : {}),
         events: stamped,
       });
-      if (change.run) this.run = { ...this.run, ...change.run };
+      if (change.run) this.run = shapedRun({ ...this.run, ...change.run });
       for (const { id, patch } of change.tasks ?? []) {
         const t = this.tasks.get(id);
-        if (t) this.tasks.set(id, { ...t, ...patch });
+        if (t) this.tasks.set(id, shapedTask({ ...t, ...patch }));
       }
       for (const e of saved) {
         if (e.type === 'shift.step') this.progress.set(e.taskId, 1 - e.remaining);
@@ -202,6 +263,7 @@ export class RunRuntime {
 
   /** Wakes the scheduler loop (a task finished, an operator acted). */
   wake(): void {
+    if (this.wakers.length === 0) return;
     const w = this.wakers;
     this.wakers = [];
     for (const f of w) f();
@@ -216,9 +278,17 @@ export class RunRuntime {
       waker = resolve;
       this.wakers.push(resolve);
     });
-    const slept = this.deps.clock.sleep(ms, ac.signal).catch(() => undefined);
+    let elapsed = false;
+    const slept = this.deps.clock.sleep(ms, ac.signal).then(
+      () => {
+        elapsed = true;
+      },
+      () => undefined,
+    );
     await Promise.race([woken, slept]);
-    ac.abort(new MaelstromError('E_ABORTED', 'woken'));
+    // Only a sleep still waiting is cut short, with one reason made once: the driver waits like this at every poll
+    // of every run, and an error made each time (with its stack) was a visible part of an execution's CPU.
+    if (!elapsed) ac.abort(WOKEN);
     this.wakers = this.wakers.filter((w) => w !== waker);
     await slept;
   }

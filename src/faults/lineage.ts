@@ -5,6 +5,7 @@
  * with the interval of the scenario in which the outcome rested on it. A fault that breaks any support of a
  * property's lineage might break the property: those are the faults worth injecting (hypotheses.ts).
  */
+import type { CompiledPlan, PlannedTask } from '../model/compiled.js';
 import { mechanismOf } from '../sim/faults.js';
 import { PROPERTY_NAMES, type PropertyName } from './properties.js';
 import { conditionReads } from './reads.js';
@@ -73,25 +74,18 @@ interface RunSupports {
   readonly receivers: Support[];
 }
 
-function supportsOfRun(r: ExecutionRecord, run: RecordedRun): RunSupports | undefined {
-  const { view, compiled, runId } = run;
-  if (!view || !compiled || runId === undefined) return undefined;
-  const sec = (ms: number): number => Math.round((ms - r.startMs) / 1000);
-  const runStart = view.startedAt ?? view.createdAt;
-  const runEnd = view.finishedAt ?? r.endMs;
-  const out: RunSupports = {
-    all: [],
-    shifting: [],
-    readings: [],
-    health: [],
-    pacing: [],
-    controller: [{ kind: 'controller', target: 'controller', from: sec(runStart), to: sec(runEnd) }],
-    propagation: [],
-    mechanism: [],
-    receivers: [],
-  };
-  const planned = new Map(compiled.tasks.map((t) => [t.id, t]));
-  // Stage executions, from their start and end events.
+type Seconds = (ms: number) => number;
+
+/**
+ * The run's stage executions, from their start and end events (one still open ran to the run's end). Each pass over
+ * an execution's records is a function of its own: V8 compiles a long loop where it runs hot, and one function of
+ * every pass cost far more to compile, per worker, than the passes cost to run.
+ */
+function stageSpansOf(
+  r: ExecutionRecord,
+  runId: string,
+  runEnd: number,
+): { task: string; uses: string; from: number; to: number }[] {
   const open = new Map<string, number>();
   const stageSpans: { task: string; uses: string; from: number; to: number }[] = [];
   for (const e of r.events) {
@@ -107,7 +101,20 @@ function supportsOfRun(r: ExecutionRecord, run: RecordedRun): RunSupports | unde
     const task = key.slice(0, key.lastIndexOf('#'));
     stageSpans.push({ task, uses: '', from: at, to: runEnd });
   }
-  for (const s of stageSpans) {
+  return stageSpans;
+}
+
+/** Stage supports, and the readings of a paced shift's receivers while it ran. */
+function addStageSupports(
+  out: RunSupports,
+  r: ExecutionRecord,
+  run: RecordedRun,
+  compiled: CompiledPlan,
+  planned: ReadonlyMap<string, PlannedTask>,
+  spans: readonly { task: string; uses: string; from: number; to: number }[],
+  sec: Seconds,
+): void {
+  for (const s of spans) {
     const support: Support = { kind: 'stage', target: `${run.plan}:${s.task}`, from: sec(s.from), to: sec(s.to) };
     out.all.push(support);
     if (s.uses === 'traffic.shift' || s.uses === 'sessions.drain') out.shifting.push(support);
@@ -119,7 +126,18 @@ function supportsOfRun(r: ExecutionRecord, run: RecordedRun): RunSupports | unde
           out.pacing.push({ kind: 'reading', target: `${t.service}/${d.name}`, from: sec(s.from), to: sec(s.to) });
     }
   }
-  // Readings of each task's conditions, over the time it ran.
+}
+
+/** Readings of each task's conditions, over the time it ran. */
+function addConditionSupports(
+  out: RunSupports,
+  r: ExecutionRecord,
+  view: NonNullable<RecordedRun['view']>,
+  compiled: CompiledPlan,
+  planned: ReadonlyMap<string, PlannedTask>,
+  runEnd: number,
+  sec: Seconds,
+): void {
   const targetUtilization = compiled.pacing.targetUtilization;
   for (const task of view.tasks) {
     const t = planned.get(task.id);
@@ -141,7 +159,10 @@ function supportsOfRun(r: ExecutionRecord, run: RecordedRun): RunSupports | unde
     for (const k of health) out.health.push({ kind: 'reading', target: k, from, to });
     for (const k of [...health, ...others]) out.readings.push({ kind: 'reading', target: k, from, to });
   }
-  // Actions through each mechanism, and the weight changes that had to propagate.
+}
+
+/** Actions through each mechanism, and the weight changes that had to propagate. */
+function addActionSupports(out: RunSupports, r: ExecutionRecord, runId: string, sec: Seconds): void {
   for (const a of r.journal ?? []) {
     if (a.origin?.runId !== runId || a.error !== undefined) continue;
     const layer = a.kind === 'weights.set' ? a.target.split('/')[0] : undefined;
@@ -150,6 +171,29 @@ function supportsOfRun(r: ExecutionRecord, run: RecordedRun): RunSupports | unde
     if (a.kind === 'weights.set' && a.changed && layer !== undefined)
       out.propagation.push({ kind: 'propagation', target: layer, from: at, to: at });
   }
+}
+
+function supportsOfRun(r: ExecutionRecord, run: RecordedRun): RunSupports | undefined {
+  const { view, compiled, runId } = run;
+  if (!view || !compiled || runId === undefined) return undefined;
+  const sec = (ms: number): number => Math.round((ms - r.startMs) / 1000);
+  const runStart = view.startedAt ?? view.createdAt;
+  const runEnd = view.finishedAt ?? r.endMs;
+  const out: RunSupports = {
+    all: [],
+    shifting: [],
+    readings: [],
+    health: [],
+    pacing: [],
+    controller: [{ kind: 'controller', target: 'controller', from: sec(runStart), to: sec(runEnd) }],
+    propagation: [],
+    mechanism: [],
+    receivers: [],
+  };
+  const planned = new Map(compiled.tasks.map((t) => [t.id, t]));
+  addStageSupports(out, r, run, compiled, planned, stageSpansOf(r, runId, runEnd), sec);
+  addConditionSupports(out, r, view, compiled, planned, runEnd, sec);
+  addActionSupports(out, r, runId, sec);
   // The datacenters taking the load: the others for a drain, the datacenter itself for a restore.
   const receivers =
     compiled.direction === 'drain'

@@ -162,22 +162,53 @@ function loadOf(r: ReceiverReading, input: PacerInput, h: HealthInput, mem: Heal
   return out;
 }
 
-/** A receiver's p99 latency clearly up against its reading before the shift (by ratio and by absolute rise). */
+/**
+ * How a server's p99 grows with its utilisation, relative to an idle one: flat while lightly loaded, steep near
+ * 100 % (queueing: 1 + 2ρ⁴ / (1 − ρ), its pole held off at 95 %). Only ratios of it are used: the p99 a receiver's
+ * load alone predicts, from its reading at another utilisation.
+ */
+export function loadLatencyFactor(utilization: number): number {
+  const rho = Math.max(0, utilization);
+  return 1 + (2 * rho ** 4) / (1 - Math.min(rho, 0.95));
+}
+
+/**
+ * The p99 a receiver's load predicts: its reading before the shift, carried along the latency curve from the
+ * utilisation it had then to the one it has now (never under the reading then). At the evening peak a busy but
+ * healthy receiver's p99 rises this way; a slow one's (a slow cluster: latency × k at the same load) rises past it.
+ */
+export function expectedLatency(r: ReceiverReading, b: ReceiverReading | undefined): number | undefined {
+  const l0 = b?.latencyP99;
+  if (l0 === undefined) return undefined;
+  const u0 = b ? utilizationOf(b) : undefined;
+  const u = utilizationOf(r);
+  if (u0 === undefined || u === undefined || u <= u0) return l0;
+  return (l0 * loadLatencyFactor(u)) / loadLatencyFactor(u0);
+}
+
+/**
+ * A receiver's p99 latency clearly up (by ratio and by absolute rise) against what its load predicts: its reading
+ * before the shift at the utilisation it has now, so that load-driven latency at a busy receiver is not read as a
+ * degraded one.
+ */
 export function latencyUp(r: ReceiverReading, b: ReceiverReading | undefined): Symptom | undefined {
   const l0 = b?.latencyP99;
+  const expected = expectedLatency(r, b);
   if (
     r.latencyP99 === undefined ||
     l0 === undefined ||
+    expected === undefined ||
     l0 <= 0 ||
-    r.latencyP99 <= l0 * CLOSED_LOOP_DEFAULTS.latencyRatio ||
-    r.latencyP99 - l0 <= CLOSED_LOOP_DEFAULTS.latencyRise
+    r.latencyP99 <= expected * CLOSED_LOOP_DEFAULTS.latencyRatio ||
+    r.latencyP99 - expected <= CLOSED_LOOP_DEFAULTS.latencyRise
   )
     return undefined;
+  const load = expected > l0 * 1.05 ? ` (${ms(expected)} expected at its load)` : '';
   return {
     kind: 'latency-up',
     at: r.name,
-    severity: r.latencyP99 / l0,
-    text: `${r.name} p99 latency up from ${ms(l0)} to ${ms(r.latencyP99)}`,
+    severity: r.latencyP99 / expected,
+    text: `${r.name} p99 latency up from ${ms(l0)} to ${ms(r.latencyP99)}${load}`,
   };
 }
 

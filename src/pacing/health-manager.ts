@@ -24,6 +24,7 @@ import {
   type Judgement,
   type Pending,
   type Resolution,
+  type ResolutionEffects,
   type Symptom,
 } from './health.js';
 import { capacityOf, headroomOf, pct, utilizationOf } from './headroom.js';
@@ -243,6 +244,47 @@ export function manage(input: PacerInput, h: HealthInput, step: Stepper): Decisi
   return healthy(input, h, mem, base, failing, ceiling, step, diagnosis);
 }
 
+/**
+ * Receivers whose own table a route-around re-weighted and that have room again for what it sends on (at what a
+ * moved request costs, a margin under the ceiling, nothing sick or hot there, no route-around still to be judged):
+ * as much of it as fits comes home, all of it once it all fits, so that a receiver serves its own traffic again as
+ * it can (the edge may have moved part of it away meanwhile, or its capacity come back).
+ */
+function giveBack(
+  input: PacerInput,
+  h: HealthInput,
+  mem: HealthMemory,
+  symptoms: readonly Symptom[],
+  ceiling: number,
+): Omit<Decision, 'health'> | undefined {
+  if (mem.pending.some((p) => p.resolver === 'route-around')) return undefined;
+  const landing = ceiling - HEALTH.margin;
+  const back: Record<string, number> = {};
+  const parts: string[] = [];
+  for (const [name, rps] of Object.entries(h.diverted ?? {})) {
+    const r = input.receivers.find((x) => x.name === name);
+    const u = r ? loadedUtil(r, h) : undefined;
+    const c = r ? capacityOf(r) : undefined;
+    if (u === undefined || c === undefined || c <= 0 || rps <= 0) continue;
+    if (symptoms.some((s) => s.at === name && (SICK.has(s.kind) || HOT.has(s.kind) || s.callee))) continue;
+    const fits = Math.max(0, ((landing - u) * c) / mem.cost);
+    // A sliver is not worth a table change (and each one is a propagation for the others).
+    const share = fits >= rps ? 1 : fits / rps;
+    if (share < GIVE_BACK_MIN && share < 1) continue;
+    back[name] = share;
+    parts.push(
+      share >= 1
+        ? `${name} has room again for the ${Math.round(rps)} rps its own table sent on: back as it was`
+        : `${name} has room for ${Math.round(rps * share)} of the ${Math.round(rps)} rps its own table sends on: those come home`,
+    );
+  }
+  if (parts.length === 0) return undefined;
+  return { kind: 'reroute', step: 0, waitMs: h.propagationMs + 1000, reason: parts.join('; '), giveBack: back };
+}
+
+/** The least share of what a receiver's own table sends on worth giving back (unless all of it fits). */
+const GIVE_BACK_MIN = 0.1;
+
 function healthy(
   input: PacerInput,
   h: HealthInput,
@@ -255,6 +297,8 @@ function healthy(
 ): Decision {
   const remaining = 1 - input.progress;
   const outcome = unresolved ? { ...base, diagnosis: unresolved } : base;
+  const back = unresolved?.hot ? undefined : giveBack(input, h, mem, base.symptoms, ceiling);
+  if (back) return { ...back, health: { memory: mem, ...outcome } };
   if (remaining <= EPSILON) {
     if (h.watching) return hold('at the target; watching the receivers', mem, outcome);
     return { kind: 'final', step: 0, waitMs: 0, reason: 'nothing left to move', health: { memory: mem, ...outcome } };
@@ -404,10 +448,7 @@ function resolve(
     expect: p.expect,
     judgeAt,
     text: p.text,
-    ...(p.reroute ? { reroute: p.reroute } : {}),
-    ...(p.takeBackFrom ? { takeBackFrom: p.takeBackFrom } : {}),
-    ...(p.startJobsAt ? { startJobsAt: p.startJobsAt } : {}),
-    ...(p.page ? { page: p.page } : {}),
+    ...effectsOf(p),
   };
   const moves = p.step !== 0 || p.reroute !== undefined;
   return {
@@ -417,6 +458,16 @@ function resolve(
     waitMs: moves ? h.propagationMs + 1000 : HEALTH_POLL_MS,
     reason: `${seen} → ${diagnosis.text} → ${p.resolver} #${id}: ${p.text}; expects ${p.expect.text} by ${clock(judgeAt)}`,
     health: { memory, ...outcome, resolution },
+  };
+}
+
+/** The effects a proposal carries, those it has only. */
+function effectsOf(p: ResolutionEffects): ResolutionEffects {
+  return {
+    ...(p.reroute ? { reroute: p.reroute } : {}),
+    ...(p.takeBackFrom ? { takeBackFrom: p.takeBackFrom } : {}),
+    ...(p.startJobsAt ? { startJobsAt: p.startJobsAt } : {}),
+    ...(p.page ? { page: p.page } : {}),
   };
 }
 

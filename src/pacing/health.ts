@@ -62,6 +62,15 @@ export interface HealthInput {
    * shift's to relieve too.
    */
   readonly callees?: readonly CalleeReading[];
+  /**
+   * Cluster layer: the receivers whose own cluster table (the one that routes what arrives there) the backend has
+   * with clusters of the other receivers among its destinations. A route-around may re-weight it: what arrives at a
+   * sick receiver (from the edge, from its own callers) then goes on to healthy clusters elsewhere within the cluster
+   * propagation, where only the edge (a slower propagation) could move it otherwise.
+   */
+  readonly divertible?: readonly string[];
+  /** Requests per second each receiver's own table sends on to the others (a route-around's), as it set them. */
+  readonly diverted?: Readonly<Record<string, number>>;
 }
 
 /** A callee of the shift's service, at the shift's receivers. */
@@ -122,8 +131,31 @@ export interface Expectation {
   readonly text: string;
 }
 
+/**
+ * A route-around's traffic, requests per second per receiver datacenter: taken off each sick receiver (`from`), of
+ * which `own` through the receiver's own cluster table (what arrives there; the rest is traffic the shift moved there,
+ * taken off its own tables), and where it goes (`to`).
+ */
+export interface Reroute {
+  readonly from: Readonly<Record<string, number>>;
+  readonly to: Readonly<Record<string, number>>;
+  readonly own?: Readonly<Record<string, number>>;
+}
+
+/** What a resolution does besides the decision's step, for the stage to carry out (each resolver its own part). */
+export interface ResolutionEffects {
+  /** route-around: requests per second off each sick receiver and where they go. */
+  readonly reroute?: Reroute;
+  /** move-back: the receivers to take the weight back from first. */
+  readonly takeBackFrom?: readonly string[];
+  /** start-jobs: the receivers where jobs start. */
+  readonly startJobsAt?: readonly string[];
+  /** hold-and-page: the page's message. */
+  readonly page?: string;
+}
+
 /** A resolution the manager carries out, with what it expects; the decision's step carries the traffic move. */
-export interface Resolution {
+export interface Resolution extends ResolutionEffects {
   readonly id: number;
   readonly diagnosis: DiagnosisKind;
   readonly resolver: ResolverKind;
@@ -131,17 +163,6 @@ export interface Resolution {
   readonly judgeAt: number;
   /** In words: what it does. */
   readonly text: string;
-  /**
-   * route-around: requests per second to take off each sick receiver (`from`) and where they go (`to`, requests
-   * per second per receiver).
-   */
-  readonly reroute?: { readonly from: Readonly<Record<string, number>>; readonly to: Readonly<Record<string, number>> };
-  /** move-back: the receivers to take the weight back from first. */
-  readonly takeBackFrom?: readonly string[];
-  /** start-jobs: the receivers where jobs start. */
-  readonly startJobsAt?: readonly string[];
-  /** hold-and-page: the page's message. */
-  readonly page?: string;
 }
 
 export interface Judgement {

@@ -5,7 +5,7 @@
  */
 import type { Pacing } from '../model/definitions.js';
 import { durationMs } from '../model/duration.js';
-import { CLOSED_LOOP_DEFAULTS, createClosedLoopPacer } from './closed-loop.js';
+import { CLOSED_LOOP_DEFAULTS, createClosedLoopPacer, type ClosedLoopConfig } from './closed-loop.js';
 import { FIXED_DEFAULTS, createFixedPacer } from './fixed.js';
 import { ORACLE_DEFAULTS, createOraclePacer } from './oracle.js';
 import type { Pacer } from './pacer.js';
@@ -19,23 +19,19 @@ export interface PacerTiming {
 /** The pacer a plan's pacing asks for, with the defaults of each mode filled in. */
 export function createPacer(pacing: Pacing, timing: PacerTiming): Pacer {
   const settleMs = durationMs(pacing.settle);
+  // The self-regulating pacer paces a healthy shift as the closed loop does: the same configuration.
+  const closedLoop = (): ClosedLoopConfig => ({
+    ...CLOSED_LOOP_DEFAULTS,
+    firstStep: pacing.firstStep ?? CLOSED_LOOP_DEFAULTS.firstStep,
+    maxStep: pacing.maxStep ?? CLOSED_LOOP_DEFAULTS.maxStep,
+    propagationMs: timing.propagationMs,
+    settleMs,
+  });
   switch (pacing.mode) {
     case 'self-regulating':
-      return createSelfRegulatingPacer({
-        ...CLOSED_LOOP_DEFAULTS,
-        firstStep: pacing.firstStep ?? CLOSED_LOOP_DEFAULTS.firstStep,
-        maxStep: pacing.maxStep ?? CLOSED_LOOP_DEFAULTS.maxStep,
-        propagationMs: timing.propagationMs,
-        settleMs,
-      });
+      return createSelfRegulatingPacer(closedLoop());
     case 'closed-loop':
-      return createClosedLoopPacer({
-        ...CLOSED_LOOP_DEFAULTS,
-        firstStep: pacing.firstStep ?? CLOSED_LOOP_DEFAULTS.firstStep,
-        maxStep: pacing.maxStep ?? CLOSED_LOOP_DEFAULTS.maxStep,
-        propagationMs: timing.propagationMs,
-        settleMs,
-      });
+      return createClosedLoopPacer(closedLoop());
     case 'fixed':
       return createFixedPacer({
         step: pacing.step ?? FIXED_DEFAULTS.step,

@@ -80,6 +80,11 @@ export interface Decision {
    * stage splits the step over these alone.
    */
   readonly only?: readonly string[];
+  /**
+   * Receivers whose own cluster table a route-around re-weighted and that have room again: the share (0..1) of what
+   * each sends on that comes home, 1 for its table back as it was (a `reroute` of no step).
+   */
+  readonly giveBack?: Readonly<Record<string, number>>;
 }
 
 export interface Pacer {

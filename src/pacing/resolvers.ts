@@ -14,13 +14,14 @@ import {
   type Expectation,
   type HealthInput,
   type HealthMemory,
+  type ResolutionEffects,
   type Symptom,
 } from './health.js';
 import { capacityOf, headroomOf, pct } from './headroom.js';
 import { EPSILON, type DecisionKind, type PacerInput } from './pacer.js';
 
 /** What a resolver proposes; the manager numbers it and schedules its judgement. */
-export interface Proposal {
+export interface Proposal extends ResolutionEffects {
   readonly resolver: ResolverKind;
   readonly kind: DecisionKind;
   /** Fraction of the move to make now (negative: back to the source); 0 for no traffic move. */
@@ -29,10 +30,6 @@ export interface Proposal {
   readonly expect: Expectation;
   /** How long after acting it is judged (propagation and settle of what it changes), ms. */
   readonly judgeAfterMs: number;
-  readonly reroute?: { readonly from: Readonly<Record<string, number>>; readonly to: Readonly<Record<string, number>> };
-  readonly takeBackFrom?: readonly string[];
-  readonly startJobsAt?: readonly string[];
-  readonly page?: string;
   /** The memory as the resolution leaves it (a smaller step allowed from now on, say). */
   readonly memory?: Partial<HealthMemory>;
 }
@@ -167,33 +164,47 @@ function routeAround(ctx: ResolverContext): Proposal | undefined {
   );
   const total = Object.values(room).reduce((a, b) => a + b, 0);
   const from: Record<string, number> = {};
+  const own: Record<string, number> = {};
+  let ownNeed = 0;
   for (const s of sick) {
     const r = input.receivers.find((x) => x.name === s);
     // At the edge the shift owns every PoP's table: all of the receiver's traffic can be re-weighted; at the cluster
-    // layer only the source's table, i.e. the traffic moved there.
-    const reroutable = h.layer === 'edge' ? (r?.load ?? 0) : (h.volumeNow ?? 0) * input.progress * (h.movedTo[s] ?? 0);
+    // layer the source's table, i.e. the traffic moved there, and where the backend has it, the receiver's own
+    // table: what arrives there (from the edge, from its own callers) goes on to the others' clusters.
+    const moved = (h.volumeNow ?? 0) * input.progress * (h.movedTo[s] ?? 0);
+    const arriving = h.layer === 'cluster' && h.divertible?.includes(s) ? Math.max(0, (r?.load ?? 0) - moved) : 0;
+    const reroutable = h.layer === 'edge' ? (r?.load ?? 0) : moved + arriving;
     const shed = Math.min(excessOf(ctx, s), reroutable);
-    if (shed > 0) from[s] = shed;
+    if (shed <= 0) continue;
+    from[s] = shed;
+    if (arriving > 0 && shed > moved) {
+      own[s] = shed - moved;
+      ownNeed += shed - moved;
+    }
   }
   const need = Object.values(from).reduce((a, b) => a + b, 0);
   if (need < 1 || total < 1) return undefined;
-  // Only when the others can take it all; with a failing source, whatever they can take is better than nothing.
-  if (total < need && !ctx.failing) return undefined;
+  // Only when the others can take it all (or else moving back takes it); with a failing source, whatever they can
+  // take is better than nothing, and so it is for traffic that arrives at the receiver itself, which no move back of
+  // this shift takes: the others take what they can of it now, the edge moves the rest.
+  if (total < need && !ctx.failing && total < need - ownNeed) return undefined;
   const scale = Math.min(1, total / need);
   const fromScaled = Object.fromEntries(Object.entries(from).map(([k, v]) => [k, v * scale]));
+  const ownScaled = Object.fromEntries(Object.entries(own).map(([k, v]) => [k, v * scale]));
   const moved = need * scale;
   const to = Object.fromEntries(Object.entries(room).map(([k, v]) => [k, (moved * v) / total]));
   const names = [...sick, ...others.map((o) => o.name)];
+  const through = Object.keys(own).length > 0 ? ` (${Object.keys(own).join(', ')} sending on what arrives there)` : '';
   return {
     resolver: 'route-around',
     kind: 'reroute',
     step: 0,
     text:
-      `re-weight ${rps(moved)} off ${sick.join(', ')} toward ${Object.keys(to).join(', ')} ` +
+      `re-weight ${rps(moved)} off ${sick.join(', ')} toward ${Object.keys(to).join(', ')}${through} ` +
       `(${rps(total)} of room at ${pct(ctx.ceiling - HEALTH.margin)})`,
     expect: expectUnder(ctx, names, `${names.join(', ')} at or under ${pct(ctx.ceiling)}`),
     judgeAfterMs: moveWait(h),
-    reroute: { from: fromScaled, to },
+    reroute: { from: fromScaled, to, ...(Object.keys(own).length > 0 ? { own: ownScaled } : {}) },
   };
 }
 

@@ -64,8 +64,11 @@ const isWorldFault = (f: Fault): f is Fault & { kind: WorldFaultKind } =>
 export const DEFAULT_PROPAGATION_FACTOR = 4;
 
 export function compileFaults(world: World, faults: readonly Fault[], startMs: number): ActiveFault[] {
-  return faults.flatMap((f, i) => {
-    if (!isWorldFault(f)) return [];
+  // Pushed onto one literal rather than flat-mapped: V8 then makes every such list, empty or not, an array of the
+  // same kind once one has held a fault, and the per-tick loops over it keep one shape whatever the scenario.
+  const out: ActiveFault[] = [];
+  faults.forEach((f, i) => {
+    if (!isWorldFault(f)) return;
     const dc = f.datacenter === undefined ? -1 : world.dcIndex.get(f.datacenter);
     if (dc === undefined)
       throw new MaelstromError('E_UNKNOWN_REF', `fault ${i}: no datacenter "${f.datacenter}" in the fleet`);
@@ -106,8 +109,9 @@ export function compileFaults(world: World, faults: readonly Fault[], startMs: n
       coldFactor: f.coldFactor ?? FAULT_DEFAULTS.coldFactor,
       warmUpMs: Math.max(1000, durationOr(f.warmUp, FAULT_DEFAULTS.warmUpMs)),
     };
-    return [fault];
+    out.push(fault);
   });
+  return out;
 }
 
 /** How many times longer a weight change of `layer` for service `s` set at `t` takes to propagate (1: as usual). */

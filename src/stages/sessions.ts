@@ -22,6 +22,7 @@ import { durationMs } from '../model/duration.js';
 import type { DatacenterReading, ServiceReading } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult } from './stage.js';
 import { readParams } from './params.js';
+import { announceActed, page, recordJudged } from './regulation.js';
 import { sleepWithin } from './wait.js';
 
 const POLL_MS = 10_000;
@@ -108,50 +109,19 @@ async function openAt(ctx: StageContext, service: string, datacenter: string): P
 
 /** The teardown manager's judgements and resolution: `regulation` events, resolver records, a page. */
 async function regulation(ctx: StageContext, service: string, datacenter: string, d: TeardownDecision): Promise<void> {
-  const now = ctx.clock.now();
-  const base = { time: now, runId: ctx.runId, taskId: ctx.taskId, service, datacenter } as const;
-  for (const j of d.judged) {
-    await ctx.emit({
-      type: 'regulation',
-      ...base,
-      action: j.id,
-      phase: 'judged',
-      symptoms: [],
-      diagnosis: j.diagnosis,
-      resolver: j.resolver,
-      detail: j.text,
-      outcome: j.outcome,
-    });
-    await ctx.resolutions?.record({
-      ...base,
-      diagnosis: j.diagnosis,
-      resolver: j.resolver,
-      outcome: j.outcome,
-      detail: j.text,
-    });
-  }
+  const place = { service, datacenter };
+  await recordJudged(ctx, place, d.judged);
   const r = d.resolution;
   if (!r || !d.diagnosis) return;
-  await ctx.emit({
-    type: 'regulation',
-    ...base,
-    action: r.id,
-    phase: 'acted',
+  await announceActed(ctx, place, {
+    id: r.id,
     symptoms: d.symptoms.map((s) => s.text),
     diagnosis: d.diagnosis.kind,
     resolver: r.resolver,
     detail: `${r.text}; expects ${r.expect}`,
     judgeAt: r.judgeAt,
   });
-  if (r.page)
-    await ctx.emit({
-      type: 'alert',
-      time: now,
-      runId: ctx.runId,
-      taskId: ctx.taskId,
-      severity: 'critical',
-      message: r.page,
-    });
+  if (r.page) await page(ctx, r.page);
 }
 
 export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {

@@ -4,11 +4,12 @@
  * jobs are started; a person is paged; every resolution is announced with what it saw, diagnosed and expects.
  */
 import type { Decision } from '../pacing/pacer.js';
-import type { CalleeReading, HealthInput } from '../pacing/health.js';
+import type { CalleeReading, HealthInput, Reroute } from '../pacing/health.js';
 import { receiverReading } from '../pacing/pacer.js';
 import type { Fleet } from '../model/definitions.js';
 import { durationMs } from '../model/duration.js';
 import { act } from './stage.js';
+import { announceActed, page, recordJudged, type RegulationPlace } from './regulation.js';
 import type { ActedNote, Shift, ShiftState, World } from './shift.js';
 import { clustersOf, movedShares, ownDestinations, rerouteTables, type Tables } from './weights.js';
 
@@ -85,6 +86,10 @@ export function healthInputOf(shift: Shift, state: ShiftState, world: World): He
     preferences: state.preferences ?? [],
     ...(state.health ? { memory: state.health } : {}),
     callees: calleeReadings(shift, world, state),
+    ...(layer === 'cluster' ? { divertible: divertibleOf(shift, world) } : {}),
+    ...(state.diverted
+      ? { diverted: Object.fromEntries(Object.entries(state.diverted).map(([dc, d]) => [dc, d.rps])) }
+      : {}),
   };
 }
 
@@ -98,14 +103,15 @@ export function holdKey(decision: Decision): string {
 
 /**
  * The tables of a route-around: at the edge every PoP's table (all of the sick receiver's traffic can go
- * elsewhere), at the cluster layer the datacenter's own (the traffic moved there). `from` and `to` are requests
- * per second per receiver datacenter.
+ * elsewhere), at the cluster layer the datacenter's own (the traffic moved there) and, for `reroute.own`, the sick
+ * receiver's own table (what arrives there goes on to the others' clusters). `from`, `own` and `to` are requests per
+ * second per receiver datacenter.
  */
 export function reroutedTables(
   shift: Shift,
   state: ShiftState,
   current: Tables,
-  reroute: { readonly from: Readonly<Record<string, number>>; readonly to: Readonly<Record<string, number>> },
+  reroute: Reroute,
   world: World,
 ): Tables {
   const { layer, ctx } = shift;
@@ -113,12 +119,13 @@ export function reroutedTables(
     layer === 'edge' ? current : Object.fromEntries(Object.entries(current).filter(([s]) => s === shift.datacenter));
   const v = volumeNow(state, world) ?? 0;
   const moved = movedShares(state.start, current, layer, shift.datacenter, ctx.fleet);
+  const movedRps = (dc: string): number => v * state.progress * (moved[dc] ?? 0);
   const shed: Record<string, number> = {};
   const clusters = clustersOf(ctx.fleet);
   for (const [dc, rps] of Object.entries(reroute.from)) {
     const r = world.receivers.find((x) => x.name === dc);
-    const carried = layer === 'edge' ? (r?.load ?? 0) : v * state.progress * (moved[dc] ?? 0);
-    const f = carried > 0 ? Math.min(1, rps / carried) : 0;
+    const carried = layer === 'edge' ? (r?.load ?? 0) : movedRps(dc);
+    const f = carried > 0 ? Math.min(1, Math.max(0, rps - (reroute.own?.[dc] ?? 0)) / carried) : 0;
     if (layer === 'edge') shed[dc] = f;
     else for (const c of clusters.get(dc) ?? []) shed[c] = f;
   }
@@ -135,7 +142,33 @@ export function reroutedTables(
   // The datacenter's own destinations keep their weight: a route-around never moves drained traffic back.
   const own = new Set(ownDestinations(layer, shift.datacenter, ctx.fleet));
   for (const d of Object.keys(to)) if (own.has(d)) delete to[d];
-  return rerouteTables(owned, shed, to);
+  const out: Record<string, Readonly<Record<string, number>>> = { ...rerouteTables(owned, shed, to) };
+  // A sick receiver's own table: what arrives there and stays (all but what the shift moved there) sheds `own`.
+  for (const [dc, rps] of Object.entries(reroute.own ?? {})) {
+    const table = current[dc];
+    const r = world.receivers.find((x) => x.name === dc);
+    const arriving = Math.max(0, (r?.load ?? 0) - movedRps(dc));
+    if (!table || arriving <= 0 || layer !== 'cluster') continue;
+    const f = Math.min(1, rps / arriving);
+    const home = Object.fromEntries((clusters.get(dc) ?? []).map((c) => [c, f]));
+    out[dc] = rerouteTables({ [dc]: table }, home, to)[dc]!;
+  }
+  return out;
+}
+
+/**
+ * The receivers whose own cluster table the backend has with clusters of the other receivers among its
+ * destinations (a cluster-layer route-around may send on what arrives there); none at the edge.
+ */
+export function divertibleOf(shift: Shift, world: World): string[] {
+  if (shift.layer !== 'cluster' || !world.tables) return [];
+  const clusters = clustersOf(shift.ctx.fleet);
+  const names = world.receivers.map((r) => r.name);
+  return names.filter((dc) => {
+    const table = world.tables![dc];
+    if (!table) return false;
+    return names.some((o) => o !== dc && (clusters.get(o) ?? []).some((c) => c in table));
+  });
 }
 
 export const carryOut = {
@@ -144,52 +177,15 @@ export const carryOut = {
    * jobs, page, hold) is carried out now. Answers the resolution to announce, if there is one.
    */
   async decided(shift: Shift, decision: Decision, _world: World): Promise<ActedNote | undefined> {
-    const { ctx, service, datacenter, layer } = shift;
+    const { ctx, service } = shift;
     const h = decision.health;
     if (!h) return undefined;
-    const now = ctx.clock.now();
-    for (const j of h.judged) {
-      await ctx.emit({
-        type: 'regulation',
-        time: now,
-        runId: ctx.runId,
-        taskId: ctx.taskId,
-        service,
-        datacenter,
-        layer,
-        action: j.id,
-        phase: 'judged',
-        symptoms: [],
-        diagnosis: j.diagnosis,
-        resolver: j.resolver,
-        detail: j.text,
-        outcome: j.outcome,
-      });
-      await ctx.resolutions?.record({
-        time: now,
-        runId: ctx.runId,
-        taskId: ctx.taskId,
-        service,
-        datacenter,
-        diagnosis: j.diagnosis,
-        resolver: j.resolver,
-        outcome: j.outcome,
-        detail: j.text,
-      });
-    }
+    await recordJudged(ctx, placeOf(shift), h.judged);
     const r = h.resolution;
     if (!r || !h.diagnosis) return undefined;
     if (r.startJobsAt)
       for (const dc of r.startJobsAt) await act(ctx, { kind: 'jobs.start', service, datacenter: dc }, { relief: true });
-    if (r.page)
-      await ctx.emit({
-        type: 'alert',
-        time: now,
-        runId: ctx.runId,
-        taskId: ctx.taskId,
-        severity: 'critical',
-        message: r.page,
-      });
+    if (r.page) await page(ctx, r.page);
     return {
       id: r.id,
       symptoms: h.diagnosis.symptoms.map((s) => s.text),
@@ -202,22 +198,12 @@ export const carryOut = {
 
   /** Announces a resolution once carried out: what was seen, the cause, what it does and what it expects. */
   async announce(shift: Shift, note: ActedNote): Promise<void> {
-    const { ctx, service, datacenter, layer } = shift;
-    await ctx.emit({
-      type: 'regulation',
-      time: ctx.clock.now(),
-      runId: ctx.runId,
-      taskId: ctx.taskId,
-      service,
-      datacenter,
-      layer,
-      action: note.id,
-      phase: 'acted',
-      symptoms: note.symptoms,
-      diagnosis: note.diagnosis,
-      resolver: note.resolver,
-      detail: note.detail,
-      judgeAt: note.judgeAt,
-    });
+    await announceActed(shift.ctx, placeOf(shift), note);
   },
 };
+
+const placeOf = (shift: Shift): RegulationPlace => ({
+  service: shift.service,
+  datacenter: shift.datacenter,
+  layer: shift.layer,
+});

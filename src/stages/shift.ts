@@ -3,24 +3,18 @@
  * (shift-health.ts): the shift, its checkpoint, what it read of the world, and a resolution to announce.
  */
 import type { Backend } from '../backends/backend.js';
-import type { DiagnosisKind, ResolverKind, ResolverStats } from '../model/regulation.js';
+import type { ResolverStats } from '../model/regulation.js';
 import type { FleetSnapshot, Layer } from '../model/readings.js';
 import type { CalleeReading, HealthMemory } from '../pacing/health.js';
 import type { DecisionKind, Pacer, ReceiverReading } from '../pacing/pacer.js';
+import type { ActedResolution } from './regulation.js';
 import type { StageContext, WatchContext } from './stage.js';
 import type { Tables } from './weights.js';
 
 export type Direction = 'drain' | 'restore';
 
 /** A resolution to announce (a `regulation` event, phase `acted`) once it is carried out. */
-export interface ActedNote {
-  readonly id: number;
-  readonly symptoms: readonly string[];
-  readonly diagnosis: DiagnosisKind;
-  readonly resolver: ResolverKind;
-  readonly detail: string;
-  readonly judgeAt: number;
-}
+export type ActedNote = ActedResolution;
 
 /** A step decided and being carried out. */
 export interface Pending {
@@ -59,6 +53,18 @@ export interface ShiftState {
   readonly preferences?: readonly ResolverStats[];
   /** Self-regulating: the callees' readings at the receivers before the shift (their error rates then). */
   readonly calleeBaseline?: readonly CalleeReading[];
+  /**
+   * Self-regulating, cluster layer: receivers whose own table a route-around re-weighted (what arrives there sent on
+   * to the others), with the table as it was before and the requests per second it sends on; given back once the
+   * receiver has room for them again.
+   */
+  readonly diverted?: Readonly<Record<string, Diversion>>;
+}
+
+/** A receiver's own cluster table as a route-around found it, and what it has sent on since, rps. */
+export interface Diversion {
+  readonly before: Readonly<Record<string, number>>;
+  readonly rps: number;
 }
 
 /** A shift being carried out: by its stage, or kept at its target by a watch. */

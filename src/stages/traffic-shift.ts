@@ -36,7 +36,7 @@ import {
   type Tables,
 } from './weights.js';
 import { calleeReadings, carryOut, healthInputOf, holdKey, reroutedTables } from './shift-health.js';
-import type { ActedNote, Pending, Shift, ShiftState, World } from './shift.js';
+import type { ActedNote, Diversion, Pending, Shift, ShiftState, World } from './shift.js';
 
 const toTables = (tables: readonly WeightTable[]): Record<string, Readonly<Record<string, number>>> =>
   Object.fromEntries(tables.map((t) => [t.source, t.weights]));
@@ -382,8 +382,30 @@ async function plan(
   const to = Math.min(1, Math.max(0, state.progress + decision.step));
   const resolution = decision.health?.resolution;
   let tables: Tables;
-  if (decision.kind === 'reroute' && resolution?.reroute) {
-    tables = reroutedTables(shift, state, await currentTables(shift), resolution.reroute, world);
+  let diverted = state.diverted;
+  if (decision.kind === 'reroute' && decision.giveBack) {
+    // Receivers with room again: their own tables back toward what the route-around found, by the share that comes
+    // home (all the way for 1).
+    const current = await currentTables(shift);
+    const out: Record<string, Readonly<Record<string, number>>> = {};
+    const kept: Record<string, Diversion> = {};
+    for (const [dc, d] of Object.entries(diverted ?? {})) {
+      const share = Math.min(1, decision.giveBack[dc] ?? 0);
+      if (share >= 1 - EPSILON) out[dc] = d.before;
+      else if (share > 0) out[dc] = towards(current[dc] ?? d.before, d.before, share);
+      if (share < 1 - EPSILON) kept[dc] = share > 0 ? { ...d, rps: d.rps * (1 - share) } : d;
+    }
+    tables = out;
+    diverted = kept;
+  } else if (decision.kind === 'reroute' && resolution?.reroute) {
+    const current = await currentTables(shift);
+    tables = reroutedTables(shift, state, current, resolution.reroute, world);
+    for (const [dc, rps] of Object.entries(resolution.reroute.own ?? {}))
+      if (tables[dc] && dc !== datacenter)
+        diverted = {
+          ...diverted,
+          [dc]: { before: diverted?.[dc]?.before ?? current[dc] ?? {}, rps: (diverted?.[dc]?.rps ?? 0) + rps },
+        };
   } else if (shift.direction === 'drain') {
     const current = toTables(await ctx.backend.weights(layer, service, { signal: ctx.signal }));
     const own = ownDestinations(layer, datacenter, ctx.fleet);
@@ -401,8 +423,10 @@ async function plan(
   }
   const kind = to >= 1 - EPSILON && decision.step > 0 ? 'final' : decision.kind;
   const moved = decision.step !== 0;
+  const { diverted: _d, ...rest } = state;
   return {
-    ...state,
+    ...rest,
+    ...(diverted && Object.keys(diverted).length > 0 ? { diverted } : {}),
     progress: to >= 1 - EPSILON ? 1 : to,
     steps: state.steps + 1,
     lastStep: decision.step > 0 ? decision.step : state.lastStep,
@@ -411,6 +435,16 @@ async function plan(
     pending: { tables, applied: false, decision: kind, reason: decision.reason, ...(note ? { note } : {}) },
     waitUntil: ctx.clock.now() + decision.waitMs,
   };
+}
+
+/** `from` moved by `share` (0..1) of the way to `to`, destination by destination. */
+function towards(
+  from: Readonly<Record<string, number>>,
+  to: Readonly<Record<string, number>>,
+  share: number,
+): Record<string, number> {
+  const keys = new Set([...Object.keys(from), ...Object.keys(to)]);
+  return Object.fromEntries([...keys].map((k) => [k, (from[k] ?? 0) + share * ((to[k] ?? 0) - (from[k] ?? 0))]));
 }
 
 /** The destinations of the given receiver datacenters at the shift's layer (their clusters, at the cluster layer). */
