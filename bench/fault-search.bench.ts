@@ -7,13 +7,18 @@
  * much less, split by thread (Linux): the search's own thread, the workers, and the rest (V8's compiler and garbage
  * collector threads, libuv's).
  * FAULT_BENCH_PARTS=first|throughput and FAULT_BENCH_TARGETS=label,… measure only some of the figures;
- * FAULT_BENCH_SPEEDUP_EXECUTIONS (40) and FAULT_BENCH_REPEAT (1) size the speed-up figure; FAULT_BENCH_EXECUTIONS (200)
- * sizes the whole search, run on the pools FAULT_BENCH_THROUGHPUT_WORKERS names (2; `1,2`: the speed-up over it).
+ * FAULT_BENCH_SPEEDUP_EXECUTIONS (40) and FAULT_BENCH_REPEAT (1) size the speed-up figure; the warm speed-up
+ * (`warmSpeedUp`: the steady pace, once each worker has run FAULT_BENCH_WARM_EXECUTIONS (40) executions, over
+ * FAULT_BENCH_WARM_MEASURED (100); 0 skips it); FAULT_BENCH_EXECUTIONS (200) sizes the whole search, run on the pools
+ * FAULT_BENCH_THROUGHPUT_WORKERS names (2; `1,2`: the speed-up over it). The throughput figures run the compiled build
+ * (built first), FAULT_BENCH_CODE=source the TypeScript source (see `searchCode`).
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { searchFaults, type SearchSettings, type Strategy } from '../src/faults/search.js';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { searchFaults, type RunBatch, type SearchSettings, type Strategy } from '../src/faults/search.js';
 import { SEARCH_KINDS } from '../src/faults/vocabulary.js';
 import { loadOrFail } from '../src/load/check.js';
 import type { DefinitionDocument } from '../src/model/define.js';
@@ -21,6 +26,7 @@ import type { Definitions } from '../src/model/definitions.js';
 import { createThreadPool } from '../src/search/threads.js';
 import { generateFleetDocuments } from './generate-fleet.js';
 
+const root = fileURLToPath(new URL('..', import.meta.url));
 const examples = fileURLToPath(new URL('../examples', import.meta.url));
 /** Executions at most in the search for a first counterexample (a search that finds none counts as this many). */
 const FIRST_BUDGET = Number(process.env.FAULT_BENCH_FIRST_BUDGET ?? 80);
@@ -33,6 +39,9 @@ const WORKERS = 2;
 const THROUGHPUT_WORKERS = (process.env.FAULT_BENCH_THROUGHPUT_WORKERS ?? String(WORKERS)).split(',').map(Number);
 const SPEEDUP = Number(process.env.FAULT_BENCH_SPEEDUP_EXECUTIONS ?? 40);
 const REPEAT = Number(process.env.FAULT_BENCH_REPEAT ?? 1);
+/** The warm speed-up: executions each worker runs before the measure (0: none), then executions measured. */
+const WARM = Number(process.env.FAULT_BENCH_WARM_EXECUTIONS ?? 40);
+const WARM_MEASURED = Number(process.env.FAULT_BENCH_WARM_MEASURED ?? 100);
 /** Which figures to measure (comma-separated; default all): first, throughput. */
 const PARTS = new Set((process.env.FAULT_BENCH_PARTS ?? 'first,throughput').split(','));
 /** Which targets of the first-counterexample figure (comma-separated labels; default all three). */
@@ -129,41 +138,127 @@ function cpuByThread(
   };
 }
 
+/** The search and its thread pool as the throughput figures run them. */
+interface SearchCode {
+  readonly code: 'shipped' | 'source';
+  readonly createThreadPool: typeof createThreadPool;
+  readonly searchFaults: typeof searchFaults;
+}
+
+let shipped: SearchCode | undefined;
+
+/**
+ * What `maelstrom drain-test … --search-faults` runs: the compiled build (dist/, built here first), whose worker
+ * threads load it as ES modules. FAULT_BENCH_CODE=source runs the TypeScript source instead, as the tests do; its
+ * worker threads get it from tsx transformed to CommonJS (every call into another module through a getter), about a
+ * quarter slower per execution, which also makes the compiler's share, and so the loss from one worker to two, look
+ * smaller than it is.
+ */
+async function searchCode(): Promise<SearchCode> {
+  if (process.env.FAULT_BENCH_CODE === 'source') return { code: 'source', createThreadPool, searchFaults };
+  if (shipped) return shipped;
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  const dist = (path: string): string => pathToFileURL(join(root, 'dist', path)).href;
+  const threads = (await import(dist('search/threads.js'))) as typeof import('../src/search/threads.js');
+  const search = (await import(dist('faults/search.js'))) as typeof import('../src/faults/search.js');
+  shipped = { code: 'shipped', createThreadPool: threads.createThreadPool, searchFaults: search.searchFaults };
+  return shipped;
+}
+
+/**
+ * The pool's run, counting how long its workers had nothing to run: the integral of (workers − executions handed
+ * out and not yet answered) while the search runs. What the search's own pace costs (the solver between batches, the
+ * batch's last executions running while the other workers wait), whatever the machine's load.
+ */
+function idleCounting(run: RunBatch, workers: number) {
+  let out = 0;
+  let last = 0;
+  let idleMs = 0;
+  let counting = false;
+  const step = (d: number): void => {
+    const t = performance.now();
+    if (counting) idleMs += Math.max(0, workers - out) * (t - last);
+    last = t;
+    out += d;
+  };
+  const counted: RunBatch = async (jobs) => {
+    step(jobs.length);
+    try {
+      return await run(jobs);
+    } finally {
+      step(-jobs.length);
+    }
+  };
+  return {
+    run: counted,
+    start: (): void => {
+      last = performance.now();
+      idleMs = 0;
+      counting = true;
+    },
+    stop: (): number => {
+      step(0);
+      counting = false;
+      return idleMs;
+    },
+  };
+}
+
 /**
  * Wall time, and the CPU time of the process (its worker threads included): on a shared machine the wall time
  * depends on what else runs, the CPU time much less, and CPU seconds ÷ workers is what an idle machine would take.
- * The pool is warmed first: each thread runs the fault-free execution once, outside the measure.
+ * The pool is warmed first: each thread runs the fault-free execution once, outside the measure (started, code
+ * loaded, definitions loaded); with `warm`, each also runs that many executions of a random search (another seed)
+ * before the measure, so that what is measured is the steady pace once V8 has optimised the code.
  */
-async function throughput(definitions: Definitions, executions: number, workers: number) {
+async function throughput(definitions: Definitions, executions: number, workers: number, warm = 0) {
+  const search = await searchCode();
   const existing = new Set(threadCpu().keys());
-  const pool = createThreadPool({ definitions, workers });
+  const pool = search.createThreadPool({ definitions, workers });
+  const counting = idleCounting(pool.run, workers);
   const scenario = definitions.scenarios.get('drain-test-east')!;
   try {
     await Promise.all(Array.from({ length: workers }, () => pool.run([{ index: 0, scenario, keys: [] }])));
+    if (warm > 0)
+      await search.searchFaults(
+        scenario,
+        { strategy: 'random', maxFaults: 2, budget: warm * workers, seed: 99, kinds: SEARCH_KINDS },
+        pool.run,
+      );
     const load0 = loadavg()[0]!;
     const threads0 = threadCpu();
     const elu0 = performance.eventLoopUtilization();
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const r = await searchFaults(
+    counting.start();
+    const r = await search.searchFaults(
       scenario,
       { strategy: 'lineage', maxFaults: 2, budget: executions, seed: 1, kinds: SEARCH_KINDS },
-      pool.run,
+      counting.run,
     );
+    const idleMs = counting.stop();
     const cpu = process.cpuUsage(cpu0);
     const wall = performance.now() - t0;
     const elu = performance.eventLoopUtilization(elu0);
     const byThread = cpuByThread(threads0, threadCpu(), existing, workers);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const out = {
+      code: search.code,
       workers,
+      ...(warm > 0 ? { warmedWith: warm } : {}),
       executions: r.executions,
+      counterexamples: r.counterexamples.length,
       seconds: seconds(wall),
       cpuSeconds: seconds(cpuMs),
       cpuMsPerExecution: Math.round(cpuMs / r.executions),
       ...(byThread ? { cpuSecondsByThread: byThread } : {}),
       // How busy the search's own thread was: what it adds beside the workers.
       searchThreadBusySeconds: seconds(elu.active),
+      // The share of the workers' time with nothing handed out to them (the search's pace, not the machine's).
+      workersIdleShare: Math.round((idleMs / (workers * wall)) * 1000) / 1000,
       loadAverage1m: [Math.round(load0 * 10) / 10, Math.round(loadavg()[0]! * 10) / 10],
     };
     note(`throughput on ${workers} worker(s): ${JSON.stringify(out)}`);
@@ -171,6 +266,35 @@ async function throughput(definitions: Definitions, executions: number, workers:
   } finally {
     await pool.close();
   }
+}
+
+/** One worker against two, REPEAT times alternately (which spreads the machine's other load over both). */
+async function speedUpTrials(definitions: Definitions, executions: number, warm: number) {
+  const trials = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const one = await throughput(definitions, executions, 1, warm);
+    const two = await throughput(definitions, executions, 2, warm);
+    const trial = {
+      oneWorker: one,
+      twoWorkers: two,
+      speedUp: Math.round((one.seconds / two.seconds) * 100) / 100,
+      cpuRatio: Math.round((two.cpuSeconds / one.cpuSeconds) * 100) / 100,
+      ...expectedSpeedUp(one),
+    };
+    note(
+      `speed-up${warm > 0 ? ' (warm)' : ''} ${trial.speedUp} (one worker ${one.seconds} s, two ${two.seconds} s; ` +
+        `CPU per execution ${one.cpuMsPerExecution} and ${two.cpuMsPerExecution} ms; on two idle cores ≈ ` +
+        `${trial.expectedOnIdleCores})`,
+    );
+    trials.push(trial);
+  }
+  const sorted = trials.map((t) => t.speedUp).sort((a, b) => a - b);
+  return {
+    executions,
+    ...(warm > 0 ? { warmedWith: warm } : {}),
+    median: sorted[Math.floor(sorted.length / 2)],
+    trials,
+  };
 }
 
 /**
@@ -229,24 +353,8 @@ export async function bench(): Promise<Record<string, unknown>> {
   }
   if (!PARTS.has('throughput'))
     return { firstCounterexample: first(), loadAverage1m: load.map((l) => Math.round(l * 10) / 10) };
-  // One worker, then two, REPEAT times: alternating spreads the others' load over both.
-  const trials = [];
-  for (let i = 0; i < REPEAT; i++) {
-    const one = await throughput(reference, SPEEDUP, 1);
-    const two = await throughput(reference, SPEEDUP, 2);
-    const trial = {
-      oneWorker: one,
-      twoWorkers: two,
-      speedUp: Math.round((one.seconds / two.seconds) * 100) / 100,
-      cpuRatio: Math.round((two.cpuSeconds / one.cpuSeconds) * 100) / 100,
-      ...expectedSpeedUp(one),
-    };
-    note(
-      `speed-up ${trial.speedUp} (one worker ${one.seconds} s, two ${two.seconds} s; CPU per execution ` +
-        `${one.cpuMsPerExecution} and ${two.cpuMsPerExecution} ms; on two idle cores ≈ ${trial.expectedOnIdleCores})`,
-    );
-    trials.push(trial);
-  }
+  const trials = await speedUpTrials(reference, SPEEDUP, 0);
+  const warmTrials = WARM > 0 && WARM_MEASURED > 0 ? await speedUpTrials(reference, WARM_MEASURED, WARM) : undefined;
   load.push(loadavg()[0]!);
   const whole = [];
   if (THROUGHPUT > 0) for (const w of THROUGHPUT_WORKERS) whole.push(await throughput(reference, THROUGHPUT, w));
@@ -276,7 +384,8 @@ export async function bench(): Promise<Record<string, unknown>> {
           },
         }
       : {}),
-    speedUp: { executions: SPEEDUP, trials },
+    speedUp: trials,
+    ...(warmTrials ? { warmSpeedUp: warmTrials } : {}),
     loadAverage1m: load.map((l) => Math.round(l * 10) / 10),
     cores: (await import('node:os')).availableParallelism(),
   };

@@ -100,8 +100,16 @@ export class LineageHypotheses {
    * maxFaults faults remains.
    */
   next(count: number): number[][] {
+    return [...this.propose(count)];
+  }
+
+  /**
+   * The same hypotheses as `next`, each as soon as the solver finds it: a search can start executing the first
+   * while the solver looks for the rest. Nothing may be learnt or blocked until the last one is taken.
+   */
+  *propose(count: number): Generator<number[], void, undefined> {
     const open = this.open();
-    if (open.length === 0 || this.chained.length === 0) return [];
+    if (open.length === 0 || this.chained.length === 0) return;
     const out: number[][] = [];
     const goal = Logic.or(open);
     let size = this.size;
@@ -121,7 +129,7 @@ export class LineageHypotheses {
         .filter((id): id is number => id !== undefined)
         .sort((a, b) => a - b);
       out.push(ids);
+      yield ids;
     }
-    return out;
   }
 }

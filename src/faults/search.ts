@@ -63,6 +63,10 @@ export interface ExecutionOutcome {
   readonly servedRequests: number;
 }
 
+/**
+ * Runs jobs and answers their outcomes in job order. The search may call it again before an earlier call has
+ * answered (one job at a time, as each is chosen): a pool runs what it is given as it has room.
+ */
 export type RunBatch = (jobs: readonly SearchJob[]) => Promise<readonly ExecutionOutcome[]>;
 
 export interface SearchSettings {
@@ -293,12 +297,21 @@ export async function searchFaults(
   if (!zero.lineage) throw new Error('the fault-free execution returned no lineage');
   learn(derivationsOf(vocabulary, zero.lineage), new Set());
   while (executions < settings.budget && counterexamples.length < (settings.stopAfter ?? Infinity)) {
-    const next = hypotheses.next(Math.min(BATCH, settings.budget - executions));
-    if (next.length === 0) return done(true);
-    const batch = next.map((ids, i) => jobOf(executions + i, ids));
-    const outcomes = await run(batch);
-    batch.forEach((job, i) => {
-      const outcome = outcomes[i]!;
+    // Each hypothesis of the batch starts as soon as the solver has it, and each outcome is learnt as soon as it and
+    // every one before it are back: the workers wait for the search only for the batch's first solution. What is
+    // learnt, and in which order, is the same as one batch at a time, so the counterexamples are too.
+    const batch: ReturnType<typeof jobOf>[] = [];
+    const pending: Promise<ExecutionOutcome>[] = [];
+    for (const ids of hypotheses.propose(Math.min(BATCH, settings.budget - executions))) {
+      const job = jobOf(executions + batch.length, ids);
+      batch.push(job);
+      pending.push(run([job]).then((o) => o[0]!));
+    }
+    if (batch.length === 0) return done(true);
+    // A failed job fails the search; the others' rejections are not left unhandled meanwhile.
+    for (const p of pending) p.catch(() => undefined);
+    for (const [i, job] of batch.entries()) {
+      const outcome = await pending[i]!;
       if (record(job, outcome)) hypotheses.blockSupersets(job.ids);
       else {
         // The runbook survived these faults: what it rested on this time is another derivation to break.
@@ -308,7 +321,7 @@ export async function searchFaults(
         learn(derivations, new Set(job.ids));
         hypotheses.blockExactly(job.ids);
       }
-    });
+    }
     executions += batch.length;
     progress(batch[batch.length - 1]!.keys.join(' + '));
   }

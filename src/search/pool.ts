@@ -24,21 +24,28 @@ export interface PoolOptions {
 export function createInProcessPool(options: PoolOptions): ExecutionPool {
   tuneForExecutions();
   const definitions: DefinitionBundle = bundleOf(options.definitions);
+  // One execution at a time even when the search hands out the next job before the last has answered.
+  let tail: Promise<unknown> = Promise.resolve();
+  const runAll = async (jobs: Parameters<RunBatch>[0]) => {
+    const out = [];
+    for (const j of jobs)
+      out.push(
+        await runJob({
+          definitions,
+          scenario: j.scenario,
+          index: j.index,
+          ...(options.pacing ? { pacing: options.pacing } : {}),
+          ...(j.answer ? { answer: j.answer } : {}),
+        }),
+      );
+    return out;
+  };
   return {
     parallelism: 1,
-    run: async (jobs) => {
-      const out = [];
-      for (const j of jobs)
-        out.push(
-          await runJob({
-            definitions,
-            scenario: j.scenario,
-            index: j.index,
-            ...(options.pacing ? { pacing: options.pacing } : {}),
-            ...(j.answer ? { answer: j.answer } : {}),
-          }),
-        );
-      return out;
+    run: (jobs) => {
+      const done = tail.then(() => runAll(jobs));
+      tail = done.catch(() => undefined);
+      return done;
     },
     close: async () => undefined,
   };
