@@ -100,36 +100,36 @@ export class LineageHypotheses {
    * maxFaults faults remains.
    */
   next(count: number): number[][] {
-    return [...this.propose(count)];
+    const out: number[][] = [];
+    while (out.length < count) {
+      const ids = this.propose(out);
+      if (!ids) break;
+      out.push(ids);
+    }
+    return out;
   }
 
   /**
-   * The same hypotheses as `next`, each as soon as the solver finds it: a search can start executing the first
-   * while the solver looks for the rest. Nothing may be learnt or blocked until the last one is taken.
+   * The smallest minimal hypothesis that is no superset of a pending one (proposed, its execution not yet learnt
+   * from): undefined when there is none. With none pending, that stays so (the formula only grows); with some, a
+   * survivor among them may open its supersets again.
    */
-  *propose(count: number): Generator<number[], void, undefined> {
+  propose(pending: readonly (readonly number[])[]): number[] | undefined {
     const open = this.open();
-    if (open.length === 0 || this.chained.length === 0) return;
-    const out: number[][] = [];
+    if (open.length === 0 || this.chained.length === 0) return undefined;
     const goal = Logic.or(open);
-    let size = this.size;
-    while (out.length < count && size <= this.maxFaults) {
-      const notYet = out.map((h) => Logic.not(Logic.and(h.map(fault))));
+    const notYet = pending.map((h) => Logic.not(Logic.and(h.map(fault))));
+    for (let size = this.size; size <= this.maxFaults; size++) {
       const solution = this.solver.solveAssuming(Logic.and(goal, this.atMost(size), ...notYet));
-      if (!solution) {
-        // Nothing of this size is left. With no hypothesis pending that stays so (the formula only grows); with some
-        // pending, a survivor among them may open its supersets again, so only this batch moves on.
-        if (out.length === 0) this.size = size + 1;
-        size++;
-        continue;
-      }
-      const ids = solution
-        .getTrueVars()
-        .map(idOf)
-        .filter((id): id is number => id !== undefined)
-        .sort((a, b) => a - b);
-      out.push(ids);
-      yield ids;
+      if (solution)
+        return solution
+          .getTrueVars()
+          .map(idOf)
+          .filter((id): id is number => id !== undefined)
+          .sort((a, b) => a - b);
+      // Nothing of this size is left, for good when nothing is pending.
+      if (pending.length === 0) this.size = size + 1;
     }
+    return undefined;
   }
 }

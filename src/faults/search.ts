@@ -1,8 +1,9 @@
 /**
  * The fault search: executions of a scenario with faults injected, chosen by lineage (hypotheses.ts) or at random
  * (the baseline), until no hypothesis remains or the budget is spent. Pure of where executions run: it hands
- * batches of jobs to a `RunBatch` (in process, on worker threads, on a queue) and reads their outcomes in job order,
- * so the same seed gives the same counterexamples wherever they ran. Batches have a fixed size for the same reason.
+ * jobs to a `RunBatch` (in process, on worker threads, on a queue) and reads their outcomes in job order, so the
+ * same seed gives the same counterexamples wherever they ran. Batches and the window have a fixed size for the same
+ * reason.
  *
  * Execution 0 runs the scenario as it is. The good outcome it shows sets what later executions are held to when the
  * scenario does not say: each plan's deadline (twice its fault-free time, at least ten minutes more, in whole
@@ -21,8 +22,11 @@ import { buildVocabulary, type Candidate, type SearchKind, type VocabularyBase }
 
 export type Strategy = 'lineage' | 'random';
 
-/** Executions handed out at once, whatever runs them. */
+/** Executions handed out at once (the random strategy's batch), whatever runs them. */
 export const BATCH = 8;
+
+/** The lineage strategy's executions in flight at most: each is chosen knowing every outcome but the last WINDOW. */
+export const WINDOW = 8;
 
 /** One execution to run: the scenario with its faults (and the search's deadlines and budget) in place. */
 export interface SearchJob {
@@ -296,34 +300,37 @@ export async function searchFaults(
   };
   if (!zero.lineage) throw new Error('the fault-free execution returned no lineage');
   learn(derivationsOf(vocabulary, zero.lineage), new Set());
-  while (executions < settings.budget && counterexamples.length < (settings.stopAfter ?? Infinity)) {
-    // Each hypothesis of the batch starts as soon as the solver has it, and each outcome is learnt as soon as it and
-    // every one before it are back: the workers wait for the search only for the batch's first solution. What is
-    // learnt, and in which order, is the same as one batch at a time, so the counterexamples are too.
-    const batch: ReturnType<typeof jobOf>[] = [];
-    const pending: Promise<ExecutionOutcome>[] = [];
-    for (const ids of hypotheses.propose(Math.min(BATCH, settings.budget - executions))) {
-      const job = jobOf(executions + batch.length, ids);
-      batch.push(job);
-      pending.push(run([job]).then((o) => o[0]!));
+  // A window of WINDOW executions in flight, learnt from in job order: execution j's hypothesis is chosen once every
+  // execution up to j - WINDOW has been learnt from (and none of those since, which are pending), whichever pool ran
+  // them and however long each took; so the counterexamples are the same everywhere, and no worker waits for the
+  // slowest execution of a batch before the next ones are chosen.
+  const inFlight: { job: ReturnType<typeof jobOf>; outcome: Promise<ExecutionOutcome> }[] = [];
+  const stopped = (): boolean => counterexamples.length >= (settings.stopAfter ?? Infinity);
+  for (;;) {
+    while (!stopped() && inFlight.length < WINDOW && executions + inFlight.length < settings.budget) {
+      const ids = hypotheses.propose(inFlight.map((f) => f.job.ids));
+      if (!ids) break;
+      const job = jobOf(executions + inFlight.length, ids);
+      const outcome = run([job]).then((o) => o[0]!);
+      // A failed execution fails the search when its turn comes; until then its rejection is not left unhandled.
+      outcome.catch(() => undefined);
+      inFlight.push({ job, outcome });
     }
-    if (batch.length === 0) return done(true);
-    // A failed job fails the search; the others' rejections are not left unhandled meanwhile.
-    for (const p of pending) p.catch(() => undefined);
-    for (const [i, job] of batch.entries()) {
-      const outcome = await pending[i]!;
-      if (record(job, outcome)) hypotheses.blockSupersets(job.ids);
-      else {
-        // The runbook survived these faults: what it rested on this time is another derivation to break.
-        const derivations =
-          outcome.derivations ?? (outcome.lineage ? derivationsOf(vocabulary, outcome.lineage) : undefined);
-        if (!derivations) throw new Error(`execution ${job.index} returned no derivations`);
-        learn(derivations, new Set(job.ids));
-        hypotheses.blockExactly(job.ids);
-      }
+    const oldest = inFlight.shift();
+    if (!oldest) break;
+    const { job } = oldest;
+    const outcome = await oldest.outcome;
+    if (record(job, outcome)) hypotheses.blockSupersets(job.ids);
+    else {
+      // The runbook survived these faults: what it rested on this time is another derivation to break.
+      const derivations =
+        outcome.derivations ?? (outcome.lineage ? derivationsOf(vocabulary, outcome.lineage) : undefined);
+      if (!derivations) throw new Error(`execution ${job.index} returned no derivations`);
+      learn(derivations, new Set(job.ids));
+      hypotheses.blockExactly(job.ids);
     }
-    executions += batch.length;
-    progress(batch[batch.length - 1]!.keys.join(' + '));
+    executions++;
+    progress(job.keys.join(' + '));
   }
   return done(hypotheses.next(1).length === 0);
 }
