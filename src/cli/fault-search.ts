@@ -74,11 +74,23 @@ function reportPath(opts: FaultSearchCliOptions, sources: readonly string[], sce
   return join(tmpdir(), 'maelstrom-fault-search', scenario, 'report.json');
 }
 
-/** A progress bar redrawn in place on a terminal; a line per batch otherwise. */
+/**
+ * A progress bar redrawn in place on a terminal. Otherwise (a log) a line every 8 executions, at each new
+ * counterexample and at the end, rather than one per execution.
+ */
 function progressView(tty: boolean): { update(p: SearchProgress): void; done(): void } {
   const width = 30;
+  let lastLogged: SearchProgress | undefined;
   return {
     update: (p) => {
+      if (!tty && lastLogged) {
+        const due =
+          p.executions - lastLogged.executions >= 8 ||
+          p.counterexamples !== lastLogged.counterexamples ||
+          p.executions >= p.budget;
+        if (!due) return;
+      }
+      lastLogged = p;
       const filled = Math.round((p.executions / Math.max(1, p.budget)) * width);
       const bar = `[${'#'.repeat(filled)}${'-'.repeat(Math.max(0, width - filled))}]`;
       const found = `${p.counterexamples} counterexample${p.counterexamples === 1 ? '' : 's'}`;
