@@ -45,4 +45,30 @@ describe('lineage hypotheses', () => {
     for (const a of batch) for (const b of batch) if (a !== b) expect(a.every((x) => b.includes(x))).toBe(false);
     expect(batch.flat().sort()).toEqual([1, 2, 3]);
   });
+
+  it('tries the faults of a lower tier first among hypotheses of one size, then the others before any larger one', () => {
+    const h = new LineageHypotheses(
+      2,
+      (id) => id,
+      (id) => (id >= 10 ? 1 : 0),
+      2,
+    );
+    h.addDerivation('p', [11, 3, 12]);
+    h.addDerivation('q', [4, 13]);
+    const first = h.next(5);
+    expect(first.slice(0, 2).flat().sort()).toEqual([3, 4]);
+    expect(first.slice(2).flat().sort()).toEqual([11, 12, 13]);
+  });
+
+  it('the window: a hypothesis is no superset of a pending one, and a survivor opens its supersets again', () => {
+    const h = new LineageHypotheses(2);
+    h.addDerivation('p', [1]);
+    const one = h.propose([]);
+    expect(one).toEqual([1]);
+    expect(h.propose([one!])).toBeUndefined();
+    // Fault 1 did not break p: the run rested on support broken by 2.
+    h.addDerivation('p', [2]);
+    h.blockExactly([1]);
+    expect(h.propose([])).toEqual([1, 2]);
+  });
 });

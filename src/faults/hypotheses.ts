@@ -27,11 +27,22 @@ export class LineageHypotheses {
   /** Smallest size of hypothesis that may still exist. */
   private size = 1;
 
-  /** `rank` orders the faults for the solver (the search's seed shuffles it); lower first. */
+  /**
+   * `rank` orders the faults for the solver (the search's seed shuffles it); lower first. `tier` (0 to tiers - 1)
+   * says which faults to try first: among hypotheses of one size, those of tier-0 faults only come first, then
+   * those of faults of tier 1 or less, and so on.
+   */
   constructor(
     readonly maxFaults: number,
     private readonly rank: (id: number) => number = (id) => id,
+    private readonly tier: (id: number) => number = () => 0,
+    private readonly tiers = 1,
   ) {}
+
+  /** Assumed true: only faults of tier t or less (each fault of a higher tier is false). */
+  private only(t: number): string {
+    return `only${t}`;
+  }
 
   /** `count(i, j)`: at least j of the first i+1 chained faults are true (forced upwards by the clauses). */
   private count(i: number, j: number): string {
@@ -46,6 +57,8 @@ export class LineageHypotheses {
       this.chained.push(id);
       this.inChain.add(id);
       const x = fault(id);
+      for (let t = 0; t < Math.min(this.tier(id), this.tiers - 1); t++)
+        this.solver.require(Logic.or(Logic.not(this.only(t)), Logic.not(x)));
       this.solver.require(Logic.or(Logic.not(x), this.count(i, 1)));
       if (i === 0) continue;
       for (let j = 1; j <= K + 1; j++) {
@@ -120,13 +133,16 @@ export class LineageHypotheses {
     const goal = Logic.or(open);
     const notYet = pending.map((h) => Logic.not(Logic.and(h.map(fault))));
     for (let size = this.size; size <= this.maxFaults; size++) {
-      const solution = this.solver.solveAssuming(Logic.and(goal, this.atMost(size), ...notYet));
-      if (solution)
-        return solution
-          .getTrueVars()
-          .map(idOf)
-          .filter((id): id is number => id !== undefined)
-          .sort((a, b) => a - b);
+      for (let t = 0; t < this.tiers; t++) {
+        const only = t < this.tiers - 1 ? [this.only(t)] : [];
+        const solution = this.solver.solveAssuming(Logic.and(goal, this.atMost(size), ...notYet, ...only));
+        if (solution)
+          return solution
+            .getTrueVars()
+            .map(idOf)
+            .filter((id): id is number => id !== undefined)
+            .sort((a, b) => a - b);
+      }
       // Nothing of this size is left, for good when nothing is pending.
       if (pending.length === 0) this.size = size + 1;
     }

@@ -18,7 +18,14 @@ import { derivationsOf, type Derivations, type VocabularySpec } from './derivati
 import { LineageHypotheses } from './hypotheses.js';
 import type { Lineage } from './lineage.js';
 import { PROPERTY_NAMES, type PropertyName, type PropertyResult } from './properties.js';
-import { buildVocabulary, type Candidate, type SearchKind, type VocabularyBase } from './vocabulary.js';
+import {
+  buildVocabulary,
+  KIND_TIER,
+  KIND_TIERS,
+  type Candidate,
+  type SearchKind,
+  type VocabularyBase,
+} from './vocabulary.js';
 
 export type Strategy = 'lineage' | 'random';
 
@@ -290,7 +297,12 @@ export async function searchFaults(
 
   const order = shuffled(vocabulary.candidates.length, settings.seed);
   const rank = new Map(order.map((id, r) => [id, r]));
-  const hypotheses = new LineageHypotheses(settings.maxFaults, (id) => rank.get(id) ?? id);
+  const hypotheses = new LineageHypotheses(
+    settings.maxFaults,
+    (id) => rank.get(id) ?? id,
+    (id) => KIND_TIER[vocabulary.candidates[id]!.kind],
+    KIND_TIERS,
+  );
   const learn = (derivations: Derivations, except: ReadonlySet<number>): void => {
     for (const p of PROPERTY_NAMES)
       hypotheses.addDerivation(

@@ -31,6 +31,26 @@ export const SEARCH_KINDS = [
 ] as const satisfies readonly FaultKind[];
 export type SearchKind = (typeof SEARCH_KINDS)[number];
 
+/**
+ * The order the lineage strategy tries faults in, among hypotheses of one size: first those against the world the
+ * runbook must route around (a stage that fails, a mechanism that errs or hangs, a receiver that loses capacity or
+ * vanishes, a cut link), then those the engine is built to absorb — a stage that hangs (its timeout), a slow
+ * propagation (pacing waits for it), missing metrics (a hold until they return), a controller crash (the store and a
+ * restart). Both kinds are tried before any larger hypothesis; the order only says which come first.
+ */
+export const KIND_TIER: Readonly<Record<SearchKind, number>> = {
+  'stage-fail': 0,
+  mechanism: 0,
+  capacity: 0,
+  'datacenter-lost': 0,
+  backbone: 0,
+  'stage-hang': 1,
+  'propagation-slow': 1,
+  'metrics-missing': 1,
+  'controller-crash': 1,
+};
+export const KIND_TIERS = 2;
+
 /** What the vocabulary is built from: the fleet's names, the plans of the schedule, the fault-free span. */
 export interface VocabularyBase {
   readonly datacenters: readonly string[];
