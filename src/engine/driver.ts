@@ -61,7 +61,7 @@ async function startReady(rt: RunRuntime, slots: number): Promise<void> {
   );
   if (ready.length === 0 || slots <= 0) return;
   const queries = new Set<string>();
-  for (const t of ready) for (const q of rt.conditions(t.id).queries(t.pre.map((c) => c.expr))) queries.add(q);
+  for (const t of ready) for (const q of rt.conditions(t.id).conditionQueries(t.pre)) queries.add(q);
   let snap: Awaited<ReturnType<typeof snapshotFor>> | undefined;
   let unreadable: string | undefined;
   try {

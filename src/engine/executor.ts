@@ -307,7 +307,7 @@ async function awaitPost(rt: RunRuntime, taskId: string, holds: Holds, signal: A
   for (;;) {
     if (signal.aborted) return false;
     try {
-      const snap = await snapshotFor(backend, cond.queries(planned.post.map((c) => c.expr)), signal);
+      const snap = await snapshotFor(backend, cond.conditionQueries(planned.post), signal);
       const results = cond.check(planned.post, snap, rt.task(taskId).overrides?.conditions ?? []);
       if (allTrue(results)) {
         if (holds.post !== undefined) {

@@ -166,7 +166,7 @@ export async function monitorTask(
     } else {
       let results: ConditionResult[];
       try {
-        const snap = await snapshotFor(backend, cond.queries(planned.health.map((h) => h.expr)), stop);
+        const snap = await snapshotFor(backend, cond.conditionQueries(planned.health), stop);
         results = cond.check(planned.health, snap, rt.task(taskId).overrides?.conditions ?? []);
       } catch (e) {
         if (stop.aborted) return;

@@ -207,7 +207,8 @@ export class RunRuntime {
   /** The driver's loop, while it runs. */
   driving: Promise<void> | undefined;
   private readonly conditionsByTask = new Map<string, TaskConditions>();
-  private wakers: (() => void)[] = [];
+  // One set for the runtime's life (see Gate in monitor.ts): a fresh empty array is another kind of array to V8.
+  private readonly wakers = new Set<() => void>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -307,9 +308,9 @@ export class RunRuntime {
 
   /** Wakes the scheduler loop (a task finished, an operator acted). */
   wake(): void {
-    if (this.wakers.length === 0) return;
-    const w = this.wakers;
-    this.wakers = [];
+    if (this.wakers.size === 0) return;
+    const w = [...this.wakers];
+    this.wakers.clear();
     for (const f of w) f();
   }
 
@@ -320,7 +321,7 @@ export class RunRuntime {
     let waker: (() => void) | undefined;
     const woken = new Promise<void>((resolve) => {
       waker = resolve;
-      this.wakers.push(resolve);
+      this.wakers.add(resolve);
     });
     let elapsed = false;
     const slept = this.deps.clock.sleep(ms, ac.signal).then(
@@ -333,7 +334,7 @@ export class RunRuntime {
     // Only a sleep still waiting is cut short, with one reason made once: the driver waits like this at every poll
     // of every run, and an error made each time (with its stack) was a visible part of an execution's CPU.
     if (!elapsed) ac.abort(WOKEN);
-    this.wakers = this.wakers.filter((w) => w !== waker);
+    if (waker) this.wakers.delete(waker);
     await slept;
   }
 }
