@@ -143,6 +143,8 @@ export function createSqliteStore(
   const { journaling, requestColumns } = schemaOf(migrations);
   const journal = createJournal(journalOptions);
   let db: Database.Database | undefined;
+  // Written once: every commit with events journals them.
+  const journalInsert = insertSql('journal', JOURNAL_COLUMNS);
 
   const open = (): Database.Database => {
     if (!db) throw new MaelstromError('E_STORE', 'the store is not open (call init() first)');
@@ -155,7 +157,7 @@ export function createSqliteStore(
 
   const journalled = (d: Database.Database, entries: readonly TimelineEvent[]): void => {
     if (entries.length === 0 || !journaling) return;
-    const stmt = d.prepare(insertSql('journal', JOURNAL_COLUMNS));
+    const stmt = d.prepare(journalInsert);
     for (const e of entries) stmt.run(...journalRow(e));
     if (journal.due(entries.length)) d.prepare(SQL.pruneJournal).run(journal.horizon());
   };
