@@ -7,6 +7,7 @@ import type { MetricsSource } from '../backends/backend.js';
 import type { PlannedTask } from '../model/compiled.js';
 import type { Condition, Fleet, ParamValue } from '../model/definitions.js';
 import type { FleetSnapshot } from '../model/readings.js';
+import { objectList } from '../model/shapes.js';
 import {
   compileExpression,
   evaluate,
@@ -46,6 +47,7 @@ export function scopeOf(task: PlannedTask, fleet: Fleet): ExpressionScope {
 export class TaskConditions {
   readonly scope: ExpressionScope;
   private readonly compiled = new Map<string, CompiledExpression | string>();
+  private readonly queriesOf = new Map<readonly Condition[], string[]>();
 
   constructor(
     readonly task: PlannedTask,
@@ -63,6 +65,19 @@ export class TaskConditions {
       this.compiled.set(expr, c);
     }
     return c;
+  }
+
+  /**
+   * `prom("…")` queries the given conditions need in a snapshot, worked out once per list (a task's health, pre or
+   * post conditions are one list for the task's life).
+   */
+  conditionQueries(conditions: readonly Condition[]): string[] {
+    let q = this.queriesOf.get(conditions);
+    if (q === undefined) {
+      q = this.queries(conditions.map((c) => c.expr));
+      this.queriesOf.set(conditions, q);
+    }
+    return q;
   }
 
   /** `prom("…")` queries the given expressions need in a snapshot. */
@@ -100,15 +115,20 @@ export class TaskConditions {
 
   /** Every condition's result; overridden ones count as true but are reported as overridden. */
   check(conditions: readonly Condition[], snapshot: FleetSnapshot, overrides: readonly string[]): ConditionResult[] {
-    return conditions.map((c) => {
+    // Built by hand rather than by `map`: one kind of array for the monitor's loops over it (see model/shapes.ts).
+    const out = objectList<ConditionResult>();
+    for (const c of conditions) {
       const key = conditionKey(c);
-      if (overrides.includes(key) || overrides.includes(c.expr))
-        return { key, verdict: 'true', detail: undefined, overridden: true };
+      if (overrides.includes(key) || overrides.includes(c.expr)) {
+        out.push({ key, verdict: 'true', detail: undefined, overridden: true });
+        continue;
+      }
       const v = this.verdict(c.expr, snapshot);
       const detail =
         v.verdict === 'true' ? undefined : [c.message, v.detail].filter((s) => s !== undefined).join(': ') || undefined;
-      return { key, verdict: v.verdict, detail, overridden: false };
-    });
+      out.push({ key, verdict: v.verdict, detail, overridden: false });
+    }
+    return out;
   }
 
   /** Resolves `${{ }}` in a stage's `with`; `hold` when a reading is missing, an error message when it fails. */
@@ -149,7 +169,8 @@ export async function snapshotFor(
   queries: readonly string[],
   signal?: AbortSignal,
 ): Promise<FleetSnapshot> {
-  return source.snapshot(queries.length > 0 ? { queries, ...(signal ? { signal } : {}) } : signal ? { signal } : {});
+  // Both keys always (undefined when absent, as before): one shape of options for the backends' snapshot code.
+  return source.snapshot({ queries: queries.length > 0 ? queries : undefined, signal });
 }
 
 /** True only when every result is true (overridden counts as true). */

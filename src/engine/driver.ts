@@ -56,12 +56,12 @@ export function startExecution(rt: RunRuntime, taskId: string): void {
 /** Evaluates the pre-conditions of ready tasks and starts those that hold, within the free slots. */
 async function startReady(rt: RunRuntime, slots: number): Promise<void> {
   const { clock, backend, options } = rt.deps;
-  const ready = readyTasks(rt.compiled.tasks, rt.tasks, (id) => isPreBlocked(rt.task(id))).filter(
+  const ready = readyTasks(rt.plannedTasks, rt.tasks, (id) => isPreBlocked(rt.task(id))).filter(
     (t) => !rt.executing.has(t.id) && !rt.held.has(t.id),
   );
   if (ready.length === 0 || slots <= 0) return;
   const queries = new Set<string>();
-  for (const t of ready) for (const q of rt.conditions(t.id).queries(t.pre.map((c) => c.expr))) queries.add(q);
+  for (const t of ready) for (const q of rt.conditions(t.id).conditionQueries(t.pre)) queries.add(q);
   let snap: Awaited<ReturnType<typeof snapshotFor>> | undefined;
   let unreadable: string | undefined;
   try {
@@ -127,7 +127,7 @@ function blockedReason(rt: RunRuntime): string | undefined {
   // Something still moves while any executing task is running (not held by health, post-conditions or stuck).
   if ([...rt.executing.keys()].some((id) => rt.task(id).state === 'running')) return undefined;
   const parts: string[] = [];
-  for (const t of rt.compiled.tasks) {
+  for (const t of rt.plannedTasks) {
     const rec = rt.task(t.id);
     if (rec.state === 'failed') parts.push(`${t.id} failed (${rec.reason ?? 'no reason'})`);
     else if (rec.state === 'blocked') parts.push(`${t.id} is blocked (${rec.reason ?? 'no reason'})`);
@@ -189,7 +189,7 @@ export async function driveRun(rt: RunRuntime): Promise<void> {
     }
     if (state === 'pending') await setRunState(rt, 'running', undefined);
 
-    for (const t of rt.compiled.tasks) {
+    for (const t of rt.plannedTasks) {
       const rec = rt.task(t.id);
       if (isResumable(rec) && !rt.executing.has(t.id) && !rt.held.has(t.id)) startExecution(rt, t.id);
     }

@@ -210,11 +210,12 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
       datacenter: rt.compiled.datacenter,
       with: values,
       pacing: rt.compiled.pacing,
-      ...(rt.deps.pacer ? { pacer: rt.deps.pacer } : {}),
+      // Every key always present (undefined when absent): one shape for the stages' hot code, whatever the task.
+      pacer: rt.deps.pacer,
       targetUtilization: rt.compiled.pacing.targetUtilization,
       fleet: rt.fleet,
       state: envelope.state,
-      ...(deadline !== undefined ? { deadline } : {}),
+      deadline,
       checkpoint: async (state) => {
         if (stageAbort.signal.aborted) throw stageAbort.signal.reason as Error;
         await rt.commit({ tasks: [{ id: taskId, patch: { stageState: { startedAt, state } satisfies Envelope } }] });
@@ -306,7 +307,7 @@ async function awaitPost(rt: RunRuntime, taskId: string, holds: Holds, signal: A
   for (;;) {
     if (signal.aborted) return false;
     try {
-      const snap = await snapshotFor(backend, cond.queries(planned.post.map((c) => c.expr)), signal);
+      const snap = await snapshotFor(backend, cond.conditionQueries(planned.post), signal);
       const results = cond.check(planned.post, snap, rt.task(taskId).overrides?.conditions ?? []);
       if (allTrue(results)) {
         if (holds.post !== undefined) {

@@ -95,7 +95,7 @@ function startWatch(rt: RunRuntime, taskId: string, stage: string, record: Watch
     datacenter: rt.compiled.datacenter,
     with: record.with as WatchContext['with'],
     pacing: rt.compiled.pacing,
-    ...(rt.deps.pacer ? { pacer: rt.deps.pacer } : {}),
+    pacer: rt.deps.pacer, // always present: one shape (see the stage context in executor.ts)
     targetUtilization: rt.compiled.pacing.targetUtilization,
     fleet: rt.fleet,
     state: record.state,

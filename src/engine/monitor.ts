@@ -17,7 +17,9 @@ import type { StuckFence } from './stuck.js';
 /** Opens and closes the way to the backend for one task's actions. */
 export class Gate {
   private isOpen = false;
-  private waiters: (() => void)[] = [];
+  // A set kept for the gate's life: a fresh empty array each time is an array of another kind to V8 than one that
+  // held functions, and every poll reads it.
+  private readonly waiters = new Set<() => void>();
 
   get open(): boolean {
     return this.isOpen;
@@ -25,10 +27,9 @@ export class Gate {
 
   set(open: boolean): void {
     this.isOpen = open;
-    // Nobody waiting (most polls): an empty list is an array of another kind to V8, left out of the loop below.
-    if (!open || this.waiters.length === 0) return;
-    const w = this.waiters;
-    this.waiters = [];
+    if (!open || this.waiters.size === 0) return;
+    const w = [...this.waiters];
+    this.waiters.clear();
     for (const f of w) f();
   }
 
@@ -39,7 +40,7 @@ export class Gate {
         const onAbort = (): void => {
           reject(signal?.reason as Error);
         };
-        this.waiters.push(() => {
+        this.waiters.add(() => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
         });
@@ -165,7 +166,7 @@ export async function monitorTask(
     } else {
       let results: ConditionResult[];
       try {
-        const snap = await snapshotFor(backend, cond.queries(planned.health.map((h) => h.expr)), stop);
+        const snap = await snapshotFor(backend, cond.conditionQueries(planned.health), stop);
         results = cond.check(planned.health, snap, rt.task(taskId).overrides?.conditions ?? []);
       } catch (e) {
         if (stop.aborted) return;

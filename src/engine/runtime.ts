@@ -8,10 +8,11 @@ import type { Backend } from '../backends/backend.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { Clock } from '../model/clock.js';
 import type { CompiledPlan, PlannedTask } from '../model/compiled.js';
-import type { Definitions, Fleet } from '../model/definitions.js';
+import type { Condition, Definitions, Fleet, Stage } from '../model/definitions.js';
 import { MaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
 import type { ResolverRecords } from '../model/regulation.js';
+import { objectListOf } from '../model/shapes.js';
 import { RunState, TaskState } from '../model/states.js';
 import type { StageLibrary, WatchLibrary } from '../stages/stage.js';
 import type {
@@ -137,6 +138,45 @@ function shapedRun(r: RunRecord): RunRecord {
   };
 }
 
+/** A condition with every field, in one order (see `shapedTask`): definitions leave out the name or message at will. */
+function shapedCondition(c: Condition): Condition {
+  return { name: c.name, expr: c.expr, message: c.message };
+}
+
+/** A stage with every field, in one order (see `shapedTask`). */
+function shapedStage(s: Stage): Stage {
+  return { name: s.name, uses: s.uses, with: s.with, next: s.next, timeout: s.timeout, description: s.description };
+}
+
+/**
+ * The planned task as the engine reads it at every poll, with every field in one order (see `shapedTask`): the plan
+ * leaves out `expectedNote` when there is none, its conditions and stages carry the keys their definitions had, and
+ * an empty list is another kind of array than a filled one (see `objectList`).
+ * Only the engine's own lookups use it; the plan kept in the run record (and the store) is the plan as compiled.
+ */
+function shapedPlanned(t: PlannedTask): PlannedTask {
+  return {
+    id: t.id,
+    service: t.service,
+    runbook: t.runbook,
+    task: t.task,
+    template: t.template,
+    after: objectListOf(t.after),
+    weakAfter: objectListOf(t.weakAfter),
+    params: t.params,
+    stages: objectListOf(t.stages.map(shapedStage)),
+    health: objectListOf(t.health.map(shapedCondition)),
+    pre: objectListOf(t.pre.map(shapedCondition)),
+    post: objectListOf(t.post.map(shapedCondition)),
+    priority: t.priority,
+    trafficType: t.trafficType,
+    userFacing: t.userFacing,
+    expectedMs: t.expectedMs,
+    expectedNote: t.expectedNote,
+    waits: t.waits,
+  };
+}
+
 /** Why a driver's poll ended early (see `waitForWake`); nobody reads it, the sleep it ends is waited out quietly. */
 const WOKEN = new MaelstromError('E_ABORTED', 'woken');
 
@@ -144,6 +184,8 @@ export class RunRuntime {
   run: RunRecord;
   readonly tasks = new Map<string, TaskRecord>();
   readonly planned = new Map<string, PlannedTask>();
+  /** The plan's tasks in its order, as `plannedTask` gives them (one shape: the driver's loops read them). */
+  readonly plannedTasks: readonly PlannedTask[];
   readonly fleet: Fleet;
   readonly executing = new Map<string, Execution>();
   /** Progress of each task's current traffic shift, 0..1, from its shift.step events. */
@@ -165,7 +207,8 @@ export class RunRuntime {
   /** The driver's loop, while it runs. */
   driving: Promise<void> | undefined;
   private readonly conditionsByTask = new Map<string, TaskConditions>();
-  private wakers: (() => void)[] = [];
+  // One set for the runtime's life (see Gate in monitor.ts): a fresh empty array is another kind of array to V8.
+  private readonly wakers = new Set<() => void>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -177,7 +220,8 @@ export class RunRuntime {
     // here executes an equal plan of the same shapes, and the hot code sees one set of them whichever it is.
     this.run = shapedRun({ ...run, compiled: JSON.parse(JSON.stringify(run.compiled)) as CompiledPlan });
     for (const t of tasks) this.tasks.set(t.id, shapedTask(t));
-    for (const t of run.compiled.tasks) this.planned.set(t.id, t);
+    this.plannedTasks = run.compiled.tasks.map(shapedPlanned);
+    for (const t of this.plannedTasks) this.planned.set(t.id, t);
     const fleet = deps.definitions.fleets.get(run.compiled.fleet);
     if (!fleet)
       throw new MaelstromError(
@@ -241,9 +285,10 @@ export class RunRuntime {
       const events = change.events ?? [];
       const stamped = events.map((e) => (e.runId === undefined ? { ...e, runId: this.id } : e));
       const saved = await this.deps.store.commit({
+        // Every key always present (undefined when absent): one shape for the store's commit, whatever changed.
         runId: this.id,
-        ...(change.run ? { run: change.run } : {}),
-        ...(change.tasks ? { tasks: change.tasks } : {}),
+        run: change.run,
+        tasks: change.tasks,
         events: stamped,
       });
       if (change.run) this.run = shapedRun({ ...this.run, ...change.run });
@@ -263,9 +308,9 @@ export class RunRuntime {
 
   /** Wakes the scheduler loop (a task finished, an operator acted). */
   wake(): void {
-    if (this.wakers.length === 0) return;
-    const w = this.wakers;
-    this.wakers = [];
+    if (this.wakers.size === 0) return;
+    const w = [...this.wakers];
+    this.wakers.clear();
     for (const f of w) f();
   }
 
@@ -276,7 +321,7 @@ export class RunRuntime {
     let waker: (() => void) | undefined;
     const woken = new Promise<void>((resolve) => {
       waker = resolve;
-      this.wakers.push(resolve);
+      this.wakers.add(resolve);
     });
     let elapsed = false;
     const slept = this.deps.clock.sleep(ms, ac.signal).then(
@@ -289,7 +334,7 @@ export class RunRuntime {
     // Only a sleep still waiting is cut short, with one reason made once: the driver waits like this at every poll
     // of every run, and an error made each time (with its stack) was a visible part of an execution's CPU.
     if (!elapsed) ac.abort(WOKEN);
-    this.wakers = this.wakers.filter((w) => w !== waker);
+    if (waker) this.wakers.delete(waker);
     await slept;
   }
 }

@@ -10,6 +10,7 @@
  */
 import { celEnv, isCelError, isCelList, isCelMap, isCelUint, parse, plan, type CelValue } from '@bufbuild/cel';
 import type { Fleet, ParamValue } from '../model/definitions.js';
+import { objectList } from '../model/shapes.js';
 import { suggest } from '../model/suggest.js';
 import { catalogueFuncs, catalogueSignatures, runWith, type EvalState } from './catalogue.js';
 import { CelTypeError, checkAst, show, T, type CelAst, type CelT } from './cel-types.js';
@@ -117,7 +118,7 @@ function compileUncached(source: string, scope: ExpressionScope): CompiledExpres
   }
   const positions = parsed.sourceInfo?.positions ?? {};
   const offsetOfId = (id: bigint): number | undefined => positions[id.toString()];
-  const queries: string[] = [];
+  const queries = objectList<string>(); // empty or not, one kind of array for the code that reads it
   try {
     const type = checkAst(parsed.expr, {
       signatures: catalogueSignatures,

@@ -4,6 +4,7 @@
  * knows nor cares that time is virtual.
  */
 import type { Clock } from './clock.js';
+import { objectList } from './shapes.js';
 
 interface Timer {
   readonly at: number;
@@ -19,7 +20,8 @@ export async function flushPending(rounds = 3): Promise<void> {
 export class VirtualClock implements Clock {
   private time: number;
   private seq = 0;
-  private timers: Timer[] = [];
+  // One array for the clock's life, changed in place (see shapes.ts): every sleep and advance reads it.
+  private readonly timers = objectList<Timer>();
   /** Work outside the clock that time waits for (see `track`). */
   private busy = 0;
   private idle: (() => void)[] = [];
@@ -49,7 +51,8 @@ export class VirtualClock implements Clock {
         },
       };
       const onAbort = (): void => {
-        this.timers = this.timers.filter((t) => t !== timer);
+        const i = this.timers.indexOf(timer);
+        if (i >= 0) this.timers.splice(i, 1);
         reject(signal?.reason as Error);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -87,18 +90,21 @@ export class VirtualClock implements Clock {
 
   /** Time of the earliest waiting sleep, if any. */
   nextAt(): number | undefined {
-    return this.timers[0]?.at;
+    return this.timers.length > 0 ? this.timers[0]!.at : undefined;
   }
 
   /** Moves time to `to` (never backwards), firing every sleep due by then in order. */
   async advanceTo(to: number): Promise<void> {
     await this.settle();
     for (;;) {
-      const next = this.timers[0];
-      if (!next || next.at > to) break;
+      if (this.timers.length === 0) break;
+      const next = this.timers[0]!;
+      if (next.at > to) break;
       this.moveTo(next.at);
-      const due = this.timers.filter((t) => t.at === next.at);
-      this.timers = this.timers.filter((t) => t.at !== next.at);
+      // The timers are in time order: those due now are the first ones.
+      let n = 1;
+      while (n < this.timers.length && this.timers[n]!.at === next.at) n++;
+      const due = this.timers.splice(0, n);
       for (const t of due) t.resolve();
       await this.settle();
     }
@@ -112,8 +118,8 @@ export class VirtualClock implements Clock {
   async runUntil(done: () => boolean, limit: number): Promise<boolean> {
     await this.settle();
     while (!done()) {
-      const next = this.timers[0];
-      if (!next) return false;
+      if (this.timers.length === 0) return false;
+      const next = this.timers[0]!;
       if (next.at > limit) {
         this.moveTo(limit);
         return done();

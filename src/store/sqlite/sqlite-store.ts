@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { EngineEvent } from '../../model/events.js';
 import { MaelstromError } from '../../model/errors.js';
+import { objectList } from '../../model/shapes.js';
 import type {
   AuditEntry,
   DurationKey,
@@ -142,6 +143,8 @@ export function createSqliteStore(
   const { journaling, requestColumns } = schemaOf(migrations);
   const journal = createJournal(journalOptions);
   let db: Database.Database | undefined;
+  // Written once: every commit with events journals them.
+  const journalInsert = insertSql('journal', JOURNAL_COLUMNS);
 
   const open = (): Database.Database => {
     if (!db) throw new MaelstromError('E_STORE', 'the store is not open (call init() first)');
@@ -154,7 +157,7 @@ export function createSqliteStore(
 
   const journalled = (d: Database.Database, entries: readonly TimelineEvent[]): void => {
     if (entries.length === 0 || !journaling) return;
-    const stmt = d.prepare(insertSql('journal', JOURNAL_COLUMNS));
+    const stmt = d.prepare(journalInsert);
     for (const e of entries) stmt.run(...journalRow(e));
     if (journal.due(entries.length)) d.prepare(SQL.pruneJournal).run(journal.horizon());
   };
@@ -206,6 +209,8 @@ export function createSqliteStore(
     };
 
     const insertEvents = (d: Database.Database, events: readonly EngineEvent[], runId?: string): EngineEvent[] => {
+      // Most commits carry no events: an empty answer of the same kind of array as a filled one (see objectList).
+      if (events.length === 0) return objectList();
       const stmt = d.prepare(SQL.insertEvent);
       const epoch = fence?.epoch;
       // The event's HLC is the journal's business: the events themselves (replayed exactly by reports and tests)
