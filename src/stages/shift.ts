@@ -23,7 +23,7 @@ export interface Pending {
   readonly decision: DecisionKind;
   readonly reason: string;
   /** The health manager's action this step carries out, announced once the tables are set. */
-  readonly note?: ActedNote;
+  readonly note?: ActedNote | undefined;
 }
 
 /** The checkpoint of a shift: enough to continue exactly where it was. */

@@ -444,7 +444,8 @@ async function plan(
     lastStep: decision.step > 0 ? decision.step : state.lastStep,
     lastDecision: moved || decision.kind === 'reroute' ? decision.kind : state.lastDecision,
     backoffs: (state.backoffs ?? 0) + (decision.kind === 'backoff' ? 1 : 0),
-    pending: { tables, applied: false, decision: kind, reason: decision.reason, ...(note ? { note } : {}) },
+    // note always present (undefined: none; JSON drops it): one shape for every pending step
+    pending: { tables, applied: false, decision: kind, reason: decision.reason, note: note ? note : undefined },
     waitUntil: ctx.clock.now() + decision.waitMs,
   };
 }
