@@ -12,6 +12,7 @@ import type { HealthInput, HealthOutcome } from './health.js';
 import type { ReceiverReading } from './reading.js';
 
 export type { ReceiverReading } from './reading.js';
+export { unreadReceiver } from './reading.js';
 
 /**
  * A receiver as the pacer sees it, from a datacenter's reading (only the figures that were read). With the
@@ -19,15 +20,16 @@ export type { ReceiverReading } from './reading.js';
  */
 export function receiverReading(name: string, r: DatacenterReading, time?: number): ReceiverReading {
   const age = r.sampledAt !== undefined && time !== undefined ? time - r.sampledAt : undefined;
+  // Every key, always in this order (undefined when not read; JSON drops it): one shape for the pacers' hot code.
   return {
     name,
-    ...(r.load !== undefined ? { load: r.load } : {}),
-    ...(r.capacity !== undefined ? { capacity: r.capacity } : {}),
-    ...(r.utilization !== undefined ? { utilization: r.utilization } : {}),
-    ...(r.errorRate !== undefined ? { errorRate: r.errorRate } : {}),
-    ...(r.latencyP99 !== undefined ? { latencyP99: r.latencyP99 } : {}),
-    ...(age !== undefined && age > 0 ? { ageMs: age } : {}),
-    ...(time !== undefined && r.share?.edge !== undefined ? { edgeShare: r.share.edge } : {}),
+    load: r.load,
+    capacity: r.capacity,
+    utilization: r.utilization,
+    errorRate: r.errorRate,
+    latencyP99: r.latencyP99,
+    ageMs: age !== undefined && age > 0 ? age : undefined,
+    edgeShare: time !== undefined ? r.share?.edge : undefined,
   };
 }
 
@@ -40,26 +42,26 @@ export interface PacerInput {
   readonly steps: number;
   /** Fraction moved by the most recent move (positive), 0 before the first. */
   readonly lastStep: number;
-  readonly lastDecision?: DecisionKind;
+  readonly lastDecision?: DecisionKind | undefined;
   /** Back-offs so far in this move: each one makes the pacer more careful for the rest of it. */
-  readonly backoffs?: number;
+  readonly backoffs?: number | undefined;
   /**
    * Requests per second the whole move shifts (the load that leaves the datacenter, or returns to it). Unknown
    * (undefined) only when nothing could be read; the closed loop then holds.
    */
-  readonly volume?: number;
+  readonly volume?: number | undefined;
   /**
    * Requests per second already committed to the receivers but not yet arrived there: sticky sessions that follow
    * the weights only as they end, or a change still propagating. It uses up headroom as surely as arrived load.
    */
-  readonly inFlight?: number;
+  readonly inFlight?: number | undefined;
   /** The receivers of the moved traffic, as measured now (after the previous step propagated and settled). */
   readonly receivers: readonly ReceiverReading[];
   /** The receivers as measured before the first step: the reference for "error rate up" and "latency up". */
   readonly baseline: readonly ReceiverReading[];
   readonly targetUtilization: number;
   /** What the self-regulating pacer's health manager reads besides (the other pacers ignore it). */
-  readonly health?: HealthInput;
+  readonly health?: HealthInput | undefined;
 }
 
 export interface Decision {

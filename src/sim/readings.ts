@@ -66,6 +66,27 @@ export function metricsMissing(st: WorldState, s: number, d: number, t: number):
   return false;
 }
 
+/**
+ * A reading whose figures a metrics-missing fault hides. Every reading the simulator builds has every key, in one
+ * order (absent figures undefined, which JSON drops): the stages, pacers and conditions read them in hot code, and
+ * readings of one shape keep that code optimised.
+ */
+function hiddenReading(): DatacenterReading {
+  return {
+    load: undefined,
+    capacity: undefined,
+    traffic: undefined,
+    errorRate: undefined,
+    share: undefined,
+    utilization: undefined,
+    latencyP99: undefined,
+    sessions: undefined,
+    replicationLag: undefined,
+    shards: undefined,
+    sampledAt: undefined,
+  };
+}
+
 export function snapshot(st: WorldState): FleetSnapshot {
   const { D, world } = st;
   const lat = latencies(st);
@@ -87,36 +108,37 @@ export function snapshot(st: WorldState): FleetSnapshot {
       if (!svc.deployed[d] && st.offered[j] === 0) continue;
       const name = world.datacenters[d]!;
       if (metricsMissing(st, s, d, st.time)) {
-        datacenters[name] = {};
+        datacenters[name] = hiddenReading();
         continue;
       }
       const cap = st.capacity[j]!;
       const off = st.offered[j]!;
       const clusterShare = totalLoad > 0 ? st.load[j]! / totalLoad : 0;
-      const reading: { -readonly [K in keyof DatacenterReading]: DatacenterReading[K] } = {
+      // A datacenter with no capacity (lost, or every job stopped) has no utilisation or latency to read.
+      datacenters[name] = {
         load: off,
         capacity: cap,
         traffic: st.served[j]!,
         errorRate: off > 0 ? Math.min(1, st.failed[j]! / off) : 0,
         // Two literals rather than a spread: the same keys in the same order, without a temporary object.
         share: svc.userFacing ? { edge: st.edgeShare[j]!, cluster: clusterShare } : { cluster: clusterShare },
+        utilization: cap > 0 ? st.effLoad[j]! / cap : off === 0 ? 0 : undefined,
+        latencyP99: cap > 0 ? lat[j]! : undefined,
+        sessions: svc.type === 'sticky' ? st.sessions[j]! : undefined,
+        replicationLag: svc.type === 'replication' || svc.type === 'stateful' ? st.lag[j]! : undefined,
+        shards: svc.shards > 0 ? st.shards[j]! : undefined,
+        sampledAt: undefined,
       };
-      // A datacenter with no capacity (lost, or every job stopped) has no utilisation or latency to read.
-      if (cap > 0) {
-        reading.utilization = st.effLoad[j]! / cap;
-        reading.latencyP99 = lat[j]!;
-      } else if (off === 0) reading.utilization = 0;
-      if (svc.type === 'sticky') reading.sessions = st.sessions[j]!;
-      if (svc.type === 'replication' || svc.type === 'stateful') reading.replicationLag = st.lag[j]!;
-      if (svc.shards > 0) reading.shards = st.shards[j]!;
-      datacenters[name] = reading;
     }
-    const reading: { -readonly [K in keyof ServiceReading]: ServiceReading[K] } = { datacenters };
-    if (!metricsMissing(st, s, -1, st.time)) reading.errorRate = offered > 0 ? Math.min(1, failed / offered) : 0;
-    if (svc.type === 'replication' && st.replicationSource[s]! >= 0)
-      reading.replicationSource = world.datacenters[st.replicationSource[s]!]!;
-    if (svc.type === 'stateful' && st.primary[s]! >= 0) reading.primary = world.datacenters[st.primary[s]!]!;
-    services[svc.name] = reading;
+    services[svc.name] = {
+      datacenters,
+      errorRate: metricsMissing(st, s, -1, st.time) ? undefined : offered > 0 ? Math.min(1, failed / offered) : 0,
+      replicationSource:
+        svc.type === 'replication' && st.replicationSource[s]! >= 0
+          ? world.datacenters[st.replicationSource[s]!]!
+          : undefined,
+      primary: svc.type === 'stateful' && st.primary[s]! >= 0 ? world.datacenters[st.primary[s]!]! : undefined,
+    };
   }
   return { time: st.time, services };
 }

@@ -66,21 +66,37 @@ export function absorbableRate(
 interface DrainState {
   readonly graceUntil: number;
   /** Teardown rate last sent, sessions per second; absent before the grace period ended. */
-  readonly rate?: number;
-  readonly baseline?: readonly ReceiverReading[];
+  readonly rate?: number | undefined;
+  readonly baseline?: readonly ReceiverReading[] | undefined;
   /**
    * Requests per second one session carries, read in the datacenter when the drain began. Read once: late in the
    * drain the few sessions left would share load that does not follow them (overheads, stragglers) and look dear.
    */
-  readonly perSession?: number;
+  readonly perSession?: number | undefined;
   /** Self-regulating: the teardown's health manager's memory, and what earlier runs' judged resolutions said. */
-  readonly health?: TeardownMemory;
-  readonly preferences?: readonly ResolverStats[];
+  readonly health?: TeardownMemory | undefined;
+  readonly preferences?: readonly ResolverStats[] | undefined;
   /**
    * Self-regulating: the teardown is paused because the edge sends new sessions to the datacenter again (the
    * shift's watch moved traffic back); it ramps up afresh once the edge has drained it again.
    */
-  readonly paused?: boolean;
+  readonly paused?: boolean | undefined;
+}
+
+/**
+ * The drain's state with every key, always in this order (undefined where absent; JSON drops it, and the order is
+ * the one the keys were first added in, so checkpoints read as before): one shape for the stage's hot loop.
+ */
+function drainState(s: DrainState): DrainState {
+  return {
+    graceUntil: s.graceUntil,
+    baseline: s.baseline,
+    perSession: s.perSession,
+    preferences: s.preferences,
+    health: s.health,
+    rate: s.rate,
+    paused: s.paused,
+  };
 }
 
 export async function serviceReading(ctx: StageContext, service: string): Promise<ServiceReading | undefined> {
@@ -140,17 +156,18 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
     };
   }
 
-  let state: DrainState | undefined = ctx.state as DrainState | undefined;
-  if (state?.graceUntil === undefined) {
+  const saved = ctx.state as DrainState | undefined;
+  let state: DrainState | undefined = saved?.graceUntil === undefined ? undefined : drainState(saved);
+  if (state === undefined) {
     const reading = await serviceReading(ctx, service);
     const perSession = perSessionLoad(reading?.datacenters[datacenter]);
     const preferences = regulated(ctx) ? await ctx.resolutions?.stats({ service }) : undefined;
-    state = {
+    state = drainState({
       graceUntil: ctx.clock.now() + grace,
       baseline: receiversOf(reading, datacenter),
-      ...(perSession !== undefined ? { perSession } : {}),
-      ...(preferences ? { preferences } : {}),
-    };
+      perSession,
+      preferences: preferences ? preferences : undefined,
+    });
     await ctx.checkpoint(state);
   }
 
@@ -175,8 +192,7 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
     const reopened = regulated(ctx) && now >= state.graceUntil ? await openAt(ctx, service, datacenter) : [];
     if (reopened.length > 0) {
       if (!state.paused) {
-        const { rate: _rate, ...rest } = state;
-        state = { ...rest, paused: true };
+        state = drainState({ ...state, rate: undefined, paused: true });
         await ctx.checkpoint(state);
         await act(ctx, { kind: 'sessions.teardown', service, datacenter, rate: 0 });
         await ctx.emit({
@@ -191,10 +207,7 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
         });
       }
     } else if (now >= state.graceUntil) {
-      if (state.paused) {
-        const { paused: _paused, ...rest } = state;
-        state = rest;
-      }
+      if (state.paused) state = drainState({ ...state, paused: undefined });
       const baseline = new Map((state.baseline ?? []).map((b) => [b.name, b]));
       const receivers = receiversOf(reading, datacenter);
       // A drain resumed from a checkpoint of an older version lacks the figure: read it now.
@@ -236,7 +249,7 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
           ...(state.health ? { memory: state.health } : {}),
         });
         rate = managed.rate;
-        state = { ...state, health: managed.memory };
+        state = drainState({ ...state, health: managed.memory });
         await regulation(ctx, service, datacenter, managed);
       } else {
         // Unreadable headroom is never room to grow: it counts as degraded.
@@ -251,7 +264,7 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
       }
       if (managed) await ctx.checkpoint(state);
       if (current === undefined || rate < current || rate > current * (1 + MIN_RAISE)) {
-        state = { ...state, rate };
+        state = drainState({ ...state, rate });
         await ctx.checkpoint(state);
         await act(ctx, { kind: 'sessions.teardown', service, datacenter, rate });
         if (managed && current !== undefined && rate < current && !managed.resolution) {

@@ -43,7 +43,9 @@ const world: World = {
   ],
   volume: 0,
   sourceLoad: 0,
+  source: undefined,
   tables,
+  snapshot: undefined,
 };
 
 describe('a cluster-layer route-around through a receiver’s own table', () => {

@@ -23,7 +23,7 @@ export interface Pending {
   readonly decision: DecisionKind;
   readonly reason: string;
   /** The health manager's action this step carries out, announced once the tables are set. */
-  readonly note?: ActedNote;
+  readonly note?: ActedNote | undefined;
 }
 
 /** The checkpoint of a shift: enough to continue exactly where it was. */
@@ -90,7 +90,7 @@ export interface World {
   /** The service's load still arriving in the datacenter, rps. */
   readonly sourceLoad: number | undefined;
   /** The datacenter's own reading, the snapshot and the tables as they are (self-regulating shifts). */
-  readonly source?: ReceiverReading;
-  readonly snapshot?: FleetSnapshot;
-  readonly tables?: Tables;
+  readonly source: ReceiverReading | undefined;
+  readonly snapshot: FleetSnapshot | undefined;
+  readonly tables: Tables | undefined;
 }

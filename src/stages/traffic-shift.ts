@@ -14,7 +14,15 @@
  * run goes on.
  */
 import type { WeightTable } from '../backends/backend.js';
-import { EPSILON, receiverReading, type Decision, type DecisionKind, type ReceiverReading } from '../pacing/pacer.js';
+import {
+  EPSILON,
+  receiverReading,
+  unreadReceiver,
+  type Decision,
+  type PacerInput,
+  type DecisionKind,
+  type ReceiverReading,
+} from '../pacing/pacer.js';
 import { DEFAULT_PROPAGATION_MS, createPacer } from '../pacing/index.js';
 import { HEALTH_POLL_MS } from '../pacing/health-manager.js';
 import { headroomOf } from '../pacing/headroom.js';
@@ -159,18 +167,19 @@ async function runShift(ctx: StageContext | WatchContext, watching: boolean): Pr
 
     const world = await read(shift, state);
     if (state.volume === undefined && world.volume !== undefined) state = { ...state, volume: world.volume };
-    const input = {
+    // Every key, always (undefined when absent), in the order urgent() uses: one shape for the pacers.
+    const input: PacerInput = {
       progress: state.progress,
       steps: state.steps,
       lastStep: state.lastStep,
-      ...(state.lastDecision ? { lastDecision: state.lastDecision } : {}),
+      lastDecision: state.lastDecision ? state.lastDecision : undefined,
       backoffs: state.backoffs ?? 0,
-      ...(state.volume !== undefined ? { volume: state.volume } : {}),
+      volume: state.volume,
       inFlight: inFlight(shift, state, world),
       receivers: world.receivers,
       baseline: state.baseline,
       targetUtilization: ctx.targetUtilization,
-      ...(shift.regulated ? { health: healthInputOf(shift, state, world) } : {}),
+      health: shift.regulated ? healthInputOf(shift, state, world) : undefined,
     };
     const decision = shift.pacer.next(input);
     let note: ActedNote | undefined;
@@ -228,7 +237,10 @@ async function urgent(shift: Shift, state: ShiftState): Promise<boolean> {
     progress: state.progress,
     steps: state.steps,
     lastStep: state.lastStep,
-    ...(state.volume !== undefined ? { volume: state.volume } : {}),
+    lastDecision: undefined,
+    backoffs: undefined,
+    volume: state.volume,
+    inFlight: undefined,
     receivers: world.receivers,
     baseline: state.baseline,
     targetUtilization: shift.ctx.targetUtilization,
@@ -331,15 +343,15 @@ async function read(shift: Shift, state: ShiftState): Promise<World> {
     const time = shift.regulated ? snap.time : undefined;
     byDc = Object.fromEntries(Object.entries(readings).map(([dc, r]) => [dc, receiverReading(dc, r, time)]));
   }
-  const receivers = names.map((n) => byDc[n] ?? { name: n });
+  // One shape for every receiver and every World (read in the pacer's and the health manager's hot code).
+  const receivers = names.map((n) => byDc[n] ?? unreadReceiver(n));
   return {
     receivers,
     volume: volumeOf(shift, state, byDc, deployed),
     sourceLoad: byDc[datacenter]?.load,
-    ...(shift.regulated
-      ? { source: byDc[datacenter] ?? { name: datacenter }, tables: await currentTables(shift) }
-      : {}),
-    ...(snap ? { snapshot: snap } : {}),
+    source: shift.regulated ? (byDc[datacenter] ?? unreadReceiver(datacenter)) : undefined,
+    tables: shift.regulated ? await currentTables(shift) : undefined,
+    snapshot: snap,
   };
 }
 
@@ -432,7 +444,8 @@ async function plan(
     lastStep: decision.step > 0 ? decision.step : state.lastStep,
     lastDecision: moved || decision.kind === 'reroute' ? decision.kind : state.lastDecision,
     backoffs: (state.backoffs ?? 0) + (decision.kind === 'backoff' ? 1 : 0),
-    pending: { tables, applied: false, decision: kind, reason: decision.reason, ...(note ? { note } : {}) },
+    // note always present (undefined: none; JSON drops it): one shape for every pending step
+    pending: { tables, applied: false, decision: kind, reason: decision.reason, note: note ? note : undefined },
     waitUntil: ctx.clock.now() + decision.waitMs,
   };
 }
