@@ -11,22 +11,22 @@
  * (`warmSpeedUp`: the steady pace, once each worker has run FAULT_BENCH_WARM_EXECUTIONS (40) executions, over
  * FAULT_BENCH_WARM_MEASURED (100); 0 skips it); FAULT_BENCH_EXECUTIONS (200) sizes the whole search, run on the pools
  * FAULT_BENCH_THROUGHPUT_WORKERS names (2; `1,2`: the speed-up over it). The throughput figures run the compiled build
- * (built first), FAULT_BENCH_CODE=source the TypeScript source (see `searchCode`).
+ * (built first), FAULT_BENCH_CODE=source the TypeScript source (see `searchCode`). The speed-up per core
+ * (`perCoreSpeedUp`, FAULT_BENCH_CORE_TRIALS (3) trials of the whole search; 0 skips it): one worker confined to one
+ * core against one worker per core (bench/fault-search-cores.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { searchFaults, type RunBatch, type SearchSettings, type Strategy } from '../src/faults/search.js';
+import { fileURLToPath } from 'node:url';
+import { searchFaults, type SearchSettings, type Strategy } from '../src/faults/search.js';
 import { SEARCH_KINDS } from '../src/faults/vocabulary.js';
 import { loadOrFail } from '../src/load/check.js';
 import type { DefinitionDocument } from '../src/model/define.js';
 import type { Definitions } from '../src/model/definitions.js';
 import { createThreadPool } from '../src/search/threads.js';
+import { coreScaling } from './fault-search-cores.js';
+import { note, seconds, throughput } from './fault-search-throughput.js';
 import { generateFleetDocuments } from './generate-fleet.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const examples = fileURLToPath(new URL('../examples', import.meta.url));
 /** Executions at most in the search for a first counterexample (a search that finds none counts as this many). */
 const FIRST_BUDGET = Number(process.env.FAULT_BENCH_FIRST_BUDGET ?? 80);
@@ -42,6 +42,8 @@ const REPEAT = Number(process.env.FAULT_BENCH_REPEAT ?? 1);
 /** The warm speed-up: executions each worker runs before the measure (0: none), then executions measured. */
 const WARM = Number(process.env.FAULT_BENCH_WARM_EXECUTIONS ?? 40);
 const WARM_MEASURED = Number(process.env.FAULT_BENCH_WARM_MEASURED ?? 100);
+/** Trials of the speed-up per core (`perCoreSpeedUp`, bench/fault-search-cores.ts), each on THROUGHPUT executions. */
+const CORE_TRIALS = Number(process.env.FAULT_BENCH_CORE_TRIALS ?? 3);
 /** Which figures to measure (comma-separated; default all): first, throughput. */
 const PARTS = new Set((process.env.FAULT_BENCH_PARTS ?? 'first,throughput').split(','));
 /** Which targets of the first-counterexample figure (comma-separated labels; default all three). */
@@ -93,181 +95,6 @@ async function firstCounterexample(definitions: Definitions, scenario: string, s
 }
 
 /** Seconds to one decimal. */
-const seconds = (ms: number): number => Math.round(ms / 100) / 10;
-
-/** CPU milliseconds of each thread of this process, by thread id (Linux; empty elsewhere). */
-function threadCpu(): Map<number, number> {
-  const out = new Map<number, number>();
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime and stime, in clock ticks of 10 ms.
-      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
-    }
-  } catch {
-    // Not Linux: no split by thread.
-  }
-  return out;
-}
-
-/**
- * CPU seconds between two readings, split: the search's own thread (the process's first), the `workers` threads
- * that worked most among those started since `before` (the pool's), and the others.
- */
-function cpuByThread(
-  before: Map<number, number>,
-  after: Map<number, number>,
-  startedAfter: Set<number>,
-  workers: number,
-) {
-  if (after.size === 0) return undefined;
-  const delta = (tid: number): number => (after.get(tid) ?? 0) - (before.get(tid) ?? 0);
-  const main = delta(process.pid);
-  const pool = [...after.keys()]
-    .filter((t) => !startedAfter.has(t))
-    .map(delta)
-    .sort((a, b) => b - a)
-    .slice(0, workers);
-  const all = [...after.keys()].reduce((a, t) => a + delta(t), 0);
-  const inPool = pool.reduce((a, b) => a + b, 0);
-  return {
-    searchThread: seconds(main),
-    workers: pool.map(seconds),
-    others: seconds(all - main - inPool),
-  };
-}
-
-/** The search and its thread pool as the throughput figures run them. */
-interface SearchCode {
-  readonly code: 'shipped' | 'source';
-  readonly createThreadPool: typeof createThreadPool;
-  readonly searchFaults: typeof searchFaults;
-}
-
-let shipped: SearchCode | undefined;
-
-/**
- * What `maelstrom drain-test … --search-faults` runs: the compiled build (dist/, built here first), whose worker
- * threads load it as ES modules. FAULT_BENCH_CODE=source runs the TypeScript source instead, as the tests do; its
- * worker threads get it from tsx transformed to CommonJS (every call into another module through a getter), about a
- * quarter slower per execution, which also makes the compiler's share, and so the loss from one worker to two, look
- * smaller than it is.
- */
-async function searchCode(): Promise<SearchCode> {
-  if (process.env.FAULT_BENCH_CODE === 'source') return { code: 'source', createThreadPool, searchFaults };
-  if (shipped) return shipped;
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  const dist = (path: string): string => pathToFileURL(join(root, 'dist', path)).href;
-  const threads = (await import(dist('search/threads.js'))) as typeof import('../src/search/threads.js');
-  const search = (await import(dist('faults/search.js'))) as typeof import('../src/faults/search.js');
-  shipped = { code: 'shipped', createThreadPool: threads.createThreadPool, searchFaults: search.searchFaults };
-  return shipped;
-}
-
-/**
- * The pool's run, counting how long its workers had nothing to run: the integral of (workers − executions handed
- * out and not yet answered) while the search runs. What the search's own pace costs (the solver between batches, the
- * batch's last executions running while the other workers wait), whatever the machine's load.
- */
-function idleCounting(run: RunBatch, workers: number) {
-  let out = 0;
-  let last = 0;
-  let idleMs = 0;
-  let counting = false;
-  const step = (d: number): void => {
-    const t = performance.now();
-    if (counting) idleMs += Math.max(0, workers - out) * (t - last);
-    last = t;
-    out += d;
-  };
-  const counted: RunBatch = async (jobs) => {
-    step(jobs.length);
-    try {
-      return await run(jobs);
-    } finally {
-      step(-jobs.length);
-    }
-  };
-  return {
-    run: counted,
-    start: (): void => {
-      last = performance.now();
-      idleMs = 0;
-      counting = true;
-    },
-    stop: (): number => {
-      step(0);
-      counting = false;
-      return idleMs;
-    },
-  };
-}
-
-/**
- * Wall time, and the CPU time of the process (its worker threads included): on a shared machine the wall time
- * depends on what else runs, the CPU time much less, and CPU seconds ÷ workers is what an idle machine would take.
- * The pool is warmed first: each thread runs the fault-free execution once, outside the measure (started, code
- * loaded, definitions loaded); with `warm`, each also runs that many executions of a random search (another seed)
- * before the measure, so that what is measured is the steady pace once V8 has optimised the code.
- */
-async function throughput(definitions: Definitions, executions: number, workers: number, warm = 0) {
-  const search = await searchCode();
-  const existing = new Set(threadCpu().keys());
-  const pool = search.createThreadPool({ definitions, workers });
-  const counting = idleCounting(pool.run, workers);
-  const scenario = definitions.scenarios.get('drain-test-east')!;
-  try {
-    await Promise.all(Array.from({ length: workers }, () => pool.run([{ index: 0, scenario, keys: [] }])));
-    if (warm > 0)
-      await search.searchFaults(
-        scenario,
-        { strategy: 'random', maxFaults: 2, budget: warm * workers, seed: 99, kinds: SEARCH_KINDS },
-        pool.run,
-      );
-    const load0 = loadavg()[0]!;
-    const threads0 = threadCpu();
-    const elu0 = performance.eventLoopUtilization();
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    counting.start();
-    const r = await search.searchFaults(
-      scenario,
-      { strategy: 'lineage', maxFaults: 2, budget: executions, seed: 1, kinds: SEARCH_KINDS },
-      counting.run,
-    );
-    const idleMs = counting.stop();
-    const cpu = process.cpuUsage(cpu0);
-    const wall = performance.now() - t0;
-    const elu = performance.eventLoopUtilization(elu0);
-    const byThread = cpuByThread(threads0, threadCpu(), existing, workers);
-    const cpuMs = (cpu.user + cpu.system) / 1000;
-    const out = {
-      code: search.code,
-      workers,
-      ...(warm > 0 ? { warmedWith: warm } : {}),
-      executions: r.executions,
-      counterexamples: r.counterexamples.length,
-      seconds: seconds(wall),
-      cpuSeconds: seconds(cpuMs),
-      cpuMsPerExecution: Math.round(cpuMs / r.executions),
-      ...(byThread ? { cpuSecondsByThread: byThread } : {}),
-      // How busy the search's own thread was: what it adds beside the workers.
-      searchThreadBusySeconds: seconds(elu.active),
-      // The share of the workers' time with nothing handed out to them (the search's pace, not the machine's).
-      workersIdleShare: Math.round((idleMs / (workers * wall)) * 1000) / 1000,
-      loadAverage1m: [Math.round(load0 * 10) / 10, Math.round(loadavg()[0]! * 10) / 10],
-    };
-    note(`throughput on ${workers} worker(s): ${JSON.stringify(out)}`);
-    return out;
-  } finally {
-    await pool.close();
-  }
-}
-
 /** One worker against two, REPEAT times alternately (which spreads the machine's other load over both). */
 async function speedUpTrials(definitions: Definitions, executions: number, warm: number) {
   const trials = [];
@@ -317,11 +144,6 @@ function expectedSpeedUp(one: { cpuSeconds: number; cpuSecondsByThread?: { worke
   };
 }
 
-/** Each figure as it is measured, on stderr: a long bench on a busy machine shows where it stands. */
-function note(text: string): void {
-  process.stderr.write(`fault-search: ${text}\n`);
-}
-
 export async function bench(): Promise<Record<string, unknown>> {
   const load = [loadavg()[0]!];
   const reference = await loadOrFail([examples], { warn: () => undefined });
@@ -358,6 +180,8 @@ export async function bench(): Promise<Record<string, unknown>> {
   load.push(loadavg()[0]!);
   const whole = [];
   if (THROUGHPUT > 0) for (const w of THROUGHPUT_WORKERS) whole.push(await throughput(reference, THROUGHPUT, w));
+  const perCore = CORE_TRIALS > 0 && THROUGHPUT > 0 ? coreScaling(THROUGHPUT, CORE_TRIALS) : undefined;
+  load.push(loadavg()[0]!);
   const big = whole.find((r) => r.workers === WORKERS) ?? whole[whole.length - 1];
   const one = whole.find((r) => r.workers === 1);
   load.push(loadavg()[0]!);
@@ -384,6 +208,7 @@ export async function bench(): Promise<Record<string, unknown>> {
           },
         }
       : {}),
+    ...(perCore ? { perCoreSpeedUp: perCore } : {}),
     speedUp: trials,
     ...(warmTrials ? { warmSpeedUp: warmTrials } : {}),
     loadAverage1m: load.map((l) => Math.round(l * 10) / 10),
