@@ -24,7 +24,7 @@ const here = fileURLToPath(import.meta.url);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** The CPUs this process may run on (Linux's `Cpus_allowed_list`, such as `0-3,8`), in order. */
-function allowedCpus(): number[] {
+export function allowedCpus(): number[] {
   const line = readFileSync('/proc/self/status', 'utf8')
     .split('\n')
     .find((l) => l.startsWith('Cpus_allowed_list:'));

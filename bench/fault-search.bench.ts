@@ -13,7 +13,9 @@
  * FAULT_BENCH_THROUGHPUT_WORKERS names (2; `1,2`: the speed-up over it). The throughput figures run the compiled build
  * (built first), FAULT_BENCH_CODE=source the TypeScript source (see `searchCode`). The speed-up per core
  * (`perCoreSpeedUp`, FAULT_BENCH_CORE_TRIALS (3) trials of the whole search; 0 skips it): one worker confined to one
- * core against one worker per core (bench/fault-search-cores.ts).
+ * core against one worker per core (bench/fault-search-cores.ts); the speed-up per host (`perHostSpeedUp`,
+ * FAULT_BENCH_HOST_TRIALS (3)): the same on a Redis queue, one `maelstrom worker` process against one per core, each
+ * on a core of its own (bench/fault-search-hosts.ts).
  */
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +26,7 @@ import type { DefinitionDocument } from '../src/model/define.js';
 import type { Definitions } from '../src/model/definitions.js';
 import { createThreadPool } from '../src/search/threads.js';
 import { coreScaling } from './fault-search-cores.js';
+import { hostScaling } from './fault-search-hosts.js';
 import { note, seconds, throughput } from './fault-search-throughput.js';
 import { generateFleetDocuments } from './generate-fleet.js';
 
@@ -44,6 +47,8 @@ const WARM = Number(process.env.FAULT_BENCH_WARM_EXECUTIONS ?? 40);
 const WARM_MEASURED = Number(process.env.FAULT_BENCH_WARM_MEASURED ?? 100);
 /** Trials of the speed-up per core (`perCoreSpeedUp`, bench/fault-search-cores.ts), each on THROUGHPUT executions. */
 const CORE_TRIALS = Number(process.env.FAULT_BENCH_CORE_TRIALS ?? 3);
+/** Trials of the speed-up per host on the queue (`perHostSpeedUp`, bench/fault-search-hosts.ts). */
+const HOST_TRIALS = Number(process.env.FAULT_BENCH_HOST_TRIALS ?? 3);
 /** Which figures to measure (comma-separated; default all): first, throughput. */
 const PARTS = new Set((process.env.FAULT_BENCH_PARTS ?? 'first,throughput').split(','));
 /** Which targets of the first-counterexample figure (comma-separated labels; default all three). */
@@ -181,6 +186,7 @@ export async function bench(): Promise<Record<string, unknown>> {
   const whole = [];
   if (THROUGHPUT > 0) for (const w of THROUGHPUT_WORKERS) whole.push(await throughput(reference, THROUGHPUT, w));
   const perCore = CORE_TRIALS > 0 && THROUGHPUT > 0 ? coreScaling(THROUGHPUT, CORE_TRIALS) : undefined;
+  const perHost = HOST_TRIALS > 0 && THROUGHPUT > 0 ? await hostScaling(reference, THROUGHPUT, HOST_TRIALS) : undefined;
   load.push(loadavg()[0]!);
   const big = whole.find((r) => r.workers === WORKERS) ?? whole[whole.length - 1];
   const one = whole.find((r) => r.workers === 1);
@@ -209,6 +215,7 @@ export async function bench(): Promise<Record<string, unknown>> {
         }
       : {}),
     ...(perCore ? { perCoreSpeedUp: perCore } : {}),
+    ...(perHost ? { perHostSpeedUp: perHost } : {}),
     speedUp: trials,
     ...(warmTrials ? { warmSpeedUp: warmTrials } : {}),
     loadAverage1m: load.map((l) => Math.round(l * 10) / 10),
