@@ -40,10 +40,14 @@ function processCpuMs(pid: number): number {
 
 /** A `maelstrom worker` on the queue, confined to one CPU; answers once it serves. */
 async function startWorker(url: string, cpu: number): Promise<ChildProcess> {
-  const child = spawn('taskset', ['-c', String(cpu), process.execPath, 'bin/maelstrom.js', 'worker', '--queue', url], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    'taskset',
+    ['-c', String(cpu), process.execPath, 'bin/maelstrom.js', 'worker', '--queue', url, '--concurrency', '1'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -151,10 +151,10 @@ describe('fault search', () => {
 
   it('gives the same counterexamples on a Redis queue served by two maelstrom worker processes', async () => {
     redis = await startRedis();
-    for (let i = 0; i < 2; i++) {
-      const w = spawn(process.execPath, ['--import', 'tsx', 'bin/dev.ts', 'worker', '--queue', redis.url], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+    // One takes two jobs at once, each on a worker thread of its own; the other one at a time, on its main thread.
+    for (const concurrency of ['2', '1']) {
+      const args = ['--import', 'tsx', 'bin/dev.ts', 'worker', '--queue', redis.url, '--concurrency', concurrency];
+      const w = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       workers.push(w);
       await new Promise<void>((resolve, reject) => {
         w.stdout.on('data', (d: Buffer) => {

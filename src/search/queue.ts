@@ -9,6 +9,7 @@ import type { ExecutionOutcome } from '../faults/search.js';
 import { tuneForExecutions } from './jit.js';
 import { bundleOf, runJob, type ExecutionJobData } from './jobs.js';
 import type { ExecutionPool, PoolOptions } from './pool.js';
+import { createJobThreads } from './threads.js';
 
 /** The queue every search and worker on a Redis shares: jobs carry everything, so any worker can run any job. */
 export const QUEUE_NAME = 'maelstrom-fault-search';
@@ -82,22 +83,29 @@ export interface QueueWorker {
   close(): Promise<void>;
 }
 
-/** Serves the queue: runs each job it takes (one at a time per `concurrency`) and answers its outcome. */
+/**
+ * Serves the queue: takes up to `concurrency` jobs at once (1 by default) and answers each outcome. An execution is
+ * all computation, so more than one at once runs each on a worker thread of its own (one per job taken, started
+ * with the worker); one runs in this process.
+ */
 export async function startQueueWorker(options: {
   readonly url: string;
   readonly concurrency?: number;
   readonly onJob?: (index: number, scenario: string, ms: number) => void;
 }): Promise<QueueWorker> {
   tuneForExecutions();
+  const concurrency = options.concurrency ?? 1;
+  const threads = concurrency > 1 ? createJobThreads(concurrency) : undefined;
+  const execute = threads ? (data: ExecutionJobData) => threads.run(data) : runJob;
   const worker = new Worker<ExecutionJobData, ExecutionOutcome>(
     QUEUE_NAME,
     async (job) => {
       const t0 = Date.now();
-      const out = await runJob(job.data);
+      const out = await execute(job.data);
       options.onJob?.(job.data.index, job.data.scenario.metadata.name, Date.now() - t0);
       return out;
     },
-    { connection: connectionOf(options.url), concurrency: options.concurrency ?? 1 },
+    { connection: connectionOf(options.url), concurrency },
   );
   // A lost connection is retried by the client; say so once rather than on every attempt.
   let warned = false;
@@ -109,5 +117,10 @@ export async function startQueueWorker(options: {
     warned = false;
   });
   await worker.waitUntilReady();
-  return { close: () => worker.close() };
+  return {
+    close: async () => {
+      await worker.close();
+      await threads?.destroy();
+    },
+  };
 }

@@ -25,31 +25,38 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-export function createThreadPool(options: PoolOptions & { readonly workers: number }): ExecutionPool {
+/**
+ * Threads that each run one execution job at a time (the module is thread-worker.ts); `run` answers its outcome.
+ * A thread keeps the definitions of the jobs it has run (by hash) and its compiled code warm between jobs.
+ */
+export function createJobThreads(threads: number): Piscina<ExecutionJobData, ExecutionOutcome> {
   const { filename, execArgv } = workerFile();
   tuneForExecutions(); // before the threads start: their isolates take the process's flags
-  const pool = new Piscina({
+  return new Piscina<ExecutionJobData, ExecutionOutcome>({
     filename,
-    minThreads: options.workers,
-    maxThreads: options.workers,
+    minThreads: threads,
+    maxThreads: threads,
     concurrentTasksPerWorker: 1,
     idleTimeout: 60_000,
     execArgv,
   });
+}
+
+export function createThreadPool(options: PoolOptions & { readonly workers: number }): ExecutionPool {
+  const pool = createJobThreads(options.workers);
   const definitions = bundleOf(options.definitions);
   return {
     parallelism: options.workers,
     run: (jobs) =>
       Promise.all(
-        jobs.map(
-          (j) =>
-            pool.run({
-              definitions,
-              scenario: j.scenario,
-              index: j.index,
-              ...(options.pacing ? { pacing: options.pacing } : {}),
-              ...(j.answer ? { answer: j.answer } : {}),
-            } satisfies ExecutionJobData) as Promise<ExecutionOutcome>,
+        jobs.map((j) =>
+          pool.run({
+            definitions,
+            scenario: j.scenario,
+            index: j.index,
+            ...(options.pacing ? { pacing: options.pacing } : {}),
+            ...(j.answer ? { answer: j.answer } : {}),
+          } satisfies ExecutionJobData),
         ),
       ),
     close: () => pool.destroy(),
