@@ -85,18 +85,19 @@ export function coreScaling(executions: number, trials: number) {
     note(
       `per core: ${speedUp} (one worker on one core ${one.seconds} s, ${all.workers} on ${cpus.length}: ${all.seconds} s)`,
     );
-    runs.push({ oneCore: one, allCores: all, speedUp, perWorker: Math.round((speedUp / cpus.length) * 100) / 100 });
+    runs.push({ oneCore: one, allCores: all, speedUp });
   }
-  const sorted = runs.map((r) => r.speedUp).sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  return {
-    executions,
-    cores: cpus.length,
-    median,
-    // The share of linear: 1 is each worker adding as much as the first.
-    medianPerWorker: Math.round((median / cpus.length) * 100) / 100,
-    trials: runs,
-  };
+  return { executions, cores: cpus.length, ...medianOf(runs, cpus.length), trials: runs };
+}
+
+/**
+ * The median speed-up of the trials over `workers` workers, and its share of linear (`medianPerWorker`: 1 is each
+ * worker adding as much as the first).
+ */
+export function medianOf(trials: readonly { readonly speedUp: number }[], workers: number) {
+  const sorted = trials.map((r) => r.speedUp).sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  return { median, medianPerWorker: Math.round((median / workers) * 100) / 100 };
 }
 
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {

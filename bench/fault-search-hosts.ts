@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SEARCH_KINDS } from '../src/faults/vocabulary.js';
 import type { Definitions } from '../src/model/definitions.js';
 import { startRedis } from '../test/integration/redis.js';
-import { allowedCpus } from './fault-search-cores.js';
+import { allowedCpus, medianOf } from './fault-search-cores.js';
 import { note, seconds } from './fault-search-throughput.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -123,15 +123,7 @@ export async function hostScaling(definitions: Definitions, executions: number, 
       note(`per host: ${speedUp} (one worker process ${one.seconds} s, ${all.hosts}: ${all.seconds} s)`);
       runs.push({ oneHost: one, allHosts: all, speedUp });
     }
-    const sorted = runs.map((r) => r.speedUp).sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
-    return {
-      executions,
-      hosts: cpus.length,
-      median,
-      medianPerWorker: Math.round((median / cpus.length) * 100) / 100,
-      trials: runs,
-    };
+    return { executions, hosts: cpus.length, ...medianOf(runs, cpus.length), trials: runs };
   } finally {
     await redis.stop();
   }
