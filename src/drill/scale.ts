@@ -5,7 +5,7 @@
  * scaled, which is the honest answer to "what if this task's own pacing were faster".
  */
 import type { Clock } from '../model/clock.js';
-import type { StageContext, StageFn, StageLibrary } from '../stages/stage.js';
+import { stageContext, type StageContext, type StageFn, type StageLibrary } from '../stages/stage.js';
 
 /**
  * A clock for one stage whose time runs `1 / factor` times as fast from `origin` on: its sleeps take `factor` of
@@ -30,6 +30,11 @@ export function scaleStages(library: StageLibrary, factors: Readonly<Record<stri
       // Keep the context's prototype and every own property (methods included), with only the clock replaced.
       const origin = ctx.clock.now();
       const clock = scaledClock(ctx.clock, factor, origin);
+      if (Object.getPrototypeOf(ctx) === Object.prototype) {
+        // The engine's context (a plain object): rebuilt in its one shape (see stageContext).
+        const deadline = ctx.deadline === undefined ? undefined : origin + (ctx.deadline - origin) / factor;
+        return fn(stageContext({ ...ctx, clock, deadline }));
+      }
       const deadline =
         ctx.deadline === undefined
           ? {}

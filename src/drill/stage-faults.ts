@@ -16,7 +16,7 @@ import type { Clock } from '../model/clock.js';
 import type { Fault } from '../model/definitions.js';
 import { durationMs } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
-import type { StageContext, StageFn, StageLibrary, StageResult } from '../stages/stage.js';
+import { stageContext, type StageContext, type StageFn, type StageLibrary, type StageResult } from '../stages/stage.js';
 
 /** A stage fault in absolute time. */
 export interface StageFaultWindow {
@@ -50,8 +50,12 @@ export function stageFaultWindows(faults: readonly Fault[], startMs: number): St
 
 const activeAt = (w: StageFaultWindow, t: number): boolean => t >= w.start && t < w.end;
 
-/** The context a stage sees, with some of its members replaced (its prototype and methods kept, as scale.ts does). */
+/**
+ * The context a stage sees, with some of its members replaced. The engine's context (a plain object) is rebuilt in
+ * its one shape (see stageContext); any other keeps its prototype and methods, as before.
+ */
 function withMembers(ctx: StageContext, members: Partial<Pick<StageContext, 'signal' | 'state' | 'checkpoint'>>) {
+  if (Object.getPrototypeOf(ctx) === Object.prototype) return stageContext({ ...ctx, ...members });
   const descriptors: PropertyDescriptorMap = {};
   for (const [k, v] of Object.entries(members)) descriptors[k] = { value: v, enumerable: true };
   return Object.create(Object.getPrototypeOf(ctx) as object, {

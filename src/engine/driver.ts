@@ -142,15 +142,19 @@ function blockedReason(rt: RunRuntime): string | undefined {
   return `${parts.slice(0, 3).join('; ')}${more} — an operator may retry, skip, override or abort`;
 }
 
+/** When a task finished; -Infinity before it has (at module level: see `capacity` in plan/estimate.ts). */
+function finishedAt(rt: RunRuntime, id: string): number {
+  return rt.tasks.get(id)?.finishedAt ?? -Infinity;
+}
+
 /** The chain of tasks that determined the run's duration: from the last to finish, back through its latest parent. */
 export function actualCriticalPath(rt: RunRuntime): string[] {
-  const finished = (id: string): number => rt.tasks.get(id)?.finishedAt ?? -Infinity;
-  let current = [...rt.tasks.keys()].sort((a, b) => finished(b) - finished(a))[0];
+  let current = [...rt.tasks.keys()].sort((a, b) => finishedAt(rt, b) - finishedAt(rt, a))[0];
   const path: string[] = [];
   while (current !== undefined && !path.includes(current)) {
     path.unshift(current);
     const parents = rt.planned.get(current)?.after ?? [];
-    current = [...parents].sort((a, b) => finished(b) - finished(a))[0];
+    current = [...parents].sort((a, b) => finishedAt(rt, b) - finishedAt(rt, a))[0];
   }
   return path;
 }

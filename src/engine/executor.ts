@@ -14,7 +14,7 @@ import { DEFAULT_PROPAGATION_MS } from '../pacing/index.js';
 import type { Stage, StageKind } from '../model/definitions.js';
 import { MaelstromError, toMaelstromError } from '../model/errors.js';
 import type { EngineEvent } from '../model/events.js';
-import type { StageContext, StageResult } from '../stages/stage.js';
+import { stageContext, type StageContext, type StageResult } from '../stages/stage.js';
 import { allTrue, snapshotFor } from './conditions.js';
 import { upstreamSettled } from './guard.js';
 import { Gate, gatedBackend, monitorTask, refreshState, type Holds } from './monitor.js';
@@ -198,7 +198,7 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
       );
     }
     const startedAt = envelope.startedAt;
-    const ctx: StageContext = {
+    const ctx: StageContext = stageContext({
       backend: stagedBackend,
       clock,
       signal: stageAbort.signal,
@@ -210,7 +210,7 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
       datacenter: rt.compiled.datacenter,
       with: values,
       pacing: rt.compiled.pacing,
-      // Every key always present (undefined when absent): one shape for the stages' hot code, whatever the task.
+      // Every key always present (undefined when absent), see stageContext: one shape for the stages' hot code.
       pacer: rt.deps.pacer,
       targetUtilization: rt.compiled.pacing.targetUtilization,
       fleet: rt.fleet,
@@ -232,7 +232,7 @@ async function runStages(rt: RunRuntime, taskId: string, gate: Gate, signal: Abo
       resolutions: rt.resolutions,
       permits: rt.permits(planned.service),
       upstreamSettled: () => upstreamSettled(rt, taskId),
-    };
+    });
 
     let end: StageEnd;
     let watch: unknown;

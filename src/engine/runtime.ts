@@ -184,7 +184,10 @@ export class RunRuntime {
   run: RunRecord;
   readonly tasks = new Map<string, TaskRecord>();
   readonly planned = new Map<string, PlannedTask>();
-  /** The plan's tasks in its order, as `plannedTask` gives them (one shape: the driver's loops read them). */
+  /**
+   * The plan's tasks in its order, as `plannedTask` gives them (one shape, and one kind of array even for a plan of
+   * no tasks, which `map` gives as an array of small integers: the driver's loops read them).
+   */
   readonly plannedTasks: readonly PlannedTask[];
   readonly fleet: Fleet;
   readonly executing = new Map<string, Execution>();
@@ -220,7 +223,7 @@ export class RunRuntime {
     // here executes an equal plan of the same shapes, and the hot code sees one set of them whichever it is.
     this.run = shapedRun({ ...run, compiled: JSON.parse(JSON.stringify(run.compiled)) as CompiledPlan });
     for (const t of tasks) this.tasks.set(t.id, shapedTask(t));
-    this.plannedTasks = run.compiled.tasks.map(shapedPlanned);
+    this.plannedTasks = objectListOf(run.compiled.tasks.map(shapedPlanned));
     for (const t of this.plannedTasks) this.planned.set(t.id, t);
     const fleet = deps.definitions.fleets.get(run.compiled.fleet);
     if (!fleet)

@@ -6,6 +6,7 @@
  * property's lineage might break the property: those are the faults worth injecting (hypotheses.ts).
  */
 import type { CompiledPlan, PlannedTask } from '../model/compiled.js';
+import { mapList } from '../model/shapes.js';
 import { mechanismOf } from '../sim/faults.js';
 import { PROPERTY_NAMES, type PropertyName } from './properties.js';
 import { conditionReads } from './reads.js';
@@ -54,8 +55,9 @@ export function healthReads(r: ExecutionRecord): Map<string, string[]> {
     const compiled = run.compiled;
     if (!compiled) continue;
     for (const t of compiled.tasks) {
-      const exprs = t.health.map((h) => h.expr);
-      if (exprs.length === 0) continue;
+      if (t.health.length === 0) continue;
+      // One kind of list however this runs (see mapList).
+      const exprs = mapList(t.health, (h) => h.expr);
       out.set(`${run.plan}:${t.id}`, conditionReads(t, r.fleet, exprs, compiled.pacing.targetUtilization));
     }
   }

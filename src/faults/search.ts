@@ -14,6 +14,7 @@
 import type { Fault, Scenario } from '../model/definitions.js';
 import { formatDuration } from '../model/duration.js';
 import { seededRandom } from '../model/random.js';
+import { mapList, objectListOf } from '../model/shapes.js';
 import { derivationsOf, type Derivations, type VocabularySpec } from './derivations.js';
 import { LineageHypotheses } from './hypotheses.js';
 import type { Lineage } from './lineage.js';
@@ -159,9 +160,13 @@ export function executionScenario(
   derived: Derived | undefined,
 ): Scenario {
   if (!derived) return base;
-  const run = (base.spec.run ?? []).map((e) =>
+  // The scenario's lists in one kind of array, empty or not, however this runs (see mapList): the drill and the
+  // properties read them in every execution.
+  const run = mapList(base.spec.run ?? [], (e) =>
     derived.deadlines[e.plan] !== undefined ? { ...e, deadline: derived.deadlines[e.plan] } : e,
   );
+  const all = objectListOf(base.spec.faults ?? []);
+  for (const f of faults) all.push(f);
   const description =
     keys.length === 0
       ? `The fault-free run of ${base.metadata.name} under the fault search's limits.`
@@ -171,7 +176,7 @@ export function executionScenario(
     metadata: { ...base.metadata, name: replayName(base.metadata.name, keys), description },
     spec: {
       ...base.spec,
-      faults: [...(base.spec.faults ?? []), ...faults],
+      faults: all,
       run,
       ...(derived.failedRequests !== undefined
         ? { expect: { ...base.spec.expect, failedRequests: derived.failedRequests } }

@@ -19,3 +19,15 @@ export function objectListOf<T>(items: readonly T[]): T[] {
   for (const x of items) out.push(x);
   return out;
 }
+
+/**
+ * `items.map(f)` as an `objectList`. What `Array.prototype.map` returns depends on how its caller runs: a packed
+ * array from unoptimised code, a holey one (another kind to V8) where the caller has been optimised. The readers of
+ * a list mapped in one function then see both kinds as that function is optimised and thrown away again, and each
+ * switch throws their own optimised code away ("wrong map"). Pushed one by one, the list is of one kind always.
+ */
+export function mapList<T, U>(items: readonly T[], f: (item: T) => U): U[] {
+  const out = objectList<U>();
+  for (const x of items) out.push(f(x));
+  return out;
+}

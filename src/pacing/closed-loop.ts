@@ -16,6 +16,7 @@
  */
 import { EPSILON, clampStep, type Decision, type Pacer, type PacerInput, type ReceiverReading } from './pacer.js';
 import { headroomOf, missingReadings, pct, utilizationOf } from './headroom.js';
+import { objectList } from '../model/shapes.js';
 
 export interface ClosedLoopConfig {
   /** Fraction of the move made by the first step. */
@@ -141,9 +142,12 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
           reason: `${(volume * remaining).toFixed(1)} rps left to move`,
         };
       }
-      const degraded = input.receivers
-        .map((r) => degradation(r, baseline.get(r.name), target, config))
-        .filter((d) => d !== undefined);
+      // Filled one by one (see mapList): a mapped list is of one kind when this code runs optimised, another when not.
+      const degraded = objectList<string>();
+      for (const r of input.receivers) {
+        const d = degradation(r, baseline.get(r.name), target, config);
+        if (d !== undefined) degraded.push(d);
+      }
       if (degraded.length > 0) {
         if (
           input.lastDecision !== 'backoff' &&
@@ -164,8 +168,13 @@ export function createClosedLoopPacer(config: ClosedLoopConfig): Pacer {
       const safe = volume <= EPSILON ? 1 : (headroom * config.headroomShare) / volume;
       // Sized from the headroom: a probe first, then fast growth toward what the headroom allows while the receivers
       // are well under the target (they responded as predicted), no growth near it (the headroom left still limits).
-      const room = input.receivers.map((r) => headroomOf(r, target) ?? 0);
-      const totalRoom = room.reduce((a, b) => a + b, 0);
+      // Figures as doubles always: a mapped list of them is of a third kind when every one is a small integer (0).
+      const room = new Float64Array(input.receivers.length);
+      let totalRoom = 0;
+      for (let i = 0; i < room.length; i++) {
+        room[i] = headroomOf(input.receivers[i]!, target) ?? 0;
+        totalRoom += room[i]!;
+      }
       const deciding =
         config.growthBy === 'receiving' && totalRoom > 0
           ? input.receivers.filter((_, i) => room[i]! >= RECEIVING_SHARE * totalRoom)

@@ -53,6 +53,14 @@ export interface TrafficLeft {
   cluster(service: Service, edgeGone: boolean): { left: boolean; why?: string };
 }
 
+/**
+ * A service's capacity in a datacenter, never below 0. At module level rather than made in each `trafficLeft`: a
+ * function made per call is compiled again in later calls once the last one made is gone.
+ */
+function capacity(s: Service, d: string): number {
+  return Math.max(0, s.capacity[d] ?? 0);
+}
+
 export function trafficLeft(options: {
   readonly fleet: Fleet;
   readonly datacenter: string;
@@ -62,7 +70,6 @@ export function trafficLeft(options: {
   readonly ancestors: readonly Bits[];
 }): TrafficLeft {
   const { fleet, datacenter: dc, loads, unitOf, ancestors } = options;
-  const capacity = (s: Service, d: string): number => Math.max(0, s.capacity[d] ?? 0);
   const callersOf = new Map<string, { caller: Service; fanout: number }[]>();
   for (const caller of fleet.spec.services)
     for (const dep of caller.dependsOn ?? []) {

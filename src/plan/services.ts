@@ -10,6 +10,7 @@
  */
 import type { DependencyLink } from '../model/compiled.js';
 import type { Direction, Fleet, Service } from '../model/definitions.js';
+import { mapList, objectList } from '../model/shapes.js';
 import { stronglyConnectedComponents } from './graph.js';
 
 /** Direct dependents from which a shared service is reported as a highly connected component. */
@@ -116,7 +117,10 @@ export function orderServices(fleet: Fleet, direction: Direction, included: read
     if (!unitIncluded[u]) continue;
     const reached = new Map<number, { weak: boolean; because: DependencyLink[][] }>();
     // Each entry: the unit reached, whether the way there is weak, and the links along it (the first of each hop).
-    const stack: [number, boolean, DependencyLink[]][] = [...unitSucc[u]!].map(([v, e]) => [v, e.weak, []]);
+    // The lists are of one kind of array however this runs (see mapList): the loop below and the plan's compiler
+    // read them.
+    const stack = objectList<[number, boolean, DependencyLink[]]>();
+    for (const [v, e] of unitSucc[u]!) stack.push([v, e.weak, objectList()]);
     const visited = new Map<number, boolean>();
     const direct = unitSucc[u]!;
     while (stack.length > 0) {
@@ -128,7 +132,7 @@ export function orderServices(fleet: Fleet, direction: Direction, included: read
       if (unitIncluded[v]) {
         const prev = reached.get(v);
         // A direct edge is explained by every dependency behind it; a carried one by the way it was found.
-        const because = via.length === 0 ? (direct.get(v)?.links ?? []).map((l) => [l]) : [via];
+        const because = via.length === 0 ? mapList(direct.get(v)?.links ?? [], (l) => [l]) : [via];
         if (prev) {
           prev.weak &&= weak;
           if (via.length === 0) prev.because.unshift(...because);

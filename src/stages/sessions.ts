@@ -19,6 +19,7 @@ import { headroomOf } from '../pacing/headroom.js';
 import { manageTeardown, type TeardownDecision, type TeardownMemory } from '../pacing/teardown.js';
 import type { ResolverStats } from '../model/regulation.js';
 import { durationMs } from '../model/duration.js';
+import { mapList } from '../model/shapes.js';
 import type { DatacenterReading, ServiceReading } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult } from './stage.js';
 import { readParams } from './params.js';
@@ -104,9 +105,10 @@ export async function serviceReading(ctx: StageContext, service: string): Promis
 }
 
 export function receiversOf(reading: ServiceReading | undefined, except: string): ReceiverReading[] {
-  return Object.entries(reading?.datacenters ?? {})
-    .filter(([dc]) => dc !== except)
-    .map(([dc, r]) => receiverReading(dc, r));
+  return mapList(
+    Object.entries(reading?.datacenters ?? {}).filter(([dc]) => dc !== except),
+    ([dc, r]) => receiverReading(dc, r),
+  );
 }
 
 /** Requests per second per session in the drained datacenter; 0 when none are left, undefined when unread. */
@@ -229,7 +231,7 @@ export const sessionsDrain: StageFn = async (ctx): Promise<StageResult> => {
               : Math.min(asked, current * 2);
         const ramp = Math.max(minRate, Math.min(healthy, absorbable ?? healthy));
         // Each receiver's share of new sessions, with the service's whole load: where its load is heading.
-        const shares = receivers.map((r) => {
+        const shares = mapList(receivers, (r) => {
           const edge = reading?.datacenters[r.name]?.share?.edge;
           return edge !== undefined ? { ...r, edgeShare: edge } : r;
         });

@@ -55,14 +55,17 @@ export interface StageContext {
    * check it. Undefined: no limit.
    */
   readonly deadline?: number;
-  /** Persists stage-local progress; resolves once committed. Call it before acting on that progress. */
-  checkpoint(state: unknown): Promise<void>;
+  /**
+   * Persists stage-local progress; resolves once committed. Call it before acting on that progress. The four
+   * functions are closures over the stage's task (`this: void`): a context is copied member by member.
+   */
+  checkpoint(this: void, state: unknown): Promise<void>;
   /** Persists and publishes an event (the store assigns its sequence number). */
-  emit(event: EngineEvent): Promise<void>;
+  emit(this: void, event: EngineEvent): Promise<void>;
   /** Evaluates a CEL condition against a fresh snapshot, with the task's params in scope. */
-  evaluate(expr: string): Promise<ConditionVerdict>;
+  evaluate(this: void, expr: string): Promise<ConditionVerdict>;
   /** Whether an operator approved this task's approval stage. */
-  approved(): boolean;
+  approved(this: void): boolean;
   /**
    * Whether the task's health checks pass now (its health gate is open): a self-regulating shift makes no growth
    * step while they fail. Absent: always.
@@ -77,6 +80,41 @@ export interface StageContext {
    * traffic back): a self-regulating shift moves on only then, callers before callees as in the drain. Absent: yes.
    */
   readonly upstreamSettled?: () => boolean;
+}
+
+/**
+ * The context with every key, always in the executor's order (undefined where absent). Stages are hot code that V8
+ * optimises for the shapes of context it has seen: a context rebuilt by a wrapper of the stage library (a stage
+ * fault, the what-if clock) with other members in another kind of object was a second shape, and meeting it threw
+ * the stages' optimised code away ("wrong map"). Built by this one literal, every context has one shape.
+ */
+export function stageContext(c: StageContext): StageContext {
+  return {
+    backend: c.backend,
+    clock: c.clock,
+    signal: c.signal,
+    runId: c.runId,
+    taskId: c.taskId,
+    stageIndex: c.stageIndex,
+    attempt: c.attempt,
+    service: c.service,
+    datacenter: c.datacenter,
+    with: c.with,
+    pacing: c.pacing,
+    pacer: c.pacer,
+    targetUtilization: c.targetUtilization,
+    fleet: c.fleet,
+    state: c.state,
+    deadline: c.deadline,
+    checkpoint: c.checkpoint,
+    emit: c.emit,
+    evaluate: c.evaluate,
+    approved: c.approved,
+    healthy: c.healthy,
+    resolutions: c.resolutions,
+    permits: c.permits,
+    upstreamSettled: c.upstreamSettled,
+  };
 }
 
 export interface StageResult {

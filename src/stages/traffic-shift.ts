@@ -28,6 +28,7 @@ import { HEALTH_POLL_MS } from '../pacing/health-manager.js';
 import { headroomOf } from '../pacing/headroom.js';
 import { roomOf, withCallees } from '../pacing/detectors.js';
 import { MaelstromError } from '../model/errors.js';
+import { mapList } from '../model/shapes.js';
 import type { FleetSnapshot } from '../model/readings.js';
 import { act, type StageContext, type StageFn, type StageResult, type WatchContext, type WatchFn } from './stage.js';
 import { readParams } from './params.js';
@@ -344,7 +345,7 @@ async function read(shift: Shift, state: ShiftState): Promise<World> {
     byDc = Object.fromEntries(Object.entries(readings).map(([dc, r]) => [dc, receiverReading(dc, r, time)]));
   }
   // One shape for every receiver and every World (read in the pacer's and the health manager's hot code).
-  const receivers = names.map((n) => byDc[n] ?? unreadReceiver(n));
+  const receivers = mapList(names, (n) => byDc[n] ?? unreadReceiver(n));
   return {
     receivers,
     volume: volumeOf(shift, state, byDc, deployed),
