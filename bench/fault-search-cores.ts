@@ -13,7 +13,7 @@
  * Run as a script (FAULT_BENCH_CHILD_WORKERS, FAULT_BENCH_CHILD_EXECUTIONS), it is the child: one throughput figure
  * as JSON on the last line of its output.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -53,8 +53,8 @@ function unavailable(): string | undefined {
 type Throughput = Awaited<ReturnType<typeof throughput>>;
 
 /** One search in a child process confined to `cpus`, on as many workers. */
-function pinned(cpus: readonly number[], executions: number): Throughput {
-  const out = execFileSync('taskset', ['-c', cpus.join(','), process.execPath, '--import', 'tsx', here], {
+async function pinned(cpus: readonly number[], executions: number): Promise<Throughput> {
+  const child = spawn('taskset', ['-c', cpus.join(','), process.execPath, '--import', 'tsx', here], {
     cwd: root,
     env: {
       ...process.env,
@@ -63,31 +63,55 @@ function pinned(cpus: readonly number[], executions: number): Throughput {
       FAULT_BENCH_BUILT: '1',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
   });
-  const last = out.trim().split('\n').pop() ?? '';
-  return JSON.parse(last) as Throughput;
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the search confined to CPUs ${cpus.join(',')} exited ${code}`);
+  return JSON.parse(out.trim().split('\n').pop() ?? '') as Throughput;
 }
 
+const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
+
 /**
- * `trials` alternate runs of one worker on one core and one worker per core on every core the bench may use (which
- * spreads the machine's other load over both). The search code must be built (see `searchCode`).
+ * `trials` alternate runs (which spreads the machine's other load over them) of one worker on one core, one worker
+ * per core on every core the bench may use, and, as the machine's ceiling, as many whole searches at once, each on
+ * one worker confined to a core of its own: they share nothing but the machine, so `independentSpeedUp` (their
+ * executions per second against the one search's) is what the cores give this work when nothing is shared and no
+ * code is compiled twice for one search. The search code must be built (see `searchCode`).
  */
-export function coreScaling(executions: number, trials: number) {
+export async function coreScaling(executions: number, trials: number) {
   const why = unavailable();
   if (why) return { skipped: why };
   const cpus = allowedCpus().slice(0, availableParallelism());
   const runs = [];
   for (let i = 0; i < trials; i++) {
-    const one = pinned(cpus.slice(0, 1), executions);
-    const all = pinned(cpus, executions);
-    const speedUp = Math.round((one.seconds / all.seconds) * 100) / 100;
+    const one = await pinned(cpus.slice(0, 1), executions);
+    const all = await pinned(cpus, executions);
+    const apart = await Promise.all(cpus.map((cpu) => pinned([cpu], executions)));
+    const speedUp = ratio(one.seconds, all.seconds);
+    const independentSpeedUp = ratio(cpus.length * one.seconds, Math.max(...apart.map((r) => r.seconds)));
     note(
-      `per core: ${speedUp} (one worker on one core ${one.seconds} s, ${all.workers} on ${cpus.length}: ${all.seconds} s)`,
+      `per core: ${speedUp} (one worker on one core ${one.seconds} s, ${all.workers} on ${cpus.length}: ` +
+        `${all.seconds} s; ${cpus.length} searches apart, one a core: ${apart.map((r) => r.seconds).join(', ')} s, ` +
+        `${independentSpeedUp})`,
     );
-    runs.push({ oneCore: one, allCores: all, speedUp });
+    runs.push({ oneCore: one, allCores: all, apart, speedUp, independentSpeedUp });
   }
-  return { executions, cores: cpus.length, ...medianOf(runs, cpus.length), trials: runs };
+  const speedUps = medianOf(runs, cpus.length);
+  const ceiling = medianOf(
+    runs.map((r) => ({ speedUp: r.independentSpeedUp })),
+    cpus.length,
+  );
+  return {
+    executions,
+    cores: cpus.length,
+    ...speedUps,
+    independentMedian: ceiling.median,
+    // The speed-up's share of what the machine gives work that shares nothing.
+    ofCeiling: ratio(speedUps.median, ceiling.median),
+    trials: runs,
+  };
 }
 
 /**

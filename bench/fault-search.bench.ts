@@ -185,7 +185,7 @@ export async function bench(): Promise<Record<string, unknown>> {
   load.push(loadavg()[0]!);
   const whole = [];
   if (THROUGHPUT > 0) for (const w of THROUGHPUT_WORKERS) whole.push(await throughput(reference, THROUGHPUT, w));
-  const perCore = CORE_TRIALS > 0 && THROUGHPUT > 0 ? coreScaling(THROUGHPUT, CORE_TRIALS) : undefined;
+  const perCore = CORE_TRIALS > 0 && THROUGHPUT > 0 ? await coreScaling(THROUGHPUT, CORE_TRIALS) : undefined;
   const perHost = HOST_TRIALS > 0 && THROUGHPUT > 0 ? await hostScaling(reference, THROUGHPUT, HOST_TRIALS) : undefined;
   load.push(loadavg()[0]!);
   const big = whole.find((r) => r.workers === WORKERS) ?? whole[whole.length - 1];
