@@ -5,7 +5,6 @@
  * runs the compiled build.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -13,7 +12,7 @@ import { SEARCH_KINDS } from '../src/faults/vocabulary.js';
 import type { Definitions } from '../src/model/definitions.js';
 import { startRedis } from '../test/integration/redis.js';
 import { allowedCpus, medianOf } from './fault-search-cores.js';
-import { note, seconds } from './fault-search-throughput.js';
+import { note, seconds, statCpuMs } from './fault-search-throughput.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -29,13 +28,6 @@ function unavailable(): string | undefined {
   }
   if (allowedCpus().length < 2) return 'fewer than two cores';
   return undefined;
-}
-
-/** CPU milliseconds a process has used, all its threads (Linux's /proc/PID/stat: utime and stime, 10 ms ticks). */
-function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** A `maelstrom worker` on the queue, confined to one CPU; answers once it serves. */
@@ -84,7 +76,7 @@ async function onHosts(definitions: Definitions, url: string, cpus: readonly num
     const pool = code.createQueuePool({ definitions, url });
     const scenario = definitions.scenarios.get('drain-test-east')!;
     try {
-      const cpu0 = workers.map((w) => processCpuMs(w.pid!));
+      const cpu0 = workers.map((w) => statCpuMs(`/proc/${w.pid!}/stat`));
       const t0 = performance.now();
       const r = await code.searchFaults(
         scenario,
@@ -92,7 +84,7 @@ async function onHosts(definitions: Definitions, url: string, cpus: readonly num
         pool.run,
       );
       const wall = performance.now() - t0;
-      const cpu = workers.map((w, i) => processCpuMs(w.pid!) - cpu0[i]!);
+      const cpu = workers.map((w, i) => statCpuMs(`/proc/${w.pid!}/stat`) - cpu0[i]!);
       return {
         hosts: cpus.length,
         executions: r.executions,

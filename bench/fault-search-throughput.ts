@@ -23,15 +23,20 @@ export function note(text: string): void {
 
 export const seconds = (ms: number): number => Math.round(ms / 100) / 10;
 
+/** CPU milliseconds in a Linux stat file (/proc/PID/stat, a process; …/task/TID/stat, a thread): utime + stime. */
+export function statCpuMs(path: string): number {
+  const stat = readFileSync(path, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // In clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** CPU milliseconds of each thread of this process, by thread id (Linux; empty elsewhere). */
 function threadCpu(): Map<number, number> {
   const out = new Map<number, number>();
   try {
     for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime and stime, in clock ticks of 10 ms.
-      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+      out.set(Number(tid), statCpuMs(`/proc/self/task/${tid}/stat`));
     }
   } catch {
     // Not Linux: no split by thread.

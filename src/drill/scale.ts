@@ -5,7 +5,7 @@
  * scaled, which is the honest answer to "what if this task's own pacing were faster".
  */
 import type { Clock } from '../model/clock.js';
-import { stageContext, type StageContext, type StageFn, type StageLibrary } from '../stages/stage.js';
+import { withContextMembers, type StageFn, type StageLibrary } from '../stages/stage.js';
 
 /**
  * A clock for one stage whose time runs `1 / factor` times as fast from `origin` on: its sleeps take `factor` of
@@ -27,24 +27,10 @@ export function scaleStages(library: StageLibrary, factors: Readonly<Record<stri
     (ctx) => {
       const factor = factors[ctx.taskId];
       if (factor === undefined || factor === 1) return fn(ctx);
-      // Keep the context's prototype and every own property (methods included), with only the clock replaced.
       const origin = ctx.clock.now();
       const clock = scaledClock(ctx.clock, factor, origin);
-      if (Object.getPrototypeOf(ctx) === Object.prototype) {
-        // The engine's context (a plain object): rebuilt in its one shape (see stageContext).
-        const deadline = ctx.deadline === undefined ? undefined : origin + (ctx.deadline - origin) / factor;
-        return fn(stageContext({ ...ctx, clock, deadline }));
-      }
-      const deadline =
-        ctx.deadline === undefined
-          ? {}
-          : { deadline: { value: origin + (ctx.deadline - origin) / factor, enumerable: true } };
-      const scaled = Object.create(Object.getPrototypeOf(ctx) as object, {
-        ...Object.getOwnPropertyDescriptors(ctx),
-        clock: { value: clock, enumerable: true },
-        ...deadline,
-      }) as StageContext;
-      return fn(scaled);
+      if (ctx.deadline === undefined) return fn(withContextMembers(ctx, { clock }));
+      return fn(withContextMembers(ctx, { clock, deadline: origin + (ctx.deadline - origin) / factor }));
     };
   const out: Record<string, StageFn> = {};
   for (const [kind, fn] of Object.entries(library)) out[kind] = wrap(fn);

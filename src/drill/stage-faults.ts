@@ -16,7 +16,13 @@ import type { Clock } from '../model/clock.js';
 import type { Fault } from '../model/definitions.js';
 import { durationMs } from '../model/duration.js';
 import { MaelstromError } from '../model/errors.js';
-import { stageContext, type StageContext, type StageFn, type StageLibrary, type StageResult } from '../stages/stage.js';
+import {
+  withContextMembers,
+  type StageContext,
+  type StageFn,
+  type StageLibrary,
+  type StageResult,
+} from '../stages/stage.js';
 
 /** A stage fault in absolute time. */
 export interface StageFaultWindow {
@@ -49,20 +55,6 @@ export function stageFaultWindows(faults: readonly Fault[], startMs: number): St
 }
 
 const activeAt = (w: StageFaultWindow, t: number): boolean => t >= w.start && t < w.end;
-
-/**
- * The context a stage sees, with some of its members replaced. The engine's context (a plain object) is rebuilt in
- * its one shape (see stageContext); any other keeps its prototype and methods, as before.
- */
-function withMembers(ctx: StageContext, members: Partial<Pick<StageContext, 'signal' | 'state' | 'checkpoint'>>) {
-  if (Object.getPrototypeOf(ctx) === Object.prototype) return stageContext({ ...ctx, ...members });
-  const descriptors: PropertyDescriptorMap = {};
-  for (const [k, v] of Object.entries(members)) descriptors[k] = { value: v, enumerable: true };
-  return Object.create(Object.getPrototypeOf(ctx) as object, {
-    ...Object.getOwnPropertyDescriptors(ctx),
-    ...descriptors,
-  }) as StageContext;
-}
 
 /** Sleeps until `at` on the clock (for ever when it is infinite), unless `signal` aborts first. */
 function sleepUntil(clock: Clock, at: number, signal: AbortSignal): Promise<void> {
@@ -101,7 +93,7 @@ async function runUntil(fn: StageFn, ctx: StageContext, until: number): Promise<
     () => undefined,
   );
   try {
-    const result = await fn(withMembers(ctx, { signal: stop.signal }));
+    const result = await fn(withContextMembers(ctx, { signal: stop.signal }));
     if (!interrupted) return result;
     return undefined;
   } catch (e) {
@@ -153,7 +145,7 @@ export function injectStageFaults(
           continue;
         }
         const next = Math.min(...mine.map((w) => (w.start > now ? w.start : Number.POSITIVE_INFINITY)));
-        const result = await runUntil(fn, withMembers(ctx, { state, checkpoint }), next);
+        const result = await runUntil(fn, withContextMembers(ctx, { state, checkpoint }), next);
         if (result !== undefined) return result;
       }
     };

@@ -117,6 +117,21 @@ export function stageContext(c: StageContext): StageContext {
   };
 }
 
+/**
+ * The context with some of its members replaced, for a wrapper of the stage library (a stage fault, the what-if
+ * clock). The engine's context (a plain object) is rebuilt in its one shape (see stageContext); any other keeps its
+ * prototype and every own property, methods included.
+ */
+export function withContextMembers(ctx: StageContext, members: Partial<StageContext>): StageContext {
+  if (Object.getPrototypeOf(ctx) === Object.prototype) return stageContext({ ...ctx, ...members });
+  const descriptors: PropertyDescriptorMap = {};
+  for (const [k, v] of Object.entries(members)) descriptors[k] = { value: v, enumerable: true };
+  return Object.create(Object.getPrototypeOf(ctx) as object, {
+    ...Object.getOwnPropertyDescriptors(ctx),
+    ...descriptors,
+  }) as StageContext;
+}
+
 export interface StageResult {
   readonly outcome: StageOutcome;
   readonly detail?: string;
