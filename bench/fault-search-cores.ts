@@ -52,14 +52,15 @@ function unavailable(): string | undefined {
 
 type Throughput = Awaited<ReturnType<typeof throughput>>;
 
-/** One search in a child process confined to `cpus`, on as many workers. */
-async function pinned(cpus: readonly number[], executions: number): Promise<Throughput> {
+/** One search in a child process confined to `cpus`, on as many workers, each warmed by `warm` executions first. */
+async function pinned(cpus: readonly number[], executions: number, warm: number): Promise<Throughput> {
   const child = spawn('taskset', ['-c', cpus.join(','), process.execPath, '--import', 'tsx', here], {
     cwd: root,
     env: {
       ...process.env,
       FAULT_BENCH_CHILD_WORKERS: String(cpus.length),
       FAULT_BENCH_CHILD_EXECUTIONS: String(executions),
+      FAULT_BENCH_CHILD_WARM: String(warm),
       FAULT_BENCH_BUILT: '1',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -79,24 +80,34 @@ const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
  * one worker confined to a core of its own: they share nothing but the machine, so `independentSpeedUp` (their
  * executions per second against the one search's) is what the cores give this work when nothing is shared and no
  * code is compiled twice for one search. The search code must be built (see `searchCode`).
+ *
+ * With `warm`, every worker first runs that many executions of a random search (another seed) outside the measure,
+ * as a `maelstrom worker` that has served a search before has: what is left is the steady pace, without the one
+ * warm-up each new worker's isolate pays (V8 optimising the code from scratch, most of it in its first fifty
+ * executions), which a cold search of a few hundred executions pays once per worker.
  */
-export async function coreScaling(executions: number, trials: number) {
+export async function coreScaling(executions: number, trials: number, warm = 0) {
   const why = unavailable();
   if (why) return { skipped: why };
   const cpus = allowedCpus().slice(0, availableParallelism());
   const runs = [];
   for (let i = 0; i < trials; i++) {
-    const one = await pinned(cpus.slice(0, 1), executions);
-    const all = await pinned(cpus, executions);
-    const apart = await Promise.all(cpus.map((cpu) => pinned([cpu], executions)));
+    const one = await pinned(cpus.slice(0, 1), executions, warm);
+    const all = await pinned(cpus, executions, warm);
+    const apart = await Promise.all(cpus.map((cpu) => pinned([cpu], executions, warm)));
     const speedUp = ratio(one.seconds, all.seconds);
     const independentSpeedUp = ratio(cpus.length * one.seconds, Math.max(...apart.map((r) => r.seconds)));
+    // The CPU an execution costs apart against on the workers of one search, both with every core busy: what the
+    // search's sharing of the work costs, much less sensitive than wall times to how fast this machine's cores are
+    // at the moment (on a shared virtual machine, that changes by a tenth or more from one minute to the next).
+    const apartCpu = apart.reduce((a, r) => a + r.cpuSeconds, 0) / apart.length;
+    const cpuOfApart = ratio(apartCpu, all.cpuSeconds);
     note(
-      `per core: ${speedUp} (one worker on one core ${one.seconds} s, ${all.workers} on ${cpus.length}: ` +
+      `per core${warm > 0 ? ' (warm)' : ''}: ${speedUp} (one worker on one core ${one.seconds} s, ${all.workers} on ${cpus.length}: ` +
         `${all.seconds} s; ${cpus.length} searches apart, one a core: ${apart.map((r) => r.seconds).join(', ')} s, ` +
-        `${independentSpeedUp})`,
+        `${independentSpeedUp}; CPU an execution apart against together ${cpuOfApart})`,
     );
-    runs.push({ oneCore: one, allCores: all, apart, speedUp, independentSpeedUp });
+    runs.push({ oneCore: one, allCores: all, apart, speedUp, independentSpeedUp, cpuOfApart });
   }
   const speedUps = medianOf(runs, cpus.length);
   const ceiling = medianOf(
@@ -105,11 +116,17 @@ export async function coreScaling(executions: number, trials: number) {
   );
   return {
     executions,
+    ...(warm > 0 ? { warmedWith: warm } : {}),
     cores: cpus.length,
     ...speedUps,
     independentMedian: ceiling.median,
     // The speed-up's share of what the machine gives work that shares nothing.
     ofCeiling: ratio(speedUps.median, ceiling.median),
+    // 1 is a search on N workers spending what N searches apart spend on as many executions each.
+    cpuOfApart: medianOf(
+      runs.map((r) => ({ speedUp: r.cpuOfApart })),
+      1,
+    ).median,
     trials: runs,
   };
 }
@@ -127,9 +144,10 @@ export function medianOf(trials: readonly { readonly speedUp: number }[], worker
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
   const workers = Number(process.env.FAULT_BENCH_CHILD_WORKERS ?? 1);
   const executions = Number(process.env.FAULT_BENCH_CHILD_EXECUTIONS ?? 200);
+  const warm = Number(process.env.FAULT_BENCH_CHILD_WARM ?? 0);
   const reference = await loadOrFail([fileURLToPath(new URL('../examples', import.meta.url))], {
     warn: () => undefined,
   });
-  const figure = await throughput(reference, executions, workers);
+  const figure = await throughput(reference, executions, workers, warm);
   process.stdout.write(`${JSON.stringify(figure)}\n`);
 }

@@ -67,8 +67,18 @@ async function shippedQueue() {
   return { createQueuePool: queue.createQueuePool, searchFaults: search.searchFaults };
 }
 
-/** The whole search on `cpus.length` worker processes, one on each of `cpus`. */
-async function onHosts(definitions: Definitions, url: string, cpus: readonly number[], executions: number) {
+/**
+ * The whole search on `cpus.length` worker processes, one on each of `cpus`. With `warm`, the workers first serve a
+ * random search (another seed) of `warm` executions each, outside the measure: hosts that have served a search before,
+ * as long-running `maelstrom worker` processes have.
+ */
+async function onHosts(
+  definitions: Definitions,
+  url: string,
+  cpus: readonly number[],
+  executions: number,
+  warm: number,
+) {
   const code = await shippedQueue();
   const workers: ChildProcess[] = [];
   try {
@@ -76,6 +86,12 @@ async function onHosts(definitions: Definitions, url: string, cpus: readonly num
     const pool = code.createQueuePool({ definitions, url });
     const scenario = definitions.scenarios.get('drain-test-east')!;
     try {
+      if (warm > 0)
+        await code.searchFaults(
+          scenario,
+          { strategy: 'random', maxFaults: 2, budget: warm * cpus.length, seed: 99, kinds: SEARCH_KINDS },
+          pool.run,
+        );
       const cpu0 = workers.map((w) => statCpuMs(`/proc/${w.pid!}/stat`));
       const t0 = performance.now();
       const r = await code.searchFaults(
@@ -100,8 +116,11 @@ async function onHosts(definitions: Definitions, url: string, cpus: readonly num
   }
 }
 
-/** `trials` alternate runs of one worker process on one core and one per core; the median speed-up. */
-export async function hostScaling(definitions: Definitions, executions: number, trials: number) {
+/**
+ * `trials` alternate runs of one worker process on one core and one per core; the median speed-up. With `warm`, on
+ * workers that have served `warm` executions each before the measure (see `onHosts`).
+ */
+export async function hostScaling(definitions: Definitions, executions: number, trials: number, warm = 0) {
   const why = unavailable();
   if (why) return { skipped: why };
   const cpus = allowedCpus().slice(0, availableParallelism());
@@ -109,13 +128,21 @@ export async function hostScaling(definitions: Definitions, executions: number, 
   try {
     const runs = [];
     for (let i = 0; i < trials; i++) {
-      const one = await onHosts(definitions, redis.url, cpus.slice(0, 1), executions);
-      const all = await onHosts(definitions, redis.url, cpus, executions);
+      const one = await onHosts(definitions, redis.url, cpus.slice(0, 1), executions, warm);
+      const all = await onHosts(definitions, redis.url, cpus, executions, warm);
       const speedUp = Math.round((one.seconds / all.seconds) * 100) / 100;
-      note(`per host: ${speedUp} (one worker process ${one.seconds} s, ${all.hosts}: ${all.seconds} s)`);
+      note(
+        `per host${warm > 0 ? ' (warm)' : ''}: ${speedUp} (one worker process ${one.seconds} s, ${all.hosts}: ${all.seconds} s)`,
+      );
       runs.push({ oneHost: one, allHosts: all, speedUp });
     }
-    return { executions, hosts: cpus.length, ...medianOf(runs, cpus.length), trials: runs };
+    return {
+      executions,
+      ...(warm > 0 ? { warmedWith: warm } : {}),
+      hosts: cpus.length,
+      ...medianOf(runs, cpus.length),
+      trials: runs,
+    };
   } finally {
     await redis.stop();
   }

@@ -15,7 +15,10 @@
  * (`perCoreSpeedUp`, FAULT_BENCH_CORE_TRIALS (3) trials of the whole search; 0 skips it): one worker confined to one
  * core against one worker per core (bench/fault-search-cores.ts); the speed-up per host (`perHostSpeedUp`,
  * FAULT_BENCH_HOST_TRIALS (3)): the same on a Redis queue, one `maelstrom worker` process against one per core, each
- * on a core of its own (bench/fault-search-hosts.ts).
+ * on a core of its own (bench/fault-search-hosts.ts). Both again on warm workers (`perCoreWarmSpeedUp`,
+ * `perHostWarmSpeedUp`: each worker has run FAULT_BENCH_PINNED_WARM (60; 0 skips them) executions of another search
+ * first, as a long-running `maelstrom worker` has), which separates the steady pace from the one warm-up that each new
+ * worker pays.
  */
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +52,8 @@ const WARM_MEASURED = Number(process.env.FAULT_BENCH_WARM_MEASURED ?? 100);
 const CORE_TRIALS = Number(process.env.FAULT_BENCH_CORE_TRIALS ?? 3);
 /** Trials of the speed-up per host on the queue (`perHostSpeedUp`, bench/fault-search-hosts.ts). */
 const HOST_TRIALS = Number(process.env.FAULT_BENCH_HOST_TRIALS ?? 3);
+/** Executions each worker runs before the warm per-core and per-host figures (0 skips them). */
+const PINNED_WARM = Number(process.env.FAULT_BENCH_PINNED_WARM ?? 60);
 /** Which figures to measure (comma-separated; default all): first, throughput. */
 const PARTS = new Set((process.env.FAULT_BENCH_PARTS ?? 'first,throughput').split(','));
 /** Which targets of the first-counterexample figure (comma-separated labels; default all three). */
@@ -187,6 +192,11 @@ export async function bench(): Promise<Record<string, unknown>> {
   if (THROUGHPUT > 0) for (const w of THROUGHPUT_WORKERS) whole.push(await throughput(reference, THROUGHPUT, w));
   const perCore = CORE_TRIALS > 0 && THROUGHPUT > 0 ? await coreScaling(THROUGHPUT, CORE_TRIALS) : undefined;
   const perHost = HOST_TRIALS > 0 && THROUGHPUT > 0 ? await hostScaling(reference, THROUGHPUT, HOST_TRIALS) : undefined;
+  const warmPinned = PINNED_WARM > 0 && THROUGHPUT > 0;
+  const perCoreWarm =
+    warmPinned && CORE_TRIALS > 0 ? await coreScaling(THROUGHPUT, CORE_TRIALS, PINNED_WARM) : undefined;
+  const perHostWarm =
+    warmPinned && HOST_TRIALS > 0 ? await hostScaling(reference, THROUGHPUT, HOST_TRIALS, PINNED_WARM) : undefined;
   load.push(loadavg()[0]!);
   const big = whole.find((r) => r.workers === WORKERS) ?? whole[whole.length - 1];
   const one = whole.find((r) => r.workers === 1);
@@ -216,6 +226,8 @@ export async function bench(): Promise<Record<string, unknown>> {
       : {}),
     ...(perCore ? { perCoreSpeedUp: perCore } : {}),
     ...(perHost ? { perHostSpeedUp: perHost } : {}),
+    ...(perCoreWarm ? { perCoreWarmSpeedUp: perCoreWarm } : {}),
+    ...(perHostWarm ? { perHostWarmSpeedUp: perHostWarm } : {}),
     speedUp: trials,
     ...(warmTrials ? { warmSpeedUp: warmTrials } : {}),
     loadAverage1m: load.map((l) => Math.round(l * 10) / 10),
