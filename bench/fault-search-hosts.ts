@@ -12,7 +12,7 @@ import { SEARCH_KINDS } from '../src/faults/vocabulary.js';
 import type { Definitions } from '../src/model/definitions.js';
 import { startRedis } from '../test/integration/redis.js';
 import { allowedCpus, medianOf } from './fault-search-cores.js';
-import { note, seconds, statCpuMs } from './fault-search-throughput.js';
+import { note, seconds, statCpuMs, warmUp } from './fault-search-throughput.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -86,12 +86,7 @@ async function onHosts(
     const pool = code.createQueuePool({ definitions, url });
     const scenario = definitions.scenarios.get('drain-test-east')!;
     try {
-      if (warm > 0)
-        await code.searchFaults(
-          scenario,
-          { strategy: 'random', maxFaults: 2, budget: warm * cpus.length, seed: 99, kinds: SEARCH_KINDS },
-          pool.run,
-        );
+      await warmUp(code.searchFaults, scenario, pool.run, warm * cpus.length);
       const cpu0 = workers.map((w) => statCpuMs(`/proc/${w.pid!}/stat`));
       const t0 = performance.now();
       const r = await code.searchFaults(

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { searchFaults, type RunBatch } from '../src/faults/search.js';
 import { SEARCH_KINDS } from '../src/faults/vocabulary.js';
-import type { Definitions } from '../src/model/definitions.js';
+import type { Definitions, Scenario } from '../src/model/definitions.js';
 import { createThreadPool } from '../src/search/threads.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -143,6 +143,20 @@ function idleCounting(run: RunBatch, workers: number) {
 }
 
 /**
+ * Warms a pool's workers outside a measure: a random search of `executions` executions with another seed than the
+ * measured search's, so that the workers have optimised the code without having seen the measured search's faults.
+ */
+export async function warmUp(
+  search: typeof searchFaults,
+  scenario: Scenario,
+  run: RunBatch,
+  executions: number,
+): Promise<void> {
+  if (executions <= 0) return;
+  await search(scenario, { strategy: 'random', maxFaults: 2, budget: executions, seed: 99, kinds: SEARCH_KINDS }, run);
+}
+
+/**
  * Wall time, and the CPU time of the process (its worker threads included): on a shared machine the wall time
  * depends on what else runs, the CPU time much less, and CPU seconds ÷ workers is what an idle machine would take.
  * The pool is warmed first: each thread runs the fault-free execution once, outside the measure (started, code
@@ -157,12 +171,7 @@ export async function throughput(definitions: Definitions, executions: number, w
   const scenario = definitions.scenarios.get('drain-test-east')!;
   try {
     await Promise.all(Array.from({ length: workers }, () => pool.run([{ index: 0, scenario, keys: [] }])));
-    if (warm > 0)
-      await search.searchFaults(
-        scenario,
-        { strategy: 'random', maxFaults: 2, budget: warm * workers, seed: 99, kinds: SEARCH_KINDS },
-        pool.run,
-      );
+    await warmUp(search.searchFaults, scenario, pool.run, warm * workers);
     const load0 = loadavg()[0]!;
     const threads0 = threadCpu();
     const elu0 = performance.eventLoopUtilization();
